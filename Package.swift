@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Upcoming language features turned on for every target, as swift-log does.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "calib",
+    products: [
+        .executable(name: "calib", targets: ["calib"]),
+        .library(name: "CalibCore", targets: ["CalibCore"]),
+        .library(name: "CalibInput", targets: ["CalibInput"]),
+        .library(name: "CalibReport", targets: ["CalibReport"]),
+    ],
+    dependencies: [
+        // The command-line tool only: typed options, generated help and
+        // usage errors (exit 64) that we would otherwise hand-write and test.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The analysis engine: standard library and libc maths only.
+        .target(name: "CalibCore", swiftSettings: strictSettings),
+        // The system zlib (present on every Linux) for `.gz` input; no package.
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(name: "CalibInput", dependencies: ["CalibCore", "CZlib"], swiftSettings: strictSettings),
+        .target(name: "CalibReport", dependencies: ["CalibCore", "CalibInput"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "calib",
+            dependencies: [
+                "CalibCore", "CalibInput", "CalibReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CalibTestSupport",
+            dependencies: ["CalibCore"],
+            path: "Tests/CalibTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CalibCoreTests",
+            dependencies: ["CalibCore", "CalibInput", "CalibTestSupport"],
+            exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CalibInputTests",
+            dependencies: ["CalibCore", "CalibInput", "CalibTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CalibReportTests",
+            dependencies: ["CalibCore", "CalibInput", "CalibReport", "CalibTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CalibCLITests",
+            dependencies: ["calib", "CalibTestSupport"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,248 @@
+/// Accumulates, in the audit's single pass, what every ``LossSpecification``
+/// needs, as per-class sums. Class weights `a_k` and focal `α_t` depend only
+/// on the class, so they are applied when the result is built:
+/// ```
+/// F_γ[k] = Σ_{y_i = k} w_i (1 − q_i)^γ (−ln q_i)                       loss part
+/// G_γ[k] = Σ_{y_i = k} w_i (1 − q_i)^γ [(1 − q_i) − γ q_i ln q_i]       |∂ℓ/∂z| part
+/// ```
+/// and for label smoothing `Σ w_i ℓ_i` and `Σ w_i · ½ Σ_k |p_ik − ỹ_ik|` per class.
+/// `q_i = p_i[y_i]`, clipped to `[ε, 1]` on the probability path.
+public struct LossAccumulator: Sendable {
+    public let classCount: Int
+    public let specifications: [LossSpecification]
+    /// Distinct focusing exponents needed by the specifications.
+    let exponents: [Double]
+    /// Distinct smoothing strengths needed by the specifications.
+    let smoothings: [Double]
+    var focalLoss: [CompensatedSum]
+    var focalGradient: [CompensatedSum]
+    var smoothedLoss: [CompensatedSum]
+    var smoothedGradient: [CompensatedSum]
+
+    public init(classCount: Int, specifications: [LossSpecification]) {
+        self.classCount = classCount
+        self.specifications = specifications
+        var exponents: [Double] = []
+        var smoothings: [Double] = []
+        for spec in specifications {
+            if let gamma = spec.focusingExponent {
+                if !exponents.contains(gamma) { exponents.append(gamma) }
+            } else if case let .labelSmoothing(epsilon) = spec, !smoothings.contains(epsilon) {
+                smoothings.append(epsilon)
+            }
+        }
+        self.exponents = exponents
+        self.smoothings = smoothings
+        focalLoss = Array(repeating: CompensatedSum(), count: exponents.count * classCount)
+        focalGradient = focalLoss
+        smoothedLoss = Array(repeating: CompensatedSum(), count: smoothings.count * classCount)
+        smoothedGradient = smoothedLoss
+    }
+
+    /// `x^γ` with the common exponents done by multiplication or a square root.
+    @inline(__always)
+    static func power(_ x: Double, _ gamma: Double) -> Double {
+        switch gamma {
+        case 0: 1
+        case 0.5: x.squareRoot()
+        case 1: x
+        case 2: x * x
+        case 3: x * x * x
+        case 4: (x * x) * (x * x)
+        case 5: (x * x) * (x * x) * x
+        default: StableMath.power(x, gamma)
+        }
+    }
+
+    /// Adds one row. `clipped` is true on the probability path.
+    @inline(__always)
+    mutating func add(label y: Int, weight w: Double, probabilities p: UnsafeBufferPointer<Double>, logProbabilities lp: UnsafeBufferPointer<Double>, clipped: Bool) {
+        let k = classCount
+        let lnQ = lp[y]
+        let q: Double
+        let oneMinusQ: Double
+        if clipped {
+            q = Swift.max(p[y], probabilityFloor)
+            oneMinusQ = 1 - q
+        } else {
+            q = p[y]
+            var rest = 0.0
+            for c in 0..<k where c != y { rest += p[c] }
+            oneMinusQ = rest
+        }
+        for (g, gamma) in exponents.enumerated() {
+            let factor = Self.power(oneMinusQ, gamma)
+            focalLoss[g * k + y].add(w * factor * -lnQ)
+            focalGradient[g * k + y].add(w * factor * (oneMinusQ - gamma * q * lnQ))
+        }
+        for (e, epsilon) in smoothings.enumerated() {
+            let off = epsilon / Double(k)
+            var loss = 0.0
+            var gradient = 0.0
+            for c in 0..<k {
+                let target = (c == y ? 1 - epsilon : 0) + off
+                loss -= target * lp[c]
+                gradient += Swift.abs(p[c] - target)
+            }
+            smoothedLoss[e * k + y].add(w * loss)
+            smoothedGradient[e * k + y].add(w * 0.5 * gradient)
+        }
+    }
+
+    public mutating func merge(_ other: LossAccumulator) {
+        precondition(other.specifications == specifications && other.classCount == classCount)
+        for j in focalLoss.indices {
+            focalLoss[j].merge(other.focalLoss[j])
+            focalGradient[j].merge(other.focalGradient[j])
+        }
+        for j in smoothedLoss.indices {
+            smoothedLoss[j].merge(other.smoothedLoss[j])
+            smoothedGradient[j].merge(other.smoothedGradient[j])
+        }
+    }
+
+    /// Finishes every loss given the class weights `W_k`.
+    public func result(classWeights: [Double], classNames: [String]) -> ImbalanceSummary {
+        let k = classCount
+        let total = classWeights.reduce(0, +)
+        let present = classWeights.filter { $0 > 0 }
+        let ratio = (present.max() ?? .nan) / (classWeights.min() ?? .nan)
+        let priors = classWeights.map { total > 0 ? $0 / total : .nan }
+
+        var evaluations: [LossEvaluation] = []
+        for spec in specifications {
+            var factor = Array(repeating: 1.0, count: k)
+            var parameters: [LossParameter] = []
+            var lossParts: [Double]
+            var gradientParts: [Double]
+            var normaliser = total
+            switch spec {
+            case .crossEntropy, .weightedCrossEntropy, .focal:
+                let g = exponents.firstIndex(of: spec.focusingExponent!)!
+                lossParts = (0..<k).map { focalLoss[g * k + $0].value }
+                gradientParts = (0..<k).map { focalGradient[g * k + $0].value }
+                if case let .weightedCrossEntropy(weighting) = spec {
+                    factor = Self.classWeights(weighting, classWeights: classWeights)
+                    normaliser = zip(factor, classWeights).reduce(0) { $0 + ($1.1 > 0 ? $1.0 * $1.1 : 0) }
+                    parameters = Self.parameters(of: weighting, factor: factor, classNames: classNames)
+                }
+                if case let .focal(gamma, alpha) = spec {
+                    let resolved = alpha ?? (k == 2 ? 0.25 : 1)
+                    factor = k == 2 ? [1 - resolved, resolved] : Array(repeating: resolved, count: k)
+                    parameters = [.init("gamma", .number(gamma)), .init("alpha", .number(resolved))]
+                }
+            case let .labelSmoothing(epsilon):
+                let e = smoothings.firstIndex(of: epsilon)!
+                lossParts = (0..<k).map { smoothedLoss[e * k + $0].value }
+                gradientParts = (0..<k).map { smoothedGradient[e * k + $0].value }
+                parameters = [.init("epsilon", .number(epsilon))]
+            }
+            for c in 0..<k where classWeights[c] > 0 {
+                lossParts[c] *= factor[c]
+                gradientParts[c] *= factor[c]
+            }
+            for c in 0..<k where classWeights[c] <= 0 {
+                lossParts[c] = 0
+                gradientParts[c] = 0
+            }
+            let lossTotal = lossParts.reduce(0, +)
+            let gradientTotal = gradientParts.reduce(0, +)
+            let perClass = (0..<k).map { c in
+                ClassLossShare(
+                    classIndex: c,
+                    meanLoss: classWeights[c] > 0 ? lossParts[c] / classWeights[c] : nil,
+                    lossShare: lossTotal > 0 ? lossParts[c] / lossTotal : .nan,
+                    gradientShare: gradientTotal > 0 ? gradientParts[c] / gradientTotal : .nan)
+            }
+            evaluations.append(LossEvaluation(
+                specification: spec, name: spec.name, parameters: parameters,
+                value: normaliser > 0 ? lossTotal / normaliser : .nan, perClass: perClass))
+        }
+        return ImbalanceSummary(imbalanceRatio: ratio, priors: priors, losses: evaluations)
+    }
+
+    /// The class weights `a_k` of a weighting scheme; classes with no rows get 0
+    /// (they contribute nothing, and their inverse frequency is undefined).
+    static func classWeights(_ weighting: ClassWeighting, classWeights w: [Double]) -> [Double] {
+        let k = w.count
+        let total = w.reduce(0, +)
+        switch weighting {
+        case .inverseFrequency:
+            return w.map { $0 > 0 ? total / (Double(k) * $0) : 0 }
+        case let .effectiveNumber(beta):
+            let raw = w.map { $0 > 0 ? (1 - beta) / (1 - StableMath.power(beta, $0)) : 0 }
+            let presentCount = Double(w.filter { $0 > 0 }.count)
+            let sum = raw.reduce(0, +)
+            return raw.map { sum > 0 ? $0 * presentCount / sum : 0 }
+        case let .given(weights):
+            return weights
+        }
+    }
+
+    static func parameters(of weighting: ClassWeighting, factor: [Double], classNames: [String]) -> [LossParameter] {
+        let table = LossParameter("classWeights", .table(zip(classNames, factor).map { ($0, $1) }))
+        switch weighting {
+        case .inverseFrequency: return [.init("scheme", .text("inverse-frequency")), table]
+        case let .effectiveNumber(beta): return [.init("scheme", .text("effective-number")), .init("beta", .number(beta)), table]
+        case .given: return [.init("scheme", .text("given")), table]
+        }
+    }
+}
+
+/// A named parameter of a loss, as reported.
+public struct LossParameter: Sendable, Hashable {
+    public enum Value: Sendable, Hashable {
+        case number(Double)
+        case text(String)
+        case table([(String, Double)])
+
+        public static func == (a: Value, b: Value) -> Bool {
+            switch (a, b) {
+            case let (.number(x), .number(y)): x == y
+            case let (.text(x), .text(y)): x == y
+            case let (.table(x), .table(y)): x.map(\.0) == y.map(\.0) && x.map(\.1) == y.map(\.1)
+            default: false
+            }
+        }
+        public func hash(into hasher: inout Hasher) {
+            switch self {
+            case let .number(x): hasher.combine(x)
+            case let .text(x): hasher.combine(x)
+            case let .table(x): for (n, v) in x { hasher.combine(n); hasher.combine(v) }
+            }
+        }
+    }
+    public let key: String
+    public let value: Value
+    public init(_ key: String, _ value: Value) { self.key = key; self.value = value }
+}
+
+/// How one loss spreads over one class.
+public struct ClassLossShare: Sendable, Hashable {
+    public let classIndex: Int
+    /// Weighted mean of `ℓ_i` over the rows of the class; `nil` when it has none.
+    public let meanLoss: Double?
+    /// `Σ_{y_i=k} w_i ℓ_i / Σ_i w_i ℓ_i`.
+    public let lossShare: Double
+    /// The same share of the gradient magnitude with respect to the logits.
+    public let gradientShare: Double
+}
+
+/// One loss evaluated on the predictions.
+public struct LossEvaluation: Sendable, Hashable {
+    public let specification: LossSpecification
+    public let name: String
+    public let parameters: [LossParameter]
+    /// The normalised loss (SPEC section 4's normalisation column).
+    public let value: Double
+    public let perClass: [ClassLossShare]
+}
+
+/// The imbalance section: priors, the imbalance ratio and every loss.
+public struct ImbalanceSummary: Sendable, Hashable {
+    /// Largest over smallest class weight (∞ when a class has no rows).
+    public let imbalanceRatio: Double
+    /// `W_k / W` per class.
+    public let priors: [Double]
+    public let losses: [LossEvaluation]
+}

@@ -1,0 +1,54 @@
+/// A chunk of validated rows in columnar form: the unit every accumulator consumes.
+///
+/// Labels are class indices in `0..<classCount`; `scores` is row-major with
+/// ``ClassificationShape/scoresPerRow`` values per row; every row has a
+/// weight (1 when the input has none) and the 1-based line of the input it
+/// came from. `ids` is empty unless the input names an id column.
+public struct PredictionTable: Sendable {
+    public let shape: ClassificationShape
+    public private(set) var labels: [Int32] = []
+    public private(set) var scores: [Double] = []
+    public private(set) var weights: [Double] = []
+    public private(set) var lines: [Int] = []
+    public private(set) var ids: [String] = []
+
+    public init(shape: ClassificationShape, reservingCapacity capacity: Int = 0) {
+        self.shape = shape
+        labels.reserveCapacity(capacity)
+        scores.reserveCapacity(capacity * shape.scoresPerRow)
+        weights.reserveCapacity(capacity)
+        lines.reserveCapacity(capacity)
+    }
+
+    /// Number of rows.
+    public var count: Int { labels.count }
+    public var isEmpty: Bool { labels.isEmpty }
+
+    /// Appends one row. `scores` must hold exactly `shape.scoresPerRow` values.
+    public mutating func append(label: Int, scores rowScores: some Collection<Double>, weight: Double = 1, line: Int = 0, id: String? = nil) {
+        precondition(rowScores.count == shape.scoresPerRow, "a row needs \(shape.scoresPerRow) scores")
+        precondition(label >= 0 && label < shape.classCount, "label index out of range")
+        if let id {
+            if ids.count < labels.count { ids.append(contentsOf: repeatElement("", count: labels.count - ids.count)) }
+            ids.append(id)
+        } else if !ids.isEmpty {
+            ids.append("")
+        }
+        labels.append(Int32(label))
+        scores.append(contentsOf: rowScores)
+        weights.append(weight)
+        lines.append(line)
+    }
+
+    /// Empties the chunk for reuse.
+    public mutating func removeAll(keepingCapacity: Bool = true) {
+        labels.removeAll(keepingCapacity: keepingCapacity)
+        scores.removeAll(keepingCapacity: keepingCapacity)
+        weights.removeAll(keepingCapacity: keepingCapacity)
+        lines.removeAll(keepingCapacity: keepingCapacity)
+        ids.removeAll(keepingCapacity: keepingCapacity)
+    }
+
+    /// The id of row `i`, or `nil` when the input has no id column.
+    public func id(at i: Int) -> String? { i < ids.count ? ids[i] : nil }
+}

@@ -1,0 +1,149 @@
+/// Equal-width bins over [0, 1], accumulating per bin the row count, the
+/// weight, the weighted predicted value and the weighted observed outcome.
+///
+/// Bin index (numpy's `histogram` rule: lower edge inclusive, last bin closed):
+/// ```
+/// b = min(B − 1, floor(x · B))      computed in Double
+/// ```
+/// scikit-learn's `calibration_curve` and Guo et al.'s code close bins on the
+/// right instead; the two rules differ only for values exactly on an inner edge.
+public struct ReliabilityBins: Sendable {
+    public let binCount: Int
+    @usableFromInline var counts: [Int]
+    @usableFromInline var weights: [CompensatedSum]
+    @usableFromInline var predicted: [CompensatedSum]
+    @usableFromInline var observed: [CompensatedSum]
+
+    public init(binCount: Int) {
+        precondition(binCount >= 1, "at least one bin")
+        self.binCount = binCount
+        counts = Array(repeating: 0, count: binCount)
+        weights = Array(repeating: CompensatedSum(), count: binCount)
+        predicted = Array(repeating: CompensatedSum(), count: binCount)
+        observed = Array(repeating: CompensatedSum(), count: binCount)
+    }
+
+    /// The bin of a value in [0, 1].
+    @inlinable
+    public func binIndex(of x: Double) -> Int {
+        let raw = (x * Double(binCount)).rounded(.down)
+        if raw <= 0 { return 0 }
+        return Swift.min(binCount - 1, Int(raw))
+    }
+
+    /// Adds one row: `value` is the predicted probability binned on, `outcome` 1 or 0.
+    @inlinable
+    public mutating func add(value: Double, outcome: Double, weight: Double) {
+        let b = binIndex(of: value)
+        counts[b] &+= 1
+        weights[b].add(weight)
+        predicted[b].add(weight * value)
+        observed[b].add(weight * outcome)
+    }
+
+    public mutating func merge(_ other: ReliabilityBins) {
+        precondition(other.binCount == binCount, "merging bins of different counts")
+        for b in 0..<binCount {
+            counts[b] &+= other.counts[b]
+            weights[b].merge(other.weights[b])
+            predicted[b].merge(other.predicted[b])
+            observed[b].merge(other.observed[b])
+        }
+    }
+
+    /// The finished table; `totalWeight` is `W`, the weight of all rows.
+    public func table(totalWeight: Double) -> ReliabilityTable {
+        var entries: [ReliabilityBin] = []
+        entries.reserveCapacity(binCount)
+        for b in 0..<binCount {
+            let w = weights[b].value
+            let nonEmpty = w > 0
+            let mean = nonEmpty ? predicted[b].value / w : nil
+            let rate = nonEmpty ? observed[b].value / w : nil
+            entries.append(ReliabilityBin(
+                lower: Double(b) / Double(binCount),
+                upper: Double(b + 1) / Double(binCount),
+                count: counts[b],
+                weight: w,
+                meanPredicted: mean,
+                observedRate: rate
+            ))
+        }
+        return ReliabilityTable(bins: entries, totalWeight: totalWeight)
+    }
+}
+
+/// One bin of a reliability table. For the top-label table `meanPredicted`
+/// is the mean confidence and `observedRate` the accuracy.
+public struct ReliabilityBin: Sendable, Hashable {
+    public let lower: Double
+    public let upper: Double
+    /// Rows in the bin.
+    public let count: Int
+    /// Summed sample weight of the rows in the bin.
+    public let weight: Double
+    /// Weighted mean of the binned value; `nil` for an empty bin.
+    public let meanPredicted: Double?
+    /// Weighted mean of the outcome; `nil` for an empty bin.
+    public let observedRate: Double?
+
+    /// `meanPredicted − observedRate`: positive when the model claims more than happens.
+    public var gap: Double? {
+        guard let meanPredicted, let observedRate else { return nil }
+        return meanPredicted - observedRate
+    }
+    public var isEmpty: Bool { meanPredicted == nil }
+}
+
+/// Every bin of a reliability diagram, empty bins included, and the
+/// calibration errors that follow from it.
+public struct ReliabilityTable: Sendable, Hashable {
+    public let bins: [ReliabilityBin]
+    /// `W`, the weight of all rows the table was built from.
+    public let totalWeight: Double
+
+    /// Expected calibration error (Guo et al. 2017, "On Calibration of Modern Neural Networks"):
+    /// ```
+    /// ECE = Σ_b (W_b / W) · |gap_b|      over non-empty bins
+    /// ```
+    /// Edge Cases: `0` when every bin is empty or `W = 0`.
+    public var expectedCalibrationError: Double {
+        weightedSum { Swift.abs($0) }
+    }
+
+    /// Maximum calibration error: `max_b |gap_b|` over non-empty bins (0 when all are empty).
+    public var maximumCalibrationError: Double {
+        bins.compactMap(\.gap).map(Swift.abs).max() ?? 0
+    }
+
+    /// `Σ_b (W_b / W) · max(gap_b, 0)`: the part of the ECE where the model claims too much.
+    public var overconfidence: Double { weightedSum { Swift.max($0, 0) } }
+
+    /// `Σ_b (W_b / W) · max(−gap_b, 0)`.
+    /// Postcondition: `overconfidence + underconfidence == expectedCalibrationError` (up to rounding).
+    public var underconfidence: Double { weightedSum { Swift.max(-$0, 0) } }
+
+    /// Overconfidence error (Thulasidasan et al. 2019, "On Mixup Training"):
+    /// ```
+    /// OE = Σ_b (W_b / W) · conf_b · max(conf_b − acc_b, 0)
+    /// ```
+    public var overconfidenceError: Double {
+        guard totalWeight > 0 else { return 0 }
+        var total = CompensatedSum()
+        for bin in bins {
+            guard let gap = bin.gap, let confidence = bin.meanPredicted else { continue }
+            total.add(bin.weight / totalWeight * confidence * Swift.max(gap, 0))
+        }
+        return total.value
+    }
+
+    private func weightedSum(_ term: (Double) -> Double) -> Double {
+        guard totalWeight > 0 else { return 0 }
+        var total = CompensatedSum()
+        for bin in bins {
+            guard let gap = bin.gap else { continue }
+            total.add(bin.weight / totalWeight * term(gap))
+        }
+        return total.value
+    }
+}

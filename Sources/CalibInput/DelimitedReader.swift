@@ -1,0 +1,167 @@
+/// RFC 4180 records: fields separated by a delimiter (comma or tab), quoted
+/// fields with embedded delimiters, line breaks and doubled quotes, LF, CRLF
+/// or lone-CR line ends, and an optional UTF-8 byte-order mark. Blank lines
+/// are not records. A quote inside an unquoted field is kept as text.
+final class DelimitedReader: RecordReader {
+    private let input: BufferedInput
+    private let delimiter: UInt8
+    private var line = 1
+    private(set) var header: [String] = []
+    /// Line of the header row.
+    private(set) var headerLine = 1
+
+    private static let quote: UInt8 = 0x22
+    private static let lineFeed: UInt8 = 0x0A
+    private static let carriageReturn: UInt8 = 0x0D
+
+    init(source: any ByteSource, name: String, delimiter: UInt8, recordLimit: Int) throws {
+        input = BufferedInput(source: source, name: name, recordLimit: recordLimit)
+        self.delimiter = delimiter
+        _ = try input.refill(line: 1)
+        while input.filled < 3 && !input.atEnd { _ = try input.refill(line: 1) }
+        if input.filled >= 3 && input.storage[0] == 0xEF && input.storage[1] == 0xBB && input.storage[2] == 0xBF {
+            input.position = 3
+        }
+        var record = Record()
+        switch try next(into: &record) {
+        case .end:
+            throw InputError(.data, file: name, reason: "the file is empty: a header row and at least one data row are needed")
+        case let .malformed(line, detail):
+            throw InputError(.data, file: name, line: line, reason: "cannot read the header: \(detail)")
+        case .record:
+            headerLine = record.line
+            header = (0..<record.fieldCount).map { i in
+                record.string(i).trimmingASCIIWhitespace()
+            }
+        }
+    }
+
+    private enum Scan {
+        case complete(next: Int, line: Int, blank: Bool)
+        case needMore
+        case malformed(detail: String, next: Int, line: Int)
+        case unterminated
+    }
+
+    func next(into record: inout Record) throws -> RecordStatus {
+        while true {
+            record.reset()
+            record.line = line
+            if input.position == input.filled {
+                if try !input.refill(line: line) { return .end }
+            }
+            switch scan(into: &record) {
+            case let .complete(next, newLine, blank):
+                input.position = next
+                line = newLine
+                if blank { continue }
+                return .record
+            case let .malformed(detail, next, newLine):
+                input.position = next
+                line = newLine
+                return .malformed(line: record.line, detail: detail)
+            case .needMore:
+                if try !input.refill(line: line) {
+                    // End of input: scanning again treats the end as the end of the record.
+                    continue
+                }
+            case .unterminated:
+                throw InputError(.data, file: input.name, line: record.line,
+                    reason: "a quoted field opened on this line is never closed (unterminated quote)")
+            }
+        }
+    }
+
+    /// Scans one record starting at `input.position` without consuming it.
+    private func scan(into record: inout Record) -> Scan {
+        let atEnd = input.atEnd
+        let end = input.filled
+        let delimiter = self.delimiter
+        var lineCount = line
+        return input.storage.withUnsafeBufferPointer { buf -> Scan in
+            var i = input.position
+            var sawAnything = false
+            while true {
+                // One field.
+                let fieldStart = record.bytes.count
+                if i < end && buf[i] == Self.quote {
+                    sawAnything = true
+                    i += 1
+                    while true {
+                        guard i < end else { return atEnd ? .unterminated : .needMore }
+                        let b = buf[i]
+                        if b == Self.quote {
+                            if i + 1 >= end && !atEnd { return .needMore }
+                            if i + 1 < end && buf[i + 1] == Self.quote {
+                                record.bytes.append(Self.quote)
+                                i += 2
+                                continue
+                            }
+                            i += 1
+                            break
+                        }
+                        if b == Self.lineFeed {
+                            lineCount += 1
+                        } else if b == Self.carriageReturn {
+                            if i + 1 >= end && !atEnd { return .needMore }
+                            if !(i + 1 < end && buf[i + 1] == Self.lineFeed) { lineCount += 1 }
+                        }
+                        record.bytes.append(b)
+                        i += 1
+                    }
+                    record.fields.append(fieldStart..<record.bytes.count)
+                    guard i < end else {
+                        if !atEnd { return .needMore }
+                        return .complete(next: i, line: lineCount, blank: false)
+                    }
+                    let b = buf[i]
+                    if b == delimiter { i += 1; continue }
+                    if b == Self.lineFeed || b == Self.carriageReturn {
+                        return finishLine(buf, i, end, atEnd, lineCount, blank: false)
+                    }
+                    // Garbage after a closing quote: skip the rest of the line.
+                    var j = i
+                    while j < end && buf[j] != Self.lineFeed && buf[j] != Self.carriageReturn { j += 1 }
+                    if j == end && !atEnd { return .needMore }
+                    let detail = "unexpected character after a closing quote in field \(record.fields.count); a quote inside a quoted field must be doubled (\"\")"
+                    switch finishLine(buf, j, end, atEnd, lineCount, blank: false) {
+                    case let .complete(next, newLine, _): return .malformed(detail: detail, next: next, line: newLine)
+                    default: return .needMore
+                    }
+                }
+                var j = i
+                while j < end {
+                    let b = buf[j]
+                    if b == delimiter || b == Self.lineFeed || b == Self.carriageReturn { break }
+                    j += 1
+                }
+                if j == end && !atEnd { return .needMore }
+                if j > i { sawAnything = true }
+                record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<j]))
+                record.fields.append(fieldStart..<record.bytes.count)
+                if j == end { return .complete(next: j, line: lineCount, blank: !sawAnything && record.fields.count == 1) }
+                if buf[j] == delimiter { sawAnything = true; i = j + 1; continue }
+                return finishLine(buf, j, end, atEnd, lineCount, blank: !sawAnything && record.fields.count == 1)
+            }
+        }
+    }
+
+    /// Consumes the line end at `i` (LF, CRLF or a lone CR).
+    private func finishLine(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int, _ atEnd: Bool, _ lineCount: Int, blank: Bool) -> Scan {
+        if i >= end { return .complete(next: i, line: lineCount, blank: blank) }
+        if buf[i] == Self.carriageReturn {
+            if i + 1 >= end && !atEnd { return .needMore }
+            if i + 1 < end && buf[i + 1] == Self.lineFeed { return .complete(next: i + 2, line: lineCount + 1, blank: blank) }
+        }
+        return .complete(next: i + 1, line: lineCount + 1, blank: blank)
+    }
+}
+
+extension String {
+    func trimmingASCIIWhitespace() -> String {
+        var scalars = Substring(self).unicodeScalars
+        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+        return String(scalars)
+    }
+}

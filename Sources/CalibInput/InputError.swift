@@ -1,0 +1,129 @@
+/// What went wrong with one row or field; the `code` is what `--on-invalid skip`
+/// counts rows by.
+public enum RowProblem: Sendable, Hashable {
+    case notANumber
+    case notFinite
+    case probabilityOutOfRange
+    case probabilitySum(sum: Double, tolerance: Double)
+    case unknownLabel(classes: [String])
+    case emptyLabel
+    case missingValue
+    case fieldCount(expected: Int, found: Int)
+    case negativeWeight
+    case malformedRecord(String)
+
+    /// A stable, lowercase key for reports (`skipped[].reason`).
+    public var code: String {
+        switch self {
+        case .notANumber: "not-a-number"
+        case .notFinite: "not-finite"
+        case .probabilityOutOfRange: "probability-out-of-range"
+        case .probabilitySum: "probabilities-do-not-sum-to-one"
+        case .unknownLabel: "unknown-label"
+        case .emptyLabel: "empty-label"
+        case .missingValue: "missing-value"
+        case .fieldCount: "wrong-field-count"
+        case .negativeWeight: "negative-weight"
+        case .malformedRecord: "malformed-record"
+        }
+    }
+
+    /// The sentence after the quoted value, lowercase, as in `"abc" is not a number`.
+    public var message: String {
+        switch self {
+        case .notANumber: "is not a number"
+        case .notFinite: "is not a finite number"
+        case .probabilityOutOfRange: "is not a probability in [0, 1]"
+        case let .probabilitySum(sum, tolerance):
+            "class probabilities sum to \(sum), not 1 (tolerance \(tolerance); see --sum-tolerance, or pass --logits if these are logits)"
+        case let .unknownLabel(classes):
+            "is not one of the classes (\(InputError.list(classes)))"
+        case .emptyLabel: "is an empty label"
+        case .missingValue: "is missing"
+        case let .fieldCount(expected, found): "row has \(found) fields, the header has \(expected)"
+        case .negativeWeight: "is not a weight: weights must be finite and not negative"
+        case let .malformedRecord(detail): detail
+        }
+    }
+}
+
+/// An input problem with its context, printed as
+/// `scores.csv:42: column 'p_fraud': "abc" is not a number`.
+public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Which sysexits code the problem maps to.
+    public enum Kind: Sendable, Hashable {
+        /// Bad flags or an ambiguity only a flag can settle (exit 64).
+        case usage
+        /// Malformed input data (exit 65).
+        case data
+        /// The input cannot be opened or read (exit 66).
+        case noInput
+    }
+
+    public let kind: Kind
+    public let file: String
+    public let line: Int?
+    public let column: String?
+    public let value: String?
+    public let reason: String
+
+    public init(_ kind: Kind, file: String, line: Int? = nil, column: String? = nil, value: String? = nil, reason: String) {
+        self.kind = kind; self.file = file; self.line = line
+        self.column = column; self.value = value; self.reason = reason
+    }
+
+    /// A row-level problem (exit 65), skippable with `--on-invalid skip`.
+    public init(file: String, line: Int, column: String?, value: String?, problem: RowProblem) {
+        self.init(.data, file: file, line: line, column: column, value: value, reason: problem.message)
+    }
+
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        text += ": "
+        if let column { text += "column '\(column)': " }
+        if let value { text += "\(InputError.quoted(value)) " }
+        return text + reason
+    }
+
+    /// The sysexits code for this kind.
+    public var exitCode: Int32 {
+        switch kind {
+        case .usage: 64
+        case .data: 65
+        case .noInput: 66
+        }
+    }
+
+    /// The longest value quoted in a message; longer ones are cut with an ellipsis.
+    public static let quotedValueLimit = 60
+
+    /// A value as shown in messages: double-quoted, control characters escaped, cut at ``quotedValueLimit`` characters.
+    public static func quoted(_ value: String) -> String {
+        var out = "\""
+        var shown = 0
+        for scalar in value.unicodeScalars {
+            if shown == quotedValueLimit { out += "…"; break }
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{FFFD}" {
+                    out += scalar == "\u{FFFD}" ? "\\u{FFFD}" : "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+            shown += 1
+        }
+        return out + "\""
+    }
+
+    static func list(_ names: [String], limit: Int = 12) -> String {
+        let shown = names.prefix(limit).map { "'\($0)'" }.joined(separator: ", ")
+        return names.count > limit ? shown + ", … (\(names.count) in all)" : shown
+    }
+}

@@ -1,0 +1,191 @@
+public import CalibCore
+
+/// Reads one input into validated ``PredictionTable`` chunks: bytes →
+/// records with line numbers → column roles → checked rows. Every problem is
+/// an ``InputError`` naming the file, line, column and value; with
+/// `--on-invalid skip` row problems are counted in ``skipped`` instead.
+public final class PredictionReader {
+    public let location: InputLocation
+    public let format: ReadOptions.Format
+    public let header: [String]
+    public let shape: ClassificationShape
+    public private(set) var skipped: SkippedRows
+    /// Valid rows handed out so far.
+    public private(set) var rows = 0
+
+    let options: ReadOptions
+    let roles: ColumnRoles
+    private let reader: any RecordReader
+    private var labels: LabelResolver
+    private var record = Record()
+    private var rowScores: [Double]
+    private var recordsSeen = 0
+
+    public init(location: InputLocation, options: ReadOptions) throws {
+        self.location = location
+        self.options = options
+        let name = location.displayName
+        let format = options.format ?? Self.format(of: location)
+        self.format = format
+        let source = try location.open()
+        switch format {
+        case .csv, .tsv:
+            let delimiter = options.delimiter ?? (format == .tsv ? 0x09 : 0x2C)
+            reader = try DelimitedReader(source: source, name: name, delimiter: delimiter, recordLimit: options.recordLimit)
+        case .jsonl:
+            reader = try JSONLinesReader(source: source, name: name, recordLimit: options.recordLimit)
+        }
+        header = reader.header
+        roles = try ColumnRoles(header: header, options: options, file: name)
+        let classCount = roles.classNames?.count ?? 2
+        shape = ClassificationShape(classCount: classCount, scoreKind: roles.scoreKind == .logits ? .logits : .probabilities)
+        labels = LabelResolver(roles: roles, options: options)
+        skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
+        rowScores = []
+        rowScores.reserveCapacity(roles.scores.count)
+    }
+
+    /// The format a file name implies: `.tsv`/`.tab` → TSV, `.jsonl`/`.ndjson` → JSON Lines, otherwise CSV (a `.gz` suffix is looked through).
+    public static func format(of location: InputLocation) -> ReadOptions.Format {
+        guard case let .file(path) = location else { return .csv }
+        var lowered = path.lowercased()
+        if lowered.hasSuffix(".gz") { lowered.removeLast(3) }
+        if lowered.hasSuffix(".tsv") || lowered.hasSuffix(".tab") { return .tsv }
+        if lowered.hasSuffix(".jsonl") || lowered.hasSuffix(".ndjson") { return .jsonl }
+        return .csv
+    }
+
+    /// Class names in index order (binary: `[negative, positive]`); final once every row is read.
+    public var classNames: [String] { labels.classNames }
+
+    /// Empties `table` and fills it with up to `options.chunkRows` valid rows.
+    /// Returns false when the input had no more rows.
+    public func nextChunk(into table: inout PredictionTable) throws -> Bool {
+        table.removeAll()
+        while table.count < options.chunkRows {
+            switch try reader.next(into: &record) {
+            case .end:
+                return !table.isEmpty
+            case let .malformed(line, detail):
+                recordsSeen += 1
+                try reject(.malformedRecord(detail), line: line, column: nil, value: nil)
+            case .record:
+                recordsSeen += 1
+                try readRow(into: &table)
+            }
+        }
+        return true
+    }
+
+    /// Provenance for the reports, once the input is read.
+    public func summary() -> InputSummary {
+        InputSummary(
+            source: location.displayName, format: format, rows: rows, skipped: skipped,
+            classes: classNames, shape: shape,
+            positiveClassReason: shape.task == .binary ? labels.positiveReason : nil,
+            weighted: roles.weight != nil,
+            labelColumn: header[roles.label], scoreColumns: roles.scores.map { header[$0] },
+            weightColumn: roles.weight.map { header[$0] }, idColumn: roles.id.map { header[$0] })
+    }
+
+    /// Throws when no row could be audited.
+    public func requireRows() throws {
+        guard rows == 0 else { return }
+        let name = location.displayName
+        if recordsSeen == 0 {
+            throw InputError(.data, file: name, reason: "the file has a header but no data rows")
+        }
+        throw InputError(.data, file: name, reason: "no valid rows: all \(skipped.total) data rows were skipped as invalid")
+    }
+
+    // MARK: - One row
+
+    private func reject(_ problem: RowProblem, line: Int, column: Int?, value: String?) throws {
+        let error = InputError(file: location.displayName, line: line, column: column.map { header[$0] }, value: value, problem: problem)
+        guard options.onInvalid == .skip else { throw error }
+        skipped.record(problem, error: error)
+    }
+
+    private func readRow(into table: inout PredictionTable) throws {
+        let line = record.line
+        guard record.fieldCount == header.count else {
+            return try reject(.fieldCount(expected: header.count, found: record.fieldCount), line: line, column: nil, value: nil)
+        }
+        if record.isEmpty(roles.label) {
+            return try reject(.emptyLabel, line: line, column: roles.label, value: "")
+        }
+        // Scores.
+        rowScores.removeAll(keepingCapacity: true)
+        let isProbability = roles.scoreKind == .probabilities
+        for column in roles.scores {
+            let outcome = record.withField(column) { DecimalParser.parse($0) }
+            switch outcome {
+            case let .value(v):
+                if isProbability && !(v >= 0 && v <= 1) {
+                    return try reject(.probabilityOutOfRange, line: line, column: column, value: record.string(column))
+                }
+                rowScores.append(v)
+            case .empty: return try reject(.missingValue, line: line, column: column, value: "")
+            case .notANumber: return try reject(.notANumber, line: line, column: column, value: record.string(column))
+            case .notFinite: return try reject(.notFinite, line: line, column: column, value: record.string(column))
+            }
+        }
+        if rowScores.count > 1 && isProbability {
+            var sum = 0.0
+            for v in rowScores { sum += v }
+            if !(abs(sum - 1) <= options.sumTolerance) {
+                let shown = roles.scores.map { header[$0] }.joined(separator: ",")
+                return try reject(.probabilitySum(sum: sum, tolerance: options.sumTolerance), line: line, column: nil, value: shown)
+            }
+        }
+        // Weight.
+        var weight = 1.0
+        if let column = roles.weight {
+            switch record.withField(column, { DecimalParser.parse($0) }) {
+            case let .value(v):
+                guard v >= 0 else { return try reject(.negativeWeight, line: line, column: column, value: record.string(column)) }
+                weight = v
+            case .empty: return try reject(.missingValue, line: line, column: column, value: "")
+            case .notANumber: return try reject(.notANumber, line: line, column: column, value: record.string(column))
+            case .notFinite: return try reject(.negativeWeight, line: line, column: column, value: record.string(column))
+            }
+        }
+        // Label, last: a binary file's classes are learned only from rows that are kept.
+        let labelText = record.string(roles.label)
+        let classIndex: Int
+        switch try labels.resolve(labelText, file: location.displayName, line: line) {
+        case let .index(i): classIndex = i
+        case let .problem(problem): return try reject(problem, line: line, column: roles.label, value: labelText)
+        }
+        let id = roles.id.map { record.string($0) }
+        if let p = roles.positiveColumn {
+            // Two per-class columns read as one binary score.
+            let score = isProbability ? rowScores[p] : rowScores[p] - rowScores[1 - p]
+            table.append(label: classIndex, scores: CollectionOfOne(score), weight: weight, line: line, id: id)
+        } else {
+            table.append(label: classIndex, scores: rowScores, weight: weight, line: line, id: id)
+        }
+        rows += 1
+    }
+}
+
+/// Where the rows of an audit came from and how they were read, for the reports.
+public struct InputSummary: Sendable, Hashable {
+    public let source: String
+    public let format: ReadOptions.Format
+    /// Valid rows audited.
+    public let rows: Int
+    public let skipped: SkippedRows
+    /// Class names in index order (binary: `[negative, positive]`).
+    public let classes: [String]
+    public let shape: ClassificationShape
+    /// How the positive class was chosen (binary tasks).
+    public let positiveClassReason: String?
+    public let weighted: Bool
+    public let labelColumn: String
+    public let scoreColumns: [String]
+    public let weightColumn: String?
+    public let idColumn: String?
+
+    public var positiveClass: String? { shape.task == .binary ? classes[1] : nil }
+}

@@ -1,0 +1,43 @@
+/// How to read a table: which columns play which role, and how strict to be (SPEC section 2).
+public struct ReadOptions: Sendable, Hashable {
+    public enum Format: String, Sendable, Hashable, CaseIterable {
+        case csv, tsv, jsonl
+    }
+
+    public enum InvalidRowPolicy: String, Sendable, Hashable, CaseIterable {
+        /// The first invalid row is an error (exit 65).
+        case strict
+        /// Invalid rows are skipped, counted by reason and shown in every report.
+        case skip
+    }
+
+    /// `--label COL`.
+    public var label: String?
+    /// `--prob COL[,COL…]`: one column (binary) or one per class.
+    public var scoreColumns: [String]?
+    /// `--logits`: the score columns hold logits.
+    public var logits = false
+    /// `--positive NAME` (binary tasks).
+    public var positive: String?
+    /// `--classes A,B,…`: class names in score-column order; labels may then be 0-based indices.
+    public var classes: [String]?
+    /// `--weight COL`.
+    public var weight: String?
+    /// `--id COL`.
+    public var id: String?
+    /// `--input-format`; by default from the file name (`.csv`, `.tsv`, `.jsonl`, `.ndjson`, each optionally `.gz`).
+    public var format: Format?
+    /// `--delimiter`: overrides the format's field separator for CSV/TSV.
+    public var delimiter: UInt8?
+    public var onInvalid: InvalidRowPolicy = .strict
+    /// `--sum-tolerance`: how far per-class probabilities may sum from 1.
+    public var sumTolerance = 1e-3
+    /// The longest record accepted, in bytes.
+    public var recordLimit = 16 << 20
+    /// How many example rows each skip reason keeps.
+    public var skippedExampleLimit = 5
+    /// Rows per chunk handed to the engine.
+    public var chunkRows = 8192
+
+    public init() {}
+}

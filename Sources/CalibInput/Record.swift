@@ -1,0 +1,88 @@
+/// One record of a table: its fields' bytes (unquoted, unescaped) and the
+/// 1-based line it starts on. Reused from row to row, so reading allocates
+/// nothing per row once the buffers have grown.
+struct Record {
+    var line = 0
+    var bytes: [UInt8] = []
+    var fields: [Range<Int>] = []
+
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+    }
+
+    var fieldCount: Int { fields.count }
+
+    func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[fields[i]]))
+        }
+    }
+
+    func string(_ i: Int) -> String {
+        withField(i) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func isEmpty(_ i: Int) -> Bool { fields[i].isEmpty }
+}
+
+/// What a reader hands out next.
+enum RecordStatus {
+    case record
+    /// A record that cannot be split into fields; `--on-invalid skip` may skip it.
+    case malformed(line: Int, detail: String)
+    case end
+}
+
+/// A source of records after the header.
+protocol RecordReader: AnyObject {
+    var header: [String] { get }
+    func next(into record: inout Record) throws -> RecordStatus
+}
+
+/// A growable read buffer over a byte source: `storage[position..<filled]` is
+/// unread. `refill` keeps the unread bytes and reads more after them.
+final class BufferedInput {
+    let source: any ByteSource
+    let name: String
+    var storage: [UInt8]
+    var position = 0
+    var filled = 0
+    var atEnd = false
+    /// The longest record allowed, in bytes: a guard against a file that is not a table.
+    let recordLimit: Int
+
+    init(source: any ByteSource, name: String, blockSize: Int = 1 << 20, recordLimit: Int) {
+        self.source = source
+        self.name = name
+        self.recordLimit = recordLimit
+        storage = [UInt8](repeating: 0, count: blockSize)
+    }
+
+    /// Moves the unread bytes to the front and reads more. Returns false at the end of input.
+    /// `line` is reported if the unread part already exceeds the record limit.
+    func refill(line: Int) throws -> Bool {
+        if atEnd { return false }
+        let unread = filled - position
+        if unread > recordLimit {
+            throw InputError(.data, file: name, line: line,
+                reason: "a record longer than \(recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
+        }
+        if position > 0 {
+            storage.withUnsafeMutableBytes { raw in
+                if unread > 0 { raw.baseAddress!.copyMemory(from: raw.baseAddress! + position, byteCount: unread) }
+            }
+            position = 0
+            filled = unread
+        }
+        if filled == storage.count {
+            storage.append(contentsOf: repeatElement(0, count: storage.count))
+        }
+        let n = try storage.withUnsafeMutableBytes { raw in
+            try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+        }
+        if n == 0 { atEnd = true; return false }
+        filled += n
+        return true
+    }
+}

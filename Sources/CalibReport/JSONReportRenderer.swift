@@ -1,0 +1,169 @@
+import CalibCore
+import CalibInput
+
+/// The JSON report of SPEC section 5: keys in a fixed order, non-finite
+/// numbers as `null`, byte-identical for the same input and flags.
+public enum JSONReportRenderer {
+    public static func render(_ report: Report) -> String {
+        document(report).serialized()
+    }
+
+    public static func document(_ report: Report) -> JSONValue {
+        let r = report.result
+        let names = r.classNames
+        return .object([
+            ("schemaVersion", .integer(Report.schemaVersion)),
+            ("tool", .object([("name", .string(report.tool.name)), ("version", .string(report.tool.version))])),
+            ("input", input(report)),
+            ("settings", .object([
+                ("bins", .integer(r.settings.bins)),
+                ("threshold", .finite(r.settings.threshold)),
+                ("confidentAt", .finite(r.settings.confidentAt)),
+                ("eceMode", .string(r.eceMode.rawValue)),
+            ])),
+            ("metrics", metrics(r.metrics)),
+            ("perClass", .array(r.perClass.map { c in
+                .object([
+                    ("class", .string(c.name)), ("rows", .integer(c.rows)),
+                    ("support", .finite(c.support)), ("prior", .finite(c.prior)),
+                    ("precision", .finite(c.precision)), ("recall", .finite(c.recall)), ("f1", .finite(c.f1)),
+                    ("ece", .finite(c.ece)), ("crossEntropy", .finite(c.crossEntropy)),
+                ])
+            })),
+            ("confusionMatrix", .object([
+                ("labels", .array(names.map { .string($0) })),
+                ("counts", .array((0..<names.count).map { a in
+                    .array((0..<names.count).map { p in .finite(r.confusion[a, p]) })
+                })),
+            ])),
+            ("reliability", .object([
+                ("mode", .string(ECEMode.topLabel.rawValue)),
+                ("ece", .finite(r.reliability.expectedCalibrationError)),
+                ("table", table(r.reliability, predicted: "meanConfidence", observed: "accuracy")),
+            ])),
+            ("positiveReliability", r.positiveReliability.map { t in
+                .object([
+                    ("mode", .string(ECEMode.positiveClass.rawValue)),
+                    ("ece", .finite(t.expectedCalibrationError)),
+                    ("table", table(t, predicted: "meanPredicted", observed: "observedRate")),
+                ])
+            } ?? .null),
+            ("imbalance", imbalance(r.imbalance, names: names)),
+            ("worstRows", .array(r.worstRows.map { row in
+                .object([
+                    ("line", .integer(row.line)), ("id", row.id.map { .string($0) } ?? .null),
+                    ("label", .string(names[row.label])), ("predicted", .string(names[row.predicted])),
+                    ("confidence", .finite(row.confidence)), ("crossEntropy", .finite(row.crossEntropy)),
+                ])
+            })),
+            ("gates", .array(report.gates.map { g in
+                .object([
+                    ("expression", .string(g.expression)), ("metric", .string(g.metric)),
+                    ("value", .finite(g.value)), ("threshold", .finite(g.threshold)), ("passed", .bool(g.passed)),
+                ])
+            })),
+        ])
+    }
+
+    static func input(_ report: Report) -> JSONValue {
+        let i = report.input
+        return .object([
+            ("source", .string(i.source)),
+            ("format", .string(i.format.rawValue)),
+            ("rows", .integer(i.rows)),
+            ("skippedRows", .integer(i.skipped.total)),
+            ("skipped", .array(i.skipped.reasons.map { reason in
+                .object([
+                    ("reason", .string(reason.code)), ("count", .integer(reason.count)),
+                    ("examples", .array(reason.examples.map { e in
+                        .object([
+                            ("line", .integer(e.line)), ("column", e.column.map { .string($0) } ?? .null),
+                            ("value", e.value.map { .string($0) } ?? .null), ("message", .string(e.message)),
+                        ])
+                    })),
+                ])
+            })),
+            ("classes", .array(i.classes.map { .string($0) })),
+            ("task", .string(i.shape.task.rawValue)),
+            ("positiveClass", i.positiveClass.map { .string($0) } ?? .null),
+            ("positiveClassReason", i.positiveClassReason.map { .string($0) } ?? .null),
+            ("weighted", .bool(i.weighted)),
+            ("scores", .string(i.shape.scoreKind.rawValue)),
+            ("clippedProbabilities", .integer(report.result.clippedProbabilities)),
+            ("columns", .object([
+                ("label", .string(i.labelColumn)),
+                ("scores", .array(i.scoreColumns.map { .string($0) })),
+                ("weight", i.weightColumn.map { .string($0) } ?? .null),
+                ("id", i.idColumn.map { .string($0) } ?? .null),
+            ])),
+        ])
+    }
+
+    static func metrics(_ m: Metrics) -> JSONValue {
+        func averages(_ a: PrecisionRecallF1) -> JSONValue {
+            .object([("precision", .finite(a.precision)), ("recall", .finite(a.recall)), ("f1", .finite(a.f1))])
+        }
+        return .object([
+            ("crossEntropy", .finite(m.crossEntropy)),
+            ("crossEntropyBits", .finite(m.crossEntropyBits)),
+            ("perplexity", .finite(m.perplexity)),
+            ("priorCrossEntropy", .finite(m.priorCrossEntropy)),
+            ("logLossSkill", .finite(m.logLossSkill)),
+            ("accuracy", .finite(m.accuracy)),
+            ("balancedAccuracy", .finite(m.balancedAccuracy)),
+            ("brier", .finite(m.brier)),
+            ("mcc", .finite(m.mcc)),
+            ("macro", averages(m.macro)),
+            ("weighted", averages(m.weighted)),
+            ("micro", averages(m.micro)),
+            ("meanConfidence", .finite(m.meanConfidence)),
+            ("topLabelECE", .finite(m.topLabelECE)),
+            ("positiveClassECE", .finite(m.positiveClassECE)),
+            ("classwiseECE", .finite(m.classwiseECE)),
+            ("ece", .finite(m.ece)),
+            ("mce", .finite(m.mce)),
+            ("overconfidence", .finite(m.overconfidence)),
+            ("underconfidence", .finite(m.underconfidence)),
+            ("overconfidenceError", .finite(m.overconfidenceError)),
+            ("calibrationInTheLarge", .finite(m.calibrationInTheLarge)),
+            ("confidentErrorRate", .finite(m.confidentErrorRate)),
+        ])
+    }
+
+    static func table(_ t: ReliabilityTable, predicted: String, observed: String) -> JSONValue {
+        .array(t.bins.map { b in
+            .object([
+                ("lower", .finite(b.lower)), ("upper", .finite(b.upper)),
+                ("count", .integer(b.count)), ("weight", .finite(b.weight)),
+                (predicted, .finite(b.meanPredicted)), (observed, .finite(b.observedRate)),
+                ("gap", .finite(b.gap)),
+            ])
+        })
+    }
+
+    static func imbalance(_ s: ImbalanceSummary, names: [String]) -> JSONValue {
+        .object([
+            ("imbalanceRatio", .finite(s.imbalanceRatio)),
+            ("priors", .array(zip(names, s.priors).map { .object([("class", .string($0)), ("prior", .finite($1))]) })),
+            ("losses", .array(s.losses.map { loss in
+                .object([
+                    ("name", .string(loss.name)),
+                    ("parameters", .object(loss.parameters.map { p in
+                        switch p.value {
+                        case let .number(x): (p.key, .finite(x))
+                        case let .text(t): (p.key, .string(t))
+                        case let .table(rows): (p.key, .object(rows.map { ($0.0, .finite($0.1)) }))
+                        }
+                    })),
+                    ("value", .finite(loss.value)),
+                    ("perClass", .array(loss.perClass.map { c in
+                        .object([
+                            ("class", .string(names[c.classIndex])), ("meanLoss", .finite(c.meanLoss)),
+                            ("lossShare", .finite(c.lossShare)), ("gradientShare", .finite(c.gradientShare)),
+                        ])
+                    })),
+                ])
+            })),
+        ])
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import CalibReport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The report formats calib renders.
+enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
+    case terminal, markdown, html, json
+
+    /// The format an output file's extension names.
+    static func forPath(_ path: String) throws -> ReportFormat {
+        let lowered = path.lowercased()
+        if lowered.hasSuffix(".json") { return .json }
+        if lowered.hasSuffix(".txt") { return .terminal }
+        if lowered.hasSuffix(".md") || lowered.hasSuffix(".markdown") { return .markdown }
+        if lowered.hasSuffix(".html") || lowered.hasSuffix(".htm") { return .html }
+        throw ValidationError("cannot tell the report format of '\(path)' from its extension; use .json or .txt")
+    }
+}
+
+/// Where reports go.
+struct OutputOptionGroup: ParsableArguments {
+    @Option(help: ArgumentHelp("What to print on standard output.", valueName: "terminal|json"))
+    var format: ReportFormat = .terminal
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Also write a report to this file; the format follows the extension (.json, .txt). Repeatable.", valueName: "path"))
+    var output: [String] = []
+
+    func validate() throws {
+        for path in output {
+            let f = try ReportFormat.forPath(path)
+            if f == .markdown || f == .html { throw ValidationError("Markdown and HTML reports are not available in this version; write .json or .txt ('\(path)').") }
+        }
+        if format == .markdown || format == .html {
+            throw ValidationError("--format \(format.rawValue) is not available in this version; use terminal or json.")
+        }
+    }
+}
+
+/// Renders a report in a format.
+func render(_ report: Report, as format: ReportFormat, colour: Bool) -> String {
+    switch format {
+    case .terminal: TerminalRenderer.render(report, colour: colour)
+    case .json: JSONReportRenderer.render(report)
+    case .markdown, .html: JSONReportRenderer.render(report)
+    }
+}
+
+/// Whether standard output wants colour: a terminal, and `NO_COLOR` unset.
+var standardOutputWantsColour: Bool {
+    isatty(1) != 0 && getenv("NO_COLOR") == nil
+}
+
+/// A report that could not be written (exit 74).
+struct OutputError: Error, CustomStringConvertible {
+    let path: String
+    let reason: String
+    var description: String { "cannot write '\(path)': \(reason)" }
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder, then a rename.
+func writeAtomically(_ text: String, to path: String) throws {
+    let temporary = path + ".calib-tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw OutputError(path: path, reason: errorText(errno)) }
+    var ok = true
+    var failure: Int32 = 0
+    text.utf8CString.withUnsafeBufferPointer { buffer in
+        var offset = 0
+        let total = buffer.count - 1
+        while offset < total {
+            let n = write(fd, buffer.baseAddress! + offset, total - offset)
+            if n < 0 { if errno == EINTR { continue }; ok = false; failure = errno; return }
+            offset += n
+        }
+    }
+    if close(fd) != 0 && ok { ok = false; failure = errno }
+    guard ok else {
+        unlink(temporary)
+        throw OutputError(path: path, reason: errorText(failure))
+    }
+    guard rename(temporary, path) == 0 else {
+        let e = errno
+        unlink(temporary)
+        throw OutputError(path: path, reason: errorText(e))
+    }
+}
+
+/// Writes to standard output; a closed or full stdout is an output error.
+func writeStandardOutput(_ text: String) throws {
+    var failure: Int32 = 0
+    text.utf8CString.withUnsafeBufferPointer { buffer in
+        var offset = 0
+        let total = buffer.count - 1
+        while offset < total {
+            let n = write(1, buffer.baseAddress! + offset, total - offset)
+            if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+            offset += n
+        }
+    }
+    if failure != 0 { throw OutputError(path: "<stdout>", reason: errorText(failure)) }
+}
+
+func errorText(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "error \(code)" }
+    return String(cString: text)
+}
+
+/// Prints `calib: error: …` on standard error.
+func printError(_ message: String) {
+    let line = "calib: error: \(message)\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress!, $0.count - 1) }
+}
