@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Makes the example inputs in SampleData/ (numpy only, fixed seed).
+
+Each sample is scored by a synthetic model whose miscalibration is known,
+so the reports have something true to find:
+
+- fraud_transactions.csv: 20,000 card transactions, about 1% fraud
+  (labels legit/fraud, score column p_fraud); the model's slope is 1.25x
+  too steep, the classic overconfident fraud model.
+- spam_messages.tsv: 5,000 messages, about 15% spam (labels ham/spam,
+  tab-separated, score column p_spam); an underconfident model
+  (slope shrunk to 0.65x).
+- news_topics_logits.jsonl: 4,000 articles in four topics given as raw
+  logits (logit_world, logit_sports, logit_business, logit_tech), JSON Lines,
+  logits sharpened by 1/0.6 and blurred by noise.
+- fraud_downsampled_weighted.csv: 200,000 transactions of which every fraud
+  and 1 in 20 legitimate ones were kept, each kept legitimate row carrying
+  weight 20 (labels 0/1, columns prob and weight): the weighted metrics
+  estimate the full population's.
+
+Run: python3 SampleData/make_samples.py   (rewrites the four files)
+"""
+import json
+import os
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(20261122)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def binary_population(n, intercept, slope, noise, temperature):
+    """True logits from a latent risk; the model sees the risk with noise and
+    scales its slope by `temperature` (>1 overconfident, <1 underconfident)."""
+    risk = rng.normal(size=n)
+    labels = rng.random(n) < sigmoid(intercept + slope * risk)
+    seen = risk + noise * rng.normal(size=n)
+    return labels, sigmoid(intercept + temperature * slope * seen)
+
+
+def fraud():
+    labels, prob = binary_population(20_000, intercept=-6.2, slope=2.0, noise=0.35, temperature=1.25)
+    path = os.path.join(HERE, "fraud_transactions.csv")
+    with open(path, "w", newline="") as f:
+        f.write("id,label,p_fraud\n")
+        for i, (y, p) in enumerate(zip(labels, prob)):
+            f.write(f"tx-{100000 + i},{'fraud' if y else 'legit'},{float(p)!r}\n")
+
+
+def spam():
+    labels, prob = binary_population(5_000, intercept=-2.0, slope=2.2, noise=0.3, temperature=0.65)
+    path = os.path.join(HERE, "spam_messages.tsv")
+    with open(path, "w", newline="") as f:
+        f.write("id\tlabel\tp_spam\n")
+        for i, (y, p) in enumerate(zip(labels, prob)):
+            f.write(f"msg-{i + 1}\t{'spam' if y else 'ham'}\t{float(p)!r}\n")
+
+
+def news():
+    topics = ["world", "sports", "business", "tech"]
+    n = 4_000
+    prior = np.array([0.35, 0.30, 0.20, 0.15])
+    labels = rng.choice(4, size=n, p=prior)
+    true_logits = rng.normal(scale=1.0, size=(n, 4)) + np.log(prior)
+    true_logits[np.arange(n), labels] += 2.2
+    model_logits = true_logits / 0.6 + rng.normal(scale=0.4, size=(n, 4))
+    path = os.path.join(HERE, "news_topics_logits.jsonl")
+    with open(path, "w") as f:
+        for i in range(n):
+            row = {"id": f"article-{i + 1}", "label": topics[labels[i]]}
+            for k, t in enumerate(topics):
+                row[f"logit_{t}"] = float(model_logits[i, k])
+            f.write(json.dumps(row) + "\n")
+
+
+def downsampled():
+    labels, prob = binary_population(200_000, intercept=-5.6, slope=1.9, noise=0.4, temperature=1.15)
+    keep = labels | (rng.random(labels.size) < 1 / 20)
+    path = os.path.join(HERE, "fraud_downsampled_weighted.csv")
+    with open(path, "w", newline="") as f:
+        f.write("id,label,prob,weight\n")
+        for i in np.flatnonzero(keep):
+            y = int(labels[i])
+            f.write(f"{i + 1},{y},{float(prob[i])!r},{1 if y else 20}\n")
+
+
+if __name__ == "__main__":
+    fraud()
+    spam()
+    news()
+    downsampled()
