@@ -128,8 +128,14 @@ public struct LossAccumulator: Sendable {
                 }
                 if case let .focal(gamma, alpha) = spec {
                     let resolved = alpha ?? (k == 2 ? 0.25 : 1)
-                    factor = k == 2 ? [1 - resolved, resolved] : Array(repeating: resolved, count: k)
-                    parameters = [.init("gamma", .number(gamma)), .init("alpha", .number(resolved))]
+                    if resolved < 0 {
+                        // torchvision's convention: a negative α turns α-balancing off.
+                        factor = Array(repeating: 1, count: k)
+                        parameters = [.init("gamma", .number(gamma)), .init("alpha", .text("none"))]
+                    } else {
+                        factor = k == 2 ? [1 - resolved, resolved] : Array(repeating: resolved, count: k)
+                        parameters = [.init("gamma", .number(gamma)), .init("alpha", .number(resolved))]
+                    }
                 }
             case let .labelSmoothing(epsilon):
                 let e = smoothings.firstIndex(of: epsilon)!

@@ -18,6 +18,8 @@ public enum LossSpecification: Sendable, Hashable {
     /// Focal loss (Lin et al. 2017): `ℓ = −α_t (1 − q)^γ ln q`. `alpha == nil`
     /// takes the default: 0.25 for the positive class of a binary task (RetinaNet,
     /// torchvision's `sigmoid_focal_loss`), 1 for every class of a multiclass one.
+    /// A binary `α_t` is `α` for the positive class and `1 − α` for the negative;
+    /// a negative `alpha` turns α-balancing off (`α_t = 1`), as in torchvision.
     case focal(gamma: Double, alpha: Double?)
     /// Label-smoothed cross-entropy, PyTorch's convention:
     /// `ℓ = −Σ_k ỹ_k ln p_k`, `ỹ = (1 − ε)·onehot + ε / K`.
