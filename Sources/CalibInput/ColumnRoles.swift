@@ -36,6 +36,13 @@ struct ColumnRoles: Sendable {
         func usage(_ reason: String) -> InputError { InputError(.usage, file: file, reason: reason) }
         func missing(_ reason: String) -> InputError { InputError(.data, file: file, line: 1, reason: reason) }
         let columnList = "columns: \(InputError.list(header))"
+        var seen: Set<String> = []
+        for name in lowered where !name.isEmpty {
+            guard seen.insert(name).inserted else {
+                let shown = header[lowered.lastIndex(of: name)!]
+                throw missing("column '\(shown)' appears twice in the header; column names must be unique (compared without case)")
+            }
+        }
 
         func find(_ name: String, flag: String) throws -> Int {
             let exact = header.indices.filter { header[$0] == name }
