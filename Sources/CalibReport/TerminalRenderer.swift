@@ -43,7 +43,7 @@ public enum TerminalRenderer {
         var tail = "  wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
         if let citl = m.calibrationInTheLarge { tail += "  mean score − positive rate \(NumberText.signed(citl, 4))" }
         lines.append(tail)
-        lines.append("  verdict: \(verdict(m))")
+        lines.append("  verdict: \(verdict(r, positive: report.positiveClass))")
         lines.append("")
 
         lines.append(bold("Per class"))
@@ -112,12 +112,21 @@ public enum TerminalRenderer {
         return lines.map { clip($0, colour: colour) }.joined(separator: "\n") + "\n"
     }
 
-    /// A one-line reading of the calibration.
-    static func verdict(_ m: Metrics) -> String {
+    /// A one-line reading of the headline calibration: for binary tasks the
+    /// positive-class table (does the score over- or under-state the positive
+    /// rate?), for multiclass the top-label one (over- or under-confidence).
+    static func verdict(_ r: AuditResult, positive: String?) -> String {
         let tolerance = 0.01
-        if m.ece < tolerance { return "well calibrated (ECE below \(NumberText.fixed(tolerance, 2)))" }
-        if m.overconfidence > 2 * m.underconfidence { return "overconfident: confidence exceeds accuracy" }
-        if m.underconfidence > 2 * m.overconfidence { return "underconfident: accuracy exceeds confidence" }
+        let table = r.headlineReliability
+        if r.metrics.ece < tolerance { return "well calibrated (ECE below \(NumberText.fixed(tolerance, 2)))" }
+        let over = table.overconfidence, under = table.underconfidence
+        if let positive {
+            if over > 2 * under { return "scores overstate the chance of '\(positive)' (predicted above observed)" }
+            if under > 2 * over { return "scores understate the chance of '\(positive)' (predicted below observed)" }
+        } else {
+            if over > 2 * under { return "overconfident: confidence exceeds accuracy" }
+            if under > 2 * over { return "underconfident: accuracy exceeds confidence" }
+        }
         return "miscalibrated in both directions"
     }
 

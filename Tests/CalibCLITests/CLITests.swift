@@ -1,0 +1,185 @@
+import CalibTestSupport
+import Foundation
+import Testing
+
+/// Runs the built `calib` executable and captures what it prints.
+struct CalibRun {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    let terminatedBySignal: Bool
+
+    static var executable: URL {
+        // The test bundle and the executable share the build folder.
+        let own = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        return own.deletingLastPathComponent().appendingPathComponent("calib")
+    }
+
+    init(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: TestPaths.packageRoot)
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        terminatedBySignal = process.terminationReason == .uncaughtSignal
+        stdout = String(decoding: outData, as: UTF8.self)
+        stderr = String(decoding: errData, as: UTF8.self)
+    }
+}
+
+func temporaryFolder() throws -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("calib-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url.path
+}
+
+@Suite("calib audit, end to end")
+struct CLITests {
+    static let samples = ["fraud_transactions.csv", "spam_messages.tsv", "news_topics_logits.jsonl", "fraud_downsampled_weighted.csv"]
+
+    @Test("the executable was built next to the tests")
+    func executableExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: CalibRun.executable.path), "\(CalibRun.executable.path)")
+    }
+
+    @Test("every sample audits with exit 0 and a terminal summary that fits 80 columns", arguments: samples)
+    func terminal(sample: String) throws {
+        let run = try CalibRun(["audit", "SampleData/\(sample)"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("calib audit · SampleData/\(sample)"))
+        #expect(run.stdout.contains("verdict:"))
+        for line in run.stdout.split(separator: "\n") {
+            #expect(line.count <= 80, "too wide (\(line.count)): \(line)")
+        }
+        #expect(!run.stdout.contains("\u{1B}["), "no colour when NO_COLOR is set")
+    }
+
+    @Test("the JSON report has SPEC section 5's keys in order and is byte-identical between runs", arguments: samples)
+    func json(sample: String) throws {
+        let a = try CalibRun(["audit", "SampleData/\(sample)", "--format", "json"])
+        let b = try CalibRun(["audit", "SampleData/\(sample)", "--format", "json"])
+        #expect(a.status == 0 && a.stdout == b.stdout)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(a.stdout.utf8)) as? [String: Any])
+        #expect(object["schemaVersion"] as? Int == 1)
+        let topKeys = a.stdout.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.dropFirst(3).prefix { $0 != "\"" } }.map(String.init)
+        #expect(topKeys == ["schemaVersion", "tool", "input", "settings", "metrics", "perClass", "confusionMatrix", "reliability", "positiveReliability", "imbalance", "worstRows", "gates"])
+        let metrics = try #require(object["metrics"] as? [String: Any])
+        for key in ["crossEntropy", "crossEntropyBits", "perplexity", "priorCrossEntropy", "logLossSkill", "accuracy", "balancedAccuracy", "brier", "mcc", "macro", "weighted", "micro", "meanConfidence", "topLabelECE", "positiveClassECE", "classwiseECE", "ece", "mce", "overconfidence", "underconfidence", "overconfidenceError", "calibrationInTheLarge", "confidentErrorRate"] {
+            #expect(metrics.keys.contains(key), "metrics.\(key)")
+        }
+        let reliability = try #require((object["reliability"] as? [String: Any])?["table"] as? [[String: Any]])
+        #expect(reliability.count == 15)
+    }
+
+    @Test("the reports in Reports/ are those the current code makes from SampleData/ (run Reports/make_reports.sh)", arguments: samples)
+    func reportsAreCurrent(sample: String) throws {
+        let name = (sample as NSString).deletingPathExtension
+        let run = try CalibRun(["audit", "SampleData/\(sample)", "--format", "json"])
+        let stored = try String(contentsOfFile: TestPaths.packageRoot + "/Reports/\(name).json", encoding: .utf8)
+        #expect(run.stdout == stored, "Reports/\(name).json is out of date: run bash Reports/make_reports.sh")
+        let text = try CalibRun(["audit", "SampleData/\(sample)"])
+        let storedText = try String(contentsOfFile: TestPaths.packageRoot + "/Reports/\(name).txt", encoding: .utf8)
+        #expect(text.stdout == storedText, "Reports/\(name).txt is out of date: run bash Reports/make_reports.sh")
+    }
+
+    @Test("-o writes the same JSON it would print, atomically, and leaves no temporary file")
+    func outputFile() throws {
+        let folder = try temporaryFolder()
+        let run = try CalibRun(["audit", "SampleData/spam_messages.tsv", "--format", "json", "-o", folder + "/r.json", "-o", folder + "/r.txt"])
+        #expect(run.status == 0)
+        #expect(try String(contentsOfFile: folder + "/r.json", encoding: .utf8) == run.stdout)
+        #expect(try String(contentsOfFile: folder + "/r.txt", encoding: .utf8).contains("calib audit"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["r.json", "r.txt"])
+    }
+
+    @Test("an output that cannot be written is exit 74 naming the path; the other outputs are still written")
+    func unwritableOutput() throws {
+        let folder = try temporaryFolder()
+        let run = try CalibRun(["audit", "SampleData/spam_messages.tsv", "-o", "/nonexistent-dir/r.json", "-o", folder + "/ok.json"])
+        #expect(run.status == 74)
+        #expect(run.stderr.contains("calib: error: cannot write '/nonexistent-dir/r.json'"))
+        #expect(FileManager.default.fileExists(atPath: folder + "/ok.json"))
+    }
+
+    @Test("standard input is read with -, and gzip input is decompressed")
+    func stdinAndGzip() throws {
+        let csv = try String(contentsOfFile: TestPaths.sampleData + "/fraud_transactions.csv", encoding: .utf8)
+        let fromStdin = try CalibRun(["audit", "-", "--format", "json"], stdin: csv)
+        let fromFile = try CalibRun(["audit", "SampleData/fraud_transactions.csv", "--format", "json"])
+        #expect(fromStdin.status == 0)
+        let strip = { (s: String) in s.split(separator: "\n").filter { !$0.contains("\"source\"") } }
+        #expect(strip(fromStdin.stdout) == strip(fromFile.stdout))
+
+        let folder = try temporaryFolder()
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gzip.arguments = ["-c", "gzip -n -c SampleData/fraud_transactions.csv > '\(folder)/f.csv.gz'"]
+        gzip.currentDirectoryURL = URL(fileURLWithPath: TestPaths.packageRoot)
+        try gzip.run(); gzip.waitUntilExit()
+        let fromGzip = try CalibRun(["audit", folder + "/f.csv.gz", "--format", "json"])
+        #expect(fromGzip.status == 0)
+        #expect(strip(fromGzip.stdout) == strip(fromFile.stdout))
+    }
+
+    struct Failure: Sendable, CustomStringConvertible {
+        let name: String
+        let arguments: [String]
+        let input: String?
+        let status: Int32
+        let message: String
+        var description: String { name }
+    }
+
+    static let failures: [Failure] = [
+        Failure(name: "missing file", arguments: ["audit", "nope.csv"], input: nil, status: 66, message: "calib: error: nope.csv: cannot open: No such file or directory"),
+        Failure(name: "a directory", arguments: ["audit", "SampleData"], input: nil, status: 66, message: "calib: error: SampleData: cannot read: it is a directory"),
+        Failure(name: "bad number", arguments: ["audit", "-"], input: "label,p_fraud\nfraud,0.1\nlegit,abc\n", status: 65, message: "calib: error: <stdin>:3: column 'p_fraud': \"abc\" is not a number"),
+        Failure(name: "undecidable positive class", arguments: ["audit", "-"], input: "label,prob\nham,0.1\n", status: 64, message: "--positive"),
+        Failure(name: "unknown flag", arguments: ["audit", "SampleData/spam_messages.tsv", "--frobnicate"], input: nil, status: 64, message: "--frobnicate"),
+        Failure(name: "bins out of range", arguments: ["audit", "SampleData/spam_messages.tsv", "--bins", "0"], input: nil, status: 64, message: "--bins must be between 1 and 10000"),
+        Failure(name: "unknown output extension", arguments: ["audit", "SampleData/spam_messages.tsv", "-o", "r.pdf"], input: nil, status: 64, message: "cannot tell the report format"),
+        Failure(name: "no input", arguments: ["audit"], input: nil, status: 64, message: "file"),
+    ]
+
+    @Test("errors print one clear line and exit with the documented code, never a signal", arguments: failures)
+    func errors(f: Failure) throws {
+        let run = try CalibRun(f.arguments, stdin: f.input)
+        #expect(!run.terminatedBySignal)
+        #expect(run.status == f.status, "\(run.stderr)")
+        #expect(run.stderr.contains(f.message), "\(run.stderr)")
+    }
+
+    @Test("--on-invalid skip reports the skipped rows with their lines in JSON and on the terminal")
+    func skipReported() throws {
+        let input = "label,prob\n1,0.9\n0,oops\n1,0.8\n0,0.1\n"
+        let json = try CalibRun(["audit", "-", "--on-invalid", "skip", "--format", "json"], stdin: input)
+        #expect(json.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let inputSection = try #require(object["input"] as? [String: Any])
+        #expect(inputSection["skippedRows"] as? Int == 1)
+        #expect(inputSection["rows"] as? Int == 3)
+        let text = try CalibRun(["audit", "-", "--on-invalid", "skip"], stdin: input)
+        #expect(text.stdout.contains("<stdin>:3: column 'prob': \"oops\" is not a number"))
+    }
+
+    @Test("--version and --help work")
+    func versionAndHelp() throws {
+        #expect(try CalibRun(["--version"]).stdout.hasPrefix("0.1.0"))
+        let help = try CalibRun(["audit", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("--on-invalid"))
+    }
+}
