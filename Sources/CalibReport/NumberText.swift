@@ -59,3 +59,20 @@ enum NumberText {
         return s + String(repeating: " ", count: width - s.count)
     }
 }
+
+/// Greedy word wrapping for the terminal summary.
+enum TextWrap {
+    static func wrap(_ text: String, width: Int, indent: String = "  ") -> [String] {
+        var lines: [String] = []
+        var current = indent
+        for word in text.split(separator: " ") {
+            if current.count > indent.count && current.count + 1 + word.count > width {
+                lines.append(current)
+                current = indent
+            }
+            current += (current.count > indent.count ? " " : "") + word
+        }
+        if current.count > indent.count { lines.append(current) }
+        return lines
+    }
+}

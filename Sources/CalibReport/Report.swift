@@ -35,20 +35,21 @@ public struct Report: Sendable {
     public let input: InputSummary
     public let result: AuditResult
     public let gates: [GateOutcome]
+    /// What a reviewer should notice, derived once for every renderer.
+    public let findings: ReportFindings
 
     public init(tool: ToolInfo = ToolInfo(), input: InputSummary, result: AuditResult, gates: [GateOutcome] = []) {
         self.tool = tool
         self.input = input
         self.result = result
         self.gates = gates
+        findings = ReportFindings(result: result, positiveClass: input.positiveClass)
     }
 
     /// The positive class's name (binary tasks).
     public var positiveClass: String? { input.positiveClass }
     /// The index of the rarest class (smallest weighted support), ties to the lowest index.
-    public var rarestClass: Int {
-        var best = 0
-        for (i, c) in result.perClass.enumerated() where c.support < result.perClass[best].support { best = i }
-        return best
-    }
+    public var rarestClass: Int { findings.rarestClass }
+    /// A short name for the input: its file name without folders.
+    public var shortName: String { String(input.source.split(separator: "/").last ?? Substring(input.source)) }
 }

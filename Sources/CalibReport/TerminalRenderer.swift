@@ -43,7 +43,7 @@ public enum TerminalRenderer {
         var tail = "  wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
         if let citl = m.calibrationInTheLarge { tail += "  mean score − positive rate \(NumberText.signed(citl, 4))" }
         lines.append(tail)
-        lines.append("  verdict: \(verdict(r, positive: report.positiveClass))")
+        lines.append("  verdict: \(report.findings.verdict)")
         lines.append("")
 
         lines.append(bold("Per class"))
@@ -61,9 +61,7 @@ public enum TerminalRenderer {
         lines.append("")
 
         let headline = r.headlineReliability
-        let worst = headline.bins.indices.filter { !headline.bins[$0].isEmpty }
-            .sorted { headline.bins[$0].weight * Swift.abs(headline.bins[$0].gap!) > headline.bins[$1].weight * Swift.abs(headline.bins[$1].gap!) }
-            .prefix(3)
+        let worst = report.findings.worstBins
         let predictedWord = r.eceMode == .positiveClass ? "predicted" : "confidence"
         let observedWord = r.eceMode == .positiveClass ? "observed" : "accuracy"
         lines.append(bold("Worst bins") + " (largest share of the \(r.eceMode.rawValue) ECE)")
@@ -82,6 +80,7 @@ public enum TerminalRenderer {
             lines.append("  " + NumberText.padRight(lossLabel(loss), 40) + NumberText.pad(NumberText.fixed(loss.value, 4), 10)
                 + NumberText.pad(NumberText.percent(share.lossShare), 13) + NumberText.pad(NumberText.percent(share.gradientShare), 13))
         }
+        lines += TextWrap.wrap(report.findings.imbalanceSentence, width: width)
 
         if !r.worstRows.isEmpty {
             lines.append("")
@@ -110,24 +109,6 @@ public enum TerminalRenderer {
             }
         }
         return lines.map { clip($0, colour: colour) }.joined(separator: "\n") + "\n"
-    }
-
-    /// A one-line reading of the headline calibration: for binary tasks the
-    /// positive-class table (does the score over- or under-state the positive
-    /// rate?), for multiclass the top-label one (over- or under-confidence).
-    static func verdict(_ r: AuditResult, positive: String?) -> String {
-        let tolerance = 0.01
-        let table = r.headlineReliability
-        if r.metrics.ece < tolerance { return "well calibrated (ECE below \(NumberText.fixed(tolerance, 2)))" }
-        let over = table.overconfidence, under = table.underconfidence
-        if let positive {
-            if over > 2 * under { return "scores overstate the chance of '\(positive)' (predicted above observed)" }
-            if under > 2 * over { return "scores understate the chance of '\(positive)' (predicted below observed)" }
-        } else {
-            if over > 2 * under { return "overconfident: confidence exceeds accuracy" }
-            if under > 2 * over { return "underconfident: accuracy exceeds confidence" }
-        }
-        return "miscalibrated in both directions"
     }
 
     static func lossLabel(_ loss: LossEvaluation) -> String {

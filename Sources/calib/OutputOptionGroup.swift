@@ -17,26 +17,23 @@ enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
         if lowered.hasSuffix(".txt") { return .terminal }
         if lowered.hasSuffix(".md") || lowered.hasSuffix(".markdown") { return .markdown }
         if lowered.hasSuffix(".html") || lowered.hasSuffix(".htm") { return .html }
-        throw ValidationError("cannot tell the report format of '\(path)' from its extension; use .json or .txt")
+        throw ValidationError("cannot tell the report format of '\(path)' from its extension; use .json, .md, .html or .txt")
     }
 }
 
 /// Where reports go.
 struct OutputOptionGroup: ParsableArguments {
-    @Option(help: ArgumentHelp("What to print on standard output.", valueName: "terminal|json"))
+    @Option(help: ArgumentHelp("What to print on standard output.", valueName: "terminal|markdown|html|json"))
     var format: ReportFormat = .terminal
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Also write a report to this file; the format follows the extension (.json, .txt). Repeatable.", valueName: "path"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Also write a report to this file; the format follows the extension (.json, .md, .html, .txt). Repeatable.", valueName: "path"))
     var output: [String] = []
 
+    @Option(help: ArgumentHelp("Write each input's reports (.html, .md, .json) and an index comparing them into this folder.", valueName: "dir"))
+    var reportDir: String?
+
     func validate() throws {
-        for path in output {
-            let f = try ReportFormat.forPath(path)
-            if f == .markdown || f == .html { throw ValidationError("Markdown and HTML reports are not available in this version; write .json or .txt ('\(path)').") }
-        }
-        if format == .markdown || format == .html {
-            throw ValidationError("--format \(format.rawValue) is not available in this version; use terminal or json.")
-        }
+        for path in output { _ = try ReportFormat.forPath(path) }
     }
 }
 
@@ -45,7 +42,8 @@ func render(_ report: Report, as format: ReportFormat, colour: Bool) -> String {
     switch format {
     case .terminal: TerminalRenderer.render(report, colour: colour)
     case .json: JSONReportRenderer.render(report)
-    case .markdown, .html: JSONReportRenderer.render(report)
+    case .markdown: MarkdownRenderer.render(report)
+    case .html: HTMLRenderer.render(report)
     }
 }
 
@@ -59,6 +57,21 @@ struct OutputError: Error, CustomStringConvertible {
     let path: String
     let reason: String
     var description: String { "cannot write '\(path)': \(reason)" }
+}
+
+/// Creates a folder and its parents, as `mkdir -p`.
+func makeDirectory(_ path: String) throws {
+    var current = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+        current += "/" + part
+        if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            throw OutputError(path: path, reason: errorText(errno))
+        }
+    }
+    var info = stat()
+    guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+        throw OutputError(path: path, reason: "it exists and is not a folder")
+    }
 }
 
 /// Writes `text` to `path` atomically: a temporary file in the same folder, then a rename.

@@ -85,15 +85,58 @@ struct CLITests {
         #expect(reliability.count == 15)
     }
 
-    @Test("the reports in Reports/ are those the current code makes from SampleData/ (run Reports/make_reports.sh)", arguments: samples)
-    func reportsAreCurrent(sample: String) throws {
-        let name = (sample as NSString).deletingPathExtension
-        let run = try CalibRun(["audit", "SampleData/\(sample)", "--format", "json"])
-        let stored = try String(contentsOfFile: TestPaths.packageRoot + "/Reports/\(name).json", encoding: .utf8)
-        #expect(run.stdout == stored, "Reports/\(name).json is out of date: run bash Reports/make_reports.sh")
-        let text = try CalibRun(["audit", "SampleData/\(sample)"])
-        let storedText = try String(contentsOfFile: TestPaths.packageRoot + "/Reports/\(name).txt", encoding: .utf8)
-        #expect(text.stdout == storedText, "Reports/\(name).txt is out of date: run bash Reports/make_reports.sh")
+    /// The samples in the order Reports/make_reports.sh passes them.
+    static var sampleArguments: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: TestPaths.sampleData)) ?? []
+        return names.filter { $0.hasSuffix(".csv") || $0.hasSuffix(".tsv") || $0.hasSuffix(".jsonl") }.sorted().map { "SampleData/" + $0 }
+    }
+
+    @Test("the reports in Reports/ are those the current code makes from SampleData/ (run Reports/make_reports.sh)")
+    func reportsAreCurrent() throws {
+        let folder = try temporaryFolder()
+        let run = try CalibRun(["audit"] + Self.sampleArguments + ["--report-dir", folder])
+        #expect(run.status == 0, "\(run.stderr)")
+        var expected: [String] = []
+        for sample in Self.sampleArguments {
+            let name = ((sample as NSString).lastPathComponent as NSString).deletingPathExtension
+            expected += ["\(name).html", "\(name).md", "\(name).json"]
+            let text = try CalibRun(["audit", sample])
+            let storedText = try String(contentsOfFile: TestPaths.packageRoot + "/Reports/\(name).txt", encoding: .utf8)
+            #expect(text.stdout == storedText, "Reports/\(name).txt is out of date: run bash Reports/make_reports.sh")
+        }
+        expected += ["index.html", "index.md"]
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == expected.sorted())
+        for file in expected {
+            let fresh = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            let stored = try String(contentsOfFile: TestPaths.packageRoot + "/Reports/" + file, encoding: .utf8)
+            #expect(fresh == stored, "Reports/\(file) is out of date: run bash Reports/make_reports.sh")
+        }
+    }
+
+    @Test("--report-dir writes one report set per input, keeps same-named inputs apart, and indexes them")
+    func reportDirectory() throws {
+        let folder = try temporaryFolder()
+        let other = try temporaryFolder()
+        try FileManager.default.copyItem(atPath: TestPaths.sampleData + "/spam_messages.tsv", toPath: other + "/spam_messages.tsv")
+        let out = folder + "/nested/reports"
+        let run = try CalibRun(["audit", "SampleData/spam_messages.tsv", other + "/spam_messages.tsv", "--report-dir", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == [
+            "index.html", "index.md", "spam_messages-2.html", "spam_messages-2.json", "spam_messages-2.md",
+            "spam_messages.html", "spam_messages.json", "spam_messages.md",
+        ])
+        let index = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
+        #expect(index.contains("href=\"spam_messages.html\"") && index.contains("href=\"spam_messages-2.html\""))
+    }
+
+    @Test("-o report.md and -o report.html write Markdown and HTML; --format markdown prints it")
+    func documentOutputs() throws {
+        let folder = try temporaryFolder()
+        let run = try CalibRun(["audit", "SampleData/news_topics_logits.jsonl", "-o", folder + "/r.md", "-o", folder + "/r.html", "--format", "markdown"])
+        #expect(run.status == 0)
+        #expect(run.stdout.hasPrefix("# Calibration audit: news_topics_logits.jsonl"))
+        #expect(try String(contentsOfFile: folder + "/r.md", encoding: .utf8) == run.stdout)
+        #expect(try String(contentsOfFile: folder + "/r.html", encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
     }
 
     @Test("-o writes the same JSON it would print, atomically, and leaves no temporary file")

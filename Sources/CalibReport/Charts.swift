@@ -1,0 +1,141 @@
+import CalibCore
+
+/// The report's charts, drawn from the report model only.
+enum Charts {
+    static let unitTicks = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+
+    /// A round tick step (1, 2 or 5 × 10^k) at least `raw`.
+    static func niceStep(_ raw: Double) -> Double {
+        var magnitude = 1.0
+        while magnitude * 10 <= raw { magnitude *= 10 }
+        while magnitude > raw && magnitude > 1e-12 { magnitude /= 10 }
+        for factor in [1.0, 2, 5, 10] where factor * magnitude >= raw { return factor * magnitude }
+        return 10 * magnitude
+    }
+
+    static func short(_ x: Double) -> String {
+        if x >= 1_000_000 { return NumberText.fixed(x / 1_000_000, 1) + "M" }
+        if x >= 10_000 { return NumberText.fixed(x / 1000, 0) + "k" }
+        if x >= 1000 { return NumberText.fixed(x / 1000, 1) + "k" }
+        return x == x.rounded() ? String(Int(x)) : NumberText.fixed(x, 1)
+    }
+
+    /// Reliability diagram: per non-empty bin the observed rate (bar) against the
+    /// diagonal, the gap to the mean prediction shaded (over- and under-confidence
+    /// in different colours), a mark at (mean predicted, observed), and the rows
+    /// per bin as a histogram strip below.
+    static func reliability(_ table: ReliabilityTable, id: String, title: String, predicted: String, observed: String, worst: [Int]) -> String {
+        var svg = SVGWriter(width: 640, height: 470)
+        let plot = PlotArea(left: 70, top: 46, width: 540, height: 290)
+        svg.legend([("bar", observed), ("gap-over", "over-confident gap"), ("gap-under", "under-confident gap"), ("diag-swatch", "perfect calibration")], x: plot.left, y: 22)
+        plot.drawAxes(&svg, xTicks: unitTicks, yTicks: unitTicks, xFormat: { NumberText.fixed($0, 1) }, yFormat: { NumberText.fixed($0, 1) },
+                      xLabel: predicted, yLabel: observed, xLabelOffset: 118)
+        svg.line(x1: plot.x(0), y1: plot.y(0), x2: plot.x(1), y2: plot.y(1), class: "diag")
+        let strip = PlotArea(left: plot.left, top: plot.bottom + 30, width: plot.width, height: 56)
+        let maxCount = Double(table.bins.map(\.count).max() ?? 1)
+        for (b, bin) in table.bins.enumerated() {
+            let x0 = plot.x(bin.lower) + 1.5, x1 = plot.x(bin.upper) - 1.5
+            if bin.count > 0 {
+                let h = Swift.max(1.5, Double(bin.count) / Swift.max(1, maxCount) * strip.height)
+                svg.rect(x: x0, y: strip.bottom - h, width: x1 - x0, height: h, class: "count-bar", tooltip: "\(NumberText.count(bin.count)) rows")
+                svg.text(short(Double(bin.count)), x: (x0 + x1) / 2, y: strip.bottom - h - 3, class: "count", anchor: .middle)
+            }
+            guard let mean = bin.meanPredicted, let rate = bin.observedRate else { continue }
+            let tip = "\(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2)): \(NumberText.count(bin.count)) rows, \(predicted) \(NumberText.fixed(mean, 3)), \(observed) \(NumberText.fixed(rate, 3))"
+            svg.rect(x: x0, y: plot.y(rate), width: x1 - x0, height: plot.y(0) - plot.y(rate), class: "bar")
+            let top = Swift.max(mean, rate), bottom = Swift.min(mean, rate)
+            svg.rect(x: x0, y: plot.y(top), width: x1 - x0, height: plot.y(bottom) - plot.y(top), class: mean > rate ? "gap-over" : "gap-under")
+            svg.circle(cx: plot.x(mean), cy: plot.y(rate), r: worst.contains(b) ? 5 : 3.5, class: worst.contains(b) ? "mark worst" : "mark", tooltip: tip, attributes: [("data-bin", String(b))])
+        }
+        svg.line(x1: strip.left, y1: strip.bottom, x2: strip.right, y2: strip.bottom, class: "axis")
+        svg.text("rows", x: strip.left - 8, y: strip.bottom - 4, class: "tick", anchor: .end)
+        let nonEmpty = table.bins.filter { !$0.isEmpty }.count
+        return svg.render(id: id, title: title,
+            description: "Reliability diagram over \(table.bins.count) bins (\(nonEmpty) non-empty): \(observed) against \(predicted); ECE \(NumberText.fixed(table.expectedCalibrationError, 4)).")
+    }
+
+    /// Confidence histogram: the weight of right and wrong predictions per top-label confidence bin.
+    static func confidenceHistogram(_ table: ReliabilityTable, _ histogram: [(correct: Double, wrong: Double)], id: String) -> String {
+        var svg = SVGWriter(width: 640, height: 330)
+        let maxTotal = histogram.map { $0.correct + $0.wrong }.max() ?? 1
+        var plot = PlotArea(left: 70, top: 40, width: 540, height: 230)
+        let step = niceStep(Swift.max(maxTotal, 1) / 4)
+        plot.yMax = (Swift.max(maxTotal, 1) / step).rounded(.up) * step
+        svg.legend([("correct", "right"), ("wrong", "wrong")], x: plot.left, y: 20)
+        let yTicks = stride(from: 0.0, through: plot.yMax + step / 2, by: step).map { $0 }
+        plot.drawAxes(&svg, xTicks: unitTicks, yTicks: yTicks, xFormat: { NumberText.fixed($0, 1) }, yFormat: short, xLabel: "top-label confidence", yLabel: "rows (weighted)")
+        for (b, bin) in table.bins.enumerated() where bin.weight > 0 {
+            let x0 = plot.x(bin.lower) + 1.5, x1 = plot.x(bin.upper) - 1.5
+            let (right, wrong) = histogram[b]
+            svg.rect(x: x0, y: plot.y(right), width: x1 - x0, height: plot.y(0) - plot.y(right), class: "correct", tooltip: "\(short(right)) right")
+            svg.rect(x: x0, y: plot.y(right + wrong), width: x1 - x0, height: plot.y(right) - plot.y(right + wrong), class: "wrong", tooltip: "\(short(wrong)) wrong")
+        }
+        return svg.render(id: id, title: "Confidence histogram", description: "How many predictions fall in each confidence bin, split into right and wrong.")
+    }
+
+    /// Per-class precision, recall and ECE as grouped horizontal bars.
+    static func classBars(_ perClass: [ClassMetrics], id: String, limit: Int = 24) -> String {
+        let shown = Array(perClass.prefix(limit))
+        let rowHeight = 40.0
+        var svg = SVGWriter(width: 640, height: 80 + rowHeight * Double(shown.count))
+        let plot = PlotArea(left: 150, top: 40, width: 460, height: rowHeight * Double(shown.count))
+        svg.legend([("precision", "precision"), ("recall", "recall"), ("ece", "ECE")], x: plot.left, y: 20)
+        plot.drawAxes(&svg, xTicks: unitTicks, yTicks: [], xFormat: { NumberText.fixed($0, 1) }, yFormat: { _ in "" }, xLabel: "value (0 to 1)", yLabel: "")
+        for (i, c) in shown.enumerated() {
+            let y = plot.top + Double(i) * rowHeight + 5
+            let name = c.name.count > 22 ? String(c.name.prefix(21)) + "…" : c.name
+            svg.text(name, x: plot.left - 8, y: y + 17, class: "tick", anchor: .end)
+            for (j, (cls, value)) in [("precision", c.precision), ("recall", c.recall), ("ece", c.ece)].enumerated() {
+                svg.rect(x: plot.x(0), y: y + Double(j) * 10, width: plot.x(Swift.min(1, Swift.max(0, value))) - plot.x(0), height: 9, class: cls,
+                         tooltip: "\(c.name) \(cls == "ece" ? "ECE" : cls) \(NumberText.fixed(value, 3))")
+            }
+        }
+        let more = perClass.count > shown.count ? " (first \(shown.count) of \(perClass.count) classes)" : ""
+        return svg.render(id: id, title: "Precision, recall and ECE per class", description: "Grouped bars per class\(more).")
+    }
+
+    /// The rarest class's gradient share as focal γ grows (γ = 0 is cross-entropy),
+    /// with the weighted cross-entropies and the class's share of rows for reference.
+    static func gradientShareByGamma(_ findings: ReportFindings, className: String, prior: Double, id: String) -> String {
+        var svg = SVGWriter(width: 640, height: 350)
+        var plot = PlotArea(left: 70, top: 60, width: 540, height: 230)
+        let gammas = findings.rareGradientShareByGamma
+        plot.xMax = Swift.max(1, gammas.map(\.gamma).max() ?? 1)
+        svg.legend([("focal-swatch", "focal loss (γ = 0: cross-entropy)"), ("reference-swatch", "weighted CE"), ("prior-swatch", "share of rows")], x: plot.left, y: 20)
+        let ticks = gammas.map(\.gamma)
+        plot.drawAxes(&svg, xTicks: ticks, yTicks: unitTicks, xFormat: { $0 == $0.rounded() ? String(Int($0)) : NumberText.fixed($0, 1) },
+                      yFormat: { NumberText.percent($0, 0) }, xLabel: "focal γ", yLabel: "gradient share of \(className)")
+        for (i, reference) in findings.rareGradientShareReferences.enumerated() {
+            svg.line(x1: plot.left, y1: plot.y(reference.share), x2: plot.right, y2: plot.y(reference.share), class: "reference")
+            // Alternate labels above and below their lines so that close references stay readable.
+            let offset = i % 2 == 0 ? -4.0 : 12.0
+            svg.text("\(reference.label) \(NumberText.percent(reference.share, 0))", x: plot.right - 4, y: plot.y(reference.share) + offset, class: "note", anchor: .end)
+        }
+        svg.line(x1: plot.left, y1: plot.y(prior), x2: plot.right, y2: plot.y(prior), class: "prior")
+        svg.text("share of rows \(NumberText.percent(prior))", x: plot.left + 4, y: plot.y(prior) - 4, class: "note")
+        svg.polyline(gammas.map { (plot.x($0.gamma), plot.y($0.share)) }, class: "focal")
+        for point in gammas {
+            svg.circle(cx: plot.x(point.gamma), cy: plot.y(point.share), r: 4, class: "focal-mark", tooltip: "γ = \(point.gamma): \(NumberText.percent(point.share))")
+        }
+        return svg.render(id: id, title: "Gradient share of \(className) as focal γ grows",
+            description: "Share of the training signal that \(className) receives under focal loss for each γ, against weighted cross-entropy and the class's share of rows.")
+    }
+
+    /// For each loss, the rarest class's share of the loss and of the gradient.
+    static func lossShares(_ losses: [LossEvaluation], rare: Int, prior: Double, className: String, id: String) -> String {
+        let rowHeight = 30.0
+        var svg = SVGWriter(width: 640, height: 90 + rowHeight * Double(losses.count))
+        let plot = PlotArea(left: 250, top: 40, width: 360, height: rowHeight * Double(losses.count))
+        svg.legend([("loss-share", "share of loss"), ("gradient-share", "share of gradient"), ("prior-swatch", "share of rows")], x: 70, y: 20)
+        plot.drawAxes(&svg, xTicks: unitTicks, yTicks: [], xFormat: { NumberText.percent($0, 0) }, yFormat: { _ in "" }, xLabel: "share received by \(className)", yLabel: "")
+        for (i, loss) in losses.enumerated() {
+            let y = plot.top + Double(i) * rowHeight + 4
+            svg.text(TerminalRenderer.lossLabel(loss), x: plot.left - 8, y: y + 14, class: "tick", anchor: .end)
+            let share = loss.perClass[rare]
+            svg.rect(x: plot.x(0), y: y, width: plot.x(share.lossShare.isFinite ? share.lossShare : 0) - plot.x(0), height: 10, class: "loss-share", tooltip: "loss share \(NumberText.percent(share.lossShare))")
+            svg.rect(x: plot.x(0), y: y + 11, width: plot.x(share.gradientShare.isFinite ? share.gradientShare : 0) - plot.x(0), height: 10, class: "gradient-share", tooltip: "gradient share \(NumberText.percent(share.gradientShare))")
+        }
+        svg.line(x1: plot.x(prior), y1: plot.top, x2: plot.x(prior), y2: plot.bottom, class: "prior")
+        return svg.render(id: id, title: "What each loss gives \(className)", description: "Share of loss and of gradient that \(className) receives under each loss, against its share of rows.")
+    }
+}

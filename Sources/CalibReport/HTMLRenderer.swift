@@ -1,0 +1,253 @@
+import CalibCore
+import CalibInput
+
+/// One self-contained HTML file: inline CSS and SVG, no script, font, image
+/// or stylesheet from anywhere else; light and dark colour schemes; prints on
+/// A4. Every string from the input is escaped.
+public enum HTMLRenderer {
+    public static func render(_ report: Report) -> String {
+        let r = report.result
+        let i = report.input
+        let f = report.findings
+        let rare = f.rarestClass
+        let rareName = r.classNames[rare]
+        var body: [String] = []
+        func e(_ s: String) -> String { escapeHTML(s) }
+
+        // Header.
+        var facts = "\(NumberText.count(i.rows)) rows · \(i.shape.task.rawValue) · \(r.classNames.count) classes · \(i.shape.scoreKind.rawValue)"
+        if i.weighted { facts += " · weighted" }
+        body.append("<header><p class=\"kicker\">calib audit</p><h1>\(e(report.shortName))</h1>")
+        body.append("<p class=\"facts\">\(e(facts))</p>")
+        if let positive = report.positiveClass {
+            body.append("<p class=\"facts\">Positive class <strong>\(e(positive))</strong> (\(e(i.positiveClassReason ?? "")))</p>")
+        }
+        let verdictClass = r.metrics.ece < 0.01 ? "ok" : "warn"
+        body.append("<p class=\"verdict \(verdictClass)\">\(e(f.verdict))</p>")
+        if !report.gates.isEmpty {
+            let failed = report.gates.filter { !$0.passed }.count
+            body.append("<p class=\"verdict \(failed == 0 ? "ok" : "fail")\">\(failed == 0 ? "All \(report.gates.count) gates passed" : "\(failed) of \(report.gates.count) gates failed")</p>")
+        }
+        if i.skipped.total > 0 {
+            body.append("<p class=\"verdict warn\">\(NumberText.count(i.skipped.total)) invalid rows were skipped (see below)</p>")
+        }
+        body.append("</header>")
+
+        // Headline cards.
+        body.append("<section aria-label=\"Headline metrics\"><div class=\"cards\">")
+        for reading in f.readings {
+            body.append("<div class=\"card\"><div class=\"card-label\">\(e(reading.label))</div><div class=\"card-value\">\(NumberText.fixed(reading.value, 4))</div><div class=\"card-reading\">\(e(reading.reading))</div></div>")
+        }
+        body.append("</div></section>")
+
+        // Reliability.
+        let positiveMode = r.positiveReliability != nil
+        body.append("<section><h2>Reliability</h2>")
+        if positiveMode {
+            body.append("<p>The headline for a binary task is the calibration of P(\(e(report.positiveClass ?? ""))): each bin compares the mean predicted chance with how often it happened.</p>")
+            body.append(figure(Charts.reliability(r.headlineReliability, id: "reliability-positive", title: "Reliability of P(\(report.positiveClass ?? ""))",
+                predicted: "mean predicted", observed: "observed rate", worst: f.worstBins)))
+            body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
+                predicted: "mean confidence", observed: "accuracy", worst: [])))
+        } else {
+            body.append("<p>Each bin compares the mean confidence of the predicted class with its accuracy.</p>")
+            body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
+                predicted: "mean confidence", observed: "accuracy", worst: f.worstBins)))
+        }
+        body.append(figure(Charts.confidenceHistogram(r.reliability, f.confidenceHistogram, id: "confidence-histogram")))
+        body.append("<details><summary>Reliability table (\(e(r.eceMode.rawValue)))</summary>")
+        body.append(reliabilityTable(r.headlineReliability, worst: f.worstBins, positive: positiveMode))
+        body.append("</details></section>")
+
+        // Per class.
+        body.append("<section><h2>Per class</h2>")
+        body.append(table(["class", "rows", "support", "prior", "precision", "recall", "F1", "ECE", "cross-entropy"], numeric: 1..<9,
+            rows: r.perClass.map { c in
+                [e(c.name), NumberText.count(c.rows), NumberText.weight(c.support), NumberText.percent(c.prior, 2),
+                 NumberText.fixed(c.precision, 3), NumberText.fixed(c.recall, 3), NumberText.fixed(c.f1, 3),
+                 NumberText.fixed(c.ece, 4), NumberText.fixed(c.crossEntropy, 4)]
+            }))
+        body.append(figure(Charts.classBars(r.perClass, id: "class-bars")))
+        body.append("<h3>Confusion matrix</h3><p>Rows are true classes, columns predicted ones.</p>")
+        body.append(table(["true \\ predicted"] + r.classNames.map(e), numeric: 1..<(r.classNames.count + 1),
+            rows: r.classNames.indices.map { a in [e(r.classNames[a])] + r.classNames.indices.map { NumberText.weight(r.confusion[a, $0]) } }))
+        body.append("</section>")
+
+        // Imbalance.
+        body.append("<section><h2>Imbalance: weighted cross-entropy and focal loss</h2>")
+        body.append("<p class=\"finding\">\(e(f.imbalanceSentence))</p>")
+        body.append("<p>Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(e($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".</p>")
+        body.append(table(["loss", "value", "\(e(rareName)): share of rows", "share of loss", "share of gradient"], numeric: 1..<5,
+            rows: r.imbalance.losses.map { loss in
+                [e(TerminalRenderer.lossLabel(loss)), NumberText.fixed(loss.value, 4), NumberText.percent(r.perClass[rare].prior),
+                 NumberText.percent(loss.perClass[rare].lossShare), NumberText.percent(loss.perClass[rare].gradientShare)]
+            }))
+        body.append(figure(Charts.gradientShareByGamma(f, className: rareName, prior: r.perClass[rare].prior, id: "gradient-by-gamma")))
+        body.append(figure(Charts.lossShares(r.imbalance.losses, rare: rare, prior: r.perClass[rare].prior, className: rareName, id: "loss-shares")))
+        body.append("</section>")
+
+        // Worst rows.
+        if !r.worstRows.isEmpty {
+            body.append("<section><h2>Most confidently wrong rows</h2>")
+            body.append(table(["line", "id", "label", "predicted", "confidence", "cross-entropy"], numeric: [0, 4, 5],
+                rows: r.worstRows.map { row in
+                    [String(row.line), e(row.id ?? ""), e(r.classNames[row.label]), e(r.classNames[row.predicted]),
+                     NumberText.fixed(row.confidence, 4), NumberText.fixed(row.crossEntropy, 3)]
+                }))
+            body.append("</section>")
+        }
+
+        if !report.gates.isEmpty {
+            body.append("<section><h2>Gates</h2>")
+            body.append(table(["gate", "value", "threshold", "result"], numeric: 1..<3,
+                rows: report.gates.map { g in
+                    ["<code>\(e(g.expression))</code>", NumberText.fixed(g.value, 4), NumberText.fixed(g.threshold, 4),
+                     g.passed ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">fail</span>"]
+                }))
+            body.append("</section>")
+        }
+
+        if i.skipped.total > 0 {
+            body.append("<section><h2>Skipped rows</h2>")
+            body.append(table(["reason", "rows", "first examples"], numeric: [1],
+                rows: i.skipped.reasons.map { reason in
+                    [e(reason.code), NumberText.count(reason.count), reason.examples.prefix(3).map { e($0.message) }.joined(separator: "<br>")]
+                }))
+            body.append("</section>")
+        }
+
+        body.append("<section><h2>Input and settings</h2><dl>")
+        body.append("<dt>source</dt><dd><code>\(e(i.source))</code> (\(i.format.rawValue))</dd>")
+        body.append("<dt>columns</dt><dd>label <code>\(e(i.labelColumn))</code>; scores " + i.scoreColumns.map { "<code>\(e($0))</code>" }.joined(separator: ", ")
+            + (i.weightColumn.map { "; weight <code>\(e($0))</code>" } ?? "") + (i.idColumn.map { "; id <code>\(e($0))</code>" } ?? "") + "</dd>")
+        body.append("<dt>bins</dt><dd>\(r.settings.bins) equal-width, lower edge inclusive, last bin closed</dd>")
+        body.append("<dt>threshold</dt><dd>\(NumberText.fixed(r.settings.threshold, 2)); confident at \(NumberText.fixed(r.settings.confidentAt, 2))</dd>")
+        body.append("<dt>clipped probabilities</dt><dd>\(NumberText.count(r.clippedProbabilities))</dd>")
+        body.append("</dl></section>")
+        body.append("<footer>\(e(report.tool.name)) \(e(report.tool.version)) · report schema \(Report.schemaVersion)</footer>")
+
+        return page(title: "calib audit · \(report.shortName)", body: body.joined(separator: "\n"))
+    }
+
+    /// The comparison page for several inputs audited in one call.
+    public static func renderIndex(_ entries: [(report: Report, link: String)]) -> String {
+        var body = ["<header><p class=\"kicker\">calib audit</p><h1>\(entries.count) inputs compared</h1></header><section>"]
+        body.append(table(["input", "rows", "task", "cross-entropy", "log-loss skill", "accuracy", "ECE", "ECE mode", "MCE", "gates"], numeric: [1, 3, 4, 5, 6, 8],
+            rows: entries.map { entry in
+                let r = entry.report.result
+                let failed = entry.report.gates.filter { !$0.passed }.count
+                return ["<a href=\"\(escapeHTML(entry.link))\">\(escapeHTML(entry.report.shortName))</a>", NumberText.count(r.rows), r.task.rawValue,
+                        NumberText.fixed(r.metrics.crossEntropy, 4), NumberText.percent(r.metrics.logLossSkill), NumberText.fixed(r.metrics.accuracy, 4),
+                        NumberText.fixed(r.metrics.ece, 4), r.eceMode.rawValue, NumberText.fixed(r.metrics.mce, 4),
+                        entry.report.gates.isEmpty ? "—" : failed == 0 ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">\(failed) failed</span>"]
+            }))
+        body.append("</section>")
+        return page(title: "calib audit · \(entries.count) inputs", body: body.joined(separator: "\n"))
+    }
+
+    static func figure(_ svg: String) -> String { "<figure>\(svg)</figure>" }
+
+    static func table(_ header: [String], numeric: some Sequence<Int>, rows: [[String]]) -> String {
+        let right = Set(numeric)
+        var out = "<div class=\"table-wrap\"><table><thead><tr>"
+        for (c, h) in header.enumerated() { out += "<th\(right.contains(c) ? " class=\"num\"" : "")>\(h)</th>" }
+        out += "</tr></thead><tbody>"
+        for row in rows {
+            out += "<tr>"
+            for (c, cell) in row.enumerated() { out += "<td\(right.contains(c) ? " class=\"num\"" : "")>\(cell)</td>" }
+            out += "</tr>"
+        }
+        return out + "</tbody></table></div>"
+    }
+
+    static func reliabilityTable(_ t: ReliabilityTable, worst: [Int], positive: Bool) -> String {
+        table(["bin", "rows", "weight", positive ? "mean predicted" : "mean confidence", positive ? "observed rate" : "accuracy", "gap", ""], numeric: 1..<6,
+            rows: t.bins.enumerated().map { b, bin in
+                ["\(NumberText.fixed(bin.lower, 3))–\(NumberText.fixed(bin.upper, 3))", NumberText.count(bin.count), NumberText.weight(bin.weight),
+                 NumberText.fixed(bin.meanPredicted, 4), NumberText.fixed(bin.observedRate, 4), NumberText.signed(bin.gap, 4),
+                 worst.contains(b) ? "<span class=\"fail\">worst</span>" : ""]
+            })
+    }
+
+    static func page(title: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="color-scheme" content="light dark">
+        <title>\(escapeHTML(title))</title>
+        <style>
+        \(stylesheet)
+        </style>
+        </head>
+        <body>
+        <main>
+        \(body)
+        </main>
+        </body>
+        </html>
+
+        """
+    }
+
+    static let stylesheet = """
+    :root { --bg: #ffffff; --ink: #1d2330; --muted: #5b6475; --grid: #e3e6ec; --card: #f5f7fa; --bar: #9db4d6; --over: #d9534f; --under: #2f8f6b;
+      --count: #b8c2d2; --correct: #5aa37e; --wrong: #d9705f; --precision: #4a78c2; --recall: #7fb0e8; --ece: #e0a23b; --focal: #7a4fc2;
+      --reference: #2f8f6b; --prior: #8a8f99; --loss: #e0a23b; --gradient: #4a78c2; --warn: #a15c00; --fail: #b3261e; --ok: #1e7a4a; }
+    @media (prefers-color-scheme: dark) {
+      :root { --bg: #14171d; --ink: #e6e9ef; --muted: #a3abba; --grid: #2b303a; --card: #1d2129; --bar: #4f6d99; --over: #ef6f6a; --under: #4fc196;
+        --count: #59647a; --correct: #4fa77b; --wrong: #e27d6b; --precision: #6b98e0; --recall: #9cc4f2; --ece: #e9b45a; --focal: #a983ee;
+        --reference: #4fc196; --prior: #9aa1ad; --loss: #e9b45a; --gradient: #6b98e0; --warn: #f0b35a; --fail: #ff8a80; --ok: #6fd3a0; }
+    }
+    * { box-sizing: border-box; }
+    body { margin: 0; background: var(--bg); color: var(--ink); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+    main { max-width: 980px; margin: 0 auto; padding: 24px 20px 48px; }
+    h1 { font-size: 26px; margin: 0 0 4px; word-break: break-all; }
+    h2 { font-size: 20px; margin: 32px 0 8px; border-bottom: 1px solid var(--grid); padding-bottom: 4px; }
+    h3 { font-size: 16px; margin: 20px 0 6px; }
+    .kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 12px; color: var(--muted); margin: 0; }
+    .facts { margin: 2px 0; color: var(--muted); }
+    .verdict { display: inline-block; margin: 10px 8px 0 0; padding: 6px 12px; border-radius: 6px; background: var(--card); font-weight: 600; }
+    .verdict.warn { color: var(--warn); } .verdict.fail { color: var(--fail); } .verdict.ok { color: var(--ok); }
+    .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 10px; margin-top: 20px; }
+    .card { background: var(--card); border-radius: 8px; padding: 10px 12px; }
+    .card-label { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+    .card-value { font-size: 22px; font-weight: 650; font-variant-numeric: tabular-nums; }
+    .card-reading { font-size: 13px; color: var(--muted); }
+    .finding { font-size: 16px; font-weight: 600; }
+    figure { margin: 16px 0; }
+    svg.chart { max-width: 100%; height: auto; display: block; }
+    svg text { fill: var(--ink); font-family: inherit; }
+    svg .tick { font-size: 11px; fill: var(--muted); } svg .axis-title { font-size: 12px; } svg .legend { font-size: 12px; }
+    svg .count { font-size: 9px; fill: var(--muted); } svg .note { font-size: 11px; fill: var(--muted); }
+    svg .axis { stroke: var(--muted); stroke-width: 1; } svg .grid { stroke: var(--grid); stroke-width: 1; }
+    svg .diag { stroke: var(--muted); stroke-width: 1.2; stroke-dasharray: 5 4; }
+    svg .diag-swatch { fill: none; stroke: var(--muted); stroke-dasharray: 3 2; }
+    svg .bar { fill: var(--bar); } svg .gap-over { fill: var(--over); opacity: .75; } svg .gap-under { fill: var(--under); opacity: .75; }
+    svg .mark { fill: var(--ink); } svg .mark.worst { stroke: var(--over); stroke-width: 2; }
+    svg .count-bar { fill: var(--count); } svg .correct { fill: var(--correct); } svg .wrong { fill: var(--wrong); }
+    svg .precision { fill: var(--precision); } svg .recall { fill: var(--recall); } svg .ece { fill: var(--ece); }
+    svg .focal { fill: none; stroke: var(--focal); stroke-width: 2.5; } svg .focal-mark { fill: var(--focal); } svg .focal-swatch { fill: var(--focal); }
+    svg .reference { stroke: var(--reference); stroke-width: 1.5; stroke-dasharray: 6 4; } svg .reference-swatch { fill: var(--reference); }
+    svg .prior { stroke: var(--prior); stroke-width: 1.5; stroke-dasharray: 2 3; } svg .prior-swatch { fill: var(--prior); }
+    svg .loss-share { fill: var(--loss); } svg .gradient-share { fill: var(--gradient); }
+    .table-wrap { overflow-x: auto; }
+    table { border-collapse: collapse; margin: 8px 0; font-size: 14px; font-variant-numeric: tabular-nums; }
+    th, td { padding: 4px 10px; border-bottom: 1px solid var(--grid); text-align: left; vertical-align: top; }
+    th { font-weight: 600; color: var(--muted); } .num { text-align: right; }
+    code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
+    .pass { color: var(--ok); font-weight: 600; } .fail { color: var(--fail); font-weight: 600; }
+    dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; } dt { color: var(--muted); } dd { margin: 0; }
+    details { margin: 8px 0; } summary { cursor: pointer; color: var(--muted); }
+    footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+    @page { size: A4; margin: 14mm; }
+    @media print {
+      body { font-size: 11pt; } main { max-width: none; padding: 0; }
+      .card, .verdict { background: none; border: 1px solid #ccc; }
+      figure, table, .card { break-inside: avoid; } h2 { break-after: avoid; }
+      details > *:not(summary) { display: block; }
+    }
+    """
+}

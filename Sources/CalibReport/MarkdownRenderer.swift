@@ -1,0 +1,203 @@
+import CalibCore
+import CalibInput
+
+/// GitHub-flavoured Markdown: readable as plain text, tables that render on
+/// GitHub and in CI step summaries. Text from the input is escaped so that it
+/// can neither break a table nor inject HTML.
+public enum MarkdownRenderer {
+    public static func render(_ report: Report) -> String {
+        let r = report.result
+        let m = r.metrics
+        let i = report.input
+        let f = report.findings
+        var out: [String] = []
+        func text(_ s: String) -> String { escape(s) }
+
+        out.append("# Calibration audit: \(text(report.shortName))")
+        out.append("")
+        var facts = "**\(NumberText.count(i.rows)) rows** · \(i.shape.task.rawValue) · \(r.classNames.count) classes · \(i.shape.scoreKind.rawValue)"
+        if i.weighted { facts += " · weighted by \(text(i.weightColumn ?? ""))" }
+        out.append(facts + "  ")
+        if let positive = report.positiveClass {
+            out.append("Positive class: **\(text(positive))** (\(text(i.positiveClassReason ?? "")))  ")
+        }
+        out.append("Verdict: **\(text(f.verdict))**")
+        if i.skipped.total > 0 {
+            out.append("")
+            out.append("> **\(NumberText.count(i.skipped.total)) invalid rows were skipped** (see *Skipped rows*).")
+        }
+        if !report.gates.isEmpty {
+            let failed = report.gates.filter { !$0.passed }.count
+            out.append("")
+            out.append(failed == 0 ? "> All \(report.gates.count) gates passed." : "> **\(failed) of \(report.gates.count) gates failed.**")
+        }
+        out.append("")
+
+        out.append("## Headline metrics")
+        out.append("")
+        out.append("| metric | value | reading |")
+        out.append("|---|---:|---|")
+        for reading in f.readings {
+            out.append("| \(reading.label) | \(NumberText.fixed(reading.value, 4)) | \(text(reading.reading)) |")
+        }
+        out.append("")
+        out.append("Macro precision / recall / F1: \(NumberText.fixed(m.macro.precision, 3)) / \(NumberText.fixed(m.macro.recall, 3)) / \(NumberText.fixed(m.macro.f1, 3)); weighted F1 \(NumberText.fixed(m.weighted.f1, 3)); top-label ECE \(NumberText.fixed(m.topLabelECE, 4)); class-wise ECE \(NumberText.fixed(m.classwiseECE, 4)).")
+        out.append("")
+
+        out.append("## Per class")
+        out.append("")
+        out.append("| class | rows | support | prior | precision | recall | F1 | ECE | cross-entropy |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for c in r.perClass {
+            out.append("| \(text(c.name)) | \(NumberText.count(c.rows)) | \(NumberText.weight(c.support)) | \(NumberText.percent(c.prior, 2)) | \(NumberText.fixed(c.precision, 3)) | \(NumberText.fixed(c.recall, 3)) | \(NumberText.fixed(c.f1, 3)) | \(NumberText.fixed(c.ece, 4)) | \(NumberText.fixed(c.crossEntropy, 4)) |")
+        }
+        out.append("")
+
+        let positiveMode = r.positiveReliability != nil
+        out.append("## Reliability (\(r.eceMode.rawValue), \(r.settings.bins) bins)")
+        out.append("")
+        out.append(positiveMode
+            ? "Each bin compares the mean predicted chance of '\(text(report.positiveClass ?? ""))' with how often it happened. ⚠ marks the bins that contribute most to the ECE."
+            : "Each bin compares the mean top-label confidence with the accuracy. ⚠ marks the bins that contribute most to the ECE.")
+        out.append("")
+        out.append(reliabilityTable(r.headlineReliability, predicted: positiveMode ? "mean predicted" : "mean confidence", observed: positiveMode ? "observed rate" : "accuracy", worst: f.worstBins))
+        if positiveMode {
+            out.append("")
+            out.append("<details><summary>Top-label reliability (confidence of the predicted class)</summary>")
+            out.append("")
+            out.append(reliabilityTable(r.reliability, predicted: "mean confidence", observed: "accuracy", worst: []))
+            out.append("")
+            out.append("</details>")
+        }
+        out.append("")
+
+        out.append("## Confusion matrix")
+        out.append("")
+        out.append("Rows are true classes, columns predicted ones" + (i.weighted ? " (weighted counts)." : "."))
+        out.append("")
+        out.append("| true \\ predicted | " + r.classNames.map(text).joined(separator: " | ") + " |")
+        out.append("|---|" + String(repeating: "---:|", count: r.classNames.count))
+        for a in r.classNames.indices {
+            out.append("| \(text(r.classNames[a])) | " + r.classNames.indices.map { NumberText.weight(r.confusion[a, $0]) }.joined(separator: " | ") + " |")
+        }
+        out.append("")
+
+        let rare = f.rarestClass
+        out.append("## Imbalance: cross-entropy, weighted cross-entropy and focal loss")
+        out.append("")
+        out.append(text(f.imbalanceSentence))
+        out.append("")
+        out.append("Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(text($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".")
+        out.append("")
+        out.append("| loss | value | \(text(r.classNames[rare])): share of rows | share of loss | share of gradient |")
+        out.append("|---|---:|---:|---:|---:|")
+        for loss in r.imbalance.losses {
+            out.append("| \(text(TerminalRenderer.lossLabel(loss))) | \(NumberText.fixed(loss.value, 4)) | \(NumberText.percent(r.perClass[rare].prior)) | \(NumberText.percent(loss.perClass[rare].lossShare)) | \(NumberText.percent(loss.perClass[rare].gradientShare)) |")
+        }
+        out.append("")
+
+        if !r.worstRows.isEmpty {
+            out.append("## Most confidently wrong rows")
+            out.append("")
+            out.append("| line | id | label | predicted | confidence | cross-entropy |")
+            out.append("|---:|---|---|---|---:|---:|")
+            for row in r.worstRows {
+                out.append("| \(row.line) | \(text(row.id ?? "")) | \(text(r.classNames[row.label])) | \(text(r.classNames[row.predicted])) | \(NumberText.fixed(row.confidence, 4)) | \(NumberText.fixed(row.crossEntropy, 3)) |")
+            }
+            out.append("")
+        }
+
+        if !report.gates.isEmpty {
+            out.append("## Gates")
+            out.append("")
+            out.append("| gate | value | threshold | result |")
+            out.append("|---|---:|---:|---|")
+            for g in report.gates {
+                out.append("| `\(code(g.expression))` | \(NumberText.fixed(g.value, 4)) | \(NumberText.fixed(g.threshold, 4)) | \(g.passed ? "✅ pass" : "❌ **fail**") |")
+            }
+            out.append("")
+        }
+
+        if i.skipped.total > 0 {
+            out.append("## Skipped rows")
+            out.append("")
+            out.append("| reason | rows | first examples |")
+            out.append("|---|---:|---|")
+            for reason in i.skipped.reasons {
+                out.append("| \(reason.code) | \(NumberText.count(reason.count)) | " + reason.examples.prefix(3).map { text($0.message) }.joined(separator: "<br>") + " |")
+            }
+            out.append("")
+        }
+
+        out.append("## Input and settings")
+        out.append("")
+        out.append("| | |")
+        out.append("|---|---|")
+        out.append("| source | \(text(i.source)) (\(i.format.rawValue)) |")
+        out.append("| columns | label \(text(i.labelColumn)); scores " + i.scoreColumns.map(text).joined(separator: ", ")
+            + (i.weightColumn.map { "; weight \(text($0))" } ?? "") + (i.idColumn.map { "; id \(text($0))" } ?? "") + " |")
+        out.append("| classes | " + r.classNames.map(text).joined(separator: ", ") + " |")
+        out.append("| bins | \(r.settings.bins) equal-width (lower edge inclusive, last bin closed) |")
+        out.append("| threshold | \(NumberText.fixed(r.settings.threshold, 2)) · confident at \(NumberText.fixed(r.settings.confidentAt, 2)) |")
+        out.append("| clipped probabilities | \(NumberText.count(r.clippedProbabilities)) |")
+        out.append("")
+        out.append("*\(report.tool.name) \(report.tool.version), report schema \(Report.schemaVersion).*")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func reliabilityTable(_ table: ReliabilityTable, predicted: String, observed: String, worst: [Int]) -> String {
+        var out = ["| bin | rows | weight | \(predicted) | \(observed) | gap | |", "|---|---:|---:|---:|---:|---:|---|"]
+        for (b, bin) in table.bins.enumerated() {
+            let mark = worst.contains(b) ? "⚠" : ""
+            out.append("| \(NumberText.fixed(bin.lower, 3))–\(NumberText.fixed(bin.upper, 3)) | \(NumberText.count(bin.count)) | \(NumberText.weight(bin.weight)) | \(NumberText.fixed(bin.meanPredicted, 4)) | \(NumberText.fixed(bin.observedRate, 4)) | \(NumberText.signed(bin.gap, 4)) | \(mark) |")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Escapes text for a GFM table cell or paragraph: HTML-significant
+    /// characters become entities, Markdown punctuation is backslash-escaped,
+    /// line breaks become spaces.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        for ch in s {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "|", "\\", "*", "_", "`", "[", "]", "#", "~": out += "\\" + String(ch)
+            case "\n", "\r", "\r\n", "\t": out += " "
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// Text inside a code span: backticks and pipes cannot appear raw.
+    static func code(_ s: String) -> String {
+        s.replacingAll("`", with: "'").replacingAll("|", with: "¦").replacingAll("\n", with: " ")
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for ch in self { if ch == target { out += replacement } else { out.append(ch) } }
+        return out
+    }
+}
+
+extension MarkdownRenderer {
+    /// The comparison table for several inputs audited in one call.
+    public static func renderIndex(_ entries: [(report: Report, link: String)]) -> String {
+        var out = ["# Calibration audit: \(entries.count) inputs", "",
+                   "| input | rows | task | cross-entropy | log-loss skill | accuracy | ECE | ECE mode | MCE | gates |",
+                   "|---|---:|---|---:|---:|---:|---:|---|---:|---|"]
+        for entry in entries {
+            let r = entry.report.result
+            let failed = entry.report.gates.filter { !$0.passed }.count
+            let gates = entry.report.gates.isEmpty ? "—" : failed == 0 ? "✅ pass" : "❌ \(failed) failed"
+            out.append("| [\(escape(entry.report.shortName))](\(entry.link)) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(NumberText.fixed(r.metrics.crossEntropy, 4)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(NumberText.fixed(r.metrics.accuracy, 4)) | \(NumberText.fixed(r.metrics.ece, 4)) | \(r.eceMode.rawValue) | \(NumberText.fixed(r.metrics.mce, 4)) | \(gates) |")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+}

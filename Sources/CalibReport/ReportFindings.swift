@@ -1,0 +1,166 @@
+import CalibCore
+
+/// One headline metric with a plain-language reading of its value.
+public struct MetricReading: Sendable, Hashable {
+    /// The JSON key (`crossEntropy`, `ece`, …).
+    public let key: String
+    /// A short label for tables.
+    public let label: String
+    public let value: Double?
+    /// What the value means for this input, in one sentence.
+    public let reading: String
+}
+
+/// What a reviewer should notice, derived once from the engine's result so
+/// that every renderer shows the same findings and none computes its own.
+public struct ReportFindings: Sendable {
+    /// The headline metrics with their readings, in display order.
+    public let readings: [MetricReading]
+    /// One line on the direction of the headline miscalibration.
+    public let verdict: String
+    /// Indices of the headline table's bins that contribute most to its ECE (at most 3), worst first.
+    public let worstBins: [Int]
+    /// The class with the smallest weighted support (ties to the lowest index).
+    public let rarestClass: Int
+    /// The imbalance finding in one sentence.
+    public let imbalanceSentence: String
+    /// Per top-label bin: the weight of right and of wrong predictions.
+    public let confidenceHistogram: [(correct: Double, wrong: Double)]
+    /// The rarest class's gradient share under cross-entropy (γ = 0) and each focal γ evaluated, by γ.
+    public let rareGradientShareByGamma: [(gamma: Double, share: Double)]
+    /// Reference gradient shares of the rarest class under the weighted cross-entropies, by label.
+    public let rareGradientShareReferences: [(label: String, share: Double)]
+
+    /// Bins of the headline table not worth a flag: empty ones and those far from the worst.
+    public func isWorst(_ bin: Int) -> Bool { worstBins.contains(bin) }
+
+    init(result r: AuditResult, positiveClass: String?) {
+        let m = r.metrics
+        let names = r.classNames
+
+        // Rarest class.
+        var rare = 0
+        for (i, c) in r.perClass.enumerated() where c.support < r.perClass[rare].support { rare = i }
+        rarestClass = rare
+
+        // Worst bins of the headline table by their share of the ECE.
+        let table = r.headlineReliability
+        worstBins = table.bins.indices
+            .filter { table.bins[$0].gap.map { $0 != 0 } ?? false }
+            .sorted { a, b in
+                let x = table.bins[a].weight * Swift.abs(table.bins[a].gap!)
+                let y = table.bins[b].weight * Swift.abs(table.bins[b].gap!)
+                return x != y ? x > y : a < b
+            }
+            .prefix(3).map { $0 }
+
+        // Verdict.
+        let over = table.overconfidence, under = table.underconfidence
+        if m.ece < 0.01 {
+            verdict = "well calibrated: the \(r.eceMode.rawValue) ECE is below 0.01"
+        } else if let positiveClass {
+            verdict = over > 2 * under ? "scores overstate the chance of '\(positiveClass)' (predicted above observed)"
+                : under > 2 * over ? "scores understate the chance of '\(positiveClass)' (predicted below observed)"
+                : "miscalibrated in both directions"
+        } else {
+            verdict = over > 2 * under ? "overconfident: confidence exceeds accuracy"
+                : under > 2 * over ? "underconfident: accuracy exceeds confidence"
+                : "miscalibrated in both directions"
+        }
+
+        // Readings.
+        func points(_ x: Double) -> String { NumberText.fixed(x * 100, 1) + " points" }
+        let skill = m.logLossSkill
+        var readings: [MetricReading] = [
+            MetricReading(key: "crossEntropy", label: "Cross-entropy", value: m.crossEntropy,
+                reading: "\(NumberText.fixed(m.crossEntropy, 4)) nats (\(NumberText.fixed(m.crossEntropyBits, 4)) bits) per row; perplexity \(NumberText.fixed(m.perplexity, 3))"),
+            MetricReading(key: "logLossSkill", label: "Log-loss skill", value: skill,
+                reading: skill.isFinite
+                    ? (skill >= 0 ? "the model beats the base rate (always predicting the class shares) by \(NumberText.percent(skill))"
+                                  : "the model is \(NumberText.percent(-skill)) worse than always predicting the class shares")
+                    : "undefined: the input has a single class"),
+            MetricReading(key: "accuracy", label: "Accuracy", value: m.accuracy,
+                reading: "\(NumberText.percent(m.accuracy)) of rows get the right class" + (r.task == .binary ? " at threshold \(NumberText.fixed(r.settings.threshold, 2))" : "")),
+            MetricReading(key: "balancedAccuracy", label: "Balanced accuracy", value: m.balancedAccuracy,
+                reading: "mean recall over the classes: \(NumberText.percent(m.balancedAccuracy))"),
+            MetricReading(key: "mcc", label: "MCC", value: m.mcc,
+                reading: "correlation of predicted and true class, from −1 to 1 (0 is chance)"),
+            MetricReading(key: "brier", label: "Brier score", value: m.brier,
+                reading: "mean squared error of the predicted probabilities (0 is perfect)"),
+            MetricReading(key: "ece", label: "ECE (\(r.eceMode.rawValue))", value: m.ece,
+                reading: positiveClass.map { "the predicted chance of '\($0)' is off from the observed rate by \(points(m.ece)) on average" }
+                    ?? "confidence is off from accuracy by \(points(m.ece)) on average"),
+            MetricReading(key: "mce", label: "MCE", value: m.mce,
+                reading: "the worst bin is off by \(points(m.mce))"),
+            MetricReading(key: "overconfidence", label: "Over-confidence", value: m.overconfidence,
+                reading: "the part of the top-label ECE where confidence exceeds accuracy; under-confidence is \(NumberText.fixed(m.underconfidence, 4))"),
+            MetricReading(key: "confidentErrorRate", label: "Confident errors", value: m.confidentErrorRate,
+                reading: "\(NumberText.percent(m.confidentErrorRate)) of predictions made with ≥ \(NumberText.percent(r.settings.confidentAt, 0)) confidence are wrong"),
+        ]
+        if let citl = m.calibrationInTheLarge, let positiveClass {
+            readings.append(MetricReading(key: "calibrationInTheLarge", label: "Calibration in the large", value: citl,
+                reading: "the mean score is \(points(Swift.abs(citl))) \(citl >= 0 ? "above" : "below") the observed rate of '\(positiveClass)'"))
+        }
+        self.readings = readings
+
+        // Confidence histogram from the top-label table.
+        confidenceHistogram = r.reliability.bins.map { bin in
+            let correct = bin.weight * (bin.observedRate ?? 0)
+            return (correct, bin.weight - correct)
+        }
+
+        // Imbalance: the rare class's gradient share under each loss.
+        var byGamma: [(Double, Double)] = []
+        var references: [(String, Double)] = []
+        var focalForSentence: LossEvaluation?
+        for loss in r.imbalance.losses {
+            let share = loss.perClass[rare].gradientShare
+            switch loss.specification {
+            case .crossEntropy: byGamma.append((0, share))
+            case let .focal(gamma, _):
+                if !byGamma.contains(where: { $0.0 == gamma }) { byGamma.append((gamma, share)) }
+                if focalForSentence == nil || gamma == 2 { focalForSentence = loss }
+            case let .weightedCrossEntropy(w):
+                switch w {
+                case .inverseFrequency: references.append(("inverse-frequency weighted CE", share))
+                case let .effectiveNumber(beta): references.append(("effective-number weighted CE (β = \(beta))", share))
+                case .given: references.append(("weighted CE (given weights)", share))
+                }
+            case .labelSmoothing: break
+            }
+        }
+        rareGradientShareByGamma = byGamma.sorted { $0.0 < $1.0 }
+        rareGradientShareReferences = references
+
+        var parts: [String] = []
+        if let ce = r.imbalance.losses.first(where: { $0.specification == .crossEntropy }) {
+            parts.append("\(NumberText.percent(ce.perClass[rare].gradientShare, 0)) of the gradient under cross-entropy")
+        }
+        if let inverse = r.imbalance.losses.first(where: { $0.specification == .weightedCrossEntropy(.inverseFrequency) }) {
+            parts.append("\(NumberText.percent(inverse.perClass[rare].gradientShare, 0)) under inverse-frequency weighting")
+        }
+        if let focal = focalForSentence {
+            let gamma = focal.parameters.first { $0.key == "gamma" }
+            let alpha = focal.parameters.first { $0.key == "alpha" }
+            parts.append("\(NumberText.percent(focal.perClass[rare].gradientShare, 0)) under focal loss (γ = \(ReportFindings.parameterText(gamma)), α = \(ReportFindings.parameterText(alpha)))")
+        }
+        let head = "\(names[rare]) is \(NumberText.percent(r.perClass[rare].prior)) of rows"
+        imbalanceSentence = parts.isEmpty ? head + "." : head + " and gets " + ReportFindings.joinedList(parts) + "."
+    }
+
+    static func parameterText(_ p: LossParameter?) -> String {
+        switch p?.value {
+        case let .number(x)?: x == x.rounded() && Swift.abs(x) < 1e6 ? String(Int(x)) : x.description
+        case let .text(t)?: t
+        default: "?"
+        }
+    }
+
+    static func joinedList(_ parts: [String]) -> String {
+        switch parts.count {
+        case 0: ""
+        case 1: parts[0]
+        default: parts.dropLast().joined(separator: ", ") + " and " + parts.last!
+        }
+    }
+}
