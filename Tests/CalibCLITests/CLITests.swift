@@ -134,7 +134,7 @@ struct CLITests {
         let folder = try temporaryFolder()
         let run = try CalibRun(["audit", "SampleData/news_topics_logits.jsonl", "-o", folder + "/r.md", "-o", folder + "/r.html", "--format", "markdown"])
         #expect(run.status == 0)
-        #expect(run.stdout.hasPrefix("# Calibration audit: news_topics_logits.jsonl"))
+        #expect(run.stdout.hasPrefix("# Calibration audit: news\\_topics\\_logits.jsonl"))
         #expect(try String(contentsOfFile: folder + "/r.md", encoding: .utf8) == run.stdout)
         #expect(try String(contentsOfFile: folder + "/r.html", encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
     }
