@@ -122,7 +122,7 @@ public struct LossAccumulator: Sendable {
                 lossParts = (0..<k).map { focalLoss[g * k + $0].value }
                 gradientParts = (0..<k).map { focalGradient[g * k + $0].value }
                 if case let .weightedCrossEntropy(weighting) = spec {
-                    factor = Self.classWeights(weighting, classWeights: classWeights)
+                    factor = Self.classWeights(weighting, classWeights: classWeights, classNames: classNames)
                     normaliser = zip(factor, classWeights).reduce(0) { $0 + ($1.1 > 0 ? $1.0 * $1.1 : 0) }
                     parameters = Self.parameters(of: weighting, factor: factor, classNames: classNames)
                 }
@@ -169,7 +169,7 @@ public struct LossAccumulator: Sendable {
 
     /// The class weights `a_k` of a weighting scheme; classes with no rows get 0
     /// (they contribute nothing, and their inverse frequency is undefined).
-    static func classWeights(_ weighting: ClassWeighting, classWeights w: [Double]) -> [Double] {
+    static func classWeights(_ weighting: ClassWeighting, classWeights w: [Double], classNames: [String]) -> [Double] {
         let k = w.count
         let total = w.reduce(0, +)
         switch weighting {
@@ -181,7 +181,7 @@ public struct LossAccumulator: Sendable {
             let sum = raw.reduce(0, +)
             return raw.map { sum > 0 ? $0 * presentCount / sum : 0 }
         case let .given(weights):
-            return weights
+            return classNames.map { weights[$0] ?? .nan }
         }
     }
 

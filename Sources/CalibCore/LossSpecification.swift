@@ -5,8 +5,9 @@ public enum ClassWeighting: Sendable, Hashable {
     /// Cui et al. 2019, "Class-Balanced Loss Based on Effective Number of Samples":
     /// `a_k = (1 − β) / (1 − β^{W_k})`, rescaled so that `Σ_k a_k = K`.
     case effectiveNumber(beta: Double)
-    /// A user-given table, one weight per class in class order.
-    case given(weights: [Double])
+    /// A user-given table of weights by class name; a class it does not name
+    /// gets no weight (NaN), which the caller should reject first.
+    case given(weights: [String: Double])
 }
 
 /// One loss evaluated on the same predictions (SPEC section 4).

@@ -73,18 +73,7 @@ public enum HTMLRenderer {
             rows: r.classNames.indices.map { a in [e(r.classNames[a])] + r.classNames.indices.map { NumberText.weight(r.confusion[a, $0]) } }))
         body.append("</section>")
 
-        // Imbalance.
-        body.append("<section><h2>Imbalance: weighted cross-entropy and focal loss</h2>")
-        body.append("<p class=\"finding\">\(e(f.imbalanceSentence))</p>")
-        body.append("<p>Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(e($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".</p>")
-        body.append(table(["loss", "value", "\(e(rareName)): share of rows", "share of loss", "share of gradient"], numeric: 1..<5,
-            rows: r.imbalance.losses.map { loss in
-                [e(TerminalRenderer.lossLabel(loss)), NumberText.fixed(loss.value, 4), NumberText.percent(r.perClass[rare].prior),
-                 NumberText.percent(loss.perClass[rare].lossShare), NumberText.percent(loss.perClass[rare].gradientShare)]
-            }))
-        body.append(figure(Charts.gradientShareByGamma(f, className: rareName, prior: r.perClass[rare].prior, id: "gradient-by-gamma")))
-        body.append(figure(Charts.lossShares(r.imbalance.losses, rare: rare, prior: r.perClass[rare].prior, className: rareName, id: "loss-shares")))
-        body.append("</section>")
+        body += imbalanceSection(report)
 
         // Worst rows.
         if !r.worstRows.isEmpty {
@@ -143,6 +132,28 @@ public enum HTMLRenderer {
             }))
         body.append("</section>")
         return page(title: "calib audit · \(entries.count) inputs", body: body.joined(separator: "\n"))
+    }
+
+    /// The imbalance section: the finding, priors, the loss table and both loss charts.
+    static func imbalanceSection(_ report: Report) -> [String] {
+        let r = report.result
+        let f = report.findings
+        let rare = f.rarestClass
+        let rareName = r.classNames[rare]
+        func e(_ s: String) -> String { escapeHTML(s) }
+        var body: [String] = []
+        body.append("<section><h2>Imbalance: weighted cross-entropy and focal loss</h2>")
+        body.append("<p class=\"finding\">\(e(f.imbalanceSentence))</p>")
+        body.append("<p>Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(e($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".</p>")
+        body.append(table(["loss", "value", "\(e(rareName)): share of rows", "share of loss", "share of gradient"], numeric: 1..<5,
+            rows: r.imbalance.losses.map { loss in
+                [e(TerminalRenderer.lossLabel(loss)), NumberText.fixed(loss.value, 4), NumberText.percent(r.perClass[rare].prior),
+                 NumberText.percent(loss.perClass[rare].lossShare), NumberText.percent(loss.perClass[rare].gradientShare)]
+            }))
+        body.append(figure(Charts.gradientShareByGamma(f, className: rareName, prior: r.perClass[rare].prior, id: "gradient-by-gamma")))
+        body.append(figure(Charts.lossShares(r.imbalance.losses, rare: rare, prior: r.perClass[rare].prior, className: rareName, id: "loss-shares")))
+        body.append("</section>")
+        return body
     }
 
     static func figure(_ svg: String) -> String { "<figure>\(svg)</figure>" }

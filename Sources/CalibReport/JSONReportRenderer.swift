@@ -48,7 +48,7 @@ public enum JSONReportRenderer {
                     ("table", table(t, predicted: "meanPredicted", observed: "observedRate")),
                 ])
             } ?? .null),
-            ("imbalance", imbalance(r.imbalance, names: names)),
+            ("imbalance", imbalance(r.imbalance, names: names, finding: report.findings.imbalanceSentence)),
             ("worstRows", .array(r.worstRows.map { row in
                 .object([
                     ("line", .integer(row.line)), ("id", row.id.map { .string($0) } ?? .null),
@@ -141,8 +141,9 @@ public enum JSONReportRenderer {
         })
     }
 
-    static func imbalance(_ s: ImbalanceSummary, names: [String]) -> JSONValue {
+    static func imbalance(_ s: ImbalanceSummary, names: [String], finding: String) -> JSONValue {
         .object([
+            ("finding", .string(finding)),
             ("imbalanceRatio", .finite(s.imbalanceRatio)),
             ("priors", .array(zip(names, s.priors).map { .object([("class", .string($0)), ("prior", .finite($1))]) })),
             ("losses", .array(s.losses.map { loss in

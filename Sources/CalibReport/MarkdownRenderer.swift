@@ -82,19 +82,7 @@ public enum MarkdownRenderer {
         }
         out.append("")
 
-        let rare = f.rarestClass
-        out.append("## Imbalance: cross-entropy, weighted cross-entropy and focal loss")
-        out.append("")
-        out.append(text(f.imbalanceSentence))
-        out.append("")
-        out.append("Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(text($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".")
-        out.append("")
-        out.append("| loss | value | \(text(r.classNames[rare])): share of rows | share of loss | share of gradient |")
-        out.append("|---|---:|---:|---:|---:|")
-        for loss in r.imbalance.losses {
-            out.append("| \(text(TerminalRenderer.lossLabel(loss))) | \(NumberText.fixed(loss.value, 4)) | \(NumberText.percent(r.perClass[rare].prior)) | \(NumberText.percent(loss.perClass[rare].lossShare)) | \(NumberText.percent(loss.perClass[rare].gradientShare)) |")
-        }
-        out.append("")
+        out += imbalanceSection(report)
 
         if !r.worstRows.isEmpty {
             out.append("## Most confidently wrong rows")
@@ -143,6 +131,28 @@ public enum MarkdownRenderer {
         out.append("")
         out.append("*\(report.tool.name) \(report.tool.version), report schema \(Report.schemaVersion).*")
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The imbalance section: the finding, priors, ratio and the loss table for the rarest class.
+    static func imbalanceSection(_ report: Report) -> [String] {
+        let r = report.result
+        let f = report.findings
+        var out: [String] = []
+        func text(_ s: String) -> String { escape(s) }
+        let rare = f.rarestClass
+        out.append("## Imbalance: cross-entropy, weighted cross-entropy and focal loss")
+        out.append("")
+        out.append(text(f.imbalanceSentence))
+        out.append("")
+        out.append("Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(text($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".")
+        out.append("")
+        out.append("| loss | value | \(text(r.classNames[rare])): share of rows | share of loss | share of gradient |")
+        out.append("|---|---:|---:|---:|---:|")
+        for loss in r.imbalance.losses {
+            out.append("| \(text(TerminalRenderer.lossLabel(loss))) | \(NumberText.fixed(loss.value, 4)) | \(NumberText.percent(r.perClass[rare].prior)) | \(NumberText.percent(loss.perClass[rare].lossShare)) | \(NumberText.percent(loss.perClass[rare].gradientShare)) |")
+        }
+        out.append("")
+        return out
     }
 
     static func reliabilityTable(_ table: ReliabilityTable, predicted: String, observed: String, worst: [Int]) -> String {

@@ -119,7 +119,11 @@ public struct ReportFindings: Sendable {
             case .crossEntropy: byGamma.append((0, share))
             case let .focal(gamma, _):
                 if !byGamma.contains(where: { $0.0 == gamma }) { byGamma.append((gamma, share)) }
-                if focalForSentence == nil || gamma == 2 { focalForSentence = loss }
+                // The sentence quotes γ = 2 (RetinaNet's choice) when evaluated, else the largest γ.
+                if case let .focal(current, _)? = focalForSentence?.specification, current == 2 || (gamma != 2 && gamma <= current) {
+                } else {
+                    focalForSentence = loss
+                }
             case let .weightedCrossEntropy(w):
                 switch w {
                 case .inverseFrequency: references.append(("inverse-frequency weighted CE", share))

@@ -71,16 +71,7 @@ public enum TerminalRenderer {
         }
         lines.append("")
 
-        let rare = report.rarestClass
-        let rareName = r.classNames[rare]
-        lines.append(bold("Imbalance") + " (ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1; rarest class '\(rareName)', \(NumberText.percent(r.perClass[rare].prior)) of rows)")
-        lines.append("  " + NumberText.padRight("loss", 40) + NumberText.pad("value", 10) + NumberText.pad("loss share", 13) + NumberText.pad("grad share", 13))
-        for loss in r.imbalance.losses {
-            let share = loss.perClass[rare]
-            lines.append("  " + NumberText.padRight(lossLabel(loss), 40) + NumberText.pad(NumberText.fixed(loss.value, 4), 10)
-                + NumberText.pad(NumberText.percent(share.lossShare), 13) + NumberText.pad(NumberText.percent(share.gradientShare), 13))
-        }
-        lines += TextWrap.wrap(report.findings.imbalanceSentence, width: width)
+        lines += imbalanceLines(report, bold: bold)
 
         if !r.worstRows.isEmpty {
             lines.append("")
@@ -111,6 +102,23 @@ public enum TerminalRenderer {
         return lines.map { clip($0, colour: colour) }.joined(separator: "\n") + "\n"
     }
 
+    /// The imbalance section: priors, ratio, the loss table for the rarest class and the finding.
+    static func imbalanceLines(_ report: Report, bold: (String) -> String) -> [String] {
+        let r = report.result
+        var lines: [String] = []
+        let rare = report.rarestClass
+        let rareName = r.classNames[rare]
+        lines.append(bold("Imbalance") + " (ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1; rarest class '\(rareName)', \(NumberText.percent(r.perClass[rare].prior)) of rows)")
+        lines.append("  " + NumberText.padRight("loss", 40) + NumberText.pad("value", 10) + NumberText.pad("loss share", 13) + NumberText.pad("grad share", 13))
+        for loss in r.imbalance.losses {
+            let share = loss.perClass[rare]
+            lines.append("  " + NumberText.padRight(lossLabel(loss), 40) + NumberText.pad(NumberText.fixed(loss.value, 4), 10)
+                + NumberText.pad(NumberText.percent(share.lossShare), 13) + NumberText.pad(NumberText.percent(share.gradientShare), 13))
+        }
+        lines += TextWrap.wrap(report.findings.imbalanceSentence, width: width)
+        return lines
+    }
+
     static func lossLabel(_ loss: LossEvaluation) -> String {
         switch loss.specification {
         case .crossEntropy: "cross-entropy"
@@ -126,10 +134,7 @@ public enum TerminalRenderer {
         }
     }
 
-    private static func short(_ p: LossParameter?) -> String {
-        guard case let .number(x)? = p?.value else { return "?" }
-        return x == x.rounded() ? String(Int(x)) : x.description
-    }
+    private static func short(_ p: LossParameter?) -> String { ReportFindings.parameterText(p) }
 
     /// Cuts a line to the width (escape codes do not count).
     private static func clip(_ line: String, colour: Bool) -> String {

@@ -20,7 +20,7 @@ struct Calib: ParsableCommand {
             66 input missing or unreadable, 74 output could not be written.
             """,
         version: ToolInfo.currentVersion,
-        subcommands: [Audit.self],
+        subcommands: [Audit.self, Losses.self],
         defaultSubcommand: nil
     )
 

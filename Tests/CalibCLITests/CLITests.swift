@@ -226,3 +226,62 @@ struct CLITests {
         #expect(help.status == 0 && help.stdout.contains("--on-invalid"))
     }
 }
+
+@Suite("calib losses, end to end")
+struct LossesCLITests {
+    @Test("any set of focal γ, α, smoothing and weights, with per-class shares, in JSON")
+    func customSet() throws {
+        let folder = try temporaryFolder()
+        try #"{"legit": 1, "fraud": 40}"#.write(toFile: folder + "/w.json", atomically: true, encoding: .utf8)
+        let run = try CalibRun(["losses", "SampleData/fraud_transactions.csv", "--focal-gamma", "0,1,3", "--focal-alpha", "0.5",
+                                "--smoothing", "0.05,0.2", "--weights", "effective-number", "--weights", folder + "/w.json", "--beta", "0.999", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["schemaVersion", "tool", "input", "imbalance"])
+        let imbalance = try #require(object["imbalance"] as? [String: Any])
+        let losses = try #require(imbalance["losses"] as? [[String: Any]])
+        #expect(losses.map { $0["name"] as? String } == ["cross-entropy", "weighted-cross-entropy", "weighted-cross-entropy", "focal", "focal", "focal", "label-smoothing", "label-smoothing"])
+        let given = try #require(losses[2]["parameters"] as? [String: Any])
+        #expect(given["scheme"] as? String == "given")
+        #expect((given["classWeights"] as? [String: Double])?["fraud"] == 40)
+        let effective = try #require(losses[1]["parameters"] as? [String: Any])
+        #expect(effective["beta"] as? Double == 0.999)
+        let focal = try #require(losses[5]["parameters"] as? [String: Any])
+        #expect(focal["gamma"] as? Double == 3 && focal["alpha"] as? Double == 0.5)
+        #expect((imbalance["finding"] as? String)?.contains("under focal loss (γ = 3, α = 0.5)") == true)
+        for loss in losses {
+            let shares = try #require(loss["perClass"] as? [[String: Any]]).compactMap { $0["gradientShare"] as? Double }
+            #expect(abs(shares.reduce(0, +) - 1) < 1e-12)
+        }
+    }
+
+    @Test("a CSV class-weight table works; a class it misses is a usage error")
+    func weightTables() throws {
+        let folder = try temporaryFolder()
+        try "class,weight\nham,1\nspam,4\n".write(toFile: folder + "/w.csv", atomically: true, encoding: .utf8)
+        let ok = try CalibRun(["losses", "SampleData/spam_messages.tsv", "--weights", folder + "/w.csv"])
+        #expect(ok.status == 0 && ok.stdout.contains("weighted CE (given weights)"))
+        try "class,weight\nham,1\n".write(toFile: folder + "/short.csv", atomically: true, encoding: .utf8)
+        let missing = try CalibRun(["losses", "SampleData/spam_messages.tsv", "--weights", folder + "/short.csv"])
+        #expect(missing.status == 64 && missing.stderr.contains("gives no weight for the class 'spam'"))
+        try "class,weight\nham,-1\n".write(toFile: folder + "/bad.csv", atomically: true, encoding: .utf8)
+        let bad = try CalibRun(["losses", "SampleData/spam_messages.tsv", "--weights", folder + "/bad.csv"])
+        #expect(bad.status == 65 && bad.stderr.contains("bad.csv:2: column 'weight': \"-1\" is not a weight"))
+    }
+
+    @Test("bad loss parameters are usage errors", arguments: [
+        ["--focal-gamma", "-1"], ["--focal-alpha", "2"], ["--beta", "1"], ["--smoothing", "x"],
+    ])
+    func badParameters(arguments: [String]) throws {
+        let run = try CalibRun(["losses", "SampleData/spam_messages.tsv"] + arguments)
+        #expect(run.status == 64, "\(run.stderr)")
+    }
+
+    @Test("the audit of the fraud sample states the imbalance finding in every format")
+    func findingEverywhere() throws {
+        for format in ["terminal", "markdown", "html", "json"] {
+            let run = try CalibRun(["audit", "SampleData/fraud_transactions.csv", "--format", format])
+            #expect(run.stdout.replacingOccurrences(of: "\n  ", with: " ").contains("fraud is 1.2% of rows and gets 28% of the gradient under cross-entropy"), "\(format)")
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import CalibCore
+import CalibInput
+
+/// The `calib losses` report: the input and the imbalance comparison alone,
+/// in the same formats and with the same sections as the full audit.
+public enum LossReportRenderer {
+    public static func terminal(_ report: Report, colour: Bool = false) -> String {
+        let bold = { (s: String) in colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+        let i = report.input
+        var lines = [bold("calib losses · \(i.source)"),
+                     "\(NumberText.count(i.rows)) rows · \(i.shape.task.rawValue) · \(report.result.classNames.count) classes · \(i.shape.scoreKind.rawValue)"]
+        if let positive = report.positiveClass { lines.append("positive class '\(positive)'" + (i.positiveClassReason.map { " (\($0))" } ?? "")) }
+        lines.append("")
+        lines += TerminalRenderer.imbalanceLines(report, bold: bold)
+        lines.append("")
+        lines.append("Per class (mean loss · loss share · gradient share):")
+        for loss in report.result.imbalance.losses {
+            lines.append("  " + TerminalRenderer.lossLabel(loss))
+            for c in loss.perClass {
+                lines.append("    " + NumberText.padRight(report.result.classNames[c.classIndex], 24) + NumberText.pad(NumberText.fixed(c.meanLoss, 4), 10)
+                    + NumberText.pad(NumberText.percent(c.lossShare), 10) + NumberText.pad(NumberText.percent(c.gradientShare), 10))
+            }
+        }
+        return lines.map { $0.count > TerminalRenderer.width && !colour ? String($0.prefix(TerminalRenderer.width - 1)) + "…" : $0 }.joined(separator: "\n") + "\n"
+    }
+
+    public static func markdown(_ report: Report) -> String {
+        (["# Loss comparison: \(MarkdownRenderer.escape(report.shortName))", ""] + MarkdownRenderer.imbalanceSection(report)).joined(separator: "\n") + "\n"
+    }
+
+    public static func html(_ report: Report) -> String {
+        let header = "<header><p class=\"kicker\">calib losses</p><h1>\(escapeHTML(report.shortName))</h1></header>"
+        return HTMLRenderer.page(title: "calib losses · \(report.shortName)", body: ([header] + HTMLRenderer.imbalanceSection(report)).joined(separator: "\n"))
+    }
+
+    public static func json(_ report: Report) -> String {
+        let full = JSONReportRenderer.document(report)
+        guard case let .object(members) = full else { return full.serialized() }
+        let keep: Set<String> = ["schemaVersion", "tool", "input", "imbalance"]
+        return JSONValue.object(members.filter { keep.contains($0.0) }).serialized()
+    }
+}
