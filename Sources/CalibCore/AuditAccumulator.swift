@@ -50,13 +50,18 @@ public struct AuditAccumulator: Sendable {
 
     /// Adds every row of a chunk.
     public mutating func add(_ table: PredictionTable) {
+        add(table, rows: 0..<table.count)
+    }
+
+    /// Adds the given rows of a chunk (a segment's rows, say), in the order given.
+    public mutating func add(_ table: PredictionTable, rows: some Sequence<Int>) {
         precondition(table.shape == shape, "chunk shape differs from the accumulator's")
         let k = shape.classCount
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * k) { scratch in
             let p = UnsafeMutableBufferPointer(rebasing: scratch[0..<k])
             let lp = UnsafeMutableBufferPointer(rebasing: scratch[k..<(2 * k)])
             table.scores.withUnsafeBufferPointer { scores in
-                for i in 0..<table.count {
+                for i in rows {
                     addRow(i, of: table, scores: scores, p: p, lp: lp)
                 }
             }

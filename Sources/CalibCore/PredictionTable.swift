@@ -11,6 +11,8 @@ public struct PredictionTable: Sendable {
     public private(set) var weights: [Double] = []
     public private(set) var lines: [Int] = []
     public private(set) var ids: [String] = []
+    /// Segment index of each row; empty unless the input names a group column.
+    public private(set) var groups: [Int32] = []
 
     public init(shape: ClassificationShape, reservingCapacity capacity: Int = 0) {
         self.shape = shape
@@ -25,7 +27,7 @@ public struct PredictionTable: Sendable {
     public var isEmpty: Bool { labels.isEmpty }
 
     /// Appends one row. `scores` must hold exactly `shape.scoresPerRow` values.
-    public mutating func append(label: Int, scores rowScores: some Collection<Double>, weight: Double = 1, line: Int = 0, id: String? = nil) {
+    public mutating func append(label: Int, scores rowScores: some Collection<Double>, weight: Double = 1, line: Int = 0, id: String? = nil, group: Int32? = nil) {
         precondition(rowScores.count == shape.scoresPerRow, "a row needs \(shape.scoresPerRow) scores")
         precondition(label >= 0 && label < shape.classCount, "label index out of range")
         if let id {
@@ -34,6 +36,7 @@ public struct PredictionTable: Sendable {
         } else if !ids.isEmpty {
             ids.append("")
         }
+        if let group { groups.append(group) }
         labels.append(Int32(label))
         scores.append(contentsOf: rowScores)
         weights.append(weight)
@@ -47,6 +50,7 @@ public struct PredictionTable: Sendable {
         weights.removeAll(keepingCapacity: keepingCapacity)
         lines.removeAll(keepingCapacity: keepingCapacity)
         ids.removeAll(keepingCapacity: keepingCapacity)
+        groups.removeAll(keepingCapacity: keepingCapacity)
     }
 
     /// The id of row `i`, or `nil` when the input has no id column.

@@ -13,6 +13,7 @@ public struct ReliabilityBins: Sendable {
     @usableFromInline var weights: [CompensatedSum]
     @usableFromInline var predicted: [CompensatedSum]
     @usableFromInline var observed: [CompensatedSum]
+    @usableFromInline var weightSquares: [CompensatedSum]
 
     public init(binCount: Int) {
         precondition(binCount >= 1, "at least one bin")
@@ -21,6 +22,7 @@ public struct ReliabilityBins: Sendable {
         weights = Array(repeating: CompensatedSum(), count: binCount)
         predicted = Array(repeating: CompensatedSum(), count: binCount)
         observed = Array(repeating: CompensatedSum(), count: binCount)
+        weightSquares = Array(repeating: CompensatedSum(), count: binCount)
     }
 
     /// The bin of a value in [0, 1].
@@ -39,6 +41,7 @@ public struct ReliabilityBins: Sendable {
         weights[b].add(weight)
         predicted[b].add(weight * value)
         observed[b].add(weight * outcome)
+        weightSquares[b].add(weight * weight)
     }
 
     public mutating func merge(_ other: ReliabilityBins) {
@@ -48,6 +51,7 @@ public struct ReliabilityBins: Sendable {
             weights[b].merge(other.weights[b])
             predicted[b].merge(other.predicted[b])
             observed[b].merge(other.observed[b])
+            weightSquares[b].merge(other.weightSquares[b])
         }
     }
 
@@ -60,13 +64,15 @@ public struct ReliabilityBins: Sendable {
             let nonEmpty = w > 0
             let mean = nonEmpty ? predicted[b].value / w : nil
             let rate = nonEmpty ? observed[b].value / w : nil
+            let squares = weightSquares[b].value
             entries.append(ReliabilityBin(
                 lower: Double(b) / Double(binCount),
                 upper: Double(b + 1) / Double(binCount),
                 count: counts[b],
                 weight: w,
                 meanPredicted: mean,
-                observedRate: rate
+                observedRate: rate,
+                effectiveCount: squares > 0 ? w * w / squares : 0
             ))
         }
         return ReliabilityTable(bins: entries, totalWeight: totalWeight)
@@ -86,6 +92,29 @@ public struct ReliabilityBin: Sendable, Hashable {
     public let meanPredicted: Double?
     /// Weighted mean of the outcome; `nil` for an empty bin.
     public let observedRate: Double?
+    /// Kish's effective number of rows, `(Σw)² / Σw²` (the row count when unweighted).
+    public let effectiveCount: Double
+
+    public init(lower: Double, upper: Double, count: Int, weight: Double, meanPredicted: Double?, observedRate: Double?, effectiveCount: Double) {
+        self.lower = lower; self.upper = upper; self.count = count; self.weight = weight
+        self.meanPredicted = meanPredicted; self.observedRate = observedRate; self.effectiveCount = effectiveCount
+    }
+
+    /// Standard error of the observed rate, `sqrt(p̃(1 − p̃) / n)` with `n` the
+    /// effective count and `p̃ = (p·n + ½) / (n + 1)` kept away from 0 and 1
+    /// so that a bin with no errors still has an uncertainty.
+    public var observedRateStandardError: Double? {
+        guard let observedRate, effectiveCount > 0 else { return nil }
+        let p = (observedRate * effectiveCount + 0.5) / (effectiveCount + 1)
+        return (p * (1 - p) / effectiveCount).squareRoot()
+    }
+
+    /// Whether the model claims more than happens by more than chance explains:
+    /// `gap > z · standardError` (z = 2.576, two-sided 99%) and `gap ≥ minimumGap`.
+    public func isSignificantlyOverconfident(z: Double = 2.576, minimumGap: Double = 0.01) -> Bool {
+        guard let gap, let se = observedRateStandardError else { return false }
+        return gap >= minimumGap && gap > z * se
+    }
 
     /// `meanPredicted − observedRate`: positive when the model claims more than happens.
     public var gap: Double? {

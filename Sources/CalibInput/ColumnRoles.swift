@@ -6,6 +6,7 @@ struct ColumnRoles: Sendable {
     var scores: [Int]
     var weight: Int?
     var id: Int?
+    var group: Int?
     var scoreKind: ScoreKindChoice
     /// Class names known from the header or `--classes` (nil for a binary
     /// score column that names no class: the labels settle them).
@@ -114,6 +115,8 @@ struct ColumnRoles: Sendable {
         id = try options.id.map { try find($0, flag: "--id") }
             ?? detect(Self.idNames, role: "row id", flag: "--id COL", required: false)
         if let weight, weight == label || scores.contains(weight) { throw usage("the weight column cannot also be a label or score column") }
+        group = try options.group.map { try find($0, flag: "--group") }
+        if let group, group == label || scores.contains(group) { throw usage("the group column cannot also be a label or score column") }
 
         // Classes.
         if scores.count == 1 {

@@ -20,6 +20,9 @@ public final class PredictionReader {
     private var record = Record()
     private var rowScores: [Double]
     private var recordsSeen = 0
+    private var segmentIndex: [String: Int32] = [:]
+    /// Segment names in index order (the values of the group column, as met).
+    public private(set) var segmentNames: [String] = []
 
     public init(location: InputLocation, options: ReadOptions) throws {
         self.location = location
@@ -85,7 +88,8 @@ public final class PredictionReader {
             positiveClassReason: shape.task == .binary ? labels.positiveReason : nil,
             weighted: roles.weight != nil,
             labelColumn: header[roles.label], scoreColumns: roles.scores.map { header[$0] },
-            weightColumn: roles.weight.map { header[$0] }, idColumn: roles.id.map { header[$0] })
+            weightColumn: roles.weight.map { header[$0] }, idColumn: roles.id.map { header[$0] },
+            groupColumn: roles.group.map { header[$0] })
     }
 
     /// Throws when no row could be audited.
@@ -158,12 +162,27 @@ public final class PredictionReader {
         case let .problem(problem): return try reject(problem, line: line, column: roles.label, value: labelText)
         }
         let id = roles.id.map { record.string($0) }
+        var group: Int32?
+        if let column = roles.group {
+            let name = record.isEmpty(column) ? "(empty)" : record.string(column)
+            if let known = segmentIndex[name] {
+                group = known
+            } else {
+                guard segmentNames.count < options.segmentLimit else {
+                    throw InputError(.data, file: location.displayName, line: line, column: header[column], value: name,
+                        reason: "would be segment number \(options.segmentLimit + 1); a group column may have at most \(options.segmentLimit) distinct values")
+                }
+                group = Int32(segmentNames.count)
+                segmentIndex[name] = group
+                segmentNames.append(name)
+            }
+        }
         if let p = roles.positiveColumn {
             // Two per-class columns read as one binary score.
             let score = isProbability ? rowScores[p] : rowScores[p] - rowScores[1 - p]
-            table.append(label: classIndex, scores: CollectionOfOne(score), weight: weight, line: line, id: id)
+            table.append(label: classIndex, scores: CollectionOfOne(score), weight: weight, line: line, id: id, group: group)
         } else {
-            table.append(label: classIndex, scores: rowScores, weight: weight, line: line, id: id)
+            table.append(label: classIndex, scores: rowScores, weight: weight, line: line, id: id, group: group)
         }
         rows += 1
     }
@@ -186,6 +205,7 @@ public struct InputSummary: Sendable, Hashable {
     public let scoreColumns: [String]
     public let weightColumn: String?
     public let idColumn: String?
+    public let groupColumn: String?
 
     public var positiveClass: String? { shape.task == .binary ? classes[1] : nil }
 }

@@ -25,6 +25,10 @@ public struct ReadOptions: Sendable, Hashable {
     public var weight: String?
     /// `--id COL`.
     public var id: String?
+    /// `--group COL`: a segment column (explicit only).
+    public var group: String?
+    /// The most distinct segments a group column may have.
+    public var segmentLimit = 10_000
     /// `--input-format`; by default from the file name (`.csv`, `.tsv`, `.jsonl`, `.ndjson`, each optionally `.gz`).
     public var format: Format?
     /// `--delimiter`: overrides the format's field separator for CSV/TSV.

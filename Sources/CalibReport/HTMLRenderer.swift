@@ -25,7 +25,7 @@ public enum HTMLRenderer {
         let verdictClass = r.metrics.ece < 0.01 ? "ok" : "warn"
         body.append("<p class=\"verdict \(verdictClass)\">\(e(f.verdict))</p>")
         if !report.gates.isEmpty {
-            let failed = report.gates.filter { !$0.passed }.count
+            let failed = report.gates.filter(\.fails).count
             body.append("<p class=\"verdict \(failed == 0 ? "ok" : "fail")\">\(failed == 0 ? "All \(report.gates.count) gates passed" : "\(failed) of \(report.gates.count) gates failed")</p>")
         }
         if i.skipped.total > 0 {
@@ -54,6 +54,10 @@ public enum HTMLRenderer {
             body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
                 predicted: "mean confidence", observed: "accuracy", worst: f.worstBins)))
         }
+        if !f.overconfidentBins.isEmpty {
+            body.append("<p>Overconfident beyond chance (gap above 2.6 standard errors of the bin's observed rate):</p><ul class=\"flags\">"
+                + f.overconfidentBins.map { "<li>\(e($0))</li>" }.joined() + "</ul>")
+        }
         body.append(figure(Charts.confidenceHistogram(r.reliability, f.confidenceHistogram, id: "confidence-histogram")))
         body.append("<details><summary>Reliability table (\(e(r.eceMode.rawValue)))</summary>")
         body.append(reliabilityTable(r.headlineReliability, worst: f.worstBins, positive: positiveMode))
@@ -75,6 +79,21 @@ public enum HTMLRenderer {
 
         body += imbalanceSection(report)
 
+        if !report.segments.isEmpty {
+            body.append("<section><h2>Segments by \(e(i.groupColumn ?? ""))</h2>")
+            body.append("<p>Worst \(e(r.eceMode.rawValue)) ECE first; segments with fewer than \(NumberText.count(report.minSegmentRows)) rows are listed but not gated or flagged.</p>")
+            body.append(table(["segment", "rows", "cross-entropy", "accuracy", "ECE", "MCE", "over-confidence", ""], numeric: 1..<7,
+                rows: report.segments.map { s in
+                    let m = s.result.metrics
+                    return [e(s.name), NumberText.count(s.result.rows), NumberText.fixed(m.crossEntropy, 4), NumberText.fixed(m.accuracy, 4),
+                            NumberText.fixed(m.ece, 4), NumberText.fixed(m.mce, 4), NumberText.fixed(m.overconfidence, 4),
+                            !s.gated ? "too small to gate" : s.flag != nil ? "<span class=\"fail\">overconfident</span>" : ""]
+                }))
+            let flags = report.segments.compactMap(\.flag)
+            if !flags.isEmpty { body.append("<ul class=\"flags\">" + flags.map { "<li>\(e($0))</li>" }.joined() + "</ul>") }
+            body.append("</section>")
+        }
+
         // Worst rows.
         if !r.worstRows.isEmpty {
             body.append("<section><h2>Most confidently wrong rows</h2>")
@@ -90,8 +109,8 @@ public enum HTMLRenderer {
             body.append("<section><h2>Gates</h2>")
             body.append(table(["gate", "value", "threshold", "result"], numeric: 1..<3,
                 rows: report.gates.map { g in
-                    ["<code>\(e(g.expression))</code>", NumberText.fixed(g.value, 4), NumberText.fixed(g.threshold, 4),
-                     g.passed ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">fail</span>"]
+                    ["<code>\(e(g.expression))</code>", g.value.map { NumberText.fixed($0, 4) } ?? "undefined", NumberText.fixed(g.threshold, 4),
+                     g.passed ? "<span class=\"pass\">pass</span>" : g.severity == .warning ? "<span class=\"warn\">warning</span>" : "<span class=\"fail\">fail</span>"]
                 }))
             body.append("</section>")
         }
@@ -124,7 +143,7 @@ public enum HTMLRenderer {
         body.append(table(["input", "rows", "task", "cross-entropy", "log-loss skill", "accuracy", "ECE", "ECE mode", "MCE", "gates"], numeric: [1, 3, 4, 5, 6, 8],
             rows: entries.map { entry in
                 let r = entry.report.result
-                let failed = entry.report.gates.filter { !$0.passed }.count
+                let failed = entry.report.gates.filter(\.fails).count
                 return ["<a href=\"\(escapeHTML(entry.link))\">\(escapeHTML(entry.report.shortName))</a>", NumberText.count(r.rows), r.task.rawValue,
                         NumberText.fixed(r.metrics.crossEntropy, 4), NumberText.percent(r.metrics.logLossSkill), NumberText.fixed(r.metrics.accuracy, 4),
                         NumberText.fixed(r.metrics.ece, 4), r.eceMode.rawValue, NumberText.fixed(r.metrics.mce, 4),
@@ -249,7 +268,8 @@ public enum HTMLRenderer {
     th, td { padding: 4px 10px; border-bottom: 1px solid var(--grid); text-align: left; vertical-align: top; }
     th { font-weight: 600; color: var(--muted); } .num { text-align: right; }
     code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
-    .pass { color: var(--ok); font-weight: 600; } .fail { color: var(--fail); font-weight: 600; }
+    .pass { color: var(--ok); font-weight: 600; } .fail { color: var(--fail); font-weight: 600; } .warn { color: var(--warn); font-weight: 600; }
+    ul.flags li { margin: 2px 0; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; } dt { color: var(--muted); } dd { margin: 0; }
     details { margin: 8px 0; } summary { cursor: pointer; color: var(--muted); }
     footer { margin-top: 40px; color: var(--muted); font-size: 12px; }

@@ -60,6 +60,28 @@ public enum JSONReportRenderer {
                 .object([
                     ("expression", .string(g.expression)), ("metric", .string(g.metric)),
                     ("value", .finite(g.value)), ("threshold", .finite(g.threshold)), ("passed", .bool(g.passed)),
+                    ("severity", .string(g.severity.rawValue)),
+                ])
+            })),
+            ("segments", segments(report)),
+            ("findings", .object([
+                ("verdict", .string(report.findings.verdict)),
+                ("overconfidentBins", .array(report.findings.overconfidentBins.map { .string($0) })),
+                ("overconfidentSegments", .array(report.segments.compactMap(\.flag).map { .string($0) })),
+            ])),
+        ])
+    }
+
+    static func segments(_ report: Report) -> JSONValue {
+        guard let column = report.input.groupColumn else { return .null }
+        return .object([
+            ("column", .string(column)),
+            ("minSegmentRows", .integer(report.minSegmentRows)),
+            ("table", .array(report.segments.map { s in
+                .object([
+                    ("segment", .string(s.name)), ("rows", .integer(s.result.rows)), ("weight", .finite(s.result.totalWeight)),
+                    ("gated", .bool(s.gated)), ("overconfident", .bool(s.flag != nil)),
+                    ("metrics", metrics(s.result.metrics)),
                 ])
             })),
         ])
@@ -95,6 +117,7 @@ public enum JSONReportRenderer {
                 ("scores", .array(i.scoreColumns.map { .string($0) })),
                 ("weight", i.weightColumn.map { .string($0) } ?? .null),
                 ("id", i.idColumn.map { .string($0) } ?? .null),
+                ("group", i.groupColumn.map { .string($0) } ?? .null),
             ])),
         ])
     }

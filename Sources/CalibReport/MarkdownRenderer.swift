@@ -27,7 +27,7 @@ public enum MarkdownRenderer {
             out.append("> **\(NumberText.count(i.skipped.total)) invalid rows were skipped** (see *Skipped rows*).")
         }
         if !report.gates.isEmpty {
-            let failed = report.gates.filter { !$0.passed }.count
+            let failed = report.gates.filter(\.fails).count
             out.append("")
             out.append(failed == 0 ? "> All \(report.gates.count) gates passed." : "> **\(failed) of \(report.gates.count) gates failed.**")
         }
@@ -61,6 +61,12 @@ public enum MarkdownRenderer {
             : "Each bin compares the mean top-label confidence with the accuracy. ⚠ marks the bins that contribute most to the ECE.")
         out.append("")
         out.append(reliabilityTable(r.headlineReliability, predicted: positiveMode ? "mean predicted" : "mean confidence", observed: positiveMode ? "observed rate" : "accuracy", worst: f.worstBins))
+        if !f.overconfidentBins.isEmpty {
+            out.append("")
+            out.append("Overconfident beyond chance (gap above 2.6 standard errors of the bin's observed rate):")
+            out.append("")
+            for flag in f.overconfidentBins { out.append("- \(text(flag))") }
+        }
         if positiveMode {
             out.append("")
             out.append("<details><summary>Top-label reliability (confidence of the predicted class)</summary>")
@@ -84,6 +90,25 @@ public enum MarkdownRenderer {
 
         out += imbalanceSection(report)
 
+        if !report.segments.isEmpty {
+            out.append("## Segments by \(text(i.groupColumn ?? ""))")
+            out.append("")
+            out.append("Worst \(r.eceMode.rawValue) ECE first; segments with fewer than \(NumberText.count(report.minSegmentRows)) rows are listed but not gated or flagged.")
+            out.append("")
+            out.append("| segment | rows | cross-entropy | accuracy | ECE | MCE | over-confidence | |")
+            out.append("|---|---:|---:|---:|---:|---:|---:|---|")
+            for s in report.segments {
+                let m = s.result.metrics
+                out.append("| \(text(s.name)) | \(NumberText.count(s.result.rows)) | \(NumberText.fixed(m.crossEntropy, 4)) | \(NumberText.fixed(m.accuracy, 4)) | \(NumberText.fixed(m.ece, 4)) | \(NumberText.fixed(m.mce, 4)) | \(NumberText.fixed(m.overconfidence, 4)) | \(!s.gated ? "too small to gate" : s.flag != nil ? "⚑ overconfident" : "") |")
+            }
+            let flags = report.segments.compactMap(\.flag)
+            if !flags.isEmpty {
+                out.append("")
+                for flag in flags { out.append("- ⚑ \(text(flag))") }
+            }
+            out.append("")
+        }
+
         if !r.worstRows.isEmpty {
             out.append("## Most confidently wrong rows")
             out.append("")
@@ -101,7 +126,8 @@ public enum MarkdownRenderer {
             out.append("| gate | value | threshold | result |")
             out.append("|---|---:|---:|---|")
             for g in report.gates {
-                out.append("| `\(code(g.expression))` | \(NumberText.fixed(g.value, 4)) | \(NumberText.fixed(g.threshold, 4)) | \(g.passed ? "✅ pass" : "❌ **fail**") |")
+                let verdict = g.passed ? "✅ pass" : g.severity == .warning ? "⚠️ warning" : "❌ **fail**"
+                out.append("| \(text(g.expression)) | \(g.value.map { NumberText.fixed($0, 4) } ?? "undefined") | \(NumberText.fixed(g.threshold, 4)) | \(verdict) |")
             }
             out.append("")
         }
@@ -204,7 +230,7 @@ extension MarkdownRenderer {
                    "|---|---:|---|---:|---:|---:|---:|---|---:|---|"]
         for entry in entries {
             let r = entry.report.result
-            let failed = entry.report.gates.filter { !$0.passed }.count
+            let failed = entry.report.gates.filter(\.fails).count
             let gates = entry.report.gates.isEmpty ? "—" : failed == 0 ? "✅ pass" : "❌ \(failed) failed"
             out.append("| [\(escape(entry.report.shortName))](\(entry.link)) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(NumberText.fixed(r.metrics.crossEntropy, 4)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(NumberText.fixed(r.metrics.accuracy, 4)) | \(NumberText.fixed(r.metrics.ece, 4)) | \(r.eceMode.rawValue) | \(NumberText.fixed(r.metrics.mce, 4)) | \(gates) |")
         }

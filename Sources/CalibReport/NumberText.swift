@@ -1,7 +1,7 @@
 /// Number formatting for human-facing reports, without Foundation.
-enum NumberText {
+public enum NumberText {
     /// `x` rounded to `decimals` places, e.g. `fixed(0.12345, 3) == "0.123"`; "—" when not finite.
-    static func fixed(_ x: Double?, _ decimals: Int) -> String {
+    public static func fixed(_ x: Double?, _ decimals: Int) -> String {
         guard let x, x.isFinite else { return "—" }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
@@ -20,19 +20,19 @@ enum NumberText {
     }
 
     /// A share as a percentage, e.g. `percent(0.0123, 1) == "1.2%"`.
-    static func percent(_ x: Double?, _ decimals: Int = 1) -> String {
+    public static func percent(_ x: Double?, _ decimals: Int = 1) -> String {
         guard let x, x.isFinite else { return "—" }
         return fixed(x * 100, decimals) + "%"
     }
 
     /// A signed value, e.g. `+0.123`.
-    static func signed(_ x: Double?, _ decimals: Int) -> String {
+    public static func signed(_ x: Double?, _ decimals: Int) -> String {
         guard let x, x.isFinite else { return "—" }
         return (x >= 0 ? "+" : "") + fixed(x, decimals)
     }
 
     /// A count with thousands separators, e.g. `12,345`.
-    static func count(_ n: Int) -> String {
+    public static func count(_ n: Int) -> String {
         let digits = String(Swift.abs(n))
         var out = ""
         for (i, c) in digits.enumerated() {
@@ -43,18 +43,18 @@ enum NumberText {
     }
 
     /// A weighted count: whole numbers with separators, others with two decimals.
-    static func weight(_ x: Double) -> String {
+    public static func weight(_ x: Double) -> String {
         if x.isFinite && x == x.rounded() && Swift.abs(x) < 9e15 { return count(Int(x)) }
         return fixed(x, 2)
     }
 
     /// A value padded on the left to `width` characters.
-    static func pad(_ s: String, _ width: Int) -> String {
+    public static func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
     }
 
     /// A value padded on the right to `width` characters, cut with "…" when longer.
-    static func padRight(_ s: String, _ width: Int) -> String {
+    public static func padRight(_ s: String, _ width: Int) -> String {
         if s.count > width { return String(s.prefix(width - 1)) + "…" }
         return s + String(repeating: " ", count: width - s.count)
     }

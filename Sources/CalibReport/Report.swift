@@ -12,18 +12,6 @@ public struct ToolInfo: Sendable, Hashable {
     public static let currentVersion = "0.1.0"
 }
 
-/// The outcome of one `--fail-on` gate.
-public struct GateOutcome: Sendable, Hashable {
-    public let expression: String
-    public let metric: String
-    public let value: Double?
-    public let threshold: Double
-    public let passed: Bool
-    public init(expression: String, metric: String, value: Double?, threshold: Double, passed: Bool) {
-        self.expression = expression; self.metric = metric; self.value = value
-        self.threshold = threshold; self.passed = passed
-    }
-}
 
 /// Everything a renderer shows for one input: the engine's result, where the
 /// rows came from, and the gates. Built once; renderers only read it.
@@ -35,16 +23,30 @@ public struct Report: Sendable {
     public let input: InputSummary
     public let result: AuditResult
     public let gates: [GateOutcome]
+    /// Per segment (`--group`), worst headline ECE first.
+    public let segments: [SegmentReport]
+    /// Segments with fewer rows are listed but neither gated nor flagged.
+    public let minSegmentRows: Int
     /// What a reviewer should notice, derived once for every renderer.
     public let findings: ReportFindings
 
-    public init(tool: ToolInfo = ToolInfo(), input: InputSummary, result: AuditResult, gates: [GateOutcome] = []) {
+    public init(tool: ToolInfo = ToolInfo(), input: InputSummary, result: AuditResult, segments: [SegmentAudit] = [], minSegmentRows: Int = 100, gates: [GateOutcome] = []) {
         self.tool = tool
         self.input = input
         self.result = result
         self.gates = gates
+        self.minSegmentRows = minSegmentRows
+        self.segments = segments
+            .map { SegmentReport(name: $0.name, result: $0.result, gated: $0.result.rows >= minSegmentRows, positiveClass: input.positiveClass) }
+            .sorted { a, b in
+                let x = a.result.metrics.ece, y = b.result.metrics.ece
+                return x != y ? (x.isNaN ? false : y.isNaN ? true : x > y) : a.name < b.name
+            }
         findings = ReportFindings(result: result, positiveClass: input.positiveClass)
     }
+
+    /// Whether any error-severity gate failed.
+    public var failsGates: Bool { gates.contains { $0.fails } }
 
     /// The positive class's name (binary tasks).
     public var positiveClass: String? { input.positiveClass }
@@ -52,4 +54,21 @@ public struct Report: Sendable {
     public var rarestClass: Int { findings.rarestClass }
     /// A short name for the input: its file name without folders.
     public var shortName: String { String(input.source.split(separator: "/").last ?? Substring(input.source)) }
+}
+
+/// One segment's results and its overconfidence flag.
+public struct SegmentReport: Sendable {
+    public let name: String
+    public let result: AuditResult
+    /// Whether the segment has enough rows to be gated and flagged.
+    public let gated: Bool
+    /// A sentence when the segment is significantly overconfident (or over-predicts the positive class).
+    public let flag: String?
+
+    init(name: String, result: AuditResult, gated: Bool, positiveClass: String?) {
+        self.name = name
+        self.result = result
+        self.gated = gated
+        flag = gated ? OverconfidenceFlags.segmentFlag(name: name, result: result, positiveClass: positiveClass) : nil
+    }
 }

@@ -30,6 +30,9 @@ public struct ReportFindings: Sendable {
     public let rareGradientShareByGamma: [(gamma: Double, share: Double)]
     /// Reference gradient shares of the rarest class under the weighted cross-entropies, by label.
     public let rareGradientShareReferences: [(label: String, share: Double)]
+    /// Bins where the model claims significantly more than happens, in words
+    /// (the headline table, and for binary tasks the top-label table too).
+    public let overconfidentBins: [String]
 
     /// Bins of the headline table not worth a flag: empty ones and those far from the worst.
     public func isWorst(_ bin: Int) -> Bool { worstBins.contains(bin) }
@@ -67,6 +70,9 @@ public struct ReportFindings: Sendable {
                 : under > 2 * over ? "underconfident: accuracy exceeds confidence"
                 : "miscalibrated in both directions"
         }
+
+        overconfidentBins = OverconfidenceFlags.bins(table, positiveClass: positiveClass)
+            + (positiveClass != nil ? OverconfidenceFlags.bins(r.reliability, positiveClass: nil) : [])
 
         // Readings.
         func points(_ x: Double) -> String { NumberText.fixed(x * 100, 1) + " points" }

@@ -58,6 +58,7 @@ public enum TerminalRenderer {
                 + NumberText.pad(NumberText.fixed(pc.ece, 4), 8) + NumberText.pad(NumberText.fixed(pc.crossEntropy, 3), 8))
         }
         if shownClasses.count < r.perClass.count { lines.append("  … \(r.perClass.count - shownClasses.count) more classes in the JSON report") }
+        for flag in report.findings.overconfidentBins.prefix(3) { lines += TextWrap.wrap("⚑ " + flag, width: width) }
         lines.append("")
 
         let headline = r.headlineReliability
@@ -73,10 +74,24 @@ public enum TerminalRenderer {
 
         lines += imbalanceLines(report, bold: bold)
 
+        if !report.segments.isEmpty {
+            lines.append("")
+            lines.append(bold("Segments") + " by '\(i.groupColumn ?? "")', worst ECE first (≥ \(NumberText.count(report.minSegmentRows)) rows gated)")
+            lines.append("  " + NumberText.padRight("segment", 22) + NumberText.pad("rows", 10) + NumberText.pad("CE", 9) + NumberText.pad("accuracy", 10) + NumberText.pad("ECE", 9) + NumberText.pad("MCE", 9) + "  flag")
+            for s in report.segments.prefix(10) {
+                let m = s.result.metrics
+                lines.append("  " + NumberText.padRight(s.name, 22) + NumberText.pad(NumberText.count(s.result.rows), 10) + NumberText.pad(NumberText.fixed(m.crossEntropy, 4), 9)
+                    + NumberText.pad(NumberText.fixed(m.accuracy, 4), 10) + NumberText.pad(NumberText.fixed(m.ece, 4), 9) + NumberText.pad(NumberText.fixed(m.mce, 4), 9)
+                    + "  " + (!s.gated ? "small" : s.flag != nil ? "⚑ over" : ""))
+            }
+            if report.segments.count > 10 { lines.append("  … \(report.segments.count - 10) more segments in the JSON report") }
+            for s in report.segments where s.flag != nil { lines += TextWrap.wrap("⚑ " + s.flag!, width: width) }
+        }
+
         if !r.worstRows.isEmpty {
             lines.append("")
             lines.append(bold("Most confidently wrong rows"))
-            for row in r.worstRows.prefix(5) {
+            for row in r.worstRows {
                 var text = "  line \(row.line)"
                 if let id = row.id { text += " (id \(id))" }
                 text += ": label \(r.classNames[row.label]), predicted \(r.classNames[row.predicted]) at \(NumberText.fixed(row.confidence, 4)), CE \(NumberText.fixed(row.crossEntropy, 2))"
@@ -96,7 +111,8 @@ public enum TerminalRenderer {
             lines.append("")
             lines.append(bold("Gates"))
             for g in report.gates {
-                lines.append("  \(g.passed ? "pass" : "FAIL")  \(g.expression)  (value \(NumberText.fixed(g.value, 4)))")
+                let verdict = g.passed ? "pass" : g.severity == .warning ? "WARN" : "FAIL"
+                lines.append("  \(verdict)  \(g.expression)  (value \(g.value.map { NumberText.fixed($0, 4) } ?? "undefined"), threshold \(NumberText.fixed(g.threshold, 4)))")
             }
         }
         return lines.map { clip($0, colour: colour) }.joined(separator: "\n") + "\n"

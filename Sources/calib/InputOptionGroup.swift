@@ -25,6 +25,9 @@ struct InputOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Row-id column shown beside line numbers (default: id or row_id).", valueName: "col"))
     var id: String?
 
+    @Option(help: ArgumentHelp("Segment column: every metric is also computed per value of it (country, merchant, source).", valueName: "col"))
+    var group: String?
+
     @Option(help: "Binary decision threshold: a score at or above it predicts the positive class.")
     var threshold: Double = 0.5
 
@@ -65,6 +68,7 @@ struct InputOptionGroup: ParsableArguments {
         o.classes = classes.map(splitList)
         o.weight = weight
         o.id = id
+        o.group = group
         o.format = inputFormat
         o.delimiter = delimiter.flatMap { try? delimiterByte($0) }
         o.onInvalid = onInvalid

@@ -121,6 +121,7 @@ struct Losses: ParsableCommand {
         case .markdown: LossReportRenderer.markdown(report)
         case .html: LossReportRenderer.html(report)
         case .json: LossReportRenderer.json(report)
+        case .junit: JUnitRenderer.render([report])
         }
     }
 }

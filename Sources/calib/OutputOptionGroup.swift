@@ -9,6 +9,10 @@ import Darwin
 /// The report formats calib renders.
 enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
     case terminal, markdown, html, json
+    /// JUnit XML of the gates (`-o gates.xml`; not a `--format`).
+    case junit
+
+    static var allValueStrings: [String] { ["terminal", "markdown", "html", "json"] }
 
     /// The format an output file's extension names.
     static func forPath(_ path: String) throws -> ReportFormat {
@@ -17,7 +21,8 @@ enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
         if lowered.hasSuffix(".txt") { return .terminal }
         if lowered.hasSuffix(".md") || lowered.hasSuffix(".markdown") { return .markdown }
         if lowered.hasSuffix(".html") || lowered.hasSuffix(".htm") { return .html }
-        throw ValidationError("cannot tell the report format of '\(path)' from its extension; use .json, .md, .html or .txt")
+        if lowered.hasSuffix(".xml") { return .junit }
+        throw ValidationError("cannot tell the report format of '\(path)' from its extension; use .json, .md, .html, .xml (JUnit) or .txt")
     }
 }
 
@@ -34,6 +39,7 @@ struct OutputOptionGroup: ParsableArguments {
 
     func validate() throws {
         for path in output { _ = try ReportFormat.forPath(path) }
+        if format == .junit { throw ValidationError("JUnit XML is written with -o gates.xml, not printed with --format.") }
     }
 }
 
@@ -44,6 +50,7 @@ func render(_ report: Report, as format: ReportFormat, colour: Bool) -> String {
     case .json: JSONReportRenderer.render(report)
     case .markdown: MarkdownRenderer.render(report)
     case .html: HTMLRenderer.render(report)
+    case .junit: JUnitRenderer.render([report])
     }
 }
 
@@ -124,6 +131,11 @@ func errorText(_ code: Int32) -> String {
 
 /// Prints `calib: error: …` on standard error.
 func printError(_ message: String) {
-    let line = "calib: error: \(message)\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress!, $0.count - 1) }
+    printLine("calib: error: \(message)", to: 2)
+}
+
+/// Writes one line to a file descriptor, ignoring failures (for messages about failures).
+func printLine(_ text: String, to descriptor: Int32) {
+    let line = text + "\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress!, $0.count - 1) }
 }

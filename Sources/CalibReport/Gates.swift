@@ -1,0 +1,176 @@
+public import CalibCore
+public import CalibInput
+
+/// A gate expression, `METRIC OP NUMBER` (SPEC section 6), parsed but not yet evaluated.
+///
+/// `METRIC` is a key of `metrics` (`ece`, `macro.f1`, …); `KEY[CLASS]` a per-class
+/// value (`recall[fraud]`); `rows`, `skippedRows` or `clippedProbabilities`;
+/// `max-segment-KEY` / `min-segment-KEY` over the segments with at least
+/// `--min-segment-rows` rows; or any of these `@SEGMENT` for one segment.
+/// The gate fails when the comparison holds: `--fail-on 'ece>0.05'` fails when ECE exceeds 0.05.
+public struct GateExpression: Sendable, Hashable {
+    public enum Comparison: String, Sendable, Hashable, CaseIterable {
+        case greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
+
+        func holds(_ value: Double, _ threshold: Double) -> Bool {
+            switch self {
+            case .greater: value > threshold
+            case .greaterOrEqual: value >= threshold
+            case .less: value < threshold
+            case .lessOrEqual: value <= threshold
+            }
+        }
+    }
+
+    public enum Severity: String, Sendable, Hashable { case error, warning }
+
+    public let text: String
+    /// The metric as written, without the comparison.
+    public let metric: String
+    public let comparison: Comparison
+    public let threshold: Double
+    public let severity: Severity
+
+    /// Parses an expression; a malformed one is a ``GateError``.
+    public init(_ text: String, severity: Severity = .error) throws(GateError) {
+        self.text = text
+        self.severity = severity
+        var depth = 0
+        var split: (String.Index, Comparison)?
+        var i = text.startIndex
+        while i < text.endIndex {
+            let c = text[i]
+            if c == "[" { depth += 1 } else if c == "]" { depth = Swift.max(0, depth - 1) }
+            if depth == 0 && (c == ">" || c == "<") {
+                let next = text.index(after: i)
+                let orEqual = next < text.endIndex && text[next] == "="
+                split = (i, c == ">" ? (orEqual ? .greaterOrEqual : .greater) : (orEqual ? .lessOrEqual : .less))
+                break
+            }
+            i = text.index(after: i)
+        }
+        guard let (at, comparison) = split else {
+            throw GateError("'\(text)' is not a gate: write METRIC OP NUMBER with OP one of > >= < <=, e.g. 'ece>0.05' or 'recall[fraud]<0.8'")
+        }
+        let name = String(text[..<at]).trimmingSpaces()
+        let numberText = String(text[text.index(at, offsetBy: comparison.rawValue.count)...]).trimmingSpaces()
+        guard !name.isEmpty else { throw GateError("'\(text)' names no metric before '\(comparison.rawValue)'") }
+        guard let threshold = Double(numberText), threshold.isFinite else {
+            throw GateError("'\(text)': \"\(numberText)\" is not a number")
+        }
+        metric = name
+        self.comparison = comparison
+        self.threshold = threshold
+    }
+}
+
+/// A gate that cannot be parsed or names no known value (exit 64).
+public struct GateError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The outcome of one gate.
+public struct GateOutcome: Sendable, Hashable {
+    public let expression: String
+    public let metric: String
+    /// The value compared; `nil` when undefined for this input (the gate then fails).
+    public let value: Double?
+    public let threshold: Double
+    public let passed: Bool
+    public let severity: GateExpression.Severity
+
+    public init(expression: String, metric: String, value: Double?, threshold: Double, passed: Bool, severity: GateExpression.Severity = .error) {
+        self.expression = expression; self.metric = metric; self.value = value
+        self.threshold = threshold; self.passed = passed; self.severity = severity
+    }
+
+    /// A failed error-severity gate: the run exits 1.
+    public var fails: Bool { !passed && severity == .error }
+}
+
+/// Evaluates gates against one input's results.
+public enum GateEvaluator {
+    public static let perClassKeys = ["precision", "recall", "f1", "ece", "crossEntropy", "support", "prior"]
+    public static let inputKeys = ["rows", "skippedRows", "clippedProbabilities"]
+
+    public static func evaluate(_ gates: [GateExpression], result: AuditResult, input: InputSummary, segments: [SegmentAudit], minSegmentRows: Int) throws(GateError) -> [GateOutcome] {
+        var outcomes: [GateOutcome] = []
+        for gate in gates {
+            let value = try self.value(of: gate.metric, result: result, input: input, segments: segments, minSegmentRows: minSegmentRows)
+            let defined = value.map(\.isFinite) ?? false
+            let holds = defined && gate.comparison.holds(value!, gate.threshold)
+            outcomes.append(GateOutcome(expression: gate.text, metric: gate.metric, value: defined ? value : nil,
+                                        threshold: gate.threshold, passed: defined && !holds, severity: gate.severity))
+        }
+        return outcomes
+    }
+
+    /// The value a metric name refers to.
+    static func value(of metric: String, result: AuditResult, input: InputSummary, segments: [SegmentAudit], minSegmentRows: Int) throws(GateError) -> Double? {
+        for (prefix, isMax) in [("max-segment-", true), ("min-segment-", false)] where metric.hasPrefix(prefix) {
+            let inner = String(metric.dropFirst(prefix.count))
+            guard !segments.isEmpty else { throw GateError("'\(metric)' needs segments: add --group COL") }
+            var values: [Double] = []
+            for segment in segments where segment.result.rows >= minSegmentRows {
+                if let v = try plainValue(inner, result: segment.result, input: nil, whole: metric), v.isFinite { values.append(v) }
+            }
+            // Check the name even when no segment is large enough.
+            _ = try plainValue(inner, result: result, input: nil, whole: metric)
+            return isMax ? values.max() : values.min()
+        }
+        if let at = metric.lastIndex(of: "@"), !metric[..<at].contains("[") || metric[..<at].contains("]") {
+            let inner = String(metric[..<at])
+            let name = String(metric[metric.index(after: at)...])
+            guard !segments.isEmpty else { throw GateError("'\(metric)' names a segment: add --group COL") }
+            guard let segment = segments.first(where: { $0.name == name }) else {
+                throw GateError("'\(metric)': no segment '\(name)'; segments: \(list(segments.map(\.name)))")
+            }
+            return try plainValue(inner, result: segment.result, input: nil, whole: metric)
+        }
+        return try plainValue(metric, result: result, input: input, whole: metric)
+    }
+
+    private static func plainValue(_ metric: String, result: AuditResult, input: InputSummary?, whole: String) throws(GateError) -> Double? {
+        if let open = metric.firstIndex(of: "["), metric.hasSuffix("]") {
+            let key = String(metric[..<open])
+            let className = String(metric[metric.index(after: open)..<metric.index(before: metric.endIndex)])
+            guard perClassKeys.contains(key) else {
+                throw GateError("'\(whole)': '\(key)' is not a per-class value; use one of \(list(perClassKeys))")
+            }
+            guard let c = result.perClass.first(where: { $0.name == className }) else {
+                throw GateError("'\(whole)': no class '\(className)'; classes: \(list(result.classNames))")
+            }
+            switch key {
+            case "precision": return c.precision
+            case "recall": return c.recall
+            case "f1": return c.f1
+            case "ece": return c.ece
+            case "crossEntropy": return c.crossEntropy
+            case "support": return c.support
+            default: return c.prior
+            }
+        }
+        if let input, let index = inputKeys.firstIndex(of: metric) {
+            return [Double(input.rows), Double(input.skipped.total), Double(result.clippedProbabilities)][index]
+        }
+        if input == nil, metric == "rows" { return Double(result.rows) }
+        let named = result.metrics.namedValues
+        if let hit = named.first(where: { $0.key == metric }) { return hit.value }
+        if ["positiveClassECE", "calibrationInTheLarge"].contains(metric) {
+            throw GateError("'\(whole)': \(metric) is defined for binary tasks only; this input has \(result.classNames.count) classes")
+        }
+        throw GateError("'\(whole)': unknown metric '\(metric)'; use one of \(list(named.map(\.key) + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT")
+    }
+
+    static func list(_ names: [String]) -> String { names.joined(separator: ", ") }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while s.first == " " || s.first == "\t" { s.removeFirst() }
+        while s.last == " " || s.last == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

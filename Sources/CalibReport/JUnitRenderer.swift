@@ -1,0 +1,54 @@
+import CalibInput
+
+/// JUnit XML with one test case per gate and one test suite per input, for
+/// GitLab, Jenkins and the other CI systems that read it. A failed error gate
+/// is a `<failure>`; a failed warning gate passes with its message in `<system-out>`.
+public enum JUnitRenderer {
+    public static func render(_ reports: [Report]) -> String {
+        let tests = reports.map(\.gates.count).reduce(0, +)
+        let failures = reports.map { $0.gates.filter(\.fails).count }.reduce(0, +)
+        var out = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                   "<testsuites name=\"calib gates\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"0\">"]
+        for report in reports {
+            let suiteFailures = report.gates.filter(\.fails).count
+            out.append("  <testsuite name=\"\(xml(report.input.source))\" tests=\"\(report.gates.count)\" failures=\"\(suiteFailures)\" errors=\"0\" skipped=\"0\">")
+            for gate in report.gates {
+                let value = gate.value.map { NumberText.fixed($0, 6) } ?? "undefined"
+                let open = "    <testcase classname=\"calib.\(xml(report.shortName))\" name=\"\(xml(gate.expression))\""
+                let message = "\(gate.metric) = \(value) (gate '\(gate.expression)' \(gate.severity == .error ? "failed" : "warns"))"
+                if gate.fails {
+                    out.append(open + ">")
+                    out.append("      <failure type=\"gate\" message=\"\(xml(message))\">\(xml(message))</failure>")
+                    out.append("    </testcase>")
+                } else if !gate.passed {
+                    out.append(open + ">")
+                    out.append("      <system-out>warning: \(xml(message))</system-out>")
+                    out.append("    </testcase>")
+                } else {
+                    out.append(open + "/>")
+                }
+            }
+            out.append("  </testsuite>")
+        }
+        out.append("</testsuites>")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Escapes text for XML content and attributes; characters XML 1.0 forbids become U+FFFD.
+    static func xml(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default:
+                let v = scalar.value
+                if (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || v == 0xFFFE || v == 0xFFFF { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out
+    }
+}

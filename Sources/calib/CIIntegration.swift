@@ -1,0 +1,120 @@
+import CalibInput
+import CalibReport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// GitHub Actions: annotations for failed gates and the Markdown report in the step summary.
+enum GitHubActions {
+    static var isActive: Bool { environment("GITHUB_ACTIONS") == "true" }
+
+    /// One `::error::` (or `::warning::`) line per failed gate.
+    static func annotations(_ reports: [Report]) -> [String] {
+        var lines: [String] = []
+        for report in reports {
+            for gate in report.gates where !gate.passed {
+                let kind = gate.severity == .error ? "error" : "warning"
+                let value = gate.value.map { NumberText.fixed($0, 6) } ?? "undefined"
+                let message = "\(report.input.source): \(gate.metric) = \(value), gate '\(gate.expression)' \(gate.severity == .error ? "failed" : "warns")"
+                lines.append("::\(kind) title=\(escapeProperty("calib gate: " + gate.expression))::\(escapeData(message))")
+            }
+        }
+        return lines
+    }
+
+    static func escapeData(_ s: String) -> String {
+        var out = ""
+        for ch in s {
+            switch ch {
+            case "%": out += "%25"
+            case "\r": out += "%0D"
+            case "\n": out += "%0A"
+            case "\r\n": out += "%0D%0A"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    static func escapeProperty(_ s: String) -> String {
+        var out = ""
+        for ch in escapeData(s) {
+            switch ch {
+            case ":": out += "%3A"
+            case ",": out += "%2C"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// Appends `markdown` to `$GITHUB_STEP_SUMMARY` when it is set.
+    static func appendStepSummary(_ markdown: String) throws {
+        guard let path = environment("GITHUB_STEP_SUMMARY"), !path.isEmpty else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard fd >= 0 else { throw OutputError(path: path, reason: errorText(errno)) }
+        defer { close(fd) }
+        let failure: Int32 = markdown.utf8CString.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            let total = buffer.count - 1
+            while offset < total {
+                let n = write(fd, buffer.baseAddress! + offset, total - offset)
+                if n < 0 { if errno == EINTR { continue }; return errno }
+                offset += n
+            }
+            return 0
+        }
+        if failure != 0 { throw OutputError(path: path, reason: errorText(failure)) }
+    }
+}
+
+func environment(_ name: String) -> String? {
+    guard let value = getenv(name) else { return nil }
+    return String(cString: value)
+}
+
+/// A progress line on standard error for long runs: only on a terminal, never in CI logs.
+final class ProgressLine {
+    private let enabled: Bool
+    private var last: timespec = timespec()
+    private var shown = false
+
+    init() {
+        enabled = isatty(2) != 0 && environment("CI") == nil && !GitHubActions.isActive
+        clock_gettime(CLOCK_MONOTONIC, &last)
+    }
+
+    func update(_ file: String, rows: Int) {
+        guard enabled else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let elapsed = Double(now.tv_sec - last.tv_sec) + Double(now.tv_nsec - last.tv_nsec) / 1e9
+        guard elapsed >= 0.25 else { return }
+        last = now
+        shown = true
+        let text = "\r\u{1B}[Kcalib: reading \(file): \(rows) rows"
+        _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress!, $0.count - 1) }
+    }
+
+    func clear() {
+        guard enabled && shown else { return }
+        shown = false
+        let text = "\r\u{1B}[K"
+        _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress!, $0.count - 1) }
+    }
+}
+
+/// Expands an argument with `*`, `?` or `[` that names no file, as a shell would.
+func expandGlob(_ pattern: String) -> [String]? {
+    guard pattern.contains(where: { "*?[".contains($0) }), access(pattern, F_OK) != 0 else { return [pattern] }
+    var result = glob_t()
+    defer { globfree(&result) }
+    guard glob(pattern, 0, nil, &result) == 0 else { return nil }
+    var paths: [String] = []
+    for i in 0..<Int(result.gl_pathc) {
+        if let p = result.gl_pathv[i] { paths.append(String(cString: p)) }
+    }
+    return paths.sorted()
+}
