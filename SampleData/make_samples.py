@@ -18,7 +18,10 @@ so the reports have something true to find:
   weight 20 (labels 0/1, columns prob and weight): the weighted metrics
   estimate the full population's.
 
-Run: python3 SampleData/make_samples.py   (rewrites the four files)
+- calib.json: the CI gates a team might keep for the fraud model
+  (`calib audit … --config SampleData/calib.json`).
+
+Run: python3 SampleData/make_samples.py   (rewrites the five files)
 """
 import json
 import os
@@ -88,7 +91,19 @@ def downsampled():
             f.write(f"{i + 1},{y},{float(prob[i])!r},{1 if y else 20}\n")
 
 
+def gates():
+    config = {
+        "failOn": ["ece>0.05", "logLossSkill<0", "skippedRows>0"],
+        "warnOn": ["recall[fraud]<0.5", "mce>0.3"],
+        "minSegmentRows": 100,
+    }
+    with open(os.path.join(HERE, "calib.json"), "w") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+
+
 if __name__ == "__main__":
+    gates()
     fraud()
     spam()
     news()

@@ -15,13 +15,16 @@ struct CalibRun {
         return own.deletingLastPathComponent().appendingPathComponent("calib")
     }
 
-    init(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], directory: String? = nil) throws {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: TestPaths.packageRoot)
+        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? TestPaths.packageRoot)
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        // The tests decide whether calib thinks it runs under GitHub Actions.
+        env["GITHUB_ACTIONS"] = nil
+        env["GITHUB_STEP_SUMMARY"] = nil
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()
