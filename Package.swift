@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 /// Upcoming language features turned on for every target, as swift-log does.
@@ -42,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "CalibTestSupport",
-            dependencies: ["CalibCore"],
+            dependencies: ["CalibCore", "CalibInput", "CalibReport"],
             path: "Tests/CalibTestSupport",
             swiftSettings: strictSettings
         ),
@@ -69,3 +70,14 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer target exists only when Tests/Fuzz/run_fuzzers.sh builds it
+// (CALIB_FUZZ=1, with -sanitize=fuzzer): it has no main of its own.
+if ProcessInfo.processInfo.environment["CALIB_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "CalibFuzz",
+        dependencies: ["CalibTestSupport"],
+        path: "Tests/Fuzz/Target",
+        swiftSettings: strictSettings
+    ))
+}

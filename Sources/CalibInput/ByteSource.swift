@@ -163,12 +163,15 @@ final class GzipSource: ByteSource {
 public enum InputLocation: Sendable, Hashable {
     case file(String)
     case standardInput
+    /// Bytes already in memory (tests, fuzzing, embedding), shown under `name`.
+    case bytes([UInt8], name: String)
 
     /// The name used in messages and reports.
     public var displayName: String {
         switch self {
         case let .file(path): path
         case .standardInput: "<stdin>"
+        case let .bytes(_, name): name
         }
     }
 
@@ -177,6 +180,7 @@ public enum InputLocation: Sendable, Hashable {
         let raw: any ByteSource = switch self {
         case let .file(path): try FileDescriptorSource(path: path)
         case .standardInput: FileDescriptorSource(standardInputNamed: displayName)
+        case let .bytes(bytes, _): PrefixedSource(prefix: bytes, rest: EmptySource())
         }
         var head = [UInt8](repeating: 0, count: 2)
         var got = 0

@@ -10,6 +10,7 @@ public enum RowProblem: Sendable, Hashable {
     case missingValue
     case fieldCount(expected: Int, found: Int)
     case negativeWeight
+    case invalidUTF8
     case malformedRecord(String)
 
     /// A stable, lowercase key for reports (`skipped[].reason`).
@@ -24,6 +25,7 @@ public enum RowProblem: Sendable, Hashable {
         case .missingValue: "missing-value"
         case .fieldCount: "wrong-field-count"
         case .negativeWeight: "negative-weight"
+        case .invalidUTF8: "invalid-utf8"
         case .malformedRecord: "malformed-record"
         }
     }
@@ -42,6 +44,7 @@ public enum RowProblem: Sendable, Hashable {
         case .missingValue: "is missing"
         case let .fieldCount(expected, found): "row has \(found) fields, the header has \(expected)"
         case .negativeWeight: "is not a weight: weights must be finite and not negative"
+        case .invalidUTF8: "is not valid UTF-8 text"
         case let .malformedRecord(detail): detail
         }
     }
@@ -66,15 +69,17 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
     public let column: String?
     public let value: String?
     public let reason: String
+    /// What the user can do about it, when there is something to suggest.
+    public let hint: String?
 
-    public init(_ kind: Kind, file: String, line: Int? = nil, column: String? = nil, value: String? = nil, reason: String) {
+    public init(_ kind: Kind, file: String, line: Int? = nil, column: String? = nil, value: String? = nil, reason: String, hint: String? = nil) {
         self.kind = kind; self.file = file; self.line = line
-        self.column = column; self.value = value; self.reason = reason
+        self.column = column; self.value = value; self.reason = reason; self.hint = hint
     }
 
     /// A row-level problem (exit 65), skippable with `--on-invalid skip`.
-    public init(file: String, line: Int, column: String?, value: String?, problem: RowProblem) {
-        self.init(.data, file: file, line: line, column: column, value: value, reason: problem.message)
+    public init(file: String, line: Int, column: String?, value: String?, problem: RowProblem, hint: String? = nil) {
+        self.init(.data, file: file, line: line, column: column, value: value, reason: problem.message, hint: hint)
     }
 
     public var description: String {

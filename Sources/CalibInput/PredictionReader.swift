@@ -39,8 +39,20 @@ public final class PredictionReader {
             reader = try JSONLinesReader(source: source, name: name, recordLimit: options.recordLimit)
         }
         header = reader.header
+        if header.count > options.columnLimit {
+            throw InputError(.data, file: name, line: 1, reason: "the header has \(header.count) columns; at most \(options.columnLimit) are read (is this the right file?)")
+        }
+        if header.contains(where: { $0.unicodeScalars.contains("\u{0}") }) {
+            throw InputError(.data, file: name, line: 1, reason: "the file looks binary (its first line holds NUL bytes); calib reads CSV, TSV or JSON Lines text, optionally gzip-compressed")
+        }
+        if let bad = header.first(where: { $0.unicodeScalars.contains("\u{FFFD}") }) {
+            throw InputError(.data, file: name, line: 1, column: bad, reason: "the header is not valid UTF-8 text; save the file as UTF-8")
+        }
         roles = try ColumnRoles(header: header, options: options, file: name)
         let classCount = roles.classNames?.count ?? 2
+        if classCount > options.classLimit {
+            throw InputError(.data, file: name, line: 1, reason: "\(classCount) classes; at most \(options.classLimit) are supported")
+        }
         shape = ClassificationShape(classCount: classCount, scoreKind: roles.scoreKind == .logits ? .logits : .probabilities)
         labels = LabelResolver(roles: roles, options: options)
         skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
@@ -105,7 +117,12 @@ public final class PredictionReader {
     // MARK: - One row
 
     private func reject(_ problem: RowProblem, line: Int, column: Int?, value: String?) throws {
-        let error = InputError(file: location.displayName, line: line, column: column.map { header[$0] }, value: value, problem: problem)
+        var hint = "pass --on-invalid skip to skip invalid rows; every report then counts them by reason"
+        if case .probabilityOutOfRange = problem { hint = "if the scores are logits, pass --logits; to skip such rows, pass --on-invalid skip" }
+        if case .unknownLabel = problem, roles.classNames == nil || options.classes == nil {
+            hint = "name the classes with --classes, or the positive class with --positive; to skip such rows, pass --on-invalid skip"
+        }
+        let error = InputError(file: location.displayName, line: line, column: column.map { header[$0] }, value: value, problem: problem, hint: hint)
         guard options.onInvalid == .skip else { throw error }
         skipped.record(problem, error: error)
     }
@@ -129,7 +146,7 @@ public final class PredictionReader {
                     return try reject(.probabilityOutOfRange, line: line, column: column, value: record.string(column))
                 }
                 rowScores.append(v)
-            case .empty: return try reject(.missingValue, line: line, column: column, value: "")
+            case .empty: return try reject(.missingValue, line: line, column: column, value: record.string(column))
             case .notANumber: return try reject(.notANumber, line: line, column: column, value: record.string(column))
             case .notFinite: return try reject(.notFinite, line: line, column: column, value: record.string(column))
             }
@@ -149,22 +166,29 @@ public final class PredictionReader {
             case let .value(v):
                 guard v >= 0 else { return try reject(.negativeWeight, line: line, column: column, value: record.string(column)) }
                 weight = v
-            case .empty: return try reject(.missingValue, line: line, column: column, value: "")
+            case .empty: return try reject(.missingValue, line: line, column: column, value: record.string(column))
             case .notANumber: return try reject(.notANumber, line: line, column: column, value: record.string(column))
             case .notFinite: return try reject(.negativeWeight, line: line, column: column, value: record.string(column))
             }
         }
         // Label, last: a binary file's classes are learned only from rows that are kept.
-        let labelText = record.string(roles.label)
+        guard let labelText = record.validString(roles.label) else {
+            return try reject(.invalidUTF8, line: line, column: roles.label, value: record.string(roles.label))
+        }
         let classIndex: Int
         switch try labels.resolve(labelText, file: location.displayName, line: line) {
         case let .index(i): classIndex = i
         case let .problem(problem): return try reject(problem, line: line, column: roles.label, value: labelText)
         }
-        let id = roles.id.map { record.string($0) }
+        var id: String?
+        if let column = roles.id {
+            guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
+            id = text
+        }
         var group: Int32?
         if let column = roles.group {
-            let name = record.isEmpty(column) ? "(empty)" : record.string(column)
+            guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
+            let name = text.isEmpty ? "(empty)" : text
             if let known = segmentIndex[name] {
                 group = known
             } else {

@@ -36,8 +36,12 @@ public struct ReadOptions: Sendable, Hashable {
     public var onInvalid: InvalidRowPolicy = .strict
     /// `--sum-tolerance`: how far per-class probabilities may sum from 1.
     public var sumTolerance = 1e-3
-    /// The longest record accepted, in bytes.
-    public var recordLimit = 16 << 20
+    /// The longest record (line) accepted, in bytes: a guard against files that are not tables.
+    public var recordLimit = 1 << 20
+    /// The most columns a header may have.
+    public var columnLimit = 10_000
+    /// The most classes (per-class score columns) a task may have.
+    public var classLimit = 1_000
     /// How many example rows each skip reason keeps.
     public var skippedExampleLimit = 5
     /// Rows per chunk handed to the engine.

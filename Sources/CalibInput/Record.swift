@@ -19,8 +19,18 @@ struct Record {
         }
     }
 
+    /// The field as text; invalid UTF-8 is shown with replacement characters.
     func string(_ i: Int) -> String {
         withField(i) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The field as text, or nil when it is not valid UTF-8.
+    func validString(_ i: Int) -> String? {
+        withField(i) { bytes in
+            // ASCII, the common case, needs no validation.
+            if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+            return String(validating: bytes, as: UTF8.self)
+        }
     }
 
     func isEmpty(_ i: Int) -> Bool { fields[i].isEmpty }

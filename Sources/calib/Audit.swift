@@ -80,7 +80,7 @@ struct Audit: ParsableCommand {
                 progress.clear()
             } catch let error as InputError {
                 progress.clear()
-                printError(error.description)
+                printInputError(error)
                 inputFailure = inputFailure ?? error.exitCode
                 continue
             }

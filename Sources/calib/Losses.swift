@@ -110,7 +110,7 @@ struct Losses: ParsableCommand {
                 throw ExitCode(74)
             }
         } catch let error as InputError {
-            printError(error.description)
+            printInputError(error)
             throw ExitCode(error.exitCode)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CalibInput
 import CalibReport
 #if canImport(Glibc)
 import Glibc
@@ -132,6 +133,12 @@ func errorText(_ code: Int32) -> String {
 /// Prints `calib: error: …` on standard error.
 func printError(_ message: String) {
     printLine("calib: error: \(message)", to: 2)
+}
+
+/// Prints an input error and, when it has one, its hint.
+func printInputError(_ error: InputError) {
+    printError(error.description)
+    if let hint = error.hint { printLine("calib: hint: \(hint)", to: 2) }
 }
 
 /// Writes one line to a file descriptor, ignoring failures (for messages about failures).
