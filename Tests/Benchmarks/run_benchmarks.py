@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""calib against pandas + scikit-learn and polars + numpy on the same files,
+in one run: median wall time of several runs, peak RSS from /usr/bin/time -v,
+and the ratios. The inputs are made by make_data.py (fixed seed) when missing.
+
+Run: python3 Tests/Benchmarks/run_benchmarks.py [--runs 3] [--data DIR] [--memory-check]
+Needs: pip install pandas polars scikit-learn numpy; apt-get install time.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def timed(command, stdin=None, shell=False):
+    """(seconds, peak RSS in MiB) of one run."""
+    wrapped = ["/usr/bin/time", "-v"] + (["sh", "-c", command] if shell else command)
+    result = subprocess.run(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, stdin=stdin)
+    if result.returncode != 0:
+        sys.exit(f"failed ({result.returncode}): {' '.join(command) if not shell else command}\n{result.stderr[-2000:]}")
+    elapsed = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", result.stderr)
+    seconds = int(elapsed.group(1) or 0) * 3600 + int(elapsed.group(2)) * 60 + float(elapsed.group(3))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
+    return seconds, rss
+
+
+def measure(command, runs, **kwargs):
+    samples = [timed(command, **kwargs) for _ in range(runs)]
+    return statistics.median(s for s, _ in samples), max(r for _, r in samples)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", default=os.path.join(ROOT, ".build", "bench"))
+    parser.add_argument("--memory-check", action="store_true", help="also stream the binary file 10 times (100M rows) through stdin")
+    parser.add_argument("--skip-python", action="store_true", help="time calib only")
+    args = parser.parse_args()
+
+    binary = os.path.join(args.data, "binary_10m.csv")
+    multiclass = os.path.join(args.data, "multiclass_1m.csv")
+    logits = os.path.join(args.data, "multiclass_1m_logits.csv")
+    if not all(os.path.exists(p) for p in (binary, multiclass, logits)):
+        print("making the benchmark data …", flush=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "make_data.py"), args.data], check=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "calib"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    calib = os.path.join(ROOT, ".build", "release", "calib")
+
+    rows = []
+    for name, path in [("binary 10M rows", binary), ("multiclass 1M x 10", multiclass)]:
+        size = os.path.getsize(path) / 1e6
+        ours = measure([calib, "audit", path, "--format", "json"], args.runs)
+        line = {"case": name, "MB": size, "calib": ours}
+        if not args.skip_python:
+            line["pandas+sklearn"] = measure([sys.executable, os.path.join(HERE, "baseline_sklearn.py"), path], args.runs)
+            line["polars+numpy"] = measure([sys.executable, os.path.join(HERE, "baseline_polars.py"), path], args.runs)
+        rows.append(line)
+    logit_time = measure([calib, "audit", logits, "--format", "json"], args.runs)
+
+    print(f"\n{'case':<20} {'tool':<16} {'seconds':>8} {'MB/s':>7} {'peak MiB':>9} {'calib is':>10}")
+    for line in rows:
+        for tool in ["calib", "pandas+sklearn", "polars+numpy"]:
+            if tool not in line:
+                continue
+            seconds, rss = line[tool]
+            ratio = "" if tool == "calib" else f"{seconds / line['calib'][0]:.1f}x faster"
+            print(f"{line['case']:<20} {tool:<16} {seconds:8.2f} {line['MB'] / seconds:7.0f} {rss:9.0f} {ratio:>10}")
+    print(f"{'multiclass logits':<20} {'calib':<16} {logit_time[0]:8.2f} {'':>7} {logit_time[1]:9.0f}  "
+          f"({logit_time[0] / rows[1]['calib'][0]:.2f}x the probability file)")
+
+    if args.memory_check:
+        command = f"(cat '{binary}'; for i in 1 2 3 4 5 6 7 8 9; do tail -n +2 '{binary}'; done) | '{calib}' audit - --format json"
+        seconds, rss = timed(command, shell=True)
+        print(f"\n100M rows through stdin: {seconds:.1f} s, peak RSS {rss:.0f} MiB (10M rows: {rows[0]['calib'][1]:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
