@@ -54,107 +54,159 @@ public struct AuditAccumulator: Sendable {
     }
 
     /// Adds the given rows of a chunk (a segment's rows, say), in the order given.
+    ///
+    /// The rows are summed plainly into a flat scratch buffer (one pass, no
+    /// copy-on-write or bounds checks in the loop) and the buffer is folded into
+    /// the compensated totals once, so a chunk of a few thousand rows adds an
+    /// error far below 1e-12 relative while the totals stay compensated.
     public mutating func add(_ table: PredictionTable, rows: some Sequence<Int>) {
         precondition(table.shape == shape, "chunk shape differs from the accumulator's")
         let k = shape.classCount
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * k) { scratch in
-            let p = UnsafeMutableBufferPointer(rebasing: scratch[0..<k])
-            let lp = UnsafeMutableBufferPointer(rebasing: scratch[k..<(2 * k)])
-            table.scores.withUnsafeBufferPointer { scores in
-                for i in rows {
-                    addRow(i, of: table, scores: scores, p: p, lp: lp)
-                }
-            }
-        }
-    }
-
-    @inline(__always)
-    private mutating func addRow(
-        _ i: Int, of table: PredictionTable, scores: UnsafeBufferPointer<Double>,
-        p: UnsafeMutableBufferPointer<Double>, lp: UnsafeMutableBufferPointer<Double>
-    ) {
-        let k = shape.classCount
-        let y = Int(table.labels[i])
-        let w = table.weights[i]
+        let bins = settings.bins
+        let binary = k == 2
         let isLogit = shape.scoreKind == .logits
+        let threshold = settings.threshold
+        let confidentAt = settings.confidentAt
+        // Layout of the Double sums.
+        let scalars = 7
+        let classWeightAt = scalars, classCEAt = classWeightAt + k, confusionAt = classCEAt + k
+        let topAt = confusionAt + k * k, positiveAt = topAt + 4 * bins
+        let classwiseAt = positiveAt + (binary ? 4 * bins : 0)
+        let lossAt = classwiseAt + 4 * bins * k
+        let sumCount = lossAt + losses.scratchCount
+        // Layout of the counts.
+        let classRowsAt = 2, topCountAt = classRowsAt + k, positiveCountAt = topCountAt + bins
+        let classwiseCountAt = positiveCountAt + (binary ? bins : 0)
+        let countCount = classwiseCountAt + bins * k
+        let binScale = Double(bins)
+        let lastBin = bins - 1
 
-        // 1. Probabilities and log-probabilities.
-        var positiveScoreValue = 0.0
-        if k == 2 {
-            let x = scores[i]
-            if isLogit {
-                p[1] = StableMath.sigmoid(x); p[0] = StableMath.sigmoid(-x)
-                lp[1] = StableMath.logSigmoid(x); lp[0] = StableMath.logSigmoid(-x)
-            } else {
-                p[1] = x; p[0] = 1 - x
-                lp[1] = StableMath.ln(Swift.max(x, probabilityFloor))
-                lp[0] = StableMath.ln(Swift.max(1 - x, probabilityFloor))
-            }
-            positiveScoreValue = p[1]
-        } else {
-            let base = i * k
-            if isLogit {
-                StableMath.logSoftmax(
-                    UnsafeBufferPointer(rebasing: scores[base..<(base + k)]),
-                    logProbabilities: lp, probabilities: p)
-            } else {
-                for c in 0..<k {
-                    let v = scores[base + c]
-                    p[c] = v
-                    lp[c] = StableMath.ln(Swift.max(v, probabilityFloor))
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: sumCount + 2 * k) { doubles in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: countCount) { ints in
+                let sums = doubles.baseAddress!
+                let counts = ints.baseAddress!
+                sums.initialize(repeating: 0, count: sumCount)
+                counts.initialize(repeating: 0, count: countCount)
+                let p = sums + sumCount
+                let lp = p + k
+                @inline(__always) func bin(_ x: Double) -> Int {
+                    let raw = (x * binScale).rounded(.down)
+                    return raw <= 0 ? 0 : Swift.min(lastBin, Int(raw))
                 }
+                @inline(__always) func addBin(_ sumsAt: Int, _ countsAt: Int, _ value: Double, _ outcome: Double, _ w: Double) {
+                    let b = bin(value)
+                    counts[countsAt + b] &+= 1
+                    let s = sums + sumsAt + 4 * b
+                    s[0] += w
+                    s[1] += w * value
+                    s[2] += w * outcome
+                    s[3] += w * w
+                }
+                table.scores.withUnsafeBufferPointer { scores in
+                table.labels.withUnsafeBufferPointer { labels in
+                table.weights.withUnsafeBufferPointer { weights in
+                    for i in rows {
+                        let y = Int(labels[i])
+                        let w = weights[i]
+                        // 1. Probabilities and log-probabilities.
+                        var s = 0.0
+                        if binary {
+                            let x = scores[i]
+                            if isLogit {
+                                p[1] = StableMath.sigmoid(x); p[0] = StableMath.sigmoid(-x)
+                                lp[1] = StableMath.logSigmoid(x); lp[0] = StableMath.logSigmoid(-x)
+                            } else {
+                                p[1] = x; p[0] = 1 - x
+                                lp[1] = StableMath.ln(Swift.max(x, probabilityFloor))
+                                lp[0] = StableMath.ln(Swift.max(1 - x, probabilityFloor))
+                            }
+                            s = p[1]
+                        } else {
+                            let base = i * k
+                            if isLogit {
+                                StableMath.logSoftmax(UnsafeBufferPointer(rebasing: scores[base..<(base + k)]),
+                                                      logProbabilities: UnsafeMutableBufferPointer(start: lp, count: k),
+                                                      probabilities: UnsafeMutableBufferPointer(start: p, count: k))
+                            } else {
+                                for c in 0..<k {
+                                    let v = scores[base + c]
+                                    p[c] = v
+                                    lp[c] = StableMath.ln(Swift.max(v, probabilityFloor))
+                                }
+                            }
+                        }
+                        // 2. Cross-entropy and Brier.
+                        if !isLogit && p[y] < probabilityFloor { counts[1] &+= 1 }
+                        let ce = -lp[y]
+                        counts[0] &+= 1
+                        counts[classRowsAt + y] &+= 1
+                        sums[0] += w
+                        sums[1] += w * ce
+                        sums[classWeightAt + y] += w
+                        sums[classCEAt + y] += w * ce
+                        if binary {
+                            let d = s - (y == 1 ? 1.0 : 0.0)
+                            sums[2] += w * d * d
+                            sums[6] += w * s
+                        } else {
+                            var b = 0.0
+                            for c in 0..<k {
+                                let d = p[c] - (c == y ? 1.0 : 0.0)
+                                b += d * d
+                            }
+                            sums[2] += w * b
+                        }
+                        // 3. Top label (argmax, ties to the lowest index) and the decision.
+                        var top = 0
+                        var topP = p[0]
+                        for c in 1..<k where p[c] > topP { top = c; topP = p[c] }
+                        let decided = binary ? (s >= threshold ? 1 : 0) : top
+                        sums[confusionAt + y * k + decided] += w
+                        let topCorrect = top == y
+                        sums[3] += w * topP
+                        addBin(topAt, topCountAt, topP, topCorrect ? 1 : 0, w)
+                        if topP >= confidentAt {
+                            sums[4] += w
+                            if !topCorrect { sums[5] += w }
+                        }
+                        // 4. Positive-class and class-wise reliability.
+                        if binary { addBin(positiveAt, positiveCountAt, s, y == 1 ? 1 : 0, w) }
+                        for c in 0..<k {
+                            addBin(classwiseAt + 4 * bins * c, classwiseCountAt + bins * c, p[c], c == y ? 1 : 0, w)
+                        }
+                        // 5. The most confidently wrong rows.
+                        if !topCorrect && worst.admits(crossEntropy: ce) {
+                            worst.insert(WorstRow(line: table.lines[i], id: table.id(at: i), label: y, predicted: top,
+                                                  confidence: topP, crossEntropy: ce))
+                        }
+                        // 6. Imbalance losses.
+                        losses.accumulate(into: sums + lossAt, label: y, weight: w, probabilities: p, logProbabilities: lp, clipped: !isLogit)
+                    }
+                }
+                }
+                }
+                // Fold the chunk's plain sums into the compensated totals.
+                rowCount += counts[0]
+                clippedRows += counts[1]
+                totalWeight.add(sums[0])
+                crossEntropy.add(sums[1])
+                brier.add(sums[2])
+                confidence.add(sums[3])
+                confidentWeight.add(sums[4])
+                confidentWrongWeight.add(sums[5])
+                positiveScore.add(sums[6])
+                for c in 0..<k {
+                    classRows[c] += counts[classRowsAt + c]
+                    classWeight[c].add(sums[classWeightAt + c])
+                    classCrossEntropy[c].add(sums[classCEAt + c])
+                    classwise[c].fold(counts: counts + classwiseCountAt + bins * c, sums: sums + classwiseAt + 4 * bins * c)
+                }
+                for j in 0..<(k * k) { confusion[j].add(sums[confusionAt + j]) }
+                topLabel.fold(counts: counts + topCountAt, sums: sums + topAt)
+                if binary { positive.fold(counts: counts + positiveCountAt, sums: sums + positiveAt) }
+                losses.fold(sums + lossAt)
             }
         }
-
-        // 2. Cross-entropy and Brier.
-        if !isLogit && p[y] < probabilityFloor { clippedRows += 1 }
-        let ce = -lp[y]
-        rowCount += 1
-        totalWeight.add(w)
-        classWeight[y].add(w)
-        classRows[y] += 1
-        crossEntropy.add(w * ce)
-        classCrossEntropy[y].add(w * ce)
-        if k == 2 {
-            let d = positiveScoreValue - (y == 1 ? 1.0 : 0.0)
-            brier.add(w * d * d)
-            positiveScore.add(w * positiveScoreValue)
-        } else {
-            var b = 0.0
-            for c in 0..<k {
-                let d = p[c] - (c == y ? 1.0 : 0.0)
-                b += d * d
-            }
-            brier.add(w * b)
-        }
-
-        // 3. Top label (argmax, ties to the lowest index) and the decision.
-        var top = 0
-        var topP = p[0]
-        for c in 1..<k where p[c] > topP { top = c; topP = p[c] }
-        let decided = k == 2 ? (positiveScoreValue >= settings.threshold ? 1 : 0) : top
-        confusion[y * k + decided].add(w)
-        let topCorrect = top == y
-        confidence.add(w * topP)
-        topLabel.add(value: topP, outcome: topCorrect ? 1 : 0, weight: w)
-        if topP >= settings.confidentAt {
-            confidentWeight.add(w)
-            if !topCorrect { confidentWrongWeight.add(w) }
-        }
-
-        // 4. Positive-class and class-wise reliability.
-        if k == 2 { positive.add(value: positiveScoreValue, outcome: y == 1 ? 1 : 0, weight: w) }
-        for c in 0..<k { classwise[c].add(value: p[c], outcome: c == y ? 1 : 0, weight: w) }
-
-        // 5. The most confidently wrong rows.
-        if !topCorrect && worst.admits(crossEntropy: ce) {
-            worst.insert(WorstRow(
-                line: table.lines[i], id: table.id(at: i), label: y, predicted: top,
-                confidence: topP, crossEntropy: ce))
-        }
-
-        // 6. Imbalance losses.
-        losses.add(label: y, weight: w, probabilities: UnsafeBufferPointer(p), logProbabilities: UnsafeBufferPointer(lp), clipped: !isLogit)
     }
 
     /// Adds another accumulator's rows. Merge chunks in their input order for

@@ -54,9 +54,14 @@ public struct LossAccumulator: Sendable {
         }
     }
 
-    /// Adds one row. `clipped` is true on the probability path.
+    /// Plain sums this accumulator folds per chunk: per exponent and class the
+    /// loss and gradient parts, then per smoothing and class the same.
+    var scratchCount: Int { (exponents.count + smoothings.count) * classCount * 2 }
+
+    /// Adds one row's terms to a chunk's plain sums (layout of ``scratchCount``).
+    /// `clipped` is true on the probability path.
     @inline(__always)
-    mutating func add(label y: Int, weight w: Double, probabilities p: UnsafeBufferPointer<Double>, logProbabilities lp: UnsafeBufferPointer<Double>, clipped: Bool) {
+    func accumulate(into sums: UnsafeMutablePointer<Double>, label y: Int, weight w: Double, probabilities p: UnsafeMutablePointer<Double>, logProbabilities lp: UnsafeMutablePointer<Double>, clipped: Bool) {
         let k = classCount
         let lnQ = lp[y]
         let q: Double
@@ -70,12 +75,14 @@ public struct LossAccumulator: Sendable {
             for c in 0..<k where c != y { rest += p[c] }
             oneMinusQ = rest
         }
-        for (g, gamma) in exponents.enumerated() {
-            let factor = Self.power(oneMinusQ, gamma)
-            focalLoss[g * k + y].add(w * factor * -lnQ)
-            focalGradient[g * k + y].add(w * factor * (oneMinusQ - gamma * q * lnQ))
+        var slot = 2 * y
+        for gamma in exponents {
+            let factor = w * Self.power(oneMinusQ, gamma)
+            sums[slot] += factor * -lnQ
+            sums[slot + 1] += factor * (oneMinusQ - gamma * q * lnQ)
+            slot += 2 * k
         }
-        for (e, epsilon) in smoothings.enumerated() {
+        for epsilon in smoothings {
             let off = epsilon / Double(k)
             var loss = 0.0
             var gradient = 0.0
@@ -84,8 +91,27 @@ public struct LossAccumulator: Sendable {
                 loss -= target * lp[c]
                 gradient += Swift.abs(p[c] - target)
             }
-            smoothedLoss[e * k + y].add(w * loss)
-            smoothedGradient[e * k + y].add(w * 0.5 * gradient)
+            sums[slot] += w * loss
+            sums[slot + 1] += w * 0.5 * gradient
+            slot += 2 * k
+        }
+    }
+
+    /// Adds a chunk's plain sums into the compensated totals.
+    mutating func fold(_ sums: UnsafePointer<Double>) {
+        let k = classCount
+        for g in exponents.indices {
+            for c in 0..<k {
+                focalLoss[g * k + c].add(sums[(g * k + c) * 2])
+                focalGradient[g * k + c].add(sums[(g * k + c) * 2 + 1])
+            }
+        }
+        let base = exponents.count * k * 2
+        for e in smoothings.indices {
+            for c in 0..<k {
+                smoothedLoss[e * k + c].add(sums[base + (e * k + c) * 2])
+                smoothedGradient[e * k + c].add(sums[base + (e * k + c) * 2 + 1])
+            }
         }
     }
 

@@ -33,15 +33,16 @@ public struct ReliabilityBins: Sendable {
         return Swift.min(binCount - 1, Int(raw))
     }
 
-    /// Adds one row: `value` is the predicted probability binned on, `outcome` 1 or 0.
-    @inlinable
-    public mutating func add(value: Double, outcome: Double, weight: Double) {
-        let b = binIndex(of: value)
-        counts[b] &+= 1
-        weights[b].add(weight)
-        predicted[b].add(weight * value)
-        observed[b].add(weight * outcome)
-        weightSquares[b].add(weight * weight)
+    /// Adds plain per-chunk sums: `counts[b]`, and `sums[4b...4b+3]` = weight,
+    /// weighted prediction, weighted outcome, squared weight.
+    mutating func fold(counts: UnsafePointer<Int>, sums: UnsafePointer<Double>) {
+        for b in 0..<binCount where counts[b] > 0 {
+            self.counts[b] &+= counts[b]
+            weights[b].add(sums[4 * b])
+            predicted[b].add(sums[4 * b + 1])
+            observed[b].add(sums[4 * b + 2])
+            weightSquares[b].add(sums[4 * b + 3])
+        }
     }
 
     public mutating func merge(_ other: ReliabilityBins) {

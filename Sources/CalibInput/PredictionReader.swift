@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import CalibCore
 
 /// Reads one input into validated ``PredictionTable`` chunks: bytes →
@@ -9,20 +14,19 @@ public final class PredictionReader {
     public let format: ReadOptions.Format
     public let header: [String]
     public let shape: ClassificationShape
-    public private(set) var skipped: SkippedRows
+    /// The rows skipped so far (`--on-invalid skip`).
+    public var skipped: SkippedRows { decoder.skipped }
     /// Valid rows handed out so far.
-    public private(set) var rows = 0
+    public var rows: Int { decoder.rows }
+    /// Segment names in index order (the values of the group column, as met).
+    public var segmentNames: [String] { decoder.segmentNames }
 
     let options: ReadOptions
     let roles: ColumnRoles
     private let reader: any RecordReader
-    private var labels: LabelResolver
+    private var decoder: RowDecoder
     private var record = Record()
-    private var rowScores: [Double]
     private var recordsSeen = 0
-    private var segmentIndex: [String: Int32] = [:]
-    /// Segment names in index order (the values of the group column, as met).
-    public private(set) var segmentNames: [String] = []
 
     public init(location: InputLocation, options: ReadOptions) throws {
         self.location = location
@@ -54,10 +58,7 @@ public final class PredictionReader {
             throw InputError(.data, file: name, line: 1, reason: "\(classCount) classes; at most \(options.classLimit) are supported")
         }
         shape = ClassificationShape(classCount: classCount, scoreKind: roles.scoreKind == .logits ? .logits : .probabilities)
-        labels = LabelResolver(roles: roles, options: options)
-        skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
-        rowScores = []
-        rowScores.reserveCapacity(roles.scores.count)
+        decoder = RowDecoder(file: name, header: header, roles: roles, options: options)
     }
 
     /// The format a file name implies: `.tsv`/`.tab` → TSV, `.jsonl`/`.ndjson` → JSON Lines, otherwise CSV (a `.gz` suffix is looked through).
@@ -71,7 +72,7 @@ public final class PredictionReader {
     }
 
     /// Class names in index order (binary: `[negative, positive]`); final once every row is read.
-    public var classNames: [String] { labels.classNames }
+    public var classNames: [String] { decoder.labels.classNames }
 
     /// Empties `table` and fills it with up to `options.chunkRows` valid rows.
     /// Returns false when the input had no more rows.
@@ -83,10 +84,10 @@ public final class PredictionReader {
                 return !table.isEmpty
             case let .malformed(line, detail):
                 recordsSeen += 1
-                try reject(.malformedRecord(detail), line: line, column: nil, value: nil)
+                try decoder.reject(.malformedRecord(detail), line: line, column: nil, value: nil)
             case .record:
                 recordsSeen += 1
-                try readRow(into: &table)
+                try decoder.decode(record, into: &table)
             }
         }
         return true
@@ -97,7 +98,7 @@ public final class PredictionReader {
         InputSummary(
             source: location.displayName, format: format, rows: rows, skipped: skipped,
             classes: classNames, shape: shape,
-            positiveClassReason: shape.task == .binary ? labels.positiveReason : nil,
+            positiveClassReason: shape.task == .binary ? decoder.labels.positiveReason : nil,
             weighted: roles.weight != nil,
             labelColumn: header[roles.label], scoreColumns: roles.scores.map { header[$0] },
             weightColumn: roles.weight.map { header[$0] }, idColumn: roles.id.map { header[$0] },
@@ -114,20 +115,46 @@ public final class PredictionReader {
         throw InputError(.data, file: name, reason: "no valid rows: all \(skipped.total) data rows were skipped as invalid")
     }
 
-    // MARK: - One row
+}
 
-    private func reject(_ problem: RowProblem, line: Int, column: Int?, value: String?) throws {
+/// Checks one record and appends it to a chunk, or reports why it cannot:
+/// the per-row half of ``PredictionReader``, a value so that it can be copied.
+struct RowDecoder {
+    let file: String
+    let header: [String]
+    let roles: ColumnRoles
+    let options: ReadOptions
+    var labels: LabelResolver
+    var skipped: SkippedRows
+    var rows = 0
+    var segmentNames: [String] = []
+    private var segmentIndex: [String: Int32] = [:]
+    private var rowScores: [Double] = []
+    private var labelCache: [(bytes: [UInt8], index: Int)] = []
+
+    init(file: String, header: [String], roles: ColumnRoles, options: ReadOptions) {
+        self.file = file
+        self.header = header
+        self.roles = roles
+        self.options = options
+        labels = LabelResolver(roles: roles, options: options)
+        skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
+        rowScores.reserveCapacity(roles.scores.count)
+    }
+
+
+    mutating func reject(_ problem: RowProblem, line: Int, column: Int?, value: String?) throws {
         var hint = "pass --on-invalid skip to skip invalid rows; every report then counts them by reason"
         if case .probabilityOutOfRange = problem { hint = "if the scores are logits, pass --logits; to skip such rows, pass --on-invalid skip" }
         if case .unknownLabel = problem, roles.classNames == nil || options.classes == nil {
             hint = "name the classes with --classes, or the positive class with --positive; to skip such rows, pass --on-invalid skip"
         }
-        let error = InputError(file: location.displayName, line: line, column: column.map { header[$0] }, value: value, problem: problem, hint: hint)
+        let error = InputError(file: file, line: line, column: column.map { header[$0] }, value: value, problem: problem, hint: hint)
         guard options.onInvalid == .skip else { throw error }
         skipped.record(problem, error: error)
     }
 
-    private func readRow(into table: inout PredictionTable) throws {
+    mutating func decode(_ record: Record, into table: inout PredictionTable) throws {
         let line = record.line
         guard record.fieldCount == header.count else {
             return try reject(.fieldCount(expected: header.count, found: record.fieldCount), line: line, column: nil, value: nil)
@@ -172,13 +199,26 @@ public final class PredictionReader {
             }
         }
         // Label, last: a binary file's classes are learned only from rows that are kept.
-        guard let labelText = record.validString(roles.label) else {
-            return try reject(.invalidUTF8, line: line, column: roles.label, value: record.string(roles.label))
+        // A spelling once resolved always resolves the same way, so it is cached by its bytes.
+        var classIndex = -1
+        record.withField(roles.label) { field in
+            for entry in labelCache where entry.bytes.count == field.count {
+                if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, field.baseAddress!, field.count) == 0 }) {
+                    classIndex = entry.index
+                    break
+                }
+            }
         }
-        let classIndex: Int
-        switch try labels.resolve(labelText, file: location.displayName, line: line) {
-        case let .index(i): classIndex = i
-        case let .problem(problem): return try reject(problem, line: line, column: roles.label, value: labelText)
+        if classIndex < 0 {
+            guard let labelText = record.validString(roles.label) else {
+                return try reject(.invalidUTF8, line: line, column: roles.label, value: record.string(roles.label))
+            }
+            switch try labels.resolve(labelText, file: file, line: line) {
+            case let .index(i):
+                classIndex = i
+                if labelCache.count < 256 { labelCache.append((Array(labelText.utf8), i)) }
+            case let .problem(problem): return try reject(problem, line: line, column: roles.label, value: labelText)
+            }
         }
         var id: String?
         if let column = roles.id {
@@ -193,7 +233,7 @@ public final class PredictionReader {
                 group = known
             } else {
                 guard segmentNames.count < options.segmentLimit else {
-                    throw InputError(.data, file: location.displayName, line: line, column: header[column], value: name,
+                    throw InputError(.data, file: file, line: line, column: header[column], value: name,
                         reason: "would be segment number \(options.segmentLimit + 1); a group column may have at most \(options.segmentLimit) distinct values")
                 }
                 group = Int32(segmentNames.count)

@@ -189,3 +189,52 @@ struct ColumnRoleTests {
         #expect(error.kind == .usage && error.description.contains("'prob'") && error.description.contains("'score'"))
     }
 }
+
+@Suite("Decimal parsing exactness")
+struct DecimalExactnessTests {
+    static func ours(_ text: String) -> DecimalParser.Outcome {
+        Array(text.utf8).withUnsafeBufferPointer { DecimalParser.parse($0) }
+    }
+
+    @Test("random bit patterns, 17 significant digits and random digit strings equal Double(String)", arguments: [UInt64(11), 12, 13, 14])
+    func randomStrings(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        var mismatches: [String] = []
+        for _ in 0..<100_000 {
+            let x = Double(bitPattern: UInt64.random(in: 0..<0x7FF0_0000_0000_0000, using: &rng))
+            var texts = [x.description, String(format: "%.17g", x), String(format: "%.17e", Double.random(in: 0...1, using: &rng))]
+            // A random decimal: 1–25 digits, a point somewhere, an exponent sometimes.
+            let length = Int.random(in: 1...25, using: &rng)
+            var digits = String((0..<length).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+            if Bool.random(using: &rng) { digits.insert(".", at: digits.index(digits.startIndex, offsetBy: Int.random(in: 0...length, using: &rng))) }
+            if digits == "." { digits = "0." }
+            if Bool.random(using: &rng) { digits += "e\(Int.random(in: -340...310, using: &rng))" }
+            texts.append(digits)
+            for text in texts {
+                guard let expected = Double(text) else { continue }
+                let outcome = Self.ours(text)
+                if expected.isFinite {
+                    if case let .value(v) = outcome, v.bitPattern == expected.bitPattern { continue }
+                } else if outcome == .notFinite {
+                    continue
+                }
+                mismatches.append(text)
+            }
+        }
+        #expect(mismatches.isEmpty, "seed \(seed): \(mismatches.prefix(5))")
+    }
+
+    @Test("edge cases equal Double(String)", arguments: [
+        "4.9406564584124654e-324", "2.4703282292062327e-324", "2.2250738585072011e-308", "2.2250738585072014e-308",
+        "1.7976931348623157e308", "1.7976931348623158e308", "9007199254740993", "9007199254740992.5", "0.1", "0.30000000000000004",
+        "123456789012345678", "1234567890123456789", "12345678901234567890", "0.000000000000000000000000000001",
+        "1e22", "1e23", "8.98846567431158e307", "1e-5", "7.0e-10", "00000000000000000000000.5", "+.5", "5.", "1e0", "-0",
+        "0.0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001",
+        "9999999999999999999", "99999999999999999999e-20",
+    ])
+    func edges(text: String) {
+        let expected = Double(text)!
+        #expect(Self.ours(text) == .value(expected), "\(text)")
+        if case let .value(v) = Self.ours(text) { #expect(v.bitPattern == expected.bitPattern, "\(text)") }
+    }
+}
