@@ -31,7 +31,12 @@ let package = Package(
             path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        .target(name: "CalibInput", dependencies: ["CalibCore", "CZlib"], swiftSettings: strictSettings),
+        .target(
+            name: "CalibInput",
+            dependencies: ["CalibCore", "CZlib"],
+            exclude: ["make_powers_of_five.py"],
+            swiftSettings: strictSettings
+        ),
         .target(name: "CalibReport", dependencies: ["CalibCore", "CalibInput"], swiftSettings: strictSettings),
         .executableTarget(
             name: "calib",
@@ -56,6 +61,7 @@ let package = Package(
         .testTarget(
             name: "CalibInputTests",
             dependencies: ["CalibCore", "CalibInput", "CalibTestSupport"],
+            exclude: ["Malformed"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// RFC 4180 records: fields separated by a delimiter (comma or tab), quoted
 /// fields with embedded delimiters, line breaks and doubled quotes, LF, CRLF
 /// or lone-CR line ends, and an optional UTF-8 byte-order mark. Blank lines
@@ -9,6 +15,75 @@ final class DelimitedReader: RecordReader {
     private(set) var header: [String] = []
     /// Line of the header row.
     private(set) var headerLine = 1
+
+    /// A reader over one block of whole records (no header), numbering lines from 1.
+    init(block: [UInt8], name: String, delimiter: UInt8, recordLimit: Int) {
+        input = BufferedInput(bytes: block, name: name, recordLimit: recordLimit)
+        self.delimiter = delimiter
+        header = []
+    }
+
+    /// Lines consumed so far (the header's, before any data row is read).
+    var linesConsumed: Int { line - 1 }
+
+    /// The next block of whole records after what was read, or `nil` at the end.
+    func takeBlock(target: Int) throws -> [UInt8]? {
+        let delimiter = self.delimiter
+        return try input.takeBlock(target: target, line: line) { window, isEnd in
+            Self.wholeRecordsLength(window, delimiter: delimiter, isEnd: isEnd)
+        }
+    }
+
+    /// The length of the whole records at the start of `window`, which starts at a
+    /// record boundary: quote-aware (a line break inside a quoted field ends
+    /// nothing), and a CR at the very end is undecided unless the input ends there.
+    static func wholeRecordsLength(_ window: UnsafeBufferPointer<UInt8>, delimiter: UInt8, isEnd: Bool) -> Int? {
+        let n = window.count
+        guard n > 0 else { return nil }
+        if memchr(window.baseAddress!, Int32(quote), n) == nil {
+            // No quote: the last line break ends the last whole record.
+            var i = n - 1
+            while i >= 0 {
+                let b = window[i]
+                if b == lineFeed { return i + 1 }
+                if b == carriageReturn && (i + 1 < n || isEnd) { return i + 1 }
+                i -= 1
+            }
+            return nil
+        }
+        enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
+        var state = State.fieldStart
+        var last: Int?
+        var i = 0
+        while i < n {
+            let b = window[i]
+            switch state {
+            case .quoted:
+                if b == quote { state = .quoteInQuoted }
+            case .fieldStart, .unquoted, .quoteInQuoted:
+                if state == .quoteInQuoted && b == quote {
+                    state = .quoted
+                } else if state == .fieldStart && b == quote {
+                    state = .quoted
+                } else if b == delimiter {
+                    state = .fieldStart
+                } else if b == lineFeed {
+                    last = i + 1
+                    state = .fieldStart
+                } else if b == carriageReturn {
+                    if i + 1 < n {
+                        if window[i + 1] != lineFeed { last = i + 1; state = .fieldStart }
+                    } else if isEnd {
+                        last = i + 1
+                    }
+                } else {
+                    state = .unquoted
+                }
+            }
+            i += 1
+        }
+        return last
+    }
 
     private static let quote: UInt8 = 0x22
     private static let lineFeed: UInt8 = 0x0A

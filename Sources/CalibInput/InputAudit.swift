@@ -1,4 +1,5 @@
 public import CalibCore
+import Dispatch
 
 /// One segment's audit (`--group COL`).
 public struct SegmentAudit: Sendable {
@@ -30,7 +31,11 @@ public enum InputAudit {
         return (outcome.result, outcome.input)
     }
 
-    /// The audit with its segments. `progress` is called after each chunk with the rows read so far.
+    /// The audit with its segments. The input is cut into blocks of whole
+    /// records (about 4 MiB) on the calling thread while `options.threads`
+    /// workers decode and audit the previous batch; blocks merge in input
+    /// order, so the result is the same for any number of threads. `progress`
+    /// is called after each batch with the rows read so far.
     public static func audit(
         _ location: InputLocation,
         options: ReadOptions = ReadOptions(),
@@ -40,34 +45,121 @@ public enum InputAudit {
     ) throws -> Outcome {
         let reader = try PredictionReader(location: location, options: options)
         let shape = reader.shape
+        let threads = Swift.max(1, options.threads)
         var total = AuditAccumulator(shape: shape, settings: settings, losses: losses)
-        var segments: [AuditAccumulator] = []
-        var segmentRows: [[Int]] = []
-        var chunk = PredictionTable(shape: shape, reservingCapacity: options.chunkRows)
-        while try reader.nextChunk(into: &chunk) {
-            var part = AuditAccumulator(shape: shape, settings: settings, losses: losses)
-            part.add(chunk)
-            total.merge(part)
-            if !chunk.groups.isEmpty {
-                while segments.count < reader.segmentNames.count {
-                    segments.append(AuditAccumulator(shape: shape, settings: settings, losses: losses))
-                    segmentRows.append([])
-                }
-                for g in segmentRows.indices { segmentRows[g].removeAll(keepingCapacity: true) }
-                for (i, g) in chunk.groups.enumerated() { segmentRows[Int(g)].append(i) }
-                for g in segmentRows.indices where !segmentRows[g].isEmpty {
-                    var segmentPart = AuditAccumulator(shape: shape, settings: settings, losses: losses)
-                    segmentPart.add(chunk, rows: segmentRows[g])
-                    segments[g].merge(segmentPart)
+        var segments: [String: AuditAccumulator] = [:]
+        var lineOffset = reader.linesBeforeBlocks
+
+        func decode(_ bytes: [UInt8], frozen: Bool) -> BlockOutcome {
+            PredictionReader.decodeBlock(bytes, decoder: reader.workerDecoder(frozen: frozen), format: reader.format,
+                                         shape: shape, settings: settings, losses: losses, options: options)
+        }
+        func merge(_ bytes: [UInt8], _ first: BlockOutcome) throws {
+            var outcome = first
+            if outcome.needsOrder { outcome = decode(bytes, frozen: false) }
+            reader.absorb(outcome.decoder!, records: outcome.records, lineOffset: lineOffset, adoptLabels: !outcome.needsOrder && !reader.labelsSettled)
+            if let error = outcome.error { throw error.shiftingLine(by: lineOffset) }
+            var accumulator = outcome.accumulator
+            accumulator.shiftLines(by: lineOffset)
+            total.merge(accumulator)
+            for (name, var part) in outcome.segments {
+                part.shiftLines(by: lineOffset)
+                if segments[name] == nil { segments[name] = part } else { segments[name]!.merge(part) }
+            }
+            lineOffset += outcome.lines
+        }
+
+        let blockSize = options.blockBytes
+        var pending: (blocks: [[UInt8]], results: BlockResults, group: DispatchGroup)?
+        while true {
+            // Cut the next batch while the previous one is decoded.
+            var batch: [[UInt8]] = []
+            while batch.count < 2 * threads, let block = try reader.takeBlock(target: blockSize) { batch.append(block) }
+            if let (blocks, results, group) = pending {
+                group.wait()
+                for (i, bytes) in blocks.enumerated() { try merge(bytes, results.take(i)) }
+                pending = nil
+                progress?(reader.rows)
+            }
+            if batch.isEmpty { break }
+            // Until the classes are settled, blocks are decoded in order here.
+            var start = 0
+            while start < batch.count && !reader.labelsSettled {
+                try merge(batch[start], decode(batch[start], frozen: false))
+                start += 1
+            }
+            let rest = Array(batch[start...])
+            if rest.isEmpty { continue }
+            let results = BlockResults(count: rest.count)
+            let group = DispatchGroup()
+            let workers = Swift.min(threads, rest.count)
+            let decoders = (0..<workers).map { _ in reader.workerDecoder(frozen: true) }
+            let job = BlockJob(blocks: rest, format: reader.format, shape: shape, settings: settings, losses: losses, options: options)
+            for w in 0..<workers {
+                let decoder = decoders[w]
+                DispatchQueue.global().async(group: group) {
+                    var i = w
+                    while i < job.blocks.count {
+                        results.put(i, PredictionReader.decodeBlock(job.blocks[i], decoder: decoder, format: job.format, shape: job.shape,
+                                                                    settings: job.settings, losses: job.losses, options: job.options))
+                        i += workers
+                    }
                 }
             }
-            progress?(reader.rows)
+            pending = (rest, results, group)
         }
         try reader.requireRows()
         let summary = reader.summary()
         let names = summary.classes
         return Outcome(
             result: total.result(classNames: names), input: summary,
-            segments: zip(reader.segmentNames, segments).map { SegmentAudit(name: $0, result: $1.result(classNames: names)) })
+            segments: reader.segmentNames.compactMap { name in segments[name].map { SegmentAudit(name: name, result: $0.result(classNames: names)) } })
+    }
+
+    /// Adds each segment's rows of a chunk to its accumulator (indices are the chunk's group values).
+    static func addSegments(_ chunk: PredictionTable, to segments: inout [AuditAccumulator], count: Int, settings: AuditSettings, losses: [LossSpecification]) {
+        while segments.count < count { segments.append(AuditAccumulator(shape: chunk.shape, settings: settings, losses: losses)) }
+        var rows = Array(repeating: [Int](), count: segments.count)
+        for (i, g) in chunk.groups.enumerated() { rows[Int(g)].append(i) }
+        for g in rows.indices where !rows[g].isEmpty {
+            var part = AuditAccumulator(shape: chunk.shape, settings: settings, losses: losses)
+            part.add(chunk, rows: rows[g])
+            segments[g].merge(part)
+        }
+    }
+}
+
+/// What every worker of a batch shares, read-only.
+struct BlockJob: Sendable {
+    let blocks: [[UInt8]]
+    let format: ReadOptions.Format
+    let shape: ClassificationShape
+    let settings: AuditSettings
+    let losses: [LossSpecification]
+    let options: ReadOptions
+}
+
+/// One slot per block, each written by exactly one worker before the batch's
+/// group is waited on, and read only after.
+final class BlockResults: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<BlockOutcome?>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    func put(_ i: Int, _ outcome: BlockOutcome) { slots[i] = outcome }
+    func take(_ i: Int) -> BlockOutcome {
+        let outcome = slots[i]!
+        slots[i] = nil
+        return outcome
     }
 }

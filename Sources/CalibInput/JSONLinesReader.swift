@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// JSON Lines: one flat JSON object per line. The first object's keys are the
 /// header; a key missing from a later object is an empty (missing) field,
 /// extra keys are ignored. Strings are unescaped; numbers, `true` and `false`
@@ -9,20 +15,16 @@ final class JSONLinesReader: RecordReader {
     private(set) var header: [String] = []
     private var headerKeys: [[UInt8]] = []
     private var key: [UInt8] = []
-    private var pending: Record?
-    private var pendingStatus: RecordStatus?
 
     init(source: any ByteSource, name: String, recordLimit: Int) throws {
         input = BufferedInput(source: source, name: name, recordLimit: recordLimit)
-        // The header comes from the first object, which is also the first record.
+        // The header comes from the first object's keys; the object is read again as the first record.
         var first = Record()
         while true {
             guard let text = try nextLine() else {
                 throw InputError(.data, file: name, reason: "the file is empty: at least one JSON object is needed")
             }
             if text.isBlank { continue }
-            first.reset()
-            first.line = text.line
             var keys: [[UInt8]] = []
             let problem = parseObject(text.range, into: &first, discoveringKeys: &keys)
             if let problem {
@@ -30,19 +32,35 @@ final class JSONLinesReader: RecordReader {
             }
             headerKeys = keys
             header = keys.map { String(decoding: $0, as: UTF8.self) }
-            pending = first
-            pendingStatus = .record
+            input.position = text.range.lowerBound
+            line = text.line
             break
         }
     }
 
-    func next(into record: inout Record) throws -> RecordStatus {
-        if let status = pendingStatus, let first = pending {
-            pendingStatus = nil
-            pending = nil
-            record = first
-            return status
+    /// A reader over one block of whole lines with a known header, numbering lines from 1.
+    init(block: [UInt8], name: String, header: [String], recordLimit: Int) {
+        input = BufferedInput(bytes: block, name: name, recordLimit: recordLimit)
+        self.header = header
+        headerKeys = header.map { Array($0.utf8) }
+    }
+
+    /// Lines consumed before the next record.
+    var linesConsumed: Int { line - 1 }
+
+    /// The next block of whole lines, or `nil` at the end.
+    func takeBlock(target: Int) throws -> [UInt8]? {
+        try input.takeBlock(target: target, line: line) { window, isEnd in
+            var i = window.count - 1
+            while i >= 0 {
+                if window[i] == 0x0A { return i + 1 }
+                i -= 1
+            }
+            return isEnd ? window.count : nil
         }
+    }
+
+    func next(into record: inout Record) throws -> RecordStatus {
         while true {
             guard let text = try nextLine() else { return .end }
             if text.isBlank { continue }

@@ -7,7 +7,7 @@
 /// column the classes are settled by the labels as they stream past: the
 /// positive class comes from `--positive` or the column name, else from the
 /// first label's known pair (`0/1`, `false/true`, …), whose second is positive.
-struct LabelResolver {
+struct LabelResolver: Sendable {
     private enum Mode {
         case fixed
         case binaryWithPositive(String)
@@ -25,6 +25,20 @@ struct LabelResolver {
     private var seen: [String?] = [nil, nil]
     /// How the positive class was chosen, for the reports.
     private(set) var positiveReason: String?
+    /// A frozen resolver (a worker's copy) never changes what it knows: a label
+    /// that would teach it something is ``Resolution/needsOrder``, and the block
+    /// is decoded again in input order.
+    var frozen = false
+
+    /// Whether every spelling the input can still bring is already decided.
+    var isSettled: Bool {
+        switch mode {
+        case .fixed: true
+        case .binaryWithPositive: seen[0] != nil
+        case .binaryUndecided: false
+        case .binaryPair: seen[0] != nil && seen[1] != nil
+        }
+    }
 
     init(roles: ColumnRoles, options: ReadOptions) {
         positiveReason = roles.positiveReason
@@ -59,6 +73,8 @@ struct LabelResolver {
     enum Resolution {
         case index(Int)
         case problem(RowProblem)
+        /// Only a frozen resolver: this label must be resolved in input order.
+        case needsOrder
     }
 
     /// Resolves one non-empty label. Throws a usage error when a binary
@@ -79,9 +95,11 @@ struct LabelResolver {
                 if label == negative { return .index(0) }
                 return .problem(.unknownLabel(classes: [negative, positive]))
             }
+            if frozen { return .needsOrder }
             seen[0] = label
             return .index(0)
         case .binaryUndecided:
+            if frozen { return .needsOrder }
             let key = Self.pairKey(label)
             guard let pair = ColumnRoles.knownPairs.first(where: { $0.0 == key || $0.1 == key }) else {
                 throw InputError(.usage, file: file, line: line,
@@ -92,8 +110,14 @@ struct LabelResolver {
             return try resolve(label, file: file, line: line)
         case let .binaryPair(negative, positive):
             let key = Self.pairKey(label)
-            if key == positive { if seen[1] == nil { seen[1] = label }; return .index(1) }
-            if key == negative { if seen[0] == nil { seen[0] = label }; return .index(0) }
+            if key == positive {
+                if seen[1] == nil { if frozen { return .needsOrder }; seen[1] = label }
+                return .index(1)
+            }
+            if key == negative {
+                if seen[0] == nil { if frozen { return .needsOrder }; seen[0] = label }
+                return .index(0)
+            }
             return .problem(.unknownLabel(classes: classNames))
         }
     }

@@ -93,6 +93,87 @@ public final class PredictionReader {
         return true
     }
 
+    // MARK: - Blocks, for decoding on several cores
+
+    /// The next block of whole records (about `target` bytes), or `nil` at the end.
+    /// Blocks follow the header and whatever ``nextChunk(into:)`` already read.
+    func takeBlock(target: Int) throws -> [UInt8]? {
+        if let delimited = reader as? DelimitedReader { return try delimited.takeBlock(target: target) }
+        return try (reader as! JSONLinesReader).takeBlock(target: target)
+    }
+
+    /// Lines of the input before the first block.
+    var linesBeforeBlocks: Int {
+        if let delimited = reader as? DelimitedReader { return delimited.linesConsumed }
+        return (reader as! JSONLinesReader).linesConsumed
+    }
+
+    /// A decoder for a worker: the reader's knowledge, frozen, with nothing counted yet.
+    func workerDecoder(frozen: Bool) -> RowDecoder {
+        var copy = decoder
+        copy.startBlock(frozen: frozen)
+        return copy
+    }
+
+    /// Whether blocks can be decoded out of order (the classes are settled).
+    var labelsSettled: Bool { decoder.labels.isSettled }
+
+    /// Takes in what a block's decoder learned and counted, its lines moved by `lineOffset`.
+    func absorb(_ block: RowDecoder, records: Int, lineOffset: Int, adoptLabels: Bool) {
+        decoder.absorb(block, lineOffset: lineOffset, adoptLabels: adoptLabels)
+        recordsSeen += records
+    }
+
+    /// Decodes and audits one block on the calling thread.
+    static func decodeBlock(
+        _ bytes: [UInt8], decoder start: RowDecoder, format: ReadOptions.Format, shape: ClassificationShape,
+        settings: AuditSettings, losses: [LossSpecification], options: ReadOptions
+    ) -> BlockOutcome {
+        var decoder = start
+        let reader: any RecordReader = format == .jsonl
+            ? JSONLinesReader(block: bytes, name: decoder.file, header: decoder.header, recordLimit: options.recordLimit)
+            : DelimitedReader(block: bytes, name: decoder.file, delimiter: options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
+        var outcome = BlockOutcome(accumulator: AuditAccumulator(shape: shape, settings: settings, losses: losses))
+        var segments: [AuditAccumulator] = []
+        var chunk = PredictionTable(shape: shape, reservingCapacity: Swift.min(options.chunkRows, 1 << 14))
+        var record = Record()
+        func flush() {
+            guard !chunk.isEmpty else { return }
+            var part = AuditAccumulator(shape: shape, settings: settings, losses: losses)
+            part.add(chunk)
+            outcome.accumulator.merge(part)
+            if !chunk.groups.isEmpty {
+                InputAudit.addSegments(chunk, to: &segments, count: decoder.segmentNames.count, settings: settings, losses: losses)
+            }
+            chunk.removeAll()
+        }
+        do {
+            loop: while true {
+                switch try reader.next(into: &record) {
+                case .end: break loop
+                case let .malformed(line, detail):
+                    outcome.records += 1
+                    try decoder.reject(.malformedRecord(detail), line: line, column: nil, value: nil)
+                case .record:
+                    outcome.records += 1
+                    try decoder.decode(record, into: &chunk)
+                    if chunk.count >= options.chunkRows { flush() }
+                }
+            }
+            flush()
+        } catch is NeedsOrder {
+            outcome.needsOrder = true
+        } catch let error as InputError {
+            outcome.error = error
+        } catch {
+            outcome.error = InputError(.data, file: decoder.file, reason: "\(error)")
+        }
+        outcome.lines = (reader as? DelimitedReader)?.linesConsumed ?? (reader as! JSONLinesReader).linesConsumed
+        outcome.segments = zip(decoder.segmentNames.suffix(from: 0), segments).map { ($0, $1) }
+        outcome.decoder = decoder
+        return outcome
+    }
+
     /// Provenance for the reports, once the input is read.
     public func summary() -> InputSummary {
         InputSummary(
@@ -119,7 +200,10 @@ public final class PredictionReader {
 
 /// Checks one record and appends it to a chunk, or reports why it cannot:
 /// the per-row half of ``PredictionReader``, a value so that it can be copied.
-struct RowDecoder {
+/// Thrown by a frozen decoder for a label that must be resolved in input order.
+struct NeedsOrder: Error {}
+
+struct RowDecoder: Sendable {
     let file: String
     let header: [String]
     let roles: ColumnRoles
@@ -130,7 +214,31 @@ struct RowDecoder {
     var segmentNames: [String] = []
     private var segmentIndex: [String: Int32] = [:]
     private var rowScores: [Double] = []
-    private var labelCache: [(bytes: [UInt8], index: Int)] = []
+    private(set) var labelCache: [(bytes: [UInt8], index: Int)] = []
+
+    /// Readies a copy for one block: nothing counted, segment indices of its own.
+    mutating func startBlock(frozen: Bool) {
+        skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
+        rows = 0
+        segmentNames = []
+        segmentIndex = [:]
+        labels.frozen = frozen
+    }
+
+    /// Takes in a block decoder's counts and, when it decoded in order, what it learned of the labels.
+    mutating func absorb(_ block: RowDecoder, lineOffset: Int, adoptLabels: Bool) {
+        skipped.merge(block.skipped, lineOffset: lineOffset)
+        rows += block.rows
+        for name in block.segmentNames where segmentIndex[name] == nil {
+            segmentIndex[name] = Int32(segmentNames.count)
+            segmentNames.append(name)
+        }
+        if adoptLabels {
+            labels = block.labels
+            labels.frozen = false
+            labelCache = block.labelCache
+        }
+    }
 
     init(file: String, header: [String], roles: ColumnRoles, options: ReadOptions) {
         self.file = file
@@ -218,6 +326,7 @@ struct RowDecoder {
                 classIndex = i
                 if labelCache.count < 256 { labelCache.append((Array(labelText.utf8), i)) }
             case let .problem(problem): return try reject(problem, line: line, column: roles.label, value: labelText)
+            case .needsOrder: throw NeedsOrder()
             }
         }
         var id: String?
@@ -250,6 +359,21 @@ struct RowDecoder {
         }
         rows += 1
     }
+}
+
+/// What a block's decoding produced, with its lines numbered from 1.
+struct BlockOutcome: Sendable {
+    var accumulator: AuditAccumulator
+    /// Per segment name, in the order the block met them.
+    var segments: [(String, AuditAccumulator)] = []
+    var records = 0
+    /// Line breaks consumed: the next block starts this many lines later.
+    var lines = 0
+    /// The first invalid row in strict mode (the block stops there).
+    var error: InputError?
+    /// A frozen decoder met a label that must be resolved in order.
+    var needsOrder = false
+    var decoder: RowDecoder?
 }
 
 /// Where the rows of an audit came from and how they were read, for the reports.

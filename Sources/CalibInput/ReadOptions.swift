@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How to read a table: which columns play which role, and how strict to be (SPEC section 2).
 public struct ReadOptions: Sendable, Hashable {
     public enum Format: String, Sendable, Hashable, CaseIterable {
@@ -46,6 +52,14 @@ public struct ReadOptions: Sendable, Hashable {
     public var skippedExampleLimit = 5
     /// Rows per chunk handed to the engine.
     public var chunkRows = 8192
+    /// Bytes per block of whole records decoded by one worker. The result does
+    /// not depend on the thread count; it is fixed by this size.
+    public var blockBytes = 4 << 20
+    /// Workers decoding blocks (`--threads`); by default one per online core.
+    public var threads = ReadOptions.onlineCores
 
     public init() {}
+
+    /// The number of online processors.
+    public static var onlineCores: Int { Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }

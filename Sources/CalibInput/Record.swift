@@ -69,6 +69,51 @@ final class BufferedInput {
         storage = [UInt8](repeating: 0, count: blockSize)
     }
 
+    /// Bytes already in memory (a block cut by ``takeBlock(target:line:split:)``).
+    init(bytes: [UInt8], name: String, recordLimit: Int) {
+        source = EmptySource()
+        self.name = name
+        self.recordLimit = recordLimit
+        storage = bytes
+        filled = bytes.count
+        atEnd = true
+    }
+
+    /// Cuts the next block of whole records, about `target` bytes, from the unread
+    /// input. `split(window, isEnd)` returns the length of the window's whole
+    /// records (`nil` when none ends inside it). Returns `nil` at the end of input.
+    func takeBlock(target: Int, line: Int, split: (UnsafeBufferPointer<UInt8>, Bool) -> Int?) throws -> [UInt8]? {
+        var want = target
+        while true {
+            while filled - position < want && !atEnd {
+                if try !refill(line: line) { break }
+            }
+            if position == filled { return nil }
+            let available = filled - position
+            let window = Swift.min(available, want)
+            let isEnd = atEnd && window == available
+            let cut = storage.withUnsafeBufferPointer { all in
+                split(UnsafeBufferPointer(rebasing: all[position..<(position + window)]), isEnd)
+            }
+            if let cut, cut > 0 {
+                let block = Array(storage[position..<(position + cut)])
+                position += cut
+                return block
+            }
+            if isEnd {
+                let block = Array(storage[position..<filled])
+                position = filled
+                return block
+            }
+            // No record ends in the window: a long record; read on, within the limit.
+            if want > recordLimit + target {
+                throw InputError(.data, file: name, line: nil,
+                    reason: "a record longer than \(recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
+            }
+            want *= 2
+        }
+    }
+
     /// Moves the unread bytes to the front and reads more. Returns false at the end of input.
     /// `line` is reported if the unread part already exceeds the record limit.
     func refill(line: Int) throws -> Bool {

@@ -7,6 +7,8 @@ public struct SkippedRows: Sendable, Hashable {
         public let value: String?
         /// The full message, as strict mode would have printed it.
         public let message: String
+        /// The problem the message states.
+        let error: InputError
     }
 
     public struct Reason: Sendable, Hashable {
@@ -25,12 +27,39 @@ public struct SkippedRows: Sendable, Hashable {
 
     mutating func record(_ problem: RowProblem, error: InputError) {
         total += 1
-        let example = Example(line: error.line ?? 0, column: error.column, value: error.value, message: error.description)
-        if let i = reasons.firstIndex(where: { $0.code == problem.code }) {
-            reasons[i].count += 1
-            if reasons[i].examples.count < exampleLimit { reasons[i].examples.append(example) }
+        let example = Example(line: error.line ?? 0, column: error.column, value: error.value, message: error.description, error: error)
+        add(code: problem.code, count: 1, examples: [example])
+    }
+
+    private mutating func add(code: String, count: Int, examples: [Example]) {
+        if let i = reasons.firstIndex(where: { $0.code == code }) {
+            reasons[i].count += count
+            reasons[i].examples += examples.prefix(Swift.max(0, exampleLimit - reasons[i].examples.count))
         } else {
-            reasons.append(Reason(code: problem.code, count: 1, examples: exampleLimit > 0 ? [example] : []))
+            reasons.append(Reason(code: code, count: count, examples: Array(examples.prefix(exampleLimit))))
         }
+    }
+
+    /// Adds the rows another part of the input skipped, its line numbers moved by `lineOffset`.
+    mutating func merge(_ other: SkippedRows, lineOffset: Int) {
+        total += other.total
+        for reason in other.reasons {
+            add(code: reason.code, count: reason.count, examples: reason.examples.map { $0.shifted(by: lineOffset) })
+        }
+    }
+}
+
+extension SkippedRows.Example {
+    func shifted(by offset: Int) -> SkippedRows.Example {
+        let moved = error.shiftingLine(by: offset)
+        return SkippedRows.Example(line: moved.line ?? 0, column: column, value: value, message: moved.description, error: moved)
+    }
+}
+
+extension InputError {
+    /// The same error with its line number moved by `offset` (a block's lines are numbered from 1).
+    func shiftingLine(by offset: Int) -> InputError {
+        guard let line else { return self }
+        return InputError(kind, file: file, line: line + offset, column: column, value: value, reason: reason, hint: hint)
     }
 }

@@ -49,12 +49,20 @@ struct InputOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Field separator for CSV/TSV: a single character, or 'tab'.", valueName: "char"))
     var delimiter: String?
 
+    @Option(help: ArgumentHelp("Worker threads (default: one per core). Results are identical for any number.", valueName: "n"))
+    var threads: Int?
+
+    @Option(help: ArgumentHelp(visibility: .hidden))
+    var blockBytes: Int?
+
     func validate() throws {
         guard bins >= 1 && bins <= 10_000 else { throw ValidationError("--bins must be between 1 and 10000, not \(bins).") }
         guard threshold >= 0 && threshold <= 1 else { throw ValidationError("--threshold must be between 0 and 1, not \(threshold).") }
         guard confidentAt >= 0 && confidentAt <= 1 else { throw ValidationError("--confident-at must be between 0 and 1, not \(confidentAt).") }
         guard sumTolerance >= 0 && sumTolerance.isFinite else { throw ValidationError("--sum-tolerance must be a finite number at least 0.") }
         if let delimiter { _ = try delimiterByte(delimiter) }
+        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256, not \(threads).") }
+        if let blockBytes, blockBytes < 16 { throw ValidationError("--block-bytes must be at least 16.") }
         if let prob, splitList(prob).isEmpty { throw ValidationError("--prob needs at least one column name.") }
         if let classes, splitList(classes).count < 2 { throw ValidationError("--classes needs at least two class names separated by commas.") }
     }
@@ -73,6 +81,8 @@ struct InputOptionGroup: ParsableArguments {
         o.delimiter = delimiter.flatMap { try? delimiterByte($0) }
         o.onInvalid = onInvalid
         o.sumTolerance = sumTolerance
+        if let threads { o.threads = threads }
+        if let blockBytes { o.blockBytes = blockBytes }
         return o
     }
 

@@ -1,0 +1,112 @@
+import CalibCore
+@testable import CalibInput
+import CalibTestSupport
+import Foundation
+import Testing
+
+/// The multi-core pipeline: blocks cut anywhere, any number of threads, the same result.
+@Suite("Block pipeline")
+struct BlockPipelineTests {
+    static func text(rows: Int, seed: UInt64, quoted: Bool) -> String {
+        var rng = SeededGenerator(seed: seed)
+        var out = "id,label,prob,g\r\n"
+        for i in 0..<rows {
+            let y = Int.random(in: 0...1, using: &rng)
+            let p = Double.random(in: 0...1, using: &rng)
+            let id = quoted && i % 7 == 0 ? "\"row\r\n\(i), \"\"q\"\"\"" : "r\(i)"
+            out += "\(id),\(y),\(p),\(["a", "b", "c"][i % 3])" + (i % 5 == 0 ? "\n" : "\r\n")
+        }
+        return out
+    }
+
+    static func audit(_ text: String, blockBytes: Int, threads: Int, skip: Bool = false) throws -> (AuditResult, InputSummary, [SegmentAudit]) {
+        var options = ReadOptions()
+        options.blockBytes = blockBytes
+        options.threads = threads
+        options.id = "id"
+        options.group = "g"
+        options.chunkRows = 97
+        if skip { options.onInvalid = .skip }
+        let outcome = try InputAudit.audit(.bytes(Array(text.utf8), name: "t.csv"), options: options)
+        return (outcome.result, outcome.input, outcome.segments)
+    }
+
+    @Test("any thread count gives the same result, bit for bit", arguments: [1, 2, 3, 8])
+    func threadCounts(threads: Int) throws {
+        let text = Self.text(rows: 3000, seed: 1, quoted: true)
+        let (one, _, oneSegments) = try Self.audit(text, blockBytes: 2048, threads: 1)
+        let (many, _, manySegments) = try Self.audit(text, blockBytes: 2048, threads: threads)
+        #expect(PropertyValues.of(one) == PropertyValues.of(many))
+        #expect(one.worstRows == many.worstRows)
+        #expect(oneSegments.map(\.name) == manySegments.map(\.name))
+        #expect(oneSegments.map { PropertyValues.of($0.result) } == manySegments.map { PropertyValues.of($0.result) })
+    }
+
+    @Test("block cuts inside quoted fields and CRLF pairs change nothing", arguments: [16, 37, 100, 1000, 1 << 22])
+    func blockSizes(blockBytes: Int) throws {
+        let text = Self.text(rows: 700, seed: 2, quoted: true)
+        let (reference, _, _) = try Self.audit(text, blockBytes: 1 << 22, threads: 1)
+        let (cut, input, _) = try Self.audit(text, blockBytes: blockBytes, threads: 2)
+        #expect(input.rows == 700)
+        #expect(cut.worstRows == reference.worstRows, "lines and ids of the worst rows")
+        for (a, b) in zip(PropertyValues.of(cut), PropertyValues.of(reference)) {
+            #expect(isClose(a, b, relative: 1e-12), "\(a) vs \(b)")
+        }
+    }
+
+    @Test("an error in a late block names its absolute line")
+    func lateError() throws {
+        var text = Self.text(rows: 2000, seed: 3, quoted: false)
+        let lines = text.components(separatedBy: "\n")
+        text = text.replacingOccurrences(of: "r1777,", with: "r1777,x") // a label that is no class
+        _ = lines
+        let error = try #require(throws: InputError.self) { _ = try Self.audit(text, blockBytes: 512, threads: 2) }
+        #expect(error.line == 1779, "\(error)")
+        let (_, input, _) = try Self.audit(text, blockBytes: 512, threads: 2, skip: true)
+        #expect(input.skipped.total == 1)
+        #expect(input.skipped.reasons.first?.examples.first?.line == 1779)
+        #expect(input.skipped.reasons.first?.examples.first?.message.hasPrefix("t.csv:1779:") == true)
+    }
+
+    @Test("classes learned late (the negative class first seen in a later block) are learned in order")
+    func lateClassDiscovery() throws {
+        var text = "label,p_fraud\n"
+        for i in 0..<3000 { text += (i < 1500 ? "fraud" : (i % 2 == 0 ? "legit" : "fraud")) + ",\(Double(i % 100) / 100)\n" }
+        var options = ReadOptions()
+        options.blockBytes = 300
+        options.threads = 4
+        let parallel = try InputAudit.audit(.bytes(Array(text.utf8), name: "late.csv"), options: options)
+        options.threads = 1
+        options.blockBytes = 1 << 22
+        let sequential = try InputAudit.audit(.bytes(Array(text.utf8), name: "late.csv"), options: options)
+        #expect(parallel.input.classes == ["legit", "fraud"])
+        #expect(parallel.result.perClass.map(\.rows) == [750, 2250])
+        for (a, b) in zip(PropertyValues.of(parallel.result), PropertyValues.of(sequential.result)) {
+            #expect(isClose(a, b, relative: 1e-12))
+        }
+    }
+
+    @Test("JSON Lines blocks give the same rows as one block")
+    func jsonLinesBlocks() throws {
+        var text = ""
+        for i in 0..<800 { text += "{\"label\": \(i % 2), \"prob\": \(Double(i % 37) / 37), \"id\": \"j\(i)\"}\n" }
+        var options = ReadOptions()
+        options.id = "id"
+        options.blockBytes = 200
+        options.threads = 3
+        let small = try InputAudit.audit(.bytes(Array(text.utf8), name: "j.jsonl"), options: { var o = options; o.format = .jsonl; return o }())
+        options.blockBytes = 1 << 22
+        let whole = try InputAudit.audit(.bytes(Array(text.utf8), name: "j.jsonl"), options: { var o = options; o.format = .jsonl; return o }())
+        #expect(small.input.rows == 800 && small.result.worstRows == whole.result.worstRows)
+    }
+}
+
+/// Every scalar a report prints, for whole-result comparisons.
+enum PropertyValues {
+    static func of(_ r: AuditResult) -> [Double] {
+        r.metrics.namedValues.map(\.value)
+            + r.perClass.flatMap { [$0.support, $0.precision, $0.recall, $0.f1, $0.ece, $0.crossEntropy ?? -1] }
+            + r.reliability.bins.flatMap { [$0.weight, $0.meanPredicted ?? -1, $0.observedRate ?? -1, Double($0.count)] }
+            + r.imbalance.losses.flatMap { [$0.value] + $0.perClass.flatMap { [$0.lossShare, $0.gradientShare] } }
+    }
+}
