@@ -86,7 +86,7 @@ final class BufferedInput {
         var want = target
         while true {
             while filled - position < want && !atEnd {
-                if try !refill(line: line) { break }
+                if try !refill(line: line, checkingRecordLimit: false) { break }
             }
             if position == filled { return nil }
             let available = filled - position
@@ -116,10 +116,10 @@ final class BufferedInput {
 
     /// Moves the unread bytes to the front and reads more. Returns false at the end of input.
     /// `line` is reported if the unread part already exceeds the record limit.
-    func refill(line: Int) throws -> Bool {
+    func refill(line: Int, checkingRecordLimit: Bool = true) throws -> Bool {
         if atEnd { return false }
         let unread = filled - position
-        if unread > recordLimit {
+        if checkingRecordLimit && unread > recordLimit {
             throw InputError(.data, file: name, line: line,
                 reason: "a record longer than \(recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
         }

@@ -86,6 +86,17 @@ struct BlockPipelineTests {
         }
     }
 
+    @Test("inputs larger than the record limit stream in default-sized blocks")
+    func largeInput() throws {
+        var text = "label,prob\n"
+        for i in 0..<150_000 { text += "\(i % 2),0.\(100_000_000 + i)\n" }
+        #expect(text.utf8.count > 3 << 20)
+        let outcome = try InputAudit.audit(.bytes(Array(text.utf8), name: "big.csv"))
+        #expect(outcome.input.rows == 150_000)
+        let file = try temporaryFile("big.csv", text)
+        #expect(try InputAudit.audit(.file(file)).input.rows == 150_000)
+    }
+
     @Test("JSON Lines blocks give the same rows as one block")
     func jsonLinesBlocks() throws {
         var text = ""
