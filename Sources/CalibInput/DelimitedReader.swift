@@ -127,6 +127,7 @@ final class DelimitedReader: RecordReader {
             }
             switch scan(into: &record) {
             case let .complete(next, newLine, blank):
+                if next - input.position > input.recordLimit { throw recordTooLong(record.line) }
                 input.position = next
                 line = newLine
                 if blank { continue }
@@ -145,6 +146,11 @@ final class DelimitedReader: RecordReader {
                     reason: "a quoted field opened on this line is never closed (unterminated quote)")
             }
         }
+    }
+
+    private func recordTooLong(_ line: Int) -> InputError {
+        InputError(.data, file: input.name, line: line,
+            reason: "a record longer than \(input.recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
     }
 
     /// Scans one record starting at `input.position` without consuming it.

@@ -90,6 +90,10 @@ final class JSONLinesReader: RecordReader {
                 return nil
             }
             if let newline = found {
+                if newline - input.position > input.recordLimit {
+                    throw InputError(.data, file: input.name, line: line,
+                        reason: "a record longer than \(input.recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
+                }
                 var end = newline
                 if end > input.position && input.storage[end - 1] == 0x0D { end -= 1 }
                 let result = Line(range: input.position..<end, line: line, isBlank: isBlank(input.position..<end))
@@ -101,6 +105,10 @@ final class JSONLinesReader: RecordReader {
             scanFrom = input.filled - consumed
             if try !input.refill(line: line) {
                 guard input.position < input.filled else { return nil }
+                if input.filled - input.position > input.recordLimit {
+                    throw InputError(.data, file: input.name, line: line,
+                        reason: "a record longer than \(input.recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
+                }
                 let result = Line(range: input.position..<input.filled, line: line, isBlank: isBlank(input.position..<input.filled))
                 input.position = input.filled
                 line += 1

@@ -90,7 +90,7 @@ struct BlockPipelineTests {
     func largeInput() throws {
         var text = "label,prob\n"
         for i in 0..<150_000 { text += "\(i % 2),0.\(100_000_000 + i)\n" }
-        #expect(text.utf8.count > 3 << 20)
+        #expect(text.utf8.count > 2 << 20)
         let outcome = try InputAudit.audit(.bytes(Array(text.utf8), name: "big.csv"))
         #expect(outcome.input.rows == 150_000)
         let file = try temporaryFile("big.csv", text)
