@@ -43,6 +43,24 @@ public struct PredictionTable: Sendable {
         lines.append(line)
     }
 
+    /// Appends one row from a buffer of `shape.scoresPerRow` scores; the
+    /// non-generic form, for readers in other modules.
+    public mutating func append(label: Int, scores rowScores: UnsafeBufferPointer<Double>, weight: Double, line: Int, id: String?, group: Int32?) {
+        precondition(rowScores.count == shape.scoresPerRow, "a row needs \(shape.scoresPerRow) scores")
+        precondition(label >= 0 && label < shape.classCount, "label index out of range")
+        if let id {
+            if ids.count < labels.count { ids.append(contentsOf: repeatElement("", count: labels.count - ids.count)) }
+            ids.append(id)
+        } else if !ids.isEmpty {
+            ids.append("")
+        }
+        if let group { groups.append(group) }
+        labels.append(Int32(label))
+        if rowScores.count == 1 { scores.append(rowScores[0]) } else { scores.append(contentsOf: rowScores) }
+        weights.append(weight)
+        lines.append(line)
+    }
+
     /// Empties the chunk for reuse.
     public mutating func removeAll(keepingCapacity: Bool = true) {
         labels.removeAll(keepingCapacity: keepingCapacity)

@@ -28,11 +28,23 @@ enum DecimalParser {
         while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
         while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
         if start == end { return .empty }
-        guard isDecimal(bytes, start, end) else {
+        switch fastValue(bytes, start, end) {
+        case let .exact(value):
+            return value.isFinite ? .value(value) : .notFinite
+        case .needsSlowPath:
+            let value = slowValue(bytes, start, end)
+            return value.isFinite ? .value(value) : .notFinite
+        case .invalid:
             return isNonFiniteSpelling(bytes, start, end) ? .notFinite : .notANumber
         }
-        let value = fastValue(bytes, start, end) ?? slowValue(bytes, start, end)
-        return value.isFinite ? .value(value) : .notFinite
+    }
+
+    enum FastResult {
+        case exact(Double)
+        /// Valid, but beyond the fast algorithms: `strtod` decides.
+        case needsSlowPath
+        /// Not the decimal grammar.
+        case invalid
     }
 
     /// glibc's `strtod`: exact for everything, slow for long mantissas.
@@ -45,19 +57,22 @@ enum DecimalParser {
         }
     }
 
-    /// The exact value of a validated decimal with at most 19 significant digits,
-    /// by Clinger's fast path or the Eisel–Lemire algorithm; `nil` hands the
-    /// rare remaining cases (more digits, subnormals, an ambiguous product) to `strtod`.
-    static func fastValue(_ s: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+    /// Checks the decimal grammar and, in the same pass, finds the exact value of
+    /// a decimal with at most 19 significant digits by Clinger's fast path or the
+    /// Eisel–Lemire algorithm; the rare remaining cases (more digits, subnormals,
+    /// an undecided product) are left to `strtod`.
+    static func fastValue(_ s: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> FastResult {
         var i = start
         var negative = false
         if s[i] == 0x2D { negative = true; i += 1 } else if s[i] == 0x2B { i += 1 }
         var mantissa: UInt64 = 0
         var significant = 0
+        var digits = 0
         var exponent = 0
         while i < end, case let d = s[i] &- 0x30, d < 10 {
             if significant > 0 || d != 0 { significant += 1 }
             mantissa = mantissa &* 10 &+ UInt64(d)
+            digits += 1
             i += 1
         }
         if i < end && s[i] == 0x2E {
@@ -66,33 +81,38 @@ enum DecimalParser {
                 if significant > 0 || d != 0 { significant += 1 }
                 mantissa = mantissa &* 10 &+ UInt64(d)
                 exponent -= 1
+                digits += 1
                 i += 1
             }
         }
-        guard significant <= 19 else { return nil }
+        guard digits > 0 else { return .invalid }
         if i < end {
-            // The grammar was checked: an exponent follows.
+            guard s[i] == 0x65 || s[i] == 0x45 else { return .invalid }
             i += 1
             var negativeExponent = false
-            if s[i] == 0x2D { negativeExponent = true; i += 1 } else if s[i] == 0x2B { i += 1 }
+            if i < end && s[i] == 0x2D { negativeExponent = true; i += 1 } else if i < end && s[i] == 0x2B { i += 1 }
             var e = 0
-            while i < end {
-                if e < 100_000 { e = e * 10 + Int(s[i] &- 0x30) }
+            var exponentDigits = 0
+            while i < end, case let d = s[i] &- 0x30, d < 10 {
+                if e < 100_000 { e = e * 10 + Int(d) }
+                exponentDigits += 1
                 i += 1
             }
+            guard exponentDigits > 0, i == end else { return .invalid }
             exponent += negativeExponent ? -e : e
         }
-        if mantissa == 0 { return negative ? -0.0 : 0.0 }
+        guard significant <= 19 else { return .needsSlowPath }
+        if mantissa == 0 { return .exact(negative ? -0.0 : 0.0) }
         var value: Double
         if mantissa <= 1 << 53 && exponent >= -22 && exponent <= 22 {
             // Clinger: both operands exact, one correctly rounded operation.
             value = Double(mantissa)
             value = exponent < 0 ? value / powersOfTen[-exponent] : value * powersOfTen[exponent]
         } else {
-            guard let bits = eiselLemire(q: exponent, w: mantissa) else { return nil }
+            guard let bits = eiselLemire(q: exponent, w: mantissa) else { return .needsSlowPath }
             value = Double(bitPattern: bits)
         }
-        return negative ? -value : value
+        return .exact(negative ? -value : value)
     }
 
     private static let powersOfTen: [Double] = [
@@ -142,27 +162,6 @@ enum DecimalParser {
         bytes.withUnsafeBufferPointer { parse($0) }
     }
 
-    private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-
-    private static func isDecimal(_ s: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
-        var i = start
-        if s[i] == 0x2B || s[i] == 0x2D { i += 1 }
-        var mantissaDigits = 0
-        while i < end && isDigit(s[i]) { i += 1; mantissaDigits += 1 }
-        if i < end && s[i] == 0x2E {
-            i += 1
-            while i < end && isDigit(s[i]) { i += 1; mantissaDigits += 1 }
-        }
-        guard mantissaDigits > 0 else { return false }
-        if i < end && (s[i] == 0x65 || s[i] == 0x45) {
-            i += 1
-            if i < end && (s[i] == 0x2B || s[i] == 0x2D) { i += 1 }
-            var exponentDigits = 0
-            while i < end && isDigit(s[i]) { i += 1; exponentDigits += 1 }
-            guard exponentDigits > 0 else { return false }
-        }
-        return i == end
-    }
 
     private static func isNonFiniteSpelling(_ s: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
         var i = start

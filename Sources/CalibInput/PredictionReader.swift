@@ -200,6 +200,13 @@ public final class PredictionReader {
 
 /// Checks one record and appends it to a chunk, or reports why it cannot:
 /// the per-row half of ``PredictionReader``, a value so that it can be copied.
+/// A label spelling already resolved, and where its bytes are.
+struct LabelCacheEntry: Sendable {
+    let start: Int
+    let length: Int
+    let index: Int
+}
+
 /// Thrown by a frozen decoder for a label that must be resolved in input order.
 struct NeedsOrder: Error {}
 
@@ -214,7 +221,9 @@ struct RowDecoder: Sendable {
     var segmentNames: [String] = []
     private var segmentIndex: [String: Int32] = [:]
     private var rowScores: [Double] = []
-    private(set) var labelCache: [(bytes: [UInt8], index: Int)] = []
+    /// Resolved label spellings: their bytes side by side in `labelCacheBytes`.
+    private(set) var labelCache: [LabelCacheEntry] = []
+    private(set) var labelCacheBytes: [UInt8] = []
 
     /// Readies a copy for one block: nothing counted, segment indices of its own.
     mutating func startBlock(frozen: Bool) {
@@ -237,6 +246,7 @@ struct RowDecoder: Sendable {
             labels = block.labels
             labels.frozen = false
             labelCache = block.labelCache
+            labelCacheBytes = block.labelCacheBytes
         }
     }
 
@@ -262,7 +272,7 @@ struct RowDecoder: Sendable {
         skipped.record(problem, error: error)
     }
 
-    mutating func decode(_ record: Record, into table: inout PredictionTable) throws {
+    mutating func decode(_ record: borrowing Record, into table: inout PredictionTable) throws {
         let line = record.line
         guard record.fieldCount == header.count else {
             return try reject(.fieldCount(expected: header.count, found: record.fieldCount), line: line, column: nil, value: nil)
@@ -310,10 +320,14 @@ struct RowDecoder: Sendable {
         // A spelling once resolved always resolves the same way, so it is cached by its bytes.
         var classIndex = -1
         record.withField(roles.label) { field in
-            for entry in labelCache where entry.bytes.count == field.count {
-                if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, field.baseAddress!, field.count) == 0 }) {
-                    classIndex = entry.index
-                    break
+            labelCache.withUnsafeBufferPointer { cache in
+                labelCacheBytes.withUnsafeBufferPointer { bytes in
+                    for entry in cache where entry.length == field.count {
+                        if field.count == 0 || memcmp(bytes.baseAddress! + entry.start, field.baseAddress!, field.count) == 0 {
+                            classIndex = entry.index
+                            break
+                        }
+                    }
                 }
             }
         }
@@ -324,7 +338,10 @@ struct RowDecoder: Sendable {
             switch try labels.resolve(labelText, file: file, line: line) {
             case let .index(i):
                 classIndex = i
-                if labelCache.count < 256 { labelCache.append((Array(labelText.utf8), i)) }
+                if labelCache.count < 256 {
+                    labelCache.append(LabelCacheEntry(start: labelCacheBytes.count, length: labelText.utf8.count, index: i))
+                    labelCacheBytes.append(contentsOf: labelText.utf8)
+                }
             case let .problem(problem): return try reject(problem, line: line, column: roles.label, value: labelText)
             case .needsOrder: throw NeedsOrder()
             }
@@ -352,10 +369,14 @@ struct RowDecoder: Sendable {
         }
         if let p = roles.positiveColumn {
             // Two per-class columns read as one binary score.
-            let score = isProbability ? rowScores[p] : rowScores[p] - rowScores[1 - p]
-            table.append(label: classIndex, scores: CollectionOfOne(score), weight: weight, line: line, id: id, group: group)
+            var score = isProbability ? rowScores[p] : rowScores[p] - rowScores[1 - p]
+            withUnsafePointer(to: &score) { one in
+                table.append(label: classIndex, scores: UnsafeBufferPointer(start: one, count: 1), weight: weight, line: line, id: id, group: group)
+            }
         } else {
-            table.append(label: classIndex, scores: rowScores, weight: weight, line: line, id: id, group: group)
+            rowScores.withUnsafeBufferPointer { scores in
+                table.append(label: classIndex, scores: scores, weight: weight, line: line, id: id, group: group)
+            }
         }
         rows += 1
     }
