@@ -32,7 +32,7 @@ public enum InputAudit {
     }
 
     /// The audit with its segments. The input is cut into blocks of whole
-    /// records (about 4 MiB) on the calling thread while `options.threads`
+    /// records (about 2 MiB) on the calling thread while `options.threads`
     /// workers decode and audit the previous batch; blocks merge in input
     /// order, so the result is the same for any number of threads. `progress`
     /// is called after each batch with the rows read so far.

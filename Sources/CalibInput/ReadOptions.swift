@@ -54,7 +54,7 @@ public struct ReadOptions: Sendable, Hashable {
     public var chunkRows = 8192
     /// Bytes per block of whole records decoded by one worker. The result does
     /// not depend on the thread count; it is fixed by this size.
-    public var blockBytes = 4 << 20
+    public var blockBytes = 2 << 20
     /// Workers decoding blocks (`--threads`); by default one per online core.
     public var threads = ReadOptions.onlineCores
 

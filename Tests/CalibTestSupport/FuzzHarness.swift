@@ -25,6 +25,9 @@ public enum FuzzHarness {
         if first & 64 != 0 { options.group = "g" }
         if first & 128 != 0 { options.positive = "1" }
         options.recordLimit = 1 << 16
+        // Tiny blocks and two threads exercise block cutting and in-order merging.
+        options.blockBytes = [16, 61, 1 << 21][data.count % 3]
+        options.threads = 1 + data.count % 2
         return audit(Array(data.dropFirst()), name: "fuzz.csv", options: options)
     }
 
@@ -38,6 +41,8 @@ public enum FuzzHarness {
         options.chunkRows = [1, 7, 8192, 2][Int(first >> 2) & 3]
         if first & 16 != 0 { options.group = "g" }
         options.recordLimit = 1 << 16
+        options.blockBytes = [16, 61, 1 << 21][data.count % 3]
+        options.threads = 1 + data.count % 2
         return audit(Array(data.dropFirst()), name: "fuzz.jsonl", options: options)
     }
 
