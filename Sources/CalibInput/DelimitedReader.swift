@@ -154,18 +154,29 @@ final class DelimitedReader: RecordReader {
     }
 
     /// Scans one record starting at `input.position` without consuming it.
+    ///
+    /// A record without quotes is copied with one `memcpy` at its end, its field
+    /// ranges counted from the record's first byte; the first quoted field copies
+    /// the raw bytes before it (so those ranges stay valid) and from there fields
+    /// are copied as they are read, unescaped.
     private func scan(into record: inout Record) -> Scan {
         let atEnd = input.atEnd
         let end = input.filled
         let delimiter = self.delimiter
         var lineCount = line
         return input.storage.withUnsafeBufferPointer { buf -> Scan in
-            var i = input.position
+            let recordStart = input.position
+            var i = recordStart
             var sawAnything = false
+            var copying = false
+            func copyRaw(upTo j: Int) {
+                if !copying && j > recordStart { record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[recordStart..<j])) }
+            }
             while true {
                 // One field.
-                let fieldStart = record.bytes.count
                 if i < end && buf[i] == Self.quote {
+                    if !copying { copyRaw(upTo: i); copying = true }
+                    let fieldStart = record.bytes.count
                     sawAnything = true
                     i += 1
                     while true {
@@ -218,11 +229,21 @@ final class DelimitedReader: RecordReader {
                 }
                 if j == end && !atEnd { return .needMore }
                 if j > i { sawAnything = true }
-                record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<j]))
-                record.fields.append(fieldStart..<record.bytes.count)
-                if j == end { return .complete(next: j, line: lineCount, blank: !sawAnything && record.fields.count == 1) }
+                if copying {
+                    let fieldStart = record.bytes.count
+                    record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<j]))
+                    record.fields.append(fieldStart..<record.bytes.count)
+                } else {
+                    record.fields.append((i - recordStart)..<(j - recordStart))
+                }
+                let blank = !sawAnything && record.fields.count == 1
+                if j == end {
+                    copyRaw(upTo: j)
+                    return .complete(next: j, line: lineCount, blank: blank)
+                }
                 if buf[j] == delimiter { sawAnything = true; i = j + 1; continue }
-                return finishLine(buf, j, end, atEnd, lineCount, blank: !sawAnything && record.fields.count == 1)
+                copyRaw(upTo: j)
+                return finishLine(buf, j, end, atEnd, lineCount, blank: blank)
             }
         }
     }
