@@ -28,19 +28,9 @@ public struct PredictionTable: Sendable {
 
     /// Appends one row. `scores` must hold exactly `shape.scoresPerRow` values.
     public mutating func append(label: Int, scores rowScores: some Collection<Double>, weight: Double = 1, line: Int = 0, id: String? = nil, group: Int32? = nil) {
-        precondition(rowScores.count == shape.scoresPerRow, "a row needs \(shape.scoresPerRow) scores")
-        precondition(label >= 0 && label < shape.classCount, "label index out of range")
-        if let id {
-            if ids.count < labels.count { ids.append(contentsOf: repeatElement("", count: labels.count - ids.count)) }
-            ids.append(id)
-        } else if !ids.isEmpty {
-            ids.append("")
+        Array(rowScores).withUnsafeBufferPointer { buffer in
+            append(label: label, scores: buffer, weight: weight, line: line, id: id, group: group)
         }
-        if let group { groups.append(group) }
-        labels.append(Int32(label))
-        scores.append(contentsOf: rowScores)
-        weights.append(weight)
-        lines.append(line)
     }
 
     /// Appends one row from a buffer of `shape.scoresPerRow` scores; the

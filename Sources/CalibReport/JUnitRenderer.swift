@@ -34,21 +34,7 @@ public enum JUnitRenderer {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// Escapes text for XML content and attributes; characters XML 1.0 forbids become U+FFFD.
-    static func xml(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default:
-                let v = scalar.value
-                if (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || v == 0xFFFE || v == 0xFFFF { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
-    }
+    /// Escapes text for XML content and attributes: the HTML escaping's
+    /// entities are valid XML, and it replaces the control characters XML forbids.
+    static func xml(_ s: String) -> String { escapeHTML(s) }
 }
