@@ -89,9 +89,11 @@ public struct AuditAccumulator: Sendable {
                 counts.initialize(repeating: 0, count: countCount)
                 let p = sums + sumCount
                 let lp = p + k
+                // Values are probabilities in [0, 1] (validated, or a softmax/sigmoid),
+                // so truncation is the floor and needs no libm call.
                 @inline(__always) func bin(_ x: Double) -> Int {
-                    let raw = (x * binScale).rounded(.down)
-                    return raw <= 0 ? 0 : Swift.min(lastBin, Int(raw))
+                    let scaled = x * binScale
+                    return scaled > 0 ? Swift.min(lastBin, Int(scaled)) : 0
                 }
                 @inline(__always) func addBin(_ sumsAt: Int, _ countsAt: Int, _ value: Double, _ outcome: Double, _ w: Double) {
                     let b = bin(value)

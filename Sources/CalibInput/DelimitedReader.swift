@@ -85,6 +85,16 @@ final class DelimitedReader: RecordReader {
         return last
     }
 
+    /// The high bit of each byte of `v` that is zero (the lowest such byte exactly;
+    /// higher ones may be false positives after a true one, which the scan never uses).
+    @inline(__always)
+    static func zeroBytes(_ v: UInt64) -> UInt64 {
+        (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080
+    }
+
+    static let lineFeedWord: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+    static let carriageReturnWord: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
+
     private static let quote: UInt8 = 0x22
     private static let lineFeed: UInt8 = 0x0A
     private static let carriageReturn: UInt8 = 0x0D
@@ -163,6 +173,7 @@ final class DelimitedReader: RecordReader {
         let atEnd = input.atEnd
         let end = input.filled
         let delimiter = self.delimiter
+        let delimiterWord = UInt64(delimiter) &* 0x0101_0101_0101_0101
         var lineCount = line
         return input.storage.withUnsafeBufferPointer { buf -> Scan in
             let recordStart = input.position
@@ -222,6 +233,15 @@ final class DelimitedReader: RecordReader {
                     }
                 }
                 var j = i
+                // Eight bytes at a time: a word holds the field's end when one of
+                // its bytes equals the delimiter, LF or CR (the zero-byte test).
+                let raw = UnsafeRawPointer(buf.baseAddress!)
+                while j + 8 <= end {
+                    let word = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                    let hit = Self.zeroBytes(word ^ delimiterWord) | Self.zeroBytes(word ^ Self.lineFeedWord) | Self.zeroBytes(word ^ Self.carriageReturnWord)
+                    if hit != 0 { j += hit.trailingZeroBitCount >> 3; break }
+                    j += 8
+                }
                 while j < end {
                     let b = buf[j]
                     if b == delimiter || b == Self.lineFeed || b == Self.carriageReturn { break }
