@@ -80,6 +80,9 @@ public struct AuditAccumulator: Sendable {
         let countCount = classwiseCountAt + bins * k
         let binScale = Double(bins)
         let lastBin = bins - 1
+        // Bound once per chunk: a method called on the stored property inside the
+        // loop's closures would copy the struct (and retain its arrays) every row.
+        let lossModel = losses
 
         withUnsafeTemporaryAllocation(of: Double.self, capacity: sumCount + 2 * k) { doubles in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: countCount) { ints in
@@ -182,7 +185,7 @@ public struct AuditAccumulator: Sendable {
                                                   confidence: topP, crossEntropy: ce))
                         }
                         // 6. Imbalance losses.
-                        losses.accumulate(into: sums + lossAt, label: y, weight: w, probabilities: p, logProbabilities: lp, clipped: !isLogit)
+                        lossModel.accumulate(into: sums + lossAt, label: y, weight: w, probabilities: p, logProbabilities: lp, clipped: !isLogit)
                     }
                 }
                 }
