@@ -70,13 +70,13 @@ public struct AuditAccumulator: Sendable {
         // Layout of the Double sums.
         let scalars = 7
         let classWeightAt = scalars, classCEAt = classWeightAt + k, confusionAt = classCEAt + k
-        let topAt = confusionAt + k * k, positiveAt = topAt + 4 * bins
-        let classwiseAt = positiveAt + (binary ? 4 * bins : 0)
+        let topAt = confusionAt + k * k
+        let classwiseAt = topAt + 4 * bins
         let lossAt = classwiseAt + 4 * bins * k
         let sumCount = lossAt + losses.scratchCount
         // Layout of the counts.
-        let classRowsAt = 2, topCountAt = classRowsAt + k, positiveCountAt = topCountAt + bins
-        let classwiseCountAt = positiveCountAt + (binary ? bins : 0)
+        let classRowsAt = 2, topCountAt = classRowsAt + k
+        let classwiseCountAt = topCountAt + bins
         let countCount = classwiseCountAt + bins * k
         let binScale = Double(bins)
         let lastBin = bins - 1
@@ -174,8 +174,8 @@ public struct AuditAccumulator: Sendable {
                             sums[4] += w
                             if !topCorrect { sums[5] += w }
                         }
-                        // 4. Positive-class and class-wise reliability.
-                        if binary { addBin(positiveAt, positiveCountAt, s, y == 1 ? 1 : 0, w) }
+                        // 4. Class-wise reliability (for a binary task class 1's table is
+                        //    the positive-class table: the same value, the same outcome).
                         for c in 0..<k {
                             addBin(classwiseAt + 4 * bins * c, classwiseCountAt + bins * c, p[c], c == y ? 1 : 0, w)
                         }
@@ -208,7 +208,7 @@ public struct AuditAccumulator: Sendable {
                 }
                 for j in 0..<(k * k) { confusion[j].add(sums[confusionAt + j]) }
                 topLabel.fold(counts: counts + topCountAt, sums: sums + topAt)
-                if binary { positive.fold(counts: counts + positiveCountAt, sums: sums + positiveAt) }
+                if binary { positive.fold(counts: counts + classwiseCountAt + bins, sums: sums + classwiseAt + 4 * bins) }
                 losses.fold(sums + lossAt)
             }
         }

@@ -257,7 +257,7 @@ struct RowDecoder: Sendable {
         self.options = options
         labels = LabelResolver(roles: roles, options: options)
         skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
-        rowScores.reserveCapacity(roles.scores.count)
+        rowScores = Array(repeating: 0, count: roles.scores.count)
     }
 
 
@@ -281,16 +281,15 @@ struct RowDecoder: Sendable {
             return try reject(.emptyLabel, line: line, column: roles.label, value: "")
         }
         // Scores.
-        rowScores.removeAll(keepingCapacity: true)
         let isProbability = roles.scoreKind == .probabilities
-        for column in roles.scores {
+        for (slot, column) in roles.scores.enumerated() {
             let outcome = record.withField(column) { DecimalParser.parse($0) }
             switch outcome {
             case let .value(v):
                 if isProbability && !(v >= 0 && v <= 1) {
                     return try reject(.probabilityOutOfRange, line: line, column: column, value: record.string(column))
                 }
-                rowScores.append(v)
+                rowScores[slot] = v
             case .empty: return try reject(.missingValue, line: line, column: column, value: record.string(column))
             case .notANumber: return try reject(.notANumber, line: line, column: column, value: record.string(column))
             case .notFinite: return try reject(.notFinite, line: line, column: column, value: record.string(column))
