@@ -1,5 +1,10 @@
 public import CalibCore
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One segment's audit (`--group COL`).
 public struct SegmentAudit: Sendable {
@@ -98,11 +103,10 @@ public enum InputAudit {
             for w in 0..<workers {
                 let decoder = decoders[w]
                 DispatchQueue.global().async(group: group) {
-                    var i = w
-                    while i < job.blocks.count {
+                    // Each worker claims the next undecoded block, so none idles while another works.
+                    while let i = results.claim() {
                         results.put(i, PredictionReader.decodeBlock(job.blocks[i], decoder: decoder, format: job.format, shape: job.shape,
                                                                     settings: job.settings, losses: job.losses, options: job.options))
-                        i += workers
                     }
                 }
             }
@@ -140,20 +144,36 @@ struct BlockJob: Sendable {
 }
 
 /// One slot per block, each written by exactly one worker before the batch's
-/// group is waited on, and read only after.
+/// group is waited on, and read only after; blocks are handed out by a
+/// counter under a mutex.
 final class BlockResults: @unchecked Sendable {
     private let slots: UnsafeMutablePointer<BlockOutcome?>
     private let count: Int
+    private var next = 0
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
 
     init(count: Int) {
         self.count = count
         slots = .allocate(capacity: count)
         slots.initialize(repeating: nil, count: count)
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
     }
 
     deinit {
         slots.deinitialize(count: count)
         slots.deallocate()
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// The index of the next block to decode, or `nil` when all are taken.
+    func claim() -> Int? {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 
     func put(_ i: Int, _ outcome: BlockOutcome) { slots[i] = outcome }
