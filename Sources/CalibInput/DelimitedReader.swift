@@ -165,28 +165,33 @@ final class DelimitedReader: RecordReader {
 
     /// Scans one record starting at `input.position` without consuming it.
     ///
-    /// A record without quotes is copied with one `memcpy` at its end, its field
-    /// ranges counted from the record's first byte; the first quoted field copies
-    /// the raw bytes before it (so those ranges stay valid) and from there fields
-    /// are copied as they are read, unescaped.
+    /// A record without quotes is not copied: its field ranges count from the
+    /// record's first byte in the buffer (``Record/base``). The first quoted field
+    /// copies the raw bytes before it (so those ranges stay valid) and from there
+    /// fields are copied as they are read, unescaped.
     private func scan(into record: inout Record) -> Scan {
         let atEnd = input.atEnd
         let end = input.filled
         let delimiter = self.delimiter
         let delimiterWord = UInt64(delimiter) &* 0x0101_0101_0101_0101
         var lineCount = line
-        return input.storage.withUnsafeBufferPointer { buf -> Scan in
+        let buf = input.bytes
+        return { () -> Scan in
             let recordStart = input.position
             var i = recordStart
             var sawAnything = false
             var copying = false
+            // A record with no quoted field is not copied: it points into the buffer.
             func copyRaw(upTo j: Int) {
-                if !copying && j > recordStart { record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[recordStart..<j])) }
+                if !copying { record.base = buf.baseAddress! + recordStart }
+            }
+            func copyPrefix(upTo j: Int) {
+                if j > recordStart { record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[recordStart..<j])) }
             }
             while true {
                 // One field.
                 if i < end && buf[i] == Self.quote {
-                    if !copying { copyRaw(upTo: i); copying = true }
+                    if !copying { copyPrefix(upTo: i); copying = true }
                     let fieldStart = record.bytes.count
                     sawAnything = true
                     i += 1
@@ -265,7 +270,7 @@ final class DelimitedReader: RecordReader {
                 copyRaw(upTo: j)
                 return finishLine(buf, j, end, atEnd, lineCount, blank: blank)
             }
-        }
+        }()
     }
 
     /// Consumes the line end at `i` (LF, CRLF or a lone CR).

@@ -84,11 +84,11 @@ final class JSONLinesReader: RecordReader {
     private func nextLine() throws -> Line? {
         var scanFrom = input.position
         while true {
-            let found: Int? = input.storage.withUnsafeBufferPointer { buf in
+            let found: Int? = { (buf: UnsafeBufferPointer<UInt8>) -> Int? in
                 var i = scanFrom
                 while i < input.filled { if buf[i] == 0x0A { return i }; i += 1 }
                 return nil
-            }
+            }(input.bytes)
             if let newline = found {
                 if newline - input.position > input.recordLimit {
                     throw InputError(.data, file: input.name, line: line,
@@ -128,7 +128,7 @@ final class JSONLinesReader: RecordReader {
         if !discovering {
             record.fields = Array(repeating: 0..<0, count: headerKeys.count)
         }
-        return input.storage.withUnsafeBufferPointer { buf -> String? in
+        return { (buf: UnsafeBufferPointer<UInt8>) -> String? in
             var i = range.lowerBound
             let end = range.upperBound
             func skipSpace() { while i < end && (buf[i] == 0x20 || buf[i] == 0x09 || buf[i] == 0x0D) { i += 1 } }
@@ -188,7 +188,7 @@ final class JSONLinesReader: RecordReader {
                 }
                 return "invalid JSON: expected ',' or '}' after a value"
             }
-        }
+        }(input.bytes)
     }
 
     /// The header column of the current `key`, trying the position it had in the first object first.

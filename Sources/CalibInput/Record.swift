@@ -5,17 +5,23 @@ struct Record {
     var line = 0
     var bytes: [UInt8] = []
     var fields: [Range<Int>] = []
+    /// When set, the record was not copied: its fields are ranges from this
+    /// pointer into the reader's buffer, valid until the reader's next call.
+    var base: UnsafePointer<UInt8>?
 
     mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
+        if !bytes.isEmpty { bytes.removeAll(keepingCapacity: true) }
         fields.removeAll(keepingCapacity: true)
+        base = nil
     }
 
     var fieldCount: Int { fields.count }
 
     func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try bytes.withUnsafeBufferPointer { all in
-            try body(UnsafeBufferPointer(rebasing: all[fields[i]]))
+        let range = fields[i]
+        if let base { return try body(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)) }
+        return try bytes.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[range]))
         }
     }
 
@@ -51,11 +57,13 @@ protocol RecordReader: AnyObject {
 }
 
 /// A growable read buffer over a byte source: `storage[position..<filled]` is
-/// unread. `refill` keeps the unread bytes and reads more after them.
+/// unread. `refill` keeps the unread bytes and reads more after them. The
+/// buffer is allocated by hand, so pointers into it stay valid until the next
+/// refill (records point into it rather than copying).
 final class BufferedInput {
     let source: any ByteSource
     let name: String
-    var storage: [UInt8]
+    private(set) var storage: UnsafeMutableBufferPointer<UInt8>
     var position = 0
     var filled = 0
     var atEnd = false
@@ -66,7 +74,7 @@ final class BufferedInput {
         self.source = source
         self.name = name
         self.recordLimit = recordLimit
-        storage = [UInt8](repeating: 0, count: blockSize)
+        storage = .allocate(capacity: blockSize)
     }
 
     /// Bytes already in memory (a block cut by ``takeBlock(target:line:split:)``).
@@ -74,9 +82,41 @@ final class BufferedInput {
         source = EmptySource()
         self.name = name
         self.recordLimit = recordLimit
-        storage = bytes
+        storage = .allocate(capacity: Swift.max(1, bytes.count))
+        _ = storage.initialize(from: bytes)
         filled = bytes.count
         atEnd = true
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The buffer, read-only.
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(storage) }
+
+    /// Moves the unread bytes to the front and reads more. Returns false at the end of input.
+    /// `line` is reported if the unread part already exceeds the record limit.
+    func refill(line: Int, checkingRecordLimit: Bool = true) throws -> Bool {
+        if atEnd { return false }
+        let unread = filled - position
+        if checkingRecordLimit && unread > recordLimit {
+            throw InputError(.data, file: name, line: line,
+                reason: "a record longer than \(recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
+        }
+        if position > 0 {
+            if unread > 0 { UnsafeMutableRawPointer(storage.baseAddress!).copyMemory(from: storage.baseAddress! + position, byteCount: unread) }
+            position = 0
+            filled = unread
+        }
+        if filled == storage.count {
+            let larger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 2 * storage.count)
+            larger.baseAddress!.update(from: storage.baseAddress!, count: filled)
+            storage.deallocate()
+            storage = larger
+        }
+        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(storage)[filled...]))
+        if n == 0 { atEnd = true; return false }
+        filled += n
+        return true
     }
 
     /// Cuts the next block of whole records, about `target` bytes, from the unread
@@ -92,16 +132,14 @@ final class BufferedInput {
             let available = filled - position
             let window = Swift.min(available, want)
             let isEnd = atEnd && window == available
-            let cut = storage.withUnsafeBufferPointer { all in
-                split(UnsafeBufferPointer(rebasing: all[position..<(position + window)]), isEnd)
-            }
+            let cut = split(UnsafeBufferPointer(rebasing: bytes[position..<(position + window)]), isEnd)
             if let cut, cut > 0 {
-                let block = Array(storage[position..<(position + cut)])
+                let block = Array(bytes[position..<(position + cut)])
                 position += cut
                 return block
             }
             if isEnd {
-                let block = Array(storage[position..<filled])
+                let block = Array(bytes[position..<filled])
                 position = filled
                 return block
             }
@@ -114,30 +152,4 @@ final class BufferedInput {
         }
     }
 
-    /// Moves the unread bytes to the front and reads more. Returns false at the end of input.
-    /// `line` is reported if the unread part already exceeds the record limit.
-    func refill(line: Int, checkingRecordLimit: Bool = true) throws -> Bool {
-        if atEnd { return false }
-        let unread = filled - position
-        if checkingRecordLimit && unread > recordLimit {
-            throw InputError(.data, file: name, line: line,
-                reason: "a record longer than \(recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
-        }
-        if position > 0 {
-            storage.withUnsafeMutableBytes { raw in
-                if unread > 0 { raw.baseAddress!.copyMemory(from: raw.baseAddress! + position, byteCount: unread) }
-            }
-            position = 0
-            filled = unread
-        }
-        if filled == storage.count {
-            storage.append(contentsOf: repeatElement(0, count: storage.count))
-        }
-        let n = try storage.withUnsafeMutableBytes { raw in
-            try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
-        }
-        if n == 0 { atEnd = true; return false }
-        filled += n
-        return true
-    }
 }
