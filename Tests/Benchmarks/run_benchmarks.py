@@ -61,6 +61,9 @@ def main():
             line["polars+numpy"] = measure([sys.executable, os.path.join(HERE, "baseline_polars.py"), path], args.runs)
         rows.append(line)
     logit_time = measure([calib, "audit", logits, "--format", "json"], args.runs)
+    one_thread = measure([calib, "audit", binary, "--format", "json", "--threads", "1"], args.runs)
+    outputs = {t: subprocess.run([calib, "audit", multiclass, "--format", "json", "--threads", str(t)],
+                                 capture_output=True, check=True).stdout for t in (1, 2, 3)}
 
     print(f"\n{'case':<20} {'tool':<16} {'seconds':>8} {'MB/s':>7} {'peak MiB':>9} {'calib is':>10}")
     for line in rows:
@@ -72,6 +75,9 @@ def main():
             print(f"{line['case']:<20} {tool:<16} {seconds:8.2f} {line['MB'] / seconds:7.0f} {rss:9.0f} {ratio:>10}")
     print(f"{'multiclass logits':<20} {'calib':<16} {logit_time[0]:8.2f} {'':>7} {logit_time[1]:9.0f}  "
           f"({logit_time[0] / rows[1]['calib'][0]:.2f}x the probability file)")
+
+    print(f"\nbinary, --threads 1: {one_thread[0]:.2f} s; the default (all cores) is {one_thread[0] / rows[0]['calib'][0]:.2f}x faster")
+    print("JSON identical for 1, 2 and 3 threads:", "yes" if len(set(outputs.values())) == 1 else "NO")
 
     if args.memory_check:
         command = f"(cat '{binary}'; for i in 1 2 3 4 5 6 7 8 9; do tail -n +2 '{binary}'; done) | '{calib}' audit - --format json"
