@@ -25,7 +25,6 @@ public struct AuditAccumulator: Sendable {
     var confidentWrongWeight = CompensatedSum()
     var positiveScore = CompensatedSum()
     var topLabel: ReliabilityBins
-    var positive: ReliabilityBins
     var classwise: [ReliabilityBins]
     var worst: WorstRows
     var losses: LossAccumulator
@@ -39,7 +38,6 @@ public struct AuditAccumulator: Sendable {
         classCrossEntropy = Array(repeating: CompensatedSum(), count: k)
         confusion = Array(repeating: CompensatedSum(), count: k * k)
         topLabel = ReliabilityBins(binCount: settings.bins)
-        positive = ReliabilityBins(binCount: shape.task == .binary ? settings.bins : 1)
         classwise = Array(repeating: ReliabilityBins(binCount: settings.bins), count: k)
         worst = WorstRows(limit: settings.worstRowLimit)
         self.losses = LossAccumulator(classCount: k, specifications: losses)
@@ -78,8 +76,6 @@ public struct AuditAccumulator: Sendable {
         let classRowsAt = 2, topCountAt = classRowsAt + k
         let classwiseCountAt = topCountAt + bins
         let countCount = classwiseCountAt + bins * k
-        let binScale = Double(bins)
-        let lastBin = bins - 1
         // Bound once per chunk: a method called on the stored property inside the
         // loop's closures would copy the struct (and retain its arrays) every row.
         let lossModel = losses
@@ -92,14 +88,8 @@ public struct AuditAccumulator: Sendable {
                 counts.initialize(repeating: 0, count: countCount)
                 let p = sums + sumCount
                 let lp = p + k
-                // Values are probabilities in [0, 1] (validated, or a softmax/sigmoid),
-                // so truncation is the floor and needs no libm call.
-                @inline(__always) func bin(_ x: Double) -> Int {
-                    let scaled = x * binScale
-                    return scaled > 0 ? Swift.min(lastBin, Int(scaled)) : 0
-                }
                 @inline(__always) func addBin(_ sumsAt: Int, _ countsAt: Int, _ value: Double, _ outcome: Double, _ w: Double) {
-                    let b = bin(value)
+                    let b = ReliabilityBins.binIndex(of: value, binCount: bins)
                     counts[countsAt + b] &+= 1
                     let s = sums + sumsAt + 4 * b
                     s[0] += w
@@ -208,7 +198,6 @@ public struct AuditAccumulator: Sendable {
                 }
                 for j in 0..<(k * k) { confusion[j].add(sums[confusionAt + j]) }
                 topLabel.fold(counts: counts + topCountAt, sums: sums + topAt)
-                if binary { positive.fold(counts: counts + classwiseCountAt + bins, sums: sums + classwiseAt + 4 * bins) }
                 losses.fold(sums + lossAt)
             }
         }
@@ -241,7 +230,6 @@ public struct AuditAccumulator: Sendable {
         confidentWrongWeight.merge(other.confidentWrongWeight)
         positiveScore.merge(other.positiveScore)
         topLabel.merge(other.topLabel)
-        positive.merge(other.positive)
         worst.merge(other.worst)
         losses.merge(other.losses)
     }

@@ -119,8 +119,9 @@ extension AuditAccumulator {
         let classW = classWeight.map(\.value)
         let confusionMatrix = ConfusionMatrix(classCount: k, counts: confusion.map(\.value))
         let topTable = topLabel.table(totalWeight: w)
-        let positiveTable = k == 2 ? positive.table(totalWeight: w) : nil
         let classTables = classwise.map { $0.table(totalWeight: w) }
+        // Binary: the positive-class table is class 1's class-wise table (bins over s against 1[y = positive]).
+        let positiveTable = k == 2 ? classTables[1] : nil
         let headline = positiveTable ?? topTable
 
         let ce = crossEntropy.value / w

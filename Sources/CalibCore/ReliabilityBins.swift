@@ -25,13 +25,17 @@ public struct ReliabilityBins: Sendable {
         weightSquares = Array(repeating: CompensatedSum(), count: binCount)
     }
 
-    /// The bin of a value in [0, 1].
-    @inlinable
-    public func binIndex(of x: Double) -> Int {
-        let raw = (x * Double(binCount)).rounded(.down)
-        if raw <= 0 { return 0 }
-        return Swift.min(binCount - 1, Int(raw))
+    /// The bin of a value in [0, 1]: `min(B − 1, floor(x · B))`, by truncation
+    /// (equal to the floor for the non-negative values binned; NaN and
+    /// negatives go to bin 0).
+    @inline(__always)
+    public static func binIndex(of x: Double, binCount: Int) -> Int {
+        let scaled = x * Double(binCount)
+        return scaled > 0 ? Swift.min(binCount - 1, Int(scaled)) : 0
     }
+
+    /// The bin of a value in [0, 1] in this table.
+    public func binIndex(of x: Double) -> Int { Self.binIndex(of: x, binCount: binCount) }
 
     /// Adds plain per-chunk sums: `counts[b]`, and `sums[4b...4b+3]` = weight,
     /// weighted prediction, weighted outcome, squared weight.
