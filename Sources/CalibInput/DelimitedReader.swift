@@ -17,8 +17,8 @@ final class DelimitedReader: RecordReader {
     private(set) var headerLine = 1
 
     /// A reader over one block of whole records (no header), numbering lines from 1.
-    init(block: [UInt8], name: String, delimiter: UInt8, recordLimit: Int) {
-        input = BufferedInput(bytes: block, name: name, recordLimit: recordLimit)
+    init(block: ByteBlock, name: String, delimiter: UInt8, recordLimit: Int) {
+        input = BufferedInput(block: block, name: name, recordLimit: recordLimit)
         self.delimiter = delimiter
         header = []
     }
@@ -27,7 +27,7 @@ final class DelimitedReader: RecordReader {
     var linesConsumed: Int { line - 1 }
 
     /// The next block of whole records after what was read, or `nil` at the end.
-    func takeBlock(target: Int) throws -> [UInt8]? {
+    func takeBlock(target: Int) throws -> ByteBlock? {
         let delimiter = self.delimiter
         return try input.takeBlock(target: target, line: line) { window, isEnd in
             Self.wholeRecordsLength(window, delimiter: delimiter, isEnd: isEnd)

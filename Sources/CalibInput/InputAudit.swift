@@ -55,11 +55,11 @@ public enum InputAudit {
         var segments: [String: AuditAccumulator] = [:]
         var lineOffset = reader.linesBeforeBlocks
 
-        func decode(_ bytes: [UInt8], frozen: Bool) -> BlockOutcome {
+        func decode(_ bytes: ByteBlock, frozen: Bool) -> BlockOutcome {
             PredictionReader.decodeBlock(bytes, decoder: reader.workerDecoder(frozen: frozen), format: reader.format,
                                          shape: shape, settings: settings, losses: losses, options: options)
         }
-        func merge(_ bytes: [UInt8], _ first: BlockOutcome) throws {
+        func merge(_ bytes: ByteBlock, _ first: BlockOutcome) throws {
             var outcome = first
             if outcome.needsOrder { outcome = decode(bytes, frozen: false) }
             reader.absorb(outcome.decoder!, records: outcome.records, lineOffset: lineOffset, adoptLabels: !outcome.needsOrder && !reader.labelsSettled)
@@ -74,43 +74,43 @@ public enum InputAudit {
             lineOffset += outcome.lines
         }
 
-        let blockSize = options.blockBytes
-        var pending: (blocks: [[UInt8]], results: BlockResults, group: DispatchGroup)?
+        // The calling thread cuts blocks and merges results in input order; the
+        // workers decode and audit blocks as they come, with no barrier between
+        // batches. At most `capacity` blocks are in memory at once.
+        let capacity = 2 * threads + 2
+        let format = reader.format
+        let pipeline = BlockPipeline(workers: threads) { job in
+            PredictionReader.decodeBlock(job.block, decoder: job.decoder, format: format, shape: shape,
+                                         settings: settings, losses: losses, options: options)
+        }
+        defer { pipeline.shutDown() }
+        var inFlight: [ByteBlock] = []
+        var submitted = 0
+        var merged = 0
+        var ended = false
+        func mergeNext() throws {
+            let block = inFlight.removeFirst()
+            try merge(block, pipeline.result(of: merged))
+            merged += 1
+            progress?(reader.rows)
+        }
         while true {
-            // Cut the next batch while the previous one is decoded.
-            var batch: [[UInt8]] = []
-            while batch.count < 2 * threads, let block = try reader.takeBlock(target: blockSize) { batch.append(block) }
-            if let (blocks, results, group) = pending {
-                group.wait()
-                for (i, bytes) in blocks.enumerated() { try merge(bytes, results.take(i)) }
-                pending = nil
-                progress?(reader.rows)
-            }
-            if batch.isEmpty { break }
-            // Until the classes are settled, blocks are decoded in order here.
-            var start = 0
-            while start < batch.count && !reader.labelsSettled {
-                try merge(batch[start], decode(batch[start], frozen: false))
-                start += 1
-            }
-            let rest = Array(batch[start...])
-            if rest.isEmpty { continue }
-            let results = BlockResults(count: rest.count)
-            let group = DispatchGroup()
-            let workers = Swift.min(threads, rest.count)
-            let decoders = (0..<workers).map { _ in reader.workerDecoder(frozen: true) }
-            let job = BlockJob(blocks: rest, format: reader.format, shape: shape, settings: settings, losses: losses, options: options)
-            for w in 0..<workers {
-                let decoder = decoders[w]
-                DispatchQueue.global().async(group: group) {
-                    // Each worker claims the next undecoded block, so none idles while another works.
-                    while let i = results.claim() {
-                        results.put(i, PredictionReader.decodeBlock(job.blocks[i], decoder: decoder, format: job.format, shape: job.shape,
-                                                                    settings: job.settings, losses: job.losses, options: job.options))
-                    }
+            // Keep the workers fed.
+            while !ended && inFlight.count < capacity {
+                guard let block = try reader.takeBlock(target: options.blockBytes) else { ended = true; break }
+                if reader.labelsSettled {
+                    pipeline.submit(BlockPipeline.Job(index: submitted, block: block, decoder: reader.workerDecoder(frozen: true)))
+                    inFlight.append(block)
+                    submitted += 1
+                } else {
+                    // Until the classes are settled, blocks are decoded in order here.
+                    while !inFlight.isEmpty { try mergeNext() }
+                    try merge(block, decode(block, frozen: false))
+                    progress?(reader.rows)
                 }
             }
-            pending = (rest, results, group)
+            if inFlight.isEmpty { break }
+            try mergeNext()
         }
         try reader.requireRows()
         let summary = reader.summary()
@@ -133,53 +133,143 @@ public enum InputAudit {
     }
 }
 
-/// What every worker of a batch shares, read-only.
-struct BlockJob: Sendable {
-    let blocks: [[UInt8]]
-    let format: ReadOptions.Format
-    let shape: ClassificationShape
-    let settings: AuditSettings
-    let losses: [LossSpecification]
-    let options: ReadOptions
-}
+/// The blocks between the reading thread and the workers: a queue of blocks
+/// to decode, served first come first served by `workers` threads of its
+/// own, and one result slot per block, taken in input order. Plain threads
+/// (not a dispatch queue) so that a worker waiting for work never holds up a
+/// shared pool.
+final class BlockPipeline: @unchecked Sendable {
+    struct Job: @unchecked Sendable {
+        let index: Int
+        let block: ByteBlock
+        /// The reader's knowledge when the block was cut, frozen.
+        let decoder: RowDecoder
+    }
 
-/// One slot per block, each written by exactly one worker before the batch's
-/// group is waited on, and read only after; blocks are handed out by a
-/// counter under a mutex.
-final class BlockResults: @unchecked Sendable {
-    private let slots: UnsafeMutablePointer<BlockOutcome?>
-    private let count: Int
-    private var next = 0
-    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    private let work: @Sendable (Job) -> BlockOutcome
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let jobReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let resultReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // Guarded by `lock`.
+    private var jobs: [Job] = []
+    private var results: [Int: BlockOutcome] = [:]
+    private var closed = false
+    private var threads: [WorkerThread] = []
 
-    init(count: Int) {
-        self.count = count
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil, count: count)
-        lock = .allocate(capacity: 1)
+    init(workers: Int, work: @escaping @Sendable (Job) -> BlockOutcome) {
+        self.work = work
         pthread_mutex_init(lock, nil)
+        pthread_cond_init(jobReady, nil)
+        pthread_cond_init(resultReady, nil)
+        threads = (0..<workers).compactMap { _ in WorkerThread { [unowned self] in self.serve() } }
     }
 
     deinit {
-        slots.deinitialize(count: count)
-        slots.deallocate()
+        pthread_cond_destroy(jobReady)
+        pthread_cond_destroy(resultReady)
         pthread_mutex_destroy(lock)
+        jobReady.deallocate()
+        resultReady.deallocate()
         lock.deallocate()
     }
 
-    /// The index of the next block to decode, or `nil` when all are taken.
-    func claim() -> Int? {
+    /// Queues a block for the next free worker.
+    func submit(_ job: Job) {
+        if threads.isEmpty {
+            // No thread could be started: decode here, in order.
+            let outcome = work(job)
+            pthread_mutex_lock(lock)
+            results[job.index] = outcome
+            pthread_mutex_unlock(lock)
+            return
+        }
         pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        guard next < count else { return nil }
-        next += 1
-        return next - 1
+        jobs.append(job)
+        pthread_cond_signal(jobReady)
+        pthread_mutex_unlock(lock)
     }
 
-    func put(_ i: Int, _ outcome: BlockOutcome) { slots[i] = outcome }
-    func take(_ i: Int) -> BlockOutcome {
-        let outcome = slots[i]!
-        slots[i] = nil
-        return outcome
+    /// Waits for block `index`'s outcome and takes it.
+    func result(of index: Int) -> BlockOutcome {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        while true {
+            if let outcome = results.removeValue(forKey: index) { return outcome }
+            pthread_cond_wait(resultReady, lock)
+        }
+    }
+
+    /// Stops the workers (queued blocks are dropped) and waits for them to exit.
+    func shutDown() {
+        pthread_mutex_lock(lock)
+        closed = true
+        jobs.removeAll()
+        pthread_cond_broadcast(jobReady)
+        pthread_mutex_unlock(lock)
+        for thread in threads { thread.join() }
+        threads.removeAll()
+    }
+
+    /// A worker's loop: take the oldest queued block, decode it, post the result.
+    private func serve() {
+        pthread_mutex_lock(lock)
+        while true {
+            if !jobs.isEmpty {
+                // At most a few blocks wait, so taking the first is cheap.
+                let job = jobs.removeFirst()
+                pthread_mutex_unlock(lock)
+                let outcome = work(job)
+                pthread_mutex_lock(lock)
+                results[job.index] = outcome
+                pthread_cond_broadcast(resultReady)
+            } else if closed {
+                break
+            } else {
+                pthread_cond_wait(jobReady, lock)
+            }
+        }
+        pthread_mutex_unlock(lock)
+    }
+}
+
+/// One POSIX thread running a closure; `join()` waits for it to return.
+final class WorkerThread: @unchecked Sendable {
+    private final class Body {
+        let run: () -> Void
+        init(_ run: @escaping () -> Void) { self.run = run }
+    }
+    #if canImport(Glibc)
+    private var thread = pthread_t()
+    #else
+    private var thread: pthread_t?
+    #endif
+    private var joined = false
+
+    /// Starts the thread; `nil` when the system refuses one.
+    init?(_ run: @escaping () -> Void) {
+        let context = Unmanaged.passRetained(Body(run)).toOpaque()
+        let status = pthread_create(&thread, nil, { context in
+            #if canImport(Glibc)
+            let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
+            #else
+            let body = Unmanaged<Body>.fromOpaque(context).takeRetainedValue()
+            #endif
+            body.run()
+            return nil
+        }, context)
+        if status != 0 {
+            Unmanaged<Body>.fromOpaque(context).release()
+            return nil
+        }
+    }
+
+    func join() {
+        guard !joined else { return }
+        joined = true
+        #if canImport(Glibc)
+        pthread_join(thread, nil)
+        #else
+        pthread_join(thread!, nil)
+        #endif
     }
 }

@@ -39,8 +39,8 @@ final class JSONLinesReader: RecordReader {
     }
 
     /// A reader over one block of whole lines with a known header, numbering lines from 1.
-    init(block: [UInt8], name: String, header: [String], recordLimit: Int) {
-        input = BufferedInput(bytes: block, name: name, recordLimit: recordLimit)
+    init(block: ByteBlock, name: String, header: [String], recordLimit: Int) {
+        input = BufferedInput(block: block, name: name, recordLimit: recordLimit)
         self.header = header
         headerKeys = header.map { Array($0.utf8) }
     }
@@ -49,7 +49,7 @@ final class JSONLinesReader: RecordReader {
     var linesConsumed: Int { line - 1 }
 
     /// The next block of whole lines, or `nil` at the end.
-    func takeBlock(target: Int) throws -> [UInt8]? {
+    func takeBlock(target: Int) throws -> ByteBlock? {
         try input.takeBlock(target: target, line: line) { window, isEnd in
             var i = window.count - 1
             while i >= 0 {

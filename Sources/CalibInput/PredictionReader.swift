@@ -97,7 +97,7 @@ public final class PredictionReader {
 
     /// The next block of whole records (about `target` bytes), or `nil` at the end.
     /// Blocks follow the header and whatever ``nextChunk(into:)`` already read.
-    func takeBlock(target: Int) throws -> [UInt8]? {
+    func takeBlock(target: Int) throws -> ByteBlock? {
         if let delimited = reader as? DelimitedReader { return try delimited.takeBlock(target: target) }
         return try (reader as! JSONLinesReader).takeBlock(target: target)
     }
@@ -126,7 +126,7 @@ public final class PredictionReader {
 
     /// Decodes and audits one block on the calling thread.
     static func decodeBlock(
-        _ bytes: [UInt8], decoder start: RowDecoder, format: ReadOptions.Format, shape: ClassificationShape,
+        _ bytes: ByteBlock, decoder start: RowDecoder, format: ReadOptions.Format, shape: ClassificationShape,
         settings: AuditSettings, losses: [LossSpecification], options: ReadOptions
     ) -> BlockOutcome {
         var decoder = start

@@ -77,18 +77,21 @@ final class BufferedInput {
         storage = .allocate(capacity: blockSize)
     }
 
-    /// Bytes already in memory (a block cut by ``takeBlock(target:line:split:)``).
-    init(bytes: [UInt8], name: String, recordLimit: Int) {
+    /// A block cut by ``takeBlock(target:line:split:)``, read in place (not copied).
+    init(block: ByteBlock, name: String, recordLimit: Int) {
         source = EmptySource()
         self.name = name
         self.recordLimit = recordLimit
-        storage = .allocate(capacity: Swift.max(1, bytes.count))
-        _ = storage.initialize(from: bytes)
-        filled = bytes.count
+        storage = block.storage
+        owner = block
+        filled = block.count
         atEnd = true
     }
 
-    deinit { storage.deallocate() }
+    /// Set when the storage belongs to a block (which frees it).
+    private var owner: ByteBlock?
+
+    deinit { if owner == nil { storage.deallocate() } }
 
     /// The buffer, read-only.
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(storage) }
@@ -122,7 +125,7 @@ final class BufferedInput {
     /// Cuts the next block of whole records, about `target` bytes, from the unread
     /// input. `split(window, isEnd)` returns the length of the window's whole
     /// records (`nil` when none ends inside it). Returns `nil` at the end of input.
-    func takeBlock(target: Int, line: Int, split: (UnsafeBufferPointer<UInt8>, Bool) -> Int?) throws -> [UInt8]? {
+    func takeBlock(target: Int, line: Int, split: (UnsafeBufferPointer<UInt8>, Bool) -> Int?) throws -> ByteBlock? {
         var want = target
         while true {
             while filled - position < want && !atEnd {
@@ -134,12 +137,12 @@ final class BufferedInput {
             let isEnd = atEnd && window == available
             let cut = split(UnsafeBufferPointer(rebasing: bytes[position..<(position + window)]), isEnd)
             if let cut, cut > 0 {
-                let block = Array(bytes[position..<(position + cut)])
+                let block = ByteBlock(copying: UnsafeBufferPointer(rebasing: bytes[position..<(position + cut)]))
                 position += cut
                 return block
             }
             if isEnd {
-                let block = Array(bytes[position..<filled])
+                let block = ByteBlock(copying: UnsafeBufferPointer(rebasing: bytes[position..<filled]))
                 position = filled
                 return block
             }
@@ -152,4 +155,20 @@ final class BufferedInput {
         }
     }
 
+}
+
+/// A block of whole records, copied once out of the read buffer and then read
+/// in place by one worker. Immutable after it is made.
+final class ByteBlock: @unchecked Sendable {
+    /// The block's bytes; at least one byte is allocated, so the base address is never nil.
+    let storage: UnsafeMutableBufferPointer<UInt8>
+    let count: Int
+
+    init(copying bytes: UnsafeBufferPointer<UInt8>) {
+        count = bytes.count
+        storage = .allocate(capacity: Swift.max(1, bytes.count))
+        if count > 0 { storage.baseAddress!.initialize(from: bytes.baseAddress!, count: count) }
+    }
+
+    deinit { storage.deallocate() }
 }
