@@ -69,6 +69,14 @@ let package = Package(
             dependencies: ["CalibCore", "CalibInput", "CalibReport", "CalibTestSupport"],
             swiftSettings: strictSettings
         ),
+        // Micro-benchmarks of the parser, the read path and the accumulators,
+        // run by Tests/Benchmarks/run_benchmarks.py (timing stays out of `swift test`).
+        .executableTarget(
+            name: "CalibBenchmarks",
+            dependencies: ["CalibCore", "CalibInput", "CalibTestSupport"],
+            path: "Tests/Benchmarks/Micro",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CalibCLITests",
             dependencies: ["calib", "CalibTestSupport"],

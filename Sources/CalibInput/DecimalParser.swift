@@ -14,15 +14,16 @@ import Darwin
 /// Hexadecimal floats, `inf`, `nan` and embedded spaces are rejected, and
 /// `nan`/`inf` spellings are told apart as non-finite. Surrounding ASCII
 /// spaces and tabs are ignored.
-enum DecimalParser {
-    enum Outcome: Equatable {
+public enum DecimalParser {
+    public enum Outcome: Equatable, Sendable {
         case value(Double)
         case notANumber
         case notFinite
         case empty
     }
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
+    /// The value of one field's bytes (the fast path of every reader).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
         var start = 0
         var end = bytes.count
         while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }

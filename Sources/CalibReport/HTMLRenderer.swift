@@ -9,8 +9,6 @@ public enum HTMLRenderer {
         let r = report.result
         let i = report.input
         let f = report.findings
-        let rare = f.rarestClass
-        let rareName = r.classNames[rare]
         var body: [String] = []
         func e(_ s: String) -> String { escapeHTML(s) }
 

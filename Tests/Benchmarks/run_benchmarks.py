@@ -3,7 +3,9 @@
 in one run: median wall time of several runs, peak RSS from /usr/bin/time -v,
 and the ratios. The inputs are made by make_data.py (fixed seed) when missing.
 
-Run: python3 Tests/Benchmarks/run_benchmarks.py [--runs 3] [--data DIR] [--memory-check]
+Run: python3 Tests/Benchmarks/run_benchmarks.py [--runs 3] [--data DIR] [--memory-check] [--skip-micro]
+Then the micro-benchmarks (Micro/main.swift): the decimal parser against strtod,
+the read path from memory and the accumulators alone.
 Needs: pip install pandas polars scikit-learn numpy; apt-get install time.
 """
 import argparse
@@ -40,6 +42,7 @@ def main():
     parser.add_argument("--data", default=os.path.join(ROOT, ".build", "bench"))
     parser.add_argument("--memory-check", action="store_true", help="also stream the binary file 10 times (100M rows) through stdin")
     parser.add_argument("--skip-python", action="store_true", help="time calib only")
+    parser.add_argument("--skip-micro", action="store_true", help="leave out the micro-benchmarks (parser, read path, accumulators)")
     args = parser.parse_args()
 
     binary = os.path.join(args.data, "binary_10m.csv")
@@ -48,7 +51,8 @@ def main():
     if not all(os.path.exists(p) for p in (binary, multiclass, logits)):
         print("making the benchmark data …", flush=True)
         subprocess.run([sys.executable, os.path.join(HERE, "make_data.py"), args.data], check=True)
-    subprocess.run(["swift", "build", "-c", "release", "--product", "calib"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    for product in ["calib", "CalibBenchmarks"]:
+        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     calib = os.path.join(ROOT, ".build", "release", "calib")
 
     rows = []
@@ -83,6 +87,11 @@ def main():
         command = f"(cat '{binary}'; for i in 1 2 3 4 5 6 7 8 9; do tail -n +2 '{binary}'; done) | '{calib}' audit - --format json"
         seconds, rss = timed(command, shell=True)
         print(f"\n100M rows through stdin: {seconds:.1f} s, peak RSS {rss:.0f} MiB (10M rows: {rows[0]['calib'][1]:.0f} MiB)")
+
+
+    if not args.skip_micro:
+        print("\nmicro-benchmarks (Tests/Benchmarks/Micro):", flush=True)
+        subprocess.run([os.path.join(ROOT, ".build", "release", "CalibBenchmarks")], check=True)
 
 
 if __name__ == "__main__":

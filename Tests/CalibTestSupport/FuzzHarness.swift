@@ -1,6 +1,6 @@
-public import CalibCore
-public import CalibInput
-public import CalibReport
+import CalibCore
+import CalibInput
+import CalibReport
 
 /// What the fuzz targets run, shared with the regression tests so that every
 /// crash the fuzzers find is replayed by `swift test`. Each function must
