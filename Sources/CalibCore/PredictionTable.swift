@@ -51,6 +51,30 @@ public struct PredictionTable: Sendable {
         lines.append(line)
     }
 
+    /// Appends rows held column by column (a reader's decoded rows), in one
+    /// copy per column. `scores` holds `shape.scoresPerRow` values per row;
+    /// `ids` and `groups` are empty or hold one value per row.
+    public mutating func append(labels newLabels: UnsafeBufferPointer<Int32>, scores newScores: UnsafeBufferPointer<Double>,
+                                weights newWeights: UnsafeBufferPointer<Double>, lines newLines: UnsafeBufferPointer<Int>,
+                                ids newIDs: [String], groups newGroups: [Int32]) {
+        let n = newLabels.count
+        precondition(newScores.count == n * shape.scoresPerRow && newWeights.count == n && newLines.count == n, "columns of different lengths")
+        precondition(newIDs.isEmpty || newIDs.count == n, "ids must be empty or one per row")
+        precondition(newGroups.isEmpty || newGroups.count == n, "groups must be empty or one per row")
+        precondition(newLabels.allSatisfy { $0 >= 0 && Int($0) < shape.classCount }, "label index out of range")
+        if !newIDs.isEmpty {
+            if ids.count < labels.count { ids.append(contentsOf: repeatElement("", count: labels.count - ids.count)) }
+            ids.append(contentsOf: newIDs)
+        } else if !ids.isEmpty {
+            ids.append(contentsOf: repeatElement("", count: n))
+        }
+        groups.append(contentsOf: newGroups)
+        labels.append(contentsOf: newLabels)
+        scores.append(contentsOf: newScores)
+        weights.append(contentsOf: newWeights)
+        lines.append(contentsOf: newLines)
+    }
+
     /// Empties the chunk for reuse.
     public mutating func removeAll(keepingCapacity: Bool = true) {
         labels.removeAll(keepingCapacity: keepingCapacity)

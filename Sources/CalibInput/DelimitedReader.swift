@@ -129,6 +129,7 @@ final class DelimitedReader: RecordReader {
     }
 
     func next(into record: inout Record) throws -> RecordStatus {
+        if input.atEnd, let status = nextUnquoted(into: &record) { return status }
         while true {
             record.reset()
             record.line = line
@@ -155,6 +156,56 @@ final class DelimitedReader: RecordReader {
                 throw InputError(.data, file: input.name, line: record.line,
                     reason: "a quoted field opened on this line is never closed (unterminated quote)")
             }
+        }
+    }
+
+    /// The tokenizer's fast path, for input wholly in memory (a block, or the
+    /// last of a file): a record with no quoted field, read eight bytes at a
+    /// time, its fields pointing into the buffer. Returns `nil`, consuming
+    /// nothing, when the record needs ``scan(into:)``: a field opens with a
+    /// quote, or the record is too long (the slow path says so).
+    @inline(__always)
+    private func nextUnquoted(into record: inout Record) -> RecordStatus? {
+        let end = input.filled
+        let buf = input.storage.baseAddress!
+        let raw = UnsafeRawPointer(buf)
+        let delimiter = self.delimiter
+        let delimiterWord = UInt64(delimiter) &* 0x0101_0101_0101_0101
+        var start = input.position
+        while true {
+            if start == end { return .end }
+            record.reset()
+            var i = start
+            var next = end
+            while true {
+                if i < end && buf[i] == Self.quote { return nil }
+                var j = i
+                while j + 8 <= end {
+                    let word = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                    let hit = Self.zeroBytes(word ^ delimiterWord) | Self.zeroBytes(word ^ Self.lineFeedWord) | Self.zeroBytes(word ^ Self.carriageReturnWord)
+                    if hit != 0 { j += hit.trailingZeroBitCount >> 3; break }
+                    j += 8
+                }
+                while j < end {
+                    let b = buf[j]
+                    if b == delimiter || b == Self.lineFeed || b == Self.carriageReturn { break }
+                    j += 1
+                }
+                record.appendField(i - start, j - start)
+                if j == end { break }
+                let b = buf[j]
+                if b == delimiter { i = j + 1; continue }
+                next = b == Self.carriageReturn && j + 1 < end && buf[j + 1] == Self.lineFeed ? j + 2 : j + 1
+                break
+            }
+            if next - start > input.recordLimit { return nil }
+            record.line = line
+            if next > start && (buf[next - 1] == Self.lineFeed || buf[next - 1] == Self.carriageReturn) { line += 1 }
+            input.position = next
+            // A blank line is not a record.
+            if record.fieldCount == 1 && record.isEmpty(0) { start = next; continue }
+            record.base = UnsafePointer(buf + start)
+            return .record
         }
     }
 
@@ -217,7 +268,7 @@ final class DelimitedReader: RecordReader {
                         record.bytes.append(b)
                         i += 1
                     }
-                    record.fields.append(fieldStart..<record.bytes.count)
+                    record.appendField(fieldStart, record.bytes.count)
                     guard i < end else {
                         if !atEnd { return .needMore }
                         return .complete(next: i, line: lineCount, blank: false)
@@ -231,7 +282,7 @@ final class DelimitedReader: RecordReader {
                     var j = i
                     while j < end && buf[j] != Self.lineFeed && buf[j] != Self.carriageReturn { j += 1 }
                     if j == end && !atEnd { return .needMore }
-                    let detail = "unexpected character after a closing quote in field \(record.fields.count); a quote inside a quoted field must be doubled (\"\")"
+                    let detail = "unexpected character after a closing quote in field \(record.fieldCount); a quote inside a quoted field must be doubled (\"\")"
                     switch finishLine(buf, j, end, atEnd, lineCount, blank: false) {
                     case let .complete(next, newLine, _): return .malformed(detail: detail, next: next, line: newLine)
                     default: return .needMore
@@ -257,11 +308,11 @@ final class DelimitedReader: RecordReader {
                 if copying {
                     let fieldStart = record.bytes.count
                     record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<j]))
-                    record.fields.append(fieldStart..<record.bytes.count)
+                    record.appendField(fieldStart, record.bytes.count)
                 } else {
-                    record.fields.append((i - recordStart)..<(j - recordStart))
+                    record.appendField(i - recordStart, j - recordStart)
                 }
-                let blank = !sawAnything && record.fields.count == 1
+                let blank = !sawAnything && record.fieldCount == 1
                 if j == end {
                     copyRaw(upTo: j)
                     return .complete(next: j, line: lineCount, blank: blank)

@@ -126,7 +126,7 @@ final class JSONLinesReader: RecordReader {
     private func parseObject(_ range: Range<Int>, into record: inout Record, discoveringKeys keys: inout [[UInt8]]) -> String? {
         let discovering = headerKeys.isEmpty
         if !discovering {
-            record.fields = Array(repeating: 0..<0, count: headerKeys.count)
+            record.setEmptyFields(headerKeys.count)
         }
         return { (buf: UnsafeBufferPointer<UInt8>) -> String? in
             var i = range.lowerBound
@@ -169,13 +169,13 @@ final class JSONLinesReader: RecordReader {
                 let value = valueStart..<record.bytes.count
                 if discovering {
                     if let existing = keys.firstIndex(of: key) {
-                        record.fields[existing] = value
+                        record.setField(existing, value)
                     } else {
                         keys.append(key)
-                        record.fields.append(value)
+                        record.appendField(value.lowerBound, value.upperBound)
                     }
                 } else if let column = columnIndex(guess: fieldIndex) {
-                    record.fields[column] = value
+                    record.setField(column, value)
                 }
                 fieldIndex += 1
                 skipSpace()

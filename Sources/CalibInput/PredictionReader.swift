@@ -77,17 +77,18 @@ public final class PredictionReader {
     /// Empties `table` and fills it with up to `options.chunkRows` valid rows.
     /// Returns false when the input had no more rows.
     public func nextChunk(into table: inout PredictionTable) throws -> Bool {
-        table.removeAll()
-        while table.count < options.chunkRows {
+        let rows = decoder.makeRows(capacity: options.chunkRows, shape: shape)
+        defer { rows.move(into: &table) }
+        while !rows.isFull {
             switch try reader.next(into: &record) {
             case .end:
-                return !table.isEmpty
+                return !rows.isEmpty
             case let .malformed(line, detail):
                 recordsSeen += 1
                 try decoder.reject(.malformedRecord(detail), line: line, column: nil, value: nil)
             case .record:
                 recordsSeen += 1
-                try decoder.decode(record, into: &table)
+                try decoder.decode(record, into: rows)
             }
         }
         return true
@@ -129,16 +130,29 @@ public final class PredictionReader {
         _ bytes: ByteBlock, decoder start: RowDecoder, format: ReadOptions.Format, shape: ClassificationShape,
         settings: AuditSettings, losses: [LossSpecification], options: ReadOptions
     ) -> BlockOutcome {
+        if format == .jsonl {
+            let reader = JSONLinesReader(block: bytes, name: start.file, header: start.header, recordLimit: options.recordLimit)
+            return decodeRecords(of: reader, decoder: start, shape: shape, settings: settings, losses: losses, options: options)
+        }
+        let reader = DelimitedReader(block: bytes, name: start.file, delimiter: options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
+        return decodeRecords(of: reader, decoder: start, shape: shape, settings: settings, losses: losses, options: options)
+    }
+
+    /// Decodes and audits every record of a block's reader (generic, so the
+    /// reader's calls are direct).
+    private static func decodeRecords<Reader: RecordReader>(
+        of reader: Reader, decoder start: RowDecoder, shape: ClassificationShape,
+        settings: AuditSettings, losses: [LossSpecification], options: ReadOptions
+    ) -> BlockOutcome {
         var decoder = start
-        let reader: any RecordReader = format == .jsonl
-            ? JSONLinesReader(block: bytes, name: decoder.file, header: decoder.header, recordLimit: options.recordLimit)
-            : DelimitedReader(block: bytes, name: decoder.file, delimiter: options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
         var outcome = BlockOutcome(accumulator: AuditAccumulator(shape: shape, settings: settings, losses: losses))
         var segments: [AuditAccumulator] = []
         var chunk = PredictionTable(shape: shape, reservingCapacity: Swift.min(options.chunkRows, 1 << 14))
+        let rows = decoder.makeRows(capacity: options.chunkRows, shape: shape)
         var record = Record()
         func flush() {
-            guard !chunk.isEmpty else { return }
+            guard !rows.isEmpty else { return }
+            rows.move(into: &chunk)
             var part = AuditAccumulator(shape: shape, settings: settings, losses: losses)
             part.add(chunk)
             outcome.accumulator.merge(part)
@@ -156,8 +170,8 @@ public final class PredictionReader {
                     try decoder.reject(.malformedRecord(detail), line: line, column: nil, value: nil)
                 case .record:
                     outcome.records += 1
-                    try decoder.decode(record, into: &chunk)
-                    if chunk.count >= options.chunkRows { flush() }
+                    try decoder.decode(record, into: rows)
+                    if rows.isFull { flush() }
                 }
             }
             flush()
@@ -168,7 +182,7 @@ public final class PredictionReader {
         } catch {
             outcome.error = InputError(.data, file: decoder.file, reason: "\(error)")
         }
-        outcome.lines = (reader as? DelimitedReader)?.linesConsumed ?? (reader as! JSONLinesReader).linesConsumed
+        outcome.lines = reader.linesConsumed
         outcome.segments = zip(decoder.segmentNames.suffix(from: 0), segments).map { ($0, $1) }
         outcome.decoder = decoder
         return outcome
@@ -220,10 +234,16 @@ struct RowDecoder: Sendable {
     var rows = 0
     var segmentNames: [String] = []
     private var segmentIndex: [String: Int32] = [:]
-    private var rowScores: [Double] = []
+    /// The score columns, in score order (`roles.scores`, kept contiguous).
+    private let scoreColumns: ContiguousArray<Int>
     /// Resolved label spellings: their bytes side by side in `labelCacheBytes`.
     private(set) var labelCache: [LabelCacheEntry] = []
     private(set) var labelCacheBytes: [UInt8] = []
+
+    /// A buffer for the rows this decoder keeps, `capacity` rows at a time.
+    func makeRows(capacity: Int, shape: ClassificationShape) -> DecodedRows {
+        DecodedRows(scoresPerRow: shape.scoresPerRow, parsedPerRow: scoreColumns.count, capacity: capacity)
+    }
 
     /// Readies a copy for one block: nothing counted, segment indices of its own.
     mutating func startBlock(frozen: Bool) {
@@ -257,7 +277,7 @@ struct RowDecoder: Sendable {
         self.options = options
         labels = LabelResolver(roles: roles, options: options)
         skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
-        rowScores = Array(repeating: 0, count: roles.scores.count)
+        scoreColumns = ContiguousArray(roles.scores)
     }
 
 
@@ -272,7 +292,9 @@ struct RowDecoder: Sendable {
         skipped.record(problem, error: error)
     }
 
-    mutating func decode(_ record: borrowing Record, into table: inout PredictionTable) throws {
+    /// Checks one record and keeps it in `rows`, or reports why it cannot.
+    mutating func decode(_ record: borrowing Record, into rows: DecodedRows) throws {
+        let rowScores = rows.nextScores
         let line = record.line
         guard record.fieldCount == header.count else {
             return try reject(.fieldCount(expected: header.count, found: record.fieldCount), line: line, column: nil, value: nil)
@@ -282,26 +304,27 @@ struct RowDecoder: Sendable {
         }
         // Scores.
         let isProbability = roles.scoreKind == .probabilities
-        for (slot, column) in roles.scores.enumerated() {
+        let scoreCount = scoreColumns.count
+        var sum = 0.0
+        for slot in 0..<scoreCount {
+            let column = scoreColumns[slot]
             let outcome = record.withField(column) { DecimalParser.parse($0) }
-            switch outcome {
-            case let .value(v):
-                if isProbability && !(v >= 0 && v <= 1) {
-                    return try reject(.probabilityOutOfRange, line: line, column: column, value: record.string(column))
+            guard case let .value(v) = outcome else {
+                switch outcome {
+                case .empty: return try reject(.missingValue, line: line, column: column, value: record.string(column))
+                case .notFinite: return try reject(.notFinite, line: line, column: column, value: record.string(column))
+                default: return try reject(.notANumber, line: line, column: column, value: record.string(column))
                 }
-                rowScores[slot] = v
-            case .empty: return try reject(.missingValue, line: line, column: column, value: record.string(column))
-            case .notANumber: return try reject(.notANumber, line: line, column: column, value: record.string(column))
-            case .notFinite: return try reject(.notFinite, line: line, column: column, value: record.string(column))
             }
+            if isProbability && !(v >= 0 && v <= 1) {
+                return try reject(.probabilityOutOfRange, line: line, column: column, value: record.string(column))
+            }
+            rowScores[slot] = v
+            sum += v
         }
-        if rowScores.count > 1 && isProbability {
-            var sum = 0.0
-            for v in rowScores { sum += v }
-            if !(abs(sum - 1) <= options.sumTolerance) {
-                let shown = roles.scores.map { header[$0] }.joined(separator: ",")
-                return try reject(.probabilitySum(sum: sum, tolerance: options.sumTolerance), line: line, column: nil, value: shown)
-            }
+        if scoreCount > 1 && isProbability && !(abs(sum - 1) <= options.sumTolerance) {
+            let shown = roles.scores.map { header[$0] }.joined(separator: ",")
+            return try reject(.probabilitySum(sum: sum, tolerance: options.sumTolerance), line: line, column: nil, value: shown)
         }
         // Weight.
         var weight = 1.0
@@ -368,16 +391,10 @@ struct RowDecoder: Sendable {
         }
         if let p = roles.positiveColumn {
             // Two per-class columns read as one binary score.
-            var score = isProbability ? rowScores[p] : rowScores[p] - rowScores[1 - p]
-            withUnsafePointer(to: &score) { one in
-                table.append(label: classIndex, scores: UnsafeBufferPointer(start: one, count: 1), weight: weight, line: line, id: id, group: group)
-            }
-        } else {
-            rowScores.withUnsafeBufferPointer { scores in
-                table.append(label: classIndex, scores: scores, weight: weight, line: line, id: id, group: group)
-            }
+            rowScores[0] = isProbability ? rowScores[p] : rowScores[p] - rowScores[1 - p]
         }
-        rows += 1
+        rows.commit(label: classIndex, weight: weight, line: line, id: id, group: group)
+        self.rows += 1
     }
 }
 

@@ -1,27 +1,52 @@
 /// One record of a table: its fields' bytes (unquoted, unescaped) and the
 /// 1-based line it starts on. Reused from row to row, so reading allocates
-/// nothing per row once the buffers have grown.
+/// nothing per row once the buffers have grown. The field bounds live in a
+/// buffer of their own (no array bookkeeping per field); a copy of a record
+/// shares it, so a record is a cursor to reuse, not a value to keep.
 struct Record {
     var line = 0
     var bytes: [UInt8] = []
-    var fields: [Range<Int>] = []
     /// When set, the record was not copied: its fields are ranges from this
     /// pointer into the reader's buffer, valid until the reader's next call.
     var base: UnsafePointer<UInt8>?
+    private(set) var fieldCount = 0
+    private let bounds = FieldBounds()
 
     mutating func reset() {
         if !bytes.isEmpty { bytes.removeAll(keepingCapacity: true) }
-        fields.removeAll(keepingCapacity: true)
+        fieldCount = 0
         base = nil
     }
 
-    var fieldCount: Int { fields.count }
+    /// Adds a field: `start..<end` in ``bytes``, or from ``base``.
+    @inline(__always)
+    mutating func appendField(_ start: Int, _ end: Int) {
+        if fieldCount == bounds.capacity { bounds.grow() }
+        bounds.pointer[2 * fieldCount] = start
+        bounds.pointer[2 * fieldCount + 1] = end
+        fieldCount += 1
+    }
+
+    /// Makes the record `count` empty fields.
+    mutating func setEmptyFields(_ count: Int) {
+        while bounds.capacity < count { bounds.grow() }
+        bounds.pointer.initialize(repeating: 0, count: 2 * count)
+        fieldCount = count
+    }
+
+    /// Sets field `i` (below ``fieldCount``).
+    mutating func setField(_ i: Int, _ range: Range<Int>) {
+        precondition(i < fieldCount)
+        bounds.pointer[2 * i] = range.lowerBound
+        bounds.pointer[2 * i + 1] = range.upperBound
+    }
 
     func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let range = fields[i]
-        if let base { return try body(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)) }
+        let start = bounds.pointer[2 * i]
+        let count = bounds.pointer[2 * i + 1] - start
+        if let base { return try body(UnsafeBufferPointer(start: base + start, count: count)) }
         return try bytes.withUnsafeBufferPointer { all in
-            try body(UnsafeBufferPointer(rebasing: all[range]))
+            try body(UnsafeBufferPointer(rebasing: all[start..<(start + count)]))
         }
     }
 
@@ -39,7 +64,29 @@ struct Record {
         }
     }
 
-    func isEmpty(_ i: Int) -> Bool { fields[i].isEmpty }
+    func isEmpty(_ i: Int) -> Bool { bounds.pointer[2 * i] == bounds.pointer[2 * i + 1] }
+}
+
+/// The start and end of each field of a ``Record``, side by side.
+final class FieldBounds {
+    private(set) var pointer: UnsafeMutablePointer<Int>
+    /// Fields that fit.
+    private(set) var capacity: Int
+
+    init() {
+        capacity = 16
+        pointer = .allocate(capacity: 2 * capacity)
+    }
+
+    func grow() {
+        let larger = UnsafeMutablePointer<Int>.allocate(capacity: 4 * capacity)
+        larger.moveInitialize(from: pointer, count: 2 * capacity)
+        pointer.deallocate()
+        pointer = larger
+        capacity *= 2
+    }
+
+    deinit { pointer.deallocate() }
 }
 
 /// What a reader hands out next.
@@ -53,6 +100,8 @@ enum RecordStatus {
 /// A source of records after the header.
 protocol RecordReader: AnyObject {
     var header: [String] { get }
+    /// Line breaks consumed so far.
+    var linesConsumed: Int { get }
     func next(into record: inout Record) throws -> RecordStatus
 }
 
