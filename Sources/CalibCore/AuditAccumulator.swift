@@ -59,7 +59,17 @@ public struct AuditAccumulator: Sendable {
     /// error far below 1e-12 relative while the totals stay compensated.
     public mutating func add(_ table: PredictionTable, rows: some Sequence<Int>) {
         precondition(table.shape == shape, "chunk shape differs from the accumulator's")
-        let k = shape.classCount
+        // The same loop, compiled a second time with k = 2 known (binary tasks).
+        if shape.classCount == 2 {
+            add(table, rows: rows, classes: TwoClasses.self)
+        } else {
+            add(table, rows: rows, classes: AnyClassCount.self)
+        }
+    }
+
+    @inline(__always)
+    private mutating func add<Classes: ClassCountKind>(_ table: PredictionTable, rows: some Sequence<Int>, classes: Classes.Type) {
+        let k = Classes.count(shape.classCount)
         let bins = settings.bins
         let binary = k == 2
         let isLogit = shape.scoreKind == .logits
@@ -80,7 +90,7 @@ public struct AuditAccumulator: Sendable {
         // loop's closures would copy the struct (and retain its arrays) every row.
         let lossModel = losses
 
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: sumCount + 2 * k) { doubles in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: sumCount + 2 * k + lossModel.powerScratchCount) { doubles in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: countCount) { ints in
                 let sums = doubles.baseAddress!
                 let counts = ints.baseAddress!
@@ -88,6 +98,7 @@ public struct AuditAccumulator: Sendable {
                 counts.initialize(repeating: 0, count: countCount)
                 let p = sums + sumCount
                 let lp = p + k
+                let powers = lp + k
                 @inline(__always) func addBin(_ sumsAt: Int, _ countsAt: Int, _ value: Double, _ outcome: Double, _ w: Double) {
                     let b = ReliabilityBins.binIndex(of: value, binCount: bins)
                     counts[countsAt + b] &+= 1
@@ -100,6 +111,9 @@ public struct AuditAccumulator: Sendable {
                 table.scores.withUnsafeBufferPointer { scores in
                 table.labels.withUnsafeBufferPointer { labels in
                 table.weights.withUnsafeBufferPointer { weights in
+                    // Known at compile time in the binary specialisation.
+                    let k = Classes.count(k)
+                    let binary = k == 2
                     for i in rows {
                         let y = Int(labels[i])
                         let w = weights[i]
@@ -175,7 +189,8 @@ public struct AuditAccumulator: Sendable {
                                                   confidence: topP, crossEntropy: ce))
                         }
                         // 6. Imbalance losses.
-                        lossModel.accumulate(into: sums + lossAt, label: y, weight: w, probabilities: p, logProbabilities: lp, clipped: !isLogit)
+                        lossModel.accumulate(into: sums + lossAt, label: y, classCount: k, weight: w, probabilities: p, logProbabilities: lp,
+                                             clipped: !isLogit, powers: powers)
                     }
                 }
                 }
@@ -233,4 +248,18 @@ public struct AuditAccumulator: Sendable {
         worst.merge(other.worst)
         losses.merge(other.losses)
     }
+}
+
+/// The number of classes as a type: the engine's loop is specialised for
+/// ``TwoClasses`` so the compiler unrolls its per-class loops.
+protocol ClassCountKind {
+    static func count(_ runtime: Int) -> Int
+}
+
+enum TwoClasses: ClassCountKind {
+    @inline(__always) static func count(_ runtime: Int) -> Int { 2 }
+}
+
+enum AnyClassCount: ClassCountKind {
+    @inline(__always) static func count(_ runtime: Int) -> Int { runtime }
 }

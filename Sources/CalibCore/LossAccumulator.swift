@@ -12,6 +12,12 @@ public struct LossAccumulator: Sendable {
     public let specifications: [LossSpecification]
     /// Distinct focusing exponents needed by the specifications.
     let exponents: [Double]
+    /// How each exponent's power is computed, in the order of `exponents`.
+    let powers: [FocusingPower]
+    /// The highest whole power a row needs (`u^0 … u^maxWholePower` are kept per row).
+    let maxWholePower: Int
+    /// Whether some exponent has a half (`√u` is then computed once per row).
+    let needsRoot: Bool
     /// Distinct smoothing strengths needed by the specifications.
     let smoothings: [Double]
     var focalLoss: [CompensatedSum]
@@ -32,6 +38,9 @@ public struct LossAccumulator: Sendable {
             }
         }
         self.exponents = exponents
+        powers = exponents.map(FocusingPower.init)
+        maxWholePower = powers.map(\.whole).max() ?? 0
+        needsRoot = powers.contains(where: \.timesRoot)
         self.smoothings = smoothings
         focalLoss = Array(repeating: CompensatedSum(), count: exponents.count * classCount)
         focalGradient = focalLoss
@@ -39,30 +48,20 @@ public struct LossAccumulator: Sendable {
         smoothedGradient = smoothedLoss
     }
 
-    /// `x^γ` with the common exponents done by multiplication or a square root.
-    @inline(__always)
-    static func power(_ x: Double, _ gamma: Double) -> Double {
-        switch gamma {
-        case 0: 1
-        case 0.5: x.squareRoot()
-        case 1: x
-        case 2: x * x
-        case 3: x * x * x
-        case 4: (x * x) * (x * x)
-        case 5: (x * x) * (x * x) * x
-        default: StableMath.power(x, gamma)
-        }
-    }
-
     /// Plain sums this accumulator folds per chunk: per exponent and class the
     /// loss and gradient parts, then per smoothing and class the same.
     var scratchCount: Int { (exponents.count + smoothings.count) * classCount * 2 }
 
-    /// Adds one row's terms to a chunk's plain sums (layout of ``scratchCount``).
-    /// `clipped` is true on the probability path.
+    /// Room ``accumulate(into:label:classCount:weight:probabilities:logProbabilities:clipped:powers:)`` needs for one row's powers.
+    var powerScratchCount: Int { maxWholePower + 1 }
+
+    /// Adds one row's terms to a chunk's plain sums (layout of ``scratchCount``);
+    /// `k` is ``classCount`` (passed in so a specialised caller knows it).
+    /// `clipped` is true on the probability path; `powers` has room for
+    /// ``powerScratchCount`` values.
     @inline(__always)
-    func accumulate(into sums: UnsafeMutablePointer<Double>, label y: Int, weight w: Double, probabilities p: UnsafeMutablePointer<Double>, logProbabilities lp: UnsafeMutablePointer<Double>, clipped: Bool) {
-        let k = classCount
+    func accumulate(into sums: UnsafeMutablePointer<Double>, label y: Int, classCount k: Int, weight w: Double, probabilities p: UnsafeMutablePointer<Double>,
+                    logProbabilities lp: UnsafeMutablePointer<Double>, clipped: Bool, powers scratch: UnsafeMutablePointer<Double>) {
         let lnQ = lp[y]
         let q: Double
         let oneMinusQ: Double
@@ -75,11 +74,22 @@ public struct LossAccumulator: Sendable {
             for c in 0..<k where c != y { rest += p[c] }
             oneMinusQ = rest
         }
+        // u^0 … u^n by multiplication, √u once: each exponent then costs a product.
+        let u = oneMinusQ
+        scratch[0] = 1
+        var power = 1.0
+        var n = 1
+        while n <= maxWholePower { power *= u; scratch[n] = power; n += 1 }
+        let root = needsRoot ? u.squareRoot() : 1
+        let loss = -lnQ
+        let qLnQ = q * lnQ
         var slot = 2 * y
-        for gamma in exponents {
-            let factor = w * Self.power(oneMinusQ, gamma)
-            sums[slot] += factor * -lnQ
-            sums[slot + 1] += factor * (oneMinusQ - gamma * q * lnQ)
+        for plan in powers {
+            var factor = plan.whole >= 0 ? scratch[plan.whole] : StableMath.power(u, plan.gamma)
+            if plan.timesRoot { factor *= root }
+            factor *= w
+            sums[slot] += factor * loss
+            sums[slot + 1] += factor * (u - plan.gamma * qLnQ)
             slot += 2 * k
         }
         for epsilon in smoothings {
@@ -217,6 +227,28 @@ public struct LossAccumulator: Sendable {
         case .inverseFrequency: return [.init("scheme", .text("inverse-frequency")), table]
         case let .effectiveNumber(beta): return [.init("scheme", .text("effective-number")), .init("beta", .number(beta)), table]
         case .given: return [.init("scheme", .text("given")), table]
+        }
+    }
+}
+
+/// How `u^γ` is computed for one focusing exponent, decided once per
+/// accumulator: whole exponents up to 8 by repeated multiplication, times `√u`
+/// for a half (0.5, 2.5 …), anything else by `pow`.
+struct FocusingPower: Sendable {
+    let gamma: Double
+    /// The whole part's index in a row's table of powers; -1 for `pow`.
+    let whole: Int
+    let timesRoot: Bool
+
+    init(_ gamma: Double) {
+        self.gamma = gamma
+        let doubled = 2 * gamma
+        if gamma >= 0 && gamma <= 8 && doubled == doubled.rounded() {
+            whole = Int(gamma.rounded(.down))
+            timesRoot = gamma != gamma.rounded(.down)
+        } else {
+            whole = -1
+            timesRoot = false
         }
     }
 }
