@@ -63,61 +63,46 @@ public enum DecimalParser {
     /// Eisel–Lemire algorithm; the rare remaining cases (more digits, subnormals,
     /// an undecided product) are left to `strtod`.
     static func fastValue(_ s: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> FastResult {
+        let text = s.baseAddress!
+        let raw = UnsafeRawPointer(text)
         var i = start
         var negative = false
-        if s[i] == 0x2D { negative = true; i += 1 } else if s[i] == 0x2B { i += 1 }
+        if text[i] == 0x2D { negative = true; i += 1 } else if text[i] == 0x2B { i += 1 }
+        let digitsStart = i
         var mantissa: UInt64 = 0
-        var significant = 0
-        var digits = 0
-        var exponent = 0
-        let base = UnsafeRawPointer(s.baseAddress!)
-        /// Eight digits at a time while eight bytes remain (the common 17-digit fractions).
-        @inline(__always) func eightAtATime() -> Int {
-            var taken = 0
+        // Digits, eight at a time while eight bytes remain, then one by one. The
+        // mantissa may wrap past 19 digits; that case is sorted out below.
+        @inline(__always) func readDigits() {
             while i + 8 <= end {
-                let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                 guard Self.isEightDigits(word) else { break }
-                let chunk = Self.eightDigitsValue(word)
-                if significant > 0 {
-                    significant += 8
-                } else if chunk > 0 {
-                    significant += Self.decimalLength(chunk)
-                }
-                mantissa = mantissa &* 100_000_000 &+ chunk
+                mantissa = mantissa &* 100_000_000 &+ Self.eightDigitsValue(word)
                 i += 8
-                taken += 8
             }
-            return taken
-        }
-        digits += eightAtATime()
-        while i < end, case let d = s[i] &- 0x30, d < 10 {
-            if significant > 0 || d != 0 { significant += 1 }
-            mantissa = mantissa &* 10 &+ UInt64(d)
-            digits += 1
-            i += 1
-        }
-        if i < end && s[i] == 0x2E {
-            i += 1
-            let taken = eightAtATime()
-            digits += taken
-            exponent -= taken
-            while i < end, case let d = s[i] &- 0x30, d < 10 {
-                if significant > 0 || d != 0 { significant += 1 }
+            while i < end, case let d = text[i] &- 0x30, d < 10 {
                 mantissa = mantissa &* 10 &+ UInt64(d)
-                exponent -= 1
-                digits += 1
                 i += 1
             }
         }
+        readDigits()
+        var digits = i - digitsStart
+        var exponent = 0
+        if i < end && text[i] == 0x2E {
+            i += 1
+            let fractionStart = i
+            readDigits()
+            exponent = fractionStart - i
+            digits -= exponent
+        }
         guard digits > 0 else { return .invalid }
         if i < end {
-            guard s[i] == 0x65 || s[i] == 0x45 else { return .invalid }
+            guard text[i] == 0x65 || text[i] == 0x45 else { return .invalid }
             i += 1
             var negativeExponent = false
-            if i < end && s[i] == 0x2D { negativeExponent = true; i += 1 } else if i < end && s[i] == 0x2B { i += 1 }
+            if i < end && text[i] == 0x2D { negativeExponent = true; i += 1 } else if i < end && text[i] == 0x2B { i += 1 }
             var e = 0
             var exponentDigits = 0
-            while i < end, case let d = s[i] &- 0x30, d < 10 {
+            while i < end, case let d = text[i] &- 0x30, d < 10 {
                 if e < 100_000 { e = e * 10 + Int(d) }
                 exponentDigits += 1
                 i += 1
@@ -125,7 +110,17 @@ public enum DecimalParser {
             guard exponentDigits > 0, i == end else { return .invalid }
             exponent += negativeExponent ? -e : e
         }
-        guard significant <= 19 else { return .needsSlowPath }
+        if digits > 19 {
+            // Leading zeros (and the point) carry no value: past them at most 19
+            // digits may remain for the mantissa to be exact.
+            var j = digitsStart
+            var leadingZeros = 0
+            while j < end && (text[j] == 0x30 || text[j] == 0x2E) {
+                if text[j] == 0x30 { leadingZeros += 1 }
+                j += 1
+            }
+            guard digits - leadingZeros <= 19 else { return .needsSlowPath }
+        }
         if mantissa == 0 { return .exact(negative ? -0.0 : 0.0) }
         var value: Double
         if mantissa <= 1 << 53 && exponent >= -22 && exponent <= 22 {
@@ -152,13 +147,6 @@ public enum DecimalParser {
         v = (v &* 10) &+ (v >> 8)
         let mask: UInt64 = 0x0000_00FF_0000_00FF
         return (((v & mask) &* 0x000F_4240_0000_0064) &+ (((v >> 16) & mask) &* 0x0000_2710_0000_0001)) >> 32
-    }
-
-    /// The number of decimal digits of `x`, 1 ≤ x < 10^8.
-    @inline(__always)
-    static func decimalLength(_ x: UInt64) -> Int {
-        x >= 10_000 ? (x >= 1_000_000 ? (x >= 10_000_000 ? 8 : 7) : (x >= 100_000 ? 6 : 5))
-                    : (x >= 100 ? (x >= 1000 ? 4 : 3) : (x >= 10 ? 2 : 1))
     }
 
     private static let powersOfTen: [Double] = [
