@@ -219,6 +219,40 @@ struct LabelCacheEntry: Sendable {
     let start: Int
     let length: Int
     let index: Int
+    /// The spelling's bytes in one word when it has at most eight (see ``pack(_:)``).
+    let packed: UInt64
+
+    init(start: Int, bytes: String.UTF8View, index: Int) {
+        self.start = start
+        length = bytes.count
+        self.index = index
+        packed = Array(bytes).withUnsafeBufferPointer { Self.pack($0) }
+    }
+
+    /// Up to the first eight bytes in one word, the first in the lowest byte.
+    @inline(__always)
+    static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var word: UInt64 = 0
+        var shift: UInt64 = 0
+        for b in bytes.prefix(8) {
+            word |= UInt64(b) << shift
+            shift += 8
+        }
+        return word
+    }
+}
+
+/// What the per-row checks read of the column roles and options, as plain
+/// values (reading them through the roles struct cost a copy per row).
+struct DecodePlan: Sendable {
+    let fieldCount: Int
+    let label: Int
+    let weight: Int?
+    let id: Int?
+    let group: Int?
+    let positiveColumn: Int?
+    let isProbability: Bool
+    let sumTolerance: Double
 }
 
 /// Thrown by a frozen decoder for a label that must be resolved in input order.
@@ -234,6 +268,7 @@ struct RowDecoder: Sendable {
     var rows = 0
     var segmentNames: [String] = []
     private var segmentIndex: [String: Int32] = [:]
+    private let plan: DecodePlan
     /// The score columns, in score order (`roles.scores`, kept contiguous).
     private let scoreColumns: ContiguousArray<Int>
     /// Resolved label spellings: their bytes side by side in `labelCacheBytes`.
@@ -278,6 +313,8 @@ struct RowDecoder: Sendable {
         labels = LabelResolver(roles: roles, options: options)
         skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
         scoreColumns = ContiguousArray(roles.scores)
+        plan = DecodePlan(fieldCount: header.count, label: roles.label, weight: roles.weight, id: roles.id, group: roles.group,
+                          positiveColumn: roles.positiveColumn, isProbability: roles.scoreKind == .probabilities, sumTolerance: options.sumTolerance)
     }
 
 
@@ -296,14 +333,15 @@ struct RowDecoder: Sendable {
     mutating func decode(_ record: borrowing Record, into rows: DecodedRows) throws {
         let rowScores = rows.nextScores
         let line = record.line
-        guard record.fieldCount == header.count else {
-            return try reject(.fieldCount(expected: header.count, found: record.fieldCount), line: line, column: nil, value: nil)
+        let plan = self.plan
+        guard record.fieldCount == plan.fieldCount else {
+            return try reject(.fieldCount(expected: plan.fieldCount, found: record.fieldCount), line: line, column: nil, value: nil)
         }
-        if record.isEmpty(roles.label) {
-            return try reject(.emptyLabel, line: line, column: roles.label, value: "")
+        if record.isEmpty(plan.label) {
+            return try reject(.emptyLabel, line: line, column: plan.label, value: "")
         }
         // Scores.
-        let isProbability = roles.scoreKind == .probabilities
+        let isProbability = plan.isProbability
         let scoreCount = scoreColumns.count
         var sum = 0.0
         for slot in 0..<scoreCount {
@@ -322,13 +360,13 @@ struct RowDecoder: Sendable {
             rowScores[slot] = v
             sum += v
         }
-        if scoreCount > 1 && isProbability && !(abs(sum - 1) <= options.sumTolerance) {
+        if scoreCount > 1 && isProbability && !(abs(sum - 1) <= plan.sumTolerance) {
             let shown = roles.scores.map { header[$0] }.joined(separator: ",")
             return try reject(.probabilitySum(sum: sum, tolerance: options.sumTolerance), line: line, column: nil, value: shown)
         }
         // Weight.
         var weight = 1.0
-        if let column = roles.weight {
+        if let column = plan.weight {
             switch record.withField(column, { DecimalParser.parse($0) }) {
             case let .value(v):
                 guard v >= 0 else { return try reject(.negativeWeight, line: line, column: column, value: record.string(column)) }
@@ -341,11 +379,13 @@ struct RowDecoder: Sendable {
         // Label, last: a binary file's classes are learned only from rows that are kept.
         // A spelling once resolved always resolves the same way, so it is cached by its bytes.
         var classIndex = -1
-        record.withField(roles.label) { field in
+        record.withField(plan.label) { field in
+            let packed = LabelCacheEntry.pack(field)
             labelCache.withUnsafeBufferPointer { cache in
                 labelCacheBytes.withUnsafeBufferPointer { bytes in
                     for entry in cache where entry.length == field.count {
-                        if field.count == 0 || memcmp(bytes.baseAddress! + entry.start, field.baseAddress!, field.count) == 0 {
+                        // Spellings of up to eight bytes compare as one word.
+                        if field.count <= 8 ? entry.packed == packed : memcmp(bytes.baseAddress! + entry.start, field.baseAddress!, field.count) == 0 {
                             classIndex = entry.index
                             break
                         }
@@ -361,7 +401,7 @@ struct RowDecoder: Sendable {
             case let .index(i):
                 classIndex = i
                 if labelCache.count < 256 {
-                    labelCache.append(LabelCacheEntry(start: labelCacheBytes.count, length: labelText.utf8.count, index: i))
+                    labelCache.append(LabelCacheEntry(start: labelCacheBytes.count, bytes: labelText.utf8, index: i))
                     labelCacheBytes.append(contentsOf: labelText.utf8)
                 }
             case let .problem(problem): return try reject(problem, line: line, column: roles.label, value: labelText)
@@ -369,12 +409,12 @@ struct RowDecoder: Sendable {
             }
         }
         var id: String?
-        if let column = roles.id {
+        if let column = plan.id {
             guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
             id = text
         }
         var group: Int32?
-        if let column = roles.group {
+        if let column = plan.group {
             guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
             let name = text.isEmpty ? "(empty)" : text
             if let known = segmentIndex[name] {
@@ -389,7 +429,7 @@ struct RowDecoder: Sendable {
                 segmentNames.append(name)
             }
         }
-        if let p = roles.positiveColumn {
+        if let p = plan.positiveColumn {
             // Two per-class columns read as one binary score.
             rowScores[0] = isProbability ? rowScores[p] : rowScores[p] - rowScores[1 - p]
         }
