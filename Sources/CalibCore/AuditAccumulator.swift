@@ -114,6 +114,10 @@ public struct AuditAccumulator: Sendable {
                     // Known at compile time in the binary specialisation.
                     let k = Classes.count(k)
                     let binary = k == 2
+                    // The scalar sums stay in registers through the loop.
+                    var added = 0, clipped = 0
+                    var weightSum = 0.0, crossEntropySum = 0.0, brierSum = 0.0, confidenceSum = 0.0
+                    var confidentSum = 0.0, confidentWrongSum = 0.0, positiveSum = 0.0
                     for i in rows {
                         let y = Int(labels[i])
                         let w = weights[i]
@@ -122,8 +126,9 @@ public struct AuditAccumulator: Sendable {
                         if binary {
                             let x = scores[i]
                             if isLogit {
-                                p[1] = StableMath.sigmoid(x); p[0] = StableMath.sigmoid(-x)
-                                lp[1] = StableMath.logSigmoid(x); lp[0] = StableMath.logSigmoid(-x)
+                                let logit = StableMath.binaryLogit(x)
+                                p[1] = logit.positive; p[0] = logit.negative
+                                lp[1] = logit.logPositive; lp[0] = logit.logNegative
                             } else {
                                 p[1] = x; p[0] = 1 - x
                                 lp[1] = StableMath.ln(Swift.max(x, probabilityFloor))
@@ -145,25 +150,25 @@ public struct AuditAccumulator: Sendable {
                             }
                         }
                         // 2. Cross-entropy and Brier.
-                        if !isLogit && p[y] < probabilityFloor { counts[1] &+= 1 }
+                        if !isLogit && p[y] < probabilityFloor { clipped &+= 1 }
                         let ce = -lp[y]
-                        counts[0] &+= 1
+                        added &+= 1
                         counts[classRowsAt + y] &+= 1
-                        sums[0] += w
-                        sums[1] += w * ce
+                        weightSum += w
+                        crossEntropySum += w * ce
                         sums[classWeightAt + y] += w
                         sums[classCEAt + y] += w * ce
                         if binary {
                             let d = s - (y == 1 ? 1.0 : 0.0)
-                            sums[2] += w * d * d
-                            sums[6] += w * s
+                            brierSum += w * d * d
+                            positiveSum += w * s
                         } else {
                             var b = 0.0
                             for c in 0..<k {
                                 let d = p[c] - (c == y ? 1.0 : 0.0)
                                 b += d * d
                             }
-                            sums[2] += w * b
+                            brierSum += w * b
                         }
                         // 3. Top label (argmax, ties to the lowest index) and the decision.
                         var top = 0
@@ -172,11 +177,11 @@ public struct AuditAccumulator: Sendable {
                         let decided = binary ? (s >= threshold ? 1 : 0) : top
                         sums[confusionAt + y * k + decided] += w
                         let topCorrect = top == y
-                        sums[3] += w * topP
+                        confidenceSum += w * topP
                         addBin(topAt, topCountAt, topP, topCorrect ? 1 : 0, w)
                         if topP >= confidentAt {
-                            sums[4] += w
-                            if !topCorrect { sums[5] += w }
+                            confidentSum += w
+                            if !topCorrect { confidentWrongSum += w }
                         }
                         // 4. Class-wise reliability (for a binary task class 1's table is
                         //    the positive-class table: the same value, the same outcome).
@@ -192,6 +197,15 @@ public struct AuditAccumulator: Sendable {
                         lossModel.accumulate(into: sums + lossAt, label: y, classCount: k, weight: w, probabilities: p, logProbabilities: lp,
                                              clipped: !isLogit, powers: powers)
                     }
+                    counts[0] = added
+                    counts[1] = clipped
+                    sums[0] = weightSum
+                    sums[1] = crossEntropySum
+                    sums[2] = brierSum
+                    sums[3] = confidenceSum
+                    sums[4] = confidentSum
+                    sums[5] = confidentWrongSum
+                    sums[6] = positiveSum
                 }
                 }
                 }

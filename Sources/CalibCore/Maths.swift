@@ -27,6 +27,23 @@ public enum StableMath {
 
     public static func logSigmoid(_ z: Double) -> Double { -softplus(-z) }
 
+    /// `σ(z)`, `σ(−z)`, `log σ(z)` and `log σ(−z)` of a binary logit from one
+    /// `exp` and one `log1p`, with `e = exp(−|z|)` and `l = log1p(e)`:
+    /// ```
+    /// z ≥ 0:  σ(z) = 1/(1+e),  σ(−z) = e/(1+e),  log σ(z) = −l,       log σ(−z) = −(z + l)
+    /// z < 0:  σ(z) = e/(1+e),  σ(−z) = 1/(1+e),  log σ(z) = −(−z + l), log σ(−z) = −l
+    /// ```
+    /// Each value is bit for bit what ``sigmoid(_:)`` and ``logSigmoid(_:)`` give.
+    @inline(__always)
+    public static func binaryLogit(_ z: Double) -> (positive: Double, negative: Double, logPositive: Double, logNegative: Double) {
+        let e = exp(-Swift.abs(z))
+        let l = log1p(e)
+        let near = 1 / (1 + e)
+        let far = e / (1 + e)
+        if z >= 0 { return (near, far, -l, -(z + l)) }
+        return (far, near, -(-z + l), -l)
+    }
+
     /// `σ(z) = 1 / (1 + exp(−z))`, evaluated on the side that cannot overflow.
 
     public static func sigmoid(_ z: Double) -> Double {

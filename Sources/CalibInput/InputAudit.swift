@@ -38,9 +38,10 @@ public enum InputAudit {
 
     /// The audit with its segments. The input is cut into blocks of whole
     /// records (about 2 MiB) on the calling thread while `options.threads`
-    /// workers decode and audit the previous batch; blocks merge in input
-    /// order, so the result is the same for any number of threads. `progress`
-    /// is called after each batch with the rows read so far.
+    /// workers decode and audit the blocks already cut, at most
+    /// `2 × threads + 2` at a time; blocks merge in input order, so the result
+    /// is the same for any number of threads. `progress` is called after each
+    /// block with the rows read so far.
     public static func audit(
         _ location: InputLocation,
         options: ReadOptions = ReadOptions(),
