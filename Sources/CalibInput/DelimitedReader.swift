@@ -92,6 +92,27 @@ final class DelimitedReader: RecordReader {
         (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080
     }
 
+    /// Where the unquoted field starting at `i` ends: the first delimiter, LF or
+    /// CR at or after `i`, or `end`. Eight bytes at a time: a word holds the
+    /// field's end when one of its bytes equals one of them (the zero-byte test).
+    @inline(__always)
+    static func unquotedFieldEnd(_ raw: UnsafeRawPointer, from i: Int, end: Int, delimiter: UInt8, delimiterWord: UInt64) -> Int {
+        var j = i
+        while j + 8 <= end {
+            let word = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+            let hit = zeroBytes(word ^ delimiterWord) | zeroBytes(word ^ lineFeedWord) | zeroBytes(word ^ carriageReturnWord)
+            if hit != 0 { return j + hit.trailingZeroBitCount >> 3 }
+            j += 8
+        }
+        let bytes = raw.assumingMemoryBound(to: UInt8.self)
+        while j < end {
+            let b = bytes[j]
+            if b == delimiter || b == lineFeed || b == carriageReturn { break }
+            j += 1
+        }
+        return j
+    }
+
     static let lineFeedWord: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
     static let carriageReturnWord: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
 
@@ -179,18 +200,7 @@ final class DelimitedReader: RecordReader {
             var next = end
             while true {
                 if i < end && buf[i] == Self.quote { return nil }
-                var j = i
-                while j + 8 <= end {
-                    let word = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
-                    let hit = Self.zeroBytes(word ^ delimiterWord) | Self.zeroBytes(word ^ Self.lineFeedWord) | Self.zeroBytes(word ^ Self.carriageReturnWord)
-                    if hit != 0 { j += hit.trailingZeroBitCount >> 3; break }
-                    j += 8
-                }
-                while j < end {
-                    let b = buf[j]
-                    if b == delimiter || b == Self.lineFeed || b == Self.carriageReturn { break }
-                    j += 1
-                }
+                let j = Self.unquotedFieldEnd(raw, from: i, end: end, delimiter: delimiter, delimiterWord: delimiterWord)
                 record.appendField(i - start, j - start)
                 if j == end { break }
                 let b = buf[j]
@@ -288,21 +298,7 @@ final class DelimitedReader: RecordReader {
                     default: return .needMore
                     }
                 }
-                var j = i
-                // Eight bytes at a time: a word holds the field's end when one of
-                // its bytes equals the delimiter, LF or CR (the zero-byte test).
-                let raw = UnsafeRawPointer(buf.baseAddress!)
-                while j + 8 <= end {
-                    let word = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
-                    let hit = Self.zeroBytes(word ^ delimiterWord) | Self.zeroBytes(word ^ Self.lineFeedWord) | Self.zeroBytes(word ^ Self.carriageReturnWord)
-                    if hit != 0 { j += hit.trailingZeroBitCount >> 3; break }
-                    j += 8
-                }
-                while j < end {
-                    let b = buf[j]
-                    if b == delimiter || b == Self.lineFeed || b == Self.carriageReturn { break }
-                    j += 1
-                }
+                let j = Self.unquotedFieldEnd(UnsafeRawPointer(buf.baseAddress!), from: i, end: end, delimiter: delimiter, delimiterWord: delimiterWord)
                 if j == end && !atEnd { return .needMore }
                 if j > i { sawAnything = true }
                 if copying {
