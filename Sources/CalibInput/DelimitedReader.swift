@@ -23,6 +23,9 @@ final class DelimitedReader: RecordReader {
         header = []
     }
 
+    /// Takes back a block of this reader's that nothing else holds.
+    func recycle(_ block: ByteBlock) { input.recycle(block) }
+
     /// Lines consumed so far (the header's, before any data row is read).
     var linesConsumed: Int { line - 1 }
 

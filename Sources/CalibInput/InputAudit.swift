@@ -90,10 +90,12 @@ public enum InputAudit {
         var merged = 0
         var ended = false
         func mergeNext() throws {
-            let block = inFlight.removeFirst()
+            var block = inFlight.removeFirst()
             try merge(block, pipeline.result(of: merged))
             merged += 1
             progress?(reader.rows)
+            // A worker may still hold the block for a moment; then it is not reused.
+            if isKnownUniquelyReferenced(&block) { reader.recycle(block) }
         }
         while true {
             // Keep the workers fed.

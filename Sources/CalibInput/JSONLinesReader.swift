@@ -45,6 +45,9 @@ final class JSONLinesReader: RecordReader {
         headerKeys = header.map { Array($0.utf8) }
     }
 
+    /// Takes back a block of this reader's that nothing else holds.
+    func recycle(_ block: ByteBlock) { input.recycle(block) }
+
     /// Lines consumed before the next record.
     var linesConsumed: Int { line - 1 }
 

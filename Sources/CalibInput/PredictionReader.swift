@@ -103,6 +103,11 @@ public final class PredictionReader {
         return try (reader as! JSONLinesReader).takeBlock(target: target)
     }
 
+    /// Gives back a block that has been merged and that nothing else holds.
+    func recycle(_ block: ByteBlock) {
+        if let delimited = reader as? DelimitedReader { delimited.recycle(block) } else { (reader as! JSONLinesReader).recycle(block) }
+    }
+
     /// Lines of the input before the first block.
     var linesBeforeBlocks: Int {
         if let delimited = reader as? DelimitedReader { return delimited.linesConsumed }

@@ -171,6 +171,27 @@ final class BufferedInput {
         return true
     }
 
+    /// Blocks given back after use, refilled before new ones are allocated (so
+    /// their pages are not faulted in again for every block).
+    private var spareBlocks: [ByteBlock] = []
+
+    /// Takes back a block nothing else holds, for a later ``takeBlock(target:line:split:)``.
+    func recycle(_ block: ByteBlock) {
+        if spareBlocks.count < 16 { spareBlocks.append(block) }
+    }
+
+    private func makeBlock(_ bytes: UnsafeBufferPointer<UInt8>) -> ByteBlock {
+        if let i = spareBlocks.lastIndex(where: { $0.storage.count >= bytes.count }) {
+            let block = spareBlocks.remove(at: i)
+            block.fill(copying: bytes)
+            return block
+        }
+        // Room to spare, so the block can be reused for a slightly longer cut.
+        let block = ByteBlock(capacity: bytes.count + bytes.count / 8)
+        block.fill(copying: bytes)
+        return block
+    }
+
     /// Cuts the next block of whole records, about `target` bytes, from the unread
     /// input. `split(window, isEnd)` returns the length of the window's whole
     /// records (`nil` when none ends inside it). Returns `nil` at the end of input.
@@ -186,12 +207,12 @@ final class BufferedInput {
             let isEnd = atEnd && window == available
             let cut = split(UnsafeBufferPointer(rebasing: bytes[position..<(position + window)]), isEnd)
             if let cut, cut > 0 {
-                let block = ByteBlock(copying: UnsafeBufferPointer(rebasing: bytes[position..<(position + cut)]))
+                let block = makeBlock(UnsafeBufferPointer(rebasing: bytes[position..<(position + cut)]))
                 position += cut
                 return block
             }
             if isEnd {
-                let block = ByteBlock(copying: UnsafeBufferPointer(rebasing: bytes[position..<filled]))
+                let block = makeBlock(UnsafeBufferPointer(rebasing: bytes[position..<filled]))
                 position = filled
                 return block
             }
@@ -207,16 +228,27 @@ final class BufferedInput {
 }
 
 /// A block of whole records, copied once out of the read buffer and then read
-/// in place by one worker. Immutable after it is made.
+/// in place by one worker. Not changed while shared: the reader refills a
+/// block (``BufferedInput/recycle(_:)``) only once nothing else holds it.
 final class ByteBlock: @unchecked Sendable {
-    /// The block's bytes; at least one byte is allocated, so the base address is never nil.
+    /// At least one byte is allocated, so the base address is never nil.
     let storage: UnsafeMutableBufferPointer<UInt8>
-    let count: Int
+    private(set) var count = 0
 
-    init(copying bytes: UnsafeBufferPointer<UInt8>) {
+    init(capacity: Int) {
+        storage = .allocate(capacity: Swift.max(1, capacity))
+    }
+
+    convenience init(copying bytes: UnsafeBufferPointer<UInt8>) {
+        self.init(capacity: bytes.count)
+        fill(copying: bytes)
+    }
+
+    /// Replaces the contents; `bytes` must fit in the storage.
+    func fill(copying bytes: UnsafeBufferPointer<UInt8>) {
+        precondition(bytes.count <= storage.count, "a block's bytes must fit its storage")
+        if bytes.count > 0 { storage.baseAddress!.update(from: bytes.baseAddress!, count: bytes.count) }
         count = bytes.count
-        storage = .allocate(capacity: Swift.max(1, bytes.count))
-        if count > 0 { storage.baseAddress!.initialize(from: bytes.baseAddress!, count: count) }
     }
 
     deinit { storage.deallocate() }
