@@ -3,7 +3,7 @@
 in one run: median wall time of several runs, peak RSS from /usr/bin/time -v,
 and the ratios. The inputs are made by make_data.py (fixed seed) when missing.
 
-Run: python3 Tests/Benchmarks/run_benchmarks.py [--runs 3] [--data DIR] [--memory-check] [--skip-micro]
+Run: python3 Tests/Benchmarks/run_benchmarks.py [--runs 5] [--data DIR] [--memory-check] [--skip-micro]
 Then the micro-benchmarks (Micro/main.swift): the decimal parser against strtod,
 the read path from memory and the accumulators alone.
 Needs: pip install pandas polars scikit-learn numpy; apt-get install time.
@@ -38,7 +38,7 @@ def measure(command, runs, **kwargs):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data", default=os.path.join(ROOT, ".build", "bench"))
     parser.add_argument("--memory-check", action="store_true", help="also stream the binary file 10 times (100M rows) through stdin")
     parser.add_argument("--skip-python", action="store_true", help="time calib only")
@@ -80,13 +80,34 @@ def main():
     print(f"{'multiclass logits':<20} {'calib':<16} {logit_time[0]:8.2f} {'':>7} {logit_time[1]:9.0f}  "
           f"({logit_time[0] / rows[1]['calib'][0]:.2f}x the probability file)")
 
-    print(f"\nbinary, --threads 1: {one_thread[0]:.2f} s; the default (all cores) is {one_thread[0] / rows[0]['calib'][0]:.2f}x faster")
-    print("JSON identical for 1, 2 and 3 threads:", "yes" if len(set(outputs.values())) == 1 else "NO")
+    scaling = one_thread[0] / rows[0]['calib'][0]
+    identical = len(set(outputs.values())) == 1
+    print(f"\nbinary, --threads 1: {one_thread[0]:.2f} s; the default (all cores) is {scaling:.2f}x faster")
+    print("JSON identical for 1, 2 and 3 threads:", "yes" if identical else "NO")
 
+    stdin_rss = None
     if args.memory_check:
         command = f"(cat '{binary}'; for i in 1 2 3 4 5 6 7 8 9; do tail -n +2 '{binary}'; done) | '{calib}' audit - --format json"
-        seconds, rss = timed(command, shell=True)
-        print(f"\n100M rows through stdin: {seconds:.1f} s, peak RSS {rss:.0f} MiB (10M rows: {rows[0]['calib'][1]:.0f} MiB)")
+        seconds, stdin_rss = timed(command, shell=True)
+        print(f"\n100M rows through stdin: {seconds:.1f} s, peak RSS {stdin_rss:.0f} MiB (10M rows: {rows[0]['calib'][1]:.0f} MiB)")
+
+    # The targets of the performance issue, each with the figure measured above.
+    targets = [
+        ("peak RSS of every calib run <= 64 MiB", max(line["calib"][1] for line in rows) <= 64, f"{max(line['calib'][1] for line in rows):.0f} MiB"),
+        ("2 cores >= 1.7x one (--threads 1)", scaling >= 1.7, f"{scaling:.2f}x"),
+        ("JSON identical for any thread count", identical, "yes" if identical else "no"),
+        ("logits <= 1.3x the probabilities", logit_time[0] / rows[1]["calib"][0] <= 1.3, f"{logit_time[0] / rows[1]['calib'][0]:.2f}x"),
+    ]
+    if stdin_rss is not None:
+        targets.append(("100M rows via stdin: peak RSS <= 64 MiB", stdin_rss <= 64, f"{stdin_rss:.0f} MiB"))
+    if not args.skip_python:
+        for line, pandas_ratio, polars_ratio in [(rows[0], 20, 5), (rows[1], 8, 2.5)]:
+            for tool, wanted in [("pandas+sklearn", pandas_ratio), ("polars+numpy", polars_ratio)]:
+                ratio = line[tool][0] / line["calib"][0]
+                targets.append((f"{line['case']}: >= {wanted}x {tool}", ratio >= wanted, f"{ratio:.1f}x"))
+    print("\ntargets:")
+    for name, met, figure in targets:
+        print(f"  {'met   ' if met else 'MISSED'}  {name:<44} {figure}")
 
 
     if not args.skip_micro:
