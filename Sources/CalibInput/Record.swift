@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One record of a table: its fields' bytes (unquoted, unescaped) and the
 /// 1-based line it starts on. Reused from row to row, so reading allocates
 /// nothing per row once the buffers have grown. The field bounds live in a
@@ -180,40 +186,51 @@ final class BufferedInput {
         if spareBlocks.count < 16 { spareBlocks.append(block) }
     }
 
-    private func makeBlock(_ bytes: UnsafeBufferPointer<UInt8>) -> ByteBlock {
-        if let i = spareBlocks.lastIndex(where: { $0.storage.count >= bytes.count }) {
+    /// A spare block with room for `capacity` bytes, or a new one.
+    private func emptyBlock(capacity: Int) -> ByteBlock {
+        if let i = spareBlocks.lastIndex(where: { $0.storage.count >= capacity }) {
             let block = spareBlocks.remove(at: i)
-            block.fill(copying: bytes)
+            block.count = 0
             return block
         }
         // Room to spare, so the block can be reused for a slightly longer cut.
-        let block = ByteBlock(capacity: bytes.count + bytes.count / 8)
-        block.fill(copying: bytes)
-        return block
+        return ByteBlock(capacity: capacity + capacity / 8)
     }
 
-    /// Cuts the next block of whole records, about `target` bytes, from the unread
-    /// input. `split(window, isEnd)` returns the length of the window's whole
-    /// records (`nil` when none ends inside it). Returns `nil` at the end of input.
+    /// Cuts the next block of whole records, about `target` bytes, from the
+    /// unread input. Bytes already buffered go first; after them the source is
+    /// read straight into the block, so most bytes are never copied again. The
+    /// partial record after the cut goes back in front of the unread bytes.
+    /// `split(window, isEnd)` returns the length of the window's whole records
+    /// (`nil` when none ends inside it). Returns `nil` at the end of input.
     func takeBlock(target: Int, line: Int, split: (UnsafeBufferPointer<UInt8>, Bool) -> Int?) throws -> ByteBlock? {
         var want = target
+        var block = emptyBlock(capacity: want)
+        var count = 0
         while true {
-            while filled - position < want && !atEnd {
-                if try !refill(line: line, checkingRecordLimit: false) { break }
+            if position < filled && count < want {
+                let n = Swift.min(filled - position, want - count)
+                (block.storage.baseAddress! + count).update(from: storage.baseAddress! + position, count: n)
+                position += n
+                count += n
             }
-            if position == filled { return nil }
-            let available = filled - position
-            let window = Swift.min(available, want)
-            let isEnd = atEnd && window == available
-            let cut = split(UnsafeBufferPointer(rebasing: bytes[position..<(position + window)]), isEnd)
-            if let cut, cut > 0 {
-                let block = makeBlock(UnsafeBufferPointer(rebasing: bytes[position..<(position + cut)]))
-                position += cut
+            while count < want && position == filled && !atEnd {
+                let room = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(block.storage)[count..<want])
+                let n = try source.read(into: room)
+                if n == 0 { atEnd = true } else { count += n }
+            }
+            if count == 0 {
+                recycle(block)
+                return nil
+            }
+            let isEnd = atEnd && position == filled
+            if let cut = split(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(block.storage)[0..<count]), isEnd), cut > 0 {
+                putBack(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(block.storage)[cut..<count]))
+                block.count = cut
                 return block
             }
             if isEnd {
-                let block = makeBlock(UnsafeBufferPointer(rebasing: bytes[position..<filled]))
-                position = filled
+                block.count = count
                 return block
             }
             // No record ends in the window: a long record; read on, within the limit.
@@ -222,18 +239,48 @@ final class BufferedInput {
                     reason: "a record longer than \(recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
             }
             want *= 2
+            if block.storage.count < want {
+                let larger = emptyBlock(capacity: want)
+                larger.storage.baseAddress!.update(from: block.storage.baseAddress!, count: count)
+                recycle(block)
+                block = larger
+            }
         }
+    }
+
+    /// Puts bytes back in front of the unread ones.
+    private func putBack(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let n = bytes.count
+        guard n > 0 else { return }
+        if position >= n {
+            position -= n
+            (storage.baseAddress! + position).update(from: bytes.baseAddress!, count: n)
+            return
+        }
+        let unread = filled - position
+        if n + unread > storage.count {
+            let larger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Swift.max(n + unread, 2 * storage.count))
+            if unread > 0 { (larger.baseAddress! + n).update(from: storage.baseAddress! + position, count: unread) }
+            storage.deallocate()
+            storage = larger
+        } else if unread > 0 {
+            memmove(storage.baseAddress! + n, storage.baseAddress! + position, unread)
+        }
+        storage.baseAddress!.update(from: bytes.baseAddress!, count: n)
+        position = 0
+        filled = n + unread
     }
 
 }
 
-/// A block of whole records, copied once out of the read buffer and then read
-/// in place by one worker. Not changed while shared: the reader refills a
+/// A block of whole records, read into by the reader and then read in place
+/// by one worker. Not changed while shared: the reader refills a
 /// block (``BufferedInput/recycle(_:)``) only once nothing else holds it.
 final class ByteBlock: @unchecked Sendable {
     /// At least one byte is allocated, so the base address is never nil.
     let storage: UnsafeMutableBufferPointer<UInt8>
-    private(set) var count = 0
+    /// Bytes in use, from the start of `storage`; set only by the reader that owns the block.
+    var count = 0
 
     init(capacity: Int) {
         storage = .allocate(capacity: Swift.max(1, capacity))
