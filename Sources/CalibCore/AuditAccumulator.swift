@@ -71,7 +71,6 @@ public struct AuditAccumulator: Sendable {
     private mutating func add<Classes: ClassCountKind>(_ table: PredictionTable, rows: some Sequence<Int>, classes: Classes.Type) {
         let k = Classes.count(shape.classCount)
         let bins = settings.bins
-        let binary = k == 2
         let isLogit = shape.scoreKind == .logits
         let threshold = settings.threshold
         let confidentAt = settings.confidentAt

@@ -1,4 +1,4 @@
-public import CalibCore
+import CalibCore
 
 /// Rows that passed validation, column by column, written through pointers
 /// (no array bookkeeping per row) and handed to a chunk in one copy per
