@@ -247,8 +247,8 @@ struct LabelCacheEntry: Sendable {
     }
 }
 
-/// What the per-row checks read of the column roles and options, as plain
-/// values (reading them through the roles struct cost a copy per row).
+/// What the per-row checks read of the column roles and options, bound once
+/// as plain values.
 struct DecodePlan: Sendable {
     let fieldCount: Int
     let label: Int
