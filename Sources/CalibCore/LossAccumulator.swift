@@ -10,9 +10,7 @@
 public struct LossAccumulator: Sendable {
     public let classCount: Int
     public let specifications: [LossSpecification]
-    /// Distinct focusing exponents needed by the specifications.
-    let exponents: [Double]
-    /// How each exponent's power is computed, in the order of `exponents`.
+    /// How each distinct focusing exponent the specifications need is raised, in first-use order.
     let powers: [FocusingPower]
     /// The highest whole power a row needs (`u^0 … u^maxWholePower` are kept per row).
     let maxWholePower: Int
@@ -37,7 +35,6 @@ public struct LossAccumulator: Sendable {
                 smoothings.append(epsilon)
             }
         }
-        self.exponents = exponents
         powers = exponents.map(FocusingPower.init)
         maxWholePower = powers.map(\.whole).max() ?? 0
         needsRoot = powers.contains(where: \.timesRoot)
@@ -50,7 +47,7 @@ public struct LossAccumulator: Sendable {
 
     /// Plain sums this accumulator folds per chunk: per exponent and class the
     /// loss and gradient parts, then per smoothing and class the same.
-    var scratchCount: Int { (exponents.count + smoothings.count) * classCount * 2 }
+    var scratchCount: Int { (powers.count + smoothings.count) * classCount * 2 }
 
     /// Room ``accumulate(into:label:classCount:weight:probabilities:logProbabilities:clipped:powers:)`` needs for one row's powers.
     var powerScratchCount: Int { maxWholePower + 1 }
@@ -110,13 +107,13 @@ public struct LossAccumulator: Sendable {
     /// Adds a chunk's plain sums into the compensated totals.
     mutating func fold(_ sums: UnsafePointer<Double>) {
         let k = classCount
-        for g in exponents.indices {
+        for g in powers.indices {
             for c in 0..<k {
                 focalLoss[g * k + c].add(sums[(g * k + c) * 2])
                 focalGradient[g * k + c].add(sums[(g * k + c) * 2 + 1])
             }
         }
-        let base = exponents.count * k * 2
+        let base = powers.count * k * 2
         for e in smoothings.indices {
             for c in 0..<k {
                 smoothedLoss[e * k + c].add(sums[base + (e * k + c) * 2])
@@ -154,7 +151,7 @@ public struct LossAccumulator: Sendable {
             var normaliser = total
             switch spec {
             case .crossEntropy, .weightedCrossEntropy, .focal:
-                let g = exponents.firstIndex(of: spec.focusingExponent!)!
+                let g = powers.firstIndex { $0.gamma == spec.focusingExponent! }!
                 lossParts = (0..<k).map { focalLoss[g * k + $0].value }
                 gradientParts = (0..<k).map { focalGradient[g * k + $0].value }
                 if case let .weightedCrossEntropy(weighting) = spec {

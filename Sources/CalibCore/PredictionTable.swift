@@ -46,7 +46,7 @@ public struct PredictionTable: Sendable {
         }
         if let group { groups.append(group) }
         labels.append(Int32(label))
-        if rowScores.count == 1 { scores.append(rowScores[0]) } else { scores.append(contentsOf: rowScores) }
+        scores.append(contentsOf: rowScores)
         weights.append(weight)
         lines.append(line)
     }

@@ -114,9 +114,14 @@ public struct ReliabilityBin: Sendable, Hashable {
         return (p * (1 - p) / effectiveCount).squareRoot()
     }
 
+    /// The default `z` of ``isSignificantlyOverconfident(z:minimumGap:)``: a two-sided 99% band.
+    public static let overconfidenceZ = 2.576
+    /// The default smallest gap worth a flag: one point.
+    public static let overconfidenceMinimumGap = 0.01
+
     /// Whether the model claims more than happens by more than chance explains:
-    /// `gap > z · standardError` (z = 2.576, two-sided 99%) and `gap ≥ minimumGap`.
-    public func isSignificantlyOverconfident(z: Double = 2.576, minimumGap: Double = 0.01) -> Bool {
+    /// `gap > z · standardError` and `gap ≥ minimumGap`.
+    public func isSignificantlyOverconfident(z: Double = overconfidenceZ, minimumGap: Double = overconfidenceMinimumGap) -> Bool {
         guard let gap, let se = observedRateStandardError else { return false }
         return gap >= minimumGap && gap > z * se
     }

@@ -6,8 +6,6 @@ import CalibCore
 final class DecodedRows {
     /// Values per row in the table (1 for a binary score read from two columns).
     let scoresPerRow: Int
-    /// Room for the values parsed from one record: at least `scoresPerRow`.
-    let parsedPerRow: Int
     let capacity: Int
     private(set) var count = 0
     private let labels: UnsafeMutablePointer<Int32>
@@ -17,13 +15,14 @@ final class DecodedRows {
     private var ids: [String] = []
     private var groups: [Int32] = []
 
+    /// `parsedPerRow` is how many values one record's score columns hold (two
+    /// for a binary score read from two columns), at least `scoresPerRow`.
     init(scoresPerRow: Int, parsedPerRow: Int, capacity: Int) {
         self.scoresPerRow = scoresPerRow
-        self.parsedPerRow = Swift.max(parsedPerRow, scoresPerRow)
         self.capacity = Swift.max(1, capacity)
         labels = .allocate(capacity: self.capacity)
         // The last row may parse `parsedPerRow` values before keeping `scoresPerRow`.
-        scores = .allocate(capacity: self.capacity * scoresPerRow + self.parsedPerRow)
+        scores = .allocate(capacity: self.capacity * scoresPerRow + Swift.max(parsedPerRow, scoresPerRow))
         weights = .allocate(capacity: self.capacity)
         lines = .allocate(capacity: self.capacity)
     }
@@ -38,7 +37,7 @@ final class DecodedRows {
     var isEmpty: Bool { count == 0 }
     var isFull: Bool { count == capacity }
 
-    /// Where the next row's values are parsed (room for `parsedPerRow`); the
+    /// Where the next row's values are parsed (room for all its score columns); the
     /// first `scoresPerRow` of them are kept by ``commit(label:weight:line:id:group:)``.
     @inline(__always)
     var nextScores: UnsafeMutablePointer<Double> { scores + count * scoresPerRow }

@@ -23,13 +23,11 @@ final class DelimitedReader: RecordReader {
         header = []
     }
 
-    /// Takes back a block of this reader's that nothing else holds.
     func recycle(_ block: ByteBlock) { input.recycle(block) }
 
     /// Lines consumed so far (the header's, before any data row is read).
     var linesConsumed: Int { line - 1 }
 
-    /// The next block of whole records after what was read, or `nil` at the end.
     func takeBlock(target: Int) throws -> ByteBlock? {
         let delimiter = self.delimiter
         return try input.takeBlock(target: target, line: line) { window, isEnd in
@@ -140,7 +138,7 @@ final class DelimitedReader: RecordReader {
         case .record:
             headerLine = record.line
             header = (0..<record.fieldCount).map { i in
-                record.string(i).trimmingASCIIWhitespace()
+                record.string(i).trimmingSpacesAndTabs()
             }
         }
     }
@@ -223,8 +221,7 @@ final class DelimitedReader: RecordReader {
     }
 
     private func recordTooLong(_ line: Int) -> InputError {
-        InputError(.data, file: input.name, line: line,
-            reason: "a record longer than \(input.recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
+        InputError.recordTooLong(file: input.name, line: line, limit: input.recordLimit)
     }
 
     /// Scans one record starting at `input.position` without consuming it.
@@ -335,7 +332,9 @@ final class DelimitedReader: RecordReader {
 }
 
 extension String {
-    func trimmingASCIIWhitespace() -> String {
+    /// The text without leading and trailing spaces and tabs (header names,
+    /// comma-separated flag values, gate expressions).
+    package func trimmingSpacesAndTabs() -> String {
         var scalars = Substring(self).unicodeScalars
         while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
         while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }

@@ -1,5 +1,4 @@
 public import CalibCore
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,9 +55,14 @@ public enum InputAudit {
         var segments: [String: AuditAccumulator] = [:]
         var lineOffset = reader.linesBeforeBlocks
 
+        // One way to decode a block, for the workers and for the in-order path here.
+        let format = reader.format
+        let decodeBlock: @Sendable (ByteBlock, RowDecoder) -> BlockOutcome = { block, decoder in
+            PredictionReader.decodeBlock(block, decoder: decoder, format: format, shape: shape,
+                                         settings: settings, losses: losses, options: options)
+        }
         func decode(_ bytes: ByteBlock, frozen: Bool) -> BlockOutcome {
-            PredictionReader.decodeBlock(bytes, decoder: reader.workerDecoder(frozen: frozen), format: reader.format,
-                                         shape: shape, settings: settings, losses: losses, options: options)
+            decodeBlock(bytes, reader.workerDecoder(frozen: frozen))
         }
         func merge(_ bytes: ByteBlock, _ first: BlockOutcome) throws {
             var outcome = first
@@ -79,11 +83,7 @@ public enum InputAudit {
         // workers decode and audit blocks as they come, with no barrier between
         // batches. At most `capacity` blocks are in memory at once.
         let capacity = 2 * threads + 2
-        let format = reader.format
-        let pipeline = BlockPipeline(workers: threads) { job in
-            PredictionReader.decodeBlock(job.block, decoder: job.decoder, format: format, shape: shape,
-                                         settings: settings, losses: losses, options: options)
-        }
+        let pipeline = BlockPipeline(workers: threads) { job in decodeBlock(job.block, job.decoder) }
         defer { pipeline.shutDown() }
         var inFlight: [ByteBlock] = []
         var submitted = 0
@@ -142,7 +142,7 @@ public enum InputAudit {
 /// (not a dispatch queue) so that a worker waiting for work never holds up a
 /// shared pool.
 final class BlockPipeline: @unchecked Sendable {
-    struct Job: @unchecked Sendable {
+    struct Job: Sendable {
         let index: Int
         let block: ByteBlock
         /// The reader's knowledge when the block was cut, frozen.

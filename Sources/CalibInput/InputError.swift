@@ -127,6 +127,12 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
         return out + "\""
     }
 
+    /// A record beyond the reader's limit: most likely not a table at all.
+    static func recordTooLong(file: String, line: Int?, limit: Int) -> InputError {
+        InputError(.data, file: file, line: line,
+                   reason: "a record longer than \(limit) bytes; is this a CSV, TSV or JSON Lines file?")
+    }
+
     static func list(_ names: [String], limit: Int = 12) -> String {
         let shown = names.prefix(limit).map { "'\($0)'" }.joined(separator: ", ")
         return names.count > limit ? shown + ", … (\(names.count) in all)" : shown

@@ -45,13 +45,12 @@ final class JSONLinesReader: RecordReader {
         headerKeys = header.map { Array($0.utf8) }
     }
 
-    /// Takes back a block of this reader's that nothing else holds.
     func recycle(_ block: ByteBlock) { input.recycle(block) }
 
     /// Lines consumed before the next record.
     var linesConsumed: Int { line - 1 }
 
-    /// The next block of whole lines, or `nil` at the end.
+    /// Blocks of whole lines.
     func takeBlock(target: Int) throws -> ByteBlock? {
         try input.takeBlock(target: target, line: line) { window, isEnd in
             var i = window.count - 1
@@ -94,8 +93,7 @@ final class JSONLinesReader: RecordReader {
             }(input.bytes)
             if let newline = found {
                 if newline - input.position > input.recordLimit {
-                    throw InputError(.data, file: input.name, line: line,
-                        reason: "a record longer than \(input.recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
+                    throw InputError.recordTooLong(file: input.name, line: line, limit: input.recordLimit)
                 }
                 var end = newline
                 if end > input.position && input.storage[end - 1] == 0x0D { end -= 1 }
@@ -109,8 +107,7 @@ final class JSONLinesReader: RecordReader {
             if try !input.refill(line: line) {
                 guard input.position < input.filled else { return nil }
                 if input.filled - input.position > input.recordLimit {
-                    throw InputError(.data, file: input.name, line: line,
-                        reason: "a record longer than \(input.recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
+                    throw InputError.recordTooLong(file: input.name, line: line, limit: input.recordLimit)
                 }
                 let result = Line(range: input.position..<input.filled, line: line, isBlank: isBlank(input.position..<input.filled))
                 input.position = input.filled

@@ -98,21 +98,13 @@ public final class PredictionReader {
 
     /// The next block of whole records (about `target` bytes), or `nil` at the end.
     /// Blocks follow the header and whatever ``nextChunk(into:)`` already read.
-    func takeBlock(target: Int) throws -> ByteBlock? {
-        if let delimited = reader as? DelimitedReader { return try delimited.takeBlock(target: target) }
-        return try (reader as! JSONLinesReader).takeBlock(target: target)
-    }
+    func takeBlock(target: Int) throws -> ByteBlock? { try reader.takeBlock(target: target) }
 
     /// Gives back a block that has been merged and that nothing else holds.
-    func recycle(_ block: ByteBlock) {
-        if let delimited = reader as? DelimitedReader { delimited.recycle(block) } else { (reader as! JSONLinesReader).recycle(block) }
-    }
+    func recycle(_ block: ByteBlock) { reader.recycle(block) }
 
     /// Lines of the input before the first block.
-    var linesBeforeBlocks: Int {
-        if let delimited = reader as? DelimitedReader { return delimited.linesConsumed }
-        return (reader as! JSONLinesReader).linesConsumed
-    }
+    var linesBeforeBlocks: Int { reader.linesConsumed }
 
     /// A decoder for a worker: the reader's knowledge, frozen, with nothing counted yet.
     func workerDecoder(frozen: Bool) -> RowDecoder {
@@ -164,7 +156,6 @@ public final class PredictionReader {
             if !chunk.groups.isEmpty {
                 InputAudit.addSegments(chunk, to: &segments, count: decoder.segmentNames.count, settings: settings, losses: losses)
             }
-            chunk.removeAll()
         }
         do {
             loop: while true {
@@ -188,7 +179,7 @@ public final class PredictionReader {
             outcome.error = InputError(.data, file: decoder.file, reason: "\(error)")
         }
         outcome.lines = reader.linesConsumed
-        outcome.segments = zip(decoder.segmentNames.suffix(from: 0), segments).map { ($0, $1) }
+        outcome.segments = zip(decoder.segmentNames, segments).map { ($0, $1) }
         outcome.decoder = decoder
         return outcome
     }
@@ -217,8 +208,6 @@ public final class PredictionReader {
 
 }
 
-/// Checks one record and appends it to a chunk, or reports why it cannot:
-/// the per-row half of ``PredictionReader``, a value so that it can be copied.
 /// A label spelling already resolved, and where its bytes are.
 struct LabelCacheEntry: Sendable {
     let start: Int
@@ -247,22 +236,11 @@ struct LabelCacheEntry: Sendable {
     }
 }
 
-/// What the per-row checks read of the column roles and options, bound once
-/// as plain values.
-struct DecodePlan: Sendable {
-    let fieldCount: Int
-    let label: Int
-    let weight: Int?
-    let id: Int?
-    let group: Int?
-    let positiveColumn: Int?
-    let isProbability: Bool
-    let sumTolerance: Double
-}
-
 /// Thrown by a frozen decoder for a label that must be resolved in input order.
 struct NeedsOrder: Error {}
 
+/// Checks one record and keeps it, or reports why it cannot: the per-row half
+/// of ``PredictionReader``, a value so that each worker can have a copy.
 struct RowDecoder: Sendable {
     let file: String
     let header: [String]
@@ -273,16 +251,13 @@ struct RowDecoder: Sendable {
     var rows = 0
     var segmentNames: [String] = []
     private var segmentIndex: [String: Int32] = [:]
-    private let plan: DecodePlan
-    /// The score columns, in score order (`roles.scores`, kept contiguous).
-    private let scoreColumns: ContiguousArray<Int>
     /// Resolved label spellings: their bytes side by side in `labelCacheBytes`.
     private(set) var labelCache: [LabelCacheEntry] = []
     private(set) var labelCacheBytes: [UInt8] = []
 
     /// A buffer for the rows this decoder keeps, `capacity` rows at a time.
     func makeRows(capacity: Int, shape: ClassificationShape) -> DecodedRows {
-        DecodedRows(scoresPerRow: shape.scoresPerRow, parsedPerRow: scoreColumns.count, capacity: capacity)
+        DecodedRows(scoresPerRow: shape.scoresPerRow, parsedPerRow: roles.scores.count, capacity: capacity)
     }
 
     /// Readies a copy for one block: nothing counted, segment indices of its own.
@@ -317,9 +292,6 @@ struct RowDecoder: Sendable {
         self.options = options
         labels = LabelResolver(roles: roles, options: options)
         skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
-        scoreColumns = ContiguousArray(roles.scores)
-        plan = DecodePlan(fieldCount: header.count, label: roles.label, weight: roles.weight, id: roles.id, group: roles.group,
-                          positiveColumn: roles.positiveColumn, isProbability: roles.scoreKind == .probabilities, sumTolerance: options.sumTolerance)
     }
 
 
@@ -334,19 +306,19 @@ struct RowDecoder: Sendable {
         skipped.record(problem, error: error)
     }
 
-    /// Checks one record and keeps it in `rows`, or reports why it cannot.
-    mutating func decode(_ record: borrowing Record, into rows: DecodedRows) throws {
-        let rowScores = rows.nextScores
+    /// Checks one record and keeps it in `kept`, or reports why it cannot.
+    mutating func decode(_ record: borrowing Record, into kept: DecodedRows) throws {
+        let rowScores = kept.nextScores
         let line = record.line
-        let plan = self.plan
-        guard record.fieldCount == plan.fieldCount else {
-            return try reject(.fieldCount(expected: plan.fieldCount, found: record.fieldCount), line: line, column: nil, value: nil)
+        guard record.fieldCount == header.count else {
+            return try reject(.fieldCount(expected: header.count, found: record.fieldCount), line: line, column: nil, value: nil)
         }
-        if record.isEmpty(plan.label) {
-            return try reject(.emptyLabel, line: line, column: plan.label, value: "")
+        if record.isEmpty(roles.label) {
+            return try reject(.emptyLabel, line: line, column: roles.label, value: "")
         }
         // Scores.
-        let isProbability = plan.isProbability
+        let isProbability = roles.scoreKind == .probabilities
+        let scoreColumns = roles.scores
         let scoreCount = scoreColumns.count
         var sum = 0.0
         for slot in 0..<scoreCount {
@@ -365,13 +337,13 @@ struct RowDecoder: Sendable {
             rowScores[slot] = v
             sum += v
         }
-        if scoreCount > 1 && isProbability && !(abs(sum - 1) <= plan.sumTolerance) {
+        if scoreCount > 1 && isProbability && !(abs(sum - 1) <= options.sumTolerance) {
             let shown = roles.scores.map { header[$0] }.joined(separator: ",")
             return try reject(.probabilitySum(sum: sum, tolerance: options.sumTolerance), line: line, column: nil, value: shown)
         }
         // Weight.
         var weight = 1.0
-        if let column = plan.weight {
+        if let column = roles.weight {
             switch record.withField(column, { DecimalParser.parse($0) }) {
             case let .value(v):
                 guard v >= 0 else { return try reject(.negativeWeight, line: line, column: column, value: record.string(column)) }
@@ -384,7 +356,7 @@ struct RowDecoder: Sendable {
         // Label, last: a binary file's classes are learned only from rows that are kept.
         // A spelling once resolved always resolves the same way, so it is cached by its bytes.
         var classIndex = -1
-        record.withField(plan.label) { field in
+        record.withField(roles.label) { field in
             let packed = LabelCacheEntry.pack(field)
             labelCache.withUnsafeBufferPointer { cache in
                 labelCacheBytes.withUnsafeBufferPointer { bytes in
@@ -414,12 +386,12 @@ struct RowDecoder: Sendable {
             }
         }
         var id: String?
-        if let column = plan.id {
+        if let column = roles.id {
             guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
             id = text
         }
         var group: Int32?
-        if let column = plan.group {
+        if let column = roles.group {
             guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
             let name = text.isEmpty ? "(empty)" : text
             if let known = segmentIndex[name] {
@@ -434,12 +406,12 @@ struct RowDecoder: Sendable {
                 segmentNames.append(name)
             }
         }
-        if let p = plan.positiveColumn {
+        if let p = roles.positiveColumn {
             // Two per-class columns read as one binary score.
             rowScores[0] = isProbability ? rowScores[p] : rowScores[p] - rowScores[1 - p]
         }
-        rows.commit(label: classIndex, weight: weight, line: line, id: id, group: group)
-        self.rows += 1
+        kept.commit(label: classIndex, weight: weight, line: line, id: id, group: group)
+        rows += 1
     }
 }
 

@@ -109,6 +109,10 @@ protocol RecordReader: AnyObject {
     /// Line breaks consumed so far.
     var linesConsumed: Int { get }
     func next(into record: inout Record) throws -> RecordStatus
+    /// The next block of whole records after what was read, or `nil` at the end.
+    func takeBlock(target: Int) throws -> ByteBlock?
+    /// Takes back a block of this reader's that nothing else holds.
+    func recycle(_ block: ByteBlock)
 }
 
 /// A growable read buffer over a byte source: `storage[position..<filled]` is
@@ -153,13 +157,10 @@ final class BufferedInput {
 
     /// Moves the unread bytes to the front and reads more. Returns false at the end of input.
     /// `line` is reported if the unread part already exceeds the record limit.
-    func refill(line: Int, checkingRecordLimit: Bool = true) throws -> Bool {
+    func refill(line: Int) throws -> Bool {
         if atEnd { return false }
         let unread = filled - position
-        if checkingRecordLimit && unread > recordLimit {
-            throw InputError(.data, file: name, line: line,
-                reason: "a record longer than \(recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
-        }
+        if unread > recordLimit { throw InputError.recordTooLong(file: name, line: line, limit: recordLimit) }
         if position > 0 {
             if unread > 0 { UnsafeMutableRawPointer(storage.baseAddress!).copyMemory(from: storage.baseAddress! + position, byteCount: unread) }
             position = 0
@@ -234,10 +235,7 @@ final class BufferedInput {
                 return block
             }
             // No record ends in the window: a long record; read on, within the limit.
-            if want > recordLimit + target {
-                throw InputError(.data, file: name, line: nil,
-                    reason: "a record longer than \(recordLimit) bytes; is this a CSV, TSV or JSON Lines file?")
-            }
+            if want > recordLimit + target { throw InputError.recordTooLong(file: name, line: nil, limit: recordLimit) }
             want *= 2
             if block.storage.count < want {
                 let larger = emptyBlock(capacity: want)
@@ -284,18 +282,6 @@ final class ByteBlock: @unchecked Sendable {
 
     init(capacity: Int) {
         storage = .allocate(capacity: Swift.max(1, capacity))
-    }
-
-    convenience init(copying bytes: UnsafeBufferPointer<UInt8>) {
-        self.init(capacity: bytes.count)
-        fill(copying: bytes)
-    }
-
-    /// Replaces the contents; `bytes` must fit in the storage.
-    func fill(copying bytes: UnsafeBufferPointer<UInt8>) {
-        precondition(bytes.count <= storage.count, "a block's bytes must fit its storage")
-        if bytes.count > 0 { storage.baseAddress!.update(from: bytes.baseAddress!, count: bytes.count) }
-        count = bytes.count
     }
 
     deinit { storage.deallocate() }

@@ -52,8 +52,8 @@ public struct GateExpression: Sendable, Hashable {
         guard let (at, comparison) = split else {
             throw GateError("'\(text)' is not a gate: write METRIC OP NUMBER with OP one of > >= < <=, e.g. 'ece>0.05' or 'recall[fraud]<0.8'")
         }
-        let name = String(text[..<at]).trimmingSpaces()
-        let numberText = String(text[text.index(at, offsetBy: comparison.rawValue.count)...]).trimmingSpaces()
+        let name = String(text[..<at]).trimmingSpacesAndTabs()
+        let numberText = String(text[text.index(at, offsetBy: comparison.rawValue.count)...]).trimmingSpacesAndTabs()
         guard !name.isEmpty else { throw GateError("'\(text)' names no metric before '\(comparison.rawValue)'") }
         guard let threshold = Double(numberText), threshold.isFinite else {
             throw GateError("'\(text)': \"\(numberText)\" is not a number")
@@ -164,13 +164,4 @@ public enum GateEvaluator {
     }
 
     static func list(_ names: [String]) -> String { names.joined(separator: ", ") }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s.removeFirst() }
-        while s.last == " " || s.last == "\t" { s.removeLast() }
-        return String(s)
-    }
 }

@@ -53,7 +53,7 @@ public enum HTMLRenderer {
                 predicted: "mean confidence", observed: "accuracy", worst: f.worstBins)))
         }
         if !f.overconfidentBins.isEmpty {
-            body.append("<p>Overconfident beyond chance (gap above 2.6 standard errors of the bin's observed rate):</p><ul class=\"flags\">"
+            body.append("<p>\(OverconfidenceFlags.binsHeading)</p><ul class=\"flags\">"
                 + f.overconfidentBins.map { "<li>\(e($0))</li>" }.joined() + "</ul>")
         }
         body.append(figure(Charts.confidenceHistogram(r.reliability, f.confidenceHistogram, id: "confidence-histogram")))

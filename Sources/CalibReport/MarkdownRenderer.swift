@@ -63,7 +63,7 @@ public enum MarkdownRenderer {
         out.append(reliabilityTable(r.headlineReliability, predicted: positiveMode ? "mean predicted" : "mean confidence", observed: positiveMode ? "observed rate" : "accuracy", worst: f.worstBins))
         if !f.overconfidentBins.isEmpty {
             out.append("")
-            out.append("Overconfident beyond chance (gap above 2.6 standard errors of the bin's observed rate):")
+            out.append(OverconfidenceFlags.binsHeading)
             out.append("")
             for flag in f.overconfidentBins { out.append("- \(text(flag))") }
         }

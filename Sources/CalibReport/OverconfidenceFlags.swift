@@ -2,18 +2,18 @@ import CalibCore
 
 /// Where the model claims more than happens, by more than chance explains.
 ///
-/// A bin (or segment) is flagged when its gap `claimed − observed` is at least
-/// one point and exceeds 2.576 standard errors of the observed rate (a
-/// two-sided 99% band), the standard error taken from the effective number of
-/// rows `(Σw)² / Σw²`: a 5-point gap is noise in a bin of 30 rows and a finding
-/// in a bin of 3,000.
+/// A bin (or segment) is flagged by ``ReliabilityBin/isSignificantlyOverconfident(z:minimumGap:)``
+/// with its defaults: the gap `claimed − observed` is at least one point and
+/// exceeds 2.576 standard errors of the observed rate (a two-sided 99% band),
+/// the standard error taken from the effective number of rows `(Σw)² / Σw²`:
+/// a 5-point gap is noise in a bin of 30 rows and a finding in a bin of 3,000.
 enum OverconfidenceFlags {
-    static let z = 2.576
-    static let minimumGap = 0.01
+    /// The line that introduces the flagged bins in a report.
+    static let binsHeading = "Overconfident beyond chance (gap above \(NumberText.fixed(ReliabilityBin.overconfidenceZ, 1)) standard errors of the bin's observed rate):"
 
     /// Sentences for the significantly overconfident bins of a table.
     static func bins(_ table: ReliabilityTable, positiveClass: String?) -> [String] {
-        table.bins.filter { $0.isSignificantlyOverconfident(z: z, minimumGap: minimumGap) }.map { bin in
+        table.bins.filter { $0.isSignificantlyOverconfident() }.map { bin in
             let range = "\(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2))"
             let rows = "\(NumberText.count(bin.count)) rows"
             if let positiveClass {
@@ -38,7 +38,7 @@ enum OverconfidenceFlags {
         guard weight > 0, squares > 0 else { return nil }
         let whole = ReliabilityBin(lower: 0, upper: 1, count: r.rows, weight: weight, meanPredicted: predicted / weight,
                                    observedRate: observed / weight, effectiveCount: weight * weight / squares)
-        guard whole.isSignificantlyOverconfident(z: z, minimumGap: minimumGap) else { return nil }
+        guard whole.isSignificantlyOverconfident() else { return nil }
         let rows = "\(NumberText.count(r.rows)) rows"
         if let positiveClass {
             return "segment '\(name)': the mean chance of '\(positiveClass)' is \(NumberText.percent(whole.meanPredicted)) and it happens \(NumberText.percent(whole.observedRate)) of the time (\(rows))"

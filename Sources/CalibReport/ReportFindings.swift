@@ -34,9 +34,6 @@ public struct ReportFindings: Sendable {
     /// (the headline table, and for binary tasks the top-label table too).
     public let overconfidentBins: [String]
 
-    /// Bins of the headline table not worth a flag: empty ones and those far from the worst.
-    public func isWorst(_ bin: Int) -> Bool { worstBins.contains(bin) }
-
     init(result r: AuditResult, positiveClass: String?) {
         let m = r.metrics
         let names = r.classNames

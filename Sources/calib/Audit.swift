@@ -31,7 +31,7 @@ struct Audit: ParsableCommand {
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Name at least one input file (or - for standard input).") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("Standard input (-) can be read only once.") }
-        if files.count > 1 && output.output.contains(where: { (try? ReportFormat.forPath($0)) != .junit }) {
+        if files.count > 1 && !output.reportOutputs.isEmpty {
             throw ValidationError("-o writes the report of one input (or JUnit XML for all); with several inputs use --report-dir.")
         }
     }
@@ -58,7 +58,7 @@ struct Audit: ParsableCommand {
             }
             paths += expanded
         }
-        if paths.count > 1 && output.output.contains(where: { (try? ReportFormat.forPath($0)) != .junit }) {
+        if paths.count > 1 && !output.reportOutputs.isEmpty {
             printError("-o writes the report of one input (or JUnit XML for all); these patterns match \(paths.count) files: use --report-dir")
             throw ExitCode(64)
         }
@@ -93,15 +93,15 @@ struct Audit: ParsableCommand {
             }
             let report = Report(input: outcome.input, result: outcome.result, segments: outcome.segments, minSegmentRows: minSegmentRows, gates: outcomes)
             reports.append(report)
-            for path in output.output where (try? ReportFormat.forPath(path)) != .junit {
+            for (path, format) in output.reportOutputs {
                 do {
-                    try writeAtomically(render(report, as: try ReportFormat.forPath(path), colour: false), to: path)
+                    try writeAtomically(render(report, as: format, colour: false), to: path)
                 } catch let error as OutputError { outputFailures.append(error) }
             }
             printed.append(render(report, as: output.format, colour: colour))
         }
 
-        for path in output.output where (try? ReportFormat.forPath(path)) == .junit {
+        for path in output.junitOutputs {
             do { try writeAtomically(JUnitRenderer.render(reports), to: path) } catch let error as OutputError { outputFailures.append(error) }
         }
         if let folder = output.reportDir {
@@ -153,7 +153,7 @@ struct Audit: ParsableCommand {
             do { try writeAtomically(text, to: "\(folder)/\(name)") } catch let error as OutputError { failures.append(error) } catch {}
         }
         for report in reports {
-            var name = reportName(report.input.source)
+            var name = reportName(report)
             if used.contains(name) {
                 var n = 2
                 while used.contains("\(name)-\(n)") { n += 1 }
@@ -172,8 +172,8 @@ struct Audit: ParsableCommand {
     }
 
     /// A report's file name: the input's name without folders, `.gz` or extension (`-` is `stdin`).
-    private func reportName(_ source: String) -> String {
-        var name = String(source.split(separator: "/").last ?? "stdin")
+    private func reportName(_ report: Report) -> String {
+        var name = report.shortName
         if name == "<stdin>" { return "stdin" }
         if name.lowercased().hasSuffix(".gz") { name.removeLast(3) }
         if let dot = name.lastIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }

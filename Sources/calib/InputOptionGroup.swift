@@ -91,7 +91,7 @@ struct InputOptionGroup: ParsableArguments {
     }
 
     private func splitList(_ text: String) -> [String] {
-        text.split(separator: ",", omittingEmptySubsequences: true).map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+        text.split(separator: ",", omittingEmptySubsequences: true).map { String($0).trimmingSpacesAndTabs() }.filter { !$0.isEmpty }
     }
 
     private func delimiterByte(_ text: String) throws -> UInt8 {
@@ -110,12 +110,3 @@ struct InputOptionGroup: ParsableArguments {
 
 extension ReadOptions.InvalidRowPolicy: ExpressibleByArgument {}
 extension ReadOptions.Format: ExpressibleByArgument {}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return String(s)
-    }
-}

@@ -52,7 +52,7 @@ struct Losses: ParsableCommand {
     }
 
     private func numbers(_ text: String, _ flag: String) throws -> [Double] {
-        let parts = text.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+        let parts = text.split(separator: ",").map { String($0).trimmingSpacesAndTabs() }.filter { !$0.isEmpty }
         guard !parts.isEmpty else { throw ValidationError("\(flag) needs at least one number.") }
         return try parts.map { part in
             guard let x = Double(part), x.isFinite else { throw ValidationError("\(flag): \"\(part)\" is not a number.") }

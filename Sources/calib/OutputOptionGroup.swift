@@ -38,6 +38,14 @@ struct OutputOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Write each input's reports (.html, .md, .json) and an index comparing them into this folder.", valueName: "dir"))
     var reportDir: String?
 
+    /// The `-o` files that hold one input's report, with their formats (all but JUnit XML).
+    var reportOutputs: [(path: String, format: ReportFormat)] {
+        output.compactMap { path in (try? ReportFormat.forPath(path)).flatMap { $0 == .junit ? nil : (path, $0) } }
+    }
+
+    /// The `-o` files of JUnit XML, which cover every input of a run.
+    var junitOutputs: [String] { output.filter { (try? ReportFormat.forPath($0)) == .junit } }
+
     func validate() throws {
         for path in output { _ = try ReportFormat.forPath(path) }
         if format == .junit { throw ValidationError("JUnit XML is written with -o gates.xml, not printed with --format.") }
