@@ -10,18 +10,11 @@ import sys
 import numpy as np
 import polars as pl
 
-from common import ece_tables, losses
+from common import ece_tables, losses, probability_matrix
 
 frame = pl.read_csv(sys.argv[1])
 y = frame["label"].to_numpy()
-score_columns = [c for c in frame.columns if c != "label"]
-if len(score_columns) == 1:
-    s = frame[score_columns[0]].to_numpy()
-    P = np.stack([1 - s, s], axis=1)
-    pred = (s >= 0.5).astype(np.int64)
-else:
-    P = frame.select(score_columns).to_numpy()
-    pred = P.argmax(axis=1)
+P, pred = probability_matrix(frame.select([c for c in frame.columns if c != "label"]).to_numpy())
 n, k = P.shape
 eps = np.finfo(float).eps
 ce = -np.log(np.clip(P[np.arange(n), y], eps, 1)).mean()

@@ -8,24 +8,16 @@ Run: python3 Tests/Benchmarks/baseline_sklearn.py FILE
 """
 import sys
 
-import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, brier_score_loss, confusion_matrix,
                              d2_log_loss_score, log_loss, matthews_corrcoef, precision_recall_fscore_support)
 
-from common import ece_tables, losses
+from common import ece_tables, losses, probability_matrix
 
 frame = pd.read_csv(sys.argv[1])
 y = frame["label"].to_numpy()
-score_columns = [c for c in frame.columns if c != "label"]
-if len(score_columns) == 1:
-    s = frame[score_columns[0]].to_numpy()
-    P = np.stack([1 - s, s], axis=1)
-    pred = (s >= 0.5).astype(int)
-else:
-    P = frame[score_columns].to_numpy()
-    pred = P.argmax(axis=1)
+P, pred = probability_matrix(frame[[c for c in frame.columns if c != "label"]].to_numpy())
 k = P.shape[1]
 labels = list(range(k))
 out = {

@@ -7,6 +7,16 @@ BINS = 15
 EPS = np.finfo(float).eps
 
 
+def probability_matrix(scores):
+    """The N x K probability matrix and the decisions from the score columns:
+    one column is a binary task's positive-class score (threshold 0.5),
+    several are the class probabilities (argmax)."""
+    if scores.shape[1] == 1:
+        s = scores[:, 0]
+        return np.stack([1 - s, s], axis=1), (s >= 0.5).astype(np.int64)
+    return scores, scores.argmax(axis=1)
+
+
 def binned(value, outcome):
     idx = np.minimum(BINS - 1, np.floor(value * BINS).astype(np.int64))
     w = np.bincount(idx, minlength=BINS)
