@@ -46,6 +46,19 @@ public struct AuditAccumulator: Sendable {
     /// Rows added so far.
     public var count: Int { rowCount }
 
+    /// The bytes this accumulator's sums occupy: O(K² + K·B), from the
+    /// storage it holds (confusion `K²`, class-wise bins `K·B`, loss sums),
+    /// counted as element strides (array headers and allocator slack are
+    /// left out). Readers use it to bound the state kept per segment.
+    public var stateBytes: Int {
+        let sum = MemoryLayout<CompensatedSum>.stride, int = MemoryLayout<Int>.stride
+        let k = shape.classCount
+        let bins = (1 + k) * settings.bins * (int + 4 * sum)
+        let perClass = k * (2 * sum + int) + k * k * sum
+        let rows = settings.worstRowLimit * MemoryLayout<WorstRow>.stride
+        return MemoryLayout<AuditAccumulator>.stride + perClass + bins + rows + losses.stateBytes
+    }
+
     /// Adds every row of a chunk.
     public mutating func add(_ table: PredictionTable) {
         add(table, rows: 0..<table.count)

@@ -45,6 +45,11 @@ public struct LossAccumulator: Sendable {
         smoothedGradient = smoothedLoss
     }
 
+    /// The bytes of the loss sums (focal and smoothed, loss and gradient, per class).
+    var stateBytes: Int {
+        (focalLoss.count + focalGradient.count + smoothedLoss.count + smoothedGradient.count) * MemoryLayout<CompensatedSum>.stride
+    }
+
     /// Plain sums this accumulator folds per chunk: per exponent and class the
     /// loss and gradient parts, then per smoothing and class the same.
     var scratchCount: Int { (powers.count + smoothings.count) * classCount * 2 }

@@ -53,6 +53,7 @@ public enum InputAudit {
         let threads = Swift.max(1, options.threads)
         var total = AuditAccumulator(shape: shape, settings: settings, losses: losses)
         var segments: [String: AuditAccumulator] = [:]
+        let segmentCap = reader.boundSegments(bytesEach: total.stateBytes)
         var lineOffset = reader.linesBeforeBlocks
 
         // One way to decode a block, for the workers and for the in-order path here.
@@ -67,7 +68,7 @@ public enum InputAudit {
         func merge(_ bytes: ByteBlock, _ first: BlockOutcome) throws {
             var outcome = first
             if outcome.needsOrder { outcome = decode(bytes, frozen: false) }
-            reader.absorb(outcome.decoder!, records: outcome.records, lineOffset: lineOffset, adoptLabels: !outcome.needsOrder && !reader.labelsSettled)
+            try reader.absorb(outcome.decoder!, records: outcome.records, lineOffset: lineOffset, adoptLabels: !outcome.needsOrder && !reader.labelsSettled)
             if let error = outcome.error { throw error.shiftingLine(by: lineOffset) }
             var accumulator = outcome.accumulator
             accumulator.shiftLines(by: lineOffset)
@@ -81,8 +82,14 @@ public enum InputAudit {
 
         // The calling thread cuts blocks and merges results in input order; the
         // workers decode and audit blocks as they come, with no barrier between
-        // batches. At most `capacity` blocks are in memory at once.
-        let capacity = 2 * threads + 2
+        // batches. At most `capacity` blocks are in memory at once; with
+        // segments, few enough that their segments' sums (each block's at most
+        // the whole cap) stay within the segment budget as well.
+        var capacity = 2 * threads + 2
+        if options.group != nil {
+            let blockSegmentBytes = Swift.max(1, segmentCap * total.stateBytes)
+            capacity = Swift.max(1, Swift.min(capacity, options.segmentStateBudget / blockSegmentBytes))
+        }
         let pipeline = BlockPipeline(workers: threads) { job in decodeBlock(job.block, job.decoder) }
         defer { pipeline.shutDown() }
         var inFlight: [ByteBlock] = []

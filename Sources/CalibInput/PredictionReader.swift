@@ -116,10 +116,22 @@ public final class PredictionReader {
     /// Whether blocks can be decoded out of order (the classes are settled).
     var labelsSettled: Bool { decoder.labels.isSettled }
 
-    /// Takes in what a block's decoder learned and counted, its lines moved by `lineOffset`.
-    func absorb(_ block: RowDecoder, records: Int, lineOffset: Int, adoptLabels: Bool) {
-        decoder.absorb(block, lineOffset: lineOffset, adoptLabels: adoptLabels)
+    /// Takes in what a block's decoder learned and counted, its lines moved by
+    /// `lineOffset`. Throws when the block's new segments take the input past
+    /// its segment cap (checked in input order, so the same row is named for
+    /// any number of threads).
+    func absorb(_ block: RowDecoder, records: Int, lineOffset: Int, adoptLabels: Bool) throws {
+        try decoder.absorb(block, lineOffset: lineOffset, adoptLabels: adoptLabels)
         recordsSeen += records
+    }
+
+    /// Caps the segments so that their state, `bytesEach` per segment, fits
+    /// ``ReadOptions/segmentStateBudget``; returns the cap.
+    @discardableResult
+    func boundSegments(bytesEach: Int) -> Int {
+        decoder.segmentBytes = Swift.max(1, bytesEach)
+        decoder.segmentCap = Swift.max(1, Swift.min(options.segmentLimit, options.segmentStateBudget / decoder.segmentBytes))
+        return decoder.segmentCap
     }
 
     /// Decodes and audits one block on the calling thread.
@@ -250,7 +262,13 @@ struct RowDecoder: Sendable {
     var skipped: SkippedRows
     var rows = 0
     var segmentNames: [String] = []
+    /// The line where each segment first appears (in a block's decoder, within the block).
+    private var segmentLines: [Int] = []
     private var segmentIndex: [String: Int32] = [:]
+    /// The most segments the input may have (``PredictionReader/boundSegments(bytesEach:)``).
+    var segmentCap: Int
+    /// The bytes of one segment's state, when ``segmentCap`` was set from them.
+    var segmentBytes = 0
     /// Resolved label spellings: their bytes side by side in `labelCacheBytes`.
     private(set) var labelCache: [LabelCacheEntry] = []
     private(set) var labelCacheBytes: [UInt8] = []
@@ -265,18 +283,18 @@ struct RowDecoder: Sendable {
         skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
         rows = 0
         segmentNames = []
+        segmentLines = []
         segmentIndex = [:]
         labels.frozen = frozen
     }
 
     /// Takes in a block decoder's counts and, when it decoded in order, what it learned of the labels.
-    mutating func absorb(_ block: RowDecoder, lineOffset: Int, adoptLabels: Bool) {
+    mutating func absorb(_ block: RowDecoder, lineOffset: Int, adoptLabels: Bool) throws {
+        for (name, line) in zip(block.segmentNames, block.segmentLines) where segmentIndex[name] == nil {
+            try addSegment(name, line: line + lineOffset)
+        }
         skipped.merge(block.skipped, lineOffset: lineOffset)
         rows += block.rows
-        for name in block.segmentNames where segmentIndex[name] == nil {
-            segmentIndex[name] = Int32(segmentNames.count)
-            segmentNames.append(name)
-        }
         if adoptLabels {
             labels = block.labels
             labels.frozen = false
@@ -292,6 +310,32 @@ struct RowDecoder: Sendable {
         self.options = options
         labels = LabelResolver(roles: roles, options: options)
         skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
+        segmentCap = options.segmentLimit
+    }
+
+    /// Bytes in whole MiB, KiB or bytes, as `256 MiB`.
+    static func byteText(_ bytes: Int) -> String {
+        if bytes >= 1 << 20 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
+    }
+
+    /// Gives a new segment the next index, or throws when that would pass ``segmentCap``.
+    @discardableResult
+    private mutating func addSegment(_ name: String, line: Int) throws -> Int32 {
+        guard segmentNames.count < segmentCap else {
+            let column = roles.group.map { header[$0] }
+            let reason = segmentCap < options.segmentLimit
+                ? "would be segment number \(segmentCap + 1): \(segmentCap) segments already take the \(Self.byteText(options.segmentStateBudget)) the segments' sums may use (\(Self.byteText(segmentBytes)) each, for \(labels.classNames.count) classes)"
+                : "would be segment number \(segmentCap + 1); a group column may have at most \(segmentCap) distinct values"
+            throw InputError(.data, file: file, line: line, column: column, value: name, reason: reason,
+                             hint: "group by a column with fewer distinct values, or audit subsets of the file separately")
+        }
+        let index = Int32(segmentNames.count)
+        segmentIndex[name] = index
+        segmentNames.append(name)
+        segmentLines.append(line)
+        return index
     }
 
 
@@ -394,17 +438,7 @@ struct RowDecoder: Sendable {
         if let column = roles.group {
             guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
             let name = text.isEmpty ? "(empty)" : text
-            if let known = segmentIndex[name] {
-                group = known
-            } else {
-                guard segmentNames.count < options.segmentLimit else {
-                    throw InputError(.data, file: file, line: line, column: header[column], value: name,
-                        reason: "would be segment number \(options.segmentLimit + 1); a group column may have at most \(options.segmentLimit) distinct values")
-                }
-                group = Int32(segmentNames.count)
-                segmentIndex[name] = group
-                segmentNames.append(name)
-            }
+            group = try segmentIndex[name] ?? addSegment(name, line: line)
         }
         if let p = roles.positiveColumn {
             // Two per-class columns read as one binary score.

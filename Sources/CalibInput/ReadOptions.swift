@@ -35,6 +35,13 @@ public struct ReadOptions: Sendable, Hashable {
     public var group: String?
     /// The most distinct segments a group column may have.
     public var segmentLimit = 10_000
+    /// The most bytes the segments' sums may take (`--group`). Each segment
+    /// keeps an accumulator of O(K² + K·B) bytes (``AuditAccumulator/stateBytes``:
+    /// about 3 KiB for 2 classes and 15 bins, 300 KiB for 100 classes), so a
+    /// group column may have at most `segmentStateBudget / stateBytes` values
+    /// besides ``segmentLimit``; the blocks in flight hold at most as much
+    /// again, so segments cost at most about twice this (512 MiB by default).
+    public var segmentStateBudget = 256 << 20
     /// `--input-format`; by default from the file name (`.csv`, `.tsv`, `.jsonl`, `.ndjson`, each optionally `.gz`).
     public var format: Format?
     /// `--delimiter`: overrides the format's field separator for CSV/TSV.
