@@ -20,8 +20,10 @@ so the reports have something true to find:
 
 - calib.json: the CI gates a team might keep for the fraud model
   (`calib audit … --config SampleData/calib.json`).
+- class_weights.json: a hand-chosen class-weight table for the fraud model
+  (`calib losses … --weights SampleData/class_weights.json`).
 
-Run: python3 SampleData/make_samples.py   (rewrites the five files)
+Run: python3 SampleData/make_samples.py   (rewrites the six files)
 """
 import json
 import os
@@ -102,8 +104,17 @@ def gates():
         f.write("\n")
 
 
+def class_weights():
+    # Fraud counted 40 times a legitimate transaction: between no weighting
+    # and inverse frequency (about 84 on the fraud sample).
+    with open(os.path.join(HERE, "class_weights.json"), "w") as f:
+        json.dump({"legit": 1, "fraud": 40}, f)
+        f.write("\n")
+
+
 if __name__ == "__main__":
     gates()
+    class_weights()
     fraud()
     spam()
     news()
