@@ -21,6 +21,9 @@ let package = Package(
         // The command-line tool only: typed options, generated help and
         // usage errors (exit 64) that we would otherwise hand-write and test.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Documentation only: provides `swift package generate-documentation`
+        // for the DocC catalogue in Sources/CalibCore/CalibCore.docc; it adds no code to any target.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The analysis engine: standard library and libc maths only.
