@@ -64,10 +64,12 @@ struct Calib: ParsableCommand {
     }
 
     /// ArgumentParser's messages in calib's style: a lowercase first word
-    /// (`Unknown option` becomes `unknown option`; `JUnit` stays) and no closing full stop.
+    /// (`Unknown option` becomes `unknown option`; `JUnit` stays), no closing
+    /// full stop, one sentence (`…'--bins'; did you mean '--beta'?`).
     static func sentence(_ text: String) -> String {
         var text = text.trimmingSpacesAndTabs()
         if text.hasSuffix(".") && !text.hasSuffix("..") { text.removeLast() }
+        text = text.replacing(". Did you mean", with: "; did you mean")
         let word = text.prefix { $0.isLetter }
         if let first = word.first, first.isUppercase, word.dropFirst().allSatisfy(\.isLowercase) {
             text = first.lowercased() + text.dropFirst()

@@ -92,7 +92,7 @@ enum ConfigFile {
         do {
             root = try StrictJSON.parse(bytes)
         } catch {
-            throw Problem(path: path, line: error.line, column: error.column, reason: "not valid JSON: \(error.reason)")
+            throw Problem(path: path, line: error.line, column: error.column, reason: error.reason)
         }
         guard case let .object(members) = root.value else {
             throw Problem(path: path, at: root, reason: "not a JSON object; \(expectedShape)")

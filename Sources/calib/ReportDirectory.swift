@@ -59,7 +59,7 @@ struct ReportDirectory {
     static func safeName(_ input: String) -> String {
         if input == "-" { return "stdin" }
         var name = String(input.split(separator: "/").last ?? "")
-        if name.lowercased().hasSuffix(".gz") { name.removeLast(3) }
+        if name.lowercased().hasSuffix(".gz") && name.count > 3 { name.removeLast(3) }
         if let dot = name.lastIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
         var scalars = String.UnicodeScalarView()
         for scalar in name.unicodeScalars {

@@ -36,7 +36,7 @@ enum StrictJSON {
         let node: Node
     }
 
-    /// A syntax error, or a duplicate key, at a position.
+    /// A syntax error (its reason starts `not valid JSON:`), or a duplicate key, at a position.
     struct SyntaxError: Error {
         let line: Int
         let column: Int
@@ -49,7 +49,7 @@ enum StrictJSON {
         var parser = Parser(bytes: bytes)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3; parser.lineStart = 3 }
         guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw SyntaxError(line: 1, column: 1, reason: "not UTF-8 text")
+            throw SyntaxError(line: 1, column: 1, reason: "not valid JSON: not UTF-8 text")
         }
         parser.skipSpace()
         let node = try parser.value(depth: 0)
@@ -73,7 +73,7 @@ enum StrictJSON {
         }
 
         func error(_ reason: String) -> SyntaxError {
-            SyntaxError(line: line, column: column, reason: reason)
+            SyntaxError(line: line, column: column, reason: "not valid JSON: " + reason)
         }
 
         mutating func skipSpace() {
