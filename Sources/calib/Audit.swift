@@ -13,6 +13,11 @@ struct Audit: ParsableCommand {
             'scores/*.csv', or - for standard input. Several files are audited one after another; \
             the terminal output ends with a summary table, and with --format json each report is one \
             JSON document, printed in turn. Exit 1 when any --fail-on gate fails for any file.
+
+            --report-dir names each input's reports after its file name without folders, .gz and \
+            extension; characters unsafe in file names, and a leading . or -, become _. A name \
+            already taken (ignoring case) or 'index' gets -2, -3, …; an -o file may not be one \
+            the folder gets (exit 64).
             """
     )
 

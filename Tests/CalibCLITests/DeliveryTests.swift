@@ -227,7 +227,7 @@ struct ReportDirectoryTests {
         Batch(description: "one name, two extensions", inputs: ["x.csv", "x.tsv"], names: ["x", "x-2"]),
         Batch(description: "a name that is another's de-duplicated name", inputs: ["x.csv", "x.tsv", "x-2.csv"], names: ["x", "x-2", "x-2-2"]),
         Batch(description: "names differing in case only", inputs: ["x.csv", "X.csv"], names: ["x", "X-2"]),
-        Batch(description: "an input named junit", inputs: ["junit.csv", "gz.csv.gz"], names: ["junit", "gz"]),
+        Batch(description: "an input named junit.xml, and a gzip file", inputs: ["junit.xml", "gz.csv.gz"], names: ["junit", "gz"]),
     ]
 
     @Test("every input gets its own report files and the index pages and junit.xml are never overwritten", arguments: batches)
@@ -257,6 +257,8 @@ struct ReportDirectoryTests {
             #expect(json.contains("\"schemaVersion\""))
         }
         #expect(!index.contains("\"schemaVersion\"") && index.hasPrefix("<!DOCTYPE html>"))
+        let junit = try String(contentsOfFile: folder + "/junit.xml", encoding: .utf8)
+        #expect(junit.hasPrefix("<?xml") && junit.contains("<testsuites"))
     }
 
     @Test("report names are safe file names", arguments: [
@@ -496,6 +498,17 @@ struct UsageErrorTests {
         let run = try CalibRun(arguments)
         #expect(run.status == 0 && run.stderr.isEmpty)
         #expect(run.stdout.hasPrefix(start))
+    }
+
+    @Test("a message longer than 2,000 characters is cut, on one line")
+    func longMessage() throws {
+        let path = String(repeating: "d/", count: 1_500) + "x\n.csv"
+        let run = try CalibRun(["audit", path])
+        #expect(run.status == 66)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines[0].count < 2_100 && lines[0].hasSuffix("more characters)"))
+        #expect(lines[0].hasPrefix("calib: error: d/d/"))
     }
 
     @Test("calib losses --help offers no option that does nothing there")
