@@ -142,22 +142,32 @@ func writeAll(_ text: String, to descriptor: Int32) -> Int32 {
 /// live in memory allocated once, as C strings in fixed slots, and which slots
 /// are live is one atomic bit mask: the handler reads the mask, unlinks those
 /// names, restores the signal's default disposition and raises it again, so the
-/// run still ends by that signal. Register and unregister from one thread.
+/// run still ends by that signal.
 enum TemporaryFiles {
     /// How many temporary files may exist at once (`-o` is limited to 32).
     static let slots = 64
     /// The longest name, with its terminating NUL (the kernel's PATH_MAX).
     static let pathBytes = 4096
     nonisolated(unsafe) private static let names = UnsafeMutablePointer<CChar>.allocate(capacity: slots * pathBytes)
+    /// Slots taken by a registration (set before the name is copied in).
+    private static let claimed = Atomic<UInt64>(0)
+    /// Slots whose name is complete: the ones the handler removes.
     private static let live = Atomic<UInt64>(0)
 
     /// Records `path`; nil when it is too long or every slot is taken.
+    /// Safe from any thread: a slot is claimed atomically before it is written.
     static func register(_ path: String) -> Int? {
-        let mask = live.load(ordering: .acquiring)
-        guard mask != .max else { return nil }
         let bytes = Array(path.utf8)
         guard bytes.count < pathBytes, !bytes.contains(0) else { return nil }
-        let slot = (~mask).trailingZeroBitCount
+        var mask = claimed.load(ordering: .relaxed)
+        var slot: Int
+        repeat {
+            guard mask != .max else { return nil }
+            slot = (~mask).trailingZeroBitCount
+            let (exchanged, current) = claimed.compareExchange(expected: mask, desired: mask | (1 << UInt64(slot)), ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            mask = current
+        } while true
         let start = names + slot * pathBytes
         for (i, byte) in bytes.enumerated() { start[i] = CChar(bitPattern: byte) }
         start[bytes.count] = 0
@@ -167,6 +177,7 @@ enum TemporaryFiles {
 
     static func unregister(_ slot: Int) {
         live.bitwiseAnd(~(1 << UInt64(slot)), ordering: .releasing)
+        claimed.bitwiseAnd(~(1 << UInt64(slot)), ordering: .releasing)
     }
 
     /// The live names (for tests and diagnostics).
@@ -190,6 +201,7 @@ enum TemporaryFiles {
     /// Touches the registry first, so the handler never runs its one-time initialisation.
     static func installSignalHandlers() {
         _ = live.load(ordering: .relaxed)
+        _ = claimed.load(ordering: .relaxed)
         _ = names
         for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
             let previous = signal(signalNumber, removeTemporaryFilesAndRaise)

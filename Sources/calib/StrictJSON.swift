@@ -66,14 +66,22 @@ enum StrictJSON {
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
+        /// Where the column was last counted, so that counting stays linear
+        /// on a long line (positions are asked for in increasing order).
+        private var countedIndex = 0
+        private var countedColumn = 1
+
         /// The column of `index`: characters since the line's start, counting
         /// UTF-8 lead bytes only.
-        var column: Int {
-            bytes[lineStart..<index].reduce(1) { $1 & 0xC0 == 0x80 ? $0 : $0 + 1 }
+        mutating func column() -> Int {
+            if countedIndex < lineStart || countedIndex > index { countedIndex = lineStart; countedColumn = 1 }
+            for byte in bytes[countedIndex..<index] where byte & 0xC0 != 0x80 { countedColumn += 1 }
+            countedIndex = index
+            return countedColumn
         }
 
-        func error(_ reason: String) -> SyntaxError {
-            SyntaxError(line: line, column: column, reason: "not valid JSON: " + reason)
+        mutating func error(_ reason: String) -> SyntaxError {
+            SyntaxError(line: line, column: column(), reason: "not valid JSON: " + reason)
         }
 
         mutating func skipSpace() {
@@ -88,7 +96,7 @@ enum StrictJSON {
 
         mutating func value(depth: Int) throws(SyntaxError) -> Node {
             guard index < bytes.count else { throw error("the JSON text ends where a value should be") }
-            let (startLine, startColumn) = (line, column)
+            let (startLine, startColumn) = (line, column())
             func node(_ value: Node.Value) -> Node { Node(value: value, line: startLine, column: startColumn) }
             switch bytes[index] {
             case UInt8(ascii: "{"):
@@ -118,7 +126,7 @@ enum StrictJSON {
             while true {
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key in double quotes") }
-                let (keyLine, keyColumn) = (line, column)
+                let (keyLine, keyColumn) = (line, column())
                 let key = try string()
                 if let first = seen[key] {
                     throw SyntaxError(line: keyLine, column: keyColumn,

@@ -148,6 +148,24 @@ struct TemporaryFileTests {
     }
 }
 
+@Suite("Signals a run was started with ignored")
+struct IgnoredSignalTests {
+    @Test("a signal ignored at start (nohup) stays ignored: the run goes on and writes its reports")
+    func ignoredStaysIgnored() throws {
+        let folder = try temporaryFolder()
+        let child = try SpawnedCalib([], shell: "trap '' HUP; exec \"$CALIB\" audit - -o '\(folder)/r.json'")
+        child.write("label,prob\n1,0.9\n0,0.1\n")
+        let deadline = Date().addingTimeInterval(30)
+        while try listing(folder).isEmpty && Date() < deadline { usleep(20_000) }
+        kill(child.pid, SIGHUP)
+        usleep(200_000)
+        child.write("1,0.8\n")
+        child.closeInput()
+        #expect(child.wait(seconds: 20) == .exit(0))
+        #expect(try listing(folder) == ["r.json"])
+    }
+}
+
 /// calib started as a shell starts it: default dispositions and no blocked
 /// signals (the test runner's threads block some, and a child inherits that
 /// mask), standard input a pipe the test writes to, output discarded.
@@ -155,9 +173,12 @@ final class SpawnedCalib {
     enum Ending: Equatable { case exit(Int32), signal(Int32), stillRunning }
 
     let pid: pid_t
-    private let input: Int32
+    private var input: Int32
 
-    init(_ arguments: [String]) throws {
+    /// Runs calib with `arguments`, or with `shell` set, `/bin/sh -c shell` with `$CALIB` naming calib.
+    init(_ arguments: [String], shell: String? = nil) throws {
+        // A write to a calib that has ended must fail (EPIPE), not end the test run.
+        signal(SIGPIPE, SIG_IGN)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw POSIXError(.EIO) }
         var actions = posix_spawn_file_actions_t()
@@ -178,10 +199,13 @@ final class SpawnedCalib {
         for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv: [UnsafeMutablePointer<CChar>?] = ([CalibRun.executable.path] + arguments).map { strdup($0) } + [nil]
+        let program = shell == nil ? CalibRun.executable.path : "/bin/sh"
+        let words = shell.map { ["/bin/sh", "-c", $0] } ?? [CalibRun.executable.path] + arguments
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        setenv("CALIB", CalibRun.executable.path, 1)
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, CalibRun.executable.path, &actions, &attributes, argv, environ)
+        let result = posix_spawn(&pid, program, &actions, &attributes, argv, environ)
         close(fds[0])
         guard result == 0 else { close(fds[1]); throw POSIXError(.EIO) }
         self.pid = pid
@@ -190,6 +214,12 @@ final class SpawnedCalib {
 
     func write(_ text: String) {
         _ = text.withCString { Glibc.write(input, $0, strlen($0)) }
+    }
+
+    /// Ends the input.
+    func closeInput() {
+        close(input)
+        input = -1
     }
 
     /// Waits for the end; after `seconds` kills the process and says it was still running.
@@ -208,7 +238,7 @@ final class SpawnedCalib {
         return signal == 0 ? .exit((status >> 8) & 0xFF) : .signal(signal)
     }
 
-    deinit { close(input) }
+    deinit { if input >= 0 { close(input) } }
 }
 
 @Suite("--report-dir: safe, distinct names; nothing overwritten")
@@ -410,6 +440,14 @@ struct ConfigFileTests {
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout.contains("pass  ece>0.5") && run.stdout.contains("pass  mce>0.9"))
         }
+    }
+
+    @Test("a 1 MiB configuration on one line is read in linear time", .timeLimit(.minutes(1)))
+    func longLine() throws {
+        let folder = try temporaryFolder()
+        let path = try plant("{\"warnOn\": [], \"x\": [" + Array(repeating: "1", count: 400_000).joined(separator: ",") + "]}", "calib.json", in: folder)
+        let run = try CalibRun(["audit", "SampleData/fraud_transactions.csv", "--config", path])
+        #expect(run.stderr == "calib: error: \(path):1:16: unknown key \"x\"; the keys are failOn, warnOn and minSegmentRows\n")
     }
 
     @Test("the parser decodes escapes and keeps members in file order")
