@@ -70,6 +70,7 @@ struct Calib: ParsableCommand {
         var text = text.trimmingSpacesAndTabs()
         if text.hasSuffix(".") && !text.hasSuffix("..") { text.removeLast() }
         text = text.replacing(". Did you mean", with: "; did you mean")
+        text = text.replacing(". Please provide one of", with: "; use one of")
         let word = text.prefix { $0.isLetter }
         if let first = word.first, first.isUppercase, word.dropFirst().allSatisfy(\.isLowercase) {
             text = first.lowercased() + text.dropFirst()

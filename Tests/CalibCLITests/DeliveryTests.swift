@@ -484,6 +484,9 @@ struct UsageErrorTests {
 
     static let usages: [Usage] = [
         Usage(description: "an unknown option", arguments: ["audit", "x.csv", "--frobnicate"], error: "unknown option '--frobnicate'", hint: audit),
+        Usage(description: "a value not among the choices", arguments: ["audit", "x.csv", "--format", "xml"],
+              error: "the value 'xml' is invalid for '--format <terminal|markdown|html|json>'; use one of 'terminal', 'markdown', 'html' or 'json'",
+              hint: "--format <terminal|markdown|html|json>: what to print on standard output; more in 'calib audit --help'"),
         Usage(description: "an unknown subcommand", arguments: ["frob"], error: "unexpected argument 'frob'", hint: "usage: calib <subcommand>; more in 'calib --help'"),
         Usage(description: "no input file", arguments: ["audit"], error: "missing expected argument '<file> ...'",
               hint: "<file>: input files or globs; - reads standard input; more in 'calib audit --help'"),
