@@ -13,6 +13,11 @@ struct Audit: ParsableCommand {
             'scores/*.csv', or - for standard input. Several files are audited one after another; \
             the terminal output ends with a summary table, and with --format json each report is one \
             JSON document, printed in turn. Exit 1 when any --fail-on gate fails for any file.
+
+            --report-dir names each input's reports after its file name without folders, .gz and \
+            extension; characters unsafe in file names, and a leading . or -, become _. A name \
+            already taken (ignoring case) or 'index' gets -2, -3, …; an -o file may not be one \
+            the folder gets (exit 64).
             """
     )
 
@@ -22,6 +27,9 @@ struct Audit: ParsableCommand {
     @OptionGroup(title: "Input")
     var input: InputOptionGroup
 
+    @OptionGroup(title: "Metrics")
+    var metrics: MetricOptionGroup
+
     @OptionGroup(title: "Gates")
     var gateOptions: GateOptionGroup
 
@@ -29,10 +37,10 @@ struct Audit: ParsableCommand {
     var output: OutputOptionGroup
 
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("Name at least one input file (or - for standard input).") }
-        if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("Standard input (-) can be read only once.") }
+        guard !files.isEmpty else { throw ValidationError("name at least one input file (or - for standard input)") }
+        if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         if files.count > 1 && !output.reportOutputs.isEmpty {
-            throw ValidationError("-o writes the report of one input (or JUnit XML for all); with several inputs use --report-dir.")
+            throw ValidationError("-o writes the report of one input (or JUnit XML for all); with several inputs use --report-dir")
         }
     }
 
@@ -44,44 +52,63 @@ struct Audit: ParsableCommand {
             (gates, minSegmentRows) = try gateOptions.load()
         } catch let problem as ConfigFile.Problem {
             printError(problem.description)
-            throw ExitCode(problem.exitCode)
+            throw problem.status.exitCode
         } catch let error as GateError {
             printError(error.description)
-            throw ExitCode(64)
+            throw ExitStatus.usage.exitCode
         }
+        var options = try input.readOptions()
+        options.group = try metrics.segmentColumn()
+        let settings = try metrics.settings()
 
         var paths: [String] = []
         for file in files {
             guard let expanded = expandGlob(file), !expanded.isEmpty else {
                 printError("\(file): no file matches this pattern")
-                throw ExitCode(66)
+                throw ExitStatus.noInput.exitCode
             }
             paths += expanded
         }
         if paths.count > 1 && !output.reportOutputs.isEmpty {
             printError("-o writes the report of one input (or JUnit XML for all); these patterns match \(paths.count) files: use --report-dir")
-            throw ExitCode(64)
+            throw ExitStatus.usage.exitCode
+        }
+        let directory = output.reportDir.map { ReportDirectory(folder: $0, inputs: paths) }
+        if let directory, let clash = directory.collision(with: output.output) {
+            printError("-o \(InputError.quoted(clash)): --report-dir \(InputError.quoted(directory.folder)) writes a file of that name; choose another name or folder")
+            throw ExitStatus.usage.exitCode
         }
 
-        var reports: [Report] = []
-        var printed: [String] = []
+        // The -o files exist as temporary files while the input is read: an
+        // unwritable path shows at once, and a signal removes them.
         var outputFailures: [OutputError] = []
-        var inputFailure: Int32?
+        var reportFiles: [(file: AtomicFile, format: ReportFormat)] = []
+        var junitFiles: [AtomicFile] = []
+        for (path, format) in output.reportOutputs {
+            do { reportFiles.append((try AtomicFile(path), format)) } catch let error as OutputError { outputFailures.append(error) }
+        }
+        for path in output.junitOutputs {
+            do { junitFiles.append(try AtomicFile(path)) } catch let error as OutputError { outputFailures.append(error) }
+        }
+
+        var reports: [(input: Int, report: Report)] = []
+        var printed: [String] = []
+        var inputFailures: [ExitStatus] = []
         let progress = ProgressLine()
         let colour = output.format == .terminal && standardOutputWantsColour
 
-        for path in paths {
+        for (index, path) in paths.enumerated() {
             let location: InputLocation = path == "-" ? .standardInput : .file(path)
             let outcome: InputAudit.Outcome
             do {
-                outcome = try InputAudit.audit(location, options: input.readOptions, settings: input.settings) { rows in
+                outcome = try InputAudit.audit(location, options: options, settings: settings) { rows in
                     progress.update(location.displayName, rows: rows)
                 }
                 progress.clear()
             } catch let error as InputError {
                 progress.clear()
                 printInputError(error)
-                inputFailure = inputFailure ?? error.exitCode
+                inputFailures.append(ExitStatus(code: error.exitCode))
                 continue
             }
             let outcomes: [GateOutcome]
@@ -89,30 +116,29 @@ struct Audit: ParsableCommand {
                 outcomes = try GateEvaluator.evaluate(gates, result: outcome.result, input: outcome.input, segments: outcome.segments, minSegmentRows: minSegmentRows)
             } catch {
                 printError(error.description)
-                throw ExitCode(64)
+                throw ExitStatus.usage.exitCode
             }
             let report = Report(input: outcome.input, result: outcome.result, segments: outcome.segments, minSegmentRows: minSegmentRows, gates: outcomes)
-            reports.append(report)
-            for (path, format) in output.reportOutputs {
-                do {
-                    try writeAtomically(render(report, as: format, colour: false), to: path)
-                } catch let error as OutputError { outputFailures.append(error) }
+            reports.append((index, report))
+            for (file, format) in reportFiles {
+                do { try file.commit(render(report, as: format, colour: false)) } catch let error as OutputError { outputFailures.append(error) }
             }
             printed.append(render(report, as: output.format, colour: colour))
         }
 
-        for path in output.junitOutputs {
-            do { try writeAtomically(JUnitRenderer.render(reports), to: path) } catch let error as OutputError { outputFailures.append(error) }
+        let allReports = reports.map(\.report)
+        for file in junitFiles {
+            do { try file.commit(JUnitRenderer.render(allReports)) } catch let error as OutputError { outputFailures.append(error) }
         }
-        if let folder = output.reportDir {
-            outputFailures += writeReportDirectory(folder, reports: reports, junit: !gates.isEmpty)
+        if let directory {
+            outputFailures += directory.write(reports)
         }
         if output.format == .terminal && paths.count > 1 {
-            printed.append(BatchSummary.render(reports, failedInputs: paths.count - reports.count))
+            printed.append(BatchSummary.render(allReports, failedInputs: paths.count - reports.count))
         }
         var stdout = printed.joined(separator: "\n")
         if GitHubActions.isActive {
-            let annotations = GitHubActions.annotations(reports)
+            let annotations = GitHubActions.annotations(allReports)
             if !annotations.isEmpty {
                 // Workflow commands on stdout, unless stdout carries a machine-readable document.
                 if output.format == .terminal {
@@ -122,9 +148,9 @@ struct Audit: ParsableCommand {
                 }
             }
             do {
-                let summary = reports.count > 1
-                    ? ([MarkdownRenderer.renderIndex(reports.map { ($0, "#") })] + reports.map(MarkdownRenderer.render)).joined(separator: "\n")
-                    : reports.map(MarkdownRenderer.render).joined()
+                let summary = allReports.count > 1
+                    ? ([MarkdownRenderer.renderIndex(allReports.map { ($0, "#") })] + allReports.map(MarkdownRenderer.render)).joined(separator: "\n")
+                    : allReports.map(MarkdownRenderer.render).joined()
                 if !summary.isEmpty { try GitHubActions.appendStepSummary(summary) }
             } catch let error as OutputError { outputFailures.append(error) }
         }
@@ -133,50 +159,9 @@ struct Audit: ParsableCommand {
         } catch let error as OutputError {
             outputFailures.append(error)
         }
-        if !outputFailures.isEmpty {
-            for failure in outputFailures { printError(failure.description) }
-            throw ExitCode(74)
-        }
-        if let inputFailure { throw ExitCode(inputFailure) }
-        if reports.contains(where: \.failsGates) { throw ExitCode(1) }
-    }
-
-    /// Writes `<name>.html`, `.md` and `.json` per input, `index.html`/`index.md`
-    /// comparing them and, with gates, `junit.xml`. Returns the writes that
-    /// failed; the others still happen.
-    private func writeReportDirectory(_ folder: String, reports: [Report], junit: Bool) -> [OutputError] {
-        do { try makeDirectory(folder) } catch let error as OutputError { return [error] } catch { return [] }
-        var failures: [OutputError] = []
-        var used: Set<String> = []
-        var entries: [(report: Report, link: String)] = []
-        func write(_ text: String, _ name: String) {
-            do { try writeAtomically(text, to: "\(folder)/\(name)") } catch let error as OutputError { failures.append(error) } catch {}
-        }
-        for report in reports {
-            var name = reportName(report)
-            if used.contains(name) {
-                var n = 2
-                while used.contains("\(name)-\(n)") { n += 1 }
-                name = "\(name)-\(n)"
-            }
-            used.insert(name)
-            write(HTMLRenderer.render(report), "\(name).html")
-            write(MarkdownRenderer.render(report), "\(name).md")
-            write(JSONReportRenderer.render(report), "\(name).json")
-            entries.append((report, "\(name).html"))
-        }
-        write(HTMLRenderer.renderIndex(entries), "index.html")
-        write(MarkdownRenderer.renderIndex(entries.map { ($0.report, String($0.link.dropLast(5)) + ".md") }), "index.md")
-        if junit { write(JUnitRenderer.render(reports), "junit.xml") }
-        return failures
-    }
-
-    /// A report's file name: the input's name without folders, `.gz` or extension (`-` is `stdin`).
-    private func reportName(_ report: Report) -> String {
-        var name = report.shortName
-        if name == "<stdin>" { return "stdin" }
-        if name.lowercased().hasSuffix(".gz") { name.removeLast(3) }
-        if let dot = name.lastIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
-        return name.isEmpty ? "input" : name
+        for failure in outputFailures { printError(failure.description) }
+        let status = ExitStatus.of(outputFailed: !outputFailures.isEmpty, inputFailures: inputFailures,
+                                   gatesFailed: allReports.contains(where: \.failsGates))
+        if status != .success { throw status.exitCode }
     }
 }

@@ -1,6 +1,11 @@
 import ArgumentParser
+import CalibInput
 import CalibReport
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Gates from flags and from a configuration file.
 struct GateOptionGroup: ParsableArguments {
@@ -10,17 +15,22 @@ struct GateOptionGroup: ParsableArguments {
     @Option(name: .customLong("warn-on"), help: ArgumentHelp("Like --fail-on, but a warning: reported and annotated, exit status unchanged. Repeatable.", valueName: "expr"))
     var warnOn: [String] = []
 
-    @Option(help: ArgumentHelp("A JSON file with \"failOn\" and \"warnOn\" lists of gates and optionally \"minSegmentRows\".", valueName: "calib.json"))
+    @Option(help: ArgumentHelp("A JSON file with \"failOn\" and \"warnOn\" lists of gates and optionally \"minSegmentRows\"; each key at most once.", valueName: "calib.json"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Segments with fewer rows are listed but neither gated nor flagged (default 100).", valueName: "n"))
-    var minSegmentRows: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Segments with fewer rows are listed but neither gated nor flagged (default 100).", valueName: "n"))
+    var minSegmentRows: String?
 
     func validate() throws {
         for text in failOn + warnOn {
             do { _ = try GateExpression(text) } catch { throw ValidationError(error.description) }
         }
-        if let minSegmentRows, minSegmentRows < 0 { throw ValidationError("--min-segment-rows must be at least 0.") }
+        _ = try segmentMinimum()
+        if config == "" { throw optionError("--config", "", "needs a file name") }
+    }
+
+    private func segmentMinimum() throws -> Int? {
+        try minSegmentRows.map { try OptionValue.wholeNumber($0, flag: "--min-segment-rows", in: 0...Int.max) }
     }
 
     /// The gates of the config file followed by those of the flags, and the segment threshold.
@@ -34,11 +44,16 @@ struct GateOptionGroup: ParsableArguments {
         }
         for text in failOn { gates.append(try GateExpression(text, severity: .error)) }
         for text in warnOn { gates.append(try GateExpression(text, severity: .warning)) }
-        return (gates, minSegmentRows ?? minimum)
+        return (gates, try segmentMinimum() ?? minimum)
     }
 }
 
 /// A configuration file: `{"failOn": ["ece>0.05"], "warnOn": ["mce>0.2"], "minSegmentRows": 200}`.
+///
+/// Read with ``StrictJSON``: a key given twice (also when spelled with escapes,
+/// `"fail\u004fn"`), an unknown key, a value of the wrong type or a bad gate is a
+/// usage error (exit 64) naming the file, line and column; a file that cannot be
+/// read is exit 66. At most 1 MiB.
 enum ConfigFile {
     struct Settings {
         var gates: [GateExpression] = []
@@ -47,36 +62,105 @@ enum ConfigFile {
 
     struct Problem: Error, CustomStringConvertible {
         let path: String
+        var line: Int?
+        var column: Int?
         let reason: String
-        let exitCode: Int32
-        var description: String { "\(path): \(reason)" }
+        let status: ExitStatus
+
+        init(path: String, line: Int? = nil, column: Int? = nil, reason: String, status: ExitStatus = .usage) {
+            self.path = path; self.line = line; self.column = column; self.reason = reason; self.status = status
+        }
+
+        init(path: String, at node: StrictJSON.Node, reason: String) {
+            self.init(path: path, line: node.line, column: node.column, reason: reason)
+        }
+
+        var description: String {
+            guard let line, let column else { return "\(path): \(reason)" }
+            return "\(path):\(line):\(column): \(reason)"
+        }
     }
 
+    /// The largest configuration file read.
+    static let sizeLimit = 1 << 20
+
+    static let expectedShape = "expected {\"failOn\": [\"ece>0.05\"], \"warnOn\": […], \"minSegmentRows\": 100}"
+
     static func read(_ path: String) throws -> Settings {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Problem(path: path, reason: "cannot read the configuration file", exitCode: 66)
+        let bytes = try contents(path)
+        let root: StrictJSON.Node
+        do {
+            root = try StrictJSON.parse(bytes)
+        } catch {
+            throw Problem(path: path, line: error.line, column: error.column, reason: error.reason)
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw Problem(path: path, reason: "not a JSON object; expected {\"failOn\": [\"ece>0.05\"], \"warnOn\": […], \"minSegmentRows\": 100}", exitCode: 64)
-        }
-        let known: Set<String> = ["failOn", "warnOn", "minSegmentRows"]
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw Problem(path: path, reason: "unknown key '\(unknown)'; the keys are failOn, warnOn and minSegmentRows", exitCode: 64)
+        guard case let .object(members) = root.value else {
+            throw Problem(path: path, at: root, reason: "not a JSON object; \(expectedShape)")
         }
         var settings = Settings()
-        for (key, severity) in [("failOn", GateExpression.Severity.error), ("warnOn", .warning)] {
-            guard let value = object[key] else { continue }
-            guard let list = value as? [String] else { throw Problem(path: path, reason: "\(key) must be a list of gate expressions", exitCode: 64) }
-            for text in list {
-                do { settings.gates.append(try GateExpression(text, severity: severity)) } catch {
-                    throw Problem(path: path, reason: error.description, exitCode: 64)
+        for member in members {
+            let (key, node) = (member.key, member.node)
+            switch key {
+            case "failOn", "warnOn":
+                let severity: GateExpression.Severity = key == "failOn" ? .error : .warning
+                guard case let .array(items) = node.value else {
+                    throw Problem(path: path, at: node, reason: "\(key) must be a list of gate expressions, e.g. [\"ece>0.05\"]")
                 }
+                for item in items {
+                    guard case let .string(text) = item.value else {
+                        throw Problem(path: path, at: item, reason: "\(key) must be a list of gate expressions in double quotes")
+                    }
+                    do { settings.gates.append(try GateExpression(text, severity: severity)) } catch {
+                        throw Problem(path: path, at: item, reason: error.description)
+                    }
+                }
+            case "minSegmentRows":
+                guard case let .number(text) = node.value, let x = Double(text), let n = Int(exactly: x), n >= 0 else {
+                    throw Problem(path: path, at: node, reason: "minSegmentRows must be a whole number at least 0")
+                }
+                settings.minSegmentRows = n
+            default:
+                throw Problem(path: path, line: member.line, column: member.column, reason: "unknown key \(InputError.quoted(key)); the keys are failOn, warnOn and minSegmentRows")
             }
         }
-        if let value = object["minSegmentRows"] {
-            guard let n = value as? Int, n >= 0 else { throw Problem(path: path, reason: "minSegmentRows must be a whole number at least 0", exitCode: 64) }
-            settings.minSegmentRows = n
-        }
+        // failOn's gates, then warnOn's, whichever key comes first in the file.
+        settings.gates = settings.gates.filter { $0.severity == .error } + settings.gates.filter { $0.severity == .warning }
         return settings
     }
+
+    /// The file's bytes; a missing, unreadable or oversized file, or a folder, is a problem.
+    private static func contents(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw Problem(path: path, reason: "cannot read the configuration file: \(errorText(errno))", status: .noInput)
+        }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+            throw Problem(path: path, reason: "cannot read the configuration file: it is a directory", status: .noInput)
+        }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Problem(path: path, reason: "cannot read the configuration file: \(errorText(errno))", status: .noInput)
+            }
+            if n == 0 { return bytes }
+            bytes += chunk[..<n]
+            if bytes.count > sizeLimit {
+                throw Problem(path: path, reason: "larger than 1 MiB; is this a calib configuration file? \(expectedShape)")
+            }
+        }
+    }
+}
+
+/// `read(2)`, which `ConfigFile.read` hides.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(fd, buffer, count)
+    #else
+    Darwin.read(fd, buffer, count)
+    #endif
 }

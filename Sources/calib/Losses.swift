@@ -24,8 +24,8 @@ struct Losses: ParsableCommand {
     @Option(help: ArgumentHelp("Focal-loss α: for binary tasks the positive class's weight (default 0.25), for multiclass a common factor (default 1); 'none' turns α-balancing off.", valueName: "α|none"))
     var focalAlpha: String?
 
-    @Option(help: "β of the effective-number class weights (Cui et al. 2019).")
-    var beta: Double = 0.9999
+    @Option(parsing: .unconditional, help: ArgumentHelp("β of the effective-number class weights (Cui et al. 2019), at least 0 and below 1.", valueName: "β"))
+    var beta: String = "0.9999"
 
     @Option(help: ArgumentHelp("Label-smoothing ε values, separated by commas.", valueName: "ε,…"))
     var smoothing: String = "0.1"
@@ -37,25 +37,23 @@ struct Losses: ParsableCommand {
     var input: InputOptionGroup
 
     @OptionGroup(title: "Output")
-    var output: OutputOptionGroup
+    var output: LossOutputOptionGroup
 
     func validate() throws {
-        for gamma in try numbers(focalGamma, "--focal-gamma") where !(gamma >= 0 && gamma <= 100) {
-            throw ValidationError("--focal-gamma values must be between 0 and 100, not \(gamma).")
-        }
-        for epsilon in try numbers(smoothing, "--smoothing") where !(epsilon >= 0 && epsilon <= 1) {
-            throw ValidationError("--smoothing values must be between 0 and 1, not \(epsilon).")
-        }
+        _ = try numbers(focalGamma, "--focal-gamma", in: 0...100)
+        _ = try numbers(smoothing, "--smoothing", in: 0...1)
         _ = try alpha()
-        guard beta >= 0 && beta < 1 else { throw ValidationError("--beta must be at least 0 and below 1, not \(beta).") }
-        if output.reportDir != nil { throw ValidationError("--report-dir belongs to calib audit; use -o here.") }
+        _ = try effectiveNumberBeta()
     }
 
-    private func numbers(_ text: String, _ flag: String) throws -> [Double] {
-        let parts = text.split(separator: ",").map { String($0).trimmingSpacesAndTabs() }.filter { !$0.isEmpty }
-        guard !parts.isEmpty else { throw ValidationError("\(flag) needs at least one number.") }
+    /// A comma-separated list of numbers in `range`; an empty item is an error.
+    private func numbers(_ text: String, _ flag: String, in range: ClosedRange<Double>) throws -> [Double] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpacesAndTabs() }
+        guard parts.contains(where: { !$0.isEmpty }) else { throw optionError(flag, text, "needs at least one number") }
         return try parts.map { part in
-            guard let x = Double(part), x.isFinite else { throw ValidationError("\(flag): \"\(part)\" is not a number.") }
+            guard let x = Double(part), x.isFinite, range.contains(x) else {
+                throw optionError(flag, text, "\(InputError.quoted(part)) is not a number from \(Int(range.lowerBound)) to \(Int(range.upperBound))")
+            }
             return x
         }
     }
@@ -64,12 +62,19 @@ struct Losses: ParsableCommand {
         guard let focalAlpha else { return nil }
         if focalAlpha.lowercased() == "none" { return -1 }
         guard let a = Double(focalAlpha), a >= 0 && a <= 1 else {
-            throw ValidationError("--focal-alpha must be a number between 0 and 1, or none; not \"\(focalAlpha)\".")
+            throw optionError("--focal-alpha", focalAlpha, "must be a number from 0 to 1, or none")
         }
         return a
     }
 
+    private func effectiveNumberBeta() throws -> Double {
+        guard let b = Double(beta), b >= 0 && b < 1 else { throw optionError("--beta", beta, "must be a number at least 0 and below 1") }
+        return b
+    }
+
     func run() throws {
+        let options = try input.readOptions()
+        let beta = try effectiveNumberBeta()
         var specifications: [LossSpecification] = [.crossEntropy]
         var givenTables: [(path: String, weights: [String: Double])] = []
         do {
@@ -84,11 +89,17 @@ struct Losses: ParsableCommand {
                 }
             }
             let a = try alpha()
-            for gamma in try numbers(focalGamma, "--focal-gamma") { specifications.append(.focal(gamma: gamma, alpha: a)) }
-            for epsilon in try numbers(smoothing, "--smoothing") { specifications.append(.labelSmoothing(epsilon: epsilon)) }
+            for gamma in try numbers(focalGamma, "--focal-gamma", in: 0...100) { specifications.append(.focal(gamma: gamma, alpha: a)) }
+            for epsilon in try numbers(smoothing, "--smoothing", in: 0...1) { specifications.append(.labelSmoothing(epsilon: epsilon)) }
 
+            // The -o files exist as temporary files while the input is read (see Audit).
+            var failures: [OutputError] = []
+            var files: [(file: AtomicFile, format: ReportFormat)] = []
+            for path in output.output {
+                do { files.append((try AtomicFile(path), try ReportFormat.forPath(path))) } catch let error as OutputError { failures.append(error) }
+            }
             let location: InputLocation = file == "-" ? .standardInput : .file(file)
-            let audited = try InputAudit.run(location, options: input.readOptions, settings: input.settings, losses: specifications)
+            let audited = try InputAudit.run(location, options: options, losses: specifications)
             for (path, table) in givenTables {
                 let missing = audited.result.classNames.filter { table[$0] == nil }
                 if !missing.isEmpty {
@@ -96,22 +107,18 @@ struct Losses: ParsableCommand {
                 }
             }
             let report = Report(input: audited.input, result: audited.result)
-            var failures: [OutputError] = []
-            for path in output.output {
-                do {
-                    try writeAtomically(renderLosses(report, as: try ReportFormat.forPath(path), colour: false), to: path)
-                } catch let error as OutputError { failures.append(error) }
+            for (file, format) in files {
+                do { try file.commit(renderLosses(report, as: format, colour: false)) } catch let error as OutputError { failures.append(error) }
             }
             do {
                 try writeStandardOutput(renderLosses(report, as: output.format, colour: output.format == .terminal && standardOutputWantsColour))
             } catch let error as OutputError { failures.append(error) }
-            if !failures.isEmpty {
-                for failure in failures { printError(failure.description) }
-                throw ExitCode(74)
-            }
+            for failure in failures { printError(failure.description) }
+            let status = ExitStatus.of(outputFailed: !failures.isEmpty, gatesFailed: false)
+            if status != .success { throw status.exitCode }
         } catch let error as InputError {
             printInputError(error)
-            throw ExitCode(error.exitCode)
+            throw ExitStatus(code: error.exitCode).exitCode
         }
     }
 
@@ -121,7 +128,7 @@ struct Losses: ParsableCommand {
         case .markdown: LossReportRenderer.markdown(report)
         case .html: LossReportRenderer.html(report)
         case .json: LossReportRenderer.json(report)
-        case .junit: JUnitRenderer.render([report])
+        case .junit: JUnitRenderer.render([report])  // refused by LossOutputOptionGroup
         }
     }
 }

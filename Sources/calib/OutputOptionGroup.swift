@@ -15,7 +15,7 @@ enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
 
     static var allValueStrings: [String] { ["terminal", "markdown", "html", "json"] }
 
-    /// The format an output file's extension names.
+    /// The format an output file's extension names (case-insensitive).
     static func forPath(_ path: String) throws -> ReportFormat {
         let lowered = path.lowercased()
         if lowered.hasSuffix(".json") { return .json }
@@ -23,19 +23,22 @@ enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
         if lowered.hasSuffix(".md") || lowered.hasSuffix(".markdown") { return .markdown }
         if lowered.hasSuffix(".html") || lowered.hasSuffix(".htm") { return .html }
         if lowered.hasSuffix(".xml") { return .junit }
-        throw ValidationError("cannot tell the report format of '\(path)' from its extension; use .json, .md, .html, .xml (JUnit) or .txt")
+        throw optionError("-o", path, "cannot tell the report format from the extension; use .json, .md, .html, .txt, or .xml for JUnit XML of the gates")
     }
 }
 
-/// Where reports go.
+/// The most `-o` files of one run (each is a temporary file while the input is read).
+let outputLimit = 32
+
+/// Where `calib audit` puts its reports.
 struct OutputOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("What to print on standard output.", valueName: "terminal|markdown|html|json"))
     var format: ReportFormat = .terminal
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Also write a report to this file; the format follows the extension (.json, .md, .html, .txt). Repeatable.", valueName: "path"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Also write a report to this file; the format follows the extension: .json, .md, .html, .txt, or .xml for JUnit XML of the gates. Repeatable.", valueName: "path"))
     var output: [String] = []
 
-    @Option(help: ArgumentHelp("Write each input's reports (.html, .md, .json) and an index comparing them into this folder.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Write each input's reports (<name>.html, .md, .json), index.html and index.md comparing them, and junit.xml of the gates into this folder.", valueName: "dir"))
     var reportDir: String?
 
     /// The `-o` files that hold one input's report, with their formats (all but JUnit XML).
@@ -47,8 +50,35 @@ struct OutputOptionGroup: ParsableArguments {
     var junitOutputs: [String] { output.filter { (try? ReportFormat.forPath($0)) == .junit } }
 
     func validate() throws {
-        for path in output { _ = try ReportFormat.forPath(path) }
-        if format == .junit { throw ValidationError("JUnit XML is written with -o gates.xml, not printed with --format.") }
+        try validateOutputs(output)
+        if format == .junit { throw optionError("--format", "junit", "JUnit XML is written with -o gates.xml, not printed") }
+        if reportDir == "" { throw optionError("--report-dir", "", "needs a folder name") }
+    }
+}
+
+/// Where `calib losses` puts its report: no folder of reports and no JUnit XML,
+/// since it has neither several inputs nor gates.
+struct LossOutputOptionGroup: ParsableArguments {
+    @Option(help: ArgumentHelp("What to print on standard output.", valueName: "terminal|markdown|html|json"))
+    var format: ReportFormat = .terminal
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Also write the report to this file; the format follows the extension: .json, .md, .html or .txt. Repeatable.", valueName: "path"))
+    var output: [String] = []
+
+    func validate() throws {
+        try validateOutputs(output)
+        if let xml = output.first(where: { (try? ReportFormat.forPath($0)) == .junit }) {
+            throw optionError("-o", xml, "JUnit XML holds the gates of calib audit; calib losses writes .json, .md, .html or .txt")
+        }
+        if format == .junit { throw optionError("--format", "junit", "not a format of calib losses; use terminal, markdown, html or json") }
+    }
+}
+
+/// Every `-o` path has a known extension, and there are at most ``outputLimit``.
+private func validateOutputs(_ paths: [String]) throws {
+    for path in paths { _ = try ReportFormat.forPath(path) }
+    if paths.count > outputLimit {
+        throw ValidationError("-o is given \(paths.count) times; at most \(outputLimit) files can be written (use --report-dir for many inputs)")
     }
 }
 
@@ -75,82 +105,8 @@ struct OutputError: Error, CustomStringConvertible {
     var description: String { "cannot write '\(path)': \(reason)" }
 }
 
-/// Creates a folder and its parents, as `mkdir -p`.
-func makeDirectory(_ path: String) throws {
-    var current = path.hasPrefix("/") ? "" : "."
-    for part in path.split(separator: "/") {
-        current += "/" + part
-        if mkdir(current, 0o755) != 0 && errno != EEXIST {
-            throw OutputError(path: path, reason: errorText(errno))
-        }
-    }
-    var info = stat()
-    guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-        throw OutputError(path: path, reason: "it exists and is not a folder")
-    }
-}
-
-/// Writes `text` to `path` atomically: a temporary file in the same folder, then a rename.
-func writeAtomically(_ text: String, to path: String) throws {
-    let temporary = path + ".calib-tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw OutputError(path: path, reason: errorText(errno)) }
-    var ok = true
-    var failure: Int32 = 0
-    text.utf8CString.withUnsafeBufferPointer { buffer in
-        var offset = 0
-        let total = buffer.count - 1
-        while offset < total {
-            let n = write(fd, buffer.baseAddress! + offset, total - offset)
-            if n < 0 { if errno == EINTR { continue }; ok = false; failure = errno; return }
-            offset += n
-        }
-    }
-    if close(fd) != 0 && ok { ok = false; failure = errno }
-    guard ok else {
-        unlink(temporary)
-        throw OutputError(path: path, reason: errorText(failure))
-    }
-    guard rename(temporary, path) == 0 else {
-        let e = errno
-        unlink(temporary)
-        throw OutputError(path: path, reason: errorText(e))
-    }
-}
-
 /// Writes to standard output; a closed or full stdout is an output error.
 func writeStandardOutput(_ text: String) throws {
-    var failure: Int32 = 0
-    text.utf8CString.withUnsafeBufferPointer { buffer in
-        var offset = 0
-        let total = buffer.count - 1
-        while offset < total {
-            let n = write(1, buffer.baseAddress! + offset, total - offset)
-            if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-            offset += n
-        }
-    }
+    let failure = writeAll(text, to: 1)
     if failure != 0 { throw OutputError(path: "<stdout>", reason: errorText(failure)) }
-}
-
-func errorText(_ code: Int32) -> String {
-    guard let text = strerror(code) else { return "error \(code)" }
-    return String(cString: text)
-}
-
-/// Prints `calib: error: …` on standard error.
-func printError(_ message: String) {
-    printLine("calib: error: \(message)", to: 2)
-}
-
-/// Prints an input error and, when it has one, its hint.
-func printInputError(_ error: InputError) {
-    printError(error.description)
-    if let hint = error.hint { printLine("calib: hint: \(hint)", to: 2) }
-}
-
-/// Writes one line to a file descriptor, ignoring failures (for messages about failures).
-func printLine(_ text: String, to descriptor: Int32) {
-    let line = text + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress!, $0.count - 1) }
 }

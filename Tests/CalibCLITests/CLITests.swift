@@ -107,7 +107,7 @@ struct CLITests {
             let storedText = try String(contentsOfFile: TestPaths.packageRoot + "/Reports/\(name).txt", encoding: .utf8)
             #expect(text.stdout == storedText, "Reports/\(name).txt is out of date: run bash Reports/make_reports.sh")
         }
-        expected += ["index.html", "index.md"]
+        expected += ["index.html", "index.md", "junit.xml"]
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == expected.sorted())
         for file in expected {
             let fresh = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
@@ -125,7 +125,7 @@ struct CLITests {
         let run = try CalibRun(["audit", "SampleData/spam_messages.tsv", other + "/spam_messages.tsv", "--report-dir", out])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == [
-            "index.html", "index.md", "spam_messages-2.html", "spam_messages-2.json", "spam_messages-2.md",
+            "index.html", "index.md", "junit.xml", "spam_messages-2.html", "spam_messages-2.json", "spam_messages-2.md",
             "spam_messages.html", "spam_messages.json", "spam_messages.md",
         ])
         let index = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
@@ -196,7 +196,7 @@ struct CLITests {
         Failure(name: "bad number", arguments: ["audit", "-"], input: "label,p_fraud\nfraud,0.1\nlegit,abc\n", status: 65, message: "calib: error: <stdin>:3: column 'p_fraud': \"abc\" is not a number"),
         Failure(name: "undecidable positive class", arguments: ["audit", "-"], input: "label,prob\nham,0.1\n", status: 64, message: "--positive"),
         Failure(name: "unknown flag", arguments: ["audit", "SampleData/spam_messages.tsv", "--frobnicate"], input: nil, status: 64, message: "--frobnicate"),
-        Failure(name: "bins out of range", arguments: ["audit", "SampleData/spam_messages.tsv", "--bins", "0"], input: nil, status: 64, message: "--bins must be between 1 and 10000"),
+        Failure(name: "bins out of range", arguments: ["audit", "SampleData/spam_messages.tsv", "--bins", "0"], input: nil, status: 64, message: "calib: error: --bins \"0\": must be a whole number from 1 to 10000"),
         Failure(name: "unknown output extension", arguments: ["audit", "SampleData/spam_messages.tsv", "-o", "r.pdf"], input: nil, status: 64, message: "cannot tell the report format"),
         Failure(name: "no input", arguments: ["audit"], input: nil, status: 64, message: "file"),
     ]

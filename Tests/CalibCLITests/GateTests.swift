@@ -179,7 +179,7 @@ struct GateTests {
         #expect(bad.status == 64 && bad.stderr.contains("bad.json"))
         try #"{"failOnn": []}"#.write(toFile: folder + "/typo.json", atomically: true, encoding: .utf8)
         let typo = try CalibRun(["audit", "SampleData/fraud_transactions.csv", "--config", folder + "/typo.json"])
-        #expect(typo.status == 64 && typo.stderr.contains("unknown key 'failOnn'"))
+        #expect(typo.status == 64 && typo.stderr.contains("typo.json:1:2: unknown key \"failOnn\""))
         let missing = try CalibRun(["audit", "SampleData/fraud_transactions.csv", "--config", folder + "/none.json"])
         #expect(missing.status == 66)
     }
