@@ -141,8 +141,8 @@ public enum HTMLRenderer {
     }
 
     /// The comparison page for several inputs audited in one call. Each `link`
-    /// is the file name of that input's page in the index's folder (or a `#`
-    /// fragment); it becomes a relative, percent-encoded `./` link
+    /// is the file name of that input's page in the index's folder (or `#`
+    /// for this page); it becomes a relative, percent-encoded `./` link
     /// (``TextEscaping/relativeLink(_:)``), never a scheme such as `javascript:`.
     public static func renderIndex(_ entries: [(report: Report, link: String)]) -> String {
         var body = ["<header><p class=\"kicker\">calib audit</p><h1>\(entries.count) inputs compared</h1></header><section>"]

@@ -203,7 +203,7 @@ public enum MarkdownRenderer {
 extension MarkdownRenderer {
     /// The comparison table for several inputs audited in one call. Each
     /// `link` is the file name of that input's report in the index's folder (or
-    /// a `#` fragment); it becomes a relative, percent-encoded `./` target
+    /// `#` for this page); it becomes a relative, percent-encoded `./` target
     /// (``TextEscaping/markdownLinkTarget(_:)``), never a scheme or raw HTML.
     public static func renderIndex(_ entries: [(report: Report, link: String)]) -> String {
         var out = ["# Calibration audit: \(entries.count) inputs", "",

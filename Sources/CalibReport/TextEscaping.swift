@@ -115,12 +115,11 @@ public enum TextEscaping {
     }
 
     /// A link to a file in the same folder: `./` and the percent-encoded name,
-    /// so it is always relative and never a scheme (`javascript:`, `data:`).
-    /// A name starting with `#` is a fragment of the same page and stays one
-    /// (`#` and the percent-encoded rest).
+    /// so it is always relative and never a scheme (`javascript:`, `data:`),
+    /// and a name starting with `#` or `?` is still a file. Only the name `#`
+    /// alone (no file: the step summary's index) stays `#`, this page.
     public static func relativeLink(_ fileName: String) -> String {
-        if fileName.hasPrefix("#") { return "#" + urlPathSegment(String(fileName.dropFirst())) }
-        return "./" + urlPathSegment(fileName)
+        fileName == "#" ? "#" : "./" + urlPathSegment(fileName)
     }
 
     // MARK: Markdown (GitHub-flavoured)

@@ -226,9 +226,9 @@ struct TextEscapingTests {
         #expect(TextEscaping.html(pair.0) == pair.1)
     }
 
-    @Test("links are relative and percent-encoded; a fragment stays a fragment", arguments: [
+    @Test("links are relative and percent-encoded; only a bare # stays on the page", arguments: [
         ("javascript:alert(1).html", "./javascript%3Aalert%281%29.html"), ("a b/c?d#e.md", "./a%20b%2Fc%3Fd%23e.md"),
-        ("é.html", "./%C3%A9.html"), ("#", "#"), ("#x y", "#x%20y"), ("data:text/html,x", "./data%3Atext%2Fhtml%2Cx"),
+        ("é.html", "./%C3%A9.html"), ("#", "#"), ("#x y.html", "./%23x%20y.html"), ("data:text/html,x", "./data%3Atext%2Fhtml%2Cx"),
     ])
     func links(pair: (String, String)) {
         #expect(TextEscaping.relativeLink(pair.0) == pair.1)
