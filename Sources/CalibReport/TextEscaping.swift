@@ -100,6 +100,7 @@ public enum TextEscaping {
     /// set (`A–Z a–z 0–9 - . _ ~`) percent-encoded, so `:`, `/`, `?`, `#`,
     /// spaces, quotes and brackets cannot end or reinterpret the URL.
     public static func urlPathSegment(_ s: String) -> String {
+        let hex = Array("0123456789ABCDEF")
         var out = ""
         for byte in s.utf8 {
             switch byte {
@@ -107,7 +108,6 @@ public enum TextEscaping {
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                let hex = Array("0123456789ABCDEF")
                 out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 15)])
             }
         }

@@ -154,13 +154,20 @@ struct UndefinedMetricTests {
         }
     }
 
+    struct GateCase: CustomTestStringConvertible, Sendable {
+        let name: String, text: String, gate: String, reason: String
+        var testDescription: String { name }
+    }
+
     @Test("a gate on an undefined value fails (exit 1) and its report line and annotation give the reason", arguments: [
-        ("label,p,w\n1,0.9,0\n0,0.2,0\n", "accuracy<0.5", "total weight is 0"),
-        ("label,p,w\n1,0.9,1e308\n0,0.2,1e308\n1,0.6,1e308\n", "crossEntropy>1", "total weight is not finite: the weights sum past the largest double (about 1.8e308)"),
-        ("label,p,w\n1,0.9,1\n", "logLossSkill<0", "the labels have a single class (prior cross-entropy 0), so there is no base rate to beat"),
+        GateCase(name: "all weights zero", text: "label,p,w\n1,0.9,0\n0,0.2,0\n", gate: "accuracy<0.5", reason: "total weight is 0"),
+        GateCase(name: "weights of 1e308", text: "label,p,w\n1,0.9,1e308\n0,0.2,1e308\n1,0.6,1e308\n", gate: "crossEntropy>1",
+                 reason: "total weight is not finite: the weights sum past the largest double (about 1.8e308)"),
+        GateCase(name: "one class, one row", text: "label,p,w\n1,0.9,1\n", gate: "logLossSkill<0",
+                 reason: "the labels have a single class (prior cross-entropy 0), so there is no base rate to beat"),
     ])
-    func gate(table: (String, String, String)) throws {
-        let (text, gate, reason) = table
+    func gate(c: GateCase) throws {
+        let (text, gate, reason) = (c.text, c.gate, c.reason)
         let path = try Self.write(text)
         let run = try CalibRun(["audit", path, "--weight", "w", "--fail-on", gate], environment: ["GITHUB_ACTIONS": "true"])
         #expect(run.status == 1)
