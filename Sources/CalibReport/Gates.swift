@@ -50,13 +50,13 @@ public struct GateExpression: Sendable, Hashable {
             i = text.index(after: i)
         }
         guard let (at, comparison) = split else {
-            throw GateError("'\(text)' is not a gate: write METRIC OP NUMBER with OP one of > >= < <=, e.g. 'ece>0.05' or 'recall[fraud]<0.8'")
+            throw GateError("'\(GateEvaluator.shown(text))' is not a gate: write METRIC OP NUMBER with OP one of > >= < <=, e.g. 'ece>0.05' or 'recall[fraud]<0.8'")
         }
         let name = String(text[..<at]).trimmingSpacesAndTabs()
         let numberText = String(text[text.index(at, offsetBy: comparison.rawValue.count)...]).trimmingSpacesAndTabs()
-        guard !name.isEmpty else { throw GateError("'\(text)' names no metric before '\(comparison.rawValue)'") }
+        guard !name.isEmpty else { throw GateError("'\(GateEvaluator.shown(text))' names no metric before '\(comparison.rawValue)'") }
         guard let threshold = Double(numberText), threshold.isFinite else {
-            throw GateError("'\(text)': \"\(numberText)\" is not a number")
+            throw GateError("'\(GateEvaluator.shown(text))': \"\(GateEvaluator.shown(numberText))\" is not a number")
         }
         metric = name
         self.comparison = comparison
@@ -79,14 +79,28 @@ public struct GateOutcome: Sendable, Hashable {
     public let threshold: Double
     public let passed: Bool
     public let severity: GateExpression.Severity
+    /// Why `value` is undefined (`"total weight is 0"`); `nil` when it is defined.
+    public let undefinedReason: String?
 
-    public init(expression: String, metric: String, value: Double?, threshold: Double, passed: Bool, severity: GateExpression.Severity = .error) {
+    public init(expression: String, metric: String, value: Double?, threshold: Double, passed: Bool, severity: GateExpression.Severity = .error, undefinedReason: String? = nil) {
         self.expression = expression; self.metric = metric; self.value = value
         self.threshold = threshold; self.passed = passed; self.severity = severity
+        self.undefinedReason = value == nil ? (undefinedReason ?? "the value is not a finite number for this input") : nil
     }
 
     /// A failed error-severity gate: the run exits 1.
     public var fails: Bool { !passed && severity == .error }
+
+    /// The value as reports print it: fixed to `decimals` places, or `undefined: REASON`.
+    public func valueText(_ decimals: Int) -> String {
+        value.map { NumberText.fixed($0, decimals) } ?? "undefined: \(undefinedReason ?? "")"
+    }
+
+    /// One line on a gate that did not pass, for annotations and JUnit:
+    /// `ece = 0.081234, gate 'ece>0.05' failed`, or with the reason when undefined.
+    public var failureMessage: String {
+        "\(metric) = \(valueText(6)), gate '\(expression)' \(severity == .error ? "failed" : "warns")"
+    }
 }
 
 /// Evaluates gates against one input's results.
@@ -97,71 +111,90 @@ public enum GateEvaluator {
     public static func evaluate(_ gates: [GateExpression], result: AuditResult, input: InputSummary, segments: [SegmentAudit], minSegmentRows: Int) throws(GateError) -> [GateOutcome] {
         var outcomes: [GateOutcome] = []
         for gate in gates {
-            let value = try self.value(of: gate.metric, result: result, input: input, segments: segments, minSegmentRows: minSegmentRows)
+            let (value, reason) = try self.value(of: gate.metric, result: result, input: input, segments: segments, minSegmentRows: minSegmentRows)
             let defined = value.map(\.isFinite) ?? false
             let holds = defined && gate.comparison.holds(value!, gate.threshold)
             outcomes.append(GateOutcome(expression: gate.text, metric: gate.metric, value: defined ? value : nil,
-                                        threshold: gate.threshold, passed: defined && !holds, severity: gate.severity))
+                                        threshold: gate.threshold, passed: defined && !holds, severity: gate.severity,
+                                        undefinedReason: defined ? nil : reason))
         }
         return outcomes
     }
 
-    /// The value a metric name refers to.
-    static func value(of metric: String, result: AuditResult, input: InputSummary, segments: [SegmentAudit], minSegmentRows: Int) throws(GateError) -> Double? {
+    /// The value a metric name refers to, and why it is undefined when it is.
+    static func value(of metric: String, result: AuditResult, input: InputSummary, segments: [SegmentAudit], minSegmentRows: Int) throws(GateError) -> (Double?, String?) {
         for (prefix, isMax) in [("max-segment-", true), ("min-segment-", false)] where metric.hasPrefix(prefix) {
             let inner = String(metric.dropFirst(prefix.count))
-            guard !segments.isEmpty else { throw GateError("'\(metric)' needs segments: add --group COL") }
+            guard !segments.isEmpty else { throw GateError("'\(shown(metric))' needs segments: add --group COL") }
             var values: [Double] = []
+            var large = 0
             for segment in segments where segment.result.rows >= minSegmentRows {
-                if let v = try plainValue(inner, result: segment.result, input: nil, whole: metric), v.isFinite { values.append(v) }
+                large += 1
+                if let v = try plainValue(inner, result: segment.result, input: nil, whole: metric).0, v.isFinite { values.append(v) }
             }
             // Check the name even when no segment is large enough.
             _ = try plainValue(inner, result: result, input: nil, whole: metric)
-            return isMax ? values.max() : values.min()
+            let reason = large == 0 ? "no segment has at least \(NumberText.count(minSegmentRows)) rows (--min-segment-rows)"
+                : "\(inner) is undefined in every segment with at least \(NumberText.count(minSegmentRows)) rows"
+            return (isMax ? values.max() : values.min(), reason)
         }
         if let at = metric.lastIndex(of: "@"), !metric[..<at].contains("[") || metric[..<at].contains("]") {
             let inner = String(metric[..<at])
             let name = String(metric[metric.index(after: at)...])
-            guard !segments.isEmpty else { throw GateError("'\(metric)' names a segment: add --group COL") }
+            guard !segments.isEmpty else { throw GateError("'\(shown(metric))' names a segment: add --group COL") }
             guard let segment = segments.first(where: { $0.name == name }) else {
-                throw GateError("'\(metric)': no segment '\(name)'; segments: \(list(segments.map(\.name)))")
+                throw GateError("'\(shown(metric))': no segment '\(shown(name))'; segments: \(list(segments.map(\.name)))")
             }
-            return try plainValue(inner, result: segment.result, input: nil, whole: metric)
+            let (value, reason) = try plainValue(inner, result: segment.result, input: nil, whole: metric)
+            return (value, reason.map { "in segment '\(shown(name))': \($0)" })
         }
         return try plainValue(metric, result: result, input: input, whole: metric)
     }
 
-    private static func plainValue(_ metric: String, result: AuditResult, input: InputSummary?, whole: String) throws(GateError) -> Double? {
+    private static func plainValue(_ metric: String, result: AuditResult, input: InputSummary?, whole: String) throws(GateError) -> (Double?, String?) {
         if let open = metric.firstIndex(of: "["), metric.hasSuffix("]") {
             let key = String(metric[..<open])
             let className = String(metric[metric.index(after: open)..<metric.index(before: metric.endIndex)])
             guard perClassKeys.contains(key) else {
-                throw GateError("'\(whole)': '\(key)' is not a per-class value; use one of \(list(perClassKeys))")
+                throw GateError("'\(shown(whole))': '\(shown(key))' is not a per-class value; use one of \(list(perClassKeys))")
             }
             guard let c = result.perClass.first(where: { $0.name == className }) else {
-                throw GateError("'\(whole)': no class '\(className)'; classes: \(list(result.classNames))")
+                throw GateError("'\(shown(whole))': no class '\(shown(className))'; classes: \(list(result.classNames))")
             }
-            switch key {
-            case "precision": return c.precision
-            case "recall": return c.recall
-            case "f1": return c.f1
-            case "ece": return c.ece
-            case "crossEntropy": return c.crossEntropy
-            case "support": return c.support
-            default: return c.prior
+            let value: Double? = switch key {
+            case "precision": c.precision
+            case "recall": c.recall
+            case "f1": c.f1
+            case "ece": c.ece
+            case "crossEntropy": c.crossEntropy
+            case "support": c.support
+            default: c.prior
             }
+            return (value, UndefinedReasons.perClassReason(key: key, class: c, result: result))
         }
         if let input, let index = inputKeys.firstIndex(of: metric) {
-            return [Double(input.rows), Double(input.skipped.total), Double(result.clippedProbabilities)][index]
+            return ([Double(input.rows), Double(input.skipped.total), Double(result.clippedProbabilities)][index], nil)
         }
-        if input == nil, metric == "rows" { return Double(result.rows) }
+        if input == nil, metric == "rows" { return (Double(result.rows), nil) }
         let named = result.metrics.namedValues
-        if let hit = named.first(where: { $0.key == metric }) { return hit.value }
+        if let hit = named.first(where: { $0.key == metric }) { return (hit.value, UndefinedReasons.reason(key: metric, result: result)) }
         if ["positiveClassECE", "calibrationInTheLarge"].contains(metric) {
-            throw GateError("'\(whole)': \(metric) is defined for binary tasks only; this input has \(result.classNames.count) classes")
+            throw GateError("'\(shown(whole))': \(metric) is defined for binary tasks only; this input has \(result.classNames.count) classes")
         }
-        throw GateError("'\(whole)': unknown metric '\(metric)'; use one of \(list(named.map(\.key) + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT")
+        throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(named.map(\.key) + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT")
     }
 
-    static func list(_ names: [String]) -> String { names.joined(separator: ", ") }
+    /// The longest name quoted in a gate message; longer ones are cut with "…".
+    static let shownNameLimit = 60
+    /// The most names a gate message lists.
+    static let listedNamesLimit = 20
+
+    /// A name from the input or the command line as a message shows it: control characters escaped, cut at ``shownNameLimit``.
+    static func shown(_ name: String) -> String { TextEscaping.plain(name, limit: shownNameLimit) }
+
+    /// Names for a message, each ``shown(_:)``, at most ``listedNamesLimit`` of them and a count of the rest.
+    static func list(_ names: [String]) -> String {
+        let listed = names.prefix(listedNamesLimit).map(shown).joined(separator: ", ")
+        return names.count > listedNamesLimit ? listed + " and \(names.count - listedNamesLimit) more" : listed
+    }
 }

@@ -10,7 +10,7 @@ public enum HTMLRenderer {
         let i = report.input
         let f = report.findings
         var body: [String] = []
-        func e(_ s: String) -> String { escapeHTML(s) }
+        let e = TextEscaping.html
 
         // Header.
         var facts = "\(NumberText.count(i.rows)) rows · \(i.shape.task.rawValue) · \(r.classNames.count) classes · \(i.shape.scoreKind.rawValue)"
@@ -20,7 +20,7 @@ public enum HTMLRenderer {
         if let positive = report.positiveClass {
             body.append("<p class=\"facts\">Positive class <strong>\(e(positive))</strong> (\(e(i.positiveClassReason ?? "")))</p>")
         }
-        let verdictClass = r.metrics.ece < 0.01 ? "ok" : "warn"
+        let verdictClass = UndefinedReasons.weightReason(r) == nil && r.metrics.ece < 0.01 ? "ok" : "warn"
         body.append("<p class=\"verdict \(verdictClass)\">\(e(f.verdict))</p>")
         if !report.gates.isEmpty {
             let failed = report.gates.filter(\.fails).count
@@ -28,6 +28,11 @@ public enum HTMLRenderer {
         }
         if i.skipped.total > 0 {
             body.append("<p class=\"verdict warn\">\(NumberText.count(i.skipped.total)) invalid rows were skipped (see below)</p>")
+        }
+        let undefined = UndefinedReasons.grouped(f.undefined)
+        if !undefined.isEmpty {
+            body.append("<div class=\"verdict warn\" id=\"undefined\"><p>Undefined for this input (null in the JSON report):</p><ul>"
+                + undefined.map { "<li><code>\($0.keys.map(e).joined(separator: "</code>, <code>"))</code>: \(e($0.reason))</li>" }.joined() + "</ul></div>")
         }
         body.append("</header>")
 
@@ -107,7 +112,7 @@ public enum HTMLRenderer {
             body.append("<section><h2>Gates</h2>")
             body.append(table(["gate", "value", "threshold", "result"], numeric: 1..<3,
                 rows: report.gates.map { g in
-                    ["<code>\(e(g.expression))</code>", g.value.map { NumberText.fixed($0, 4) } ?? "undefined", NumberText.fixed(g.threshold, 4),
+                    ["<code>\(e(g.expression))</code>", e(g.valueText(4)), NumberText.fixed(g.threshold, 4),
                      g.passed ? "<span class=\"pass\">pass</span>" : g.severity == .warning ? "<span class=\"warn\">warning</span>" : "<span class=\"fail\">fail</span>"]
                 }))
             body.append("</section>")
@@ -135,14 +140,17 @@ public enum HTMLRenderer {
         return page(title: "calib audit · \(report.shortName)", body: body.joined(separator: "\n"))
     }
 
-    /// The comparison page for several inputs audited in one call.
+    /// The comparison page for several inputs audited in one call. Each `link`
+    /// is the file name of that input's page in the index's folder (or `#`
+    /// for this page); it becomes a relative, percent-encoded `./` link
+    /// (``TextEscaping/relativeLink(_:)``), never a scheme such as `javascript:`.
     public static func renderIndex(_ entries: [(report: Report, link: String)]) -> String {
         var body = ["<header><p class=\"kicker\">calib audit</p><h1>\(entries.count) inputs compared</h1></header><section>"]
         body.append(table(["input", "rows", "task", "cross-entropy", "log-loss skill", "accuracy", "ECE", "ECE mode", "MCE", "gates"], numeric: [1, 3, 4, 5, 6, 8],
             rows: entries.map { entry in
                 let r = entry.report.result
                 let failed = entry.report.gates.filter(\.fails).count
-                return ["<a href=\"\(escapeHTML(entry.link))\">\(escapeHTML(entry.report.shortName))</a>", NumberText.count(r.rows), r.task.rawValue,
+                return ["<a href=\"\(TextEscaping.html(TextEscaping.relativeLink(entry.link)))\">\(TextEscaping.html(entry.report.shortName))</a>", NumberText.count(r.rows), r.task.rawValue,
                         NumberText.fixed(r.metrics.crossEntropy, 4), NumberText.percent(r.metrics.logLossSkill), NumberText.fixed(r.metrics.accuracy, 4),
                         NumberText.fixed(r.metrics.ece, 4), r.eceMode.rawValue, NumberText.fixed(r.metrics.mce, 4),
                         entry.report.gates.isEmpty ? "—" : failed == 0 ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">\(failed) failed</span>"]
@@ -157,7 +165,7 @@ public enum HTMLRenderer {
         let f = report.findings
         let rare = f.rarestClass
         let rareName = r.classNames[rare]
-        func e(_ s: String) -> String { escapeHTML(s) }
+        let e = TextEscaping.html
         var body: [String] = []
         body.append("<section><h2>Imbalance: weighted cross-entropy and focal loss</h2>")
         body.append("<p class=\"finding\">\(e(f.imbalanceSentence))</p>")
@@ -203,9 +211,10 @@ public enum HTMLRenderer {
         <html lang="en">
         <head>
         <meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="color-scheme" content="light dark">
-        <title>\(escapeHTML(title))</title>
+        <title>\(TextEscaping.html(title))</title>
         <style>
         \(stylesheet)
         </style>
@@ -219,6 +228,11 @@ public enum HTMLRenderer {
 
         """
     }
+
+    /// Every page's Content-Security-Policy: nothing may load or run (no
+    /// script, `javascript:` URL, image, font, frame or form target) but the
+    /// page's own `<style>`; the charts are inline SVG and need nothing else.
+    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
     static let stylesheet = """
     :root { --bg: #ffffff; --ink: #1d2330; --muted: #5b6475; --grid: #e3e6ec; --card: #f5f7fa; --bar: #9db4d6; --over: #d9534f; --under: #2f8f6b;
@@ -268,6 +282,7 @@ public enum HTMLRenderer {
     code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
     .pass { color: var(--ok); font-weight: 600; } .fail { color: var(--fail); font-weight: 600; } .warn { color: var(--warn); font-weight: 600; }
     ul.flags li { margin: 2px 0; }
+    #undefined p, #undefined ul { margin: 0; } #undefined ul { padding-left: 20px; font-weight: 400; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; } dt { color: var(--muted); } dd { margin: 0; }
     details { margin: 8px 0; } summary { cursor: pointer; color: var(--muted); }
     footer { margin-top: 40px; color: var(--muted); font-size: 12px; }

@@ -3,6 +3,11 @@ import CalibInput
 
 /// The JSON report of SPEC section 5: keys in a fixed order, non-finite
 /// numbers as `null`, byte-identical for the same input and flags.
+///
+/// calib's additions come after SPEC's keys of their object, so readers of
+/// schema 1 are unaffected: `gates[].undefinedReason` (why `value` is `null`,
+/// e.g. "total weight is 0"; `null` when defined) and `findings.undefined`
+/// (every headline metric that is `null`, as `{"metric", "reason"}`).
 public enum JSONReportRenderer {
     public static func render(_ report: Report) -> String {
         document(report).serialized()
@@ -61,6 +66,7 @@ public enum JSONReportRenderer {
                     ("expression", .string(g.expression)), ("metric", .string(g.metric)),
                     ("value", .finite(g.value)), ("threshold", .finite(g.threshold)), ("passed", .bool(g.passed)),
                     ("severity", .string(g.severity.rawValue)),
+                    ("undefinedReason", g.undefinedReason.map { .string($0) } ?? .null),
                 ])
             })),
             ("segments", segments(report)),
@@ -68,6 +74,7 @@ public enum JSONReportRenderer {
                 ("verdict", .string(report.findings.verdict)),
                 ("overconfidentBins", .array(report.findings.overconfidentBins.map { .string($0) })),
                 ("overconfidentSegments", .array(report.segments.compactMap(\.flag).map { .string($0) })),
+                ("undefined", .array(report.findings.undefined.map { .object([("metric", .string($0.key)), ("reason", .string($0.reason))]) })),
             ])),
         ])
     }

@@ -80,7 +80,16 @@ public indirect enum JSONValue: Sendable, Hashable {
         return x.description
     }
 
+    /// A JSON string literal. Besides what JSON requires (quote, backslash,
+    /// C0 controls), every scalar ``TextEscaping/isHostile(_:)`` names (DEL, C1
+    /// controls, bidi overrides, line separators, noncharacters) is written as
+    /// `\uXXXX` (a surrogate pair above U+FFFF), so a report printed to a
+    /// terminal carries no escape sequence while parsers read the exact value back.
     static func writeString(_ s: String, to out: inout String) {
+        func unit(_ u: UInt32) {
+            let hex = String(u, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -90,9 +99,13 @@ public indirect enum JSONValue: Sendable, Hashable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                if TextEscaping.isHostile(scalar) {
+                    if scalar.value > 0xFFFF {
+                        let v = scalar.value - 0x10000
+                        unit(0xD800 + (v >> 10)); unit(0xDC00 + (v & 0x3FF))
+                    } else {
+                        unit(scalar.value)
+                    }
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

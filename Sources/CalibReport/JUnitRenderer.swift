@@ -13,9 +13,8 @@ public enum JUnitRenderer {
             let suiteFailures = report.gates.filter(\.fails).count
             out.append("  <testsuite name=\"\(xml(report.input.source))\" tests=\"\(report.gates.count)\" failures=\"\(suiteFailures)\" errors=\"0\" skipped=\"0\">")
             for gate in report.gates {
-                let value = gate.value.map { NumberText.fixed($0, 6) } ?? "undefined"
                 let open = "    <testcase classname=\"calib.\(xml(report.shortName))\" name=\"\(xml(gate.expression))\""
-                let message = "\(gate.metric) = \(value) (gate '\(gate.expression)' \(gate.severity == .error ? "failed" : "warns"))"
+                let message = gate.failureMessage
                 if gate.fails {
                     out.append(open + ">")
                     out.append("      <failure type=\"gate\" message=\"\(xml(message))\">\(xml(message))</failure>")
@@ -34,7 +33,6 @@ public enum JUnitRenderer {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// Escapes text for XML content and attributes: the HTML escaping's
-    /// entities are valid XML, and it replaces the control characters XML forbids.
-    static func xml(_ s: String) -> String { escapeHTML(s) }
+    /// Text for XML content and attributes (``TextEscaping/xml(_:)``: no character XML forbids).
+    static func xml(_ s: String) -> String { TextEscaping.xml(s) }
 }

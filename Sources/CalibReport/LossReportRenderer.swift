@@ -5,23 +5,26 @@ import CalibInput
 /// in the same formats and with the same sections as the full audit.
 public enum LossReportRenderer {
     public static func terminal(_ report: Report, colour: Bool = false) -> String {
-        let bold = { (s: String) in colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
         let i = report.input
-        var lines = [bold("calib losses · \(i.source)"),
-                     "\(NumberText.count(i.rows)) rows · \(i.shape.task.rawValue) · \(report.result.classNames.count) classes · \(i.shape.scoreKind.rawValue)"]
+        var lines = TerminalLines()
+        lines.append(bold: "calib losses · \(i.source)")
+        lines.append("\(NumberText.count(i.rows)) rows · \(i.shape.task.rawValue) · \(report.result.classNames.count) classes · \(i.shape.scoreKind.rawValue)")
         if let positive = report.positiveClass { lines.append("positive class '\(positive)'" + (i.positiveClassReason.map { " (\($0))" } ?? "")) }
+        for group in UndefinedReasons.grouped(report.findings.undefined) where group.keys.contains("crossEntropy") {
+            lines.append(wrapped: "losses undefined: \(group.reason)", warning: true)
+        }
         lines.append("")
-        lines += TerminalRenderer.imbalanceLines(report, bold: bold)
+        TerminalRenderer.imbalanceLines(report, into: &lines)
         lines.append("")
         lines.append("Per class (mean loss · loss share · gradient share):")
         for loss in report.result.imbalance.losses {
             lines.append("  " + TerminalRenderer.lossLabel(loss))
             for c in loss.perClass {
-                lines.append("    " + NumberText.padRight(report.result.classNames[c.classIndex], 24) + NumberText.pad(NumberText.fixed(c.meanLoss, 4), 10)
+                lines.append("    " + NumberText.padRight(TextEscaping.plain(report.result.classNames[c.classIndex]), 24) + NumberText.pad(NumberText.fixed(c.meanLoss, 4), 10)
                     + NumberText.pad(NumberText.percent(c.lossShare), 10) + NumberText.pad(NumberText.percent(c.gradientShare), 10))
             }
         }
-        return lines.map { $0.count > TerminalRenderer.width && !colour ? String($0.prefix(TerminalRenderer.width - 1)) + "…" : $0 }.joined(separator: "\n") + "\n"
+        return lines.rendered(colour: colour)
     }
 
     public static func markdown(_ report: Report) -> String {
@@ -29,7 +32,7 @@ public enum LossReportRenderer {
     }
 
     public static func html(_ report: Report) -> String {
-        let header = "<header><p class=\"kicker\">calib losses</p><h1>\(escapeHTML(report.shortName))</h1></header>"
+        let header = "<header><p class=\"kicker\">calib losses</p><h1>\(TextEscaping.html(report.shortName))</h1></header>"
         return HTMLRenderer.page(title: "calib losses · \(report.shortName)", body: ([header] + HTMLRenderer.imbalanceSection(report)).joined(separator: "\n"))
     }
 

@@ -22,6 +22,12 @@ public enum MarkdownRenderer {
             out.append("Positive class: **\(text(positive))** (\(text(i.positiveClassReason ?? "")))  ")
         }
         out.append("Verdict: **\(text(f.verdict))**")
+        let undefined = UndefinedReasons.grouped(f.undefined)
+        if !undefined.isEmpty {
+            out.append("")
+            out.append("> **Undefined for this input** (null in the JSON report):")
+            for group in undefined { out.append("> - \(group.keys.map(text).joined(separator: ", ")): \(text(group.reason))") }
+        }
         if i.skipped.total > 0 {
             out.append("")
             out.append("> **\(NumberText.count(i.skipped.total)) invalid rows were skipped** (see *Skipped rows*).")
@@ -127,7 +133,7 @@ public enum MarkdownRenderer {
             out.append("|---|---:|---:|---|")
             for g in report.gates {
                 let verdict = g.passed ? "✅ pass" : g.severity == .warning ? "⚠️ warning" : "❌ **fail**"
-                out.append("| \(text(g.expression)) | \(g.value.map { NumberText.fixed($0, 4) } ?? "undefined") | \(NumberText.fixed(g.threshold, 4)) | \(verdict) |")
+                out.append("| \(text(g.expression)) | \(text(g.valueText(4))) | \(NumberText.fixed(g.threshold, 4)) | \(verdict) |")
             }
             out.append("")
         }
@@ -138,7 +144,7 @@ public enum MarkdownRenderer {
             out.append("| reason | rows | first examples |")
             out.append("|---|---:|---|")
             for reason in i.skipped.reasons {
-                out.append("| \(reason.code) | \(NumberText.count(reason.count)) | " + reason.examples.prefix(3).map { text($0.message) }.joined(separator: "<br>") + " |")
+                out.append("| \(text(reason.code)) | \(NumberText.count(reason.count)) | " + reason.examples.prefix(3).map { text($0.message) }.joined(separator: "<br>") + " |")
             }
             out.append("")
         }
@@ -190,40 +196,15 @@ public enum MarkdownRenderer {
         return out.joined(separator: "\n")
     }
 
-    /// Escapes text for a GFM table cell or paragraph: HTML-significant
-    /// characters become entities, Markdown punctuation is backslash-escaped,
-    /// line breaks become spaces.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "|", "\\", "*", "_", "`", "[", "]", "#", "~": out += "\\" + String(ch)
-            case "\n", "\r", "\r\n", "\t": out += " "
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
-
-    /// Text inside a code span: backticks and pipes cannot appear raw.
-    static func code(_ s: String) -> String {
-        s.replacingAll("`", with: "'").replacingAll("|", with: "¦").replacingAll("\n", with: " ")
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for ch in self { if ch == target { out += replacement } else { out.append(ch) } }
-        return out
-    }
+    /// Text for a GFM table cell or paragraph (``TextEscaping/markdown(_:)``).
+    public static func escape(_ s: String) -> String { TextEscaping.markdown(s) }
 }
 
 extension MarkdownRenderer {
-    /// The comparison table for several inputs audited in one call.
+    /// The comparison table for several inputs audited in one call. Each
+    /// `link` is the file name of that input's report in the index's folder (or
+    /// `#` for this page); it becomes a relative, percent-encoded `./` target
+    /// (``TextEscaping/markdownLinkTarget(_:)``), never a scheme or raw HTML.
     public static func renderIndex(_ entries: [(report: Report, link: String)]) -> String {
         var out = ["# Calibration audit: \(entries.count) inputs", "",
                    "| input | rows | task | cross-entropy | log-loss skill | accuracy | ECE | ECE mode | MCE | gates |",
@@ -232,7 +213,7 @@ extension MarkdownRenderer {
             let r = entry.report.result
             let failed = entry.report.gates.filter(\.fails).count
             let gates = entry.report.gates.isEmpty ? "—" : failed == 0 ? "✅ pass" : "❌ \(failed) failed"
-            out.append("| [\(escape(entry.report.shortName))](\(entry.link)) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(NumberText.fixed(r.metrics.crossEntropy, 4)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(NumberText.fixed(r.metrics.accuracy, 4)) | \(NumberText.fixed(r.metrics.ece, 4)) | \(r.eceMode.rawValue) | \(NumberText.fixed(r.metrics.mce, 4)) | \(gates) |")
+            out.append("| [\(escape(entry.report.shortName))](\(TextEscaping.markdownLinkTarget(entry.link))) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(NumberText.fixed(r.metrics.crossEntropy, 4)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(NumberText.fixed(r.metrics.accuracy, 4)) | \(NumberText.fixed(r.metrics.ece, 4)) | \(r.eceMode.rawValue) | \(NumberText.fixed(r.metrics.mce, 4)) | \(gates) |")
         }
         return out.joined(separator: "\n") + "\n"
     }

@@ -33,6 +33,8 @@ public struct ReportFindings: Sendable {
     /// Bins where the model claims significantly more than happens, in words
     /// (the headline table, and for binary tasks the top-label table too).
     public let overconfidentBins: [String]
+    /// Headline metrics that are undefined for this input, each with its reason (SPEC order).
+    public let undefined: [UndefinedValue]
 
     init(result r: AuditResult, positiveClass: String?) {
         let m = r.metrics
@@ -56,7 +58,10 @@ public struct ReportFindings: Sendable {
 
         // Verdict.
         let over = table.overconfidence, under = table.underconfidence
-        if m.ece < 0.01 {
+        undefined = UndefinedReasons.undefinedValues(r)
+        if let weightReason = UndefinedReasons.weightReason(r) {
+            verdict = "undefined: \(weightReason)"
+        } else if m.ece < 0.01 {
             verdict = "well calibrated: the \(r.eceMode.rawValue) ECE is below 0.01"
         } else if let positiveClass {
             verdict = over > 2 * under ? "scores overstate the chance of '\(positiveClass)' (predicted above observed)"
@@ -78,10 +83,8 @@ public struct ReportFindings: Sendable {
             MetricReading(key: "crossEntropy", label: "Cross-entropy", value: m.crossEntropy,
                 reading: "\(NumberText.fixed(m.crossEntropy, 4)) nats (\(NumberText.fixed(m.crossEntropyBits, 4)) bits) per row; perplexity \(NumberText.fixed(m.perplexity, 3))"),
             MetricReading(key: "logLossSkill", label: "Log-loss skill", value: skill,
-                reading: skill.isFinite
-                    ? (skill >= 0 ? "the model beats the base rate (always predicting the class shares) by \(NumberText.percent(skill))"
-                                  : "the model is \(NumberText.percent(-skill)) worse than always predicting the class shares")
-                    : "undefined: the input has a single class"),
+                reading: skill >= 0 ? "the model beats the base rate (always predicting the class shares) by \(NumberText.percent(skill))"
+                                    : "the model is \(NumberText.percent(-skill)) worse than always predicting the class shares"),
             MetricReading(key: "accuracy", label: "Accuracy", value: m.accuracy,
                 reading: "\(NumberText.percent(m.accuracy)) of rows get the right class" + (r.task == .binary ? " at threshold \(NumberText.fixed(r.settings.threshold, 2))" : "")),
             MetricReading(key: "balancedAccuracy", label: "Balanced accuracy", value: m.balancedAccuracy,
@@ -104,7 +107,12 @@ public struct ReportFindings: Sendable {
             readings.append(MetricReading(key: "calibrationInTheLarge", label: "Calibration in the large", value: citl,
                 reading: "the mean score is \(points(Swift.abs(citl))) \(citl >= 0 ? "above" : "below") the observed rate of '\(positiveClass)'"))
         }
-        self.readings = readings
+        // An undefined value's reading is its reason.
+        let undefined = self.undefined
+        self.readings = readings.map { reading in
+            guard !(reading.value?.isFinite ?? false), let hit = undefined.first(where: { $0.key == reading.key }) else { return reading }
+            return MetricReading(key: reading.key, label: reading.label, value: reading.value, reading: "undefined: \(hit.reason)")
+        }
 
         // Confidence histogram from the top-label table.
         confidenceHistogram = r.reliability.bins.map { bin in

@@ -1,21 +1,3 @@
-/// Escapes text for HTML and SVG content and attribute values.
-public func escapeHTML(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default:
-            if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" { out += "&#xFFFD;" } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out
-}
-
 /// A small SVG builder: shapes and text with CSS classes, every text escaped.
 /// Colours live in the page's stylesheet, so charts follow light and dark schemes.
 struct SVGWriter {
@@ -31,12 +13,12 @@ struct SVGWriter {
     static func n(_ x: Double) -> String { NumberText.fixed(x, 1) }
 
     private static func attributes(_ extra: [(String, String)]) -> String {
-        extra.map { " \($0.0)=\"\(escapeHTML($0.1))\"" }.joined()
+        extra.map { " \($0.0)=\"\(TextEscaping.html($0.1))\"" }.joined()
     }
 
     mutating func rect(x: Double, y: Double, width: Double, height: Double, class cls: String, tooltip: String? = nil, attributes extra: [(String, String)] = []) {
         let open = "<rect x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" width=\"\(Self.n(Swift.max(0, width)))\" height=\"\(Self.n(Swift.max(0, height)))\" class=\"\(cls)\"\(Self.attributes(extra))"
-        elements.append(tooltip.map { open + "><title>\(escapeHTML($0))</title></rect>" } ?? open + "/>")
+        elements.append(tooltip.map { open + "><title>\(TextEscaping.html($0))</title></rect>" } ?? open + "/>")
     }
 
     mutating func line(x1: Double, y1: Double, x2: Double, y2: Double, class cls: String) {
@@ -45,7 +27,7 @@ struct SVGWriter {
 
     mutating func circle(cx: Double, cy: Double, r: Double, class cls: String, tooltip: String? = nil, attributes extra: [(String, String)] = []) {
         let open = "<circle cx=\"\(Self.n(cx))\" cy=\"\(Self.n(cy))\" r=\"\(Self.n(r))\" class=\"\(cls)\"\(Self.attributes(extra))"
-        elements.append(tooltip.map { open + "><title>\(escapeHTML($0))</title></circle>" } ?? open + "/>")
+        elements.append(tooltip.map { open + "><title>\(TextEscaping.html($0))</title></circle>" } ?? open + "/>")
     }
 
     mutating func polyline(_ points: [(Double, Double)], class cls: String) {
@@ -57,7 +39,7 @@ struct SVGWriter {
 
     mutating func text(_ s: String, x: Double, y: Double, class cls: String = "label", anchor: Anchor = .start, rotate: Double? = nil) {
         let transform = rotate.map { " transform=\"rotate(\(Self.n($0)) \(Self.n(x)) \(Self.n(y)))\"" } ?? ""
-        elements.append("<text x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" class=\"\(cls)\" text-anchor=\"\(anchor.rawValue)\"\(transform)>\(escapeHTML(s))</text>")
+        elements.append("<text x=\"\(Self.n(x))\" y=\"\(Self.n(y))\" class=\"\(cls)\" text-anchor=\"\(anchor.rawValue)\"\(transform)>\(TextEscaping.html(s))</text>")
     }
 
     /// A legend row of colour swatches and labels, left to right from `(x, y)`.
@@ -74,8 +56,8 @@ struct SVGWriter {
     func render(id: String, title: String, description: String) -> String {
         """
         <svg viewBox="0 0 \(Self.n(width)) \(Self.n(height))" width="\(Self.n(width))" height="\(Self.n(height))" role="img" aria-labelledby="\(id)-title \(id)-desc" class="chart" id="\(id)">
-        <title id="\(id)-title">\(escapeHTML(title))</title>
-        <desc id="\(id)-desc">\(escapeHTML(description))</desc>
+        <title id="\(id)-title">\(TextEscaping.html(title))</title>
+        <desc id="\(id)-desc">\(TextEscaping.html(description))</desc>
         \(elements.joined(separator: "\n"))
         </svg>
         """

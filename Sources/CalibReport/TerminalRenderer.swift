@@ -11,11 +11,9 @@ public enum TerminalRenderer {
         let r = report.result
         let m = r.metrics
         let i = report.input
-        var lines: [String] = []
-        func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
-        func warn(_ s: String) -> String { colour ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
+        var lines = TerminalLines()
 
-        lines.append(bold("calib audit · \(i.source)"))
+        lines.append(bold: "calib audit · \(i.source)")
         var what = "\(NumberText.count(i.rows)) rows · \(i.shape.task.rawValue) · \(r.classNames.count) classes · \(i.shape.scoreKind.rawValue)"
         if i.weighted { what += " · weighted" }
         lines.append(what)
@@ -23,21 +21,24 @@ public enum TerminalRenderer {
             lines.append("positive class '\(positive)'" + (i.positiveClassReason.map { " (\($0))" } ?? ""))
         }
         if i.skipped.total > 0 {
-            lines.append(warn("skipped \(NumberText.count(i.skipped.total)) invalid rows (see below)"))
+            lines.append(warning: "skipped \(NumberText.count(i.skipped.total)) invalid rows (see below)")
         }
         if r.clippedProbabilities > 0 {
             lines.append("\(NumberText.count(r.clippedProbabilities)) rows had a true-class probability below 2.2e-16 (clipped)")
         }
+        for group in UndefinedReasons.grouped(report.findings.undefined) {
+            lines.append(wrapped: "undefined: \(group.keys.joined(separator: ", ")): \(group.reason)", warning: true)
+        }
         lines.append("")
 
-        lines.append(bold("Loss"))
+        lines.append(bold: "Loss")
         lines.append("  cross-entropy   \(NumberText.fixed(m.crossEntropy, 4)) nats  (\(NumberText.fixed(m.crossEntropyBits, 4)) bits, perplexity \(NumberText.fixed(m.perplexity, 3)))")
-        lines.append("  prior CE        \(NumberText.fixed(m.priorCrossEntropy, 4)) nats  log-loss skill \(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")")
+        lines.append("  prior CE        \(NumberText.fixed(m.priorCrossEntropy, 4)) nats  log-loss skill " + (m.logLossSkill.isFinite ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"))
         lines.append("  Brier           \(NumberText.fixed(m.brier, 4))")
-        lines.append(bold("Decisions") + (i.shape.task == .binary ? " (threshold \(NumberText.fixed(r.settings.threshold, 2)))" : " (argmax)"))
+        lines.append(bold: "Decisions", (i.shape.task == .binary ? " (threshold \(NumberText.fixed(r.settings.threshold, 2)))" : " (argmax)"))
         lines.append("  accuracy \(NumberText.fixed(m.accuracy, 4))  balanced \(NumberText.fixed(m.balancedAccuracy, 4))  MCC \(NumberText.fixed(m.mcc, 4))")
         lines.append("  macro P/R/F1 \(NumberText.fixed(m.macro.precision, 3))/\(NumberText.fixed(m.macro.recall, 3))/\(NumberText.fixed(m.macro.f1, 3))   weighted F1 \(NumberText.fixed(m.weighted.f1, 3))")
-        lines.append(bold("Calibration") + " (\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE)")
+        lines.append(bold: "Calibration", " (\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE)")
         lines.append("  ECE \(NumberText.fixed(m.ece, 4))  MCE \(NumberText.fixed(m.mce, 4))  top-label ECE \(NumberText.fixed(m.topLabelECE, 4))  classwise \(NumberText.fixed(m.classwiseECE, 4))")
         lines.append("  over-confidence \(NumberText.fixed(m.overconfidence, 4))  under \(NumberText.fixed(m.underconfidence, 4))  mean confidence \(NumberText.fixed(m.meanConfidence, 3))")
         var tail = "  wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
@@ -46,51 +47,51 @@ public enum TerminalRenderer {
         lines.append("  verdict: \(report.findings.verdict)")
         lines.append("")
 
-        lines.append(bold("Per class"))
+        lines.append(bold: "Per class")
         lines.append("  " + NumberText.padRight("class", 16) + NumberText.pad("support", 10) + NumberText.pad("prior", 8)
             + NumberText.pad("prec", 7) + NumberText.pad("recall", 8) + NumberText.pad("F1", 7) + NumberText.pad("ECE", 8) + NumberText.pad("CE", 8))
         let shownClasses = r.perClass.count <= 12 ? Array(r.perClass.indices) : Array(r.perClass.indices.sorted { r.perClass[$0].support < r.perClass[$1].support }.prefix(12))
         for c in shownClasses {
             let pc = r.perClass[c]
-            lines.append("  " + NumberText.padRight(pc.name, 16) + NumberText.pad(NumberText.weight(pc.support), 10)
+            lines.append("  " + NumberText.padRight(TextEscaping.plain(pc.name), 16) + NumberText.pad(NumberText.weight(pc.support), 10)
                 + NumberText.pad(NumberText.percent(pc.prior), 8) + NumberText.pad(NumberText.fixed(pc.precision, 3), 7)
                 + NumberText.pad(NumberText.fixed(pc.recall, 3), 8) + NumberText.pad(NumberText.fixed(pc.f1, 3), 7)
                 + NumberText.pad(NumberText.fixed(pc.ece, 4), 8) + NumberText.pad(NumberText.fixed(pc.crossEntropy, 3), 8))
         }
         if shownClasses.count < r.perClass.count { lines.append("  … \(r.perClass.count - shownClasses.count) more classes in the JSON report") }
-        for flag in report.findings.overconfidentBins.prefix(3) { lines += TextWrap.wrap("⚑ " + flag, width: width) }
+        for flag in report.findings.overconfidentBins.prefix(3) { lines.append(wrapped: "⚑ " + flag) }
         lines.append("")
 
         let headline = r.headlineReliability
         let worst = report.findings.worstBins
         let predictedWord = r.eceMode == .positiveClass ? "predicted" : "confidence"
         let observedWord = r.eceMode == .positiveClass ? "observed" : "accuracy"
-        lines.append(bold("Worst bins") + " (largest share of the \(r.eceMode.rawValue) ECE)")
+        lines.append(bold: "Worst bins", " (largest share of the \(r.eceMode.rawValue) ECE)")
         for b in worst.sorted() {
             let bin = headline.bins[b]
             lines.append("  \(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2))  \(NumberText.pad(NumberText.count(bin.count), 9)) rows  \(predictedWord) \(NumberText.fixed(bin.meanPredicted, 3))  \(observedWord) \(NumberText.fixed(bin.observedRate, 3))  gap \(NumberText.signed(bin.gap, 3))")
         }
         lines.append("")
 
-        lines += imbalanceLines(report, bold: bold)
+        imbalanceLines(report, into: &lines)
 
         if !report.segments.isEmpty {
             lines.append("")
-            lines.append(bold("Segments") + " by '\(i.groupColumn ?? "")', worst ECE first (≥ \(NumberText.count(report.minSegmentRows)) rows gated)")
+            lines.append(bold: "Segments", " by '\(i.groupColumn ?? "")', worst ECE first (≥ \(NumberText.count(report.minSegmentRows)) rows gated)")
             lines.append("  " + NumberText.padRight("segment", 22) + NumberText.pad("rows", 10) + NumberText.pad("CE", 9) + NumberText.pad("accuracy", 10) + NumberText.pad("ECE", 9) + NumberText.pad("MCE", 9) + "  flag")
             for s in report.segments.prefix(10) {
                 let m = s.result.metrics
-                lines.append("  " + NumberText.padRight(s.name, 22) + NumberText.pad(NumberText.count(s.result.rows), 10) + NumberText.pad(NumberText.fixed(m.crossEntropy, 4), 9)
+                lines.append("  " + NumberText.padRight(TextEscaping.plain(s.name), 22) + NumberText.pad(NumberText.count(s.result.rows), 10) + NumberText.pad(NumberText.fixed(m.crossEntropy, 4), 9)
                     + NumberText.pad(NumberText.fixed(m.accuracy, 4), 10) + NumberText.pad(NumberText.fixed(m.ece, 4), 9) + NumberText.pad(NumberText.fixed(m.mce, 4), 9)
                     + "  " + (!s.gated ? "small" : s.flag != nil ? "⚑ over" : ""))
             }
             if report.segments.count > 10 { lines.append("  … \(report.segments.count - 10) more segments in the JSON report") }
-            for s in report.segments where s.flag != nil { lines += TextWrap.wrap("⚑ " + s.flag!, width: width) }
+            for s in report.segments where s.flag != nil { lines.append(wrapped: "⚑ " + s.flag!) }
         }
 
         if !r.worstRows.isEmpty {
             lines.append("")
-            lines.append(bold("Most confidently wrong rows"))
+            lines.append(bold: "Most confidently wrong rows")
             for row in r.worstRows {
                 var text = "  line \(row.line)"
                 if let id = row.id { text += " (id \(id))" }
@@ -101,7 +102,7 @@ public enum TerminalRenderer {
 
         if i.skipped.total > 0 {
             lines.append("")
-            lines.append(warn("Skipped rows: \(NumberText.count(i.skipped.total))"))
+            lines.append(warning: "Skipped rows: \(NumberText.count(i.skipped.total))")
             for reason in i.skipped.reasons {
                 lines.append("  \(reason.code): \(NumberText.count(reason.count))")
                 for example in reason.examples.prefix(2) { lines.append("    \(example.message)") }
@@ -109,30 +110,36 @@ public enum TerminalRenderer {
         }
         if !report.gates.isEmpty {
             lines.append("")
-            lines.append(bold("Gates"))
+            lines.append(bold: "Gates")
             for g in report.gates {
                 let verdict = g.passed ? "pass" : g.severity == .warning ? "WARN" : "FAIL"
-                lines.append("  \(verdict)  \(g.expression)  (value \(g.value.map { NumberText.fixed($0, 4) } ?? "undefined"), threshold \(NumberText.fixed(g.threshold, 4)))")
+                let threshold = NumberText.fixed(g.threshold, 4)
+                let line = "  \(verdict)  \(g.expression)  (value \(g.valueText(4)), threshold \(threshold))"
+                if let reason = g.undefinedReason, TextEscaping.plain(line).count > width {
+                    // The reason on lines of its own rather than cut.
+                    lines.append("  \(verdict)  \(g.expression)  (value undefined, threshold \(threshold))")
+                    for part in TextWrap.wrap("undefined: " + reason, width: width, indent: "        ") { lines.append(part) }
+                } else {
+                    lines.append(line)
+                }
             }
         }
-        return lines.map { clip($0, colour: colour) }.joined(separator: "\n") + "\n"
+        return lines.rendered(colour: colour)
     }
 
     /// The imbalance section: priors, ratio, the loss table for the rarest class and the finding.
-    static func imbalanceLines(_ report: Report, bold: (String) -> String) -> [String] {
+    static func imbalanceLines(_ report: Report, into lines: inout TerminalLines) {
         let r = report.result
-        var lines: [String] = []
         let rare = report.rarestClass
         let rareName = r.classNames[rare]
-        lines.append(bold("Imbalance") + " (ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1; rarest class '\(rareName)', \(NumberText.percent(r.perClass[rare].prior)) of rows)")
+        lines.append(bold: "Imbalance", " (ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1; rarest class '\(rareName)', \(NumberText.percent(r.perClass[rare].prior)) of rows)")
         lines.append("  " + NumberText.padRight("loss", 40) + NumberText.pad("value", 10) + NumberText.pad("loss share", 13) + NumberText.pad("grad share", 13))
         for loss in r.imbalance.losses {
             let share = loss.perClass[rare]
             lines.append("  " + NumberText.padRight(lossLabel(loss), 40) + NumberText.pad(NumberText.fixed(loss.value, 4), 10)
                 + NumberText.pad(NumberText.percent(share.lossShare), 13) + NumberText.pad(NumberText.percent(share.gradientShare), 13))
         }
-        lines += TextWrap.wrap(report.findings.imbalanceSentence, width: width)
-        return lines
+        lines.append(wrapped: report.findings.imbalanceSentence)
     }
 
     static func lossLabel(_ loss: LossEvaluation) -> String {
@@ -152,9 +159,59 @@ public enum TerminalRenderer {
 
     private static func short(_ p: LossParameter?) -> String { ReportFindings.parameterText(p) }
 
-    /// Cuts a line to the width (escape codes do not count).
-    private static func clip(_ line: String, colour: Bool) -> String {
-        guard !colour, line.count > width else { return line }
-        return String(line.prefix(width - 1)) + "…"
+    /// The table closing a batch run: one line per input with its headline
+    /// metrics and gate verdict, in 80 columns, names escaped and cut.
+    public static func batchSummary(_ reports: [Report], failedInputs: Int) -> String {
+        func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
+            let cut = s.count > width - 1 ? String(s.prefix(width - 2)) + "…" : s
+            let space = String(repeating: " ", count: Swift.max(0, width - cut.count))
+            return left ? cut + space : space + cut
+        }
+        var lines = TerminalLines()
+        lines.append("Summary: \(reports.count) inputs audited" + (failedInputs > 0 ? ", \(failedInputs) could not be read" : ""))
+        lines.append("  " + pad("input", 26, left: true) + pad("rows", 11) + pad("CE", 8) + pad("ECE", 8) + pad("accuracy", 10) + "  gates")
+        for report in reports {
+            let r = report.result
+            let failed = report.gates.filter(\.fails).count
+            let warned = report.gates.filter { !$0.passed && $0.severity == .warning }.count
+            let gates = report.gates.isEmpty ? "—" : failed > 0 ? "FAIL \(failed)/\(report.gates.count)" : warned > 0 ? "pass, \(warned) warn" : "pass"
+            // Escape before padding, so the column keeps its width.
+            lines.append("  " + pad(TextEscaping.plain(report.shortName), 26, left: true) + pad(NumberText.count(r.rows), 11) + pad(NumberText.fixed(r.metrics.crossEntropy, 4), 8)
+                + pad(NumberText.fixed(r.metrics.ece, 4), 8) + pad(NumberText.fixed(r.metrics.accuracy, 4), 10) + "  " + gates)
+        }
+        return lines.rendered(colour: false)
+    }
+}
+
+/// The lines of a terminal or `.txt` report, escaped, cut and coloured in one
+/// place: every line goes through ``TextEscaping/plainLine(_:)`` (no control
+/// character or workflow command from the input reaches the terminal), is cut
+/// to ``TerminalRenderer/width`` columns with "…" (colour or not: escape codes
+/// do not count), and a styled head is coloured only when asked.
+struct TerminalLines {
+    enum Style { case bold, warning }
+    private var lines: [(head: String, tail: String, style: Style?)] = []
+
+    /// A plain line.
+    mutating func append(_ text: String) { lines.append((text, "", nil)) }
+    /// A line whose head is bold.
+    mutating func append(bold head: String, _ tail: String = "") { lines.append((head, tail, .bold)) }
+    /// A line in the warning colour.
+    mutating func append(warning text: String) { lines.append((text, "", .warning)) }
+    /// A paragraph wrapped to the width, indented by two spaces.
+    mutating func append(wrapped text: String, warning: Bool = false) {
+        for line in TextWrap.wrap(text, width: TerminalRenderer.width) { lines.append((line, "", warning ? .warning : nil)) }
+    }
+
+    func rendered(colour: Bool) -> String {
+        lines.map { line in
+            let head = TextEscaping.plainLine(line.head)
+            var text = TextEscaping.plainLine(head + TextEscaping.plain(line.tail))
+            if text.count > TerminalRenderer.width { text = String(text.prefix(TerminalRenderer.width - 1)) + "…" }
+            guard colour, let style = line.style else { return text }
+            let styled = text.prefix(head.count)
+            let code = style == .bold ? "\u{1B}[1m" : "\u{1B}[33m"
+            return code + styled + "\u{1B}[0m" + text.dropFirst(styled.count)
+        }.joined(separator: "\n") + "\n"
     }
 }

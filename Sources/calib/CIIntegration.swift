@@ -10,44 +10,21 @@ import Darwin
 enum GitHubActions {
     static var isActive: Bool { environment("GITHUB_ACTIONS") == "true" }
 
-    /// One `::error::` (or `::warning::`) line per failed gate.
+    /// One `::error::` (or `::warning::`) line per failed gate: the title a
+    /// workflow-command property and the message workflow-command data
+    /// (``TextEscaping/githubProperty(_:limit:)``, ``TextEscaping/githubData(_:limit:)``),
+    /// so no line break or control character from a file name, gate or reason
+    /// can end the line and start a command of its own (`::stop-commands::`).
     static func annotations(_ reports: [Report]) -> [String] {
         var lines: [String] = []
         for report in reports {
             for gate in report.gates where !gate.passed {
                 let kind = gate.severity == .error ? "error" : "warning"
-                let value = gate.value.map { NumberText.fixed($0, 6) } ?? "undefined"
-                let message = "\(report.input.source): \(gate.metric) = \(value), gate '\(gate.expression)' \(gate.severity == .error ? "failed" : "warns")"
-                lines.append("::\(kind) title=\(escapeProperty("calib gate: " + gate.expression))::\(escapeData(message))")
+                let message = "\(TextEscaping.plain(report.input.source, limit: 200)): \(gate.failureMessage)"
+                lines.append("::\(kind) title=\(TextEscaping.githubProperty("calib gate: " + gate.expression))::\(TextEscaping.githubData(message))")
             }
         }
         return lines
-    }
-
-    static func escapeData(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "%": out += "%25"
-            case "\r": out += "%0D"
-            case "\n": out += "%0A"
-            case "\r\n": out += "%0D%0A"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
-
-    static func escapeProperty(_ s: String) -> String {
-        var out = ""
-        for ch in escapeData(s) {
-            switch ch {
-            case ":": out += "%3A"
-            case ",": out += "%2C"
-            default: out.append(ch)
-            }
-        }
-        return out
     }
 
     /// Appends `markdown` to `$GITHUB_STEP_SUMMARY` when it is set.
@@ -94,7 +71,7 @@ final class ProgressLine {
         guard elapsed >= 0.25 else { return }
         last = now
         shown = true
-        let text = "\r\u{1B}[Kcalib: reading \(file): \(rows) rows"
+        let text = "\r\u{1B}[Kcalib: reading \(TextEscaping.plain(file, limit: 50)): \(rows) rows"
         _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress!, $0.count - 1) }
     }
 

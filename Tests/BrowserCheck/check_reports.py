@@ -11,15 +11,30 @@ Markdown: cmark-gfm (the GitHub-flavoured reference renderer) renders each
 .md and the check asserts that its tables became <table>s and that no raw
 HTML from the input survived.
 
-Run: /usr/bin/python3 Tests/BrowserCheck/check_reports.py [--screenshots DIR]
+Injection: every page must carry the strict Content-Security-Policy <meta>,
+hold no <script> element, no inline event handler (on… attribute) and no
+javascript: (or other scheme) URL in any attribute, and link only to
+relative ./ or #fragment targets; every Markdown file, rendered by cmark-gfm
+with --unsafe (raw HTML kept, as a careless renderer would), must yield no
+raw HTML element from the input and only relative ./ or # links. The same
+checks run on a report directory that the built calib makes from inputs
+with hostile file names (javascript: URLs, HTML, Markdown link syntax,
+line breaks with workflow commands, terminal escapes), whose index links
+must all resolve to files in that directory.
+
+Run: /usr/bin/python3 Tests/BrowserCheck/check_reports.py [--screenshots DIR] [--calib PATH]
 Exit status 0 when every check holds, 1 otherwise.
 """
 import argparse
 import glob
+import html as htmllib
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import urllib.parse
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -45,6 +60,69 @@ return Array.from(document.querySelectorAll('svg')).map(function (svg) {
 """
 
 
+CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+# Every attribute of every element (SVG included), as the browser parsed them.
+ATTRIBUTES = """
+var out = [];
+document.querySelectorAll('*').forEach(function (el) {
+  for (var i = 0; i < el.attributes.length; i++) {
+    out.push({tag: el.tagName.toLowerCase(), name: el.attributes[i].name.toLowerCase(), value: el.attributes[i].value});
+  }
+});
+return out;
+"""
+
+URL_ATTRIBUTES = {"href", "src", "xlink:href", "action", "formaction", "data", "poster", "background", "srcset"}
+
+
+def relative_target(url):
+    """Whether a link target is a relative path in the same folder (./…) or a fragment (#…)."""
+    return url.startswith("./") or url.startswith("#")
+
+
+def check_injection_html(driver, path):
+    """The DOM of a loaded page: CSP, no script, no handler, no scheme URL, only relative links."""
+    name = os.path.basename(path)
+    failures = []
+    csp = driver.execute_script(
+        "var m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]'); return m ? m.content : null;")
+    if csp != CSP:
+        failures.append(f"{name}: Content-Security-Policy is {csp!r}, not {CSP!r}")
+    scripts = driver.execute_script("return document.getElementsByTagName('script').length;")
+    if scripts:
+        failures.append(f"{name}: {scripts} <script> elements")
+    for attribute in driver.execute_script(ATTRIBUTES):
+        tag, key, value = attribute["tag"], attribute["name"], attribute["value"]
+        if key.startswith("on"):
+            failures.append(f"{name}: inline handler <{tag} {key}=…>")
+        squeezed = re.sub(r"[\x00-\x20]", "", value).lower()
+        if key in URL_ATTRIBUTES or "javascript:" in squeezed:
+            if squeezed.startswith("javascript:") or (key in URL_ATTRIBUTES and not relative_target(value)):
+                failures.append(f"{name}: <{tag} {key}={value[:80]!r}> is not a relative ./ or # URL")
+    return failures
+
+
+def check_injection_markdown(path):
+    """A Markdown file under an unsafe renderer: no raw HTML element, only relative links."""
+    name = os.path.basename(path)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    rendered = subprocess.run(["cmark-gfm", "--unsafe", "--extension", "table", "--extension", "autolink"],
+                              input=text, capture_output=True, text=True, check=True).stdout
+    failures = []
+    allowed = {"p", "table", "thead", "tbody", "tr", "th", "td", "h1", "h2", "h3", "ul", "ol", "li", "strong", "em",
+               "code", "a", "br", "blockquote", "details", "summary", "hr", "del", "pre"}
+    for tag in set(re.findall(r"<([a-zA-Z][a-zA-Z0-9-]*)", rendered)):
+        if tag.lower() not in allowed:
+            failures.append(f"{name}: raw <{tag}> element survived rendering")
+    for url in re.findall(r'(?:href|src)="([^"]*)"', rendered):
+        target = htmllib.unescape(url)
+        if not relative_target(target):
+            failures.append(f"{name}: link to {target[:80]!r} is not a relative ./ or # URL")
+    return failures
+
+
 def check_html(driver, path, shots):
     failures = []
     name = os.path.splitext(os.path.basename(path))[0]
@@ -61,6 +139,8 @@ def check_html(driver, path, shots):
         for chart in charts:
             if chart["width"] <= 0 or chart["height"] <= 0:
                 failures.append(f"{name} ({scheme}): chart {chart['id']} has size {chart['width']}x{chart['height']}")
+        if scheme == "light":
+            failures += check_injection_html(driver, path)
         background = driver.execute_script("return getComputedStyle(document.body).backgroundColor;")
         dark = background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
         if dark != (scheme == "dark"):
@@ -91,10 +171,62 @@ def check_markdown(path):
     return failures
 
 
+# Input names an attacker might choose; each becomes a file (same sample data) audited into one report directory.
+HOSTILE_NAMES = [
+    "javascript:alert(document.domain).csv",
+    "<img src=x onerror=alert(1)>.csv",
+    "x](javascript:alert(1)) [y](data:text,z).csv",
+    "line\n::stop-commands::pwned.csv",
+    "esc\x1b]0;title\x07\x1b[31m.csv",
+    "#fragment?query=1 &amp; 'q\".csv",
+    "%2e%2e%2findex.csv",
+]
+
+
+def hostile_report_directory(calib, scratch):
+    """Runs calib on hostile-named copies of a sample; returns the report directory."""
+    inputs = os.path.join(scratch, "in")
+    out = os.path.join(scratch, "reports")
+    os.makedirs(inputs)
+    for name in HOSTILE_NAMES:
+        shutil.copy(os.path.join(ROOT, "SampleData", "spam_messages.tsv"), os.path.join(inputs, name))
+    paths = sorted(os.path.join(inputs, name) for name in HOSTILE_NAMES)
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("GITHUB_ACTIONS", None)
+    run = subprocess.run([calib, "audit", *paths, "--delimiter", "tab", "--report-dir", out], capture_output=True, env=env)
+    if run.returncode != 0:
+        raise SystemExit(f"calib on hostile file names exited {run.returncode}: {run.stderr.decode(errors='replace')}")
+    return out
+
+
+def check_index_links(folder):
+    """Every link of index.html and index.md is ./NAME and NAME (percent-decoded) is a file in the folder."""
+    failures = []
+    for index in ["index.html", "index.md"]:
+        with open(os.path.join(folder, index), encoding="utf-8") as f:
+            text = f.read()
+        if index.endswith(".md"):
+            text = subprocess.run(["cmark-gfm", "--unsafe", "--extension", "table"], input=text, capture_output=True, text=True, check=True).stdout
+        links = re.findall(r'href="([^"]*)"', text)
+        if len(links) != len(HOSTILE_NAMES):
+            failures.append(f"hostile {index}: {len(links)} links for {len(HOSTILE_NAMES)} inputs")
+        for link in links:
+            target = htmllib.unescape(link)
+            if not target.startswith("./") or not os.path.isfile(os.path.join(folder, urllib.parse.unquote(target[2:]))):
+                failures.append(f"hostile {index}: link {target[:80]!r} is not ./ and a file of the folder")
+    return failures
+
+
+def default_calib():
+    bin_path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    return os.path.join(bin_path, "calib")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--screenshots", default=os.path.join(ROOT, ".build", "browser-check"))
     parser.add_argument("--reports", default=os.path.join(ROOT, "Reports"))
+    parser.add_argument("--calib", help="the built calib (default: swift build --show-bin-path)/calib")
     args = parser.parse_args()
     os.makedirs(args.screenshots, exist_ok=True)
     pages = sorted(glob.glob(os.path.join(os.path.abspath(args.reports), "*.html")))
@@ -103,17 +235,40 @@ def main():
         print("no reports found", file=sys.stderr)
         return 1
     failures = []
-    driver = browser()
+    checks = len(pages) * 2 + len(documents) * 2
+    scratch = tempfile.mkdtemp(prefix="calib-hostile-")
     try:
-        for page in pages:
-            failures += check_html(driver, page, args.screenshots)
+        hostile = hostile_report_directory(args.calib or default_calib(), scratch)
+        hostile_pages = sorted(glob.glob(os.path.join(hostile, "*.html")))
+        hostile_documents = sorted(glob.glob(os.path.join(hostile, "*.md")))
+        driver = browser()
+        try:
+            for page in pages:
+                failures += check_html(driver, page, args.screenshots)
+            for page in hostile_pages:
+                driver.get("file://" + urllib.parse.quote(page))
+                found = check_injection_html(driver, page)
+                print(("ok   " if not found else "FAIL ") + f"hostile {os.path.basename(page)!r}: CSP, no script, no handler, only ./ and # links")
+                failures += ["hostile " + f for f in found]
+        finally:
+            driver.quit()
+        for document in documents:
+            failures += check_markdown(document)
+            failures += check_injection_markdown(document)
+        for document in hostile_documents:
+            found = check_injection_markdown(document)
+            print(("ok   " if not found else "FAIL ") + f"hostile {os.path.basename(document)!r}: no raw HTML, only ./ and # links under cmark-gfm --unsafe")
+            failures += ["hostile " + f for f in found]
+        found = check_index_links(hostile)
+        print(("ok   " if not found else "FAIL ") + f"hostile index.html and index.md: {len(HOSTILE_NAMES)} links, each ./ and a file of the folder")
+        failures += found
+        checks += len(hostile_pages) + len(hostile_documents) + 1
     finally:
-        driver.quit()
-    for document in documents:
-        failures += check_markdown(document)
+        shutil.rmtree(scratch, ignore_errors=True)
     for failure in failures:
         print("FAIL " + failure)
-    print(f"browser check: {len(pages) * 2 + len(documents) - len(set(f.split(':')[0] for f in failures))} passed, {len(failures)} failed")
+    failed = len(set(f.split(':')[0] for f in failures))
+    print(f"browser check: {checks - failed} passed, {failed} failed")
     return 1 if failures else 0
 
 

@@ -1,0 +1,79 @@
+public import CalibCore
+
+/// A headline metric that is undefined for this input (not a finite number,
+/// `null` in JSON), with the reason in words, e.g. `accuracy`: "total weight is 0".
+public struct UndefinedValue: Sendable, Hashable {
+    /// The metric's JSON key (`crossEntropy`, `macro.f1`, …), as `--fail-on` names it.
+    public let key: String
+    /// Why it is undefined, lower case, no final stop.
+    public let reason: String
+}
+
+/// Why a value is undefined, worked out from the engine's result alone, so
+/// that every report and every gate gives the same reason.
+///
+/// Order of causes: no rows; total weight 0 (all weights zero) or not finite
+/// (weights whose sum passes the largest double, about 1.8e308); then the
+/// metric's own causes (a single class for the log-loss skill, an overflowing
+/// `e^CE` for the perplexity, an infinite row loss from logits near ±1e308);
+/// else an intermediate weighted sum that is not finite.
+public enum UndefinedReasons {
+    /// The reason every weighted mean is undefined, when there is one.
+    public static func weightReason(_ r: AuditResult) -> String? {
+        if r.rows == 0 { return "no rows were read" }
+        if r.totalWeight == 0 { return "total weight is 0" }
+        if !r.totalWeight.isFinite { return "total weight is not finite: the weights sum past the largest double (about 1.8e308)" }
+        return nil
+    }
+
+    /// Generic cause when the weights are fine.
+    static let overflow = "a weighted sum behind it is not a finite number (weights, scores or logits near the limits of double precision, about ±1.8e308)"
+
+    /// Why the headline metric `key` is undefined for `r`.
+    public static func reason(key: String, result r: AuditResult) -> String {
+        if let weight = weightReason(r) { return weight }
+        let m = r.metrics
+        switch key {
+        case "crossEntropy", "crossEntropyBits":
+            return "a row's cross-entropy or their weighted sum is infinite (logits or scores near the limits of double precision, e.g. ±1e308)"
+        case "perplexity":
+            if m.crossEntropy.isFinite {
+                return "e^cross-entropy overflows: cross-entropy \(NumberText.fixed(m.crossEntropy, 2)) nats is above 709.78"
+            }
+            return "cross-entropy is undefined: " + reason(key: "crossEntropy", result: r)
+        case "logLossSkill":
+            if m.priorCrossEntropy == 0 {
+                return "the labels have a single class (prior cross-entropy 0), so there is no base rate to beat"
+            }
+            if !m.crossEntropy.isFinite { return "cross-entropy is undefined: " + reason(key: "crossEntropy", result: r) }
+            return overflow
+        case "balancedAccuracy":
+            return r.perClass.allSatisfy({ $0.support == 0 }) ? "no class has weight" : overflow
+        default:
+            return overflow
+        }
+    }
+
+    /// Every headline metric of `r` that is not a finite number, in SPEC order.
+    public static func undefinedValues(_ r: AuditResult) -> [UndefinedValue] {
+        r.metrics.namedValues.filter { !$0.value.isFinite }.map { UndefinedValue(key: $0.key, reason: reason(key: $0.key, result: r)) }
+    }
+
+    /// Why a per-class value (`recall[fraud]`) is undefined.
+    static func perClassReason(key: String, class c: ClassMetrics, result r: AuditResult) -> String {
+        if let weight = weightReason(r) { return weight }
+        if key == "crossEntropy" && c.rows == 0 { return "class '\(c.name)' has no rows" }
+        if c.support == 0 && (key == "crossEntropy" || key == "ece") { return "class '\(c.name)' has no weight" }
+        return overflow
+    }
+
+    /// Groups undefined values by reason, keeping the first appearance's order:
+    /// `[(["crossEntropy", "accuracy"], "total weight is 0")]`.
+    public static func grouped(_ values: [UndefinedValue]) -> [(keys: [String], reason: String)] {
+        var groups: [(keys: [String], reason: String)] = []
+        for value in values {
+            if let i = groups.firstIndex(where: { $0.reason == value.reason }) { groups[i].keys.append(value.key) } else { groups.append(([value.key], value.reason)) }
+        }
+        return groups
+    }
+}
