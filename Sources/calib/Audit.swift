@@ -134,7 +134,7 @@ struct Audit: ParsableCommand {
             outputFailures += directory.write(reports)
         }
         if output.format == .terminal && paths.count > 1 {
-            printed.append(BatchSummary.render(allReports, failedInputs: paths.count - reports.count))
+            printed.append(TerminalRenderer.batchSummary(allReports, failedInputs: paths.count - reports.count))
         }
         var stdout = printed.joined(separator: "\n")
         if GitHubActions.isActive {

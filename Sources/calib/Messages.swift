@@ -1,4 +1,5 @@
 import CalibInput
+import CalibReport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,28 +25,15 @@ func printInputError(_ error: InputError) {
 /// The longest message printed, in characters; longer ones are cut with a note.
 let messageLimit = 2_000
 
-/// A message as one printable line: control characters (C0, DEL, C1 and the
-/// Unicode line and paragraph separators) become `\u{…}` escapes, so text
-/// from the input or the command line can neither start a new line (a fake
-/// error, a GitHub workflow command) nor drive the terminal (ESC, OSC, BEL).
-/// Cut at ``messageLimit`` characters.
+/// A message as one printable line: ``TextEscaping/plain(_:limit:)`` (control
+/// characters, C1, bidi controls and line separators become `\u{…}` escapes,
+/// so text from the input or the command line can neither start a new line,
+/// such as a fake error or a GitHub workflow command, nor drive the terminal),
+/// cut at ``messageLimit`` characters with a count of the rest.
 func printable(_ message: String) -> String {
-    var out = ""
-    var count = 0
-    for scalar in message.unicodeScalars {
-        if count == messageLimit {
-            return out + "… (\(message.unicodeScalars.count - count) more characters)"
-        }
-        switch scalar.value {
-        case 0x09: out += "\\t"
-        case 0x0A: out += "\\n"
-        case 0x0D: out += "\\r"
-        case 0..<0x20, 0x7F...0x9F, 0x2028, 0x2029: out += "\\u{\(String(scalar.value, radix: 16))}"
-        default: out.unicodeScalars.append(scalar)
-        }
-        count += 1
-    }
-    return out
+    let count = message.count
+    guard count > messageLimit else { return TextEscaping.plain(message) }
+    return TextEscaping.plain(String(message.prefix(messageLimit))) + "… (\(count - messageLimit) more characters)"
 }
 
 /// Writes one line to a file descriptor, ignoring failures (for messages about failures).

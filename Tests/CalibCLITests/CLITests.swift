@@ -129,7 +129,7 @@ struct CLITests {
             "spam_messages.html", "spam_messages.json", "spam_messages.md",
         ])
         let index = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
-        #expect(index.contains("href=\"spam_messages.html\"") && index.contains("href=\"spam_messages-2.html\""))
+        #expect(index.contains("href=\"./spam_messages.html\"") && index.contains("href=\"./spam_messages-2.html\""))
     }
 
     @Test("-o report.md and -o report.html write Markdown and HTML; --format markdown prints it")
