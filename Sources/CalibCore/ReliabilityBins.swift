@@ -145,15 +145,22 @@ public struct ReliabilityTable: Sendable, Hashable {
     /// ```
     /// ECE = Σ_b (W_b / W) · |gap_b|      over non-empty bins
     /// ```
-    /// Edge Cases: `0` when every bin is empty or `W = 0`.
+    /// Edge Cases: `0` when every bin is empty; undefined (NaN, `null` in
+    /// JSON) when `W` is 0 or not finite, as for every weighted mean: a file
+    /// whose weights are all 0 has no calibration error to report, not a perfect one.
     public var expectedCalibrationError: Double {
         weightedSum { Swift.abs($0) }
     }
 
-    /// Maximum calibration error: `max_b |gap_b|` over non-empty bins (0 when all are empty).
+    /// Maximum calibration error: `max_b |gap_b|` over non-empty bins (0 when
+    /// all are empty; NaN when `W` is 0 or not finite, as the ECE).
     public var maximumCalibrationError: Double {
-        bins.compactMap(\.gap).map(Swift.abs).max() ?? 0
+        guard hasWeight else { return .nan }
+        return bins.compactMap(\.gap).map(Swift.abs).max() ?? 0
     }
+
+    /// Whether `W` is a positive finite number, so that `W_b / W` is defined.
+    private var hasWeight: Bool { totalWeight > 0 && totalWeight.isFinite }
 
     /// `Σ_b (W_b / W) · max(gap_b, 0)`: the part of the ECE where the model claims too much.
     public var overconfidence: Double { weightedSum { Swift.max($0, 0) } }
@@ -167,7 +174,7 @@ public struct ReliabilityTable: Sendable, Hashable {
     /// OE = Σ_b (W_b / W) · conf_b · max(conf_b − acc_b, 0)
     /// ```
     public var overconfidenceError: Double {
-        guard totalWeight > 0 else { return 0 }
+        guard hasWeight else { return .nan }
         var total = CompensatedSum()
         for bin in bins {
             guard let gap = bin.gap, let confidence = bin.meanPredicted else { continue }
@@ -177,7 +184,7 @@ public struct ReliabilityTable: Sendable, Hashable {
     }
 
     private func weightedSum(_ term: (Double) -> Double) -> Double {
-        guard totalWeight > 0 else { return 0 }
+        guard hasWeight else { return .nan }
         var total = CompensatedSum()
         for bin in bins {
             guard let gap = bin.gap else { continue }
