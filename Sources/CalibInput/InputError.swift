@@ -11,6 +11,9 @@ public enum RowProblem: Sendable, Hashable {
     case fieldCount(expected: Int, found: Int)
     case negativeWeight
     case invalidUTF8
+    /// A NUL byte in a label, id, group or number (raw, or `\u0000` in JSON):
+    /// C tools would cut the text there, so `1\0zzz` could pass for `1`.
+    case nulByte
     case malformedRecord(String)
 
     /// A stable, lowercase key for reports (`skipped[].reason`).
@@ -26,6 +29,7 @@ public enum RowProblem: Sendable, Hashable {
         case .fieldCount: "wrong-field-count"
         case .negativeWeight: "negative-weight"
         case .invalidUTF8: "invalid-utf8"
+        case .nulByte: "nul-byte"
         case .malformedRecord: "malformed-record"
         }
     }
@@ -45,6 +49,7 @@ public enum RowProblem: Sendable, Hashable {
         case let .fieldCount(expected, found): "row has \(found) fields, the header has \(expected)"
         case .negativeWeight: "is not a weight: weights must be finite and not negative"
         case .invalidUTF8: "is not valid UTF-8 text"
+        case .nulByte: "holds a NUL byte, which no field may hold"
         case let .malformedRecord(detail): detail
         }
     }

@@ -325,6 +325,7 @@ struct RowDecoder: Sendable {
             let column = scoreColumns[slot]
             let outcome = record.withField(column) { DecimalParser.parse($0) }
             guard case let .value(v) = outcome else {
+                if record.containsNUL(column) { return try reject(.nulByte, line: line, column: column, value: record.string(column)) }
                 switch outcome {
                 case .empty: return try reject(.missingValue, line: line, column: column, value: record.string(column))
                 case .notFinite: return try reject(.notFinite, line: line, column: column, value: record.string(column))
@@ -344,7 +345,11 @@ struct RowDecoder: Sendable {
         // Weight.
         var weight = 1.0
         if let column = roles.weight {
-            switch record.withField(column, { DecimalParser.parse($0) }) {
+            let outcome = record.withField(column) { DecimalParser.parse($0) }
+            if outcome == .notANumber && record.containsNUL(column) {
+                return try reject(.nulByte, line: line, column: column, value: record.string(column))
+            }
+            switch outcome {
             case let .value(v):
                 guard v >= 0 else { return try reject(.negativeWeight, line: line, column: column, value: record.string(column)) }
                 weight = v
@@ -371,6 +376,10 @@ struct RowDecoder: Sendable {
             }
         }
         if classIndex < 0 {
+            // Never cached: a spelling with NUL is rejected before it is resolved.
+            if record.containsNUL(roles.label) {
+                return try reject(.nulByte, line: line, column: roles.label, value: record.string(roles.label))
+            }
             guard let labelText = record.validString(roles.label) else {
                 return try reject(.invalidUTF8, line: line, column: roles.label, value: record.string(roles.label))
             }
@@ -388,11 +397,13 @@ struct RowDecoder: Sendable {
         var id: String?
         if let column = roles.id {
             guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
+            if text.utf8.contains(0) { return try reject(.nulByte, line: line, column: column, value: text) }
             id = text
         }
         var group: Int32?
         if let column = roles.group {
             guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
+            if text.utf8.contains(0) { return try reject(.nulByte, line: line, column: column, value: text) }
             let name = text.isEmpty ? "(empty)" : text
             if let known = segmentIndex[name] {
                 group = known

@@ -70,6 +70,11 @@ struct Record {
         }
     }
 
+    /// Whether the field holds a NUL byte (which no field may: see ``RowProblem/nulByte``).
+    func containsNUL(_ i: Int) -> Bool {
+        withField(i) { $0.count > 0 && memchr($0.baseAddress!, 0, $0.count) != nil }
+    }
+
     func isEmpty(_ i: Int) -> Bool { bounds.pointer[2 * i] == bounds.pointer[2 * i + 1] }
 }
 
