@@ -30,18 +30,23 @@ public final class PredictionReader {
 
     public init(location: InputLocation, options: ReadOptions) throws {
         self.location = location
-        self.options = options
         let name = location.displayName
         let format = options.format ?? Self.format(of: location)
         self.format = format
         let source = try location.open()
+        var resolved = options
+        var delimiter: UInt8?
         switch format {
         case .csv, .tsv:
-            let delimiter = options.delimiter ?? (format == .tsv ? 0x09 : 0x2C)
-            reader = try DelimitedReader(source: source, name: name, delimiter: delimiter, recordLimit: options.recordLimit)
+            let delimited = try DelimitedReader(source: source, name: name, delimiter: Self.givenDelimiter(options, location: location), recordLimit: options.recordLimit)
+            // Blocks are read with the delimiter the header was read with.
+            resolved.delimiter = delimited.delimiter
+            delimiter = delimited.delimiter
+            reader = delimited
         case .jsonl:
             reader = try JSONLinesReader(source: source, name: name, recordLimit: options.recordLimit)
         }
+        self.options = resolved
         header = reader.header
         if header.count > options.columnLimit {
             throw InputError(.data, file: name, line: 1, reason: "the header has \(header.count) columns; at most \(options.columnLimit) are read (is this the right file?)")
@@ -52,13 +57,28 @@ public final class PredictionReader {
         if let bad = header.first(where: { $0.unicodeScalars.contains("\u{FFFD}") }) {
             throw InputError(.data, file: name, line: 1, column: bad, reason: "the header is not valid UTF-8 text; save the file as UTF-8")
         }
-        roles = try ColumnRoles(header: header, options: options, file: name)
+        roles = try ColumnRoles(header: header, options: options, file: name, delimiter: delimiter)
         let classCount = roles.classNames?.count ?? 2
         if classCount > options.classLimit {
             throw InputError(.data, file: name, line: 1, reason: "\(classCount) classes; at most \(options.classLimit) are supported")
         }
         shape = ClassificationShape(classCount: classCount, scoreKind: roles.scoreKind == .logits ? .logits : .probabilities)
-        decoder = RowDecoder(file: name, header: header, roles: roles, options: options)
+        decoder = RowDecoder(file: name, header: header, roles: roles, options: resolved)
+    }
+
+    /// The CSV/TSV delimiter the options and the file name settle, or nil when
+    /// it is sniffed from the header: `--delimiter`, else tab for
+    /// `--input-format tsv` or a `.tsv`/`.tab` name, comma for
+    /// `--input-format csv`; a `.csv` name does not settle it (semicolon-
+    /// separated files are often named `.csv`), nor do other names and stdin.
+    static func givenDelimiter(_ options: ReadOptions, location: InputLocation) -> UInt8? {
+        if let given = options.delimiter { return given }
+        switch options.format {
+        case .tsv?: return 0x09
+        case .csv?: return 0x2C
+        case .jsonl?: return nil
+        case nil: return format(of: location) == .tsv ? 0x09 : nil
+        }
     }
 
     /// The format a file name implies: `.tsv`/`.tab` → TSV, `.jsonl`/`.ndjson` → JSON Lines, otherwise CSV (a `.gz` suffix is looked through).
@@ -131,7 +151,8 @@ public final class PredictionReader {
             let reader = JSONLinesReader(block: bytes, name: start.file, header: start.header, recordLimit: options.recordLimit)
             return decodeRecords(of: reader, decoder: start, shape: shape, settings: settings, losses: losses, options: options)
         }
-        let reader = DelimitedReader(block: bytes, name: start.file, delimiter: options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
+        // The decoder's options hold the delimiter the header was read with.
+        let reader = DelimitedReader(block: bytes, name: start.file, delimiter: start.options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
         return decodeRecords(of: reader, decoder: start, shape: shape, settings: settings, losses: losses, options: options)
     }
 
