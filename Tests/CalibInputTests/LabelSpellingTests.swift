@@ -163,4 +163,22 @@ struct LabelSpellingTests {
         #expect(table.count == 1)
         #expect(reader.skipped.reasons.map(\.code) == ["nul-byte"])
     }
+
+    @Test("random spellings near the class names: exactly the class spellings are kept, in every shape, CSV and JSON Lines",
+          arguments: [UInt64(1), 2, 3, 4])
+    func randomSpellings(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        let pieces: [[UInt8]] = ["0", "1", "2", "+", "-", ".", "e", "E", "x", "0x", "9", "inf", "NaN", " ", "\"", "\\", "TRUE", "true"].map { Array($0.utf8) }
+            + [[0], [0xFF], [0xC3, 0xA9], [0x0D], [0x2C]]
+        for _ in 0..<150 {
+            var data: [UInt8] = [UInt8.random(in: 0...255, using: &random)]
+            for _ in 0..<Int.random(in: 1...12, using: &random) {
+                for _ in 0..<Int.random(in: 0...3, using: &random) { data += pieces.randomElement(using: &random)! }
+                data.append(0x0A)
+            }
+            let outcome = FuzzHarness.labels(data)
+            if case let .broken(reason) = outcome { Issue.record("seed \(seed), input \(data): \(reason)") }
+            #expect(outcome != .rejected(-1))
+        }
+    }
 }
