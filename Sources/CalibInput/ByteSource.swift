@@ -16,9 +16,9 @@ protocol ByteSource: AnyObject {
 /// Bytes from a file descriptor (a file opened by path, or standard input).
 ///
 /// A regular file opened by path is checked for changes while it is read: at
-/// the end of the input its size and modification time (by `fstat`), the
-/// bytes read, and what the path names (by `stat`: device, inode, size, time)
-/// must all be as they were at open, else reading fails with a data error
+/// the end of the input its size and modification time (by `fstat`) and
+/// what the path names (by `stat`: device, inode, size, time) must all be as
+/// they were at open, else reading fails with a data error
 /// (exit 65) — a file truncated or appended to mid-read would otherwise be
 /// audited as a mix of two versions. Pipes and standard input are not checked.
 final class FileDescriptorSource: ByteSource {
@@ -27,7 +27,6 @@ final class FileDescriptorSource: ByteSource {
     private let ownsDescriptor: Bool
     /// What a regular file was at open (nil for anything else).
     private let opened: FileState?
-    private var bytesRead = 0
 
     /// The identity, size and modification time of a file.
     struct FileState: Equatable {
@@ -85,8 +84,6 @@ final class FileDescriptorSource: ByteSource {
         var change: String?
         if now.size != opened.size {
             change = "size \(opened.size) → \(now.size) bytes"
-        } else if bytesRead != opened.size {
-            change = "size \(opened.size) bytes, but \(bytesRead) were read"
         } else if now != opened {
             change = "modified during the read, size unchanged"
         } else if stat(name, &info) == 0 {
@@ -106,6 +103,7 @@ final class FileDescriptorSource: ByteSource {
     deinit { if ownsDescriptor { close(descriptor) } }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
         while true {
             #if canImport(Darwin)
             let n = Darwin.read(descriptor, buffer.baseAddress, buffer.count)
@@ -114,10 +112,7 @@ final class FileDescriptorSource: ByteSource {
             #else
             let n = Musl.read(descriptor, buffer.baseAddress, buffer.count)
             #endif
-            if n > 0 {
-                bytesRead += n
-                return n
-            }
+            if n > 0 { return n }
             if n == 0 {
                 try checkUnchanged()
                 return 0
@@ -145,6 +140,7 @@ final class PrefixedSource: ByteSource {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
         if offset < prefix.count {
             let n = Swift.min(buffer.count, prefix.count - offset)
             prefix.withUnsafeBytes { bytes in

@@ -237,7 +237,9 @@ final class JSONLinesReader: RecordReader {
         while i < end {
             let b = buf[i]
             if b == 0x22 { i += 1; return nil }
-            if b < 0x20 { return "invalid JSON: a control character inside a string" }
+            if b < 0x20 {
+                return b == 0 ? "invalid JSON: a raw NUL byte inside a string" : "invalid JSON: a raw control character (\\u{\(String(b, radix: 16))}) inside a string; JSON needs it escaped"
+            }
             if b != 0x5C { out.append(b); i += 1; continue }
             i += 1
             guard i < end else { break }
