@@ -20,8 +20,11 @@ final class JSONLinesReader: RecordReader {
     /// Per header column, the number of the last object that set it (to find keys given twice).
     private var setInObject: [Int] = []
     private var objectNumber = 0
-    /// Keys outside the header met in the current object.
-    private var extraKeys: Set<[UInt8]> = []
+    /// Keys outside the header met in the current object, side by side (no
+    /// allocation per key), and in a set once there are many of them.
+    private var extraKeyBytes: [UInt8] = []
+    private var extraKeyEnds: [Int] = []
+    private var manyExtraKeys: Set<[UInt8]> = []
     /// Header columns by key, for keys not at their first object's position.
     private var headerIndex: [[UInt8]: Int] = [:]
 
@@ -145,7 +148,11 @@ final class JSONLinesReader: RecordReader {
             record.setEmptyFields(headerKeys.count)
             if setInObject.count != headerKeys.count { setInObject = Array(repeating: 0, count: headerKeys.count) }
             objectNumber += 1
-            if !extraKeys.isEmpty { extraKeys.removeAll(keepingCapacity: true) }
+            if !extraKeyEnds.isEmpty {
+                extraKeyBytes.removeAll(keepingCapacity: true)
+                extraKeyEnds.removeAll(keepingCapacity: true)
+                manyExtraKeys.removeAll()
+            }
         }
         let objectNumber = self.objectNumber
         var discovered: Set<[UInt8]> = []
@@ -197,7 +204,7 @@ final class JSONLinesReader: RecordReader {
                     setInObject[column] = objectNumber
                     record.setField(column, value)
                 } else {
-                    if !extraKeys.insert(key).inserted { return duplicateKey() }
+                    if !insertExtraKey() { return duplicateKey() }
                 }
                 fieldIndex += 1
                 skipSpace()
@@ -211,6 +218,26 @@ final class JSONLinesReader: RecordReader {
                 return "invalid JSON: expected ',' or '}' after a value"
             }
         }(input.bytes)
+    }
+
+    /// Notes the current `key` as met outside the header; false when it already was.
+    private func insertExtraKey() -> Bool {
+        if extraKeyEnds.count >= 32 {
+            if manyExtraKeys.isEmpty {
+                var start = 0
+                for end in extraKeyEnds { manyExtraKeys.insert(Array(extraKeyBytes[start..<end])); start = end }
+            }
+            guard manyExtraKeys.insert(key).inserted else { return false }
+        } else {
+            var start = 0
+            for end in extraKeyEnds {
+                if extraKeyBytes[start..<end].elementsEqual(key) { return false }
+                start = end
+            }
+        }
+        extraKeyBytes += key
+        extraKeyEnds.append(extraKeyBytes.count)
+        return true
     }
 
     /// The problem of an object that gives the current `key` twice.

@@ -173,6 +173,20 @@ struct FirstContactTests {
         #expect(error.reason == reason)
     }
 
+    @Test("duplicates among many keys outside the header are found too (and distinct ones pass)", arguments: [nil, 3, 35, 79] as [Int?])
+    func manyExtraKeys(repeated: Int?) throws {
+        var extras = (0..<80).map { "\"x\($0)\": \($0)" }
+        if let repeated { extras.append("\"x\(repeated)\": 0") }
+        let text = "{\"label\": 1, \"prob\": 0.5}\n{\"label\": 0, \"prob\": 0.2, \(extras.joined(separator: ", "))}\n"
+        if let repeated {
+            let error = try Self.failure("m.jsonl", text)
+            #expect(error.line == 2 && error.reason == "the key 'x\(repeated)' appears twice in the object; each key may appear once")
+        } else {
+            let (table, _) = try readAll(try temporaryFile("m.jsonl", text))
+            #expect(table.count == 2)
+        }
+    }
+
     @Test("with --on-invalid skip an object with a duplicate key is skipped as malformed-record")
     func duplicateKeySkipped() throws {
         var options = ReadOptions()
