@@ -30,7 +30,7 @@ var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsa
 let status = runFuzzerDriver(&argc, &argv) { data, size in
     guard let data else { return 0 }
     if case let .broken(reason) = selectedTarget(Array(UnsafeBufferPointer(start: data, count: size))) {
-        fputs("property broken: \(reason)\n", stderr)
+        print("property broken: \(reason)")
         abort()
     }
     return 0
