@@ -17,9 +17,12 @@ final class JSONLinesReader: RecordReader {
     private(set) var header: [String] = []
     private var headerKeys: [[UInt8]] = []
     private var key: [UInt8] = []
-    /// Per header column, the number of the last object that set it (to find keys given twice).
-    private var setInObject: [Int] = []
+    /// Per header column, the number of the last object that set it (to find
+    /// keys given twice); a pointer, so that marking a field costs no access check.
+    private var setInObject = UnsafeMutableBufferPointer<Int>(start: nil, count: 0)
     private var objectNumber = 0
+    /// The first object's keys met so far (only while discovering the header).
+    private var discoveredKeys: Set<[UInt8]> = []
     /// Keys outside the header met in the current object, side by side (no
     /// allocation per key), and in a set once there are many of them.
     private var extraKeyBytes: [UInt8] = []
@@ -63,6 +66,8 @@ final class JSONLinesReader: RecordReader {
         self.header = header
         headerKeys = header.map { Array($0.utf8) }
     }
+
+    deinit { setInObject.deallocate() }
 
     func recycle(_ block: ByteBlock) { input.recycle(block) }
 
@@ -146,7 +151,11 @@ final class JSONLinesReader: RecordReader {
         let discovering = headerKeys.isEmpty
         if !discovering {
             record.setEmptyFields(headerKeys.count)
-            if setInObject.count != headerKeys.count { setInObject = Array(repeating: 0, count: headerKeys.count) }
+            if setInObject.count != headerKeys.count {
+                setInObject.deallocate()
+                setInObject = .allocate(capacity: headerKeys.count)
+                setInObject.initialize(repeating: 0)
+            }
             objectNumber += 1
             if !extraKeyEnds.isEmpty {
                 extraKeyBytes.removeAll(keepingCapacity: true)
@@ -155,7 +164,7 @@ final class JSONLinesReader: RecordReader {
             }
         }
         let objectNumber = self.objectNumber
-        var discovered: Set<[UInt8]> = []
+        let setInObject = self.setInObject
         return { (buf: UnsafeBufferPointer<UInt8>) -> String? in
             var i = range.lowerBound
             let end = range.upperBound
@@ -196,7 +205,7 @@ final class JSONLinesReader: RecordReader {
                 }
                 let value = valueStart..<record.bytes.count
                 if discovering {
-                    if !discovered.insert(key).inserted { return duplicateKey() }
+                    if !discoveredKeys.insert(key).inserted { return duplicateKey() }
                     keys.append(key)
                     record.appendField(value.lowerBound, value.upperBound)
                 } else if let column = columnIndex(guess: fieldIndex) {

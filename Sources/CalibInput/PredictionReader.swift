@@ -367,7 +367,7 @@ struct RowDecoder: Sendable {
         var weight = 1.0
         if let column = roles.weight {
             let outcome = record.withField(column) { DecimalParser.parse($0) }
-            if outcome == .notANumber && record.containsNUL(column) {
+            if case .notANumber = outcome, record.containsNUL(column) {
                 return try reject(.nulByte, line: line, column: column, value: record.string(column))
             }
             switch outcome {
@@ -417,14 +417,16 @@ struct RowDecoder: Sendable {
         }
         var id: String?
         if let column = roles.id {
-            guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
-            if text.utf8.contains(0) { return try reject(.nulByte, line: line, column: column, value: text) }
+            guard let text = record.textWithoutNUL(column) else {
+                return try reject(record.containsNUL(column) ? .nulByte : .invalidUTF8, line: line, column: column, value: record.string(column))
+            }
             id = text
         }
         var group: Int32?
         if let column = roles.group {
-            guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
-            if text.utf8.contains(0) { return try reject(.nulByte, line: line, column: column, value: text) }
+            guard let text = record.textWithoutNUL(column) else {
+                return try reject(record.containsNUL(column) ? .nulByte : .invalidUTF8, line: line, column: column, value: record.string(column))
+            }
             let name = text.isEmpty ? "(empty)" : text
             if let known = segmentIndex[name] {
                 group = known
