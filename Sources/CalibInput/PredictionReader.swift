@@ -319,8 +319,14 @@ struct RowDecoder: Sendable {
     mutating func reject(_ problem: RowProblem, line: Int, column: Int?, value: String?) throws {
         var hint = "pass --on-invalid skip to skip invalid rows; every report then counts them by reason"
         if case .probabilityOutOfRange = problem { hint = "if the scores are logits, pass --logits; to skip such rows, pass --on-invalid skip" }
-        if case .unknownLabel = problem, roles.classNames == nil || options.classes == nil {
-            hint = "name the classes with --classes, or the positive class with --positive; to skip such rows, pass --on-invalid skip"
+        if case let .unknownLabel(classes) = problem {
+            if let value, classes.contains(where: { LabelResolver.plainIndex($0) != nil }),
+               case .value = Array(value.utf8).withUnsafeBufferPointer({ DecimalParser.parse($0) }) {
+                // A number near an integer class (`1.0`, `1e0`, `01`): labels are never rounded.
+                hint = "a label must be spelled as its class ('1', not '1.0' or '01'); to skip such rows, pass --on-invalid skip"
+            } else if roles.classNames == nil || options.classes == nil {
+                hint = "name the classes with --classes, or the positive class with --positive; to skip such rows, pass --on-invalid skip"
+            }
         }
         let error = InputError(file: file, line: line, column: column.map { header[$0] }, value: value, problem: problem, hint: hint)
         guard options.onInvalid == .skip else { throw error }
