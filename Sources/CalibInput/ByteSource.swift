@@ -14,10 +14,41 @@ protocol ByteSource: AnyObject {
 }
 
 /// Bytes from a file descriptor (a file opened by path, or standard input).
+///
+/// A regular file opened by path is checked for changes while it is read: at
+/// the end of the input its size and modification time (by `fstat`) and
+/// what the path names (by `stat`: device, inode, size, time) must all be as
+/// they were at open, else reading fails with a data error
+/// (exit 65) — a file truncated or appended to mid-read would otherwise be
+/// audited as a mix of two versions. Pipes and standard input are not checked.
 final class FileDescriptorSource: ByteSource {
     let descriptor: Int32
     let name: String
     private let ownsDescriptor: Bool
+    /// What a regular file was at open (nil for anything else).
+    private let opened: FileState?
+
+    /// The identity, size and modification time of a file.
+    struct FileState: Equatable {
+        let device: UInt64
+        let inode: UInt64
+        let size: Int
+        let seconds: Int
+        let nanoseconds: Int
+
+        init(_ info: stat) {
+            device = UInt64(truncatingIfNeeded: info.st_dev)
+            inode = UInt64(truncatingIfNeeded: info.st_ino)
+            size = Int(truncatingIfNeeded: info.st_size)
+            #if canImport(Darwin)
+            seconds = Int(truncatingIfNeeded: info.st_mtimespec.tv_sec)
+            nanoseconds = Int(truncatingIfNeeded: info.st_mtimespec.tv_nsec)
+            #else
+            seconds = Int(truncatingIfNeeded: info.st_mtim.tv_sec)
+            nanoseconds = Int(truncatingIfNeeded: info.st_mtim.tv_nsec)
+            #endif
+        }
+    }
 
     /// Opens `path` for reading; a missing or unreadable file is `InputError.Kind.noInput`.
     init(path: String) throws {
@@ -26,24 +57,53 @@ final class FileDescriptorSource: ByteSource {
             throw InputError(.noInput, file: path, reason: "cannot open: \(FileDescriptorSource.errorText(errno))")
         }
         var info = stat()
-        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+        let known = fstat(fd, &info) == 0
+        if known && (info.st_mode & S_IFMT) == S_IFDIR {
             close(fd)
             throw InputError(.noInput, file: path, reason: "cannot read: it is a directory")
         }
         descriptor = fd
         name = path
         ownsDescriptor = true
+        opened = known && (info.st_mode & S_IFMT) == S_IFREG ? FileState(info) : nil
     }
 
     init(standardInputNamed name: String) {
         descriptor = 0
         self.name = name
         ownsDescriptor = false
+        opened = nil
+    }
+
+    /// Throws when the regular file changed since it was opened (see the type's documentation).
+    func checkUnchanged() throws {
+        guard let opened else { return }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return }
+        let now = FileState(info)
+        var change: String?
+        if now.size != opened.size {
+            change = "size \(opened.size) → \(now.size) bytes"
+        } else if now != opened {
+            change = "modified during the read, size unchanged"
+        } else if stat(name, &info) == 0 {
+            let path = FileState(info)
+            if path.device != opened.device || path.inode != opened.inode {
+                change = "the path now names another file"
+            } else if path != opened {
+                change = "modified during the read"
+            }
+        }
+        if let change {
+            throw InputError(.data, file: name, reason: "the file changed while it was read (\(change)); audit a copy taken once it is complete",
+                             hint: "copy it first (cp FILE snapshot) when no program is writing it, and audit the copy")
+        }
     }
 
     deinit { if ownsDescriptor { close(descriptor) } }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
         while true {
             #if canImport(Darwin)
             let n = Darwin.read(descriptor, buffer.baseAddress, buffer.count)
@@ -52,7 +112,11 @@ final class FileDescriptorSource: ByteSource {
             #else
             let n = Musl.read(descriptor, buffer.baseAddress, buffer.count)
             #endif
-            if n >= 0 { return n }
+            if n > 0 { return n }
+            if n == 0 {
+                try checkUnchanged()
+                return 0
+            }
             if errno == EINTR { continue }
             throw InputError(.noInput, file: name, reason: "cannot read: \(FileDescriptorSource.errorText(errno))")
         }
@@ -76,6 +140,7 @@ final class PrefixedSource: ByteSource {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
         if offset < prefix.count {
             let n = Swift.min(buffer.count, prefix.count - offset)
             prefix.withUnsafeBytes { bytes in

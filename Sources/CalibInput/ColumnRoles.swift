@@ -32,57 +32,70 @@ struct ColumnRoles: Sendable {
         ("0", "1"), ("false", "true"), ("no", "yes"), ("neg", "pos"), ("negative", "positive"),
     ]
 
-    init(header: [String], options: ReadOptions, file: String) throws {
+    /// Settles the roles. Every missing column (a role nothing in the header
+    /// plays, or a column a flag names that is not there) is reported at once,
+    /// in one data error (exit 65) listing the header's columns, with the flags
+    /// to pass as its hint; an ambiguity only a flag can settle is a usage
+    /// error (exit 64). `delimiter` is the CSV/TSV field separator (nil for
+    /// JSON Lines): a header field holding another likely separator is named in
+    /// the hint, with `--delimiter`.
+    init(header: [String], options: ReadOptions, file: String, delimiter: UInt8? = nil) throws {
         let lowered = header.map { $0.lowercased() }
         func usage(_ reason: String) -> InputError { InputError(.usage, file: file, reason: reason) }
-        func missing(_ reason: String) -> InputError { InputError(.data, file: file, line: 1, reason: reason) }
-        let columnList = "columns: \(InputError.list(header))"
+        func problem(_ reason: String) -> InputError { InputError(.data, file: file, line: 1, reason: reason) }
         var seen: Set<String> = []
         for name in lowered where !name.isEmpty {
             guard seen.insert(name).inserted else {
                 let shown = header[lowered.lastIndex(of: name)!]
-                throw missing("column '\(shown)' appears twice in the header; column names must be unique (compared without case)")
+                throw problem("column \(InputError.name(shown)) appears twice in the header; column names must be unique (compared without case)")
             }
         }
 
-        func find(_ name: String, flag: String) throws -> Int {
+        // What is missing, and which flag names it: reported together at the end.
+        var missing: [String] = []
+        var flags: [String] = []
+        func find(_ name: String, flag: String) throws -> Int? {
             let exact = header.indices.filter { header[$0] == name }
             let folded = exact.isEmpty ? lowered.indices.filter { lowered[$0] == name.lowercased() } : exact
             if folded.count > 1 {
-                throw missing("column '\(name)' appears \(folded.count) times in the header; column names must be unique")
+                throw problem("column \(InputError.name(name)) appears \(folded.count) times in the header; column names must be unique")
             }
-            guard let index = folded.first else {
-                throw missing("no column '\(name)' (given by \(flag)); \(columnList)")
+            if folded.isEmpty {
+                missing.append("no column \(InputError.name(name)) (given by \(flag))")
+                if !flags.contains("check the spelling of \(flag)") { flags.append("check the spelling of \(flag)") }
             }
-            return index
+            return folded.first
         }
-        func detect(_ names: [String], role: String, flag: String, required: Bool) throws -> Int? {
+        func detect(_ names: [String], role: String, flag: String) throws -> Int? {
             let hits = lowered.indices.filter { names.contains(lowered[$0]) }
             if hits.count > 1 {
                 throw usage("several columns could be the \(role) (\(InputError.list(hits.map { header[$0] }))); choose one with \(flag)")
-            }
-            if hits.isEmpty && required {
-                throw missing("no \(role) column: none of \(InputError.list(names)) is in the header; name it with \(flag) (\(columnList))")
             }
             return hits.first
         }
 
         // Label.
+        var foundLabel: Int?
         if let name = options.label {
-            label = try find(name, flag: "--label")
+            foundLabel = try find(name, flag: "--label")
         } else {
-            label = try detect(Self.labelNames, role: "label", flag: "--label COL", required: true)!
+            foundLabel = try detect(Self.labelNames, role: "label", flag: "--label COL")
+            if foundLabel == nil {
+                missing.append("no label column (none of \(InputError.list(Self.labelNames)))")
+                flags.append("name the label column with --label COL")
+            }
         }
 
         // Scores.
         var logits = options.logits
         var names: [String]
+        var foundScores: [Int] = []
         if let given = options.scoreColumns {
             guard !given.isEmpty else { throw usage("--prob needs at least one column name") }
-            scores = try given.map { try find($0, flag: "--prob") }
-            if Set(scores).count != scores.count { throw usage("--prob names the same column twice") }
+            foundScores = try given.compactMap { try find($0, flag: "--prob") }
+            if Set(foundScores).count != foundScores.count { throw usage("--prob names the same column twice") }
         } else {
-            let labelColumn = label
+            let labelColumn = foundLabel ?? -1
             var families: [(prefix: String, columns: [Int])] = []
             for prefix in Self.classPrefixes {
                 let columns = lowered.indices.filter { $0 != labelColumn && lowered[$0].hasPrefix(prefix) && lowered[$0].count > prefix.count }
@@ -95,27 +108,42 @@ struct ColumnRoles: Sendable {
                 throw usage("cannot tell which columns hold the scores (\(InputError.list(all.map { header[$0] }))); name them with --prob COL[,COL…]")
             }
             if let family = families.first {
-                scores = family.columns
+                foundScores = family.columns
                 if family.prefix == "logit_" { logits = true }
             } else if let column = single.first {
-                scores = [column]
+                foundScores = [column]
                 if lowered[column] == "logit" { logits = true }
             } else {
-                throw missing("no score column: expected one of \(InputError.list(Self.binaryScoreNames + ["logit"])) or per-class columns p_<class>, prob_<class>, proba_<class>, logit_<class>; name them with --prob (\(columnList))")
+                missing.append("no score column (none of \(InputError.list(Self.binaryScoreNames + ["logit"], limit: 20)), nor per-class columns p_<class>, prob_<class>, proba_<class> or logit_<class>)")
+                flags.append("name the score column, or one per class, with --prob COL[,COL…]")
             }
         }
+
+        // Optional columns: detected, or named by a flag (which must then be there).
+        let foundWeight = try options.weight.map { try find($0, flag: "--weight") }
+            ?? detect(Self.weightNames, role: "sample weight", flag: "--weight COL")
+        let foundID = try options.id.map { try find($0, flag: "--id") }
+            ?? detect(Self.idNames, role: "row id", flag: "--id COL")
+        let foundGroup = try options.group.flatMap { try find($0, flag: "--group") }
+
+        guard missing.isEmpty, let foundLabel, !foundScores.isEmpty else {
+            var hint = flags.joined(separator: "; ")
+            if let delimiter, let note = Self.delimiterNote(header, delimiter: delimiter) { hint = note + "; otherwise " + hint }
+            throw InputError(.data, file: file, line: 1,
+                             reason: missing.joined(separator: "; ") + "; the header's columns: \(InputError.list(header))",
+                             hint: hint)
+        }
+        label = foundLabel
+        scores = foundScores
+        weight = foundWeight
+        id = foundID
+        group = foundGroup
         if scores.contains(label) { throw usage("the label column cannot also be a score column") }
         names = scores.map { Self.className(fromColumn: header[$0]) }
         if scores.allSatisfy({ lowered[$0].hasPrefix("logit") }) { logits = true }
         scoreKind = logits ? .logits : .probabilities
 
-        // Optional columns.
-        weight = try options.weight.map { try find($0, flag: "--weight") }
-            ?? detect(Self.weightNames, role: "sample weight", flag: "--weight COL", required: false)
-        id = try options.id.map { try find($0, flag: "--id") }
-            ?? detect(Self.idNames, role: "row id", flag: "--id COL", required: false)
         if let weight, weight == label || scores.contains(weight) { throw usage("the weight column cannot also be a label or score column") }
-        group = try options.group.map { try find($0, flag: "--group") }
         if let group, group == label || scores.contains(group) { throw usage("the group column cannot also be a label or score column") }
 
         // Classes.
@@ -127,17 +155,17 @@ struct ColumnRoles: Sendable {
                 }
                 let positive = options.positive ?? named ?? classes[1]
                 guard classes.contains(positive) else {
-                    throw usage("the positive class '\(positive)' is not one of --classes (\(InputError.list(classes)))")
+                    throw usage("the positive class \(InputError.name(positive)) is not one of --classes (\(InputError.list(classes)))")
                 }
                 classNames = positive == classes[0] ? [classes[1], classes[0]] : classes
-                positiveReason = options.positive != nil ? "named by --positive \(positive)"
-                    : named != nil ? "named by the score column '\(header[scores[0]])'" : "the second class of --classes"
+                positiveReason = options.positive != nil ? "named by --positive \(InputError.name(positive))"
+                    : named != nil ? "named by the score column \(InputError.name(header[scores[0]]))" : "the second class of --classes"
             } else {
                 classNames = nil
                 if let given = options.positive {
-                    positiveReason = "named by --positive \(given)"
+                    positiveReason = "named by --positive \(InputError.name(given))"
                 } else if named != nil {
-                    positiveReason = "named by the score column '\(header[scores[0]])'"
+                    positiveReason = "named by the score column \(InputError.name(header[scores[0]]))"
                 }
             }
             positiveName = options.positive ?? named
@@ -155,10 +183,10 @@ struct ColumnRoles: Sendable {
                 let positive: String
                 if let given = options.positive {
                     guard names.contains(given) else {
-                        throw usage("the positive class '\(given)' is not one of the classes (\(InputError.list(names)))")
+                        throw usage("the positive class \(InputError.name(given)) is not one of the classes (\(InputError.list(names)))")
                     }
                     positive = given
-                    positiveReason = "named by --positive \(given)"
+                    positiveReason = "named by --positive \(InputError.name(given))"
                 } else if let pair = Self.knownPair(names[0], names[1]) {
                     positive = pair.positive
                     positiveReason = "the second of the known pair \(pair.negative)/\(pair.positive)"
@@ -170,11 +198,27 @@ struct ColumnRoles: Sendable {
                 classNames = [names[1 - p], names[p]]
             } else {
                 if let given = options.positive {
-                    throw usage("--positive '\(given)' applies to binary tasks; this file has \(names.count) classes")
+                    throw usage("--positive \(InputError.name(given)) applies to binary tasks; this file has \(names.count) classes")
                 }
                 classNames = names
             }
         }
+    }
+
+    /// A note for the hint when a header field holds a likely field separator
+    /// other than `delimiter` (a tab, semicolon or pipe; or a comma when the
+    /// delimiter is not one): the file is probably separated by it.
+    static func delimiterNote(_ header: [String], delimiter: UInt8) -> String? {
+        let candidates: [(byte: UInt8, word: String, flag: String)] = [
+            (0x09, "a tab", "--delimiter tab"), (0x3B, "a semicolon", "--delimiter ';'"),
+            (0x7C, "a pipe", "--delimiter '|'"), (0x2C, "a comma", "--delimiter ,"),
+        ]
+        for field in header {
+            for c in candidates where c.byte != delimiter && field.utf8.contains(c.byte) {
+                return "the header field \(InputError.name(field)) holds \(c.word): if the file is separated by \(c.word == "a tab" ? "tabs" : c.word.dropFirst(2) + "s"), pass \(c.flag)"
+            }
+        }
+        return nil
     }
 
     /// The class a score column names: `p_fraud` → `fraud`; any other name is taken whole.

@@ -4,13 +4,15 @@ import Glibc
 import Darwin
 #endif
 
-/// RFC 4180 records: fields separated by a delimiter (comma or tab), quoted
+/// RFC 4180 records: fields separated by a delimiter (comma, tab, or any
+/// other byte; sniffed from the header when not given), quoted
 /// fields with embedded delimiters, line breaks and doubled quotes, LF, CRLF
 /// or lone-CR line ends, and an optional UTF-8 byte-order mark. Blank lines
 /// are not records. A quote inside an unquoted field is kept as text.
 final class DelimitedReader: RecordReader {
     private let input: BufferedInput
-    private let delimiter: UInt8
+    /// The field separator: given, or sniffed from the header line.
+    let delimiter: UInt8
     private var line = 1
     private(set) var header: [String] = []
     /// Line of the header row.
@@ -33,6 +35,28 @@ final class DelimitedReader: RecordReader {
         return try input.takeBlock(target: target, line: line) { window, isEnd in
             Self.wholeRecordsLength(window, delimiter: delimiter, isEnd: isEnd)
         }
+    }
+
+    /// The delimiters ``sniffDelimiter(_:)`` chooses from, ties going to the first.
+    static let sniffedDelimiters: [UInt8] = [0x2C, 0x09, 0x3B, 0x7C]
+
+    /// The delimiter of a file whose name and options do not settle it: of
+    /// comma, tab, semicolon and pipe, the one that splits the header line (the
+    /// bytes up to the first line break outside quotes) into the most fields,
+    /// counting only separators outside double quotes. Ties go to comma, then
+    /// tab, semicolon and pipe; a header with none of them is comma-separated.
+    static func sniffDelimiter(_ head: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        var counts = [0, 0, 0, 0]
+        var quoted = false
+        for b in head {
+            if b == quote { quoted.toggle(); continue }
+            if quoted { continue }
+            if b == lineFeed || b == carriageReturn { break }
+            if let k = sniffedDelimiters.firstIndex(of: b) { counts[k] += 1 }
+        }
+        var best = 0
+        for k in 1..<counts.count where counts[k] > counts[best] { best = k }
+        return sniffedDelimiters[best]
     }
 
     /// The length of the whole records at the start of `window`, which starts at a
@@ -121,13 +145,25 @@ final class DelimitedReader: RecordReader {
     private static let lineFeed: UInt8 = 0x0A
     private static let carriageReturn: UInt8 = 0x0D
 
-    init(source: any ByteSource, name: String, delimiter: UInt8, recordLimit: Int) throws {
+    /// Reads the header. With `delimiter` nil, the delimiter is sniffed from the
+    /// header line (``sniffDelimiter(_:)``); ``delimiter`` tells which was used.
+    init(source: any ByteSource, name: String, delimiter: UInt8?, recordLimit: Int) throws {
         input = BufferedInput(source: source, name: name, recordLimit: recordLimit)
-        self.delimiter = delimiter
         _ = try input.refill(line: 1)
-        while input.filled < 3 && !input.atEnd { _ = try input.refill(line: 1) }
+        while input.filled < 4 && !input.atEnd { _ = try input.refill(line: 1) }
+        try TextEncoding.check(UnsafeBufferPointer(rebasing: input.bytes[0..<input.filled]), name: name)
         if input.filled >= 3 && input.storage[0] == 0xEF && input.storage[1] == 0xBB && input.storage[2] == 0xBF {
             input.position = 3
+        }
+        if let delimiter {
+            self.delimiter = delimiter
+        } else {
+            // The whole header line (up to the record limit) is needed to sniff.
+            while !input.atEnd && input.filled - input.position <= recordLimit
+                    && !input.bytes[input.position..<input.filled].contains(where: { $0 == Self.lineFeed || $0 == Self.carriageReturn }) {
+                _ = try input.refill(line: 1)
+            }
+            self.delimiter = Self.sniffDelimiter(UnsafeBufferPointer(rebasing: input.bytes[input.position..<input.filled]))
         }
         var record = Record()
         switch try next(into: &record) {

@@ -11,6 +11,9 @@ public enum RowProblem: Sendable, Hashable {
     case fieldCount(expected: Int, found: Int)
     case negativeWeight
     case invalidUTF8
+    /// A NUL byte in a label, id, group or number (raw, or `\u0000` in JSON):
+    /// C tools would cut the text there, so `1\0zzz` could pass for `1`.
+    case nulByte
     case malformedRecord(String)
 
     /// A stable, lowercase key for reports (`skipped[].reason`).
@@ -26,6 +29,7 @@ public enum RowProblem: Sendable, Hashable {
         case .fieldCount: "wrong-field-count"
         case .negativeWeight: "negative-weight"
         case .invalidUTF8: "invalid-utf8"
+        case .nulByte: "nul-byte"
         case .malformedRecord: "malformed-record"
         }
     }
@@ -45,6 +49,7 @@ public enum RowProblem: Sendable, Hashable {
         case let .fieldCount(expected, found): "row has \(found) fields, the header has \(expected)"
         case .negativeWeight: "is not a weight: weights must be finite and not negative"
         case .invalidUTF8: "is not valid UTF-8 text"
+        case .nulByte: "holds a NUL byte, which no field may hold"
         case let .malformedRecord(detail): detail
         }
     }
@@ -83,10 +88,10 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = file
+        var text = InputError.controlsEscaped(file)
         if let line { text += ":\(line)" }
         text += ": "
-        if let column { text += "column '\(column)': " }
+        if let column { text += "column \(InputError.name(column)): " }
         if let value { text += "\(InputError.quoted(value)) " }
         return text + reason
     }
@@ -105,18 +110,30 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// A value as shown in messages: double-quoted, control characters escaped, cut at ``quotedValueLimit`` characters.
     public static func quoted(_ value: String) -> String {
-        var out = "\""
+        "\"" + escaped(value, quote: "\"") + "\""
+    }
+
+    /// A name from the input or the command line (a column, class or key) as
+    /// shown in messages: single-quoted, escaped and cut like ``quoted(_:)``.
+    public static func name(_ name: String) -> String {
+        "'" + escaped(name, quote: "'") + "'"
+    }
+
+    /// `value` with backslashes, `quote`, control characters (C0, DEL, C1) and
+    /// U+FFFD escaped, cut at ``quotedValueLimit`` characters with an ellipsis.
+    static func escaped(_ value: String, quote: Unicode.Scalar) -> String {
+        var out = ""
         var shown = 0
         for scalar in value.unicodeScalars {
             if shown == quotedValueLimit { out += "…"; break }
             switch scalar {
-            case "\"": out += "\\\""
+            case quote: out += "\\"; out.unicodeScalars.append(quote)
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\u{FFFD}" {
+                if isControl(scalar) || scalar == "\u{FFFD}" {
                     out += scalar == "\u{FFFD}" ? "\\u{FFFD}" : "\\u{\(String(scalar.value, radix: 16))}"
                 } else {
                     out.unicodeScalars.append(scalar)
@@ -124,7 +141,17 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
             }
             shown += 1
         }
-        return out + "\""
+        return out
+    }
+
+    /// Characters never printed raw: C0 and C1 controls, DEL, the Unicode line
+    /// and paragraph separators and the bidirectional overrides and isolates
+    /// (which could make a message read differently from what it says).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0..<0x20, 0x7F..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
     }
 
     /// A record beyond the reader's limit: most likely not a table at all.
@@ -133,8 +160,30 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
                    reason: "a record longer than \(limit) bytes; is this a CSV, TSV or JSON Lines file?")
     }
 
+    /// A file name as shown in messages: whole, with control characters escaped
+    /// (`\n`, `\u{1b}`) so that no line break or terminal escape reaches the output.
+    static func controlsEscaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if isControl(scalar) {
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Names as shown in messages (each cut and escaped by ``name(_:)``), at most `limit` of them.
     static func list(_ names: [String], limit: Int = 12) -> String {
-        let shown = names.prefix(limit).map { "'\($0)'" }.joined(separator: ", ")
+        let shown = names.prefix(limit).map(name).joined(separator: ", ")
         return names.count > limit ? shown + ", … (\(names.count) in all)" : shown
     }
 }

@@ -4,9 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// JSON Lines: one flat JSON object per line. The first object's keys are the
-/// header; a key missing from a later object is an empty (missing) field,
-/// extra keys are ignored. Strings are unescaped; numbers, `true` and `false`
+/// JSON Lines: one flat JSON object per line, after an optional UTF-8
+/// byte-order mark. The first object's keys are the header; a key missing
+/// from a later object is an empty (missing) field, extra keys are ignored,
+/// and a key given twice in one object makes the record malformed (JSON
+/// leaves duplicates undefined; last-wins would drop a value silently). Strings are unescaped; numbers, `true` and `false`
 /// keep their text; `null` is a missing value; nested arrays and objects are
 /// not table values and make the record malformed.
 final class JSONLinesReader: RecordReader {
@@ -15,9 +17,29 @@ final class JSONLinesReader: RecordReader {
     private(set) var header: [String] = []
     private var headerKeys: [[UInt8]] = []
     private var key: [UInt8] = []
+    /// Per header column, the number of the last object that set it (to find
+    /// keys given twice); a pointer, so that marking a field costs no access check.
+    private var setInObject = UnsafeMutableBufferPointer<Int>(start: nil, count: 0)
+    private var objectNumber = 0
+    /// The first object's keys met so far (only while discovering the header).
+    private var discoveredKeys: Set<[UInt8]> = []
+    /// Keys outside the header met in the current object, side by side (no
+    /// allocation per key), and in a set once there are many of them.
+    private var extraKeyBytes: [UInt8] = []
+    private var extraKeyEnds: [Int] = []
+    private var manyExtraKeys: Set<[UInt8]> = []
+    /// Header columns by key, for keys not at their first object's position.
+    private var headerIndex: [[UInt8]: Int] = [:]
 
     init(source: any ByteSource, name: String, recordLimit: Int) throws {
         input = BufferedInput(source: source, name: name, recordLimit: recordLimit)
+        _ = try input.refill(line: 1)
+        while input.filled < 4 && !input.atEnd { _ = try input.refill(line: 1) }
+        try TextEncoding.check(UnsafeBufferPointer(rebasing: input.bytes[0..<input.filled]), name: name)
+        // A UTF-8 byte-order mark (as Windows editors write) is skipped, as in CSV.
+        if input.filled >= 3 && input.storage[0] == 0xEF && input.storage[1] == 0xBB && input.storage[2] == 0xBF {
+            input.position = 3
+        }
         // The header comes from the first object's keys; the object is read again as the first record.
         var first = Record()
         while true {
@@ -44,6 +66,8 @@ final class JSONLinesReader: RecordReader {
         self.header = header
         headerKeys = header.map { Array($0.utf8) }
     }
+
+    deinit { setInObject.deallocate() }
 
     func recycle(_ block: ByteBlock) { input.recycle(block) }
 
@@ -127,7 +151,20 @@ final class JSONLinesReader: RecordReader {
         let discovering = headerKeys.isEmpty
         if !discovering {
             record.setEmptyFields(headerKeys.count)
+            if setInObject.count != headerKeys.count {
+                setInObject.deallocate()
+                setInObject = .allocate(capacity: headerKeys.count)
+                setInObject.initialize(repeating: 0)
+            }
+            objectNumber += 1
+            if !extraKeyEnds.isEmpty {
+                extraKeyBytes.removeAll(keepingCapacity: true)
+                extraKeyEnds.removeAll(keepingCapacity: true)
+                manyExtraKeys.removeAll()
+            }
         }
+        let objectNumber = self.objectNumber
+        let setInObject = self.setInObject
         return { (buf: UnsafeBufferPointer<UInt8>) -> String? in
             var i = range.lowerBound
             let end = range.upperBound
@@ -153,7 +190,7 @@ final class JSONLinesReader: RecordReader {
                 if b == 0x22 {
                     if let problem = parseString(buf, &i, end, into: &record.bytes) { return problem }
                 } else if b == 0x7B || b == 0x5B {
-                    return "nested objects and arrays are not table values (key '\(String(decoding: key, as: UTF8.self))')"
+                    return "nested objects and arrays are not table values (key \(InputError.name(String(decoding: key, as: UTF8.self))))"
                 } else {
                     let start = i
                     while i < end && buf[i] != 0x2C && buf[i] != 0x7D && buf[i] != 0x20 && buf[i] != 0x09 && buf[i] != 0x0D { i += 1 }
@@ -168,14 +205,15 @@ final class JSONLinesReader: RecordReader {
                 }
                 let value = valueStart..<record.bytes.count
                 if discovering {
-                    if let existing = keys.firstIndex(of: key) {
-                        record.setField(existing, value)
-                    } else {
-                        keys.append(key)
-                        record.appendField(value.lowerBound, value.upperBound)
-                    }
+                    if !discoveredKeys.insert(key).inserted { return duplicateKey() }
+                    keys.append(key)
+                    record.appendField(value.lowerBound, value.upperBound)
                 } else if let column = columnIndex(guess: fieldIndex) {
+                    if setInObject[column] == objectNumber { return duplicateKey() }
+                    setInObject[column] = objectNumber
                     record.setField(column, value)
+                } else {
+                    if !insertExtraKey() { return duplicateKey() }
                 }
                 fieldIndex += 1
                 skipSpace()
@@ -191,10 +229,36 @@ final class JSONLinesReader: RecordReader {
         }(input.bytes)
     }
 
+    /// Notes the current `key` as met outside the header; false when it already was.
+    private func insertExtraKey() -> Bool {
+        if extraKeyEnds.count >= 32 {
+            if manyExtraKeys.isEmpty {
+                var start = 0
+                for end in extraKeyEnds { manyExtraKeys.insert(Array(extraKeyBytes[start..<end])); start = end }
+            }
+            guard manyExtraKeys.insert(key).inserted else { return false }
+        } else {
+            var start = 0
+            for end in extraKeyEnds {
+                if extraKeyBytes[start..<end].elementsEqual(key) { return false }
+                start = end
+            }
+        }
+        extraKeyBytes += key
+        extraKeyEnds.append(extraKeyBytes.count)
+        return true
+    }
+
+    /// The problem of an object that gives the current `key` twice.
+    private func duplicateKey() -> String {
+        "the key \(InputError.name(String(decoding: key, as: UTF8.self))) appears twice in the object; each key may appear once"
+    }
+
     /// The header column of the current `key`, trying the position it had in the first object first.
     private func columnIndex(guess: Int) -> Int? {
         if guess < headerKeys.count && headerKeys[guess] == key { return guess }
-        return headerKeys.firstIndex(of: key)
+        if headerIndex.isEmpty { for (i, k) in headerKeys.enumerated() { headerIndex[k] = i } }
+        return headerIndex[key]
     }
 
     private func isJSONNumber(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -209,7 +273,9 @@ final class JSONLinesReader: RecordReader {
         while i < end {
             let b = buf[i]
             if b == 0x22 { i += 1; return nil }
-            if b < 0x20 { return "invalid JSON: a control character inside a string" }
+            if b < 0x20 {
+                return b == 0 ? "invalid JSON: a raw NUL byte inside a string" : "invalid JSON: a raw control character (\\u{\(String(b, radix: 16))}) inside a string; JSON needs it escaped"
+            }
             if b != 0x5C { out.append(b); i += 1; continue }
             i += 1
             guard i < end else { break }

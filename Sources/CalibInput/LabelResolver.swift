@@ -1,12 +1,20 @@
 /// Turns label text into a class index.
 ///
-/// With the classes known up front (multiclass, two per-class columns, or
-/// `--classes`), labels match the names exactly, then case-insensitively,
-/// then as 0-based indices when `--classes` was given, then numerically when
-/// every class name is an integer (`1.0` is class `1`). For one binary score
-/// column the classes are settled by the labels as they stream past: the
-/// positive class comes from `--positive` or the column name, else from the
-/// first label's known pair (`0/1`, `false/true`, …), whose second is positive.
+/// A label matches a class only by that class's spelling: never by its
+/// numeric value (`1.0`, `1e0`, `+1`, `01`, `0x1` and `1e300` are not class
+/// `1`, and no label is ever converted to a number). With the classes known up
+/// front (multiclass, two per-class columns, or `--classes`), a label matches
+/// a name exactly, else case-insensitively when that picks one class only
+/// (`Fraud` is `fraud` unless `FRAUD` is a class too), else, only with
+/// `--classes`, as a 0-based index written in plain digits (`0`, `1`, … with no
+/// sign or leading zero). A JSON Lines number keeps its text, so the number
+/// `1` and the string `"1"` are both class `1`, while `1.0` is not.
+///
+/// For one binary score column the classes are settled by the labels as they
+/// stream past: the positive class comes from `--positive` or the column name
+/// (matched exactly or case-insensitively), else from the first label's known
+/// pair (`0/1`, `false/true`, …, spelled exactly, case-insensitively for
+/// words), whose second is positive.
 struct LabelResolver: Sendable {
     private enum Mode {
         case fixed
@@ -20,7 +28,6 @@ struct LabelResolver: Sendable {
     private var byName: [String: Int] = [:]
     private var byFoldedName: [String: Int] = [:]
     private var allowIndices = false
-    private var numericNames = false
     /// The spellings seen for binary classes `[negative, positive]`.
     private var seen: [String?] = [nil, nil]
     /// How the positive class was chosen, for the reports.
@@ -57,7 +64,6 @@ struct LabelResolver: Sendable {
             byName[name] = i
             byFoldedName[name.lowercased()] = byFoldedName[name.lowercased()] == nil ? i : -1
         }
-        numericNames = !names.isEmpty && names.allSatisfy { Int($0) != nil }
     }
 
     /// The class names in index order; a binary negative class never seen is `not <positive>`.
@@ -84,10 +90,7 @@ struct LabelResolver: Sendable {
         case .fixed:
             if let i = byName[label] { return .index(i) }
             if let i = byFoldedName[label.lowercased()], i >= 0 { return .index(i) }
-            if allowIndices, let i = Int(label), i >= 0 && i < names.count { return .index(i) }
-            if numericNames, let value = Double(label), value.rounded() == value, let i = names.firstIndex(of: String(Int(value))) {
-                return .index(i)
-            }
+            if allowIndices, let i = Self.plainIndex(label), i < names.count { return .index(i) }
             return .problem(.unknownLabel(classes: names))
         case let .binaryWithPositive(positive):
             if label == positive || label.lowercased() == positive.lowercased() { return .index(1) }
@@ -122,11 +125,18 @@ struct LabelResolver: Sendable {
         }
     }
 
-    /// Lowercased label, with numeric spellings of 0 and 1 (`1.0`, `0e0`) folded to `0`/`1`.
-    private static func pairKey(_ label: String) -> String {
-        if let value = Double(label), value == 0 || value == 1, label.first.map({ $0.isNumber || $0 == "." || $0 == "+" || $0 == "-" }) == true {
-            return value == 0 ? "0" : "1"
-        }
-        return label.lowercased()
+    /// The label as a known pair spells it: ASCII letters lowercased, nothing
+    /// else changed (`TRUE` is `true`; `1.0` stays `1.0`, so it is not `1`).
+    static func pairKey(_ label: String) -> String {
+        String(decoding: label.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// A 0-based index written in plain ASCII digits with no sign and no leading
+    /// zero (`0`, `7`, `12`), or nil (`+1`, `01`, `1.0`, or more than 9 digits).
+    static func plainIndex(_ label: String) -> Int? {
+        let digits = label.utf8
+        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        if digits.count > 1 && digits.first == 0x30 { return nil }
+        return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 }

@@ -30,18 +30,23 @@ public final class PredictionReader {
 
     public init(location: InputLocation, options: ReadOptions) throws {
         self.location = location
-        self.options = options
         let name = location.displayName
         let format = options.format ?? Self.format(of: location)
         self.format = format
         let source = try location.open()
+        var resolved = options
+        var delimiter: UInt8?
         switch format {
         case .csv, .tsv:
-            let delimiter = options.delimiter ?? (format == .tsv ? 0x09 : 0x2C)
-            reader = try DelimitedReader(source: source, name: name, delimiter: delimiter, recordLimit: options.recordLimit)
+            let delimited = try DelimitedReader(source: source, name: name, delimiter: Self.givenDelimiter(options, location: location), recordLimit: options.recordLimit)
+            // Blocks are read with the delimiter the header was read with.
+            resolved.delimiter = delimited.delimiter
+            delimiter = delimited.delimiter
+            reader = delimited
         case .jsonl:
             reader = try JSONLinesReader(source: source, name: name, recordLimit: options.recordLimit)
         }
+        self.options = resolved
         header = reader.header
         if header.count > options.columnLimit {
             throw InputError(.data, file: name, line: 1, reason: "the header has \(header.count) columns; at most \(options.columnLimit) are read (is this the right file?)")
@@ -52,13 +57,28 @@ public final class PredictionReader {
         if let bad = header.first(where: { $0.unicodeScalars.contains("\u{FFFD}") }) {
             throw InputError(.data, file: name, line: 1, column: bad, reason: "the header is not valid UTF-8 text; save the file as UTF-8")
         }
-        roles = try ColumnRoles(header: header, options: options, file: name)
+        roles = try ColumnRoles(header: header, options: options, file: name, delimiter: delimiter)
         let classCount = roles.classNames?.count ?? 2
         if classCount > options.classLimit {
             throw InputError(.data, file: name, line: 1, reason: "\(classCount) classes; at most \(options.classLimit) are supported")
         }
         shape = ClassificationShape(classCount: classCount, scoreKind: roles.scoreKind == .logits ? .logits : .probabilities)
-        decoder = RowDecoder(file: name, header: header, roles: roles, options: options)
+        decoder = RowDecoder(file: name, header: header, roles: roles, options: resolved)
+    }
+
+    /// The CSV/TSV delimiter the options and the file name settle, or nil when
+    /// it is sniffed from the header: `--delimiter`, else tab for
+    /// `--input-format tsv` or a `.tsv`/`.tab` name, comma for
+    /// `--input-format csv`; a `.csv` name does not settle it (semicolon-
+    /// separated files are often named `.csv`), nor do other names and stdin.
+    static func givenDelimiter(_ options: ReadOptions, location: InputLocation) -> UInt8? {
+        if let given = options.delimiter { return given }
+        switch options.format {
+        case .tsv?: return 0x09
+        case .csv?: return 0x2C
+        case .jsonl?: return nil
+        case nil: return format(of: location) == .tsv ? 0x09 : nil
+        }
     }
 
     /// The format a file name implies: `.tsv`/`.tab` → TSV, `.jsonl`/`.ndjson` → JSON Lines, otherwise CSV (a `.gz` suffix is looked through).
@@ -143,7 +163,8 @@ public final class PredictionReader {
             let reader = JSONLinesReader(block: bytes, name: start.file, header: start.header, recordLimit: options.recordLimit)
             return decodeRecords(of: reader, decoder: start, shape: shape, settings: settings, losses: losses, options: options)
         }
-        let reader = DelimitedReader(block: bytes, name: start.file, delimiter: options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
+        // The decoder's options hold the delimiter the header was read with.
+        let reader = DelimitedReader(block: bytes, name: start.file, delimiter: start.options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
         return decodeRecords(of: reader, decoder: start, shape: shape, settings: settings, losses: losses, options: options)
     }
 
@@ -342,8 +363,14 @@ struct RowDecoder: Sendable {
     mutating func reject(_ problem: RowProblem, line: Int, column: Int?, value: String?) throws {
         var hint = "pass --on-invalid skip to skip invalid rows; every report then counts them by reason"
         if case .probabilityOutOfRange = problem { hint = "if the scores are logits, pass --logits; to skip such rows, pass --on-invalid skip" }
-        if case .unknownLabel = problem, roles.classNames == nil || options.classes == nil {
-            hint = "name the classes with --classes, or the positive class with --positive; to skip such rows, pass --on-invalid skip"
+        if case let .unknownLabel(classes) = problem {
+            if let value, classes.contains(where: { LabelResolver.plainIndex($0) != nil }),
+               case .value = Array(value.utf8).withUnsafeBufferPointer({ DecimalParser.parse($0) }) {
+                // A number near an integer class (`1.0`, `1e0`, `01`): labels are never rounded.
+                hint = "a label must be spelled as its class ('1', not '1.0' or '01'); to skip such rows, pass --on-invalid skip"
+            } else if roles.classNames == nil || options.classes == nil {
+                hint = "name the classes with --classes, or the positive class with --positive; to skip such rows, pass --on-invalid skip"
+            }
         }
         let error = InputError(file: file, line: line, column: column.map { header[$0] }, value: value, problem: problem, hint: hint)
         guard options.onInvalid == .skip else { throw error }
@@ -369,6 +396,7 @@ struct RowDecoder: Sendable {
             let column = scoreColumns[slot]
             let outcome = record.withField(column) { DecimalParser.parse($0) }
             guard case let .value(v) = outcome else {
+                if record.containsNUL(column) { return try reject(.nulByte, line: line, column: column, value: record.string(column)) }
                 switch outcome {
                 case .empty: return try reject(.missingValue, line: line, column: column, value: record.string(column))
                 case .notFinite: return try reject(.notFinite, line: line, column: column, value: record.string(column))
@@ -388,7 +416,11 @@ struct RowDecoder: Sendable {
         // Weight.
         var weight = 1.0
         if let column = roles.weight {
-            switch record.withField(column, { DecimalParser.parse($0) }) {
+            let outcome = record.withField(column) { DecimalParser.parse($0) }
+            if case .notANumber = outcome, record.containsNUL(column) {
+                return try reject(.nulByte, line: line, column: column, value: record.string(column))
+            }
+            switch outcome {
             case let .value(v):
                 guard v >= 0 else { return try reject(.negativeWeight, line: line, column: column, value: record.string(column)) }
                 weight = v
@@ -415,6 +447,10 @@ struct RowDecoder: Sendable {
             }
         }
         if classIndex < 0 {
+            // Never cached: a spelling with NUL is rejected before it is resolved.
+            if record.containsNUL(roles.label) {
+                return try reject(.nulByte, line: line, column: roles.label, value: record.string(roles.label))
+            }
             guard let labelText = record.validString(roles.label) else {
                 return try reject(.invalidUTF8, line: line, column: roles.label, value: record.string(roles.label))
             }
@@ -431,12 +467,16 @@ struct RowDecoder: Sendable {
         }
         var id: String?
         if let column = roles.id {
-            guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
+            guard let text = record.textWithoutNUL(column) else {
+                return try reject(record.containsNUL(column) ? .nulByte : .invalidUTF8, line: line, column: column, value: record.string(column))
+            }
             id = text
         }
         var group: Int32?
         if let column = roles.group {
-            guard let text = record.validString(column) else { return try reject(.invalidUTF8, line: line, column: column, value: record.string(column)) }
+            guard let text = record.textWithoutNUL(column) else {
+                return try reject(record.containsNUL(column) ? .nulByte : .invalidUTF8, line: line, column: column, value: record.string(column))
+            }
             let name = text.isEmpty ? "(empty)" : text
             group = try segmentIndex[name] ?? addSegment(name, line: line)
         }

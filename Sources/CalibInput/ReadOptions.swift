@@ -44,7 +44,10 @@ public struct ReadOptions: Sendable, Hashable {
     public var segmentStateBudget = 256 << 20
     /// `--input-format`; by default from the file name (`.csv`, `.tsv`, `.jsonl`, `.ndjson`, each optionally `.gz`).
     public var format: Format?
-    /// `--delimiter`: overrides the format's field separator for CSV/TSV.
+    /// `--delimiter`: the field separator for CSV/TSV. When nil, `--input-format`
+    /// or a `.tsv`/`.tab` name settles it; otherwise (a `.csv` or other name,
+    /// standard input) it is sniffed from the header line: comma, tab,
+    /// semicolon or pipe, whichever splits it into the most fields.
     public var delimiter: UInt8?
     public var onInvalid: InvalidRowPolicy = .strict
     /// `--sum-tolerance`: how far per-class probabilities may sum from 1.

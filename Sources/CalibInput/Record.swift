@@ -70,6 +70,22 @@ struct Record {
         }
     }
 
+    /// The field as text for an id or group value: nil when it is not valid
+    /// UTF-8 or holds a NUL byte (``containsNUL(_:)`` tells which), in one pass
+    /// over ASCII text.
+    func textWithoutNUL(_ i: Int) -> String? {
+        withField(i) { bytes in
+            if !bytes.contains(where: { $0 == 0 || $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+            if bytes.contains(0) { return nil }
+            return String(validating: bytes, as: UTF8.self)
+        }
+    }
+
+    /// Whether the field holds a NUL byte (which no field may: see ``RowProblem/nulByte``).
+    func containsNUL(_ i: Int) -> Bool {
+        withField(i) { $0.count > 0 && memchr($0.baseAddress!, 0, $0.count) != nil }
+    }
+
     func isEmpty(_ i: Int) -> Bool { bounds.pointer[2 * i] == bounds.pointer[2 * i + 1] }
 }
 

@@ -9,7 +9,7 @@ struct FuzzRegressionTests {
     static func inputs(_ folder: String) -> [String] {
         let root = TestPaths.packageRoot + "/Tests/Fuzz/" + folder
         var files: [String] = []
-        for target in ["delimited", "jsonl", "gate"] {
+        for target in ["delimited", "jsonl", "gate", "labels"] {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + target)) ?? []
             files += names.filter { !$0.hasPrefix(".") }.sorted().map { "\(folder)/\(target)/\($0)" }
         }
@@ -20,6 +20,7 @@ struct FuzzRegressionTests {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.packageRoot + "/Tests/Fuzz/" + relative)))
         if relative.contains("/jsonl/") { return FuzzHarness.jsonLines(bytes) }
         if relative.contains("/gate/") { return FuzzHarness.gate(bytes) }
+        if relative.contains("/labels/") { return FuzzHarness.labels(bytes) }
         return FuzzHarness.delimited(bytes)
     }
 
@@ -33,5 +34,6 @@ struct FuzzRegressionTests {
     func regression(file: String) throws {
         let outcome = try Self.run(file)
         #expect(outcome != .rejected(-1), "\(file): an unexpected error type")
+        if case let .broken(reason) = outcome { Issue.record("\(file): \(reason)") }
     }
 }

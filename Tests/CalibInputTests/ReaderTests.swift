@@ -147,7 +147,7 @@ struct ColumnRoleTests {
         ("label,prob\nyes,0.2\nno,0.8\n", nil, ["no", "yes"]),
         ("label,p_fraud\nlegit,0.2\nfraud,0.8\n", nil, ["legit", "fraud"]),
         ("label,prob\nham,0.2\nspam,0.8\n", "spam", ["ham", "spam"]),
-        ("label,prob\n1.0,0.2\n0.0,0.8\n", nil, ["0.0", "1.0"]),
+        ("label,prob\n1.0,0.2\n0.0,0.8\n", "1.0", ["0.0", "1.0"]),
     ])
     func positiveClass(text: String, positive: String?, classes: [String]) throws {
         var options = ReadOptions()

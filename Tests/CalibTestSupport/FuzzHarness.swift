@@ -9,6 +9,8 @@ public enum FuzzHarness {
     public enum Outcome: Equatable, Sendable {
         case audited
         case rejected(Int32)
+        /// A property the target checks does not hold (the fuzz driver aborts).
+        case broken(String)
     }
 
     /// CSV/TSV bytes through the reader, the engine and every renderer. The
@@ -44,6 +46,89 @@ public enum FuzzHarness {
         options.blockBytes = [16, 61, 1 << 21][data.count % 3]
         options.threads = 1 + data.count % 2
         return audit(Array(data.dropFirst()), name: "fuzz.jsonl", options: options)
+    }
+
+    /// Label resolution with integer class names: each line of the input after
+    /// the first byte is one label, written into a table whose classes are `0`,
+    /// `1` (and `2`) in one of five shapes — a binary score with the known pair
+    /// 0/1, a binary score with `--positive 1`, two per-class columns, three
+    /// per-class columns, `--classes 0,1,2` — as CSV (the label quoted) or JSON
+    /// Lines (a string, or a bare token when it is made of number characters).
+    /// The first byte chooses the shape, the format, skip mode and the block
+    /// size. A first row labelled `0` fixes the binary pair. The property:
+    /// exactly the labels spelled `0`, `1` or `2` (a class of the shape) are
+    /// kept; any other spelling is an unknown, empty, NUL or invalid label.
+    public static func labels(_ data: [UInt8]) -> Outcome {
+        guard let first = data.first else { return .rejected(0) }
+        let shape = Int(first & 7) % 5
+        let json = first & 8 != 0
+        let skip = first & 16 != 0
+        var options = ReadOptions()
+        options.onInvalid = skip ? .skip : .strict
+        options.format = json ? .jsonl : .csv
+        options.blockBytes = [16, 61, 1 << 21, 200][Int(first >> 5) & 3]
+        options.threads = 1 + Int(first >> 7)
+        options.recordLimit = 1 << 16
+        let names: [String]
+        let columns: [String]
+        let scores: [String]
+        switch shape {
+        case 0: names = ["0", "1"]; columns = ["prob"]; scores = ["0.3"]
+        case 1: names = ["0", "1"]; columns = ["prob"]; scores = ["0.3"]; options.positive = "1"
+        case 2: names = ["0", "1"]; columns = ["p_0", "p_1"]; scores = ["0.7", "0.3"]
+        case 3: names = ["0", "1", "2"]; columns = ["p_0", "p_1", "p_2"]; scores = ["0.5", "0.25", "0.25"]
+        default:
+            names = ["0", "1", "2"]; columns = ["a", "b", "c"]; scores = ["0.5", "0.25", "0.25"]
+            options.classes = names
+            options.scoreColumns = columns
+        }
+        let labels = [Array("0".utf8)] + data.dropFirst().split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+        var file: [UInt8] = []
+        if !json { file += Array((["label"] + columns).joined(separator: ",").utf8) + [0x0A] }
+        for label in labels {
+            if json {
+                file += Array("{\"label\": ".utf8)
+                if !label.isEmpty && label.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }) {
+                    file += label
+                } else {
+                    file += jsonString(label)
+                }
+                for (column, score) in zip(columns, scores) { file += Array(", \"\(column)\": \(score)".utf8) }
+                file += Array("}\n".utf8)
+            } else {
+                file += [0x22] + label.flatMap { $0 == 0x22 ? [0x22, 0x22] : [$0] } + [0x22]
+                file += Array(("," + scores.joined(separator: ",") + "\n").utf8)
+            }
+        }
+        let kept = labels.filter { names.contains(String(decoding: $0, as: UTF8.self)) && !$0.contains(0) && String(validating: $0, as: UTF8.self) != nil }.count
+        do {
+            let outcome = try InputAudit.audit(.bytes(file, name: json ? "labels.jsonl" : "labels.csv"), options: options, settings: AuditSettings(bins: 3))
+            if outcome.input.rows != kept { return .broken("kept \(outcome.input.rows) rows, but \(kept) labels are class spellings") }
+            if outcome.input.skipped.total != labels.count - kept { return .broken("skipped \(outcome.input.skipped.total) of \(labels.count - kept) other labels") }
+            return .audited
+        } catch let error as InputError {
+            _ = error.description
+            if !skip && kept == labels.count { return .broken("rejected a file whose labels are all class spellings: \(error)") }
+            return .rejected(error.exitCode)
+        } catch {
+            return .rejected(-1)
+        }
+    }
+
+    /// `bytes` as a JSON string: quotes, backslashes and control bytes escaped, other bytes as they are.
+    private static func jsonString(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [0x22]
+        for b in bytes {
+            switch b {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        return out + [0x22]
     }
 
     /// A gate expression parsed and evaluated against a small fixed report.

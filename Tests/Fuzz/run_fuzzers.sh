@@ -22,7 +22,7 @@ CALIB_FUZZ=1 swift build -c release --scratch-path .build-fuzz --product CalibFu
 bin=".build-fuzz/release/CalibFuzz"
 mkdir -p .build-fuzz/crashes
 printf '%-10s %12s %9s %8s %8s\n' target executions seconds crashes corpus
-for target in delimited jsonl gate; do
+for target in delimited jsonl gate labels; do
   work=".build-fuzz/corpus/$target"
   mkdir -p "$work"
   cp -n Tests/Fuzz/Corpus/$target/* "$work"/ 2>/dev/null || true

@@ -57,6 +57,57 @@ write("ambiguous_score_columns.csv", "label,prob,score\n1,0.5,0.5\n", 64, "-", "
 write("bad_json.jsonl", '{"label": 1, "prob": 0.5}\n{"label": 0, "prob": 0.2\n', 65, 2, "invalid JSON")
 write("jsonl_nested_value.jsonl", '{"label": 1, "prob": 0.5}\n{"label": 0, "prob": [0.2]}\n', 65, 2, "nested objects and arrays are not table values")
 write("jsonl_not_object.jsonl", '[1, 0.5]\n', 65, 1, "a line must hold one object")
+
+# Issue 11: labels match a class only by its spelling (never by numeric value;
+# these once crashed or merged into class 1), NUL bytes, duplicate JSON keys,
+# UTF-16, every missing column at once, and huge names cut in messages.
+multi = "label,p_0,p_1\n0,0.9,0.1\n"
+look_alikes = {
+    "1e300": "1e300", "inf": "inf", "nan": "nan", "1e19": "1e19", "minus_1e19": "-1e19", "1.0": "1.0", "1e0": "1e0",
+    "plus_1": "+1", "01": "01", "0x1": "0x1", "0.99999999999999999999": "0.99999999999999999999", "1e-400": "1e-400",
+}
+for name, label in look_alikes.items():
+    write(f"label_{name}.csv", multi + f"{label},0.2,0.8\n", 65, 3, f"column 'label': \"{label}\" is not one of the classes ('0', '1')")
+write("label_1e300.jsonl", '{"label": 0, "p_0": 0.9, "p_1": 0.1}\n{"label": 1e300, "p_0": 0.2, "p_1": 0.8}\n', 65, 2,
+      "column 'label': \"1e300\" is not one of the classes ('0', '1')")
+write("label_1e300_skipped.csv", "label,p_0,p_1\n1e300,0.2,0.8\ninf,0.2,0.8\n", 65, "-",
+      "no valid rows: all 2 data rows were skipped as invalid", "--on-invalid skip")
+write("label_1e300_classes.csv", "label,a,b\n0,0.9,0.1\n1e300,0.2,0.8\n", 65, 3, "\"1e300\" is not one of the classes ('0', '1')",
+      "--classes 0,1 --prob a,b")
+write("binary_label_1.0_first.csv", "label,prob\n1.0,0.3\n0,0.2\n", 64, 2, "cannot tell the positive class from the label \"1.0\"")
+write("binary_label_1.0_after_0.csv", "label,prob\n0,0.3\n1.0,0.8\n", 65, 3, "column 'label': \"1.0\" is not one of the classes ('0', '1')")
+write("binary_label_plus_1_positive.csv", "label,prob\n1,0.3\n0,0.2\n+1,0.8\n", 65, 4, "\"+1\" is not one of the classes ('0', '1')", "--positive 1")
+write("nul_label.csv", multi + "1\0zzz,0.2,0.8\n", 65, 3, "column 'label': \"1\\u{0}zzz\" holds a NUL byte")
+write("nul_id.csv", "label,prob,id\n0,0.3,a\n1,0.8,b\0\n", 65, 3, "column 'id': \"b\\u{0}\" holds a NUL byte")
+write("nul_group.csv", "label,prob,g\n0,0.3,a\n1,0.8,\0\n", 65, 3, "column 'g': \"\\u{0}\" holds a NUL byte", "--group g")
+write("nul_score.csv", "label,prob\n0,0.3\n1,0.8\0\n", 65, 3, "column 'prob': \"0.8\\u{0}\" holds a NUL byte")
+write("nul_weight.csv", "label,prob,weight\n0,0.3,1\n1,0.8,\x001\n", 65, 3, "column 'weight': \"\\u{0}1\" holds a NUL byte")
+write("nul_label_escape.jsonl", '{"label": 0, "prob": 0.3}\n{"label": "1\\u0000zzz", "prob": 0.8}\n', 65, 2,
+      "column 'label': \"1\\u{0}zzz\" holds a NUL byte")
+write("jsonl_duplicate_key.jsonl", '{"label": 1, "prob": 0.5}\n{"label": 0, "prob": 0.2, "prob": 0.9}\n', 65, 2,
+      "the key 'prob' appears twice in the object")
+write("jsonl_duplicate_key_first.jsonl", '{"label": 1, "label": 0, "prob": 0.5}\n', 65, 1,
+      "cannot read the first object: the key 'label' appears twice in the object")
+write("utf16_le_bom.csv", b"\xff\xfe" + "label,prob\n1,0.5\n".encode("utf-16-le"), 65, "-",
+      "the file is UTF-16 (little-endian, byte-order mark FF FE) text; calib reads UTF-8")
+write("utf16_be_bom.csv", b"\xfe\xff" + "label,prob\n1,0.5\n".encode("utf-16-be"), 65, "-",
+      "the file is UTF-16 (big-endian, byte-order mark FE FF) text; calib reads UTF-8")
+write("utf16_le_no_bom.tsv", "label\tprob\n1\t0.5\n".encode("utf-16-le"), 65, "-",
+      "the file is UTF-16 (little-endian, no byte-order mark: every other byte is NUL) text")
+write("utf16_le_bom.jsonl", b"\xff\xfe" + '{"label": 1, "prob": 0.5}\n'.encode("utf-16-le"), 65, "-",
+      "the file is UTF-16 (little-endian, byte-order mark FF FE) text")
+write("missing_label_and_score_columns.csv", "truth,confidence\n1,0.5\n", 65, 1,
+      "no label column (none of 'label', 'y', 'y_true', 'target', 'class', 'actual'); no score column (none of 'prob'")
+write("missing_flag_columns.csv", "label,prob\n1,0.5\n", 65, 1,
+      "no column 'truth' (given by --label); no column 'w' (given by --weight); no column 'country' (given by --group); the header's columns: 'label', 'prob'",
+      "--label truth --weight w --group country")
+write("semicolons_named_tsv.tsv", "id;label;p_spam\na;ham;0.1\n", 65, 1, "the header's columns: 'id;label;p_spam'")
+write("huge_class_name.csv", "label,p_" + "x" * 100_000 + ",p_b,p_c\nz,0.2,0.3,0.5\n", 65, 2,
+      "is not one of the classes ('" + "x" * 60 + "…', 'b', 'c')")
+write("huge_column_name.csv", "label," + "y" * 100_000 + "\n1,0.5\n", 65, 1, "the header's columns: 'label', '" + "y" * 60 + "…'")
+write("huge_positive_class.csv", "label,p_a,p_b\na,0.2,0.8\n", 64, "-", "the positive class '" + "q" * 60 + "…' is not one of the classes ('a', 'b')",
+      "--positive " + "q" * 900)
+
 with open(os.path.join(HERE, "truncated.csv.gz"), "wb") as f:
     whole = gzip.compress(("label,prob\n" + "".join(f"{i % 2},0.{i:06d}\n" for i in range(20_000))).encode(), mtime=0)
     f.write(whole[: len(whole) // 2])

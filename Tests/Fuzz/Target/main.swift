@@ -2,7 +2,9 @@
 // Built only by Tests/Fuzz/run_fuzzers.sh, which instruments every module for
 // coverage and AddressSanitizer and links libFuzzer's runtime without its
 // main: this file's top-level code is the program's main and hands over to
-// LLVMFuzzerRunDriver. CALIB_FUZZ_TARGET picks delimited (default), jsonl or gate.
+// LLVMFuzzerRunDriver. CALIB_FUZZ_TARGET picks delimited (default), jsonl,
+// gate or labels. A broken property (FuzzHarness.Outcome.broken) aborts, so
+// that libFuzzer keeps the input as a crash.
 import CalibTestSupport
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +21,7 @@ nonisolated(unsafe) var selectedTarget: ([UInt8]) -> FuzzHarness.Outcome = FuzzH
 switch getenv("CALIB_FUZZ_TARGET").map({ String(cString: $0) }) {
 case "jsonl": selectedTarget = FuzzHarness.jsonLines
 case "gate": selectedTarget = FuzzHarness.gate
+case "labels": selectedTarget = FuzzHarness.labels
 default: selectedTarget = FuzzHarness.delimited
 }
 
@@ -26,7 +29,10 @@ var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 let status = runFuzzerDriver(&argc, &argv) { data, size in
     guard let data else { return 0 }
-    _ = selectedTarget(Array(UnsafeBufferPointer(start: data, count: size)))
+    if case let .broken(reason) = selectedTarget(Array(UnsafeBufferPointer(start: data, count: size))) {
+        print("property broken: \(reason)")
+        abort()
+    }
     return 0
 }
 exit(status)
