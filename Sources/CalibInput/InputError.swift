@@ -182,7 +182,7 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Names as shown in messages (each cut and escaped by ``name(_:)``), at most `limit` of them.
-    static func list(_ names: [String], limit: Int = 12) -> String {
+    public static func list(_ names: [String], limit: Int = 12) -> String {
         let shown = names.prefix(limit).map(name).joined(separator: ", ")
         return names.count > limit ? shown + ", … (\(names.count) in all)" : shown
     }

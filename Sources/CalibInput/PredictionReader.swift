@@ -306,11 +306,14 @@ struct RowDecoder: Sendable {
         segmentNames = []
         segmentLines = []
         segmentIndex = [:]
+        emptySegmentLines = (nil, nil)
         labels.frozen = frozen
     }
 
     /// Takes in a block decoder's counts and, when it decoded in order, what it learned of the labels.
     mutating func absorb(_ block: RowDecoder, lineOffset: Int, adoptLabels: Bool) throws {
+        if let line = block.emptySegmentLines.empty { try noteEmptySegment(literal: false, line: line + lineOffset) }
+        if let line = block.emptySegmentLines.literal { try noteEmptySegment(literal: true, line: line + lineOffset) }
         for (name, line) in zip(block.segmentNames, block.segmentLines) where segmentIndex[name] == nil {
             try addSegment(name, line: line + lineOffset)
         }
@@ -332,6 +335,24 @@ struct RowDecoder: Sendable {
         labels = LabelResolver(roles: roles, options: options)
         skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
         segmentCap = options.segmentLimit
+    }
+
+    /// The segment of rows whose group value is empty.
+    static let emptySegment = "(empty)"
+    /// The first lines with an empty group value and with the value `(empty)`
+    /// itself (in a block's decoder, within the block): both would be the
+    /// segment ``emptySegment``, so an input may hold only one of them.
+    private var emptySegmentLines: (empty: Int?, literal: Int?) = (nil, nil)
+
+    /// Notes an empty group value (or the literal `(empty)`), and throws once
+    /// both have appeared, naming the later line, rather than merge the two.
+    private mutating func noteEmptySegment(literal: Bool, line: Int) throws {
+        if literal { emptySegmentLines.literal = emptySegmentLines.literal ?? line } else { emptySegmentLines.empty = emptySegmentLines.empty ?? line }
+        guard let empty = emptySegmentLines.empty, let named = emptySegmentLines.literal else { return }
+        let column = roles.group.map { header[$0] }
+        throw InputError(.data, file: file, line: Swift.max(empty, named), column: column, value: Swift.max(empty, named) == named ? Self.emptySegment : "",
+                         reason: "the group column holds both empty values and the value \(InputError.quoted(Self.emptySegment)), which is what calib names the segment of empty values: the two would merge",
+                         hint: "rename the value \(InputError.quoted(Self.emptySegment)) in the group column, or fill the empty values")
     }
 
     /// Bytes in whole MiB, KiB or bytes, as `256 MiB`.
@@ -477,7 +498,8 @@ struct RowDecoder: Sendable {
             guard let text = record.textWithoutNUL(column) else {
                 return try reject(record.containsNUL(column) ? .nulByte : .invalidUTF8, line: line, column: column, value: record.string(column))
             }
-            let name = text.isEmpty ? "(empty)" : text
+            if text.isEmpty || text == Self.emptySegment { try noteEmptySegment(literal: !text.isEmpty, line: line) }
+            let name = text.isEmpty ? Self.emptySegment : text
             group = try segmentIndex[name] ?? addSegment(name, line: line)
         }
         if let p = roles.positiveColumn {

@@ -36,7 +36,7 @@ struct InputOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Input format (default: from the file name; csv for standard input).", valueName: "csv|tsv|jsonl"))
     var inputFormat: ReadOptions.Format?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Field separator for CSV/TSV: comma, tab, semicolon, pipe, or any one ASCII character.", valueName: "comma|tab|semicolon|pipe|char"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Field separator for CSV/TSV: comma, tab, semicolon, pipe, or any one ASCII character (default: tab for .tsv/.tab or --input-format tsv, comma for --input-format csv, otherwise sniffed from the header).", valueName: "comma|tab|semicolon|pipe|char"))
     var delimiter: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Worker threads (default: one per core). Results are identical for any number.", valueName: "n"))

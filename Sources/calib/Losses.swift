@@ -103,7 +103,7 @@ struct Losses: ParsableCommand {
             for (path, table) in givenTables {
                 let missing = audited.result.classNames.filter { table[$0] == nil }
                 if !missing.isEmpty {
-                    throw InputError(.usage, file: path, reason: "gives no weight for the class\(missing.count > 1 ? "es" : "") \(missing.map { "'\($0)'" }.joined(separator: ", ")) (classes: \(audited.result.classNames.map { "'\($0)'" }.joined(separator: ", ")))")
+                    throw InputError(.usage, file: path, reason: "gives no weight for the class\(missing.count > 1 ? "es" : "") \(InputError.list(missing)) (classes: \(InputError.list(audited.result.classNames)))")
                 }
             }
             let report = Report(input: audited.input, result: audited.result)

@@ -75,4 +75,25 @@ struct SegmentBudgetTests {
         #expect(three.segments.map(\.name) == one.segments.map(\.name))
         #expect(three.segments.map(\.result.rows) == one.segments.map(\.result.rows))
     }
+
+    @Test("an empty group value and the value (empty) are never merged into one segment", arguments: [
+        ("empty first", "label,prob,g\n1,0.9,\n0,0.2,a\n1,0.7,(empty)\n", 4, "(empty)"),
+        ("literal first", "label,prob,g\n1,0.9,(empty)\n0,0.2,a\n1,0.7,\n", 4, ""),
+    ])
+    func emptySegmentName(name: String, text: String, line: Int, value: String) throws {
+        for (threads, blockBytes) in [(1, 1 << 20), (3, 16)] {
+            let error = try #require(Self.error { try Self.audit(text, threads: threads, blockBytes: blockBytes) }, "\(name)")
+            #expect(error.exitCode == 65)
+            #expect(error.line == line)
+            #expect(error.value == value)
+            #expect(error.reason.contains("would merge"))
+        }
+    }
+
+    @Test("empty group values alone are the segment (empty)")
+    func emptySegmentAlone() throws {
+        let outcome = try Self.audit("label,prob,g\n1,0.9,\n0,0.2,a\n1,0.7,\n")
+        #expect(outcome.segments.map(\.name) == ["(empty)", "a"])
+        #expect(outcome.segments.map(\.result.rows) == [2, 1])
+    }
 }
