@@ -291,26 +291,44 @@ struct ReportDirectoryTests {
         #expect(junit.hasPrefix("<?xml") && junit.contains("<testsuites"))
     }
 
+    /// An input file name and the report name made from it.
+    struct SafeName: CustomTestStringConvertible, Sendable {
+        let input: String
+        let name: String
+        init(_ input: String, _ name: String) { (self.input, self.name) = (input, name) }
+
+        /// The input as a Swift literal on one line (letters and printable ASCII as they are, anything else
+        /// as \u{…}), a long one cut.
+        var testDescription: String {
+            let shown = input.unicodeScalars.map { s -> String in
+                if s == "\\" || s == "\"" { return "\\" + String(s) }
+                if (0x20..<0x7F).contains(s.value) || s.properties.isAlphabetic { return String(s) }
+                return "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
+            }.joined()
+            return shown.count > 40 ? "\"" + String(shown.prefix(20)) + "…\" (\(input.count) characters)" : "\"" + shown + "\""
+        }
+    }
+
     @Test("report names are safe file names", arguments: [
-        ("javascript:alert(document.domain).csv", "javascript_alert(document.domain)"),
-        ("<img src=x onerror=alert(1)>.csv", "_img src=x onerror=alert(1)_"),
-        ("-rf.csv", "_rf"),
-        (".hidden.csv", "_hidden"),
-        (".csv", "_csv"),
-        ("a\u{1B}]0;title\u{07}b.csv", "a_]0;title_b"),
-        ("line\nbreak\r.csv", "line_break_"),
-        ("right\u{202E}to-left.csv", "right_to-left"),
-        ("back\\slash|pipe*star?.csv", "back_slash_pipe_star_"),
-        ("quote\".csv", "quote_"),
-        ("trailing..csv", "trailing_"),
-        ("-", "stdin"),
-        ("folder/.gz", "_gz"),
-        ("scores.CSV.GZ", "scores"),
-        ("données_été.tsv", "données_été"),
-        (String(repeating: "é", count: 120) + ".csv", String(repeating: "é", count: 50)),
+        SafeName("javascript:alert(document.domain).csv", "javascript_alert(document.domain)"),
+        SafeName("<img src=x onerror=alert(1)>.csv", "_img src=x onerror=alert(1)_"),
+        SafeName("-rf.csv", "_rf"),
+        SafeName(".hidden.csv", "_hidden"),
+        SafeName(".csv", "_csv"),
+        SafeName("a\u{1B}]0;title\u{07}b.csv", "a_]0;title_b"),
+        SafeName("line\nbreak\r.csv", "line_break_"),
+        SafeName("right\u{202E}to-left.csv", "right_to-left"),
+        SafeName("back\\slash|pipe*star?.csv", "back_slash_pipe_star_"),
+        SafeName("quote\".csv", "quote_"),
+        SafeName("trailing..csv", "trailing_"),
+        SafeName("-", "stdin"),
+        SafeName("folder/.gz", "_gz"),
+        SafeName("scores.CSV.GZ", "scores"),
+        SafeName("données_été.tsv", "données_été"),
+        SafeName(String(repeating: "é", count: 120) + ".csv", String(repeating: "é", count: 50)),
     ])
-    func safeNames(input: String, name: String) {
-        #expect(ReportDirectory.safeName(input) == name)
+    func safeNames(c: SafeName) {
+        #expect(ReportDirectory.safeName(c.input) == c.name)
     }
 
     @Test("a hostile file name becomes a safe report name on disk")
@@ -531,14 +549,22 @@ struct UsageErrorTests {
         #expect(run.stdout.isEmpty)
     }
 
+    /// A command line that prints help, the version or a script, and how its output starts.
+    struct Printed: CustomTestStringConvertible, Sendable {
+        let arguments: [String]
+        let start: String
+        init(_ arguments: [String], _ start: String) { (self.arguments, self.start) = (arguments, start) }
+        var testDescription: String { "calib " + arguments.joined(separator: " ") }
+    }
+
     @Test("--help, --version and completion scripts print as before, on standard output, exit 0", arguments: [
-        (["--help"], "OVERVIEW: Calibration and imbalance diagnostics"), (["audit", "--help"], "OVERVIEW: Audit the calibration"),
-        (["help", "losses"], "OVERVIEW: Compare what each loss"), (["--version"], "0.1.0\n"), (["--generate-completion-script", "bash"], "#!/bin/bash"),
+        Printed(["--help"], "OVERVIEW: Calibration and imbalance diagnostics"), Printed(["audit", "--help"], "OVERVIEW: Audit the calibration"),
+        Printed(["help", "losses"], "OVERVIEW: Compare what each loss"), Printed(["--version"], "0.1.0\n"), Printed(["--generate-completion-script", "bash"], "#!/bin/bash"),
     ])
-    func help(arguments: [String], start: String) throws {
-        let run = try CalibRun(arguments)
+    func help(c: Printed) throws {
+        let run = try CalibRun(c.arguments)
         #expect(run.status == 0 && run.stderr.isEmpty)
-        #expect(run.stdout.hasPrefix(start))
+        #expect(run.stdout.hasPrefix(c.start))
     }
 
     @Test("a message longer than 2,000 characters is cut, on one line")
@@ -570,8 +596,17 @@ struct UsageErrorTests {
         #expect(help.contains("junit.xml of the gates"))
     }
 
-    @Test("--delimiter names a separator", arguments: [("pipe", "|"), ("semicolon", ";"), ("tab", "\t"), ("comma", ","), (":", ":")])
-    func delimiter(name: String, separator: String) throws {
+    /// A --delimiter value and the separator it names.
+    struct Separator: CustomTestStringConvertible, Sendable {
+        let name: String
+        let separator: String
+        init(_ name: String, _ separator: String) { (self.name, self.separator) = (name, separator) }
+        var testDescription: String { "--delimiter " + name }
+    }
+
+    @Test("--delimiter names a separator", arguments: [Separator("pipe", "|"), Separator("semicolon", ";"), Separator("tab", "\t"), Separator("comma", ","), Separator(":", ":")])
+    func delimiter(c: Separator) throws {
+        let (name, separator) = (c.name, c.separator)
         let run = try CalibRun(["audit", "-", "--delimiter", name, "--format", "json"], stdin: tinyTable.replacingOccurrences(of: ",", with: separator))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("\"rows\": 4,"))

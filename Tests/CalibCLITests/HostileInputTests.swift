@@ -73,11 +73,23 @@ struct HostileInputTests {
         #expect(reasons.map { $0["reason"] as? String } == ["unknown-label"])
     }
 
+    /// A file holding a NUL byte, and the error message naming it (after the folder).
+    struct NulByte: CustomTestStringConvertible, Sendable {
+        let name: String
+        let file: String
+        let text: String
+        let message: String
+        var testDescription: String { name }
+    }
+
     @Test("a NUL byte is exit 65 naming line and column, and with --on-invalid skip a nul-byte reason in the report", arguments: [
-        ("z.csv", "label,p_0,p_1\n0,0.9,0.1\n1\u{0}zzz,0.2,0.8\n1,0.3,0.7\n", "z.csv:3: column 'label': \"1\\u{0}zzz\" holds a NUL byte, which no field may hold"),
-        ("z.jsonl", "{\"label\": 0, \"prob\": 0.3}\n{\"label\": \"1\\u0000\", \"prob\": 0.8}\n{\"label\": 1, \"prob\": 0.7}\n", "z.jsonl:2: column 'label': \"1\\u{0}\" holds a NUL byte, which no field may hold"),
+        NulByte(name: "a raw NUL in a CSV field", file: "z.csv", text: "label,p_0,p_1\n0,0.9,0.1\n1\u{0}zzz,0.2,0.8\n1,0.3,0.7\n",
+                message: "z.csv:3: column 'label': \"1\\u{0}zzz\" holds a NUL byte, which no field may hold"),
+        NulByte(name: "an escaped NUL in a JSON string", file: "z.jsonl", text: "{\"label\": 0, \"prob\": 0.3}\n{\"label\": \"1\\u0000\", \"prob\": 0.8}\n{\"label\": 1, \"prob\": 0.7}\n",
+                message: "z.jsonl:2: column 'label': \"1\\u{0}\" holds a NUL byte, which no field may hold"),
     ])
-    func nulByte(name: String, text: String, message: String) throws {
+    func nulByte(c: NulByte) throws {
+        let (name, text, message) = (c.file, c.text, c.message)
         let path = try Self.file(name, text)
         let run = try CalibRun(["audit", path])
         #expect(run.status == 65)
@@ -97,13 +109,22 @@ struct HostileInputTests {
         #expect(run.stderr.hasPrefix("calib: error: \(path):2: the key 'prob' appears twice in the object; each key may appear once"), "\(run.stderr)")
     }
 
+    /// A file separated by something other than commas, by name (- for standard input).
+    struct Separated: CustomTestStringConvertible, Sendable {
+        let name: String
+        let file: String
+        let text: String
+        var testDescription: String { name }
+    }
+
     @Test("a tab-, semicolon- or pipe-separated file audits whatever its name, from a file or standard input", arguments: [
-        ("spam.txt", "id\tlabel\tp_spam\na\tham\t0.1\nb\tspam\t0.9\n"),
-        ("spam.csv", "id;label;p_spam\na;ham;0.1\nb;spam;0.9\n"),
-        ("spam", "id|label|p_spam\na|ham|0.1\nb|spam|0.9\n"),
-        ("-", "id\tlabel\tp_spam\na\tham\t0.1\nb\tspam\t0.9\n"),
+        Separated(name: "tabs in spam.txt", file: "spam.txt", text: "id\tlabel\tp_spam\na\tham\t0.1\nb\tspam\t0.9\n"),
+        Separated(name: "semicolons in spam.csv", file: "spam.csv", text: "id;label;p_spam\na;ham;0.1\nb;spam;0.9\n"),
+        Separated(name: "pipes in spam", file: "spam", text: "id|label|p_spam\na|ham|0.1\nb|spam|0.9\n"),
+        Separated(name: "tabs on standard input", file: "-", text: "id\tlabel\tp_spam\na\tham\t0.1\nb\tspam\t0.9\n"),
     ])
-    func sniffedDelimiter(name: String, text: String) throws {
+    func sniffedDelimiter(c: Separated) throws {
+        let (name, text) = (c.file, c.text)
         let run = name == "-" ? try CalibRun(["audit", "-"], stdin: text) : try CalibRun(["audit", try Self.file(name, text)])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("2 rows · binary · 2 classes"), "\(run.stdout)")

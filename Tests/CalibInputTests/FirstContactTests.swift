@@ -24,17 +24,26 @@ struct FirstContactTests {
 
     // MARK: - Delimiter (item 12)
 
+    /// A file whose header alone decides the delimiter.
+    struct Sniffed: CustomTestStringConvertible, Sendable {
+        let name: String
+        let file: String
+        let text: String
+        let delimiter: UInt8
+        var testDescription: String { name }
+    }
+
     @Test("the header decides the delimiter when the name does not: most fields wins, comma wins ties", arguments: [
-        ("scores.txt", "id\tlabel\tp_spam\na\tham\t0.1\nb\tspam\t0.9\n", UInt8(0x09)),
-        ("scores.csv", "id;label;p_spam\na;ham;0.1\nb;spam;0.9\n", 0x3B),
-        ("scores.csv", "id|label|p_spam\na|ham|0.1\nb|spam|0.9\n", 0x7C),
-        ("scores", "\"id,x\";label;p_spam\na;ham;0.1\nb;spam;0.9\n", 0x3B),
-        ("scores.csv", "y,prob,a;b;c\n0,0.1,x\n1,0.9,x\n", 0x2C),
-        ("scores.csv", "\u{FEFF}label\tprob\n0\t0.1\n1\t0.9\n", 0x09),
+        Sniffed(name: "tabs in a .txt file", file: "scores.txt", text: "id\tlabel\tp_spam\na\tham\t0.1\nb\tspam\t0.9\n", delimiter: 0x09),
+        Sniffed(name: "semicolons in a .csv file", file: "scores.csv", text: "id;label;p_spam\na;ham;0.1\nb;spam;0.9\n", delimiter: 0x3B),
+        Sniffed(name: "pipes in a .csv file", file: "scores.csv", text: "id|label|p_spam\na|ham|0.1\nb|spam|0.9\n", delimiter: 0x7C),
+        Sniffed(name: "semicolons and a quoted comma, no extension", file: "scores", text: "\"id,x\";label;p_spam\na;ham;0.1\nb;spam;0.9\n", delimiter: 0x3B),
+        Sniffed(name: "comma wins a tie with semicolons", file: "scores.csv", text: "y,prob,a;b;c\n0,0.1,x\n1,0.9,x\n", delimiter: 0x2C),
+        Sniffed(name: "tabs after a byte-order mark", file: "scores.csv", text: "\u{FEFF}label\tprob\n0\t0.1\n1\t0.9\n", delimiter: 0x09),
     ])
-    func sniffed(name: String, text: String, delimiter: UInt8) throws {
-        let (table, reader) = try readAll(try temporaryFile(name, text))
-        #expect(reader.options.delimiter == delimiter)
+    func sniffed(c: Sniffed) throws {
+        let (table, reader) = try readAll(try temporaryFile(c.file, c.text))
+        #expect(reader.options.delimiter == c.delimiter)
         #expect(table.count == 2)
     }
 
@@ -61,12 +70,25 @@ struct FirstContactTests {
         #expect(outcome.input.rows == 5_000)
     }
 
+    /// A header read with the wrong delimiter, and the start of the hint naming the right one.
+    struct DelimiterHint: CustomTestStringConvertible, Sendable {
+        let name: String
+        let file: String
+        let text: String
+        let hint: String
+        var testDescription: String { name }
+    }
+
     @Test("a header field holding a tab, semicolon or pipe is named in the hint with --delimiter", arguments: [
-        ("x.tsv", "id;label;p_spam\na;ham;0.1\n", "the header field 'id;label;p_spam' holds a semicolon: if the file is separated by semicolons, pass --delimiter ';'"),
-        ("x.csv", "id,label|p_spam\na,ham|0.1\n", "the header field 'label|p_spam' holds a pipe: if the file is separated by pipes, pass --delimiter '|'"),
-        ("x.tsv", "id,label,p_spam\na,ham,0.1\n", "the header field 'id,label,p_spam' holds a comma: if the file is separated by commas, pass --delimiter ,"),
+        DelimiterHint(name: "semicolons in a .tsv file", file: "x.tsv", text: "id;label;p_spam\na;ham;0.1\n",
+                      hint: "the header field 'id;label;p_spam' holds a semicolon: if the file is separated by semicolons, pass --delimiter ';'"),
+        DelimiterHint(name: "a pipe in a .csv file", file: "x.csv", text: "id,label|p_spam\na,ham|0.1\n",
+                      hint: "the header field 'label|p_spam' holds a pipe: if the file is separated by pipes, pass --delimiter '|'"),
+        DelimiterHint(name: "commas in a .tsv file", file: "x.tsv", text: "id,label,p_spam\na,ham,0.1\n",
+                      hint: "the header field 'id,label,p_spam' holds a comma: if the file is separated by commas, pass --delimiter ,"),
     ])
-    func delimiterHint(name: String, text: String, hint: String) throws {
+    func delimiterHint(c: DelimiterHint) throws {
+        let (name, text, hint) = (c.file, c.text, c.hint)
         let error = try Self.failure(name, text)
         #expect(error.exitCode == 65)
         #expect(error.hint?.hasPrefix(hint + "; otherwise name the label column with --label COL") == true, "\(error.hint ?? "")")
@@ -160,17 +182,30 @@ struct FirstContactTests {
 
     // MARK: - Duplicate JSON keys (item 9)
 
+    /// A JSON Lines text with a key given twice, and the line and reason of the error.
+    struct DuplicateKey: CustomTestStringConvertible, Sendable {
+        let name: String
+        let text: String
+        let line: Int
+        let reason: String
+        var testDescription: String { name }
+    }
+
     @Test("a key given twice in a JSON Lines object is a malformed record naming line and key", arguments: [
-        ("{\"label\": 1, \"prob\": 0.5, \"label\": 0}\n", 1, "cannot read the first object: the key 'label' appears twice in the object; each key may appear once"),
-        ("{\"label\": 1, \"prob\": 0.5}\n{\"label\": 0, \"prob\": 0.2, \"prob\": 0.9}\n", 2, "the key 'prob' appears twice in the object; each key may appear once"),
-        ("{\"label\": 1, \"prob\": 0.5}\n{\"prob\": 0.2, \"label\": 0, \"prob\": 0.9}\n", 2, "the key 'prob' appears twice in the object; each key may appear once"),
-        ("{\"label\": 1, \"prob\": 0.5}\n{\"label\": 0, \"note\": \"a\", \"prob\": 0.2, \"note\": \"b\"}\n", 2, "the key 'note' appears twice in the object; each key may appear once"),
+        DuplicateKey(name: "label twice in the first object", text: "{\"label\": 1, \"prob\": 0.5, \"label\": 0}\n", line: 1,
+                     reason: "cannot read the first object: the key 'label' appears twice in the object; each key may appear once"),
+        DuplicateKey(name: "prob twice in the second object", text: "{\"label\": 1, \"prob\": 0.5}\n{\"label\": 0, \"prob\": 0.2, \"prob\": 0.9}\n", line: 2,
+                     reason: "the key 'prob' appears twice in the object; each key may appear once"),
+        DuplicateKey(name: "prob twice around label", text: "{\"label\": 1, \"prob\": 0.5}\n{\"prob\": 0.2, \"label\": 0, \"prob\": 0.9}\n", line: 2,
+                     reason: "the key 'prob' appears twice in the object; each key may appear once"),
+        DuplicateKey(name: "a key outside the header twice", text: "{\"label\": 1, \"prob\": 0.5}\n{\"label\": 0, \"note\": \"a\", \"prob\": 0.2, \"note\": \"b\"}\n", line: 2,
+                     reason: "the key 'note' appears twice in the object; each key may appear once"),
     ])
-    func duplicateKeys(text: String, line: Int, reason: String) throws {
-        let error = try Self.failure("d.jsonl", text)
+    func duplicateKeys(c: DuplicateKey) throws {
+        let error = try Self.failure("d.jsonl", c.text)
         #expect(error.exitCode == 65)
-        #expect(error.line == line)
-        #expect(error.reason == reason)
+        #expect(error.line == c.line)
+        #expect(error.reason == c.reason)
     }
 
     @Test("duplicates among many keys outside the header are found too (and distinct ones pass)", arguments: [nil, 3, 35, 79] as [Int?])
@@ -221,10 +256,23 @@ struct FirstContactTests {
         #expect(shown.contains("'" + String(repeating: "x", count: 60) + "…'") || shown.contains("'p_" + String(repeating: "x", count: 58) + "…'"), "\(shown)")
     }
 
+    /// A name holding a control character, and how messages show it.
+    struct ControlName: CustomTestStringConvertible, Sendable {
+        let name: String
+        let text: String
+        let shown: String
+        var testDescription: String { name }
+    }
+
     @Test("control characters in names and file names are escaped", arguments: [
-        ("a\nb", "'a\\nb'"), ("\u{1B}[31m", "'\\u{1b}[31m'"), ("it's", "'it\\'s'"), ("\u{202E}txt", "'\\u{202e}txt'"), ("\u{85}", "'\\u{85}'"),
+        ControlName(name: "line feed", text: "a\nb", shown: "'a\\nb'"),
+        ControlName(name: "ESC [31m", text: "\u{1B}[31m", shown: "'\\u{1b}[31m'"),
+        ControlName(name: "apostrophe", text: "it's", shown: "'it\\'s'"),
+        ControlName(name: "bidi override U+202E", text: "\u{202E}txt", shown: "'\\u{202e}txt'"),
+        ControlName(name: "C1 next line U+0085", text: "\u{85}", shown: "'\\u{85}'"),
     ])
-    func escapedNames(name: String, shown: String) {
+    func escapedNames(c: ControlName) {
+        let (name, shown) = (c.text, c.shown)
         #expect(InputError.name(name) == shown)
         let error = InputError(.data, file: "x\(name).csv", line: 2, column: name, reason: "r")
         #expect(!error.description.unicodeScalars.contains { InputError.isControl($0) })

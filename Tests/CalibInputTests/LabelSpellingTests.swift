@@ -69,14 +69,22 @@ struct LabelSpellingTests {
         #expect(error.description.contains("cannot tell the positive class from the label \"\(label)\""), "\(error)")
     }
 
+    /// A file of known-pair labels, and the class indices they are read as.
+    struct KnownPair: CustomTestStringConvertible, Sendable {
+        let name: String
+        let text: String
+        let labels: [Int]
+        var testDescription: String { name }
+    }
+
     @Test("known-pair words match case-insensitively, digits only as written", arguments: [
-        ("label,prob\nTRUE,0.8\nfalse,0.3\nTrue,0.6\n", [1, 0, 1]),
-        ("label,prob\nNo,0.8\nYES,0.3\n", [0, 1]),
-        ("label,prob\n1,0.8\n0,0.3\n", [1, 0]),
+        KnownPair(name: "TRUE, false, True", text: "label,prob\nTRUE,0.8\nfalse,0.3\nTrue,0.6\n", labels: [1, 0, 1]),
+        KnownPair(name: "No, YES", text: "label,prob\nNo,0.8\nYES,0.3\n", labels: [0, 1]),
+        KnownPair(name: "1, 0", text: "label,prob\n1,0.8\n0,0.3\n", labels: [1, 0]),
     ])
-    func knownPairWords(text: String, labels: [Int]) throws {
-        let (table, _) = try Self.read(text)
-        #expect(table.labels.map(Int.init) == labels)
+    func knownPairWords(c: KnownPair) throws {
+        let (table, _) = try Self.read(c.text)
+        #expect(table.labels.map(Int.init) == c.labels)
     }
 
     @Test("class names match exactly, else case-insensitively when only one class folds to the label", arguments: [

@@ -42,8 +42,18 @@ struct ReaderTests {
         #expect(table.lines == [2, 3, 4, 6])
     }
 
-    @Test("CRLF, lone CR, a byte-order mark, blank lines and no final newline", arguments: ["\r\n", "\n", "\r"])
-    func lineEndings(ending: String) throws {
+    /// A line ending, named.
+    struct LineEnding: CustomTestStringConvertible, Sendable {
+        let name: String
+        let ending: String
+        var testDescription: String { name }
+    }
+
+    @Test("CRLF, lone CR, a byte-order mark, blank lines and no final newline", arguments: [
+        LineEnding(name: "CRLF", ending: "\r\n"), LineEnding(name: "LF", ending: "\n"), LineEnding(name: "lone CR", ending: "\r"),
+    ])
+    func lineEndings(c: LineEnding) throws {
+        let ending = c.ending
         let text = "\u{FEFF}label,prob" + ending + "1,0.8" + ending + ending + "0,0.3" + ending + "1,0.55"
         let (table, reader) = try readAll(try temporaryFile("e.csv", text))
         #expect(reader.header == ["label", "prob"])
@@ -141,19 +151,28 @@ struct ReaderTests {
 
 @Suite("Column roles and classes")
 struct ColumnRoleTests {
+    /// A binary file, the --positive given (if any), and the classes read, positive last.
+    struct Positive: CustomTestStringConvertible, Sendable {
+        let name: String
+        let text: String
+        let positive: String?
+        let classes: [String]
+        var testDescription: String { name }
+    }
+
     @Test("the positive class comes from --positive, the column name, or a known pair", arguments: [
-        ("label,prob\n0,0.2\n1,0.8\n", nil as String?, ["0", "1"]),
-        ("label,prob\nFalse,0.2\nTrue,0.8\n", nil, ["False", "True"]),
-        ("label,prob\nyes,0.2\nno,0.8\n", nil, ["no", "yes"]),
-        ("label,p_fraud\nlegit,0.2\nfraud,0.8\n", nil, ["legit", "fraud"]),
-        ("label,prob\nham,0.2\nspam,0.8\n", "spam", ["ham", "spam"]),
-        ("label,prob\n1.0,0.2\n0.0,0.8\n", "1.0", ["0.0", "1.0"]),
+        Positive(name: "the known pair 0/1", text: "label,prob\n0,0.2\n1,0.8\n", positive: nil, classes: ["0", "1"]),
+        Positive(name: "the known pair False/True", text: "label,prob\nFalse,0.2\nTrue,0.8\n", positive: nil, classes: ["False", "True"]),
+        Positive(name: "the known pair no/yes, yes first", text: "label,prob\nyes,0.2\nno,0.8\n", positive: nil, classes: ["no", "yes"]),
+        Positive(name: "the column name p_fraud", text: "label,p_fraud\nlegit,0.2\nfraud,0.8\n", positive: nil, classes: ["legit", "fraud"]),
+        Positive(name: "--positive spam", text: "label,prob\nham,0.2\nspam,0.8\n", positive: "spam", classes: ["ham", "spam"]),
+        Positive(name: "--positive 1.0", text: "label,prob\n1.0,0.2\n0.0,0.8\n", positive: "1.0", classes: ["0.0", "1.0"]),
     ])
-    func positiveClass(text: String, positive: String?, classes: [String]) throws {
+    func positiveClass(c: Positive) throws {
         var options = ReadOptions()
-        options.positive = positive
-        let (_, reader) = try readAll(try temporaryFile("p.csv", text), options)
-        #expect(reader.classNames == classes)
+        options.positive = c.positive
+        let (_, reader) = try readAll(try temporaryFile("p.csv", c.text), options)
+        #expect(reader.classNames == c.classes)
     }
 
     @Test("labels that are no known pair, with no --positive, are a usage error")

@@ -76,11 +76,21 @@ struct SegmentBudgetTests {
         #expect(three.segments.map(\.result.rows) == one.segments.map(\.result.rows))
     }
 
+    /// A file with an empty group value and the value (empty), and the line and value the error names.
+    struct EmptyGroup: CustomTestStringConvertible, Sendable {
+        let name: String
+        let text: String
+        let line: Int
+        let value: String
+        var testDescription: String { name }
+    }
+
     @Test("an empty group value and the value (empty) are never merged into one segment", arguments: [
-        ("empty first", "label,prob,g\n1,0.9,\n0,0.2,a\n1,0.7,(empty)\n", 4, "(empty)"),
-        ("literal first", "label,prob,g\n1,0.9,(empty)\n0,0.2,a\n1,0.7,\n", 4, ""),
+        EmptyGroup(name: "empty first", text: "label,prob,g\n1,0.9,\n0,0.2,a\n1,0.7,(empty)\n", line: 4, value: "(empty)"),
+        EmptyGroup(name: "literal first", text: "label,prob,g\n1,0.9,(empty)\n0,0.2,a\n1,0.7,\n", line: 4, value: ""),
     ])
-    func emptySegmentName(name: String, text: String, line: Int, value: String) throws {
+    func emptySegmentName(c: EmptyGroup) throws {
+        let (name, text, line, value) = (c.name, c.text, c.line, c.value)
         for (threads, blockBytes) in [(1, 1 << 20), (3, 16)] {
             let error = try #require(Self.error { try Self.audit(text, threads: threads, blockBytes: blockBytes) }, "\(name)")
             #expect(error.exitCode == 65)
