@@ -5,26 +5,7 @@ import FoundationXML
 #endif
 import Testing
 
-/// Hostile text that a file name, label, id and group value all carry at once.
-struct HostileInput: CustomTestStringConvertible, Sendable {
-    let name: String
-    let text: String
-    var testDescription: String { name }
-
-    static let cases: [HostileInput] = [
-        HostileInput(name: "line feed then ::stop-commands::", text: "a\n::stop-commands::tok"),
-        HostileInput(name: "CR LF then ::error::", text: "k\r\n::error::pwn"),
-        HostileInput(name: "a workflow command at the start", text: "::warning::pwn"),
-        HostileInput(name: "ESC [31m", text: "b\u{1B}[31mred"),
-        HostileInput(name: "OSC title and BEL", text: "c\u{1B}]0;title\u{07}"),
-        HostileInput(name: "C1 CSI U+009B", text: "d\u{9B}31m"),
-        HostileInput(name: "bidi override U+202E", text: "n\u{202E}gpj.exe"),
-        HostileInput(name: "javascript: URL", text: "javascript:alert(document.domain)"),
-        HostileInput(name: "img with onerror", text: "<img src=x onerror=alert(1)>"),
-        HostileInput(name: "pipe, backticks and ](", text: "e|f`g`](h)"),
-        HostileInput(name: "U+FFFE and U+FFFF", text: "i\u{FFFE}j\u{FFFF}"),
-    ]
-
+extension HostileString {
     /// A JSON Lines file named after the case, whose labels, ids and group values carry it too.
     func write(in folder: String) throws -> String {
         let path = folder + "/" + text + ".jsonl"
@@ -55,8 +36,8 @@ func workflowCommands(_ text: String) -> [String] {
 
 @Suite("Hostile input text, end to end")
 struct InjectionTests {
-    @Test("under GitHub Actions, only calib's own annotations are workflow commands, and nothing printed carries a control character", arguments: HostileInput.cases)
-    func githubActions(hostile: HostileInput) throws {
+    @Test("under GitHub Actions, only calib's own annotations are workflow commands, and nothing printed carries a control character", arguments: HostileString.cases)
+    func githubActions(hostile: HostileString) throws {
         let folder = try temporaryFolder()
         let input = try hostile.write(in: folder)
         let summary = folder + "/summary.md"
@@ -75,8 +56,8 @@ struct InjectionTests {
         #expect(rawControls(step) == [] && workflowCommands(step) == [] && !step.contains("<img"))
     }
 
-    @Test("every format printed or written keeps control characters and markup from the input out", arguments: HostileInput.cases)
-    func formats(hostile: HostileInput) throws {
+    @Test("every format printed or written keeps control characters and markup from the input out", arguments: HostileString.cases)
+    func formats(hostile: HostileString) throws {
         let folder = try temporaryFolder()
         let input = try hostile.write(in: folder)
         let common = [input, "--positive", "other", "--id", "id", "--group", "grp", "--fail-on", "accuracy>0"]
@@ -102,7 +83,7 @@ struct InjectionTests {
     @Test("--report-dir from hostile file names: every index link is ./ and percent-encoded, and names an existing report")
     func reportDirectory() throws {
         let folder = try temporaryFolder()
-        let inputs = try HostileInput.cases.map { try $0.write(in: folder) }
+        let inputs = try HostileString.cases.map { try $0.write(in: folder) }
         let out = folder + "/reports"
         let run = try CalibRun(["audit"] + inputs + ["--positive", "other", "--report-dir", out, "--format", "json"])
         #expect(run.status == 0, "\(run.stderr)")

@@ -8,27 +8,7 @@ import FoundationXML
 #endif
 import Testing
 
-/// Hostile text from the input: each case is a class name, id, group value and
-/// file name at once, and what must never appear raw in any rendered output.
-struct HostileText: CustomTestStringConvertible, Sendable {
-    let name: String
-    let text: String
-    var testDescription: String { name }
-
-    static let cases: [HostileText] = [
-        HostileText(name: "line feed then a workflow command", text: "a\n::stop-commands::x"),
-        HostileText(name: "a workflow command at the start", text: "::warning::pwn"),
-        HostileText(name: "CR LF then a workflow command", text: "k\r\n::error::pwn"),
-        HostileText(name: "ESC [31m colour", text: "b\u{1B}[31mred"),
-        HostileText(name: "OSC title ended by BEL", text: "c\u{1B}]0;title\u{07}"),
-        HostileText(name: "C1 CSI U+009B", text: "d\u{9B}31m"),
-        HostileText(name: "bidi override U+202E", text: "n\u{202E}txt.exe"),
-        HostileText(name: "javascript: URL", text: "javascript:alert(document.domain)"),
-        HostileText(name: "HTML image with an event handler", text: "<img src=x onerror=alert(1)>"),
-        HostileText(name: "Markdown pipe, backtick and link syntax", text: "e|f`g](h)"),
-        HostileText(name: "XML-invalid U+FFFE and U+FFFF", text: "i\u{FFFE}j\u{FFFF}"),
-    ]
-
+extension HostileString {
     /// A JSON Lines input whose class names, ids and group values are all the hostile cases,
     /// with one invalid row per class (skipped) so that skipped-row messages carry them too.
     static func input() -> [UInt8] {
@@ -80,10 +60,10 @@ enum RenderedOutputs {
             ("losses terminal", LossReportRenderer.terminal(report)),
             ("Markdown", MarkdownRenderer.render(report)),
             ("losses Markdown", LossReportRenderer.markdown(report)),
-            ("Markdown index", MarkdownRenderer.renderIndex([(report, HostileText.cases[6].text + ".md"), (report, "#")])),
+            ("Markdown index", MarkdownRenderer.renderIndex([(report, HostileString.cases[6].text + ".md"), (report, "#")])),
             ("HTML", HTMLRenderer.render(report)),
             ("losses HTML", LossReportRenderer.html(report)),
-            ("HTML index", HTMLRenderer.renderIndex([(report, HostileText.cases[6].text + ".html"), (report, HostileText.cases[7].text + ".html")])),
+            ("HTML index", HTMLRenderer.renderIndex([(report, HostileString.cases[6].text + ".html"), (report, HostileString.cases[7].text + ".html")])),
             ("JUnit", JUnitRenderer.render([report])),
         ]
     }
@@ -91,7 +71,7 @@ enum RenderedOutputs {
 
 @Suite("Hostile text in every report")
 struct HostileReportTests {
-    static let report = Result { try HostileText.report() }
+    static let report = Result { try HostileString.report() }
 
     /// A scalar that may appear raw in a rendered text: none of the hostile ones but the line feed between lines.
     static func hostileScalars(_ text: String, allowingColour: Bool = false) -> [String] {
@@ -115,8 +95,8 @@ struct HostileReportTests {
         #expect(Self.hostileScalars(text, allowingColour: format == "terminal in colour") == [])
     }
 
-    @Test("no line of any format starts a GitHub workflow command", arguments: HostileText.cases)
-    func noWorkflowCommand(hostile: HostileText) throws {
+    @Test("no line of any format starts a GitHub workflow command", arguments: HostileString.cases)
+    func noWorkflowCommand(hostile: HostileString) throws {
         let report = try Self.report.get()
         for (format, text) in RenderedOutputs.all(report) {
             for line in text.split(separator: "\n") {
@@ -125,8 +105,8 @@ struct HostileReportTests {
         }
     }
 
-    @Test("the terminal formats show each hostile name escaped in the \\u{…} style", arguments: HostileText.cases)
-    func terminalShowsEscaped(hostile: HostileText) throws {
+    @Test("the terminal formats show each hostile name escaped in the \\u{…} style", arguments: HostileString.cases)
+    func terminalShowsEscaped(hostile: HostileString) throws {
         let text = TerminalRenderer.render(try Self.report.get())
         let escaped = TextEscaping.plain(hostile.text)
         #expect(text.contains(String(escaped.prefix(12))), "\(escaped)")
@@ -189,7 +169,7 @@ struct HostileReportTests {
         #expect(Self.hostileScalars(text) == [])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let classes = try #require((object["input"] as? [String: Any])?["classes"] as? [String])
-        #expect(Set(classes) == Set(HostileText.cases.map(\.text)))
+        #expect(Set(classes) == Set(HostileString.cases.map(\.text)))
     }
 }
 
