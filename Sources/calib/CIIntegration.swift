@@ -33,16 +33,7 @@ enum GitHubActions {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { throw OutputError(path: path, reason: errorText(errno)) }
         defer { close(fd) }
-        let failure: Int32 = markdown.utf8CString.withUnsafeBufferPointer { buffer in
-            var offset = 0
-            let total = buffer.count - 1
-            while offset < total {
-                let n = write(fd, buffer.baseAddress! + offset, total - offset)
-                if n < 0 { if errno == EINTR { continue }; return errno }
-                offset += n
-            }
-            return 0
-        }
+        let failure = writeAll(markdown, to: fd)
         if failure != 0 { throw OutputError(path: path, reason: errorText(failure)) }
     }
 }
@@ -72,14 +63,14 @@ final class ProgressLine {
         last = now
         shown = true
         let text = "\r\u{1B}[Kcalib: reading \(TextEscaping.plain(file, limit: 50)): \(rows) rows"
-        _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress!, $0.count - 1) }
+        _ = writeAll(text, to: 2)
     }
 
     func clear() {
         guard enabled && shown else { return }
         shown = false
         let text = "\r\u{1B}[K"
-        _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress!, $0.count - 1) }
+        _ = writeAll(text, to: 2)
     }
 }
 
