@@ -79,24 +79,9 @@ struct Audit: ParsableCommand {
             throw ExitStatus.usage.exitCode
         }
 
-        // The -o files exist as temporary files while the input is read: an
-        // unwritable path shows at once, and a signal removes them.
-        var outputFailures: [OutputError] = []
-        var reportFiles: [(file: AtomicFile, format: ReportFormat)] = []
-        var junitFiles: [AtomicFile] = []
-        for (path, format) in output.reportOutputs {
-            do { reportFiles.append((try AtomicFile(path), format)) } catch let error as OutputError { outputFailures.append(error) }
-        }
-        for path in output.junitOutputs {
-            do { junitFiles.append(try AtomicFile(path)) } catch let error as OutputError { outputFailures.append(error) }
-        }
-
-        var reports: [(input: Int, report: Report)] = []
-        var printed: [String] = []
-        var inputFailures: [ExitStatus] = []
+        let delivery = ReportDelivery(format: output.format, reportOutputs: output.reportOutputs, junitOutputs: output.junitOutputs,
+                                      directory: directory) { render($0, as: $1, colour: $2) }
         let progress = ProgressLine()
-        let colour = output.format == .terminal && standardOutputWantsColour
-
         for (index, path) in paths.enumerated() {
             let location: InputLocation = path == "-" ? .standardInput : .file(path)
             let outcome: InputAudit.Outcome
@@ -107,8 +92,7 @@ struct Audit: ParsableCommand {
                 progress.clear()
             } catch let error as InputError {
                 progress.clear()
-                printInputError(error)
-                inputFailures.append(ExitStatus(code: error.exitCode))
+                delivery.failed(error)
                 continue
             }
             let outcomes: [GateOutcome]
@@ -118,50 +102,9 @@ struct Audit: ParsableCommand {
                 printError(error.description)
                 throw ExitStatus.usage.exitCode
             }
-            let report = Report(input: outcome.input, result: outcome.result, segments: outcome.segments, minSegmentRows: minSegmentRows, gates: outcomes)
-            reports.append((index, report))
-            for (file, format) in reportFiles {
-                do { try file.commit(render(report, as: format, colour: false)) } catch let error as OutputError { outputFailures.append(error) }
-            }
-            printed.append(render(report, as: output.format, colour: colour))
+            delivery.deliver(Report(input: outcome.input, result: outcome.result, segments: outcome.segments, minSegmentRows: minSegmentRows, gates: outcomes), input: index)
         }
-
-        let allReports = reports.map(\.report)
-        for file in junitFiles {
-            do { try file.commit(JUnitRenderer.render(allReports)) } catch let error as OutputError { outputFailures.append(error) }
-        }
-        if let directory {
-            outputFailures += directory.write(reports)
-        }
-        if output.format == .terminal && paths.count > 1 {
-            printed.append(TerminalRenderer.batchSummary(allReports, failedInputs: paths.count - reports.count))
-        }
-        var stdout = printed.joined(separator: "\n")
-        if GitHubActions.isActive {
-            let annotations = GitHubActions.annotations(allReports)
-            if !annotations.isEmpty {
-                // Workflow commands on stdout, unless stdout carries a machine-readable document.
-                if output.format == .terminal {
-                    stdout += annotations.joined(separator: "\n") + "\n"
-                } else {
-                    for line in annotations { printLine(line, to: 2) }
-                }
-            }
-            do {
-                let summary = allReports.count > 1
-                    ? ([MarkdownRenderer.renderIndex(allReports.map { ($0, "#") })] + allReports.map(MarkdownRenderer.render)).joined(separator: "\n")
-                    : allReports.map(MarkdownRenderer.render).joined()
-                if !summary.isEmpty { try GitHubActions.appendStepSummary(summary) }
-            } catch let error as OutputError { outputFailures.append(error) }
-        }
-        do {
-            try writeStandardOutput(stdout)
-        } catch let error as OutputError {
-            outputFailures.append(error)
-        }
-        for failure in outputFailures { printError(failure.description) }
-        let status = ExitStatus.of(outputFailed: !outputFailures.isEmpty, inputFailures: inputFailures,
-                                   gatesFailed: allReports.contains(where: \.failsGates))
+        let status = delivery.finish(batchSummary: paths.count, gitHub: true)
         if status != .success { throw status.exitCode }
     }
 }

@@ -74,29 +74,10 @@ struct Losses: ParsableCommand {
 
     func run() throws {
         let options = try input.readOptions()
-        let beta = try effectiveNumberBeta()
-        var specifications: [LossSpecification] = [.crossEntropy]
-        var givenTables: [(path: String, weights: [String: Double])] = []
         do {
-            for scheme in weights {
-                switch scheme.lowercased() {
-                case "inverse-frequency": specifications.append(.weightedCrossEntropy(.inverseFrequency))
-                case "effective-number": specifications.append(.weightedCrossEntropy(.effectiveNumber(beta: beta)))
-                default:
-                    let table = try ClassWeightFile.read(scheme)
-                    givenTables.append((scheme, table))
-                    specifications.append(.weightedCrossEntropy(.given(weights: table)))
-                }
-            }
-            let a = try alpha()
-            for gamma in try numbers(focalGamma, "--focal-gamma", in: 0...100) { specifications.append(.focal(gamma: gamma, alpha: a)) }
-            for epsilon in try numbers(smoothing, "--smoothing", in: 0...1) { specifications.append(.labelSmoothing(epsilon: epsilon)) }
-
-            // The -o files exist as temporary files while the input is read (see Audit).
-            var failures: [OutputError] = []
-            var files: [(file: AtomicFile, format: ReportFormat)] = []
-            for path in output.output {
-                do { files.append((try AtomicFile(path), try ReportFormat.forPath(path))) } catch let error as OutputError { failures.append(error) }
+            let (specifications, givenTables) = try lossSpecifications()
+            let delivery = ReportDelivery(format: output.format, reportOutputs: output.reportOutputs) {
+                Self.renderLosses($0, as: $1, colour: $2)
             }
             let location: InputLocation = file == "-" ? .standardInput : .file(file)
             let audited = try InputAudit.run(location, options: options, losses: specifications)
@@ -106,15 +87,8 @@ struct Losses: ParsableCommand {
                     throw InputError(.usage, file: path, reason: "gives no weight for the class\(missing.count > 1 ? "es" : "") \(InputError.list(missing)) (classes: \(InputError.list(audited.result.classNames)))")
                 }
             }
-            let report = Report(input: audited.input, result: audited.result)
-            for (file, format) in files {
-                do { try file.commit(renderLosses(report, as: format, colour: false)) } catch let error as OutputError { failures.append(error) }
-            }
-            do {
-                try writeStandardOutput(renderLosses(report, as: output.format, colour: output.format == .terminal && standardOutputWantsColour))
-            } catch let error as OutputError { failures.append(error) }
-            for failure in failures { printError(failure.description) }
-            let status = ExitStatus.of(outputFailed: !failures.isEmpty, gatesFailed: false)
+            delivery.deliver(Report(input: audited.input, result: audited.result), input: 0)
+            let status = delivery.finish()
             if status != .success { throw status.exitCode }
         } catch let error as InputError {
             printInputError(error)
@@ -122,7 +96,29 @@ struct Losses: ParsableCommand {
         }
     }
 
-    private func renderLosses(_ report: Report, as format: ReportFormat, colour: Bool) -> String {
+    /// The losses the flags ask for, cross-entropy first, and the class-weight
+    /// tables read from files (each checked against the classes once they are known).
+    private func lossSpecifications() throws -> ([LossSpecification], [(path: String, weights: [String: Double])]) {
+        let beta = try effectiveNumberBeta()
+        var specifications: [LossSpecification] = [.crossEntropy]
+        var givenTables: [(path: String, weights: [String: Double])] = []
+        for scheme in weights {
+            switch scheme.lowercased() {
+            case "inverse-frequency": specifications.append(.weightedCrossEntropy(.inverseFrequency))
+            case "effective-number": specifications.append(.weightedCrossEntropy(.effectiveNumber(beta: beta)))
+            default:
+                let table = try ClassWeightFile.read(scheme)
+                givenTables.append((scheme, table))
+                specifications.append(.weightedCrossEntropy(.given(weights: table)))
+            }
+        }
+        let a = try alpha()
+        for gamma in try numbers(focalGamma, "--focal-gamma", in: 0...100) { specifications.append(.focal(gamma: gamma, alpha: a)) }
+        for epsilon in try numbers(smoothing, "--smoothing", in: 0...1) { specifications.append(.labelSmoothing(epsilon: epsilon)) }
+        return (specifications, givenTables)
+    }
+
+    private static func renderLosses(_ report: Report, as format: ReportFormat, colour: Bool) -> String {
         switch format {
         case .terminal: LossReportRenderer.terminal(report, colour: colour)
         case .markdown: LossReportRenderer.markdown(report)

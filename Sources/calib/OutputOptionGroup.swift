@@ -65,6 +65,11 @@ struct LossOutputOptionGroup: ParsableArguments {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Also write the report to this file; the format follows the extension: .json, .md, .html or .txt. Repeatable.", valueName: "path"))
     var output: [String] = []
 
+    /// The `-o` files with their formats (validated: JUnit XML is refused).
+    var reportOutputs: [(path: String, format: ReportFormat)] {
+        output.compactMap { path in (try? ReportFormat.forPath(path)).map { (path, $0) } }
+    }
+
     func validate() throws {
         try validateOutputs(output)
         if let xml = output.first(where: { (try? ReportFormat.forPath($0)) == .junit }) {
