@@ -105,7 +105,7 @@ public struct GateOutcome: Sendable, Hashable {
 
 /// Evaluates gates against one input's results.
 public enum GateEvaluator {
-    /// The names `KEY[CLASS]` takes (``ClassMetricKey/all``).
+    /// The names `KEY[CLASS]` takes (`ClassMetricKey.all`).
     public static let perClassKeys = ClassMetricKey.all.map(\.name)
     public static let inputKeys = ["rows", "skippedRows", "clippedProbabilities"]
 

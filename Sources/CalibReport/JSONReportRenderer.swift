@@ -122,7 +122,7 @@ public enum JSONReportRenderer {
         ])
     }
 
-    /// The `metrics` object: every key of ``MetricKey/all`` in its order,
+    /// The `metrics` object: every key of `MetricKey.all` in its order,
     /// `null` where undefined, the averages nested as `{"macro": {"precision", "recall", "f1"}}`.
     static func metrics(_ m: Metrics) -> JSONValue {
         var entries: [(String, JSONValue)] = []
@@ -142,7 +142,7 @@ public enum JSONReportRenderer {
         return .object(entries)
     }
 
-    /// One `perClass[]` entry: the class, its rows, then ``ClassMetricKey/counts`` and ``ClassMetricKey/scores`` (SPEC section 3 order).
+    /// One `perClass[]` entry: the class, its rows, then `ClassMetricKey.counts` and `ClassMetricKey.scores` (SPEC section 3 order).
     static func perClass(_ c: ClassMetrics) -> JSONValue {
         .object([("class", .string(c.name)), ("rows", .integer(c.rows))]
             + (ClassMetricKey.counts + ClassMetricKey.scores).map { ($0.name, .finite($0.value(in: c))) })
