@@ -33,31 +33,11 @@ public struct Metrics: Sendable, Hashable {
     public let calibrationInTheLarge: Double?
     public let confidentErrorRate: Double
 
-    /// Every scalar metric by its JSON key, in SPEC order; the nested averages
-    /// appear as `macro.precision` and so on. Binary-only keys are absent for
-    /// multiclass tasks.
+    /// Every scalar metric by its JSON key, in SPEC order (``MetricKey/all``);
+    /// the nested averages appear as `macro.precision` and so on. Keys not
+    /// defined for the task (the binary-only ones on multiclass) are absent.
     public var namedValues: [(key: String, value: Double)] {
-        var out: [(String, Double)] = [
-            ("crossEntropy", crossEntropy), ("crossEntropyBits", crossEntropyBits),
-            ("perplexity", perplexity), ("priorCrossEntropy", priorCrossEntropy),
-            ("logLossSkill", logLossSkill), ("accuracy", accuracy),
-            ("balancedAccuracy", balancedAccuracy), ("brier", brier), ("mcc", mcc),
-        ]
-        for (name, average) in [("macro", macro), ("weighted", weighted), ("micro", micro)] {
-            out.append(("\(name).precision", average.precision))
-            out.append(("\(name).recall", average.recall))
-            out.append(("\(name).f1", average.f1))
-        }
-        out += [("meanConfidence", meanConfidence), ("topLabelECE", topLabelECE)]
-        if let positiveClassECE { out.append(("positiveClassECE", positiveClassECE)) }
-        out += [
-            ("classwiseECE", classwiseECE), ("ece", ece), ("mce", mce),
-            ("overconfidence", overconfidence), ("underconfidence", underconfidence),
-            ("overconfidenceError", overconfidenceError),
-        ]
-        if let calibrationInTheLarge { out.append(("calibrationInTheLarge", calibrationInTheLarge)) }
-        out.append(("confidentErrorRate", confidentErrorRate))
-        return out
+        MetricKey.all.compactMap { key in key.value(in: self).map { (key.name, $0) } }
     }
 }
 

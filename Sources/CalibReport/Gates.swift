@@ -105,7 +105,8 @@ public struct GateOutcome: Sendable, Hashable {
 
 /// Evaluates gates against one input's results.
 public enum GateEvaluator {
-    public static let perClassKeys = ["precision", "recall", "f1", "ece", "crossEntropy", "support", "prior"]
+    /// The names `KEY[CLASS]` takes (`ClassMetricKey.all`).
+    public static let perClassKeys = ClassMetricKey.all.map(\.name)
     public static let inputKeys = ["rows", "skippedRows", "clippedProbabilities"]
 
     public static func evaluate(_ gates: [GateExpression], result: AuditResult, input: InputSummary, segments: [SegmentAudit], minSegmentRows: Int) throws(GateError) -> [GateOutcome] {
@@ -153,35 +154,30 @@ public enum GateEvaluator {
 
     private static func plainValue(_ metric: String, result: AuditResult, input: InputSummary?, whole: String) throws(GateError) -> (Double?, String?) {
         if let open = metric.firstIndex(of: "["), metric.hasSuffix("]") {
-            let key = String(metric[..<open])
+            let keyName = String(metric[..<open])
             let className = String(metric[metric.index(after: open)..<metric.index(before: metric.endIndex)])
-            guard perClassKeys.contains(key) else {
-                throw GateError("'\(shown(whole))': '\(shown(key))' is not a per-class value; use one of \(list(perClassKeys))")
+            guard let key = ClassMetricKey.named(keyName) else {
+                throw GateError("'\(shown(whole))': '\(shown(keyName))' is not a per-class value; use one of \(list(perClassKeys))")
             }
             guard let c = result.perClass.first(where: { $0.name == className }) else {
                 throw GateError("'\(shown(whole))': no class '\(shown(className))'; classes: \(list(result.classNames))")
             }
-            let value: Double? = switch key {
-            case "precision": c.precision
-            case "recall": c.recall
-            case "f1": c.f1
-            case "ece": c.ece
-            case "crossEntropy": c.crossEntropy
-            case "support": c.support
-            default: c.prior
-            }
+            let value = key.value(in: c)
             return (value, UndefinedReasons.perClassReason(key: key, class: c, result: result))
         }
         if let input, let index = inputKeys.firstIndex(of: metric) {
             return ([Double(input.rows), Double(input.skipped.total), Double(result.clippedProbabilities)][index], nil)
         }
         if input == nil, metric == "rows" { return (Double(result.rows), nil) }
-        let named = result.metrics.namedValues
-        if let hit = named.first(where: { $0.key == metric }) { return (hit.value, UndefinedReasons.reason(key: metric, result: result)) }
-        if ["positiveClassECE", "calibrationInTheLarge"].contains(metric) {
-            throw GateError("'\(shown(whole))': \(metric) is defined for binary tasks only; this input has \(result.classNames.count) classes")
+        if let key = MetricKey.named(metric) {
+            guard let value = key.value(in: result.metrics) else {
+                let tasks = key.tasks.map(\.rawValue).sorted().joined(separator: " and ")
+                throw GateError("'\(shown(whole))': \(key.name) is defined for \(tasks) tasks only; this input has \(result.classNames.count) classes")
+            }
+            return (value, UndefinedReasons.reason(for: key, result: result))
         }
-        throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(named.map(\.key) + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT")
+        let metricKeys = MetricKey.all.filter { $0.applies(to: result.task) }.map(\.name)
+        throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(metricKeys + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT")
     }
 
     /// The longest name quoted in a gate message; longer ones are cut with "…".

@@ -27,14 +27,7 @@ public enum JSONReportRenderer {
                 ("eceMode", .string(r.eceMode.rawValue)),
             ])),
             ("metrics", metrics(r.metrics)),
-            ("perClass", .array(r.perClass.map { c in
-                .object([
-                    ("class", .string(c.name)), ("rows", .integer(c.rows)),
-                    ("support", .finite(c.support)), ("prior", .finite(c.prior)),
-                    ("precision", .finite(c.precision)), ("recall", .finite(c.recall)), ("f1", .finite(c.f1)),
-                    ("ece", .finite(c.ece)), ("crossEntropy", .finite(c.crossEntropy)),
-                ])
-            })),
+            ("perClass", .array(r.perClass.map(perClass))),
             ("confusionMatrix", .object([
                 ("labels", .array(names.map { .string($0) })),
                 ("counts", .array((0..<names.count).map { a in
@@ -129,35 +122,30 @@ public enum JSONReportRenderer {
         ])
     }
 
+    /// The `metrics` object: every key of `MetricKey.all` in its order,
+    /// `null` where undefined, the averages nested as `{"macro": {"precision", "recall", "f1"}}`.
     static func metrics(_ m: Metrics) -> JSONValue {
-        func averages(_ a: PrecisionRecallF1) -> JSONValue {
-            .object([("precision", .finite(a.precision)), ("recall", .finite(a.recall)), ("f1", .finite(a.f1))])
+        var entries: [(String, JSONValue)] = []
+        for key in MetricKey.all {
+            let value = JSONValue.finite(key.value(in: m))
+            guard let group = key.group else {
+                entries.append((key.name, value))
+                continue
+            }
+            if let last = entries.last, last.0 == group, case var .object(members) = last.1 {
+                members.append((key.member, value))
+                entries[entries.count - 1].1 = .object(members)
+            } else {
+                entries.append((group, .object([(key.member, value)])))
+            }
         }
-        return .object([
-            ("crossEntropy", .finite(m.crossEntropy)),
-            ("crossEntropyBits", .finite(m.crossEntropyBits)),
-            ("perplexity", .finite(m.perplexity)),
-            ("priorCrossEntropy", .finite(m.priorCrossEntropy)),
-            ("logLossSkill", .finite(m.logLossSkill)),
-            ("accuracy", .finite(m.accuracy)),
-            ("balancedAccuracy", .finite(m.balancedAccuracy)),
-            ("brier", .finite(m.brier)),
-            ("mcc", .finite(m.mcc)),
-            ("macro", averages(m.macro)),
-            ("weighted", averages(m.weighted)),
-            ("micro", averages(m.micro)),
-            ("meanConfidence", .finite(m.meanConfidence)),
-            ("topLabelECE", .finite(m.topLabelECE)),
-            ("positiveClassECE", .finite(m.positiveClassECE)),
-            ("classwiseECE", .finite(m.classwiseECE)),
-            ("ece", .finite(m.ece)),
-            ("mce", .finite(m.mce)),
-            ("overconfidence", .finite(m.overconfidence)),
-            ("underconfidence", .finite(m.underconfidence)),
-            ("overconfidenceError", .finite(m.overconfidenceError)),
-            ("calibrationInTheLarge", .finite(m.calibrationInTheLarge)),
-            ("confidentErrorRate", .finite(m.confidentErrorRate)),
-        ])
+        return .object(entries)
+    }
+
+    /// One `perClass[]` entry: the class, its rows, then `ClassMetricKey.counts` and `ClassMetricKey.scores` (SPEC section 3 order).
+    static func perClass(_ c: ClassMetrics) -> JSONValue {
+        .object([("class", .string(c.name)), ("rows", .integer(c.rows))]
+            + (ClassMetricKey.counts + ClassMetricKey.scores).map { ($0.name, .finite($0.value(in: c))) })
     }
 
     static func table(_ t: ReliabilityTable, predicted: String, observed: String) -> JSONValue {

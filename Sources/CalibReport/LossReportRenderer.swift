@@ -10,7 +10,7 @@ public enum LossReportRenderer {
         lines.append(bold: "calib losses · \(i.source)")
         lines.append("\(NumberText.count(i.rows)) rows · \(i.shape.task.rawValue) · \(report.result.classNames.count) classes · \(i.shape.scoreKind.rawValue)")
         if let positive = report.positiveClass { lines.append("positive class '\(positive)'" + (i.positiveClassReason.map { " (\($0))" } ?? "")) }
-        for group in UndefinedReasons.grouped(report.findings.undefined) where group.keys.contains("crossEntropy") {
+        for group in UndefinedReasons.grouped(report.findings.undefined) where group.keys.contains(MetricKey.crossEntropy.name) {
             lines.append(wrapped: "losses undefined: \(group.reason)", warning: true)
         }
         lines.append("")

@@ -79,33 +79,36 @@ public struct ReportFindings: Sendable {
         // Readings.
         func points(_ x: Double) -> String { NumberText.fixed(x * 100, 1) + " points" }
         let skill = m.logLossSkill
+        func reading(_ key: MetricKey, _ label: String, _ text: String) -> MetricReading {
+            MetricReading(key: key.name, label: label, value: key.value(in: m), reading: text)
+        }
         var readings: [MetricReading] = [
-            MetricReading(key: "crossEntropy", label: "Cross-entropy", value: m.crossEntropy,
-                reading: "\(NumberText.fixed(m.crossEntropy, 4)) nats (\(NumberText.fixed(m.crossEntropyBits, 4)) bits) per row; perplexity \(NumberText.fixed(m.perplexity, 3))"),
-            MetricReading(key: "logLossSkill", label: "Log-loss skill", value: skill,
-                reading: skill >= 0 ? "the model beats the base rate (always predicting the class shares) by \(NumberText.percent(skill))"
-                                    : "the model is \(NumberText.percent(-skill)) worse than always predicting the class shares"),
-            MetricReading(key: "accuracy", label: "Accuracy", value: m.accuracy,
-                reading: "\(NumberText.percent(m.accuracy)) of rows get the right class" + (r.task == .binary ? " at threshold \(NumberText.fixed(r.settings.threshold, 2))" : "")),
-            MetricReading(key: "balancedAccuracy", label: "Balanced accuracy", value: m.balancedAccuracy,
-                reading: "mean recall over the classes: \(NumberText.percent(m.balancedAccuracy))"),
-            MetricReading(key: "mcc", label: "MCC", value: m.mcc,
-                reading: "correlation of predicted and true class, from −1 to 1 (0 is chance)"),
-            MetricReading(key: "brier", label: "Brier score", value: m.brier,
-                reading: "mean squared error of the predicted probabilities (0 is perfect)"),
-            MetricReading(key: "ece", label: "ECE (\(r.eceMode.rawValue))", value: m.ece,
-                reading: positiveClass.map { "the predicted chance of '\($0)' is off from the observed rate by \(points(m.ece)) on average" }
+            reading(.crossEntropy, "Cross-entropy",
+                "\(NumberText.fixed(m.crossEntropy, 4)) nats (\(NumberText.fixed(m.crossEntropyBits, 4)) bits) per row; perplexity \(NumberText.fixed(m.perplexity, 3))"),
+            reading(.logLossSkill, "Log-loss skill",
+                skill >= 0 ? "the model beats the base rate (always predicting the class shares) by \(NumberText.percent(skill))"
+                    : "the model is \(NumberText.percent(-skill)) worse than always predicting the class shares"),
+            reading(.accuracy, "Accuracy",
+                "\(NumberText.percent(m.accuracy)) of rows get the right class" + (r.task == .binary ? " at threshold \(NumberText.fixed(r.settings.threshold, 2))" : "")),
+            reading(.balancedAccuracy, "Balanced accuracy",
+                "mean recall over the classes: \(NumberText.percent(m.balancedAccuracy))"),
+            reading(.mcc, "MCC",
+                "correlation of predicted and true class, from −1 to 1 (0 is chance)"),
+            reading(.brier, "Brier score",
+                "mean squared error of the predicted probabilities (0 is perfect)"),
+            reading(.ece, "ECE (\(r.eceMode.rawValue))",
+                positiveClass.map { "the predicted chance of '\($0)' is off from the observed rate by \(points(m.ece)) on average" }
                     ?? "confidence is off from accuracy by \(points(m.ece)) on average"),
-            MetricReading(key: "mce", label: "MCE", value: m.mce,
-                reading: "the worst bin is off by \(points(m.mce))"),
-            MetricReading(key: "overconfidence", label: "Over-confidence", value: m.overconfidence,
-                reading: "the part of the top-label ECE where confidence exceeds accuracy; under-confidence is \(NumberText.fixed(m.underconfidence, 4))"),
-            MetricReading(key: "confidentErrorRate", label: "Confident errors", value: m.confidentErrorRate,
-                reading: "\(NumberText.percent(m.confidentErrorRate)) of predictions made with ≥ \(NumberText.percent(r.settings.confidentAt, 0)) confidence are wrong"),
+            reading(.mce, "MCE",
+                "the worst bin is off by \(points(m.mce))"),
+            reading(.overconfidence, "Over-confidence",
+                "the part of the top-label ECE where confidence exceeds accuracy; under-confidence is \(NumberText.fixed(m.underconfidence, 4))"),
+            reading(.confidentErrorRate, "Confident errors",
+                "\(NumberText.percent(m.confidentErrorRate)) of predictions made with ≥ \(NumberText.percent(r.settings.confidentAt, 0)) confidence are wrong"),
         ]
         if let citl = m.calibrationInTheLarge, let positiveClass {
-            readings.append(MetricReading(key: "calibrationInTheLarge", label: "Calibration in the large", value: citl,
-                reading: "the mean score is \(points(Swift.abs(citl))) \(citl >= 0 ? "above" : "below") the observed rate of '\(positiveClass)'"))
+            readings.append(reading(.calibrationInTheLarge, "Calibration in the large",
+                "the mean score is \(points(Swift.abs(citl))) \(citl >= 0 ? "above" : "below") the observed rate of '\(positiveClass)'"))
         }
         // An undefined value's reading is its reason.
         let undefined = self.undefined

@@ -29,25 +29,30 @@ public enum UndefinedReasons {
     /// Generic cause when the weights are fine.
     static let overflow = "a weighted sum behind it is not a finite number (weights, scores or logits near the limits of double precision, about ±1.8e308)"
 
-    /// Why the headline metric `key` is undefined for `r`.
+    /// Why the headline metric called `key` (`crossEntropy`, `macro.f1`) is undefined for `r`.
     public static func reason(key: String, result r: AuditResult) -> String {
+        MetricKey.named(key).map { reason(for: $0, result: r) } ?? weightReason(r) ?? overflow
+    }
+
+    /// Why the headline metric `key` is undefined for `r`.
+    public static func reason(for key: MetricKey, result r: AuditResult) -> String {
         if let weight = weightReason(r) { return weight }
         let m = r.metrics
         switch key {
-        case "crossEntropy", "crossEntropyBits":
+        case .crossEntropy, .crossEntropyBits:
             return "a row's cross-entropy or their weighted sum is infinite (logits or scores near the limits of double precision, e.g. ±1e308)"
-        case "perplexity":
+        case .perplexity:
             if m.crossEntropy.isFinite {
                 return "e^cross-entropy overflows: cross-entropy \(NumberText.fixed(m.crossEntropy, 2)) nats is above 709.78"
             }
-            return "cross-entropy is undefined: " + reason(key: "crossEntropy", result: r)
-        case "logLossSkill":
+            return "cross-entropy is undefined: " + reason(for: .crossEntropy, result: r)
+        case .logLossSkill:
             if m.priorCrossEntropy == 0 {
                 return "the labels have a single class (prior cross-entropy 0), so there is no base rate to beat"
             }
-            if !m.crossEntropy.isFinite { return "cross-entropy is undefined: " + reason(key: "crossEntropy", result: r) }
+            if !m.crossEntropy.isFinite { return "cross-entropy is undefined: " + reason(for: .crossEntropy, result: r) }
             return overflow
-        case "balancedAccuracy":
+        case .balancedAccuracy:
             return r.perClass.allSatisfy({ $0.support == 0 }) ? "no class has weight" : overflow
         default:
             return overflow
@@ -56,14 +61,17 @@ public enum UndefinedReasons {
 
     /// Every headline metric of `r` that is not a finite number, in SPEC order.
     public static func undefinedValues(_ r: AuditResult) -> [UndefinedValue] {
-        r.metrics.namedValues.filter { !$0.value.isFinite }.map { UndefinedValue(key: $0.key, reason: reason(key: $0.key, result: r)) }
+        MetricKey.all.compactMap { key in
+            guard let value = key.value(in: r.metrics), !value.isFinite else { return nil }
+            return UndefinedValue(key: key.name, reason: reason(for: key, result: r))
+        }
     }
 
     /// Why a per-class value (`recall[fraud]`) is undefined.
-    static func perClassReason(key: String, class c: ClassMetrics, result r: AuditResult) -> String {
+    static func perClassReason(key: ClassMetricKey, class c: ClassMetrics, result r: AuditResult) -> String {
         if let weight = weightReason(r) { return weight }
-        if key == "crossEntropy" && c.rows == 0 { return "class '\(c.name)' has no rows" }
-        if c.support == 0 && (key == "crossEntropy" || key == "ece") { return "class '\(c.name)' has no weight" }
+        if key == .crossEntropy && c.rows == 0 { return "class '\(c.name)' has no rows" }
+        if c.support == 0 && (key == .crossEntropy || key == .ece) { return "class '\(c.name)' has no weight" }
         return overflow
     }
 
