@@ -1,36 +1,57 @@
 /// The headline metrics of SPEC section 3. Every mean is weighted by the
 /// sample weights; a value that is undefined for the input (a skill score
-/// with a single class, say) is NaN and reported as `null`.
+/// with a single class, say) is NaN and reported as `null`. The formulas,
+/// edge cases and references are in the <doc:Loss>, <doc:Decisions> and
+/// <doc:Calibration> articles; ``MetricKey`` names each value and its polarity.
 public struct Metrics: Sendable, Hashable {
     /// Mean `−ln p_i[y_i]` (nats); scikit-learn's `log_loss`.
     public let crossEntropy: Double
+    /// `crossEntropy / ln 2`.
     public let crossEntropyBits: Double
+    /// `e^crossEntropy`: the effective number of equally likely classes.
     public let perplexity: Double
     /// Entropy of the weighted label distribution: the CE of always predicting the prior.
     public let priorCrossEntropy: Double
     /// `1 − CE / priorCE`; scikit-learn's `d2_log_loss_score`. Higher is better.
     public let logLossSkill: Double
+    /// Weighted share of rows whose predicted class (binary `s ≥ threshold`,
+    /// multiclass argmax with ties to the lowest index) equals the label.
     public let accuracy: Double
+    /// Mean of the per-class recalls (scikit-learn's `balanced_accuracy_score`).
     public let balancedAccuracy: Double
     /// Binary: mean `(s − y)²`; multiclass: mean `Σ_k (p_k − 1[y = k])²`.
     public let brier: Double
+    /// Matthews correlation coefficient in its multiclass form (Gorodkin 2004), as scikit-learn's `matthews_corrcoef`.
     public let mcc: Double
+    /// Unweighted mean over classes of precision, recall and F1 (zero division → 0).
     public let macro: PrecisionRecallF1
+    /// Mean over classes weighted by support.
     public let weighted: PrecisionRecallF1
+    /// From the summed confusion counts: all three equal accuracy for single-label tasks.
     public let micro: PrecisionRecallF1
+    /// Mean top-label confidence `c_i = max_k p_ik`.
     public let meanConfidence: Double
+    /// `Σ_b (W_b / W) · |acc_b − conf_b|` over equal-width bins of `c_i` (Guo et al. 2017).
     public let topLabelECE: Double
     /// Binary tasks only.
     public let positiveClassECE: Double?
+    /// Mean over classes of `ECE_k`, each binning `p_ik` against `1[y_i = k]`
+    /// (Nixon et al. 2019's static calibration error).
     public let classwiseECE: Double
     /// The headline: `positiveClassECE` for binary tasks, `topLabelECE` otherwise.
     public let ece: Double
+    /// `max_b |gap_b|` over the non-empty bins of the headline table.
     public let mce: Double
+    /// `Σ_b (W_b / W) · max(conf_b − acc_b, 0)`, top-label.
     public let overconfidence: Double
+    /// `Σ_b (W_b / W) · max(acc_b − conf_b, 0)`, top-label; `overconfidence + underconfidence == topLabelECE`.
     public let underconfidence: Double
+    /// `Σ_b (W_b / W) · conf_b · max(conf_b − acc_b, 0)` (Thulasidasan et al. 2019).
     public let overconfidenceError: Double
     /// Binary tasks only: mean `s` minus the observed positive rate.
     public let calibrationInTheLarge: Double?
+    /// Weighted share of wrong predictions among rows with `c_i ≥ confidentAt`
+    /// (default 0.9); 0 when there are none.
     public let confidentErrorRate: Double
 
     /// Every scalar metric by its JSON key, in SPEC order (``MetricKey/all``);
@@ -43,6 +64,7 @@ public struct Metrics: Sendable, Hashable {
 
 /// Per-class values (`perClass[]`).
 public struct ClassMetrics: Sendable, Hashable {
+    /// The class name, as the reports print it.
     public let name: String
     /// Rows whose label is this class.
     public let rows: Int
@@ -50,8 +72,11 @@ public struct ClassMetrics: Sendable, Hashable {
     public let support: Double
     /// `support / W`.
     public let prior: Double
+    /// Weighted share of the rows predicted as this class that have it (0 when none is predicted).
     public let precision: Double
+    /// Weighted share of this class's rows predicted as it (0 when it has no weight).
     public let recall: Double
+    /// Harmonic mean of precision and recall (0 when both are 0).
     public let f1: Double
     /// `ECE_k`: bins over `p_k` against the observed rate of the class.
     public let ece: Double
@@ -62,10 +87,15 @@ public struct ClassMetrics: Sendable, Hashable {
 /// Everything the engine computes for one input: one complete value (every
 /// bin, every class) that renderers choose from and never add to.
 public struct AuditResult: Sendable {
+    /// Class names in class-index order (binary: `[negative, positive]`).
     public let classNames: [String]
+    /// The number of classes and whether scores were probabilities or logits.
     public let shape: ClassificationShape
+    /// Bins, threshold and confidence level the metrics were computed with.
     public let settings: AuditSettings
+    /// Rows read (weight 0 included).
     public let rows: Int
+    /// `W = Σ w_i`; every mean divides by it, and is NaN when it is 0 or not finite.
     public let totalWeight: Double
     /// Rows whose true-class probability was below ε and was clipped (probability path only).
     public let clippedProbabilities: Int
@@ -80,9 +110,12 @@ public struct AuditResult: Sendable {
     public let classwiseReliability: [ReliabilityTable]
     /// The most confidently wrong rows, worst first.
     public let worstRows: [WorstRow]
+    /// How each imbalance loss spreads loss and gradient over the classes (<doc:ImbalanceLosses>).
     public let imbalance: ImbalanceSummary
 
+    /// Binary or multiclass.
     public var task: TaskKind { shape.task }
+    /// Which ECE is the headline: positive-class for binary tasks, top-label otherwise.
     public var eceMode: ECEMode { shape.eceMode }
     /// Index of the positive class for binary tasks (always 1: classes are `[negative, positive]`).
     public var positiveClassIndex: Int? { shape.task == .binary ? 1 : nil }
