@@ -47,7 +47,8 @@ def literal(x):
 def row_expressions(scores):
     """SQL for the per-row values: the K class probabilities, the decision
     (threshold 0.5 for one score column, else argmax), the top label (argmax,
-    the first of equal maxima as numpy's argmax) and its confidence."""
+    the first of equal maxima as numpy's argmax; may use `conf`) and its
+    confidence `conf`."""
     if len(scores) == 1:
         s = quoted(scores[0])
         probabilities = [f"(1 - {s})", s]
@@ -55,9 +56,8 @@ def row_expressions(scores):
         top = f"CASE WHEN {s} > 1 - {s} THEN 1 ELSE 0 END"
         return probabilities, decision, top, f"greatest(1 - {s}, {s})"
     probabilities = [quoted(c) for c in scores]
-    highest = "greatest(" + ", ".join(probabilities) + ")"
-    top = "CASE " + " ".join(f"WHEN {p} = {highest} THEN {c}" for c, p in enumerate(probabilities)) + " END"
-    return probabilities, top, top, highest
+    top = "CASE " + " ".join(f"WHEN {p} = conf THEN {c}" for c, p in enumerate(probabilities)) + " END"
+    return probabilities, top, top, "greatest(" + ", ".join(probabilities) + ")"
 
 
 def clip(x):
@@ -83,10 +83,12 @@ def audit(path):
     # two aggregations share are materialised (r), then grouped twice.
     p_cols = [f"{p} AS p{c}" for c, p in enumerate(probabilities)]
     true_p = "CASE label " + " ".join(f"WHEN {c} THEN p{c}" for c in range(k)) + " END"
+    source = "'" + path.replace("'", "''") + "'"
     rows = f"""
-        SELECT label, {', '.join(p_cols)}, {decision} AS pred, {top} AS top, {confidence} AS conf
-        FROM read_csv({path!r}, header = true, delim = ',', quote = '"', auto_detect = false,
-                      columns = {{{types}}})"""
+        SELECT label, {', '.join(f'p{c}' for c in range(k))}, {decision} AS pred, {top} AS top, conf FROM (
+            SELECT *, {', '.join(p_cols)}, {confidence} AS conf
+            FROM read_csv({source}, header = true, delim = ',', quote = '"', auto_detect = false,
+                          columns = {{{types}}}))"""
     with_q = f"SELECT *, ln(q) AS lnq FROM (SELECT *, {clip(true_p)} AS q FROM r)"
 
     # Groups by (label, decision, top label): counts, log loss, Brier,
@@ -94,17 +96,18 @@ def audit(path):
     # its class factor (the factors depend on the label only).
     target = [f"(CASE WHEN label = {c} THEN {literal((1 - SMOOTHING) + SMOOTHING / k)} ELSE {literal(SMOOTHING / k)} END)"
               for c in range(k)]
-    brier = (f"pow(p1 - label, 2)" if len(scores) == 1 else
-             " + ".join(f"pow(p{c} - CASE WHEN label = {c} THEN 1 ELSE 0 END, 2)" for c in range(k)))
+    brier = (f"(p1 - label) * (p1 - label)" if len(scores) == 1 else
+             " + ".join(f"(p{c} - CASE WHEN label = {c} THEN 1 ELSE 0 END) * (p{c} - CASE WHEN label = {c} THEN 1 ELSE 0 END)"
+                        for c in range(k)))
     sums = [
         "count(*)", "sum(-lnq)", "sum(1 - q)", f"sum({brier})", "sum(conf)",
         f"count(*) FILTER (WHERE conf >= {literal(CONFIDENT_AT)})",
         "sum(" + " + ".join(f"-{t} * ln({clip(f'p{c}')})" for c, t in enumerate(target)) + ")",
         "sum(0.5 * (" + " + ".join(f"abs(p{c} - {t})" for c, t in enumerate(target)) + "))",
     ]
+    power = {0.5: "sqrt(1 - q)", 1: "(1 - q)", 2: "(1 - q) * (1 - q)", 5: "pow(1 - q, 5)"}  # (1 - q)^gamma
     for g in GAMMAS:
-        sums += [f"sum(pow(1 - q, {literal(g)}) * -lnq)",
-                 f"sum(pow(1 - q, {literal(g)}) * ((1 - q) - {literal(g)} * q * lnq))"]
+        sums += [f"sum({power[g]} * -lnq)", f"sum({power[g]} * ((1 - q) - {literal(g)} * q * lnq))"]
     groups = f"SELECT 0 AS part, label, pred, top, {', '.join(f'{e} AS s{i}' for i, e in enumerate(sums))} " \
              f"FROM ({with_q}) GROUP BY label, pred, top"
 
@@ -127,7 +130,7 @@ def audit(path):
 def finish(k, groups, bins):
     """The metrics from the aggregated tables (a handful of rows)."""
     cm = [[0] * k for _ in range(k)]
-    per_class = [[0.0] * 12 for _ in range(k)]  # the sums of pass 2 by label, from sum(-lnq) on
+    per_class = [[0.0] * 12 for _ in range(k)]  # the group sums by label, from sum(-lnq) on
     total = dict(n=0, brier=0.0, conf=0.0, confident=0, confident_right=0)
     for label, pred, top, n, *rest in groups:
         if not 0 <= label < k:
