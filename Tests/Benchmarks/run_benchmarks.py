@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""calib against pandas + scikit-learn and polars + numpy on the same files,
-in one run: median wall time of several runs, peak RSS from /usr/bin/time -v,
-and the ratios. The inputs are made by make_data.py (fixed seed) when missing.
+"""calib against pandas + scikit-learn, polars + numpy and DuckDB (SQL) on the
+same files, in one run: median wall time of several runs, peak RSS from
+/usr/bin/time -v, and the ratios. The inputs are made by make_data.py (fixed
+seed) when missing. DuckDB's numbers are checked against calib's JSON first
+(every number it prints, to 1e-9: relative above 1, absolute below): a
+mismatch stops the run.
 
 Run: python3 Tests/Benchmarks/run_benchmarks.py [--runs 5] [--data DIR] [--memory-check] [--skip-micro]
 Then the micro-benchmarks (Micro/main.swift): the decimal parser against strtod,
 the read path from memory and the accumulators alone.
-Needs: pip install pandas polars scikit-learn numpy; apt-get install time.
+Needs: pip install pandas polars scikit-learn numpy duckdb; apt-get install time.
 """
 import argparse
+import json
 import os
 import re
 import statistics
@@ -29,6 +33,48 @@ def timed(command, stdin=None, shell=False):
     seconds = int(elapsed.group(1) or 0) * 3600 + int(elapsed.group(2)) * 60 + float(elapsed.group(3))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
     return seconds, rss
+
+
+def leaves(value, path=""):
+    """(path, number) for every number in a JSON value, paths like
+    metrics.macro.f1 or imbalance.losses[3].perClass[1].lossShare."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from leaves(item, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def agreement(calib, path, tolerance=1e-9):
+    """Checks every number baseline_duckdb.py prints against the same path in
+    calib's JSON (difference relative above 1, absolute below): stops the run
+    on a missing key or a mismatch, else returns (numbers compared, largest
+    difference)."""
+    ours = json.loads(subprocess.run([calib, "audit", path, "--format", "json"], capture_output=True, check=True).stdout)
+    theirs = json.loads(subprocess.run([sys.executable, os.path.join(HERE, "baseline_duckdb.py"), path],
+                                       capture_output=True, check=True).stdout)
+    wrong, largest, count = [], 0.0, 0
+    for key, value in leaves(theirs):
+        expected = ours
+        try:
+            for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+                expected = expected[int(part[1:-1])] if part.startswith("[") else expected[part]
+        except (KeyError, IndexError, TypeError):
+            wrong.append(f"{key}: DuckDB {value!r}, not in calib's JSON")
+            continue
+        if not isinstance(expected, (int, float)):
+            wrong.append(f"{key}: DuckDB {value!r}, calib {expected!r}")
+            continue
+        difference = abs(value - expected) / max(1.0, abs(expected))
+        largest, count = max(largest, difference), count + 1
+        if difference > tolerance:
+            wrong.append(f"{key}: DuckDB {value!r}, calib {expected!r}")
+    if wrong or count == 0:
+        sys.exit(f"DuckDB and calib disagree on {path}:\n  " + "\n  ".join(wrong or ["no numbers compared"]))
+    return count, largest
 
 
 def measure(command, runs, **kwargs):
@@ -70,6 +116,8 @@ def main():
         if not args.skip_python:
             line["pandas+sklearn"] = measure([sys.executable, os.path.join(HERE, "baseline_sklearn.py"), path], args.runs)
             line["polars+numpy"] = measure([sys.executable, os.path.join(HERE, "baseline_polars.py"), path], args.runs)
+            line["agreement"] = agreement(calib, path)
+            line["DuckDB"] = measure([sys.executable, os.path.join(HERE, "baseline_duckdb.py"), path], args.runs)
         rows.append(line)
     # Ratios of calib to itself come from paired, alternating runs (at least 11:
     # they are short, and a median of few is at the mercy of a noisy machine).
@@ -83,7 +131,7 @@ def main():
 
     print(f"\n{'case':<20} {'tool':<16} {'seconds':>8} {'MB/s':>7} {'peak MiB':>9} {'calib is':>10}")
     for line in rows:
-        for tool in ["calib", "pandas+sklearn", "polars+numpy"]:
+        for tool in ["calib", "pandas+sklearn", "polars+numpy", "DuckDB"]:
             if tool not in line:
                 continue
             seconds, rss = line[tool]
@@ -92,6 +140,11 @@ def main():
     logit_ratio = logit_time[0] / probability_time[0]
     print(f"{'multiclass logits':<20} {'calib':<16} {logit_time[0]:8.2f} {'':>7} {logit_time[1]:9.0f}  "
           f"({logit_ratio:.2f}x the probability file, {probability_time[0]:.2f} s, in alternating runs)")
+
+    for line in rows:
+        if "agreement" in line:
+            count, largest = line["agreement"]
+            print(f"{line['case']}: DuckDB agrees with calib's JSON on {count} numbers (largest difference {largest:.1e})")
 
     scaling = one_thread[0] / all_cores[0]
     identical = len(set(outputs.values())) == 1
@@ -121,6 +174,11 @@ def main():
     print("\ntargets:")
     for name, met, figure in targets:
         print(f"  {'met   ' if met else 'MISSED'}  {name:<44} {figure}")
+    if not args.skip_python:
+        # DuckDB is the closest peer; its ratio is reported, not a target.
+        print("\nratios (reported, not targets):")
+        for line in rows:
+            print(f"  {line['case']}: calib is {line['DuckDB'][0] / line['calib'][0]:.1f}x faster than DuckDB")
 
 
     if not args.skip_micro:
