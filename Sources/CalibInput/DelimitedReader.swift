@@ -18,23 +18,46 @@ final class DelimitedReader: RecordReader {
     /// Line of the header row.
     private(set) var headerLine = 1
 
-    /// A reader over one block of whole records (no header), numbering lines from 1.
+    /// A reader over one block of whole records (no header), numbering lines
+    /// from the block's ``ByteBlock/firstLine``.
     init(block: ByteBlock, name: String, delimiter: UInt8, recordLimit: Int) {
         input = BufferedInput(block: block, name: name, recordLimit: recordLimit)
         self.delimiter = delimiter
         header = []
+        line = block.firstLine
     }
 
     func recycle(_ block: ByteBlock) { input.recycle(block) }
 
-    /// Lines consumed so far (the header's, before any data row is read).
+    /// Lines consumed so far (the header's, before any data row is read; a
+    /// block reader's count includes the lines before its block).
     var linesConsumed: Int { line - 1 }
 
     func takeBlock(target: Int) throws -> ByteBlock? {
         let delimiter = self.delimiter
-        return try input.takeBlock(target: target, line: line) { window, isEnd in
+        guard let block = try input.takeBlock(target: target, line: line, split: { window, isEnd in
             Self.wholeRecordsLength(window, delimiter: delimiter, isEnd: isEnd)
-        }
+        }) else { return nil }
+        block.firstLine = line
+        block.lines = Self.lineBreaks(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(block.storage)[0..<block.count]))
+        line += block.lines
+        return block
+    }
+
+    /// The lines that whole records take, as ``next(into:)`` numbers them:
+    /// one per LF, per CRLF and per lone CR, inside quoted fields as well
+    /// (so quotes do not matter), none for a last record without a line
+    /// break. That is the LFs plus the CRs not followed by an LF; a block
+    /// never ends between a CR and its LF (``wholeRecordsLength(_:delimiter:isEnd:)``).
+    /// Without a CR (one `memchr`), the LFs are counted eight bytes at a time.
+    static func lineBreaks(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = bytes.count
+        guard n > 0 else { return 0 }
+        let lineFeeds = LineFeeds.count(bytes)
+        guard memchr(bytes.baseAddress!, Int32(carriageReturn), n) != nil else { return lineFeeds }
+        var loneCRs = 0
+        for i in 0..<n where bytes[i] == carriageReturn && (i + 1 == n || bytes[i + 1] != lineFeed) { loneCRs += 1 }
+        return lineFeeds + loneCRs
     }
 
     /// The delimiters ``sniffDelimiter(_:)`` chooses from, ties going to the first.

@@ -51,76 +51,24 @@ public enum InputAudit {
         let reader = try PredictionReader(location: location, options: options)
         let shape = reader.shape
         let threads = Swift.max(1, options.threads)
-        var total = AuditAccumulator(shape: shape, settings: settings, losses: losses)
+        let empty = AuditAccumulator(shape: shape, settings: settings, losses: losses)
+        var total = empty
         var segments: [String: AuditAccumulator] = [:]
         let segmentCap = reader.boundSegments(bytesEach: total.stateBytes)
-        var lineOffset = reader.linesBeforeBlocks
 
-        // One way to decode a block, for the workers and for the in-order path here.
-        let format = reader.format
-        let decodeBlock: @Sendable (ByteBlock, RowDecoder) -> BlockOutcome = { block, decoder in
-            PredictionReader.decodeBlock(block, decoder: decoder, format: format, shape: shape,
-                                         settings: settings, losses: losses, options: options)
-        }
-        func decode(_ bytes: ByteBlock, frozen: Bool) -> BlockOutcome {
-            decodeBlock(bytes, reader.workerDecoder(frozen: frozen))
-        }
-        func merge(_ bytes: ByteBlock, _ first: BlockOutcome) throws {
-            var outcome = first
-            if outcome.needsOrder { outcome = decode(bytes, frozen: false) }
-            try reader.absorb(outcome.decoder!, records: outcome.records, lineOffset: lineOffset, adoptLabels: !outcome.needsOrder && !reader.labelsSettled)
-            if let error = outcome.error { throw error.shiftingLine(by: lineOffset) }
-            var accumulator = outcome.accumulator
-            accumulator.shiftLines(by: lineOffset)
-            total.merge(accumulator)
-            for (name, var part) in outcome.segments {
-                part.shiftLines(by: lineOffset)
-                if segments[name] == nil { segments[name] = part } else { segments[name]!.merge(part) }
-            }
-            lineOffset += outcome.lines
-        }
-
-        // The calling thread cuts blocks and merges results in input order; the
-        // workers decode and audit blocks as they come, with no barrier between
-        // batches. At most `capacity` blocks are in memory at once; with
-        // segments, few enough that their segments' sums (each block's at most
-        // the whole cap) stay within the segment budget as well.
+        // At most `capacity` blocks are in memory at once; with segments, few
+        // enough that their segments' sums (each block's at most the whole
+        // cap) stay within the segment budget as well.
         var capacity = 2 * threads + 2
         if options.group != nil {
             let blockSegmentBytes = Swift.max(1, segmentCap * total.stateBytes)
             capacity = Swift.max(1, Swift.min(capacity, options.segmentStateBudget / blockSegmentBytes))
         }
-        let pipeline = BlockPipeline(workers: threads) { job in decodeBlock(job.block, job.decoder) }
-        defer { pipeline.shutDown() }
-        var inFlight: [ByteBlock] = []
-        var submitted = 0
-        var merged = 0
-        var ended = false
-        func mergeNext() throws {
-            var block = inFlight.removeFirst()
-            try merge(block, pipeline.result(of: merged))
-            merged += 1
-            progress?(reader.rows)
-            // A worker may still hold the block for a moment; then it is not reused.
-            if isKnownUniquelyReferenced(&block) { reader.recycle(block) }
-        }
-        while true {
-            // Keep the workers fed.
-            while !ended && inFlight.count < capacity {
-                guard let block = try reader.takeBlock(target: options.blockBytes) else { ended = true; break }
-                if reader.labelsSettled {
-                    pipeline.submit(BlockPipeline.Job(index: submitted, block: block, decoder: reader.workerDecoder(frozen: true)))
-                    inFlight.append(block)
-                    submitted += 1
-                } else {
-                    // Until the classes are settled, blocks are decoded in order here.
-                    while !inFlight.isEmpty { try mergeNext() }
-                    try merge(block, decode(block, frozen: false))
-                    progress?(reader.rows)
-                }
+        try reader.streamBlocks(into: Consumer(empty: empty), threads: threads, capacity: capacity, progress: progress) { outcome in
+            total.merge(outcome.consumer.total)
+            for (name, part) in zip(outcome.decoder!.segmentNames, outcome.consumer.segments) {
+                if segments[name] == nil { segments[name] = part } else { segments[name]!.merge(part) }
             }
-            if inFlight.isEmpty { break }
-            try mergeNext()
         }
         try reader.requireRows()
         let summary = reader.summary()
@@ -130,15 +78,38 @@ public enum InputAudit {
             segments: reader.segmentNames.compactMap { name in segments[name].map { SegmentAudit(name: name, result: $0.result(classNames: names)) } })
     }
 
-    /// Adds each segment's rows of a chunk to its accumulator (indices are the chunk's group values).
-    static func addSegments(_ chunk: PredictionTable, to segments: inout [AuditAccumulator], count: Int, settings: AuditSettings, losses: [LossSpecification]) {
-        while segments.count < count { segments.append(AuditAccumulator(shape: chunk.shape, settings: settings, losses: losses)) }
-        var rows = Array(repeating: [Int](), count: segments.count)
-        for (i, g) in chunk.groups.enumerated() { rows[Int(g)].append(i) }
-        for g in rows.indices where !rows[g].isEmpty {
-            var part = AuditAccumulator(shape: chunk.shape, settings: settings, losses: losses)
-            part.add(chunk, rows: rows[g])
-            segments[g].merge(part)
+    /// The audit's consumer of a block's rows: one accumulator for all of
+    /// them and one per segment (indexed as the block's group values), each
+    /// chunk audited by a part of its own and merged in, so that the sums are
+    /// the same for any block size and thread count.
+    struct Consumer: ChunkConsumer {
+        /// An accumulator with no rows, copied for every part.
+        let empty: AuditAccumulator
+        var total: AuditAccumulator
+        var segments: [AuditAccumulator] = []
+
+        init(empty: AuditAccumulator) {
+            self.empty = empty
+            total = empty
+        }
+
+        mutating func consume(_ chunk: PredictionTable, segmentCount: Int) {
+            var part = empty
+            part.add(chunk)
+            total.merge(part)
+            if !chunk.groups.isEmpty { addSegments(chunk, count: segmentCount) }
+        }
+
+        /// Adds each segment's rows of a chunk to its accumulator (indices are the chunk's group values).
+        mutating func addSegments(_ chunk: PredictionTable, count: Int) {
+            while segments.count < count { segments.append(empty) }
+            var rows = Array(repeating: [Int](), count: segments.count)
+            for (i, g) in chunk.groups.enumerated() { rows[Int(g)].append(i) }
+            for g in rows.indices where !rows[g].isEmpty {
+                var part = empty
+                part.add(chunk, rows: rows[g])
+                segments[g].merge(part)
+            }
         }
     }
 }
@@ -148,25 +119,27 @@ public enum InputAudit {
 /// own, and one result slot per block, taken in input order. Plain threads
 /// (not a dispatch queue) so that a worker waiting for work never holds up a
 /// shared pool.
-final class BlockPipeline: @unchecked Sendable {
+final class BlockPipeline<Consumer: ChunkConsumer>: @unchecked Sendable {
     struct Job: Sendable {
         let index: Int
         let block: ByteBlock
         /// The reader's knowledge when the block was cut, frozen.
         let decoder: RowDecoder
+        /// The absolute line the block starts on, counted when it was cut.
+        var firstLine: Int { block.firstLine }
     }
 
-    private let work: @Sendable (Job) -> BlockOutcome
+    private let work: @Sendable (Job) -> BlockOutcome<Consumer>
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let jobReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let resultReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Guarded by `lock`.
     private var jobs: [Job] = []
-    private var results: [Int: BlockOutcome] = [:]
+    private var results: [Int: BlockOutcome<Consumer>] = [:]
     private var closed = false
     private var threads: [WorkerThread] = []
 
-    init(workers: Int, work: @escaping @Sendable (Job) -> BlockOutcome) {
+    init(workers: Int, work: @escaping @Sendable (Job) -> BlockOutcome<Consumer>) {
         self.work = work
         pthread_mutex_init(lock, nil)
         pthread_cond_init(jobReady, nil)
@@ -200,7 +173,7 @@ final class BlockPipeline: @unchecked Sendable {
     }
 
     /// Waits for block `index`'s outcome and takes it.
-    func result(of index: Int) -> BlockOutcome {
+    func result(of index: Int) -> BlockOutcome<Consumer> {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
         while true {

@@ -60,11 +60,13 @@ final class JSONLinesReader: RecordReader {
         }
     }
 
-    /// A reader over one block of whole lines with a known header, numbering lines from 1.
+    /// A reader over one block of whole lines with a known header, numbering
+    /// lines from the block's ``ByteBlock/firstLine``.
     init(block: ByteBlock, name: String, header: [String], recordLimit: Int) {
         input = BufferedInput(block: block, name: name, recordLimit: recordLimit)
         self.header = header
         headerKeys = header.map { Array($0.utf8) }
+        line = block.firstLine
     }
 
     deinit { setInObject.deallocate() }
@@ -76,14 +78,26 @@ final class JSONLinesReader: RecordReader {
 
     /// Blocks of whole lines.
     func takeBlock(target: Int) throws -> ByteBlock? {
-        try input.takeBlock(target: target, line: line) { window, isEnd in
+        guard let block = try input.takeBlock(target: target, line: line, split: { window, isEnd in
             var i = window.count - 1
             while i >= 0 {
                 if window[i] == 0x0A { return i + 1 }
                 i -= 1
             }
             return isEnd ? window.count : nil
-        }
+        }) else { return nil }
+        block.firstLine = line
+        block.lines = Self.lines(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(block.storage)[0..<block.count]))
+        line += block.lines
+        return block
+    }
+
+    /// The lines of whole lines of input, as ``next(into:)`` numbers them: one
+    /// per LF (a CR is part of its line, not a break), and one for a last line
+    /// without an LF (only the input's last block has one).
+    static func lines(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let last = bytes.last else { return 0 }
+        return LineFeeds.count(bytes) + (last == 0x0A ? 0 : 1)
     }
 
     func next(into record: inout Record) throws -> RecordStatus {

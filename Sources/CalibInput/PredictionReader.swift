@@ -136,12 +136,12 @@ public final class PredictionReader {
     /// Whether blocks can be decoded out of order (the classes are settled).
     var labelsSettled: Bool { decoder.labels.isSettled }
 
-    /// Takes in what a block's decoder learned and counted, its lines moved by
-    /// `lineOffset`. Throws when the block's new segments take the input past
+    /// Takes in what a block's decoder learned and counted (its lines are
+    /// absolute). Throws when the block's new segments take the input past
     /// its segment cap (checked in input order, so the same row is named for
     /// any number of threads).
-    func absorb(_ block: RowDecoder, records: Int, lineOffset: Int, adoptLabels: Bool) throws {
-        try decoder.absorb(block, lineOffset: lineOffset, adoptLabels: adoptLabels)
+    func absorb(_ block: RowDecoder, records: Int, adoptLabels: Bool) throws {
+        try decoder.absorb(block, adoptLabels: adoptLabels)
         recordsSeen += records
     }
 
@@ -152,69 +152,6 @@ public final class PredictionReader {
         decoder.segmentBytes = Swift.max(1, bytesEach)
         decoder.segmentCap = Swift.max(1, Swift.min(options.segmentLimit, options.segmentStateBudget / decoder.segmentBytes))
         return decoder.segmentCap
-    }
-
-    /// Decodes and audits one block on the calling thread.
-    static func decodeBlock(
-        _ bytes: ByteBlock, decoder start: RowDecoder, format: ReadOptions.Format, shape: ClassificationShape,
-        settings: AuditSettings, losses: [LossSpecification], options: ReadOptions
-    ) -> BlockOutcome {
-        if format == .jsonl {
-            let reader = JSONLinesReader(block: bytes, name: start.file, header: start.header, recordLimit: options.recordLimit)
-            return decodeRecords(of: reader, decoder: start, shape: shape, settings: settings, losses: losses, options: options)
-        }
-        // The decoder's options hold the delimiter the header was read with.
-        let reader = DelimitedReader(block: bytes, name: start.file, delimiter: start.options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
-        return decodeRecords(of: reader, decoder: start, shape: shape, settings: settings, losses: losses, options: options)
-    }
-
-    /// Decodes and audits every record of a block's reader (generic, so the
-    /// reader's calls are direct).
-    private static func decodeRecords<Reader: RecordReader>(
-        of reader: Reader, decoder start: RowDecoder, shape: ClassificationShape,
-        settings: AuditSettings, losses: [LossSpecification], options: ReadOptions
-    ) -> BlockOutcome {
-        var decoder = start
-        var outcome = BlockOutcome(accumulator: AuditAccumulator(shape: shape, settings: settings, losses: losses))
-        var segments: [AuditAccumulator] = []
-        var chunk = PredictionTable(shape: shape, reservingCapacity: Swift.min(options.chunkRows, 1 << 14))
-        let rows = decoder.makeRows(capacity: options.chunkRows, shape: shape)
-        var record = Record()
-        func flush() {
-            guard !rows.isEmpty else { return }
-            rows.move(into: &chunk)
-            var part = AuditAccumulator(shape: shape, settings: settings, losses: losses)
-            part.add(chunk)
-            outcome.accumulator.merge(part)
-            if !chunk.groups.isEmpty {
-                InputAudit.addSegments(chunk, to: &segments, count: decoder.segmentNames.count, settings: settings, losses: losses)
-            }
-        }
-        do {
-            loop: while true {
-                switch try reader.next(into: &record) {
-                case .end: break loop
-                case let .malformed(line, detail):
-                    outcome.records += 1
-                    try decoder.reject(.malformedRecord(detail), line: line, column: nil, value: nil)
-                case .record:
-                    outcome.records += 1
-                    try decoder.decode(record, into: rows)
-                    if rows.isFull { flush() }
-                }
-            }
-            flush()
-        } catch is NeedsOrder {
-            outcome.needsOrder = true
-        } catch let error as InputError {
-            outcome.error = error
-        } catch {
-            outcome.error = InputError(.data, file: decoder.file, reason: "\(error)")
-        }
-        outcome.lines = reader.linesConsumed
-        outcome.segments = zip(decoder.segmentNames, segments).map { ($0, $1) }
-        outcome.decoder = decoder
-        return outcome
     }
 
     /// Provenance for the reports, once the input is read.
@@ -283,7 +220,7 @@ struct RowDecoder: Sendable {
     var skipped: SkippedRows
     var rows = 0
     var segmentNames: [String] = []
-    /// The line where each segment first appears (in a block's decoder, within the block).
+    /// The line where each segment first appears.
     private var segmentLines: [Int] = []
     private var segmentIndex: [String: Int32] = [:]
     /// The most segments the input may have (``PredictionReader/boundSegments(bytesEach:)``).
@@ -311,13 +248,13 @@ struct RowDecoder: Sendable {
     }
 
     /// Takes in a block decoder's counts and, when it decoded in order, what it learned of the labels.
-    mutating func absorb(_ block: RowDecoder, lineOffset: Int, adoptLabels: Bool) throws {
-        if let line = block.emptySegmentLines.empty { try noteEmptySegment(literal: false, line: line + lineOffset) }
-        if let line = block.emptySegmentLines.literal { try noteEmptySegment(literal: true, line: line + lineOffset) }
+    mutating func absorb(_ block: RowDecoder, adoptLabels: Bool) throws {
+        if let line = block.emptySegmentLines.empty { try noteEmptySegment(literal: false, line: line) }
+        if let line = block.emptySegmentLines.literal { try noteEmptySegment(literal: true, line: line) }
         for (name, line) in zip(block.segmentNames, block.segmentLines) where segmentIndex[name] == nil {
-            try addSegment(name, line: line + lineOffset)
+            try addSegment(name, line: line)
         }
-        skipped.merge(block.skipped, lineOffset: lineOffset)
+        skipped.merge(block.skipped)
         rows += block.rows
         if adoptLabels {
             labels = block.labels
@@ -340,7 +277,7 @@ struct RowDecoder: Sendable {
     /// The segment of rows whose group value is empty.
     static let emptySegment = "(empty)"
     /// The first lines with an empty group value and with the value `(empty)`
-    /// itself (in a block's decoder, within the block): both would be the
+    /// itself: both would be the
     /// segment ``emptySegment``, so an input may hold only one of them.
     private var emptySegmentLines: (empty: Int?, literal: Int?) = (nil, nil)
 
@@ -509,21 +446,6 @@ struct RowDecoder: Sendable {
         kept.commit(label: classIndex, weight: weight, line: line, id: id, group: group)
         rows += 1
     }
-}
-
-/// What a block's decoding produced, with its lines numbered from 1.
-struct BlockOutcome: Sendable {
-    var accumulator: AuditAccumulator
-    /// Per segment name, in the order the block met them.
-    var segments: [(String, AuditAccumulator)] = []
-    var records = 0
-    /// Line breaks consumed: the next block starts this many lines later.
-    var lines = 0
-    /// The first invalid row in strict mode (the block stops there).
-    var error: InputError?
-    /// A frozen decoder met a label that must be resolved in order.
-    var needsOrder = false
-    var decoder: RowDecoder?
 }
 
 /// Where the rows of an audit came from and how they were read, for the reports.

@@ -40,26 +40,11 @@ public struct SkippedRows: Sendable, Hashable {
         }
     }
 
-    /// Adds the rows another part of the input skipped, its line numbers moved by `lineOffset`.
-    mutating func merge(_ other: SkippedRows, lineOffset: Int) {
+    /// Adds the rows another part of the input skipped (their lines are absolute).
+    mutating func merge(_ other: SkippedRows) {
         total += other.total
         for reason in other.reasons {
-            add(code: reason.code, count: reason.count, examples: reason.examples.map { $0.shifted(by: lineOffset) })
+            add(code: reason.code, count: reason.count, examples: reason.examples)
         }
-    }
-}
-
-extension SkippedRows.Example {
-    func shifted(by offset: Int) -> SkippedRows.Example {
-        let moved = error.shiftingLine(by: offset)
-        return SkippedRows.Example(line: moved.line ?? 0, column: column, value: value, message: moved.description, error: moved)
-    }
-}
-
-extension InputError {
-    /// The same error with its line number moved by `offset` (a block's lines are numbered from 1).
-    func shiftingLine(by offset: Int) -> InputError {
-        guard let line else { return self }
-        return InputError(kind, file: file, line: line + offset, column: column, value: value, reason: reason, hint: hint)
     }
 }

@@ -1,0 +1,162 @@
+import CalibCore
+
+/// What takes a block's valid rows, chunk by chunk, in a worker: the audit's
+/// accumulators (``InputAudit``), and later other consumers of the same
+/// pipeline. The caller builds an empty one; each block gets a copy of it,
+/// and the caller merges the blocks' consumers in input order.
+///
+/// The row index is the record's absolute 1-based line number in the input,
+/// `chunk.lines[i]`: every block is numbered from the line it starts on,
+/// counted while it is cut, so the index is known during accumulation, is the
+/// one errors name, and is the same for any thread count and block size
+/// (it is not dense: a header, blank lines, skipped rows and quoted line
+/// breaks leave gaps).
+protocol ChunkConsumer: Sendable {
+    /// Takes one chunk of a block's valid rows, in input order. Its group
+    /// values index the block's segments, of which there are `segmentCount` so far.
+    mutating func consume(_ chunk: PredictionTable, segmentCount: Int)
+}
+
+/// What a block's decoding produced, its lines absolute.
+struct BlockOutcome<Consumer: ChunkConsumer>: Sendable {
+    /// The block's rows, consumed.
+    var consumer: Consumer
+    var records = 0
+    /// Lines the decoder consumed: the next block starts this many lines later.
+    var lines = 0
+    /// The first invalid row in strict mode (the block stops there).
+    var error: InputError?
+    /// A frozen decoder met a label that must be resolved in order.
+    var needsOrder = false
+    var decoder: RowDecoder?
+}
+
+extension PredictionReader {
+    /// Streams the blocks after what was read through `threads` workers: the
+    /// calling thread cuts blocks of whole records (about
+    /// `options.blockBytes`), at most `capacity` in flight, while the workers
+    /// decode them, each block's rows into a copy of `empty`; `merge` gets
+    /// each block's outcome in input order, after the reader has taken in
+    /// what its decoder counted. Until the classes are settled, blocks are
+    /// decoded in order on the calling thread. `progress` is called after
+    /// each block with the rows read so far.
+    func streamBlocks<Consumer: ChunkConsumer>(
+        into empty: Consumer, threads: Int, capacity: Int, progress: ((Int) -> Void)?,
+        merge: (BlockOutcome<Consumer>) throws -> Void
+    ) throws {
+        // One way to decode a block, for the workers and for the in-order path here.
+        let format = self.format
+        let shape = self.shape
+        let options = self.options
+        let decodeBlock: @Sendable (ByteBlock, RowDecoder) -> BlockOutcome<Consumer> = { block, decoder in
+            PredictionReader.decodeBlock(block, decoder: decoder, format: format, shape: shape, options: options, into: empty)
+        }
+        func decode(_ bytes: ByteBlock, frozen: Bool) -> BlockOutcome<Consumer> {
+            decodeBlock(bytes, workerDecoder(frozen: frozen))
+        }
+        // The in-order sum of the decoders' line counts, which checks the lines counted while cutting.
+        var lineOffset = linesBeforeBlocks
+        func mergeBlock(_ bytes: ByteBlock, _ first: BlockOutcome<Consumer>) throws {
+            var outcome = first
+            if outcome.needsOrder { outcome = decode(bytes, frozen: false) }
+            assert(bytes.firstLine == lineOffset + 1, "a block cut at line \(bytes.firstLine) follows line \(lineOffset)")
+            try absorb(outcome.decoder!, records: outcome.records, adoptLabels: !outcome.needsOrder && !labelsSettled)
+            if let error = outcome.error { throw error }
+            assert(outcome.lines == bytes.lines, "a block at line \(bytes.firstLine) was cut with \(bytes.lines) lines, decoded with \(outcome.lines)")
+            try merge(outcome)
+            lineOffset += outcome.lines
+        }
+
+        // The calling thread cuts blocks and merges results in input order; the
+        // workers decode blocks as they come, with no barrier between batches.
+        let pipeline = BlockPipeline<Consumer>(workers: threads) { job in decodeBlock(job.block, job.decoder) }
+        defer { pipeline.shutDown() }
+        var inFlight: [ByteBlock] = []
+        var submitted = 0
+        var merged = 0
+        var ended = false
+        func mergeNext() throws {
+            var block = inFlight.removeFirst()
+            try mergeBlock(block, pipeline.result(of: merged))
+            merged += 1
+            progress?(rows)
+            // A worker may still hold the block for a moment; then it is not reused.
+            if isKnownUniquelyReferenced(&block) { recycle(block) }
+        }
+        while true {
+            // Keep the workers fed.
+            while !ended && inFlight.count < capacity {
+                guard let block = try takeBlock(target: options.blockBytes) else { ended = true; break }
+                if labelsSettled {
+                    pipeline.submit(BlockPipeline<Consumer>.Job(index: submitted, block: block, decoder: workerDecoder(frozen: true)))
+                    inFlight.append(block)
+                    submitted += 1
+                } else {
+                    // Until the classes are settled, blocks are decoded in order here.
+                    while !inFlight.isEmpty { try mergeNext() }
+                    try mergeBlock(block, decode(block, frozen: false))
+                    progress?(rows)
+                }
+            }
+            if inFlight.isEmpty { break }
+            try mergeNext()
+        }
+    }
+
+    /// Decodes one block on the calling thread, its rows into a copy of `empty`.
+    static func decodeBlock<Consumer: ChunkConsumer>(
+        _ bytes: ByteBlock, decoder start: RowDecoder, format: ReadOptions.Format, shape: ClassificationShape,
+        options: ReadOptions, into empty: Consumer
+    ) -> BlockOutcome<Consumer> {
+        if format == .jsonl {
+            let reader = JSONLinesReader(block: bytes, name: start.file, header: start.header, recordLimit: options.recordLimit)
+            return decodeRecords(of: reader, firstLine: bytes.firstLine, decoder: start, shape: shape, options: options, into: empty)
+        }
+        // The decoder's options hold the delimiter the header was read with.
+        let reader = DelimitedReader(block: bytes, name: start.file, delimiter: start.options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
+        return decodeRecords(of: reader, firstLine: bytes.firstLine, decoder: start, shape: shape, options: options, into: empty)
+    }
+
+    /// Decodes every record of a block's reader into a copy of `empty`
+    /// (generic over both, so the reader's and the consumer's calls are direct).
+    private static func decodeRecords<Reader: RecordReader, Consumer: ChunkConsumer>(
+        of reader: Reader, firstLine: Int, decoder start: RowDecoder, shape: ClassificationShape,
+        options: ReadOptions, into empty: Consumer
+    ) -> BlockOutcome<Consumer> {
+        var decoder = start
+        var outcome = BlockOutcome(consumer: empty)
+        var chunk = PredictionTable(shape: shape, reservingCapacity: Swift.min(options.chunkRows, 1 << 14))
+        let rows = decoder.makeRows(capacity: options.chunkRows, shape: shape)
+        var record = Record()
+        func flush() {
+            guard !rows.isEmpty else { return }
+            rows.move(into: &chunk)
+            outcome.consumer.consume(chunk, segmentCount: decoder.segmentNames.count)
+        }
+        do {
+            loop: while true {
+                switch try reader.next(into: &record) {
+                case .end: break loop
+                case let .malformed(line, detail):
+                    outcome.records += 1
+                    try decoder.reject(.malformedRecord(detail), line: line, column: nil, value: nil)
+                case .record:
+                    outcome.records += 1
+                    try decoder.decode(record, into: rows)
+                    if rows.isFull { flush() }
+                }
+            }
+            flush()
+        } catch is NeedsOrder {
+            outcome.needsOrder = true
+        } catch let error as InputError {
+            outcome.error = error
+        } catch {
+            outcome.error = InputError(.data, file: decoder.file, reason: "\(error)")
+        }
+        // The reader counts from the block's first line.
+        outcome.lines = reader.linesConsumed - (firstLine - 1)
+        outcome.decoder = decoder
+        return outcome
+    }
+}
