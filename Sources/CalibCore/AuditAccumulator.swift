@@ -244,12 +244,6 @@ public struct AuditAccumulator: Sendable {
         }
     }
 
-    /// Moves the line numbers of the kept worst rows by `offset`: an accumulator
-    /// filled from a block that numbered its lines from 1.
-    public mutating func shiftLines(by offset: Int) {
-        worst.shiftLines(by: offset)
-    }
-
     /// Adds another accumulator's rows. Merge chunks in their input order for
     /// byte-identical results whatever the number of workers.
     public mutating func merge(_ other: AuditAccumulator) {

@@ -56,9 +56,4 @@ public struct WorstRows: Sendable {
     public mutating func merge(_ other: WorstRows) {
         for row in other.rows { insert(row) }
     }
-
-    /// Moves every kept row's line by `offset` (rows counted from the start of a block).
-    public mutating func shiftLines(by offset: Int) {
-        rows = rows.map { WorstRow(line: $0.line + offset, id: $0.id, label: $0.label, predicted: $0.predicted, confidence: $0.confidence, crossEntropy: $0.crossEntropy) }
-    }
 }

@@ -1,4 +1,9 @@
 import CalibCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What takes a block's valid rows, chunk by chunk, in a worker: the audit's
 /// accumulators (``InputAudit``), and later other consumers of the same
@@ -158,5 +163,148 @@ extension PredictionReader {
         outcome.lines = reader.linesConsumed - (firstLine - 1)
         outcome.decoder = decoder
         return outcome
+    }
+}
+
+/// The blocks between the reading thread and the workers: a queue of blocks
+/// to decode, served first come first served by `workers` threads of its
+/// own, and one result slot per block, taken in input order. Plain threads
+/// (not a dispatch queue) so that a worker waiting for work never holds up a
+/// shared pool.
+final class BlockPipeline<Consumer: ChunkConsumer>: @unchecked Sendable {
+    struct Job: Sendable {
+        let index: Int
+        let block: ByteBlock
+        /// The reader's knowledge when the block was cut, frozen.
+        let decoder: RowDecoder
+        /// The absolute line the block starts on, counted when it was cut.
+        var firstLine: Int { block.firstLine }
+    }
+
+    private let work: @Sendable (Job) -> BlockOutcome<Consumer>
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let jobReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let resultReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // Guarded by `lock`.
+    private var jobs: [Job] = []
+    private var results: [Int: BlockOutcome<Consumer>] = [:]
+    private var closed = false
+    private var threads: [WorkerThread] = []
+
+    init(workers: Int, work: @escaping @Sendable (Job) -> BlockOutcome<Consumer>) {
+        self.work = work
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(jobReady, nil)
+        pthread_cond_init(resultReady, nil)
+        threads = (0..<workers).compactMap { _ in WorkerThread { [unowned self] in self.serve() } }
+    }
+
+    deinit {
+        pthread_cond_destroy(jobReady)
+        pthread_cond_destroy(resultReady)
+        pthread_mutex_destroy(lock)
+        jobReady.deallocate()
+        resultReady.deallocate()
+        lock.deallocate()
+    }
+
+    /// Queues a block for the next free worker.
+    func submit(_ job: Job) {
+        if threads.isEmpty {
+            // No thread could be started: decode here, in order.
+            let outcome = work(job)
+            pthread_mutex_lock(lock)
+            results[job.index] = outcome
+            pthread_mutex_unlock(lock)
+            return
+        }
+        pthread_mutex_lock(lock)
+        jobs.append(job)
+        pthread_cond_signal(jobReady)
+        pthread_mutex_unlock(lock)
+    }
+
+    /// Waits for block `index`'s outcome and takes it.
+    func result(of index: Int) -> BlockOutcome<Consumer> {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        while true {
+            if let outcome = results.removeValue(forKey: index) { return outcome }
+            pthread_cond_wait(resultReady, lock)
+        }
+    }
+
+    /// Stops the workers (queued blocks are dropped) and waits for them to exit.
+    func shutDown() {
+        pthread_mutex_lock(lock)
+        closed = true
+        jobs.removeAll()
+        pthread_cond_broadcast(jobReady)
+        pthread_mutex_unlock(lock)
+        for thread in threads { thread.join() }
+        threads.removeAll()
+    }
+
+    /// A worker's loop: take the oldest queued block, decode it, post the result.
+    private func serve() {
+        pthread_mutex_lock(lock)
+        while true {
+            if !jobs.isEmpty {
+                // At most a few blocks wait, so taking the first is cheap.
+                let job = jobs.removeFirst()
+                pthread_mutex_unlock(lock)
+                let outcome = work(job)
+                pthread_mutex_lock(lock)
+                results[job.index] = outcome
+                pthread_cond_broadcast(resultReady)
+            } else if closed {
+                break
+            } else {
+                pthread_cond_wait(jobReady, lock)
+            }
+        }
+        pthread_mutex_unlock(lock)
+    }
+}
+
+/// One POSIX thread running a closure; `join()` waits for it to return.
+final class WorkerThread: @unchecked Sendable {
+    private final class Body {
+        let run: () -> Void
+        init(_ run: @escaping () -> Void) { self.run = run }
+    }
+    #if canImport(Glibc)
+    private var thread = pthread_t()
+    #else
+    private var thread: pthread_t?
+    #endif
+    private var joined = false
+
+    /// Starts the thread; `nil` when the system refuses one.
+    init?(_ run: @escaping () -> Void) {
+        let context = Unmanaged.passRetained(Body(run)).toOpaque()
+        let status = pthread_create(&thread, nil, { context in
+            #if canImport(Glibc)
+            let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
+            #else
+            let body = Unmanaged<Body>.fromOpaque(context).takeRetainedValue()
+            #endif
+            body.run()
+            return nil
+        }, context)
+        if status != 0 {
+            Unmanaged<Body>.fromOpaque(context).release()
+            return nil
+        }
+    }
+
+    func join() {
+        guard !joined else { return }
+        joined = true
+        #if canImport(Glibc)
+        pthread_join(thread, nil)
+        #else
+        pthread_join(thread!, nil)
+        #endif
     }
 }
