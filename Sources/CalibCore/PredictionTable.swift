@@ -51,17 +51,29 @@ public struct PredictionTable: Sendable {
         lines.append(line)
     }
 
-    /// Appends rows held column by column (a reader's decoded rows), in one
-    /// copy per column. `scores` holds `shape.scoresPerRow` values per row;
-    /// `ids` and `groups` are empty or hold one value per row.
+    /// Appends rows held column by column, in one copy per column. `scores`
+    /// holds `shape.scoresPerRow` values per row; `ids` and `groups` are empty
+    /// or hold one value per row. Every label is checked to be a class index
+    /// (the engine indexes its sums by label), which costs a pass over the labels.
     public mutating func append(labels newLabels: UnsafeBufferPointer<Int32>, scores newScores: UnsafeBufferPointer<Double>,
                                 weights newWeights: UnsafeBufferPointer<Double>, lines newLines: UnsafeBufferPointer<Int>,
                                 ids newIDs: [String], groups newGroups: [Int32]) {
+        precondition(newLabels.allSatisfy { $0 >= 0 && Int($0) < shape.classCount }, "label index out of range")
+        append(validatedLabels: newLabels, scores: newScores, weights: newWeights, lines: newLines, ids: newIDs, groups: newGroups)
+    }
+
+    /// ``append(labels:scores:weights:lines:ids:groups:)`` for labels a reader
+    /// of this package has already resolved to class indices: the O(n) label
+    /// check runs in debug builds only (as swift-collections' internal
+    /// invariants do); the O(1) length checks always run.
+    package mutating func append(validatedLabels newLabels: UnsafeBufferPointer<Int32>, scores newScores: UnsafeBufferPointer<Double>,
+                                 weights newWeights: UnsafeBufferPointer<Double>, lines newLines: UnsafeBufferPointer<Int>,
+                                 ids newIDs: [String], groups newGroups: [Int32]) {
         let n = newLabels.count
         precondition(newScores.count == n * shape.scoresPerRow && newWeights.count == n && newLines.count == n, "columns of different lengths")
         precondition(newIDs.isEmpty || newIDs.count == n, "ids must be empty or one per row")
         precondition(newGroups.isEmpty || newGroups.count == n, "groups must be empty or one per row")
-        precondition(newLabels.allSatisfy { $0 >= 0 && Int($0) < shape.classCount }, "label index out of range")
+        assert(newLabels.allSatisfy { $0 >= 0 && Int($0) < shape.classCount }, "label index out of range")
         if !newIDs.isEmpty {
             if ids.count < labels.count { ids.append(contentsOf: repeatElement("", count: labels.count - ids.count)) }
             ids.append(contentsOf: newIDs)

@@ -57,7 +57,7 @@ final class DecodedRows {
     /// Replaces `table`'s rows with these and empties this buffer.
     func move(into table: inout PredictionTable) {
         table.removeAll()
-        table.append(labels: UnsafeBufferPointer(start: labels, count: count),
+        table.append(validatedLabels: UnsafeBufferPointer(start: labels, count: count),
                      scores: UnsafeBufferPointer(start: scores, count: count * scoresPerRow),
                      weights: UnsafeBufferPointer(start: weights, count: count),
                      lines: UnsafeBufferPointer(start: lines, count: count),

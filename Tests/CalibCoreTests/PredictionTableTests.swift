@@ -52,4 +52,21 @@ struct PredictionTableTests {
         #expect(a.groups == b.groups)
         #expect((0..<5).map { a.id(at: $0) } == (0..<5).map { b.id(at: $0) })
     }
+
+    @Test("the public bulk append stops on a label that is not a class index (a precondition, kept in release builds)")
+    func outOfRangeLabelStops() async {
+        await #expect(processExitsWith: .failure) {
+            var table = PredictionTable(shape: ClassificationShape(classCount: 2, scoreKind: .probabilities))
+            let labels: [Int32] = [0, 2]
+            labels.withUnsafeBufferPointer { l in
+                [0.1, 0.9].withUnsafeBufferPointer { s in
+                    [1.0, 1.0].withUnsafeBufferPointer { w in
+                        [2, 3].withUnsafeBufferPointer { n in
+                            table.append(labels: l, scores: s, weights: w, lines: n, ids: [], groups: [])
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
