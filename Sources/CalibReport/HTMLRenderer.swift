@@ -68,12 +68,7 @@ public enum HTMLRenderer {
 
         // Per class.
         body.append("<section><h2>Per class</h2>")
-        body.append(table(["class", "rows", "support", "prior", "precision", "recall", "F1", "ECE", "cross-entropy"], numeric: 1..<9,
-            rows: r.perClass.map { c in
-                [e(c.name), NumberText.count(c.rows), NumberText.weight(c.support), NumberText.percent(c.prior, 2),
-                 NumberText.fixed(c.precision, 3), NumberText.fixed(c.recall, 3), NumberText.fixed(c.f1, 3),
-                 NumberText.fixed(c.ece, 4), NumberText.fixed(c.crossEntropy, 4)]
-            }))
+        body.append(ReportSections.perClass(report, compact: false).html())
         body.append(figure(Charts.classBars(r.perClass, id: "class-bars")))
         body.append("<h3>Confusion matrix</h3><p>Rows are true classes, columns predicted ones.</p>")
         body.append(table(["true \\ predicted"] + r.classNames.map(e), numeric: 1..<(r.classNames.count + 1),
@@ -170,11 +165,7 @@ public enum HTMLRenderer {
         body.append("<section><h2>Imbalance: weighted cross-entropy and focal loss</h2>")
         body.append("<p class=\"finding\">\(e(f.imbalanceSentence))</p>")
         body.append("<p>Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(e($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".</p>")
-        body.append(table(["loss", "value", "\(e(rareName)): share of rows", "share of loss", "share of gradient"], numeric: 1..<5,
-            rows: r.imbalance.losses.map { loss in
-                [e(TerminalRenderer.lossLabel(loss)), NumberText.fixed(loss.value, 4), NumberText.percent(r.perClass[rare].prior),
-                 NumberText.percent(loss.perClass[rare].lossShare), NumberText.percent(loss.perClass[rare].gradientShare)]
-            }))
+        body.append(ReportSections.imbalanceLosses(report, compact: false).html())
         body.append(figure(Charts.gradientShareByGamma(f, className: rareName, prior: r.perClass[rare].prior, id: "gradient-by-gamma")))
         body.append(figure(Charts.lossShares(r.imbalance.losses, rare: rare, prior: r.perClass[rare].prior, className: rareName, id: "loss-shares")))
         body.append("</section>")

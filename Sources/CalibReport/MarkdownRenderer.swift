@@ -52,11 +52,7 @@ public enum MarkdownRenderer {
 
         out.append("## Per class")
         out.append("")
-        out.append("| class | rows | support | prior | precision | recall | F1 | ECE | cross-entropy |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for c in r.perClass {
-            out.append("| \(text(c.name)) | \(NumberText.count(c.rows)) | \(NumberText.weight(c.support)) | \(NumberText.percent(c.prior, 2)) | \(NumberText.fixed(c.precision, 3)) | \(NumberText.fixed(c.recall, 3)) | \(NumberText.fixed(c.f1, 3)) | \(NumberText.fixed(c.ece, 4)) | \(NumberText.fixed(c.crossEntropy, 4)) |")
-        }
+        out += ReportSections.perClass(report, compact: false).markdown()
         out.append("")
 
         let positiveMode = r.positiveReliability != nil
@@ -171,18 +167,13 @@ public enum MarkdownRenderer {
         let f = report.findings
         var out: [String] = []
         func text(_ s: String) -> String { escape(s) }
-        let rare = f.rarestClass
         out.append("## Imbalance: cross-entropy, weighted cross-entropy and focal loss")
         out.append("")
         out.append(text(f.imbalanceSentence))
         out.append("")
         out.append("Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(text($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".")
         out.append("")
-        out.append("| loss | value | \(text(r.classNames[rare])): share of rows | share of loss | share of gradient |")
-        out.append("|---|---:|---:|---:|---:|")
-        for loss in r.imbalance.losses {
-            out.append("| \(text(TerminalRenderer.lossLabel(loss))) | \(NumberText.fixed(loss.value, 4)) | \(NumberText.percent(r.perClass[rare].prior)) | \(NumberText.percent(loss.perClass[rare].lossShare)) | \(NumberText.percent(loss.perClass[rare].gradientShare)) |")
-        }
+        out += ReportSections.imbalanceLosses(report, compact: false).markdown()
         out.append("")
         return out
     }

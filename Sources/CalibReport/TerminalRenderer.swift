@@ -48,28 +48,17 @@ public enum TerminalRenderer {
         lines.append("")
 
         lines.append(bold: "Per class")
-        lines.append("  " + NumberText.padRight("class", 16) + NumberText.pad("support", 10) + NumberText.pad("prior", 8)
-            + NumberText.pad("prec", 7) + NumberText.pad("recall", 8) + NumberText.pad("F1", 7) + NumberText.pad("ECE", 8) + NumberText.pad("CE", 8))
-        let shownClasses = r.perClass.count <= 12 ? Array(r.perClass.indices) : Array(r.perClass.indices.sorted { r.perClass[$0].support < r.perClass[$1].support }.prefix(12))
-        for c in shownClasses {
-            let pc = r.perClass[c]
-            lines.append("  " + NumberText.padRight(TextEscaping.plain(pc.name), 16) + NumberText.pad(NumberText.weight(pc.support), 10)
-                + NumberText.pad(NumberText.percent(pc.prior), 8) + NumberText.pad(NumberText.fixed(pc.precision, 3), 7)
-                + NumberText.pad(NumberText.fixed(pc.recall, 3), 8) + NumberText.pad(NumberText.fixed(pc.f1, 3), 7)
-                + NumberText.pad(NumberText.fixed(pc.ece, 4), 8) + NumberText.pad(NumberText.fixed(pc.crossEntropy, 3), 8))
-        }
-        if shownClasses.count < r.perClass.count { lines.append("  … \(r.perClass.count - shownClasses.count) more classes in the JSON report") }
+        ReportSections.perClass(report, compact: true).terminalLines(into: &lines)
         for flag in report.findings.overconfidentBins.prefix(3) { lines.append(wrapped: "⚑ " + flag) }
         lines.append("")
 
         let headline = r.headlineReliability
         let worst = report.findings.worstBins
-        let predictedWord = r.eceMode == .positiveClass ? "predicted" : "confidence"
-        let observedWord = r.eceMode == .positiveClass ? "observed" : "accuracy"
+        let words = ReportVocabulary.words(r.eceMode)
         lines.append(bold: "Worst bins", " (largest share of the \(r.eceMode.rawValue) ECE)")
         for b in worst.sorted() {
             let bin = headline.bins[b]
-            lines.append("  \(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2))  \(NumberText.pad(NumberText.count(bin.count), 9)) rows  \(predictedWord) \(NumberText.fixed(bin.meanPredicted, 3))  \(observedWord) \(NumberText.fixed(bin.observedRate, 3))  gap \(NumberText.signed(bin.gap, 3))")
+            lines.append("  \(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2))  \(NumberText.pad(NumberText.count(bin.count), 9)) rows  \(words.predicted) \(NumberText.fixed(bin.meanPredicted, 3))  \(words.observed) \(NumberText.fixed(bin.observedRate, 3))  gap \(NumberText.signed(bin.gap, 3))")
         }
         lines.append("")
 
@@ -133,31 +122,9 @@ public enum TerminalRenderer {
         let rare = report.rarestClass
         let rareName = r.classNames[rare]
         lines.append(bold: "Imbalance", " (ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1; rarest class '\(rareName)', \(NumberText.percent(r.perClass[rare].prior)) of rows)")
-        lines.append("  " + NumberText.padRight("loss", 40) + NumberText.pad("value", 10) + NumberText.pad("loss share", 13) + NumberText.pad("grad share", 13))
-        for loss in r.imbalance.losses {
-            let share = loss.perClass[rare]
-            lines.append("  " + NumberText.padRight(lossLabel(loss), 40) + NumberText.pad(NumberText.fixed(loss.value, 4), 10)
-                + NumberText.pad(NumberText.percent(share.lossShare), 13) + NumberText.pad(NumberText.percent(share.gradientShare), 13))
-        }
+        ReportSections.imbalanceLosses(report, compact: true).terminalLines(into: &lines)
         lines.append(wrapped: report.findings.imbalanceSentence)
     }
-
-    static func lossLabel(_ loss: LossEvaluation) -> String {
-        switch loss.specification {
-        case .crossEntropy: "cross-entropy"
-        case let .weightedCrossEntropy(w):
-            switch w {
-            case .inverseFrequency: "weighted CE (inverse frequency)"
-            case let .effectiveNumber(beta): "weighted CE (effective number, β=\(beta))"
-            case .given: "weighted CE (given weights)"
-            }
-        case .focal:
-            "focal (γ=\(short(loss.parameters.first { $0.key == "gamma" })), α=\(short(loss.parameters.first { $0.key == "alpha" })))"
-        case let .labelSmoothing(epsilon): "label smoothing (ε=\(epsilon))"
-        }
-    }
-
-    private static func short(_ p: LossParameter?) -> String { ReportFindings.parameterText(p) }
 
     /// The table closing a batch run: one line per input with its headline
     /// metrics and gate verdict, in 80 columns, names escaped and cut.
