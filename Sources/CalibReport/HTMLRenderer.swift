@@ -49,13 +49,13 @@ public enum HTMLRenderer {
         if positiveMode {
             body.append("<p>The headline for a binary task is the calibration of P(\(e(report.positiveClass ?? ""))): each bin compares the mean predicted chance with how often it happened.</p>")
             body.append(figure(Charts.reliability(r.headlineReliability, id: "reliability-positive", title: "Reliability of P(\(report.positiveClass ?? ""))",
-                predicted: "mean predicted", observed: "observed rate", worst: f.worstBins)))
+                predicted: ReportVocabulary.words(.positiveClass).meanPredicted, observed: ReportVocabulary.words(.positiveClass).observedRate, worst: f.worstBins)))
             body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
-                predicted: "mean confidence", observed: "accuracy", worst: [])))
+                predicted: ReportVocabulary.words(.topLabel).meanPredicted, observed: ReportVocabulary.words(.topLabel).observedRate, worst: [])))
         } else {
             body.append("<p>Each bin compares the mean confidence of the predicted class with its accuracy.</p>")
             body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
-                predicted: "mean confidence", observed: "accuracy", worst: f.worstBins)))
+                predicted: ReportVocabulary.words(.topLabel).meanPredicted, observed: ReportVocabulary.words(.topLabel).observedRate, worst: f.worstBins)))
         }
         if !f.overconfidentBins.isEmpty {
             body.append("<p>\(OverconfidenceFlags.binsHeading)</p><ul class=\"flags\">"
@@ -80,13 +80,7 @@ public enum HTMLRenderer {
         if !report.segments.isEmpty {
             body.append("<section><h2>Segments by \(e(i.groupColumn ?? ""))</h2>")
             body.append("<p>Worst \(e(r.eceMode.rawValue)) ECE first; segments with fewer than \(NumberText.count(report.minSegmentRows)) rows are listed but not gated or flagged.</p>")
-            body.append(table(["segment", "rows", "cross-entropy", "accuracy", "ECE", "MCE", "over-confidence", ""], numeric: 1..<7,
-                rows: report.segments.map { s in
-                    let m = s.result.metrics
-                    return [e(s.name), NumberText.count(s.result.rows), NumberText.fixed(m.crossEntropy, 4), NumberText.fixed(m.accuracy, 4),
-                            NumberText.fixed(m.ece, 4), NumberText.fixed(m.mce, 4), NumberText.fixed(m.overconfidence, 4),
-                            !s.gated ? "too small to gate" : s.flag != nil ? "<span class=\"fail\">overconfident</span>" : ""]
-                }))
+            body.append(ReportSections.segments(report, compact: false).html())
             let flags = report.segments.compactMap(\.flag)
             if !flags.isEmpty { body.append("<ul class=\"flags\">" + flags.map { "<li>\(e($0))</li>" }.joined() + "</ul>") }
             body.append("</section>")
@@ -188,7 +182,8 @@ public enum HTMLRenderer {
     }
 
     static func reliabilityTable(_ t: ReliabilityTable, worst: [Int], positive: Bool) -> String {
-        table(["bin", "rows", "weight", positive ? "mean predicted" : "mean confidence", positive ? "observed rate" : "accuracy", "gap", ""], numeric: 1..<6,
+        let words = ReportVocabulary.words(positive ? .positiveClass : .topLabel)
+        return table(["bin", "rows", "weight", words.meanPredicted, words.observedRate, "gap", ""], numeric: 1..<6,
             rows: t.bins.enumerated().map { b, bin in
                 ["\(NumberText.fixed(bin.lower, 3))–\(NumberText.fixed(bin.upper, 3))", NumberText.count(bin.count), NumberText.weight(bin.weight),
                  NumberText.fixed(bin.meanPredicted, 4), NumberText.fixed(bin.observedRate, 4), NumberText.signed(bin.gap, 4),

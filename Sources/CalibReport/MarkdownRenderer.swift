@@ -62,7 +62,8 @@ public enum MarkdownRenderer {
             ? "Each bin compares the mean predicted chance of '\(text(report.positiveClass ?? ""))' with how often it happened. ⚠ marks the bins that contribute most to the ECE."
             : "Each bin compares the mean top-label confidence with the accuracy. ⚠ marks the bins that contribute most to the ECE.")
         out.append("")
-        out.append(reliabilityTable(r.headlineReliability, predicted: positiveMode ? "mean predicted" : "mean confidence", observed: positiveMode ? "observed rate" : "accuracy", worst: f.worstBins))
+        let headlineWords = ReportVocabulary.words(r.eceMode)
+        out.append(reliabilityTable(r.headlineReliability, predicted: headlineWords.meanPredicted, observed: headlineWords.observedRate, worst: f.worstBins))
         if !f.overconfidentBins.isEmpty {
             out.append("")
             out.append(OverconfidenceFlags.binsHeading)
@@ -73,7 +74,8 @@ public enum MarkdownRenderer {
             out.append("")
             out.append("<details><summary>Top-label reliability (confidence of the predicted class)</summary>")
             out.append("")
-            out.append(reliabilityTable(r.reliability, predicted: "mean confidence", observed: "accuracy", worst: []))
+            let topWords = ReportVocabulary.words(.topLabel)
+            out.append(reliabilityTable(r.reliability, predicted: topWords.meanPredicted, observed: topWords.observedRate, worst: []))
             out.append("")
             out.append("</details>")
         }
@@ -97,12 +99,7 @@ public enum MarkdownRenderer {
             out.append("")
             out.append("Worst \(r.eceMode.rawValue) ECE first; segments with fewer than \(NumberText.count(report.minSegmentRows)) rows are listed but not gated or flagged.")
             out.append("")
-            out.append("| segment | rows | cross-entropy | accuracy | ECE | MCE | over-confidence | |")
-            out.append("|---|---:|---:|---:|---:|---:|---:|---|")
-            for s in report.segments {
-                let m = s.result.metrics
-                out.append("| \(text(s.name)) | \(NumberText.count(s.result.rows)) | \(NumberText.fixed(m.crossEntropy, 4)) | \(NumberText.fixed(m.accuracy, 4)) | \(NumberText.fixed(m.ece, 4)) | \(NumberText.fixed(m.mce, 4)) | \(NumberText.fixed(m.overconfidence, 4)) | \(!s.gated ? "too small to gate" : s.flag != nil ? "⚑ overconfident" : "") |")
-            }
+            out += ReportSections.segments(report, compact: false).markdown()
             let flags = report.segments.compactMap(\.flag)
             if !flags.isEmpty {
                 out.append("")

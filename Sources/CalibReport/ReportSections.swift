@@ -6,6 +6,18 @@ import CalibCore
 struct ReportCell: Sendable, Hashable {
     var input: String = ""
     var own: String = ""
+    /// A state each format words in its own way (``ReportTable`` writers).
+    var status: Status?
+
+    enum Status: Sendable, Hashable {
+        /// A segment with too few rows to be gated or flagged.
+        case smallSegment
+        /// A segment flagged as overconfident.
+        case overconfidentSegment
+    }
+
+    /// A cell holding only a state.
+    static func status(_ status: Status?) -> ReportCell { ReportCell(status: status) }
 
     /// calib's own text: a formatted number, a label.
     static func value(_ text: String) -> ReportCell { ReportCell(own: text) }
@@ -21,8 +33,9 @@ struct ReportTable: Sendable {
     struct Column: Sendable {
         var title: ReportCell
         var numeric: Bool
-        /// Columns in the 80-column terminal table (left-padded when numeric, cut on the right otherwise).
-        var width: Int
+        /// Columns in the 80-column terminal table (left-padded when numeric,
+        /// cut on the right otherwise); `nil`: written as it is after two spaces.
+        var width: Int?
     }
 
     var columns: [Column]
@@ -36,8 +49,9 @@ struct ReportTable: Sendable {
     func terminalLines(into lines: inout TerminalLines) {
         func line(_ cells: [ReportCell]) -> String {
             "  " + zip(columns, cells).map { column, cell in
-                let text = TextEscaping.plain(cell.input) + cell.own
-                return column.numeric ? NumberText.pad(text, column.width) : NumberText.padRight(text, column.width)
+                let text = TextEscaping.plain(cell.input) + cell.own + terminalWords(cell.status)
+                guard let width = column.width else { return "  " + text }
+                return column.numeric ? NumberText.pad(text, width) : NumberText.padRight(text, width)
             }.joined()
         }
         lines.append(line(columns.map(\.title)))
@@ -47,19 +61,49 @@ struct ReportTable: Sendable {
 
     /// The table as a GitHub-flavoured Markdown table.
     func markdown() -> [String] {
-        func line(_ cells: [ReportCell]) -> String {
-            "| " + cells.map { TextEscaping.markdown($0.input) + $0.own }.joined(separator: " | ") + " |"
-        }
-        var out = [line(columns.map(\.title)), "|" + columns.map { $0.numeric ? "---:|" : "---|" }.joined()]
+        func text(_ cell: ReportCell) -> String { TextEscaping.markdown(cell.input) + cell.own + markdownWords(cell.status) }
+        func line(_ cells: [ReportCell]) -> String { "| " + cells.map(text).joined(separator: " | ") + " |" }
+        // An empty heading is "| |", as GitHub writes it.
+        let header = "|" + columns.map { column in text(column.title).isEmpty ? " |" : " \(text(column.title)) |" }.joined()
+        var out = [header, "|" + columns.map { $0.numeric ? "---:|" : "---|" }.joined()]
         out += rows.map(line)
         return out
     }
 
     /// The table as HTML, in its scrolling wrapper.
     func html() -> String {
-        let cell = { (c: ReportCell) in TextEscaping.html(c.input) + c.own }
+        let cell = { (c: ReportCell) in TextEscaping.html(c.input) + c.own + Self.htmlWords(c.status) }
         return HTMLRenderer.table(columns.map { cell($0.title) }, numeric: columns.indices.filter { columns[$0].numeric },
             rows: rows.map { $0.map(cell) })
+    }
+}
+
+extension ReportTable {
+    /// A state in the terminal's few columns.
+    func terminalWords(_ status: ReportCell.Status?) -> String {
+        switch status {
+        case .smallSegment: "small"
+        case .overconfidentSegment: "⚑ over"
+        case nil: ""
+        }
+    }
+
+    /// A state in a Markdown cell.
+    func markdownWords(_ status: ReportCell.Status?) -> String {
+        switch status {
+        case .smallSegment: "too small to gate"
+        case .overconfidentSegment: "⚑ overconfident"
+        case nil: ""
+        }
+    }
+
+    /// A state in an HTML cell, coloured by the page's classes.
+    static func htmlWords(_ status: ReportCell.Status?) -> String {
+        switch status {
+        case .smallSegment: "too small to gate"
+        case .overconfidentSegment: "<span class=\"fail\">overconfident</span>"
+        case nil: ""
+        }
     }
 }
 
@@ -92,8 +136,8 @@ enum ReportSections {
             return table
         }
         return ReportTable(
-            columns: [.init(title: .value("class"), numeric: false, width: 0), .init(title: .value("rows"), numeric: true, width: 0)]
-                + keys.map { .init(title: .value($0.display.label), numeric: true, width: 0) },
+            columns: [.init(title: .value("class"), numeric: false, width: nil), .init(title: .value("rows"), numeric: true, width: nil)]
+                + keys.map { .init(title: .value($0.display.label), numeric: true, width: nil) },
             rows: r.perClass.map { c in
                 [.text(c.name), .value(NumberText.count(c.rows))] + keys.map { .value(ReportVocabulary.formatted($0, $0.value(in: c))) }
             })
@@ -117,12 +161,35 @@ enum ReportSections {
                 })
         }
         return ReportTable(
-            columns: [.init(title: .value("loss"), numeric: false, width: 0), .init(title: .value("value"), numeric: true, width: 0),
-                      .init(title: .text(r.classNames[rare], ": share of rows"), numeric: true, width: 0),
-                      .init(title: .value("share of loss"), numeric: true, width: 0), .init(title: .value("share of gradient"), numeric: true, width: 0)],
+            columns: [.init(title: .value("loss"), numeric: false, width: nil), .init(title: .value("value"), numeric: true, width: nil),
+                      .init(title: .text(r.classNames[rare], ": share of rows"), numeric: true, width: nil),
+                      .init(title: .value("share of loss"), numeric: true, width: nil), .init(title: .value("share of gradient"), numeric: true, width: nil)],
             rows: losses.map { loss in
                 [.text(ReportVocabulary.lossLabel(loss)), value(loss), .value(NumberText.percent(r.perClass[rare].prior)),
                  .value(NumberText.percent(loss.perClass[rare].lossShare)), .value(NumberText.percent(loss.perClass[rare].gradientShare))]
             })
+    }
+
+    /// The terminal shows at most this many segments (the worst ones).
+    static let compactSegmentLimit = 10
+
+    /// Segments, worst ECE first: rows, cross-entropy, accuracy, ECE, MCE and
+    /// whether the segment is too small to gate or flagged (the full form adds
+    /// the over-confidence). The compact form shows the first ``compactSegmentLimit``.
+    static func segments(_ report: Report, compact: Bool) -> ReportTable {
+        let keys: [MetricKey] = compact ? [.crossEntropy, .accuracy, .ece, .mce] : [.crossEntropy, .accuracy, .ece, .mce, .overconfidence]
+        let widths = compact ? [9, 10, 9, 9] : [Int?](repeating: nil, count: keys.count)
+        let shown = compact ? Array(report.segments.prefix(compactSegmentLimit)) : report.segments
+        var table = ReportTable(
+            columns: [.init(title: .value("segment"), numeric: false, width: compact ? 22 : nil), .init(title: .value("rows"), numeric: true, width: compact ? 10 : nil)]
+                + zip(keys, widths).map { .init(title: .value(compact ? $0.display.shortLabel : $0.display.label), numeric: true, width: $1) }
+                + [.init(title: .value(compact ? "flag" : ""), numeric: false, width: nil)],
+            rows: shown.map { s in
+                [.text(s.name), .value(NumberText.count(s.result.rows))]
+                    + keys.map { .value(ReportVocabulary.formatted($0, $0.value(in: s.result.metrics))) }
+                    + [.status(!s.gated ? .smallSegment : s.flag != nil ? .overconfidentSegment : nil)]
+            })
+        if shown.count < report.segments.count { table.notes.append("… \(report.segments.count - shown.count) more segments in the JSON report") }
+        return table
     }
 }

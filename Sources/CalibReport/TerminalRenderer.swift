@@ -67,14 +67,7 @@ public enum TerminalRenderer {
         if !report.segments.isEmpty {
             lines.append("")
             lines.append(bold: "Segments", " by '\(i.groupColumn ?? "")', worst ECE first (≥ \(NumberText.count(report.minSegmentRows)) rows gated)")
-            lines.append("  " + NumberText.padRight("segment", 22) + NumberText.pad("rows", 10) + NumberText.pad("CE", 9) + NumberText.pad("accuracy", 10) + NumberText.pad("ECE", 9) + NumberText.pad("MCE", 9) + "  flag")
-            for s in report.segments.prefix(10) {
-                let m = s.result.metrics
-                lines.append("  " + NumberText.padRight(TextEscaping.plain(s.name), 22) + NumberText.pad(NumberText.count(s.result.rows), 10) + NumberText.pad(NumberText.fixed(m.crossEntropy, 4), 9)
-                    + NumberText.pad(NumberText.fixed(m.accuracy, 4), 10) + NumberText.pad(NumberText.fixed(m.ece, 4), 9) + NumberText.pad(NumberText.fixed(m.mce, 4), 9)
-                    + "  " + (!s.gated ? "small" : s.flag != nil ? "⚑ over" : ""))
-            }
-            if report.segments.count > 10 { lines.append("  … \(report.segments.count - 10) more segments in the JSON report") }
+            ReportSections.segments(report, compact: true).terminalLines(into: &lines)
             for s in report.segments where s.flag != nil { lines.append(wrapped: "⚑ " + s.flag!) }
         }
 
