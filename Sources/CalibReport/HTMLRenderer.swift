@@ -39,7 +39,7 @@ public enum HTMLRenderer {
         // Headline cards.
         body.append("<section aria-label=\"Headline metrics\"><div class=\"cards\">")
         for reading in f.readings {
-            body.append("<div class=\"card\"><div class=\"card-label\">\(e(reading.label))</div><div class=\"card-value\">\(NumberText.fixed(reading.value, 4))</div><div class=\"card-reading\">\(e(reading.reading))</div></div>")
+            body.append("<div class=\"card\"><div class=\"card-label\">\(e(reading.label))</div><div class=\"card-value\">\(ReportVocabulary.formatted(reading))</div><div class=\"card-reading\">\(e(reading.reading))</div></div>")
         }
         body.append("</div></section>")
 
@@ -140,8 +140,8 @@ public enum HTMLRenderer {
                 let r = entry.report.result
                 let failed = entry.report.gates.filter(\.fails).count
                 return ["<a href=\"\(TextEscaping.html(TextEscaping.relativeLink(entry.link)))\">\(TextEscaping.html(entry.report.shortName))</a>", NumberText.count(r.rows), r.task.rawValue,
-                        NumberText.fixed(r.metrics.crossEntropy, 4), NumberText.percent(r.metrics.logLossSkill), NumberText.fixed(r.metrics.accuracy, 4),
-                        NumberText.fixed(r.metrics.ece, 4), r.eceMode.rawValue, NumberText.fixed(r.metrics.mce, 4),
+                        ReportVocabulary.formatted(.crossEntropy, in: r.metrics), NumberText.percent(r.metrics.logLossSkill), ReportVocabulary.formatted(.accuracy, in: r.metrics),
+                        ReportVocabulary.formatted(.ece, in: r.metrics), r.eceMode.rawValue, ReportVocabulary.formatted(.mce, in: r.metrics),
                         entry.report.gates.isEmpty ? "—" : failed == 0 ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">\(failed) failed</span>"]
             }))
         body.append("</section>")

@@ -44,10 +44,10 @@ public enum MarkdownRenderer {
         out.append("| metric | value | reading |")
         out.append("|---|---:|---|")
         for reading in f.readings {
-            out.append("| \(reading.label) | \(NumberText.fixed(reading.value, 4)) | \(text(reading.reading)) |")
+            out.append("| \(reading.label) | \(ReportVocabulary.formatted(reading)) | \(text(reading.reading)) |")
         }
         out.append("")
-        out.append("Macro precision / recall / F1: \(NumberText.fixed(m.macro.precision, 3)) / \(NumberText.fixed(m.macro.recall, 3)) / \(NumberText.fixed(m.macro.f1, 3)); weighted F1 \(NumberText.fixed(m.weighted.f1, 3)); top-label ECE \(NumberText.fixed(m.topLabelECE, 4)); class-wise ECE \(NumberText.fixed(m.classwiseECE, 4)).")
+        out.append("Macro precision / recall / F1: \(ReportVocabulary.formatted(.average("macro", .precision), in: m)) / \(ReportVocabulary.formatted(.average("macro", .recall), in: m)) / \(ReportVocabulary.formatted(.average("macro", .f1), in: m)); weighted F1 \(ReportVocabulary.formatted(.average("weighted", .f1), in: m)); top-label ECE \(ReportVocabulary.formatted(.topLabelECE, in: m)); class-wise ECE \(ReportVocabulary.formatted(.classwiseECE, in: m)).")
         out.append("")
 
         out.append("## Per class")
@@ -201,7 +201,7 @@ extension MarkdownRenderer {
             let r = entry.report.result
             let failed = entry.report.gates.filter(\.fails).count
             let gates = entry.report.gates.isEmpty ? "—" : failed == 0 ? "✅ pass" : "❌ \(failed) failed"
-            out.append("| [\(escape(entry.report.shortName))](\(TextEscaping.markdownLinkTarget(entry.link))) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(NumberText.fixed(r.metrics.crossEntropy, 4)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(NumberText.fixed(r.metrics.accuracy, 4)) | \(NumberText.fixed(r.metrics.ece, 4)) | \(r.eceMode.rawValue) | \(NumberText.fixed(r.metrics.mce, 4)) | \(gates) |")
+            out.append("| [\(escape(entry.report.shortName))](\(TextEscaping.markdownLinkTarget(entry.link))) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(ReportVocabulary.formatted(.crossEntropy, in: r.metrics)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(ReportVocabulary.formatted(.accuracy, in: r.metrics)) | \(ReportVocabulary.formatted(.ece, in: r.metrics)) | \(r.eceMode.rawValue) | \(ReportVocabulary.formatted(.mce, in: r.metrics)) | \(gates) |")
         }
         return out.joined(separator: "\n") + "\n"
     }

@@ -84,7 +84,7 @@ public struct ReportFindings: Sendable {
         }
         var readings: [MetricReading] = [
             reading(.crossEntropy, "Cross-entropy",
-                "\(NumberText.fixed(m.crossEntropy, 4)) nats (\(NumberText.fixed(m.crossEntropyBits, 4)) bits) per row; perplexity \(NumberText.fixed(m.perplexity, 3))"),
+                "\(ReportVocabulary.formatted(.crossEntropy, in: m)) nats (\(ReportVocabulary.formatted(.crossEntropyBits, in: m)) bits) per row; perplexity \(ReportVocabulary.formatted(.perplexity, in: m))"),
             reading(.logLossSkill, "Log-loss skill",
                 skill >= 0 ? "the model beats the base rate (always predicting the class shares) by \(NumberText.percent(skill))"
                     : "the model is \(NumberText.percent(-skill)) worse than always predicting the class shares"),
@@ -102,7 +102,7 @@ public struct ReportFindings: Sendable {
             reading(.mce, "MCE",
                 "the worst bin is off by \(points(m.mce))"),
             reading(.overconfidence, "Over-confidence",
-                "the part of the top-label ECE where confidence exceeds accuracy; under-confidence is \(NumberText.fixed(m.underconfidence, 4))"),
+                "the part of the top-label ECE where confidence exceeds accuracy; under-confidence is \(ReportVocabulary.formatted(.underconfidence, in: m))"),
             reading(.confidentErrorRate, "Confident errors",
                 "\(NumberText.percent(m.confidentErrorRate)) of predictions made with ≥ \(NumberText.percent(r.settings.confidentAt, 0)) confidence are wrong"),
         ]

@@ -81,6 +81,16 @@ public enum ReportVocabulary {
         NumberText.fixed(value, digits ?? key.display.digits)
     }
 
+    /// `key`'s value in `metrics` as text (``formatted(_:_:digits:)``).
+    public static func formatted(_ key: MetricKey, in metrics: Metrics) -> String {
+        formatted(key, key.value(in: metrics))
+    }
+
+    /// A headline reading's value as text, with its key's digits.
+    public static func formatted(_ reading: MetricReading) -> String {
+        NumberText.fixed(reading.value, MetricKey.named(reading.key)?.display.digits ?? 4)
+    }
+
     /// A per-class value as text: `support` as a weighted count, `prior` as a
     /// percentage, the others with the key's digits; ``undefined`` when not finite.
     public static func formatted(_ key: ClassMetricKey, _ value: Double?, digits: Int? = nil) -> String {
@@ -140,6 +150,14 @@ extension MetricKey {
     /// How reports show the key (``ReportVocabulary``); the key's name and 4
     /// digits if the vocabulary has no entry (a test makes sure every key has one).
     public var display: MetricDisplay { ReportVocabulary.metrics[name] ?? MetricDisplay(name, digits: 4) }
+}
+
+extension MetricKey {
+    /// The nested average `group.member`, e.g. `average("macro", .f1)` is `macro.f1`.
+    static func average(_ group: String, _ member: ClassMetricKey) -> MetricKey {
+        guard let key = named(group + "." + member.name) else { preconditionFailure("no average key \(group).\(member)") }
+        return key
+    }
 }
 
 extension ClassMetricKey {

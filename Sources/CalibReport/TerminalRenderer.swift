@@ -32,15 +32,15 @@ public enum TerminalRenderer {
         lines.append("")
 
         lines.append(bold: "Loss")
-        lines.append("  cross-entropy   \(NumberText.fixed(m.crossEntropy, 4)) nats  (\(NumberText.fixed(m.crossEntropyBits, 4)) bits, perplexity \(NumberText.fixed(m.perplexity, 3)))")
-        lines.append("  prior CE        \(NumberText.fixed(m.priorCrossEntropy, 4)) nats  log-loss skill " + (m.logLossSkill.isFinite ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"))
-        lines.append("  Brier           \(NumberText.fixed(m.brier, 4))")
+        lines.append("  cross-entropy   \(ReportVocabulary.formatted(.crossEntropy, in: m)) nats  (\(ReportVocabulary.formatted(.crossEntropyBits, in: m)) bits, perplexity \(ReportVocabulary.formatted(.perplexity, in: m)))")
+        lines.append("  prior CE        \(ReportVocabulary.formatted(.priorCrossEntropy, in: m)) nats  log-loss skill " + (m.logLossSkill.isFinite ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"))
+        lines.append("  Brier           \(ReportVocabulary.formatted(.brier, in: m))")
         lines.append(bold: "Decisions", (i.shape.task == .binary ? " (threshold \(NumberText.fixed(r.settings.threshold, 2)))" : " (argmax)"))
-        lines.append("  accuracy \(NumberText.fixed(m.accuracy, 4))  balanced \(NumberText.fixed(m.balancedAccuracy, 4))  MCC \(NumberText.fixed(m.mcc, 4))")
-        lines.append("  macro P/R/F1 \(NumberText.fixed(m.macro.precision, 3))/\(NumberText.fixed(m.macro.recall, 3))/\(NumberText.fixed(m.macro.f1, 3))   weighted F1 \(NumberText.fixed(m.weighted.f1, 3))")
+        lines.append("  accuracy \(ReportVocabulary.formatted(.accuracy, in: m))  balanced \(ReportVocabulary.formatted(.balancedAccuracy, in: m))  MCC \(ReportVocabulary.formatted(.mcc, in: m))")
+        lines.append("  macro P/R/F1 \(ReportVocabulary.formatted(.average("macro", .precision), in: m))/\(ReportVocabulary.formatted(.average("macro", .recall), in: m))/\(ReportVocabulary.formatted(.average("macro", .f1), in: m))   weighted F1 \(ReportVocabulary.formatted(.average("weighted", .f1), in: m))")
         lines.append(bold: "Calibration", " (\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE)")
-        lines.append("  ECE \(NumberText.fixed(m.ece, 4))  MCE \(NumberText.fixed(m.mce, 4))  top-label ECE \(NumberText.fixed(m.topLabelECE, 4))  classwise \(NumberText.fixed(m.classwiseECE, 4))")
-        lines.append("  over-confidence \(NumberText.fixed(m.overconfidence, 4))  under \(NumberText.fixed(m.underconfidence, 4))  mean confidence \(NumberText.fixed(m.meanConfidence, 3))")
+        lines.append("  ECE \(ReportVocabulary.formatted(.ece, in: m))  MCE \(ReportVocabulary.formatted(.mce, in: m))  top-label ECE \(ReportVocabulary.formatted(.topLabelECE, in: m))  classwise \(ReportVocabulary.formatted(.classwiseECE, in: m))")
+        lines.append("  over-confidence \(ReportVocabulary.formatted(.overconfidence, in: m))  under \(ReportVocabulary.formatted(.underconfidence, in: m))  mean confidence \(ReportVocabulary.formatted(.meanConfidence, in: m))")
         var tail = "  wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
         if let citl = m.calibrationInTheLarge { tail += "  mean score − positive rate \(NumberText.signed(citl, 4))" }
         lines.append(tail)
@@ -136,8 +136,8 @@ public enum TerminalRenderer {
             let warned = report.gates.filter { !$0.passed && $0.severity == .warning }.count
             let gates = report.gates.isEmpty ? "—" : failed > 0 ? "FAIL \(failed)/\(report.gates.count)" : warned > 0 ? "pass, \(warned) warn" : "pass"
             // Escape before padding, so the column keeps its width.
-            lines.append("  " + pad(TextEscaping.plain(report.shortName), 26, left: true) + pad(NumberText.count(r.rows), 11) + pad(NumberText.fixed(r.metrics.crossEntropy, 4), 8)
-                + pad(NumberText.fixed(r.metrics.ece, 4), 8) + pad(NumberText.fixed(r.metrics.accuracy, 4), 10) + "  " + gates)
+            lines.append("  " + pad(TextEscaping.plain(report.shortName), 26, left: true) + pad(NumberText.count(r.rows), 11) + pad(ReportVocabulary.formatted(.crossEntropy, in: r.metrics), 8)
+                + pad(ReportVocabulary.formatted(.ece, in: r.metrics), 8) + pad(ReportVocabulary.formatted(.accuracy, in: r.metrics), 10) + "  " + gates)
         }
         return lines.rendered(colour: false)
     }
