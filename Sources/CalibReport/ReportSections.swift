@@ -27,7 +27,7 @@ struct ReportCell: Sendable, Hashable {
 
 /// A section's table, format-neutral: built once from the report by a
 /// ``ReportSections`` function and written by each format (``terminalLines(into:)``,
-/// ``markdown()``, ``html()``). The first column holds names and is left-aligned;
+/// ``markdown()``, ``html()``). Other columns (names, labels, states) are left-aligned;
 /// `numeric` columns are right-aligned.
 struct ReportTable: Sendable {
     struct Column: Sendable {
@@ -49,7 +49,7 @@ struct ReportTable: Sendable {
     func terminalLines(into lines: inout TerminalLines) {
         func line(_ cells: [ReportCell]) -> String {
             "  " + zip(columns, cells).map { column, cell in
-                let text = TextEscaping.plain(cell.input) + cell.own + terminalWords(cell.status)
+                let text = TextEscaping.plain(cell.input) + cell.own + Self.terminalWords(cell.status)
                 guard let width = column.width else { return "  " + text }
                 return column.numeric ? NumberText.pad(text, width) : NumberText.padRight(text, width)
             }.joined()
@@ -61,7 +61,7 @@ struct ReportTable: Sendable {
 
     /// The table as a GitHub-flavoured Markdown table.
     func markdown() -> [String] {
-        func text(_ cell: ReportCell) -> String { TextEscaping.markdown(cell.input) + cell.own + markdownWords(cell.status) }
+        func text(_ cell: ReportCell) -> String { TextEscaping.markdown(cell.input) + cell.own + Self.markdownWords(cell.status) }
         func line(_ cells: [ReportCell]) -> String { "| " + cells.map(text).joined(separator: " | ") + " |" }
         // An empty heading is "| |", as GitHub writes it.
         let header = "|" + columns.map { column in text(column.title).isEmpty ? " |" : " \(text(column.title)) |" }.joined()
@@ -80,7 +80,7 @@ struct ReportTable: Sendable {
 
 extension ReportTable {
     /// A state in the terminal's few columns.
-    func terminalWords(_ status: ReportCell.Status?) -> String {
+    static func terminalWords(_ status: ReportCell.Status?) -> String {
         switch status {
         case .smallSegment: "small"
         case .overconfidentSegment: "⚑ over"
@@ -89,7 +89,7 @@ extension ReportTable {
     }
 
     /// A state in a Markdown cell.
-    func markdownWords(_ status: ReportCell.Status?) -> String {
+    static func markdownWords(_ status: ReportCell.Status?) -> String {
         switch status {
         case .smallSegment: "too small to gate"
         case .overconfidentSegment: "⚑ overconfident"
