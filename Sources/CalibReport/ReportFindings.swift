@@ -139,11 +139,7 @@ public struct ReportFindings: Sendable {
                     focalForSentence = loss
                 }
             case let .weightedCrossEntropy(w):
-                switch w {
-                case .inverseFrequency: references.append(("inverse-frequency weighted CE", share))
-                case let .effectiveNumber(beta): references.append(("effective-number weighted CE (β = \(beta))", share))
-                case .given: references.append(("weighted CE (given weights)", share))
-                }
+                references.append((ReportVocabulary.weightedLossPhrase(w), share))
             case .labelSmoothing: break
             }
         }
@@ -158,9 +154,7 @@ public struct ReportFindings: Sendable {
             parts.append("\(NumberText.percent(inverse.perClass[rare].gradientShare, 0)) under inverse-frequency weighting")
         }
         if let focal = focalForSentence {
-            let gamma = focal.parameters.first { $0.key == "gamma" }
-            let alpha = focal.parameters.first { $0.key == "alpha" }
-            parts.append("\(NumberText.percent(focal.perClass[rare].gradientShare, 0)) under focal loss (γ = \(ReportFindings.parameterText(gamma)), α = \(ReportFindings.parameterText(alpha)))")
+            parts.append("\(NumberText.percent(focal.perClass[rare].gradientShare, 0)) under \(ReportVocabulary.focalLossPhrase(focal))")
         }
         let head = "\(names[rare]) is \(NumberText.percent(r.perClass[rare].prior)) of rows"
         imbalanceSentence = parts.isEmpty ? head + "." : head + " and gets " + ReportFindings.joinedList(parts) + "."

@@ -123,6 +123,22 @@ public enum ReportVocabulary {
         }
     }
 
+    /// A weighted cross-entropy in a sentence or a chart legend:
+    /// "inverse-frequency weighted CE", "effective-number weighted CE (β = 0.9999)".
+    public static func weightedLossPhrase(_ weighting: ClassWeighting) -> String {
+        switch weighting {
+        case .inverseFrequency: "inverse-frequency weighted CE"
+        case let .effectiveNumber(beta): "effective-number weighted CE (β = \(beta))"
+        case .given: "weighted CE (given weights)"
+        }
+    }
+
+    /// A focal loss in a sentence: "focal loss (γ = 2, α = 0.25)".
+    public static func focalLossPhrase(_ loss: LossEvaluation) -> String {
+        "focal loss (γ = \(ReportFindings.parameterText(loss.parameters.first { $0.key == "gamma" }))"
+            + ", α = \(ReportFindings.parameterText(loss.parameters.first { $0.key == "alpha" })))"
+    }
+
     /// The words of a reliability table's two sides in one ECE mode: the
     /// positive-class table compares the predicted chance with the observed
     /// rate, the top-label table the confidence with the accuracy.
