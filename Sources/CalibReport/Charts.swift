@@ -130,7 +130,7 @@ enum Charts {
         plot.drawAxes(&svg, xTicks: unitTicks, yTicks: [], xFormat: { NumberText.percent($0, 0) }, yFormat: { _ in "" }, xLabel: "share received by \(className)", yLabel: "")
         for (i, loss) in losses.enumerated() {
             let y = plot.top + Double(i) * rowHeight + 4
-            svg.text(TerminalRenderer.lossLabel(loss), x: plot.left - 8, y: y + 14, class: "tick", anchor: .end)
+            svg.text(ReportVocabulary.lossLabel(loss), x: plot.left - 8, y: y + 14, class: "tick", anchor: .end)
             let share = loss.perClass[rare]
             svg.rect(x: plot.x(0), y: y, width: plot.x(share.lossShare.isFinite ? share.lossShare : 0) - plot.x(0), height: 10, class: "loss-share", tooltip: "loss share \(NumberText.percent(share.lossShare))")
             svg.rect(x: plot.x(0), y: y + 11, width: plot.x(share.gradientShare.isFinite ? share.gradientShare : 0) - plot.x(0), height: 10, class: "gradient-share", tooltip: "gradient share \(NumberText.percent(share.gradientShare))")

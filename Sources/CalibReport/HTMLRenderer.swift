@@ -39,7 +39,7 @@ public enum HTMLRenderer {
         // Headline cards.
         body.append("<section aria-label=\"Headline metrics\"><div class=\"cards\">")
         for reading in f.readings {
-            body.append("<div class=\"card\"><div class=\"card-label\">\(e(reading.label))</div><div class=\"card-value\">\(NumberText.fixed(reading.value, 4))</div><div class=\"card-reading\">\(e(reading.reading))</div></div>")
+            body.append("<div class=\"card\"><div class=\"card-label\">\(e(reading.label))</div><div class=\"card-value\">\(ReportVocabulary.formatted(reading))</div><div class=\"card-reading\">\(e(reading.reading))</div></div>")
         }
         body.append("</div></section>")
 
@@ -49,13 +49,13 @@ public enum HTMLRenderer {
         if positiveMode {
             body.append("<p>The headline for a binary task is the calibration of P(\(e(report.positiveClass ?? ""))): each bin compares the mean predicted chance with how often it happened.</p>")
             body.append(figure(Charts.reliability(r.headlineReliability, id: "reliability-positive", title: "Reliability of P(\(report.positiveClass ?? ""))",
-                predicted: "mean predicted", observed: "observed rate", worst: f.worstBins)))
+                predicted: ReportVocabulary.words(.positiveClass).meanPredicted, observed: ReportVocabulary.words(.positiveClass).observedRate, worst: f.worstBins)))
             body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
-                predicted: "mean confidence", observed: "accuracy", worst: [])))
+                predicted: ReportVocabulary.words(.topLabel).meanPredicted, observed: ReportVocabulary.words(.topLabel).observedRate, worst: [])))
         } else {
             body.append("<p>Each bin compares the mean confidence of the predicted class with its accuracy.</p>")
             body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
-                predicted: "mean confidence", observed: "accuracy", worst: f.worstBins)))
+                predicted: ReportVocabulary.words(.topLabel).meanPredicted, observed: ReportVocabulary.words(.topLabel).observedRate, worst: f.worstBins)))
         }
         if !f.overconfidentBins.isEmpty {
             body.append("<p>\(OverconfidenceFlags.binsHeading)</p><ul class=\"flags\">"
@@ -68,12 +68,7 @@ public enum HTMLRenderer {
 
         // Per class.
         body.append("<section><h2>Per class</h2>")
-        body.append(table(["class", "rows", "support", "prior", "precision", "recall", "F1", "ECE", "cross-entropy"], numeric: 1..<9,
-            rows: r.perClass.map { c in
-                [e(c.name), NumberText.count(c.rows), NumberText.weight(c.support), NumberText.percent(c.prior, 2),
-                 NumberText.fixed(c.precision, 3), NumberText.fixed(c.recall, 3), NumberText.fixed(c.f1, 3),
-                 NumberText.fixed(c.ece, 4), NumberText.fixed(c.crossEntropy, 4)]
-            }))
+        body.append(ReportSections.perClass(report, compact: false).html())
         body.append(figure(Charts.classBars(r.perClass, id: "class-bars")))
         body.append("<h3>Confusion matrix</h3><p>Rows are true classes, columns predicted ones.</p>")
         body.append(table(["true \\ predicted"] + r.classNames.map(e), numeric: 1..<(r.classNames.count + 1),
@@ -85,13 +80,7 @@ public enum HTMLRenderer {
         if !report.segments.isEmpty {
             body.append("<section><h2>Segments by \(e(i.groupColumn ?? ""))</h2>")
             body.append("<p>Worst \(e(r.eceMode.rawValue)) ECE first; segments with fewer than \(NumberText.count(report.minSegmentRows)) rows are listed but not gated or flagged.</p>")
-            body.append(table(["segment", "rows", "cross-entropy", "accuracy", "ECE", "MCE", "over-confidence", ""], numeric: 1..<7,
-                rows: report.segments.map { s in
-                    let m = s.result.metrics
-                    return [e(s.name), NumberText.count(s.result.rows), NumberText.fixed(m.crossEntropy, 4), NumberText.fixed(m.accuracy, 4),
-                            NumberText.fixed(m.ece, 4), NumberText.fixed(m.mce, 4), NumberText.fixed(m.overconfidence, 4),
-                            !s.gated ? "too small to gate" : s.flag != nil ? "<span class=\"fail\">overconfident</span>" : ""]
-                }))
+            body.append(ReportSections.segments(report, compact: false).html())
             let flags = report.segments.compactMap(\.flag)
             if !flags.isEmpty { body.append("<ul class=\"flags\">" + flags.map { "<li>\(e($0))</li>" }.joined() + "</ul>") }
             body.append("</section>")
@@ -151,8 +140,8 @@ public enum HTMLRenderer {
                 let r = entry.report.result
                 let failed = entry.report.gates.filter(\.fails).count
                 return ["<a href=\"\(TextEscaping.html(TextEscaping.relativeLink(entry.link)))\">\(TextEscaping.html(entry.report.shortName))</a>", NumberText.count(r.rows), r.task.rawValue,
-                        NumberText.fixed(r.metrics.crossEntropy, 4), NumberText.percent(r.metrics.logLossSkill), NumberText.fixed(r.metrics.accuracy, 4),
-                        NumberText.fixed(r.metrics.ece, 4), r.eceMode.rawValue, NumberText.fixed(r.metrics.mce, 4),
+                        ReportVocabulary.formatted(.crossEntropy, in: r.metrics), NumberText.percent(r.metrics.logLossSkill), ReportVocabulary.formatted(.accuracy, in: r.metrics),
+                        ReportVocabulary.formatted(.ece, in: r.metrics), r.eceMode.rawValue, ReportVocabulary.formatted(.mce, in: r.metrics),
                         entry.report.gates.isEmpty ? "—" : failed == 0 ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">\(failed) failed</span>"]
             }))
         body.append("</section>")
@@ -170,11 +159,7 @@ public enum HTMLRenderer {
         body.append("<section><h2>Imbalance: weighted cross-entropy and focal loss</h2>")
         body.append("<p class=\"finding\">\(e(f.imbalanceSentence))</p>")
         body.append("<p>Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(e($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".</p>")
-        body.append(table(["loss", "value", "\(e(rareName)): share of rows", "share of loss", "share of gradient"], numeric: 1..<5,
-            rows: r.imbalance.losses.map { loss in
-                [e(TerminalRenderer.lossLabel(loss)), NumberText.fixed(loss.value, 4), NumberText.percent(r.perClass[rare].prior),
-                 NumberText.percent(loss.perClass[rare].lossShare), NumberText.percent(loss.perClass[rare].gradientShare)]
-            }))
+        body.append(ReportSections.imbalanceLosses(report, compact: false).html())
         body.append(figure(Charts.gradientShareByGamma(f, className: rareName, prior: r.perClass[rare].prior, id: "gradient-by-gamma")))
         body.append(figure(Charts.lossShares(r.imbalance.losses, rare: rare, prior: r.perClass[rare].prior, className: rareName, id: "loss-shares")))
         body.append("</section>")
@@ -197,7 +182,8 @@ public enum HTMLRenderer {
     }
 
     static func reliabilityTable(_ t: ReliabilityTable, worst: [Int], positive: Bool) -> String {
-        table(["bin", "rows", "weight", positive ? "mean predicted" : "mean confidence", positive ? "observed rate" : "accuracy", "gap", ""], numeric: 1..<6,
+        let words = ReportVocabulary.words(positive ? .positiveClass : .topLabel)
+        return table(["bin", "rows", "weight", words.meanPredicted, words.observedRate, "gap", ""], numeric: 1..<6,
             rows: t.bins.enumerated().map { b, bin in
                 ["\(NumberText.fixed(bin.lower, 3))–\(NumberText.fixed(bin.upper, 3))", NumberText.count(bin.count), NumberText.weight(bin.weight),
                  NumberText.fixed(bin.meanPredicted, 4), NumberText.fixed(bin.observedRate, 4), NumberText.signed(bin.gap, 4),

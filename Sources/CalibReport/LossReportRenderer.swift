@@ -18,7 +18,7 @@ public enum LossReportRenderer {
         lines.append("")
         lines.append("Per class (mean loss · loss share · gradient share):")
         for loss in report.result.imbalance.losses {
-            lines.append("  " + TerminalRenderer.lossLabel(loss))
+            lines.append("  " + ReportVocabulary.lossLabel(loss))
             for c in loss.perClass {
                 lines.append("    " + NumberText.padRight(TextEscaping.plain(report.result.classNames[c.classIndex]), 24) + NumberText.pad(NumberText.fixed(c.meanLoss, 4), 10)
                     + NumberText.pad(NumberText.percent(c.lossShare), 10) + NumberText.pad(NumberText.percent(c.gradientShare), 10))

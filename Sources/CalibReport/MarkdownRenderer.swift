@@ -44,19 +44,15 @@ public enum MarkdownRenderer {
         out.append("| metric | value | reading |")
         out.append("|---|---:|---|")
         for reading in f.readings {
-            out.append("| \(reading.label) | \(NumberText.fixed(reading.value, 4)) | \(text(reading.reading)) |")
+            out.append("| \(reading.label) | \(ReportVocabulary.formatted(reading)) | \(text(reading.reading)) |")
         }
         out.append("")
-        out.append("Macro precision / recall / F1: \(NumberText.fixed(m.macro.precision, 3)) / \(NumberText.fixed(m.macro.recall, 3)) / \(NumberText.fixed(m.macro.f1, 3)); weighted F1 \(NumberText.fixed(m.weighted.f1, 3)); top-label ECE \(NumberText.fixed(m.topLabelECE, 4)); class-wise ECE \(NumberText.fixed(m.classwiseECE, 4)).")
+        out.append("Macro precision / recall / F1: \(ReportVocabulary.formatted(.average("macro", .precision), in: m)) / \(ReportVocabulary.formatted(.average("macro", .recall), in: m)) / \(ReportVocabulary.formatted(.average("macro", .f1), in: m)); weighted F1 \(ReportVocabulary.formatted(.average("weighted", .f1), in: m)); top-label ECE \(ReportVocabulary.formatted(.topLabelECE, in: m)); class-wise ECE \(ReportVocabulary.formatted(.classwiseECE, in: m)).")
         out.append("")
 
         out.append("## Per class")
         out.append("")
-        out.append("| class | rows | support | prior | precision | recall | F1 | ECE | cross-entropy |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for c in r.perClass {
-            out.append("| \(text(c.name)) | \(NumberText.count(c.rows)) | \(NumberText.weight(c.support)) | \(NumberText.percent(c.prior, 2)) | \(NumberText.fixed(c.precision, 3)) | \(NumberText.fixed(c.recall, 3)) | \(NumberText.fixed(c.f1, 3)) | \(NumberText.fixed(c.ece, 4)) | \(NumberText.fixed(c.crossEntropy, 4)) |")
-        }
+        out += ReportSections.perClass(report, compact: false).markdown()
         out.append("")
 
         let positiveMode = r.positiveReliability != nil
@@ -66,7 +62,8 @@ public enum MarkdownRenderer {
             ? "Each bin compares the mean predicted chance of '\(text(report.positiveClass ?? ""))' with how often it happened. ⚠ marks the bins that contribute most to the ECE."
             : "Each bin compares the mean top-label confidence with the accuracy. ⚠ marks the bins that contribute most to the ECE.")
         out.append("")
-        out.append(reliabilityTable(r.headlineReliability, predicted: positiveMode ? "mean predicted" : "mean confidence", observed: positiveMode ? "observed rate" : "accuracy", worst: f.worstBins))
+        let headlineWords = ReportVocabulary.words(r.eceMode)
+        out.append(reliabilityTable(r.headlineReliability, predicted: headlineWords.meanPredicted, observed: headlineWords.observedRate, worst: f.worstBins))
         if !f.overconfidentBins.isEmpty {
             out.append("")
             out.append(OverconfidenceFlags.binsHeading)
@@ -77,7 +74,8 @@ public enum MarkdownRenderer {
             out.append("")
             out.append("<details><summary>Top-label reliability (confidence of the predicted class)</summary>")
             out.append("")
-            out.append(reliabilityTable(r.reliability, predicted: "mean confidence", observed: "accuracy", worst: []))
+            let topWords = ReportVocabulary.words(.topLabel)
+            out.append(reliabilityTable(r.reliability, predicted: topWords.meanPredicted, observed: topWords.observedRate, worst: []))
             out.append("")
             out.append("</details>")
         }
@@ -101,12 +99,7 @@ public enum MarkdownRenderer {
             out.append("")
             out.append("Worst \(r.eceMode.rawValue) ECE first; segments with fewer than \(NumberText.count(report.minSegmentRows)) rows are listed but not gated or flagged.")
             out.append("")
-            out.append("| segment | rows | cross-entropy | accuracy | ECE | MCE | over-confidence | |")
-            out.append("|---|---:|---:|---:|---:|---:|---:|---|")
-            for s in report.segments {
-                let m = s.result.metrics
-                out.append("| \(text(s.name)) | \(NumberText.count(s.result.rows)) | \(NumberText.fixed(m.crossEntropy, 4)) | \(NumberText.fixed(m.accuracy, 4)) | \(NumberText.fixed(m.ece, 4)) | \(NumberText.fixed(m.mce, 4)) | \(NumberText.fixed(m.overconfidence, 4)) | \(!s.gated ? "too small to gate" : s.flag != nil ? "⚑ overconfident" : "") |")
-            }
+            out += ReportSections.segments(report, compact: false).markdown()
             let flags = report.segments.compactMap(\.flag)
             if !flags.isEmpty {
                 out.append("")
@@ -171,18 +164,13 @@ public enum MarkdownRenderer {
         let f = report.findings
         var out: [String] = []
         func text(_ s: String) -> String { escape(s) }
-        let rare = f.rarestClass
         out.append("## Imbalance: cross-entropy, weighted cross-entropy and focal loss")
         out.append("")
         out.append(text(f.imbalanceSentence))
         out.append("")
         out.append("Imbalance ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1. Priors: " + zip(r.classNames, r.imbalance.priors).map { "\(text($0)) \(NumberText.percent($1, 2))" }.joined(separator: ", ") + ".")
         out.append("")
-        out.append("| loss | value | \(text(r.classNames[rare])): share of rows | share of loss | share of gradient |")
-        out.append("|---|---:|---:|---:|---:|")
-        for loss in r.imbalance.losses {
-            out.append("| \(text(TerminalRenderer.lossLabel(loss))) | \(NumberText.fixed(loss.value, 4)) | \(NumberText.percent(r.perClass[rare].prior)) | \(NumberText.percent(loss.perClass[rare].lossShare)) | \(NumberText.percent(loss.perClass[rare].gradientShare)) |")
-        }
+        out += ReportSections.imbalanceLosses(report, compact: false).markdown()
         out.append("")
         return out
     }
@@ -213,7 +201,7 @@ extension MarkdownRenderer {
             let r = entry.report.result
             let failed = entry.report.gates.filter(\.fails).count
             let gates = entry.report.gates.isEmpty ? "—" : failed == 0 ? "✅ pass" : "❌ \(failed) failed"
-            out.append("| [\(escape(entry.report.shortName))](\(TextEscaping.markdownLinkTarget(entry.link))) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(NumberText.fixed(r.metrics.crossEntropy, 4)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(NumberText.fixed(r.metrics.accuracy, 4)) | \(NumberText.fixed(r.metrics.ece, 4)) | \(r.eceMode.rawValue) | \(NumberText.fixed(r.metrics.mce, 4)) | \(gates) |")
+            out.append("| [\(escape(entry.report.shortName))](\(TextEscaping.markdownLinkTarget(entry.link))) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(ReportVocabulary.formatted(.crossEntropy, in: r.metrics)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(ReportVocabulary.formatted(.accuracy, in: r.metrics)) | \(ReportVocabulary.formatted(.ece, in: r.metrics)) | \(r.eceMode.rawValue) | \(ReportVocabulary.formatted(.mce, in: r.metrics)) | \(gates) |")
         }
         return out.joined(separator: "\n") + "\n"
     }

@@ -2,7 +2,7 @@
 public enum NumberText {
     /// `x` rounded to `decimals` places, e.g. `fixed(0.12345, 3) == "0.123"`; "—" when not finite.
     public static func fixed(_ x: Double?, _ decimals: Int) -> String {
-        guard let x, x.isFinite else { return "—" }
+        guard let x, x.isFinite else { return ReportVocabulary.undefined }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let scaled = (Swift.abs(x) * scale).rounded()
@@ -21,13 +21,13 @@ public enum NumberText {
 
     /// A share as a percentage, e.g. `percent(0.0123, 1) == "1.2%"`.
     public static func percent(_ x: Double?, _ decimals: Int = 1) -> String {
-        guard let x, x.isFinite else { return "—" }
+        guard let x, x.isFinite else { return ReportVocabulary.undefined }
         return fixed(x * 100, decimals) + "%"
     }
 
     /// A signed value, e.g. `+0.123`.
     public static func signed(_ x: Double?, _ decimals: Int) -> String {
-        guard let x, x.isFinite else { return "—" }
+        guard let x, x.isFinite else { return ReportVocabulary.undefined }
         return (x >= 0 ? "+" : "") + fixed(x, decimals)
     }
 

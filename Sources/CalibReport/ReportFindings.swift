@@ -84,7 +84,7 @@ public struct ReportFindings: Sendable {
         }
         var readings: [MetricReading] = [
             reading(.crossEntropy, "Cross-entropy",
-                "\(NumberText.fixed(m.crossEntropy, 4)) nats (\(NumberText.fixed(m.crossEntropyBits, 4)) bits) per row; perplexity \(NumberText.fixed(m.perplexity, 3))"),
+                "\(ReportVocabulary.formatted(.crossEntropy, in: m)) nats (\(ReportVocabulary.formatted(.crossEntropyBits, in: m)) bits) per row; perplexity \(ReportVocabulary.formatted(.perplexity, in: m))"),
             reading(.logLossSkill, "Log-loss skill",
                 skill >= 0 ? "the model beats the base rate (always predicting the class shares) by \(NumberText.percent(skill))"
                     : "the model is \(NumberText.percent(-skill)) worse than always predicting the class shares"),
@@ -102,7 +102,7 @@ public struct ReportFindings: Sendable {
             reading(.mce, "MCE",
                 "the worst bin is off by \(points(m.mce))"),
             reading(.overconfidence, "Over-confidence",
-                "the part of the top-label ECE where confidence exceeds accuracy; under-confidence is \(NumberText.fixed(m.underconfidence, 4))"),
+                "the part of the top-label ECE where confidence exceeds accuracy; under-confidence is \(ReportVocabulary.formatted(.underconfidence, in: m))"),
             reading(.confidentErrorRate, "Confident errors",
                 "\(NumberText.percent(m.confidentErrorRate)) of predictions made with ≥ \(NumberText.percent(r.settings.confidentAt, 0)) confidence are wrong"),
         ]
@@ -139,11 +139,7 @@ public struct ReportFindings: Sendable {
                     focalForSentence = loss
                 }
             case let .weightedCrossEntropy(w):
-                switch w {
-                case .inverseFrequency: references.append(("inverse-frequency weighted CE", share))
-                case let .effectiveNumber(beta): references.append(("effective-number weighted CE (β = \(beta))", share))
-                case .given: references.append(("weighted CE (given weights)", share))
-                }
+                references.append((ReportVocabulary.weightedLossPhrase(w), share))
             case .labelSmoothing: break
             }
         }
@@ -158,9 +154,7 @@ public struct ReportFindings: Sendable {
             parts.append("\(NumberText.percent(inverse.perClass[rare].gradientShare, 0)) under inverse-frequency weighting")
         }
         if let focal = focalForSentence {
-            let gamma = focal.parameters.first { $0.key == "gamma" }
-            let alpha = focal.parameters.first { $0.key == "alpha" }
-            parts.append("\(NumberText.percent(focal.perClass[rare].gradientShare, 0)) under focal loss (γ = \(ReportFindings.parameterText(gamma)), α = \(ReportFindings.parameterText(alpha)))")
+            parts.append("\(NumberText.percent(focal.perClass[rare].gradientShare, 0)) under \(ReportVocabulary.focalLossPhrase(focal))")
         }
         let head = "\(names[rare]) is \(NumberText.percent(r.perClass[rare].prior)) of rows"
         imbalanceSentence = parts.isEmpty ? head + "." : head + " and gets " + ReportFindings.joinedList(parts) + "."

@@ -32,15 +32,15 @@ public enum TerminalRenderer {
         lines.append("")
 
         lines.append(bold: "Loss")
-        lines.append("  cross-entropy   \(NumberText.fixed(m.crossEntropy, 4)) nats  (\(NumberText.fixed(m.crossEntropyBits, 4)) bits, perplexity \(NumberText.fixed(m.perplexity, 3)))")
-        lines.append("  prior CE        \(NumberText.fixed(m.priorCrossEntropy, 4)) nats  log-loss skill " + (m.logLossSkill.isFinite ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"))
-        lines.append("  Brier           \(NumberText.fixed(m.brier, 4))")
+        lines.append("  cross-entropy   \(ReportVocabulary.formatted(.crossEntropy, in: m)) nats  (\(ReportVocabulary.formatted(.crossEntropyBits, in: m)) bits, perplexity \(ReportVocabulary.formatted(.perplexity, in: m)))")
+        lines.append("  prior CE        \(ReportVocabulary.formatted(.priorCrossEntropy, in: m)) nats  log-loss skill " + (m.logLossSkill.isFinite ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"))
+        lines.append("  Brier           \(ReportVocabulary.formatted(.brier, in: m))")
         lines.append(bold: "Decisions", (i.shape.task == .binary ? " (threshold \(NumberText.fixed(r.settings.threshold, 2)))" : " (argmax)"))
-        lines.append("  accuracy \(NumberText.fixed(m.accuracy, 4))  balanced \(NumberText.fixed(m.balancedAccuracy, 4))  MCC \(NumberText.fixed(m.mcc, 4))")
-        lines.append("  macro P/R/F1 \(NumberText.fixed(m.macro.precision, 3))/\(NumberText.fixed(m.macro.recall, 3))/\(NumberText.fixed(m.macro.f1, 3))   weighted F1 \(NumberText.fixed(m.weighted.f1, 3))")
+        lines.append("  accuracy \(ReportVocabulary.formatted(.accuracy, in: m))  balanced \(ReportVocabulary.formatted(.balancedAccuracy, in: m))  MCC \(ReportVocabulary.formatted(.mcc, in: m))")
+        lines.append("  macro P/R/F1 \(ReportVocabulary.formatted(.average("macro", .precision), in: m))/\(ReportVocabulary.formatted(.average("macro", .recall), in: m))/\(ReportVocabulary.formatted(.average("macro", .f1), in: m))   weighted F1 \(ReportVocabulary.formatted(.average("weighted", .f1), in: m))")
         lines.append(bold: "Calibration", " (\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE)")
-        lines.append("  ECE \(NumberText.fixed(m.ece, 4))  MCE \(NumberText.fixed(m.mce, 4))  top-label ECE \(NumberText.fixed(m.topLabelECE, 4))  classwise \(NumberText.fixed(m.classwiseECE, 4))")
-        lines.append("  over-confidence \(NumberText.fixed(m.overconfidence, 4))  under \(NumberText.fixed(m.underconfidence, 4))  mean confidence \(NumberText.fixed(m.meanConfidence, 3))")
+        lines.append("  ECE \(ReportVocabulary.formatted(.ece, in: m))  MCE \(ReportVocabulary.formatted(.mce, in: m))  top-label ECE \(ReportVocabulary.formatted(.topLabelECE, in: m))  classwise \(ReportVocabulary.formatted(.classwiseECE, in: m))")
+        lines.append("  over-confidence \(ReportVocabulary.formatted(.overconfidence, in: m))  under \(ReportVocabulary.formatted(.underconfidence, in: m))  mean confidence \(ReportVocabulary.formatted(.meanConfidence, in: m))")
         var tail = "  wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
         if let citl = m.calibrationInTheLarge { tail += "  mean score − positive rate \(NumberText.signed(citl, 4))" }
         lines.append(tail)
@@ -48,28 +48,17 @@ public enum TerminalRenderer {
         lines.append("")
 
         lines.append(bold: "Per class")
-        lines.append("  " + NumberText.padRight("class", 16) + NumberText.pad("support", 10) + NumberText.pad("prior", 8)
-            + NumberText.pad("prec", 7) + NumberText.pad("recall", 8) + NumberText.pad("F1", 7) + NumberText.pad("ECE", 8) + NumberText.pad("CE", 8))
-        let shownClasses = r.perClass.count <= 12 ? Array(r.perClass.indices) : Array(r.perClass.indices.sorted { r.perClass[$0].support < r.perClass[$1].support }.prefix(12))
-        for c in shownClasses {
-            let pc = r.perClass[c]
-            lines.append("  " + NumberText.padRight(TextEscaping.plain(pc.name), 16) + NumberText.pad(NumberText.weight(pc.support), 10)
-                + NumberText.pad(NumberText.percent(pc.prior), 8) + NumberText.pad(NumberText.fixed(pc.precision, 3), 7)
-                + NumberText.pad(NumberText.fixed(pc.recall, 3), 8) + NumberText.pad(NumberText.fixed(pc.f1, 3), 7)
-                + NumberText.pad(NumberText.fixed(pc.ece, 4), 8) + NumberText.pad(NumberText.fixed(pc.crossEntropy, 3), 8))
-        }
-        if shownClasses.count < r.perClass.count { lines.append("  … \(r.perClass.count - shownClasses.count) more classes in the JSON report") }
+        ReportSections.perClass(report, compact: true).terminalLines(into: &lines)
         for flag in report.findings.overconfidentBins.prefix(3) { lines.append(wrapped: "⚑ " + flag) }
         lines.append("")
 
         let headline = r.headlineReliability
         let worst = report.findings.worstBins
-        let predictedWord = r.eceMode == .positiveClass ? "predicted" : "confidence"
-        let observedWord = r.eceMode == .positiveClass ? "observed" : "accuracy"
+        let words = ReportVocabulary.words(r.eceMode)
         lines.append(bold: "Worst bins", " (largest share of the \(r.eceMode.rawValue) ECE)")
         for b in worst.sorted() {
             let bin = headline.bins[b]
-            lines.append("  \(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2))  \(NumberText.pad(NumberText.count(bin.count), 9)) rows  \(predictedWord) \(NumberText.fixed(bin.meanPredicted, 3))  \(observedWord) \(NumberText.fixed(bin.observedRate, 3))  gap \(NumberText.signed(bin.gap, 3))")
+            lines.append("  \(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2))  \(NumberText.pad(NumberText.count(bin.count), 9)) rows  \(words.predicted) \(NumberText.fixed(bin.meanPredicted, 3))  \(words.observed) \(NumberText.fixed(bin.observedRate, 3))  gap \(NumberText.signed(bin.gap, 3))")
         }
         lines.append("")
 
@@ -78,14 +67,7 @@ public enum TerminalRenderer {
         if !report.segments.isEmpty {
             lines.append("")
             lines.append(bold: "Segments", " by '\(i.groupColumn ?? "")', worst ECE first (≥ \(NumberText.count(report.minSegmentRows)) rows gated)")
-            lines.append("  " + NumberText.padRight("segment", 22) + NumberText.pad("rows", 10) + NumberText.pad("CE", 9) + NumberText.pad("accuracy", 10) + NumberText.pad("ECE", 9) + NumberText.pad("MCE", 9) + "  flag")
-            for s in report.segments.prefix(10) {
-                let m = s.result.metrics
-                lines.append("  " + NumberText.padRight(TextEscaping.plain(s.name), 22) + NumberText.pad(NumberText.count(s.result.rows), 10) + NumberText.pad(NumberText.fixed(m.crossEntropy, 4), 9)
-                    + NumberText.pad(NumberText.fixed(m.accuracy, 4), 10) + NumberText.pad(NumberText.fixed(m.ece, 4), 9) + NumberText.pad(NumberText.fixed(m.mce, 4), 9)
-                    + "  " + (!s.gated ? "small" : s.flag != nil ? "⚑ over" : ""))
-            }
-            if report.segments.count > 10 { lines.append("  … \(report.segments.count - 10) more segments in the JSON report") }
+            ReportSections.segments(report, compact: true).terminalLines(into: &lines)
             for s in report.segments where s.flag != nil { lines.append(wrapped: "⚑ " + s.flag!) }
         }
 
@@ -133,31 +115,9 @@ public enum TerminalRenderer {
         let rare = report.rarestClass
         let rareName = r.classNames[rare]
         lines.append(bold: "Imbalance", " (ratio \(NumberText.fixed(r.imbalance.imbalanceRatio, 1)):1; rarest class '\(rareName)', \(NumberText.percent(r.perClass[rare].prior)) of rows)")
-        lines.append("  " + NumberText.padRight("loss", 40) + NumberText.pad("value", 10) + NumberText.pad("loss share", 13) + NumberText.pad("grad share", 13))
-        for loss in r.imbalance.losses {
-            let share = loss.perClass[rare]
-            lines.append("  " + NumberText.padRight(lossLabel(loss), 40) + NumberText.pad(NumberText.fixed(loss.value, 4), 10)
-                + NumberText.pad(NumberText.percent(share.lossShare), 13) + NumberText.pad(NumberText.percent(share.gradientShare), 13))
-        }
+        ReportSections.imbalanceLosses(report, compact: true).terminalLines(into: &lines)
         lines.append(wrapped: report.findings.imbalanceSentence)
     }
-
-    static func lossLabel(_ loss: LossEvaluation) -> String {
-        switch loss.specification {
-        case .crossEntropy: "cross-entropy"
-        case let .weightedCrossEntropy(w):
-            switch w {
-            case .inverseFrequency: "weighted CE (inverse frequency)"
-            case let .effectiveNumber(beta): "weighted CE (effective number, β=\(beta))"
-            case .given: "weighted CE (given weights)"
-            }
-        case .focal:
-            "focal (γ=\(short(loss.parameters.first { $0.key == "gamma" })), α=\(short(loss.parameters.first { $0.key == "alpha" })))"
-        case let .labelSmoothing(epsilon): "label smoothing (ε=\(epsilon))"
-        }
-    }
-
-    private static func short(_ p: LossParameter?) -> String { ReportFindings.parameterText(p) }
 
     /// The table closing a batch run: one line per input with its headline
     /// metrics and gate verdict, in 80 columns, names escaped and cut.
@@ -176,8 +136,8 @@ public enum TerminalRenderer {
             let warned = report.gates.filter { !$0.passed && $0.severity == .warning }.count
             let gates = report.gates.isEmpty ? "—" : failed > 0 ? "FAIL \(failed)/\(report.gates.count)" : warned > 0 ? "pass, \(warned) warn" : "pass"
             // Escape before padding, so the column keeps its width.
-            lines.append("  " + pad(TextEscaping.plain(report.shortName), 26, left: true) + pad(NumberText.count(r.rows), 11) + pad(NumberText.fixed(r.metrics.crossEntropy, 4), 8)
-                + pad(NumberText.fixed(r.metrics.ece, 4), 8) + pad(NumberText.fixed(r.metrics.accuracy, 4), 10) + "  " + gates)
+            lines.append("  " + pad(TextEscaping.plain(report.shortName), 26, left: true) + pad(NumberText.count(r.rows), 11) + pad(ReportVocabulary.formatted(.crossEntropy, in: r.metrics), 8)
+                + pad(ReportVocabulary.formatted(.ece, in: r.metrics), 8) + pad(ReportVocabulary.formatted(.accuracy, in: r.metrics), 10) + "  " + gates)
         }
         return lines.rendered(colour: false)
     }

@@ -1,0 +1,183 @@
+public import CalibCore
+
+/// How a report shows one metric: the words for it in a table and the
+/// number of decimals it is printed with.
+public struct MetricDisplay: Sendable, Hashable {
+    /// The label in tables and lines, e.g. "cross-entropy", "MCE".
+    public let label: String
+    /// A shorter label for 80-column tables, e.g. "CE", "prec".
+    public let shortLabel: String
+    /// Decimal places, e.g. 4 for a cross-entropy, 3 for an F1.
+    public let digits: Int
+
+    init(_ label: String, short: String? = nil, digits: Int) {
+        self.label = label
+        self.shortLabel = short ?? label
+        self.digits = digits
+    }
+}
+
+/// The vocabulary every report shares, so that the terminal, Markdown and HTML
+/// reports say the same thing the same way: the label and digits of each
+/// catalogue key (``MetricKey/all``, ``ClassMetricKey/all``), the labels of
+/// the imbalance losses, the words of the two ECE modes, and the one function
+/// that turns a metric value into text (``formatted(_:_:)``; "—" when undefined).
+///
+/// A new metric key needs an entry in ``metrics`` or ``classMetrics``: the
+/// vocabulary test fails for a key without one.
+public enum ReportVocabulary {
+    /// Label and digits of every headline key, by ``MetricKey/name``.
+    static let metrics: [String: MetricDisplay] = {
+        var table: [String: MetricDisplay] = [
+            "crossEntropy": MetricDisplay("cross-entropy", short: "CE", digits: 4),
+            "crossEntropyBits": MetricDisplay("cross-entropy (bits)", short: "bits", digits: 4),
+            "perplexity": MetricDisplay("perplexity", digits: 3),
+            "priorCrossEntropy": MetricDisplay("prior CE", digits: 4),
+            "logLossSkill": MetricDisplay("log-loss skill", short: "skill", digits: 4),
+            "accuracy": MetricDisplay("accuracy", digits: 4),
+            "balancedAccuracy": MetricDisplay("balanced accuracy", short: "balanced", digits: 4),
+            "brier": MetricDisplay("Brier", digits: 4),
+            "mcc": MetricDisplay("MCC", digits: 4),
+            "meanConfidence": MetricDisplay("mean confidence", digits: 3),
+            "topLabelECE": MetricDisplay("top-label ECE", digits: 4),
+            "positiveClassECE": MetricDisplay("positive-class ECE", digits: 4),
+            "classwiseECE": MetricDisplay("class-wise ECE", short: "classwise", digits: 4),
+            "ece": MetricDisplay("ECE", digits: 4),
+            "mce": MetricDisplay("MCE", digits: 4),
+            "overconfidence": MetricDisplay("over-confidence", digits: 4),
+            "underconfidence": MetricDisplay("under-confidence", short: "under", digits: 4),
+            "overconfidenceError": MetricDisplay("over-confidence error", short: "OE", digits: 4),
+            "calibrationInTheLarge": MetricDisplay("calibration in the large", short: "mean score − positive rate", digits: 4),
+            "confidentErrorRate": MetricDisplay("confident errors", digits: 4),
+        ]
+        for group in ["macro", "weighted", "micro"] {
+            table[group + ".precision"] = MetricDisplay("\(group) precision", digits: 3)
+            table[group + ".recall"] = MetricDisplay("\(group) recall", digits: 3)
+            table[group + ".f1"] = MetricDisplay("\(group) F1", digits: 3)
+        }
+        return table
+    }()
+
+    /// Label and digits of every per-class key, by ``ClassMetricKey/name``.
+    /// `support` is a weighted count and `prior` a percentage: their digits
+    /// are those of the percentage (``NumberText/percent(_:_:)``).
+    static let classMetrics: [String: MetricDisplay] = [
+        "precision": MetricDisplay("precision", short: "prec", digits: 3),
+        "recall": MetricDisplay("recall", digits: 3),
+        "f1": MetricDisplay("F1", digits: 3),
+        "ece": MetricDisplay("ECE", digits: 4),
+        "crossEntropy": MetricDisplay("cross-entropy", short: "CE", digits: 4),
+        "support": MetricDisplay("support", digits: 0),
+        "prior": MetricDisplay("prior", digits: 2),
+    ]
+
+    /// Text for an undefined value (not finite, `null` in JSON).
+    public static let undefined = "—"
+
+    /// The one place a metric value becomes text: `value` with the key's
+    /// digits ("0.0148"), or ``undefined`` when it is `nil` or not finite.
+    /// `digits` overrides the key's, for the 80-column terminal tables.
+    public static func formatted(_ key: MetricKey, _ value: Double?, digits: Int? = nil) -> String {
+        NumberText.fixed(value, digits ?? key.display.digits)
+    }
+
+    /// `key`'s value in `metrics` as text (``formatted(_:_:digits:)``).
+    public static func formatted(_ key: MetricKey, in metrics: Metrics) -> String {
+        formatted(key, key.value(in: metrics))
+    }
+
+    /// A headline reading's value as text, with its key's digits.
+    public static func formatted(_ reading: MetricReading) -> String {
+        NumberText.fixed(reading.value, MetricKey.named(reading.key)?.display.digits ?? 4)
+    }
+
+    /// A per-class value as text: `support` as a weighted count, `prior` as a
+    /// percentage, the others with the key's digits; ``undefined`` when not finite.
+    public static func formatted(_ key: ClassMetricKey, _ value: Double?, digits: Int? = nil) -> String {
+        let places = digits ?? key.display.digits
+        switch key {
+        case .support: return value.map(NumberText.weight) ?? undefined
+        case .prior: return NumberText.percent(value, places)
+        default: return NumberText.fixed(value, places)
+        }
+    }
+
+    /// Decimal places of a loss value in the imbalance tables.
+    static let lossDigits = 4
+
+    /// The label of an evaluated loss: "cross-entropy", "weighted CE (inverse
+    /// frequency)", "focal (γ=2, α=0.25)", "label smoothing (ε=0.1)".
+    public static func lossLabel(_ loss: LossEvaluation) -> String {
+        switch loss.specification {
+        case .crossEntropy: "cross-entropy"
+        case let .weightedCrossEntropy(w):
+            switch w {
+            case .inverseFrequency: "weighted CE (inverse frequency)"
+            case let .effectiveNumber(beta): "weighted CE (effective number, β=\(beta))"
+            case .given: "weighted CE (given weights)"
+            }
+        case .focal:
+            "focal (γ=\(ReportFindings.parameterText(loss.parameters.first { $0.key == "gamma" }))"
+                + ", α=\(ReportFindings.parameterText(loss.parameters.first { $0.key == "alpha" })))"
+        case let .labelSmoothing(epsilon): "label smoothing (ε=\(epsilon))"
+        }
+    }
+
+    /// A weighted cross-entropy in a sentence or a chart legend:
+    /// "inverse-frequency weighted CE", "effective-number weighted CE (β = 0.9999)".
+    public static func weightedLossPhrase(_ weighting: ClassWeighting) -> String {
+        switch weighting {
+        case .inverseFrequency: "inverse-frequency weighted CE"
+        case let .effectiveNumber(beta): "effective-number weighted CE (β = \(beta))"
+        case .given: "weighted CE (given weights)"
+        }
+    }
+
+    /// A focal loss in a sentence: "focal loss (γ = 2, α = 0.25)".
+    public static func focalLossPhrase(_ loss: LossEvaluation) -> String {
+        "focal loss (γ = \(ReportFindings.parameterText(loss.parameters.first { $0.key == "gamma" }))"
+            + ", α = \(ReportFindings.parameterText(loss.parameters.first { $0.key == "alpha" })))"
+    }
+
+    /// The words of a reliability table's two sides in one ECE mode: the
+    /// positive-class table compares the predicted chance with the observed
+    /// rate, the top-label table the confidence with the accuracy.
+    public struct ModeWords: Sendable {
+        /// "predicted" / "confidence"
+        public let predicted: String
+        /// "observed" / "accuracy"
+        public let observed: String
+        /// "mean predicted" / "mean confidence"
+        public let meanPredicted: String
+        /// "observed rate" / "accuracy"
+        public let observedRate: String
+    }
+
+    /// The words of `mode`'s reliability table.
+    public static func words(_ mode: ECEMode) -> ModeWords {
+        switch mode {
+        case .positiveClass: ModeWords(predicted: "predicted", observed: "observed", meanPredicted: "mean predicted", observedRate: "observed rate")
+        case .topLabel: ModeWords(predicted: "confidence", observed: "accuracy", meanPredicted: "mean confidence", observedRate: "accuracy")
+        }
+    }
+}
+
+extension MetricKey {
+    /// How reports show the key (``ReportVocabulary``); the key's name and 4
+    /// digits if the vocabulary has no entry (a test makes sure every key has one).
+    public var display: MetricDisplay { ReportVocabulary.metrics[name] ?? MetricDisplay(name, digits: 4) }
+}
+
+extension MetricKey {
+    /// The nested average `group.member`, e.g. `average("macro", .f1)` is `macro.f1`.
+    static func average(_ group: String, _ member: ClassMetricKey) -> MetricKey {
+        guard let key = named(group + "." + member.name) else { preconditionFailure("no average key \(group).\(member)") }
+        return key
+    }
+}
+
+extension ClassMetricKey {
+    /// How reports show the key (``ReportVocabulary``); the key's name and 4
+    /// digits if the vocabulary has no entry (a test makes sure every key has one).
+    public var display: MetricDisplay { ReportVocabulary.classMetrics[name] ?? MetricDisplay(name, digits: 4) }
+}
