@@ -46,10 +46,8 @@ extension AuditAccumulator {
         if let (name, expected, found) = settings.first(where: { $0.1 != $0.2 }) {
             return .setting(name: name, expected: expected, found: found)
         }
-        if other.losses.specifications != losses.specifications {
-            return .losses(expected: losses.specifications.map { "\($0)" }, found: other.losses.specifications.map { "\($0)" })
-        }
-        return nil
+        // The settings above cover the other families' own checks; the losses are only the loss family's.
+        return families.losses.mismatch(with: other.families.losses)
     }
 
     /// Merges `other` after checking that it describes the same audit

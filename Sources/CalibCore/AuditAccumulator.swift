@@ -6,7 +6,10 @@
 /// Per row it derives the class probabilities `p_k` and log-probabilities
 /// `ln p_k` once (stable log-sigmoid / log-softmax on the logit path; clipping
 /// to `[ε, 1]` before the logarithm on the probability path) and feeds every
-/// sum from them. Complexity: O(N·K) time, O(K² + K·B) memory.
+/// sum from them. The sums live in ``AccumulatorFamily`` types (class totals,
+/// confusion, top-label and class-wise bins, losses) fed from one shared
+/// ``RowContext`` per row; the scalar sums stay in the loop's registers.
+/// Complexity: O(N·K) time, O(K² + K·B) memory.
 public struct AuditAccumulator: Sendable {
     public let shape: ClassificationShape
     public let settings: AuditSettings
@@ -14,33 +17,21 @@ public struct AuditAccumulator: Sendable {
     var rowCount = 0
     var clippedRows = 0
     var totalWeight = CompensatedSum()
-    var classWeight: [CompensatedSum]
-    var classRows: [Int]
-    var classCrossEntropy: [CompensatedSum]
     var crossEntropy = CompensatedSum()
     var brier = CompensatedSum()
     var confidence = CompensatedSum()
-    var confusion: [CompensatedSum]
     var confidentWeight = CompensatedSum()
     var confidentWrongWeight = CompensatedSum()
     var positiveScore = CompensatedSum()
-    var topLabel: ReliabilityBins
-    var classwise: [ReliabilityBins]
+    var families: AuditFamilies
     var worst: WorstRows
-    var losses: LossAccumulator
 
     public init(shape: ClassificationShape, settings: AuditSettings = AuditSettings(), losses: [LossSpecification] = LossSpecification.auditDefaults) {
         self.shape = shape
         self.settings = settings
         let k = shape.classCount
-        classWeight = Array(repeating: CompensatedSum(), count: k)
-        classRows = Array(repeating: 0, count: k)
-        classCrossEntropy = Array(repeating: CompensatedSum(), count: k)
-        confusion = Array(repeating: CompensatedSum(), count: k * k)
-        topLabel = ReliabilityBins(binCount: settings.bins)
-        classwise = Array(repeating: ReliabilityBins(binCount: settings.bins), count: k)
+        families = AuditFamilies(classCount: k, settings: settings, losses: losses)
         worst = WorstRows(limit: settings.worstRowLimit)
-        self.losses = LossAccumulator(classCount: k, specifications: losses)
     }
 
     /// Rows added so far.
@@ -56,7 +47,11 @@ public struct AuditAccumulator: Sendable {
         let bins = (1 + k) * settings.bins * (int + 4 * sum)
         let perClass = k * (2 * sum + int) + k * k * sum
         let rows = settings.worstRowLimit * MemoryLayout<WorstRow>.stride
-        return MemoryLayout<AuditAccumulator>.stride + perClass + bins + rows + losses.stateBytes
+        // The families' part of the stride counts their totals only, not the settings
+        // copies and scratch offsets they keep for the loop, so the bound does not
+        // move when a family is restructured.
+        let own = MemoryLayout<AuditAccumulator>.stride - MemoryLayout<AuditFamilies>.stride + AuditFamilies.totalsHeaderBytes
+        return own + perClass + bins + rows + families.losses.stateBytes
     }
 
     /// Adds every row of a chunk.
@@ -83,26 +78,19 @@ public struct AuditAccumulator: Sendable {
     @inline(__always)
     private mutating func add<Classes: ClassCountKind>(_ table: PredictionTable, rows: some Sequence<Int>, classes: Classes.Type) {
         let k = Classes.count(shape.classCount)
-        let bins = settings.bins
         let isLogit = shape.scoreKind == .logits
-        let threshold = settings.threshold
         let confidentAt = settings.confidentAt
-        // Layout of the Double sums.
-        let scalars = 7
-        let classWeightAt = scalars, classCEAt = classWeightAt + k, confusionAt = classCEAt + k
-        let topAt = confusionAt + k * k
-        let classwiseAt = topAt + 4 * bins
-        let lossAt = classwiseAt + 4 * bins * k
-        let sumCount = lossAt + losses.scratchCount
-        // Layout of the counts.
-        let classRowsAt = 2, topCountAt = classRowsAt + k
-        let classwiseCountAt = topCountAt + bins
-        let countCount = classwiseCountAt + bins * k
-        // Bound once per chunk: a method called on the stored property inside the
+        // Bound once per chunk: a method called on a stored property inside the
         // loop's closures would copy the struct (and retain its arrays) every row.
-        let lossModel = losses
+        let rowFamilies = families
+        // Layout of the scratch: the scalar sums (7 sums, 2 counts), then the families'.
+        var layout = ScratchLayout()
+        _ = layout.reserve(ScratchLayout(doubles: 7, counts: 2))
+        let familiesAt = layout.reserve(rowFamilies.scratchLayout)
+        let sumCount = layout.doubles
+        let countCount = layout.counts
 
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: sumCount + 2 * k + lossModel.powerScratchCount) { doubles in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: sumCount + 2 * k) { doubles in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: countCount) { ints in
                 let sums = doubles.baseAddress!
                 let counts = ints.baseAddress!
@@ -110,16 +98,6 @@ public struct AuditAccumulator: Sendable {
                 counts.initialize(repeating: 0, count: countCount)
                 let p = sums + sumCount
                 let lp = p + k
-                let powers = lp + k
-                @inline(__always) func addBin(_ sumsAt: Int, _ countsAt: Int, _ value: Double, _ outcome: Double, _ w: Double) {
-                    let b = ReliabilityBins.binIndex(of: value, binCount: bins)
-                    counts[countsAt + b] &+= 1
-                    let s = sums + sumsAt + 4 * b
-                    s[0] += w
-                    s[1] += w * value
-                    s[2] += w * outcome
-                    s[3] += w * w
-                }
                 table.scores.withUnsafeBufferPointer { scores in
                 table.labels.withUnsafeBufferPointer { labels in
                 table.weights.withUnsafeBufferPointer { weights in
@@ -165,11 +143,8 @@ public struct AuditAccumulator: Sendable {
                         if !isLogit && p[y] < probabilityFloor { clipped &+= 1 }
                         let ce = -lp[y]
                         added &+= 1
-                        counts[classRowsAt + y] &+= 1
                         weightSum += w
                         crossEntropySum += w * ce
-                        sums[classWeightAt + y] += w
-                        sums[classCEAt + y] += w * ce
                         if binary {
                             let d = s - (y == 1 ? 1.0 : 0.0)
                             brierSum += w * d * d
@@ -182,32 +157,25 @@ public struct AuditAccumulator: Sendable {
                             }
                             brierSum += w * b
                         }
-                        // 3. Top label (argmax, ties to the lowest index) and the decision.
+                        // 3. Top label (argmax, ties to the lowest index).
                         var top = 0
                         var topP = p[0]
                         for c in 1..<k where p[c] > topP { top = c; topP = p[c] }
-                        let decided = binary ? (s >= threshold ? 1 : 0) : top
-                        sums[confusionAt + y * k + decided] += w
                         let topCorrect = top == y
                         confidenceSum += w * topP
-                        addBin(topAt, topCountAt, topP, topCorrect ? 1 : 0, w)
                         if topP >= confidentAt {
                             confidentSum += w
                             if !topCorrect { confidentWrongSum += w }
                         }
-                        // 4. Class-wise reliability (for a binary task class 1's table is
-                        //    the positive-class table: the same value, the same outcome).
-                        for c in 0..<k {
-                            addBin(classwiseAt + 4 * bins * c, classwiseCountAt + bins * c, p[c], c == y ? 1 : 0, w)
-                        }
+                        // 4. The families, on the row's shared context.
+                        let row = RowContext(label: y, weight: w, classCount: k, probabilities: p, logProbabilities: lp,
+                                             top: top, topProbability: topP, positiveScore: s, clipped: !isLogit)
+                        rowFamilies.accumulate(row, sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
                         // 5. The most confidently wrong rows.
                         if !topCorrect && worst.admits(crossEntropy: ce) {
                             worst.insert(WorstRow(line: table.lines[i], id: table.id(at: i), label: y, predicted: top,
                                                   confidence: topP, crossEntropy: ce))
                         }
-                        // 6. Imbalance losses.
-                        lossModel.accumulate(into: sums + lossAt, label: y, classCount: k, weight: w, probabilities: p, logProbabilities: lp,
-                                             clipped: !isLogit, powers: powers)
                     }
                     counts[0] = added
                     counts[1] = clipped
@@ -231,15 +199,7 @@ public struct AuditAccumulator: Sendable {
                 confidentWeight.add(sums[4])
                 confidentWrongWeight.add(sums[5])
                 positiveScore.add(sums[6])
-                for c in 0..<k {
-                    classRows[c] += counts[classRowsAt + c]
-                    classWeight[c].add(sums[classWeightAt + c])
-                    classCrossEntropy[c].add(sums[classCEAt + c])
-                    classwise[c].fold(counts: counts + classwiseCountAt + bins * c, sums: sums + classwiseAt + 4 * bins * c)
-                }
-                for j in 0..<(k * k) { confusion[j].add(sums[confusionAt + j]) }
-                topLabel.fold(counts: counts + topCountAt, sums: sums + topAt)
-                losses.fold(sums + lossAt)
+                families.fold(sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
             }
         }
     }
@@ -251,22 +211,14 @@ public struct AuditAccumulator: Sendable {
         rowCount += other.rowCount
         clippedRows += other.clippedRows
         totalWeight.merge(other.totalWeight)
-        for c in 0..<shape.classCount {
-            classWeight[c].merge(other.classWeight[c])
-            classRows[c] += other.classRows[c]
-            classCrossEntropy[c].merge(other.classCrossEntropy[c])
-            classwise[c].merge(other.classwise[c])
-        }
+        families.merge(other.families)
         crossEntropy.merge(other.crossEntropy)
         brier.merge(other.brier)
         confidence.merge(other.confidence)
-        for j in confusion.indices { confusion[j].merge(other.confusion[j]) }
         confidentWeight.merge(other.confidentWeight)
         confidentWrongWeight.merge(other.confidentWrongWeight)
         positiveScore.merge(other.positiveScore)
-        topLabel.merge(other.topLabel)
         worst.merge(other.worst)
-        losses.merge(other.losses)
     }
 }
 

@@ -129,10 +129,12 @@ extension AuditAccumulator {
         precondition(classNames.count == shape.classCount, "one name per class")
         let k = shape.classCount
         let w = totalWeight.value
-        let classW = classWeight.map(\.value)
-        let confusionMatrix = ConfusionMatrix(classCount: k, counts: confusion.map(\.value))
-        let topTable = topLabel.table(totalWeight: w)
-        let classTables = classwise.map { $0.table(totalWeight: w) }
+        let classW = families.classTotals.weights.map(\.value)
+        let finished = families.result(FamilyResultContext(totalWeight: w, classWeights: classW, classNames: classNames))
+        let totals = finished.classTotals
+        let confusionMatrix = finished.confusion
+        let topTable = finished.topLabel
+        let classTables = finished.classwise
         // Binary: the positive-class table is class 1's class-wise table (bins over s against 1[y = positive]).
         let positiveTable = k == 2 ? classTables[1] : nil
         let headline = positiveTable ?? topTable
@@ -174,11 +176,11 @@ extension AuditAccumulator {
         let perClass = (0..<k).map { c in
             let scores = confusionMatrix.scores(of: c)
             return ClassMetrics(
-                name: classNames[c], rows: classRows[c], support: classW[c],
+                name: classNames[c], rows: totals.rows[c], support: classW[c],
                 prior: classW[c] / w,
                 precision: scores.precision, recall: scores.recall, f1: scores.f1,
                 ece: classwiseECEs[c],
-                crossEntropy: classW[c] > 0 ? classCrossEntropy[c].value / classW[c] : nil)
+                crossEntropy: classW[c] > 0 ? totals.crossEntropy[c] / classW[c] : nil)
         }
 
         return AuditResult(
@@ -187,6 +189,6 @@ extension AuditAccumulator {
             metrics: metrics, perClass: perClass, confusion: confusionMatrix,
             reliability: topTable, positiveReliability: positiveTable,
             classwiseReliability: classTables, worstRows: worst.rows,
-            imbalance: losses.result(classWeights: classW, classNames: classNames))
+            imbalance: finished.imbalance)
     }
 }

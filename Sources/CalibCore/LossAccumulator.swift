@@ -312,3 +312,48 @@ public struct ImbalanceSummary: Sendable, Hashable {
     public let priors: [Double]
     public let losses: [LossEvaluation]
 }
+
+extension LossAccumulator: AccumulatorFamily {
+    /// ``scratchCount`` plain sums, then ``powerScratchCount`` values of
+    /// per-row working room (the row's powers of `1 − q`; not folded).
+    var scratchLayout: ScratchLayout { ScratchLayout(doubles: scratchCount + powerScratchCount, counts: 0) }
+
+    @inline(__always)
+    func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
+        accumulate(into: sums, label: row.label, classCount: row.classCount, weight: row.weight,
+                   probabilities: row.probabilities, logProbabilities: row.logProbabilities,
+                   clipped: row.clipped, powers: sums + scratchCount)
+    }
+
+    mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) { fold(sums) }
+
+    func mismatch(with other: LossAccumulator) -> MergeMismatch? {
+        if other.classCount != classCount { return .classCount(expected: classCount, found: other.classCount) }
+        if other.specifications != specifications {
+            return .losses(expected: specifications.map { "\($0)" }, found: other.specifications.map { "\($0)" })
+        }
+        return nil
+    }
+
+    /// `doubles`: the focal loss parts, focal gradient parts, smoothed loss
+    /// parts and smoothed gradient parts (each per exponent or strength, then
+    /// per class), every sum as two parts; no counts.
+    var state: FamilyState {
+        var state = FamilyState()
+        for sums in [focalLoss, focalGradient, smoothedLoss, smoothedGradient] {
+            for sum in sums { state.append(sum) }
+        }
+        return state
+    }
+
+    mutating func read(_ reader: inout FamilyState.Reader) throws(FamilyState.Malformed) {
+        focalLoss = try reader.sums(focalLoss.count)
+        focalGradient = try reader.sums(focalGradient.count)
+        smoothedLoss = try reader.sums(smoothedLoss.count)
+        smoothedGradient = try reader.sums(smoothedGradient.count)
+    }
+
+    func result(_ context: FamilyResultContext) -> ImbalanceSummary {
+        result(classWeights: context.classWeights, classNames: context.classNames)
+    }
+}

@@ -39,6 +39,23 @@ struct SegmentBudgetTests {
         #expect(large.stateBytes < 512 << 10)
     }
 
+    struct BytesCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let classCount: Int
+        let bytes: Int
+        var testDescription: String { name }
+    }
+
+    /// The segment budget divides by these: they are what they were before the
+    /// sums moved into families, so the group limits did not move either (64-bit platforms).
+    @Test("a segment's state bytes for the default settings", arguments: [
+        BytesCase(name: "binary", classCount: 2, bytes: 4688),
+        BytesCase(name: "20 classes", classCount: 20, bytes: 34640),
+    ])
+    func stateBytesValues(c: BytesCase) {
+        #expect(AuditAccumulator(shape: ClassificationShape(classCount: c.classCount, scoreKind: .probabilities)).stateBytes == c.bytes)
+    }
+
     @Test("the count limit holds across blocks: segments new in each block add up", arguments: [1, 3])
     func countLimitAcrossBlocks(threads: Int) throws {
         // 40 distinct segments, at most 30 allowed; each 64-byte block holds only a few.

@@ -1,0 +1,108 @@
+/// Every family of the audit's fused loop, in one concrete type: the loop
+/// derives a ``RowContext`` and calls ``accumulate(_:sums:counts:)`` once, and
+/// this type hands the row to each family in turn (statically dispatched,
+/// inlined). A new family of sums is a stored property here and one line in
+/// each requirement; the loop does not change.
+///
+/// Scratch layout: the families' slices one after another, in declaration
+/// order; their offsets are fixed at `init` (they depend only on `K`, `B` and the losses).
+struct AuditFamilies: AccumulatorFamily {
+    var classTotals: ClassTotalsFamily
+    var confusion: ConfusionFamily
+    var topLabel: TopLabelFamily
+    var classwise: ClasswiseFamily
+    var losses: LossAccumulator
+    let scratchLayout: ScratchLayout
+    private let totalsAt, confusionAt, topAt, classwiseAt, lossAt: (sums: Int, counts: Int)
+
+    init(classCount k: Int, settings: AuditSettings, losses: [LossSpecification]) {
+        classTotals = ClassTotalsFamily(classCount: k)
+        confusion = ConfusionFamily(classCount: k, threshold: settings.threshold)
+        topLabel = TopLabelFamily(binCount: settings.bins)
+        classwise = ClasswiseFamily(classCount: k, binCount: settings.bins)
+        self.losses = LossAccumulator(classCount: k, specifications: losses)
+        var layout = ScratchLayout()
+        totalsAt = layout.reserve(classTotals.scratchLayout)
+        confusionAt = layout.reserve(confusion.scratchLayout)
+        topAt = layout.reserve(topLabel.scratchLayout)
+        classwiseAt = layout.reserve(classwise.scratchLayout)
+        lossAt = layout.reserve(self.losses.scratchLayout)
+        scratchLayout = layout
+    }
+
+    /// The inline bytes of the families' totals (array references and
+    /// the top-label table), leaving out the settings copies (class count,
+    /// threshold, bin count) and the scratch offsets: what
+    /// ``AuditAccumulator/stateBytes`` counts for the families.
+    static var totalsHeaderBytes: Int {
+        MemoryLayout<ClassTotalsFamily>.stride + MemoryLayout<[CompensatedSum]>.stride + MemoryLayout<TopLabelFamily>.stride
+            + MemoryLayout<[ReliabilityBins]>.stride + MemoryLayout<LossAccumulator>.stride
+    }
+
+    @inline(__always)
+    func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
+        classTotals.accumulate(row, sums: sums + totalsAt.sums, counts: counts + totalsAt.counts)
+        confusion.accumulate(row, sums: sums + confusionAt.sums, counts: counts + confusionAt.counts)
+        topLabel.accumulate(row, sums: sums + topAt.sums, counts: counts + topAt.counts)
+        classwise.accumulate(row, sums: sums + classwiseAt.sums, counts: counts + classwiseAt.counts)
+        losses.accumulate(row, sums: sums + lossAt.sums, counts: counts + lossAt.counts)
+    }
+
+    mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {
+        classTotals.fold(sums: sums + totalsAt.sums, counts: counts + totalsAt.counts)
+        confusion.fold(sums: sums + confusionAt.sums, counts: counts + confusionAt.counts)
+        topLabel.fold(sums: sums + topAt.sums, counts: counts + topAt.counts)
+        classwise.fold(sums: sums + classwiseAt.sums, counts: counts + classwiseAt.counts)
+        losses.fold(sums: sums + lossAt.sums, counts: counts + lossAt.counts)
+    }
+
+    /// The first family's mismatch, checking the class count, the bins, the
+    /// threshold and the losses in that order (as ``AuditAccumulator/mismatch(with:)``).
+    func mismatch(with other: AuditFamilies) -> MergeMismatch? {
+        classTotals.mismatch(with: other.classTotals)
+            ?? topLabel.mismatch(with: other.topLabel)
+            ?? confusion.mismatch(with: other.confusion)
+            ?? classwise.mismatch(with: other.classwise)
+            ?? losses.mismatch(with: other.losses)
+    }
+
+    mutating func merge(_ other: AuditFamilies) {
+        classTotals.merge(other.classTotals)
+        confusion.merge(other.confusion)
+        topLabel.merge(other.topLabel)
+        classwise.merge(other.classwise)
+        losses.merge(other.losses)
+    }
+
+    /// The families' states one after another, in declaration order.
+    var state: FamilyState {
+        var state = FamilyState()
+        for part in [classTotals.state, confusion.state, topLabel.state, classwise.state, losses.state] {
+            state.doubles += part.doubles
+            state.counts += part.counts
+        }
+        return state
+    }
+
+    mutating func read(_ reader: inout FamilyState.Reader) throws(FamilyState.Malformed) {
+        try classTotals.read(&reader)
+        try confusion.read(&reader)
+        try topLabel.read(&reader)
+        try classwise.read(&reader)
+        try losses.read(&reader)
+    }
+
+    /// What the families finish to, for ``AuditAccumulator/result(classNames:)``.
+    struct Results {
+        let classTotals: (weights: [Double], rows: [Int], crossEntropy: [Double])
+        let confusion: ConfusionMatrix
+        let topLabel: ReliabilityTable
+        let classwise: [ReliabilityTable]
+        let imbalance: ImbalanceSummary
+    }
+
+    func result(_ context: FamilyResultContext) -> Results {
+        Results(classTotals: classTotals.result(context), confusion: confusion.result(context),
+                topLabel: topLabel.result(context), classwise: classwise.result(context), imbalance: losses.result(context))
+    }
+}
