@@ -114,7 +114,7 @@ protocol AccumulatorFamily: Sendable {
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>)
     /// The first way `other` sums something else, or `nil` when the two merge.
     func mismatch(with other: Self) -> MergeMismatch?
-    /// Adds another family's totals; callers check ``mismatch(with:)`` first.
+    /// Adds another family's totals; callers check `mismatch(with:)` first.
     mutating func merge(_ other: Self)
     /// The totals as plain numbers (layout documented by each family).
     var state: FamilyState { get }

@@ -6,9 +6,9 @@
 /// Per row it derives the class probabilities `p_k` and log-probabilities
 /// `ln p_k` once (stable log-sigmoid / log-softmax on the logit path; clipping
 /// to `[ε, 1]` before the logarithm on the probability path) and feeds every
-/// sum from them. The sums live in ``AccumulatorFamily`` types (class totals,
+/// sum from them. The sums live in `AccumulatorFamily` types (class totals,
 /// confusion, top-label and class-wise bins, losses) fed from one shared
-/// ``RowContext`` per row; the scalar sums stay in the loop's registers.
+/// `RowContext` per row; the scalar sums stay in the loop's registers.
 /// Complexity: O(N·K) time, O(K² + K·B) memory.
 public struct AuditAccumulator: Sendable {
     public let shape: ClassificationShape
