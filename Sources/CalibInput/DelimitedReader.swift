@@ -35,7 +35,7 @@ final class DelimitedReader: RecordReader {
 
     func takeBlock(target: Int) throws -> ByteBlock? {
         let delimiter = self.delimiter
-        guard let block = try input.takeBlock(target: target, line: line, split: { window, isEnd in
+        guard let block = try input.takeBlock(target: target, split: { window, isEnd in
             Self.wholeRecordsLength(window, delimiter: delimiter, isEnd: isEnd)
         }) else { return nil }
         block.firstLine = line

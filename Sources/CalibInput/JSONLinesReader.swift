@@ -78,7 +78,7 @@ final class JSONLinesReader: RecordReader {
 
     /// Blocks of whole lines.
     func takeBlock(target: Int) throws -> ByteBlock? {
-        guard let block = try input.takeBlock(target: target, line: line, split: { window, isEnd in
+        guard let block = try input.takeBlock(target: target, split: { window, isEnd in
             var i = window.count - 1
             while i >= 0 {
                 if window[i] == 0x0A { return i + 1 }

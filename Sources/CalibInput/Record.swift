@@ -154,7 +154,7 @@ final class BufferedInput {
         storage = .allocate(capacity: blockSize)
     }
 
-    /// A block cut by ``takeBlock(target:line:split:)``, read in place (not copied).
+    /// A block cut by ``takeBlock(target:split:)``, read in place (not copied).
     init(block: ByteBlock, name: String, recordLimit: Int) {
         source = EmptySource()
         self.name = name
@@ -200,7 +200,7 @@ final class BufferedInput {
     /// their pages are not faulted in again for every block).
     private var spareBlocks: [ByteBlock] = []
 
-    /// Takes back a block nothing else holds, for a later ``takeBlock(target:line:split:)``.
+    /// Takes back a block nothing else holds, for a later ``takeBlock(target:split:)``.
     func recycle(_ block: ByteBlock) {
         if spareBlocks.count < 16 { spareBlocks.append(block) }
     }
@@ -222,7 +222,7 @@ final class BufferedInput {
     /// partial record after the cut goes back in front of the unread bytes.
     /// `split(window, isEnd)` returns the length of the window's whole records
     /// (`nil` when none ends inside it). Returns `nil` at the end of input.
-    func takeBlock(target: Int, line: Int, split: (UnsafeBufferPointer<UInt8>, Bool) -> Int?) throws -> ByteBlock? {
+    func takeBlock(target: Int, split: (UnsafeBufferPointer<UInt8>, Bool) -> Int?) throws -> ByteBlock? {
         var want = target
         var block = emptyBlock(capacity: want)
         var count = 0
