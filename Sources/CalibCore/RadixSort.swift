@@ -1,0 +1,130 @@
+/// An ascending sort of 64-bit keys, optionally carrying one `Double` per key
+/// (a row's weight), for the score store.
+///
+/// Most-significant-digit radix sort: each level looks only at the bits the
+/// keys of its range still differ in (found with one OR of XORs), scatters the
+/// range by the top 11 of them into a scratch buffer, and recurses into each
+/// bucket with the buffers' roles swapped, so that after the first level or
+/// two every bucket fits in cache. Ranges of at most 48 keys finish with an
+/// insertion sort, and a range uses about `log₂(n) − 3` bits a level, so that small ranges do not pay for 2,048 empty buckets. Time O(N · levels) with levels ≈ ⌈distinct bits / 11⌉ at
+/// worst, in practice 2–3 passes over memory for 10⁷ distinct scores; extra
+/// memory one buffer as long as the input (two with weights). Equal keys keep
+/// no particular order, which is harmless here: a key is a score and a label,
+/// and rows with equal keys differ at most in weight, whose sum over a tie is
+/// the only thing the ranking reads (and which the walk sums in key order).
+///
+/// The keys of non-negative doubles are their bit patterns, which order as
+/// the doubles do.
+enum RadixSort {
+    /// Sorts `keys` ascending; `payload`, when given, is permuted alongside.
+    static func sort(_ keys: inout [UInt64], payload: inout [Double]?) {
+        let n = keys.count
+        guard n > 1 else { return }
+        var scratch = [UInt64](unsafeUninitializedCapacity: n) { _, count in count = n }
+        if payload != nil {
+            var payloadScratch = [Double](unsafeUninitializedCapacity: n) { _, count in count = n }
+            keys.withUnsafeMutableBufferPointer { k in
+            scratch.withUnsafeMutableBufferPointer { ks in
+            payload!.withUnsafeMutableBufferPointer { p in
+            payloadScratch.withUnsafeMutableBufferPointer { ps in
+                sortRange(k.baseAddress!, ks.baseAddress!, p.baseAddress, ps.baseAddress, n, resultInSource: true)
+            }}}}
+        } else {
+            keys.withUnsafeMutableBufferPointer { k in
+            scratch.withUnsafeMutableBufferPointer { ks in
+                sortRange(k.baseAddress!, ks.baseAddress!, nil, nil, n, resultInSource: true)
+            }}
+        }
+    }
+
+    /// Sorts `n` keys held in `source`, using `target` (as long) as scratch;
+    /// the sorted keys end in `source` when `resultInSource`, else in `target`.
+    private static func sortRange(_ source: UnsafeMutablePointer<UInt64>, _ target: UnsafeMutablePointer<UInt64>,
+                                  _ payloadSource: UnsafeMutablePointer<Double>?, _ payloadTarget: UnsafeMutablePointer<Double>?,
+                                  _ n: Int, resultInSource: Bool) {
+        if n <= 48 {
+            insertionSort(source, payloadSource, n)
+            if !resultInSource { copy(source, target, payloadSource, payloadTarget, n) }
+            return
+        }
+        let first = source[0]
+        var differing: UInt64 = 0
+        for i in 1..<n { differing |= source[i] ^ first }
+        if differing == 0 {
+            if !resultInSource { copy(source, target, payloadSource, payloadTarget, n) }
+            return
+        }
+        let highest = 63 - differing.leadingZeroBitCount
+        // About 8 keys a bucket, at most 11 bits: small ranges must not pay for 2,048 empty buckets.
+        let digitBits = Swift.min(maximumDigitBits, Swift.max(3, (Int.bitWidth - n.leadingZeroBitCount) - 3))
+        let radix = 1 << digitBits
+        let digitMask = UInt64(radix - 1)
+        let shift = Swift.max(0, highest - (digitBits - 1))
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: radix + 1) { offsets in
+            let start = offsets.baseAddress!
+            start.initialize(repeating: 0, count: radix + 1)
+            for i in 0..<n { start[Int(truncatingIfNeeded: (source[i] >> UInt64(shift)) & digitMask) + 1] &+= 1 }
+            for d in 0..<radix { start[d + 1] &+= start[d] }
+            // `start[d]` is bucket d's start; scatter with a running copy, then read the bounds back.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: radix) { cursor in
+                let next = cursor.baseAddress!
+                next.initialize(from: start, count: radix)
+                if let payloadSource, let payloadTarget {
+                    for i in 0..<n {
+                        let key = source[i]
+                        let d = Int(truncatingIfNeeded: (key >> UInt64(shift)) & digitMask)
+                        let j = next[d]
+                        target[j] = key
+                        payloadTarget[j] = payloadSource[i]
+                        next[d] = j &+ 1
+                    }
+                } else {
+                    for i in 0..<n {
+                        let key = source[i]
+                        let d = Int(truncatingIfNeeded: (key >> UInt64(shift)) & digitMask)
+                        let j = next[d]
+                        target[j] = key
+                        next[d] = j &+ 1
+                    }
+                }
+            }
+            // The digit covered every bit the keys differ in below `highest`: each bucket holds equal keys.
+            let finished = shift == 0
+            for d in 0..<radix {
+                let lower = start[d], count = start[d + 1] - lower
+                guard count > 0 else { continue }
+                if finished || count == 1 {
+                    if resultInSource { copy(target + lower, source + lower, payloadTarget.map { $0 + lower }, payloadSource.map { $0 + lower }, count) }
+                } else {
+                    sortRange(target + lower, source + lower, payloadTarget.map { $0 + lower }, payloadSource.map { $0 + lower },
+                              count, resultInSource: !resultInSource)
+                }
+            }
+        }
+    }
+
+    private static let maximumDigitBits = 11
+
+    @inline(__always)
+    private static func copy(_ from: UnsafeMutablePointer<UInt64>, _ to: UnsafeMutablePointer<UInt64>,
+                             _ payloadFrom: UnsafeMutablePointer<Double>?, _ payloadTo: UnsafeMutablePointer<Double>?, _ n: Int) {
+        to.update(from: from, count: n)
+        if let payloadFrom, let payloadTo { payloadTo.update(from: payloadFrom, count: n) }
+    }
+
+    private static func insertionSort(_ keys: UnsafeMutablePointer<UInt64>, _ payload: UnsafeMutablePointer<Double>?, _ n: Int) {
+        guard n > 1 else { return }
+        for i in 1..<n {
+            let key = keys[i]
+            let value = payload?[i]
+            var j = i
+            while j > 0 && keys[j - 1] > key {
+                keys[j] = keys[j - 1]
+                payload?[j] = payload![j - 1]
+                j -= 1
+            }
+            keys[j] = key
+            if let value { payload![j] = value }
+        }
+    }
+}

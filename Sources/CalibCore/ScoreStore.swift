@@ -1,0 +1,316 @@
+/// A compact, mergeable copy of every row's score(s), label and weight: what
+/// ranking needs (SPEC section 8) and what no running sum can hold.
+///
+/// A binary task keeps one column (the positive score `s`); a multiclass
+/// task one column per class (`p_k`, one-vs-rest). Each entry is one 64-bit
+/// key, `bits(score) << 1 | isPositive`: scores lie in [0, 1], whose bit
+/// patterns order as the scores do, so sorting keys sorts scores. Weights
+/// are kept (in row order) only once a row weighs other than 1; rows of
+/// weight 0 are left out, as scikit-learn's `_binary_clf_curve` drops them.
+///
+/// **Exact** while its bytes stay within the budget: 8 bytes per row and
+/// column (+8 with weights). Merging appends in merge order, so a file
+/// audited in chunks on any number of threads holds the same keys in the
+/// same order. **Beyond the budget** it turns (once, at the append or merge
+/// that crosses it, which depends on the input's chunking only) into a
+/// `ScoreSketch` of fixed size: memory stays bounded at any row count.
+/// Merging a sketch is exact bucket by bucket (sums in merge order).
+public struct ScoreStore: Sendable {
+    /// Columns per row: 1 for binary tasks, the class count otherwise.
+    public let columnCount: Int
+    /// Bytes the exact form may take before it becomes a sketch.
+    public let budget: Int
+    /// Thresholds whose flagged counts a sketch keeps exactly (binary: the
+    /// sweep's and the Bayes threshold), ascending.
+    let cuts: [Double]
+
+    enum Storage: Sendable {
+        case exact(ExactScores)
+        case sketch(ScoreSketch)
+    }
+    var storage: Storage
+
+    /// A store for `shape`'s scores; `cuts` are kept exact by the sketch (binary tasks).
+    public init(shape: ClassificationShape, settings: RankingSettings) {
+        columnCount = shape.scoresPerRow
+        budget = settings.memoryBudget
+        if shape.task == .binary {
+            var cuts = RankingSettings.sweepThresholds
+            if let costs = settings.costs { cuts.append(costs.bayesThreshold) }
+            self.cuts = Array(Set(cuts)).sorted()
+        } else {
+            cuts = []
+        }
+        storage = .exact(ExactScores(columnCount: columnCount))
+    }
+
+    /// Whether the store still holds every row (and ranking is exact).
+    public var isExact: Bool {
+        if case .exact = storage { return true }
+        return false
+    }
+
+    /// Rows held (or summarised).
+    public var rowCount: Int {
+        switch storage {
+        case .exact(let e): e.rowCount
+        case .sketch(let s): s.rowCount
+        }
+    }
+
+    /// The bytes the store's contents occupy (element strides; array headers left out).
+    public var bytes: Int {
+        switch storage {
+        case .exact(let e): e.bytes
+        case .sketch(let s): s.bytes
+        }
+    }
+
+    /// The key of one score in a column: `bits(score) << 1 | isPositive`
+    /// (`score + 0` turns −0 into +0).
+    @inline(__always)
+    static func key(score: Double, positive: Bool) -> UInt64 {
+        ((score + 0).bitPattern << 1) | (positive ? 1 : 0)
+    }
+
+    /// Appends `rows` rows given column by column (`keys[c * stride + i]` is
+    /// row i's key in column c) with their weights (`nil`: all 1).
+    mutating func append(keys: UnsafePointer<UInt64>, stride: Int, weights: UnsafePointer<Double>?, rows: Int) {
+        guard rows > 0 else { return }
+        switch storage {
+        case .exact(var e):
+            storage = .exact(ExactScores(columnCount: columnCount)) // release the reference before mutating
+            e.append(keys: keys, stride: stride, weights: weights, rows: rows)
+            storage = .exact(e)
+            spillIfOverBudget()
+        case .sketch(var s):
+            storage = .exact(ExactScores(columnCount: 0))
+            s.add(keys: keys, stride: stride, weights: weights, rows: rows)
+            storage = .sketch(s)
+        }
+    }
+
+    /// Appends rows given as probabilities: `scores` holds `columnCount`
+    /// values per row (binary: the positive score; multiclass: `p_k` for each
+    /// class), each in [0, 1]; `labels` the class indices (binary: 1 is the
+    /// positive class); `weights` one per row (`nil`: all 1). Rows of weight
+    /// 0 are left out.
+    public mutating func append(scores: [Double], labels: [Int], weights: [Double]? = nil) {
+        precondition(scores.count == labels.count * columnCount && (weights?.count ?? labels.count) == labels.count,
+                     "one label, one weight and \(columnCount) scores per row")
+        let rows = labels.count
+        var keys = [UInt64](repeating: 0, count: rows * columnCount)
+        var kept: [Double] = []
+        var n = 0
+        for i in 0..<rows {
+            let w = weights?[i] ?? 1
+            if w == 0 { continue }
+            for c in 0..<columnCount {
+                let positive = columnCount == 1 ? labels[i] == 1 : labels[i] == c
+                keys[c * rows + n] = ScoreStore.key(score: scores[i * columnCount + c], positive: positive)
+            }
+            kept.append(w)
+            n += 1
+        }
+        keys.withUnsafeBufferPointer { k in
+            kept.withUnsafeBufferPointer { w in
+                append(keys: k.baseAddress!, stride: rows, weights: weights == nil ? nil : w.baseAddress, rows: n)
+            }
+        }
+    }
+
+    /// Adds another store's rows after this one's.
+    public mutating func merge(_ other: ScoreStore) {
+        precondition(other.columnCount == columnCount && other.cuts == cuts && other.budget == budget,
+                     "merging score stores of different shapes")
+        switch (storage, other.storage) {
+        case (.exact(var mine), .exact(let theirs)):
+            storage = .exact(ExactScores(columnCount: 0))
+            mine.append(theirs)
+            storage = .exact(mine)
+            spillIfOverBudget()
+        case (.sketch(var mine), .exact(let theirs)):
+            storage = .exact(ExactScores(columnCount: 0))
+            theirs.forEachColumnRun { keys, stride, weights, rows in
+                mine.add(keys: keys, stride: stride, weights: weights, rows: rows)
+            }
+            storage = .sketch(mine)
+        case (.exact(let mine), .sketch(let theirs)):
+            var sketch = ScoreSketch(columnCount: columnCount, budget: budget, cuts: cuts)
+            mine.forEachColumnRun { keys, stride, weights, rows in
+                sketch.add(keys: keys, stride: stride, weights: weights, rows: rows)
+            }
+            sketch.merge(theirs)
+            storage = .sketch(sketch)
+        case (.sketch(var mine), .sketch(let theirs)):
+            storage = .exact(ExactScores(columnCount: 0))
+            mine.merge(theirs)
+            storage = .sketch(mine)
+        }
+    }
+
+    /// Turns the exact form into a sketch once it exceeds the budget.
+    private mutating func spillIfOverBudget() {
+        guard case .exact(let exact) = storage, exact.bytes > budget else { return }
+        var sketch = ScoreSketch(columnCount: columnCount, budget: budget, cuts: cuts)
+        exact.forEachColumnRun { keys, stride, weights, rows in
+            sketch.add(keys: keys, stride: stride, weights: weights, rows: rows)
+        }
+        storage = .sketch(sketch)
+    }
+}
+
+/// Every row's keys, column by column, in merge order; weights in row order
+/// once a row weighs other than 1.
+struct ExactScores: Sendable {
+    var columns: [[UInt64]]
+    /// `nil` while every row weighs 1.
+    var weights: [Double]?
+
+    init(columnCount: Int) {
+        columns = Array(repeating: [], count: columnCount)
+    }
+
+    var rowCount: Int { columns.first?.count ?? 0 }
+    var bytes: Int { rowCount * 8 * (columns.count + (weights == nil ? 0 : 1)) }
+
+    mutating func append(keys: UnsafePointer<UInt64>, stride: Int, weights newWeights: UnsafePointer<Double>?, rows: Int) {
+        let before = rowCount
+        for c in columns.indices {
+            columns[c].append(contentsOf: UnsafeBufferPointer(start: keys + c * stride, count: rows))
+        }
+        let unit = newWeights.map { w in (0..<rows).allSatisfy { w[$0] == 1 } } ?? true
+        if weights == nil && !unit { weights = Array(repeating: 1, count: before) }
+        if weights != nil {
+            if let newWeights {
+                weights!.append(contentsOf: UnsafeBufferPointer(start: newWeights, count: rows))
+            } else {
+                weights!.append(contentsOf: repeatElement(1, count: rows))
+            }
+        }
+    }
+
+    mutating func append(_ other: ExactScores) {
+        other.forEachColumnRun { keys, stride, weights, rows in
+            append(keys: keys, stride: stride, weights: weights, rows: rows)
+        }
+    }
+
+    /// Calls `body` with the rows as one column-major run (copying only when there are several columns).
+    func forEachColumnRun(_ body: (UnsafePointer<UInt64>, Int, UnsafePointer<Double>?, Int) -> Void) {
+        let rows = rowCount
+        guard rows > 0 else { return }
+        let joined: [UInt64] = columns.count == 1 ? columns[0] : columns.flatMap { $0 }
+        joined.withUnsafeBufferPointer { keys in
+            if let weights {
+                weights.withUnsafeBufferPointer { body(keys.baseAddress!, rows, $0.baseAddress!, rows) }
+            } else {
+                body(keys.baseAddress!, rows, nil, rows)
+            }
+        }
+    }
+}
+
+/// A fixed-size summary of a column's scores: a grid of buckets over [0, 1]
+/// that follows the floating-point exponent (so that scores near 0, where a
+/// rare class's rows live, get as fine a grid as scores near 1), each with
+/// its positive and negative weight and its lowest and highest score.
+///
+/// A score below `2⁻⁴⁰` falls in bucket 0; otherwise its bucket is its
+/// exponent (40 binades) and the top `m` bits of its mantissa, so buckets
+/// are at most `2⁻ᵐ` of their score wide, relatively. `m` is the largest in
+/// 4…14 that keeps the sketch within a quarter of the budget. Cut cells
+/// (binary tasks) keep the weights between consecutive `cuts` exactly.
+struct ScoreSketch: Sendable {
+    static let binades = 40
+    let mantissaBits: Int
+    let bucketCount: Int
+    let cuts: [Double]
+    /// Per column: positive weight, negative weight, lowest and highest score of each bucket.
+    var positive: [[Double]]
+    var negative: [[Double]]
+    var lowest: [[Double]]
+    var highest: [[Double]]
+    /// Per cut cell (`cuts.count + 1` cells, cell i holding `cuts[i−1] ≤ s < cuts[i]`), positive and negative weight.
+    var cellPositive: [Double]
+    var cellNegative: [Double]
+    var rowCount = 0
+
+    init(columnCount: Int, budget: Int, cuts: [Double]) {
+        var m = 14
+        while m > 4 && columnCount * ScoreSketch.bucketCount(m) * 32 > budget / 4 { m -= 1 }
+        mantissaBits = m
+        bucketCount = ScoreSketch.bucketCount(m)
+        self.cuts = cuts
+        positive = Array(repeating: Array(repeating: 0, count: bucketCount), count: columnCount)
+        negative = positive
+        lowest = Array(repeating: Array(repeating: .infinity, count: bucketCount), count: columnCount)
+        highest = Array(repeating: Array(repeating: -.infinity, count: bucketCount), count: columnCount)
+        cellPositive = Array(repeating: 0, count: cuts.isEmpty ? 0 : cuts.count + 1)
+        cellNegative = cellPositive
+    }
+
+    static func bucketCount(_ m: Int) -> Int { 2 + (binades << m) }
+
+    var bytes: Int { positive.count * bucketCount * 32 + cellPositive.count * 16 }
+
+    /// The bucket of a score in [0, 1]; monotone in the score.
+    @inline(__always)
+    func bucket(_ score: Double) -> Int {
+        let bits = score.bitPattern
+        let exponent = Int(truncatingIfNeeded: bits >> 52)
+        let first = 1023 - ScoreSketch.binades
+        guard exponent >= first else { return 0 }
+        let mantissa = Int(truncatingIfNeeded: (bits & 0x000F_FFFF_FFFF_FFFF) >> UInt64(52 - mantissaBits))
+        return 1 + ((exponent - first) << mantissaBits) + mantissa
+    }
+
+    /// The cut cell of a score: the number of cuts at or below it.
+    @inline(__always)
+    func cell(_ score: Double) -> Int {
+        var low = 0, high = cuts.count
+        while low < high {
+            let mid = (low + high) / 2
+            if cuts[mid] <= score { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    mutating func add(keys: UnsafePointer<UInt64>, stride: Int, weights: UnsafePointer<Double>?, rows: Int) {
+        rowCount += rows
+        for c in positive.indices {
+            let column = keys + c * stride
+            for i in 0..<rows {
+                let key = column[i]
+                let score = Double(bitPattern: key >> 1)
+                let w = weights?[i] ?? 1
+                let b = bucket(score)
+                if key & 1 == 1 { positive[c][b] += w } else { negative[c][b] += w }
+                if score < lowest[c][b] { lowest[c][b] = score }
+                if score > highest[c][b] { highest[c][b] = score }
+                if c == 0 && !cuts.isEmpty {
+                    let k = cell(score)
+                    if key & 1 == 1 { cellPositive[k] += w } else { cellNegative[k] += w }
+                }
+            }
+        }
+    }
+
+    mutating func merge(_ other: ScoreSketch) {
+        precondition(other.mantissaBits == mantissaBits && other.positive.count == positive.count && other.cuts == cuts,
+                     "merging sketches of different shapes")
+        rowCount += other.rowCount
+        for c in positive.indices {
+            for b in 0..<bucketCount {
+                positive[c][b] += other.positive[c][b]
+                negative[c][b] += other.negative[c][b]
+                lowest[c][b] = Swift.min(lowest[c][b], other.lowest[c][b])
+                highest[c][b] = Swift.max(highest[c][b], other.highest[c][b])
+            }
+        }
+        for k in cellPositive.indices {
+            cellPositive[k] += other.cellPositive[k]
+            cellNegative[k] += other.cellNegative[k]
+        }
+    }
+}
