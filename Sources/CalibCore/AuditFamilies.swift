@@ -77,10 +77,7 @@ struct AuditFamilies: AccumulatorFamily {
     /// The families' states one after another, in declaration order.
     var state: FamilyState {
         var state = FamilyState()
-        for part in [classTotals.state, confusion.state, topLabel.state, classwise.state, losses.state] {
-            state.doubles += part.doubles
-            state.counts += part.counts
-        }
+        for part in [classTotals.state, confusion.state, topLabel.state, classwise.state, losses.state] { state.append(part) }
         return state
     }
 
