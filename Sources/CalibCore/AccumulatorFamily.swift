@@ -35,18 +35,51 @@ struct ScratchLayout: Hashable {
 
 /// A family's totals as plain numbers, in the order its type documents: the
 /// stable form a state leaves the process in (merge shards, resume later).
-/// A ``CompensatedSum`` is stored as its two parts, running sum then compensation.
+/// A ``CompensatedSum`` is stored as its two parts, running sum then
+/// compensation; every double is kept as its exact value, and two states are
+/// equal when their doubles have the same bit patterns (so a state with a NaN
+/// or a −0 equals itself and only itself). `texts` holds the few strings a
+/// family keeps (the worst rows' ids; `nil` for a row without one).
 public struct FamilyState: Sendable, Hashable {
-    public var doubles: [Double] = []
-    public var counts: [Int] = []
+    public var doubles: [Double]
+    public var counts: [Int]
+    public var texts: [String?]
+
+    public init(doubles: [Double] = [], counts: [Int] = [], texts: [String?] = []) {
+        self.doubles = doubles
+        self.counts = counts
+        self.texts = texts
+    }
 
     mutating func append(_ sum: CompensatedSum) { doubles.append(sum.sum); doubles.append(sum.compensation) }
 
+    /// Appends `other`'s numbers after this state's (a family made of families).
+    mutating func append(_ other: FamilyState) {
+        doubles += other.doubles
+        counts += other.counts
+        texts += other.texts
+    }
+
+    public static func == (a: FamilyState, b: FamilyState) -> Bool {
+        a.counts == b.counts && a.texts == b.texts && a.doubles.count == b.doubles.count
+            && zip(a.doubles, b.doubles).allSatisfy { $0.bitPattern == $1.bitPattern }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(counts)
+        hasher.combine(texts)
+        hasher.combine(doubles.count)
+        for x in doubles { hasher.combine(x.bitPattern) }
+    }
+
     /// Why a state cannot be read back into a family: it holds fewer or more
-    /// numbers than the family's layout (other class count, bins or losses).
+    /// numbers than the family's layout (other class count, bins or losses),
+    /// or a number the family can never hold (a negative count, more worst
+    /// rows than the limit, worst rows out of rank order).
     public enum Malformed: Error, Sendable, Hashable {
         case tooShort
         case tooLong
+        case outOfRange
     }
 
     /// Reads a state back in its documented order.
@@ -54,6 +87,10 @@ public struct FamilyState: Sendable, Hashable {
         let state: FamilyState
         var doubleAt = 0
         var countAt = 0
+        var textAt = 0
+
+        /// Whether every number and text has been read.
+        var isAtEnd: Bool { doubleAt == state.doubles.count && countAt == state.counts.count && textAt == state.texts.count }
 
         mutating func sum() throws(Malformed) -> CompensatedSum {
             guard doubleAt + 2 <= state.doubles.count else { throw .tooShort }
@@ -64,10 +101,24 @@ public struct FamilyState: Sendable, Hashable {
             return sum
         }
 
+        mutating func double() throws(Malformed) -> Double {
+            guard doubleAt < state.doubles.count else { throw .tooShort }
+            defer { doubleAt += 1 }
+            return state.doubles[doubleAt]
+        }
+
+        /// The next count; every count a family keeps is at least 0.
         mutating func count() throws(Malformed) -> Int {
             guard countAt < state.counts.count else { throw .tooShort }
+            guard state.counts[countAt] >= 0 else { throw .outOfRange }
             defer { countAt += 1 }
             return state.counts[countAt]
+        }
+
+        mutating func text() throws(Malformed) -> String? {
+            guard textAt < state.texts.count else { throw .tooShort }
+            defer { textAt += 1 }
+            return state.texts[textAt]
         }
 
         mutating func sums(_ n: Int) throws(Malformed) -> [CompensatedSum] {
@@ -130,7 +181,7 @@ extension AccumulatorFamily {
         var family = self
         var reader = FamilyState.Reader(state: state)
         try family.read(&reader)
-        guard reader.doubleAt == state.doubles.count && reader.countAt == state.counts.count else { throw .tooLong }
+        guard reader.isAtEnd else { throw .tooLong }
         return family
     }
 }
@@ -244,11 +295,7 @@ struct ClasswiseFamily: AccumulatorFamily {
     /// Each class's ``ReliabilityBins`` state, class after class.
     var state: FamilyState {
         var state = FamilyState()
-        for table in classes {
-            let s = table.state
-            state.doubles += s.doubles
-            state.counts += s.counts
-        }
+        for table in classes { state.append(table.state) }
         return state
     }
 
@@ -375,5 +422,163 @@ struct ConfusionFamily: AccumulatorFamily {
 
     func result(_ context: FamilyResultContext) -> ConfusionMatrix {
         ConfusionMatrix(classCount: classCount, counts: cells.map(\.value))
+    }
+}
+
+/// The audit's scalar sums (SPEC section 3): the rows `n`, the clipped rows,
+/// and the weighted sums
+/// ```
+/// W = Σ w_i        CE = Σ w_i (−ln p_i[y_i])        Brier = Σ w_i b_i
+/// conf = Σ w_i c_i        Wc = Σ_{c_i ≥ t} w_i        Wcw = Σ_{c_i ≥ t, top_i ≠ y_i} w_i        S = Σ w_i s_i
+/// ```
+/// with `c_i` the top probability, `t` = `confidentAt`, `b_i = (s_i − y_i)²`
+/// (binary) or `Σ_k (p_ik − 1[y_i = k])²`, and `s_i` the positive score (binary only).
+/// A row counts as clipped on the probability path when `p_i[y_i] < ε`.
+///
+/// The fused loop keeps a `Running` copy in registers and stores it into
+/// this family's scratch slots once per chunk; `accumulate(_:sums:counts:)`
+/// is the same per-row step on the scratch, for callers without registers to spare.
+struct ScalarTotalsFamily: AccumulatorFamily {
+    let confidentAt: Double
+    var rows = 0
+    var clippedRows = 0
+    var totalWeight = CompensatedSum()
+    var crossEntropy = CompensatedSum()
+    var brier = CompensatedSum()
+    var confidence = CompensatedSum()
+    var confidentWeight = CompensatedSum()
+    var confidentWrongWeight = CompensatedSum()
+    var positiveScore = CompensatedSum()
+
+    init(confidentAt: Double) { self.confidentAt = confidentAt }
+
+    /// The inline bytes of the totals (2 counts, 7 sums), leaving out the `confidentAt` copy.
+    static var totalsBytes: Int { 2 * MemoryLayout<Int>.stride + 7 * MemoryLayout<CompensatedSum>.stride }
+
+    /// One chunk's plain sums, held as local values by the fused loop.
+    struct Running {
+        var rows = 0, clipped = 0
+        var weight = 0.0, crossEntropy = 0.0, brier = 0.0, confidence = 0.0
+        var confident = 0.0, confidentWrong = 0.0, positive = 0.0
+
+        init() {}
+
+        /// The sums held in a scratch slice (layout of `ScalarTotalsFamily.scratchLayout`).
+        @inline(__always)
+        init(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {
+            rows = counts[0]; clipped = counts[1]
+            weight = sums[0]; crossEntropy = sums[1]; brier = sums[2]; confidence = sums[3]
+            confident = sums[4]; confidentWrong = sums[5]; positive = sums[6]
+        }
+
+        /// Adds one row's terms.
+        @inline(__always)
+        mutating func add(_ row: RowContext, confidentAt: Double) {
+            let y = row.label, w = row.weight, p = row.probabilities
+            if row.clipped && p[y] < probabilityFloor { clipped &+= 1 }
+            let ce = -row.logProbabilities[y]
+            rows &+= 1
+            weight += w
+            crossEntropy += w * ce
+            if row.classCount == 2 {
+                let d = row.positiveScore - (y == 1 ? 1.0 : 0.0)
+                brier += w * d * d
+                positive += w * row.positiveScore
+            } else {
+                var b = 0.0
+                for c in 0..<row.classCount {
+                    let d = p[c] - (c == y ? 1.0 : 0.0)
+                    b += d * d
+                }
+                brier += w * b
+            }
+            confidence += w * row.topProbability
+            if row.topProbability >= confidentAt {
+                confident += w
+                if row.top != y { confidentWrong += w }
+            }
+        }
+
+        /// Writes the sums into a scratch slice.
+        @inline(__always)
+        func store(sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
+            counts[0] = rows; counts[1] = clipped
+            sums[0] = weight; sums[1] = crossEntropy; sums[2] = brier; sums[3] = confidence
+            sums[4] = confident; sums[5] = confidentWrong; sums[6] = positive
+        }
+    }
+
+    /// Sums: `W`, CE, Brier, conf, `Wc`, `Wcw`, `S` at 0…6; counts: `n`, clipped.
+    var scratchLayout: ScratchLayout { ScratchLayout(doubles: 7, counts: 2) }
+
+    @inline(__always)
+    func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
+        var running = Running(sums: sums, counts: counts)
+        running.add(row, confidentAt: confidentAt)
+        running.store(sums: sums, counts: counts)
+    }
+
+    mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {
+        rows += counts[0]
+        clippedRows += counts[1]
+        totalWeight.add(sums[0])
+        crossEntropy.add(sums[1])
+        brier.add(sums[2])
+        confidence.add(sums[3])
+        confidentWeight.add(sums[4])
+        confidentWrongWeight.add(sums[5])
+        positiveScore.add(sums[6])
+    }
+
+    func mismatch(with other: ScalarTotalsFamily) -> MergeMismatch? {
+        other.confidentAt == confidentAt ? nil
+            : .setting(name: "confidentAt", expected: "\(confidentAt)", found: "\(other.confidentAt)")
+    }
+
+    mutating func merge(_ other: ScalarTotalsFamily) {
+        rows += other.rows
+        clippedRows += other.clippedRows
+        totalWeight.merge(other.totalWeight)
+        crossEntropy.merge(other.crossEntropy)
+        brier.merge(other.brier)
+        confidence.merge(other.confidence)
+        confidentWeight.merge(other.confidentWeight)
+        confidentWrongWeight.merge(other.confidentWrongWeight)
+        positiveScore.merge(other.positiveScore)
+    }
+
+    /// `counts`: `n`, clipped; `doubles`: `W`, CE, Brier, conf, `Wc`, `Wcw`, `S`, each as two parts.
+    var state: FamilyState {
+        var state = FamilyState(counts: [rows, clippedRows])
+        for sum in [totalWeight, crossEntropy, brier, confidence, confidentWeight, confidentWrongWeight, positiveScore] {
+            state.append(sum)
+        }
+        return state
+    }
+
+    mutating func read(_ reader: inout FamilyState.Reader) throws(FamilyState.Malformed) {
+        rows = try reader.count()
+        clippedRows = try reader.count()
+        guard clippedRows <= rows else { throw .outOfRange }
+        totalWeight = try reader.sum()
+        crossEntropy = try reader.sum()
+        brier = try reader.sum()
+        confidence = try reader.sum()
+        confidentWeight = try reader.sum()
+        confidentWrongWeight = try reader.sum()
+        positiveScore = try reader.sum()
+    }
+
+    /// The compensated values, for ``AuditAccumulator/result(classNames:)``.
+    struct Totals {
+        let rows: Int
+        let clippedRows: Int
+        let totalWeight, crossEntropy, brier, confidence, confidentWeight, confidentWrongWeight, positiveScore: Double
+    }
+
+    func result(_ context: FamilyResultContext) -> Totals {
+        Totals(rows: rows, clippedRows: clippedRows, totalWeight: totalWeight.value, crossEntropy: crossEntropy.value,
+               brier: brier.value, confidence: confidence.value, confidentWeight: confidentWeight.value,
+               confidentWrongWeight: confidentWrongWeight.value, positiveScore: positiveScore.value)
     }
 }

@@ -46,8 +46,11 @@ extension AuditAccumulator {
         if let (name, expected, found) = settings.first(where: { $0.1 != $0.2 }) {
             return .setting(name: name, expected: expected, found: found)
         }
-        // The settings above cover the other families' own checks; the losses are only the loss family's.
-        return families.losses.mismatch(with: other.families.losses)
+        // The settings above cover the families' own checks but the losses; every family still
+        // checks its own, so a family added later cannot be merged unchecked.
+        return scalars.mismatch(with: other.scalars)
+            ?? families.mismatch(with: other.families)
+            ?? worst.mismatch(with: other.worst)
     }
 
     /// Merges `other` after checking that it describes the same audit

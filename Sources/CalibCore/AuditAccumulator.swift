@@ -6,23 +6,17 @@
 /// Per row it derives the class probabilities `p_k` and log-probabilities
 /// `ln p_k` once (stable log-sigmoid / log-softmax on the logit path; clipping
 /// to `[ε, 1]` before the logarithm on the probability path) and feeds every
-/// sum from them. The sums live in `AccumulatorFamily` types (class totals,
-/// confusion, top-label and class-wise bins, losses) fed from one shared
-/// `RowContext` per row; the scalar sums stay in the loop's registers.
+/// sum from them. The sums live in `AccumulatorFamily` types (scalar totals,
+/// class totals, confusion, top-label and class-wise bins, losses, worst rows)
+/// fed from one shared `RowContext` per row; the scalar totals' per-chunk sums
+/// stay in the loop's registers. ``state`` and ``init(restoring:)`` take every
+/// family's totals out of the process and back, bit for bit.
 /// Complexity: O(N·K) time, O(K² + K·B) memory.
 public struct AuditAccumulator: Sendable {
     public let shape: ClassificationShape
     public let settings: AuditSettings
 
-    var rowCount = 0
-    var clippedRows = 0
-    var totalWeight = CompensatedSum()
-    var crossEntropy = CompensatedSum()
-    var brier = CompensatedSum()
-    var confidence = CompensatedSum()
-    var confidentWeight = CompensatedSum()
-    var confidentWrongWeight = CompensatedSum()
-    var positiveScore = CompensatedSum()
+    var scalars: ScalarTotalsFamily
     var families: AuditFamilies
     var worst: WorstRows
 
@@ -30,12 +24,13 @@ public struct AuditAccumulator: Sendable {
         self.shape = shape
         self.settings = settings
         let k = shape.classCount
+        scalars = ScalarTotalsFamily(confidentAt: settings.confidentAt)
         families = AuditFamilies(classCount: k, settings: settings, losses: losses)
         worst = WorstRows(limit: settings.worstRowLimit)
     }
 
     /// Rows added so far.
-    public var count: Int { rowCount }
+    public var count: Int { scalars.rows }
 
     /// The bytes this accumulator's sums occupy: O(K² + K·B), from the
     /// storage it holds (confusion `K²`, class-wise bins `K·B`, loss sums),
@@ -51,6 +46,7 @@ public struct AuditAccumulator: Sendable {
         // copies and scratch offsets they keep for the loop, so the bound does not
         // move when a family is restructured.
         let own = MemoryLayout<AuditAccumulator>.stride - MemoryLayout<AuditFamilies>.stride + AuditFamilies.totalsHeaderBytes
+            - MemoryLayout<ScalarTotalsFamily>.stride + ScalarTotalsFamily.totalsBytes
         return own + perClass + bins + rows + families.losses.stateBytes
     }
 
@@ -83,9 +79,9 @@ public struct AuditAccumulator: Sendable {
         // Bound once per chunk: a method called on a stored property inside the
         // loop's closures would copy the struct (and retain its arrays) every row.
         let rowFamilies = families
-        // Layout of the scratch: the scalar sums (7 sums, 2 counts), then the families'.
+        // Layout of the scratch: the scalar totals' slots, then the families'.
         var layout = ScratchLayout()
-        _ = layout.reserve(ScratchLayout(doubles: 7, counts: 2))
+        let scalarsAt = layout.reserve(scalars.scratchLayout)
         let familiesAt = layout.reserve(rowFamilies.scratchLayout)
         let sumCount = layout.doubles
         let countCount = layout.counts
@@ -104,10 +100,8 @@ public struct AuditAccumulator: Sendable {
                     // Known at compile time in the binary specialisation.
                     let k = Classes.count(k)
                     let binary = k == 2
-                    // The scalar sums stay in registers through the loop.
-                    var added = 0, clipped = 0
-                    var weightSum = 0.0, crossEntropySum = 0.0, brierSum = 0.0, confidenceSum = 0.0
-                    var confidentSum = 0.0, confidentWrongSum = 0.0, positiveSum = 0.0
+                    // The scalar totals' sums stay in registers through the loop.
+                    var scalarSums = ScalarTotalsFamily.Running()
                     for i in rows {
                         let y = Int(labels[i])
                         let w = weights[i]
@@ -139,66 +133,28 @@ public struct AuditAccumulator: Sendable {
                                 }
                             }
                         }
-                        // 2. Cross-entropy and Brier.
-                        if !isLogit && p[y] < probabilityFloor { clipped &+= 1 }
-                        let ce = -lp[y]
-                        added &+= 1
-                        weightSum += w
-                        crossEntropySum += w * ce
-                        if binary {
-                            let d = s - (y == 1 ? 1.0 : 0.0)
-                            brierSum += w * d * d
-                            positiveSum += w * s
-                        } else {
-                            var b = 0.0
-                            for c in 0..<k {
-                                let d = p[c] - (c == y ? 1.0 : 0.0)
-                                b += d * d
-                            }
-                            brierSum += w * b
-                        }
-                        // 3. Top label (argmax, ties to the lowest index).
+                        // 2. Top label (argmax, ties to the lowest index).
                         var top = 0
                         var topP = p[0]
                         for c in 1..<k where p[c] > topP { top = c; topP = p[c] }
-                        let topCorrect = top == y
-                        confidenceSum += w * topP
-                        if topP >= confidentAt {
-                            confidentSum += w
-                            if !topCorrect { confidentWrongSum += w }
-                        }
-                        // 4. The families, on the row's shared context.
+                        // 3. The families, on the row's shared context: the scalar totals in registers, the rest in the scratch.
                         let row = RowContext(label: y, weight: w, classCount: k, probabilities: p, logProbabilities: lp,
                                              top: top, topProbability: topP, positiveScore: s, clipped: !isLogit)
+                        scalarSums.add(row, confidentAt: confidentAt)
                         rowFamilies.accumulate(row, sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
-                        // 5. The most confidently wrong rows.
-                        if !topCorrect && worst.admits(crossEntropy: ce) {
+                        // 4. The most confidently wrong rows.
+                        let ce = -lp[y]
+                        if top != y && worst.admits(crossEntropy: ce) {
                             worst.insert(WorstRow(line: table.lines[i], id: table.id(at: i), label: y, predicted: top,
                                                   confidence: topP, crossEntropy: ce))
                         }
                     }
-                    counts[0] = added
-                    counts[1] = clipped
-                    sums[0] = weightSum
-                    sums[1] = crossEntropySum
-                    sums[2] = brierSum
-                    sums[3] = confidenceSum
-                    sums[4] = confidentSum
-                    sums[5] = confidentWrongSum
-                    sums[6] = positiveSum
+                    scalarSums.store(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
                 }
                 }
                 }
                 // Fold the chunk's plain sums into the compensated totals.
-                rowCount += counts[0]
-                clippedRows += counts[1]
-                totalWeight.add(sums[0])
-                crossEntropy.add(sums[1])
-                brier.add(sums[2])
-                confidence.add(sums[3])
-                confidentWeight.add(sums[4])
-                confidentWrongWeight.add(sums[5])
-                positiveScore.add(sums[6])
+                scalars.fold(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
                 families.fold(sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
             }
         }
@@ -208,16 +164,8 @@ public struct AuditAccumulator: Sendable {
     /// byte-identical results whatever the number of workers.
     public mutating func merge(_ other: AuditAccumulator) {
         precondition(other.shape == shape && other.settings == settings, "merging accumulators of different settings")
-        rowCount += other.rowCount
-        clippedRows += other.clippedRows
-        totalWeight.merge(other.totalWeight)
+        scalars.merge(other.scalars)
         families.merge(other.families)
-        crossEntropy.merge(other.crossEntropy)
-        brier.merge(other.brier)
-        confidence.merge(other.confidence)
-        confidentWeight.merge(other.confidentWeight)
-        confidentWrongWeight.merge(other.confidentWrongWeight)
-        positiveScore.merge(other.positiveScore)
         worst.merge(other.worst)
     }
 }
@@ -234,4 +182,101 @@ enum TwoClasses: ClassCountKind {
 
 enum AnyClassCount: ClassCountKind {
     @inline(__always) static func count(_ runtime: Int) -> Int { runtime }
+}
+
+extension AuditAccumulator {
+    /// Everything an accumulator holds, as plain values: its shape, settings
+    /// and loss specifications, and every family's totals (``FamilyState``)
+    /// in the order of ``familyNames``. Doubles are kept as their exact values
+    /// (a compensated sum as its two parts), so an accumulator restored from a
+    /// state (``AuditAccumulator/init(restoring:)``) continues bit for bit: merged
+    /// with further chunks it gives the same result as the original would.
+    /// Two states are equal when every double has the same bit pattern.
+    public struct State: Sendable, Hashable {
+        public var shape: ClassificationShape
+        public var settings: AuditSettings
+        public var losses: [LossSpecification]
+        /// One state per family, in the order of ``familyNames``.
+        public var families: [FamilyState]
+
+        public init(shape: ClassificationShape, settings: AuditSettings, losses: [LossSpecification], families: [FamilyState]) {
+            self.shape = shape
+            self.settings = settings
+            self.losses = losses
+            self.families = families
+        }
+
+        /// The families a state lists, in order: the scalar totals (rows,
+        /// clipped rows, `W`, cross-entropy, Brier, confidence, confident and
+        /// confidently wrong weight, positive score), the class totals, the
+        /// confusion matrix, the top-label bins, the class-wise bins, the
+        /// imbalance losses and the worst rows.
+        public static let familyNames = ["scalarTotals", "classTotals", "confusion", "topLabel", "classwise", "losses", "worstRows"]
+    }
+
+    /// Why a ``State`` cannot be restored. Nothing is restored on a failure.
+    public enum RestoreError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// A setting no accumulator can have (fewer than one bin).
+        case invalidSetting(name: String, value: String)
+        /// The state lists another number of families than ``State/familyNames``.
+        case familyCount(expected: Int, found: Int)
+        /// A family holds fewer (`tooShort`) or more (`tooLong`) numbers than
+        /// the shape, settings and losses give it: a truncated state, or one
+        /// whose families were made for another shape.
+        case mismatchedShape(family: String, FamilyState.Malformed)
+        /// A family holds a value it can never hold: a negative count, more
+        /// clipped rows than rows, more worst rows than the limit, worst rows
+        /// out of rank order or with a class index outside `0..<K`.
+        case malformed(family: String)
+
+        public var description: String {
+            switch self {
+            case let .invalidSetting(name, value): "cannot restore an audit with \(name) \(value)"
+            case let .familyCount(expected, found): "cannot restore an audit of \(found) families; expected \(expected)"
+            case let .mismatchedShape(family, reason):
+                "cannot restore the \(family) family: it holds \(reason == .tooShort ? "fewer" : "more") numbers than its shape gives it"
+            case let .malformed(family): "cannot restore the \(family) family: it holds a value out of range"
+            }
+        }
+    }
+
+    /// This accumulator's state: see ``State``.
+    public var state: State {
+        State(shape: shape, settings: settings, losses: families.losses.specifications,
+              families: [scalars.state, families.classTotals.state, families.confusion.state, families.topLabel.state,
+                         families.classwise.state, families.losses.state, worst.state])
+    }
+
+    /// The accumulator a ``State`` describes, bit for bit: its shape,
+    /// settings, losses and every family's totals. Fails when the settings
+    /// cannot be audited, when a family's numbers do not fit the layout the
+    /// shape, settings and losses give it, or when they hold a value out of range.
+    public init(restoring state: State) throws(RestoreError) {
+        guard state.settings.bins >= 1 else { throw .invalidSetting(name: "bins", value: "\(state.settings.bins)") }
+        let names = State.familyNames
+        guard state.families.count == names.count else { throw .familyCount(expected: names.count, found: state.families.count) }
+        self.init(shape: state.shape, settings: state.settings, losses: state.losses)
+        let parts = state.families
+        scalars = try Self.restored(scalars, parts[0], name: names[0])
+        families.classTotals = try Self.restored(families.classTotals, parts[1], name: names[1])
+        families.confusion = try Self.restored(families.confusion, parts[2], name: names[2])
+        families.topLabel = try Self.restored(families.topLabel, parts[3], name: names[3])
+        families.classwise = try Self.restored(families.classwise, parts[4], name: names[4])
+        families.losses = try Self.restored(families.losses, parts[5], name: names[5])
+        worst = try Self.restored(worst, parts[6], name: names[6])
+        let k = shape.classCount
+        guard worst.rows.allSatisfy({ $0.label < k && $0.predicted < k }) else { throw .malformed(family: names[6]) }
+    }
+
+    /// `family` with the totals of `state`, its failure named after the family.
+    private static func restored<Family: AccumulatorFamily>(_ family: Family, _ state: FamilyState, name: String) throws(RestoreError) -> Family {
+        do throws(FamilyState.Malformed) {
+            return try family.restoring(state)
+        } catch {
+            switch error {
+            case .tooShort, .tooLong: throw .mismatchedShape(family: name, error)
+            case .outOfRange: throw .malformed(family: name)
+            }
+        }
+    }
 }

@@ -1,8 +1,11 @@
-/// Every family of the audit's fused loop, in one concrete type: the loop
-/// derives a ``RowContext`` and calls ``accumulate(_:sums:counts:)`` once, and
-/// this type hands the row to each family in turn (statically dispatched,
-/// inlined). A new family of sums is a stored property here and one line in
-/// each requirement; the loop does not change.
+/// The families of the audit's fused loop that sum into the scratch, in one
+/// concrete type: the loop derives a `RowContext` and calls
+/// `accumulate(_:sums:counts:)` once, and this type hands the row to each
+/// family in turn (statically dispatched, inlined). A new family of sums is a
+/// stored property here and one line in each requirement; the loop does not
+/// change. The scalar totals (`ScalarTotalsFamily`, summed in the loop's
+/// registers) and the worst rows (`WorstRows`, which need the chunk's lines
+/// and ids) sit beside it in `AuditAccumulator`.
 ///
 /// Scratch layout: the families' slices one after another, in declaration
 /// order; their offsets are fixed at `init` (they depend only on `K`, `B` and the losses).
@@ -77,10 +80,7 @@ struct AuditFamilies: AccumulatorFamily {
     /// The families' states one after another, in declaration order.
     var state: FamilyState {
         var state = FamilyState()
-        for part in [classTotals.state, confusion.state, topLabel.state, classwise.state, losses.state] {
-            state.doubles += part.doubles
-            state.counts += part.counts
-        }
+        for part in [classTotals.state, confusion.state, topLabel.state, classwise.state, losses.state] { state.append(part) }
         return state
     }
 

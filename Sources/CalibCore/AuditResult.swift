@@ -128,9 +128,12 @@ extension AuditAccumulator {
     public func result(classNames: [String]) -> AuditResult {
         precondition(classNames.count == shape.classCount, "one name per class")
         let k = shape.classCount
-        let w = totalWeight.value
+        // The scalar totals need no context (they give `W` to the others).
+        let scalarTotals = scalars.result(FamilyResultContext(totalWeight: .nan, classWeights: [], classNames: classNames))
+        let w = scalarTotals.totalWeight
         let classW = families.classTotals.weights.map(\.value)
-        let finished = families.result(FamilyResultContext(totalWeight: w, classWeights: classW, classNames: classNames))
+        let context = FamilyResultContext(totalWeight: w, classWeights: classW, classNames: classNames)
+        let finished = families.result(context)
         let totals = finished.classTotals
         let confusionMatrix = finished.confusion
         let topTable = finished.topLabel
@@ -139,7 +142,7 @@ extension AuditAccumulator {
         let positiveTable = k == 2 ? classTables[1] : nil
         let headline = positiveTable ?? topTable
 
-        let ce = crossEntropy.value / w
+        let ce = scalarTotals.crossEntropy / w
         var prior = 0.0
         for wk in classW where wk > 0 {
             let pi = wk / w
@@ -155,12 +158,12 @@ extension AuditAccumulator {
             logLossSkill: prior > 0 ? 1 - ce / prior : .nan,
             accuracy: confusionMatrix.correct / w,
             balancedAccuracy: confusionMatrix.balancedAccuracy,
-            brier: brier.value / w,
+            brier: scalarTotals.brier / w,
             mcc: confusionMatrix.matthewsCorrelation,
             macro: confusionMatrix.macroAverage,
             weighted: confusionMatrix.weightedAverage,
             micro: confusionMatrix.microAverage,
-            meanConfidence: confidence.value / w,
+            meanConfidence: scalarTotals.confidence / w,
             topLabelECE: topTable.expectedCalibrationError,
             positiveClassECE: positiveTable?.expectedCalibrationError,
             classwiseECE: classwiseECEs.reduce(0, +) / Double(k),
@@ -169,8 +172,8 @@ extension AuditAccumulator {
             overconfidence: topTable.overconfidence,
             underconfidence: topTable.underconfidence,
             overconfidenceError: topTable.overconfidenceError,
-            calibrationInTheLarge: k == 2 ? (positiveScore.value - classW[1]) / w : nil,
-            confidentErrorRate: confidentWeight.value > 0 ? confidentWrongWeight.value / confidentWeight.value : 0
+            calibrationInTheLarge: k == 2 ? (scalarTotals.positiveScore - classW[1]) / w : nil,
+            confidentErrorRate: scalarTotals.confidentWeight > 0 ? scalarTotals.confidentWrongWeight / scalarTotals.confidentWeight : 0
         )
 
         let perClass = (0..<k).map { c in
@@ -185,10 +188,10 @@ extension AuditAccumulator {
 
         return AuditResult(
             classNames: classNames, shape: shape, settings: settings,
-            rows: rowCount, totalWeight: w, clippedProbabilities: clippedRows,
+            rows: scalarTotals.rows, totalWeight: w, clippedProbabilities: scalarTotals.clippedRows,
             metrics: metrics, perClass: perClass, confusion: confusionMatrix,
             reliability: topTable, positiveReliability: positiveTable,
-            classwiseReliability: classTables, worstRows: worst.rows,
+            classwiseReliability: classTables, worstRows: worst.result(context),
             imbalance: finished.imbalance)
     }
 }

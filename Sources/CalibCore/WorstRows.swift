@@ -57,3 +57,54 @@ public struct WorstRows: Sendable {
         for row in other.rows { insert(row) }
     }
 }
+
+extension WorstRows: AccumulatorFamily {
+    /// None: a row's line and id belong to the chunk, not to the shared
+    /// `RowContext`, so the fused loop offers each wrong row to the totals
+    /// directly (``admits(crossEntropy:)`` then ``insert(_:)``), which also
+    /// prunes against the rows kept from earlier chunks. `accumulate` and
+    /// `fold` have nothing to add.
+    var scratchLayout: ScratchLayout { ScratchLayout() }
+
+    @inline(__always)
+    func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {}
+
+    func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {}
+
+    func mismatch(with other: WorstRows) -> MergeMismatch? {
+        other.limit == limit ? nil : .setting(name: "worstRowLimit", expected: "\(limit)", found: "\(other.limit)")
+    }
+
+    /// `counts`: the number of rows, then per row its line, label and
+    /// prediction; `doubles`: per row its confidence and cross-entropy (exact
+    /// values, not sums); `texts`: per row its id. Rows in rank order, worst first.
+    var state: FamilyState {
+        var state = FamilyState(counts: [rows.count])
+        for row in rows {
+            state.counts += [row.line, row.label, row.predicted]
+            state.doubles += [row.confidence, row.crossEntropy]
+            state.texts.append(row.id)
+        }
+        return state
+    }
+
+    /// Refuses more rows than the limit and rows out of rank order (``merge(_:)``
+    /// and ``insert(_:)`` rely on it).
+    mutating func read(_ reader: inout FamilyState.Reader) throws(FamilyState.Malformed) {
+        let n = try reader.count()
+        guard n <= limit else { throw .outOfRange }
+        var read: [WorstRow] = []
+        read.reserveCapacity(limit + 1)
+        for _ in 0..<n {
+            let line = try reader.count(), label = try reader.count(), predicted = try reader.count()
+            let confidence = try reader.double(), crossEntropy = try reader.double()
+            let row = WorstRow(line: line, id: try reader.text(), label: label, predicted: predicted,
+                               confidence: confidence, crossEntropy: crossEntropy)
+            if let previous = read.last, row.ranksBefore(previous) { throw .outOfRange }
+            read.append(row)
+        }
+        rows = read
+    }
+
+    func result(_ context: FamilyResultContext) -> [WorstRow] { rows }
+}
