@@ -194,7 +194,7 @@ def make_new_fixtures():
 
     write_csv("edge_single_row.csv", ["label", "prob"], [("1", "0.8")])
     out.append(fixture("edge_single_row", "edge_single_row.csv", "label", ["prob"], ["0", "1"], "1",
-                       description="one row, label 1, score 0.8 (no negatives: AUC and AP undefined); "
+                       description="one row, label 1, score 0.8 (no negatives: AUC undefined, AP 1); "
                                    "calib reads the classes 0/1 as the known pair"))
 
     y = (rng.random(100) < 0.4).astype(int)
@@ -273,7 +273,7 @@ def step_average_precision(yb, s, w):
     tp = np.cumsum(np.bincount(g, weights=w * yb))
     flagged = np.cumsum(np.bincount(g, weights=w))
     P = np.sum(w * yb)
-    if P <= 0 or P >= np.sum(w):
+    if P <= 0:
         return None
     recall = tp / P
     return float(np.sum(np.diff(np.concatenate([[0.0], recall])) * tp / flagged))
@@ -353,7 +353,9 @@ def rank_binary(fx, yb, s, w):
     ap = fin(quiet(average_precision_score, yb, s, sample_weight=sw))
     if P <= 0 or N <= 0:
         assert auc is None
-        notes.append(f"AUC undefined (scikit-learn: nan); AP undefined here, scikit-learn returns {ap!r}")
+        notes.append("AUC undefined (scikit-learn: nan)")
+    if P <= 0:
+        notes.append(f"AP undefined here (no positives), scikit-learn returns {ap!r}")
         ap = None
     mw, step = mann_whitney_auc(yb, s, w), step_average_precision(yb, s, w)
     assert (auc is None and mw is None) or abs(auc - mw) <= TOL, (fx["name"], auc, mw)
@@ -462,7 +464,9 @@ def one_vs_rest(fx, yk, pk, w):
     Pk, W = float(np.sum(w * yk)), float(np.sum(w))
     if Pk <= 0 or Pk >= W:
         assert auc is None
-        note = f"AUC undefined; AP undefined here, scikit-learn returns {ap!r}"
+        note = "AUC undefined"
+    if Pk <= 0:
+        note = f"AUC undefined; AP undefined here (no positives), scikit-learn returns {ap!r}"
         ap = None
     mw, step = mann_whitney_auc(yk, pk, w), step_average_precision(yk, pk, w)
     assert (auc is None and mw is None) or abs(auc - mw) <= TOL
