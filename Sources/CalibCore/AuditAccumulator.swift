@@ -19,15 +19,31 @@ public struct AuditAccumulator: Sendable {
     var scalars: ScalarTotalsFamily
     var families: AuditFamilies
     var worst: WorstRows
+    /// Every row's scores, for ranking (`nil` unless asked for).
+    var scores: ScoreStore?
+    /// What the ranking reports, with the store's budget; `nil` without a store.
+    public let rankingSettings: RankingSettings?
 
-    public init(shape: ClassificationShape, settings: AuditSettings = AuditSettings(), losses: [LossSpecification] = LossSpecification.auditDefaults) {
+    /// An empty accumulator. With `ranking`, it also keeps a ``ScoreStore``
+    /// of every row's scores (exact within `ranking.memoryBudget`, a sketch
+    /// beyond) and its result has the ranking section; without, its memory
+    /// is O(K² + K·B) at any row count.
+    public init(shape: ClassificationShape, settings: AuditSettings = AuditSettings(), losses: [LossSpecification] = LossSpecification.auditDefaults,
+                ranking: RankingSettings? = nil) {
         self.shape = shape
         self.settings = settings
         let k = shape.classCount
         scalars = ScalarTotalsFamily(confidentAt: settings.confidentAt)
         families = AuditFamilies(classCount: k, settings: settings, losses: losses)
         worst = WorstRows(limit: settings.worstRowLimit)
+        rankingSettings = ranking
+        scores = ranking.map { ScoreStore(shape: shape, settings: $0) }
     }
+
+    /// Whether the score store still holds every row (`nil` without one).
+    public var rankingIsExact: Bool? { scores?.isExact }
+    /// The bytes the score store holds (0 without one).
+    public var scoreStoreBytes: Int { scores?.bytes ?? 0 }
 
     /// Rows added so far.
     public var count: Int { scalars.rows }
@@ -86,6 +102,17 @@ public struct AuditAccumulator: Sendable {
         let sumCount = layout.doubles
         let countCount = layout.counts
 
+        // The score store's keys for this chunk, column by column, and the kept rows' weights.
+        let keepsScores = scores != nil
+        let columns = shape.scoresPerRow
+        let keyStride = keepsScores ? table.count : 0
+        var keyBuffer = [UInt64](unsafeUninitializedCapacity: keyStride * columns) { _, count in count = keyStride * columns }
+        var keptWeights = [Double](unsafeUninitializedCapacity: keyStride) { _, count in count = keyStride }
+        var kept = 0
+        keyBuffer.withUnsafeMutableBufferPointer { keyStorage in
+        keptWeights.withUnsafeMutableBufferPointer { weightStorage in
+        let keys = keyStorage.baseAddress
+        let keptWeight = weightStorage.baseAddress
         withUnsafeTemporaryAllocation(of: Double.self, capacity: sumCount + 2 * k) { doubles in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: countCount) { ints in
                 let sums = doubles.baseAddress!
@@ -142,7 +169,17 @@ public struct AuditAccumulator: Sendable {
                                              top: top, topProbability: topP, positiveScore: s, clipped: !isLogit)
                         scalarSums.add(row, confidentAt: confidentAt)
                         rowFamilies.accumulate(row, sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
-                        // 4. The most confidently wrong rows.
+                        // 4. The score store's keys (rows of weight 0 are left out, as scikit-learn's curves drop them).
+                        if keepsScores && w != 0 {
+                            if binary {
+                                keys![kept] = ScoreStore.key(score: s, positive: y == 1)
+                            } else {
+                                for c in 0..<k { keys![c * keyStride + kept] = ScoreStore.key(score: p[c], positive: y == c) }
+                            }
+                            keptWeight![kept] = w
+                            kept &+= 1
+                        }
+                        // 5. The most confidently wrong rows.
                         let ce = -lp[y]
                         if top != y && worst.admits(crossEntropy: ce) {
                             worst.insert(WorstRow(line: table.lines[i], id: table.id(at: i), label: y, predicted: top,
@@ -158,15 +195,20 @@ public struct AuditAccumulator: Sendable {
                 families.fold(sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
             }
         }
+        if kept > 0 { scores!.append(keys: keys!, stride: keyStride, weights: keptWeight!, rows: kept) }
+        }
+        }
     }
 
     /// Adds another accumulator's rows. Merge chunks in their input order for
     /// byte-identical results whatever the number of workers.
     public mutating func merge(_ other: AuditAccumulator) {
         precondition(other.shape == shape && other.settings == settings, "merging accumulators of different settings")
+        precondition((scores == nil) == (other.scores == nil), "merging an accumulator with a score store and one without")
         scalars.merge(other.scalars)
         families.merge(other.families)
         worst.merge(other.worst)
+        if let theirs = other.scores { scores!.merge(theirs) }
     }
 }
 

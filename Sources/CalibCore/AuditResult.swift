@@ -112,6 +112,9 @@ public struct AuditResult: Sendable {
     public let worstRows: [WorstRow]
     /// How each imbalance loss spreads loss and gradient over the classes (<doc:ImbalanceLosses>).
     public let imbalance: ImbalanceSummary
+    /// Ranking and operating points (SPEC section 8), when the accumulator
+    /// kept a score store (``AuditAccumulator/init(shape:settings:losses:ranking:)``).
+    public let ranking: RankingMetrics?
 
     /// Binary or multiclass.
     public var task: TaskKind { shape.task }
@@ -125,7 +128,20 @@ public struct AuditResult: Sendable {
 
 extension AuditAccumulator {
     /// Finishes the metrics. `classNames` are in class-index order (binary: `[negative, positive]`).
+    /// The ranking sorts a copy of the score store; ``finish(classNames:)`` sorts it in place.
     public func result(classNames: [String]) -> AuditResult {
+        var copy = self
+        return copy.finish(classNames: classNames)
+    }
+
+    /// Finishes the metrics, sorting the score store in place (no copy of
+    /// the scores); the accumulator keeps every sum but no longer its scores.
+    public mutating func finish(classNames: [String]) -> AuditResult {
+        let ranking = scores.map { _ in scores!.takeRanking(settings: rankingSettings!) }
+        return result(classNames: classNames, ranking: ranking)
+    }
+
+    private func result(classNames: [String], ranking: RankingMetrics?) -> AuditResult {
         precondition(classNames.count == shape.classCount, "one name per class")
         let k = shape.classCount
         // The scalar totals need no context (they give `W` to the others).
@@ -192,6 +208,6 @@ extension AuditAccumulator {
             metrics: metrics, perClass: perClass, confusion: confusionMatrix,
             reliability: topTable, positiveReliability: positiveTable,
             classwiseReliability: classTables, worstRows: worst.result(context),
-            imbalance: finished.imbalance)
+            imbalance: finished.imbalance, ranking: ranking)
     }
 }

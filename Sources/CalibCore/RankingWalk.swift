@@ -193,8 +193,17 @@ extension ScoreStore {
     /// the keys (and sketch sums) are in merge order and equal keys are
     /// summed in sorted order.
     public func ranking(settings: RankingSettings) -> RankingMetrics {
-        switch storage {
-        case .exact(let exact): return ScoreStore.rankExact(exact, columnCount: columnCount, settings: settings, cuts: cuts)
+        var copy = self
+        return copy.takeRanking(settings: settings)
+    }
+
+    /// The ranking, sorting the exact store's columns in place: no copy of
+    /// the scores is made, and the store is left empty.
+    public mutating func takeRanking(settings: RankingSettings) -> RankingMetrics {
+        let taken = storage
+        storage = .exact(ExactScores(columnCount: 0))
+        switch taken {
+        case .exact(var exact): return ScoreStore.rankExact(&exact, columnCount: columnCount, settings: settings, cuts: cuts)
         case .sketch(let sketch): return ScoreStore.rankSketch(sketch, columnCount: columnCount, settings: settings)
         }
     }
@@ -208,13 +217,16 @@ extension ScoreStore {
         var negatives: Double
     }
 
-    private static func rankExact(_ exact: ExactScores, columnCount: Int, settings: RankingSettings, cuts: [Double]) -> RankingMetrics {
+    private static func rankExact(_ exact: inout ExactScores, columnCount: Int, settings: RankingSettings, cuts: [Double]) -> RankingMetrics {
         var perClass: [ClassRanking] = []
         var columns: [ColumnRanking] = []
         var binary: (walk: RankingWalk, positives: Double, negatives: Double)?
         for c in 0..<columnCount {
-            var keys = exact.columns[c]
+            // Moved out, not copied: the sort permutes the store's own column (and a copy of the weights while other columns need them).
+            var keys: [UInt64] = []
+            swap(&keys, &exact.columns[c])
             var weights = exact.weights
+            if c == columnCount - 1 { exact.weights = nil }
             RadixSort.sort(&keys, payload: &weights)
             let walked = keys.withUnsafeBufferPointer { k in
                 weights.withUnsafeBufferPointerIfPresent { w in
