@@ -363,6 +363,43 @@ enum ReportSections {
             rows: report.findings.readings.map { [.value($0.label), .value(ReportVocabulary.formatted($0)), .text($0.reading)] })
     }
 
+    /// The headline metrics in the terminal's 80 columns: three groups
+    /// (loss, decisions, calibration), each a title, a detail (the threshold,
+    /// the bins) and lines of values with their keys' digits
+    /// (``ReportVocabulary/formatted(_:in:)``). Each line is calib's words
+    /// followed by text from the input (the verdict's positive class).
+    static func headlineGroups(_ report: Report) -> [ReportTable] {
+        let r = report.result
+        let m = r.metrics
+        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: m) }
+        func group(_ title: String, _ detail: String, _ lines: [[ReportCell]]) -> ReportTable {
+            ReportTable(title: title, detail: detail,
+                columns: [.init(title: .value("values"), numeric: false, width: nil), .init(title: .value(""), numeric: false, width: nil)],
+                rows: lines.map { $0.count == 1 ? $0 + [.value("")] : $0 }, sentence: ReportSentence([.cell(0), .cell(1)]))
+        }
+        let skill = m.logLossSkill.isFinite
+            ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"
+        var tail = "wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
+        if let citl = m.calibrationInTheLarge { tail += "  \(MetricKey.calibrationInTheLarge.display.shortLabel) \(NumberText.signed(citl, MetricKey.calibrationInTheLarge.display.digits))" }
+        return [
+            group("Loss", "", [
+                [.value("cross-entropy   \(v(.crossEntropy)) nats  (\(v(.crossEntropyBits)) bits, perplexity \(v(.perplexity)))")],
+                [.value("prior CE        \(v(.priorCrossEntropy)) nats  log-loss skill " + skill)],
+                [.value("Brier           \(v(.brier))")],
+            ]),
+            group("Decisions", r.task == .binary ? "threshold \(NumberText.fixed(r.settings.threshold, 2))" : "argmax", [
+                [.value("accuracy \(v(.accuracy))  balanced \(v(.balancedAccuracy))  MCC \(v(.mcc))")],
+                [.value("macro P/R/F1 \(v(.average("macro", .precision)))/\(v(.average("macro", .recall)))/\(v(.average("macro", .f1)))   weighted F1 \(v(.average("weighted", .f1)))")],
+            ]),
+            group("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
+                [.value("ECE \(v(.ece))  MCE \(v(.mce))  top-label ECE \(v(.topLabelECE))  classwise \(v(.classwiseECE))")],
+                [.value("over-confidence \(v(.overconfidence))  under \(v(.underconfidence))  mean confidence \(v(.meanConfidence))")],
+                [.value(tail)],
+                [.value("verdict: "), .text(report.findings.verdict)],
+            ]),
+        ]
+    }
+
     /// The headline metrics that are undefined for this input, grouped by
     /// reason (``UndefinedReasons/grouped(_:)``): the keys and the reason; the
     /// sentence reads "crossEntropy, accuracy: total weight is 0".

@@ -9,7 +9,6 @@ public enum TerminalRenderer {
 
     public static func render(_ report: Report, colour: Bool = false) -> String {
         let r = report.result
-        let m = r.metrics
         let i = report.input
         var lines = TerminalLines()
 
@@ -29,20 +28,7 @@ public enum TerminalRenderer {
         for sentence in ReportSections.undefinedValues(report).terminalSentenceTexts() { lines.append(wrapped: "undefined: " + sentence, warning: true) }
         lines.append("")
 
-        lines.append(bold: "Loss")
-        lines.append("  cross-entropy   \(ReportVocabulary.formatted(.crossEntropy, in: m)) nats  (\(ReportVocabulary.formatted(.crossEntropyBits, in: m)) bits, perplexity \(ReportVocabulary.formatted(.perplexity, in: m)))")
-        lines.append("  prior CE        \(ReportVocabulary.formatted(.priorCrossEntropy, in: m)) nats  log-loss skill " + (m.logLossSkill.isFinite ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"))
-        lines.append("  Brier           \(ReportVocabulary.formatted(.brier, in: m))")
-        lines.append(bold: "Decisions", (i.shape.task == .binary ? " (threshold \(NumberText.fixed(r.settings.threshold, 2)))" : " (argmax)"))
-        lines.append("  accuracy \(ReportVocabulary.formatted(.accuracy, in: m))  balanced \(ReportVocabulary.formatted(.balancedAccuracy, in: m))  MCC \(ReportVocabulary.formatted(.mcc, in: m))")
-        lines.append("  macro P/R/F1 \(ReportVocabulary.formatted(.average("macro", .precision), in: m))/\(ReportVocabulary.formatted(.average("macro", .recall), in: m))/\(ReportVocabulary.formatted(.average("macro", .f1), in: m))   weighted F1 \(ReportVocabulary.formatted(.average("weighted", .f1), in: m))")
-        lines.append(bold: "Calibration", " (\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE)")
-        lines.append("  ECE \(ReportVocabulary.formatted(.ece, in: m))  MCE \(ReportVocabulary.formatted(.mce, in: m))  top-label ECE \(ReportVocabulary.formatted(.topLabelECE, in: m))  classwise \(ReportVocabulary.formatted(.classwiseECE, in: m))")
-        lines.append("  over-confidence \(ReportVocabulary.formatted(.overconfidence, in: m))  under \(ReportVocabulary.formatted(.underconfidence, in: m))  mean confidence \(ReportVocabulary.formatted(.meanConfidence, in: m))")
-        var tail = "  wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
-        if let citl = m.calibrationInTheLarge { tail += "  mean score − positive rate \(NumberText.signed(citl, 4))" }
-        lines.append(tail)
-        lines.append("  verdict: \(report.findings.verdict)")
+        for group in ReportSections.headlineGroups(report) { section(group, into: &lines) }
         lines.append("")
 
         lines.append(bold: "Per class")

@@ -179,6 +179,34 @@ struct ListedSectionTests {
 
     enum Format: String, CaseIterable { case terminal, markdown, html }
 
+    @Test("the terminal's headline groups are loss, decisions and calibration, the verdict held raw as text from the input")
+    func headlineGroups() throws {
+        let report = try Self.report()
+        let groups = ReportSections.headlineGroups(report)
+        #expect(groups.map(\.title) == ["Loss", "Decisions", "Calibration"])
+        #expect(groups[0].rows[0][0] == .value("cross-entropy   \(ReportVocabulary.formatted(.crossEntropy, in: report.result.metrics)) nats  ("
+            + "\(ReportVocabulary.formatted(.crossEntropyBits, in: report.result.metrics)) bits, perplexity \(ReportVocabulary.formatted(.perplexity, in: report.result.metrics)))"))
+        #expect(groups[2].rows.last == [.value("verdict: "), .text(report.findings.verdict)])
+    }
+
+    @Test("the decisions group names the threshold of a binary task and argmax otherwise", arguments: [
+        ("binary", "label,prob\n1,0.9\n0,0.2\n1,0.6\n", "threshold 0.50"),
+        ("multiclass", csv, "argmax"),
+    ])
+    func decisionsDetail(name: String, csv: String, detail: String) throws {
+        #expect(ReportSections.headlineGroups(try Self.report(csv, id: nil))[1].detail == detail, "\(name)")
+    }
+
+    @Test("the terminal report writes the headline groups, each title with its detail in parentheses")
+    func headlineInTerminal() throws {
+        let report = try Self.report()
+        var lines = TerminalLines()
+        for group in ReportSections.headlineGroups(report) { TerminalRenderer.section(group, into: &lines) }
+        let written = lines.rendered(colour: false)
+        #expect(written.contains("\nDecisions (argmax)\n  accuracy "))
+        #expect(TerminalRenderer.render(report).contains(written))
+    }
+
     @Test("undefined values read as their keys and reason, keys in <code> in HTML", arguments: [
         (Format.terminal, "ece, mce: total weight is 0"),
         (.markdown, "ece, mce: total weight is 0"),
