@@ -1,14 +1,14 @@
 import CalibCore
 import CalibInput
 
-/// One cell of a ``ReportTable``: text from the input (a class name, a
+/// One cell of a `ReportTable`: text from the input (a class name, a
 /// segment value), escaped by each format's writer, followed by calib's own
 /// text (numbers, labels), written as it is; or a state, or a list of texts
 /// from the input. Cells hold raw strings: only the writers escape.
 struct ReportCell: Sendable, Hashable {
     var input: String = ""
     var own: String = ""
-    /// A state each format words in its own way (``ReportTable`` writers).
+    /// A state each format words in its own way (`ReportTable` writers).
     var status: Status?
     /// Several texts from the input, written after `input` and `own` as `listStyle` says.
     var list: [String] = []
@@ -51,7 +51,7 @@ struct ReportCell: Sendable, Hashable {
     static func list(_ items: [String], _ style: ListStyle) -> ReportCell { ReportCell(list: items, listStyle: style) }
 }
 
-/// How a row of a ``ReportTable`` reads as one sentence, for formats that
+/// How a row of a `ReportTable` reads as one sentence, for formats that
 /// list the rows rather than tabulate them (the terminal's gates, worst rows
 /// and worst bins; the undefined values in every format): calib's words
 /// between the row's cells.
@@ -63,7 +63,7 @@ struct ReportSentence: Sendable {
         case cell(Int)
         /// The cell right-aligned in `width` columns (the terminal's row counts).
         case padded(Int, width: Int)
-        /// `before`, the cell and `after`, or nothing when the cell is ``ReportCell/Status/absent``.
+        /// `before`, the cell and `after`, or nothing when the cell is `ReportCell/Status/absent`.
         case optional(Int, before: String, after: String)
     }
 
@@ -85,8 +85,8 @@ struct ReportSentence: Sendable {
 }
 
 /// A section, format-neutral: built once from the report by a
-/// ``ReportSections`` function and written by each format (``terminalLines(into:)``,
-/// ``markdown()``, ``html()``, or row by row as sentences). Other columns (names,
+/// `ReportSections` function and written by each format (`terminalLines(into:)`,
+/// `markdown()`, `html()`, or row by row as sentences). Other columns (names,
 /// labels, states) are left-aligned; `numeric` columns are right-aligned.
 struct ReportTable: Sendable {
     struct Column: Sendable {
@@ -115,7 +115,7 @@ struct ReportTable: Sendable {
     // MARK: Writers
 
     /// The table as terminal lines, indented by two spaces; with a
-    /// `sentence`, one line a row (``terminalSentences(into:)``).
+    /// `sentence`, one line a row (`terminalSentences(into:)`).
     func terminalLines(into lines: inout TerminalLines) {
         if sentence != nil { return terminalSentences(into: &lines) }
         func line(_ cells: [ReportCell]) -> String {
@@ -137,7 +137,7 @@ struct ReportTable: Sendable {
     /// list on lines of its own indented by four. A sentence wider than the
     /// terminal that holds an undefined value says only "undefined" there and
     /// gives the reason wrapped on lines of its own, indented by eight.
-    /// Lines are written raw: ``TerminalLines`` escapes them.
+    /// Lines are written raw: `TerminalLines` escapes them.
     func terminalSentences(into lines: inout TerminalLines) {
         guard let sentence else { return }
         for row in rows {
@@ -170,7 +170,7 @@ struct ReportTable: Sendable {
         return out
     }
 
-    /// The rows as terminal sentences, raw (``TerminalLines`` escapes them),
+    /// The rows as terminal sentences, raw (`TerminalLines` escapes them),
     /// for a renderer that wraps them itself.
     func terminalSentenceTexts() -> [String] {
         guard let sentence else { return [] }
@@ -205,7 +205,7 @@ struct ReportTable: Sendable {
 }
 
 extension ReportTable {
-    /// A cell in a terminal sentence, raw (``TerminalLines`` escapes the line).
+    /// A cell in a terminal sentence, raw (`TerminalLines` escapes the line).
     static func terminalText(_ cell: ReportCell) -> String {
         cell.input + cell.own + terminalWords(cell.status) + (cell.listStyle == .names ? cell.list.joined(separator: ", ") : "")
     }
@@ -268,7 +268,7 @@ extension ReportTable {
 }
 
 /// The sections every report has, each built once from the report as a
-/// ``ReportTable`` and written by the terminal, Markdown and HTML renderers.
+/// `ReportTable` and written by the terminal, Markdown and HTML renderers.
 /// `compact` is the 80-column terminal form: shorter titles, fewer digits,
 /// columns the line has no room for left out.
 enum ReportSections {
@@ -277,7 +277,7 @@ enum ReportSections {
 
     /// Per class: support, prior, precision, recall, F1, ECE and cross-entropy
     /// (the full form adds the row count). The compact form shows the
-    /// ``compactClassLimit`` rarest classes when there are more.
+    /// `compactClassLimit` rarest classes when there are more.
     static func perClass(_ report: Report, compact: Bool) -> ReportTable {
         let r = report.result
         let keys: [ClassMetricKey] = [.support, .prior, .precision, .recall, .f1, .ece, .crossEntropy]
@@ -335,7 +335,7 @@ enum ReportSections {
 
     /// Segments, worst ECE first: rows, cross-entropy, accuracy, ECE, MCE and
     /// whether the segment is too small to gate or flagged (the full form adds
-    /// the over-confidence). The compact form shows the first ``compactSegmentLimit``.
+    /// the over-confidence). The compact form shows the first `compactSegmentLimit`.
     static func segments(_ report: Report, compact: Bool) -> ReportTable {
         let keys: [MetricKey] = compact ? [.crossEntropy, .accuracy, .ece, .mce] : [.crossEntropy, .accuracy, .ece, .mce, .overconfidence]
         let widths = compact ? [9, 10, 9, 9] : [Int?](repeating: nil, count: keys.count)
@@ -474,7 +474,7 @@ enum ReportSections {
 
     /// The gates in the order given: expression, value (or why it is
     /// undefined), threshold, and whether it passed, warns or fails. Value and
-    /// threshold have ``ReportVocabulary/gateDigits``. The sentence reads
+    /// threshold have `ReportVocabulary/gateDigits`. The sentence reads
     /// "FAIL  ece>0.05  (value 0.0812, threshold 0.0500)".
     static func gates(_ report: Report) -> ReportTable {
         let digits = ReportVocabulary.gateDigits
