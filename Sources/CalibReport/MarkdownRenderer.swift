@@ -7,7 +7,6 @@ import CalibInput
 public enum MarkdownRenderer {
     public static func render(_ report: Report) -> String {
         let r = report.result
-        let m = r.metrics
         let i = report.input
         let f = report.findings
         var out: [String] = []
@@ -40,8 +39,6 @@ public enum MarkdownRenderer {
         out.append("")
 
         out += section(ReportSections.headline(report))
-        out.append("Macro precision / recall / F1: \(ReportVocabulary.formatted(.average("macro", .precision), in: m)) / \(ReportVocabulary.formatted(.average("macro", .recall), in: m)) / \(ReportVocabulary.formatted(.average("macro", .f1), in: m)); weighted F1 \(ReportVocabulary.formatted(.average("weighted", .f1), in: m)); top-label ECE \(ReportVocabulary.formatted(.topLabelECE, in: m)); class-wise ECE \(ReportVocabulary.formatted(.classwiseECE, in: m)).")
-        out.append("")
 
         out.append("## Per class")
         out.append("")
@@ -136,9 +133,9 @@ public enum MarkdownRenderer {
         return out
     }
 
-    /// A section: its title as a level-2 heading, then its table and a blank line.
+    /// A section: its title as a level-2 heading, its table, and its notes as paragraphs.
     static func section(_ table: ReportTable) -> [String] {
-        ["## " + table.title, ""] + table.markdown() + [""]
+        ["## " + table.title, ""] + table.markdown() + [""] + table.notes.flatMap { [$0, ""] }
     }
 
     /// Text for a GFM table cell or paragraph (``TextEscaping/markdown(_:)``).

@@ -356,11 +356,18 @@ enum ReportSections {
     /// The headline metrics with their readings, in the findings' order
     /// (``ReportFindings/readings``): label, value with the key's digits, and
     /// the reading, which may quote the input (the positive class).
+    /// The note names the averages and the other ECEs, for the formats with room for it.
     static func headline(_ report: Report) -> ReportTable {
-        ReportTable(title: "Headline metrics",
+        let m = report.result.metrics
+        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: m) }
+        let weightedF1 = MetricKey.average("weighted", .f1)
+        return ReportTable(title: "Headline metrics",
             columns: [.init(title: .value("metric"), numeric: false, width: nil), .init(title: .value("value"), numeric: true, width: nil),
                       .init(title: .value("reading"), numeric: false, width: nil)],
-            rows: report.findings.readings.map { [.value($0.label), .value(ReportVocabulary.formatted($0)), .text($0.reading)] })
+            rows: report.findings.readings.map { [.value($0.label), .value(ReportVocabulary.formatted($0)), .text($0.reading)] },
+            notes: ["Macro precision / recall / F1: \(v(.average("macro", .precision))) / \(v(.average("macro", .recall))) / \(v(.average("macro", .f1)))"
+                + "; \(weightedF1.display.label) \(v(weightedF1)); \(MetricKey.topLabelECE.display.label) \(v(.topLabelECE))"
+                + "; \(MetricKey.classwiseECE.display.label) \(v(.classwiseECE))."])
     }
 
     /// The headline metrics in the terminal's 80 columns: three groups

@@ -179,6 +179,18 @@ struct ListedSectionTests {
 
     enum Format: String, CaseIterable { case terminal, markdown, html }
 
+    @Test("the headline's note gives the macro averages and the other ECEs; Markdown writes it after the table, HTML has no room for it")
+    func headlineNote() throws {
+        let report = try Self.report()
+        let m = report.result.metrics
+        let note = try #require(ReportSections.headline(report).notes.first)
+        #expect(note.hasPrefix("Macro precision / recall / F1: \(ReportVocabulary.formatted(.average("macro", .precision), in: m)) / "))
+        #expect(note.hasSuffix("; class-wise ECE \(ReportVocabulary.formatted(.classwiseECE, in: m))."))
+        let table = ReportSections.headline(report).markdown().joined(separator: "\n")
+        #expect(MarkdownRenderer.render(report).contains(table + "\n\n" + note + "\n"))
+        #expect(!HTMLRenderer.render(report).contains("Macro precision"))
+    }
+
     @Test("the terminal's headline groups are loss, decisions and calibration, the verdict held raw as text from the input")
     func headlineGroups() throws {
         let report = try Self.report()
