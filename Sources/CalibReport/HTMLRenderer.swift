@@ -29,18 +29,17 @@ public enum HTMLRenderer {
         if i.skipped.total > 0 {
             body.append("<p class=\"verdict warn\">\(NumberText.count(i.skipped.total)) invalid rows were skipped (see below)</p>")
         }
-        let undefined = UndefinedReasons.grouped(f.undefined)
-        if !undefined.isEmpty {
-            body.append("<div class=\"verdict warn\" id=\"undefined\"><p>Undefined for this input (null in the JSON report):</p><ul>"
-                + undefined.map { "<li><code>\($0.keys.map(e).joined(separator: "</code>, <code>"))</code>: \(e($0.reason))</li>" }.joined() + "</ul></div>")
+        let undefined = ReportSections.undefinedValues(report)
+        if !undefined.rows.isEmpty {
+            body.append("<div class=\"verdict warn\" id=\"undefined\"><p>\(undefined.title) (\(undefined.detail)):</p><ul>"
+                + undefined.htmlSentences().map { "<li>\($0)</li>" }.joined() + "</ul></div>")
         }
         body.append("</header>")
 
         // Headline cards.
-        body.append("<section aria-label=\"Headline metrics\"><div class=\"cards\">")
-        for reading in f.readings {
-            body.append("<div class=\"card\"><div class=\"card-label\">\(e(reading.label))</div><div class=\"card-value\">\(ReportVocabulary.formatted(reading))</div><div class=\"card-reading\">\(e(reading.reading))</div></div>")
-        }
+        let headline = ReportSections.headline(report)
+        body.append("<section aria-label=\"\(headline.title)\"><div class=\"cards\">")
+        body += headline.htmlCards()
         body.append("</div></section>")
 
         // Reliability.
@@ -63,7 +62,7 @@ public enum HTMLRenderer {
         }
         body.append(figure(Charts.confidenceHistogram(r.reliability, f.confidenceHistogram, id: "confidence-histogram")))
         body.append("<details><summary>Reliability table (\(e(r.eceMode.rawValue)))</summary>")
-        body.append(reliabilityTable(r.headlineReliability, worst: f.worstBins, positive: positiveMode))
+        body.append(ReportSections.reliability(r.headlineReliability, mode: positiveMode ? .positiveClass : .topLabel, worst: f.worstBins, compact: false).html())
         body.append("</details></section>")
 
         // Per class.
@@ -86,35 +85,9 @@ public enum HTMLRenderer {
             body.append("</section>")
         }
 
-        // Worst rows.
-        if !r.worstRows.isEmpty {
-            body.append("<section><h2>Most confidently wrong rows</h2>")
-            body.append(table(["line", "id", "label", "predicted", "confidence", "cross-entropy"], numeric: [0, 4, 5],
-                rows: r.worstRows.map { row in
-                    [String(row.line), e(row.id ?? ""), e(r.classNames[row.label]), e(r.classNames[row.predicted]),
-                     NumberText.fixed(row.confidence, 4), NumberText.fixed(row.crossEntropy, 3)]
-                }))
-            body.append("</section>")
-        }
-
-        if !report.gates.isEmpty {
-            body.append("<section><h2>Gates</h2>")
-            body.append(table(["gate", "value", "threshold", "result"], numeric: 1..<3,
-                rows: report.gates.map { g in
-                    ["<code>\(e(g.expression))</code>", e(g.valueText(4)), NumberText.fixed(g.threshold, 4),
-                     g.passed ? "<span class=\"pass\">pass</span>" : g.severity == .warning ? "<span class=\"warn\">warning</span>" : "<span class=\"fail\">fail</span>"]
-                }))
-            body.append("</section>")
-        }
-
-        if i.skipped.total > 0 {
-            body.append("<section><h2>Skipped rows</h2>")
-            body.append(table(["reason", "rows", "first examples"], numeric: [1],
-                rows: i.skipped.reasons.map { reason in
-                    [e(reason.code), NumberText.count(reason.count), reason.examples.prefix(3).map { e($0.message) }.joined(separator: "<br>")]
-                }))
-            body.append("</section>")
-        }
+        if !r.worstRows.isEmpty { body += section(ReportSections.worstRows(report, compact: false)) }
+        if !report.gates.isEmpty { body += section(ReportSections.gates(report)) }
+        if i.skipped.total > 0 { body += section(ReportSections.skippedRows(report, compact: false)) }
 
         body.append("<section><h2>Input and settings</h2><dl>")
         body.append("<dt>source</dt><dd><code>\(e(i.source))</code> (\(i.format.rawValue))</dd>")
@@ -181,14 +154,9 @@ public enum HTMLRenderer {
         return out + "</tbody></table></div>"
     }
 
-    static func reliabilityTable(_ t: ReliabilityTable, worst: [Int], positive: Bool) -> String {
-        let words = ReportVocabulary.words(positive ? .positiveClass : .topLabel)
-        return table(["bin", "rows", "weight", words.meanPredicted, words.observedRate, "gap", ""], numeric: 1..<6,
-            rows: t.bins.enumerated().map { b, bin in
-                ["\(NumberText.fixed(bin.lower, 3))–\(NumberText.fixed(bin.upper, 3))", NumberText.count(bin.count), NumberText.weight(bin.weight),
-                 NumberText.fixed(bin.meanPredicted, 4), NumberText.fixed(bin.observedRate, 4), NumberText.signed(bin.gap, 4),
-                 worst.contains(b) ? "<span class=\"fail\">worst</span>" : ""]
-            })
+    /// A section: its title as a level-2 heading and its table, in `<section>`.
+    static func section(_ table: ReportTable) -> [String] {
+        ["<section><h2>\(TextEscaping.html(table.title))</h2>", table.html(), "</section>"]
     }
 
     static func page(title: String, body: String) -> String {

@@ -7,7 +7,6 @@ import CalibInput
 public enum MarkdownRenderer {
     public static func render(_ report: Report) -> String {
         let r = report.result
-        let m = r.metrics
         let i = report.input
         let f = report.findings
         var out: [String] = []
@@ -22,11 +21,11 @@ public enum MarkdownRenderer {
             out.append("Positive class: **\(text(positive))** (\(text(i.positiveClassReason ?? "")))  ")
         }
         out.append("Verdict: **\(text(f.verdict))**")
-        let undefined = UndefinedReasons.grouped(f.undefined)
-        if !undefined.isEmpty {
+        let undefined = ReportSections.undefinedValues(report)
+        if !undefined.rows.isEmpty {
             out.append("")
-            out.append("> **Undefined for this input** (null in the JSON report):")
-            for group in undefined { out.append("> - \(group.keys.map(text).joined(separator: ", ")): \(text(group.reason))") }
+            out.append("> **\(undefined.title)** (\(undefined.detail)):")
+            out += undefined.markdownSentences().map { "> - " + $0 }
         }
         if i.skipped.total > 0 {
             out.append("")
@@ -39,16 +38,7 @@ public enum MarkdownRenderer {
         }
         out.append("")
 
-        out.append("## Headline metrics")
-        out.append("")
-        out.append("| metric | value | reading |")
-        out.append("|---|---:|---|")
-        for reading in f.readings {
-            out.append("| \(reading.label) | \(ReportVocabulary.formatted(reading)) | \(text(reading.reading)) |")
-        }
-        out.append("")
-        out.append("Macro precision / recall / F1: \(ReportVocabulary.formatted(.average("macro", .precision), in: m)) / \(ReportVocabulary.formatted(.average("macro", .recall), in: m)) / \(ReportVocabulary.formatted(.average("macro", .f1), in: m)); weighted F1 \(ReportVocabulary.formatted(.average("weighted", .f1), in: m)); top-label ECE \(ReportVocabulary.formatted(.topLabelECE, in: m)); class-wise ECE \(ReportVocabulary.formatted(.classwiseECE, in: m)).")
-        out.append("")
+        out += section(ReportSections.headline(report))
 
         out.append("## Per class")
         out.append("")
@@ -62,8 +52,7 @@ public enum MarkdownRenderer {
             ? "Each bin compares the mean predicted chance of '\(text(report.positiveClass ?? ""))' with how often it happened. ⚠ marks the bins that contribute most to the ECE."
             : "Each bin compares the mean top-label confidence with the accuracy. ⚠ marks the bins that contribute most to the ECE.")
         out.append("")
-        let headlineWords = ReportVocabulary.words(r.eceMode)
-        out.append(reliabilityTable(r.headlineReliability, predicted: headlineWords.meanPredicted, observed: headlineWords.observedRate, worst: f.worstBins))
+        out += ReportSections.reliability(r.headlineReliability, mode: r.eceMode, worst: f.worstBins, compact: false).markdown()
         if !f.overconfidentBins.isEmpty {
             out.append("")
             out.append(OverconfidenceFlags.binsHeading)
@@ -74,8 +63,7 @@ public enum MarkdownRenderer {
             out.append("")
             out.append("<details><summary>Top-label reliability (confidence of the predicted class)</summary>")
             out.append("")
-            let topWords = ReportVocabulary.words(.topLabel)
-            out.append(reliabilityTable(r.reliability, predicted: topWords.meanPredicted, observed: topWords.observedRate, worst: []))
+            out += ReportSections.reliability(r.reliability, mode: .topLabel, worst: [], compact: false).markdown()
             out.append("")
             out.append("</details>")
         }
@@ -108,39 +96,9 @@ public enum MarkdownRenderer {
             out.append("")
         }
 
-        if !r.worstRows.isEmpty {
-            out.append("## Most confidently wrong rows")
-            out.append("")
-            out.append("| line | id | label | predicted | confidence | cross-entropy |")
-            out.append("|---:|---|---|---|---:|---:|")
-            for row in r.worstRows {
-                out.append("| \(row.line) | \(text(row.id ?? "")) | \(text(r.classNames[row.label])) | \(text(r.classNames[row.predicted])) | \(NumberText.fixed(row.confidence, 4)) | \(NumberText.fixed(row.crossEntropy, 3)) |")
-            }
-            out.append("")
-        }
-
-        if !report.gates.isEmpty {
-            out.append("## Gates")
-            out.append("")
-            out.append("| gate | value | threshold | result |")
-            out.append("|---|---:|---:|---|")
-            for g in report.gates {
-                let verdict = g.passed ? "✅ pass" : g.severity == .warning ? "⚠️ warning" : "❌ **fail**"
-                out.append("| \(text(g.expression)) | \(text(g.valueText(4))) | \(NumberText.fixed(g.threshold, 4)) | \(verdict) |")
-            }
-            out.append("")
-        }
-
-        if i.skipped.total > 0 {
-            out.append("## Skipped rows")
-            out.append("")
-            out.append("| reason | rows | first examples |")
-            out.append("|---|---:|---|")
-            for reason in i.skipped.reasons {
-                out.append("| \(text(reason.code)) | \(NumberText.count(reason.count)) | " + reason.examples.prefix(3).map { text($0.message) }.joined(separator: "<br>") + " |")
-            }
-            out.append("")
-        }
+        if !r.worstRows.isEmpty { out += section(ReportSections.worstRows(report, compact: false)) }
+        if !report.gates.isEmpty { out += section(ReportSections.gates(report)) }
+        if i.skipped.total > 0 { out += section(ReportSections.skippedRows(report, compact: false)) }
 
         out.append("## Input and settings")
         out.append("")
@@ -175,13 +133,9 @@ public enum MarkdownRenderer {
         return out
     }
 
-    static func reliabilityTable(_ table: ReliabilityTable, predicted: String, observed: String, worst: [Int]) -> String {
-        var out = ["| bin | rows | weight | \(predicted) | \(observed) | gap | |", "|---|---:|---:|---:|---:|---:|---|"]
-        for (b, bin) in table.bins.enumerated() {
-            let mark = worst.contains(b) ? "⚠" : ""
-            out.append("| \(NumberText.fixed(bin.lower, 3))–\(NumberText.fixed(bin.upper, 3)) | \(NumberText.count(bin.count)) | \(NumberText.weight(bin.weight)) | \(NumberText.fixed(bin.meanPredicted, 4)) | \(NumberText.fixed(bin.observedRate, 4)) | \(NumberText.signed(bin.gap, 4)) | \(mark) |")
-        }
-        return out.joined(separator: "\n")
+    /// A section: its title as a level-2 heading, its table, and its notes as paragraphs.
+    static func section(_ table: ReportTable) -> [String] {
+        ["## " + table.title, ""] + table.markdown() + [""] + table.notes.flatMap { [$0, ""] }
     }
 
     /// Text for a GFM table cell or paragraph (``TextEscaping/markdown(_:)``).

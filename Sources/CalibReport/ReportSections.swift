@@ -1,19 +1,43 @@
 import CalibCore
+import CalibInput
 
-/// One cell of a ``ReportTable``: text from the input (a class name, a
+/// One cell of a `ReportTable`: text from the input (a class name, a
 /// segment value), escaped by each format's writer, followed by calib's own
-/// text (numbers, labels), written as it is.
+/// text (numbers, labels), written as it is; or a state, or a list of texts
+/// from the input. Cells hold raw strings: only the writers escape.
 struct ReportCell: Sendable, Hashable {
     var input: String = ""
     var own: String = ""
-    /// A state each format words in its own way (``ReportTable`` writers).
+    /// A state each format words in its own way (`ReportTable` writers).
     var status: Status?
+    /// Several texts from the input, written after `input` and `own` as `listStyle` says.
+    var list: [String] = []
+    var listStyle: ListStyle = .lines
 
     enum Status: Sendable, Hashable {
         /// A segment with too few rows to be gated or flagged.
         case smallSegment
         /// A segment flagged as overconfident.
         case overconfidentSegment
+        /// A reliability bin among those contributing most to the ECE.
+        case worstBin
+        /// A gate that passed, one that only warns, one that fails the run.
+        case gatePassed, gateWarned, gateFailed
+        /// A value that is undefined for this input, with the reason in words
+        /// (text that may quote the input, so escaped like it).
+        case undefined(reason: String)
+        /// A value the input does not have (a row without an id): written as
+        /// nothing, and a sentence leaves out the words around it.
+        case absent
+    }
+
+    /// How a cell's `list` is written.
+    enum ListStyle: Sendable, Hashable {
+        /// One text a line: joined by `<br>` in a Markdown or HTML table, on
+        /// lines of their own under a terminal row.
+        case lines
+        /// Names (metric keys): joined by ", ", each in `<code>` in HTML.
+        case names
     }
 
     /// A cell holding only a state.
@@ -23,12 +47,47 @@ struct ReportCell: Sendable, Hashable {
     static func value(_ text: String) -> ReportCell { ReportCell(own: text) }
     /// Text from the input, then `suffix` of calib's own.
     static func text(_ text: String, _ suffix: String = "") -> ReportCell { ReportCell(input: text, own: suffix) }
+    /// Several texts from the input (`listStyle` says how they are joined).
+    static func list(_ items: [String], _ style: ListStyle) -> ReportCell { ReportCell(list: items, listStyle: style) }
 }
 
-/// A section's table, format-neutral: built once from the report by a
-/// ``ReportSections`` function and written by each format (``terminalLines(into:)``,
-/// ``markdown()``, ``html()``). Other columns (names, labels, states) are left-aligned;
-/// `numeric` columns are right-aligned.
+/// How a row of a `ReportTable` reads as one sentence, for formats that
+/// list the rows rather than tabulate them (the terminal's gates, worst rows
+/// and worst bins; the undefined values in every format): calib's words
+/// between the row's cells.
+struct ReportSentence: Sendable {
+    enum Part: Sendable {
+        /// calib's own words.
+        case words(String)
+        /// The text of the row's cell at this index.
+        case cell(Int)
+        /// The cell right-aligned in `width` columns (the terminal's row counts).
+        case padded(Int, width: Int)
+        /// `before`, the cell and `after`, or nothing when the cell is `ReportCell/Status/absent`.
+        case optional(Int, before: String, after: String)
+    }
+
+    var parts: [Part]
+
+    init(_ parts: [Part]) { self.parts = parts }
+
+    /// The sentence for `row`, each cell written by `text`.
+    func text(_ row: [ReportCell], _ text: (ReportCell) -> String) -> String {
+        parts.map { part in
+            switch part {
+            case let .words(words): words
+            case let .cell(c): text(row[c])
+            case let .padded(c, width): NumberText.pad(text(row[c]), width)
+            case let .optional(c, before, after): row[c].status == .absent ? "" : before + text(row[c]) + after
+            }
+        }.joined()
+    }
+}
+
+/// A section, format-neutral: built once from the report by a
+/// `ReportSections` function and written by each format (`terminalLines(into:)`,
+/// `markdown()`, `html()`, or row by row as sentences). Other columns (names,
+/// labels, states) are left-aligned; `numeric` columns are right-aligned.
 struct ReportTable: Sendable {
     struct Column: Sendable {
         var title: ReportCell
@@ -36,17 +95,29 @@ struct ReportTable: Sendable {
         /// Columns in the 80-column terminal table (left-padded when numeric,
         /// cut on the right otherwise); `nil`: written as it is after two spaces.
         var width: Int?
+        /// Code (a gate expression): in `<code>` in HTML.
+        var code = false
     }
 
+    /// The section's heading in every format ("Gates"); empty when the
+    /// renderer words it itself.
+    var title = ""
+    /// Words after the heading, in parentheses ("null in the JSON report").
+    var detail = ""
     var columns: [Column]
     var rows: [[ReportCell]]
     /// Lines after the table, in calib's words (e.g. "… 3 more classes in the JSON report").
     var notes: [String] = []
+    /// How a row reads as a sentence; when set, the terminal lists the rows
+    /// as sentences instead of writing the table.
+    var sentence: ReportSentence?
 
     // MARK: Writers
 
-    /// The table as terminal lines, indented by two spaces.
+    /// The table as terminal lines, indented by two spaces; with a
+    /// `sentence`, one line a row (`terminalSentences(into:)`).
     func terminalLines(into lines: inout TerminalLines) {
+        if sentence != nil { return terminalSentences(into: &lines) }
         func line(_ cells: [ReportCell]) -> String {
             "  " + zip(columns, cells).map { column, cell in
                 let text = TextEscaping.plain(cell.input) + cell.own + Self.terminalWords(cell.status)
@@ -55,36 +126,115 @@ struct ReportTable: Sendable {
             }.joined()
         }
         lines.append(line(columns.map(\.title)))
-        for row in rows { lines.append(line(row)) }
+        for row in rows {
+            lines.append(line(row))
+            for cell in row where cell.listStyle == .lines { for item in cell.list { lines.append("    " + item) } }
+        }
+        for note in notes { lines.append("  " + note) }
+    }
+
+    /// The rows as sentences, indented by two spaces, each cell's `.lines`
+    /// list on lines of its own indented by four. A sentence wider than the
+    /// terminal that holds an undefined value says only "undefined" there and
+    /// gives the reason wrapped on lines of its own, indented by eight.
+    /// Lines are written raw: `TerminalLines` escapes them.
+    func terminalSentences(into lines: inout TerminalLines) {
+        guard let sentence else { return }
+        for row in rows {
+            let line = "  " + sentence.text(row, Self.terminalText)
+            if TextEscaping.plain(line).count > TerminalRenderer.width,
+               let c = row.firstIndex(where: { if case .undefined = $0.status { true } else { false } }),
+               case let .undefined(reason)? = row[c].status {
+                var short = row
+                short[c] = .value("undefined")
+                lines.append("  " + sentence.text(short, Self.terminalText))
+                for part in TextWrap.wrap("undefined: " + reason, width: TerminalRenderer.width, indent: "        ") { lines.append(part) }
+            } else {
+                lines.append(line)
+            }
+            for cell in row where cell.listStyle == .lines { for item in cell.list { lines.append("    " + item) } }
+        }
         for note in notes { lines.append("  " + note) }
     }
 
     /// The table as a GitHub-flavoured Markdown table.
     func markdown() -> [String] {
-        func text(_ cell: ReportCell) -> String { TextEscaping.markdown(cell.input) + cell.own + Self.markdownWords(cell.status) }
-        func line(_ cells: [ReportCell]) -> String { "| " + cells.map(text).joined(separator: " | ") + " |" }
+        func line(_ cells: [ReportCell]) -> String { "| " + cells.map(Self.markdownText).joined(separator: " | ") + " |" }
         // An empty heading is "| |", as GitHub writes it.
-        let header = "|" + columns.map { column in text(column.title).isEmpty ? " |" : " \(text(column.title)) |" }.joined()
+        let header = "|" + columns.map { column in
+            let title = Self.markdownText(column.title)
+            return title.isEmpty ? " |" : " \(title) |"
+        }.joined()
         var out = [header, "|" + columns.map { $0.numeric ? "---:|" : "---|" }.joined()]
         out += rows.map(line)
         return out
     }
 
+    /// The rows as terminal sentences, raw (`TerminalLines` escapes them),
+    /// for a renderer that wraps them itself.
+    func terminalSentenceTexts() -> [String] {
+        guard let sentence else { return [] }
+        return rows.map { sentence.text($0, Self.terminalText) }
+    }
+
+    /// The rows as Markdown sentences (the `sentence` form, escaped for Markdown).
+    func markdownSentences() -> [String] {
+        guard let sentence else { return [] }
+        return rows.map { sentence.text($0, Self.markdownText) }
+    }
+
     /// The table as HTML, in its scrolling wrapper.
     func html() -> String {
-        let cell = { (c: ReportCell) in TextEscaping.html(c.input) + c.own + Self.htmlWords(c.status) }
-        return HTMLRenderer.table(columns.map { cell($0.title) }, numeric: columns.indices.filter { columns[$0].numeric },
-            rows: rows.map { $0.map(cell) })
+        HTMLRenderer.table(columns.map { Self.htmlText($0.title) }, numeric: columns.indices.filter { columns[$0].numeric },
+            rows: rows.map { row in zip(columns, row).map { column, cell in column.code ? "<code>\(Self.htmlText(cell))</code>" : Self.htmlText(cell) } })
+    }
+
+    /// The rows as HTML sentences (the `sentence` form, escaped for HTML).
+    func htmlSentences() -> [String] {
+        guard let sentence else { return [] }
+        return rows.map { sentence.text($0, Self.htmlText) }
+    }
+
+    /// The rows as the page's cards: the first three cells as label, value and reading.
+    func htmlCards() -> [String] {
+        rows.map { row in
+            "<div class=\"card\"><div class=\"card-label\">\(Self.htmlText(row[0]))</div><div class=\"card-value\">\(Self.htmlText(row[1]))</div>"
+                + "<div class=\"card-reading\">\(Self.htmlText(row[2]))</div></div>"
+        }
     }
 }
 
 extension ReportTable {
+    /// A cell in a terminal sentence, raw (`TerminalLines` escapes the line).
+    static func terminalText(_ cell: ReportCell) -> String {
+        cell.input + cell.own + terminalWords(cell.status) + (cell.listStyle == .names ? cell.list.joined(separator: ", ") : "")
+    }
+
+    /// A cell in Markdown: input and list escaped (``TextEscaping/markdown(_:)``).
+    static func markdownText(_ cell: ReportCell) -> String {
+        let list = cell.list.map(TextEscaping.markdown).joined(separator: cell.listStyle == .names ? ", " : "<br>")
+        return TextEscaping.markdown(cell.input) + cell.own + markdownWords(cell.status) + list
+    }
+
+    /// A cell in HTML: input and list escaped (``TextEscaping/html(_:)``), names in `<code>`.
+    static func htmlText(_ cell: ReportCell) -> String {
+        let list = cell.listStyle == .names
+            ? cell.list.map { "<code>\(TextEscaping.html($0))</code>" }.joined(separator: ", ")
+            : cell.list.map(TextEscaping.html).joined(separator: "<br>")
+        return TextEscaping.html(cell.input) + cell.own + htmlWords(cell.status) + list
+    }
+
     /// A state in the terminal's few columns.
     static func terminalWords(_ status: ReportCell.Status?) -> String {
         switch status {
         case .smallSegment: "small"
         case .overconfidentSegment: "⚑ over"
-        case nil: ""
+        case .worstBin: "worst"
+        case .gatePassed: "pass"
+        case .gateWarned: "WARN"
+        case .gateFailed: "FAIL"
+        case let .undefined(reason): "undefined: " + reason
+        case .absent, nil: ""
         }
     }
 
@@ -93,7 +243,12 @@ extension ReportTable {
         switch status {
         case .smallSegment: "too small to gate"
         case .overconfidentSegment: "⚑ overconfident"
-        case nil: ""
+        case .worstBin: "⚠"
+        case .gatePassed: "✅ pass"
+        case .gateWarned: "⚠️ warning"
+        case .gateFailed: "❌ **fail**"
+        case let .undefined(reason): TextEscaping.markdown("undefined: " + reason)
+        case .absent, nil: ""
         }
     }
 
@@ -102,13 +257,18 @@ extension ReportTable {
         switch status {
         case .smallSegment: "too small to gate"
         case .overconfidentSegment: "<span class=\"fail\">overconfident</span>"
-        case nil: ""
+        case .worstBin: "<span class=\"fail\">worst</span>"
+        case .gatePassed: "<span class=\"pass\">pass</span>"
+        case .gateWarned: "<span class=\"warn\">warning</span>"
+        case .gateFailed: "<span class=\"fail\">fail</span>"
+        case let .undefined(reason): TextEscaping.html("undefined: " + reason)
+        case .absent, nil: ""
         }
     }
 }
 
 /// The sections every report has, each built once from the report as a
-/// ``ReportTable`` and written by the terminal, Markdown and HTML renderers.
+/// `ReportTable` and written by the terminal, Markdown and HTML renderers.
 /// `compact` is the 80-column terminal form: shorter titles, fewer digits,
 /// columns the line has no room for left out.
 enum ReportSections {
@@ -117,7 +277,7 @@ enum ReportSections {
 
     /// Per class: support, prior, precision, recall, F1, ECE and cross-entropy
     /// (the full form adds the row count). The compact form shows the
-    /// ``compactClassLimit`` rarest classes when there are more.
+    /// `compactClassLimit` rarest classes when there are more.
     static func perClass(_ report: Report, compact: Bool) -> ReportTable {
         let r = report.result
         let keys: [ClassMetricKey] = [.support, .prior, .precision, .recall, .f1, .ece, .crossEntropy]
@@ -175,7 +335,7 @@ enum ReportSections {
 
     /// Segments, worst ECE first: rows, cross-entropy, accuracy, ECE, MCE and
     /// whether the segment is too small to gate or flagged (the full form adds
-    /// the over-confidence). The compact form shows the first ``compactSegmentLimit``.
+    /// the over-confidence). The compact form shows the first `compactSegmentLimit`.
     static func segments(_ report: Report, compact: Bool) -> ReportTable {
         let keys: [MetricKey] = compact ? [.crossEntropy, .accuracy, .ece, .mce] : [.crossEntropy, .accuracy, .ece, .mce, .overconfidence]
         let widths = compact ? [9, 10, 9, 9] : [Int?](repeating: nil, count: keys.count)
@@ -191,5 +351,147 @@ enum ReportSections {
             })
         if shown.count < report.segments.count { table.notes.append("… \(report.segments.count - shown.count) more segments in the JSON report") }
         return table
+    }
+
+    /// The headline metrics with their readings, in the findings' order
+    /// (``ReportFindings/readings``): label, value with the key's digits, and
+    /// the reading, which may quote the input (the positive class).
+    /// The note names the averages and the other ECEs, for the formats with room for it.
+    static func headline(_ report: Report) -> ReportTable {
+        let m = report.result.metrics
+        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: m) }
+        let weightedF1 = MetricKey.average("weighted", .f1)
+        return ReportTable(title: "Headline metrics",
+            columns: [.init(title: .value("metric"), numeric: false, width: nil), .init(title: .value("value"), numeric: true, width: nil),
+                      .init(title: .value("reading"), numeric: false, width: nil)],
+            rows: report.findings.readings.map { [.value($0.label), .value(ReportVocabulary.formatted($0)), .text($0.reading)] },
+            notes: ["Macro precision / recall / F1: \(v(.average("macro", .precision))) / \(v(.average("macro", .recall))) / \(v(.average("macro", .f1)))"
+                + "; \(weightedF1.display.label) \(v(weightedF1)); \(MetricKey.topLabelECE.display.label) \(v(.topLabelECE))"
+                + "; \(MetricKey.classwiseECE.display.label) \(v(.classwiseECE))."])
+    }
+
+    /// The headline metrics in the terminal's 80 columns: three groups
+    /// (loss, decisions, calibration), each a title, a detail (the threshold,
+    /// the bins) and lines of values with their keys' digits
+    /// (``ReportVocabulary/formatted(_:in:)``). Each line is calib's words
+    /// followed by text from the input (the verdict's positive class).
+    static func headlineGroups(_ report: Report) -> [ReportTable] {
+        let r = report.result
+        let m = r.metrics
+        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: m) }
+        func group(_ title: String, _ detail: String, _ lines: [[ReportCell]]) -> ReportTable {
+            ReportTable(title: title, detail: detail,
+                columns: [.init(title: .value("values"), numeric: false, width: nil), .init(title: .value(""), numeric: false, width: nil)],
+                rows: lines.map { $0.count == 1 ? $0 + [.value("")] : $0 }, sentence: ReportSentence([.cell(0), .cell(1)]))
+        }
+        let skill = m.logLossSkill.isFinite
+            ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"
+        var tail = "wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
+        if let citl = m.calibrationInTheLarge { tail += "  \(MetricKey.calibrationInTheLarge.display.shortLabel) \(NumberText.signed(citl, MetricKey.calibrationInTheLarge.display.digits))" }
+        return [
+            group("Loss", "", [
+                [.value("cross-entropy   \(v(.crossEntropy)) nats  (\(v(.crossEntropyBits)) bits, perplexity \(v(.perplexity)))")],
+                [.value("prior CE        \(v(.priorCrossEntropy)) nats  log-loss skill " + skill)],
+                [.value("Brier           \(v(.brier))")],
+            ]),
+            group("Decisions", r.task == .binary ? "threshold \(NumberText.fixed(r.settings.threshold, 2))" : "argmax", [
+                [.value("accuracy \(v(.accuracy))  balanced \(v(.balancedAccuracy))  MCC \(v(.mcc))")],
+                [.value("macro P/R/F1 \(v(.average("macro", .precision)))/\(v(.average("macro", .recall)))/\(v(.average("macro", .f1)))   weighted F1 \(v(.average("weighted", .f1)))")],
+            ]),
+            group("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
+                [.value("ECE \(v(.ece))  MCE \(v(.mce))  top-label ECE \(v(.topLabelECE))  classwise \(v(.classwiseECE))")],
+                [.value("over-confidence \(v(.overconfidence))  under \(v(.underconfidence))  mean confidence \(v(.meanConfidence))")],
+                [.value(tail)],
+                [.value("verdict: "), .text(report.findings.verdict)],
+            ]),
+        ]
+    }
+
+    /// The headline metrics that are undefined for this input, grouped by
+    /// reason (``UndefinedReasons/grouped(_:)``): the keys and the reason; the
+    /// sentence reads "crossEntropy, accuracy: total weight is 0".
+    static func undefinedValues(_ report: Report) -> ReportTable {
+        ReportTable(title: "Undefined for this input", detail: "null in the JSON report",
+            columns: [.init(title: .value("values"), numeric: false, width: nil), .init(title: .value("reason"), numeric: false, width: nil)],
+            rows: UndefinedReasons.grouped(report.findings.undefined).map { [.list($0.keys, .names), .text($0.reason)] },
+            sentence: ReportSentence([.cell(0), .words(": "), .cell(1)]))
+    }
+
+    /// A reliability table: each bin's range, rows, weight, mean prediction,
+    /// observed rate and gap, the `worst` bins marked; columns worded for
+    /// `mode` (``ReportVocabulary/words(_:)``). The compact form lists only the
+    /// worst bins, in bin order, with fewer digits and no weight, as sentences:
+    /// "0.33–0.40         41 rows  predicted 0.372  observed 0.723  gap -0.352".
+    static func reliability(_ table: ReliabilityTable, mode: ECEMode, worst: [Int], compact: Bool) -> ReportTable {
+        let words = ReportVocabulary.words(mode)
+        if compact {
+            return ReportTable(title: "Worst bins", detail: "largest share of the \(mode.rawValue) ECE",
+                columns: [.init(title: .value("bin"), numeric: false, width: nil), .init(title: .value("rows"), numeric: true, width: nil),
+                          .init(title: .value(words.predicted), numeric: true, width: nil), .init(title: .value(words.observed), numeric: true, width: nil),
+                          .init(title: .value("gap"), numeric: true, width: nil)],
+                rows: worst.sorted().map { b in
+                    let bin = table.bins[b]
+                    return [.value("\(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2))"), .value(NumberText.count(bin.count)),
+                            .value(NumberText.fixed(bin.meanPredicted, 3)), .value(NumberText.fixed(bin.observedRate, 3)), .value(NumberText.signed(bin.gap, 3))]
+                },
+                sentence: ReportSentence([.cell(0), .words("  "), .padded(1, width: 9), .words(" rows  \(words.predicted) "), .cell(2),
+                                          .words("  \(words.observed) "), .cell(3), .words("  gap "), .cell(4)]))
+        }
+        return ReportTable(
+            columns: [.init(title: .value("bin"), numeric: false, width: nil)]
+                + ["rows", "weight", words.meanPredicted, words.observedRate, "gap"].map { .init(title: .value($0), numeric: true, width: nil) }
+                + [.init(title: .value(""), numeric: false, width: nil)],
+            rows: table.bins.enumerated().map { b, bin in
+                [.value("\(NumberText.fixed(bin.lower, 3))–\(NumberText.fixed(bin.upper, 3))"), .value(NumberText.count(bin.count)), .value(NumberText.weight(bin.weight)),
+                 .value(NumberText.fixed(bin.meanPredicted, 4)), .value(NumberText.fixed(bin.observedRate, 4)), .value(NumberText.signed(bin.gap, 4)),
+                 .status(worst.contains(b) ? .worstBin : nil)]
+            })
+    }
+
+    /// The rows the model got most confidently wrong: line, id (absent when
+    /// the input has none), label, prediction, confidence and the row's
+    /// cross-entropy. The compact form gives the cross-entropy to 2 digits and
+    /// reads as sentences: "line 213 (id tx-9): label fraud, predicted legit at 0.9812, CE 3.97".
+    static func worstRows(_ report: Report, compact: Bool) -> ReportTable {
+        let r = report.result
+        return ReportTable(title: "Most confidently wrong rows",
+            columns: [.init(title: .value("line"), numeric: true, width: nil), .init(title: .value("id"), numeric: false, width: nil),
+                      .init(title: .value("label"), numeric: false, width: nil), .init(title: .value("predicted"), numeric: false, width: nil),
+                      .init(title: .value("confidence"), numeric: true, width: nil), .init(title: .value("cross-entropy"), numeric: true, width: nil)],
+            rows: r.worstRows.map { row in
+                [.value(String(row.line)), row.id.map { .text($0) } ?? .status(.absent), .text(r.classNames[row.label]), .text(r.classNames[row.predicted]),
+                 .value(NumberText.fixed(row.confidence, ReportVocabulary.worstRowConfidenceDigits)),
+                 .value(NumberText.fixed(row.crossEntropy, compact ? ReportVocabulary.worstRowLossDigitsCompact : ReportVocabulary.worstRowLossDigits))]
+            },
+            sentence: compact ? ReportSentence([.words("line "), .cell(0), .optional(1, before: " (id ", after: ")"), .words(": label "), .cell(2),
+                                                .words(", predicted "), .cell(3), .words(" at "), .cell(4), .words(", CE "), .cell(5)]) : nil)
+    }
+
+    /// The invalid rows skipped, by reason: the reason's code, its count and
+    /// its first messages (3; the compact form 2, as lines under "code: count").
+    static func skippedRows(_ report: Report, compact: Bool) -> ReportTable {
+        ReportTable(title: "Skipped rows",
+            columns: [.init(title: .value("reason"), numeric: false, width: nil), .init(title: .value("rows"), numeric: true, width: nil),
+                      .init(title: .value("first examples"), numeric: false, width: nil)],
+            rows: report.input.skipped.reasons.map { reason in
+                [.text(reason.code), .value(NumberText.count(reason.count)), .list(reason.examples.prefix(compact ? 2 : 3).map(\.message), .lines)]
+            },
+            sentence: compact ? ReportSentence([.cell(0), .words(": "), .cell(1)]) : nil)
+    }
+
+    /// The gates in the order given: expression, value (or why it is
+    /// undefined), threshold, and whether it passed, warns or fails. Value and
+    /// threshold have `ReportVocabulary/gateDigits`. The sentence reads
+    /// "FAIL  ece>0.05  (value 0.0812, threshold 0.0500)".
+    static func gates(_ report: Report) -> ReportTable {
+        let digits = ReportVocabulary.gateDigits
+        return ReportTable(title: "Gates",
+            columns: [.init(title: .value("gate"), numeric: false, width: nil, code: true), .init(title: .value("value"), numeric: true, width: nil),
+                      .init(title: .value("threshold"), numeric: true, width: nil), .init(title: .value("result"), numeric: false, width: nil)],
+            rows: report.gates.map { g in
+                [.text(g.expression), g.value.map { .value(NumberText.fixed($0, digits)) } ?? .status(.undefined(reason: g.undefinedReason ?? "")),
+                 .value(NumberText.fixed(g.threshold, digits)), .status(g.passed ? .gatePassed : g.severity == .warning ? .gateWarned : .gateFailed)]
+            },
+            sentence: ReportSentence([.cell(3), .words("  "), .cell(0), .words("  (value "), .cell(1), .words(", threshold "), .cell(2), .words(")")]))
     }
 }

@@ -105,6 +105,17 @@ public enum ReportVocabulary {
     /// Decimal places of a loss value in the imbalance tables.
     static let lossDigits = 4
 
+    /// Decimal places of a gate's value and threshold, whatever the key: the
+    /// key's own digits (``MetricDisplay/digits``) would print `recall[fraud]`
+    /// with 3 where reports have always printed 4, so they are not used here.
+    static let gateDigits = 4
+
+    /// Decimal places of a worst row's confidence, and of its cross-entropy
+    /// in the full tables and in the 80-column terminal.
+    static let worstRowConfidenceDigits = 4
+    static let worstRowLossDigits = 3
+    static let worstRowLossDigitsCompact = 2
+
     /// The label of an evaluated loss: "cross-entropy", "weighted CE (inverse
     /// frequency)", "focal (γ=2, α=0.25)", "label smoothing (ε=0.1)".
     public static func lossLabel(_ loss: LossEvaluation) -> String {

@@ -9,7 +9,6 @@ public enum TerminalRenderer {
 
     public static func render(_ report: Report, colour: Bool = false) -> String {
         let r = report.result
-        let m = r.metrics
         let i = report.input
         var lines = TerminalLines()
 
@@ -26,25 +25,10 @@ public enum TerminalRenderer {
         if r.clippedProbabilities > 0 {
             lines.append("\(NumberText.count(r.clippedProbabilities)) rows had a true-class probability below 2.2e-16 (clipped)")
         }
-        for group in UndefinedReasons.grouped(report.findings.undefined) {
-            lines.append(wrapped: "undefined: \(group.keys.joined(separator: ", ")): \(group.reason)", warning: true)
-        }
+        for sentence in ReportSections.undefinedValues(report).terminalSentenceTexts() { lines.append(wrapped: "undefined: " + sentence, warning: true) }
         lines.append("")
 
-        lines.append(bold: "Loss")
-        lines.append("  cross-entropy   \(ReportVocabulary.formatted(.crossEntropy, in: m)) nats  (\(ReportVocabulary.formatted(.crossEntropyBits, in: m)) bits, perplexity \(ReportVocabulary.formatted(.perplexity, in: m)))")
-        lines.append("  prior CE        \(ReportVocabulary.formatted(.priorCrossEntropy, in: m)) nats  log-loss skill " + (m.logLossSkill.isFinite ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"))
-        lines.append("  Brier           \(ReportVocabulary.formatted(.brier, in: m))")
-        lines.append(bold: "Decisions", (i.shape.task == .binary ? " (threshold \(NumberText.fixed(r.settings.threshold, 2)))" : " (argmax)"))
-        lines.append("  accuracy \(ReportVocabulary.formatted(.accuracy, in: m))  balanced \(ReportVocabulary.formatted(.balancedAccuracy, in: m))  MCC \(ReportVocabulary.formatted(.mcc, in: m))")
-        lines.append("  macro P/R/F1 \(ReportVocabulary.formatted(.average("macro", .precision), in: m))/\(ReportVocabulary.formatted(.average("macro", .recall), in: m))/\(ReportVocabulary.formatted(.average("macro", .f1), in: m))   weighted F1 \(ReportVocabulary.formatted(.average("weighted", .f1), in: m))")
-        lines.append(bold: "Calibration", " (\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE)")
-        lines.append("  ECE \(ReportVocabulary.formatted(.ece, in: m))  MCE \(ReportVocabulary.formatted(.mce, in: m))  top-label ECE \(ReportVocabulary.formatted(.topLabelECE, in: m))  classwise \(ReportVocabulary.formatted(.classwiseECE, in: m))")
-        lines.append("  over-confidence \(ReportVocabulary.formatted(.overconfidence, in: m))  under \(ReportVocabulary.formatted(.underconfidence, in: m))  mean confidence \(ReportVocabulary.formatted(.meanConfidence, in: m))")
-        var tail = "  wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
-        if let citl = m.calibrationInTheLarge { tail += "  mean score − positive rate \(NumberText.signed(citl, 4))" }
-        lines.append(tail)
-        lines.append("  verdict: \(report.findings.verdict)")
+        for group in ReportSections.headlineGroups(report) { section(group, into: &lines) }
         lines.append("")
 
         lines.append(bold: "Per class")
@@ -52,14 +36,7 @@ public enum TerminalRenderer {
         for flag in report.findings.overconfidentBins.prefix(3) { lines.append(wrapped: "⚑ " + flag) }
         lines.append("")
 
-        let headline = r.headlineReliability
-        let worst = report.findings.worstBins
-        let words = ReportVocabulary.words(r.eceMode)
-        lines.append(bold: "Worst bins", " (largest share of the \(r.eceMode.rawValue) ECE)")
-        for b in worst.sorted() {
-            let bin = headline.bins[b]
-            lines.append("  \(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2))  \(NumberText.pad(NumberText.count(bin.count), 9)) rows  \(words.predicted) \(NumberText.fixed(bin.meanPredicted, 3))  \(words.observed) \(NumberText.fixed(bin.observedRate, 3))  gap \(NumberText.signed(bin.gap, 3))")
-        }
+        section(ReportSections.reliability(r.headlineReliability, mode: r.eceMode, worst: report.findings.worstBins, compact: true), into: &lines)
         lines.append("")
 
         imbalanceLines(report, into: &lines)
@@ -73,40 +50,25 @@ public enum TerminalRenderer {
 
         if !r.worstRows.isEmpty {
             lines.append("")
-            lines.append(bold: "Most confidently wrong rows")
-            for row in r.worstRows {
-                var text = "  line \(row.line)"
-                if let id = row.id { text += " (id \(id))" }
-                text += ": label \(r.classNames[row.label]), predicted \(r.classNames[row.predicted]) at \(NumberText.fixed(row.confidence, 4)), CE \(NumberText.fixed(row.crossEntropy, 2))"
-                lines.append(text)
-            }
+            section(ReportSections.worstRows(report, compact: true), into: &lines)
         }
-
         if i.skipped.total > 0 {
             lines.append("")
-            lines.append(warning: "Skipped rows: \(NumberText.count(i.skipped.total))")
-            for reason in i.skipped.reasons {
-                lines.append("  \(reason.code): \(NumberText.count(reason.count))")
-                for example in reason.examples.prefix(2) { lines.append("    \(example.message)") }
-            }
+            let skipped = ReportSections.skippedRows(report, compact: true)
+            lines.append(warning: "\(skipped.title): \(NumberText.count(i.skipped.total))")
+            skipped.terminalSentences(into: &lines)
         }
         if !report.gates.isEmpty {
             lines.append("")
-            lines.append(bold: "Gates")
-            for g in report.gates {
-                let verdict = g.passed ? "pass" : g.severity == .warning ? "WARN" : "FAIL"
-                let threshold = NumberText.fixed(g.threshold, 4)
-                let line = "  \(verdict)  \(g.expression)  (value \(g.valueText(4)), threshold \(threshold))"
-                if let reason = g.undefinedReason, TextEscaping.plain(line).count > width {
-                    // The reason on lines of its own rather than cut.
-                    lines.append("  \(verdict)  \(g.expression)  (value undefined, threshold \(threshold))")
-                    for part in TextWrap.wrap("undefined: " + reason, width: width, indent: "        ") { lines.append(part) }
-                } else {
-                    lines.append(line)
-                }
-            }
+            section(ReportSections.gates(report), into: &lines)
         }
         return lines.rendered(colour: colour)
+    }
+
+    /// A section: its title in bold, the detail in parentheses, then its table or sentences.
+    static func section(_ table: ReportTable, into lines: inout TerminalLines) {
+        lines.append(bold: table.title, table.detail.isEmpty ? "" : " (\(table.detail))")
+        table.terminalLines(into: &lines)
     }
 
     /// The imbalance section: priors, ratio, the loss table for the rarest class and the finding.
