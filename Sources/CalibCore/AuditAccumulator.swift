@@ -51,7 +51,8 @@ public struct AuditAccumulator: Sendable {
     /// The bytes this accumulator's sums occupy: O(K² + K·B), from the
     /// storage it holds (confusion `K²`, class-wise bins `K·B`, loss sums),
     /// counted as element strides (array headers and allocator slack are
-    /// left out). Readers use it to bound the state kept per segment.
+    /// left out), plus the score store's bytes when there is one. Readers use
+    /// it to bound the state kept per segment.
     public var stateBytes: Int {
         let sum = MemoryLayout<CompensatedSum>.stride, int = MemoryLayout<Int>.stride
         let k = shape.classCount
@@ -63,7 +64,8 @@ public struct AuditAccumulator: Sendable {
         // move when a family is restructured.
         let own = MemoryLayout<AuditAccumulator>.stride - MemoryLayout<AuditFamilies>.stride + AuditFamilies.totalsHeaderBytes
             - MemoryLayout<ScalarTotalsFamily>.stride + ScalarTotalsFamily.totalsBytes
-        return own + perClass + bins + rows + families.losses.stateBytes
+            - MemoryLayout<ScoreStore?>.stride - MemoryLayout<RankingSettings?>.stride
+        return own + perClass + bins + rows + families.losses.stateBytes + scoreStoreBytes
     }
 
     /// Adds every row of a chunk.

@@ -58,7 +58,8 @@ struct RankingWalk {
         bestCost = (settings.costs.map { $0.falseNegative * positives } ?? 0, .infinity)
         lowestPrecisionTarget = full ? settings.precisionTargets.min() ?? .infinity : .infinity
         // A prefilter only (the test itself divides, as scikit-learn does): a little above the largest target's weight.
-        highestFPRWeight = full && negatives > 0 ? (settings.fprTargets.max() ?? -1) * negatives * (1 + 1e-9) : -1
+        // Without positives every TPR is undefined, so no point is the best: the entries stay undefined.
+        highestFPRWeight = full && negatives > 0 && positives > 0 ? (settings.fprTargets.max() ?? -1) * negatives * (1 + 1e-9) : -1
         if let first = topOrder.first { nextTopWeight = settings.topFractions[first] * (positives + negatives) }
         if let first = cutsDescending.first { nextCut = first }
         curveStepTP = positives / curveResolution

@@ -24,9 +24,10 @@ public enum InputAudit {
         options: ReadOptions = ReadOptions(),
         settings: AuditSettings = AuditSettings(),
         losses: [LossSpecification] = LossSpecification.auditDefaults,
+        ranking: RankingSettings? = nil,
         progress: ((Int) -> Void)? = nil
     ) throws -> (result: AuditResult, input: InputSummary) {
-        let outcome = try audit(location, options: options, settings: settings, losses: losses, progress: progress)
+        let outcome = try audit(location, options: options, settings: settings, losses: losses, ranking: ranking, progress: progress)
         return (outcome.result, outcome.input)
     }
 
@@ -35,19 +36,21 @@ public enum InputAudit {
     /// workers decode and audit the blocks already cut, at most
     /// `2 × threads + 2` at a time; blocks merge in input order, so the result
     /// is the same for any number of threads. `progress` is called after each
-    /// block with the rows read so far.
+    /// block with the rows read so far. With `ranking`, the whole input's
+    /// result has the ranking section (segments do not: their scores are not kept).
     public static func audit(
         _ location: InputLocation,
         options: ReadOptions = ReadOptions(),
         settings: AuditSettings = AuditSettings(),
         losses: [LossSpecification] = LossSpecification.auditDefaults,
+        ranking: RankingSettings? = nil,
         progress: ((Int) -> Void)? = nil
     ) throws -> Outcome {
         let reader = try PredictionReader(location: location, options: options)
         let shape = reader.shape
         let threads = Swift.max(1, options.threads)
         let empty = AuditAccumulator(shape: shape, settings: settings, losses: losses)
-        var total = empty
+        var total = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking)
         var segments: [String: AuditAccumulator] = [:]
         let segmentCap = reader.boundSegments(bytesEach: total.stateBytes)
 
@@ -59,7 +62,7 @@ public enum InputAudit {
             let blockSegmentBytes = Swift.max(1, segmentCap * total.stateBytes)
             capacity = Swift.max(1, Swift.min(capacity, options.segmentStateBudget / blockSegmentBytes))
         }
-        try reader.streamBlocks(into: Consumer(empty: empty), threads: threads, capacity: capacity, progress: progress) { outcome in
+        try reader.streamBlocks(into: Consumer(empty: total, emptySegment: empty), threads: threads, capacity: capacity, progress: progress) { outcome in
             total.merge(outcome.consumer.total)
             for (name, part) in zip(outcome.decoder!.segmentNames, outcome.consumer.segments) {
                 if segments[name] == nil { segments[name] = part } else { segments[name]!.merge(part) }
@@ -69,7 +72,7 @@ public enum InputAudit {
         let summary = reader.summary()
         let names = summary.classes
         return Outcome(
-            result: total.result(classNames: names), input: summary,
+            result: total.finish(classNames: names), input: summary,
             segments: reader.segmentNames.compactMap { name in segments[name].map { SegmentAudit(name: name, result: $0.result(classNames: names)) } })
     }
 
@@ -78,13 +81,16 @@ public enum InputAudit {
     /// chunk audited by a part of its own and merged in, so that the sums are
     /// the same for any block size and thread count.
     struct Consumer: ChunkConsumer {
-        /// An accumulator with no rows, copied for every part.
+        /// An accumulator with no rows, copied for every part of the whole.
         let empty: AuditAccumulator
+        /// The same for every part of a segment (without a score store).
+        let emptySegment: AuditAccumulator
         var total: AuditAccumulator
         var segments: [AuditAccumulator] = []
 
-        init(empty: AuditAccumulator) {
+        init(empty: AuditAccumulator, emptySegment: AuditAccumulator) {
             self.empty = empty
+            self.emptySegment = emptySegment
             total = empty
         }
 
@@ -97,11 +103,11 @@ public enum InputAudit {
 
         /// Adds each segment's rows of a chunk to its accumulator (indices are the chunk's group values).
         mutating func addSegments(_ chunk: PredictionTable, count: Int) {
-            while segments.count < count { segments.append(empty) }
+            while segments.count < count { segments.append(emptySegment) }
             var rows = Array(repeating: [Int](), count: segments.count)
             for (i, g) in chunk.groups.enumerated() { rows[Int(g)].append(i) }
             for g in rows.indices where !rows[g].isEmpty {
-                var part = empty
+                var part = emptySegment
                 part.add(chunk, rows: rows[g])
                 segments[g].merge(part)
             }
