@@ -153,6 +153,12 @@ public enum GateEvaluator {
     }
 
     private static func plainValue(_ metric: String, result: AuditResult, input: InputSummary?, whole: String) throws(GateError) -> (Double?, String?) {
+        if metric.hasPrefix(RankingKey.prefix) {
+            guard let ranking = result.ranking else {
+                throw GateError("'\(shown(whole))': ranking values are computed for the whole input only, not per segment")
+            }
+            return try rankingValue(String(metric.dropFirst(RankingKey.prefix.count)), ranking: ranking, result: result, whole: whole)
+        }
         if let open = metric.firstIndex(of: "["), metric.hasSuffix("]") {
             let keyName = String(metric[..<open])
             let className = String(metric[metric.index(after: open)..<metric.index(before: metric.endIndex)])
@@ -177,7 +183,68 @@ public enum GateEvaluator {
             return (value, UndefinedReasons.reason(for: key, result: result))
         }
         let metricKeys = MetricKey.all.filter { $0.applies(to: result.task) }.map(\.name)
-        throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(metricKeys + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT")
+        throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(metricKeys + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT, or a ranking key (\(rankingForms))")
+    }
+
+    /// The option that sets each list's targets.
+    static let listOptions = ["recallAtPrecision": "--precision-at", "recallAtFPR": "--fpr-at", "recallAtTop": "--top"]
+
+    /// The ranking gate forms, for messages.
+    static let rankingForms = (RankingKey.all.map(\.name) + RankingKey.perClass.map { "ranking.\($0.member)[CLASS]" }
+        + RankingKey.lists.map { "\($0.name)[\($0.index.uppercased())]" } + ["ranking.cost.FIELD"]).joined(separator: ", ")
+
+    /// A `ranking.` key (without the prefix): a scalar (`rocAUC`), a class's
+    /// value (`averagePrecision[fraud]`), an operating point by its target
+    /// (`recallAtPrecision[0.9]`, its recall; `recallAtTop[0.005].precision`),
+    /// or a cost field (`cost.regret`).
+    private static func rankingValue(_ key: String, ranking: RankingMetrics, result: AuditResult, whole: String) throws(GateError) -> (Double?, String?) {
+        let undefined = "undefined for this input (it needs rows of both kinds: of the class and outside it)"
+        if let scalar = RankingKey.named(RankingKey.prefix + key) {
+            guard let value = scalar.value(in: ranking, task: result.task) else {
+                throw GateError("'\(shown(whole))': \(scalar.name) is defined for \(scalar.tasks.map(\.rawValue).sorted().joined(separator: " and ")) tasks only")
+            }
+            return (value, undefined)
+        }
+        if key.hasPrefix("cost.") {
+            let field = String(key.dropFirst("cost.".count))
+            guard let entry = RankingKey.cost.first(where: { $0.name == field }) else {
+                throw GateError("'\(shown(whole))': ranking.cost has no field '\(shown(field))'; fields: \(list(RankingKey.cost.map(\.name)))")
+            }
+            guard let cost = ranking.cost else {
+                throw GateError("'\(shown(whole))': the cost section needs --cost-fp and --cost-fn (binary tasks)")
+            }
+            return (entry.read(cost), "undefined for this input")
+        }
+        guard let open = key.firstIndex(of: "["), let close = key.lastIndex(of: "]"), open < close else {
+            throw GateError("'\(shown(whole))': unknown ranking key; use one of \(rankingForms)")
+        }
+        let member = String(key[..<open])
+        let inside = String(key[key.index(after: open)..<close])
+        let rest = key[key.index(after: close)...]
+        if let perClass = RankingKey.perClass.first(where: { $0.member == member }), rest.isEmpty {
+            guard let c = result.classNames.firstIndex(of: inside) else {
+                throw GateError("'\(shown(whole))': no class '\(shown(inside))'; classes: \(list(result.classNames))")
+            }
+            return (perClass.value(in: ranking.perClass[c]), undefined)
+        }
+        guard let listKey = RankingKey.lists.first(where: { $0.member == member }) else {
+            throw GateError("'\(shown(whole))': unknown ranking key '\(shown(member))'; use one of \(rankingForms)")
+        }
+        let entries = listKey.entries(in: ranking)
+        guard !entries.isEmpty else {
+            throw GateError("'\(shown(whole))': \(listKey.name) is defined for binary tasks only")
+        }
+        guard let target = Double(inside), let entry = entries.first(where: { $0.index == target }) else {
+            throw GateError("'\(shown(whole))': \(listKey.name) has no entry \(shown(inside)); entries: \(list(entries.map { "\($0.index)" }))\(listOptions[listKey.member].map { " (set them with \($0))" } ?? "")")
+        }
+        var field = listKey.gateField
+        if !rest.isEmpty {
+            guard rest.hasPrefix("."), listKey.fields.contains(String(rest.dropFirst())) else {
+                throw GateError("'\(shown(whole))': \(listKey.name) entries have the fields \(list(listKey.fields))")
+            }
+            field = String(rest.dropFirst())
+        }
+        return (entry.values[listKey.fields.firstIndex(of: field)!], "no threshold reaches \(listKey.index) \(inside)")
     }
 
     /// The longest name quoted in a gate message; longer ones are cut with "…".

@@ -27,7 +27,8 @@ public enum JSONReportRenderer {
                 ("eceMode", .string(r.eceMode.rawValue)),
             ])),
             ("metrics", metrics(r.metrics)),
-            ("perClass", .array(r.perClass.map(perClass))),
+        ] + (r.ranking.map { [("ranking", ranking($0, task: r.task))] } ?? []) + [
+            ("perClass", .array(r.perClass.indices.map { perClass(r.perClass[$0], ranking: r.ranking?.perClass[$0]) })),
             ("confusionMatrix", .object([
                 ("labels", .array(names.map { .string($0) })),
                 ("counts", .array((0..<names.count).map { a in
@@ -142,10 +143,28 @@ public enum JSONReportRenderer {
         return .object(entries)
     }
 
-    /// One `perClass[]` entry: the class, its rows, then `ClassMetricKey.counts` and `ClassMetricKey.scores` (SPEC section 3 order).
-    static func perClass(_ c: ClassMetrics) -> JSONValue {
+    /// One `perClass[]` entry: the class, its rows, then `ClassMetricKey.counts` and `ClassMetricKey.scores` (SPEC section 3 order),
+    /// then, with ranking, `RankingKey.perClass`.
+    static func perClass(_ c: ClassMetrics, ranking: ClassRanking?) -> JSONValue {
         .object([("class", .string(c.name)), ("rows", .integer(c.rows))]
-            + (ClassMetricKey.counts + ClassMetricKey.scores).map { ($0.name, .finite($0.value(in: c))) })
+            + (ClassMetricKey.counts + ClassMetricKey.scores).map { ($0.name, .finite($0.value(in: c))) }
+            + (ranking.map { r in RankingKey.perClass.map { ($0.member, .finite($0.value(in: r))) } } ?? []))
+    }
+
+    /// The `ranking` object (SPEC section 8), written only when the audit
+    /// kept scores: the scalars of `RankingKey.all` with the lists and the
+    /// cost object between `positiveRate` and `exact`; keys that do not apply
+    /// to the task are `null` (scalars) or empty (lists).
+    static func ranking(_ r: RankingMetrics, task: TaskKind) -> JSONValue {
+        func scalar(_ key: RankingKey) -> (String, JSONValue) { (key.member, .finite(key.value(in: r, task: task))) }
+        let lists: [(String, JSONValue)] = RankingKey.lists.map { list in
+            (list.member, .array(list.entries(in: r).map { entry in
+                .object([(list.index, .finite(entry.index))] + zip(list.fields, entry.values).map { ($0, .finite($1)) })
+            }))
+        }
+        let cost: JSONValue = r.cost.map { c in .object(RankingKey.cost.map { ($0.name, .finite($0.read(c))) }) } ?? .null
+        return .object([scalar(.rocAUC), scalar(.weightedROCAUC), scalar(.averagePrecision), scalar(.positiveRate)]
+            + lists + [("cost", cost), ("exact", .bool(r.exact)), scalar(.maxAUCError)])
     }
 
     static func table(_ t: ReliabilityTable, predicted: String, observed: String) -> JSONValue {

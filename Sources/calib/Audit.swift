@@ -30,6 +30,9 @@ struct Audit: ParsableCommand {
     @OptionGroup(title: "Metrics")
     var metrics: MetricOptionGroup
 
+    @OptionGroup(title: "Ranking and operating points")
+    var ranking: RankingOptionGroup
+
     @OptionGroup(title: "Gates")
     var gateOptions: GateOptionGroup
 
@@ -60,6 +63,7 @@ struct Audit: ParsableCommand {
         var options = try input.readOptions()
         options.group = try metrics.segmentColumn()
         let settings = try metrics.settings()
+        let rankingSettings = try ranking.settings()
 
         var paths: [String] = []
         for file in files {
@@ -86,7 +90,7 @@ struct Audit: ParsableCommand {
             let location: InputLocation = path == "-" ? .standardInput : .file(path)
             let outcome: InputAudit.Outcome
             do {
-                outcome = try InputAudit.audit(location, options: options, settings: settings) { rows in
+                outcome = try InputAudit.audit(location, options: options, settings: settings, ranking: rankingSettings) { rows in
                     progress.update(location.displayName, rows: rows)
                 }
                 progress.clear()

@@ -52,6 +52,38 @@ enum OptionValue {
         return names
     }
 
+    /// A comma-separated list of distinct finite numbers, each in `range`
+    /// and, when `positive`, above 0; kept in the order given.
+    static func numbers(_ text: String, flag: String, in range: ClosedRange<Double>, positive: Bool = false) throws -> [Double] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpacesAndTabs() }
+        var values: [Double] = []
+        for part in parts {
+            guard let x = Double(part), x.isFinite, range.contains(x), !positive || x > 0 else {
+                let lower = positive ? "above \(format(range.lowerBound))" : "from \(format(range.lowerBound))"
+                throw optionError(flag, text, "\(part.isEmpty ? "an empty entry" : InputError.quoted(part)) is not a number \(lower) to \(format(range.upperBound)); write a list such as 0.5,0.9")
+            }
+            if values.contains(x) { throw optionError(flag, text, "gives \(InputError.quoted(part)) twice") }
+            values.append(x)
+        }
+        return values
+    }
+
+    /// A number of bytes: a whole number with an optional binary suffix
+    /// (`K`, `M`, `G`, or `KiB`, `MiB`, `GiB`): `256M` is 256 MiB.
+    static func bytes(_ text: String, flag: String) throws -> Int {
+        let units: [(String, Int)] = [("KiB", 10), ("MiB", 20), ("GiB", 30), ("K", 10), ("M", 20), ("G", 30)]
+        var digits = Substring(text), shift = 0
+        for (suffix, bits) in units where text.hasSuffix(suffix) {
+            digits = text.dropLast(suffix.count)
+            shift = bits
+            break
+        }
+        guard let n = Int(digits), n >= 0, n <= (1 << 50) >> shift else {
+            throw optionError(flag, text, "must be a whole number of bytes, optionally with K, M or G (binary: 256M is 256 MiB), up to 1024T")
+        }
+        return n << shift
+    }
+
     private static func format(_ x: Double) -> String {
         x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
     }
