@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """The DuckDB pipeline a data engineer would write for the same audit: SQL over
-the same CSV in one statement: read once with explicit column types (no
-pandas, no numpy) into a materialised CTE of the per-row values, grouped twice
-(by label, decision and top label; by reliability bin). Only the small
-aggregated tables (at most 2K^2 groups and (K + 1) x 15 bins) are finished in
-Python. DuckDB uses every core, as calib does.
+the same CSV, read once with explicit column types (no pandas, no numpy) into
+a temporary table of the per-row values, grouped twice in one statement (by
+label, decision and top label; by reliability bin). Only the small aggregated
+tables (at most 2K^2 groups and (K + 1) x 15 bins) are finished in Python.
+DuckDB uses every core, as calib does.
 
 It computes what the other baselines compute (SPEC sections 3 and 4): cross-
 entropy and its skill, accuracy, balanced accuracy, Brier, MCC, macro/weighted/
@@ -93,8 +93,7 @@ def audit(path):
     types = ", ".join(f"'{c}': '{t}'" for c, t in [("label", "INTEGER")] + [(c.replace("'", "''"), "DOUBLE")
                                                                                 for c in scores + [weight] if c])
 
-    # One statement, so that DuckDB reads the CSV once: the per-row values the
-    # two aggregations share are materialised (r), then grouped twice.
+    # The per-row values every aggregation shares (table r, read once).
     p_cols = [f"{p} AS p{c}" for c, p in enumerate(probabilities)]
     true_p = "CASE label " + " ".join(f"WHEN {c} THEN p{c}" for c in range(k)) + " END"
     source = "'" + path.replace("'", "''") + "'"
