@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """The DuckDB pipeline a data engineer would write for the same audit: SQL over
-the same CSV in one statement: read once with explicit column types (no
-pandas, no numpy) into a materialised CTE of the per-row values, grouped twice
-(by label, decision and top label; by reliability bin). Only the small
-aggregated tables (at most 2K^2 groups and (K + 1) x 15 bins) are finished in
-Python. DuckDB uses every core, as calib does.
+the same CSV, read once with explicit column types (no pandas, no numpy) into
+a temporary table of the per-row values, grouped twice in one statement (by
+label, decision and top label; by reliability bin). Only the small aggregated
+tables (at most 2K^2 groups and (K + 1) x 15 bins) are finished in Python.
+DuckDB uses every core, as calib does.
 
 It computes what the other baselines compute (SPEC sections 3 and 4): cross-
 entropy and its skill, accuracy, balanced accuracy, Brier, MCC, macro/weighted/
@@ -14,10 +14,22 @@ calib and common.binned do), MCE, over- and underconfidence, mean confidence,
 the confident error rate, and the eight imbalance losses with their per-class
 loss and gradient shares (as common.losses defines them).
 
+And SPEC section 8 (ranking), weighted by the `weight`/`sample_weight`
+column when there is one: the rows of every ranked class (a binary task ranks
+the positive class by s and the negative by 1 - s, a multiclass task class k
+by p_k) grouped by distinct score, cumulative sums of positive and negative
+weight by window functions over the scores in decreasing order (a table of
+the distinct scores), then one aggregate each for the per-class AUC (ties
+half) and average precision, the operating points at calib's default targets
+(max over a struct: the largest recall, then the highest threshold) and the
+99-threshold sweep (the scores bucketed by the thresholds k/100 they reach).
+
 It prints one JSON object shaped like a subset of `calib audit --format json`
 (same key names and nesting), so that run_benchmarks.py can check every
 number against calib's. Binary files have one score column (the positive
-class, threshold 0.5); multiclass files have the K class probabilities.
+class, threshold 0.5); multiclass files have the K class probabilities. On a
+weighted file it prints only `ranking` and `perClass[].rocAUC/
+averagePrecision` (sections 3 and 4 here are unweighted).
 
 Run: python3 Tests/Benchmarks/baseline_duckdb.py FILE
 """
@@ -26,6 +38,8 @@ import math
 import sys
 
 import duckdb
+
+from common import FPR_AT, PRECISION_AT, SWEEP, TOP, ranking_json, roles, sweep_entry
 
 BINS = 15
 EPS = sys.float_info.epsilon  # numpy's finfo(float).eps, the clip of common.py
@@ -72,21 +86,20 @@ def bin_of(x):
 def audit(path):
     with open(path, newline="") as f:
         header = f.readline().rstrip("\r\n").split(",")
-    scores = [c for c in header if c != "label"]
+    scores, weight = roles(header)
     probabilities, decision, top, confidence = row_expressions(scores)
     k = len(probabilities)
     con = duckdb.connect()
     types = ", ".join(f"'{c}': '{t}'" for c, t in [("label", "INTEGER")] + [(c.replace("'", "''"), "DOUBLE")
-                                                                                for c in scores])
+                                                                                for c in scores + [weight] if c])
 
-    # One statement, so that DuckDB reads the CSV once: the per-row values the
-    # two aggregations share are materialised (r), then grouped twice.
+    # The per-row values every aggregation shares (table r, read once).
     p_cols = [f"{p} AS p{c}" for c, p in enumerate(probabilities)]
     true_p = "CASE label " + " ".join(f"WHEN {c} THEN p{c}" for c in range(k)) + " END"
     source = "'" + path.replace("'", "''") + "'"
     rows = f"""
-        SELECT label, {', '.join(f'p{c}' for c in range(k))}, {decision} AS pred, {top} AS top, conf FROM (
-            SELECT *, {', '.join(p_cols)}, {confidence} AS conf
+        SELECT label, {', '.join(f'p{c}' for c in range(k))}, {decision} AS pred, {top} AS top, conf, w FROM (
+            SELECT *, {', '.join(p_cols)}, {confidence} AS conf, {quoted(weight) if weight else 'CAST(1 AS DOUBLE)'} AS w
             FROM read_csv({source}, header = true, delim = ',', quote = '"', auto_detect = false,
                           columns = {{{types}}}))"""
     with_q = f"SELECT *, ln(q) AS lnq FROM (SELECT *, {clip(true_p)} AS q FROM r)"
@@ -118,13 +131,94 @@ def audit(path):
            f"FROM ({' UNION ALL '.join(parts)}) GROUP BY kind, bin"
 
     con.execute("SET preserve_insertion_order = false")
-    result = con.execute(f"WITH r AS MATERIALIZED ({rows}) {groups} UNION ALL BY NAME {bins}").fetchall()
+    # The per-row values, read once and shared by every statement below.
+    con.execute(f"CREATE TEMP TABLE r AS {rows}")
+    ranked = ranking(con, k)
+    if weight:
+        return ranked
+    result = con.execute(f"{groups} UNION ALL BY NAME {bins}").fetchall()
     names = [d[0] for d in con.description]
     at = {name: i for i, name in enumerate(names)}
     groups = [(t[at["label"]], t[at["pred"]], t[at["top"]], *(t[at[f"s{i}"]] for i in range(len(sums))))
               for t in result if t[at["part"]] == 0]
     bins = [(t[at["label"]], t[at["pred"]], t[at["s0"]], t[at["s1"]], t[at["s2"]]) for t in result if t[at["part"]] == 1]
-    return finish(k, groups, bins)
+    out = finish(k, groups, bins)
+    out["ranking"] = ranked["ranking"]
+    out["perClass"] = ranked["perClass"]
+    return out
+
+
+def ranking(con, k):
+    """SPEC section 8 from the per-row table r: `ranking` and
+    `perClass[].rocAUC/averagePrecision` in calib's layout."""
+    # Each ranked class's distinct scores (decreasing) with the positive and
+    # negative weight there and at or above (tp, fp); the class totals.
+    by_class = " UNION ALL ".join(
+        f"SELECT {c} AS class, p{c} AS score, CASE WHEN label = {c} THEN w ELSE 0 END AS pos, "
+        f"CASE WHEN label = {c} THEN 0 ELSE w END AS neg FROM r" for c in range(k))
+    con.execute(f"""
+        CREATE TEMP TABLE curve AS
+        SELECT class, score, pos, neg,
+               sum(pos) OVER above AS tp, sum(neg) OVER above AS fp
+        FROM (SELECT class, score, sum(pos) AS pos, sum(neg) AS neg FROM ({by_class}) GROUP BY class, score)
+        WINDOW above AS (PARTITION BY class ORDER BY score DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""")
+    con.execute("CREATE TEMP TABLE totals AS SELECT class, sum(pos) AS P, sum(neg) AS N FROM curve GROUP BY class")
+
+    # AUC: each negative weight beats the positives above it and ties half;
+    # AP: each positive weight times the precision at its score.
+    per_class = con.execute("""
+        SELECT class, P,
+               CASE WHEN P > 0 AND N > 0 THEN sum(neg * (tp - pos / 2)) / (P * N) END AS auc,
+               CASE WHEN P > 0 AND N > 0 THEN sum(CASE WHEN pos > 0 THEN pos * tp / (tp + fp) ELSE 0 END) / P END AS ap
+        FROM curve JOIN totals USING (class) GROUP BY class, P, N ORDER BY class""").fetchall()
+    if [row[0] for row in per_class] != list(range(k)):
+        sys.exit("the file has no rows")
+    auc, ap, support = [row[2] for row in per_class], [row[3] for row in per_class], [row[1] for row in per_class]
+    if k != 2:
+        return ranking_json(auc, ap, support)
+
+    # The operating points of the positive class: one aggregate, a FILTER per
+    # target; max over a struct orders by its first fields (the largest tp,
+    # then the highest score; for the budgets the highest score).
+    point = "{'tp': tp, 'score': score, 'fp': fp}"
+    filters = ([f"max({point}) FILTER (WHERE CASE WHEN tp + fp > 0 THEN tp / (tp + fp) ELSE 0 END >= {literal(t)})"
+                for t in PRECISION_AT] +
+               [f"max({point}) FILTER (WHERE fp / N <= {literal(t)})" for t in FPR_AT] +
+               [f"max({{'score': score, 'tp': tp, 'fp': fp}}) FILTER (WHERE tp + fp >= {literal(t)} * (P + N))"
+                for t in TOP])
+    found = con.execute(f"SELECT P, N, {', '.join(filters)} FROM curve JOIN totals USING (class) "
+                        f"WHERE class = 1 GROUP BY P, N").fetchone()
+    P, N, found = found[0], found[1], list(found[2:])
+    W = P + N
+
+    at_precision = [{"target": t, **({"recall": None, "precision": None, "threshold": None} if h is None else
+                                     {"recall": h["tp"] / P, "precision": h["tp"] / (h["tp"] + h["fp"]),
+                                      "threshold": h["score"]})}
+                    for t, h in zip(PRECISION_AT, found[:len(PRECISION_AT)])]
+    found = found[len(PRECISION_AT):]
+    at_fpr = [{"target": t, **({"recall": None, "fpr": None, "threshold": None} if h is None else
+                               {"recall": h["tp"] / P, "fpr": h["fp"] / N, "threshold": h["score"]})}
+              for t, h in zip(FPR_AT, found[:len(FPR_AT)])]
+    at_top = [{"fraction": t, **({"flaggedFraction": None, "recall": None, "precision": None, "threshold": None}
+                                 if h is None else
+                                 {"flaggedFraction": (h["tp"] + h["fp"]) / W, "recall": h["tp"] / P,
+                                  "precision": h["tp"] / (h["tp"] + h["fp"]), "threshold": h["score"]})}
+              for t, h in zip(TOP, found[len(FPR_AT):])]
+
+    # The sweep: each distinct score's bucket b = the number of thresholds
+    # k/100 (Double division) it reaches (floor(s * 100) corrected by one
+    # where the product rounds), then the weight in buckets >= k.
+    hundredths = "CAST(floor(score * 100) AS INTEGER)"
+    bucket = (f"CASE WHEN CAST({hundredths} + 1 AS DOUBLE) / 100 <= score THEN {hundredths} + 1 "
+              f"WHEN CAST({hundredths} AS DOUBLE) / 100 > score THEN {hundredths} - 1 ELSE {hundredths} END")
+    counts = dict((j, (tp, fp)) for j, tp, fp in con.execute(f"""
+        SELECT k, coalesce(sum(pos), 0), coalesce(sum(neg), 0)
+        FROM range(1, 100) thresholds(k) LEFT JOIN (
+            SELECT {bucket} AS b, sum(pos) AS pos, sum(neg) AS neg FROM curve WHERE class = 1 GROUP BY b
+        ) buckets ON b >= k GROUP BY k""").fetchall())
+    sweep = [sweep_entry(t, *counts[j], P, N) for j, t in enumerate(SWEEP, start=1)]
+    return ranking_json(auc, ap, support, {"positiveRate": P / W, "recallAtPrecision": at_precision,
+                                           "recallAtFPR": at_fpr, "recallAtTop": at_top, "sweep": sweep})
 
 
 def finish(k, groups, bins):

@@ -1,39 +1,123 @@
 #!/usr/bin/env python3
 """The pandas + scikit-learn pipeline a data scientist would write for the same
 audit: read the CSV with pandas, compute SPEC section 3 with scikit-learn
-where it has the metric and numpy where it does not, and the section 4 losses
-with numpy. Prints a few numbers so that the work cannot be skipped.
+where it has the metric and numpy where it does not, the section 4 losses
+with numpy, and the section 8 ranking with scikit-learn's ranking metrics
+(roc_auc_score, average_precision_score, precision_recall_curve, roc_curve
+and, for the alert budgets and the sweep, the weighted counts at every
+distinct threshold from confusion_matrix_at_thresholds).
+
+Prints one JSON object: `ranking` and `perClass[].rocAUC/averagePrecision`
+in calib's layout (weighted by the `weight`/`sample_weight` column when there
+is one), and under `summary` a few unweighted section 3/4 numbers so that the
+work cannot be skipped.
 
 Run: python3 Tests/Benchmarks/baseline_sklearn.py FILE
 """
+import json
 import sys
+import warnings
 
+import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, brier_score_loss, confusion_matrix,
-                             d2_log_loss_score, log_loss, matthews_corrcoef, precision_recall_fscore_support)
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import (accuracy_score, average_precision_score, balanced_accuracy_score, brier_score_loss,
+                             confusion_matrix, confusion_matrix_at_thresholds, d2_log_loss_score, log_loss,
+                             matthews_corrcoef, precision_recall_curve, precision_recall_fscore_support,
+                             roc_auc_score, roc_curve)
 
-from common import ece_tables, losses, probability_matrix
+from common import (FPR_AT, PRECISION_AT, SWEEP, TOP, ece_tables, losses, number, probability_matrix, ranking_json,
+                    ratio, roles, sweep_entry)
 
-frame = pd.read_csv(sys.argv[1])
-y = frame["label"].to_numpy()
-P, pred = probability_matrix(frame[[c for c in frame.columns if c != "label"]].to_numpy())
-k = P.shape[1]
-labels = list(range(k))
-out = {
-    "crossEntropy": log_loss(y, P, labels=labels),
-    "skill": d2_log_loss_score(y, P, labels=labels),
-    "accuracy": accuracy_score(y, pred),
-    "balanced": balanced_accuracy_score(y, pred),
-    "brier": brier_score_loss(y, P[:, 1]) if k == 2 else brier_score_loss(y, P, labels=labels),
-    "mcc": matthews_corrcoef(y, pred),
-}
-for average in ["macro", "weighted", "micro"]:
-    out[average] = precision_recall_fscore_support(y, pred, average=average, zero_division=0)[2]
-per_class = precision_recall_fscore_support(y, pred, labels=labels, average=None, zero_division=0)
-matrix = confusion_matrix(y, pred, labels=labels)
-if k == 2:
-    calibration_curve(y, P[:, 1], n_bins=15)
-out.update(ece_tables(y, P))
-out["losses"] = len(losses(y, P))
-print(out)
+
+def operating_points(positive, s, w):
+    """positiveRate, recallAtPrecision, recallAtFPR, recallAtTop and the sweep
+    of a binary task (SPEC section 8) from scikit-learn's curves."""
+    precision, recall, pr_thresholds = precision_recall_curve(positive, s, sample_weight=w)
+    fpr, tpr, roc_thresholds = roc_curve(positive, s, sample_weight=w, drop_intermediate=False)
+    _, fps, _, tps, thresholds = confusion_matrix_at_thresholds(positive, s, sample_weight=w)
+    at_precision = []
+    for target in PRECISION_AT:
+        # Increasing thresholds; the last point (recall 0, precision 1) has none.
+        ok = np.flatnonzero(precision[:-1] >= target)
+        if ok.size == 0:
+            at_precision.append({"target": target, "recall": None, "precision": None, "threshold": None})
+            continue
+        j = ok[recall[ok] == recall[ok].max()].max()  # the largest recall, then the highest threshold
+        at_precision.append({"target": target, "recall": recall[j], "precision": precision[j],
+                             "threshold": pr_thresholds[j]})
+    at_fpr = []
+    for target in FPR_AT:
+        # Decreasing thresholds; the first point (threshold +inf) is no candidate.
+        ok = np.flatnonzero(fpr[1:] <= target) + 1
+        if ok.size == 0:
+            at_fpr.append({"target": target, "recall": None, "fpr": None, "threshold": None})
+            continue
+        j = ok[tpr[ok] == tpr[ok].max()].min()
+        at_fpr.append({"target": target, "recall": tpr[j], "fpr": fpr[j], "threshold": roc_thresholds[j]})
+    flagged = tps + fps  # the weight of s >= thresholds[j], decreasing thresholds
+    total, positives, negatives = flagged[-1], tps[-1], fps[-1]
+    at_top = []
+    for fraction in TOP:
+        j = np.searchsorted(flagged, fraction * total, side="left")  # the largest t flagging >= fraction * W
+        if j == len(flagged):
+            at_top.append({"fraction": fraction, "flaggedFraction": None, "recall": None, "precision": None,
+                           "threshold": None})
+            continue
+        at_top.append({"fraction": fraction, "flaggedFraction": flagged[j] / total, "recall": ratio(tps[j], positives),
+                       "precision": ratio(tps[j], flagged[j]), "threshold": thresholds[j]})
+    sweep = []
+    for t in SWEEP:
+        n = np.searchsorted(-thresholds, -t, side="right")  # distinct thresholds >= t
+        sweep.append(sweep_entry(t, tps[n - 1] if n else 0, fps[n - 1] if n else 0, positives, negatives))
+    clean = lambda entries: [{key: number(v) for key, v in e.items()} for e in entries]
+    return {"positiveRate": float(np.average(positive, weights=w)), "recallAtPrecision": clean(at_precision),
+            "recallAtFPR": clean(at_fpr), "recallAtTop": clean(at_top), "sweep": clean(sweep)}
+
+
+def ranking(y, P, w):
+    """SPEC section 8 in calib's JSON layout: binary tasks rank by the
+    positive score (the negative class, perClass[0], by 1 - s), multiclass
+    tasks one-vs-rest by p_k."""
+    k = P.shape[1]
+    support = np.bincount(y, weights=w, minlength=k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)  # a class absent: NaN, printed as null
+        if k == 2:
+            s = P[:, 1]
+            auc = [roc_auc_score(y == c, P[:, c], sample_weight=w) for c in (0, 1)]
+            ap = [average_precision_score(y == c, P[:, c], sample_weight=w) for c in (0, 1)]
+            return ranking_json(auc, ap, support, operating_points(y == 1, s, w))
+        auc = roc_auc_score(y, P, multi_class="ovr", average=None, labels=list(range(k)), sample_weight=w)
+        ap = average_precision_score(y, P, average=None, sample_weight=w)
+        return ranking_json(auc, ap, support)
+
+
+if __name__ == "__main__":
+    frame = pd.read_csv(sys.argv[1])
+    scores, weight = roles(list(frame.columns))
+    y = frame["label"].to_numpy()
+    w = frame[weight].to_numpy(dtype=float) if weight else None
+    P, pred = probability_matrix(frame[scores].to_numpy())
+    k = P.shape[1]
+    labels = list(range(k))
+    out = {
+        "crossEntropy": log_loss(y, P, labels=labels),
+        "skill": d2_log_loss_score(y, P, labels=labels),
+        "accuracy": accuracy_score(y, pred),
+        "balanced": balanced_accuracy_score(y, pred),
+        "brier": brier_score_loss(y, P[:, 1]) if k == 2 else brier_score_loss(y, P, labels=labels),
+        "mcc": matthews_corrcoef(y, pred),
+    }
+    for average in ["macro", "weighted", "micro"]:
+        out[average] = precision_recall_fscore_support(y, pred, average=average, zero_division=0)[2]
+    per_class = precision_recall_fscore_support(y, pred, labels=labels, average=None, zero_division=0)
+    matrix = confusion_matrix(y, pred, labels=labels)
+    if k == 2:
+        calibration_curve(y, P[:, 1], n_bins=15)
+    out.update(ece_tables(y, P))
+    out["losses"] = len(losses(y, P))
+    result = ranking(y, P, w)
+    result["summary"] = {key: float(value) for key, value in out.items()}
+    print(json.dumps(result))

@@ -1,6 +1,11 @@
 """numpy pieces both baseline pipelines share: the reliability tables and ECE
 variants (SPEC section 3) and the imbalance losses (SPEC section 4), written
-the way a data scientist would vectorise them."""
+the way a data scientist would vectorise them; and for SPEC section 8
+(ranking) the column roles, calib's default targets and the JSON layout of
+`ranking` and `perClass[].rocAUC/averagePrecision`, which all three baselines
+print (each computes the curves its own way)."""
+import math
+
 import numpy as np
 
 BINS = 15
@@ -76,3 +81,63 @@ def losses(y, P):
     target = 0.9 * np.eye(k)[y] + 0.1 / k
     shares(-(target * logP).sum(1), 0.5 * np.abs(P - target).sum(1), n)
     return results
+
+
+# SPEC section 8: calib's default targets (--precision-at, --fpr-at, --top)
+# and the 99 sweep thresholds k/100 (Double division).
+PRECISION_AT = [0.5, 0.8, 0.9, 0.95, 0.99]
+FPR_AT = [0.001, 0.01, 0.05]
+TOP = [0.001, 0.005, 0.01, 0.05]
+SWEEP = [k / 100 for k in range(1, 100)]
+WEIGHT_NAMES = ("weight", "sample_weight")  # calib's auto-detected weight columns
+
+
+def roles(header):
+    """(score columns, weight column or None) of a benchmark file: the label
+    column is `label`, a column named as calib auto-detects weights is the
+    weight, every other column is a score."""
+    weight = next((c for c in header if c.lower() in WEIGHT_NAMES), None)
+    return [c for c in header if c not in ("label", weight)], weight
+
+
+def number(x):
+    """A JSON number, or None for an undefined (None or NaN) value."""
+    return None if x is None or math.isnan(float(x)) else float(x)
+
+
+def ratio(a, b):
+    """a / b, 0 when b is 0 (SPEC: zero division -> 0)."""
+    return float(a) / float(b) if b else 0.0
+
+
+def sweep_entry(threshold, tp, fp, positives, negatives):
+    """One `ranking.sweep[]` entry from the weighted counts of flagging s >= threshold."""
+    tp, fp = float(tp), float(fp)
+    fn, tn = float(positives) - tp, float(negatives) - fp
+    return {"threshold": threshold, "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": ratio(tp, tp + fp),
+            "recall": ratio(tp, tp + fn), "fpr": ratio(fp, fp + tn), "f1": ratio(2 * tp, 2 * tp + fp + fn)}
+
+
+def mean(values, weights=None):
+    """The (weighted) mean, None when a value is undefined."""
+    if any(v is None for v in values):
+        return None
+    weights = [1.0] * len(values) if weights is None else [float(w) for w in weights]
+    return sum(w * v for w, v in zip(weights, values)) / sum(weights)
+
+
+def ranking_json(auc, ap, support, points=None):
+    """The `ranking` object and the `perClass` entries calib prints, from
+    each class's one-vs-rest AUC and average precision (None when undefined),
+    its weighted support, and for a binary task (two classes, the positive
+    class last) the operating points {positiveRate, recallAtPrecision,
+    recallAtFPR, recallAtTop, sweep}. `cost`, `exact` and `maxAUCError` are
+    calib's own and not printed."""
+    auc, ap = [number(a) for a in auc], [number(a) for a in ap]
+    if points is not None:
+        ranking = {"rocAUC": auc[1], "weightedROCAUC": None, "averagePrecision": ap[1]}
+        ranking.update(points)
+    else:
+        ranking = {"rocAUC": mean(auc), "weightedROCAUC": mean(auc, support), "averagePrecision": mean(ap),
+                   "positiveRate": None, "recallAtPrecision": [], "recallAtFPR": [], "recallAtTop": [], "sweep": []}
+    return {"ranking": ranking, "perClass": [{"rocAUC": a, "averagePrecision": p} for a, p in zip(auc, ap)]}

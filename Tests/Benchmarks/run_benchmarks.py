@@ -2,11 +2,20 @@
 """calib against pandas + scikit-learn, polars + numpy and DuckDB (SQL) on the
 same files, in one run: median wall time of several runs, peak RSS from
 /usr/bin/time -v, and the ratios. The inputs are made by make_data.py (fixed
-seed) when missing. DuckDB's numbers are checked against calib's JSON first
-(every number it prints, to 1e-9: relative above 1, absolute below): a
-mismatch stops the run.
+seed) when missing. Every baseline computes the ranking of SPEC section 8 too
+and prints it as calib's JSON does (`ranking.*`, `perClass[k].rocAUC`, ...).
+Checked on the output of the last timed run of each tool, and a mismatch stops
+the run: the three baselines agree with each other on every ranking number
+(relative 1e-9: AUC sums run over millions of rows), and DuckDB agrees with
+calib's JSON on every number it prints (sections 3 and 4 to 1e-9, relative
+above 1, absolute below; the ranking relative 1e-9, skipped with a notice
+while calib's JSON has no `ranking`).
 
-Run: python3 Tests/Benchmarks/run_benchmarks.py [--runs 5] [--data DIR] [--memory-check] [--skip-micro]
+Run: python3 Tests/Benchmarks/run_benchmarks.py [--runs 5] [--data DIR] [--calib PATH] [--check-only]
+     [--memory-check] [--skip-micro]
+--check-only runs each tool once per file and checks the agreement, without
+timing; on small files, e.g. made by
+  python3 Tests/Benchmarks/make_data.py /tmp/rbench --rows 200000 [--weights] [--decimals 2]
 Then the micro-benchmarks (Micro/main.swift): the decimal parser against strtod,
 the read path from memory and the accumulators alone.
 Needs: pip install pandas polars scikit-learn numpy duckdb; apt-get install time.
@@ -23,16 +32,18 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def timed(command, stdin=None, shell=False):
-    """(seconds, peak RSS in MiB) of one run."""
+def timed(command, stdin=None, shell=False, capture=False):
+    """(seconds, peak RSS in MiB) of one run; with capture, (seconds, peak
+    RSS, standard output)."""
     wrapped = ["/usr/bin/time", "-v"] + (["sh", "-c", command] if shell else command)
-    result = subprocess.run(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, stdin=stdin)
+    result = subprocess.run(wrapped, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, stdin=stdin)
     if result.returncode != 0:
         sys.exit(f"failed ({result.returncode}): {' '.join(command) if not shell else command}\n{result.stderr[-2000:]}")
     elapsed = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", result.stderr)
     seconds = int(elapsed.group(1) or 0) * 3600 + int(elapsed.group(2)) * 60 + float(elapsed.group(3))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
-    return seconds, rss
+    return (seconds, rss, result.stdout) if capture else (seconds, rss)
 
 
 def leaves(value, path=""):
@@ -48,38 +59,106 @@ def leaves(value, path=""):
         yield path, value
 
 
-def agreement(calib, path, tolerance=1e-9):
-    """Checks every number baseline_duckdb.py prints against the same path in
-    calib's JSON (difference relative above 1, absolute below): stops the run
-    on a missing key or a mismatch, else returns (numbers compared, largest
-    difference)."""
-    ours = json.loads(subprocess.run([calib, "audit", path, "--format", "json"], capture_output=True, check=True).stdout)
-    theirs = json.loads(subprocess.run([sys.executable, os.path.join(HERE, "baseline_duckdb.py"), path],
-                                       capture_output=True, check=True).stdout)
-    wrong, largest, count = [], 0.0, 0
+TOLERANCE = 1e-9
+BASELINES = {"pandas+sklearn": "baseline_sklearn.py", "polars+numpy": "baseline_polars.py", "DuckDB": "baseline_duckdb.py"}
+
+
+def is_ranking(key):
+    """Whether a leaf path belongs to SPEC section 8: `ranking.*` and
+    `perClass[k].rocAUC` / `perClass[k].averagePrecision`."""
+    return key.startswith("ranking") or re.fullmatch(r"perClass\[\d+\]\.(rocAUC|averagePrecision)", key) is not None
+
+
+def at_path(value, key):
+    """The value at a leaf path of leaves() in a JSON value; KeyError when absent."""
+    try:
+        for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+            value = value[int(part[1:-1])] if part.startswith("[") else value[part]
+    except (KeyError, IndexError, TypeError):
+        raise KeyError(key)
+    return value
+
+
+def difference(a, b, relative):
+    """|a - b|, relative to the larger magnitude (relative) or to max(1, |b|);
+    None when the two cannot be compared (a number against null or text)."""
+    if a is None or b is None:
+        return 0.0 if a is None and b is None else None
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return 0.0 if a == b else None
+    scale = max(abs(a), abs(b)) if relative else max(1.0, abs(b))
+    return abs(a - b) / scale if scale else 0.0
+
+
+def compare(theirs, ours, keys, name, other, wrong):
+    """Compares the leaves of `theirs` whose path passes `keys` with the same
+    paths in `ours` (ranking keys relative 1e-9, the others relative above 1
+    and absolute below); appends the disagreements to `wrong`, returns
+    (numbers compared, largest difference)."""
+    count, largest = 0, 0.0
     for key, value in leaves(theirs):
-        expected = ours
+        if not keys(key):
+            continue
         try:
-            for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
-                expected = expected[int(part[1:-1])] if part.startswith("[") else expected[part]
-        except (KeyError, IndexError, TypeError):
-            wrong.append(f"{key}: DuckDB {value!r}, not in calib's JSON")
+            expected = at_path(ours, key)
+        except KeyError:
+            wrong.append(f"{key}: {name} {value!r}, not in {other}'s JSON")
             continue
-        if not isinstance(expected, (int, float)):
-            wrong.append(f"{key}: DuckDB {value!r}, calib {expected!r}")
+        d = difference(value, expected, is_ranking(key))
+        if d is None or d > TOLERANCE:
+            by = "" if d is None else f" ({'relative ' if is_ranking(key) else ''}difference {d:.1e} > {TOLERANCE:g})"
+            wrong.append(f"{key}: {name} {value!r}, {other} {expected!r}{by}")
             continue
-        difference = abs(value - expected) / max(1.0, abs(expected))
-        largest, count = max(largest, difference), count + 1
-        if difference > tolerance:
-            wrong.append(f"{key}: DuckDB {value!r}, calib {expected!r}")
+        largest, count = max(largest, d), count + 1
+    return count, largest
+
+
+def baseline_agreement(outputs, path):
+    """Checks that the baselines print the same ranking numbers (the same
+    paths, each within relative 1e-9 of DuckDB's, nulls alike): stops the run
+    on a mismatch, else returns (numbers compared, largest difference)."""
+    wrong, count, largest = [], 0, 0.0
+    reference = outputs["DuckDB"]
+    for name, output in outputs.items():
+        if name == "DuckDB":
+            continue
+        paths = {key for key, _ in leaves(output) if is_ranking(key)}
+        expected = {key for key, _ in leaves(reference) if is_ranking(key)}
+        wrong += [f"{key}: only in DuckDB's output, not in {name}'s" for key in sorted(expected - paths)]
+        n, d = compare(output, reference, is_ranking, name, "DuckDB", wrong)
+        count, largest = count + n, max(largest, d)
     if wrong or count == 0:
-        sys.exit(f"DuckDB and calib disagree on {path}:\n  " + "\n  ".join(wrong or ["no numbers compared"]))
+        sys.exit(f"the baselines disagree on the ranking of {path}:\n  " + "\n  ".join(wrong[:40] or ["no numbers compared"]))
+    return count, largest
+
+
+def agreement(calib, path, duckdb_output):
+    """Checks every number DuckDB prints against the same path in calib's
+    JSON: stops the run on a missing key or a mismatch, else returns (numbers
+    compared, largest difference). While calib's JSON has no `ranking`, the
+    ranking numbers are left out with a one-line notice."""
+    ours = json.loads(subprocess.run([calib, "audit", path, "--format", "json"], capture_output=True, check=True).stdout)
+    keys = lambda key: True
+    if "ranking" not in ours:
+        print(f"notice: calib's JSON has no `ranking` yet; the ranking of {os.path.basename(path)} is checked "
+              f"between the baselines only, not against calib", flush=True)
+        keys = lambda key: not is_ranking(key)
+    wrong = []
+    count, largest = compare(duckdb_output, ours, keys, "DuckDB", "calib", wrong)
+    if wrong or (count == 0 and "ranking" in ours):  # a weighted file: DuckDB prints the ranking only
+        sys.exit(f"DuckDB and calib disagree on {path}:\n  " + "\n  ".join(wrong[:40] or ["no numbers compared"]))
     return count, largest
 
 
 def measure(command, runs, **kwargs):
     samples = [timed(command, **kwargs) for _ in range(runs)]
-    return statistics.median(s for s, _ in samples), max(r for _, r in samples)
+    return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+
+
+def measure_output(command, runs):
+    """(median seconds, peak MiB) of `runs` runs, and the JSON the last one printed."""
+    samples = [timed(command, capture=True) for _ in range(runs)]
+    return (statistics.median(s[0] for s in samples), max(s[1] for s in samples)), json.loads(samples[-1][2])
 
 
 def paired(first, second, runs):
@@ -96,6 +175,8 @@ def main():
     parser.add_argument("--memory-check", action="store_true", help="also stream the binary file 10 times (100M rows) through stdin")
     parser.add_argument("--skip-python", action="store_true", help="time calib only")
     parser.add_argument("--skip-micro", action="store_true", help="leave out the micro-benchmarks (parser, read path, accumulators)")
+    parser.add_argument("--calib", help="a built calib to use (default: build the release product)")
+    parser.add_argument("--check-only", action="store_true", help="run every tool once per file and check the agreement, no timing")
     args = parser.parse_args()
 
     binary = os.path.join(args.data, "binary_10m.csv")
@@ -104,21 +185,33 @@ def main():
     if not all(os.path.exists(p) for p in (binary, multiclass, logits)):
         print("making the benchmark data …", flush=True)
         subprocess.run([sys.executable, os.path.join(HERE, "make_data.py"), args.data], check=True)
-    for product in ["calib", "CalibBenchmarks"]:
+    products = (["calib"] if not args.calib else []) + (["CalibBenchmarks"] if not (args.skip_micro or args.check_only) else [])
+    for product in products:
         subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    calib = os.path.join(ROOT, ".build", "release", "calib")
+    calib = os.path.abspath(args.calib) if args.calib else os.path.join(ROOT, ".build", "release", "calib")
 
     rows = []
     for name, path in [("binary 10M rows", binary), ("multiclass 1M x 10", multiclass)]:
         size = os.path.getsize(path) / 1e6
-        ours = measure([calib, "audit", path, "--format", "json"], args.runs)
-        line = {"case": name, "MB": size, "calib": ours}
+        runs = 1 if args.check_only else args.runs
+        line = {"case": name, "MB": size}
+        if not args.check_only:
+            line["calib"] = measure([calib, "audit", path, "--format", "json"], runs)
         if not args.skip_python:
-            line["pandas+sklearn"] = measure([sys.executable, os.path.join(HERE, "baseline_sklearn.py"), path], args.runs)
-            line["polars+numpy"] = measure([sys.executable, os.path.join(HERE, "baseline_polars.py"), path], args.runs)
-            line["agreement"] = agreement(calib, path)
-            line["DuckDB"] = measure([sys.executable, os.path.join(HERE, "baseline_duckdb.py"), path], args.runs)
+            outputs = {}
+            for tool, script in BASELINES.items():
+                line[tool], outputs[tool] = measure_output([sys.executable, os.path.join(HERE, script), path], runs)
+            line["baselines"] = baseline_agreement(outputs, path)
+            line["agreement"] = agreement(calib, path, outputs["DuckDB"])
         rows.append(line)
+    if args.check_only:
+        for line in rows:
+            if "agreement" in line:
+                print(f"{line['case']}: the baselines agree on {line['baselines'][0]} ranking numbers (largest relative "
+                      f"difference {line['baselines'][1]:.1e}); DuckDB agrees with calib's JSON on {line['agreement'][0]} "
+                      f"numbers (largest difference {line['agreement'][1]:.1e})"
+                      + (" (a weighted file: DuckDB prints the ranking only)" if line["agreement"][0] == 0 else ""))
+        return
     # Ratios of calib to itself come from paired, alternating runs (at least 11:
     # they are short, and a median of few is at the mercy of a noisy machine).
     pairs = max(11, args.runs)
@@ -145,6 +238,8 @@ def main():
         if "agreement" in line:
             count, largest = line["agreement"]
             print(f"{line['case']}: DuckDB agrees with calib's JSON on {count} numbers (largest difference {largest:.1e})")
+            count, largest = line["baselines"]
+            print(f"{line['case']}: the three baselines agree on {count} ranking numbers (largest relative difference {largest:.1e})")
 
     scaling = one_thread[0] / all_cores[0]
     identical = len(set(outputs.values())) == 1
