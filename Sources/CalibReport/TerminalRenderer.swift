@@ -29,6 +29,7 @@ public enum TerminalRenderer {
         lines.append("")
 
         for group in ReportSections.headlineGroups(report) { section(group, into: &lines) }
+        if let ranking = ReportSections.rankingCompact(report) { wrappedSection(ranking, into: &lines) }
         lines.append("")
 
         lines.append(bold: "Per class")
@@ -69,6 +70,16 @@ public enum TerminalRenderer {
     static func section(_ table: ReportTable, into lines: inout TerminalLines) {
         lines.append(bold: table.title, table.detail.isEmpty ? "" : " (\(table.detail))")
         table.terminalLines(into: &lines)
+    }
+
+    /// A section of sentences: its title in bold, the detail in parentheses,
+    /// then each sentence on a line of its own, wrapped (indented by two) when
+    /// wider than the terminal.
+    static func wrappedSection(_ table: ReportTable, into lines: inout TerminalLines) {
+        lines.append(bold: table.title, table.detail.isEmpty ? "" : " (\(table.detail))")
+        for sentence in table.terminalSentenceTexts() {
+            if TextEscaping.plainLine("  " + sentence).count <= width { lines.append("  " + sentence) } else { lines.append(wrapped: sentence) }
+        }
     }
 
     /// The imbalance section: priors, ratio, the loss table for the rarest class and the finding.
