@@ -203,7 +203,7 @@ extension Charts {
                       xLabel: "recall", yLabel: "precision")
         if positiveRate.isFinite {
             svg.line(x1: plot.left, y1: plot.y(positiveRate), x2: plot.right, y2: plot.y(positiveRate), class: "prior")
-            svg.text("no skill \(ReportVocabulary.formattedRanking("positiveRate", positiveRate))", x: plot.right - 4, y: plot.y(positiveRate) - 5, class: "note", anchor: .end)
+            svg.text("no skill \(ReportVocabulary.formattedRanking("positiveRate", positiveRate))", x: plot.left + 6, y: plot.y(positiveRate) - 5, class: "note")
         }
         let sorted = curve.enumerated().sorted { ($0.element.x, $0.offset) < ($1.element.x, $1.offset) }.map(\.element).filter { $0.x.isFinite && $0.y.isFinite }
         var steps: [(Double, Double)] = []
