@@ -241,9 +241,9 @@ public struct OperatingPoint: Sendable, Hashable {
 }
 
 /// What the reports show of the ranking section (SPEC section 8), derived
-/// once from ``AuditResult/ranking``: the operating points with their derived
+/// once from `AuditResult.ranking`: the operating points with their derived
 /// values, the cost at each sweep threshold, and why undefined values are
-/// undefined. `nil` in ``ReportFindings/ranking`` when the audit was not asked for ranking.
+/// undefined. `nil` in `ReportFindings.ranking` when the audit was not asked for ranking.
 public struct RankingFindings: Sendable {
     public let metrics: RankingMetrics
     /// The positive class of a binary task; `nil` for multiclass tasks.
@@ -253,7 +253,7 @@ public struct RankingFindings: Sendable {
     /// Binary, with costs: `(threshold, cost)` at each of the 99 sweep
     /// thresholds, the cost per unit weight `(A·FP + B·FN) / W` with
     /// `W = TP + FP + FN + TN` (NaN when `W` is 0). At the Bayes threshold
-    /// `A / (A + B)`, when it is a sweep threshold, this equals ``CostAnalysis/costAtBayesThreshold``.
+    /// `A / (A + B)`, when it is a sweep threshold, this equals `CostAnalysis.costAtBayesThreshold`.
     public let costCurve: [(threshold: Double, cost: Double)]
     /// The headline ranking values that are undefined (`ranking.rocAUC`,
     /// `ranking.weightedROCAUC`, `ranking.averagePrecision`), each with its reason.

@@ -517,7 +517,7 @@ enum ReportSections {
     }
 }
 
-/// The ranking section (SPEC section 8), built from ``ReportFindings/ranking``:
+/// The ranking section (SPEC section 8), built from `ReportFindings.ranking`:
 /// the headline values, the operating points, the cost and the sketch's bound.
 extension ReportSections {
     /// A sentence table: each row calib's words, then text from the input (may be empty).

@@ -92,7 +92,7 @@ public enum ReportVocabulary {
     }
 
     /// A per-class value as text: `support` as a weighted count, `prior` as a
-    /// percentage, the others with the key's digits; ``undefined`` when not finite.
+    /// percentage, the others with the key's digits; `undefined` when not finite.
     public static func formatted(_ key: ClassMetricKey, _ value: Double?, digits: Int? = nil) -> String {
         let places = digits ?? key.display.digits
         switch key {
@@ -208,7 +208,7 @@ extension ReportVocabulary {
     /// The display of the ranking value called `key` (`rocAUC`, …); the key and 4 digits when unknown.
     static func ranking(_ key: String) -> MetricDisplay { rankingMetrics[key] ?? MetricDisplay(key, digits: 4) }
 
-    /// A ranking value as text with its key's digits (``undefined`` when not finite).
+    /// A ranking value as text with its key's digits (`undefined` when not finite).
     static func formattedRanking(_ key: String, _ value: Double, digits: Int? = nil) -> String {
         NumberText.fixed(value, digits ?? ranking(key).digits)
     }
@@ -225,7 +225,7 @@ extension ReportVocabulary {
     static let costDigits = 4
 
     /// A share as the shortest percentage that keeps its digits (up to 4
-    /// decimals): 0.005 is "0.5%", 0.01 "1%", 0.0005 "0.05%"; ``undefined`` when not finite.
+    /// decimals): 0.005 is "0.5%", 0.01 "1%", 0.0005 "0.05%"; `undefined` when not finite.
     static func share(_ x: Double) -> String {
         guard x.isFinite else { return undefined }
         var text = NumberText.fixed(x * 100, 4)
@@ -237,7 +237,7 @@ extension ReportVocabulary {
     }
 
     /// A small positive bound with two significant digits and no exponent:
-    /// 0.1355 is "0.14", 0.000123 "0.00012"; "0" for 0; ``undefined`` when not finite.
+    /// 0.1355 is "0.14", 0.000123 "0.00012"; "0" for 0; `undefined` when not finite.
     static func bound(_ x: Double) -> String {
         guard x.isFinite else { return undefined }
         guard x > 0 else { return "0" }

@@ -1,7 +1,8 @@
 import CalibCore
 import CalibInput
 
-/// The terminal summary: headline metrics, per-class table, the worst bins,
+/// The terminal summary: headline metrics (with the ranking block when the
+/// audit computed it), per-class table, the worst bins,
 /// the imbalance comparison for the rarest class, skipped rows and gates,
 /// every line at most 80 columns. Colour only when asked (a TTY without `NO_COLOR`).
 public enum TerminalRenderer {
