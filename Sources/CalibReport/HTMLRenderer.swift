@@ -105,8 +105,8 @@ public enum HTMLRenderer {
     }
 
     /// The ranking section, when the audit was asked for ranking: what is
-    /// ranked and the headline values (with the reason of an undefined one and
-    /// the sketch's bound), then for binary tasks the ROC and precision–recall
+    /// ranked and the headline values (with the reason of an undefined one),
+    /// the sketch's bound set apart, then for binary tasks the ROC and precision–recall
     /// curves (each left out, its reason given above, when its value is
     /// undefined), the operating points, and the cost with its chart.
     static func rankingSection(_ report: Report) -> [String] {
@@ -114,6 +114,7 @@ public enum HTMLRenderer {
         let k = ranking.metrics
         var body = ["<section id=\"ranking\"><h2>\(TextEscaping.html(summary.title))</h2>"]
         body.append("<p>" + summary.htmlSentences().joined(separator: " ") + "</p>")
+        if let sketch = ReportSections.rankingSketchSentence(report) { body.append("<p class=\"verdict warn\">\(TextEscaping.html(sketch))</p>") }
         if ranking.positiveClass != nil {
             if k.rocAUC.isFinite && k.rocCurve.count >= 2 {
                 body.append(figure(Charts.roc(k.rocCurve, auc: k.rocAUC, points: ranking.operatingPoints, id: "roc-curve")))

@@ -136,11 +136,12 @@ public enum MarkdownRenderer {
 
     /// The ranking section, when the audit was asked for ranking: what is
     /// ranked and the headline values as a paragraph (with the reason of an
-    /// undefined one and the sketch's bound), then for binary tasks the
+    /// undefined one), the sketch's bound as a quote, then for binary tasks the
     /// operating points' table and the cost paragraph.
     static func rankingSection(_ report: Report) -> [String] {
         guard let summary = ReportSections.rankingSummary(report) else { return [] }
         var out = ["## " + summary.title, "", summary.markdownSentences().joined(separator: " "), ""]
+        if let sketch = ReportSections.rankingSketchSentence(report) { out += ["> " + sketch, ""] }
         let points = ReportSections.operatingPoints(report)
         if !points.rows.isEmpty { out += points.markdown() + [""] }
         if let cost = ReportSections.costSummary(report) { out += [cost.markdownSentences().joined(separator: " "), ""] }

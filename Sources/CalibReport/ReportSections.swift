@@ -633,9 +633,8 @@ extension ReportSections {
         return lines(title: "Ranking", detail: rankingDetail(ranking, classes: report.result.classNames.count), rows)
     }
 
-    /// The ranking section's opening for Markdown and HTML: what is ranked,
-    /// the headline values (each undefined one with its reason), and the
-    /// sketch's bound when the values are not exact. `nil` without ranking.
+    /// The ranking section's opening for Markdown and HTML: what is ranked
+    /// and the headline values (each undefined one with its reason). `nil` without ranking.
     static func rankingSummary(_ report: Report) -> ReportTable? {
         guard let ranking = report.findings.ranking else { return nil }
         var rows: [[ReportCell]] = []
@@ -650,8 +649,13 @@ extension ReportSections {
             let text = ReportFindings.joinedList(labels)
             rows.append([.value(text.prefix(1).uppercased() + text.dropFirst() + (labels.count > 1 ? " are" : " is") + " undefined: "), .text(group.reason + ".")])
         }
-        if let note = ranking.sketchNote { rows.append([.value(note.prefix(1).uppercased() + note.dropFirst() + " (the score store exceeded its memory budget).")]) }
         return lines(title: "Ranking", rows)
+    }
+
+    /// The sketch's note as a sentence, for the formats that set it apart;
+    /// `nil` when the ranking is exact or absent.
+    static func rankingSketchSentence(_ report: Report) -> String? {
+        report.findings.ranking?.sketchNote.map { $0.prefix(1).uppercased() + $0.dropFirst() + " (the score store exceeded its memory budget)." }
     }
 
     /// The operating points of a binary ranking (empty for multiclass): the

@@ -185,9 +185,9 @@ struct RankingReportTests {
         #expect(ranking.exact == !sketched)
         let note = "ranking from a sketch: AUC/AP within ±\(ReportVocabulary.bound(ranking.maxAUCError))"
         #expect(TerminalRenderer.render(report).contains("\n  " + note + "\n") == sketched)
-        #expect(MarkdownRenderer.render(report).contains("R" + note.dropFirst() + " (the score store exceeded its memory budget).") == sketched)
+        #expect(MarkdownRenderer.render(report).contains("\n> R" + note.dropFirst() + " (the score store exceeded its memory budget).\n") == sketched)
         let html = HTMLRenderer.render(report)
-        #expect(html.contains("R" + note.dropFirst()) == sketched)
+        #expect(html.contains("<p class=\"verdict warn\">R" + note.dropFirst() + " (the score store exceeded its memory budget).</p>") == sketched)
         #expect(html.contains("(0.5 is chance); " + note + "</div>") == sketched)
     }
 
