@@ -139,3 +139,124 @@ enum Charts {
         return svg.render(id: id, title: "What each loss gives \(className)", description: "Share of loss and of gradient that \(className) receives under each loss, against its share of rows.")
     }
 }
+
+/// The ranking charts (SPEC section 8): the ROC and precision–recall curves
+/// with the operating points marked, and the cost at each threshold.
+extension Charts {
+    /// The operating points' marker classes and legend words, by kind.
+    static let operatingPointStyles: [(kind: OperatingPoint.Kind, class: String, legend: String)] = [
+        (.precision, "op op-precision", "recall at a precision"), (.fpr, "op op-fpr", "recall at an FPR"), (.top, "op op-top", "alert budget"),
+    ]
+
+    /// A point's tooltip: "top 0.5%: recall 0.016, precision 0.800, FPR 0.001, threshold 0.9966".
+    static func operatingPointTip(_ p: OperatingPoint) -> String {
+        let d = ReportVocabulary.operatingPointDigits
+        return "\(p.label): recall \(NumberText.fixed(p.recall, d)), precision \(NumberText.fixed(p.precision, d)), "
+            + "FPR \(NumberText.fixed(p.fpr, d)), threshold \(NumberText.fixed(p.threshold, ReportVocabulary.thresholdDigits))"
+    }
+
+    /// Marks each defined operating point at `position(point)` (skipped when not finite).
+    static func markOperatingPoints(_ points: [OperatingPoint], on svg: inout SVGWriter, plot: PlotArea, position: (OperatingPoint) -> (Double, Double)) {
+        for style in operatingPointStyles {
+            for point in points where point.kind == style.kind {
+                let (x, y) = position(point)
+                guard x.isFinite, y.isFinite else { continue }
+                svg.circle(cx: plot.x(Swift.min(1, Swift.max(0, x))), cy: plot.y(Swift.min(1, Swift.max(0, y))), r: 5, class: style.class,
+                           tooltip: operatingPointTip(point), attributes: [("data-point", point.label)])
+            }
+        }
+    }
+
+    /// The legend of a ranking curve: the curve, the reference line, and the kinds of operating points present.
+    static func rankingLegend(_ svg: inout SVGWriter, curve: String, reference: (class: String, label: String), points: [OperatingPoint], x: Double, y: Double) {
+        let kinds = Set(points.filter { $0.recall.isFinite }.map(\.kind))
+        svg.legend([("curve-swatch", curve), reference], x: x, y: y)
+        svg.legend(operatingPointStyles.filter { kinds.contains($0.kind) }.map { ($0.class, $0.legend) }, x: x, y: y + 18)
+    }
+
+    /// The ROC curve (recall against false-positive rate) joined by straight
+    /// lines, so that the area under it is the AUC with ties counted half;
+    /// the diagonal of a random ranking; the operating points marked.
+    static func roc(_ curve: [CurvePoint], auc: Double, points: [OperatingPoint], id: String) -> String {
+        var svg = SVGWriter(width: 640, height: 530)
+        let plot = PlotArea(left: 70, top: 66, width: 540, height: 400)
+        rankingLegend(&svg, curve: "ROC curve", reference: ("diag-swatch", "random ranking"), points: points, x: plot.left, y: 22)
+        plot.drawAxes(&svg, xTicks: unitTicks, yTicks: unitTicks, xFormat: { NumberText.fixed($0, 1) }, yFormat: { NumberText.fixed($0, 1) },
+                      xLabel: "false-positive rate", yLabel: "recall (true-positive rate)")
+        svg.line(x1: plot.x(0), y1: plot.y(0), x2: plot.x(1), y2: plot.y(1), class: "diag")
+        let sorted = curve.enumerated().sorted { ($0.element.x, $0.offset) < ($1.element.x, $1.offset) }.map(\.element).filter { $0.x.isFinite && $0.y.isFinite }
+        svg.polyline(sorted.map { (plot.x($0.x), plot.y($0.y)) }, class: "curve")
+        markOperatingPoints(points, on: &svg, plot: plot) { ($0.fpr, $0.recall) }
+        svg.text("AUC \(ReportVocabulary.formattedRanking("rocAUC", auc))", x: plot.right - 8, y: plot.bottom - 12, class: "legend", anchor: .end)
+        return svg.render(id: id, title: "ROC curve",
+            description: "Recall against false-positive rate over every threshold (\(sorted.count) points drawn); ROC AUC \(ReportVocabulary.formattedRanking("rocAUC", auc)); the diagonal is a random ranking.")
+    }
+
+    /// The precision–recall curve as steps (precision `P_n` over the recall
+    /// interval `(R_{n−1}, R_n]`, so that the area under it is the average
+    /// precision), the no-skill line at the positive rate, the operating points marked.
+    static func precisionRecall(_ curve: [CurvePoint], averagePrecision: Double, positiveRate: Double, points: [OperatingPoint], id: String) -> String {
+        var svg = SVGWriter(width: 640, height: 530)
+        let plot = PlotArea(left: 70, top: 66, width: 540, height: 400)
+        rankingLegend(&svg, curve: "precision–recall curve", reference: ("prior-swatch", "no skill (positive rate)"), points: points, x: plot.left, y: 22)
+        plot.drawAxes(&svg, xTicks: unitTicks, yTicks: unitTicks, xFormat: { NumberText.fixed($0, 1) }, yFormat: { NumberText.fixed($0, 1) },
+                      xLabel: "recall", yLabel: "precision")
+        if positiveRate.isFinite {
+            svg.line(x1: plot.left, y1: plot.y(positiveRate), x2: plot.right, y2: plot.y(positiveRate), class: "prior")
+            svg.text("no skill \(ReportVocabulary.formattedRanking("positiveRate", positiveRate))", x: plot.left + 6, y: plot.y(positiveRate) - 5, class: "note")
+        }
+        let sorted = curve.enumerated().sorted { ($0.element.x, $0.offset) < ($1.element.x, $1.offset) }.map(\.element).filter { $0.x.isFinite && $0.y.isFinite }
+        var steps: [(Double, Double)] = []
+        for (i, point) in sorted.enumerated() {
+            if i > 0 && point.x > sorted[i - 1].x { steps.append((plot.x(sorted[i - 1].x), plot.y(point.y))) }
+            steps.append((plot.x(point.x), plot.y(point.y)))
+        }
+        svg.polyline(steps, class: "curve")
+        markOperatingPoints(points, on: &svg, plot: plot) { ($0.recall, $0.precision) }
+        svg.text("average precision \(ReportVocabulary.formattedRanking("averagePrecision", averagePrecision))", x: plot.right - 8, y: plot.top + 16, class: "legend", anchor: .end)
+        return svg.render(id: id, title: "Precision–recall curve",
+            description: "Precision against recall over every threshold (\(sorted.count) points drawn); average precision \(ReportVocabulary.formattedRanking("averagePrecision", averagePrecision)); "
+                + "a random ranking has precision \(ReportVocabulary.formattedRanking("positiveRate", positiveRate)) at every recall.")
+    }
+
+    /// The cost per unit weight at each sweep threshold 0.01…0.99, with the
+    /// Bayes threshold `A / (A + B)` and its cost marked, and the best
+    /// threshold and its cost (a line at its cost when flagging nothing is best).
+    static func cost(_ curve: [(threshold: Double, cost: Double)], _ cost: CostAnalysis, id: String) -> String {
+        var svg = SVGWriter(width: 640, height: 400)
+        var plot = PlotArea(left: 70, top: 56, width: 540, height: 280)
+        let values = curve.map(\.cost) + [cost.costAtBayesThreshold, cost.bestCost]
+        let top = values.filter(\.isFinite).max() ?? 1
+        let step = niceStep(Swift.max(top, 1e-9) / 4)
+        plot.yMax = Swift.max(step, (top / step).rounded(.up) * step)
+        svg.legend([("cost-swatch", "cost per unit weight at threshold t"), ("op op-bayes", "Bayes threshold"), ("op op-best", "best threshold")], x: plot.left, y: 22)
+        let yTicks = stride(from: 0.0, through: plot.yMax + step / 2, by: step).map { $0 }
+        let digits = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : step >= 0.001 ? 3 : 4
+        plot.drawAxes(&svg, xTicks: unitTicks, yTicks: yTicks, xFormat: { NumberText.fixed($0, 1) }, yFormat: { NumberText.fixed($0, digits) },
+                      xLabel: "threshold t (flag when score ≥ t)", yLabel: "cost per unit weight")
+        svg.polyline(curve.filter { $0.cost.isFinite }.map { (plot.x($0.threshold), plot.y($0.cost)) }, class: "cost-line")
+        let c = ReportVocabulary.costDigits
+        let t = ReportVocabulary.thresholdDigitsCompact
+        svg.line(x1: plot.x(cost.bayesThreshold), y1: plot.top, x2: plot.x(cost.bayesThreshold), y2: plot.bottom, class: "bayes")
+        svg.text("Bayes \(NumberText.fixed(cost.bayesThreshold, t))", x: plot.x(cost.bayesThreshold) + 4, y: plot.top + 12, class: "note")
+        if cost.costAtBayesThreshold.isFinite {
+            svg.circle(cx: plot.x(cost.bayesThreshold), cy: plot.y(cost.costAtBayesThreshold), r: 5, class: "op op-bayes",
+                       tooltip: "Bayes threshold \(NumberText.fixed(cost.bayesThreshold, ReportVocabulary.thresholdDigits)): cost \(NumberText.fixed(cost.costAtBayesThreshold, c))")
+        }
+        if cost.bestThreshold.isFinite && cost.bestCost.isFinite {
+            let x = plot.x(Swift.min(1, Swift.max(0, cost.bestThreshold)))
+            svg.line(x1: x, y1: plot.top, x2: x, y2: plot.bottom, class: "best")
+            svg.text("best \(NumberText.fixed(cost.bestThreshold, t))", x: x + 4, y: plot.top + 26, class: "note")
+            svg.circle(cx: x, cy: plot.y(cost.bestCost), r: 5, class: "op op-best",
+                       tooltip: "best threshold \(NumberText.fixed(cost.bestThreshold, ReportVocabulary.thresholdDigits)): cost \(NumberText.fixed(cost.bestCost, c))")
+        } else if cost.bestCost.isFinite {
+            svg.line(x1: plot.left, y1: plot.y(cost.bestCost), x2: plot.right, y2: plot.y(cost.bestCost), class: "best")
+            svg.text("best: flag nothing, cost \(NumberText.fixed(cost.bestCost, c))", x: plot.right - 4, y: plot.y(cost.bestCost) - 5, class: "note", anchor: .end)
+            svg.circle(cx: plot.right, cy: plot.y(cost.bestCost), r: 5, class: "op op-best", tooltip: "best: flag nothing, cost \(NumberText.fixed(cost.bestCost, c))")
+        }
+        return svg.render(id: id, title: "Cost by threshold",
+            description: "Cost per unit weight, (\(ReportVocabulary.plain(cost.costFP))·FP + \(ReportVocabulary.plain(cost.costFN))·FN) / W, at thresholds 0.01 to 0.99; "
+                + "Bayes threshold \(NumberText.fixed(cost.bayesThreshold, ReportVocabulary.thresholdDigits)) costs \(NumberText.fixed(cost.costAtBayesThreshold, c)), "
+                + "the best threshold costs \(NumberText.fixed(cost.bestCost, c)).")
+    }
+}

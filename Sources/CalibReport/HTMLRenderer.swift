@@ -65,6 +65,8 @@ public enum HTMLRenderer {
         body.append(ReportSections.reliability(r.headlineReliability, mode: positiveMode ? .positiveClass : .topLabel, worst: f.worstBins, compact: false).html())
         body.append("</details></section>")
 
+        body += rankingSection(report)
+
         // Per class.
         body.append("<section><h2>Per class</h2>")
         body.append(ReportSections.perClass(report, compact: false).html())
@@ -99,7 +101,37 @@ public enum HTMLRenderer {
         body.append("</dl></section>")
         body.append("<footer>\(e(report.tool.name)) \(e(report.tool.version)) · report schema \(Report.schemaVersion)</footer>")
 
-        return page(title: "calib audit · \(report.shortName)", body: body.joined(separator: "\n"))
+        return page(title: "calib audit · \(report.shortName)", body: body.joined(separator: "\n"), style: r.ranking == nil ? "" : rankingStylesheet)
+    }
+
+    /// The ranking section, when the audit was asked for ranking: what is
+    /// ranked and the headline values (with the reason of an undefined one),
+    /// the sketch's bound set apart, then for binary tasks the ROC and precision–recall
+    /// curves (each left out, its reason given above, when its value is
+    /// undefined), the operating points, and the cost with its chart.
+    static func rankingSection(_ report: Report) -> [String] {
+        guard let ranking = report.findings.ranking, let summary = ReportSections.rankingSummary(report) else { return [] }
+        let k = ranking.metrics
+        var body = ["<section id=\"ranking\"><h2>\(TextEscaping.html(summary.title))</h2>"]
+        body.append("<p>" + summary.htmlSentences().joined(separator: " ") + "</p>")
+        if let sketch = ReportSections.rankingSketchSentence(report) { body.append("<p class=\"verdict warn\">\(TextEscaping.html(sketch))</p>") }
+        if ranking.positiveClass != nil {
+            if k.rocAUC.isFinite && k.rocCurve.count >= 2 {
+                body.append(figure(Charts.roc(k.rocCurve, auc: k.rocAUC, points: ranking.operatingPoints, id: "roc-curve")))
+            }
+            if k.averagePrecision.isFinite && k.precisionRecallCurve.count >= 2 {
+                body.append(figure(Charts.precisionRecall(k.precisionRecallCurve, averagePrecision: k.averagePrecision, positiveRate: k.positiveRate,
+                                                          points: ranking.operatingPoints, id: "pr-curve")))
+            }
+            let points = ReportSections.operatingPoints(report)
+            if !points.rows.isEmpty { body.append("<h3>\(TextEscaping.html(points.title))</h3>" + points.html()) }
+            if let cost = k.cost, let summary = ReportSections.costSummary(report) {
+                body.append("<h3>\(TextEscaping.html(summary.title))</h3><p>" + summary.htmlSentences().joined(separator: " ") + "</p>")
+                body.append(figure(Charts.cost(ranking.costCurve, cost, id: "cost-curve")))
+            }
+        }
+        body.append("</section>")
+        return body
     }
 
     /// The comparison page for several inputs audited in one call. Each `link`
@@ -159,7 +191,9 @@ public enum HTMLRenderer {
         ["<section><h2>\(TextEscaping.html(table.title))</h2>", table.html(), "</section>"]
     }
 
-    static func page(title: String, body: String) -> String {
+    /// A page; `style` (CSS the page needs beyond `stylesheet`, e.g. the
+    /// ranking charts') follows it in the same `<style>` when not empty.
+    static func page(title: String, body: String, style: String = "") -> String {
         """
         <!DOCTYPE html>
         <html lang="en">
@@ -170,7 +204,7 @@ public enum HTMLRenderer {
         <meta name="color-scheme" content="light dark">
         <title>\(TextEscaping.html(title))</title>
         <style>
-        \(stylesheet)
+        \(stylesheet)\(style.isEmpty ? "" : "\n" + style)
         </style>
         </head>
         <body>
@@ -187,6 +221,17 @@ public enum HTMLRenderer {
     /// script, `javascript:` URL, image, font, frame or form target) but the
     /// page's own `<style>`; the charts are inline SVG and need nothing else.
     static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+    /// The ranking charts' styles, only on pages with a ranking section (so
+    /// that pages without it stay as they were): the curves, the operating
+    /// points by kind, and the cost chart's line and thresholds.
+    static let rankingStylesheet = """
+    svg .curve { fill: none; stroke: var(--precision); stroke-width: 2.5; stroke-linejoin: round; } svg .curve-swatch { fill: var(--precision); }
+    svg .op { stroke: var(--bg); stroke-width: 1.5; } svg .op-precision { fill: var(--focal); } svg .op-fpr { fill: var(--ece); } svg .op-top { fill: var(--over); }
+    svg .op-bayes { fill: var(--gradient); } svg .op-best { fill: var(--reference); }
+    svg .cost-line { fill: none; stroke: var(--loss); stroke-width: 2.5; } svg .cost-swatch { fill: var(--loss); }
+    svg .bayes { stroke: var(--gradient); stroke-width: 1.2; stroke-dasharray: 5 4; } svg .best { stroke: var(--reference); stroke-width: 1.2; stroke-dasharray: 2 3; }
+    """
 
     static let stylesheet = """
     :root { --bg: #ffffff; --ink: #1d2330; --muted: #5b6475; --grid: #e3e6ec; --card: #f5f7fa; --bar: #9db4d6; --over: #d9534f; --under: #2f8f6b;

@@ -39,6 +39,7 @@ public enum MarkdownRenderer {
         out.append("")
 
         out += section(ReportSections.headline(report))
+        out += rankingSection(report)
 
         out.append("## Per class")
         out.append("")
@@ -130,6 +131,20 @@ public enum MarkdownRenderer {
         out.append("")
         out += ReportSections.imbalanceLosses(report, compact: false).markdown()
         out.append("")
+        return out
+    }
+
+    /// The ranking section, when the audit was asked for ranking: what is
+    /// ranked and the headline values as a paragraph (with the reason of an
+    /// undefined one), the sketch's bound as a quote, then for binary tasks the
+    /// operating points' table and the cost paragraph.
+    static func rankingSection(_ report: Report) -> [String] {
+        guard let summary = ReportSections.rankingSummary(report) else { return [] }
+        var out = ["## " + summary.title, "", summary.markdownSentences().joined(separator: " "), ""]
+        if let sketch = ReportSections.rankingSketchSentence(report) { out += ["> " + sketch, ""] }
+        let points = ReportSections.operatingPoints(report)
+        if !points.rows.isEmpty { out += points.markdown() + [""] }
+        if let cost = ReportSections.costSummary(report) { out += [cost.markdownSentences().joined(separator: " "), ""] }
         return out
     }
 

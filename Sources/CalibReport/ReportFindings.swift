@@ -1,4 +1,4 @@
-import CalibCore
+public import CalibCore
 
 /// One headline metric with a plain-language reading of its value.
 public struct MetricReading: Sendable, Hashable {
@@ -35,6 +35,8 @@ public struct ReportFindings: Sendable {
     public let overconfidentBins: [String]
     /// Headline metrics that are undefined for this input, each with its reason (SPEC order).
     public let undefined: [UndefinedValue]
+    /// The ranking section as the reports show it; `nil` when the audit was not asked for ranking.
+    public let ranking: RankingFindings?
 
     init(result r: AuditResult, positiveClass: String?) {
         let m = r.metrics
@@ -110,8 +112,12 @@ public struct ReportFindings: Sendable {
             readings.append(reading(.calibrationInTheLarge, "Calibration in the large",
                 "the mean score is \(points(Swift.abs(citl))) \(citl >= 0 ? "above" : "below") the observed rate of '\(positiveClass)'"))
         }
+        // The ranking's headline values, when asked for.
+        let ranking = r.ranking.map { RankingFindings(result: r, ranking: $0, positiveClass: positiveClass) }
+        self.ranking = ranking
+        if let ranking { readings += ReportFindings.rankingReadings(ranking) }
         // An undefined value's reading is its reason.
-        let undefined = self.undefined
+        let undefined = self.undefined + (ranking?.undefined ?? [])
         self.readings = readings.map { reading in
             guard !(reading.value?.isFinite ?? false), let hit = undefined.first(where: { $0.key == reading.key }) else { return reading }
             return MetricReading(key: reading.key, label: reading.label, value: reading.value, reading: "undefined: \(hit.reason)")
@@ -160,6 +166,26 @@ public struct ReportFindings: Sendable {
         imbalanceSentence = parts.isEmpty ? head + "." : head + " and gets " + ReportFindings.joinedList(parts) + "."
     }
 
+    /// The readings of the ROC AUC and the average precision (their cards in
+    /// HTML, their rows in the Markdown headline table), with the sketch's
+    /// bound when the values are not exact.
+    static func rankingReadings(_ ranking: RankingFindings) -> [MetricReading] {
+        let k = ranking.metrics
+        let sketch = ranking.sketchNote.map { "; " + $0 } ?? ""
+        let auc: String, ap: String
+        if let positive = ranking.positiveClass {
+            auc = "the chance that a random '\(positive)' row scores above a random other row (0.5 is chance)"
+            ap = "precision averaged over recall; a random ranking scores \(ReportVocabulary.formattedRanking("positiveRate", k.positiveRate)), the share of '\(positive)'"
+        } else {
+            auc = "macro mean of the one-vs-rest AUCs (0.5 is chance); weighted by support \(ReportVocabulary.formattedRanking("weightedROCAUC", k.weightedROCAUC))"
+            ap = "macro mean of the one-vs-rest average precisions"
+        }
+        return [
+            MetricReading(key: "ranking.rocAUC", label: ReportVocabulary.ranking("rocAUC").label, value: k.rocAUC, reading: auc + sketch),
+            MetricReading(key: "ranking.averagePrecision", label: "Average precision", value: k.averagePrecision, reading: ap + sketch),
+        ]
+    }
+
     static func parameterText(_ p: LossParameter?) -> String {
         switch p?.value {
         case let .number(x)?: x == x.rounded() && Swift.abs(x) < 1e6 ? String(Int(x)) : x.description
@@ -175,4 +201,151 @@ public struct ReportFindings: Sendable {
         default: parts.dropLast().joined(separator: ", ") + " and " + parts.last!
         }
     }
+}
+
+/// One operating point of a binary ranking, as the reports show it: what was
+/// asked for (a precision, a false-positive rate or an alert budget), the
+/// engine's recall, precision or FPR and threshold there, and the values it
+/// leaves out, derived from the positive rate `p` (the shares of the total
+/// weight): `flagged = recall·p + fpr·(1 − p)`, `precision = recall·p / flagged`.
+public struct OperatingPoint: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        /// `recallAtPrecision`: the largest recall at precision ≥ target.
+        case precision
+        /// `recallAtFPR`: the largest recall at false-positive rate ≤ target.
+        case fpr
+        /// `recallAtTop`: flagging the top `target` share of the weight.
+        case top
+    }
+
+    public let kind: Kind
+    public let target: Double
+    public let recall: Double
+    public let precision: Double
+    /// The false-positive rate: the engine's for `fpr` points, derived for the others.
+    public let fpr: Double
+    /// The share of the total weight flagged: the engine's for `top` points, derived for the others.
+    public let flagged: Double
+    public let threshold: Double
+    /// Why the point is undefined (NaN recall), in words that may quote the positive class.
+    public let undefinedReason: String?
+
+    /// "precision ≥ 90%", "FPR ≤ 1%", "top 0.5%".
+    public var label: String {
+        switch kind {
+        case .precision: "precision ≥ \(ReportVocabulary.share(target))"
+        case .fpr: "FPR ≤ \(ReportVocabulary.share(target))"
+        case .top: "top \(ReportVocabulary.share(target))"
+        }
+    }
+}
+
+/// What the reports show of the ranking section (SPEC section 8), derived
+/// once from `AuditResult.ranking`: the operating points with their derived
+/// values, the cost at each sweep threshold, and why undefined values are
+/// undefined. `nil` in `ReportFindings.ranking` when the audit was not asked for ranking.
+public struct RankingFindings: Sendable {
+    public let metrics: RankingMetrics
+    /// The positive class of a binary task; `nil` for multiclass tasks.
+    public let positiveClass: String?
+    /// Binary: the precision targets, then the FPR targets, then the alert budgets, each in the order asked.
+    public let operatingPoints: [OperatingPoint]
+    /// Binary, with costs: `(threshold, cost)` at each of the 99 sweep
+    /// thresholds, the cost per unit weight `(A·FP + B·FN) / W` with
+    /// `W = TP + FP + FN + TN` (NaN when `W` is 0). At the Bayes threshold
+    /// `A / (A + B)`, when it is a sweep threshold, this equals `CostAnalysis.costAtBayesThreshold`.
+    public let costCurve: [(threshold: Double, cost: Double)]
+    /// The headline ranking values that are undefined (`ranking.rocAUC`,
+    /// `ranking.weightedROCAUC`, `ranking.averagePrecision`), each with its reason.
+    public let undefined: [UndefinedValue]
+    /// Per class (multiclass tasks): why its AUC and its average precision are undefined, `nil` when defined.
+    public let perClassReasons: [(rocAUC: String?, averagePrecision: String?)]
+
+    init(result r: AuditResult, ranking k: RankingMetrics, positiveClass: String?) {
+        metrics = k
+        let binary = r.task == .binary
+        self.positiveClass = binary ? positiveClass : nil
+        let p = k.positiveRate
+        let weightReason = UndefinedReasons.weightReason(r)
+        let name = positiveClass ?? ""
+        let noPositives = weightReason ?? "no row is '\(name)' (the positive class)"
+        let noNegatives = weightReason ?? "every row is '\(name)' (the positive class)"
+
+        /// Why a binary value that needs positives (and, for `bothClasses`, negatives too) is undefined.
+        func binaryReason(bothClasses: Bool, otherwise: String) -> String {
+            if weightReason != nil || p == 0 { return noPositives }
+            if bothClasses && p == 1 { return noNegatives }
+            return p.isFinite ? otherwise : UndefinedReasons.overflow
+        }
+
+        var points: [OperatingPoint] = []
+        if binary {
+            func clamp(_ x: Double) -> Double { x.isFinite ? Swift.min(1, Swift.max(0, x)) : x }
+            for a in k.recallAtPrecision {
+                let flagged = a.precision > 0 ? a.recall * p / a.precision : .nan
+                points.append(OperatingPoint(kind: .precision, target: a.target, recall: a.recall, precision: a.precision,
+                    fpr: clamp(p < 1 ? (flagged - a.recall * p) / (1 - p) : .nan), flagged: clamp(flagged), threshold: a.threshold,
+                    undefinedReason: a.recall.isFinite ? nil : binaryReason(bothClasses: false, otherwise: "no threshold reaches this precision")))
+            }
+            for a in k.recallAtFPR {
+                let flagged = a.recall * p + a.fpr * (1 - p)
+                points.append(OperatingPoint(kind: .fpr, target: a.target, recall: a.recall, precision: flagged > 0 ? clamp(a.recall * p / flagged) : .nan,
+                    fpr: a.fpr, flagged: clamp(flagged), threshold: a.threshold,
+                    undefinedReason: a.recall.isFinite ? nil : binaryReason(bothClasses: true,
+                        otherwise: "no threshold keeps the false-positive rate this low")))
+            }
+            for a in k.recallAtTop {
+                let caught = a.recall.isFinite ? a.recall * p : 0
+                points.append(OperatingPoint(kind: .top, target: a.fraction, recall: a.recall, precision: a.precision,
+                    fpr: clamp(p < 1 ? (a.flaggedFraction - caught) / (1 - p) : .nan), flagged: a.flaggedFraction, threshold: a.threshold,
+                    undefinedReason: a.recall.isFinite ? nil : binaryReason(bothClasses: false, otherwise: UndefinedReasons.overflow)))
+            }
+        }
+        operatingPoints = points
+
+        if binary, let cost = k.cost {
+            costCurve = k.sweep.map { s in
+                let w = s.tp + s.fp + s.fn + s.tn
+                return (s.threshold, w > 0 ? (cost.costFP * s.fp + cost.costFN * s.fn) / w : .nan)
+            }
+        } else {
+            costCurve = []
+        }
+
+        // Reasons, per class and for the headline values.
+        let total = r.totalWeight
+        perClassReasons = r.perClass.indices.map { c in
+            let support = r.perClass[c].support
+            let className = r.perClass[c].name
+            func reason(_ value: Double, needsOthers: Bool) -> String? {
+                guard !value.isFinite else { return nil }
+                if let weightReason { return weightReason }
+                if support == 0 { return "no row is '\(className)'" }
+                if needsOthers && support == total { return "every row is '\(className)'" }
+                return UndefinedReasons.overflow
+            }
+            let auc = c < k.perClass.count ? k.perClass[c].rocAUC : .nan
+            let ap = c < k.perClass.count ? k.perClass[c].averagePrecision : .nan
+            return (reason(auc, needsOthers: true), reason(ap, needsOthers: false))
+        }
+        var undefined: [UndefinedValue] = []
+        if binary {
+            if !k.rocAUC.isFinite { undefined.append(UndefinedValue(key: "ranking.rocAUC", reason: binaryReason(bothClasses: true, otherwise: UndefinedReasons.overflow))) }
+            if !k.averagePrecision.isFinite { undefined.append(UndefinedValue(key: "ranking.averagePrecision", reason: binaryReason(bothClasses: false, otherwise: UndefinedReasons.overflow))) }
+        } else {
+            let none = weightReason ?? "no class has rows both in it and outside it"
+            if !k.rocAUC.isFinite { undefined.append(UndefinedValue(key: "ranking.rocAUC", reason: none)) }
+            if !k.weightedROCAUC.isFinite { undefined.append(UndefinedValue(key: "ranking.weightedROCAUC", reason: none)) }
+            if !k.averagePrecision.isFinite { undefined.append(UndefinedValue(key: "ranking.averagePrecision", reason: weightReason ?? "no class has rows")) }
+        }
+        self.undefined = undefined
+    }
+
+    /// The sketch note, when the values are not exact: "ranking from a sketch: AUC/AP within ±0.00012".
+    public var sketchNote: String? {
+        metrics.exact ? nil : "ranking from a sketch: AUC/AP within ±\(ReportVocabulary.bound(metrics.maxAUCError))"
+    }
+
+    /// The reason the ranking value `key` (`ranking.rocAUC`, …) is undefined, `nil` when it is defined.
+    public func reason(_ key: String) -> String? { undefined.first { $0.key == key }?.reason }
 }

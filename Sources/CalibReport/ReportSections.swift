@@ -295,12 +295,33 @@ enum ReportSections {
             if shown.count < r.perClass.count { table.notes.append("… \(r.perClass.count - shown.count) more classes in the JSON report") }
             return table
         }
+        let ranking = rankingColumns(report)
         return ReportTable(
             columns: [.init(title: .value("class"), numeric: false, width: nil), .init(title: .value("rows"), numeric: true, width: nil)]
-                + keys.map { .init(title: .value($0.display.label), numeric: true, width: nil) },
-            rows: r.perClass.map { c in
+                + keys.map { .init(title: .value($0.display.label), numeric: true, width: nil) }
+                + ranking.map(\.column),
+            rows: r.perClass.enumerated().map { i, c in
                 [.text(c.name), .value(NumberText.count(c.rows))] + keys.map { .value(ReportVocabulary.formatted($0, $0.value(in: c))) }
+                    + ranking.map { $0.cell(i) }
             })
+    }
+
+    /// The per-class table's ranking columns, ROC AUC and average precision
+    /// one-vs-rest: only for multiclass audits asked for ranking (a binary
+    /// audit's ranking has its own section), so that tables without ranking
+    /// stay as they were. An undefined value's cell says why.
+    static func rankingColumns(_ report: Report) -> [(column: ReportTable.Column, cell: (Int) -> ReportCell)] {
+        guard report.result.task != .binary, let ranking = report.findings.ranking else { return [] }
+        let k = ranking.metrics
+        func cell(_ value: Double, _ reason: String?, _ key: String) -> ReportCell {
+            value.isFinite || reason == nil ? .value(ReportVocabulary.formattedRanking(key, value)) : .status(.undefined(reason: reason ?? ""))
+        }
+        return [
+            (.init(title: .value(ReportVocabulary.ranking("rocAUC").label), numeric: true, width: nil),
+             { c in c < k.perClass.count ? cell(k.perClass[c].rocAUC, ranking.perClassReasons[c].rocAUC, "rocAUC") : .value(ReportVocabulary.undefined) }),
+            (.init(title: .value(ReportVocabulary.ranking("averagePrecision").label), numeric: true, width: nil),
+             { c in c < k.perClass.count ? cell(k.perClass[c].averagePrecision, ranking.perClassReasons[c].averagePrecision, "averagePrecision") : .value(ReportVocabulary.undefined) }),
+        ]
     }
 
     /// The imbalance loss table: each evaluated loss's value and the rarest
@@ -413,7 +434,7 @@ enum ReportSections {
     static func undefinedValues(_ report: Report) -> ReportTable {
         ReportTable(title: "Undefined for this input", detail: "null in the JSON report",
             columns: [.init(title: .value("values"), numeric: false, width: nil), .init(title: .value("reason"), numeric: false, width: nil)],
-            rows: UndefinedReasons.grouped(report.findings.undefined).map { [.list($0.keys, .names), .text($0.reason)] },
+            rows: UndefinedReasons.grouped(report.findings.undefined + (report.findings.ranking?.undefined ?? [])).map { [.list($0.keys, .names), .text($0.reason)] },
             sentence: ReportSentence([.cell(0), .words(": "), .cell(1)]))
     }
 
@@ -493,5 +514,171 @@ enum ReportSections {
                  .value(NumberText.fixed(g.threshold, digits)), .status(g.passed ? .gatePassed : g.severity == .warning ? .gateWarned : .gateFailed)]
             },
             sentence: ReportSentence([.cell(3), .words("  "), .cell(0), .words("  (value "), .cell(1), .words(", threshold "), .cell(2), .words(")")]))
+    }
+}
+
+/// The ranking section (SPEC section 8), built from `ReportFindings.ranking`:
+/// the headline values, the operating points, the cost and the sketch's bound.
+extension ReportSections {
+    /// A sentence table: each row calib's words, then text from the input (may be empty).
+    static func lines(title: String = "", detail: String = "", _ rows: [[ReportCell]]) -> ReportTable {
+        ReportTable(title: title, detail: detail,
+            columns: [.init(title: .value("text"), numeric: false, width: nil), .init(title: .value(""), numeric: false, width: nil)],
+            rows: rows.map { $0.count == 1 ? $0 + [.value("")] : $0 }, sentence: ReportSentence(rows.isEmpty ? [] : [.cell(0), .cell(1)]))
+    }
+
+    /// What the ranks: "scores of '1'" for binary tasks, one-vs-rest for multiclass.
+    static func rankingDetail(_ ranking: RankingFindings, classes: Int) -> String {
+        ranking.positiveClass.map { "by the score of '\($0)'; positive rate \(ReportVocabulary.formattedRanking("positiveRate", ranking.metrics.positiveRate))" } ?? "one-vs-rest, \(classes) classes"
+    }
+
+    /// The headline values in one line: binary "ROC AUC 0.8484  average
+    /// precision 0.6885 (no skill 0.2480)", multiclass the macro and weighted
+    /// AUC and the macro average precision. `separator` goes between the values.
+    static func rankingHeadlineText(_ ranking: RankingFindings, compact: Bool) -> String {
+        let k = ranking.metrics
+        let separator = compact ? "  " : " · "
+        func v(_ key: String, _ value: Double) -> String { ReportVocabulary.formattedRanking(key, value) }
+        if ranking.positiveClass != nil {
+            return "ROC AUC \(v("rocAUC", k.rocAUC))\(separator)average precision \(v("averagePrecision", k.averagePrecision))"
+                + " (no skill \(v("positiveRate", k.positiveRate)))"
+        }
+        return "ROC AUC macro \(v("rocAUC", k.rocAUC))\(separator)weighted \(v("weightedROCAUC", k.weightedROCAUC))"
+            + "\(separator)average precision macro \(v("averagePrecision", k.averagePrecision))"
+    }
+
+    /// The undefined ranking values grouped by reason, as sentences
+    /// "— ROC AUC, precision ≥ 99%: no threshold reaches this precision".
+    static func rankingUndefined(_ ranking: RankingFindings) -> [[ReportCell]] {
+        rankingUndefinedGroups(ranking).map { [.value("\(ReportVocabulary.undefined) \($0.labels.joined(separator: ", ")): "), .text($0.reason)] }
+    }
+
+    /// The words for the ranking's headline keys in sentences.
+    static let rankingLabels = ["ranking.rocAUC": "ROC AUC", "ranking.weightedROCAUC": "weighted ROC AUC", "ranking.averagePrecision": "average precision"]
+
+    /// The undefined ranking values grouped by reason, in order: the headline
+    /// values by their words, the operating points of one kind together as
+    /// "precision ≥ 95%/99%".
+    static func rankingUndefinedGroups(_ ranking: RankingFindings) -> [(labels: [String], reason: String)] {
+        var groups: [(labels: [String], reason: String)] = []
+        func add(_ label: String, _ reason: String) {
+            if let i = groups.firstIndex(where: { $0.reason == reason }) { groups[i].labels.append(label) } else { groups.append(([label], reason)) }
+        }
+        for value in ranking.undefined { add(rankingLabels[value.key] ?? value.key, value.reason) }
+        var byKind: [(kind: OperatingPoint.Kind, reason: String, targets: [String])] = []
+        for point in ranking.operatingPoints {
+            guard let reason = point.undefinedReason else { continue }
+            if let i = byKind.firstIndex(where: { $0.kind == point.kind && $0.reason == reason }) { byKind[i].targets.append(ReportVocabulary.share(point.target)) }
+            else { byKind.append((point.kind, reason, [ReportVocabulary.share(point.target)])) }
+        }
+        let heads: [OperatingPoint.Kind: String] = [.precision: "precision ≥ ", .fpr: "FPR ≤ ", .top: "top "]
+        for entry in byKind { add((heads[entry.kind] ?? "") + entry.targets.joined(separator: "/"), entry.reason) }
+        return groups
+    }
+
+    /// The cost summary, when costs were given: the costs, the Bayes threshold
+    /// and its cost, the best threshold and its cost, and the regret.
+    static func costText(_ cost: CostAnalysis, compact: Bool) -> String {
+        let t = compact ? ReportVocabulary.thresholdDigitsCompact : ReportVocabulary.thresholdDigits
+        let c = ReportVocabulary.costDigits
+        let best = cost.bestThreshold == .infinity ? "flagging nothing" : "threshold \(NumberText.fixed(cost.bestThreshold, t))"
+        if compact {
+            return "cost per unit weight (FP \(ReportVocabulary.plain(cost.costFP)), FN \(ReportVocabulary.plain(cost.costFN))): "
+                + "\(NumberText.fixed(cost.costAtBayesThreshold, c)) at the Bayes threshold \(NumberText.fixed(cost.bayesThreshold, t))\n"
+                + "best: \(best) costs \(NumberText.fixed(cost.bestCost, c)); regret \(NumberText.fixed(cost.regret, c))"
+        }
+        return "A false positive costs A = \(ReportVocabulary.plain(cost.costFP)) and a false negative B = \(ReportVocabulary.plain(cost.costFN)); "
+            + "the cost per unit weight is (A·FP + B·FN) / W. At the Bayes threshold \(NumberText.fixed(cost.bayesThreshold, t)) = A / (A + B), "
+            + "where a calibrated model is cheapest, the cost is \(NumberText.fixed(cost.costAtBayesThreshold, c)); "
+            + "the best, \(best), costs \(NumberText.fixed(cost.bestCost, c)). "
+            + "Regret \(NumberText.fixed(cost.regret, c)): what miscalibration costs at the Bayes threshold."
+    }
+
+    /// The terminal's ranking block in 80 columns: the headline values, one
+    /// line per alert budget ("top 0.5%: recall 0.41 at precision 0.62,
+    /// threshold 0.870"), the recall at each precision and FPR target on one
+    /// line each, the undefined values with their reasons, the cost and the
+    /// sketch's bound. Multiclass: the headline values and the weakest class.
+    /// `nil` without ranking. Rows are raw; the terminal wraps them.
+    static func rankingCompact(_ report: Report) -> ReportTable? {
+        guard let ranking = report.findings.ranking else { return nil }
+        let k = ranking.metrics
+        let d = ReportVocabulary.operatingPointDigitsCompact
+        var rows: [[ReportCell]] = [[.value(rankingHeadlineText(ranking, compact: true))]]
+        if ranking.positiveClass == nil {
+            let defined = k.perClass.indices.filter { k.perClass[$0].rocAUC.isFinite && $0 < report.result.classNames.count }
+            if let weakest = defined.min(by: { k.perClass[$0].rocAUC < k.perClass[$1].rocAUC }) {
+                rows.append([.value("weakest class: '"), .text(report.result.classNames[weakest],
+                    "' (AUC \(ReportVocabulary.formattedRanking("rocAUC", k.perClass[weakest].rocAUC)), AP \(ReportVocabulary.formattedRanking("averagePrecision", k.perClass[weakest].averagePrecision)))")])
+            }
+        }
+        for point in ranking.operatingPoints where point.kind == .top {
+            var line = "\(point.label): recall \(NumberText.fixed(point.recall, d)) at precision \(NumberText.fixed(point.precision, d)), "
+                + "threshold \(NumberText.fixed(point.threshold, ReportVocabulary.thresholdDigitsCompact))"
+            if point.flagged > point.target + 1e-12 { line += " (\(ReportVocabulary.share(point.flagged)) flagged: ties)" }
+            rows.append([.value(line)])
+        }
+        for (kind, head) in [(OperatingPoint.Kind.precision, "precision ≥"), (.fpr, "FPR ≤")] {
+            let points = ranking.operatingPoints.filter { $0.kind == kind }
+            // Nine targets a line: a label column of 12 and columns of 7.
+            for start in stride(from: 0, to: points.count, by: 9) {
+                let chunk = points[start..<Swift.min(points.count, start + 9)]
+                rows.append([.value(NumberText.padRight(head, 12) + chunk.map { NumberText.pad(ReportVocabulary.share($0.target), 7) }.joined())])
+                rows.append([.value(NumberText.padRight("  recall", 12) + chunk.map { NumberText.pad(NumberText.fixed($0.recall, d), 7) }.joined())])
+            }
+        }
+        rows += rankingUndefined(ranking)
+        if let cost = k.cost { rows += costText(cost, compact: true).split(separator: "\n").map { [.value(String($0))] } }
+        if let note = ranking.sketchNote { rows.append([.value(note)]) }
+        return lines(title: "Ranking", detail: rankingDetail(ranking, classes: report.result.classNames.count), rows)
+    }
+
+    /// The ranking section's opening for Markdown and HTML: what is ranked
+    /// and the headline values (each undefined one with its reason). `nil` without ranking.
+    static func rankingSummary(_ report: Report) -> ReportTable? {
+        guard let ranking = report.findings.ranking else { return nil }
+        var rows: [[ReportCell]] = []
+        if let positive = ranking.positiveClass {
+            rows.append([.value("Rows ranked by the score of '"), .text(positive, "', flagged when the score is at or above a threshold.")])
+        } else {
+            rows.append([.value("Each class ranked one-versus-rest by its probability; per class in the per-class table.")])
+        }
+        rows.append([.value(rankingHeadlineText(ranking, compact: false) + ".")])
+        for group in UndefinedReasons.grouped(ranking.undefined) {
+            let labels = group.keys.map { rankingLabels[$0] ?? $0 }
+            let text = ReportFindings.joinedList(labels)
+            rows.append([.value(text.prefix(1).uppercased() + text.dropFirst() + (labels.count > 1 ? " are" : " is") + " undefined: "), .text(group.reason + ".")])
+        }
+        return lines(title: "Ranking", rows)
+    }
+
+    /// The sketch's note as a sentence, for the formats that set it apart;
+    /// `nil` when the ranking is exact or absent.
+    static func rankingSketchSentence(_ report: Report) -> String? {
+        report.findings.ranking?.sketchNote.map { $0.prefix(1).uppercased() + $0.dropFirst() + " (the score store exceeded its memory budget)." }
+    }
+
+    /// The operating points of a binary ranking (empty for multiclass): the
+    /// precision targets, the FPR targets and the alert budgets, each with its
+    /// recall, precision, false-positive rate, share flagged and threshold;
+    /// an undefined point's recall cell says why.
+    static func operatingPoints(_ report: Report) -> ReportTable {
+        let points = report.findings.ranking?.operatingPoints ?? []
+        let d = ReportVocabulary.operatingPointDigits
+        return ReportTable(title: "Operating points",
+            columns: [.init(title: .value("operating point"), numeric: false, width: nil), .init(title: .value("recall"), numeric: true, width: nil),
+                      .init(title: .value("precision"), numeric: true, width: nil), .init(title: .value("false-positive rate"), numeric: true, width: nil),
+                      .init(title: .value("flagged"), numeric: true, width: nil), .init(title: .value("threshold"), numeric: true, width: nil)],
+            rows: points.map { p in
+                [.value(p.label), p.undefinedReason.map { .status(.undefined(reason: $0)) } ?? .value(NumberText.fixed(p.recall, d)),
+                 .value(NumberText.fixed(p.precision, d)), .value(NumberText.fixed(p.fpr, d)), .value(ReportVocabulary.share(p.flagged)),
+                 .value(NumberText.fixed(p.threshold, ReportVocabulary.thresholdDigits))]
+            })
+    }
+
+    /// The cost paragraph (binary, with costs); `nil` otherwise.
+    static func costSummary(_ report: Report) -> ReportTable? {
+        guard let cost = report.findings.ranking?.metrics.cost else { return nil }
+        return lines(title: "Cost", [[.value(costText(cost, compact: false))]])
     }
 }

@@ -92,7 +92,7 @@ public enum ReportVocabulary {
     }
 
     /// A per-class value as text: `support` as a weighted count, `prior` as a
-    /// percentage, the others with the key's digits; ``undefined`` when not finite.
+    /// percentage, the others with the key's digits; `undefined` when not finite.
     public static func formatted(_ key: ClassMetricKey, _ value: Double?, digits: Int? = nil) -> String {
         let places = digits ?? key.display.digits
         switch key {
@@ -191,4 +191,74 @@ extension ClassMetricKey {
     /// How reports show the key (``ReportVocabulary``); the key's name and 4
     /// digits if the vocabulary has no entry (a test makes sure every key has one).
     public var display: MetricDisplay { ReportVocabulary.classMetrics[name] ?? MetricDisplay(name, digits: 4) }
+}
+
+/// The words and digits of the ranking section (SPEC section 8), shared by
+/// the terminal, Markdown and HTML reports.
+extension ReportVocabulary {
+    /// Label and digits of the ranking section's headline values, by their
+    /// JSON key under `ranking` (`rocAUC`, `weightedROCAUC`, `averagePrecision`, `positiveRate`).
+    static let rankingMetrics: [String: MetricDisplay] = [
+        "rocAUC": MetricDisplay("ROC AUC", short: "AUC", digits: 4),
+        "weightedROCAUC": MetricDisplay("weighted ROC AUC", short: "weighted AUC", digits: 4),
+        "averagePrecision": MetricDisplay("average precision", short: "AP", digits: 4),
+        "positiveRate": MetricDisplay("positive rate", digits: 4),
+    ]
+
+    /// The display of the ranking value called `key` (`rocAUC`, …); the key and 4 digits when unknown.
+    static func ranking(_ key: String) -> MetricDisplay { rankingMetrics[key] ?? MetricDisplay(key, digits: 4) }
+
+    /// A ranking value as text with its key's digits (`undefined` when not finite).
+    static func formattedRanking(_ key: String, _ value: Double, digits: Int? = nil) -> String {
+        NumberText.fixed(value, digits ?? ranking(key).digits)
+    }
+
+    /// Decimal places of an operating point's recall, precision and
+    /// false-positive rate: in the tables, and in the 80-column terminal.
+    static let operatingPointDigits = 3
+    static let operatingPointDigitsCompact = 2
+    /// Decimal places of a score threshold: in the tables, and in the terminal
+    /// (3, so that the top budgets' thresholds near 1 stay apart).
+    static let thresholdDigits = 4
+    static let thresholdDigitsCompact = 3
+    /// Decimal places of a cost per unit weight.
+    static let costDigits = 4
+
+    /// A share as the shortest percentage that keeps its digits (up to 4
+    /// decimals): 0.005 is "0.5%", 0.01 "1%", 0.0005 "0.05%"; `undefined` when not finite.
+    static func share(_ x: Double) -> String {
+        guard x.isFinite else { return undefined }
+        var text = NumberText.fixed(x * 100, 4)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text + "%"
+    }
+
+    /// A small positive bound with two significant digits and no exponent:
+    /// 0.1355 is "0.14", 0.000123 "0.00012"; "0" for 0; `undefined` when not finite.
+    static func bound(_ x: Double) -> String {
+        guard x.isFinite else { return undefined }
+        guard x > 0 else { return "0" }
+        var decimals = 1
+        var scaled = x * 10
+        while scaled < 10 && decimals < 17 {
+            scaled *= 10
+            decimals += 1
+        }
+        return NumberText.fixed(x, decimals)
+    }
+
+    /// A score threshold as text; +∞ (flag nothing) reads "+∞ (flag nothing)".
+    static func threshold(_ t: Double, digits: Int) -> String {
+        t == .infinity ? "+∞ (flag nothing)" : NumberText.fixed(t, digits)
+    }
+}
+
+extension ReportVocabulary {
+    /// A number the user gave (a cost): whole numbers without a fraction, others as Swift prints them.
+    static func plain(_ x: Double) -> String {
+        x.isFinite && x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int(x)) : x.description
+    }
 }

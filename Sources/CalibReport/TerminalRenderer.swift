@@ -1,7 +1,8 @@
 import CalibCore
 import CalibInput
 
-/// The terminal summary: headline metrics, per-class table, the worst bins,
+/// The terminal summary: headline metrics (with the ranking block when the
+/// audit computed it), per-class table, the worst bins,
 /// the imbalance comparison for the rarest class, skipped rows and gates,
 /// every line at most 80 columns. Colour only when asked (a TTY without `NO_COLOR`).
 public enum TerminalRenderer {
@@ -29,6 +30,7 @@ public enum TerminalRenderer {
         lines.append("")
 
         for group in ReportSections.headlineGroups(report) { section(group, into: &lines) }
+        if let ranking = ReportSections.rankingCompact(report) { wrappedSection(ranking, into: &lines) }
         lines.append("")
 
         lines.append(bold: "Per class")
@@ -69,6 +71,16 @@ public enum TerminalRenderer {
     static func section(_ table: ReportTable, into lines: inout TerminalLines) {
         lines.append(bold: table.title, table.detail.isEmpty ? "" : " (\(table.detail))")
         table.terminalLines(into: &lines)
+    }
+
+    /// A section of sentences: its title in bold, the detail in parentheses,
+    /// then each sentence on a line of its own, wrapped (indented by two) when
+    /// wider than the terminal.
+    static func wrappedSection(_ table: ReportTable, into lines: inout TerminalLines) {
+        lines.append(bold: table.title, table.detail.isEmpty ? "" : " (\(table.detail))")
+        for sentence in table.terminalSentenceTexts() {
+            if TextEscaping.plainLine("  " + sentence).count <= width { lines.append("  " + sentence) } else { lines.append(wrapped: sentence) }
+        }
     }
 
     /// The imbalance section: priors, ratio, the loss table for the rarest class and the finding.

@@ -5,7 +5,13 @@ HTML: headless Chromium (Debian's chromium + chromium-driver, driven by
 selenium) loads each page in a light and a dark colour scheme and asserts
 that the console shows no error, that the page loaded no resource from
 anywhere (no script, font, stylesheet or image), and that every SVG chart
-has a non-zero size; it saves a full-page screenshot of each.
+has a non-zero size; it saves a full-page screenshot of each. A page with a
+ranking section (id "ranking") must draw its ROC curve (#roc-curve, with the
+diagonal) and precision-recall curve (#pr-curve, with the no-skill line) as
+styled lines of at least two points, or say why a value is undefined; a cost
+chart (#cost-curve) must draw its line and mark the Bayes and the best
+threshold; every operating point must sit inside its chart and be filled by
+the page's style. --require-ranking fails report pages without the section.
 
 Markdown: cmark-gfm (the GitHub-flavoured reference renderer) renders each
 .md and the check asserts that its tables became <table>s and that no raw
@@ -58,6 +64,68 @@ return Array.from(document.querySelectorAll('svg')).map(function (svg) {
   return {id: svg.id, width: box.width, height: box.height, marks: svg.querySelectorAll('.mark').length};
 });
 """
+
+
+# The ranking section, when the page has one: each curve's line (points and
+# drawn size), the reference lines, the operating points (inside their chart,
+# filled by the page's style), the cost chart, and whether the section says
+# why a curve it left out is undefined.
+RANKING = """
+var section = document.getElementById('ranking');
+if (!section) return null;
+function line(selector) {
+  var el = document.querySelector(selector);
+  if (!el) return null;
+  var box = el.getBBox();
+  return {points: el.points.numberOfItems, width: box.width, height: box.height, stroke: getComputedStyle(el).stroke};
+}
+return {
+  binary: !!section.querySelector('table'),
+  rocChart: !!document.getElementById('roc-curve'), roc: line('svg#roc-curve polyline.curve'), diagonal: !!document.querySelector('svg#roc-curve line.diag'),
+  prChart: !!document.getElementById('pr-curve'), pr: line('svg#pr-curve polyline.curve'), noSkill: !!document.querySelector('svg#pr-curve line.prior'),
+  costChart: !!document.getElementById('cost-curve'), cost: line('svg#cost-curve polyline.cost-line'),
+  costMarks: document.querySelectorAll('svg#cost-curve circle.op').length,
+  marks: Array.from(section.querySelectorAll('svg circle.op')).map(function (c) {
+    var svg = c.ownerSVGElement.getBoundingClientRect(), b = c.getBoundingClientRect();
+    return {inside: b.left >= svg.left - 0.5 && b.right <= svg.right + 0.5 && b.top >= svg.top - 0.5 && b.bottom <= svg.bottom + 0.5,
+            fill: getComputedStyle(c).fill};
+  }),
+  undefined: section.textContent.indexOf('undefined') >= 0,
+};
+"""
+
+
+def check_ranking(driver, name, scheme, require):
+    """The ranking charts of a loaded page render: curves with points and size, reference lines, marked points."""
+    ranking = driver.execute_script(RANKING)
+    if ranking is None:
+        return ([f"{name}: no ranking section"] if require and name != "index" else []), ""
+    failures = []
+    drawn = []
+    for chart, curve, reference, words in [("rocChart", "roc", "diagonal", "ROC curve"), ("prChart", "pr", "noSkill", "precision-recall curve")]:
+        if not ranking["binary"]:
+            continue
+        if not ranking[chart]:
+            if not ranking["undefined"]:
+                failures.append(f"{name} ({scheme}): no {words} and no word on why")
+            continue
+        line = ranking[curve]
+        if not line or line["points"] < 2 or line["width"] + line["height"] <= 0 or line["stroke"] in ("none", ""):
+            failures.append(f"{name} ({scheme}): the {words} has no drawn line: {line}")
+        if not ranking[reference]:
+            failures.append(f"{name} ({scheme}): the {words} has no {reference} line")
+        drawn.append(words)
+    if ranking["costChart"]:
+        line = ranking["cost"]
+        if not line or line["points"] < 2 or line["width"] + line["height"] <= 0 or line["stroke"] in ("none", ""):
+            failures.append(f"{name} ({scheme}): the cost chart has no drawn line: {line}")
+        if ranking["costMarks"] < 2:
+            failures.append(f"{name} ({scheme}): the cost chart marks {ranking['costMarks']} thresholds, not the Bayes and the best")
+        drawn.append("cost chart")
+    for mark in ranking["marks"]:
+        if not mark["inside"] or mark["fill"] in ("none", "", "rgb(0, 0, 0)"):
+            failures.append(f"{name} ({scheme}): an operating point is outside its chart or unstyled: {mark}")
+    return failures, f", ranking: {', '.join(drawn) or 'no charts'}, {len(ranking['marks'])} operating points"
 
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -123,7 +191,7 @@ def check_injection_markdown(path):
     return failures
 
 
-def check_html(driver, path, shots):
+def check_html(driver, path, shots, require_ranking=False):
     failures = []
     name = os.path.splitext(os.path.basename(path))[0]
     for scheme in ["light", "dark"]:
@@ -139,6 +207,8 @@ def check_html(driver, path, shots):
         for chart in charts:
             if chart["width"] <= 0 or chart["height"] <= 0:
                 failures.append(f"{name} ({scheme}): chart {chart['id']} has size {chart['width']}x{chart['height']}")
+        found, ranking_note = check_ranking(driver, name, scheme, require_ranking)
+        failures += found
         if scheme == "light":
             failures += check_injection_html(driver, path)
         background = driver.execute_script("return getComputedStyle(document.body).backgroundColor;")
@@ -150,7 +220,7 @@ def check_html(driver, path, shots):
         shot = os.path.join(shots, f"{name}-{scheme}.png")
         driver.save_screenshot(shot)
         driver.set_window_size(1100, 1400)
-        print(f"ok   {name} ({scheme}): {len(charts)} charts, {sum(c['marks'] for c in charts)} bin marks, screenshot {os.path.relpath(shot, ROOT)}")
+        print(f"ok   {name} ({scheme}): {len(charts)} charts, {sum(c['marks'] for c in charts)} bin marks{ranking_note}, screenshot {os.path.relpath(shot, ROOT)}")
     return failures
 
 
@@ -227,6 +297,7 @@ def main():
     parser.add_argument("--screenshots", default=os.path.join(ROOT, ".build", "browser-check"))
     parser.add_argument("--reports", default=os.path.join(ROOT, "Reports"))
     parser.add_argument("--calib", help="the built calib (default: swift build --show-bin-path)/calib")
+    parser.add_argument("--require-ranking", action="store_true", help="fail a report page (not an index) without a ranking section")
     args = parser.parse_args()
     os.makedirs(args.screenshots, exist_ok=True)
     pages = sorted(glob.glob(os.path.join(os.path.abspath(args.reports), "*.html")))
@@ -244,7 +315,7 @@ def main():
         driver = browser()
         try:
             for page in pages:
-                failures += check_html(driver, page, args.screenshots)
+                failures += check_html(driver, page, args.screenshots, args.require_ranking)
             for page in hostile_pages:
                 driver.get("file://" + urllib.parse.quote(page))
                 found = check_injection_html(driver, page)
