@@ -136,8 +136,10 @@ extension AuditAccumulator {
 
     /// Finishes the metrics, sorting the score store in place (no copy of
     /// the scores); the accumulator keeps every sum but no longer its scores.
-    public mutating func finish(classNames: [String]) -> AuditResult {
-        let ranking = scores.map { _ in scores!.takeRanking(settings: rankingSettings!) }
+    /// `runner` may run the ranking's tasks on several threads (the result is
+    /// the same for any).
+    public mutating func finish(classNames: [String], runner: RankingRunner? = nil) -> AuditResult {
+        let ranking = scores.map { _ in scores!.takeRanking(settings: rankingSettings!, runner: runner) }
         return result(classNames: classNames, ranking: ranking)
     }
 

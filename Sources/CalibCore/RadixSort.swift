@@ -37,6 +37,13 @@ enum RadixSort {
         }
     }
 
+    /// Sorts `n` keys in place, using `scratch` (as long) and, with a payload, `payloadScratch`.
+    static func sort(_ keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
+                     payload: UnsafeMutablePointer<Double>?, payloadScratch: UnsafeMutablePointer<Double>?, count n: Int) {
+        guard n > 1 else { return }
+        sortRange(keys, scratch, payload, payloadScratch, n, resultInSource: true)
+    }
+
     /// Sorts `n` keys held in `source`, using `target` (as long) as scratch;
     /// the sorted keys end in `source` when `resultInSource`, else in `target`.
     private static func sortRange(_ source: UnsafeMutablePointer<UInt64>, _ target: UnsafeMutablePointer<UInt64>,

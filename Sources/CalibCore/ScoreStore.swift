@@ -131,15 +131,11 @@ public struct ScoreStore: Sendable {
             spillIfOverBudget()
         case (.sketch(var mine), .exact(let theirs)):
             storage = .exact(ExactScores(columnCount: 0))
-            theirs.forEachColumnRun { keys, stride, weights, rows in
-                mine.add(keys: keys, stride: stride, weights: weights, rows: rows)
-            }
+            mine.absorb(theirs)
             storage = .sketch(mine)
         case (.exact(let mine), .sketch(let theirs)):
             var sketch = ScoreSketch(columnCount: columnCount, budget: budget, cuts: cuts)
-            mine.forEachColumnRun { keys, stride, weights, rows in
-                sketch.add(keys: keys, stride: stride, weights: weights, rows: rows)
-            }
+            sketch.absorb(mine)
             sketch.merge(theirs)
             storage = .sketch(sketch)
         case (.sketch(var mine), .sketch(let theirs)):
@@ -153,77 +149,180 @@ public struct ScoreStore: Sendable {
     private mutating func spillIfOverBudget() {
         guard case .exact(let exact) = storage, exact.bytes > budget else { return }
         var sketch = ScoreSketch(columnCount: columnCount, budget: budget, cuts: cuts)
-        exact.forEachColumnRun { keys, stride, weights, rows in
-            sketch.add(keys: keys, stride: stride, weights: weights, rows: rows)
-        }
+        sketch.absorb(exact)
         storage = .sketch(sketch)
     }
 }
 
-/// Every row's keys, column by column, in merge order; weights in row order
-/// once a row weighs other than 1.
+/// Every row's keys, column by column, each column a list of pieces in
+/// merge order; a piece holds its rows grouped by a coarse grid bucket of
+/// the score (`ScoreGrid`, 5,122 buckets), rows in merge order within a
+/// bucket, so that ranking sorts one small bucket at a time, in cache, and
+/// merging never re-sorts: a chunk's piece is made by one counting sort, and
+/// small pieces are joined bucket by bucket once they hold 65,536 rows together.
+/// Weights ride along in the same order once a row weighs other than 1.
 struct ExactScores: Sendable {
-    var columns: [[UInt64]]
-    /// `nil` while every row weighs 1.
-    var weights: [Double]?
+    /// One column's rows of one or more chunks, grouped by bucket.
+    struct Piece: Sendable {
+        var keys: [UInt64]
+        /// `nil` while every row weighs 1.
+        var weights: [Double]?
+        /// Bucket b's rows are `starts[b]..<starts[b + 1]`.
+        var starts: [UInt32]
+        var count: Int { keys.count }
+    }
+
+    static let grid = ScoreGrid(mantissaBits: 7)
+    /// Pieces smaller than this are joined with the next one.
+    static let pieceRows = 1 << 16
+
+    var columns: [[Piece]]
+    private(set) var rowCount = 0
+    private(set) var bytes = 0
 
     init(columnCount: Int) {
         columns = Array(repeating: [], count: columnCount)
     }
 
-    var rowCount: Int { columns.first?.count ?? 0 }
-    var bytes: Int { rowCount * 8 * (columns.count + (weights == nil ? 0 : 1)) }
-
-    mutating func append(keys: UnsafePointer<UInt64>, stride: Int, weights newWeights: UnsafePointer<Double>?, rows: Int) {
-        let before = rowCount
+    /// Adds `rows` rows given column by column (`keys[c * stride + i]`).
+    mutating func append(keys: UnsafePointer<UInt64>, stride: Int, weights: UnsafePointer<Double>?, rows: Int) {
+        guard rows > 0 else { return }
+        let unit = weights.map { w in (0..<rows).allSatisfy { w[$0] == 1 } } ?? true
         for c in columns.indices {
-            columns[c].append(contentsOf: UnsafeBufferPointer(start: keys + c * stride, count: rows))
+            add(ExactScores.piece(keys: keys + c * stride, weights: unit ? nil : weights, rows: rows), to: c)
         }
-        let unit = newWeights.map { w in (0..<rows).allSatisfy { w[$0] == 1 } } ?? true
-        if weights == nil && !unit { weights = Array(repeating: 1, count: before) }
-        if weights != nil {
-            if let newWeights {
-                weights!.append(contentsOf: UnsafeBufferPointer(start: newWeights, count: rows))
-            } else {
-                weights!.append(contentsOf: repeatElement(1, count: rows))
-            }
-        }
+        rowCount += rows
     }
 
     mutating func append(_ other: ExactScores) {
-        other.forEachColumnRun { keys, stride, weights, rows in
-            append(keys: keys, stride: stride, weights: weights, rows: rows)
+        for c in columns.indices {
+            for piece in other.columns[c] { add(piece, to: c) }
         }
+        rowCount += other.rowCount
     }
 
-    /// Calls `body` with the rows as one column-major run (copying only when there are several columns).
-    func forEachColumnRun(_ body: (UnsafePointer<UInt64>, Int, UnsafePointer<Double>?, Int) -> Void) {
-        let rows = rowCount
-        guard rows > 0 else { return }
-        let joined: [UInt64] = columns.count == 1 ? columns[0] : columns.flatMap { $0 }
-        joined.withUnsafeBufferPointer { keys in
-            if let weights {
-                weights.withUnsafeBufferPointer { body(keys.baseAddress!, rows, $0.baseAddress!, rows) }
-            } else {
-                body(keys.baseAddress!, rows, nil, rows)
+    /// Appends a piece to column c; once the small pieces at the end hold
+    /// `pieceRows` rows (or number 16), they are joined into one, so each
+    /// row is copied once more at most.
+    private mutating func add(_ piece: Piece, to c: Int) {
+        bytes += ExactScores.bytes(of: piece)
+        columns[c].append(piece)
+        var first = columns[c].count, small = 0
+        while first > 0 && columns[c][first - 1].count < ExactScores.pieceRows {
+            first -= 1
+            small += columns[c][first].count
+        }
+        let run = columns[c].count - first
+        guard run > 1 && (small >= ExactScores.pieceRows || run >= 16) else { return }
+        let joined = ExactScores.join(columns[c][first...])
+        for old in columns[c][first...] { bytes -= ExactScores.bytes(of: old) }
+        bytes += ExactScores.bytes(of: joined)
+        columns[c].removeSubrange(first...)
+        columns[c].append(joined)
+    }
+
+    static func bytes(of piece: Piece) -> Int {
+        piece.count * (piece.weights == nil ? 8 : 16) + piece.starts.count * 4
+    }
+
+    /// A chunk's keys grouped by bucket (a stable counting sort).
+    static func piece(keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, rows: Int) -> Piece {
+        let buckets = grid.bucketCount
+        var starts = [UInt32](repeating: 0, count: buckets + 1)
+        var sortedKeys = [UInt64](unsafeUninitializedCapacity: rows) { _, count in count = rows }
+        var sortedWeights: [Double]? = weights == nil ? nil : [Double](unsafeUninitializedCapacity: rows) { _, count in count = rows }
+        starts.withUnsafeMutableBufferPointer { start in
+            for i in 0..<rows { start[grid.bucket(key: keys[i]) + 1] &+= 1 }
+            for b in 0..<buckets { start[b + 1] &+= start[b] }
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: buckets) { next in
+                _ = next.initialize(from: start[0..<buckets])
+                sortedKeys.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<rows {
+                        let key = keys[i]
+                        let b = grid.bucket(key: key)
+                        let j = Int(next[b])
+                        out[j] = key
+                        if let weights { sortedWeights![j] = weights[i] }
+                        next[b] = UInt32(j + 1)
+                    }
+                }
             }
         }
+        return Piece(keys: sortedKeys, weights: sortedWeights, starts: starts)
+    }
+
+    /// Pieces as one: bucket by bucket, each piece's rows in turn.
+    static func join(_ pieces: ArraySlice<Piece>) -> Piece {
+        let buckets = grid.bucketCount
+        let total = pieces.reduce(0) { $0 + $1.count }
+        let weighted = pieces.contains { $0.weights != nil }
+        var keys = [UInt64](unsafeUninitializedCapacity: total) { _, count in count = total }
+        var weights: [Double]? = weighted ? [Double](unsafeUninitializedCapacity: total) { _, count in count = total } : nil
+        var starts = [UInt32](repeating: 0, count: buckets + 1)
+        keys.withUnsafeMutableBufferPointer { out in
+            var at = 0
+            for bucket in 0..<buckets {
+                for piece in pieces {
+                    let lower = Int(piece.starts[bucket]), upper = Int(piece.starts[bucket + 1])
+                    guard lower < upper else { continue }
+                    piece.keys.withUnsafeBufferPointer { (out.baseAddress! + at).update(from: $0.baseAddress! + lower, count: upper - lower) }
+                    if weighted {
+                        weights!.withUnsafeMutableBufferPointer { w in
+                            if let pw = piece.weights {
+                                pw.withUnsafeBufferPointer { (w.baseAddress! + at).update(from: $0.baseAddress! + lower, count: upper - lower) }
+                            } else {
+                                (w.baseAddress! + at).update(repeating: 1, count: upper - lower)
+                            }
+                        }
+                    }
+                    at += upper - lower
+                }
+                starts[bucket + 1] = UInt32(at)
+            }
+        }
+        return Piece(keys: keys, weights: weights, starts: starts)
     }
 }
 
-/// A fixed-size summary of a column's scores: a grid of buckets over [0, 1]
-/// that follows the floating-point exponent (so that scores near 0, where a
-/// rare class's rows live, get as fine a grid as scores near 1), each with
-/// its positive and negative weight and its lowest and highest score.
-///
-/// A score below `2⁻⁴⁰` falls in bucket 0; otherwise its bucket is its
-/// exponent (40 binades) and the top `m` bits of its mantissa, so buckets
-/// are at most `2⁻ᵐ` of their score wide, relatively. `m` is the largest in
-/// 4…14 that keeps the sketch within a quarter of the budget. Cut cells
-/// (binary tasks) keep the weights between consecutive `cuts` exactly.
-struct ScoreSketch: Sendable {
+/// A monotone grid over scores in [0, 1] that follows the floating-point
+/// exponent (so that scores near 0, where a rare class's rows live, get as
+/// fine a grid as scores near 1): a score below `2⁻⁴⁰` falls in bucket 0;
+/// otherwise its bucket is its exponent (40 binades) and the top `m` bits of
+/// its mantissa, so a bucket spans at most `2⁻ᵐ` of its scores, relatively.
+struct ScoreGrid: Sendable, Hashable {
     static let binades = 40
     let mantissaBits: Int
+    var bucketCount: Int { 2 + (ScoreGrid.binades << mantissaBits) }
+
+    /// The bucket of a score in [0, 1].
+    @inline(__always)
+    func bucket(_ score: Double) -> Int {
+        bucket(bits: score.bitPattern)
+    }
+
+    /// The bucket of a store key (`bits(score) << 1 | label`).
+    @inline(__always)
+    func bucket(key: UInt64) -> Int {
+        bucket(bits: key >> 1)
+    }
+
+    @inline(__always)
+    private func bucket(bits: UInt64) -> Int {
+        let exponent = Int(truncatingIfNeeded: bits >> 52)
+        let first = 1023 - ScoreGrid.binades
+        guard exponent >= first else { return 0 }
+        let mantissa = Int(truncatingIfNeeded: (bits & 0x000F_FFFF_FFFF_FFFF) >> UInt64(52 - mantissaBits))
+        return 1 + ((exponent - first) << mantissaBits) + mantissa
+    }
+}
+
+/// A fixed-size summary of a column's scores: a `ScoreGrid` of buckets
+/// over [0, 1], each with its positive and negative weight and its lowest
+/// and highest score. The grid's `m` is the largest in 4…14 that keeps the
+/// sketch within a quarter of the budget. Cut cells (binary tasks) keep the
+/// weights between consecutive `cuts` exactly.
+struct ScoreSketch: Sendable {
+    let grid: ScoreGrid
     let bucketCount: Int
     let cuts: [Double]
     /// Per column: positive weight, negative weight, lowest and highest score of each bucket.
@@ -238,9 +337,9 @@ struct ScoreSketch: Sendable {
 
     init(columnCount: Int, budget: Int, cuts: [Double]) {
         var m = 14
-        while m > 4 && columnCount * ScoreSketch.bucketCount(m) * 32 > budget / 4 { m -= 1 }
-        mantissaBits = m
-        bucketCount = ScoreSketch.bucketCount(m)
+        while m > 4 && columnCount * ScoreGrid(mantissaBits: m).bucketCount * 32 > budget / 4 { m -= 1 }
+        grid = ScoreGrid(mantissaBits: m)
+        bucketCount = grid.bucketCount
         self.cuts = cuts
         positive = Array(repeating: Array(repeating: 0, count: bucketCount), count: columnCount)
         negative = positive
@@ -250,20 +349,7 @@ struct ScoreSketch: Sendable {
         cellNegative = cellPositive
     }
 
-    static func bucketCount(_ m: Int) -> Int { 2 + (binades << m) }
-
     var bytes: Int { positive.count * bucketCount * 32 + cellPositive.count * 16 }
-
-    /// The bucket of a score in [0, 1]; monotone in the score.
-    @inline(__always)
-    func bucket(_ score: Double) -> Int {
-        let bits = score.bitPattern
-        let exponent = Int(truncatingIfNeeded: bits >> 52)
-        let first = 1023 - ScoreSketch.binades
-        guard exponent >= first else { return 0 }
-        let mantissa = Int(truncatingIfNeeded: (bits & 0x000F_FFFF_FFFF_FFFF) >> UInt64(52 - mantissaBits))
-        return 1 + ((exponent - first) << mantissaBits) + mantissa
-    }
 
     /// The cut cell of a score: the number of cuts at or below it.
     @inline(__always)
@@ -276,28 +362,46 @@ struct ScoreSketch: Sendable {
         return low
     }
 
+    /// Adds rows given column by column (`keys[c * stride + i]`).
     mutating func add(keys: UnsafePointer<UInt64>, stride: Int, weights: UnsafePointer<Double>?, rows: Int) {
         rowCount += rows
-        for c in positive.indices {
-            let column = keys + c * stride
-            for i in 0..<rows {
-                let key = column[i]
-                let score = Double(bitPattern: key >> 1)
-                let w = weights?[i] ?? 1
-                let b = bucket(score)
-                if key & 1 == 1 { positive[c][b] += w } else { negative[c][b] += w }
-                if score < lowest[c][b] { lowest[c][b] = score }
-                if score > highest[c][b] { highest[c][b] = score }
-                if c == 0 && !cuts.isEmpty {
-                    let k = cell(score)
-                    if key & 1 == 1 { cellPositive[k] += w } else { cellNegative[k] += w }
+        for c in positive.indices { add(column: c, keys: keys + c * stride, weights: weights, rows: rows) }
+    }
+
+    /// Adds every row of an exact store.
+    mutating func absorb(_ exact: ExactScores) {
+        rowCount += exact.rowCount
+        for c in exact.columns.indices {
+            for piece in exact.columns[c] {
+                piece.keys.withUnsafeBufferPointer { keys in
+                    piece.weights.withUnsafeBufferPointerIfPresent { weights in
+                        add(column: c, keys: keys.baseAddress!, weights: weights?.baseAddress, rows: piece.count)
+                    }
                 }
             }
         }
     }
 
+    private mutating func add(column c: Int, keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, rows: Int) {
+        let grid = grid
+        let cutting = c == 0 && !cuts.isEmpty
+        for i in 0..<rows {
+            let key = keys[i]
+            let score = Double(bitPattern: key >> 1)
+            let w = weights?[i] ?? 1
+            let b = grid.bucket(key: key)
+            if key & 1 == 1 { positive[c][b] += w } else { negative[c][b] += w }
+            if score < lowest[c][b] { lowest[c][b] = score }
+            if score > highest[c][b] { highest[c][b] = score }
+            if cutting {
+                let k = cell(score)
+                if key & 1 == 1 { cellPositive[k] += w } else { cellNegative[k] += w }
+            }
+        }
+    }
+
     mutating func merge(_ other: ScoreSketch) {
-        precondition(other.mantissaBits == mantissaBits && other.positive.count == positive.count && other.cuts == cuts,
+        precondition(other.grid == grid && other.positive.count == positive.count && other.cuts == cuts,
                      "merging sketches of different shapes")
         rowCount += other.rowCount
         for c in positive.indices {

@@ -308,3 +308,36 @@ final class WorkerThread: @unchecked Sendable {
         #endif
     }
 }
+
+/// Runs tasks `0..<count` on `threads` threads (the caller's among them),
+/// each thread taking the next task until none is left; returns when all
+/// have run. The ranking's runner (`RankingRunner`).
+func runConcurrently(_ count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    guard threads > 1 && count > 1 else {
+        for task in 0..<count { body(task) }
+        return
+    }
+    final class Counter: @unchecked Sendable {
+        private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        private var next = 0
+        init() { pthread_mutex_init(lock, nil) }
+        deinit { pthread_mutex_destroy(lock); lock.deallocate() }
+        func take() -> Int {
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
+            next += 1
+            return next - 1
+        }
+    }
+    let counter = Counter()
+    let work: @Sendable () -> Void = {
+        while true {
+            let task = counter.take()
+            guard task < count else { return }
+            body(task)
+        }
+    }
+    let helpers = (1..<Swift.min(threads, count)).compactMap { _ in WorkerThread(work) }
+    work()
+    for helper in helpers { helper.join() }
+}

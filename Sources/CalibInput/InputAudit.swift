@@ -72,7 +72,7 @@ public enum InputAudit {
         let summary = reader.summary()
         let names = summary.classes
         return Outcome(
-            result: total.finish(classNames: names), input: summary,
+            result: total.finish(classNames: names) { count, body in runConcurrently(count, threads: threads, body) }, input: summary,
             segments: reader.segmentNames.compactMap { name in segments[name].map { SegmentAudit(name: name, result: $0.result(classNames: names)) } })
     }
 
