@@ -128,7 +128,7 @@ public struct AuditResult: Sendable {
 
 extension AuditAccumulator {
     /// Finishes the metrics. `classNames` are in class-index order (binary: `[negative, positive]`).
-    /// The ranking sorts a copy of the score store; ``finish(classNames:)`` sorts it in place.
+    /// The ranking sorts a copy of the score store; ``finish(classNames:runner:)`` sorts it in place.
     public func result(classNames: [String]) -> AuditResult {
         var copy = self
         return copy.finish(classNames: classNames)

@@ -11,7 +11,7 @@ import Testing
 struct DocumentationCatalogueTests {
     static let catalogue = TestPaths.packageRoot + "/Sources/CalibCore/CalibCore.docc"
     /// One article per metric family, by file name.
-    static let articles = ["Loss", "Decisions", "Calibration", "ImbalanceLosses", "WeightsMergingAndExactness"]
+    static let articles = ["Loss", "Decisions", "Calibration", "Ranking", "ImbalanceLosses", "WeightsMergingAndExactness"]
     /// The sections every article has.
     static let sections = ["## Overview", "## Edge cases", "## Reference", "## Where calib differs"]
 
@@ -100,5 +100,14 @@ struct DocumentationCatalogueTests {
         let spans = try Self.codeSpans()
         let missing = Set(LossSpecification.auditDefaults.map(\.name)).subtracting(spans).sorted()
         #expect(missing.isEmpty, "no article names these losses as code: \(missing)")
+    }
+
+    @Test("every key of the ranking object is defined in the Ranking article")
+    func rankingKeys() throws {
+        let page = try Self.page("Ranking")
+        let keys = RankingKey.all.map(\.member) + RankingKey.perClass.map(\.member) + RankingKey.lists.map(\.member)
+            + RankingKey.cost.map(\.name) + ["exact"]
+        let missing = keys.filter { !page.contains("`\($0)") }
+        #expect(missing.isEmpty, "the Ranking article does not name these as code: \(missing)")
     }
 }
