@@ -369,12 +369,23 @@ extension ScoreStore {
             columns.append(column)
             if columnCount == 1 {
                 binary = (walk, p.value, n.value)
-                // The negative class: buckets upwards, each a tie in 1 − s unless it spans several scores.
+                // The negative class: buckets upwards, each a tie in 1 − s unless it spans several values of
+                // 1 − s. Neighbouring buckets whose scores differ but round to one 1 − s (the highest score
+                // of one, the lowest of the next) tie as well, as in the exact store: they form one point.
                 var negativeWalk = RankingWalk(positives: n.value, negatives: p.value, settings: settings, cuts: [], full: false)
                 var ntp = CompensatedSum(), nfp = CompensatedSum()
+                var group: (top: Double, bottom: Double)? // 1 − s of the pending point's lowest and highest score
                 for b in 0..<sketch.bucketCount where lowest[b] <= highest[b] {
+                    let top = 1 - lowest[b], bottom = 1 - highest[b]
+                    if let pending = group, pending.bottom != top {
+                        negativeWalk.visit(threshold: pending.bottom, tp: ntp.value, fp: nfp.value, spread: pending.top != pending.bottom)
+                        group = nil
+                    }
                     ntp.add(negative[b]); nfp.add(positive[b])
-                    negativeWalk.visit(threshold: 1 - highest[b], tp: ntp.value, fp: nfp.value, spread: 1 - lowest[b] != 1 - highest[b])
+                    group = (group?.top ?? top, bottom)
+                }
+                if let pending = group {
+                    negativeWalk.visit(threshold: pending.bottom, tp: ntp.value, fp: nfp.value, spread: pending.top != pending.bottom)
                 }
                 let negativeAreas = negativeWalk.areas()
                 let negativeColumn = ColumnRanking(rocAUC: negativeAreas.rocAUC, averagePrecision: negativeAreas.averagePrecision,
@@ -386,16 +397,28 @@ extension ScoreStore {
                 perClass.append(ClassRanking(rocAUC: column.rocAUC, averagePrecision: column.averagePrecision))
             }
         }
-        // The cuts' counts come from the exact cells: flagging s ≥ cuts[i] flags cells i+1….
-        var exactCuts: [Double: (tp: Double, fp: Double)] = [:]
+        // The cuts' counts come from the exact cells: flagging s ≥ cuts[i] flags cells i+1…. The totals
+        // the unflagged counts are taken from continue the same sums (cell 0 last), so that no count is
+        // negative by rounding (the buckets' totals sum the same weights in another order).
+        var exactCuts: CutCounts?
         if !sketch.cuts.isEmpty {
+            var counts: [Double: (tp: Double, fp: Double)] = [:]
             var tp = CompensatedSum(), fp = CompensatedSum()
             for i in stride(from: sketch.cuts.count - 1, through: 0, by: -1) {
                 tp.add(sketch.cellPositive[i + 1]); fp.add(sketch.cellNegative[i + 1])
-                exactCuts[sketch.cuts[i]] = (tp.value, fp.value)
+                counts[sketch.cuts[i]] = (tp.value, fp.value)
             }
+            tp.add(sketch.cellPositive[0]); fp.add(sketch.cellNegative[0])
+            exactCuts = CutCounts(counts: counts, positives: tp.value, negatives: fp.value)
         }
         return assemble(perClass: perClass, columns: columns, binary: binary, exactCuts: exactCuts, settings: settings, exact: exact)
+    }
+
+    /// The weights flagged at each cut (`s ≥ cut`), with the totals the unflagged weights are counted from.
+    struct CutCounts {
+        var counts: [Double: (tp: Double, fp: Double)]
+        var positives: Double
+        var negatives: Double
     }
 
     /// The result from the columns' walks: macro and weighted means over the
@@ -404,7 +427,7 @@ extension ScoreStore {
     /// sketch's exact cells.
     private static func assemble(perClass: [ClassRanking], columns: [ColumnRanking],
                                  binary: (walk: RankingWalk, positives: Double, negatives: Double)?,
-                                 exactCuts: [Double: (tp: Double, fp: Double)]?, settings: RankingSettings, exact: Bool) -> RankingMetrics {
+                                 exactCuts: CutCounts?, settings: RankingSettings, exact: Bool) -> RankingMetrics {
         let slack = exact ? 0 : columns.map(\.slack).max() ?? 0
         guard let binary else {
             let aucs = perClass.map(\.rocAUC).filter { !$0.isNaN }
@@ -424,16 +447,17 @@ extension ScoreStore {
         var walk = binary.walk
         let p = binary.positives, n = binary.negatives
         let finished = walk.finish()
-        let cutCounts = exactCuts ?? finished.cuts
+        let cuts = exactCuts ?? CutCounts(counts: finished.cuts, positives: p, negatives: n)
+        let cutCounts = cuts.counts
         let sweep = RankingSettings.sweepThresholds.map { t in
             let counts = cutCounts[t] ?? (0, 0)
-            return ThresholdCounts(threshold: t, tp: counts.tp, fp: counts.fp, fn: p - counts.tp, tn: n - counts.fp)
+            return ThresholdCounts(threshold: t, tp: counts.tp, fp: counts.fp, fn: cuts.positives - counts.tp, tn: cuts.negatives - counts.fp)
         }
         let total = p + n
         let cost = settings.costs.map { costs -> CostAnalysis in
             let bayes = costs.bayesThreshold
             let atBayes = cutCounts[bayes] ?? (0, 0)
-            let costAtBayes = (costs.falsePositive * atBayes.fp + costs.falseNegative * (p - atBayes.tp)) / total
+            let costAtBayes = (costs.falsePositive * atBayes.fp + costs.falseNegative * (cuts.positives - atBayes.tp)) / total
             return CostAnalysis(costFP: costs.falsePositive, costFN: costs.falseNegative, bayesThreshold: bayes,
                                 costAtBayesThreshold: costAtBayes, bestThreshold: finished.cost.threshold,
                                 bestCost: finished.cost.value / total)
