@@ -399,48 +399,13 @@ struct ScoreStoreTests {
     }
 }
 
-// MARK: Comparing rankings field by field
-
-/// Every number of a value (found by reflection: doubles, integers, booleans,
-/// the elements of arrays, optionals), with the path that leads to it, so
-/// that two rankings can be compared bit for bit and a difference named.
-func rankingFields(_ value: Any, path: String = "") -> [(path: String, value: Double, bits: UInt64)] {
-    if let d = value as? Double { return [(path, d, d.bitPattern)] }
-    if let b = value as? Bool { return [(path, b ? 1 : 0, b ? 1 : 0)] }
-    if let i = value as? Int { return [(path, Double(i), UInt64(bitPattern: Int64(i)))] }
-    let mirror = Mirror(reflecting: value)
-    switch mirror.displayStyle {
-    case .optional:
-        guard let wrapped = mirror.children.first else { return [(path + "?", .nan, 0xDEAD_BEEF)] }
-        return rankingFields(wrapped.value, path: path)
-    case .collection:
-        return [(path + ".count", Double(mirror.children.count), UInt64(mirror.children.count))]
-            + mirror.children.enumerated().flatMap { rankingFields($1.value, path: path + "[\($0)]") }
-    default:
-        return mirror.children.enumerated().flatMap { rankingFields($1.value, path: path + "." + ($1.label ?? "\($0)")) }
-    }
-}
-
-/// Two rankings are the same, bit for bit (NaN equal to NaN).
+/// Two rankings are the same, bit for bit (NaN equal to NaN), or within `relative`.
 func expectIdentical(_ a: RankingMetrics, _ b: RankingMetrics, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    let x = rankingFields(a), y = rankingFields(b)
-    let shapes = x.map(\.path) == y.map(\.path)
-    #expect(shapes, "\(what): different fields, first \(zip(x, y).first { $0.path != $1.path }.map { "\($0.path) vs \($1.path)" } ?? "counts")",
-            sourceLocation: sourceLocation)
-    guard shapes else { return }
-    let differing = zip(x, y).filter { $0.bits != $1.bits }
-    #expect(differing.isEmpty, "\(what): \(differing.count) fields differ, first \(differing.first.map { "\($0.path): \($0.value) vs \($1.value)" } ?? "")",
-            sourceLocation: sourceLocation)
+    let differing = rankingDifferences(a, b)
+    #expect(differing.isEmpty, "\(what): \(differing.count) fields differ, first \(differing.first ?? "")", sourceLocation: sourceLocation)
 }
 
-/// Two rankings agree field by field within `relative` (NaN equal to NaN).
 func expectClose(_ a: RankingMetrics, _ b: RankingMetrics, relative: Double, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    let x = rankingFields(a), y = rankingFields(b)
-    let shapes = x.map(\.path) == y.map(\.path)
-    #expect(shapes, "\(what): different fields, first \(zip(x, y).first { $0.path != $1.path }.map { "\($0.path) vs \($1.path)" } ?? "counts")",
-            sourceLocation: sourceLocation)
-    guard shapes else { return }
-    let differing = zip(x, y).filter { !isClose($0.value, $1.value, relative: relative, absolute: relative) }
-    #expect(differing.isEmpty, "\(what): \(differing.count) fields differ, first \(differing.first.map { "\($0.path): \($0.value) vs \($1.value)" } ?? "")",
-            sourceLocation: sourceLocation)
+    let differing = rankingDifferences(a, b, relative: relative)
+    #expect(differing.isEmpty, "\(what): \(differing.count) fields differ, first \(differing.first ?? "")", sourceLocation: sourceLocation)
 }
