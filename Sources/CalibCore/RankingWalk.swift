@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One walk down a ranking, from the highest threshold to the lowest,
 /// visiting each distinct threshold once with the cumulative weights of the
 /// positive (`tp`) and negative (`fp`) rows at or above it; everything of
@@ -12,10 +20,10 @@
 /// - the cheapest threshold and a decimated copy of both curves.
 ///
 /// A point that stands for several distinct scores (a sketch's bucket,
-/// `spread`) adds what the unknown order inside it could change: at most
-/// `ΔTP·ΔFP / 2` of pairs to the AUC, and `ΔTP · (U − L)` to the average
-/// precision, with `U = TP/(TP + FP_{j−1})` and `L = TP_{j−1}/(TP_{j−1} + FP)`
-/// bounding every precision inside the bucket.
+/// `spread`) counts its pairs half in the AUC, which the unknown order
+/// inside it can change by at most `ΔTP·ΔFP / 2` pairs; its average
+/// precision term is estimated by the rows mixed evenly and bounded by the
+/// orders that put its positives first or last (`spreadPrecisionContribution`).
 struct RankingWalk {
     let positives: Double
     let negatives: Double
@@ -77,14 +85,15 @@ struct RankingWalk {
         if dFP != 0 { auc.add(dFP * (newTP + tp)) }
         let flagged = newTP + newFP
         let precision = flagged > 0 ? newTP / flagged : 0
-        if dTP != 0 { ap.add(dTP * precision) }
         if spread {
             aucSlack.add(dTP * dFP)
             if dTP != 0 {
-                let upper = newTP + fp > 0 ? newTP / (newTP + fp) : 0
-                let lower = tp + newFP > 0 ? tp / (tp + newFP) : 0
-                apSlack.add(dTP * (upper - lower))
+                let contribution = spreadPrecisionContribution(dTP: dTP, dFP: dFP)
+                ap.add(contribution.estimate)
+                apSlack.add(contribution.slack)
             }
+        } else if dTP != 0 {
+            ap.add(dTP * precision)
         }
         if full {
             if threshold < nextCut { passCuts(below: threshold) }
@@ -99,6 +108,33 @@ struct RankingWalk {
         }
         tp = newTP
         fp = newFP
+    }
+
+    /// What a point standing for several scores (a sketch's bucket, adding
+    /// `dTP` and `dFP` after `tp`, `fp`) adds to `Σ ΔTP · precision`, and how
+    /// far the truth can lie from it. Whatever the order inside the bucket,
+    /// each positive step ends at some `t ∈ (tp, tp + dTP]` with between `fp`
+    /// and `fp + dFP` negatives flagged, so the contribution lies between the
+    /// integral `∫ t/(t + fp + dFP) dt` over `[tp, tp + dTP]` (a right sum of
+    /// an increasing function is at least its integral) and
+    /// `dTP · (tp + dTP)/(tp + dTP + fp)` (every precision at most that). The
+    /// estimate is the integral along the straight path (rows mixed evenly),
+    /// `dTP · (r + (p₀ − r) · ln(1 + x)/x)` with `p₀ = tp/(tp + fp)`,
+    /// `r = dTP/(dTP + dFP)` and `x = (dTP + dFP)/(tp + fp)`; the slack is its
+    /// larger distance to the two ends.
+    private func spreadPrecisionContribution(dTP: Double, dFP: Double) -> (estimate: Double, slack: Double) {
+        let start = tp + fp, step = dTP + dFP
+        let r = dTP / step
+        var estimate = dTP * r
+        if start > 0 {
+            let x = step / start
+            estimate = dTP * (r + (tp / start - r) * (log1p(x) / x))
+        }
+        let upper = dTP * ((tp + dTP) / (tp + dTP + fp))
+        let negatives = fp + dFP
+        let lower = negatives > 0 ? dTP - negatives * log1p(dTP / (tp + negatives)) : dTP
+        estimate = Swift.min(Swift.max(estimate, lower), upper) // rounding only
+        return (estimate, Swift.max(upper - estimate, estimate - lower, 0))
     }
 
     /// Cuts above this threshold flag what the previous points flagged.

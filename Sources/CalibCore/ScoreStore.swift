@@ -13,7 +13,9 @@
 /// audited in chunks on any number of threads holds the same keys in the
 /// same order. **Beyond the budget** it turns (once, at the append or merge
 /// that crosses it, which depends on the input's chunking only) into a
-/// `ScoreSketch` of fixed size: memory stays bounded at any row count.
+/// `ScoreSketch` of fixed size: memory stays bounded at any row count. The
+/// spill comes before the rows that would cross the budget are copied in, so
+/// the exact form never holds more than the budget.
 /// Merging a sketch is exact bucket by bucket (sums in merge order).
 public struct ScoreStore: Sendable {
     /// Columns per row: 1 for binary tasks, the class count otherwise.
@@ -80,9 +82,16 @@ public struct ScoreStore: Sendable {
         switch storage {
         case .exact(var e):
             storage = .exact(ExactScores(columnCount: columnCount)) // release the reference before mutating
-            e.append(keys: keys, stride: stride, weights: weights, rows: rows)
-            storage = .exact(e)
-            spillIfOverBudget()
+            if e.bytes(adding: rows, weights: weights) > budget {
+                // Spill before growing: the exact form never holds (or copies) more than the budget.
+                var sketch = sketchOf(e)
+                e = ExactScores(columnCount: 0)
+                sketch.add(keys: keys, stride: stride, weights: weights, rows: rows)
+                storage = .sketch(sketch)
+            } else {
+                e.append(keys: keys, stride: stride, weights: weights, rows: rows, budget: budget)
+                storage = .exact(e)
+            }
         case .sketch(var s):
             storage = .exact(ExactScores(columnCount: 0))
             s.add(keys: keys, stride: stride, weights: weights, rows: rows)
@@ -126,9 +135,17 @@ public struct ScoreStore: Sendable {
         switch (storage, other.storage) {
         case (.exact(var mine), .exact(let theirs)):
             storage = .exact(ExactScores(columnCount: 0))
-            mine.append(theirs)
-            storage = .exact(mine)
-            spillIfOverBudget()
+            if mine.bytes(merging: theirs) > budget {
+                var sketch = sketchOf(mine)
+                mine = ExactScores(columnCount: 0)
+                theirs.forEachColumnRun { keys, stride, weights, rows in
+                    sketch.add(keys: keys, stride: stride, weights: weights, rows: rows)
+                }
+                storage = .sketch(sketch)
+            } else {
+                mine.append(theirs, budget: budget)
+                storage = .exact(mine)
+            }
         case (.sketch(var mine), .exact(let theirs)):
             storage = .exact(ExactScores(columnCount: 0))
             theirs.forEachColumnRun { keys, stride, weights, rows in
@@ -149,14 +166,13 @@ public struct ScoreStore: Sendable {
         }
     }
 
-    /// Turns the exact form into a sketch once it exceeds the budget.
-    private mutating func spillIfOverBudget() {
-        guard case .exact(let exact) = storage, exact.bytes > budget else { return }
+    /// A sketch of the exact form's rows, in their order.
+    private func sketchOf(_ exact: ExactScores) -> ScoreSketch {
         var sketch = ScoreSketch(columnCount: columnCount, budget: budget, cuts: cuts)
         exact.forEachColumnRun { keys, stride, weights, rows in
             sketch.add(keys: keys, stride: stride, weights: weights, rows: rows)
         }
-        storage = .sketch(sketch)
+        return sketch
     }
 }
 
@@ -174,14 +190,35 @@ struct ExactScores: Sendable {
     var rowCount: Int { columns.first?.count ?? 0 }
     var bytes: Int { rowCount * 8 * (columns.count + (weights == nil ? 0 : 1)) }
 
-    mutating func append(keys: UnsafePointer<UInt64>, stride: Int, weights newWeights: UnsafePointer<Double>?, rows: Int) {
+    /// The bytes once `rows` more rows with `newWeights` are appended (weights are kept once any row weighs other than 1).
+    func bytes(adding rows: Int, weights newWeights: UnsafePointer<Double>?) -> Int {
+        let weighted = weights != nil || (newWeights.map { w in (0..<rows).contains { w[$0] != 1 } } ?? false)
+        return (rowCount + rows) * 8 * (columns.count + (weighted ? 1 : 0))
+    }
+
+    /// The bytes once `other`'s rows are appended.
+    func bytes(merging other: ExactScores) -> Int {
+        (rowCount + other.rowCount) * 8 * (columns.count + (weights == nil && other.weights == nil ? 0 : 1))
+    }
+
+    /// Appends rows (within `budget`, which the caller has checked); arrays
+    /// grow by doubling while small and straight to the budget's size once
+    /// past an eighth of it, so that no copy near the budget doubles the memory.
+    mutating func append(keys: UnsafePointer<UInt64>, stride: Int, weights newWeights: UnsafePointer<Double>?, rows: Int, budget: Int) {
         let before = rowCount
+        let unit = newWeights.map { w in (0..<rows).allSatisfy { w[$0] == 1 } } ?? true
+        let budgetRows = budget / 8 / (columns.count + (weights == nil && unit ? 0 : 1))
         for c in columns.indices {
+            ExactScores.grow(&columns[c], to: before + rows, budgetRows: budgetRows)
             columns[c].append(contentsOf: UnsafeBufferPointer(start: keys + c * stride, count: rows))
         }
-        let unit = newWeights.map { w in (0..<rows).allSatisfy { w[$0] == 1 } } ?? true
-        if weights == nil && !unit { weights = Array(repeating: 1, count: before) }
+        if weights == nil && !unit {
+            weights = []
+            ExactScores.grow(&weights!, to: before + rows, budgetRows: budgetRows)
+            weights!.append(contentsOf: repeatElement(1, count: before))
+        }
         if weights != nil {
+            ExactScores.grow(&weights!, to: before + rows, budgetRows: budgetRows)
             if let newWeights {
                 weights!.append(contentsOf: UnsafeBufferPointer(start: newWeights, count: rows))
             } else {
@@ -190,10 +227,15 @@ struct ExactScores: Sendable {
         }
     }
 
-    mutating func append(_ other: ExactScores) {
+    mutating func append(_ other: ExactScores, budget: Int) {
         other.forEachColumnRun { keys, stride, weights, rows in
-            append(keys: keys, stride: stride, weights: weights, rows: rows)
+            append(keys: keys, stride: stride, weights: weights, rows: rows, budget: budget)
         }
+    }
+
+    private static func grow<T>(_ array: inout [T], to needed: Int, budgetRows: Int) {
+        guard needed > array.capacity else { return }
+        array.reserveCapacity(needed > budgetRows / 8 ? Swift.max(needed, budgetRows) : Swift.max(needed, 2 * array.capacity))
     }
 
     /// Calls `body` with the rows as one column-major run (copying only when there are several columns).

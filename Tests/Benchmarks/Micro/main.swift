@@ -3,7 +3,8 @@
 // CSV held in memory on one thread (MB/s), and the engine's accumulators
 // alone (rows/s). Best of several runs; run by run_benchmarks.py, or:
 //   swift run -c release CalibBenchmarks [--quick]
-// Timing lives here and never in `swift test`.
+// Timing lives here and never in `swift test`. `--sketch` measures the score
+// store beyond its budget instead (SketchMeasurement.swift).
 import CalibCore
 import CalibInput
 import CalibTestSupport
@@ -12,6 +13,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+if let sketch = CommandLine.arguments.firstIndex(of: "--sketch") {
+    measureSketch(arguments: Array(CommandLine.arguments[(sketch + 1)...]))
+    exit(0)
+}
 
 let quick = CommandLine.arguments.contains("--quick")
 let runs = quick ? 2 : 5
