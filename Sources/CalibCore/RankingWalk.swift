@@ -237,11 +237,14 @@ extension ScoreStore {
     /// The ranking, sorting the exact store's columns in place: no copy of
     /// the scores is made, and the store is left empty.
     public mutating func takeRanking(settings: RankingSettings) -> RankingMetrics {
-        let taken = storage
-        storage = .exact(ExactScores(columnCount: 0))
-        switch taken {
-        case .exact(var exact): return ScoreStore.rankExact(&exact, columnCount: columnCount, settings: settings, cuts: cuts)
-        case .sketch(let sketch): return ScoreStore.rankSketch(sketch, columnCount: columnCount, settings: settings)
+        switch storage {
+        case .exact(var exact):
+            // Released from the store first, so that the sort permutes the columns without copying them.
+            storage = .exact(ExactScores(columnCount: 0))
+            return ScoreStore.rankExact(&exact, columnCount: columnCount, settings: settings, cuts: cuts)
+        case .sketch(let sketch):
+            storage = .exact(ExactScores(columnCount: 0))
+            return ScoreStore.rankSketch(sketch, columnCount: columnCount, settings: settings)
         }
     }
 

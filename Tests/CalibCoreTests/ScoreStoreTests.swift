@@ -1,4 +1,4 @@
-import CalibCore
+@testable import CalibCore
 import CalibTestSupport
 import Foundation
 import Testing
@@ -162,6 +162,31 @@ struct ScoreStoreTests {
         // The same holds for unit weights elsewhere: the weights are then not kept at all.
         let unit = Rows(scores: rows.scores, labels: rows.labels, weights: [1, 0, 1, 1, 0, 1])
         #expect(Self.store(unit).bytes == 4 * 8, "4 keys, no weights")
+    }
+
+    @Test("the radix sort orders the keys and carries each key's weight, partitioning in place beyond its scratch",
+          arguments: ["distinct scores", "100 tied values", "scores near 0", "all equal"],
+          [RadixSort.inPlaceAbove - 1, RadixSort.inPlaceAbove + 1, 5 * RadixSort.inPlaceAbove + 7])
+    func radixSort(keys kind: String, count: Int) {
+        var g = SeededGenerator(seed: UInt64(count))
+        var keys: [UInt64] = [], weights: [Double] = []
+        for _ in 0..<count {
+            let u = Double.random(in: 0..<1, using: &g)
+            let score = switch kind {
+            case "distinct scores": u
+            case "100 tied values": (u * 100).rounded(.down) / 100
+            case "scores near 0": u * u * u * u * u * u * u * u * 1e-3
+            default: 0.25
+            }
+            keys.append(ScoreStore.key(score: score, positive: Bool.random(using: &g)))
+            weights.append(Double(Int.random(in: 1...1000, using: &g)))
+        }
+        let reference = zip(keys, weights).sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        var payload: [Double]? = weights
+        RadixSort.sort(&keys, payload: &payload)
+        #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 <= $1 }, "\(kind), \(count): ascending")
+        let sorted = zip(keys, payload!).sorted { ($0.0, $0.1) < ($1.0, $1.1) } // equal keys may carry their weights in any order
+        #expect(sorted.elementsEqual(reference, by: { $0 == $1 }), "\(kind), \(count): every key keeps its weight")
     }
 
     // MARK: The sketch
