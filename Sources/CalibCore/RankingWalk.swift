@@ -390,8 +390,13 @@ extension ScoreStore {
         var binary: (walk: RankingWalk, positives: Double, negatives: Double)?
         var exact = true
         for c in 0..<columnCount {
-            let positive = sketch.positive[c], negative = sketch.negative[c]
-            let lowest = sketch.lowest[c], highest = sketch.highest[c]
+            let count = sketch.bucketCount
+            var positive = [Double](repeating: 0, count: count), negative = positive, lowest = positive, highest = positive
+            let values = sketch.buckets[c]
+            for b in 0..<count {
+                positive[b] = values[4 * b]; negative[b] = values[4 * b + 1]
+                lowest[b] = values[4 * b + 2]; highest[b] = values[4 * b + 3]
+            }
             var p = CompensatedSum(), n = CompensatedSum()
             for b in stride(from: sketch.bucketCount - 1, through: 0, by: -1) { p.add(positive[b]); n.add(negative[b]) }
             var walk = RankingWalk(positives: p.value, negatives: n.value, settings: settings, cuts: [], full: columnCount == 1)

@@ -261,22 +261,23 @@ struct ExactScores: Sendable {
 /// A score below `2⁻⁴⁰` falls in bucket 0; otherwise its bucket is its
 /// exponent (40 binades) and the top `m` bits of its mantissa, so buckets
 /// are at most `2⁻ᵐ` of their score wide, relatively. `m` is the largest in
-/// 4…14 that keeps the sketch within a quarter of the budget. Cut cells
+/// 4…14 that keeps the sketch within a quarter of the budget. A bucket's four
+/// values lie side by side (one cache line per row added). Cut cells
 /// (binary tasks) keep the weights between consecutive `cuts` exactly.
 struct ScoreSketch: Sendable {
     static let binades = 40
     let mantissaBits: Int
     let bucketCount: Int
     let cuts: [Double]
-    /// Per column: positive weight, negative weight, lowest and highest score of each bucket.
-    var positive: [[Double]]
-    var negative: [[Double]]
-    var lowest: [[Double]]
-    var highest: [[Double]]
+    /// Per column, four values per bucket: positive weight, negative weight, lowest and highest score.
+    var buckets: [[Double]]
     /// Per cut cell (`cuts.count + 1` cells, cell i holding `cuts[i−1] ≤ s < cuts[i]`), positive and negative weight.
     var cellPositive: [Double]
     var cellNegative: [Double]
     var rowCount = 0
+    /// Where the search for a score's cut cell starts: entry i counts the cuts at or below `i / cellSteps`.
+    private let cellStart: [Int]
+    private static let cellSteps = 1024
 
     init(columnCount: Int, budget: Int, cuts: [Double]) {
         var m = 14
@@ -284,21 +285,21 @@ struct ScoreSketch: Sendable {
         mantissaBits = m
         bucketCount = ScoreSketch.bucketCount(m)
         self.cuts = cuts
-        positive = Array(repeating: Array(repeating: 0, count: bucketCount), count: columnCount)
-        negative = positive
-        lowest = Array(repeating: Array(repeating: .infinity, count: bucketCount), count: columnCount)
-        highest = Array(repeating: Array(repeating: -.infinity, count: bucketCount), count: columnCount)
+        var empty = [Double](repeating: 0, count: 4 * bucketCount)
+        for b in 0..<bucketCount { empty[4 * b + 2] = .infinity; empty[4 * b + 3] = -.infinity }
+        buckets = Array(repeating: empty, count: columnCount)
         cellPositive = Array(repeating: 0, count: cuts.isEmpty ? 0 : cuts.count + 1)
         cellNegative = cellPositive
+        cellStart = (0...ScoreSketch.cellSteps).map { i in cuts.count { $0 <= Double(i) / Double(ScoreSketch.cellSteps) } }
     }
 
     static func bucketCount(_ m: Int) -> Int { 2 + (binades << m) }
 
-    var bytes: Int { positive.count * bucketCount * 32 + cellPositive.count * 16 }
+    var bytes: Int { buckets.count * bucketCount * 32 + cellPositive.count * 16 }
 
-    /// The bucket of a score in [0, 1]; monotone in the score.
+    /// The bucket of a score in [0, 1] on a grid of `mantissaBits`; monotone in the score.
     @inline(__always)
-    func bucket(_ score: Double) -> Int {
+    static func bucket(_ score: Double, mantissaBits: Int) -> Int {
         let bits = score.bitPattern
         let exponent = Int(truncatingIfNeeded: bits >> 52)
         let first = 1023 - ScoreSketch.binades
@@ -307,47 +308,54 @@ struct ScoreSketch: Sendable {
         return 1 + ((exponent - first) << mantissaBits) + mantissa
     }
 
-    /// The cut cell of a score: the number of cuts at or below it.
-    @inline(__always)
-    func cell(_ score: Double) -> Int {
-        var low = 0, high = cuts.count
-        while low < high {
-            let mid = (low + high) / 2
-            if cuts[mid] <= score { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
-
     mutating func add(keys: UnsafePointer<UInt64>, stride: Int, weights: UnsafePointer<Double>?, rows: Int) {
         rowCount += rows
-        for c in positive.indices {
+        let m = mantissaBits
+        for c in buckets.indices {
             let column = keys + c * stride
-            for i in 0..<rows {
-                let key = column[i]
-                let score = Double(bitPattern: key >> 1)
-                let w = weights?[i] ?? 1
-                let b = bucket(score)
-                if key & 1 == 1 { positive[c][b] += w } else { negative[c][b] += w }
-                if score < lowest[c][b] { lowest[c][b] = score }
-                if score > highest[c][b] { highest[c][b] = score }
-                if c == 0 && !cuts.isEmpty {
-                    let k = cell(score)
-                    if key & 1 == 1 { cellPositive[k] += w } else { cellNegative[k] += w }
+            buckets[c].withUnsafeMutableBufferPointer { values in
+                for i in 0..<rows {
+                    let key = column[i]
+                    let score = Double(bitPattern: key >> 1)
+                    let at = 4 * ScoreSketch.bucket(score, mantissaBits: m)
+                    // Index 0 holds the positive weight, 1 the negative.
+                    values[at + 1 - Int(truncatingIfNeeded: key & 1)] += weights?[i] ?? 1
+                    if score < values[at + 2] { values[at + 2] = score }
+                    if score > values[at + 3] { values[at + 3] = score }
                 }
             }
         }
+        guard !cuts.isEmpty else { return }
+        let steps = Double(ScoreSketch.cellSteps)
+        cuts.withUnsafeBufferPointer { cuts in
+        cellStart.withUnsafeBufferPointer { start in
+        cellPositive.withUnsafeMutableBufferPointer { cellPositive in
+        cellNegative.withUnsafeMutableBufferPointer { cellNegative in
+            for i in 0..<rows {
+                let key = keys[i]
+                let score = Double(bitPattern: key >> 1)
+                // The number of cuts at or below the score: from the table's count at the step below, onwards.
+                var k = start[score < 1 ? Int(score * steps) : ScoreSketch.cellSteps]
+                while k < cuts.count && cuts[k] <= score { k += 1 }
+                if key & 1 == 1 { cellPositive[k] += weights?[i] ?? 1 } else { cellNegative[k] += weights?[i] ?? 1 }
+            }
+        }}}}
     }
 
     mutating func merge(_ other: ScoreSketch) {
-        precondition(other.mantissaBits == mantissaBits && other.positive.count == positive.count && other.cuts == cuts,
+        precondition(other.mantissaBits == mantissaBits && other.buckets.count == buckets.count && other.cuts == cuts,
                      "merging sketches of different shapes")
         rowCount += other.rowCount
-        for c in positive.indices {
-            for b in 0..<bucketCount {
-                positive[c][b] += other.positive[c][b]
-                negative[c][b] += other.negative[c][b]
-                lowest[c][b] = Swift.min(lowest[c][b], other.lowest[c][b])
-                highest[c][b] = Swift.max(highest[c][b], other.highest[c][b])
+        for c in buckets.indices {
+            other.buckets[c].withUnsafeBufferPointer { theirs in
+                buckets[c].withUnsafeMutableBufferPointer { mine in
+                    for at in Swift.stride(from: 0, to: mine.count, by: 4) {
+                        mine[at] += theirs[at]
+                        mine[at + 1] += theirs[at + 1]
+                        mine[at + 2] = Swift.min(mine[at + 2], theirs[at + 2])
+                        mine[at + 3] = Swift.max(mine[at + 3], theirs[at + 3])
+                    }
+                }
             }
         }
         for k in cellPositive.indices {
