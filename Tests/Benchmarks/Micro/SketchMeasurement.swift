@@ -6,7 +6,10 @@
 // average-precision errors against the exact values next to `maxAUCError`.
 // Without `exact` only the bounded store is kept, so that
 // `/usr/bin/time -f %M` shows the peak RSS of streaming beyond the budget.
+// `--write-csv PATH ROWS` and `--audit PATH [BUDGET_MIB|none]` do the same
+// through the whole read path (InputAudit) on a file.
 import CalibCore
+import CalibInput
 import CalibTestSupport
 #if canImport(Glibc)
 import Glibc
@@ -112,4 +115,40 @@ func scientific(_ x: Double) -> String {
         _ = withVaList([x]) { vsnprintf(buffer.baseAddress!, 64, "%.2e", $0) }
         return String(cString: buffer.baseAddress!)
     }
+}
+
+/// `--write-csv PATH ROWS`: writes `label,prob` rows of the benchmark model (seeded) for `--audit`.
+func writeMeasurementCSV(arguments: [String]) {
+    guard arguments.count >= 2, let rows = Int(arguments[1]), let file = fopen(arguments[0], "w") else {
+        print("usage: --write-csv PATH ROWS")
+        return
+    }
+    defer { fclose(file) }
+    var generator = SeededGenerator(seed: 2026)
+    let chunk = 1_000_000
+    var scores = [Double](repeating: 0, count: chunk), labels = [Int](repeating: 0, count: chunk)
+    var text = "label,prob\n"
+    var done = 0
+    while done < rows {
+        let n = Swift.min(chunk, rows - done)
+        SketchDistribution.benchmarkModel.fill(scores: &scores, labels: &labels, generator: &generator)
+        for i in 0..<n { text += "\(labels[i]),\(scores[i])\n" }
+        _ = text.withCString { fputs($0, file) }
+        text = ""
+        done += n
+    }
+}
+
+/// `--audit PATH [BUDGET_MIB|none]`: the whole read path (InputAudit, all threads) with the ranking
+/// section and a store of that budget (default 256 MiB), or without ranking (`none`).
+func auditMeasurementCSV(arguments: [String]) {
+    guard let path = arguments.first else { print("usage: --audit PATH [BUDGET_MIB|none]"); return }
+    let budgetArgument = arguments.dropFirst().first ?? "256"
+    let ranking = budgetArgument == "none" ? nil : RankingSettings(memoryBudget: (Int(budgetArgument) ?? 256) << 20)
+    var outcome: (result: AuditResult, input: InputSummary)?
+    let elapsed = seconds { outcome = try? InputAudit.run(.file(path), ranking: ranking) }
+    guard let outcome else { print("the audit failed"); return }
+    let r = outcome.result.ranking
+    print("audit of \(outcome.input.rows) rows in \(fixed(elapsed, 2)) s"
+          + (r.map { ": ranking exact=\($0.exact), maxAUCError \(scientific($0.maxAUCError)), AUC \(fixed($0.rocAUC, 9)), AP \(fixed($0.averagePrecision, 9))" } ?? ", no ranking"))
 }
