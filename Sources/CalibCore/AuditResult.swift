@@ -139,7 +139,9 @@ extension AuditAccumulator {
     /// `runner` may run the ranking's tasks on several threads (the result is
     /// the same for any).
     public mutating func finish(classNames: [String], runner: RankingRunner? = nil) -> AuditResult {
-        let ranking = scores.map { _ in scores!.takeRanking(settings: rankingSettings!, runner: runner) }
+        // Not `scores.map`: its copy of the store would make the sort copy every score.
+        var ranking: RankingMetrics?
+        if scores != nil { ranking = scores!.takeRanking(settings: rankingSettings!, runner: runner) }
         return result(classNames: classNames, ranking: ranking)
     }
 

@@ -7,8 +7,10 @@
 /// bucket with the buffers' roles swapped, so that after the first level or
 /// two every bucket fits in cache. Ranges of at most 48 keys finish with an
 /// insertion sort, and a range uses about `log₂(n) − 3` bits a level, so that small ranges do not pay for 2,048 empty buckets. Time O(N · levels) with levels ≈ ⌈distinct bits / 11⌉ at
-/// worst, in practice 2–3 passes over memory for 10⁷ distinct scores; extra
-/// memory one buffer as long as the input (two with weights). Equal keys keep
+/// worst, in practice 2–3 passes over memory for 10⁷ distinct scores. Ranges
+/// longer than `inPlaceAbove` keys are first partitioned in place, so the
+/// extra memory is one buffer of at most `inPlaceAbove` keys (and one of
+/// weights), whatever the input's length. Equal keys keep
 /// no particular order, which is harmless here: a key is a score and a label,
 /// and rows with equal keys differ at most in weight, whose sum over a tie is
 /// the only thing the ranking reads (and which the walk sums in key order).
@@ -16,32 +18,96 @@
 /// The keys of non-negative doubles are their bit patterns, which order as
 /// the doubles do.
 enum RadixSort {
+    /// Ranges longer than this are partitioned in place (American flag
+    /// sort), so that the scratch buffers never exceed this many keys.
+    static let inPlaceAbove = 1 << 16
+
+    /// Sorts `n` keys in place with `scratch` (at least `min(n, inPlaceAbove)`
+    /// keys) and, with a payload, `payloadScratch` (as long).
+    static func sort(_ keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
+                     payload: UnsafeMutablePointer<Double>?, payloadScratch: UnsafeMutablePointer<Double>?, count n: Int) {
+        guard n > 1 else { return }
+        sortInPlace(keys, payload, n, scratch: scratch, payloadScratch)
+    }
+
     /// Sorts `keys` ascending; `payload`, when given, is permuted alongside.
     static func sort(_ keys: inout [UInt64], payload: inout [Double]?) {
         let n = keys.count
         guard n > 1 else { return }
-        var scratch = [UInt64](unsafeUninitializedCapacity: n) { _, count in count = n }
+        let scratchCount = Swift.min(n, inPlaceAbove)
+        var scratch = [UInt64](unsafeUninitializedCapacity: scratchCount) { _, count in count = scratchCount }
         if payload != nil {
-            var payloadScratch = [Double](unsafeUninitializedCapacity: n) { _, count in count = n }
+            var payloadScratch = [Double](unsafeUninitializedCapacity: scratchCount) { _, count in count = scratchCount }
             keys.withUnsafeMutableBufferPointer { k in
             scratch.withUnsafeMutableBufferPointer { ks in
             payload!.withUnsafeMutableBufferPointer { p in
             payloadScratch.withUnsafeMutableBufferPointer { ps in
-                sortRange(k.baseAddress!, ks.baseAddress!, p.baseAddress, ps.baseAddress, n, resultInSource: true)
+                sortInPlace(k.baseAddress!, p.baseAddress, n, scratch: ks.baseAddress!, ps.baseAddress)
             }}}}
         } else {
             keys.withUnsafeMutableBufferPointer { k in
             scratch.withUnsafeMutableBufferPointer { ks in
-                sortRange(k.baseAddress!, ks.baseAddress!, nil, nil, n, resultInSource: true)
+                sortInPlace(k.baseAddress!, nil, n, scratch: ks.baseAddress!, nil)
             }}
         }
     }
 
-    /// Sorts `n` keys in place, using `scratch` (as long) and, with a payload, `payloadScratch`.
-    static func sort(_ keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
-                     payload: UnsafeMutablePointer<Double>?, payloadScratch: UnsafeMutablePointer<Double>?, count n: Int) {
-        guard n > 1 else { return }
-        sortRange(keys, scratch, payload, payloadScratch, n, resultInSource: true)
+    /// Sorts `n` keys in place: a range of at most `inPlaceAbove` keys with
+    /// the out-of-place sort and the scratch buffers; a longer one by one
+    /// in-place partition on its top differing bits (each key swapped
+    /// straight into its bucket's next free slot, cycle by cycle), then
+    /// each bucket alike.
+    private static func sortInPlace(_ keys: UnsafeMutablePointer<UInt64>, _ payload: UnsafeMutablePointer<Double>?, _ n: Int,
+                                    scratch: UnsafeMutablePointer<UInt64>, _ payloadScratch: UnsafeMutablePointer<Double>?) {
+        if n <= inPlaceAbove {
+            sortRange(keys, scratch, payload, payloadScratch, n, resultInSource: true)
+            return
+        }
+        let first = keys[0]
+        var differing: UInt64 = 0
+        for i in 1..<n { differing |= keys[i] ^ first }
+        if differing == 0 { return }
+        let highest = 63 - differing.leadingZeroBitCount
+        let radix = 1 << maximumDigitBits
+        let digitMask = UInt64(radix - 1)
+        let shift = UInt64(Swift.max(0, highest - (maximumDigitBits - 1)))
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: radix + 1) { offsets in
+            let start = offsets.baseAddress!
+            start.initialize(repeating: 0, count: radix + 1)
+            for i in 0..<n { start[Int(truncatingIfNeeded: (keys[i] >> shift) & digitMask) + 1] &+= 1 }
+            for d in 0..<radix { start[d + 1] &+= start[d] }
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: radix) { cursor in
+                let next = cursor.baseAddress!
+                next.initialize(from: start, count: radix)
+                for d in 0..<radix {
+                    let end = start[d + 1]
+                    while next[d] < end {
+                        let i = next[d]
+                        var key = keys[i]
+                        var value = payload?[i] ?? 0
+                        var digit = Int(truncatingIfNeeded: (key >> shift) & digitMask)
+                        while digit != d {
+                            let j = next[digit]
+                            next[digit] = j &+ 1
+                            swap(&key, &keys[j])
+                            if let payload { swap(&value, &payload[j]) }
+                            digit = Int(truncatingIfNeeded: (key >> shift) & digitMask)
+                        }
+                        keys[i] = key
+                        payload?[i] = value
+                        next[d] = i &+ 1
+                    }
+                }
+            }
+            // The digit covered every bit the keys differ in below `highest`: each bucket holds equal keys.
+            guard shift > 0 else { return }
+            for d in 0..<radix {
+                let lower = start[d], count = start[d + 1] - lower
+                if count > 1 {
+                    sortInPlace(keys + lower, payload.map { $0 + lower }, count, scratch: scratch, payloadScratch)
+                }
+            }
+        }
     }
 
     /// Sorts `n` keys held in `source`, using `target` (as long) as scratch;

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One walk down a ranking, from the highest threshold to the lowest,
 /// visiting each distinct threshold once with the cumulative weights of the
 /// positive (`tp`) and negative (`fp`) rows at or above it; everything of
@@ -12,10 +20,10 @@
 /// - the cheapest threshold and a decimated copy of both curves.
 ///
 /// A point that stands for several distinct scores (a sketch's bucket,
-/// `spread`) adds what the unknown order inside it could change: at most
-/// `ΔTP·ΔFP / 2` of pairs to the AUC, and `ΔTP · (U − L)` to the average
-/// precision, with `U = TP/(TP + FP_{j−1})` and `L = TP_{j−1}/(TP_{j−1} + FP)`
-/// bounding every precision inside the bucket.
+/// `spread`) counts its pairs half in the AUC, which the unknown order
+/// inside it can change by at most `ΔTP·ΔFP / 2` pairs; its average
+/// precision term is estimated by the rows mixed evenly and bounded by the
+/// orders that put its positives first or last (`spreadPrecisionContribution`).
 struct RankingWalk {
     let positives: Double
     let negatives: Double
@@ -94,15 +102,16 @@ struct RankingWalk {
         let dTP = newTP - tp, dFP = newFP - fp
         auc.add(dFP * (newTP + tp))
         let flagged = newTP + newFP
-        // A point with new positives has rows, so `flagged > 0` there.
-        if dTP != 0 { ap.add(dTP * newTP / flagged) }
         if spread {
             aucSlack.add(dTP * dFP)
             if dTP != 0 {
-                let upper = newTP + fp > 0 ? newTP / (newTP + fp) : 0
-                let lower = tp + newFP > 0 ? tp / (tp + newFP) : 0
-                apSlack.add(dTP * (upper - lower))
+                let contribution = spreadPrecisionContribution(dTP: dTP, dFP: dFP)
+                ap.add(contribution.estimate)
+                apSlack.add(contribution.slack)
             }
+        } else if dTP != 0 {
+            // A point with new positives has rows, so `flagged > 0` there.
+            ap.add(dTP * newTP / flagged)
         }
         if full {
             if threshold < nextCut { passCuts(below: threshold) }
@@ -120,6 +129,33 @@ struct RankingWalk {
         }
         tp = newTP
         fp = newFP
+    }
+
+    /// What a point standing for several scores (a sketch's bucket, adding
+    /// `dTP` and `dFP` after `tp`, `fp`) adds to `Σ ΔTP · precision`, and how
+    /// far the truth can lie from it. Whatever the order inside the bucket,
+    /// each positive step ends at some `t ∈ (tp, tp + dTP]` with between `fp`
+    /// and `fp + dFP` negatives flagged, so the contribution lies between the
+    /// integral `∫ t/(t + fp + dFP) dt` over `[tp, tp + dTP]` (a right sum of
+    /// an increasing function is at least its integral) and
+    /// `dTP · (tp + dTP)/(tp + dTP + fp)` (every precision at most that). The
+    /// estimate is the integral along the straight path (rows mixed evenly),
+    /// `dTP · (r + (p₀ − r) · ln(1 + x)/x)` with `p₀ = tp/(tp + fp)`,
+    /// `r = dTP/(dTP + dFP)` and `x = (dTP + dFP)/(tp + fp)`; the slack is its
+    /// larger distance to the two ends.
+    private func spreadPrecisionContribution(dTP: Double, dFP: Double) -> (estimate: Double, slack: Double) {
+        let start = tp + fp, step = dTP + dFP
+        let r = dTP / step
+        var estimate = dTP * r
+        if start > 0 {
+            let x = step / start
+            estimate = dTP * (r + (tp / start - r) * (log1p(x) / x))
+        }
+        let upper = dTP * ((tp + dTP) / (tp + dTP + fp))
+        let negatives = fp + dFP
+        let lower = negatives > 0 ? dTP - negatives * log1p(dTP / (tp + negatives)) : dTP
+        estimate = Swift.min(Swift.max(estimate, lower), upper) // rounding only
+        return (estimate, Swift.max(upper - estimate, estimate - lower, 0))
     }
 
     /// Cuts above this threshold flag what the previous points flagged.
@@ -390,10 +426,12 @@ extension ScoreStore {
             run(taskRanges.count, runner) { task in
                 let range = taskRanges[task]
                 let largest = range.map { bucketSizes[$0] }.max() ?? 0
-                let words = Swift.max(1, largest * (weighted ? 4 : 2))
+                // A bucket's keys and the sort's scratch (at most `RadixSort.inPlaceAbove` keys), then the same for weights.
+                let scratchCount = Swift.min(largest, RadixSort.inPlaceAbove)
+                let words = Swift.max(1, (largest + scratchCount) * (weighted ? 2 : 1))
                 withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { memory in
                     let keys = memory.baseAddress!, scratch = keys + largest
-                    let weights = weighted ? UnsafeMutableRawPointer(keys + 2 * largest).assumingMemoryBound(to: Double.self) : nil
+                    let weights = weighted ? UnsafeMutableRawPointer(scratch + scratchCount).assumingMemoryBound(to: Double.self) : nil
                     let weightScratch = weights.map { $0 + largest }
                     for b in range.reversed() where bucketSizes[b] > 0 || cutsByBucket[b] != nil {
                         var walk = RankingWalk(positives: positives, negatives: negatives, settings: settings,
@@ -495,12 +533,25 @@ extension ScoreStore {
                 binary = (walk, p.value, n.value)
                 // The negative class: buckets upwards, each a tie in 1 − s unless it spans several scores.
                 var negativeWalk = RankingWalk(positives: n.value, negatives: p.value, settings: settings, cuts: [], full: false)
+                // Buckets upwards, each a tie in 1 − s unless it spans several values of 1 − s. Neighbouring
+                // buckets whose scores differ but round to one 1 − s (the highest score of one, the lowest of
+                // the next) tie as well, as in the exact store: they form one point.
                 var ntp = CompensatedSum(), nfp = CompensatedSum()
                 var negativeRank = 0
+                var group: (top: Double, bottom: Double)? // 1 − s of the pending point's lowest and highest score
                 for b in 0..<sketch.bucketCount where lowest[b] <= highest[b] {
+                    let top = 1 - lowest[b], bottom = 1 - highest[b]
+                    if let pending = group, pending.bottom != top {
+                        negativeWalk.visit(threshold: pending.bottom, tp: ntp.value, fp: nfp.value, spread: pending.top != pending.bottom,
+                                           rank: negativeRank)
+                        group = nil
+                    }
                     ntp.add(negative[b]); nfp.add(positive[b])
                     if negative[b] > 0 { negativeRank += 1 }
-                    negativeWalk.visit(threshold: 1 - highest[b], tp: ntp.value, fp: nfp.value, spread: 1 - lowest[b] != 1 - highest[b],
+                    group = (group?.top ?? top, bottom)
+                }
+                if let pending = group {
+                    negativeWalk.visit(threshold: pending.bottom, tp: ntp.value, fp: nfp.value, spread: pending.top != pending.bottom,
                                        rank: negativeRank)
                 }
                 let negativeAreas = negativeWalk.areas()
@@ -513,16 +564,28 @@ extension ScoreStore {
                 perClass.append(ClassRanking(rocAUC: column.rocAUC, averagePrecision: column.averagePrecision))
             }
         }
-        // The cuts' counts come from the exact cells: flagging s ≥ cuts[i] flags cells i+1….
-        var exactCuts: [Double: (tp: Double, fp: Double)] = [:]
+        // The cuts' counts come from the exact cells: flagging s ≥ cuts[i] flags cells i+1…. The totals
+        // the unflagged counts are taken from continue the same sums (cell 0 last), so that no count is
+        // negative by rounding (the buckets' totals sum the same weights in another order).
+        var exactCuts: CutCounts?
         if !sketch.cuts.isEmpty {
+            var counts: [Double: (tp: Double, fp: Double)] = [:]
             var tp = CompensatedSum(), fp = CompensatedSum()
             for i in stride(from: sketch.cuts.count - 1, through: 0, by: -1) {
                 tp.add(sketch.cellPositive[i + 1]); fp.add(sketch.cellNegative[i + 1])
-                exactCuts[sketch.cuts[i]] = (tp.value, fp.value)
+                counts[sketch.cuts[i]] = (tp.value, fp.value)
             }
+            tp.add(sketch.cellPositive[0]); fp.add(sketch.cellNegative[0])
+            exactCuts = CutCounts(counts: counts, positives: tp.value, negatives: fp.value)
         }
         return assemble(perClass: perClass, columns: columns, binary: binary, exactCuts: exactCuts, settings: settings, exact: exact)
+    }
+
+    /// The weights flagged at each cut (`s ≥ cut`), with the totals the unflagged weights are counted from.
+    struct CutCounts {
+        var counts: [Double: (tp: Double, fp: Double)]
+        var positives: Double
+        var negatives: Double
     }
 
     /// The result from the columns' walks: macro and weighted means over the
@@ -531,7 +594,7 @@ extension ScoreStore {
     /// sketch's exact cells.
     private static func assemble(perClass: [ClassRanking], columns: [ColumnRanking],
                                  binary: (walk: RankingWalk, positives: Double, negatives: Double)?,
-                                 exactCuts: [Double: (tp: Double, fp: Double)]?, settings: RankingSettings, exact: Bool) -> RankingMetrics {
+                                 exactCuts: CutCounts?, settings: RankingSettings, exact: Bool) -> RankingMetrics {
         let slack = exact ? 0 : columns.map(\.slack).max() ?? 0
         guard let binary else {
             let aucs = perClass.map(\.rocAUC).filter { !$0.isNaN }
@@ -551,16 +614,17 @@ extension ScoreStore {
         var walk = binary.walk
         let p = binary.positives, n = binary.negatives
         let finished = walk.finish()
-        let cutCounts = exactCuts ?? finished.cuts
+        let cuts = exactCuts ?? CutCounts(counts: finished.cuts, positives: p, negatives: n)
+        let cutCounts = cuts.counts
         let sweep = RankingSettings.sweepThresholds.map { t in
             let counts = cutCounts[t] ?? (0, 0)
-            return ThresholdCounts(threshold: t, tp: counts.tp, fp: counts.fp, fn: p - counts.tp, tn: n - counts.fp)
+            return ThresholdCounts(threshold: t, tp: counts.tp, fp: counts.fp, fn: cuts.positives - counts.tp, tn: cuts.negatives - counts.fp)
         }
         let total = p + n
         let cost = settings.costs.map { costs -> CostAnalysis in
             let bayes = costs.bayesThreshold
             let atBayes = cutCounts[bayes] ?? (0, 0)
-            let costAtBayes = (costs.falsePositive * atBayes.fp + costs.falseNegative * (p - atBayes.tp)) / total
+            let costAtBayes = (costs.falsePositive * atBayes.fp + costs.falseNegative * (cuts.positives - atBayes.tp)) / total
             return CostAnalysis(costFP: costs.falsePositive, costFN: costs.falseNegative, bayesThreshold: bayes,
                                 costAtBayesThreshold: costAtBayes, bestThreshold: finished.cost.threshold,
                                 bestCost: finished.cost.value / total)

@@ -13,7 +13,9 @@
 /// audited in chunks on any number of threads holds the same keys in the
 /// same order. **Beyond the budget** it turns (once, at the append or merge
 /// that crosses it, which depends on the input's chunking only) into a
-/// `ScoreSketch` of fixed size: memory stays bounded at any row count.
+/// `ScoreSketch` of fixed size: memory stays bounded at any row count. The
+/// spill comes before the rows that would cross the budget are copied in, so
+/// the exact form never holds more than the budget.
 /// Merging a sketch is exact bucket by bucket (sums in merge order).
 public struct ScoreStore: Sendable {
     /// Columns per row: 1 for binary tasks, the class count otherwise.
@@ -80,9 +82,18 @@ public struct ScoreStore: Sendable {
         switch storage {
         case .exact(var e):
             storage = .exact(ExactScores(columnCount: columnCount)) // release the reference before mutating
-            e.append(keys: keys, stride: stride, weights: weights, rows: rows)
-            storage = .exact(e)
-            spillIfOverBudget()
+            let unit = weights.map { w in (0..<rows).allSatisfy { w[$0] == 1 } } ?? true
+            if e.bytes + ExactScores.bytes(rows: rows, columns: columnCount, weighted: !unit) > budget {
+                // Spill before growing: the exact form never holds (or copies) more than the budget.
+                var sketch = ScoreSketch(columnCount: columnCount, budget: budget, cuts: cuts)
+                sketch.absorb(e)
+                e = ExactScores(columnCount: 0)
+                sketch.add(keys: keys, stride: stride, weights: weights, rows: rows)
+                storage = .sketch(sketch)
+            } else {
+                e.append(keys: keys, stride: stride, weights: unit ? nil : weights, rows: rows)
+                storage = .exact(e)
+            }
         case .sketch(var s):
             storage = .exact(ExactScores(columnCount: 0))
             s.add(keys: keys, stride: stride, weights: weights, rows: rows)
@@ -126,9 +137,16 @@ public struct ScoreStore: Sendable {
         switch (storage, other.storage) {
         case (.exact(var mine), .exact(let theirs)):
             storage = .exact(ExactScores(columnCount: 0))
-            mine.append(theirs)
-            storage = .exact(mine)
-            spillIfOverBudget()
+            if mine.bytes + theirs.bytes > budget {
+                var sketch = ScoreSketch(columnCount: columnCount, budget: budget, cuts: cuts)
+                sketch.absorb(mine)
+                mine = ExactScores(columnCount: 0)
+                sketch.absorb(theirs)
+                storage = .sketch(sketch)
+            } else {
+                mine.append(theirs)
+                storage = .exact(mine)
+            }
         case (.sketch(var mine), .exact(let theirs)):
             storage = .exact(ExactScores(columnCount: 0))
             mine.absorb(theirs)
@@ -145,13 +163,6 @@ public struct ScoreStore: Sendable {
         }
     }
 
-    /// Turns the exact form into a sketch once it exceeds the budget.
-    private mutating func spillIfOverBudget() {
-        guard case .exact(let exact) = storage, exact.bytes > budget else { return }
-        var sketch = ScoreSketch(columnCount: columnCount, budget: budget, cuts: cuts)
-        sketch.absorb(exact)
-        storage = .sketch(sketch)
-    }
 }
 
 /// Every row's keys, column by column, each column a list of pieces in
@@ -219,6 +230,11 @@ struct ExactScores: Sendable {
         bytes += ExactScores.bytes(of: joined)
         columns[c].removeSubrange(first...)
         columns[c].append(joined)
+    }
+
+    /// The bytes `rows` new rows take as a piece per column.
+    static func bytes(rows: Int, columns: Int, weighted: Bool) -> Int {
+        columns * (rows * (weighted ? 16 : 8) + (grid.bucketCount + 1) * 4)
     }
 
     static func bytes(of piece: Piece) -> Int {

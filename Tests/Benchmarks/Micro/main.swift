@@ -3,7 +3,9 @@
 // CSV held in memory on one thread (MB/s), and the engine's accumulators
 // alone (rows/s). Best of several runs; run by run_benchmarks.py, or:
 //   swift run -c release CalibBenchmarks [--quick]
-// Timing lives here and never in `swift test`.
+// Timing lives here and never in `swift test`. `--sketch`, `--write-csv` and
+// `--audit` measure the score store beyond its budget instead
+// (SketchMeasurement.swift).
 import CalibCore
 import CalibInput
 import CalibTestSupport
@@ -12,6 +14,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+for (flag, measure) in [("--sketch", measureSketch), ("--write-csv", writeMeasurementCSV), ("--audit", auditMeasurementCSV)] {
+    if let at = CommandLine.arguments.firstIndex(of: flag) {
+        measure(Array(CommandLine.arguments[(at + 1)...]))
+        exit(0)
+    }
+}
 
 let quick = CommandLine.arguments.contains("--quick")
 let runs = quick ? 2 : 5
