@@ -53,6 +53,7 @@ struct RankingWalk {
     private let curveStepTP: Double, curveStepFP: Double
     private var nextCurveTP = Double.infinity, nextCurveFP = Double.infinity
     private let precisionFilter: Double
+    private let hasCosts: Bool
 
     /// A walk whose first point comes after `start` (the weights of the rows
     /// above it: a bucket's walk starts where the buckets above end).
@@ -83,6 +84,7 @@ struct RankingWalk {
         curveStepFP = negatives > 0 ? negatives / RankingWalk.curveResolution : .infinity
         if full { (nextCurveTP, nextCurveFP) = RankingWalk.nextCurveLines(tp: start.tp, fp: start.fp, stepTP: curveStepTP, stepFP: curveStepFP) }
         precisionFilter = full ? (settings.precisionTargets.min() ?? .infinity) * (1 - 1e-9) : .infinity
+        hasCosts = settings.costs != nil
     }
 
     /// A chart point is kept where the true- or false-positive rate crosses a
@@ -92,43 +94,55 @@ struct RankingWalk {
     static let curveResolution = 400.0
 
     /// The next distinct threshold, below every one visited, with the cumulative weights at or above it.
-    @inline(__always)
     ///
     /// `rank` counts the positive rows (or sketch buckets with positive
     /// weight) at or above the threshold: it grows exactly when the recall
     /// does, so equal recalls compare equal even where the weights' sums
     /// round differently.
+    @inline(__always)
     mutating func visit(threshold: Double, tp newTP: Double, fp newFP: Double, spread: Bool, rank: Int) {
         let dTP = newTP - tp, dFP = newFP - fp
         auc.add(dFP * (newTP + tp))
         let flagged = newTP + newFP
         if spread {
-            aucSlack.add(dTP * dFP)
-            if dTP != 0 {
-                let contribution = spreadPrecisionContribution(dTP: dTP, dFP: dFP)
-                ap.add(contribution.estimate)
-                apSlack.add(contribution.slack)
-            }
+            visitSpread(dTP: dTP, dFP: dFP)
         } else if dTP != 0 {
             // A point with new positives has rows, so `flagged > 0` there.
             ap.add(dTP * newTP / flagged)
         }
-        if full {
-            if threshold < nextCut { passCuts(below: threshold) }
-            // Prefilters by multiplication; the targets' own tests divide, as scikit-learn does.
-            if newTP >= precisionFilter * flagged && flagged > 0 {
-                visitPrecisionTargets(threshold: threshold, tp: newTP, fp: newFP, precision: newTP / flagged, rank: rank)
-            }
-            if newFP <= highestFPRWeight { visitFPRTargets(threshold: threshold, tp: newTP, fp: newFP, rank: rank) }
-            if flagged >= nextTopWeight { visitTop(threshold: threshold, tp: newTP, fp: newFP) }
-            if let costs = settings.costs {
-                let cost = costs.falsePositive * newFP + costs.falseNegative * (positives - newTP)
-                if cost < bestCost.value { bestCost = (cost, threshold) }
-            }
-            if newTP >= nextCurveTP || newFP >= nextCurveFP { keepCurvePoint(tp: newTP, fp: newFP) }
+        // One test for the rare cases (prefilters by multiplication; the targets' own tests divide, as scikit-learn does).
+        if full && (threshold < nextCut || newTP >= precisionFilter * flagged || newFP <= highestFPRWeight || flagged >= nextTopWeight
+                    || hasCosts || newTP >= nextCurveTP || newFP >= nextCurveFP) {
+            visitOperatingPoints(threshold: threshold, tp: newTP, fp: newFP, rank: rank)
         }
         tp = newTP
         fp = newFP
+    }
+
+    @inline(never)
+    private mutating func visitSpread(dTP: Double, dFP: Double) {
+        aucSlack.add(dTP * dFP)
+        if dTP != 0 {
+            let contribution = spreadPrecisionContribution(dTP: dTP, dFP: dFP)
+            ap.add(contribution.estimate)
+            apSlack.add(contribution.slack)
+        }
+    }
+
+    @inline(never)
+    private mutating func visitOperatingPoints(threshold: Double, tp newTP: Double, fp newFP: Double, rank: Int) {
+        let flagged = newTP + newFP
+        if threshold < nextCut { passCuts(below: threshold) }
+        if newTP >= precisionFilter * flagged && flagged > 0 {
+            visitPrecisionTargets(threshold: threshold, tp: newTP, fp: newFP, precision: newTP / flagged, rank: rank)
+        }
+        if newFP <= highestFPRWeight { visitFPRTargets(threshold: threshold, tp: newTP, fp: newFP, rank: rank) }
+        if flagged >= nextTopWeight { visitTop(threshold: threshold, tp: newTP, fp: newFP) }
+        if let costs = settings.costs {
+            let cost = costs.falsePositive * newFP + costs.falseNegative * (positives - newTP)
+            if cost < bestCost.value { bestCost = (cost, threshold) }
+        }
+        if newTP >= nextCurveTP || newFP >= nextCurveFP { keepCurvePoint(tp: newTP, fp: newFP) }
     }
 
     /// What a point standing for several scores (a sketch's bucket, adding
