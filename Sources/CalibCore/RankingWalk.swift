@@ -53,6 +53,9 @@ struct RankingWalk {
     private let curveStepTP: Double, curveStepFP: Double
     private var nextCurveTP = Double.infinity, nextCurveFP = Double.infinity
     private let precisionFilter: Double
+    private let precisionTargetValues: [Double]
+    /// The rank of each precision target's best point so far (`Int.min`: none).
+    private var precisionRanks: [Int]
     private let hasCosts: Bool
 
     /// A walk whose first point comes after `start` (the weights of the rows
@@ -84,6 +87,8 @@ struct RankingWalk {
         curveStepFP = negatives > 0 ? negatives / RankingWalk.curveResolution : .infinity
         if full { (nextCurveTP, nextCurveFP) = RankingWalk.nextCurveLines(tp: start.tp, fp: start.fp, stepTP: curveStepTP, stepFP: curveStepFP) }
         precisionFilter = full ? (settings.precisionTargets.min() ?? .infinity) * (1 - 1e-9) : .infinity
+        precisionTargetValues = full ? settings.precisionTargets : []
+        precisionRanks = Array(repeating: Int.min, count: precisionTargetValues.count)
         hasCosts = settings.costs != nil
     }
 
@@ -199,7 +204,10 @@ struct RankingWalk {
         aucSlack.merge(later.aucSlack)
         apSlack.merge(later.apSlack)
         for i in precisionPoints.indices {
-            if let point = later.precisionPoints[i], precisionPoints[i].map({ point.rank > $0.rank }) ?? true { precisionPoints[i] = point }
+            if let point = later.precisionPoints[i], precisionPoints[i].map({ point.rank > $0.rank }) ?? true {
+                precisionPoints[i] = point
+                precisionRanks[i] = point.rank
+            }
         }
         for i in fprPoints.indices {
             if let point = later.fprPoints[i], fprPoints[i].map({ point.rank > $0.rank }) ?? true { fprPoints[i] = point }
@@ -217,8 +225,10 @@ struct RankingWalk {
     /// the last one reaching it, except that equal recalls keep the first
     /// (highest) threshold.
     private mutating func visitPrecisionTargets(threshold: Double, tp newTP: Double, fp newFP: Double, precision: Double, rank: Int) {
-        for (i, target) in settings.precisionTargets.enumerated() where precision >= target {
-            if precisionPoints[i].map({ rank > $0.rank }) ?? true { precisionPoints[i] = (newTP, newFP, threshold, rank) }
+        // Most points (negatives) leave the rank where a target's best point already has it: one compare each.
+        for i in precisionRanks.indices where rank > precisionRanks[i] && precision >= precisionTargetValues[i] {
+            precisionRanks[i] = rank
+            precisionPoints[i] = (newTP, newFP, threshold, rank)
         }
     }
 
