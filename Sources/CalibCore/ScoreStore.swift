@@ -5,13 +5,15 @@
 /// task one column per class (`p_k`, one-vs-rest). Each entry is one 64-bit
 /// key, `bits(score) << 1 | isPositive`: scores lie in [0, 1], whose bit
 /// patterns order as the scores do, so sorting keys sorts scores. Weights
-/// are kept (in row order) only once a row weighs other than 1; rows of
-/// weight 0 are left out, as scikit-learn's `_binary_clf_curve` drops them.
+/// ride along with the keys of a chunk that has a row weighing other than
+/// 1; rows of weight 0 are left out, as scikit-learn's `_binary_clf_curve`
+/// drops them. Each column is a list of pieces grouped by a coarse grid of
+/// the score (`ExactScores`), so ranking sorts one small bucket at a time.
 ///
 /// **Exact** while its bytes stay within the budget: 8 bytes per row and
-/// column (+8 with weights). Merging appends in merge order, so a file
-/// audited in chunks on any number of threads holds the same keys in the
-/// same order. **Beyond the budget** it turns (once, at the append or merge
+/// column (+8 with weights, +20 KiB per piece of up to 65,536 rows). Merging
+/// appends in merge order, so a file audited in chunks on any number of
+/// threads holds the same keys in the same order. **Beyond the budget** it turns (once, at the append or merge
 /// that crosses it, which depends on the input's chunking only) into a
 /// `ScoreSketch` of fixed size: memory stays bounded at any row count. The
 /// spill comes before the rows that would cross the budget are copied in, so
