@@ -203,7 +203,9 @@ public enum GateEvaluator {
             guard let value = scalar.value(in: ranking, task: result.task) else {
                 throw GateError("'\(shown(whole))': \(scalar.name) is defined for \(scalar.tasks.map(\.rawValue).sorted().joined(separator: " and ")) tasks only")
             }
-            return (value, undefined)
+            // The reports' own reason when they give one ("no row is 'fraud' (the positive class)").
+            let findings = RankingFindings(result: result, ranking: ranking, positiveClass: result.positiveClassIndex.map { result.classNames[$0] })
+            return (value, findings.reason(scalar.name) ?? undefined)
         }
         if key.hasPrefix("cost.") {
             let field = String(key.dropFirst("cost.".count))

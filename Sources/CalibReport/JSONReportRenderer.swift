@@ -7,7 +7,8 @@ import CalibInput
 /// calib's additions come after SPEC's keys of their object, so readers of
 /// schema 1 are unaffected: `gates[].undefinedReason` (why `value` is `null`,
 /// e.g. "total weight is 0"; `null` when defined) and `findings.undefined`
-/// (every headline metric that is `null`, as `{"metric", "reason"}`).
+/// (every headline metric that is `null`, the ranking's headline values
+/// included, as `{"metric", "reason"}`).
 public enum JSONReportRenderer {
     public static func render(_ report: Report) -> String {
         document(report).serialized()
@@ -68,7 +69,9 @@ public enum JSONReportRenderer {
                 ("verdict", .string(report.findings.verdict)),
                 ("overconfidentBins", .array(report.findings.overconfidentBins.map { .string($0) })),
                 ("overconfidentSegments", .array(report.segments.compactMap(\.flag).map { .string($0) })),
-                ("undefined", .array(report.findings.undefined.map { .object([("metric", .string($0.key)), ("reason", .string($0.reason))]) })),
+                ("undefined", .array((report.findings.undefined + (report.findings.ranking?.undefined ?? [])).map {
+                    .object([("metric", .string($0.key)), ("reason", .string($0.reason))])
+                })),
             ])),
         ])
     }
