@@ -277,9 +277,9 @@ struct RankingWalk {
         closeCuts()
         let p = positives, n = negatives, total = p + n
         let precision = settings.precisionTargets.enumerated().map { i, target in
-            precisionPoints.indices.contains(i) ? precisionPoints[i].map {
+            (precisionPoints.indices.contains(i) ? precisionPoints[i] : nil).map {
                 RecallAtPrecision(target: target, recall: p > 0 ? $0.tp / p : .nan, precision: $0.tp / ($0.tp + $0.fp), threshold: $0.threshold)
-            } ?? RecallAtPrecision(target: target, recall: .nan, precision: .nan, threshold: .nan) : RecallAtPrecision(target: target, recall: .nan, precision: .nan, threshold: .nan)
+            } ?? RecallAtPrecision(target: target, recall: .nan, precision: .nan, threshold: .nan)
         }
         let fpr = settings.fprTargets.enumerated().map { i, target in
             (fprPoints.indices.contains(i) ? fprPoints[i] : nil).map {
@@ -303,13 +303,14 @@ struct RankingWalk {
 }
 
 extension ScoreStore {
-    /// The ranking section of SPEC section 8 for `classCount` classes.
+    /// The ranking section of SPEC section 8 (a copy of the store is sorted;
+    /// ``takeRanking(settings:runner:)`` sorts the store's own columns).
     ///
-    /// Sorts each exact column (MSD radix sort, O(N) passes) and walks it
-    /// once from the highest score down; a sketch walks its buckets instead.
-    /// Both give the same result for any chunking and thread count, because
-    /// the keys (and sketch sums) are in merge order and equal keys are
-    /// summed in sorted order.
+    /// An exact column is walked from the highest score down, grid bucket by
+    /// grid bucket (each radix-sorted in cache, as tasks of `runner`); a
+    /// sketch walks its buckets. Both give the same result for any chunking
+    /// and thread count, because the keys (and sketch sums) are in merge
+    /// order and every sum depends on the buckets alone.
     public func ranking(settings: RankingSettings) -> RankingMetrics {
         var copy = self
         return copy.takeRanking(settings: settings)
