@@ -9,17 +9,20 @@ ulp, and one ulp of x moves Q(1e5, 1.1e5) by 1e-12):
           P = scipy.special.gammainc(a, x), Q = scipy.special.gammaincc(a, x),
           for a in {0.5, 1, 1.5, 2, 4, 8, 10, 50, 100, 1000, 1e4, 1e5, 1e6} and
           x from 1e-8 to 10a (a log grid, a linear grid, and points near a:
-          a(1 +- 1e-6 ... 0.3), a +- 1, a +- m*sqrt(a));
+          a(1 +- 1e-6 ... 0.3), a +- 1, a +- m*sqrt(a)); and, beyond the range
+          scipy is accurate in, a in {1e7, 1e8, 1e9, 1e10} (calib's largest
+          shape) at x = a + m*sqrt(a), m in {0, +-0.1, +-1, +-5, +-10};
   chi2:   [k, x, sf, sf_ref]  scipy.stats.chi2.sf(x, k) for k = 1..200 and a few
           non-integer k, x from 0 to 500 (fixed points, and k, k/2, 2k, k +- sqrt(2k),
           k +- 4 sqrt(2k));
   normal: [z, p, p_ref]  2 * scipy.stats.norm.sf(z) for z from 0 to 38.
-The *_ref columns are an independent 40-digit mpmath evaluation (for P with
+The *_ref columns are an independent mpmath evaluation (40 to 80 digits) (for P with
 x < a the power series summed in mpmath, else mpmath.gammainc; for the normal
 erfc(z / sqrt(2)) with z exact), so a test can tell calib's error from
-scipy's. Rows where scipy and mpmath differ by more than 1e-12 relative (scipy's
-gammainc for a = 1e6 far below the mean) are listed in "scipyDisagrees"; the
-Swift tests compare those rows to mpmath only.
+scipy's. Rows up to a = 1e6 where scipy and mpmath differ by more than 1e-12
+relative (scipy's gammainc for a = 1000 and 1e6 below the mean) are listed
+in "scipyDisagrees"; the Swift tests compare those rows, and every row with
+a > 1e6, to mpmath only.
 
 Run: pip install scipy mpmath   (tested with scipy 1.17.1, mpmath 1.3.0)
      python3 Tests/CalibCoreTests/Golden/make_special_golden.py
@@ -39,11 +42,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def reference_gamma(a, x):
-    """(P, Q) to 40 digits: the series of P for x < a (all terms positive), else mpmath's Q."""
+    """(P, Q) to 40 digits: the series of P for x < a (all terms positive), else mpmath's Q;
+    for a > 1e6 (where the series would need too many terms, and P is not tiny) mpmath's Q and 1 - Q.
+    mpmath's Q runs at 80 digits (at 40 it was off by 1e-11 at a = 1e10, x = a - 1e6, checked
+    against the 402,585-term series)."""
     a, x = mpmath.mpf(a), mpmath.mpf(x)
     if x == 0:
         return mpmath.mpf(0), mpmath.mpf(1)
-    if x < a:
+    if x < a and a <= 1e6:
         term = 1 / a
         total = term
         n = 0
@@ -53,8 +59,10 @@ def reference_gamma(a, x):
             total += term
         p = total * mpmath.exp(a * mpmath.log(x) - x - mpmath.loggamma(a))
         return p, 1 - p
-    q = mpmath.gammainc(a, x, mpmath.inf, regularized=True)
-    return 1 - q, q
+    # mpmath's gammainc loses digits for large a (about 10 at a = 1e10); 80 working digits leave 60.
+    with mpmath.workdps(80):
+        q = mpmath.gammainc(a, x, mpmath.inf, regularized=True)
+        return 1 - q, q
 
 
 def relative(ours, ref):
@@ -90,6 +98,12 @@ def main():
             for name, s, r in (("P", row[2], row[4]), ("Q", row[3], row[5])):
                 if r >= 1e-300 and relative(s, r) > 1e-12:
                     disagreements.append({"table": "gamma", "a": repr(float(a)), "x": repr(x), "function": name, "relativeError": relative(s, r)})
+
+    for a in [1e7, 1e8, 1e9, 1e10]:
+        for m in (0, 0.1, -0.1, 1, -1, 5, -5, 10, -10):
+            x = a + m * math.sqrt(a)
+            p_ref, q_ref = reference_gamma(a, x)
+            gamma.append([a, x, float(special.gammainc(a, x)), float(special.gammaincc(a, x)), float(p_ref), float(q_ref)])
 
     chi2 = []
     fixed = [0, 1e-6, 0.01, 0.1, 0.5, 1, 2, 3.841458820694124, 5, 10, 20, 50, 100, 200, 300, 400, 500]
