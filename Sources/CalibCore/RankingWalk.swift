@@ -78,10 +78,11 @@ struct RankingWalk {
         // A prefilter only (the test itself divides, as scikit-learn does): a little above the largest target's weight.
         // Without positives every TPR is undefined, so no point is the best: the entries stay undefined.
         highestFPRWeight = full && negatives > 0 && positives > 0 ? (settings.fprTargets.max() ?? -1) * negatives * (1 + 1e-9) : -1
-        // Budgets the rows above already fill were found by an earlier walk.
+        // Every walk looks for every budget from its own first point: a later bucket's walk records a
+        // budget its rows above already fill, and joining keeps the earliest record, so a budget is met
+        // where this walk's own sums first reach it, never skipped between two buckets' roundings.
         let total = positives + negatives
-        while nextTop < topOrder.count && start.tp + start.fp >= settings.topFractions[topOrder[nextTop]] * total { nextTop += 1 }
-        if nextTop < topOrder.count { nextTopWeight = settings.topFractions[topOrder[nextTop]] * total }
+        if let first = topOrder.first { nextTopWeight = RankingWalk.budgetWeight(settings.topFractions[first], of: total) }
         if let first = cutsDescending.first { nextCut = first }
         curveStepTP = positives > 0 ? positives / RankingWalk.curveResolution : .infinity
         curveStepFP = negatives > 0 ? negatives / RankingWalk.curveResolution : .infinity
@@ -241,11 +242,20 @@ struct RankingWalk {
 
     private mutating func visitTop(threshold: Double, tp newTP: Double, fp newFP: Double) {
         let total = positives + negatives
-        while nextTop < topOrder.count && newTP + newFP >= settings.topFractions[topOrder[nextTop]] * total {
+        while nextTop < topOrder.count && newTP + newFP >= RankingWalk.budgetWeight(settings.topFractions[topOrder[nextTop]], of: total) {
             topPoints[topOrder[nextTop]] = (newTP, newFP, threshold)
             nextTop += 1
         }
-        nextTopWeight = nextTop < topOrder.count ? settings.topFractions[topOrder[nextTop]] * total : .infinity
+        nextTopWeight = nextTop < topOrder.count ? RankingWalk.budgetWeight(settings.topFractions[topOrder[nextTop]], of: total) : .infinity
+    }
+
+    /// The weight an alert budget asks for, `fraction · W`, less one part in
+    /// 10¹²: sums of weights such as 0.1 land an ulp either side of the
+    /// product, and a budget met exactly in decimals (6 rows of weight 0.1
+    /// are 75% of 8) must be met as it is with weights of 1. Counts below
+    /// 10¹² rows are not affected.
+    static func budgetWeight(_ fraction: Double, of total: Double) -> Double {
+        fraction * total * (1 - 1e-12)
     }
 
     private mutating func keepCurvePoint(tp newTP: Double, fp newFP: Double) {
@@ -442,6 +452,7 @@ extension ScoreStore {
         var cutsOfBucket: [Int: [Double]] = [:]
         for cut in cuts { cutsOfBucket[grid.bucket(cut), default: []].append(cut) }
         let aboveBucket = above, cutsByBucket = cutsOfBucket, rowsAbove = positiveRowsAbove
+        let lowestBucket = sizes.firstIndex { $0 > 0 } ?? 0
         // 2. Each bucket's walk, by tasks.
         var walks = [RankingWalk?](repeating: nil, count: buckets)
         var complements = [ComplementWalk?](repeating: nil, count: buckets)
@@ -487,8 +498,13 @@ extension ScoreStore {
                                     i -= 1
                                     if keys[i] & 1 == 1 { tp.add(weights[i]); rank &+= 1 } else { fp.add(weights[i]) }
                                 } while i > 0 && keys[i - 1] >> 1 == score
-                                walk.visit(threshold: Double(bitPattern: score), tp: tp.value, fp: fp.value, spread: false, rank: rank)
-                                complement?.visit(score: Double(bitPattern: score), tp: tp.value, fp: fp.value)
+                                // The lowest score flags every row: exactly (P, N), whatever order the sums took
+                                // (the totals summed the same weights bucket by bucket), so that FPR and recall
+                                // reach 1 and an alert budget of 1 is met, as scikit-learn's last point does.
+                                let last = i == 0 && b == lowestBucket
+                                let (pointTP, pointFP) = last ? (positives, negatives) : (tp.value, fp.value)
+                                walk.visit(threshold: Double(bitPattern: score), tp: pointTP, fp: pointFP, spread: false, rank: rank)
+                                complement?.visit(score: Double(bitPattern: score), tp: pointTP, fp: pointFP)
                             }
                         } else {
                             // Unit weights: counts, exact in integers.
