@@ -134,8 +134,9 @@ extension AuditAccumulator {
         return copy.finish(classNames: classNames)
     }
 
-    /// Finishes the metrics, sorting the score store in place (no copy of
-    /// the scores); the accumulator keeps every sum but no longer its scores.
+    /// Finishes the metrics, ranking from the score store's own pieces (a
+    /// task gathers at most one grid bucket, or 1M keys of one, at a time);
+    /// the accumulator keeps every sum but no longer its scores.
     /// `runner` may run the ranking's tasks on several threads (the result is
     /// the same for any).
     public mutating func finish(classNames: [String], runner: RankingRunner? = nil) -> AuditResult {

@@ -326,8 +326,9 @@ extension ScoreStore {
         return copy.takeRanking(settings: settings)
     }
 
-    /// The ranking, sorting the exact store's columns in place: no copy of
-    /// the scores is made, and the store is left empty.
+    /// The ranking, from the exact store's own pieces (each task gathers at
+    /// most `gatherLimit` keys at a time, never a second copy of the store);
+    /// the store is left empty.
     public mutating func takeRanking(settings: RankingSettings, runner: RankingRunner? = nil) -> RankingMetrics {
         let taken = storage
         storage = .exact(ExactScores(columnCount: 0))
@@ -461,8 +462,9 @@ extension ScoreStore {
             let sharedWalks = SendablePointer(walkOut.baseAddress!), sharedComplements = SendablePointer(complementOut.baseAddress!)
             run(taskRanges.count, runner) { task in
                 let range = taskRanges[task]
-                let largest = range.map { bucketSizes[$0] }.max() ?? 0
-                // A bucket's keys and the sort's scratch (at most `RadixSort.inPlaceAbove` keys), then the same for weights.
+                // A bucket's keys and the sort's scratch (at most `RadixSort.inPlaceAbove` keys), then the same for
+                // weights; a bucket above `gatherLimit` keys is walked in parts of at most that many (see `parts`).
+                let largest = Swift.min(range.map { bucketSizes[$0] }.max() ?? 0, gatherLimit)
                 let scratchCount = Swift.min(largest, RadixSort.inPlaceAbove)
                 let words = Swift.max(1, (largest + scratchCount) * (weighted ? 2 : 1))
                 withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { memory in
@@ -473,52 +475,102 @@ extension ScoreStore {
                         var walk = RankingWalk(positives: positives, negatives: negatives, settings: settings,
                                                cuts: cutsByBucket[b] ?? [], full: full, start: aboveBucket[b])
                         var complement = full ? ComplementWalk(positives: positives, negatives: negatives, start: aboveBucket[b]) : nil
-                        var count = 0
-                        for piece in views {
-                            let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
-                            guard lower < upper else { continue }
-                            (keys + count).update(from: piece.keys + lower, count: upper - lower)
+                        var wtp = CompensatedSum(aboveBucket[b].tp), wfp = CompensatedSum(aboveBucket[b].fp)
+                        var rank = rowsAbove[b]
+                        // Counts of rows above (unit weights only: weighted sums may be any size, even infinite).
+                        var itp = weighted ? 0 : Int(aboveBucket[b].tp), ifp = weighted ? 0 : Int(aboveBucket[b].fp)
+                        let bucketParts = bucketSizes[b] > gatherLimit ? parts(of: b, views) : [BucketPart(digits: nil, count: bucketSizes[b])]
+                        /// Gathers, sorts and walks one part of the bucket (in descending order of parts).
+                        func walkPart(_ part: BucketPart, last: Bool, keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
+                                      weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?) {
+                            var count = 0
+                            for piece in views {
+                                let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
+                                guard lower < upper else { continue }
+                                if let digits = part.digits {
+                                    for i in lower..<upper where digits.range.contains(digits.digit(piece.keys[i])) {
+                                        keys[count] = piece.keys[i]
+                                        weights?[count] = piece.weights?[i] ?? 1
+                                        count += 1
+                                    }
+                                    continue
+                                }
+                                (keys + count).update(from: piece.keys + lower, count: upper - lower)
+                                if let weights {
+                                    if let w = piece.weights {
+                                        (weights + count).update(from: w + lower, count: upper - lower)
+                                    } else {
+                                        (weights + count).update(repeating: 1, count: upper - lower)
+                                    }
+                                }
+                                count += upper - lower
+                            }
+                            RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
+                            var i = count
                             if let weights {
-                                if let w = piece.weights {
-                                    (weights + count).update(from: w + lower, count: upper - lower)
-                                } else {
-                                    (weights + count).update(repeating: 1, count: upper - lower)
+                                while i > 0 {
+                                    let score = keys[i - 1] >> 1
+                                    repeat {
+                                        i -= 1
+                                        if keys[i] & 1 == 1 { wtp.add(weights[i]); rank &+= 1 } else { wfp.add(weights[i]) }
+                                    } while i > 0 && keys[i - 1] >> 1 == score
+                                    // The lowest score flags every row: exactly (P, N), whatever order the sums took
+                                    // (the totals summed the same weights bucket by bucket), so that FPR and recall
+                                    // reach 1 and an alert budget of 1 is met, as scikit-learn's last point does.
+                                    let lowest = last && i == 0 && b == lowestBucket
+                                    let (pointTP, pointFP) = lowest ? (positives, negatives) : (wtp.value, wfp.value)
+                                    walk.visit(threshold: Double(bitPattern: score), tp: pointTP, fp: pointFP, spread: false, rank: rank)
+                                    complement?.visit(score: Double(bitPattern: score), tp: pointTP, fp: pointFP)
+                                }
+                            } else {
+                                // Unit weights: counts, exact in integers.
+                                while i > 0 {
+                                    let score = keys[i - 1] >> 1
+                                    repeat {
+                                        i -= 1
+                                        let positive = Int(truncatingIfNeeded: keys[i] & 1)
+                                        itp &+= positive
+                                        ifp &+= 1 &- positive
+                                    } while i > 0 && keys[i - 1] >> 1 == score
+                                    walk.visit(threshold: Double(bitPattern: score), tp: Double(itp), fp: Double(ifp), spread: false, rank: itp)
+                                    complement?.visit(score: Double(bitPattern: score), tp: Double(itp), fp: Double(ifp))
                                 }
                             }
-                            count += upper - lower
                         }
-                        RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
-                        var i = count
-                        if let weights {
-                            var tp = CompensatedSum(aboveBucket[b].tp), fp = CompensatedSum(aboveBucket[b].fp)
-                            var rank = rowsAbove[b]
-                            while i > 0 {
-                                let score = keys[i - 1] >> 1
-                                repeat {
-                                    i -= 1
-                                    if keys[i] & 1 == 1 { tp.add(weights[i]); rank &+= 1 } else { fp.add(weights[i]) }
-                                } while i > 0 && keys[i - 1] >> 1 == score
-                                // The lowest score flags every row: exactly (P, N), whatever order the sums took
-                                // (the totals summed the same weights bucket by bucket), so that FPR and recall
-                                // reach 1 and an alert budget of 1 is met, as scikit-learn's last point does.
-                                let last = i == 0 && b == lowestBucket
-                                let (pointTP, pointFP) = last ? (positives, negatives) : (tp.value, fp.value)
-                                walk.visit(threshold: Double(bitPattern: score), tp: pointTP, fp: pointFP, spread: false, rank: rank)
-                                complement?.visit(score: Double(bitPattern: score), tp: pointTP, fp: pointFP)
-                            }
-                        } else {
-                            // Unit weights: counts, exact in integers.
-                            var tp = Int(aboveBucket[b].tp), fp = Int(aboveBucket[b].fp)
-                            while i > 0 {
-                                let score = keys[i - 1] >> 1
-                                repeat {
-                                    i -= 1
-                                    let positive = Int(truncatingIfNeeded: keys[i] & 1)
-                                    tp &+= positive
-                                    fp &+= 1 &- positive
-                                } while i > 0 && keys[i - 1] >> 1 == score
-                                walk.visit(threshold: Double(bitPattern: score), tp: Double(tp), fp: Double(fp), spread: false, rank: tp)
-                                complement?.visit(score: Double(bitPattern: score), tp: Double(tp), fp: Double(fp))
+                        for (index, part) in bucketParts.enumerated() {
+                            let last = index == bucketParts.count - 1
+                            if part.count <= largest {
+                                walkPart(part, last: last, keys: keys, scratch: scratch, weights: weights, weightScratch: weightScratch)
+                            } else if part.digits == nil {
+                                // A large bucket of one score (all 0, say): one point, summed where the keys lie.
+                                var positiveRows = 0, rows = 0
+                                for piece in views {
+                                    for i in Int(piece.starts[b])..<Int(piece.starts[b + 1]) {
+                                        let positive = piece.keys[i] & 1 == 1
+                                        if positive { positiveRows += 1 }
+                                        rows += 1
+                                        if weighted {
+                                            let w = piece.weights?[i] ?? 1
+                                            if positive { wtp.add(w) } else { wfp.add(w) }
+                                        }
+                                    }
+                                }
+                                rank += positiveRows
+                                itp += positiveRows
+                                ifp += rows - positiveRows
+                                let score = Double(bitPattern: views.lazy.compactMap { v in v.starts[b] < v.starts[b + 1] ? v.keys[Int(v.starts[b])] >> 1 : nil }.first!)
+                                let lowest = last && b == lowestBucket
+                                let (pointTP, pointFP) = lowest ? (positives, negatives) : weighted ? (wtp.value, wfp.value) : (Double(itp), Double(ifp))
+                                walk.visit(threshold: score, tp: pointTP, fp: pointFP, spread: false, rank: weighted ? rank : itp)
+                                complement?.visit(score: score, tp: pointTP, fp: pointFP)
+                            } else {
+                                // One score value's run longer than the limit (or a part of few distinct scores): its own buffer.
+                                let size = part.count, scratchSize = Swift.min(size, RadixSort.inPlaceAbove)
+                                withUnsafeTemporaryAllocation(of: UInt64.self, capacity: (size + scratchSize) * (weighted ? 2 : 1)) { big in
+                                    let k = big.baseAddress!, ks = k + size
+                                    let w = weighted ? UnsafeMutableRawPointer(ks + scratchSize).assumingMemoryBound(to: Double.self) : nil
+                                    walkPart(part, last: last, keys: k, scratch: ks, weights: w, weightScratch: w.map { $0 + size })
+                                }
                             }
                         }
                         walk.closeCuts()
@@ -539,6 +591,60 @@ extension ScoreStore {
                                    positives: positives, negatives: negatives)
         let complement = full ? ComplementWalk.joined(complements.reversed().compactMap { $0 }, positives: positives, negatives: negatives) : nil
         return (column, walk, complement)
+    }
+
+    /// The most keys a task gathers at once: a larger grid bucket (scores
+    /// piled into one narrow range) is walked in parts, so that ranking never
+    /// holds a second copy of the store.
+    static let gatherLimit = 1 << 20
+
+    /// A part of a grid bucket: the keys whose next 16 score bits (below
+    /// those all its scores share) fall in `digits.range`, or all of them.
+    struct BucketPart {
+        struct Digits {
+            let shift: UInt64
+            let range: ClosedRange<Int>
+            @inline(__always) func digit(_ key: UInt64) -> Int { Int(truncatingIfNeeded: ((key >> 1) >> shift) & 0xFFFF) }
+        }
+        let digits: Digits?
+        let count: Int
+    }
+
+    /// A large bucket's parts, highest scores first: one histogram of the
+    /// next 16 bits its scores differ in, cut into runs of digits of at most
+    /// `gatherLimit` keys (a single digit may hold more; equal scores never
+    /// straddle two parts, since the label bit is not a digit bit).
+    private static func parts(of b: Int, _ views: [PieceView]) -> [BucketPart] {
+        var first: UInt64?, differing: UInt64 = 0, total = 0
+        for piece in views {
+            let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
+            for i in lower..<upper {
+                let score = piece.keys[i] >> 1
+                if first == nil { first = score }
+                differing |= score ^ first!
+            }
+            total += upper - lower
+        }
+        guard differing != 0 else { return [BucketPart(digits: nil, count: total)] }
+        let shift = UInt64(Swift.max(0, (63 - differing.leadingZeroBitCount) - 15))
+        var histogram = [Int](repeating: 0, count: 1 << 16)
+        for piece in views {
+            for i in Int(piece.starts[b])..<Int(piece.starts[b + 1]) {
+                histogram[Int(truncatingIfNeeded: ((piece.keys[i] >> 1) >> shift) & 0xFFFF)] += 1
+            }
+        }
+        var result: [BucketPart] = []
+        var upper = (1 << 16) - 1, count = 0
+        for digit in stride(from: (1 << 16) - 1, through: 0, by: -1) {
+            if count > 0 && count + histogram[digit] > gatherLimit {
+                result.append(BucketPart(digits: .init(shift: shift, range: (digit + 1)...upper), count: count))
+                upper = digit
+                count = 0
+            }
+            count += histogram[digit]
+        }
+        if count > 0 { result.append(BucketPart(digits: .init(shift: shift, range: 0...upper), count: count)) }
+        return result
     }
 
     /// Runs `body(0..<count)` with the runner, or one after another without one.
