@@ -52,10 +52,14 @@ enum OptionValue {
         return names
     }
 
-    /// A comma-separated list of distinct finite numbers, each in `range`
-    /// and, when `positive`, above 0; kept in the order given.
-    static func numbers(_ text: String, flag: String, in range: ClosedRange<Double>, positive: Bool = false) throws -> [Double] {
+    /// A comma-separated list of at most `maximumCount` distinct finite
+    /// numbers, each in `range` and, when `positive`, above 0; kept in the
+    /// order given.
+    static func numbers(_ text: String, flag: String, in range: ClosedRange<Double>, positive: Bool = false, maximumCount: Int = 100) throws -> [Double] {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpacesAndTabs() }
+        if parts.count > maximumCount {
+            throw optionError(flag, String(text.prefix(40)) + (text.count > 40 ? "…" : ""), "lists \(parts.count) values; give at most \(maximumCount)")
+        }
         var values: [Double] = []
         for part in parts {
             guard let x = Double(part), x.isFinite, range.contains(x), !positive || x > 0 else {
@@ -69,9 +73,9 @@ enum OptionValue {
     }
 
     /// A number of bytes: a whole number with an optional binary suffix
-    /// (`K`, `M`, `G`, or `KiB`, `MiB`, `GiB`): `256M` is 256 MiB.
+    /// (`K`, `M`, `G`, `T`, or `KiB`, `MiB`, `GiB`, `TiB`): `256M` is 256 MiB.
     static func bytes(_ text: String, flag: String) throws -> Int {
-        let units: [(String, Int)] = [("KiB", 10), ("MiB", 20), ("GiB", 30), ("K", 10), ("M", 20), ("G", 30)]
+        let units: [(String, Int)] = [("KiB", 10), ("MiB", 20), ("GiB", 30), ("TiB", 40), ("K", 10), ("M", 20), ("G", 30), ("T", 40)]
         var digits = Substring(text), shift = 0
         for (suffix, bits) in units where text.hasSuffix(suffix) {
             digits = text.dropLast(suffix.count)
@@ -79,7 +83,7 @@ enum OptionValue {
             break
         }
         guard let n = Int(digits), n >= 0, n <= (1 << 50) >> shift else {
-            throw optionError(flag, text, "must be a whole number of bytes, optionally with K, M or G (binary: 256M is 256 MiB), up to 1024T")
+            throw optionError(flag, text, "must be a whole number of bytes, optionally with K, M, G or T (binary: 256M is 256 MiB), up to 1024T")
         }
         return n << shift
     }

@@ -75,6 +75,10 @@ struct RankingCLITests {
         UsageCase(name: "budget of zero", arguments: ["--top", "0"], message: "--top \"0\": \"0\" is not a number above 0 to 1"),
         UsageCase(name: "memory budget not a size", arguments: ["--memory-budget", "lots"],
                   message: "--memory-budget \"lots\": must be a whole number of bytes"),
+        UsageCase(name: "memory budget beyond 1024T", arguments: ["--memory-budget", "1025T"],
+                  message: "--memory-budget \"1025T\": must be a whole number of bytes"),
+        UsageCase(name: "more than 100 targets", arguments: ["--precision-at", (1...101).map { "0.\($0 + 100)" }.joined(separator: ",")],
+                  message: "lists 101 values; give at most 100"),
     ]
 
     @Test("a bad ranking option or gate is a usage error (exit 64) that says what to write", arguments: usage)
@@ -97,6 +101,7 @@ struct RankingCLITests {
     func sketch() throws {
         let exact = try Self.ranking([])
         let sketched = try Self.ranking(["--memory-budget", "64K"])
+        #expect(try Self.ranking(["--memory-budget", "1T"])["exact"] as? Bool == true, "T is a suffix too")
         #expect(exact["exact"] as? Bool == true && exact["maxAUCError"] as? Double == 0)
         #expect(sketched["exact"] as? Bool == false)
         let bound = try #require(sketched["maxAUCError"] as? Double)
