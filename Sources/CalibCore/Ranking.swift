@@ -112,6 +112,9 @@ public struct RecallAtPrecision: Sendable, Hashable {
     public let recall: Double
     public let precision: Double
     public let threshold: Double
+    /// The point's false-positive rate and the share of the weight it flags (not in the JSON list; for reports).
+    public let fpr: Double
+    public let flaggedFraction: Double
 }
 
 /// The largest true-positive rate among the points of the ROC curve whose
@@ -122,6 +125,9 @@ public struct RecallAtFPR: Sendable, Hashable {
     public let recall: Double
     public let fpr: Double
     public let threshold: Double
+    /// The point's precision and the share of the weight it flags (not in the JSON list; for reports).
+    public let precision: Double
+    public let flaggedFraction: Double
 }
 
 /// Flagging `s ≥ threshold`, where `threshold` is the largest score whose
@@ -133,6 +139,8 @@ public struct RecallAtTop: Sendable, Hashable {
     public let recall: Double
     public let precision: Double
     public let threshold: Double
+    /// The point's false-positive rate (not in the JSON list; for reports).
+    public let fpr: Double
 }
 
 /// The weighted confusion counts of flagging `s ≥ threshold`, with
@@ -147,6 +155,13 @@ public struct ThresholdCounts: Sendable, Hashable {
     public var precision: Double { tp + fp > 0 ? tp / (tp + fp) : 0 }
     public var recall: Double { tp + fn > 0 ? tp / (tp + fn) : 0 }
     public var fpr: Double { fp + tn > 0 ? fp / (fp + tn) : 0 }
+    /// The cost per unit weight of flagging here, `(A·fp + B·fn) / W` with
+    /// `W = tp + fp + fn + tn` (NaN when `W` is 0).
+    public func cost(_ costs: CostAnalysis) -> Double {
+        let w = tp + fp + fn + tn
+        return w > 0 ? (costs.costFP * fp + costs.costFN * fn) / w : .nan
+    }
+
     /// `2·tp / (2·tp + fp + fn)`, equal to the harmonic mean of precision and recall.
     public var f1: Double { 2 * tp + fp + fn > 0 ? 2 * tp / (2 * tp + fp + fn) : 0 }
 }

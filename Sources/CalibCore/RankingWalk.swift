@@ -286,21 +286,28 @@ struct RankingWalk {
                                roc: [CurvePoint], pr: [CurvePoint]) {
         closeCuts()
         let p = positives, n = negatives, total = p + n
+        /// Recall, precision, false-positive rate and flagged share of a point, from its exact counts.
+        func rates(_ point: (tp: Double, fp: Double)?) -> (recall: Double, precision: Double, fpr: Double, flagged: Double) {
+            guard let point else { return (.nan, .nan, .nan, .nan) }
+            return (p > 0 ? point.tp / p : .nan, point.tp / (point.tp + point.fp), n > 0 ? point.fp / n : .nan, (point.tp + point.fp) / total)
+        }
         let precision = settings.precisionTargets.enumerated().map { i, target in
-            (precisionPoints.indices.contains(i) ? precisionPoints[i] : nil).map {
-                RecallAtPrecision(target: target, recall: p > 0 ? $0.tp / p : .nan, precision: $0.tp / ($0.tp + $0.fp), threshold: $0.threshold)
-            } ?? RecallAtPrecision(target: target, recall: .nan, precision: .nan, threshold: .nan)
+            let point = precisionPoints.indices.contains(i) ? precisionPoints[i] : nil
+            let r = rates(point.map { ($0.tp, $0.fp) })
+            return RecallAtPrecision(target: target, recall: r.recall, precision: r.precision, threshold: point?.threshold ?? .nan,
+                                     fpr: r.fpr, flaggedFraction: r.flagged)
         }
         let fpr = settings.fprTargets.enumerated().map { i, target in
-            (fprPoints.indices.contains(i) ? fprPoints[i] : nil).map {
-                RecallAtFPR(target: target, recall: p > 0 ? $0.tp / p : .nan, fpr: $0.fp / n, threshold: $0.threshold)
-            } ?? RecallAtFPR(target: target, recall: .nan, fpr: .nan, threshold: .nan)
+            let point = fprPoints.indices.contains(i) ? fprPoints[i] : nil
+            let r = rates(point.map { ($0.tp, $0.fp) })
+            return RecallAtFPR(target: target, recall: r.recall, fpr: r.fpr, threshold: point?.threshold ?? .nan,
+                               precision: r.precision, flaggedFraction: r.flagged)
         }
         let top = settings.topFractions.enumerated().map { i, fraction in
-            (topPoints.indices.contains(i) ? topPoints[i] : nil).map {
-                RecallAtTop(fraction: fraction, flaggedFraction: ($0.tp + $0.fp) / total, recall: p > 0 ? $0.tp / p : .nan,
-                            precision: $0.tp / ($0.tp + $0.fp), threshold: $0.threshold)
-            } ?? RecallAtTop(fraction: fraction, flaggedFraction: .nan, recall: .nan, precision: .nan, threshold: .nan)
+            let point = topPoints.indices.contains(i) ? topPoints[i] : nil
+            let r = rates(point.map { ($0.tp, $0.fp) })
+            return RecallAtTop(fraction: fraction, flaggedFraction: r.flagged, recall: r.recall, precision: r.precision,
+                               threshold: point?.threshold ?? .nan, fpr: r.fpr)
         }
         let cuts = cutCounts
         var roc = (full ? [CurvePoint(x: 0, y: 0)] : []) + self.roc, pr = self.pr

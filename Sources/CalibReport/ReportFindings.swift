@@ -222,9 +222,9 @@ public struct OperatingPoint: Sendable, Hashable {
     public let target: Double
     public let recall: Double
     public let precision: Double
-    /// The false-positive rate: the engine's for `fpr` points, derived for the others.
+    /// The false-positive rate, from the point's exact counts.
     public let fpr: Double
-    /// The share of the total weight flagged: the engine's for `top` points, derived for the others.
+    /// The share of the total weight flagged, from the point's exact counts.
     public let flagged: Double
     public let threshold: Double
     /// Why the point is undefined (NaN recall), in words that may quote the positive class.
@@ -248,12 +248,12 @@ public struct RankingFindings: Sendable {
     public let metrics: RankingMetrics
     /// The positive class of a binary task; `nil` for multiclass tasks.
     public let positiveClass: String?
-    /// Binary: the precision targets, then the FPR targets, then the alert budgets, each in the order asked.
+    /// Binary: the precision targets, then the FPR targets, then the alert budgets, each in the order asked
+    /// (every value from the engine's exact counts at the point).
     public let operatingPoints: [OperatingPoint]
     /// Binary, with costs: `(threshold, cost)` at each of the 99 sweep
-    /// thresholds, the cost per unit weight `(A·FP + B·FN) / W` with
-    /// `W = TP + FP + FN + TN` (NaN when `W` is 0). At the Bayes threshold
-    /// `A / (A + B)`, when it is a sweep threshold, this equals `CostAnalysis.costAtBayesThreshold`.
+    /// thresholds (`ThresholdCounts.cost`). At the Bayes threshold `A / (A + B)`,
+    /// when it is a sweep threshold, this equals `CostAnalysis.costAtBayesThreshold`.
     public let costCurve: [(threshold: Double, cost: Double)]
     /// The headline ranking values that are undefined (`ranking.rocAUC`,
     /// `ranking.weightedROCAUC`, `ranking.averagePrecision`), each with its reason.
@@ -280,37 +280,26 @@ public struct RankingFindings: Sendable {
 
         var points: [OperatingPoint] = []
         if binary {
-            func clamp(_ x: Double) -> Double { x.isFinite ? Swift.min(1, Swift.max(0, x)) : x }
             for a in k.recallAtPrecision {
-                let flagged = a.precision > 0 ? a.recall * p / a.precision : .nan
                 points.append(OperatingPoint(kind: .precision, target: a.target, recall: a.recall, precision: a.precision,
-                    fpr: clamp(p < 1 ? (flagged - a.recall * p) / (1 - p) : .nan), flagged: clamp(flagged), threshold: a.threshold,
+                    fpr: a.fpr, flagged: a.flaggedFraction, threshold: a.threshold,
                     undefinedReason: a.recall.isFinite ? nil : binaryReason(bothClasses: false, otherwise: "no threshold reaches this precision")))
             }
             for a in k.recallAtFPR {
-                let flagged = a.recall * p + a.fpr * (1 - p)
-                points.append(OperatingPoint(kind: .fpr, target: a.target, recall: a.recall, precision: flagged > 0 ? clamp(a.recall * p / flagged) : .nan,
-                    fpr: a.fpr, flagged: clamp(flagged), threshold: a.threshold,
+                points.append(OperatingPoint(kind: .fpr, target: a.target, recall: a.recall, precision: a.precision,
+                    fpr: a.fpr, flagged: a.flaggedFraction, threshold: a.threshold,
                     undefinedReason: a.recall.isFinite ? nil : binaryReason(bothClasses: true,
                         otherwise: "no threshold keeps the false-positive rate this low")))
             }
             for a in k.recallAtTop {
-                let caught = a.recall.isFinite ? a.recall * p : 0
                 points.append(OperatingPoint(kind: .top, target: a.fraction, recall: a.recall, precision: a.precision,
-                    fpr: clamp(p < 1 ? (a.flaggedFraction - caught) / (1 - p) : .nan), flagged: a.flaggedFraction, threshold: a.threshold,
+                    fpr: a.fpr, flagged: a.flaggedFraction, threshold: a.threshold,
                     undefinedReason: a.recall.isFinite ? nil : binaryReason(bothClasses: false, otherwise: UndefinedReasons.overflow)))
             }
         }
         operatingPoints = points
 
-        if binary, let cost = k.cost {
-            costCurve = k.sweep.map { s in
-                let w = s.tp + s.fp + s.fn + s.tn
-                return (s.threshold, w > 0 ? (cost.costFP * s.fp + cost.costFN * s.fn) / w : .nan)
-            }
-        } else {
-            costCurve = []
-        }
+        costCurve = binary ? k.cost.map { cost in k.sweep.map { ($0.threshold, $0.cost(cost)) } } ?? [] : []
 
         // Reasons, per class and for the headline values.
         let total = r.totalWeight
