@@ -34,28 +34,6 @@ enum RadixSort {
         sortInPlace(keys, payload, n, scratch: scratch, payloadScratch)
     }
 
-    /// Sorts `keys` ascending; `payload`, when given, is permuted alongside.
-    static func sort(_ keys: inout [UInt64], payload: inout [Double]?) {
-        let n = keys.count
-        guard n > 1 else { return }
-        let scratchCount = Swift.min(n, inPlaceAbove)
-        var scratch = [UInt64](unsafeUninitializedCapacity: scratchCount) { _, count in count = scratchCount }
-        if payload != nil {
-            var payloadScratch = [Double](unsafeUninitializedCapacity: scratchCount) { _, count in count = scratchCount }
-            keys.withUnsafeMutableBufferPointer { k in
-            scratch.withUnsafeMutableBufferPointer { ks in
-            payload!.withUnsafeMutableBufferPointer { p in
-            payloadScratch.withUnsafeMutableBufferPointer { ps in
-                sortInPlace(k.baseAddress!, p.baseAddress, n, scratch: ks.baseAddress!, ps.baseAddress)
-            }}}}
-        } else {
-            keys.withUnsafeMutableBufferPointer { k in
-            scratch.withUnsafeMutableBufferPointer { ks in
-                sortInPlace(k.baseAddress!, nil, n, scratch: ks.baseAddress!, nil)
-            }}
-        }
-    }
-
     /// Sorts `n` keys in place: a range of at most `inPlaceAbove` keys with
     /// the out-of-place sort and the scratch buffers; a longer one by one
     /// in-place partition on its top differing bits (each key swapped

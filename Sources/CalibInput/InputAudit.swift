@@ -49,20 +49,21 @@ public enum InputAudit {
         let reader = try PredictionReader(location: location, options: options)
         let shape = reader.shape
         let threads = Swift.max(1, options.threads)
-        let empty = AuditAccumulator(shape: shape, settings: settings, losses: losses)
+        // Segments keep no score store: only the whole input is ranked.
+        let emptySegment = AuditAccumulator(shape: shape, settings: settings, losses: losses)
         var total = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking)
         var segments: [String: AuditAccumulator] = [:]
-        let segmentCap = reader.boundSegments(bytesEach: total.stateBytes)
+        let segmentCap = reader.boundSegments(bytesEach: emptySegment.stateBytes)
 
         // At most `capacity` blocks are in memory at once; with segments, few
         // enough that their segments' sums (each block's at most the whole
         // cap) stay within the segment budget as well.
         var capacity = 2 * threads + 2
         if options.group != nil {
-            let blockSegmentBytes = Swift.max(1, segmentCap * total.stateBytes)
+            let blockSegmentBytes = Swift.max(1, segmentCap * emptySegment.stateBytes)
             capacity = Swift.max(1, Swift.min(capacity, options.segmentStateBudget / blockSegmentBytes))
         }
-        try reader.streamBlocks(into: Consumer(empty: total, emptySegment: empty), threads: threads, capacity: capacity, progress: progress) { outcome in
+        try reader.streamBlocks(into: Consumer(empty: total, emptySegment: emptySegment), threads: threads, capacity: capacity, progress: progress) { outcome in
             total.merge(outcome.consumer.total)
             for (name, part) in zip(outcome.decoder!.segmentNames, outcome.consumer.segments) {
                 if segments[name] == nil { segments[name] = part } else { segments[name]!.merge(part) }

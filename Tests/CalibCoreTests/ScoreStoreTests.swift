@@ -185,7 +185,15 @@ struct ScoreStoreTests {
         }
         let reference = zip(keys, weights).sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         var payload: [Double]? = weights
-        RadixSort.sort(&keys, payload: &payload)
+        // The engine's call: the keys and weights in place, scratch of at most `inPlaceAbove` each.
+        let scratchCount = Swift.min(count, RadixSort.inPlaceAbove)
+        var scratch = [UInt64](repeating: 0, count: scratchCount), payloadScratch = [Double](repeating: 0, count: scratchCount)
+        keys.withUnsafeMutableBufferPointer { k in
+        scratch.withUnsafeMutableBufferPointer { ks in
+        payload!.withUnsafeMutableBufferPointer { p in
+        payloadScratch.withUnsafeMutableBufferPointer { ps in
+            RadixSort.sort(k.baseAddress!, scratch: ks.baseAddress!, payload: p.baseAddress!, payloadScratch: ps.baseAddress!, count: count)
+        }}}}
         #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 <= $1 }, "\(kind), \(count): ascending")
         let sorted = zip(keys, payload!).sorted { ($0.0, $0.1) < ($1.0, $1.1) } // equal keys may carry their weights in any order
         #expect(sorted.elementsEqual(reference, by: { $0 == $1 }), "\(kind), \(count): every key keeps its weight")
