@@ -199,12 +199,12 @@ public enum GateEvaluator {
     /// or a cost field (`cost.regret`).
     private static func rankingValue(_ key: String, ranking: RankingMetrics, result: AuditResult, whole: String) throws(GateError) -> (Double?, String?) {
         let undefined = "undefined for this input (it needs rows of both kinds: of the class and outside it)"
+        // The reports' own reasons ("no row is 'fraud' (the positive class)"), so a gate and its report agree.
+        let findings = RankingFindings(result: result, ranking: ranking, positiveClass: result.positiveClassIndex.map { result.classNames[$0] })
         if let scalar = RankingKey.named(RankingKey.prefix + key) {
             guard let value = scalar.value(in: ranking, task: result.task) else {
                 throw GateError("'\(shown(whole))': \(scalar.name) is defined for \(scalar.tasks.map(\.rawValue).sorted().joined(separator: " and ")) tasks only")
             }
-            // The reports' own reason when they give one ("no row is 'fraud' (the positive class)").
-            let findings = RankingFindings(result: result, ranking: ranking, positiveClass: result.positiveClassIndex.map { result.classNames[$0] })
             return (value, findings.reason(scalar.name) ?? undefined)
         }
         if key.hasPrefix("cost.") {
@@ -227,7 +227,8 @@ public enum GateEvaluator {
             guard let c = result.classNames.firstIndex(of: inside) else {
                 throw GateError("'\(shown(whole))': no class '\(shown(inside))'; classes: \(list(result.classNames))")
             }
-            return (perClass.value(in: ranking.perClass[c]), undefined)
+            let reasons: (rocAUC: String?, averagePrecision: String?) = findings.perClassReasons.indices.contains(c) ? findings.perClassReasons[c] : (nil, nil)
+            return (perClass.value(in: ranking.perClass[c]), (perClass.member == RankingKey.rocAUC.member ? reasons.rocAUC : reasons.averagePrecision) ?? undefined)
         }
         guard let listKey = RankingKey.lists.first(where: { $0.member == member }) else {
             throw GateError("'\(shown(whole))': unknown ranking key '\(shown(member))'; use one of \(rankingForms)")
@@ -246,7 +247,9 @@ public enum GateEvaluator {
             }
             field = String(rest.dropFirst())
         }
-        return (entry.values[listKey.fields.firstIndex(of: field)!], "no threshold reaches \(listKey.index) \(inside)")
+        let kind: OperatingPoint.Kind? = ["recallAtPrecision": .precision, "recallAtFPR": .fpr, "recallAtTop": .top][listKey.member]
+        let point = findings.operatingPoints.first { $0.kind == kind && $0.target == target }
+        return (entry.values[listKey.fields.firstIndex(of: field)!], point?.undefinedReason ?? "no threshold reaches \(listKey.index) \(inside)")
     }
 
     /// The longest name quoted in a gate message; longer ones are cut with "…".
