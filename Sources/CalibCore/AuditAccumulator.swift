@@ -106,7 +106,7 @@ public struct AuditAccumulator: Sendable {
 
         // The score store's keys for this chunk, column by column, and the kept rows' weights.
         let keepsScores = scores != nil
-        let columns = shape.scoresPerRow
+        let columns = scores?.columnCount ?? 0
         let keyStride = keepsScores ? table.count : 0
         var keyBuffer = [UInt64](unsafeUninitializedCapacity: keyStride * columns) { _, count in count = keyStride * columns }
         var keptWeights = [Double](unsafeUninitializedCapacity: keyStride) { _, count in count = keyStride }
@@ -177,6 +177,8 @@ public struct AuditAccumulator: Sendable {
                                 keys![kept] = ScoreStore.key(score: s, positive: y == 1)
                             } else {
                                 for c in 0..<k { keys![c * keyStride + kept] = ScoreStore.key(score: p[c], positive: y == c) }
+                                // The headline column: the top-label confidence against 1[correct].
+                                keys![k * keyStride + kept] = ScoreStore.key(score: topP, positive: top == y)
                             }
                             keptWeight![kept] = w
                             kept &+= 1

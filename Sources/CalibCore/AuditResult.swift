@@ -53,6 +53,9 @@ public struct Metrics: Sendable, Hashable {
     /// Weighted share of wrong predictions among rows with `c_i ≥ confidentAt`
     /// (default 0.9); 0 when there are none.
     public let confidentErrorRate: Double
+    /// The estimators, tests and decompositions of SPEC section 9 (NaN, with
+    /// their reasons, where they could not be computed).
+    public let calibration: CalibrationEstimates
 
     /// Every scalar metric by its JSON key, in SPEC order (``MetricKey/all``);
     /// the nested averages appear as `macro.precision` and so on. Keys not
@@ -142,11 +145,15 @@ extension AuditAccumulator {
     public mutating func finish(classNames: [String], runner: RankingRunner? = nil) -> AuditResult {
         // Not `scores.map`: its copy of the store would make the sort copy every score.
         var ranking: RankingMetrics?
-        if scores != nil { ranking = scores!.takeRanking(settings: rankingSettings!, runner: runner) }
-        return result(classNames: classNames, ranking: ranking)
+        var sorted: ScoreStore.SortedCalibration?
+        if scores != nil {
+            sorted = scores!.takeCalibration(binCount: settings.bins, runner: runner)
+            ranking = scores!.takeRanking(settings: rankingSettings!, runner: runner)
+        }
+        return result(classNames: classNames, ranking: ranking, sorted: sorted)
     }
 
-    private func result(classNames: [String], ranking: RankingMetrics?) -> AuditResult {
+    private func result(classNames: [String], ranking: RankingMetrics?, sorted: ScoreStore.SortedCalibration?) -> AuditResult {
         precondition(classNames.count == shape.classCount, "one name per class")
         let k = shape.classCount
         // The scalar totals need no context (they give `W` to the others).
@@ -170,6 +177,17 @@ extension AuditAccumulator {
             prior -= pi * StableMath.ln(pi)
         }
         let classwiseECEs = classTables.map(\.expectedCalibrationError)
+        let brier = scalarTotals.brier / w
+        let calibration: CalibrationEstimates
+        switch sorted {
+        case .walked(let totals, let fits)?:
+            calibration = CalibrationEstimates(totals, binary: k == 2, smooth: totals.smooth.estimate(), fits: fits,
+                                               brier: brier, crossEntropy: ce)
+        case .sketch?:
+            calibration = .unavailable("the score store passed its memory budget and keeps a sketch, not every score (raise --memory-budget)", binary: k == 2)
+        case nil:
+            calibration = .unavailable("computed for the whole input only: segments keep no score store", binary: k == 2)
+        }
 
         let metrics = Metrics(
             crossEntropy: ce,
@@ -179,7 +197,7 @@ extension AuditAccumulator {
             logLossSkill: prior > 0 ? 1 - ce / prior : .nan,
             accuracy: confusionMatrix.correct / w,
             balancedAccuracy: confusionMatrix.balancedAccuracy,
-            brier: scalarTotals.brier / w,
+            brier: brier,
             mcc: confusionMatrix.matthewsCorrelation,
             macro: confusionMatrix.macroAverage,
             weighted: confusionMatrix.weightedAverage,
@@ -194,7 +212,8 @@ extension AuditAccumulator {
             underconfidence: topTable.underconfidence,
             overconfidenceError: topTable.overconfidenceError,
             calibrationInTheLarge: k == 2 ? (scalarTotals.positiveScore - classW[1]) / w : nil,
-            confidentErrorRate: scalarTotals.confidentWeight > 0 ? scalarTotals.confidentWrongWeight / scalarTotals.confidentWeight : 0
+            confidentErrorRate: scalarTotals.confidentWeight > 0 ? scalarTotals.confidentWrongWeight / scalarTotals.confidentWeight : 0,
+            calibration: calibration
         )
 
         let perClass = (0..<k).map { c in

@@ -83,7 +83,15 @@ extension MetricKey {
     ] + macro + weighted + micro + [
         meanConfidence, topLabelECE, positiveClassECE, classwiseECE, ece, mce,
         overconfidence, underconfidence, overconfidenceError, calibrationInTheLarge, confidentErrorRate,
-    ]
+    ] + sortedScoreKeys
+
+    /// The keys of SPEC section 9, in its order: the estimators that need the
+    /// scores sorted (or every row, for the fits) come from the exact score store.
+    public static let sortedScoreKeys: [MetricKey] = [
+        equalMassECE, debiasedL2ECE, smoothECE, smoothECEBandwidth, spiegelhalterZ, spiegelhalterP,
+        hosmerLemeshowStatistic, hosmerLemeshowP, hosmerLemeshowGroups, calibrationSlope, calibrationIntercept,
+    ] + decomposition("brier", "the Brier score") { $0.brierDecomposition }
+      + decomposition("crossEntropy", "cross-entropy") { $0.crossEntropyDecomposition }
 
     // Loss: <doc:Loss>.
     public static let crossEntropy = MetricKey("crossEntropy", .lowerIsBetter, article: "Loss",
@@ -136,6 +144,46 @@ extension MetricKey {
         "mean positive score minus the observed positive rate (best at 0)") { $0.calibrationInTheLarge }
     public static let confidentErrorRate = MetricKey("confidentErrorRate", .lowerIsBetter, article: "Calibration",
         "share of wrong predictions among the confident ones") { $0.confidentErrorRate }
+
+    // More calibration estimators, tests and decompositions (SPEC section 9): <doc:Calibration>.
+    public static let equalMassECE = MetricKey("equalMassECE", .lowerIsBetter, article: "Calibration",
+        "headline ECE over equal-mass bins (as many as --bins)") { $0.calibration.equalMassECE }
+    public static let debiasedL2ECE = MetricKey("debiasedL2ECE", .lowerIsBetter, article: "Calibration",
+        "root of the squared calibration error over the equal-mass bins, minus its sampling bias") { $0.calibration.debiasedL2ECE }
+    public static let smoothECE = MetricKey("smoothECE", .lowerIsBetter, article: "Calibration",
+        "kernel-smoothed calibration error with no bins (relplot's smECE)") { $0.calibration.smoothECE }
+    public static let smoothECEBandwidth = MetricKey("smoothECEBandwidth", .neither, article: "Calibration",
+        "the kernel width the smooth ECE chose") { $0.calibration.smoothECEBandwidth }
+    public static let spiegelhalterZ = MetricKey("spiegelhalterZ", .neither, tasks: [.binary], hasInterval: false, article: "Calibration",
+        "Spiegelhalter's test statistic (standard normal when the scores are calibrated)") { $0.calibration.binaryOnly($0.calibration.spiegelhalterZ) }
+    public static let spiegelhalterP = MetricKey("spiegelhalterP", .neither, tasks: [.binary], hasInterval: false, article: "Calibration",
+        "two-sided p-value of Spiegelhalter's test") { $0.calibration.binaryOnly($0.calibration.spiegelhalterP) }
+    public static let hosmerLemeshowStatistic = MetricKey("hosmerLemeshowStatistic", .neither, tasks: [.binary], hasInterval: false, article: "Calibration",
+        "Hosmer–Lemeshow χ² statistic over 10 equal-mass groups") { $0.calibration.binaryOnly($0.calibration.hosmerLemeshowStatistic) }
+    public static let hosmerLemeshowP = MetricKey("hosmerLemeshowP", .neither, tasks: [.binary], hasInterval: false, article: "Calibration",
+        "p-value of the Hosmer–Lemeshow test (χ² with groups − 2 degrees of freedom)") { $0.calibration.binaryOnly($0.calibration.hosmerLemeshowP) }
+    public static let hosmerLemeshowGroups = MetricKey("hosmerLemeshowGroups", .neither, tasks: [.binary], hasInterval: false, article: "Calibration",
+        "non-empty Hosmer–Lemeshow groups") { $0.calibration.binaryOnly($0.calibration.hosmerLemeshowGroups) }
+    public static let calibrationSlope = MetricKey("calibrationSlope", .neither, tasks: [.binary], article: "Calibration",
+        "slope of the logistic recalibration on logit(s) (1 is ideal; below 1: overconfident)") { $0.calibration.binaryOnly($0.calibration.calibrationSlope) }
+    public static let calibrationIntercept = MetricKey("calibrationIntercept", .neither, tasks: [.binary], article: "Calibration",
+        "intercept of the logistic recalibration with the slope fixed at 1 (0 is ideal; below 0: scores too high)") { $0.calibration.binaryOnly($0.calibration.calibrationIntercept) }
+
+    /// `decomposition.SCORE.{score, miscalibration, discrimination, uncertainty}` (binary): the CORP decomposition.
+    private static func decomposition(_ score: String, _ what: String,
+                                      _ read: @escaping @Sendable (CalibrationEstimates) -> ScoreDecomposition) -> [MetricKey] {
+        let group = "decomposition." + score
+        return [
+            MetricKey("score", group: group, .lowerIsBetter, tasks: [.binary], article: "Calibration",
+                      "\(what) of the scores") { $0.calibration.binaryOnly(read($0.calibration).score) },
+            MetricKey("miscalibration", group: group, .lowerIsBetter, tasks: [.binary], article: "Calibration",
+                      "the part of \(what) that isotonic recalibration removes") { $0.calibration.binaryOnly(read($0.calibration).miscalibration) },
+            MetricKey("discrimination", group: group, .higherIsBetter, tasks: [.binary], article: "Calibration",
+                      "how much the recalibrated scores beat the base rate on \(what)") { $0.calibration.binaryOnly(read($0.calibration).discrimination) },
+            MetricKey("uncertainty", group: group, .neither, tasks: [.binary], article: "Calibration",
+                      "\(what) of always predicting the positive rate") { $0.calibration.binaryOnly(read($0.calibration).uncertainty) },
+        ]
+    }
 
     /// The three keys of one nested average, named by the per-class keys they average.
     private static func averages(_ group: String, _ how: String, _ average: @escaping @Sendable (Metrics) -> PrecisionRecallF1) -> [MetricKey] {

@@ -340,8 +340,8 @@ extension ScoreStore {
         let taken = storage
         storage = .exact(ExactScores(columnCount: 0))
         switch taken {
-        case .exact(var exact): return ScoreStore.rankExact(&exact, columnCount: columnCount, settings: settings, cuts: cuts, runner: runner)
-        case .sketch(let sketch): return ScoreStore.rankSketch(sketch, columnCount: columnCount, settings: settings)
+        case .exact(var exact): return ScoreStore.rankExact(&exact, columnCount: rankedColumnCount, settings: settings, cuts: cuts, runner: runner)
+        case .sketch(let sketch): return ScoreStore.rankSketch(sketch, columnCount: rankedColumnCount, settings: settings)
         }
     }
 
@@ -621,7 +621,7 @@ extension ScoreStore {
     /// next 16 bits its scores differ in, cut into runs of digits of at most
     /// `gatherLimit` keys (a single digit may hold more; equal scores never
     /// straddle two parts, since the label bit is not a digit bit).
-    private static func parts(of b: Int, _ views: [PieceView]) -> [BucketPart] {
+    static func parts(of b: Int, _ views: [PieceView]) -> [BucketPart] {
         var first: UInt64?, differing: UInt64 = 0, total = 0
         for piece in views {
             let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])

@@ -2,7 +2,10 @@
 /// ranking needs (SPEC section 8) and what no running sum can hold.
 ///
 /// A binary task keeps one column (the positive score `s`); a multiclass
-/// task one column per class (`p_k`, one-vs-rest). Each entry is one 64-bit
+/// task one column per class (`p_k`, one-vs-rest) and one more for the
+/// headline of SPEC section 9 (the top-label confidence `c`, its key's label
+/// bit `1[correct]`), which the sorted calibration estimators walk and
+/// ranking leaves alone. Each entry is one 64-bit
 /// key, `bits(score) << 1 | isPositive`: scores lie in [0, 1], whose bit
 /// patterns order as the scores do, so sorting keys sorts scores. Weights
 /// ride along with the keys of a chunk that has a row weighing other than
@@ -20,8 +23,13 @@
 /// the exact form never holds more than the budget.
 /// Merging a sketch is exact bucket by bucket (sums in merge order).
 public struct ScoreStore: Sendable {
-    /// Columns per row: 1 for binary tasks, the class count otherwise.
+    /// Columns per row: 1 for binary tasks, the class count plus the headline column otherwise.
     public let columnCount: Int
+    /// The columns ranking walks: the first 1 (binary) or `K` (multiclass).
+    public let rankedColumnCount: Int
+    /// The column of the headline pairs of SPEC section 9: the positive
+    /// score (binary, column 0) or the top-label confidence (multiclass, column `K`).
+    public var headlineColumn: Int { columnCount - 1 }
     /// Bytes the exact form may take before it becomes a sketch.
     public let budget: Int
     /// Thresholds whose flagged counts a sketch keeps exactly (binary: the
@@ -36,7 +44,8 @@ public struct ScoreStore: Sendable {
 
     /// A store for `shape`'s scores; `cuts` are kept exact by the sketch (binary tasks).
     public init(shape: ClassificationShape, settings: RankingSettings) {
-        columnCount = shape.scoresPerRow
+        rankedColumnCount = shape.scoresPerRow
+        columnCount = shape.scoresPerRow + (shape.task == .binary ? 0 : 1)
         budget = settings.memoryBudget
         if shape.task == .binary {
             var cuts = RankingSettings.sweepThresholds
@@ -103,14 +112,16 @@ public struct ScoreStore: Sendable {
         }
     }
 
-    /// Appends rows given as probabilities: `scores` holds `columnCount`
+    /// Appends rows given as probabilities: `scores` holds `rankedColumnCount`
     /// values per row (binary: the positive score; multiclass: `p_k` for each
     /// class), each in [0, 1]; `labels` the class indices (binary: 1 is the
     /// positive class); `weights` one per row (`nil`: all 1). Rows of weight
-    /// 0 are left out.
+    /// 0 are left out. A multiclass row's headline column is its top-label
+    /// confidence (argmax, ties to the lowest index), as the audit keeps it.
     public mutating func append(scores: [Double], labels: [Int], weights: [Double]? = nil) {
-        precondition(scores.count == labels.count * columnCount && (weights?.count ?? labels.count) == labels.count,
-                     "one label, one weight and \(columnCount) scores per row")
+        let k = rankedColumnCount
+        precondition(scores.count == labels.count * k && (weights?.count ?? labels.count) == labels.count,
+                     "one label, one weight and \(k) scores per row")
         let rows = labels.count
         var keys = [UInt64](repeating: 0, count: rows * columnCount)
         var kept: [Double] = []
@@ -118,10 +129,13 @@ public struct ScoreStore: Sendable {
         for i in 0..<rows {
             let w = weights?[i] ?? 1
             if w == 0 { continue }
-            for c in 0..<columnCount {
-                let positive = columnCount == 1 ? labels[i] == 1 : labels[i] == c
-                keys[c * rows + n] = ScoreStore.key(score: scores[i * columnCount + c], positive: positive)
+            var top = 0
+            for c in 0..<k {
+                let positive = k == 1 ? labels[i] == 1 : labels[i] == c
+                keys[c * rows + n] = ScoreStore.key(score: scores[i * k + c], positive: positive)
+                if scores[i * k + c] > scores[i * k + top] { top = c }
             }
+            if columnCount > k { keys[k * rows + n] = ScoreStore.key(score: scores[i * k + top], positive: labels[i] == top) }
             kept.append(w)
             n += 1
         }

@@ -127,23 +127,28 @@ public enum JSONReportRenderer {
     }
 
     /// The `metrics` object: every key of `MetricKey.all` in its order,
-    /// `null` where undefined, the averages nested as `{"macro": {"precision", "recall", "f1"}}`.
+    /// `null` where undefined, the averages nested as `{"macro": {"precision", "recall", "f1"}}`
+    /// and the decompositions as `{"decomposition": {"brier": {"score", …}}}` (a key's group is its path).
     static func metrics(_ m: Metrics) -> JSONValue {
         var entries: [(String, JSONValue)] = []
         for key in MetricKey.all {
-            let value = JSONValue.finite(key.value(in: m))
-            guard let group = key.group else {
-                entries.append((key.name, value))
-                continue
-            }
-            if let last = entries.last, last.0 == group, case var .object(members) = last.1 {
-                members.append((key.member, value))
-                entries[entries.count - 1].1 = .object(members)
-            } else {
-                entries.append((group, .object([(key.member, value)])))
-            }
+            let path = (key.group.map { $0.split(separator: ".").map(String.init) } ?? []) + [key.member]
+            insert(JSONValue.finite(key.value(in: m)), at: path[...], into: &entries)
         }
         return .object(entries)
+    }
+
+    /// Adds `value` under `path`, joining the last entry when it is the same object.
+    private static func insert(_ value: JSONValue, at path: ArraySlice<String>, into entries: inout [(String, JSONValue)]) {
+        let name = path.first!
+        guard path.count > 1 else { entries.append((name, value)); return }
+        var members: [(String, JSONValue)] = []
+        if let last = entries.last, last.0 == name, case let .object(existing) = last.1 {
+            members = existing
+            entries.removeLast()
+        }
+        insert(value, at: path.dropFirst(), into: &members)
+        entries.append((name, .object(members)))
     }
 
     /// One `perClass[]` entry: the class, its rows, then `ClassMetricKey.counts` and `ClassMetricKey.scores` (SPEC section 3 order),

@@ -49,7 +49,24 @@ public enum ReportVocabulary {
             "overconfidenceError": MetricDisplay("over-confidence error", short: "OE", digits: 4),
             "calibrationInTheLarge": MetricDisplay("calibration in the large", short: "mean score − positive rate", digits: 4),
             "confidentErrorRate": MetricDisplay("confident errors", digits: 4),
+            "equalMassECE": MetricDisplay("equal-mass ECE", short: "EM-ECE", digits: 4),
+            "debiasedL2ECE": MetricDisplay("debiased L2 ECE", short: "dL2-ECE", digits: 4),
+            "smoothECE": MetricDisplay("smooth ECE", short: "smECE", digits: 4),
+            "smoothECEBandwidth": MetricDisplay("smooth ECE bandwidth", short: "σ*", digits: 4),
+            "spiegelhalterZ": MetricDisplay("Spiegelhalter z", digits: 2),
+            "spiegelhalterP": MetricDisplay("Spiegelhalter p", digits: 4),
+            "hosmerLemeshowStatistic": MetricDisplay("Hosmer–Lemeshow χ²", short: "HL χ²", digits: 2),
+            "hosmerLemeshowP": MetricDisplay("Hosmer–Lemeshow p", short: "HL p", digits: 4),
+            "hosmerLemeshowGroups": MetricDisplay("Hosmer–Lemeshow groups", short: "HL groups", digits: 0),
+            "calibrationSlope": MetricDisplay("calibration slope", short: "slope", digits: 3),
+            "calibrationIntercept": MetricDisplay("calibration intercept", short: "intercept", digits: 3),
         ]
+        for (score, words) in [("brier", "Brier"), ("crossEntropy", "cross-entropy")] {
+            table["decomposition.\(score).score"] = MetricDisplay(words, digits: 4)
+            table["decomposition.\(score).miscalibration"] = MetricDisplay("\(words) miscalibration", short: "MCB", digits: 4)
+            table["decomposition.\(score).discrimination"] = MetricDisplay("\(words) discrimination", short: "DSC", digits: 4)
+            table["decomposition.\(score).uncertainty"] = MetricDisplay("\(words) uncertainty", short: "UNC", digits: 4)
+        }
         for group in ["macro", "weighted", "micro"] {
             table[group + ".precision"] = MetricDisplay("\(group) precision", digits: 3)
             table[group + ".recall"] = MetricDisplay("\(group) recall", digits: 3)

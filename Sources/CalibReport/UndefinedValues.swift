@@ -38,6 +38,7 @@ public enum UndefinedReasons {
     public static func reason(for key: MetricKey, result r: AuditResult) -> String {
         if let weight = weightReason(r) { return weight }
         let m = r.metrics
+        if let engine = m.calibration.undefinedReasons[key.name] { return engine }
         switch key {
         case .crossEntropy, .crossEntropyBits:
             return "a row's cross-entropy or their weighted sum is infinite (logits or scores near the limits of double precision, e.g. ±1e308)"

@@ -32,9 +32,18 @@ struct MetricCatalogueTests {
         return (any as? NSNumber)?.doubleValue
     }
 
-    @Test("the catalogue names are SPEC section 3's metrics keys, in order")
+    /// SPEC section 9's keys, in its order; each decomposition expands to `{score, miscalibration, discrimination, uncertainty}`.
+    static let specSection9Keys = [
+        "equalMassECE", "debiasedL2ECE", "smoothECE", "smoothECEBandwidth", "spiegelhalterZ", "spiegelhalterP",
+        "hosmerLemeshowStatistic", "hosmerLemeshowP", "hosmerLemeshowGroups", "calibrationSlope", "calibrationIntercept",
+    ] + ["brier", "crossEntropy"].flatMap { score in
+        ["score", "miscalibration", "discrimination", "uncertainty"].map { "decomposition.\(score).\($0)" }
+    }
+
+    @Test("the catalogue names are SPEC section 3's metrics keys, then section 9's, in order")
     func specOrder() {
-        #expect(MetricKey.all.map(\.name) == Self.specKeys)
+        #expect(MetricKey.all.map(\.name) == Self.specKeys + Self.specSection9Keys)
+        #expect(MetricKey.sortedScoreKeys.map(\.name) == Self.specSection9Keys)
     }
 
     @Test("no key name appears twice, and every name finds its key")
@@ -66,7 +75,8 @@ struct MetricCatalogueTests {
             }
             #expect(key.name == (key.group.map { $0 + "." } ?? "") + key.member)
         }
-        #expect(MetricKey.all.compactMap(\.group) == ["macro", "macro", "macro", "weighted", "weighted", "weighted", "micro", "micro", "micro"])
+        #expect(MetricKey.all.compactMap(\.group) == ["macro", "macro", "macro", "weighted", "weighted", "weighted", "micro", "micro", "micro"]
+                + Array(repeating: "decomposition.brier", count: 4) + Array(repeating: "decomposition.crossEntropy", count: 4))
     }
 
     @Test("the golden fixtures' metrics are the catalogue's keys for their task", arguments: GoldenTests.fixtures)
@@ -75,7 +85,9 @@ struct MetricCatalogueTests {
         let classes = try #require(expected["classes"] as? [String])
         let task: TaskKind = classes.count == 2 ? .binary : .multiclass
         let metrics = try #require(expected["metrics"] as? [String: Any])
-        #expect(Set(metrics.keys) == Set(MetricKey.all.filter { $0.applies(to: task) }.map(\.name)))
+        // expected.json holds SPEC section 3; section 9's keys have their own golden file.
+        let section3 = MetricKey.all.filter { !MetricKey.sortedScoreKeys.contains($0) }
+        #expect(Set(metrics.keys) == Set(section3.filter { $0.applies(to: task) }.map(\.name)))
     }
 
     @Test("the key checks cover every golden fixture")
@@ -83,10 +95,15 @@ struct MetricCatalogueTests {
         #expect(Set(try Self.golden().keys) == Set(GoldenTests.fixtures))
     }
 
-    @Test("binary-only keys are exactly positiveClassECE and calibrationInTheLarge")
+    @Test("binary-only keys are positiveClassECE, calibrationInTheLarge, and section 9's tests, fits and decompositions")
     func binaryOnly() {
         let binaryOnly = MetricKey.all.filter { !$0.applies(to: .multiclass) }
-        #expect(binaryOnly.map(\.name) == ["positiveClassECE", "calibrationInTheLarge"])
+        let decompositions = ["brier", "crossEntropy"].flatMap { score in
+            ["score", "miscalibration", "discrimination", "uncertainty"].map { "decomposition.\(score).\($0)" }
+        }
+        #expect(binaryOnly.map(\.name) == ["positiveClassECE", "calibrationInTheLarge", "spiegelhalterZ", "spiegelhalterP",
+                                            "hosmerLemeshowStatistic", "hosmerLemeshowP", "hosmerLemeshowGroups",
+                                            "calibrationSlope", "calibrationIntercept"] + decompositions)
         #expect(MetricKey.all.allSatisfy { $0.applies(to: .binary) })
         for key in binaryOnly { #expect(key.tasks == [.binary]) }
     }
@@ -102,6 +119,12 @@ struct MetricCatalogueTests {
         ("classwiseECE", .lowerIsBetter), ("ece", .lowerIsBetter), ("mce", .lowerIsBetter),
         ("overconfidence", .lowerIsBetter), ("underconfidence", .lowerIsBetter), ("overconfidenceError", .lowerIsBetter),
         ("calibrationInTheLarge", .neither), ("confidentErrorRate", .lowerIsBetter),
+        ("equalMassECE", .lowerIsBetter), ("debiasedL2ECE", .lowerIsBetter), ("smoothECE", .lowerIsBetter),
+        ("smoothECEBandwidth", .neither), ("spiegelhalterZ", .neither), ("spiegelhalterP", .neither),
+        ("hosmerLemeshowStatistic", .neither), ("hosmerLemeshowP", .neither), ("hosmerLemeshowGroups", .neither),
+        ("calibrationSlope", .neither), ("calibrationIntercept", .neither),
+        ("decomposition.brier.score", .lowerIsBetter), ("decomposition.brier.miscalibration", .lowerIsBetter),
+        ("decomposition.crossEntropy.discrimination", .higherIsBetter), ("decomposition.crossEntropy.uncertainty", .neither),
     ]
 
     @Test("each key's polarity", arguments: polarities)
@@ -111,14 +134,15 @@ struct MetricCatalogueTests {
 
     @Test("every nested average is better high, and every per-class score has a direction")
     func averagesAndScores() {
-        #expect(MetricKey.all.filter { $0.group != nil }.allSatisfy { $0.polarity == .higherIsBetter })
+        #expect(MetricKey.all.filter { ["macro", "weighted", "micro"].contains($0.group) }.allSatisfy { $0.polarity == .higherIsBetter })
         #expect(ClassMetricKey.scores.allSatisfy { $0.polarity != .neither })
         #expect(ClassMetricKey.counts.allSatisfy { $0.polarity == .neither })
     }
 
-    @Test("intervals (SPEC section 10): every metric but crossEntropyBits and perplexity; per class precision, recall and ece")
+    @Test("intervals (SPEC section 10): every metric but crossEntropyBits, perplexity and the tests; per class precision, recall and ece")
     func intervals() {
-        #expect(MetricKey.all.filter { !$0.hasInterval }.map(\.name) == ["crossEntropyBits", "perplexity"])
+        #expect(MetricKey.all.filter { !$0.hasInterval }.map(\.name) == ["crossEntropyBits", "perplexity", "spiegelhalterZ", "spiegelhalterP",
+                                                                          "hosmerLemeshowStatistic", "hosmerLemeshowP", "hosmerLemeshowGroups"])
         #expect(ClassMetricKey.all.filter(\.hasInterval).map(\.name) == ["precision", "recall", "ece"])
     }
 
@@ -128,7 +152,8 @@ struct MetricCatalogueTests {
         let file = try #require(expected["file"] as? String)
         let (result, _) = try InputAudit.run(.file(TestPaths.golden + "/" + file))
         let reference = try #require(expected["metrics"] as? [String: Any])
-        for key in MetricKey.all {
+        // Section 9's keys are checked against their own golden file (CalibrationGoldenTests).
+        for key in MetricKey.all where !MetricKey.sortedScoreKeys.contains(key) {
             let value = key.value(in: result.metrics)
             if key.applies(to: result.task) {
                 #expect(isClose(value, Self.number(reference[key.name]), relative: 1e-9, absolute: 1e-13), "\(fixture) \(key)")

@@ -12,7 +12,8 @@ struct MetricCatalogueRenderingTests {
                            "multiclass_probs.csv", "multiclass_logits.csv", "weighted_multiclass.csv"]
 
     static func report(_ file: String) throws -> Report {
-        let (result, input) = try InputAudit.run(.file(TestPaths.golden + "/" + file))
+        // With the score store, as the CLI audits (section 9's estimators need it).
+        let (result, input) = try InputAudit.run(.file(TestPaths.golden + "/" + file), ranking: RankingSettings())
         return Report(input: input, result: result)
     }
 
@@ -22,11 +23,12 @@ struct MetricCatalogueRenderingTests {
     }
 
     /// `metrics` flattened as gates name its keys: `{"macro": {"f1": x}}` becomes `("macro.f1", x)`.
+    /// Every leaf of the metrics object, named by its path (`macro.f1`, `decomposition.brier.score`).
     static func flattened(_ metrics: JSONValue) -> [(String, JSONValue)] {
         guard case let .object(entries) = metrics else { return [] }
         return entries.flatMap { name, value -> [(String, JSONValue)] in
-            guard case let .object(members) = value else { return [(name, value)] }
-            return members.map { (name + "." + $0.0, $0.1) }
+            guard case .object = value else { return [(name, value)] }
+            return flattened(value).map { (name + "." + $0.0, $0.1) }
         }
     }
 
@@ -51,7 +53,8 @@ struct MetricCatalogueRenderingTests {
         #expect(rows.count == report.result.perClass.count)
         for (json, c) in zip(rows, report.result.perClass) {
             guard case let .object(entries) = json else { Issue.record("not an object"); continue }
-            #expect(entries.map(\.0) == ["class", "rows", "support", "prior", "precision", "recall", "f1", "ece", "crossEntropy"])
+            // Then, with the score store, the ranking's per-class keys.
+            #expect(entries.map(\.0) == ["class", "rows", "support", "prior", "precision", "recall", "f1", "ece", "crossEntropy", "rocAUC", "averagePrecision"])
             for key in ClassMetricKey.all {
                 #expect(Self.member(json, key.name) == JSONValue.finite(key.value(in: c)), "\(file) \(c.name) \(key)")
             }
