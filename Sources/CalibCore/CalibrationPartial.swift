@@ -8,22 +8,23 @@
 /// are one run, so they share a bin. The Hosmer–Lemeshow groups are the same
 /// rule with `G = 10`.
 struct CalibrationPartial {
-    /// Sums of one equal-mass bin (or Hosmer–Lemeshow group).
+    /// Sums of one equal-mass bin (or Hosmer–Lemeshow group): each batch's
+    /// plain sums (`RunningSums`) folded into compensated totals.
     struct BinSums {
         var rows = 0
         /// `Σ w`, `Σ w·y`, `Σ w·x` and `Σ w·(1 − x)` (the last summed directly, not `W − Σ w·x`).
         var weight = CompensatedSum(), positive = CompensatedSum(), score = CompensatedSum(), complement = CompensatedSum()
         var lowest = Double.infinity, highest = -Double.infinity
 
-        mutating func add(_ run: CalibrationWalk.Run) {
-            let w = run.weight
-            rows += run.rows
-            weight.add(w)
-            positive.add(run.positive)
-            score.add(w * run.score)
-            complement.add(w * (1 - run.score))
-            lowest = Swift.min(lowest, run.score)
-            highest = Swift.max(highest, run.score)
+        mutating func fold(_ sums: RunningSums) {
+            guard sums.rows > 0 else { return }
+            rows += sums.rows
+            weight.add(sums.weight)
+            positive.add(sums.positive)
+            score.add(sums.score)
+            complement.add(sums.complement)
+            lowest = Swift.min(lowest, sums.lowest)
+            highest = Swift.max(highest, sums.highest)
         }
 
         mutating func merge(_ other: BinSums) {
@@ -37,26 +38,70 @@ struct CalibrationPartial {
         }
     }
 
-    /// A block of the isotonic fit: rows pooled to one fitted value `positive / weight`.
+    /// Which equal-mass bin the runs fall in as the weight below them grows:
+    /// the exact rule (`equalMassIndex`) runs only when the weight comes
+    /// within a relative 1e-13 of the next edge `j·W/B`, so a run costs one comparison.
+    struct EqualMassCursor {
+        let count: Int
+        let total: Double
+        private(set) var bin: Int
+        private var next: Double
+
+        init(count: Int, total: Double, below c: Double) {
+            self.count = count
+            self.total = total
+            bin = CalibrationPartial.equalMassIndex(below: c, total: total, count: count)
+            next = 0
+            next = threshold(bin + 1)
+        }
+
+        /// Below this weight no run reaches edge `j` (the rounding of `j·W/B` is far inside the margin).
+        private func threshold(_ j: Int) -> Double {
+            j >= count ? .infinity : Double(j) * total / Double(count) * (1 - 1e-13)
+        }
+
+        @inline(__always)
+        mutating func advance(below c: Double) {
+            guard c >= next else { return }
+            let moved = CalibrationPartial.equalMassIndex(below: c, total: total, count: count)
+            if moved != bin {
+                bin = moved
+                next = threshold(bin + 1)
+            }
+        }
+    }
+
+    /// A block of the isotonic fit: rows pooled to one fitted value `mean = positive / weight`.
     struct IsotonicBlock {
         var positive: CompensatedSum
         var negative: CompensatedSum
         var lowest: Double
         var highest: Double
+        private(set) var mean: Double
         var weight: Double { positive.value + negative.value }
-        var mean: Double { positive.value / weight }
 
         init(_ run: CalibrationWalk.Run) {
             positive = CompensatedSum(run.positive)
             negative = CompensatedSum(run.negative)
             lowest = run.score
             highest = run.score
+            mean = run.positive / (run.positive + run.negative)
+        }
+
+        /// Adds a run of the same group (a score less than `poolingDistance` above `lowest`).
+        @inline(__always)
+        mutating func add(_ run: CalibrationWalk.Run) {
+            positive.add(run.positive)
+            negative.add(run.negative)
+            highest = run.score
+            mean = positive.value / weight
         }
 
         mutating func pool(_ later: IsotonicBlock) {
             positive.merge(later.positive)
             negative.merge(later.negative)
             highest = later.highest
+            mean = positive.value / weight
         }
     }
 
@@ -74,27 +119,39 @@ struct CalibrationPartial {
         var middle: [IsotonicBlock] = []
         var last: IsotonicBlock?
 
+        @inline(__always)
         mutating func add(_ run: CalibrationWalk.Run) {
-            guard let open = last ?? first else { first = IsotonicBlock(run); return }
-            if run.score - open.lowest < CalibrationPartial.poolingDistance {
-                if last != nil { last!.pool(IsotonicBlock(run)) } else { first!.pool(IsotonicBlock(run)) }
-                return
+            if last != nil {
+                if run.score - last!.lowest < CalibrationPartial.poolingDistance {
+                    last!.add(run)
+                } else {
+                    PoolSegment.push(last!, onto: &middle)
+                    last = IsotonicBlock(run)
+                }
+            } else if first != nil {
+                if run.score - first!.lowest < CalibrationPartial.poolingDistance {
+                    first!.add(run)
+                } else {
+                    last = IsotonicBlock(run)
+                }
+            } else {
+                first = IsotonicBlock(run)
             }
-            if let closed = last { PoolSegment.push(closed, onto: &middle) }
-            last = IsotonicBlock(run)
         }
 
-        /// PAV: pools the new block with the blocks before it while their
-        /// fitted value is not below its own (scikit-learn pools ties too).
+        /// PAV: pools the new block into the blocks before it while their
+        /// fitted value is not below its own (scikit-learn pools ties too),
+        /// in place at the top of the stack.
         static func push(_ block: IsotonicBlock, onto stack: inout [IsotonicBlock]) {
-            var block = block
-            while let top = stack.last, top.mean >= block.mean {
-                stack.removeLast()
-                var pooled = top
-                pooled.pool(block)
-                block = pooled
+            guard let top = stack.last, top.mean >= block.mean else {
+                stack.append(block)
+                return
             }
-            stack.append(block)
+            stack[stack.count - 1].pool(block)
+            while stack.count > 1 && stack[stack.count - 2].mean >= stack[stack.count - 1].mean {
+                let later = stack.removeLast()
+                stack[stack.count - 1].pool(later)
+            }
         }
     }
 
@@ -109,6 +166,8 @@ struct CalibrationPartial {
     var spiegelhalterNumerator = CompensatedSum()
     var spiegelhalterDenominator = CompensatedSum()
     var pools = PoolSegment()
+    var binCursor: EqualMassCursor
+    var groupCursor: EqualMassCursor
     var smooth = SmoothECEGrid()
 
     init(binCount: Int, groupCount: Int, binary: Bool, totalWeight: Double, weightBelow: CompensatedSum) {
@@ -117,23 +176,77 @@ struct CalibrationPartial {
         self.binary = binary
         self.totalWeight = totalWeight
         below = weightBelow
+        binCursor = EqualMassCursor(count: binCount, total: totalWeight, below: weightBelow.value)
+        groupCursor = EqualMassCursor(count: groupCount, total: totalWeight, below: weightBelow.value)
         bins = Array(repeating: BinSums(), count: binCount)
         groups = binary ? Array(repeating: BinSums(), count: groupCount) : []
     }
 
-    mutating func add(_ run: CalibrationWalk.Run) {
-        let c = below.value
-        bins[CalibrationPartial.equalMassIndex(below: c, total: totalWeight, count: binCount)].add(run)
-        smooth.add(score: run.score, weight: run.weight, positiveWeight: run.positive)
-        if binary {
-            groups[CalibrationPartial.equalMassIndex(below: c, total: totalWeight, count: groupCount)].add(run)
-            // Spiegelhalter: Σ w(y − s)(1 − 2s) and Σ w(1 − 2s)² s(1 − s).
-            let s = run.score, d = 1 - 2 * s
-            spiegelhalterNumerator.add((run.positive - s * run.weight) * d)
-            spiegelhalterDenominator.add(run.weight * d * d * s * (1 - s))
-            pools.add(run)
+    /// Adds a bucket's runs, lowest score first. Within the batch the
+    /// current bin's and group's sums and Spiegelhalter's are plain sums in
+    /// locals (a bucket holds a few thousand runs), folded into the
+    /// compensated totals when the bin changes and at the end; the weight
+    /// below, which places the edges, stays compensated.
+    mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
+        smooth.add(runs)
+        var below = self.below
+        var binCursor = self.binCursor, groupCursor = self.groupCursor
+        var bin = RunningSums(), group = RunningSums()
+        var numerator = 0.0, denominator = 0.0
+        let binary = binary
+        for run in runs {
+            let c = below.value
+            let binBefore = binCursor.bin
+            binCursor.advance(below: c)
+            if binCursor.bin != binBefore {
+                bins[binBefore].fold(bin)
+                bin = RunningSums()
+            }
+            let w = run.weight, x = run.score
+            bin.add(run, weight: w)
+            if binary {
+                let groupBefore = groupCursor.bin
+                groupCursor.advance(below: c)
+                if groupCursor.bin != groupBefore {
+                    groups[groupBefore].fold(group)
+                    group = RunningSums()
+                }
+                group.add(run, weight: w)
+                group.complement += w * (1 - x)
+                // Spiegelhalter: Σ w(y − s)(1 − 2s) and Σ w(1 − 2s)² s(1 − s).
+                let d = 1 - 2 * x
+                numerator += (run.positive - x * w) * d
+                denominator += w * d * d * x * (1 - x)
+                pools.add(run)
+            }
+            below.add(w)
         }
-        below.add(run.weight)
+        bins[binCursor.bin].fold(bin)
+        if binary {
+            groups[groupCursor.bin].fold(group)
+            spiegelhalterNumerator.add(numerator)
+            spiegelhalterDenominator.add(denominator)
+        }
+        self.below = below
+        self.binCursor = binCursor
+        self.groupCursor = groupCursor
+    }
+
+    /// One bin's plain sums over part of a batch.
+    struct RunningSums {
+        var rows = 0
+        var weight = 0.0, positive = 0.0, score = 0.0, complement = 0.0
+        var lowest = Double.infinity, highest = -Double.infinity
+
+        @inline(__always)
+        mutating func add(_ run: CalibrationWalk.Run, weight w: Double) {
+            rows &+= run.rows
+            weight += w
+            positive += run.positive
+            score += w * run.score
+            if run.score < lowest { lowest = run.score }
+            highest = run.score
+        }
     }
 
     /// Nothing to close: the open groups travel to the join.

@@ -87,6 +87,8 @@ struct CalibrationWalk {
                 var partial = CalibrationPartial(binCount: binCount, groupCount: groupCount, binary: binary,
                                                  totalWeight: total, weightBelow: belowBucket[range.lowerBound])
                 let largest = Swift.min(range.map { bucketSizes[$0] }.max() ?? 0, ScoreStore.gatherLimit)
+                var runs: [Run] = []
+                runs.reserveCapacity(largest)
                 let scratchCount = Swift.min(largest, RadixSort.inPlaceAbove)
                 let words = Swift.max(1, (largest + scratchCount) * (weighted ? 2 : 1))
                 withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { memory in
@@ -100,7 +102,8 @@ struct CalibrationWalk {
                         for part in parts {
                             if part.count <= largest {
                                 CalibrationWalk.sortedRuns(of: part, bucket: b, views, keys: keys, scratch: scratch,
-                                                           weights: weights, weightScratch: weightScratch) { partial.add($0) }
+                                                           weights: weights, weightScratch: weightScratch, into: &runs)
+                                runs.withUnsafeBufferPointer { partial.add($0) }
                             } else if part.digits == nil {
                                 // A large bucket of one score (all 0, say): one run, summed where its keys lie.
                                 var run = Run(score: 0, positive: 0, negative: 0, rows: 0)
@@ -115,7 +118,7 @@ struct CalibrationWalk {
                                 }
                                 run.positive = p.value
                                 run.negative = n.value
-                                partial.add(run)
+                                withUnsafePointer(to: run) { partial.add(UnsafeBufferPointer(start: $0, count: 1)) }
                             } else {
                                 // A part longer than the shared buffer (a score repeated past the limit): its own buffer.
                                 let size = part.count, scratchSize = Swift.min(size, RadixSort.inPlaceAbove)
@@ -123,7 +126,8 @@ struct CalibrationWalk {
                                     let k = big.baseAddress!, ks = k + size
                                     let w = weighted ? UnsafeMutableRawPointer(ks + scratchSize).assumingMemoryBound(to: Double.self) : nil
                                     CalibrationWalk.sortedRuns(of: part, bucket: b, views, keys: k, scratch: ks,
-                                                               weights: w, weightScratch: w.map { $0 + size }) { partial.add($0) }
+                                                               weights: w, weightScratch: w.map { $0 + size }, into: &runs)
+                                    runs.withUnsafeBufferPointer { partial.add($0) }
                                 }
                             }
                         }
@@ -141,13 +145,14 @@ struct CalibrationWalk {
         return totals
     }
 
-    /// Gathers one part of a bucket, sorts it and hands out its runs of
-    /// equal scores in ascending order (weights summed plainly within a run,
-    /// in sorted order).
+    /// Gathers one part of a bucket, sorts it and writes its runs of equal
+    /// scores to `runs` in ascending order (weights summed plainly within a
+    /// run, in sorted order).
     static func sortedRuns(of part: ScoreStore.BucketPart, bucket b: Int, _ views: [PieceView],
                            keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                            weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?,
-                           _ body: (Run) -> Void) {
+                           into runs: inout [Run]) {
+        runs.removeAll(keepingCapacity: true)
         var count = 0
         for piece in views {
             let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
@@ -191,7 +196,7 @@ struct CalibrationWalk {
                 run.negative = Double(i - start - ones)
             }
             run.rows = i - start
-            body(run)
+            runs.append(run)
         }
     }
 }

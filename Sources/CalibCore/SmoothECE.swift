@@ -104,6 +104,34 @@ struct SmoothECEGrid: Sendable, Equatable {
         totalWeight += w
     }
 
+    /// Adds runs of rows sharing a score (the sorted calibration walk's), as
+    /// `add(score:weight:positiveWeight:)` does one by one, through the node
+    /// buffers (one uniqueness check per batch, not per run).
+    mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
+        guard !runs.isEmpty else { return }
+        allocate()
+        let g = Self.cells
+        var total = totalWeight
+        weight.withUnsafeMutableBufferPointer { weight in
+            residual.withUnsafeMutableBufferPointer { residual in
+                for run in runs {
+                    let x = run.score, w = run.weight
+                    let position = x > 0 ? (x < 1 ? x : 1) : 0
+                    let u = position * Double(g)
+                    let k = Swift.min(Int(u), g - 1)
+                    let frac = u - Double(k)
+                    let r = x * w - run.positive
+                    weight[k] += (1 - frac) * w
+                    weight[k + 1] += frac * w
+                    residual[k] += (1 - frac) * r
+                    residual[k + 1] += frac * r
+                    total += w
+                }
+            }
+        }
+        totalWeight = total
+    }
+
     /// Adds another grid node by node (deterministic; order-independent up to rounding).
     mutating func merge(_ other: SmoothECEGrid) {
         totalWeight += other.totalWeight
