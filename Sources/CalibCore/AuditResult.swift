@@ -147,8 +147,9 @@ extension AuditAccumulator {
         var ranking: RankingMetrics?
         var sorted: ScoreStore.SortedCalibration?
         if scores != nil {
-            sorted = scores!.takeCalibration(binCount: settings.bins, runner: runner)
-            ranking = scores!.takeRanking(settings: rankingSettings!, runner: runner)
+            let taken = scores!.takeRankingAndCalibration(settings: rankingSettings!, binCount: settings.bins, runner: runner)
+            ranking = taken.0
+            sorted = taken.1.outcome
         }
         return result(classNames: classNames, ranking: ranking, sorted: sorted)
     }
@@ -180,8 +181,8 @@ extension AuditAccumulator {
         let brier = scalarTotals.brier / w
         let calibration: CalibrationEstimates
         switch sorted {
-        case .walked(let totals, let fits)?:
-            calibration = CalibrationEstimates(totals, binary: k == 2, smooth: totals.smooth.estimate(), fits: fits,
+        case .walked(let totals, let smooth, let fits)?:
+            calibration = CalibrationEstimates(totals, binary: k == 2, smooth: smooth.estimate(), fits: fits,
                                                brier: brier, crossEntropy: ce)
         case .sketch?:
             calibration = .unavailable("the score store passed its memory budget and keeps a sketch, not every score (raise --memory-budget)", binary: k == 2)

@@ -1,5 +1,6 @@
-/// What the sorted calibration walk (`CalibrationWalk`) sums: per task a
-/// `CalibrationPartial`, joined in bucket order into its `Totals`.
+/// What the sorted calibration walk (`CalibrationWalk`) sums over a run of
+/// consecutive grid buckets (one bucket, or a task's range of them): the
+/// partials join in bucket order into `Totals`.
 ///
 /// Equal-mass bins follow SPEC section 9: with `C(x⁻)` the weight of the rows
 /// scored below `x`, a run at score `x` falls in bin `#{j ∈ 1…B−1 : C(x⁻)·B ≥ j·W}`
@@ -161,14 +162,14 @@ struct CalibrationPartial {
     let totalWeight: Double
     /// Weight of the rows before the next run.
     var below: CompensatedSum
-    var bins: [BinSums]
-    var groups: [BinSums]
+    /// The bins (and groups) the runs fell in, ascending, with their sums.
+    var bins: [(index: Int, sums: BinSums)] = []
+    var groups: [(index: Int, sums: BinSums)] = []
     var spiegelhalterNumerator = CompensatedSum()
     var spiegelhalterDenominator = CompensatedSum()
     var pools = PoolSegment()
     var binCursor: EqualMassCursor
     var groupCursor: EqualMassCursor
-    var smooth = SmoothECEGrid()
 
     init(binCount: Int, groupCount: Int, binary: Bool, totalWeight: Double, weightBelow: CompensatedSum) {
         self.binCount = binCount
@@ -178,8 +179,13 @@ struct CalibrationPartial {
         below = weightBelow
         binCursor = EqualMassCursor(count: binCount, total: totalWeight, below: weightBelow.value)
         groupCursor = EqualMassCursor(count: groupCount, total: totalWeight, below: weightBelow.value)
-        bins = Array(repeating: BinSums(), count: binCount)
-        groups = binary ? Array(repeating: BinSums(), count: groupCount) : []
+    }
+
+    /// Folds a batch's plain sums into bin `index`'s entry (the last one, or a new one after it).
+    private static func fold(_ sums: RunningSums, into entries: inout [(index: Int, sums: BinSums)], at index: Int) {
+        guard sums.rows > 0 else { return }
+        if entries.last?.index != index { entries.append((index, BinSums())) }
+        entries[entries.count - 1].sums.fold(sums)
     }
 
     /// Adds a bucket's runs, lowest score first. Within the batch the
@@ -188,7 +194,6 @@ struct CalibrationPartial {
     /// compensated totals when the bin changes and at the end; the weight
     /// below, which places the edges, stays compensated.
     mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
-        smooth.add(runs)
         var below = self.below
         var binCursor = self.binCursor, groupCursor = self.groupCursor
         var bin = RunningSums(), group = RunningSums()
@@ -199,7 +204,7 @@ struct CalibrationPartial {
             let binBefore = binCursor.bin
             binCursor.advance(below: c)
             if binCursor.bin != binBefore {
-                bins[binBefore].fold(bin)
+                CalibrationPartial.fold(bin, into: &bins, at: binBefore)
                 bin = RunningSums()
             }
             let w = run.weight, x = run.score
@@ -208,7 +213,7 @@ struct CalibrationPartial {
                 let groupBefore = groupCursor.bin
                 groupCursor.advance(below: c)
                 if groupCursor.bin != groupBefore {
-                    groups[groupBefore].fold(group)
+                    CalibrationPartial.fold(group, into: &groups, at: groupBefore)
                     group = RunningSums()
                 }
                 group.add(run, weight: w)
@@ -221,9 +226,9 @@ struct CalibrationPartial {
             }
             below.add(w)
         }
-        bins[binCursor.bin].fold(bin)
+        CalibrationPartial.fold(bin, into: &bins, at: binCursor.bin)
         if binary {
-            groups[groupCursor.bin].fold(group)
+            CalibrationPartial.fold(group, into: &groups, at: groupCursor.bin)
             spiegelhalterNumerator.add(numerator)
             spiegelhalterDenominator.add(denominator)
         }
@@ -248,9 +253,6 @@ struct CalibrationPartial {
             highest = run.score
         }
     }
-
-    /// Nothing to close: the open groups travel to the join.
-    mutating func closeTask() {}
 
     /// The equal-mass bin of a score with `c` weight below it: `#{j ∈ 1…count−1 : c·count ≥ j·total}`.
     static func equalMassIndex(below c: Double, total: Double, count: Int) -> Int {
@@ -280,7 +282,6 @@ struct CalibrationPartial {
         /// The isotonic fit's closed blocks, and the last group while it may still grow.
         var blocks: [IsotonicBlock] = []
         var open: IsotonicBlock?
-        var smooth = SmoothECEGrid()
         let totalWeight: Double
 
         init(binCount: Int, groupCount: Int, totalWeight: Double) {
@@ -290,14 +291,13 @@ struct CalibrationPartial {
         }
 
         mutating func join(_ partial: CalibrationPartial) {
-            for b in bins.indices { bins[b].merge(partial.bins[b]) }
-            for g in partial.groups.indices { groups[g].merge(partial.groups[g]) }
+            for (b, sums) in partial.bins { bins[b].merge(sums) }
+            for (g, sums) in partial.groups { groups[g].merge(sums) }
             spiegelhalterNumerator.merge(partial.spiegelhalterNumerator)
             spiegelhalterDenominator.merge(partial.spiegelhalterDenominator)
-            smooth.merge(partial.smooth)
             guard var first = partial.pools.first else { return }
-            // A group of near-equal scores that the task boundary cut is one group.
-            // (Scores the task grouped from its own first score stay in that group.)
+            // A group of near-equal scores that a partial's boundary cut is one group.
+            // (Scores the partial grouped from its own first score stay in that group.)
             if let previous = open {
                 if first.lowest - previous.lowest < CalibrationPartial.poolingDistance {
                     var joined = previous

@@ -1,17 +1,20 @@
-/// One pass over the headline column of the exact score store in ascending
-/// score order, for the estimators of SPEC section 9 that need sorted scores:
-/// the equal-mass bins (`equalMassECE`, `debiasedL2ECE`), the Hosmer–Lemeshow
+/// The ascending walk over the headline column of the exact score store
+/// for the estimators of SPEC section 9 that need sorted scores: the
+/// equal-mass bins (`equalMassECE`, `debiasedL2ECE`), the Hosmer–Lemeshow
 /// groups, the Spiegelhalter sums and the isotonic (PAV) fit of the CORP
-/// decomposition, plus the smooth ECE's fine grid.
+/// decomposition. The smooth ECE needs no order: its grid is one pass over
+/// the keys (`smoothGrid`).
 ///
-/// The column's grid buckets are split into a fixed set of tasks of about
-/// equal rows (the split depends on the data only), each task gathers and
-/// radix-sorts one bucket at a time (as the ranking walk does) and folds its
-/// runs of equal scores into a `CalibrationPartial`; the partials then join
-/// in bucket order. Every sum is compensated, so the result does not depend
-/// on the runner or the thread count, and moves by far less than 1e-12
-/// relative with the chunking.
-struct CalibrationWalk {
+/// A binary task's positive column is sorted once: the ranking walk, which
+/// gathers and radix-sorts every grid bucket anyway, hands each sorted
+/// bucket to `partial(sortedKeys:…)` (`ScoreStore.takeRankingAndCalibration`);
+/// the few buckets it walks in parts (above `ScoreStore.gatherLimit` keys)
+/// and a multiclass task's headline column are walked here, bucket ranges
+/// by tasks. Either way each bucket (or range) becomes a
+/// `CalibrationPartial` started from the exact weight below it, and the
+/// partials join in bucket order, so the result depends on the data only,
+/// never on the runner or the thread count.
+struct CalibrationWalk: Sendable {
     /// One run of rows sharing a score, in ascending order of scores.
     struct Run {
         var score: Double
@@ -31,62 +34,99 @@ struct CalibrationWalk {
     /// Whether the column holds a binary task's positive score (the tests and
     /// the decomposition are for binary tasks only).
     let binary: Bool
+    /// Rows per grid bucket.
+    let sizes: [Int]
+    /// The weight of the rows in the buckets below each bucket (exact prefix sums).
+    let below: [CompensatedSum]
+    /// `W`, the column's total weight.
+    let totalWeight: Double
 
-    /// Walks the pieces of one column (the store's headline column).
-    func walk(_ pieces: [ExactScores.Piece], runner: RankingRunner?) -> CalibrationPartial.Totals {
+    /// The walk of one column's pieces: bucket sizes, and the weight below each bucket.
+    init(_ pieces: [ExactScores.Piece], binCount: Int, binary: Bool) {
+        self.binCount = binCount
+        groupCount = CalibrationWalk.hosmerLemeshowGroups
+        self.binary = binary
         let buckets = ExactScores.grid.bucketCount
-        let weighted = pieces.contains { $0.weights != nil }
         var sizes = [Int](repeating: 0, count: buckets)
         for piece in pieces {
             piece.starts.withUnsafeBufferPointer { starts in
                 for b in 0..<buckets { sizes[b] += Int(starts[b + 1] &- starts[b]) }
             }
         }
+        var below = [CompensatedSum](repeating: CompensatedSum(), count: buckets)
+        var running = CompensatedSum()
+        if pieces.contains(where: { $0.weights != nil }) {
+            var bucketWeights = [CompensatedSum](repeating: CompensatedSum(), count: buckets)
+            for piece in pieces {
+                piece.starts.withUnsafeBufferPointer { starts in
+                    for b in 0..<buckets where starts[b] < starts[b + 1] {
+                        for i in Int(starts[b])..<Int(starts[b + 1]) { bucketWeights[b].add(piece.weights?[i] ?? 1) }
+                    }
+                }
+            }
+            for b in 0..<buckets {
+                below[b] = running
+                running.merge(bucketWeights[b])
+            }
+        } else {
+            for b in 0..<buckets {
+                below[b] = running
+                running.add(Double(sizes[b]))
+            }
+        }
+        self.sizes = sizes
+        self.below = below
+        totalWeight = running.value
+    }
+
+    /// An empty partial starting at bucket `b`.
+    func partial(startingAt b: Int) -> CalibrationPartial {
+        CalibrationPartial(binCount: binCount, groupCount: groupCount, binary: binary, totalWeight: totalWeight, weightBelow: below[b])
+    }
+
+    /// Bucket `b`'s partial from its keys sorted in place (the ranking walk's buffer).
+    func partial(bucket b: Int, sortedKeys keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, count: Int) -> CalibrationPartial {
+        var partial = partial(startingAt: b)
+        var runs: [Run] = []
+        runs.reserveCapacity(count)
+        CalibrationWalk.appendRuns(keys: keys, weights: weights, count: count, to: &runs)
+        runs.withUnsafeBufferPointer { partial.add($0) }
+        return partial
+    }
+
+    /// Walks `buckets` (ascending; all non-empty ones by default) with its own
+    /// gathering and sorting, a task per run of buckets of about equal rows
+    /// (a fixed split). Returns the partials with the first bucket of each.
+    func walk(_ pieces: [ExactScores.Piece], only buckets: [Int]? = nil, runner: RankingRunner?) -> [(bucket: Int, partial: CalibrationPartial)] {
+        let chosen = buckets ?? sizes.indices.filter { sizes[$0] > 0 }
+        guard !chosen.isEmpty else { return [] }
+        // With a subset (the ranking walked the rest), one partial per bucket; else ranges of about 1/16 of the rows.
+        var ranges: [ArraySlice<Int>] = []
+        if buckets != nil {
+            ranges = chosen.indices.map { chosen[$0...$0] }
+        } else {
+            let share = Swift.max(1, chosen.reduce(0) { $0 + sizes[$1] } / 16)
+            var first = 0, filled = 0
+            for (i, b) in chosen.enumerated() {
+                filled += sizes[b]
+                if filled >= share || i == chosen.count - 1 { ranges.append(chosen[first...i]); first = i + 1; filled = 0 }
+            }
+        }
+        let weighted = pieces.contains { $0.weights != nil }
         let views = pieces.map { piece in
             PieceView(keys: piece.keys.withUnsafeBufferPointer { $0.baseAddress! },
                       weights: piece.weights?.withUnsafeBufferPointer { $0.baseAddress! },
                       starts: piece.starts.withUnsafeBufferPointer { $0.baseAddress! })
         }
         defer { withExtendedLifetime(pieces) {} }
-        // 1. Each bucket's weight (compensated; counts with unit weights), then the weight below each bucket.
-        var bucketWeights = [CompensatedSum](repeating: CompensatedSum(), count: buckets)
-        if weighted {
-            for b in 0..<buckets where sizes[b] > 0 {
-                var sum = CompensatedSum()
-                for piece in views {
-                    for i in Int(piece.starts[b])..<Int(piece.starts[b + 1]) { sum.add(piece.weights?[i] ?? 1) }
-                }
-                bucketWeights[b] = sum
-            }
-        } else {
-            for b in 0..<buckets { bucketWeights[b] = CompensatedSum(Double(sizes[b])) }
-        }
-        var below = [CompensatedSum](repeating: CompensatedSum(), count: buckets)
-        var running = CompensatedSum()
-        for b in 0..<buckets {
-            below[b] = running
-            running.merge(bucketWeights[b])
-        }
-        let total = running.value
-        // 2. Tasks: runs of buckets of about equal rows, ascending (a fixed split).
-        var ranges: [Range<Int>] = []
-        let rows = sizes.reduce(0, +)
-        let share = Swift.max(1, rows / 16)
-        var lower = 0, filled = 0
-        for b in 0..<buckets {
-            filled += sizes[b]
-            if filled >= share || b == buckets - 1 { ranges.append(lower..<(b + 1)); lower = b + 1; filled = 0 }
-        }
-        let taskRanges = ranges, bucketSizes = sizes, belowBucket = below
-        let binCount = binCount, groupCount = groupCount, binary = binary
+        let taskRanges = ranges, walk = self
         var partials = [CalibrationPartial?](repeating: nil, count: taskRanges.count)
         partials.withUnsafeMutableBufferPointer { out in
             let shared = SendablePointer(out.baseAddress!)
             let body: @Sendable (Int) -> Void = { task in
                 let range = taskRanges[task]
-                var partial = CalibrationPartial(binCount: binCount, groupCount: groupCount, binary: binary,
-                                                 totalWeight: total, weightBelow: belowBucket[range.lowerBound])
-                let largest = Swift.min(range.map { bucketSizes[$0] }.max() ?? 0, ScoreStore.gatherLimit)
+                var partial = walk.partial(startingAt: range.first!)
+                let largest = Swift.min(range.map { walk.sizes[$0] }.max() ?? 0, ScoreStore.gatherLimit)
                 var runs: [Run] = []
                 runs.reserveCapacity(largest)
                 let scratchCount = Swift.min(largest, RadixSort.inPlaceAbove)
@@ -95,10 +135,10 @@ struct CalibrationWalk {
                     let keys = memory.baseAddress!, scratch = keys + largest
                     let weights = weighted ? UnsafeMutableRawPointer(scratch + scratchCount).assumingMemoryBound(to: Double.self) : nil
                     let weightScratch = weights.map { $0 + largest }
-                    for b in range where bucketSizes[b] > 0 {
-                        let parts = bucketSizes[b] > ScoreStore.gatherLimit
+                    for b in range where walk.sizes[b] > 0 {
+                        let parts = walk.sizes[b] > ScoreStore.gatherLimit
                             ? ScoreStore.parts(of: b, views).reversed()
-                            : [ScoreStore.BucketPart(digits: nil, count: bucketSizes[b])]
+                            : [ScoreStore.BucketPart(digits: nil, count: walk.sizes[b])]
                         for part in parts {
                             if part.count <= largest {
                                 CalibrationWalk.sortedRuns(of: part, bucket: b, views, keys: keys, scratch: scratch,
@@ -133,16 +173,49 @@ struct CalibrationWalk {
                         }
                     }
                 }
-                partial.closeTask()
                 shared.pointer[task] = partial
             }
             if let runner { runner(taskRanges.count, body) } else { for task in 0..<taskRanges.count { body(task) } }
         }
-        // 3. The partials joined in bucket order.
-        var totals = CalibrationPartial.Totals(binCount: binCount, groupCount: groupCount, totalWeight: total)
-        for partial in partials { totals.join(partial!) }
+        return zip(taskRanges, partials).map { ($0.first!, $1!) }
+    }
+
+    /// The partials (ascending buckets) joined.
+    func totals(_ partials: [(bucket: Int, partial: CalibrationPartial)]) -> CalibrationPartial.Totals {
+        var totals = CalibrationPartial.Totals(binCount: binCount, groupCount: groupCount, totalWeight: totalWeight)
+        for (_, partial) in partials.sorted(by: { $0.bucket < $1.bucket }) { totals.join(partial) }
         totals.finish()
         return totals
+    }
+
+    /// The smooth ECE's grid of a column: every key deposited, no order
+    /// needed. Pieces are split into a fixed set of tasks whose grids add
+    /// in task order (the result does not depend on the runner).
+    static func smoothGrid(_ pieces: [ExactScores.Piece], runner: RankingRunner?) -> SmoothECEGrid {
+        let tasks = Swift.min(pieces.count, 8)
+        guard tasks > 0 else { return SmoothECEGrid() }
+        let views = pieces.map { piece in
+            PieceView(keys: piece.keys.withUnsafeBufferPointer { $0.baseAddress! },
+                      weights: piece.weights?.withUnsafeBufferPointer { $0.baseAddress! },
+                      starts: piece.starts.withUnsafeBufferPointer { $0.baseAddress! })
+        }
+        let counts = pieces.map(\.count)
+        defer { withExtendedLifetime(pieces) {} }
+        var grids = [SmoothECEGrid](repeating: SmoothECEGrid(), count: tasks)
+        grids.withUnsafeMutableBufferPointer { out in
+            let shared = SendablePointer(out.baseAddress!)
+            let body: @Sendable (Int) -> Void = { task in
+                var grid = SmoothECEGrid()
+                for p in stride(from: task, to: views.count, by: tasks) {
+                    grid.add(keys: views[p].keys, weights: views[p].weights, count: counts[p])
+                }
+                shared.pointer[task] = grid
+            }
+            if let runner { runner(tasks, body) } else { for task in 0..<tasks { body(task) } }
+        }
+        var grid = grids[0]
+        for g in grids.dropFirst() { grid.merge(g) }
+        return grid
     }
 
     /// Gathers one part of a bucket, sorts it and writes its runs of equal
@@ -176,6 +249,12 @@ struct CalibrationWalk {
             count += upper - lower
         }
         RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
+        appendRuns(keys: keys, weights: weights, count: count, to: &runs)
+    }
+
+    /// The runs of equal scores of sorted keys, ascending (weights summed
+    /// plainly within a run, in sorted order).
+    static func appendRuns(keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, count: Int, to runs: inout [Run]) {
         var i = 0
         while i < count {
             let score = keys[i] >> 1
@@ -202,31 +281,65 @@ struct CalibrationWalk {
 }
 
 extension ScoreStore {
-    /// What the sorted calibration walk found: its totals (and, binary, the
-    /// logistic fits), or that the store is a sketch and keeps no scores.
+    /// What the sorted calibration walk found: its totals, the smooth ECE's
+    /// grid and (binary) the logistic fits, or that the store is a sketch
+    /// and keeps no scores.
     enum SortedCalibration {
-        case walked(CalibrationPartial.Totals, CalibrationFits?)
+        case walked(CalibrationPartial.Totals, SmoothECEGrid, CalibrationFits?)
         case sketch
     }
 
-    /// Walks the headline column in ascending order (SPEC section 9) with
-    /// `binCount` equal-mass bins; a multiclass store then releases that
-    /// column (ranking does not read it), a binary one keeps it for ranking.
-    mutating func takeCalibration(binCount: Int, runner: RankingRunner?) -> SortedCalibration {
-        guard case .exact(var exact) = storage else { return .sketch }
+    /// The ranking (SPEC section 8) and the sorted calibration estimators
+    /// (section 9, `binCount` equal-mass bins) from the store's own pieces;
+    /// the store is left empty. A binary column is sorted once, for both.
+    public mutating func takeRankingAndCalibration(settings: RankingSettings, binCount: Int,
+                                                  runner: RankingRunner? = nil) -> (RankingMetrics, SortedCalibrationResult) {
+        guard case .exact(var exact) = storage else {
+            return (takeRanking(settings: settings, runner: runner), SortedCalibrationResult(.sketch))
+        }
+        storage = .exact(ExactScores(columnCount: 0))
         let column = headlineColumn
         let binary = rankedColumnCount == 1
         var pieces: [ExactScores.Piece] = []
         if binary {
             pieces = exact.columns[column]
         } else {
-            storage = .exact(ExactScores(columnCount: 0)) // release the reference before mutating
             swap(&pieces, &exact.columns[column])
-            storage = .exact(exact)
         }
-        let walk = CalibrationWalk(binCount: binCount, groupCount: CalibrationWalk.hosmerLemeshowGroups, binary: binary)
-        let totals = walk.walk(pieces, runner: runner)
+        let walk = CalibrationWalk(pieces, binCount: binCount, binary: binary)
+        let smooth = CalibrationWalk.smoothGrid(pieces, runner: runner)
         let fits = binary ? CalibrationFits.fit(pieces: pieces, runner: runner) : nil
-        return .walked(totals, fits)
+        var partials: [(bucket: Int, partial: CalibrationPartial)]
+        let ranking: RankingMetrics
+        if binary {
+            // The ranking sorts each bucket; the calibration reads the sorted keys before the ranking walks them.
+            let slots = UnsafeMutableBufferPointer<CalibrationPartial?>.allocate(capacity: walk.sizes.count)
+            slots.initialize(repeating: nil)
+            defer { slots.deinitialize(); slots.deallocate() }
+            let shared = SendablePointer(slots.baseAddress!)
+            let hook: SortedBucketHook = { b, keys, weights, count in
+                shared.pointer[b] = walk.partial(bucket: b, sortedKeys: keys, weights: weights, count: count)
+            }
+            ranking = ScoreStore.rankExact(&exact, columnCount: rankedColumnCount, settings: settings, cuts: cuts,
+                                           runner: runner, sortedBucket: hook)
+            partials = slots.indices.compactMap { b in slots[b].map { (b, $0) } }
+            let missed = walk.sizes.indices.filter { walk.sizes[$0] > 0 && slots[$0] == nil }
+            if !missed.isEmpty { partials += walk.walk(pieces, only: missed, runner: runner) }
+        } else {
+            partials = walk.walk(pieces, runner: runner)
+            pieces = []
+            ranking = ScoreStore.rankExact(&exact, columnCount: rankedColumnCount, settings: settings, cuts: cuts, runner: runner)
+        }
+        return (ranking, SortedCalibrationResult(.walked(walk.totals(partials), smooth, fits)))
     }
 }
+
+/// The calibration half of `ScoreStore/takeRankingAndCalibration(settings:binCount:runner:)`,
+/// which `AuditAccumulator` turns into ``CalibrationEstimates``.
+public struct SortedCalibrationResult {
+    let outcome: ScoreStore.SortedCalibration
+    init(_ outcome: ScoreStore.SortedCalibration) { self.outcome = outcome }
+}
+
+/// Called by the ranking walk with a grid bucket's keys, sorted ascending, before it walks them.
+typealias SortedBucketHook = @Sendable (_ bucket: Int, _ keys: UnsafePointer<UInt64>, _ weights: UnsafePointer<Double>?, _ count: Int) -> Void

@@ -354,8 +354,9 @@ extension ScoreStore {
         var negatives: Double
     }
 
-    private static func rankExact(_ exact: inout ExactScores, columnCount: Int, settings: RankingSettings, cuts: [Double],
-                                  runner: RankingRunner?) -> RankingMetrics {
+    /// With `sortedBucket`, a binary column's walk hands each bucket it sorts whole to it first.
+    static func rankExact(_ exact: inout ExactScores, columnCount: Int, settings: RankingSettings, cuts: [Double],
+                          runner: RankingRunner?, sortedBucket: SortedBucketHook? = nil) -> RankingMetrics {
         var perClass: [ClassRanking] = []
         var columns: [ColumnRanking] = []
         var binary: (walk: RankingWalk, positives: Double, negatives: Double)?
@@ -363,7 +364,8 @@ extension ScoreStore {
             // Moved out, not copied; each column's pieces are released once walked.
             var pieces: [ExactScores.Piece] = []
             swap(&pieces, &exact.columns[c])
-            let walked = walkExact(pieces, settings: settings, cuts: cuts, full: columnCount == 1, runner: runner)
+            let walked = walkExact(pieces, settings: settings, cuts: cuts, full: columnCount == 1, runner: runner,
+                                   sortedBucket: columnCount == 1 ? sortedBucket : nil)
             columns.append(walked.column)
             if let complement = walked.complement {
                 binary = (walked.walk, walked.column.positives, walked.column.negatives)
@@ -387,7 +389,8 @@ extension ScoreStore {
     /// binary task's positive column) the same pass ranks the negative class
     /// by `1 − s` (`ComplementWalk`).
     private static func walkExact(_ pieces: [ExactScores.Piece], settings: RankingSettings, cuts: [Double], full: Bool,
-                                  runner: RankingRunner?) -> (column: ColumnRanking, walk: RankingWalk, complement: ColumnRanking?) {
+                                  runner: RankingRunner?, sortedBucket: SortedBucketHook? = nil)
+        -> (column: ColumnRanking, walk: RankingWalk, complement: ColumnRanking?) {
         let grid = ExactScores.grid
         let buckets = grid.bucketCount
         let weighted = pieces.contains { $0.weights != nil }
@@ -513,6 +516,7 @@ extension ScoreStore {
                                 count += upper - lower
                             }
                             RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
+                            if part.digits == nil, let sortedBucket { sortedBucket(b, keys, weights, count) }
                             var i = count
                             if let weights {
                                 while i > 0 {

@@ -104,23 +104,20 @@ struct SmoothECEGrid: Sendable, Equatable {
         totalWeight += w
     }
 
-    /// Adds runs of rows sharing a score (the sorted calibration walk's), as
-    /// `add(score:weight:positiveWeight:)` does one by one, through the node
-    /// buffers (one uniqueness check per batch, not per run).
-    mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
-        guard !runs.isEmpty else { return }
+    /// Adds store keys (`bits(x) << 1 | y`) one row at a time, with their weights (`nil`: all 1).
+    mutating func add(keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, count: Int) {
+        guard count > 0 else { return }
         allocate()
         let g = Self.cells
         var total = totalWeight
         weight.withUnsafeMutableBufferPointer { weight in
             residual.withUnsafeMutableBufferPointer { residual in
-                for run in runs {
-                    let x = run.score, w = run.weight
-                    let position = x > 0 ? (x < 1 ? x : 1) : 0
-                    let u = position * Double(g)
+                for i in 0..<count {
+                    let x = Double(bitPattern: keys[i] >> 1), w = weights?[i] ?? 1
+                    let u = x * Double(g)   // keys hold scores in [0, 1]
                     let k = Swift.min(Int(u), g - 1)
                     let frac = u - Double(k)
-                    let r = x * w - run.positive
+                    let r = x * w - (keys[i] & 1 == 1 ? w : 0)
                     weight[k] += (1 - frac) * w
                     weight[k + 1] += frac * w
                     residual[k] += (1 - frac) * r
