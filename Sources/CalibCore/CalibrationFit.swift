@@ -1,0 +1,640 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the two logistic calibration fits of SPEC 9 give for a binary task:
+/// `calibrationSlope` `b` of `P(y = 1) = σ(a + b·logit(s))` (both fitted)
+/// and `calibrationIntercept` `a₀` of `P(y = 1) = σ(a₀ + logit(s))` (slope
+/// fixed at 1), weighted maximum likelihood, `s` clipped to `[ε, 1 − ε]`
+/// (ε = 2⁻⁵²) first. Each value, or `nil` with the reason a report prints.
+///
+/// Undefined cases (as `make_calibration_golden.py`): one class absent →
+/// both `nil`; all clipped scores equal → slope `nil`; complete or
+/// quasi-complete separation (the highest negative score ≤ the lowest
+/// positive one, or the reverse) → slope `nil` (the likelihood has no
+/// maximum). The intercept exists whenever both classes are present.
+struct CalibrationFits: Sendable, Hashable {
+    var slope: Double?
+    var slopeUndefinedReason: String?
+    var intercept: Double?
+    var interceptUndefinedReason: String?
+}
+
+extension CalibrationFits {
+    /// The clipping bound ε = 2⁻⁵² (`np.finfo(float).eps`, scikit-learn's `log_loss` default).
+    static let epsilon = 2.220446049250313e-16
+    static let oneClassAbsent = "one class absent: the fit diverges"
+    static let allScoresEqual = "all scores equal: the slope is not identifiable"
+    static let separable = "separable data: the fit does not converge"
+    static let notConverged = "the fit does not converge"
+
+    /// Fits one binary column of the exact store (`ExactScores.Piece`s, keys
+    /// `bits(s) << 1 | isPositive`).
+    ///
+    /// How: one pass over the rows (no `log`, no `exp`) sums, per cell of the
+    /// score, the weighted moments `Σ w·τᵏ` (k = 0…8) of each class, with
+    /// `τ = (v − c)/h ∈ [−1, 1)` the position of `v = min(s', 1 − s')` in a
+    /// cell `[c − h, c + h)` of relative width 2⁻⁷ (below ½ the store's own
+    /// buckets, so that pass keeps its sums in registers). Every sum the
+    /// Newton iteration needs (gradient, Hessian, log-likelihood of both fits)
+    /// is `Σ_k f_k·M_k`, with `f_k` the Taylor coefficients in `τ` of
+    /// `σ(a + b·logit(c + hτ))` and its products, got exactly by power-series
+    /// arithmetic (`μ' = μ(1 − μ)η'`, `softplus(η)' = μη'`). The series
+    /// converge like `ρᵏ`, `ρ ≈ max(2⁻⁸, |b|·2⁻⁷/π)`, so a step's sums are the
+    /// rows' sums to ~1e-16 relative. Damped Newton (step halving while the
+    /// log-likelihood would fall) runs first on 3 terms to near convergence,
+    /// then on all 9 until a step is below 1e-9 relative: the quadratic
+    /// convergence puts that last iterate within ~1e-16 of the maximum.
+    /// The two next Taylor terms bound the truncation; where they could move
+    /// the fit by more than 1e-13 (|b| ≳ 10) the fit is finished by exact
+    /// Newton passes over the rows (`log` and `exp` per row) from there.
+    ///
+    /// Deterministic: the rows are split into tasks by fixed runs of store
+    /// buckets (independent of `runner` and its threads), each bucket's
+    /// moments are summed in the store's row order and all sums are combined
+    /// in bucket order, so any runner gives the same bits. Never traps; a
+    /// non-finite sum (weights near overflow) gives `nil`, "the fit does not converge".
+    static func fit(pieces: [ExactScores.Piece], runner: RankingRunner?) -> CalibrationFits {
+        withExtendedLifetime(pieces) {
+            let views = pieces.map { piece in
+                PieceView(keys: piece.keys.withUnsafeBufferPointer { $0.baseAddress! },
+                          weights: piece.weights?.withUnsafeBufferPointer { $0.baseAddress! },
+                          starts: piece.starts.withUnsafeBufferPointer { $0.baseAddress! })
+            }
+            return fitted(views: views, runner: runner).fits
+        }
+    }
+
+    /// The fits and how each went (`nil`: not fitted).
+    static func fitted(views: [PieceView], runner: RankingRunner?)
+        -> (fits: CalibrationFits, slope: FitOutcome?, intercept: FitOutcome?) {
+        let cells = FitCells(views: views, runner: runner)
+        var fits = CalibrationFits()
+        guard cells.positiveWeight > 0 && cells.negativeWeight > 0 else {
+            fits.slopeUndefinedReason = oneClassAbsent
+            fits.interceptUndefinedReason = oneClassAbsent
+            return (fits, nil, nil)
+        }
+        let interceptFit = cells.solve(slope: false, views: views, runner: runner)
+        var slopeFit: FitOutcome?
+        if let a0 = interceptFit {
+            fits.intercept = a0.a
+        } else {
+            fits.interceptUndefinedReason = notConverged
+        }
+        let range = cells.clippedRange(views: views)
+        if range.lowestPositive == range.highestPositive && range.lowestNegative == range.highestNegative
+            && range.lowestPositive == range.lowestNegative {
+            fits.slopeUndefinedReason = allScoresEqual
+        } else if range.highestNegative <= range.lowestPositive || range.highestPositive <= range.lowestNegative {
+            fits.slopeUndefinedReason = separable
+        } else if let fit = cells.solve(slope: true, views: views, runner: runner) {
+            fits.slope = fit.b
+            slopeFit = fit
+        } else {
+            fits.slopeUndefinedReason = notConverged
+        }
+        return (fits, slopeFit, interceptFit)
+    }
+}
+
+/// The moments of every cell of one binary column, and the Newton fits on
+/// them (see `CalibrationFits.fit`).
+///
+/// A cell is `(side, exponent, top 7 mantissa bits)` of `v = s'` (side +1,
+/// `s < ½`) or `v = 1 − s'` (side −1, `s ≥ ½`, exact), `s' = s` clipped to
+/// `[ε, 1 − ε]`; its centre `c = L + h` with `L` the cell's lowest value and
+/// `2h = L·2⁻⁷`'s binade step, so `|v − c| ≤ h ≤ 2⁻⁸·c`. `logit(s') = side·logit(v)`.
+struct FitCells {
+    /// Moments per class: `Σ w·τᵏ`, k = 0..<`terms`.
+    static let terms = 9
+    /// Numbers per cell: side, centre, half width, positive then negative moments.
+    static let stride = 3 + 2 * terms
+    /// Store buckets below this hold scores in [2⁻⁴⁰, ½): one cell each.
+    static let firstUpperBucket = 1 + ((1022 - (1023 - ScoreGrid.binades)) << 7)
+    /// Cells of the general path: 2 sides × exponents 971…1022 (v ∈ [2⁻⁵², ½]) × 128.
+    static let lowestExponent = 971
+    static let generalCells = 2 * (1023 - lowestExponent) * 128
+
+    /// Every non-empty cell, `stride` numbers each, in bucket order.
+    var cells: [Double] = []
+    /// Per store bucket: its cells are `cellStarts[b]..<cellStarts[b + 1]`, and its class weights.
+    var bucketPositive: [Double] = []
+    var bucketNegative: [Double] = []
+    var positiveWeight = 0.0
+    var negativeWeight = 0.0
+    /// Fixed tasks: runs of store buckets of about equal rows.
+    var tasks: [Range<Int>] = []
+
+    var cellCount: Int { cells.count / FitCells.stride }
+
+    /// The cell of a score: its side, centre, half width and `1/h` (all exact).
+    @inline(__always)
+    static func cell(of v: Double) -> (index: Int, centre: Double, half: Double, inverseHalf: Double) {
+        let bits = v.bitPattern
+        let exponent = Int(truncatingIfNeeded: bits >> 52)
+        let mantissa = Int(truncatingIfNeeded: (bits >> 45) & 127)
+        let low = Double(bitPattern: bits & ~((1 << 45) - 1))
+        let half = Double(bitPattern: UInt64(exponent - 8) << 52)
+        let inverse = Double(bitPattern: UInt64(2054 - exponent) << 52)
+        return ((exponent - lowestExponent) * 128 + mantissa, low + half, half, inverse)
+    }
+
+    init(views: [PieceView], runner: RankingRunner?) {
+        let buckets = ExactScores.grid.bucketCount
+        var sizes = [Int](repeating: 0, count: buckets)
+        for piece in views {
+            for b in 0..<buckets { sizes[b] += Int(piece.starts[b + 1] &- piece.starts[b]) }
+        }
+        let rows = sizes.reduce(0, +)
+        let share = Swift.max(1, rows / 64)
+        var lower = 0, filled = 0
+        for b in 0..<buckets {
+            filled += sizes[b]
+            if filled >= share || b == buckets - 1 { tasks.append(lower..<(b + 1)); lower = b + 1; filled = 0 }
+        }
+        let taskRanges = tasks, bucketSizes = sizes
+        var perBucket = [[Double]](repeating: [], count: buckets)
+        perBucket.withUnsafeMutableBufferPointer { out in
+            let shared = SendablePointer(out.baseAddress!)
+            CalibrationFits.run(taskRanges.count, runner) { task in
+                var general: GeneralTable?
+                for b in taskRanges[task] where bucketSizes[b] > 0 {
+                    if b >= 1 && b < FitCells.firstUpperBucket {
+                        shared.pointer[b] = FitCells.singleCell(bucket: b, views: views)
+                    } else {
+                        if general == nil { general = GeneralTable() }
+                        shared.pointer[b] = general!.cells(bucket: b, views: views)
+                    }
+                }
+            }
+        }
+        bucketPositive = [Double](repeating: 0, count: buckets)
+        bucketNegative = bucketPositive
+        var p = CompensatedSum(), n = CompensatedSum()
+        for b in 0..<buckets where !perBucket[b].isEmpty {
+            let list = perBucket[b]
+            var bp = 0.0, bn = 0.0
+            for start in Swift.stride(from: 0, to: list.count, by: FitCells.stride) {
+                bp += list[start + 3]
+                bn += list[start + 3 + FitCells.terms]
+            }
+            bucketPositive[b] = bp
+            bucketNegative[b] = bn
+            p.add(bp)
+            n.add(bn)
+            cells.append(contentsOf: list)
+        }
+        positiveWeight = p.value
+        negativeWeight = n.value
+    }
+
+    /// One store bucket below ½ (one cell): the moments in registers.
+    static func singleCell(bucket b: Int, views: [PieceView]) -> [Double] {
+        let exponent = (1023 - ScoreGrid.binades) + ((b - 1) >> 7)
+        let mantissa = (b - 1) & 127
+        let low = Double(bitPattern: UInt64(exponent) << 52 | UInt64(mantissa) << 45)
+        let (_, centre, half, inverse) = cell(of: low)
+        var m = Moments()
+        for piece in views {
+            let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
+            guard lower < upper else { continue }
+            let keys = piece.keys
+            if let weights = piece.weights {
+                for i in lower..<upper {
+                    let key = keys[i]
+                    let tau = (Double(bitPattern: key >> 1) - centre) * inverse
+                    let w = weights[i], y = Double(key & 1)
+                    m.add(tau, SIMD2(w * y, w - w * y))
+                }
+            } else {
+                for i in lower..<upper {
+                    let key = keys[i]
+                    let tau = (Double(bitPattern: key >> 1) - centre) * inverse
+                    let y = Double(key & 1)
+                    m.add(tau, SIMD2(y, 1 - y))
+                }
+            }
+        }
+        var out = [1, centre, half]
+        m.append(to: &out)
+        return out
+    }
+
+    /// The general path (store bucket 0 and the buckets of `s ≥ ½`): each
+    /// row finds its cell in a table over all cells; the touched ones are
+    /// written out in cell order and cleared.
+    struct GeneralTable {
+        var moments = [Double](repeating: 0, count: FitCells.generalCells * 2 * FitCells.terms)
+        var touched: [Int] = []
+
+        mutating func cells(bucket b: Int, views: [PieceView]) -> [Double] {
+            let terms = FitCells.terms
+            let sideCells = FitCells.generalCells / 2
+            let epsilon = CalibrationFits.epsilon
+            moments.withUnsafeMutableBufferPointer { table in
+                for piece in views {
+                    let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
+                    guard lower < upper else { continue }
+                    for i in lower..<upper {
+                        let key = piece.keys[i]
+                        let s = Double(bitPattern: key >> 1)
+                        let upperSide = s >= 0.5
+                        let v = Swift.max(upperSide ? 1 - s : s, epsilon)
+                        let (index, centre, _, inverse) = FitCells.cell(of: v)
+                        let at = (index + (upperSide ? sideCells : 0)) * 2 * terms
+                        let w = piece.weights?[i] ?? 1
+                        let y = Double(key & 1)
+                        if table[at] == 0 && table[at + terms] == 0 { touched.append(at) }
+                        let tau = (v - centre) * inverse
+                        var power = 1.0
+                        let wp = w * y, wn = w - w * y
+                        for k in 0..<terms {
+                            table[at + k] += wp * power
+                            table[at + terms + k] += wn * power
+                            power *= tau
+                        }
+                    }
+                }
+            }
+            touched.sort()
+            var out: [Double] = []
+            out.reserveCapacity(touched.count * FitCells.stride)
+            for at in touched {
+                let index = at / (2 * terms)
+                let side: Double = index >= sideCells ? -1 : 1
+                let local = index % sideCells
+                let low = Double(bitPattern: UInt64(FitCells.lowestExponent + local / 128) << 52 | UInt64(local % 128) << 45)
+                let (_, centre, half, _) = FitCells.cell(of: low)
+                out.append(side)
+                out.append(centre)
+                out.append(half)
+                for k in 0..<(2 * terms) {
+                    out.append(moments[at + k])
+                    moments[at + k] = 0
+                }
+            }
+            touched.removeAll(keepingCapacity: true)
+            return out
+        }
+    }
+
+    /// The lowest and highest clipped score of each class, read from the
+    /// rows of the outermost buckets holding that class.
+    func clippedRange(views: [PieceView]) -> (lowestPositive: Double, highestPositive: Double,
+                                              lowestNegative: Double, highestNegative: Double) {
+        func extreme(_ weights: [Double], positive: Bool, highest: Bool) -> Double {
+            let found = highest ? weights.lastIndex { $0 > 0 } : weights.firstIndex { $0 > 0 }
+            guard let b = found else { return .nan }
+            var best = highest ? -Double.infinity : Double.infinity
+            for piece in views {
+                for i in Int(piece.starts[b])..<Int(piece.starts[b + 1]) where (piece.keys[i] & 1 == 1) == positive {
+                    let s = Swift.min(Swift.max(Double(bitPattern: piece.keys[i] >> 1), CalibrationFits.epsilon),
+                                      1 - CalibrationFits.epsilon)
+                    best = highest ? Swift.max(best, s) : Swift.min(best, s)
+                }
+            }
+            return best
+        }
+        return (extreme(bucketPositive, positive: true, highest: false), extreme(bucketPositive, positive: true, highest: true),
+                extreme(bucketNegative, positive: false, highest: false), extreme(bucketNegative, positive: false, highest: true))
+    }
+}
+
+/// The weighted moments `Σ w·τᵏ`, k = 0…8, of both classes at once (lane 0
+/// positive, lane 1 negative), nine accumulators that stay in registers.
+struct Moments {
+    var m0 = SIMD2<Double>(), m1 = SIMD2<Double>(), m2 = SIMD2<Double>(), m3 = SIMD2<Double>(), m4 = SIMD2<Double>()
+    var m5 = SIMD2<Double>(), m6 = SIMD2<Double>(), m7 = SIMD2<Double>(), m8 = SIMD2<Double>()
+
+    @inline(__always)
+    mutating func add(_ tau: Double, _ w: SIMD2<Double>) {
+        let t2 = tau * tau, t3 = t2 * tau, t4 = t2 * t2
+        m0 += w
+        m1 += w * tau
+        m2 += w * t2
+        m3 += w * t3
+        m4 += w * t4
+        m5 += w * (t4 * tau)
+        m6 += w * (t4 * t2)
+        m7 += w * (t4 * t3)
+        m8 += w * (t4 * t4)
+    }
+
+    func append(to out: inout [Double]) {
+        let all = [m0, m1, m2, m3, m4, m5, m6, m7, m8]
+        for m in all { out.append(m[0]) }
+        for m in all { out.append(m[1]) }
+    }
+}
+
+/// The sums one Newton step of a fit needs at `(a, b)`: the gradient `G`
+/// and the negative Hessian `H` of the weighted log-likelihood `LL`
+/// (`Σ w[y·η − softplus(η)]`, `η = a + b·logit(s')`), and bounds of the
+/// gradient's truncation (`tailA`, `tailB`; 0 for sums over the rows).
+struct FitSums {
+    var ga = 0.0, gb = 0.0
+    var haa = 0.0, hab = 0.0, hbb = 0.0
+    var ll = 0.0
+    var tailA = 0.0, tailB = 0.0
+
+    var isFinite: Bool {
+        ga.isFinite && gb.isFinite && haa.isFinite && hab.isFinite && hbb.isFinite && ll.isFinite
+    }
+
+    /// The Newton step `H⁻¹G` (the intercept fit: `G_a/H_aa`), `nil` unless `H` is positive definite.
+    func step(slope: Bool) -> (a: Double, b: Double)? {
+        guard isFinite && haa > 0 else { return nil }
+        guard slope else { return (ga / haa, 0) }
+        let det = haa * hbb - hab * hab
+        guard det > 0 && hbb > 0 else { return nil }
+        return ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det)
+    }
+
+    /// How far the gradient's truncation could move the maximum (`|H⁻¹|·tail`).
+    func truncationShift(slope: Bool) -> (a: Double, b: Double) {
+        guard slope else { return (tailA / haa, 0) }
+        let det = haa * hbb - hab * hab
+        return ((hbb * tailA + Swift.abs(hab) * tailB) / det, (Swift.abs(hab) * tailA + haa * tailB) / det)
+    }
+}
+
+extension CalibrationFits {
+    static func run(_ count: Int, _ runner: RankingRunner?, _ body: @escaping @Sendable (Int) -> Void) {
+        if let runner { runner(count, body) } else { for task in 0..<count { body(task) } }
+    }
+
+    /// `(σ(η), σ(−η))`, each from the side that cannot overflow.
+    @inline(__always)
+    static func sigmoids(_ eta: Double) -> (Double, Double) {
+        let e = exp(-Swift.abs(eta))
+        let near = 1 / (1 + e), far = e / (1 + e)
+        return eta >= 0 ? (near, far) : (far, near)
+    }
+
+    /// `softplus(η) = log(1 + e^η)` without overflow.
+    @inline(__always)
+    static func softplus(_ eta: Double) -> Double {
+        Swift.max(eta, 0) + log1p(exp(-Swift.abs(eta)))
+    }
+}
+
+/// How each fit ended: its parameters and the Newton evaluations it took.
+struct FitOutcome {
+    var a: Double
+    var b: Double
+    /// Evaluations on the moments (3 and 9 terms) and exact passes over the rows.
+    var coarseEvaluations = 0
+    var fineEvaluations = 0
+    var exactPasses = 0
+}
+
+extension FitCells {
+    /// Taylor coefficients kept per cell: the moments' terms and two more for the truncation bound.
+    static let seriesLength = terms + 2
+
+    /// Each cell's `logit(v)` series in `τ` (times its side): with `q = h/c`, `r = h/(1 − c)`,
+    /// `logit(c + hτ) = logit(c) + Σ_k [(−1)^{k+1}qᵏ + rᵏ]/k · τᵏ`.
+    func logitSeries() -> [Double] {
+        let n = FitCells.seriesLength
+        var out = [Double](repeating: 0, count: cellCount * n)
+        for cell in 0..<cellCount {
+            let base = cell * FitCells.stride
+            let side = cells[base], c = cells[base + 1], h = cells[base + 2]
+            let q = h / c, r = h / (1 - c)
+            out[cell * n] = side * (log(c) - log1p(-c))
+            var qk = 1.0, rk = 1.0
+            for k in 1..<n {
+                qk *= -q
+                rk *= r
+                out[cell * n + k] = side * (rk - qk) / Double(k)
+            }
+        }
+        return out
+    }
+
+    /// The sums at `(a, b)` from the first `terms` moments of every cell (bounds from the two next terms when all 9 are used).
+    func evaluate(a: Double, b: Double, slope: Bool, terms n: Int, logits: [Double]) -> FitSums {
+        let length = n == FitCells.terms ? n + 2 : n
+        let stride = FitCells.stride, seriesLength = FitCells.seriesLength, momentTerms = FitCells.terms
+        var ga = CompensatedSum(), gb = CompensatedSum()
+        var sums = FitSums()
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 10 * length) { scratch in
+            let base = scratch.baseAddress!
+            let d = base, mu = base + length, nu = base + 2 * length, qq = base + 3 * length
+            let sp = base + 4 * length, sn = base + 5 * length
+            let nx = base + 6 * length, mx = base + 7 * length, qx = base + 8 * length, qxx = base + 9 * length
+            cells.withUnsafeBufferPointer { cellBuffer in
+            logits.withUnsafeBufferPointer { logitBuffer in
+                for cell in 0..<cellCount {
+                    let p = cellBuffer.baseAddress! + cell * stride + 3
+                    let m = p + momentTerms
+                    let x = logitBuffer.baseAddress! + cell * seriesLength
+                    let eta0 = a + b * x[0]
+                    let (mu0, nu0) = CalibrationFits.sigmoids(eta0)
+                    mu[0] = mu0
+                    nu[0] = nu0
+                    qq[0] = mu0 * nu0
+                    sp[0] = CalibrationFits.softplus(eta0)
+                    sn[0] = CalibrationFits.softplus(-eta0)
+                    for k in 1..<length {
+                        d[k] = Double(k) * b * x[k]
+                        var dm = 0.0, dq = 0.0, dn = 0.0
+                        for j in 1...k {
+                            dq += d[j] * qq[k - j]
+                            dm += d[j] * mu[k - j]
+                            dn += d[j] * nu[k - j]
+                        }
+                        let inverse = 1 / Double(k)
+                        mu[k] = dq * inverse
+                        nu[k] = -mu[k]
+                        sp[k] = dm * inverse
+                        sn[k] = -dn * inverse
+                        var q = 0.0
+                        for i in 0...k { q += mu[i] * nu[k - i] }
+                        qq[k] = q
+                    }
+                    var cellGa = 0.0, cellH = 0.0, cellLL = 0.0
+                    for k in 0..<n {
+                        cellGa += nu[k] * p[k] - mu[k] * m[k]
+                        cellH += qq[k] * (p[k] + m[k])
+                        cellLL -= sn[k] * p[k] + sp[k] * m[k]
+                    }
+                    ga.add(cellGa)
+                    sums.haa += cellH
+                    sums.ll += cellLL
+                    for k in n..<length {
+                        sums.tailA += Swift.abs(nu[k]) * p[0] + Swift.abs(mu[k]) * m[0]
+                    }
+                    guard slope else { continue }
+                    for k in 0..<length {
+                        var sn0 = 0.0, sm0 = 0.0, sq0 = 0.0
+                        for i in 0...k {
+                            sn0 += nu[i] * x[k - i]
+                            sm0 += mu[i] * x[k - i]
+                            sq0 += qq[i] * x[k - i]
+                        }
+                        nx[k] = sn0
+                        mx[k] = sm0
+                        qx[k] = sq0
+                        var sqq = 0.0
+                        for i in 0...k { sqq += qx[i] * x[k - i] }
+                        qxx[k] = sqq
+                    }
+                    var cellGb = 0.0, cellHab = 0.0, cellHbb = 0.0
+                    for k in 0..<n {
+                        cellGb += nx[k] * p[k] - mx[k] * m[k]
+                        cellHab += qx[k] * (p[k] + m[k])
+                        cellHbb += qxx[k] * (p[k] + m[k])
+                    }
+                    gb.add(cellGb)
+                    sums.hab += cellHab
+                    sums.hbb += cellHbb
+                    for k in n..<length {
+                        sums.tailB += Swift.abs(nx[k]) * p[0] + Swift.abs(mx[k]) * m[0]
+                    }
+                }
+            }
+            }
+        }
+        sums.ga = ga.value
+        sums.gb = gb.value
+        return sums
+    }
+
+    /// The sums at `(a, b)` over every row (a `log` and an `exp` per row), by the fixed tasks.
+    func exactSums(a: Double, b: Double, slope: Bool, views: [PieceView], runner: RankingRunner?) -> FitSums {
+        let taskRanges = tasks
+        var partial = [FitSums](repeating: FitSums(), count: taskRanges.count)
+        var partialG = [(CompensatedSum, CompensatedSum)](repeating: (CompensatedSum(), CompensatedSum()), count: taskRanges.count)
+        partial.withUnsafeMutableBufferPointer { out in
+        partialG.withUnsafeMutableBufferPointer { outG in
+            let shared = SendablePointer(out.baseAddress!), sharedG = SendablePointer(outG.baseAddress!)
+            CalibrationFits.run(taskRanges.count, runner) { task in
+                var sums = FitSums()
+                var ga = CompensatedSum(), gb = CompensatedSum()
+                let epsilon = CalibrationFits.epsilon
+                for bucket in taskRanges[task] {
+                    for piece in views {
+                        for i in Int(piece.starts[bucket])..<Int(piece.starts[bucket + 1]) {
+                            let key = piece.keys[i]
+                            let s = Double(bitPattern: key >> 1)
+                            let upperSide = s >= 0.5
+                            let v = Swift.max(upperSide ? 1 - s : s, epsilon)
+                            let logit = log(v) - log1p(-v)
+                            let x = upperSide ? -logit : logit
+                            let w = piece.weights?[i] ?? 1
+                            let eta = a + b * x
+                            let (mu, nu) = CalibrationFits.sigmoids(eta)
+                            let positive = key & 1 == 1
+                            let g = w * (positive ? nu : -mu)
+                            let q = w * mu * nu
+                            ga.add(g)
+                            sums.haa += q
+                            sums.ll -= w * CalibrationFits.softplus(positive ? -eta : eta)
+                            if slope {
+                                gb.add(g * x)
+                                sums.hab += q * x
+                                sums.hbb += q * x * x
+                            }
+                        }
+                    }
+                }
+                shared.pointer[task] = sums
+                sharedG.pointer[task] = (ga, gb)
+            }
+        }
+        }
+        var total = FitSums()
+        var ga = CompensatedSum(), gb = CompensatedSum()
+        for task in taskRanges.indices {
+            ga.merge(partialG[task].0)
+            gb.merge(partialG[task].1)
+            total.haa += partial[task].haa
+            total.hab += partial[task].hab
+            total.hbb += partial[task].hbb
+            total.ll += partial[task].ll
+        }
+        total.ga = ga.value
+        total.gb = gb.value
+        return total
+    }
+
+    /// Damped Newton from `start`: each step `H⁻¹G` (shortened so that no
+    /// row's `η` moves by more than 16, `reach` bounding `|logit(s')|`), halved while the
+    /// log-likelihood would fall (beyond 1e-12 of it, its rounding); done after
+    /// a step below `tolerance` relative. `nil` when `H` stops being positive
+    /// definite, a sum is not finite, or `iterations` steps do not get there.
+    static func newton(slope: Bool, start: (a: Double, b: Double), tolerance: Double, iterations: Int, reach: Double,
+                       evaluations: inout Int, _ evaluate: (Double, Double) -> FitSums) -> (a: Double, b: Double, sums: FitSums)? {
+        var a = start.a, b = start.b
+        var sums = evaluate(a, b)
+        evaluations += 1
+        for _ in 0..<iterations {
+            guard let step = sums.step(slope: slope) else { return nil }
+            // A step moves no row's η by more than 16 (where H ≈ 0 the raw step is huge).
+            let change = Swift.abs(step.a) + reach * Swift.abs(step.b)
+            var lambda = change > 16 ? 16 / change : 1
+            while true {
+                let na = a + lambda * step.a, nb = b + lambda * step.b
+                let next = evaluate(na, nb)
+                evaluations += 1
+                if next.isFinite && next.ll >= sums.ll - 1e-12 * Swift.abs(sums.ll) {
+                    a = na
+                    b = nb
+                    sums = next
+                    break
+                }
+                lambda /= 2
+                if lambda < 0x1p-40 { return nil }
+            }
+            let moved = Swift.max(Swift.abs(lambda * step.a) / Swift.max(1, Swift.abs(a)),
+                                  Swift.abs(lambda * step.b) / Swift.max(1, Swift.abs(b)))
+            if moved <= tolerance { return (a, b, sums) }
+        }
+        return nil
+    }
+
+    /// One fit (the slope fit with both `a` and `b`, or the intercept fit
+    /// with `b = 1`): 3 moment terms to 1e-7, all 9 to 1e-9, then exact
+    /// passes over the rows if the truncation could move it by more than 1e-13.
+    func solve(slope: Bool, views: [PieceView], runner: RankingRunner?) -> FitOutcome? {
+        let logits = logitSeries()
+        // The largest |logit(s')| of any cell (its series at τ = ±1).
+        var reach = 0.0
+        for cell in 0..<cellCount {
+            var bound = 0.0
+            for k in 0..<FitCells.seriesLength { bound += Swift.abs(logits[cell * FitCells.seriesLength + k]) }
+            reach = Swift.max(reach, bound)
+        }
+        var outcome = FitOutcome(a: 0, b: 1)
+        var start = (a: 0.0, b: 1.0)
+        if let coarse = FitCells.newton(slope: slope, start: start, tolerance: 1e-7, iterations: 100, reach: reach,
+                                        evaluations: &outcome.coarseEvaluations, { a, b in
+            evaluate(a: a, b: b, slope: slope, terms: 3, logits: logits)
+        }) {
+            start = (coarse.a, coarse.b)
+        }
+        guard let fine = FitCells.newton(slope: slope, start: start, tolerance: 1e-9, iterations: 100, reach: reach,
+                                         evaluations: &outcome.fineEvaluations, { a, b in
+            evaluate(a: a, b: b, slope: slope, terms: FitCells.terms, logits: logits)
+        }) else { return nil }
+        outcome.a = fine.a
+        outcome.b = fine.b
+        let shift = fine.sums.truncationShift(slope: slope)
+        if 2 * shift.a <= 1e-13 * Swift.max(1, Swift.abs(fine.a)) && 2 * shift.b <= 1e-13 * Swift.max(1, Swift.abs(fine.b)) {
+            return outcome
+        }
+        guard let exact = FitCells.newton(slope: slope, start: (fine.a, fine.b), tolerance: 1e-9, iterations: 50, reach: reach,
+                                          evaluations: &outcome.exactPasses, { a, b in
+            exactSums(a: a, b: b, slope: slope, views: views, runner: runner)
+        }) else { return nil }
+        outcome.a = exact.a
+        outcome.b = exact.b
+        return outcome
+    }
+}
