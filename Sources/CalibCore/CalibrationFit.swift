@@ -105,24 +105,28 @@ extension CalibrationFits {
 /// The moments of every cell of one binary column, and the Newton fits on
 /// them (see `CalibrationFits.fit`).
 ///
-/// A cell is `(side, exponent, top 7 mantissa bits)` of `v = s'` (side +1,
-/// `s < ½`) or `v = 1 − s'` (side −1, `s ≥ ½`, exact), `s' = s` clipped to
-/// `[ε, 1 − ε]`; its centre `c = L + h` with `L` the cell's lowest value and
-/// `2h = L·2⁻⁷`'s binade step, so `|v − c| ≤ h ≤ 2⁻⁸·c`. `logit(s') = side·logit(v)`.
+/// Each cell is an interval `[c − h, c + h)` of `v = s'` (side +1) or of
+/// `v = 1 − s'` (side −1, exact for `s ≥ ½`), `s' = s` clipped to `[ε, 1 − ε]`,
+/// so that `logit(s') = side·logit(v)`, with `h ≤ 2⁻⁶·v` (the series'
+/// convergence ratio): a store bucket of scores in `[2⁻⁴⁰, ½)` is one cell
+/// (`h = 2⁻⁸·L`), and so is one in `[½, ⅞)` (`v ≥ ⅛`, `h = 2⁻⁹`); the others
+/// (`s < 2⁻⁴⁰`, `s ≥ ⅞`) are cut into cells `(exponent, top 7 mantissa bits)` of `v`.
+/// Cells need not match across buckets: each bucket's cells are summed on their own.
 struct FitCells {
     /// Moments per class: `Σ w·τᵏ`, k = 0..<`terms`.
     static let terms = 9
     /// Numbers per cell: side, centre, half width, positive then negative moments.
     static let stride = 3 + 2 * terms
-    /// Store buckets below this hold scores in [2⁻⁴⁰, ½): one cell each.
+    /// Store buckets from 1 below this hold scores in [2⁻⁴⁰, ½).
     static let firstUpperBucket = 1 + ((1022 - (1023 - ScoreGrid.binades)) << 7)
-    /// Cells of the general path: 2 sides × exponents 971…1022 (v ∈ [2⁻⁵², ½]) × 128.
+    /// Store buckets from `firstUpperBucket` below this hold scores in [½, ⅞) (v > ⅛).
+    static let firstTopBucket = firstUpperBucket + 96
+    /// The exponent of ε = 2⁻⁵², the lowest `v`.
     static let lowestExponent = 971
-    static let generalCells = 2 * (1023 - lowestExponent) * 128
 
     /// Every non-empty cell, `stride` numbers each, in bucket order.
     var cells: [Double] = []
-    /// Per store bucket: its cells are `cellStarts[b]..<cellStarts[b + 1]`, and its class weights.
+    /// Per store bucket, its class weights.
     var bucketPositive: [Double] = []
     var bucketNegative: [Double] = []
     var positiveWeight = 0.0
@@ -132,7 +136,7 @@ struct FitCells {
 
     var cellCount: Int { cells.count / FitCells.stride }
 
-    /// The cell of a score: its side, centre, half width and `1/h` (all exact).
+    /// The fine cell of `v ∈ [ε, ½]`: its index (exponent and top 7 mantissa bits, from ε), centre, half width and `1/h` (all exact).
     @inline(__always)
     static func cell(of v: Double) -> (index: Int, centre: Double, half: Double, inverseHalf: Double) {
         let bits = v.bitPattern
@@ -162,14 +166,8 @@ struct FitCells {
         perBucket.withUnsafeMutableBufferPointer { out in
             let shared = SendablePointer(out.baseAddress!)
             CalibrationFits.run(taskRanges.count, runner) { task in
-                var general: GeneralTable?
                 for b in taskRanges[task] where bucketSizes[b] > 0 {
-                    if b >= 1 && b < FitCells.firstUpperBucket {
-                        shared.pointer[b] = FitCells.singleCell(bucket: b, views: views)
-                    } else {
-                        if general == nil { general = GeneralTable() }
-                        shared.pointer[b] = general!.cells(bucket: b, views: views)
-                    }
+                    shared.pointer[b] = FitCells.moments(bucket: b, views: views)
                 }
             }
         }
@@ -193,13 +191,27 @@ struct FitCells {
         negativeWeight = n.value
     }
 
-    /// One store bucket below ½ (one cell): the moments in registers.
-    static func singleCell(bucket b: Int, views: [PieceView]) -> [Double] {
-        let exponent = (1023 - ScoreGrid.binades) + ((b - 1) >> 7)
-        let mantissa = (b - 1) & 127
-        let low = Double(bitPattern: UInt64(exponent) << 52 | UInt64(mantissa) << 45)
-        let (_, centre, half, inverse) = cell(of: low)
+    /// One store bucket's cells (`stride` numbers each), its rows in store order.
+    static func moments(bucket b: Int, views: [PieceView]) -> [Double] {
+        if b >= 1 && b < firstUpperBucket {
+            let exponent = (1023 - ScoreGrid.binades) + ((b - 1) >> 7)
+            let low = Double(bitPattern: UInt64(exponent) << 52 | UInt64((b - 1) & 127) << 45)
+            let (_, centre, half, inverse) = cell(of: low)
+            return singleCell(bucket: b, views: views, side: 1, centre: centre, half: half, inverseHalf: inverse)
+        }
+        if b >= firstUpperBucket && b < firstTopBucket {
+            // s ∈ [L, L + 2⁻⁸), v = 1 − s ∈ (1 − L − 2⁻⁸, 1 − L]: centre 1 − (L + 2⁻⁹), all exact.
+            let low = 0.5 + Double(b - firstUpperBucket) * 0x1p-8
+            return singleCell(bucket: b, views: views, side: -1, centre: 1 - (low + 0x1p-9), half: 0x1p-9, inverseHalf: 0x1p9)
+        }
+        return fineCells(bucket: b, views: views)
+    }
+
+    /// A store bucket that is one cell: the moments in registers.
+    static func singleCell(bucket b: Int, views: [PieceView], side: Double, centre: Double, half: Double, inverseHalf: Double) -> [Double] {
         var m = Moments()
+        // τ = (v − c)/h with v = s (side +1) or v = 1 − s (side −1): τ = (side·s + shift)·(1/h).
+        let shift = side > 0 ? -centre : 1 - centre
         for piece in views {
             let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
             guard lower < upper else { continue }
@@ -207,80 +219,80 @@ struct FitCells {
             if let weights = piece.weights {
                 for i in lower..<upper {
                     let key = keys[i]
-                    let tau = (Double(bitPattern: key >> 1) - centre) * inverse
+                    let tau = (side * Double(bitPattern: key >> 1) + shift) * inverseHalf
                     let w = weights[i], y = Double(key & 1)
                     m.add(tau, SIMD2(w * y, w - w * y))
                 }
             } else {
                 for i in lower..<upper {
                     let key = keys[i]
-                    let tau = (Double(bitPattern: key >> 1) - centre) * inverse
+                    let tau = (side * Double(bitPattern: key >> 1) + shift) * inverseHalf
                     let y = Double(key & 1)
                     m.add(tau, SIMD2(y, 1 - y))
                 }
             }
         }
-        var out = [1, centre, half]
+        var out = [side, centre, half]
         m.append(to: &out)
         return out
     }
 
-    /// The general path (store bucket 0 and the buckets of `s ≥ ½`): each
-    /// row finds its cell in a table over all cells; the touched ones are
-    /// written out in cell order and cleared.
-    struct GeneralTable {
-        var moments = [Double](repeating: 0, count: FitCells.generalCells * 2 * FitCells.terms)
-        var touched: [Int] = []
-
-        mutating func cells(bucket b: Int, views: [PieceView]) -> [Double] {
-            let terms = FitCells.terms
-            let sideCells = FitCells.generalCells / 2
-            let epsilon = CalibrationFits.epsilon
-            moments.withUnsafeMutableBufferPointer { table in
-                for piece in views {
-                    let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
-                    guard lower < upper else { continue }
-                    for i in lower..<upper {
-                        let key = piece.keys[i]
-                        let s = Double(bitPattern: key >> 1)
-                        let upperSide = s >= 0.5
-                        let v = Swift.max(upperSide ? 1 - s : s, epsilon)
-                        let (index, centre, _, inverse) = FitCells.cell(of: v)
-                        let at = (index + (upperSide ? sideCells : 0)) * 2 * terms
-                        let w = piece.weights?[i] ?? 1
-                        let y = Double(key & 1)
-                        if table[at] == 0 && table[at + terms] == 0 { touched.append(at) }
-                        let tau = (v - centre) * inverse
-                        var power = 1.0
-                        let wp = w * y, wn = w - w * y
-                        for k in 0..<terms {
-                            table[at + k] += wp * power
-                            table[at + terms + k] += wn * power
-                            power *= tau
-                        }
-                    }
-                }
-            }
-            touched.sort()
-            var out: [Double] = []
-            out.reserveCapacity(touched.count * FitCells.stride)
-            for at in touched {
-                let index = at / (2 * terms)
-                let side: Double = index >= sideCells ? -1 : 1
-                let local = index % sideCells
-                let low = Double(bitPattern: UInt64(FitCells.lowestExponent + local / 128) << 52 | UInt64(local % 128) << 45)
-                let (_, centre, half, _) = FitCells.cell(of: low)
-                out.append(side)
-                out.append(centre)
-                out.append(half)
-                for k in 0..<(2 * terms) {
-                    out.append(moments[at + k])
-                    moments[at + k] = 0
-                }
-            }
-            touched.removeAll(keepingCapacity: true)
-            return out
+    /// Store bucket 0 (`s < 2⁻⁴⁰`) or one of `s ≥ ⅞`: each row's fine cell
+    /// of `v` in a table over the bucket's range of cells; the non-empty
+    /// ones are written out in cell order.
+    static func fineCells(bucket b: Int, views: [PieceView]) -> [Double] {
+        let terms = FitCells.terms
+        let epsilon = CalibrationFits.epsilon
+        let upperSide = b != 0
+        // The bucket's range of v (clipped to ε at least).
+        let range: (low: Double, high: Double)
+        if !upperSide {
+            range = (epsilon, 0x1p-40.nextDown)
+        } else {
+            let low = 0.5 + Double(b - firstUpperBucket) * 0x1p-8
+            range = (Swift.max(1 - Swift.min(low + 0x1p-8, 1), epsilon), Swift.max(1 - Swift.min(low, 1), epsilon))
         }
+        let first = cell(of: range.low).index, count = cell(of: range.high).index - first + 1
+        var table = [SIMD2<Double>](repeating: .zero, count: count * terms)
+        table.withUnsafeMutableBufferPointer { table in
+            let t = table.baseAddress!
+            for piece in views {
+                let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
+                guard lower < upper else { continue }
+                for i in lower..<upper {
+                    let key = piece.keys[i]
+                    let s = Double(bitPattern: key >> 1)
+                    let v = Swift.max(upperSide ? 1 - s : s, epsilon)
+                    let (index, centre, _, inverse) = cell(of: v)
+                    let at = t + (index - first) * terms
+                    let w = piece.weights?[i] ?? 1, y = Double(key & 1)
+                    let wv = SIMD2(w * y, w - w * y)
+                    let tau = (v - centre) * inverse
+                    let t2 = tau * tau, t4 = t2 * t2
+                    at[0] += wv
+                    at[1] += wv * tau
+                    at[2] += wv * t2
+                    at[3] += wv * (t2 * tau)
+                    at[4] += wv * t4
+                    at[5] += wv * (t4 * tau)
+                    at[6] += wv * (t4 * t2)
+                    at[7] += wv * (t4 * t2 * tau)
+                    at[8] += wv * (t4 * t4)
+                }
+            }
+        }
+        var out: [Double] = []
+        for cell in 0..<count where table[cell * terms][0] > 0 || table[cell * terms][1] > 0 {
+            let local = first + cell
+            let low = Double(bitPattern: UInt64(lowestExponent + local / 128) << 52 | UInt64(local % 128) << 45)
+            let (_, centre, half, _) = FitCells.cell(of: low)
+            out.append(upperSide ? -1 : 1)
+            out.append(centre)
+            out.append(half)
+            for k in 0..<terms { out.append(table[cell * terms + k][0]) }
+            for k in 0..<terms { out.append(table[cell * terms + k][1]) }
+        }
+        return out
     }
 
     /// The lowest and highest clipped score of each class, read from the
