@@ -74,7 +74,7 @@ extension CalibrationFits {
         -> (fits: CalibrationFits, slope: FitOutcome?, intercept: FitOutcome?) {
         let cells = FitCells(views: views, runner: runner)
         var fits = CalibrationFits()
-        guard cells.positiveWeight > 0 && cells.negativeWeight > 0 else {
+        guard cells.hasPositive && cells.hasNegative else {
             fits.slopeUndefinedReason = oneClassAbsent
             fits.interceptUndefinedReason = oneClassAbsent
             return (fits, nil, nil)
@@ -129,8 +129,9 @@ struct FitCells {
     /// Per store bucket, its class weights.
     var bucketPositive: [Double] = []
     var bucketNegative: [Double] = []
-    var positiveWeight = 0.0
-    var negativeWeight = 0.0
+    /// Whether any row is positive, negative (weights are above 0).
+    var hasPositive = false
+    var hasNegative = false
     /// Fixed tasks: runs of store buckets of about equal rows.
     var tasks: [Range<Int>] = []
 
@@ -173,7 +174,6 @@ struct FitCells {
         }
         bucketPositive = [Double](repeating: 0, count: buckets)
         bucketNegative = bucketPositive
-        var p = CompensatedSum(), n = CompensatedSum()
         for b in 0..<buckets where !perBucket[b].isEmpty {
             let list = perBucket[b]
             var bp = 0.0, bn = 0.0
@@ -183,12 +183,10 @@ struct FitCells {
             }
             bucketPositive[b] = bp
             bucketNegative[b] = bn
-            p.add(bp)
-            n.add(bn)
+            hasPositive = hasPositive || bp > 0
+            hasNegative = hasNegative || bn > 0
             cells.append(contentsOf: list)
         }
-        positiveWeight = p.value
-        negativeWeight = n.value
     }
 
     /// One store bucket's cells (`stride` numbers each), its rows in store order.

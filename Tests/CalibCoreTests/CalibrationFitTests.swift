@@ -207,7 +207,7 @@ struct CalibrationFitTests {
     /// Distributions that reach every path of the fit: one cell per store bucket, the general
     /// cells (scores ≥ ½, below 2⁻⁴⁰, exactly 0 and 1) and the exact passes (a steep slope).
     enum Shape: String, CaseIterable, CustomTestStringConvertible {
-        case calibrated, overconfident, weighted, extremes, steep
+        case calibrated, overconfident, weighted, extremes, steep, nearlySeparable
         var testDescription: String { rawValue }
 
         func rows(_ count: Int, seed: UInt64) -> Rows {
@@ -221,6 +221,17 @@ struct CalibrationFitTests {
                 for i in Swift.stride(from: 4, to: count, by: 9) { rows.scores[i] = 1e-300 }
                 return rows
             case .steep: return simulated(rows: count, seed: seed, mean: 0, spread: 0.05, slope: 40)
+            case .nearlySeparable:
+                // y = 1[s > ½] but for the rows within 0.01 of ½, whose labels are coin flips: a steep, finite maximum.
+                var g = SeededGenerator(seed: seed)
+                var rows = Rows(scores: [], labels: [], weights: nil)
+                for _ in 0..<count {
+                    let s = Double.random(in: 0.05..<0.95, using: &g)
+                    let flip = Double.random(in: 0..<1, using: &g) < 0.5
+                    rows.scores.append(s)
+                    rows.labels.append(Swift.abs(s - 0.5) < 0.01 ? (flip ? 1 : 0) : (s > 0.5 ? 1 : 0))
+                }
+                return rows
             }
         }
     }
@@ -317,6 +328,14 @@ struct CalibrationFitTests {
             let expected = try #require(Self.textbook(rows, slope: false))
             #expect(isClose(fits.intercept, expected.a, relative: 1e-11, absolute: 1e-13), "the intercept exists: \(String(describing: fits.intercept)) vs \(expected.a)")
         }
+    }
+
+    @Test("weights whose sums overflow give nil (\"the fit does not converge\"), never NaN or a trap")
+    func overflowingWeights() {
+        let rows = Rows(scores: [0.2, 0.4, 0.6, 0.8], labels: [0, 1, 0, 1], weights: [1e308, 1e308, 1e308, 1e308])
+        let fits = Self.fits(rows)
+        #expect(fits.slope == nil && fits.slopeUndefinedReason == CalibrationFits.notConverged)
+        #expect(fits.intercept == nil && fits.interceptUndefinedReason == CalibrationFits.notConverged)
     }
 
     @Test("exact 0 and 1 scores are clipped to ε and 1 − ε: finite fits equal to those of the clipped scores")
