@@ -36,22 +36,27 @@ extension CalibrationFits {
     /// `bits(s) << 1 | isPositive`).
     ///
     /// How: one pass over the rows (no `log`, no `exp`) sums, per cell of the
-    /// score, the weighted moments `Σ w·τᵏ` (k = 0…8) of each class, with
-    /// `τ = (v − c)/h ∈ [−1, 1)` the position of `v = min(s', 1 − s')` in a
-    /// cell `[c − h, c + h)` of relative width 2⁻⁷ (below ½ the store's own
-    /// buckets, so that pass keeps its sums in registers). Every sum the
-    /// Newton iteration needs (gradient, Hessian, log-likelihood of both fits)
-    /// is `Σ_k f_k·M_k`, with `f_k` the Taylor coefficients in `τ` of
-    /// `σ(a + b·logit(c + hτ))` and its products, got exactly by power-series
-    /// arithmetic (`μ' = μ(1 − μ)η'`, `softplus(η)' = μη'`). The series
-    /// converge like `ρᵏ`, `ρ ≈ max(2⁻⁸, |b|·2⁻⁷/π)`, so a step's sums are the
-    /// rows' sums to ~1e-16 relative. Damped Newton (step halving while the
-    /// log-likelihood would fall) runs first on 3 terms to near convergence,
-    /// then on all 9 until a step is below 1e-9 relative: the quadratic
-    /// convergence puts that last iterate within ~1e-16 of the maximum.
-    /// The two next Taylor terms bound the truncation; where they could move
-    /// the fit by more than 1e-13 (|b| ≳ 10) the fit is finished by exact
+    /// score, the weighted moments `M_k = Σ w·τᵏ` (k = 0…8) of each class,
+    /// with `τ = (v − c)/h ∈ [−1, 1)` the position of `v = s'` (`s < ½`) or
+    /// `v = 1 − s'` in a cell `[c − h, c + h)`, `h ≤ 2⁻⁶·v` (for `s` in
+    /// `[2⁻⁴⁰, ⅞)` a cell is a store bucket, so the pass keeps its sums in
+    /// registers; see `FitCells`). Every sum the Newton iteration needs
+    /// (gradient, Hessian, log-likelihood) is `Σ_k f_k·M_k`, with `f_k` the
+    /// Taylor coefficients in `τ` of `σ(a + b·logit(c + hτ))` and its products,
+    /// got exactly by power-series arithmetic (`μ' = μ(1 − μ)η'`,
+    /// `softplus(η)' = μη'`). The series converge like `ρᵏ`,
+    /// `ρ ≈ max(h/v, |b|·h/(π·v(1 − v)))`, so a step's sums are the rows' sums
+    /// to ~1e-16 relative. Damped Newton (a step moves no row's `η` by more
+    /// than 16, and is halved while the log-likelihood would fall) runs first
+    /// on 3 terms to 1e-7, then on all 9 until a step is below 1e-9 relative:
+    /// the quadratic convergence puts that last iterate within ~1e-16 of the
+    /// maximum. The two next Taylor terms bound the truncation; where they
+    /// could move the fit by more than 1e-13 (a steep slope: |b| beyond about
+    /// 5–30, depending on where the scores lie) the fit is finished by exact
     /// Newton passes over the rows (`log` and `exp` per row) from there.
+    /// Reference: the score equations of logistic regression (McCullagh &
+    /// Nelder 1989, ch. 4); Taylor-mode series arithmetic (Griewank & Walther
+    /// 2008, ch. 13).
     ///
     /// Deterministic: the rows are split into tasks by fixed runs of store
     /// buckets (independent of `runner` and its threads), each bucket's
