@@ -245,6 +245,31 @@ struct CalibrationFitTests {
         #expect(isClose(fits.intercept, fixed.a, relative: 1e-11, absolute: 1e-13), "\(shape) intercept \(String(describing: fits.intercept)) vs \(fixed.a)")
     }
 
+    @Test("the moments' sums (gradient, Hessian, log-likelihood) equal the sums over the rows to 1e-12 of the total weight",
+          arguments: [Shape.calibrated, .overconfident, .weighted, .extremes])
+    func momentSumsMatchRowSums(shape: Shape) {
+        let rows = shape.rows(20_000, seed: 13)
+        let pieces = Self.pieces(Self.store(rows, chunk: 5000))
+        let views = pieces.map { p in
+            PieceView(keys: p.keys.withUnsafeBufferPointer { $0.baseAddress! }, weights: p.weights?.withUnsafeBufferPointer { $0.baseAddress! },
+                      starts: p.starts.withUnsafeBufferPointer { $0.baseAddress! })
+        }
+        withExtendedLifetime(pieces) {
+            let cells = FitCells(views: views, runner: nil)
+            let logits = cells.logitSeries()
+            let total = (rows.weights ?? Array(repeating: 1, count: rows.count)).reduce(0, +)
+            for (a, b) in [(0.0, 1.0), (0.3, 0.7), (-1.0, 2.5)] {
+                let moments = cells.evaluate(a: a, b: b, slope: true, terms: FitCells.terms, logits: logits)
+                let exact = cells.exactSums(a: a, b: b, slope: true, views: views, runner: nil)
+                for (what, ours, theirs) in [("G_a", moments.ga, exact.ga), ("G_b", moments.gb, exact.gb), ("H_aa", moments.haa, exact.haa),
+                                             ("H_ab", moments.hab, exact.hab), ("H_bb", moments.hbb, exact.hbb), ("LL", moments.ll, exact.ll)] {
+                    #expect(Swift.abs(ours - theirs) <= 1e-12 * total, "\(shape) at (\(a), \(b)) \(what): moments \(ours), rows \(theirs)")
+                }
+                #expect(moments.tailA <= 1e-12 * total && moments.tailB <= 1e-12 * total, "\(shape): the truncation bound is small")
+            }
+        }
+    }
+
     @Test("a steep slope (|b| ≈ 40), beyond the moments' reach, is finished by exact passes over the rows")
     func steepSlopeTakesExactPasses() throws {
         let rows = Shape.steep.rows(20_000, seed: 7)
