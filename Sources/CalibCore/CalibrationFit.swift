@@ -605,7 +605,11 @@ extension FitCells {
                     break
                 }
                 lambda /= 2
-                if lambda < 0x1p-40 { return nil }
+                if lambda < 0x1p-40 {
+                    // No step gains: at the maximum already if the full step was within the tolerance (rounding), else stuck.
+                    let full = Swift.max(Swift.abs(step.a) / Swift.max(1, Swift.abs(a)), Swift.abs(step.b) / Swift.max(1, Swift.abs(b)))
+                    return full <= tolerance ? (a, b, sums) : nil
+                }
             }
             let moved = Swift.max(Swift.abs(lambda * step.a) / Swift.max(1, Swift.abs(a)),
                                   Swift.abs(lambda * step.b) / Swift.max(1, Swift.abs(b)))
