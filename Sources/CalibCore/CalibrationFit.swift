@@ -172,9 +172,11 @@ struct FitCells {
         perBucket.withUnsafeMutableBufferPointer { out in
             let shared = SendablePointer(out.baseAddress!)
             CalibrationFits.run(taskRanges.count, runner) { task in
-                for b in taskRanges[task] where bucketSizes[b] > 0 {
-                    shared.pointer[b] = FitCells.moments(bucket: b, views: views)
-                }
+                // Piece by piece: a task's buckets are contiguous in each piece, so the pass streams through memory.
+                let range = taskRanges[task]
+                var moments = TaskMoments(range: range, sizes: bucketSizes)
+                for piece in views { moments.add(piece) }
+                for b in range where bucketSizes[b] > 0 { shared.pointer[b] = moments.cells(bucket: b) }
             }
         }
         bucketPositive = [Double](repeating: 0, count: buckets)
@@ -194,108 +196,152 @@ struct FitCells {
         }
     }
 
-    /// One store bucket's cells (`stride` numbers each), its rows in store order.
-    static func moments(bucket b: Int, views: [PieceView]) -> [Double] {
+    /// How a store bucket is cut into cells.
+    enum Geometry {
+        /// One cell: `τ = (side·s + shift)·inverseHalf` (exact), with `shift = −c` (side +1) or `1 − c` (side −1).
+        case single(side: Double, centre: Double, half: Double, shift: Double, inverseHalf: Double)
+        /// Fine cells `first..<first + count` of `v = s'` (or `1 − s'` on the upper side).
+        case fine(upperSide: Bool, first: Int, count: Int)
+    }
+
+    static func geometry(bucket b: Int) -> Geometry {
         if b >= 1 && b < firstUpperBucket {
             let exponent = (1023 - ScoreGrid.binades) + ((b - 1) >> 7)
             let low = Double(bitPattern: UInt64(exponent) << 52 | UInt64((b - 1) & 127) << 45)
             let (_, centre, half, inverse) = cell(of: low)
-            return singleCell(bucket: b, views: views, side: 1, centre: centre, half: half, inverseHalf: inverse)
+            return .single(side: 1, centre: centre, half: half, shift: -centre, inverseHalf: inverse)
         }
         if b >= firstUpperBucket && b < firstTopBucket {
             // s ∈ [L, L + 2⁻⁸), v = 1 − s ∈ (1 − L − 2⁻⁸, 1 − L]: centre 1 − (L + 2⁻⁹), all exact.
             let low = 0.5 + Double(b - firstUpperBucket) * 0x1p-8
-            return singleCell(bucket: b, views: views, side: -1, centre: 1 - (low + 0x1p-9), half: 0x1p-9, inverseHalf: 0x1p9)
+            return .single(side: -1, centre: 1 - (low + 0x1p-9), half: 0x1p-9, shift: low + 0x1p-9, inverseHalf: 0x1p9)
         }
-        return fineCells(bucket: b, views: views)
-    }
-
-    /// A store bucket that is one cell: the moments in registers.
-    static func singleCell(bucket b: Int, views: [PieceView], side: Double, centre: Double, half: Double, inverseHalf: Double) -> [Double] {
-        var m = Moments()
-        // τ = (v − c)/h with v = s (side +1) or v = 1 − s (side −1): τ = (side·s + shift)·(1/h).
-        let shift = side > 0 ? -centre : 1 - centre
-        for piece in views {
-            let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
-            guard lower < upper else { continue }
-            let keys = piece.keys
-            if let weights = piece.weights {
-                for i in lower..<upper {
-                    let key = keys[i]
-                    let tau = (side * Double(bitPattern: key >> 1) + shift) * inverseHalf
-                    let w = weights[i], y = Double(key & 1)
-                    m.add(tau, SIMD2(w * y, w - w * y))
-                }
-            } else {
-                for i in lower..<upper {
-                    let key = keys[i]
-                    let tau = (side * Double(bitPattern: key >> 1) + shift) * inverseHalf
-                    let y = Double(key & 1)
-                    m.add(tau, SIMD2(y, 1 - y))
-                }
-            }
-        }
-        var out = [side, centre, half]
-        m.append(to: &out)
-        return out
-    }
-
-    /// Store bucket 0 (`s < 2⁻⁴⁰`) or one of `s ≥ ⅞`: each row's fine cell
-    /// of `v` in a table over the bucket's range of cells; the non-empty
-    /// ones are written out in cell order.
-    static func fineCells(bucket b: Int, views: [PieceView]) -> [Double] {
-        let terms = FitCells.terms
-        let epsilon = CalibrationFits.epsilon
-        let upperSide = b != 0
         // The bucket's range of v (clipped to ε at least).
+        let epsilon = CalibrationFits.epsilon
         let range: (low: Double, high: Double)
-        if !upperSide {
+        if b == 0 {
             range = (epsilon, 0x1p-40.nextDown)
         } else {
             let low = 0.5 + Double(b - firstUpperBucket) * 0x1p-8
             range = (Swift.max(1 - Swift.min(low + 0x1p-8, 1), epsilon), Swift.max(1 - Swift.min(low, 1), epsilon))
         }
-        let first = cell(of: range.low).index, count = cell(of: range.high).index - first + 1
-        var table = [SIMD2<Double>](repeating: .zero, count: count * terms)
-        table.withUnsafeMutableBufferPointer { table in
-            let t = table.baseAddress!
-            for piece in views {
+        let first = cell(of: range.low).index
+        return .fine(upperSide: b != 0, first: first, count: cell(of: range.high).index - first + 1)
+    }
+
+    /// One task's store buckets: their moments, added piece by piece (in
+    /// merge order, each bucket's rows in store order).
+    struct TaskMoments {
+        let range: Range<Int>
+        let geometries: [Geometry]
+        /// Per bucket: a one-cell bucket's moments.
+        var single: [Moments]
+        /// Per bucket: a fine bucket's table, `terms` (positive, negative) pairs per cell.
+        var fine: [[SIMD2<Double>]]
+
+        init(range: Range<Int>, sizes: [Int]) {
+            self.range = range
+            geometries = range.map { FitCells.geometry(bucket: $0) }
+            single = Array(repeating: Moments(), count: range.count)
+            fine = range.map { b in
+                guard sizes[b] > 0, case .fine(_, _, let count) = FitCells.geometry(bucket: b) else { return [] }
+                return Array(repeating: .zero, count: count * FitCells.terms)
+            }
+        }
+
+        mutating func add(_ piece: PieceView) {
+            for b in range {
+                let j = b - range.lowerBound
                 let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
                 guard lower < upper else { continue }
-                for i in lower..<upper {
-                    let key = piece.keys[i]
-                    let s = Double(bitPattern: key >> 1)
-                    let v = Swift.max(upperSide ? 1 - s : s, epsilon)
-                    let (index, centre, _, inverse) = cell(of: v)
-                    let at = t + (index - first) * terms
-                    let w = piece.weights?[i] ?? 1, y = Double(key & 1)
-                    let wv = SIMD2(w * y, w - w * y)
-                    let tau = (v - centre) * inverse
-                    let t2 = tau * tau, t4 = t2 * t2
-                    at[0] += wv
-                    at[1] += wv * tau
-                    at[2] += wv * t2
-                    at[3] += wv * (t2 * tau)
-                    at[4] += wv * t4
-                    at[5] += wv * (t4 * tau)
-                    at[6] += wv * (t4 * t2)
-                    at[7] += wv * (t4 * t2 * tau)
-                    at[8] += wv * (t4 * t4)
+                switch geometries[j] {
+                case .single(let side, _, _, let shift, let inverse):
+                    FitCells.addSingle(&single[j], piece: piece, lower: lower, upper: upper,
+                                       side: side, shift: shift, inverseHalf: inverse)
+                case .fine(let upperSide, let first, _):
+                    fine[j].withUnsafeMutableBufferPointer { table in
+                        FitCells.addFine(table.baseAddress!, first: first, upperSide: upperSide, piece: piece, lower: lower, upper: upper)
+                    }
                 }
             }
         }
-        var out: [Double] = []
-        for cell in 0..<count where table[cell * terms][0] > 0 || table[cell * terms][1] > 0 {
-            let local = first + cell
-            let low = Double(bitPattern: UInt64(lowestExponent + local / 128) << 52 | UInt64(local % 128) << 45)
-            let (_, centre, half, _) = FitCells.cell(of: low)
-            out.append(upperSide ? -1 : 1)
-            out.append(centre)
-            out.append(half)
-            for k in 0..<terms { out.append(table[cell * terms + k][0]) }
-            for k in 0..<terms { out.append(table[cell * terms + k][1]) }
+
+        /// The bucket's non-empty cells, `stride` numbers each, in cell order.
+        func cells(bucket b: Int) -> [Double] {
+            let j = b - range.lowerBound
+            switch geometries[j] {
+            case .single(let side, let centre, let half, _, _):
+                var out = [side, centre, half]
+                single[j].append(to: &out)
+                return out
+            case .fine(let upperSide, let first, let count):
+                let terms = FitCells.terms
+                let table = fine[j]
+                var out: [Double] = []
+                for cell in 0..<count where table[cell * terms][0] > 0 || table[cell * terms][1] > 0 {
+                    let local = first + cell
+                    let low = Double(bitPattern: UInt64(lowestExponent + local / 128) << 52 | UInt64(local % 128) << 45)
+                    let (_, centre, half, _) = FitCells.cell(of: low)
+                    out.append(upperSide ? -1 : 1)
+                    out.append(centre)
+                    out.append(half)
+                    for k in 0..<terms { out.append(table[cell * terms + k][0]) }
+                    for k in 0..<terms { out.append(table[cell * terms + k][1]) }
+                }
+                return out
+            }
         }
-        return out
+    }
+
+    /// Rows `lower..<upper` of a one-cell bucket: the moments in registers.
+    @inline(__always)
+    static func addSingle(_ moments: inout Moments, piece: PieceView, lower: Int, upper: Int,
+                          side: Double, shift: Double, inverseHalf: Double) {
+        var m = moments
+        let keys = piece.keys
+        if let weights = piece.weights {
+            for i in lower..<upper {
+                let key = keys[i]
+                let tau = (side * Double(bitPattern: key >> 1) + shift) * inverseHalf
+                let w = weights[i], y = Double(key & 1)
+                m.add(tau, SIMD2(w * y, w - w * y))
+            }
+        } else {
+            for i in lower..<upper {
+                let key = keys[i]
+                let tau = (side * Double(bitPattern: key >> 1) + shift) * inverseHalf
+                let y = Double(key & 1)
+                m.add(tau, SIMD2(y, 1 - y))
+            }
+        }
+        moments = m
+    }
+
+    /// Rows `lower..<upper` of a fine bucket (`s < 2⁻⁴⁰` or `s ≥ ⅞`): each row's fine cell of `v` in the table.
+    static func addFine(_ table: UnsafeMutablePointer<SIMD2<Double>>, first: Int, upperSide: Bool,
+                        piece: PieceView, lower: Int, upper: Int) {
+        let terms = FitCells.terms
+        let epsilon = CalibrationFits.epsilon
+        for i in lower..<upper {
+            let key = piece.keys[i]
+            let s = Double(bitPattern: key >> 1)
+            let v = Swift.max(upperSide ? 1 - s : s, epsilon)
+            let (index, centre, _, inverse) = cell(of: v)
+            let at = table + (index - first) * terms
+            let w = piece.weights?[i] ?? 1, y = Double(key & 1)
+            let wv = SIMD2(w * y, w - w * y)
+            let tau = (v - centre) * inverse
+            let t2 = tau * tau, t4 = t2 * t2
+            at[0] += wv
+            at[1] += wv * tau
+            at[2] += wv * t2
+            at[3] += wv * (t2 * tau)
+            at[4] += wv * t4
+            at[5] += wv * (t4 * tau)
+            at[6] += wv * (t4 * t2)
+            at[7] += wv * (t4 * t2 * tau)
+            at[8] += wv * (t4 * t4)
+        }
     }
 
     /// The lowest and highest clipped score of each class, read from the
