@@ -407,20 +407,33 @@ struct FitSums {
         ga.isFinite && gb.isFinite && haa.isFinite && hab.isFinite && hbb.isFinite && ll.isFinite
     }
 
+    /// The sums scaled by the power of two that brings `H_aa` into [1, 2)
+    /// (exactly), so that `det H` neither overflows nor underflows whatever
+    /// the weights' scale, and a fit depends on relative weights only, to the bit.
+    var normalised: FitSums {
+        guard haa > 0 && haa.isFinite else { return self }
+        let e = -Int(haa.exponent)
+        func scaled(_ x: Double) -> Double { Double(sign: .plus, exponent: e, significand: x) }
+        return FitSums(ga: scaled(ga), gb: scaled(gb), haa: scaled(haa), hab: scaled(hab), hbb: scaled(hbb), ll: ll,
+                       tailA: scaled(tailA), tailB: scaled(tailB))
+    }
+
     /// The Newton step `H⁻¹G` (the intercept fit: `G_a/H_aa`), `nil` unless `H` is positive definite.
     func step(slope: Bool) -> (a: Double, b: Double)? {
         guard isFinite && haa > 0 else { return nil }
         guard slope else { return (ga / haa, 0) }
-        let det = haa * hbb - hab * hab
-        guard det > 0 && hbb > 0 else { return nil }
-        return ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det)
+        let n = normalised
+        let det = n.haa * n.hbb - n.hab * n.hab
+        guard det > 0 && n.hbb > 0 else { return nil }
+        return ((n.hbb * n.ga - n.hab * n.gb) / det, (n.haa * n.gb - n.hab * n.ga) / det)
     }
 
     /// How far the gradient's truncation could move the maximum (`|H⁻¹|·tail`).
     func truncationShift(slope: Bool) -> (a: Double, b: Double) {
         guard slope else { return (tailA / haa, 0) }
-        let det = haa * hbb - hab * hab
-        return ((hbb * tailA + Swift.abs(hab) * tailB) / det, (Swift.abs(hab) * tailA + haa * tailB) / det)
+        let n = normalised
+        let det = n.haa * n.hbb - n.hab * n.hab
+        return ((n.hbb * n.tailA + Swift.abs(n.hab) * n.tailB) / det, (Swift.abs(n.hab) * n.tailA + n.haa * n.tailB) / det)
     }
 }
 

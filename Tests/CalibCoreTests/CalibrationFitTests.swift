@@ -315,6 +315,16 @@ struct CalibrationFitTests {
         #expect(isClose(weighted.intercept, plain.intercept, relative: 1e-12))
     }
 
+    @Test("scaling every weight by a power of two (2⁻⁹⁰⁰ to 2⁹⁰⁰) changes no bit: the fits depend on relative weights only",
+          arguments: [-900, -100, 100, 900])
+    func weightScale(power: Int) {
+        let rows = Shape.weighted.rows(5_000, seed: 17)
+        var scaled = rows
+        let factor = Double(sign: .plus, exponent: power, significand: 1)
+        scaled.weights = rows.weights!.map { $0 * factor }
+        #expect(Self.fits(scaled) == Self.fits(rows))
+    }
+
     struct Undefined: CustomTestStringConvertible, Sendable {
         var name: String
         var scores: [Double]
