@@ -307,8 +307,46 @@ struct FitCells {
                 m.add(tau, SIMD2(w * y, w - w * y))
             }
         } else {
-            for i in lower..<upper {
-                let key = keys[i]
+            // Two rows per step (lane 0 even rows, lane 1 odd rows), k = 0…4 then k = 5…8: no register spills, no shuffles.
+            let pairs = (upper - lower) / 2
+            @inline(__always) func pair(_ j: Int) -> (tau: SIMD2<Double>, y: SIMD2<Double>) {
+                let key = SIMD2<UInt64>(keys[lower + 2 * j], keys[lower + 2 * j + 1])
+                let s = unsafeBitCast(key &>> 1, to: SIMD2<Double>.self)
+                // y = 1.0 or 0.0 from the label bit, without a conversion.
+                let y = unsafeBitCast((SIMD2<UInt64>() &- (key & 1)) & SIMD2(repeating: (1.0).bitPattern), to: SIMD2<Double>.self)
+                return ((s * side + shift) * inverseHalf, y)
+            }
+            var p0 = SIMD2<Double>(), p1 = SIMD2<Double>(), p2 = SIMD2<Double>(), p3 = SIMD2<Double>(), p4 = SIMD2<Double>()
+            var n1 = SIMD2<Double>(), n2 = SIMD2<Double>(), n3 = SIMD2<Double>(), n4 = SIMD2<Double>()
+            for j in 0..<pairs {
+                let (tau, y) = pair(j)
+                let n = 1 - y
+                let t2 = tau * tau, t3 = t2 * tau, t4 = t2 * t2
+                p0 += y
+                p1 += y * tau; n1 += n * tau
+                p2 += y * t2; n2 += n * t2
+                p3 += y * t3; n3 += n * t3
+                p4 += y * t4; n4 += n * t4
+            }
+            var p5 = SIMD2<Double>(), p6 = SIMD2<Double>(), p7 = SIMD2<Double>(), p8 = SIMD2<Double>()
+            var n5 = SIMD2<Double>(), n6 = SIMD2<Double>(), n7 = SIMD2<Double>(), n8 = SIMD2<Double>()
+            for j in 0..<pairs {
+                let (tau, y) = pair(j)
+                let n = 1 - y
+                let t2 = tau * tau, t4 = t2 * t2
+                let t5 = t4 * tau, t6 = t4 * t2, t7 = t6 * tau, t8 = t4 * t4
+                p5 += y * t5; n5 += n * t5
+                p6 += y * t6; n6 += n * t6
+                p7 += y * t7; n7 += n * t7
+                p8 += y * t8; n8 += n * t8
+            }
+            @inline(__always) func lanes(_ p: SIMD2<Double>, _ n: SIMD2<Double>) -> SIMD2<Double> { SIMD2(p[0] + p[1], n[0] + n[1]) }
+            let positives = p0[0] + p0[1]   // counts: exact
+            m.m0 += SIMD2(positives, Double(2 * pairs) - positives)
+            m.m1 += lanes(p1, n1); m.m2 += lanes(p2, n2); m.m3 += lanes(p3, n3); m.m4 += lanes(p4, n4)
+            m.m5 += lanes(p5, n5); m.m6 += lanes(p6, n6); m.m7 += lanes(p7, n7); m.m8 += lanes(p8, n8)
+            if (upper - lower) % 2 == 1 {
+                let key = keys[upper - 1]
                 let tau = (side * Double(bitPattern: key >> 1) + shift) * inverseHalf
                 let y = Double(key & 1)
                 m.add(tau, SIMD2(y, 1 - y))
