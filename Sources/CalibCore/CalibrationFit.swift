@@ -293,7 +293,7 @@ struct FitCells {
         }
     }
 
-    /// Rows `lower..<upper` of a one-cell bucket: the moments in registers.
+    /// Rows `lower..<upper` of a one-cell bucket, added to its moments (rows of weight 1 two at a time).
     @inline(__always)
     static func addSingle(_ moments: inout Moments, piece: PieceView, lower: Int, upper: Int,
                           side: Double, shift: Double, inverseHalf: Double) {
@@ -405,7 +405,7 @@ struct FitCells {
 }
 
 /// The weighted moments `Σ w·τᵏ`, k = 0…8, of both classes at once (lane 0
-/// positive, lane 1 negative), nine accumulators that stay in registers.
+/// positive, lane 1 negative).
 struct Moments {
     var m0 = SIMD2<Double>(), m1 = SIMD2<Double>(), m2 = SIMD2<Double>(), m3 = SIMD2<Double>(), m4 = SIMD2<Double>()
     var m5 = SIMD2<Double>(), m6 = SIMD2<Double>(), m7 = SIMD2<Double>(), m8 = SIMD2<Double>()
@@ -679,7 +679,8 @@ extension FitCells {
     /// Damped Newton from `start`: each step `H⁻¹G` (shortened so that no
     /// row's `η` moves by more than 16, `reach` bounding `|logit(s')|`), halved while the
     /// log-likelihood would fall (beyond 1e-12 of it, its rounding); done after
-    /// a step below `tolerance` relative. `nil` when `H` stops being positive
+    /// a step below `tolerance` relative (or when no halving gains and the full
+    /// step is below it: rounding at the maximum). `nil` when `H` stops being positive
     /// definite, a sum is not finite, or `iterations` steps do not get there.
     static func newton(slope: Bool, start: (a: Double, b: Double), tolerance: Double, iterations: Int, reach: Double,
                        evaluations: inout Int, _ evaluate: (Double, Double) -> FitSums) -> (a: Double, b: Double, sums: FitSums)? {
