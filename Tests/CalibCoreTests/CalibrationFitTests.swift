@@ -365,7 +365,7 @@ struct CalibrationFitTests {
         }
     }
 
-    @Test("weights whose sums overflow give nil (\"the fit does not converge\"), never NaN or a trap")
+    @Test("weights whose sums overflow give nil with the reason the fit does not converge, never NaN or a trap")
     func overflowingWeights() {
         let rows = Rows(scores: [0.2, 0.4, 0.6, 0.8], labels: [0, 1, 0, 1], weights: [1e308, 1e308, 1e308, 1e308])
         let fits = Self.fits(rows)
