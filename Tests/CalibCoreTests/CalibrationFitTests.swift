@@ -143,14 +143,9 @@ struct CalibrationFitTests {
         reason.map { String($0.split(separator: " (statsmodels").first ?? "") }
     }
 
-    /// Tolerances other than 1e-10: the golden script's own Newton stops at a score of 1e-10·W,
-    /// which on `ties_two_values` leaves its slope 2.6e-10 from the maximum (statsmodels, and
-    /// the closed form of `twoScores` below, agree with calib there to 4e-16).
-    static let goldenTolerance: [String: Double] = ["ties_two_values": 5e-10]
-
-    @Test("slope and intercept match the golden MLE to 1e-10 relative, nil exactly where it is null", arguments: binaryFixtures)
+    @Test("slope and intercept match the golden MLE to 1e-12 relative, nil exactly where it is null", arguments: binaryFixtures)
     func golden(fixture: String) throws {
-        let tolerance = Self.goldenTolerance[fixture] ?? 1e-10
+        let tolerance = 1e-12
         let expected = try #require((Self.reference[fixture] as? [String: Any])?["binary"] as? [String: Any])
         let reasons = expected["nullReasons"] as? [String: String] ?? [:]
         let fits = Self.fits(try Self.rows(fixture: fixture))
