@@ -81,6 +81,13 @@ struct CalibrationPartial {
         private(set) var mean: Double
         var weight: Double { positive.value + negative.value }
 
+        /// 0 when every row's outcome is 0, 1 when every row's is 1, else `nil`.
+        var purity: Int? {
+            if positive.value == 0 { return 0 }
+            if negative.value == 0 { return 1 }
+            return nil
+        }
+
         init(_ run: CalibrationWalk.Run) {
             positive = CompensatedSum(run.positive)
             negative = CompensatedSum(run.negative)
@@ -118,6 +125,10 @@ struct CalibrationPartial {
     struct PoolSegment {
         var first: IsotonicBlock?
         var middle: [IsotonicBlock] = []
+        /// Closed groups of one outcome only (all 0 or all 1) waiting to be pushed as one block:
+        /// PAV pools such neighbours anyway (their means are equal), so the stack sees a block
+        /// per change of outcome, not per score.
+        var pending: IsotonicBlock?
         var last: IsotonicBlock?
 
         @inline(__always)
@@ -126,7 +137,7 @@ struct CalibrationPartial {
                 if run.score - last!.lowest < CalibrationPartial.poolingDistance {
                     last!.add(run)
                 } else {
-                    PoolSegment.push(last!, onto: &middle)
+                    close(last!)
                     last = IsotonicBlock(run)
                 }
             } else if first != nil {
@@ -138,6 +149,30 @@ struct CalibrationPartial {
             } else {
                 first = IsotonicBlock(run)
             }
+        }
+
+        /// A group that no later score joins: into `pending` while the outcome stays pure, else onto the stack.
+        @inline(__always)
+        private mutating func close(_ group: IsotonicBlock) {
+            let purity = group.purity
+            if purity != nil && pending?.purity == purity {
+                pending!.pool(group)
+                return
+            }
+            if let waiting = pending { PoolSegment.push(waiting, onto: &middle) }
+            if purity != nil {
+                pending = group
+            } else {
+                pending = nil
+                PoolSegment.push(group, onto: &middle)
+            }
+        }
+
+        /// The closed blocks, `pending` pushed.
+        var closedBlocks: [IsotonicBlock] {
+            var blocks = middle
+            if let waiting = pending { PoolSegment.push(waiting, onto: &blocks) }
+            return blocks
         }
 
         /// PAV: pools the new block into the blocks before it while their
@@ -309,7 +344,7 @@ struct CalibrationPartial {
             }
             guard let last = partial.pools.last else { open = first; return }
             PoolSegment.push(first, onto: &blocks)
-            for block in partial.pools.middle { PoolSegment.push(block, onto: &blocks) }
+            for block in partial.pools.closedBlocks { PoolSegment.push(block, onto: &blocks) }
             open = last
         }
 
