@@ -88,6 +88,10 @@ public struct CalibrationFindings: Sendable {
     public let inTheLargeReading: String?
     /// Whether the task is binary (tests and decompositions shown).
     public let isBinary: Bool
+    /// The one reason when every value of section 9 is undefined for it (no
+    /// score store: a segment, or an audit without ranking), so that the
+    /// terminal says it once a block; `nil` otherwise.
+    public let unavailableReason: String?
 
     /// From the estimates; `positiveClass` is quoted in sentences (binary),
     /// `headlineECE` is the equal-width ECE of the headline mode with `bins`
@@ -111,6 +115,9 @@ public struct CalibrationFindings: Sendable {
             estimator(.smoothECE, c.smoothECE, "smooth ECE" + bandwidth, "kernel-smoothed, no bins (Błasiok & Nakkiran 2023)"),
         ]
 
+        let sectionReasons = MetricKey.sortedScoreKeys.filter { c.isBinary || $0.applies(to: .multiclass) }.map { c.undefinedReasons[$0.name] }
+        let distinct = Set(sectionReasons.compactMap { $0 })
+        unavailableReason = sectionReasons.allSatisfy { $0 != nil } && distinct.count == 1 ? distinct.first : nil
         guard c.isBinary else {
             checks = []; decompositions = []; isotonicCurve = []; inTheLargeShort = nil; inTheLargeReading = nil
             return

@@ -27,13 +27,15 @@ extension ReportSections {
 
     /// The tests and fits (binary; no rows for multiclass): test, statistic,
     /// p and the sentence, an undefined one's reading its reason. The compact
-    /// form is the terminal's: one sentence a row
+    /// form is the terminal's (one line "undefined: REASON" when every value
+    /// of section 9 is undefined for one reason): one sentence a row
     /// ("Hosmer–Lemeshow χ² 251.65 (10 groups), p < 0.001: the scores are miscalibrated beyond chance").
     static func calibrationChecks(_ report: Report, compact: Bool) -> ReportTable {
         let checks = report.findings.calibration.checks
         if compact {
+            let unavailable = report.findings.calibration.unavailableReason.map { [[ReportCell.text("undefined: " + $0)]] }
             return lines(title: "Calibration tests", detail: "beyond chance: p < \(NumberText.fixed(CalibrationFindings.significanceLevel, 2))",
-                         checks.map { [.text($0.line)] })
+                         checks.isEmpty ? [] : unavailable ?? checks.map { [.text($0.line)] })
         }
         return ReportTable(title: "Tests",
             columns: [.init(title: .value("test"), numeric: false, width: nil), .init(title: .value("statistic"), numeric: true, width: nil),
@@ -69,12 +71,14 @@ extension ReportSections {
 
     /// The CORP decompositions (binary; no rows for multiclass): the
     /// identities "Brier 0.0141 = MCB 0.0034 − DSC 0.0010 + UNC 0.0117" as
-    /// sentences (compact, the terminal), or a table of score, MCB, DSC, UNC
+    /// sentences (compact, the terminal; one line "undefined: REASON" when
+    /// every value of section 9 is undefined for one reason), or a table of score, MCB, DSC, UNC
     /// and the recalibrated score `UNC − DSC`.
     static func decomposition(_ report: Report, compact: Bool) -> ReportTable {
         let d = report.findings.calibration.decompositions
         if compact {
-            return lines(title: "Decomposition", detail: "CORP: score = MCB − DSC + UNC", d.map { [.text($0.identity)] })
+            let unavailable = report.findings.calibration.unavailableReason.map { [[ReportCell.text("undefined: " + $0)]] }
+            return lines(title: "Decomposition", detail: "CORP: score = MCB − DSC + UNC", d.isEmpty ? [] : unavailable ?? d.map { [.text($0.identity)] })
         }
         let f = { (x: Double) in ReportCell.value(NumberText.fixed(x, 4)) }
         return ReportTable(title: "Decomposition",

@@ -124,7 +124,7 @@ public enum HTMLRenderer {
         body.append("<div id=\"calibration-estimators\">" + estimators.html() + "</div>")
         let decomposition = ReportSections.decomposition(report, compact: false)
         if !decomposition.rows.isEmpty {
-            let identities = ReportSections.decomposition(report, compact: true).htmlSentences()
+            let identities = report.findings.calibration.decompositions.map { TextEscaping.html($0.identity) }
             body.append("<h3>\(TextEscaping.html(decomposition.title))</h3><p>\(TextEscaping.html(ReportSections.decompositionIntro))</p>")
             body.append("<ul class=\"identities\">" + identities.map { "<li>\($0)</li>" }.joined() + "</ul>")
             let drawn = report.findings.calibration.decompositions.filter(\.isDefined)

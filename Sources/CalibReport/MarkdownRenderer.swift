@@ -146,7 +146,7 @@ public enum MarkdownRenderer {
         out += ["### " + estimators.title, "", escape(ReportSections.estimatorsIntro(report)), ""] + estimators.markdown() + [""]
         let decomposition = ReportSections.decomposition(report, compact: false)
         if !decomposition.rows.isEmpty {
-            let identities = ReportSections.decomposition(report, compact: true).markdownSentences()
+            let identities = report.findings.calibration.decompositions.map { TextEscaping.markdown($0.identity) }
             out += ["### " + decomposition.title, "", escape(ReportSections.decompositionIntro), ""] + identities.map { "- " + $0 } + [""]
                 + decomposition.markdown() + [""]
         }
