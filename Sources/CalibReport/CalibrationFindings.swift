@@ -111,7 +111,7 @@ public struct CalibrationFindings: Sendable {
             estimator(headlineECE.key, headlineECE.value ?? .nan, "ECE, equal-width (\(bins) bins)", "the headline; moves when the bins move"),
             estimator(.equalMassECE, c.equalMassECE, "ECE, equal-mass (\(bins) bins)", "bins of equal weight, none nearly empty"),
             estimator(.debiasedL2ECE, c.debiasedL2ECE, "debiased L2 ECE (\(bins) equal-mass bins)",
-                      "root-mean-square gap less its finite-sample bias (Kumar, Liang & Ma 2019); an L2 measure, above the L1 ones"),
+                      "root-mean-square gap less its finite-sample bias (Kumar, Liang & Ma 2019); an L2 measure, not on the scale of the others"),
             estimator(.smoothECE, c.smoothECE, "smooth ECE" + bandwidth, "kernel-smoothed, no bins (Błasiok & Nakkiran 2023)"),
         ]
 

@@ -120,7 +120,8 @@ public enum HTMLRenderer {
             body.append("<div id=\"calibration-tests\">" + checks.html() + "</div>")
         }
         let estimators = ReportSections.calibrationEstimators(report, compact: false)
-        body.append("<h3>\(TextEscaping.html(estimators.title))</h3><p>\(TextEscaping.html(ReportSections.estimatorsIntro(report)))</p>")
+        // Multiclass: the estimators are the whole section, under its own heading.
+        body.append((checks.rows.isEmpty ? "" : "<h3>\(TextEscaping.html(estimators.title))</h3>") + "<p>\(TextEscaping.html(ReportSections.estimatorsIntro(report)))</p>")
         body.append("<div id=\"calibration-estimators\">" + estimators.html() + "</div>")
         let decomposition = ReportSections.decomposition(report, compact: false)
         if !decomposition.rows.isEmpty {

@@ -143,7 +143,9 @@ public enum MarkdownRenderer {
         let checks = ReportSections.calibrationChecks(report, compact: false)
         if !checks.rows.isEmpty { out += [escape(ReportSections.calibrationTestsIntro), ""] + checks.markdown() + [""] }
         let estimators = ReportSections.calibrationEstimators(report, compact: false)
-        out += ["### " + estimators.title, "", escape(ReportSections.estimatorsIntro(report)), ""] + estimators.markdown() + [""]
+        // Multiclass: the estimators are the whole section, under its own heading.
+        if !checks.rows.isEmpty { out += ["### " + estimators.title, ""] }
+        out += [escape(ReportSections.estimatorsIntro(report)), ""] + estimators.markdown() + [""]
         let decomposition = ReportSections.decomposition(report, compact: false)
         if !decomposition.rows.isEmpty {
             let identities = report.findings.calibration.decompositions.map { TextEscaping.markdown($0.identity) }
