@@ -23,11 +23,21 @@ enum Charts {
     /// Reliability diagram: per non-empty bin the observed rate (bar) against the
     /// diagonal, the gap to the mean prediction shaded (over- and under-confidence
     /// in different colours), a mark at (mean predicted, observed), and the rows
-    /// per bin as a histogram strip below.
-    static func reliability(_ table: ReliabilityTable, id: String, title: String, predicted: String, observed: String, worst: [Int]) -> String {
-        var svg = SVGWriter(width: 640, height: 470)
-        let plot = PlotArea(left: 70, top: 46, width: 540, height: 290)
-        svg.legend([("bar", observed), ("gap-over", "over-confident gap"), ("gap-under", "under-confident gap"), ("diag-swatch", "perfect calibration")], x: plot.left, y: 22)
+    /// per bin as a histogram strip below. The positive-class diagram of a
+    /// binary task (`isotonic` not `nil`) has its legend on two rows and
+    /// overlays the isotonic (CORP) recalibration as a step line when the
+    /// curve has steps (`isotonicSteps`).
+    static func reliability(_ table: ReliabilityTable, id: String, title: String, predicted: String, observed: String, worst: [Int],
+                            isotonic: [IsotonicStep]? = nil) -> String {
+        let curve = isotonic ?? []
+        var svg = SVGWriter(width: 640, height: isotonic == nil ? 470 : 488)
+        let plot = PlotArea(left: 70, top: isotonic == nil ? 46 : 64, width: 540, height: 290)
+        if isotonic == nil {
+            svg.legend([("bar", observed), ("gap-over", "over-confident gap"), ("gap-under", "under-confident gap"), ("diag-swatch", "perfect calibration")], x: plot.left, y: 22)
+        } else {
+            svg.legend([("bar", observed), ("gap-over", "over-confident gap"), ("gap-under", "under-confident gap")], x: plot.left, y: 22)
+            svg.legend([("diag-swatch", "perfect calibration")] + (curve.isEmpty ? [] : [("isotonic-swatch", "isotonic (CORP) recalibration")]), x: plot.left, y: 42)
+        }
         plot.drawAxes(&svg, xTicks: unitTicks, yTicks: unitTicks, xFormat: { NumberText.fixed($0, 1) }, yFormat: { NumberText.fixed($0, 1) },
                       xLabel: predicted, yLabel: observed, xLabelOffset: 118)
         svg.line(x1: plot.x(0), y1: plot.y(0), x2: plot.x(1), y2: plot.y(1), class: "diag")
@@ -47,11 +57,61 @@ enum Charts {
             svg.rect(x: x0, y: plot.y(top), width: x1 - x0, height: plot.y(bottom) - plot.y(top), class: mean > rate ? "gap-over" : "gap-under")
             svg.circle(cx: plot.x(mean), cy: plot.y(rate), r: worst.contains(b) ? 5 : 3.5, class: worst.contains(b) ? "mark worst" : "mark", tooltip: tip, attributes: [("data-bin", String(b))])
         }
+        if !curve.isEmpty { svg.polyline(isotonicSteps(curve).map { (plot.x($0.0), plot.y($0.1)) }, class: "isotonic") }
         svg.line(x1: strip.left, y1: strip.bottom, x2: strip.right, y2: strip.bottom, class: "axis")
         svg.text("rows", x: strip.left - 8, y: strip.bottom - 4, class: "tick", anchor: .end)
         let nonEmpty = table.bins.filter { !$0.isEmpty }.count
+        let overlay = curve.isEmpty ? "" : "; the isotonic (CORP) recalibration as a step line of \(curve.count) steps"
         return svg.render(id: id, title: title,
-            description: "Reliability diagram over \(table.bins.count) bins (\(nonEmpty) non-empty): \(observed) against \(predicted); ECE \(NumberText.fixed(table.expectedCalibrationError, 4)).")
+            description: "Reliability diagram over \(table.bins.count) bins (\(nonEmpty) non-empty): \(observed) against \(predicted); ECE \(NumberText.fixed(table.expectedCalibrationError, 4))\(overlay).")
+    }
+
+    /// The isotonic curve as the corners of a step line, in score units
+    /// clamped to [0, 1]: each step's value from its lowest score to the next
+    /// step's lowest (the last to its own highest), joined by vertical risers.
+    static func isotonicSteps(_ curve: [IsotonicStep]) -> [(Double, Double)] {
+        func clamp(_ x: Double) -> Double { Swift.min(1, Swift.max(0, x)) }
+        var corners: [(Double, Double)] = []
+        for (i, step) in curve.enumerated() {
+            let end = i + 1 < curve.count ? curve[i + 1].lowest : step.highest
+            corners.append((clamp(step.lowest), clamp(step.value)))
+            corners.append((clamp(end), clamp(step.value)))
+        }
+        return corners
+    }
+
+    /// The CORP decompositions as stacked bars, one pair per score on its own
+    /// scale: the score `S = (UNC − DSC) + MCB` and the base rate's score
+    /// `UNC = (UNC − DSC) + DSC`, sharing the recalibrated score `UNC − DSC`;
+    /// each bar's values written beside it.
+    static func decomposition(_ readings: [DecompositionReading], id: String) -> String {
+        let group = 76.0
+        var svg = SVGWriter(width: 640, height: 50 + group * Double(readings.count))
+        svg.legend([("dec-base", "recalibrated score (UNC − DSC)"), ("dec-mcb", "miscalibration (MCB)"), ("dec-dsc", "discrimination (DSC)")], x: 70, y: 20)
+        let left = 160.0, width = 230.0
+        func f(_ x: Double) -> String { NumberText.fixed(x, 4) }
+        for (i, r) in readings.enumerated() {
+            let v = r.values
+            let top = 40 + group * Double(i)
+            let scale = width / Swift.max(v.score, v.uncertainty, Double.leastNormalMagnitude)
+            let base = Swift.max(0, r.recalibrated)
+            svg.text(r.label, x: 70, y: top + 12, class: "axis-title")
+            for (row, (words, part, partClass, total, sentence)) in [
+                ("score", v.miscalibration, "dec-mcb", v.score, "\(f(v.score)) = \(f(r.recalibrated)) + MCB \(f(v.miscalibration))"),
+                ("base rate (UNC)", v.discrimination, "dec-dsc", v.uncertainty, "UNC \(f(v.uncertainty)) = \(f(r.recalibrated)) + DSC \(f(v.discrimination))"),
+            ].enumerated() {
+                let y = top + 20 + Double(row) * 24
+                svg.text(words, x: left - 8, y: y + 13, class: "tick", anchor: .end)
+                svg.rect(x: left, y: y, width: base * scale, height: 17, class: "dec-base", tooltip: "\(r.label): recalibrated score \(f(r.recalibrated))",
+                         attributes: [("data-part", "recalibrated"), ("data-value", "\(r.recalibrated)")])
+                svg.rect(x: left + base * scale, y: y, width: Swift.max(0, part) * scale, height: 17, class: partClass,
+                         tooltip: "\(r.label): \(partClass == "dec-mcb" ? "MCB" : "DSC") \(f(part))",
+                         attributes: [("data-part", partClass == "dec-mcb" ? "miscalibration" : "discrimination"), ("data-value", "\(part)"), ("data-total", "\(total)")])
+                svg.text(sentence, x: left + width + 10, y: y + 13, class: "note")
+            }
+        }
+        return svg.render(id: id, title: "CORP decomposition",
+            description: readings.map(\.identity).joined(separator: "; ") + ". Each score is the recalibrated score plus MCB; the base rate's score is the recalibrated score plus DSC.")
     }
 
     /// Confidence histogram: the weight of right and wrong predictions per top-label confidence bin.

@@ -40,7 +40,9 @@ public enum HTMLRenderer {
         let headline = ReportSections.headline(report)
         body.append("<section aria-label=\"\(headline.title)\"><div class=\"cards\">")
         body += headline.htmlCards()
-        body.append("</div></section>")
+        body.append("</div>")
+        if let note = ReportSections.topLabelNote(report) { body.append("<p class=\"secondary\">\(e(note))</p>") }
+        body.append("</section>")
 
         // Reliability.
         let positiveMode = r.positiveReliability != nil
@@ -48,7 +50,8 @@ public enum HTMLRenderer {
         if positiveMode {
             body.append("<p>The headline for a binary task is the calibration of P(\(e(report.positiveClass ?? ""))): each bin compares the mean predicted chance with how often it happened.</p>")
             body.append(figure(Charts.reliability(r.headlineReliability, id: "reliability-positive", title: "Reliability of P(\(report.positiveClass ?? ""))",
-                predicted: ReportVocabulary.words(.positiveClass).meanPredicted, observed: ReportVocabulary.words(.positiveClass).observedRate, worst: f.worstBins)))
+                predicted: ReportVocabulary.words(.positiveClass).meanPredicted, observed: ReportVocabulary.words(.positiveClass).observedRate, worst: f.worstBins,
+                isotonic: f.calibration.isotonicCurve)))
             body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
                 predicted: ReportVocabulary.words(.topLabel).meanPredicted, observed: ReportVocabulary.words(.topLabel).observedRate, worst: [])))
         } else {
@@ -65,6 +68,7 @@ public enum HTMLRenderer {
         body.append(ReportSections.reliability(r.headlineReliability, mode: positiveMode ? .positiveClass : .topLabel, worst: f.worstBins, compact: false).html())
         body.append("</details></section>")
 
+        body += calibrationSection(report)
         body += rankingSection(report)
 
         // Per class.
@@ -102,6 +106,34 @@ public enum HTMLRenderer {
         body.append("<footer>\(e(report.tool.name)) \(e(report.tool.version)) · report schema \(Report.schemaVersion)</footer>")
 
         return page(title: "calib audit · \(report.shortName)", body: body.joined(separator: "\n"), style: r.ranking == nil ? "" : rankingStylesheet)
+    }
+
+    /// The calibration section (`id="calibration"`): for binary tasks the
+    /// tests and fits with their sentences, the estimators, and the CORP
+    /// decompositions as identities, a stacked bar chart and a table; for
+    /// multiclass tasks the estimators only.
+    static func calibrationSection(_ report: Report) -> [String] {
+        var body = ["<section id=\"calibration\"><h2>\(TextEscaping.html(ReportSections.calibrationTitle(report)))</h2>"]
+        let checks = ReportSections.calibrationChecks(report, compact: false)
+        if !checks.rows.isEmpty {
+            body.append("<p>\(TextEscaping.html(ReportSections.calibrationTestsIntro))</p>")
+            body.append("<div id=\"calibration-tests\">" + checks.html() + "</div>")
+        }
+        let estimators = ReportSections.calibrationEstimators(report, compact: false)
+        // Multiclass: the estimators are the whole section, under its own heading.
+        body.append((checks.rows.isEmpty ? "" : "<h3>\(TextEscaping.html(estimators.title))</h3>") + "<p>\(TextEscaping.html(ReportSections.estimatorsIntro(report)))</p>")
+        body.append("<div id=\"calibration-estimators\">" + estimators.html() + "</div>")
+        let decomposition = ReportSections.decomposition(report, compact: false)
+        if !decomposition.rows.isEmpty {
+            let identities = report.findings.calibration.decompositions.map { TextEscaping.html($0.identity) }
+            body.append("<h3>\(TextEscaping.html(decomposition.title))</h3><p>\(TextEscaping.html(ReportSections.decompositionIntro))</p>")
+            body.append("<ul class=\"identities\">" + identities.map { "<li>\($0)</li>" }.joined() + "</ul>")
+            let drawn = report.findings.calibration.decompositions.filter(\.isDefined)
+            if !drawn.isEmpty { body.append(figure(Charts.decomposition(drawn, id: "decomposition"))) }
+            body.append(decomposition.html())
+        }
+        body.append("</section>")
+        return body
     }
 
     /// The ranking section, when the audit was asked for ranking: what is
@@ -281,6 +313,9 @@ public enum HTMLRenderer {
     code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
     .pass { color: var(--ok); font-weight: 600; } .fail { color: var(--fail); font-weight: 600; } .warn { color: var(--warn); font-weight: 600; }
     ul.flags li { margin: 2px 0; }
+    .secondary { color: var(--muted); font-size: 13px; margin: 10px 0 0; } ul.identities { font-variant-numeric: tabular-nums; } #calibration-tests td.num { white-space: nowrap; }
+    svg .isotonic { fill: none; stroke: var(--focal); stroke-width: 2.5; stroke-linejoin: round; } svg .isotonic-swatch { fill: var(--focal); }
+    svg .dec-base { fill: var(--bar); } svg .dec-mcb { fill: var(--over); } svg .dec-dsc { fill: var(--under); }
     #undefined p, #undefined ul { margin: 0; } #undefined ul { padding-left: 20px; font-weight: 400; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; } dt { color: var(--muted); } dd { margin: 0; }
     details { margin: 8px 0; } summary { cursor: pointer; color: var(--muted); }

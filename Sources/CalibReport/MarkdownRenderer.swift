@@ -69,6 +69,7 @@ public enum MarkdownRenderer {
             out.append("</details>")
         }
         out.append("")
+        out += calibrationSection(report)
 
         out.append("## Confusion matrix")
         out.append("")
@@ -131,6 +132,26 @@ public enum MarkdownRenderer {
         out.append("")
         out += ReportSections.imbalanceLosses(report, compact: false).markdown()
         out.append("")
+        return out
+    }
+
+    /// The calibration section: for binary tasks the tests and fits with
+    /// their sentences, the estimators, and the CORP decompositions as
+    /// identities and a table; for multiclass tasks the estimators only.
+    static func calibrationSection(_ report: Report) -> [String] {
+        var out = ["## " + ReportSections.calibrationTitle(report), ""]
+        let checks = ReportSections.calibrationChecks(report, compact: false)
+        if !checks.rows.isEmpty { out += [escape(ReportSections.calibrationTestsIntro), ""] + checks.markdown() + [""] }
+        let estimators = ReportSections.calibrationEstimators(report, compact: false)
+        // Multiclass: the estimators are the whole section, under its own heading.
+        if !checks.rows.isEmpty { out += ["### " + estimators.title, ""] }
+        out += [escape(ReportSections.estimatorsIntro(report)), ""] + estimators.markdown() + [""]
+        let decomposition = ReportSections.decomposition(report, compact: false)
+        if !decomposition.rows.isEmpty {
+            let identities = report.findings.calibration.decompositions.map { TextEscaping.markdown($0.identity) }
+            out += ["### " + decomposition.title, "", escape(ReportSections.decompositionIntro), ""] + identities.map { "- " + $0 } + [""]
+                + decomposition.markdown() + [""]
+        }
         return out
     }
 

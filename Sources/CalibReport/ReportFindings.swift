@@ -37,6 +37,8 @@ public struct ReportFindings: Sendable {
     public let undefined: [UndefinedValue]
     /// The ranking section as the reports show it; `nil` when the audit was not asked for ranking.
     public let ranking: RankingFindings?
+    /// SPEC section 9 as the reports show it: tests, fits, estimators, decompositions.
+    public let calibration: CalibrationFindings
 
     init(result r: AuditResult, positiveClass: String?) {
         let m = r.metrics
@@ -108,9 +110,25 @@ public struct ReportFindings: Sendable {
             reading(.confidentErrorRate, "Confident errors",
                 "\(NumberText.percent(m.confidentErrorRate)) of predictions made with ≥ \(NumberText.percent(r.settings.confidentAt, 0)) confidence are wrong"),
         ]
-        if let citl = m.calibrationInTheLarge, let positiveClass {
-            readings.append(reading(.calibrationInTheLarge, "Calibration in the large",
-                "the mean score is \(points(Swift.abs(citl))) \(citl >= 0 ? "above" : "below") the observed rate of '\(positiveClass)'"))
+        let binary = r.task == .binary
+        let calibration = CalibrationFindings(m.calibration, positiveClass: positiveClass,
+            headlineECE: binary ? (MetricKey.positiveClassECE, m.positiveClassECE) : (MetricKey.topLabelECE, m.topLabelECE),
+            bins: r.settings.bins, inTheLarge: m.calibrationInTheLarge) { UndefinedReasons.reason(for: $0, result: r) }
+        self.calibration = calibration
+        if binary {
+            // The positive-class direction replaces the top-label over-confidence
+            // (which measures the predicted class, either one) among the headline values.
+            readings.removeAll { $0.key == MetricKey.overconfidence.name }
+            let after = (readings.firstIndex { $0.key == MetricKey.ece.name } ?? readings.count - 1) + 1
+            var direction: [MetricReading] = []
+            if m.calibrationInTheLarge != nil {
+                direction.append(reading(.calibrationInTheLarge, "Calibration in the large", calibration.inTheLargeReading ?? ""))
+            }
+            for (key, kind, label) in [(MetricKey.calibrationSlope, CalibrationCheck.Kind.slope, "Calibration slope"), (.calibrationIntercept, .intercept, "Calibration intercept")] {
+                let check = calibration.check(kind)
+                direction.append(reading(key, label, check.map { $0.undefinedReason == nil ? $0.verdict + (kind == .slope ? " (1 is ideal)" : " (0 is ideal)") : $0.verdict } ?? ""))
+            }
+            readings.insert(contentsOf: direction, at: after)
         }
         // The ranking's headline values, when asked for.
         let ranking = r.ranking.map { RankingFindings(result: r, ranking: $0, positiveClass: positiveClass) }

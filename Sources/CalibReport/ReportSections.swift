@@ -388,7 +388,7 @@ enum ReportSections {
             rows: report.findings.readings.map { [.value($0.label), .value(ReportVocabulary.formatted($0)), .text($0.reading)] },
             notes: ["Macro precision / recall / F1: \(v(.average("macro", .precision))) / \(v(.average("macro", .recall))) / \(v(.average("macro", .f1)))"
                 + "; \(weightedF1.display.label) \(v(weightedF1)); \(MetricKey.topLabelECE.display.label) \(v(.topLabelECE))"
-                + "; \(MetricKey.classwiseECE.display.label) \(v(.classwiseECE))."])
+                + "; \(MetricKey.classwiseECE.display.label) \(v(.classwiseECE))."] + (topLabelNote(report).map { [$0] } ?? []))
     }
 
     /// The headline metrics in the terminal's 80 columns: three groups
@@ -419,13 +419,33 @@ enum ReportSections {
                 [.value("accuracy \(v(.accuracy))  balanced \(v(.balancedAccuracy))  MCC \(v(.mcc))")],
                 [.value("macro P/R/F1 \(v(.average("macro", .precision)))/\(v(.average("macro", .recall)))/\(v(.average("macro", .f1)))   weighted F1 \(v(.average("weighted", .f1)))")],
             ]),
-            group("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
+            r.task == .binary ? binaryCalibrationGroup(report, group) : group("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
                 [.value("ECE \(v(.ece))  MCE \(v(.mce))  top-label ECE \(v(.topLabelECE))  classwise \(v(.classwiseECE))")],
                 [.value("over-confidence \(v(.overconfidence))  under \(v(.underconfidence))  mean confidence \(v(.meanConfidence))")],
                 [.value(tail)],
                 [.value("verdict: "), .text(report.findings.verdict)],
             ]),
         ]
+    }
+
+    /// The terminal's calibration group of a binary task: the headline ECEs,
+    /// the positive-class direction (mean score − positive rate, in words),
+    /// the verdict, then the top-label values on lines of their own, labelled
+    /// as such (they measure the predicted class, either one).
+    static func binaryCalibrationGroup(_ report: Report, _ group: (String, String, [[ReportCell]]) -> ReportTable) -> ReportTable {
+        let r = report.result
+        let m = r.metrics
+        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: m) }
+        let citl = MetricKey.calibrationInTheLarge
+        let direction = "\(citl.display.shortLabel) \(NumberText.signed(m.calibrationInTheLarge, citl.display.digits))"
+            + (report.findings.calibration.inTheLargeShort.map { ": " + $0 } ?? "")
+        return group("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
+            [.value("ECE \(v(.ece))  MCE \(v(.mce))  classwise \(v(.classwiseECE))")],
+            [.value(direction)],
+            [.value("verdict: "), .text(report.findings.verdict)],
+            [.value("top-label: ECE \(v(.topLabelECE))  over-confidence \(v(.overconfidence))  under \(v(.underconfidence))  OE \(v(.overconfidenceError))")],
+            [.value("           mean confidence \(v(.meanConfidence))  wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))")],
+        ])
     }
 
     /// The headline metrics that are undefined for this input, grouped by

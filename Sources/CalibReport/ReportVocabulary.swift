@@ -103,10 +103,16 @@ public enum ReportVocabulary {
         formatted(key, key.value(in: metrics))
     }
 
-    /// A headline reading's value as text, with its key's digits.
+    /// A headline reading's value as text, with its key's digits; the values
+    /// read by their sign (``signedKeys``) with an explicit "+".
     public static func formatted(_ reading: MetricReading) -> String {
-        NumberText.fixed(reading.value, MetricKey.named(reading.key)?.display.digits ?? 4)
+        let digits = MetricKey.named(reading.key)?.display.digits ?? 4
+        return signedKeys.contains(reading.key) ? NumberText.signed(reading.value, digits) : NumberText.fixed(reading.value, digits)
     }
+
+    /// The headline keys whose sign is the finding (above or below the ideal 0):
+    /// their cards print "+0.0148", not "0.0148".
+    static let signedKeys: Set<String> = [MetricKey.calibrationInTheLarge.name, MetricKey.calibrationIntercept.name]
 
     /// A per-class value as text: `support` as a weighted count, `prior` as a
     /// percentage, the others with the key's digits; `undefined` when not finite.

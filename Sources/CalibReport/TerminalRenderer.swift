@@ -1,8 +1,8 @@
 import CalibCore
 import CalibInput
 
-/// The terminal summary: headline metrics (with the ranking block when the
-/// audit computed it), per-class table, the worst bins,
+/// The terminal summary: headline metrics, the calibration tests, estimators
+/// and decompositions, the ranking block when the audit computed it, per-class table, the worst bins,
 /// the imbalance comparison for the rarest class, skipped rows and gates,
 /// every line at most 80 columns. Colour only when asked (a TTY without `NO_COLOR`).
 public enum TerminalRenderer {
@@ -30,6 +30,7 @@ public enum TerminalRenderer {
         lines.append("")
 
         for group in ReportSections.headlineGroups(report) { section(group, into: &lines) }
+        calibrationLines(report, into: &lines)
         if let ranking = ReportSections.rankingCompact(report) { wrappedSection(ranking, into: &lines) }
         lines.append("")
 
@@ -81,6 +82,23 @@ public enum TerminalRenderer {
         for sentence in table.terminalSentenceTexts() {
             if TextEscaping.plainLine("  " + sentence).count <= width { lines.append("  " + sentence) } else { lines.append(wrapped: sentence) }
         }
+    }
+
+    /// The calibration tests (binary), the four estimators and the CORP
+    /// decompositions (binary), each a titled block of sentences.
+    static func calibrationLines(_ report: Report, into lines: inout TerminalLines) {
+        let checks = ReportSections.calibrationChecks(report, compact: true)
+        if !checks.rows.isEmpty {
+            // A test's sentence wider than the terminal goes on under a hanging indent of four.
+            lines.append(bold: checks.title, " (\(checks.detail))")
+            for sentence in checks.terminalSentenceTexts() {
+                let wrapped = TextWrap.wrap(sentence, width: width, indent: "    ")
+                for (i, line) in wrapped.enumerated() { lines.append(i == 0 ? "  " + line.dropFirst(4) : line) }
+            }
+        }
+        wrappedSection(ReportSections.calibrationEstimators(report, compact: true), into: &lines)
+        let decomposition = ReportSections.decomposition(report, compact: true)
+        if !decomposition.rows.isEmpty { wrappedSection(decomposition, into: &lines) }
     }
 
     /// The imbalance section: priors, ratio, the loss table for the rarest class and the finding.

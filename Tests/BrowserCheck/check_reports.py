@@ -12,6 +12,11 @@ styled lines of at least two points, or say why a value is undefined; a cost
 chart (#cost-curve) must draw its line and mark the Bayes and the best
 threshold; every operating point must sit inside its chart and be filled by
 the page's style. --require-ranking fails report pages without the section.
+Every report page must have its calibration section (id "calibration") with
+the four estimators; a binary page also its four tests and fits, the CORP
+decomposition as styled stacked bars inside their chart (#decomposition, or
+a word on why it is undefined), and the isotonic (CORP) step line over the
+positive-class reliability diagram; a multiclass page no tests.
 
 Markdown: cmark-gfm (the GitHub-flavoured reference renderer) renders each
 .md and the check asserts that its tables became <table>s and that no raw
@@ -128,6 +133,65 @@ def check_ranking(driver, name, scheme, require):
     return failures, f", ranking: {', '.join(drawn) or 'no charts'}, {len(ranking['marks'])} operating points"
 
 
+# The calibration section (SPEC section 9): the tables' rows, the CORP bars
+# (drawn inside their chart, filled by the page's style), and the isotonic
+# step line over the positive-class reliability diagram.
+CALIBRATION = """
+var section = document.getElementById('calibration');
+if (!section) return null;
+var iso = document.querySelector('svg#reliability-positive polyline.isotonic');
+var isoBox = iso ? iso.getBBox() : null;
+return {
+  binary: !!document.getElementById('reliability-positive'),
+  tests: section.querySelectorAll('#calibration-tests tbody tr').length,
+  estimators: section.querySelectorAll('#calibration-estimators tbody tr').length,
+  decomposition: !!document.getElementById('decomposition'),
+  bars: Array.from(document.querySelectorAll('svg#decomposition rect[data-part]')).map(function (r) {
+    var svg = r.ownerSVGElement.getBoundingClientRect(), b = r.getBoundingClientRect();
+    return {part: r.getAttribute('data-part'), width: b.width, fill: getComputedStyle(r).fill,
+            inside: b.left >= svg.left - 0.5 && b.right <= svg.right + 0.5 && b.top >= svg.top - 0.5 && b.bottom <= svg.bottom + 0.5};
+  }),
+  isotonic: iso ? {points: iso.points.numberOfItems, width: isoBox.width, height: isoBox.height, stroke: getComputedStyle(iso).stroke} : null,
+  isotonicLegend: !!document.querySelector('svg#reliability-positive rect.isotonic-swatch'),
+  undefined: section.textContent.indexOf('undefined') >= 0,
+};
+"""
+
+
+def check_calibration(driver, name, scheme):
+    """The calibration section of a loaded report page: tables, CORP bars and the isotonic overlay."""
+    if name == "index":
+        return [], ""
+    calibration = driver.execute_script(CALIBRATION)
+    if calibration is None:
+        return [f"{name}: no calibration section"], ""
+    failures = []
+    if calibration["estimators"] != 4:
+        failures.append(f"{name} ({scheme}): {calibration['estimators']} estimator rows, not 4")
+    if not calibration["binary"]:
+        if calibration["tests"]:
+            failures.append(f"{name} ({scheme}): a multiclass page lists {calibration['tests']} calibration tests")
+        return failures, ", calibration: 4 estimators"
+    if calibration["tests"] != 4:
+        failures.append(f"{name} ({scheme}): {calibration['tests']} calibration tests and fits, not 4")
+    bars = calibration["bars"]
+    if not calibration["decomposition"]:
+        if not calibration["undefined"]:
+            failures.append(f"{name} ({scheme}): no decomposition chart and no word on why")
+    elif len(bars) != 8 or sum(bar["width"] for bar in bars) <= 0:
+        failures.append(f"{name} ({scheme}): the decomposition chart draws {len(bars)} bar parts: {bars}")
+    for bar in bars:
+        if not bar["inside"] or bar["fill"] in ("none", "", "rgb(0, 0, 0)"):
+            failures.append(f"{name} ({scheme}): a decomposition bar is outside its chart or unstyled: {bar}")
+    line = calibration["isotonic"]
+    if not line or line["points"] < 2 or line["width"] + line["height"] <= 0 or line["stroke"] in ("none", ""):
+        failures.append(f"{name} ({scheme}): no drawn isotonic (CORP) line over the reliability diagram: {line}")
+    elif not calibration["isotonicLegend"]:
+        failures.append(f"{name} ({scheme}): the isotonic line has no legend entry")
+    drawn = f"{len(bars)} CORP bar parts, isotonic line of {line['points'] if line else 0} points"
+    return failures, f", calibration: 4 tests, 4 estimators, {drawn}"
+
+
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 # Every attribute of every element (SVG included), as the browser parsed them.
@@ -209,6 +273,8 @@ def check_html(driver, path, shots, require_ranking=False):
                 failures.append(f"{name} ({scheme}): chart {chart['id']} has size {chart['width']}x{chart['height']}")
         found, ranking_note = check_ranking(driver, name, scheme, require_ranking)
         failures += found
+        found, calibration_note = check_calibration(driver, name, scheme)
+        failures += found
         if scheme == "light":
             failures += check_injection_html(driver, path)
         background = driver.execute_script("return getComputedStyle(document.body).backgroundColor;")
@@ -220,7 +286,7 @@ def check_html(driver, path, shots, require_ranking=False):
         shot = os.path.join(shots, f"{name}-{scheme}.png")
         driver.save_screenshot(shot)
         driver.set_window_size(1100, 1400)
-        print(f"ok   {name} ({scheme}): {len(charts)} charts, {sum(c['marks'] for c in charts)} bin marks{ranking_note}, screenshot {os.path.relpath(shot, ROOT)}")
+        print(f"ok   {name} ({scheme}): {len(charts)} charts, {sum(c['marks'] for c in charts)} bin marks{ranking_note}{calibration_note}, screenshot {os.path.relpath(shot, ROOT)}")
     return failures
 
 

@@ -103,31 +103,63 @@ struct RankingReportTests {
         return Set(first..<(inclusive ? Swift.min(last + 1, lines.count) : last))
     }
 
-    @Test("the ranking only adds: without its lines each format is the report without ranking, byte for byte",
+    /// The lines every report has that need the score store, so that a
+    /// report with it and one without differ there (SPEC section 9): the
+    /// undefined values listed under the heading, the slope and intercept
+    /// cards or rows, the calibration section, and the isotonic overlay of the
+    /// reliability diagram (its legend, line and description). `format` is "terminal", "markdown" or "html".
+    static func scoreStoreLines(_ lines: [String], format: String) -> Set<Int> {
+        switch format {
+        case "terminal":
+            let header = lines.firstIndex(of: "") ?? lines.count
+            return Set((0..<header).filter { lines[$0].hasPrefix("  ") })
+                .union(["Calibration tests (", "Calibration estimators (", "Decomposition ("].flatMap { title in
+                    block(lines, from: { $0.hasPrefix(title) }, to: { !$0.hasPrefix("  ") }) })
+        case "markdown":
+            let undefined = lines.indices.filter { lines[$0].hasPrefix("> **Undefined for this input**") }
+            return Set(undefined + undefined.map { $0 - 1 } + lines.indices.filter { lines[$0].hasPrefix("> - ") })
+                .union(lines.indices.filter { lines[$0].hasPrefix("| Calibration slope |") || lines[$0].hasPrefix("| Calibration intercept |") })
+                .union(block(lines, from: { $0.hasPrefix("## Calibration tests and estimators") || $0 == "## Calibration estimators" }, to: { $0.hasPrefix("## ") }))
+        default:
+            return Set(lines.indices.filter { i in
+                ["id=\"undefined\"", "<div class=\"card-label\">Calibration slope</div>", "<div class=\"card-label\">Calibration intercept</div>",
+                 "isotonic", "id=\"reliability-positive-desc\""]
+                    .contains { lines[i].contains($0) }
+            }).union(block(lines, from: { $0.hasPrefix("<section id=\"calibration\">") }, to: { $0 == "</section>" }, inclusive: true))
+        }
+    }
+
+    @Test("the ranking only adds: without its lines (and those that need the score store) each format is the report without ranking, byte for byte",
           arguments: ["binary_01.csv", "weighted_binary.csv", "multiclass_probs.csv"])
     func onlyAdds(fixture: String) throws {
         let with = try Self.golden(fixture, Self.withCosts)
         let without = try Self.golden(fixture, nil)
         let multiclass = with.result.task != .binary
+        // Without ranking there is no score store, so section 9 is undefined: its lines differ, and are left out of both.
+        func stored(_ text: String, _ format: String, dropping more: (_ lines: [String]) -> Set<Int> = { _ in [] }) -> [String] {
+            Self.lines(text) { Self.scoreStoreLines($0, format: format).union(more($0)) }
+        }
 
-        let terminal = Self.lines(TerminalRenderer.render(with)) { Self.block($0, from: { $0.hasPrefix("Ranking (") }, to: { !$0.hasPrefix("  ") }) }
-        #expect(terminal == TerminalRenderer.render(without).components(separatedBy: "\n"))
+        let terminal = stored(TerminalRenderer.render(with), "terminal") { Self.block($0, from: { $0.hasPrefix("Ranking (") }, to: { !$0.hasPrefix("  ") }) }
+        #expect(terminal == stored(TerminalRenderer.render(without), "terminal"))
 
-        let markdown = Self.lines(MarkdownRenderer.render(with)) { lines in
+        let markdown = stored(MarkdownRenderer.render(with), "markdown") { lines in
             Self.block(lines, from: { $0 == "## Ranking" }, to: { $0.hasPrefix("## ") })
                 .union(lines.indices.filter { lines[$0].hasPrefix("| ROC AUC |") || lines[$0].hasPrefix("| Average precision |") })
         }
-        let markdownWithout = MarkdownRenderer.render(without).components(separatedBy: "\n")
+        let markdownWithout = stored(MarkdownRenderer.render(without), "markdown")
         // Multiclass: the per-class table also gains two columns (other tests look at them).
         #expect(markdown.filter { !multiclass || !$0.hasPrefix("|") } == markdownWithout.filter { !multiclass || !$0.hasPrefix("|") })
 
-        let html = Self.lines(HTMLRenderer.render(with).replacingOccurrences(of: "\n" + HTMLRenderer.rankingStylesheet, with: "")) { lines in
+        let html = stored(HTMLRenderer.render(with).replacingOccurrences(of: "\n" + HTMLRenderer.rankingStylesheet, with: ""), "html") { lines in
             Self.block(lines, from: { $0 == "<section id=\"ranking\"><h2>Ranking</h2>" }, to: { $0 == "</section>" }, inclusive: true)
                 .union(lines.indices.filter { lines[$0].contains("<div class=\"card-label\">ROC AUC</div>") || lines[$0].contains("<div class=\"card-label\">Average precision</div>") })
         }
-        let htmlWithout = HTMLRenderer.render(without).components(separatedBy: "\n")
+        let htmlWithout = stored(HTMLRenderer.render(without), "html")
         #expect(html.filter { !multiclass || !$0.contains("<table>") } == htmlWithout.filter { !multiclass || !$0.contains("<table>") })
         #expect(html.count > 100)
+        // What was left out is what section 9 adds, not the whole report.
+        #expect(terminal.count > 30 && markdown.count > 60)
     }
 
     // MARK: Undefined values and the sketch
