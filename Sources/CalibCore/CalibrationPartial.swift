@@ -72,28 +72,29 @@ struct CalibrationPartial {
         }
     }
 
-    /// A block of the isotonic fit: rows pooled to one fitted value `mean = positive / weight`.
+    /// A block of the isotonic fit: rows pooled to one fitted value
+    /// `mean = positive / weight`. Its sums are `BlockSum`s (a pure block
+    /// grows by one addition a run), and blocks compare their means by cross
+    /// products, with no division (equal means may pool or not: the fitted
+    /// values are the same).
     struct IsotonicBlock {
-        var positive: CompensatedSum
-        var negative: CompensatedSum
+        var positive: BlockSum
+        var negative: BlockSum
         var lowest: Double
         var highest: Double
-        private(set) var mean: Double
+        /// 0 when every row's outcome is 0, 1 when every row's is 1, else -1.
+        private(set) var purity: Int
         var weight: Double { positive.value + negative.value }
-
-        /// 0 when every row's outcome is 0, 1 when every row's is 1, else `nil`.
-        var purity: Int? {
-            if positive.value == 0 { return 0 }
-            if negative.value == 0 { return 1 }
-            return nil
-        }
+        var mean: Double { positive.value / weight }
 
         init(_ run: CalibrationWalk.Run) {
-            positive = CompensatedSum(run.positive)
-            negative = CompensatedSum(run.negative)
+            positive = BlockSum()
+            negative = BlockSum()
+            positive.add(run.positive)
+            negative.add(run.negative)
             lowest = run.score
             highest = run.score
-            mean = run.positive / (run.positive + run.negative)
+            purity = run.positive == 0 ? 0 : run.negative == 0 ? 1 : -1
         }
 
         /// Adds a run of the same group (a score less than `poolingDistance` above `lowest`).
@@ -102,14 +103,30 @@ struct CalibrationPartial {
             positive.add(run.positive)
             negative.add(run.negative)
             highest = run.score
-            mean = positive.value / weight
+            if purity != (run.positive == 0 ? 0 : run.negative == 0 ? 1 : -1) { purity = -1 }
         }
 
+        @inline(__always)
         mutating func pool(_ later: IsotonicBlock) {
             positive.merge(later.positive)
             negative.merge(later.negative)
             highest = later.highest
-            mean = positive.value / weight
+            if purity != later.purity { purity = -1 }
+        }
+
+        /// Pools a group of a few runs (its sums added as two values, cheaper than `pool`).
+        @inline(__always)
+        mutating func absorb(_ group: IsotonicBlock) {
+            positive.add(group.positive.value)
+            negative.add(group.negative.value)
+            highest = group.highest
+            if purity != group.purity { purity = -1 }
+        }
+
+        /// Whether this block's mean is at least `other`'s: `p·w' ≥ p'·w`.
+        @inline(__always)
+        func meanIsAtLeast(_ other: IsotonicBlock) -> Bool {
+            positive.value * other.weight >= other.positive.value * weight
         }
     }
 
@@ -155,12 +172,12 @@ struct CalibrationPartial {
         @inline(__always)
         private mutating func close(_ group: IsotonicBlock) {
             let purity = group.purity
-            if purity != nil && pending?.purity == purity {
-                pending!.pool(group)
+            if purity >= 0 && pending?.purity == purity {
+                pending!.absorb(group)
                 return
             }
             if let waiting = pending { PoolSegment.push(waiting, onto: &middle) }
-            if purity != nil {
+            if purity >= 0 {
                 pending = group
             } else {
                 pending = nil
@@ -179,12 +196,12 @@ struct CalibrationPartial {
         /// fitted value is not below its own (scikit-learn pools ties too),
         /// in place at the top of the stack.
         static func push(_ block: IsotonicBlock, onto stack: inout [IsotonicBlock]) {
-            guard let top = stack.last, top.mean >= block.mean else {
+            guard let top = stack.last, top.meanIsAtLeast(block) else {
                 stack.append(block)
                 return
             }
             stack[stack.count - 1].pool(block)
-            while stack.count > 1 && stack[stack.count - 2].mean >= stack[stack.count - 1].mean {
+            while stack.count > 1 && stack[stack.count - 2].meanIsAtLeast(stack[stack.count - 1]) {
                 let later = stack.removeLast()
                 stack[stack.count - 1].pool(later)
             }
@@ -195,6 +212,8 @@ struct CalibrationPartial {
     let groupCount: Int
     let binary: Bool
     let totalWeight: Double
+    /// Whether every row weighs 1: the weight below is then a count (an integer sum, exact).
+    let unitWeights: Bool
     /// Weight of the rows before the next run.
     var below: CompensatedSum
     /// The bins (and groups) the runs fell in, ascending, with their sums.
@@ -206,7 +225,8 @@ struct CalibrationPartial {
     var binCursor: EqualMassCursor
     var groupCursor: EqualMassCursor
 
-    init(binCount: Int, groupCount: Int, binary: Bool, totalWeight: Double, weightBelow: CompensatedSum) {
+    init(binCount: Int, groupCount: Int, binary: Bool, totalWeight: Double, unitWeights: Bool, weightBelow: CompensatedSum) {
+        self.unitWeights = unitWeights
         self.binCount = binCount
         self.groupCount = groupCount
         self.binary = binary
@@ -230,12 +250,14 @@ struct CalibrationPartial {
     /// below, which places the edges, stays compensated.
     mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
         var below = self.below
+        let unit = unitWeights
+        var count = unit ? Int(below.value) : 0
         var binCursor = self.binCursor, groupCursor = self.groupCursor
         var bin = RunningSums(), group = RunningSums()
         var numerator = 0.0, denominator = 0.0
         let binary = binary
         for run in runs {
-            let c = below.value
+            let c = unit ? Double(count) : below.value
             let binBefore = binCursor.bin
             binCursor.advance(below: c)
             if binCursor.bin != binBefore {
@@ -259,8 +281,9 @@ struct CalibrationPartial {
                 denominator += w * d * d * x * (1 - x)
                 pools.add(run)
             }
-            below.add(w)
+            if unit { count &+= run.rows } else { below.add(w) }
         }
+        if unit { below = CompensatedSum(Double(count)) }
         CalibrationPartial.fold(bin, into: &bins, at: binCursor.bin)
         if binary {
             CalibrationPartial.fold(group, into: &groups, at: groupCursor.bin)

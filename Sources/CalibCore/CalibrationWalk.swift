@@ -40,6 +40,8 @@ struct CalibrationWalk: Sendable {
     let below: [CompensatedSum]
     /// `W`, the column's total weight.
     let totalWeight: Double
+    /// Whether every row of the column weighs 1.
+    let unitWeights: Bool
 
     /// The walk of one column's pieces: bucket sizes, and the weight below each bucket.
     init(_ pieces: [ExactScores.Piece], binCount: Int, binary: Bool) {
@@ -55,7 +57,8 @@ struct CalibrationWalk: Sendable {
         }
         var below = [CompensatedSum](repeating: CompensatedSum(), count: buckets)
         var running = CompensatedSum()
-        if pieces.contains(where: { $0.weights != nil }) {
+        unitWeights = !pieces.contains { $0.weights != nil }
+        if !unitWeights {
             var bucketWeights = [CompensatedSum](repeating: CompensatedSum(), count: buckets)
             for piece in pieces {
                 piece.starts.withUnsafeBufferPointer { starts in
@@ -81,7 +84,8 @@ struct CalibrationWalk: Sendable {
 
     /// An empty partial starting at bucket `b`.
     func partial(startingAt b: Int) -> CalibrationPartial {
-        CalibrationPartial(binCount: binCount, groupCount: groupCount, binary: binary, totalWeight: totalWeight, weightBelow: below[b])
+        CalibrationPartial(binCount: binCount, groupCount: groupCount, binary: binary, totalWeight: totalWeight,
+                           unitWeights: unitWeights, weightBelow: below[b])
     }
 
     /// Bucket `b`'s partial from its keys sorted in place (the ranking walk's buffer).
