@@ -183,6 +183,12 @@ public enum GateEvaluator {
             return (value, UndefinedReasons.reason(for: key, result: result))
         }
         let metricKeys = MetricKey.all.filter { $0.applies(to: result.task) }.map(\.name)
+        // A nested key's group (`decomposition.brier`) or a misspelt member: name that group's keys first.
+        let group = metric.split(separator: ".").dropLast().joined(separator: ".")
+        let members = metricKeys.filter { $0.hasPrefix(metric + ".") || (!group.isEmpty && $0.hasPrefix(group + ".")) }
+        if !members.isEmpty {
+            throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(members))")
+        }
         throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(metricKeys + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT, or a ranking key (\(rankingForms))")
     }
 

@@ -57,10 +57,12 @@ struct CalibrationCLITests {
     }
 
     static let usage: [UsageCase] = [
-        UsageCase(name: "a decomposition is an object, not a value", file: fraud, gate: "decomposition.brier>0.1",
-                  message: "unknown metric 'decomposition.brier'; use one of"),
-        UsageCase(name: "a decomposition's members are spelled out", file: fraud, gate: "decomposition.brier.mcb>0.1",
-                  message: "unknown metric 'decomposition.brier.mcb'; use one of"),
+        UsageCase(name: "a decomposition is an object, not a value: its keys are listed", file: fraud, gate: "decomposition.brier>0.1",
+                  message: "unknown metric 'decomposition.brier'; use one of decomposition.brier.score, decomposition.brier.miscalibration"),
+        UsageCase(name: "a misspelt member: its group's keys are listed", file: fraud, gate: "decomposition.brier.mcb>0.1",
+                  message: "use one of decomposition.brier.score, decomposition.brier.miscalibration, decomposition.brier.discrimination, decomposition.brier.uncertainty"),
+        UsageCase(name: "a group alone", file: fraud, gate: "decomposition>0.1",
+                  message: "use one of decomposition.brier.score"),
         UsageCase(name: "binary-only tests on a multiclass input", file: "SampleData/news_topics_logits.jsonl",
                   gate: "hosmerLemeshowP<0.05", message: "hosmerLemeshowP is defined for binary tasks only"),
     ]
