@@ -247,13 +247,14 @@ def calibration(con, k, weighted):
     # The distinct scores in increasing order with the weight before each.
     con.execute("""
         CREATE TEMP TABLE g AS
-        SELECT x, W, X, O, F, coalesce(sum(W) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
-               sum(W) OVER () AS total
-        FROM (SELECT x, sum(w) AS W, sum(w * x) AS X, sum(w * o) AS O, sum(w * (1 - x)) AS F FROM h GROUP BY x)""")
+        SELECT x, wg, xg, og, fg,
+               coalesce(sum(wg) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+               sum(wg) OVER () AS total
+        FROM (SELECT x, sum(w) AS wg, sum(w * x) AS xg, sum(w * o) AS og, sum(w * (1 - x)) AS fg FROM h GROUP BY x)""")
 
     def bins(B):
         return con.execute(f"""
-            SELECT sum(W), sum(X), sum(O), sum(F) FROM g
+            SELECT sum(wg), sum(xg), sum(og), sum(fg) FROM g
             GROUP BY least({B - 1}, CAST(floor(before * {B} / total) AS INTEGER))""").fetchall()
 
     out = {}
@@ -293,8 +294,8 @@ def calibration(con, k, weighted):
 
     from sklearn.isotonic import isotonic_regression
     import numpy as np
-    groups = con.execute("SELECT W, O FROM g ORDER BY x").fetchnumpy()
-    Wg, Yg = groups["W"], groups["O"]
+    groups = con.execute("SELECT wg, og FROM g ORDER BY x").fetchnumpy()
+    Wg, Yg = groups["wg"], groups["og"]
     iso = isotonic_regression(Yg / Wg, sample_weight=Wg, y_min=0, y_max=1)
     out["decomposition"] = grouped_decomposition(ce / W, Yg, Wg, np.asarray(iso), brier / W)
     return out
