@@ -25,19 +25,21 @@ half) and average precision, the operating points at calib's default targets
 99-threshold sweep (the scores bucketed by the thresholds k/100 they reach).
 
 And SPEC section 9 (calibration), weighted likewise, from a table of the
-headline pairs (x, o, w): the distinct scores grouped with their sums, a
-window sum of the weight before each in increasing order placing it in its
-equal-mass bin (bin = min(B - 1, floor(C_before * B / W)), the SPEC's edge
-rule), one GROUP BY each for the equal-mass and debiased L2 ECE (B = 15) and
-Hosmer-Lemeshow (10 groups); one aggregate for the Spiegelhalter sums, the
-Brier score and cross-entropy of s; the calibration slope and intercept by
-Newton's method, both fits in lockstep, each iteration one aggregate of
-their gradients and Hessians (the 2 x 2 solve in Python). What SQL cannot
-say falls back to Python: relplot.smECE on the fetched headline columns for
-the smooth ECE (left out on a weighted file: relplot has no weights),
-math.erfc for the Spiegelhalter p, scipy.stats.chi2 for the Hosmer-Lemeshow
-p, and scikit-learn's isotonic_regression (PAV) on the distinct-score groups
-for the CORP decomposition.
+headline pairs (x, o, w): the distinct scores with their sums and the weight
+before each in increasing order (for a binary task straight from the
+ranking's table of the positive class: W minus the window sums at or above
+each score; for a multiclass headline its own GROUP BY and window sum), which
+places each in its equal-mass bin (bin = min(B - 1, floor(C_before * B / W)),
+the SPEC's edge rule); one GROUP BY each for the equal-mass and debiased L2
+ECE (B = 15) and Hosmer-Lemeshow (10 groups); one aggregate for the
+Spiegelhalter sums, the Brier score and cross-entropy of s; the calibration
+slope and intercept by Newton's method, both fits in lockstep, each iteration
+one aggregate of their gradients and Hessians (the 2 x 2 solve in Python).
+What SQL cannot say falls back to Python: relplot.smECE on the fetched
+headline columns for the smooth ECE (left out on a weighted file: relplot
+has no weights), math.erfc for the Spiegelhalter p, scipy.stats.chi2 for the
+Hosmer-Lemeshow p, and scikit-learn's isotonic_regression (PAV) on the
+distinct-score groups for the CORP decomposition.
 
 It prints one JSON object shaped like a subset of `calib audit --format json`
 (same key names and nesting), so that run_benchmarks.py can check every
@@ -239,18 +241,29 @@ def ranking(con, k):
 
 
 def calibration(con, k, weighted):
-    """SPEC section 9 from the per-row table r, under calib's key names (see
+    """SPEC section 9 from the per-row table r (and, for a binary task, the
+    ranking's table `curve` of distinct scores), under calib's key names (see
     the module's comment)."""
     headline = "p1 AS x, CAST(label = 1 AS DOUBLE) AS o" if k == 2 else "conf AS x, CAST(top = label AS DOUBLE) AS o"
     clipped = f"least(greatest(x, {literal(EPS)}), {literal(1 - EPS)})"
     con.execute(f"CREATE TEMP TABLE h AS SELECT *, ln({clipped}) - ln(1 - {clipped}) AS lx FROM (SELECT {headline}, w FROM r)")
-    # The distinct scores in increasing order with the weight before each.
-    con.execute("""
-        CREATE TEMP TABLE g AS
-        SELECT x, wg, xg, og, fg,
-               coalesce(sum(wg) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
-               sum(wg) OVER () AS total
-        FROM (SELECT x, sum(w) AS wg, sum(w * x) AS xg, sum(w * o) AS og, sum(w * (1 - x)) AS fg FROM h GROUP BY x)""")
+    # The distinct scores in increasing order with the weight before each. A
+    # binary task has them in the ranking's table of the positive class (its
+    # scores are s): the weight before a score is W minus the weight at or
+    # above it. A multiclass headline (the top-label confidence) needs its own.
+    if k == 2:
+        con.execute("""
+            CREATE TEMP TABLE g AS
+            SELECT score AS x, pos + neg AS wg, score * (pos + neg) AS xg, pos AS og, (1 - score) * (pos + neg) AS fg,
+                   (P + N) - (tp + fp) AS before, P + N AS total
+            FROM curve JOIN totals USING (class) WHERE class = 1""")
+    else:
+        con.execute("""
+            CREATE TEMP TABLE g AS
+            SELECT x, wg, xg, og, fg,
+                   coalesce(sum(wg) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+                   sum(wg) OVER () AS total
+            FROM (SELECT x, sum(w) AS wg, sum(w * x) AS xg, sum(w * o) AS og, sum(w * (1 - x)) AS fg FROM h GROUP BY x)""")
 
     def bins(B):
         return con.execute(f"""

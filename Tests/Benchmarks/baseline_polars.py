@@ -9,8 +9,8 @@ precision, the operating points by searchsorted.
 
 Section 9 in polars expressions where polars can say it: the headline pairs
 (x, o) come from numpy (common.headline), then polars groups the rows by
-distinct score, orders the groups and places each in its equal-mass bin from
-the weight before it (bin = min(B - 1, floor(C_before * B / W)), the SPEC's
+distinct score once, orders the groups and places each in its equal-mass bin
+from the weight before it (bin = min(B - 1, floor(C_before * B / W)), the SPEC's
 edge rule), and sums the bins (equal-mass and debiased L2 ECE, Hosmer-
 Lemeshow); the Spiegelhalter sums, and the calibration slope and intercept by
 Newton's method with each iteration's gradient and Hessian as one polars
@@ -116,18 +116,22 @@ def ranking(y, P, w):
     return ranking_json(auc, ap, support, operating_points(*curves[1]) if k == 2 else None)
 
 
-def equal_mass(frame, B, sums):
-    """The `sums` (name: expression) of each equal-mass bin of x, as numpy
-    arrays, with the bin weights as "W": the rows grouped by distinct x in
-    increasing order, each group's bin from the weight of the groups before
-    it (integer arithmetic when unweighted)."""
-    groups = frame.group_by("x").agg(W=pl.col("w").sum(), **sums).sort("x")
-    before = pl.col("W").cum_sum() - pl.col("W")
+def distinct(frame, sums):
+    """The rows grouped by distinct x in increasing order, with their weight
+    "W", the `sums` (name: expression) and the weight before each group."""
+    return frame.group_by("x").agg(W=pl.col("w").sum(), **sums).sort("x").with_columns(
+        before=pl.col("W").cum_sum() - pl.col("W"))
+
+
+def equal_mass(groups, B, names):
+    """The sums `names` of each equal-mass bin as numpy arrays, with the bin
+    weights as "W": each distinct score's group goes to bin
+    min(B - 1, floor(before * B / W)) (integer arithmetic when unweighted)."""
     total = groups["W"].sum()
-    index = (before * B // total) if groups["W"].dtype.is_integer() else (before * B / total).floor()
+    index = (pl.col("before") * B // total) if groups["W"].dtype.is_integer() else (pl.col("before") * B / total).floor()
     bins = groups.with_columns(bin=pl.min_horizontal(index.cast(pl.Int64), B - 1)).group_by("bin").agg(
-        pl.col("W").sum(), *(pl.col(name).sum() for name in sums))
-    return {name: bins[name].cast(pl.Float64).to_numpy() for name in ["W", *sums]}
+        pl.col("W").sum(), *(pl.col(name).sum() for name in names))
+    return {name: bins[name].cast(pl.Float64).to_numpy() for name in ["W", *names]}
 
 
 def newton(frame, eta, parameters):
@@ -139,11 +143,12 @@ def newton(frame, eta, parameters):
     beta = np.array(parameters, dtype=float)
     for _ in range(100):
         e, columns = eta(beta)
-        mu = 1 / (1 + (-e).exp())
+        mu = pl.col("mu")
         r, h = pl.col("w") * (pl.col("o") - mu), pl.col("w") * mu * (1 - mu)
         k = len(columns)
-        sums = frame.select(*[(r * columns[i]).sum().alias(f"g{i}") for i in range(k)],
-                            *[(h * columns[i] * columns[j]).sum().alias(f"h{i}{j}") for i in range(k) for j in range(i, k)]).row(0)
+        sums = frame.lazy().with_columns(mu=1 / (1 + (-e).exp())).select(
+            *[(r * columns[i]).sum().alias(f"g{i}") for i in range(k)],
+            *[(h * columns[i] * columns[j]).sum().alias(f"h{i}{j}") for i in range(k) for j in range(i, k)]).collect().row(0)
         g = np.array(sums[:k])
         H = np.zeros((k, k))
         at = k
@@ -170,7 +175,9 @@ def calibration(y, P, w):
     x, o = headline(y, P)
     frame = pl.DataFrame({"x": x, "o": o, "w": np.ones(len(x), dtype=np.int64) if w is None else w})
     wx, wo = pl.col("w") * pl.col("x"), pl.col("w") * pl.col("o")
-    b = equal_mass(frame, BINS, {"X": wx.sum(), "O": wo.sum()})
+    F = {"F": (pl.col("w") * (1 - pl.col("x"))).sum()} if P.shape[1] == 2 else {}  # summed directly, not W_g - E_g
+    groups = distinct(frame, {"X": wx.sum(), "O": wo.sum(), **F})
+    b = equal_mass(groups, BINS, ["X", "O"])
     out = dict(zip(("equalMassECE", "debiasedL2ECE"), binned_estimates(b["W"], b["X"], b["O"])))
     out.update(smooth_ece(x, o, w is not None))
     if P.shape[1] != 2:
@@ -186,17 +193,16 @@ def calibration(y, P, w):
         w_.sum().alias("W"), (w_ * pl.col("o")).sum().alias("Y")).row(0)
     z = num / math.sqrt(den) if den else None
     out["spiegelhalterZ"], out["spiegelhalterP"] = z, (None if z is None else 2 * norm.sf(abs(z)))
-    g = equal_mass(frame, HL_GROUPS, {"O": wo.sum(), "E": wx.sum(), "F": (w_ * (1 - s)).sum()})
-    statistic, groups = hosmer_lemeshow_statistic(g["W"], g["O"], g["E"], g["F"])
-    out["hosmerLemeshowStatistic"], out["hosmerLemeshowGroups"] = statistic, groups
-    out["hosmerLemeshowP"] = None if statistic is None or groups < 3 else chi2.sf(statistic, groups - 2)
+    g = equal_mass(groups, HL_GROUPS, ["O", "X", "F"])
+    statistic, nonempty = hosmer_lemeshow_statistic(g["W"], g["O"], g["X"], g["F"])
+    out["hosmerLemeshowStatistic"], out["hosmerLemeshowGroups"] = statistic, nonempty
+    out["hosmerLemeshowP"] = None if statistic is None or nonempty < 3 else chi2.sf(statistic, nonempty - 2)
     both = 0 < Y < W
     slope = newton(frame, lambda b: (b[0] + b[1] * lx, [pl.lit(1.0), lx]), [0.0, 1.0]) if both else None
     intercept = newton(frame, lambda b: (b[0] + lx, [pl.lit(1.0)]), [0.0]) if both else None
     out["calibrationSlope"] = None if slope is None else slope[1]
     out["calibrationIntercept"] = None if intercept is None else intercept[0]
-    groups = frame.group_by("x").agg(Wg=w_.sum(), Yg=(w_ * pl.col("o")).sum()).sort("x")
-    Wg, Yg = groups["Wg"].to_numpy(), groups["Yg"].to_numpy()
+    Wg, Yg = groups["W"].cast(pl.Float64).to_numpy(), groups["O"].to_numpy()
     iso = isotonic_regression(Yg / Wg, sample_weight=Wg, y_min=0, y_max=1)
     out["decomposition"] = grouped_decomposition(ce / W, Yg, Wg, iso, brier / W)
     return {key: value if isinstance(value, dict) else number(value) for key, value in out.items()}
