@@ -27,7 +27,7 @@ there) against --calib in alternating runs on the binary file, wall and CPU
 time, for the issue's target of at least 0.85x its speed.
 Then the micro-benchmarks (Micro/main.swift): the decimal parser against strtod,
 the read path from memory and the accumulators alone.
-Needs: pip install pandas polars scikit-learn numpy duckdb; apt-get install time.
+Needs: pip install pandas polars scikit-learn numpy scipy statsmodels relplot==1.0.3 duckdb; apt-get install time.
 """
 import argparse
 import json
