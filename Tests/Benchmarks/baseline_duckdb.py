@@ -27,8 +27,8 @@ half) and average precision, the operating points at calib's default targets
 And SPEC section 9 (calibration), weighted likewise, from a table of the
 headline pairs (x, o, w): the distinct scores with their sums and the weight
 before each in increasing order (for a binary task straight from the
-ranking's table of the positive class: W minus the window sums at or above
-each score; for a multiclass headline its own GROUP BY and window sum), which
+ranking's table of the positive class: unweighted, W minus the window sums at
+or above each score; for weights or a multiclass headline a window sum), which
 places each in its equal-mass bin (bin = min(B - 1, floor(C_before * B / W)),
 the SPEC's edge rule); one GROUP BY each for the equal-mass and debiased L2
 ECE (B = 15) and Hosmer-Lemeshow (10 groups); one aggregate for the
@@ -249,13 +249,17 @@ def calibration(con, k, weighted):
     con.execute(f"CREATE TEMP TABLE h AS SELECT *, ln({clipped}) - ln(1 - {clipped}) AS lx FROM (SELECT {headline}, w FROM r)")
     # The distinct scores in increasing order with the weight before each. A
     # binary task has them in the ranking's table of the positive class (its
-    # scores are s): the weight before a score is W minus the weight at or
-    # above it. A multiclass headline (the top-label confidence) needs its own.
+    # scores are s); unweighted, the weight before a score is W minus the
+    # count at or above it (exact: integers), weighted a window sum upwards
+    # (a difference of rounded sums could move an edge). A multiclass headline
+    # (the top-label confidence) needs its own table.
+    before = ("coalesce(sum(pos + neg) OVER (ORDER BY score ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
+              if weighted else "(P + N) - (tp + fp)")
     if k == 2:
-        con.execute("""
+        con.execute(f"""
             CREATE TEMP TABLE g AS
             SELECT score AS x, pos + neg AS wg, score * (pos + neg) AS xg, pos AS og, (1 - score) * (pos + neg) AS fg,
-                   (P + N) - (tp + fp) AS before, P + N AS total
+                   {before} AS before, P + N AS total
             FROM curve JOIN totals USING (class) WHERE class = 1""")
     else:
         con.execute("""
