@@ -24,12 +24,29 @@ half) and average precision, the operating points at calib's default targets
 (max over a struct: the largest recall, then the highest threshold) and the
 99-threshold sweep (the scores bucketed by the thresholds k/100 they reach).
 
+And SPEC section 9 (calibration), weighted likewise, from a table of the
+headline pairs (x, o, w): the distinct scores with their sums and the weight
+before each in increasing order (for a binary task straight from the
+ranking's table of the positive class: unweighted, W minus the window sums at
+or above each score; for weights or a multiclass headline a window sum), which
+places each in its equal-mass bin (bin = min(B - 1, floor(C_before * B / W)),
+the SPEC's edge rule); one GROUP BY each for the equal-mass and debiased L2
+ECE (B = 15) and Hosmer-Lemeshow (10 groups); one aggregate for the
+Spiegelhalter sums, the Brier score and cross-entropy of s; the calibration
+slope and intercept by Newton's method, both fits in lockstep, each iteration
+one aggregate of their gradients and Hessians (the 2 x 2 solve in Python).
+What SQL cannot say falls back to Python: relplot.smECE on the fetched
+headline columns for the smooth ECE (left out on a weighted file: relplot
+has no weights), math.erfc for the Spiegelhalter p, scipy.stats.chi2 for the
+Hosmer-Lemeshow p, and scikit-learn's isotonic_regression (PAV) on the
+distinct-score groups for the CORP decomposition.
+
 It prints one JSON object shaped like a subset of `calib audit --format json`
 (same key names and nesting), so that run_benchmarks.py can check every
 number against calib's. Binary files have one score column (the positive
 class, threshold 0.5); multiclass files have the K class probabilities. On a
-weighted file it prints only `ranking` and `perClass[].rocAUC/
-averagePrecision` (sections 3 and 4 here are unweighted).
+weighted file it prints only `ranking`, `perClass[].rocAUC/averagePrecision`
+and the section 9 keys of `metrics` (sections 3 and 4 here are unweighted).
 
 Run: python3 Tests/Benchmarks/baseline_duckdb.py FILE
 """
@@ -39,7 +56,7 @@ import sys
 
 import duckdb
 
-from common import FPR_AT, PRECISION_AT, SWEEP, TOP, ranking_json, roles, sweep_entry
+from common import FPR_AT, HL_GROUPS, PRECISION_AT, SWEEP, TOP, grouped_decomposition, ranking_json, roles, sweep_entry
 
 BINS = 15
 EPS = sys.float_info.epsilon  # numpy's finfo(float).eps, the clip of common.py
@@ -134,8 +151,9 @@ def audit(path):
     # The per-row values, read once and shared by every statement below.
     con.execute(f"CREATE TEMP TABLE r AS {rows}")
     ranked = ranking(con, k)
+    calibrated = calibration(con, k, weighted=weight is not None)
     if weight:
-        return ranked
+        return {**ranked, "metrics": calibrated}
     result = con.execute(f"{groups} UNION ALL BY NAME {bins}").fetchall()
     names = [d[0] for d in con.description]
     at = {name: i for i, name in enumerate(names)}
@@ -143,6 +161,7 @@ def audit(path):
               for t in result if t[at["part"]] == 0]
     bins = [(t[at["label"]], t[at["pred"]], t[at["s0"]], t[at["s1"]], t[at["s2"]]) for t in result if t[at["part"]] == 1]
     out = finish(k, groups, bins)
+    out["metrics"].update(calibrated)
     out["ranking"] = ranked["ranking"]
     out["perClass"] = ranked["perClass"]
     return out
@@ -219,6 +238,114 @@ def ranking(con, k):
     sweep = [sweep_entry(t, *counts[j], P, N) for j, t in enumerate(SWEEP, start=1)]
     return ranking_json(auc, ap, support, {"positiveRate": P / W, "recallAtPrecision": at_precision,
                                            "recallAtFPR": at_fpr, "recallAtTop": at_top, "sweep": sweep})
+
+
+def calibration(con, k, weighted):
+    """SPEC section 9 from the per-row table r (and, for a binary task, the
+    ranking's table `curve` of distinct scores), under calib's key names (see
+    the module's comment)."""
+    headline = "p1 AS x, CAST(label = 1 AS DOUBLE) AS o" if k == 2 else "conf AS x, CAST(top = label AS DOUBLE) AS o"
+    clipped = f"least(greatest(x, {literal(EPS)}), {literal(1 - EPS)})"
+    con.execute(f"CREATE TEMP TABLE h AS SELECT *, ln({clipped}) - ln(1 - {clipped}) AS lx FROM (SELECT {headline}, w FROM r)")
+    # The distinct scores in increasing order with the weight before each. A
+    # binary task has them in the ranking's table of the positive class (its
+    # scores are s); unweighted, the weight before a score is W minus the
+    # count at or above it (exact: integers), weighted a window sum upwards
+    # (a difference of rounded sums could move an edge). A multiclass headline
+    # (the top-label confidence) needs its own table.
+    before = ("coalesce(sum(pos + neg) OVER (ORDER BY score ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)"
+              if weighted else "(P + N) - (tp + fp)")
+    if k == 2:
+        con.execute(f"""
+            CREATE TEMP TABLE g AS
+            SELECT score AS x, pos + neg AS wg, score * (pos + neg) AS xg, pos AS og, (1 - score) * (pos + neg) AS fg,
+                   {before} AS before, P + N AS total
+            FROM curve JOIN totals USING (class) WHERE class = 1""")
+    else:
+        con.execute("""
+            CREATE TEMP TABLE g AS
+            SELECT x, wg, xg, og, fg,
+                   coalesce(sum(wg) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+                   sum(wg) OVER () AS total
+            FROM (SELECT x, sum(w) AS wg, sum(w * x) AS xg, sum(w * o) AS og, sum(w * (1 - x)) AS fg FROM h GROUP BY x)""")
+
+    def bins(B):
+        return con.execute(f"""
+            SELECT sum(wg), sum(xg), sum(og), sum(fg) FROM g
+            GROUP BY least({B - 1}, CAST(floor(before * {B} / total) AS INTEGER))""").fetchall()
+
+    out = {}
+    table = [b for b in bins(BINS) if b[0] > 0]
+    W = sum(b[0] for b in table)
+    ece = sq = 0.0
+    for Wb, X, O, _ in table:
+        xb, yb = X / Wb, O / Wb
+        ece += Wb / W * abs(yb - xb)
+        sq += 0.0 if Wb < 2 else Wb / W * ((yb - xb) ** 2 - yb * (1 - yb) / (Wb - 1))
+    out["equalMassECE"], out["debiasedL2ECE"] = ece, math.sqrt(max(0.0, sq))
+    if not weighted:
+        import relplot
+        columns = con.execute("SELECT x, o FROM h").fetchnumpy()
+        value, sigma = relplot.smECE(columns["x"], columns["o"], return_width=True)
+        out["smoothECE"], out["smoothECEBandwidth"] = float(value), float(sigma)
+    if k != 2:
+        return out
+
+    num, den, brier, ce, W, Y = con.execute(f"""
+        SELECT sum(w * (o - x) * (1 - 2 * x)), sum(w * (1 - 2 * x) * (1 - 2 * x) * x * (1 - x)),
+               sum(w * (x - o) * (x - o)), sum(-w * ln(greatest(CASE WHEN o = 1 THEN x ELSE 1 - x END, {literal(EPS)}))),
+               sum(w), sum(w * o) FROM h""").fetchone()
+    z = num / math.sqrt(den) if den else None
+    out["spiegelhalterZ"], out["spiegelhalterP"] = z, (None if z is None else math.erfc(abs(z) / math.sqrt(2)))
+
+    groups = [b for b in bins(HL_GROUPS) if b[0] > 0]
+    undefined = any(E == 0 or F == 0 for _, E, _, F in groups)
+    statistic = None if undefined else sum((O - E) ** 2 * Wg / (E * F) for Wg, E, O, F in groups)
+    out["hosmerLemeshowStatistic"], out["hosmerLemeshowGroups"] = statistic, len(groups)
+    if statistic is not None and len(groups) >= 3:
+        from scipy.stats import chi2
+        out["hosmerLemeshowP"] = float(chi2.sf(statistic, len(groups) - 2))
+    else:
+        out["hosmerLemeshowP"] = None
+    out["calibrationSlope"], out["calibrationIntercept"] = fits(con) if 0 < Y < W else (None, None)
+
+    from sklearn.isotonic import isotonic_regression
+    import numpy as np
+    groups = con.execute("SELECT wg, og FROM g ORDER BY x").fetchnumpy()
+    Wg, Yg = groups["wg"], groups["og"]
+    iso = isotonic_regression(Yg / Wg, sample_weight=Wg, y_min=0, y_max=1)
+    out["decomposition"] = grouped_decomposition(ce / W, Yg, Wg, np.asarray(iso), brier / W)
+    return out
+
+
+def fits(con):
+    """(calibrationSlope, calibrationIntercept): the weighted logistic fits
+    sigma(a + b * lx) and sigma(a0 + lx) of SPEC 9 by Newton's method from
+    (0, 1) and 0, both in one aggregate per iteration; None for a fit that
+    does not converge in 100 iterations (separable data)."""
+    a, b, a0 = 0.0, 1.0, 0.0
+    done, failed = [False, False], [False, False]
+    for _ in range(100):
+        mu = f"1 / (1 + exp(least(-({literal(a)} + {literal(b)} * lx), 700)))"
+        mu0 = f"1 / (1 + exp(least(-({literal(a0)} + lx), 700)))"
+        g0, g1, h00, h01, h11, g, h = con.execute(f"""
+            SELECT sum(w * (o - mu)), sum(w * (o - mu) * lx), sum(w * mu * (1 - mu)), sum(w * mu * (1 - mu) * lx),
+                   sum(w * mu * (1 - mu) * lx * lx), sum(w * (o - mu0)), sum(w * mu0 * (1 - mu0))
+            FROM (SELECT *, {mu} AS mu, {mu0} AS mu0 FROM h)""").fetchone()
+        det = h00 * h11 - h01 * h01
+        failed = [failed[0] or (not done[0] and det == 0), failed[1] or (not done[1] and h == 0)]
+        if not (done[0] or failed[0]):
+            da, db = (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
+            a, b = a + da, b + db
+            done[0] = max(abs(da), abs(db)) <= 1e-10 * max(1.0, abs(a), abs(b))  # quadratic: the error is ~ step^2
+        if not (done[1] or failed[1]):
+            a0 += g / h
+            done[1] = abs(g / h) <= 1e-10 * max(1.0, abs(a0))
+        if not all(math.isfinite(v) for v in (a, b, a0)):
+            break
+        if all(d or f for d, f in zip(done, failed)):
+            break
+    return (b if done[0] else None), (a0 if done[1] else None)
 
 
 def finish(k, groups, bins):

@@ -5,16 +5,24 @@ where it has the metric and numpy where it does not, the section 4 losses
 with numpy, and the section 8 ranking with scikit-learn's ranking metrics
 (roc_auc_score, average_precision_score, precision_recall_curve, roc_curve
 and, for the alert budgets and the sweep, the weighted counts at every
-distinct threshold from confusion_matrix_at_thresholds).
+distinct threshold from confusion_matrix_at_thresholds), and section 9 the
+way this ecosystem would: numpy equal-mass bins (common.equal_mass_bins, the
+golden script's edge rule in Double) for the equal-mass and debiased L2 ECE
+and Hosmer-Lemeshow, relplot.smECE for the smooth ECE, scipy.stats for the
+normal and chi-squared tails, statsmodels' GLM (Binomial) for the calibration
+slope and intercept, and scikit-learn's IsotonicRegression for the CORP
+decomposition.
 
-Prints one JSON object: `ranking` and `perClass[].rocAUC/averagePrecision`
-in calib's layout (weighted by the `weight`/`sample_weight` column when there
-is one), and under `summary` a few unweighted section 3/4 numbers so that the
-work cannot be skipped.
+Prints one JSON object: `ranking`, `perClass[].rocAUC/averagePrecision` and
+the section 9 keys of `metrics` in calib's layout (weighted by the
+`weight`/`sample_weight` column when there is one; no smooth ECE then, relplot
+has no weights), and under `summary` a few unweighted section 3/4 numbers so
+that the work cannot be skipped.
 
 Run: python3 Tests/Benchmarks/baseline_sklearn.py FILE
 """
 import json
+import math
 import sys
 import warnings
 
@@ -27,8 +35,10 @@ from sklearn.metrics import (accuracy_score, average_precision_score, balanced_a
                              matthews_corrcoef, precision_recall_curve, precision_recall_fscore_support,
                              roc_auc_score, roc_curve)
 
-from common import (FPR_AT, PRECISION_AT, SWEEP, TOP, ece_tables, losses, number, probability_matrix, ranking_json,
-                    ratio, roles, sweep_entry)
+from common import (BINS, FPR_AT, HL_GROUPS, PRECISION_AT, SWEEP, TOP, bin_sums, binned_estimates,
+                    brier_ce_decomposition, ece_tables, equal_mass_bins, headline, hosmer_lemeshow_statistic,
+                    logit_clipped, losses, number, probability_matrix, ranking_json, ratio, roles, smooth_ece,
+                    sweep_entry)
 
 
 def operating_points(positive, s, w):
@@ -94,6 +104,51 @@ def ranking(y, P, w):
         return ranking_json(auc, ap, support)
 
 
+def glm(o, exog, w, offset=None):
+    """statsmodels' weighted (freq_weights) logistic GLM; None when it warns
+    of perfect separation or does not converge."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            fit = sm.GLM(o, exog, family=sm.families.Binomial(), freq_weights=w, offset=offset).fit(tol=1e-13)
+        except (PerfectSeparationWarning, ConvergenceWarning, np.linalg.LinAlgError):
+            return None
+    return fit.params if fit.converged and np.all(np.isfinite(fit.params)) else None
+
+
+def calibration(y, P, w):
+    """SPEC section 9 under calib's key names: the headline-mode estimators,
+    and for a binary task the tests, the logistic fits and CORP."""
+    from scipy.stats import chi2, norm
+    from sklearn.isotonic import IsotonicRegression
+    x, o = headline(y, P)
+    out = dict(zip(("equalMassECE", "debiasedL2ECE"), binned_estimates(*bin_sums(equal_mass_bins(x, w, BINS), BINS, x, o, w))))
+    out.update(smooth_ece(x, o, w is not None))
+    if P.shape[1] != 2:
+        return out
+    s, v = x, (np.ones(len(x)) if w is None else w)
+    denominator = np.sum(v * (1 - 2 * s) ** 2 * s * (1 - s))
+    z = np.sum(v * (o - s) * (1 - 2 * s)) / math.sqrt(denominator) if denominator else None
+    out["spiegelhalterZ"], out["spiegelhalterP"] = z, (None if z is None else 2 * norm.sf(abs(z)))
+    g = equal_mass_bins(s, w, HL_GROUPS)
+    Wg, E, O = bin_sums(g, HL_GROUPS, s, o, w)
+    F = np.bincount(g, weights=v * (1 - s), minlength=HL_GROUPS)  # summed directly, not W_g - E_g
+    statistic, groups = hosmer_lemeshow_statistic(Wg, O, E, F)
+    out["hosmerLemeshowStatistic"], out["hosmerLemeshowGroups"] = statistic, groups
+    out["hosmerLemeshowP"] = None if statistic is None or groups < 3 else chi2.sf(statistic, groups - 2)
+    lx = logit_clipped(s)
+    slope = glm(o, np.column_stack([np.ones(len(s)), lx]), w)
+    intercept = glm(o, np.ones((len(s), 1)), w, offset=lx)
+    out["calibrationSlope"] = None if slope is None else slope[1]
+    out["calibrationIntercept"] = None if intercept is None else intercept[0]
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(s, o, sample_weight=w).predict(s)
+    out["decomposition"] = brier_ce_decomposition(s, o, w, iso)
+    return {key: value if isinstance(value, dict) else number(value) for key, value in out.items()}
+
+
 if __name__ == "__main__":
     frame = pd.read_csv(sys.argv[1])
     scores, weight = roles(list(frame.columns))
@@ -119,5 +174,6 @@ if __name__ == "__main__":
     out.update(ece_tables(y, P))
     out["losses"] = len(losses(y, P))
     result = ranking(y, P, w)
+    result["metrics"] = calibration(y, P, w)
     result["summary"] = {key: float(value) for key, value in out.items()}
     print(json.dumps(result))
