@@ -129,6 +129,24 @@ struct SmoothECEGrid: Sendable, Equatable {
         totalWeight = total
     }
 
+    /// Adds a partial's deposits onto its nodes (in the order partials join: deterministic).
+    mutating func add(_ deposits: SmoothDeposits) {
+        guard deposits.first >= 0 else { return }
+        allocate()
+        totalWeight += deposits.totalWeight
+        let first = deposits.first
+        weight.withUnsafeMutableBufferPointer { weight in
+            residual.withUnsafeMutableBufferPointer { residual in
+                deposits.nodes.withUnsafeBufferPointer { nodes in
+                    for j in 0..<nodes.count / 2 {
+                        weight[first + j] += nodes[2 * j]
+                        residual[first + j] += nodes[2 * j + 1]
+                    }
+                }
+            }
+        }
+    }
+
     /// Adds another grid node by node (deterministic; order-independent up to rounding).
     mutating func merge(_ other: SmoothECEGrid) {
         totalWeight += other.totalWeight
@@ -268,5 +286,65 @@ struct SmoothECEGrid: Sendable, Equatable {
                 }
             }
         }
+    }
+}
+
+/// The smooth ECE's grid deposits of one `CalibrationPartial`'s runs, on
+/// the nodes from `first` on (`nodes` holds weight and residual, interleaved):
+/// each run of score `x`, weight `W` and positive weight `O` puts `W` and
+/// `x·W − O` on the two fine nodes around `x`, split linearly, as
+/// `SmoothECEGrid.add(score:weight:positiveWeight:)` does. The runs come in
+/// ascending order, so a node's deposits are summed in registers while the
+/// runs stay in its cell, and the local array only grows upwards.
+/// `SmoothECEGrid.add(_:)` adds them onto the grid as the partials join.
+struct SmoothDeposits {
+    /// The first node, or -1 before the first run.
+    private(set) var first = -1
+    private(set) var nodes: [Double] = []
+    /// `Σ W` of the runs (plain).
+    private(set) var totalWeight = 0.0
+
+    /// The fine cell of a score in `[0, 1]` and its position in it.
+    @inline(__always)
+    static func cell(_ x: Double) -> (k: Int, fraction: Double) {
+        let g = SmoothECEGrid.cells
+        let position = x > 0 ? (x < 1 ? x : 1) : 0          // NaN → 0 (its residual stays NaN)
+        let u = position * Double(g)                          // exact: G is a power of two
+        let k = Swift.min(Int(u), g - 1)
+        return (k, u - Double(k))
+    }
+
+    /// Deposits runs, lowest score first (and above every run added before).
+    mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
+        guard let lowest = runs.first, let highest = runs.last else { return }
+        if first < 0 { first = SmoothDeposits.cell(lowest.score).k }
+        let needed = 2 * (SmoothDeposits.cell(highest.score).k + 2 - first)
+        if nodes.count < needed { nodes.append(contentsOf: repeatElement(0, count: needed - nodes.count)) }
+        var total = totalWeight
+        let base = first
+        nodes.withUnsafeMutableBufferPointer { nodes in
+            let out = nodes.baseAddress!
+            var k = SmoothDeposits.cell(lowest.score).k
+            var lowWeight = 0.0, highWeight = 0.0, lowResidual = 0.0, highResidual = 0.0
+            for run in runs {
+                let (cell, frac) = SmoothDeposits.cell(run.score)
+                if cell != k {
+                    let at = out + 2 * (k - base)
+                    at[0] += lowWeight; at[1] += lowResidual; at[2] += highWeight; at[3] += highResidual
+                    lowWeight = 0; highWeight = 0; lowResidual = 0; highResidual = 0
+                    k = cell
+                }
+                let w = run.positive + run.negative
+                let r = run.score * w - run.positive
+                lowWeight += (1 - frac) * w
+                highWeight += frac * w
+                lowResidual += (1 - frac) * r
+                highResidual += frac * r
+                total += w
+            }
+            let at = out + 2 * (k - base)
+            at[0] += lowWeight; at[1] += lowResidual; at[2] += highWeight; at[3] += highResidual
+        }
+        totalWeight = total
     }
 }
