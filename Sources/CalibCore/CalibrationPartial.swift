@@ -94,7 +94,24 @@ struct CalibrationPartial {
             negative = CompensatedSum(run.negative)
             lowest = run.score
             highest = run.score
-            purity = run.positive == 0 ? 0 : run.negative == 0 ? 1 : -1
+            purity = IsotonicBlock.purity(run)
+        }
+
+        /// A pure block (`purity` 0 or 1) of the given weight.
+        @inline(__always)
+        init(pure weight: CompensatedSum, purity: Int, lowest: Double, highest: Double) {
+            positive = purity == 1 ? weight : CompensatedSum()
+            negative = purity == 1 ? CompensatedSum() : weight
+            self.lowest = lowest
+            self.highest = highest
+            self.purity = purity
+        }
+
+        /// A run's purity, without branches: 0 when `positive` is 0, 1 when only `negative` is, else -1.
+        @inline(__always)
+        static func purity(_ run: CalibrationWalk.Run) -> Int {
+            let hasPositive = run.positive != 0 ? 1 : 0, hasNegative = run.negative != 0 ? 1 : 0
+            return hasPositive &- 2 &* (hasPositive & hasNegative)
         }
 
         /// Adds a run of the same group (a score less than `poolingDistance` above `lowest`).
@@ -103,7 +120,7 @@ struct CalibrationPartial {
             positive.add(run.positive)
             negative.add(run.negative)
             highest = run.score
-            if purity != (run.positive == 0 ? 0 : run.negative == 0 ? 1 : -1) { purity = -1 }
+            if purity != IsotonicBlock.purity(run) { purity = -1 }
         }
 
         @inline(__always)
@@ -112,14 +129,6 @@ struct CalibrationPartial {
             negative.merge(later.negative)
             highest = later.highest
             if purity != later.purity { purity = -1 }
-        }
-
-        /// Pools a closed group of this block's purity (0 or 1): its one
-        /// non-zero sum added as a value (the other is exactly 0).
-        @inline(__always)
-        mutating func absorb(_ group: IsotonicBlock) {
-            if purity == 1 { positive.add(group.positive.value) } else { negative.add(group.negative.value) }
-            highest = group.highest
         }
 
         /// Whether this block's mean is at least `other`'s: `p·w' ≥ p'·w`.
@@ -148,8 +157,10 @@ struct CalibrationPartial {
         private(set) var first: IsotonicBlock?
         /// The closed blocks (non-decreasing means).
         private var stack = PoolStack()
-        private var pending = IsotonicBlock(CalibrationWalk.Run(score: 0, positive: 0, negative: 0, rows: 0))
-        private var hasPending = false
+        /// The pending pure block: its weight (of its one outcome), purity (-2: none) and scores.
+        private var pendingWeight = CompensatedSum()
+        private var pendingPurity = -2
+        private var pendingLowest = 0.0, pendingHighest = 0.0
         private var current = IsotonicBlock(CalibrationWalk.Run(score: 0, positive: 0, negative: 0, rows: 0))
         private var hasCurrent = false
 
@@ -162,26 +173,64 @@ struct CalibrationPartial {
             var top = IsotonicBlock(CalibrationWalk.Run(score: 0, positive: 0, negative: 0, rows: 0))
             var hasTop = false
 
+            var blocks: [IsotonicBlock] { hasTop ? below + [top] : below }
+        }
+
+        /// `PoolStack` while `scan` runs: the blocks below the top in a buffer
+        /// of its own (no array checks a push), handed back as an array at the end.
+        struct ScanStack {
+            private var pointer: UnsafeMutablePointer<IsotonicBlock>
+            private var count: Int
+            private var capacity: Int
+            private var top: IsotonicBlock
+            private var hasTop: Bool
+
+            init(_ stack: PoolStack) {
+                let size = stack.below.count, room = Swift.max(64, 2 * size)
+                let buffer = UnsafeMutablePointer<IsotonicBlock>.allocate(capacity: room)
+                stack.below.withUnsafeBufferPointer { if let base = $0.baseAddress { buffer.initialize(from: base, count: size) } }
+                pointer = buffer
+                capacity = room
+                count = size
+                top = stack.top
+                hasTop = stack.hasTop
+            }
+
+            /// The stack as a `PoolStack`; the buffer is freed.
+            func finish() -> PoolStack {
+                defer { pointer.deallocate() }
+                return PoolStack(below: Array(UnsafeBufferPointer(start: pointer, count: count)), top: top, hasTop: hasTop)
+            }
+
             /// PAV: pools `block` into the top while the top's fitted value is not below its own
             /// (scikit-learn pools ties too), then the top into the blocks below it while they violate.
             @inline(__always)
             mutating func push(_ block: IsotonicBlock) {
                 guard hasTop else { top = block; hasTop = true; return }
                 guard top.meanIsAtLeast(block) else {
-                    below.append(top)
+                    if count == capacity { grow() }
+                    (pointer + count).initialize(to: top)
+                    count += 1
                     top = block
                     return
                 }
                 top.pool(block)
-                while let previous = below.last, previous.meanIsAtLeast(top) {
-                    var merged = previous
+                while count > 0 && pointer[count - 1].meanIsAtLeast(top) {
+                    var merged = pointer[count - 1]
                     merged.pool(top)
                     top = merged
-                    below.removeLast()
+                    count -= 1
                 }
             }
 
-            var blocks: [IsotonicBlock] { hasTop ? below + [top] : below }
+            @inline(never)
+            private mutating func grow() {
+                let larger = UnsafeMutablePointer<IsotonicBlock>.allocate(capacity: 2 * capacity)
+                larger.moveInitialize(from: pointer, count: count)
+                pointer.deallocate()
+                pointer = larger
+                capacity *= 2
+            }
         }
 
         /// Adds runs, lowest score first, in one loop with the state in locals.
@@ -205,10 +254,38 @@ struct CalibrationPartial {
                 }
             }
             guard i < n else { return }
-            var current = self.current, pending = self.pending, hasPending = self.hasPending
-            var stack = PoolStack()
-            swap(&stack, &self.stack)
+            var stack = ScanStack(self.stack)
+            let state = PoolSegment.scan(runs, from: i, state: ScanState(current: current, pendingWeight: pendingWeight,
+                                                                          pendingPurity: pendingPurity, pendingLowest: pendingLowest,
+                                                                          pendingHighest: pendingHighest), stack: &stack)
+            self.stack = stack.finish()
+            current = state.current
+            pendingWeight = state.pendingWeight
+            pendingPurity = state.pendingPurity
+            pendingLowest = state.pendingLowest
+            pendingHighest = state.pendingHighest
+        }
+
+        /// The open group and the pending block, as `scan` carries them.
+        struct ScanState {
+            var current: IsotonicBlock
+            var pendingWeight: CompensatedSum
+            var pendingPurity: Int
+            var pendingLowest: Double
+            var pendingHighest: Double
+        }
+
+        /// The groups after the first: closed groups into `pending` or onto the stack.
+        /// A function of its own, so that its state stays in registers (not in `self`).
+        @inline(never)
+        private static func scan(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>, from start: Int, state: ScanState,
+                                 stack: inout ScanStack) -> ScanState {
+            var current = state.current
+            var pendingWeight = state.pendingWeight, pendingPurity = state.pendingPurity
+            var pendingLowest = state.pendingLowest, pendingHighest = state.pendingHighest
             let distance = CalibrationPartial.poolingDistance
+            var i = start
+            let n = runs.count
             while i < n {
                 let run = runs[i]
                 i += 1
@@ -216,32 +293,38 @@ struct CalibrationPartial {
                     current.add(run)
                     continue
                 }
-                // `current` is closed: into `pending` while the outcome stays pure, else onto the stack.
+                // `current` is closed: into `pending` while the outcome stays pure (its other sum is exactly 0,
+                // so the two sums' total is its weight), else onto the stack.
                 let purity = current.purity
-                if purity >= 0 && hasPending && pending.purity == purity {
-                    pending.absorb(current)
+                if purity == pendingPurity {
+                    pendingWeight.add(current.positive.value + current.negative.value)
+                    pendingHighest = current.highest
                 } else {
-                    if hasPending { stack.push(pending) }
+                    if pendingPurity >= 0 {
+                        stack.push(IsotonicBlock(pure: pendingWeight, purity: pendingPurity, lowest: pendingLowest, highest: pendingHighest))
+                    }
                     if purity >= 0 {
-                        pending = current
-                        hasPending = true
+                        pendingWeight = CompensatedSum(current.positive.value + current.negative.value)
+                        pendingLowest = current.lowest
+                        pendingHighest = current.highest
                     } else {
-                        hasPending = false
                         stack.push(current)
                     }
+                    pendingPurity = purity >= 0 ? purity : -2
                 }
                 current = IsotonicBlock(run)
             }
-            self.current = current
-            self.pending = pending
-            self.hasPending = hasPending
-            swap(&stack, &self.stack)
+            return ScanState(current: current, pendingWeight: pendingWeight, pendingPurity: pendingPurity,
+                             pendingLowest: pendingLowest, pendingHighest: pendingHighest)
         }
 
         /// The closed blocks, `pending` pushed.
         var closedBlocks: [IsotonicBlock] {
             var blocks = stack.blocks
-            if hasPending { PoolSegment.push(pending, onto: &blocks) }
+            if pendingPurity >= 0 {
+                PoolSegment.push(IsotonicBlock(pure: pendingWeight, purity: pendingPurity, lowest: pendingLowest, highest: pendingHighest),
+                                 onto: &blocks)
+            }
             return blocks
         }
 
