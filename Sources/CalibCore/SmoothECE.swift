@@ -209,13 +209,21 @@ struct SmoothECEGrid: Sendable, Equatable {
         /// relplot.metrics.smooth_ece(f, y, σ) with ReflectedGaussianKernel(σ).
         func smoothECE(bandwidth sigma: Double) -> Double {
             let e = Swift.max(2000, roundHalfEven(20 / sigma)) / 2 + 1
-            var smoothedWeight = [Double](repeating: 0, count: e)
-            var smoothedResidual = [Double](repeating: 0, count: e)
-            convolve(sigma: sigma, points: e, weight: &smoothedWeight, residual: &smoothedResidual)
             // relplot.kernels.interpolate onto linspace(0, 1, ev), then the ratio of sums
             let ev = Swift.max(roundHalfEven(10 / sigma), 200)
             let step = 1 / Double(ev - 1)
             let bucket = 1 / Double(e - 1)
+            // Only the smoothed nodes the interpolation reads are convolved (about 2·ev of the E).
+            var needed = [Bool](repeating: false, count: e)
+            for j in 0..<ev {
+                let t = j == ev - 1 ? 1.0 : Double(j) * step
+                let i = Swift.min(Swift.max(Int(t * Double(e - 1)), 0), e - 2)
+                needed[i] = true
+                needed[i + 1] = true
+            }
+            var smoothedWeight = [Double](repeating: 0, count: e)
+            var smoothedResidual = [Double](repeating: 0, count: e)
+            convolve(sigma: sigma, points: e, needed: needed, weight: &smoothedWeight, residual: &smoothedResidual)
             var numerator = 0.0, denominator = 0.0
             for j in 0..<ev {
                 let t = j == ev - 1 ? 1.0 : Double(j) * step
@@ -229,8 +237,11 @@ struct SmoothECEGrid: Sendable, Equatable {
             return numerator / denominator
         }
 
-        /// The fine nodes redistributed onto `E` nodes, reflected, and convolved with relplot's kernel (`kernel_ev`).
-        func convolve(sigma: Double, points e: Int, weight outWeight: inout [Double], residual outResidual: inout [Double]) {
+        /// The fine nodes redistributed onto `E` nodes, reflected, and convolved with relplot's kernel (`kernel_ev`)
+        /// at the `needed` outputs (the others stay 0). Each output sums its taps in the order of `m`, from 0,
+        /// as `np.convolve`'s direct sum does; two neighbouring outputs share a SIMD lane pair and four
+        /// pairs run at once (independent sums: the same bits as one output at a time).
+        func convolve(sigma: Double, points e: Int, needed: [Bool], weight outWeight: inout [Double], residual outResidual: inout [Double]) {
             let g = SmoothECEGrid.cells
             // smooth_round_to_grid of node k/G onto E nodes: bin ⌊k(E−1)/G⌋, fraction exact in integers.
             var values = [Double](repeating: 0, count: e)
@@ -269,16 +280,63 @@ struct SmoothECEGrid: Sendable, Equatable {
                 extValues[j - jLo] = values[source]
                 extResiduals[j - jLo] = residuals[source]
             }
+            // Pairs of outputs (i, i + 1) covering every needed one (a run of odd length ends with an overlapping pair).
+            var pairs: [Int] = []
+            var i = 0
+            while i < e {
+                guard needed[i] else { i += 1; continue }
+                var end = i
+                while end < e && needed[end] { end += 1 }
+                var start = Swift.min(i, e - 2)
+                while start < end {
+                    let first = Swift.min(start, Swift.max(end - 2, 0), e - 2)
+                    pairs.append(first)
+                    start += 2
+                }
+                i = end
+            }
             extValues.withUnsafeBufferPointer { xw in
                 extResiduals.withUnsafeBufferPointer { xr in
                     outWeight.withUnsafeMutableBufferPointer { ow in
                         outResidual.withUnsafeMutableBufferPointer { orr in
-                            for m in lo...hi {
-                                let kv = kernel[m]
-                                let offset = c - m - jLo
-                                for i in 0..<e {
-                                    ow[i] += xw[i + offset] * kv
-                                    orr[i] += xr[i + offset] * kv
+                            kernel.withUnsafeBufferPointer { k in
+                                let w = xw.baseAddress!, r = xr.baseAddress!
+                                // Output i's tap m reads the reflected grid at i + c − m − jLo.
+                                let shift = c - jLo
+                                @inline(__always) func pair(_ p: UnsafePointer<Double>, _ at: Int) -> SIMD2<Double> {
+                                    SIMD2(p[at], p[at + 1])
+                                }
+                                var q = 0
+                                while q + 4 <= pairs.count {
+                                    let i0 = pairs[q] + shift, i1 = pairs[q + 1] + shift, i2 = pairs[q + 2] + shift, i3 = pairs[q + 3] + shift
+                                    var w0 = SIMD2<Double>(), w1 = SIMD2<Double>(), w2 = SIMD2<Double>(), w3 = SIMD2<Double>()
+                                    var r0 = SIMD2<Double>(), r1 = SIMD2<Double>(), r2 = SIMD2<Double>(), r3 = SIMD2<Double>()
+                                    for m in lo...hi {
+                                        let kv = SIMD2(repeating: k[m])
+                                        w0 += pair(w, i0 - m) * kv; r0 += pair(r, i0 - m) * kv
+                                        w1 += pair(w, i1 - m) * kv; r1 += pair(r, i1 - m) * kv
+                                        w2 += pair(w, i2 - m) * kv; r2 += pair(r, i2 - m) * kv
+                                        w3 += pair(w, i3 - m) * kv; r3 += pair(r, i3 - m) * kv
+                                    }
+                                    for (index, (sw, sr)) in [(w0, r0), (w1, r1), (w2, r2), (w3, r3)].enumerated() {
+                                        let o = pairs[q + index]
+                                        ow[o] = sw[0]; ow[o + 1] = sw[1]
+                                        orr[o] = sr[0]; orr[o + 1] = sr[1]
+                                    }
+                                    q += 4
+                                }
+                                while q < pairs.count {
+                                    let i0 = pairs[q] + shift
+                                    var w0 = SIMD2<Double>(), r0 = SIMD2<Double>()
+                                    for m in lo...hi {
+                                        let kv = SIMD2(repeating: k[m])
+                                        w0 += pair(w, i0 - m) * kv
+                                        r0 += pair(r, i0 - m) * kv
+                                    }
+                                    let o = pairs[q]
+                                    ow[o] = w0[0]; ow[o + 1] = w0[1]
+                                    orr[o] = r0[0]; orr[o + 1] = r0[1]
+                                    q += 1
                                 }
                             }
                         }
