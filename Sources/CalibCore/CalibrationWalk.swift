@@ -248,6 +248,14 @@ struct CalibrationWalk: Sendable {
         } else {
             while i < count {
                 let score = keys[i] >> 1
+                if i &+ 1 == count || keys[i &+ 1] >> 1 != score {
+                    // One row (the common case with distinct scores).
+                    let y = Double(keys[i] & 1)
+                    runs[n] = Run(score: Double(bitPattern: score), positive: y, negative: 1 - y, rows: 1)
+                    n &+= 1
+                    i &+= 1
+                    continue
+                }
                 let start = i
                 var ones = 0
                 repeat {
