@@ -307,39 +307,13 @@ struct FitCells {
                 m.add(tau, SIMD2(w * y, w - w * y))
             }
         } else {
-            // Two rows per step (lane 0 even rows, lane 1 odd rows), k = 0…4 then k = 5…8: no register spills, no shuffles.
+            // Two rows per step (lane 0 even rows, lane 1 odd rows), k = 0…2, 3…5 and 6…8 in three loops of
+            // their own (each a function, so that its six sums stay in registers: no spills, no shuffles).
             let pairs = (upper - lower) / 2
-            @inline(__always) func pair(_ j: Int) -> (tau: SIMD2<Double>, y: SIMD2<Double>) {
-                let key = SIMD2<UInt64>(keys[lower + 2 * j], keys[lower + 2 * j + 1])
-                let s = unsafeBitCast(key &>> 1, to: SIMD2<Double>.self)
-                // y = 1.0 or 0.0 from the label bit, without a conversion.
-                let y = unsafeBitCast((SIMD2<UInt64>() &- (key & 1)) & SIMD2(repeating: (1.0).bitPattern), to: SIMD2<Double>.self)
-                return ((s * side + shift) * inverseHalf, y)
-            }
-            var p0 = SIMD2<Double>(), p1 = SIMD2<Double>(), p2 = SIMD2<Double>(), p3 = SIMD2<Double>(), p4 = SIMD2<Double>()
-            var n1 = SIMD2<Double>(), n2 = SIMD2<Double>(), n3 = SIMD2<Double>(), n4 = SIMD2<Double>()
-            for j in 0..<pairs {
-                let (tau, y) = pair(j)
-                let n = 1 - y
-                let t2 = tau * tau, t3 = t2 * tau, t4 = t2 * t2
-                p0 += y
-                p1 += y * tau; n1 += n * tau
-                p2 += y * t2; n2 += n * t2
-                p3 += y * t3; n3 += n * t3
-                p4 += y * t4; n4 += n * t4
-            }
-            var p5 = SIMD2<Double>(), p6 = SIMD2<Double>(), p7 = SIMD2<Double>(), p8 = SIMD2<Double>()
-            var n5 = SIMD2<Double>(), n6 = SIMD2<Double>(), n7 = SIMD2<Double>(), n8 = SIMD2<Double>()
-            for j in 0..<pairs {
-                let (tau, y) = pair(j)
-                let n = 1 - y
-                let t2 = tau * tau, t4 = t2 * t2
-                let t5 = t4 * tau, t6 = t4 * t2, t7 = t6 * tau, t8 = t4 * t4
-                p5 += y * t5; n5 += n * t5
-                p6 += y * t6; n6 += n * t6
-                p7 += y * t7; n7 += n * t7
-                p8 += y * t8; n8 += n * t8
-            }
+            let base = keys + lower
+            let (p0, p1, n1, p2, n2) = FitCells.unitMomentsLow(base, pairs: pairs, side: side, shift: shift, inverseHalf: inverseHalf)
+            let (p3, n3, p4, n4, p5, n5) = FitCells.unitMomentsMiddle(base, pairs: pairs, side: side, shift: shift, inverseHalf: inverseHalf)
+            let (p6, n6, p7, n7, p8, n8) = FitCells.unitMomentsHigh(base, pairs: pairs, side: side, shift: shift, inverseHalf: inverseHalf)
             @inline(__always) func lanes(_ p: SIMD2<Double>, _ n: SIMD2<Double>) -> SIMD2<Double> { SIMD2(p[0] + p[1], n[0] + n[1]) }
             let positives = p0[0] + p0[1]   // counts: exact
             m.m0 += SIMD2(positives, Double(2 * pairs) - positives)
@@ -353,6 +327,64 @@ struct FitCells {
             }
         }
         moments = m
+    }
+
+    /// Rows `2j, 2j + 1` of unit weight as lanes: `τ = (side·s + shift)·inverseHalf` and `y` (1.0 or 0.0 from the label bit, no conversion).
+    @inline(__always)
+    static func unitPair(_ keys: UnsafePointer<UInt64>, _ j: Int, side: Double, shift: Double, inverseHalf: Double)
+        -> (tau: SIMD2<Double>, y: SIMD2<Double>) {
+        let key = SIMD2<UInt64>(keys[2 * j], keys[2 * j + 1])
+        let s = unsafeBitCast(key &>> 1, to: SIMD2<Double>.self)
+        let y = unsafeBitCast((SIMD2<UInt64>() &- (key & 1)) & SIMD2(repeating: (1.0).bitPattern), to: SIMD2<Double>.self)
+        return ((s * side + shift) * inverseHalf, y)
+    }
+
+    /// `Σ y`, `Σ y·τ`, `Σ (1 − y)·τ`, `Σ y·τ²`, `Σ (1 − y)·τ²` per lane over `pairs` pairs of unit-weight rows.
+    @inline(never)
+    static func unitMomentsLow(_ keys: UnsafePointer<UInt64>, pairs: Int, side: Double, shift: Double, inverseHalf: Double)
+        -> (SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>) {
+        var p0 = SIMD2<Double>(), p1 = SIMD2<Double>(), n1 = SIMD2<Double>(), p2 = SIMD2<Double>(), n2 = SIMD2<Double>()
+        for j in 0..<pairs {
+            let (tau, y) = unitPair(keys, j, side: side, shift: shift, inverseHalf: inverseHalf)
+            let n = 1 - y
+            let t2 = tau * tau
+            p0 += y
+            p1 += y * tau; n1 += n * tau
+            p2 += y * t2; n2 += n * t2
+        }
+        return (p0, p1, n1, p2, n2)
+    }
+
+    /// The same for k = 3…5 (`τ³ = τ²·τ`, `τ⁴ = τ²·τ²`, `τ⁵ = τ⁴·τ`).
+    @inline(never)
+    static func unitMomentsMiddle(_ keys: UnsafePointer<UInt64>, pairs: Int, side: Double, shift: Double, inverseHalf: Double)
+        -> (SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>) {
+        var p3 = SIMD2<Double>(), n3 = SIMD2<Double>(), p4 = SIMD2<Double>(), n4 = SIMD2<Double>(), p5 = SIMD2<Double>(), n5 = SIMD2<Double>()
+        for j in 0..<pairs {
+            let (tau, y) = unitPair(keys, j, side: side, shift: shift, inverseHalf: inverseHalf)
+            let n = 1 - y
+            let t2 = tau * tau, t3 = t2 * tau, t4 = t2 * t2, t5 = t4 * tau
+            p3 += y * t3; n3 += n * t3
+            p4 += y * t4; n4 += n * t4
+            p5 += y * t5; n5 += n * t5
+        }
+        return (p3, n3, p4, n4, p5, n5)
+    }
+
+    /// The same for k = 6…8 (`τ⁶ = τ⁴·τ²`, `τ⁷ = τ⁶·τ`, `τ⁸ = τ⁴·τ⁴`).
+    @inline(never)
+    static func unitMomentsHigh(_ keys: UnsafePointer<UInt64>, pairs: Int, side: Double, shift: Double, inverseHalf: Double)
+        -> (SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>) {
+        var p6 = SIMD2<Double>(), n6 = SIMD2<Double>(), p7 = SIMD2<Double>(), n7 = SIMD2<Double>(), p8 = SIMD2<Double>(), n8 = SIMD2<Double>()
+        for j in 0..<pairs {
+            let (tau, y) = unitPair(keys, j, side: side, shift: shift, inverseHalf: inverseHalf)
+            let n = 1 - y
+            let t2 = tau * tau, t4 = t2 * t2, t6 = t4 * t2, t7 = t6 * tau, t8 = t4 * t4
+            p6 += y * t6; n6 += n * t6
+            p7 += y * t7; n7 += n * t7
+            p8 += y * t8; n8 += n * t8
+        }
+        return (p6, n6, p7, n7, p8, n8)
     }
 
     /// Rows `lower..<upper` of a fine bucket (`s < 2⁻⁴⁰` or `s ≥ ⅞`): each row's fine cell of `v` in the table.

@@ -13,7 +13,7 @@ struct CalibrationPartial {
     /// plain sums (`RunningSums`) folded into compensated totals.
     struct BinSums {
         var rows = 0
-        /// `Σ w`, `Σ w·y`, `Σ w·x` and `Σ w·(1 − x)` (the last summed directly, not `W − Σ w·x`).
+        /// `Σ w`, `Σ w·y`, `Σ w·x` and `Σ w·(1 − x)` (the last summed directly, not `W − Σ w·x`; used by the groups).
         var weight = CompensatedSum(), positive = CompensatedSum(), score = CompensatedSum(), complement = CompensatedSum()
         var lowest = Double.infinity, highest = -Double.infinity
 
@@ -46,7 +46,8 @@ struct CalibrationPartial {
         let count: Int
         let total: Double
         private(set) var bin: Int
-        private var next: Double
+        /// Below this weight no run reaches the next edge.
+        private(set) var next: Double
 
         init(count: Int, total: Double, below c: Double) {
             self.count = count
@@ -72,14 +73,14 @@ struct CalibrationPartial {
         }
     }
 
-    /// A block of the isotonic fit: rows pooled to one fitted value
-    /// `mean = positive / weight`. Its sums are `BlockSum`s (a pure block
-    /// grows by one addition a run), and blocks compare their means by cross
-    /// products, with no division (equal means may pool or not: the fitted
-    /// values are the same).
+    /// A block of the isotonic fit (or a group of runs while it forms):
+    /// rows pooled to one fitted value `mean = positive / weight`. Its sums
+    /// are compensated (`CompensatedSum`; pooling merges them), and blocks
+    /// compare their means by cross products, with no division (equal means
+    /// may pool or not: the fitted values are the same).
     struct IsotonicBlock {
-        var positive: BlockSum
-        var negative: BlockSum
+        var positive: CompensatedSum
+        var negative: CompensatedSum
         var lowest: Double
         var highest: Double
         /// 0 when every row's outcome is 0, 1 when every row's is 1, else -1.
@@ -87,14 +88,30 @@ struct CalibrationPartial {
         var weight: Double { positive.value + negative.value }
         var mean: Double { positive.value / weight }
 
+        @inline(__always)
         init(_ run: CalibrationWalk.Run) {
-            positive = BlockSum()
-            negative = BlockSum()
-            positive.add(run.positive)
-            negative.add(run.negative)
+            positive = CompensatedSum(run.positive)
+            negative = CompensatedSum(run.negative)
             lowest = run.score
             highest = run.score
-            purity = run.positive == 0 ? 0 : run.negative == 0 ? 1 : -1
+            purity = IsotonicBlock.purity(run)
+        }
+
+        /// A pure block (`purity` 0 or 1) of the given weight.
+        @inline(__always)
+        init(pure weight: CompensatedSum, purity: Int, lowest: Double, highest: Double) {
+            positive = purity == 1 ? weight : CompensatedSum()
+            negative = purity == 1 ? CompensatedSum() : weight
+            self.lowest = lowest
+            self.highest = highest
+            self.purity = purity
+        }
+
+        /// A run's purity, without branches: 0 when `positive` is 0, 1 when only `negative` is, else -1.
+        @inline(__always)
+        static func purity(_ run: CalibrationWalk.Run) -> Int {
+            let hasPositive = run.positive != 0 ? 1 : 0, hasNegative = run.negative != 0 ? 1 : 0
+            return hasPositive &- 2 &* (hasPositive & hasNegative)
         }
 
         /// Adds a run of the same group (a score less than `poolingDistance` above `lowest`).
@@ -103,7 +120,7 @@ struct CalibrationPartial {
             positive.add(run.positive)
             negative.add(run.negative)
             highest = run.score
-            if purity != (run.positive == 0 ? 0 : run.negative == 0 ? 1 : -1) { purity = -1 }
+            if purity != IsotonicBlock.purity(run) { purity = -1 }
         }
 
         @inline(__always)
@@ -112,15 +129,6 @@ struct CalibrationPartial {
             negative.merge(later.negative)
             highest = later.highest
             if purity != later.purity { purity = -1 }
-        }
-
-        /// Pools a group of a few runs (its sums added as two values, cheaper than `pool`).
-        @inline(__always)
-        mutating func absorb(_ group: IsotonicBlock) {
-            positive.add(group.positive.value)
-            negative.add(group.negative.value)
-            highest = group.highest
-            if purity != group.purity { purity = -1 }
         }
 
         /// Whether this block's mean is at least `other`'s: `p·w' ≥ p'·w`.
@@ -139,56 +147,184 @@ struct CalibrationPartial {
     /// and a changed last group could undo pools), the groups between are
     /// pooled by PAV (pooling adjacent violators in any order reaches the
     /// same fit, so a task may pool its own).
+    ///
+    /// Closed groups of one outcome only (all 0 or all 1) wait in `pending`
+    /// and pool there: PAV pools such neighbours anyway (their means are
+    /// equal), so the stack sees a block per change of outcome, not per
+    /// score. The stack's top block is kept apart (`top`), so that the common
+    /// push (pool into the top, compare with the block below) touches no array.
     struct PoolSegment {
-        var first: IsotonicBlock?
-        var middle: [IsotonicBlock] = []
-        /// Closed groups of one outcome only (all 0 or all 1) waiting to be pushed as one block:
-        /// PAV pools such neighbours anyway (their means are equal), so the stack sees a block
-        /// per change of outcome, not per score.
-        var pending: IsotonicBlock?
-        var last: IsotonicBlock?
+        private(set) var first: IsotonicBlock?
+        /// The closed blocks (non-decreasing means).
+        private var stack = PoolStack()
+        /// The pending pure block: its weight (of its one outcome), purity (-2: none) and scores.
+        private var pendingWeight = CompensatedSum()
+        private var pendingPurity = -2
+        private var pendingLowest = 0.0, pendingHighest = 0.0
+        private var current = IsotonicBlock(CalibrationWalk.Run(score: 0, positive: 0, negative: 0, rows: 0))
+        private var hasCurrent = false
 
-        @inline(__always)
-        mutating func add(_ run: CalibrationWalk.Run) {
-            if last != nil {
-                if run.score - last!.lowest < CalibrationPartial.poolingDistance {
-                    last!.add(run)
-                } else {
-                    close(last!)
-                    last = IsotonicBlock(run)
+        /// The last group, open (`nil` while the first group is the only one).
+        var last: IsotonicBlock? { hasCurrent ? current : nil }
+
+        /// A PAV stack whose top block is kept apart from the array below it.
+        struct PoolStack {
+            var below: [IsotonicBlock] = []
+            var top = IsotonicBlock(CalibrationWalk.Run(score: 0, positive: 0, negative: 0, rows: 0))
+            var hasTop = false
+
+            var blocks: [IsotonicBlock] { hasTop ? below + [top] : below }
+        }
+
+        /// `PoolStack` while `scan` runs: the blocks below the top in a buffer
+        /// of its own (no array checks a push), handed back as an array at the end.
+        struct ScanStack {
+            private var pointer: UnsafeMutablePointer<IsotonicBlock>
+            private var count: Int
+            private var capacity: Int
+            private var top: IsotonicBlock
+            private var hasTop: Bool
+
+            init(_ stack: PoolStack) {
+                let size = stack.below.count, room = Swift.max(64, 2 * size)
+                let buffer = UnsafeMutablePointer<IsotonicBlock>.allocate(capacity: room)
+                stack.below.withUnsafeBufferPointer { if let base = $0.baseAddress { buffer.initialize(from: base, count: size) } }
+                pointer = buffer
+                capacity = room
+                count = size
+                top = stack.top
+                hasTop = stack.hasTop
+            }
+
+            /// The stack as a `PoolStack`; the buffer is freed.
+            func finish() -> PoolStack {
+                defer { pointer.deallocate() }
+                return PoolStack(below: Array(UnsafeBufferPointer(start: pointer, count: count)), top: top, hasTop: hasTop)
+            }
+
+            /// PAV: pools `block` into the top while the top's fitted value is not below its own
+            /// (scikit-learn pools ties too), then the top into the blocks below it while they violate.
+            @inline(__always)
+            mutating func push(_ block: IsotonicBlock) {
+                guard hasTop else { top = block; hasTop = true; return }
+                guard top.meanIsAtLeast(block) else {
+                    if count == capacity { grow() }
+                    (pointer + count).initialize(to: top)
+                    count += 1
+                    top = block
+                    return
                 }
-            } else if first != nil {
-                if run.score - first!.lowest < CalibrationPartial.poolingDistance {
-                    first!.add(run)
-                } else {
-                    last = IsotonicBlock(run)
+                top.pool(block)
+                while count > 0 && pointer[count - 1].meanIsAtLeast(top) {
+                    var merged = pointer[count - 1]
+                    merged.pool(top)
+                    top = merged
+                    count -= 1
                 }
-            } else {
-                first = IsotonicBlock(run)
+            }
+
+            @inline(never)
+            private mutating func grow() {
+                let larger = UnsafeMutablePointer<IsotonicBlock>.allocate(capacity: 2 * capacity)
+                larger.moveInitialize(from: pointer, count: count)
+                pointer.deallocate()
+                pointer = larger
+                capacity *= 2
             }
         }
 
-        /// A group that no later score joins: into `pending` while the outcome stays pure, else onto the stack.
-        @inline(__always)
-        private mutating func close(_ group: IsotonicBlock) {
-            let purity = group.purity
-            if purity >= 0 && pending?.purity == purity {
-                pending!.absorb(group)
-                return
+        /// Adds runs, lowest score first, in one loop with the state in locals.
+        mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
+            var i = 0
+            let n = runs.count
+            // The first group stays open: runs join it until one is `poolingDistance` above its lowest score.
+            if !hasCurrent {
+                while i < n {
+                    let run = runs[i]
+                    i += 1
+                    if first == nil {
+                        first = IsotonicBlock(run)
+                    } else if run.score - first!.lowest < CalibrationPartial.poolingDistance {
+                        first!.add(run)
+                    } else {
+                        current = IsotonicBlock(run)
+                        hasCurrent = true
+                        break
+                    }
+                }
             }
-            if let waiting = pending { PoolSegment.push(waiting, onto: &middle) }
-            if purity >= 0 {
-                pending = group
-            } else {
-                pending = nil
-                PoolSegment.push(group, onto: &middle)
+            guard i < n else { return }
+            var stack = ScanStack(self.stack)
+            let state = PoolSegment.scan(runs, from: i, state: ScanState(current: current, pendingWeight: pendingWeight,
+                                                                          pendingPurity: pendingPurity, pendingLowest: pendingLowest,
+                                                                          pendingHighest: pendingHighest), stack: &stack)
+            self.stack = stack.finish()
+            current = state.current
+            pendingWeight = state.pendingWeight
+            pendingPurity = state.pendingPurity
+            pendingLowest = state.pendingLowest
+            pendingHighest = state.pendingHighest
+        }
+
+        /// The open group and the pending block, as `scan` carries them.
+        struct ScanState {
+            var current: IsotonicBlock
+            var pendingWeight: CompensatedSum
+            var pendingPurity: Int
+            var pendingLowest: Double
+            var pendingHighest: Double
+        }
+
+        /// The groups after the first: closed groups into `pending` or onto the stack.
+        /// A function of its own, so that its state stays in registers (not in `self`).
+        @inline(never)
+        private static func scan(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>, from start: Int, state: ScanState,
+                                 stack: inout ScanStack) -> ScanState {
+            var current = state.current
+            var pendingWeight = state.pendingWeight, pendingPurity = state.pendingPurity
+            var pendingLowest = state.pendingLowest, pendingHighest = state.pendingHighest
+            let distance = CalibrationPartial.poolingDistance
+            var i = start
+            let n = runs.count
+            while i < n {
+                let run = runs[i]
+                i += 1
+                if run.score - current.lowest < distance {
+                    current.add(run)
+                    continue
+                }
+                // `current` is closed: into `pending` while the outcome stays pure (its other sum is exactly 0,
+                // so the two sums' total is its weight), else onto the stack.
+                let purity = current.purity
+                if purity == pendingPurity {
+                    pendingWeight.add(current.positive.value + current.negative.value)
+                    pendingHighest = current.highest
+                } else {
+                    if pendingPurity >= 0 {
+                        stack.push(IsotonicBlock(pure: pendingWeight, purity: pendingPurity, lowest: pendingLowest, highest: pendingHighest))
+                    }
+                    if purity >= 0 {
+                        pendingWeight = CompensatedSum(current.positive.value + current.negative.value)
+                        pendingLowest = current.lowest
+                        pendingHighest = current.highest
+                    } else {
+                        stack.push(current)
+                    }
+                    pendingPurity = purity >= 0 ? purity : -2
+                }
+                current = IsotonicBlock(run)
             }
+            return ScanState(current: current, pendingWeight: pendingWeight, pendingPurity: pendingPurity,
+                             pendingLowest: pendingLowest, pendingHighest: pendingHighest)
         }
 
         /// The closed blocks, `pending` pushed.
         var closedBlocks: [IsotonicBlock] {
-            var blocks = middle
-            if let waiting = pending { PoolSegment.push(waiting, onto: &blocks) }
+            var blocks = stack.blocks
+            if pendingPurity >= 0 {
+                PoolSegment.push(IsotonicBlock(pure: pendingWeight, purity: pendingPurity, lowest: pendingLowest, highest: pendingHighest),
+                                 onto: &blocks)
+            }
             return blocks
         }
 
@@ -222,6 +358,8 @@ struct CalibrationPartial {
     var spiegelhalterNumerator = CompensatedSum()
     var spiegelhalterDenominator = CompensatedSum()
     var pools = PoolSegment()
+    /// The smooth ECE's grid deposits of the runs.
+    var smooth = SmoothDeposits()
     var binCursor: EqualMassCursor
     var groupCursor: EqualMassCursor
 
@@ -243,50 +381,61 @@ struct CalibrationPartial {
         entries[entries.count - 1].sums.fold(sums)
     }
 
-    /// Adds a bucket's runs, lowest score first. Within the batch the
-    /// current bin's and group's sums and Spiegelhalter's are plain sums in
-    /// locals (a bucket holds a few thousand runs), folded into the
-    /// compensated totals when the bin changes and at the end; the weight
-    /// below, which places the edges, stays compensated.
+    /// Adds a bucket's runs, lowest score first, in three tight loops over
+    /// them: the equal-mass bins and groups with the Spiegelhalter sums, the
+    /// smooth ECE's deposits (`SmoothDeposits`), and (binary) the isotonic
+    /// fit (`PoolSegment`). Within the batch the sums of the rows since the
+    /// last edge of a bin or a group (`RunningSums`) and Spiegelhalter's are
+    /// plain sums in locals (a bucket holds a few thousand runs), folded into
+    /// the compensated totals of the bin and the group at an edge and at the
+    /// end; the weight below, which places the edges, stays compensated (or a
+    /// count, with unit weights).
     mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
+        guard !runs.isEmpty else { return }
+        addBins(runs)
+        smooth.add(runs)
+        if binary { pools.add(runs) }
+    }
+
+    /// The bins, groups and Spiegelhalter sums of a batch (see `add`).
+    private mutating func addBins(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
         var below = self.below
         let unit = unitWeights
         var count = unit ? Int(below.value) : 0
         var binCursor = self.binCursor, groupCursor = self.groupCursor
-        var bin = RunningSums(), group = RunningSums()
-        var numerator = 0.0, denominator = 0.0
         let binary = binary
+        var segment = RunningSums()
+        var numerator = 0.0, denominator = 0.0
+        // Below this weight no run reaches the next edge of a bin (or a group).
+        var limit = binary ? Swift.min(binCursor.next, groupCursor.next) : binCursor.next
         for run in runs {
             let c = unit ? Double(count) : below.value
-            let binBefore = binCursor.bin
-            binCursor.advance(below: c)
-            if binCursor.bin != binBefore {
-                CalibrationPartial.fold(bin, into: &bins, at: binBefore)
-                bin = RunningSums()
-            }
-            let w = run.weight, x = run.score
-            bin.add(run, weight: w)
-            if binary {
-                let groupBefore = groupCursor.bin
-                groupCursor.advance(below: c)
-                if groupCursor.bin != groupBefore {
-                    CalibrationPartial.fold(group, into: &groups, at: groupBefore)
-                    group = RunningSums()
+            if c >= limit {
+                let binBefore = binCursor.bin, groupBefore = groupCursor.bin
+                binCursor.advance(below: c)
+                if binary { groupCursor.advance(below: c) }
+                if binCursor.bin != binBefore || groupCursor.bin != groupBefore {
+                    CalibrationPartial.fold(segment, into: &bins, at: binBefore)
+                    if binary { CalibrationPartial.fold(segment, into: &groups, at: groupBefore) }
+                    segment = RunningSums()
                 }
-                group.add(run, weight: w)
-                group.complement += w * (1 - x)
-                // Spiegelhalter: Σ w(y − s)(1 − 2s) and Σ w(1 − 2s)² s(1 − s).
-                let d = 1 - 2 * x
-                numerator += (run.positive - x * w) * d
-                denominator += w * d * d * x * (1 - x)
-                pools.add(run)
+                limit = binary ? Swift.min(binCursor.next, groupCursor.next) : binCursor.next
             }
+            let w = run.weight
+            segment.add(run, weight: w)
             if unit { count &+= run.rows } else { below.add(w) }
         }
         if unit { below = CompensatedSum(Double(count)) }
-        CalibrationPartial.fold(bin, into: &bins, at: binCursor.bin)
+        CalibrationPartial.fold(segment, into: &bins, at: binCursor.bin)
         if binary {
-            CalibrationPartial.fold(group, into: &groups, at: groupCursor.bin)
+            CalibrationPartial.fold(segment, into: &groups, at: groupCursor.bin)
+            // Spiegelhalter: Σ w(y − s)(1 − 2s) and Σ w(1 − 2s)² s(1 − s).
+            for run in runs {
+                let w = run.weight, x = run.score
+                let d = 1 - 2 * x
+                numerator += (run.positive - x * w) * d
+                denominator += w * d * d * x * (1 - x)
+            }
             spiegelhalterNumerator.add(numerator)
             spiegelhalterDenominator.add(denominator)
         }
@@ -295,7 +444,7 @@ struct CalibrationPartial {
         self.groupCursor = groupCursor
     }
 
-    /// One bin's plain sums over part of a batch.
+    /// The plain sums of a batch's runs since the last edge of a bin or a group.
     struct RunningSums {
         var rows = 0
         var weight = 0.0, positive = 0.0, score = 0.0, complement = 0.0
@@ -307,6 +456,7 @@ struct CalibrationPartial {
             weight += w
             positive += run.positive
             score += w * run.score
+            complement += w * (1 - run.score)
             if run.score < lowest { lowest = run.score }
             highest = run.score
         }
@@ -340,6 +490,8 @@ struct CalibrationPartial {
         /// The isotonic fit's closed blocks, and the last group while it may still grow.
         var blocks: [IsotonicBlock] = []
         var open: IsotonicBlock?
+        /// The smooth ECE's grid: the partials' deposits added in bucket order.
+        var smooth = SmoothECEGrid()
         let totalWeight: Double
 
         init(binCount: Int, groupCount: Int, totalWeight: Double) {
@@ -353,6 +505,7 @@ struct CalibrationPartial {
             for (g, sums) in partial.groups { groups[g].merge(sums) }
             spiegelhalterNumerator.merge(partial.spiegelhalterNumerator)
             spiegelhalterDenominator.merge(partial.spiegelhalterDenominator)
+            smooth.add(partial.smooth)
             guard var first = partial.pools.first else { return }
             // A group of near-equal scores that a partial's boundary cut is one group.
             // (Scores the partial grouped from its own first score stay in that group.)

@@ -1,9 +1,9 @@
 /// The ascending walk over the headline column of the exact score store
 /// for the estimators of SPEC section 9 that need sorted scores: the
 /// equal-mass bins (`equalMassECE`, `debiasedL2ECE`), the Hosmer–Lemeshow
-/// groups, the Spiegelhalter sums and the isotonic (PAV) fit of the CORP
-/// decomposition. The smooth ECE needs no order: its grid is one pass over
-/// the keys (`smoothGrid`).
+/// groups, the Spiegelhalter sums, the isotonic (PAV) fit of the CORP
+/// decomposition and the smooth ECE's grid (which needs no order, but the
+/// sorted runs deposit on a few neighbouring nodes at a time).
 ///
 /// A binary task's positive column is sorted once: the ranking walk, which
 /// gathers and radix-sorts every grid bucket anyway, hands each sorted
@@ -91,10 +91,10 @@ struct CalibrationWalk: Sendable {
     /// Bucket `b`'s partial from its keys sorted in place (the ranking walk's buffer).
     func partial(bucket b: Int, sortedKeys keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, count: Int) -> CalibrationPartial {
         var partial = partial(startingAt: b)
-        var runs: [Run] = []
-        runs.reserveCapacity(count)
-        CalibrationWalk.appendRuns(keys: keys, weights: weights, count: count, to: &runs)
-        runs.withUnsafeBufferPointer { partial.add($0) }
+        withUnsafeTemporaryAllocation(of: Run.self, capacity: Swift.max(1, count)) { buffer in
+            let runs = CalibrationWalk.runs(keys: keys, weights: weights, count: count, into: buffer.baseAddress!)
+            partial.add(UnsafeBufferPointer(start: buffer.baseAddress!, count: runs))
+        }
         return partial
     }
 
@@ -131,11 +131,11 @@ struct CalibrationWalk: Sendable {
                 let range = taskRanges[task]
                 var partial = walk.partial(startingAt: range.first!)
                 let largest = Swift.min(range.map { walk.sizes[$0] }.max() ?? 0, ScoreStore.gatherLimit)
-                var runs: [Run] = []
-                runs.reserveCapacity(largest)
                 let scratchCount = Swift.min(largest, RadixSort.inPlaceAbove)
                 let words = Swift.max(1, (largest + scratchCount) * (weighted ? 2 : 1))
                 withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { memory in
+                withUnsafeTemporaryAllocation(of: Run.self, capacity: Swift.max(1, largest)) { runBuffer in
+                    let runs = runBuffer.baseAddress!
                     let keys = memory.baseAddress!, scratch = keys + largest
                     let weights = weighted ? UnsafeMutableRawPointer(scratch + scratchCount).assumingMemoryBound(to: Double.self) : nil
                     let weightScratch = weights.map { $0 + largest }
@@ -145,9 +145,9 @@ struct CalibrationWalk: Sendable {
                             : [ScoreStore.BucketPart(digits: nil, count: walk.sizes[b])]
                         for part in parts {
                             if part.count <= largest {
-                                CalibrationWalk.sortedRuns(of: part, bucket: b, views, keys: keys, scratch: scratch,
-                                                           weights: weights, weightScratch: weightScratch, into: &runs)
-                                runs.withUnsafeBufferPointer { partial.add($0) }
+                                let count = CalibrationWalk.sortedRuns(of: part, bucket: b, views, keys: keys, scratch: scratch,
+                                                                       weights: weights, weightScratch: weightScratch, into: runs)
+                                partial.add(UnsafeBufferPointer(start: runs, count: count))
                             } else if part.digits == nil {
                                 // A large bucket of one score (all 0, say): one run, summed where its keys lie.
                                 var run = Run(score: 0, positive: 0, negative: 0, rows: 0)
@@ -167,15 +167,18 @@ struct CalibrationWalk: Sendable {
                                 // A part longer than the shared buffer (a score repeated past the limit): its own buffer.
                                 let size = part.count, scratchSize = Swift.min(size, RadixSort.inPlaceAbove)
                                 withUnsafeTemporaryAllocation(of: UInt64.self, capacity: (size + scratchSize) * (weighted ? 2 : 1)) { big in
+                                withUnsafeTemporaryAllocation(of: Run.self, capacity: size) { bigRuns in
                                     let k = big.baseAddress!, ks = k + size
                                     let w = weighted ? UnsafeMutableRawPointer(ks + scratchSize).assumingMemoryBound(to: Double.self) : nil
-                                    CalibrationWalk.sortedRuns(of: part, bucket: b, views, keys: k, scratch: ks,
-                                                               weights: w, weightScratch: w.map { $0 + size }, into: &runs)
-                                    runs.withUnsafeBufferPointer { partial.add($0) }
+                                    let count = CalibrationWalk.sortedRuns(of: part, bucket: b, views, keys: k, scratch: ks, weights: w,
+                                                                           weightScratch: w.map { $0 + size }, into: bigRuns.baseAddress!)
+                                    partial.add(UnsafeBufferPointer(start: bigRuns.baseAddress!, count: count))
+                                }
                                 }
                             }
                         }
                     }
+                }
                 }
                 shared.pointer[task] = partial
             }
@@ -192,44 +195,13 @@ struct CalibrationWalk: Sendable {
         return totals
     }
 
-    /// The smooth ECE's grid of a column: every key deposited, no order
-    /// needed. Pieces are split into a fixed set of tasks whose grids add
-    /// in task order (the result does not depend on the runner).
-    static func smoothGrid(_ pieces: [ExactScores.Piece], runner: RankingRunner?) -> SmoothECEGrid {
-        let tasks = Swift.min(pieces.count, 8)
-        guard tasks > 0 else { return SmoothECEGrid() }
-        let views = pieces.map { piece in
-            PieceView(keys: piece.keys.withUnsafeBufferPointer { $0.baseAddress! },
-                      weights: piece.weights?.withUnsafeBufferPointer { $0.baseAddress! },
-                      starts: piece.starts.withUnsafeBufferPointer { $0.baseAddress! })
-        }
-        let counts = pieces.map(\.count)
-        defer { withExtendedLifetime(pieces) {} }
-        var grids = [SmoothECEGrid](repeating: SmoothECEGrid(), count: tasks)
-        grids.withUnsafeMutableBufferPointer { out in
-            let shared = SendablePointer(out.baseAddress!)
-            let body: @Sendable (Int) -> Void = { task in
-                var grid = SmoothECEGrid()
-                for p in stride(from: task, to: views.count, by: tasks) {
-                    grid.add(keys: views[p].keys, weights: views[p].weights, count: counts[p])
-                }
-                shared.pointer[task] = grid
-            }
-            if let runner { runner(tasks, body) } else { for task in 0..<tasks { body(task) } }
-        }
-        var grid = grids[0]
-        for g in grids.dropFirst() { grid.merge(g) }
-        return grid
-    }
-
     /// Gathers one part of a bucket, sorts it and writes its runs of equal
     /// scores to `runs` in ascending order (weights summed plainly within a
-    /// run, in sorted order).
+    /// run, in sorted order); returns how many.
     static func sortedRuns(of part: ScoreStore.BucketPart, bucket b: Int, _ views: [PieceView],
                            keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                            weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?,
-                           into runs: inout [Run]) {
-        runs.removeAll(keepingCapacity: true)
+                           into runs: UnsafeMutablePointer<Run>) -> Int {
         var count = 0
         for piece in views {
             let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
@@ -253,34 +225,48 @@ struct CalibrationWalk: Sendable {
             count += upper - lower
         }
         RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
-        appendRuns(keys: keys, weights: weights, count: count, to: &runs)
+        return CalibrationWalk.runs(keys: keys, weights: weights, count: count, into: runs)
     }
 
-    /// The runs of equal scores of sorted keys, ascending (weights summed
-    /// plainly within a run, in sorted order).
-    static func appendRuns(keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, count: Int, to runs: inout [Run]) {
-        var i = 0
-        while i < count {
-            let score = keys[i] >> 1
-            var run = Run(score: Double(bitPattern: score), positive: 0, negative: 0, rows: 0)
-            let start = i
-            if let weights {
+    /// Writes the runs of equal scores of sorted keys to `runs` (room for
+    /// `count`), ascending, and returns how many (weights summed plainly
+    /// within a run, in sorted order; unit weights counted in integers).
+    static func runs(keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, count: Int, into runs: UnsafeMutablePointer<Run>) -> Int {
+        var i = 0, n = 0
+        if let weights {
+            while i < count {
+                let score = keys[i] >> 1
+                let start = i
+                var positive = 0.0, negative = 0.0
                 repeat {
-                    if keys[i] & 1 == 1 { run.positive += weights[i] } else { run.negative += weights[i] }
+                    if keys[i] & 1 == 1 { positive += weights[i] } else { negative += weights[i] }
                     i += 1
                 } while i < count && keys[i] >> 1 == score
-            } else {
+                runs[n] = Run(score: Double(bitPattern: score), positive: positive, negative: negative, rows: i - start)
+                n += 1
+            }
+        } else {
+            while i < count {
+                let score = keys[i] >> 1
+                if i &+ 1 == count || keys[i &+ 1] >> 1 != score {
+                    // One row (the common case with distinct scores).
+                    let y = Double(keys[i] & 1)
+                    runs[n] = Run(score: Double(bitPattern: score), positive: y, negative: 1 - y, rows: 1)
+                    n &+= 1
+                    i &+= 1
+                    continue
+                }
+                let start = i
                 var ones = 0
                 repeat {
                     ones &+= Int(truncatingIfNeeded: keys[i] & 1)
                     i += 1
                 } while i < count && keys[i] >> 1 == score
-                run.positive = Double(ones)
-                run.negative = Double(i - start - ones)
+                runs[n] = Run(score: Double(bitPattern: score), positive: Double(ones), negative: Double(i - start - ones), rows: i - start)
+                n += 1
             }
-            run.rows = i - start
-            runs.append(run)
         }
+        return n
     }
 }
 
@@ -311,7 +297,6 @@ extension ScoreStore {
             swap(&pieces, &exact.columns[column])
         }
         let walk = CalibrationWalk(pieces, binCount: binCount, binary: binary)
-        let smooth = CalibrationWalk.smoothGrid(pieces, runner: runner)
         let fits = binary ? CalibrationFits.fit(pieces: pieces, runner: runner) : nil
         var partials: [(bucket: Int, partial: CalibrationPartial)]
         let ranking: RankingMetrics
@@ -334,7 +319,8 @@ extension ScoreStore {
             pieces = []
             ranking = ScoreStore.rankExact(&exact, columnCount: rankedColumnCount, settings: settings, cuts: cuts, runner: runner)
         }
-        return (ranking, SortedCalibrationResult(.walked(walk.totals(partials), smooth, fits)))
+        let totals = walk.totals(partials)
+        return (ranking, SortedCalibrationResult(.walked(totals, totals.smooth, fits)))
     }
 }
 

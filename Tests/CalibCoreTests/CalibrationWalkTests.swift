@@ -51,8 +51,21 @@ struct CalibrationWalkTests {
         guard case let .exact(exact) = store.storage else { Issue.record("not exact"); return .unavailable("", binary: true) }
         let walk = CalibrationWalk(exact.columns[0], binCount: bins, binary: true)
         let totals = walk.totals(walk.walk(exact.columns[0], runner: nil))
-        let smooth = CalibrationWalk.smoothGrid(exact.columns[0], runner: nil)
-        return CalibrationEstimates(totals, binary: true, smooth: smooth.estimate(), fits: nil, brier: 0, crossEntropy: 0)
+        return CalibrationEstimates(totals, binary: true, smooth: totals.smooth.estimate(), fits: nil, brier: 0, crossEntropy: 0)
+    }
+
+    /// The smooth ECE's grid of a store's column, deposited row by row in store order (no sort, no runs).
+    static func gridByRow(_ store: ScoreStore) -> SmoothECEGrid {
+        var grid = SmoothECEGrid()
+        guard case let .exact(exact) = store.storage else { Issue.record("not exact"); return grid }
+        for piece in exact.columns[0] {
+            piece.keys.withUnsafeBufferPointer { keys in
+                piece.weights.withUnsafeBufferPointerIfPresent { weights in
+                    grid.add(keys: keys.baseAddress!, weights: weights?.baseAddress, count: keys.count)
+                }
+            }
+        }
+        return grid
     }
 
     static func values(_ c: CalibrationEstimates) -> [(String, Double)] {
@@ -90,6 +103,26 @@ struct CalibrationWalkTests {
         }
         #expect(shared.hosmerLemeshowTable.map(\.rows) == own.hosmerLemeshowTable.map(\.rows))
         #expect(shared.equalMassBins.map(\.rows) == own.equalMassBins.map(\.rows))
+    }
+
+    @Test("the walk's smooth ECE grid (sorted runs, node sums in registers) is the row-by-row grid", arguments: samples)
+    func smoothGrid(sample: Sample) throws {
+        let rows = Self.binaryRows(sample.rows, seed: 13, weighted: sample.weighted) { g in
+            sample.piled ? 0.5 + Double.random(in: 0..<0.0039, using: &g) : Self.logistic(&g)
+        }
+        var store = ScoreStore(shape: ClassificationShape(classCount: 2, scoreKind: .probabilities), settings: RankingSettings())
+        store.append(scores: rows.scores, labels: rows.labels, weights: rows.weights)
+        let byRow = Self.gridByRow(store)
+        var copy = store
+        let (_, sorted) = copy.takeRankingAndCalibration(settings: RankingSettings(), binCount: 15, runner: Self.runner(threads: 2))
+        guard case let .walked(_, walked, _) = sorted.outcome else { Issue.record("no walk"); return }
+        #expect(isClose(walked.totalWeight, byRow.totalWeight, relative: 1e-13, absolute: 0))
+        let scale = byRow.weight.map(Swift.abs).max() ?? 0
+        #expect(zip(walked.weight, byRow.weight).allSatisfy { Swift.abs($0 - $1) <= 1e-13 * scale }, "node weights")
+        #expect(zip(walked.residual, byRow.residual).allSatisfy { Swift.abs($0 - $1) <= 1e-13 * scale }, "node residuals")
+        let a = try #require(walked.estimate()), b = try #require(byRow.estimate())
+        #expect(a.bandwidth == b.bandwidth)
+        #expect(isClose(a.value, b.value, relative: 1e-12, absolute: 1e-15), "\(a.value) vs \(b.value)")
     }
 
     @Test("any thread count gives the same estimates, bit for bit", arguments: [2, 3])
