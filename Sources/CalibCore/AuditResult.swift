@@ -182,7 +182,7 @@ extension AuditAccumulator {
         let calibration: CalibrationEstimates
         switch sorted {
         case .walked(let totals, let smooth, let fits)?:
-            calibration = CalibrationEstimates(totals, binary: k == 2, smooth: smooth.estimate(), fits: fits,
+            calibration = CalibrationEstimates(totals, binary: k == 2, smooth: smooth, fits: fits,
                                                brier: brier, crossEntropy: ce)
         case .sketch?:
             calibration = .unavailable("the score store passed its memory budget and keeps a sketch, not every score (raise --memory-budget)", binary: k == 2)

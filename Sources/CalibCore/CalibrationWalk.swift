@@ -275,7 +275,7 @@ extension ScoreStore {
     /// grid and (binary) the logistic fits, or that the store is a sketch
     /// and keeps no scores.
     enum SortedCalibration {
-        case walked(CalibrationPartial.Totals, SmoothECEGrid, CalibrationFits?)
+        case walked(CalibrationPartial.Totals, SmoothECEEstimate?, CalibrationFits?)
         case sketch
     }
 
@@ -297,7 +297,6 @@ extension ScoreStore {
             swap(&pieces, &exact.columns[column])
         }
         let walk = CalibrationWalk(pieces, binCount: binCount, binary: binary)
-        let fits = binary ? CalibrationFits.fit(pieces: pieces, runner: runner) : nil
         var partials: [(bucket: Int, partial: CalibrationPartial)]
         let ranking: RankingMetrics
         if binary {
@@ -320,7 +319,15 @@ extension ScoreStore {
             ranking = ScoreStore.rankExact(&exact, columnCount: rankedColumnCount, settings: settings, cuts: cuts, runner: runner)
         }
         let totals = walk.totals(partials)
-        return (ranking, SortedCalibrationResult(.walked(totals, totals.smooth, fits)))
+        // The smooth ECE's bandwidth search runs on one thread: beside the fits (binary), not after them.
+        let grid = totals.smooth, fitted = pieces
+        nonisolated(unsafe) var smooth: SmoothECEEstimate?
+        nonisolated(unsafe) var fits: CalibrationFits?
+        let both: @Sendable (Int) -> Void = { task in
+            if task == 0 { smooth = grid.estimate() } else { fits = CalibrationFits.fit(pieces: fitted, runner: runner) }
+        }
+        if let runner, binary { runner(2, both) } else { both(0); if binary { both(1) } }
+        return (ranking, SortedCalibrationResult(.walked(totals, smooth, fits)))
     }
 }
 

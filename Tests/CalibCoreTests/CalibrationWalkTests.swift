@@ -43,7 +43,7 @@ struct CalibrationWalkTests {
         var copy = store
         let (_, sorted) = copy.takeRankingAndCalibration(settings: RankingSettings(), binCount: bins, runner: runner(threads: threads))
         guard case let .walked(totals, smooth, _) = sorted.outcome else { Issue.record("no walk"); return .unavailable("", binary: true) }
-        return CalibrationEstimates(totals, binary: true, smooth: smooth.estimate(), fits: nil, brier: 0, crossEntropy: 0)
+        return CalibrationEstimates(totals, binary: true, smooth: smooth, fits: nil, brier: 0, crossEntropy: 0)
     }
 
     /// The same through the walk's own sort of every bucket.
@@ -115,7 +115,9 @@ struct CalibrationWalkTests {
         let byRow = Self.gridByRow(store)
         var copy = store
         let (_, sorted) = copy.takeRankingAndCalibration(settings: RankingSettings(), binCount: 15, runner: Self.runner(threads: 2))
-        guard case let .walked(_, walked, _) = sorted.outcome else { Issue.record("no walk"); return }
+        guard case let .walked(totals, estimate, _) = sorted.outcome else { Issue.record("no walk"); return }
+        let walked = totals.smooth
+        #expect(estimate == walked.estimate(), "the estimate is the walked grid's")
         #expect(isClose(walked.totalWeight, byRow.totalWeight, relative: 1e-13, absolute: 0))
         let scale = byRow.weight.map(Swift.abs).max() ?? 0
         #expect(zip(walked.weight, byRow.weight).allSatisfy { Swift.abs($0 - $1) <= 1e-13 * scale }, "node weights")
