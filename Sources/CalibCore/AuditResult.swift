@@ -149,7 +149,7 @@ extension AuditAccumulator {
         if scores != nil {
             let taken = scores!.takeRankingAndCalibration(settings: rankingSettings!, binCount: settings.bins, runner: runner)
             ranking = taken.0
-            sorted = taken.1.outcome
+            sorted = taken.1
         }
         return result(classNames: classNames, ranking: ranking, sorted: sorted)
     }

@@ -65,11 +65,7 @@ extension CalibrationFits {
     /// non-finite sum (weights near overflow) gives `nil`, "the fit does not converge".
     static func fit(pieces: [ExactScores.Piece], runner: RankingRunner?) -> CalibrationFits {
         withExtendedLifetime(pieces) {
-            let views = pieces.map { piece in
-                PieceView(keys: piece.keys.withUnsafeBufferPointer { $0.baseAddress! },
-                          weights: piece.weights?.withUnsafeBufferPointer { $0.baseAddress! },
-                          starts: piece.starts.withUnsafeBufferPointer { $0.baseAddress! })
-            }
+            let views = PieceView.views(of: pieces)
             return fitted(views: views, runner: runner).fits
         }
     }

@@ -117,11 +117,7 @@ struct CalibrationWalk: Sendable {
             }
         }
         let weighted = pieces.contains { $0.weights != nil }
-        let views = pieces.map { piece in
-            PieceView(keys: piece.keys.withUnsafeBufferPointer { $0.baseAddress! },
-                      weights: piece.weights?.withUnsafeBufferPointer { $0.baseAddress! },
-                      starts: piece.starts.withUnsafeBufferPointer { $0.baseAddress! })
-        }
+        let views = PieceView.views(of: pieces)
         defer { withExtendedLifetime(pieces) {} }
         let taskRanges = ranges, walk = self
         var partials = [CalibrationPartial?](repeating: nil, count: taskRanges.count)
@@ -202,28 +198,7 @@ struct CalibrationWalk: Sendable {
                            keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                            weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?,
                            into runs: UnsafeMutablePointer<Run>) -> Int {
-        var count = 0
-        for piece in views {
-            let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
-            guard lower < upper else { continue }
-            if let digits = part.digits {
-                for i in lower..<upper where digits.range.contains(digits.digit(piece.keys[i])) {
-                    keys[count] = piece.keys[i]
-                    weights?[count] = piece.weights?[i] ?? 1
-                    count += 1
-                }
-                continue
-            }
-            (keys + count).update(from: piece.keys + lower, count: upper - lower)
-            if let weights {
-                if let w = piece.weights {
-                    (weights + count).update(from: w + lower, count: upper - lower)
-                } else {
-                    (weights + count).update(repeating: 1, count: upper - lower)
-                }
-            }
-            count += upper - lower
-        }
+        let count = ScoreStore.gather(part, bucket: b, views, keys: keys, weights: weights)
         RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
         return CalibrationWalk.runs(keys: keys, weights: weights, count: count, into: runs)
     }
@@ -282,10 +257,10 @@ extension ScoreStore {
     /// The ranking (SPEC section 8) and the sorted calibration estimators
     /// (section 9, `binCount` equal-mass bins) from the store's own pieces;
     /// the store is left empty. A binary column is sorted once, for both.
-    public mutating func takeRankingAndCalibration(settings: RankingSettings, binCount: Int,
-                                                  runner: RankingRunner? = nil) -> (RankingMetrics, SortedCalibrationResult) {
+    mutating func takeRankingAndCalibration(settings: RankingSettings, binCount: Int,
+                                           runner: RankingRunner? = nil) -> (RankingMetrics, SortedCalibration) {
         guard case .exact(var exact) = storage else {
-            return (takeRanking(settings: settings, runner: runner), SortedCalibrationResult(.sketch))
+            return (takeRanking(settings: settings, runner: runner), .sketch)
         }
         storage = .exact(ExactScores(columnCount: 0))
         let column = headlineColumn
@@ -327,15 +302,8 @@ extension ScoreStore {
             if task == 0 { smooth = grid.estimate() } else { fits = CalibrationFits.fit(pieces: fitted, runner: runner) }
         }
         if let runner, binary { runner(2, both) } else { both(0); if binary { both(1) } }
-        return (ranking, SortedCalibrationResult(.walked(totals, smooth, fits)))
+        return (ranking, .walked(totals, smooth, fits))
     }
-}
-
-/// The calibration half of `ScoreStore/takeRankingAndCalibration(settings:binCount:runner:)`,
-/// which `AuditAccumulator` turns into ``CalibrationEstimates``.
-public struct SortedCalibrationResult {
-    let outcome: ScoreStore.SortedCalibration
-    init(_ outcome: ScoreStore.SortedCalibration) { self.outcome = outcome }
 }
 
 /// Called by the ranking walk with a grid bucket's keys, sorted ascending, before it walks them.

@@ -412,11 +412,7 @@ extension ScoreStore {
         let bucketSizes = sizes, taskRanges = ranges
         // The tasks read the pieces through plain pointers: no reference counting on shared arrays
         // (which two cores would fight over). `pieces` is neither mutated nor released before the tasks end.
-        let views = pieces.map { piece in
-            PieceView(keys: piece.keys.withUnsafeBufferPointer { $0.baseAddress! },
-                      weights: piece.weights?.withUnsafeBufferPointer { $0.baseAddress! },
-                      starts: piece.starts.withUnsafeBufferPointer { $0.baseAddress! })
-        }
+        let views = PieceView.views(of: pieces)
         defer { withExtendedLifetime(pieces) {} }
         // 1. Each bucket's positive and negative weight, then the weight above each bucket.
         var totals = [(p: CompensatedSum, n: CompensatedSum, positiveRows: Int)](repeating: (CompensatedSum(), CompensatedSum(), 0), count: buckets)
@@ -493,28 +489,7 @@ extension ScoreStore {
                         /// Gathers, sorts and walks one part of the bucket (in descending order of parts).
                         func walkPart(_ part: BucketPart, last: Bool, keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                                       weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?) {
-                            var count = 0
-                            for piece in views {
-                                let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
-                                guard lower < upper else { continue }
-                                if let digits = part.digits {
-                                    for i in lower..<upper where digits.range.contains(digits.digit(piece.keys[i])) {
-                                        keys[count] = piece.keys[i]
-                                        weights?[count] = piece.weights?[i] ?? 1
-                                        count += 1
-                                    }
-                                    continue
-                                }
-                                (keys + count).update(from: piece.keys + lower, count: upper - lower)
-                                if let weights {
-                                    if let w = piece.weights {
-                                        (weights + count).update(from: w + lower, count: upper - lower)
-                                    } else {
-                                        (weights + count).update(repeating: 1, count: upper - lower)
-                                    }
-                                }
-                                count += upper - lower
-                            }
+                            let count = gather(part, bucket: b, views, keys: keys, weights: weights)
                             RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
                             if part.digits == nil, let sortedBucket { sortedBucket(b, keys, weights, count) }
                             var i = count
@@ -608,6 +583,36 @@ extension ScoreStore {
     /// piled into one narrow range) is walked in parts, so that ranking never
     /// holds a second copy of the store.
     static let gatherLimit = 1 << 20
+
+    /// Copies one part of bucket `b` out of the pieces (in merge order) to
+    /// `keys`, and its weights to `weights` when given (1 for a piece without
+    /// weights); returns how many. The ranking and calibration walks share it.
+    static func gather(_ part: BucketPart, bucket b: Int, _ views: [PieceView],
+                       keys: UnsafeMutablePointer<UInt64>, weights: UnsafeMutablePointer<Double>?) -> Int {
+        var count = 0
+        for piece in views {
+            let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
+            guard lower < upper else { continue }
+            if let digits = part.digits {
+                for i in lower..<upper where digits.range.contains(digits.digit(piece.keys[i])) {
+                    keys[count] = piece.keys[i]
+                    weights?[count] = piece.weights?[i] ?? 1
+                    count += 1
+                }
+                continue
+            }
+            (keys + count).update(from: piece.keys + lower, count: upper - lower)
+            if let weights {
+                if let w = piece.weights {
+                    (weights + count).update(from: w + lower, count: upper - lower)
+                } else {
+                    (weights + count).update(repeating: 1, count: upper - lower)
+                }
+            }
+            count += upper - lower
+        }
+        return count
+    }
 
     /// A part of a grid bucket: the keys whose next 16 score bits (below
     /// those all its scores share) fall in `digits.range`, or all of them.
@@ -927,11 +932,21 @@ struct BlockSum {
     var value: Double { total.value + block }
 }
 
-/// A piece of an exact column, read through pointers by the ranking's tasks.
+/// A piece of an exact column, read through pointers by the ranking's,
+/// calibration's and fits' tasks.
 struct PieceView: @unchecked Sendable {
     let keys: UnsafePointer<UInt64>
     let weights: UnsafePointer<Double>?
     let starts: UnsafePointer<UInt32>
+
+    /// Views of `pieces`' storage; valid while `pieces` is neither mutated nor released.
+    static func views(of pieces: [ExactScores.Piece]) -> [PieceView] {
+        pieces.map { piece in
+            PieceView(keys: piece.keys.withUnsafeBufferPointer { $0.baseAddress! },
+                      weights: piece.weights?.withUnsafeBufferPointer { $0.baseAddress! },
+                      starts: piece.starts.withUnsafeBufferPointer { $0.baseAddress! })
+        }
+    }
 }
 
 /// A pointer handed to tasks that write disjoint elements.

@@ -106,32 +106,6 @@ struct SmoothECEGrid: Sendable, Equatable {
         totalWeight += w
     }
 
-    /// Adds store keys (`bits(x) << 1 | y`) one row at a time, with their weights (`nil`: all 1):
-    /// the row-by-row grid that the sorted walk's `SmoothDeposits` are tested against.
-    mutating func add(keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, count: Int) {
-        guard count > 0 else { return }
-        allocate()
-        let g = Self.cells
-        var total = totalWeight
-        weight.withUnsafeMutableBufferPointer { weight in
-            residual.withUnsafeMutableBufferPointer { residual in
-                for i in 0..<count {
-                    let x = Double(bitPattern: keys[i] >> 1), w = weights?[i] ?? 1
-                    let u = x * Double(g)   // keys hold scores in [0, 1]
-                    let k = Swift.min(Int(u), g - 1)
-                    let frac = u - Double(k)
-                    let r = x * w - (keys[i] & 1 == 1 ? w : 0)
-                    weight[k] += (1 - frac) * w
-                    weight[k + 1] += frac * w
-                    residual[k] += (1 - frac) * r
-                    residual[k + 1] += frac * r
-                    total += w
-                }
-            }
-        }
-        totalWeight = total
-    }
-
     /// Adds a partial's deposits onto its nodes (in the order partials join: deterministic).
     mutating func add(_ deposits: SmoothDeposits) {
         guard deposits.first >= 0 else { return }

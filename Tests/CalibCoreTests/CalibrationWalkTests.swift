@@ -42,7 +42,7 @@ struct CalibrationWalkTests {
     static func shared(_ store: ScoreStore, bins: Int = 15, threads: Int = 1) -> CalibrationEstimates {
         var copy = store
         let (_, sorted) = copy.takeRankingAndCalibration(settings: RankingSettings(), binCount: bins, runner: runner(threads: threads))
-        guard case let .walked(totals, smooth, _) = sorted.outcome else { Issue.record("no walk"); return .unavailable("", binary: true) }
+        guard case let .walked(totals, smooth, _) = sorted else { Issue.record("no walk"); return .unavailable("", binary: true) }
         return CalibrationEstimates(totals, binary: true, smooth: smooth, fits: nil, brier: 0, crossEntropy: 0)
     }
 
@@ -59,10 +59,9 @@ struct CalibrationWalkTests {
         var grid = SmoothECEGrid()
         guard case let .exact(exact) = store.storage else { Issue.record("not exact"); return grid }
         for piece in exact.columns[0] {
-            piece.keys.withUnsafeBufferPointer { keys in
-                piece.weights.withUnsafeBufferPointerIfPresent { weights in
-                    grid.add(keys: keys.baseAddress!, weights: weights?.baseAddress, count: keys.count)
-                }
+            for (i, key) in piece.keys.enumerated() {
+                let w = piece.weights?[i] ?? 1
+                grid.add(score: Double(bitPattern: key >> 1), weight: w, positiveWeight: key & 1 == 1 ? w : 0)
             }
         }
         return grid
@@ -115,7 +114,7 @@ struct CalibrationWalkTests {
         let byRow = Self.gridByRow(store)
         var copy = store
         let (_, sorted) = copy.takeRankingAndCalibration(settings: RankingSettings(), binCount: 15, runner: Self.runner(threads: 2))
-        guard case let .walked(totals, estimate, _) = sorted.outcome else { Issue.record("no walk"); return }
+        guard case let .walked(totals, estimate, _) = sorted else { Issue.record("no walk"); return }
         let walked = totals.smooth
         #expect(estimate == walked.estimate(), "the estimate is the walked grid's")
         #expect(isClose(walked.totalWeight, byRow.totalWeight, relative: 1e-13, absolute: 0))
