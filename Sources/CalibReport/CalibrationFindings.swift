@@ -188,14 +188,18 @@ public struct CalibrationFindings: Sendable {
             verdict: verdict, sentence: "\(verdict) (\(label) \(pText))", line: "\(label) \(stat), \(pText): \(verdict)", undefinedReason: nil)
     }
 
+    /// A fit without a value: "—" and its reason in every text.
+    private static func undefinedFit(_ kind: CalibrationCheck.Kind, key: MetricKey, label: String, shown: String, why: String) -> CalibrationCheck {
+        CalibrationCheck(kind: kind, key: key.name, label: label, statistic: shown, p: nil, verdict: "undefined: " + why,
+                         sentence: "undefined: " + why, line: "\(label) \(shown): undefined: \(why)", undefinedReason: why)
+    }
+
     /// The calibration slope `b` of `σ(a + b·logit s)`, read against 1 as printed.
     static func slope(_ b: Double, reason: String?) -> CalibrationCheck {
         let label = "calibration slope"
         let shown = ReportVocabulary.formatted(.calibrationSlope, b)
         guard reason == nil, b.isFinite else {
-            let why = reason ?? UndefinedReasons.overflow
-            return CalibrationCheck(kind: .slope, key: MetricKey.calibrationSlope.name, label: label, statistic: shown, p: nil,
-                verdict: "undefined: " + why, sentence: "undefined: " + why, line: "\(label) \(shown): undefined: \(why)", undefinedReason: why)
+            return undefinedFit(.slope, key: .calibrationSlope, label: label, shown: shown, why: reason ?? UndefinedReasons.overflow)
         }
         let one = Double(shown) == 1
         let relation = one ? "" : b < 1 ? " < 1" : " > 1"
@@ -210,9 +214,7 @@ public struct CalibrationFindings: Sendable {
         let label = "calibration intercept"
         let shown = ReportVocabulary.formatted(.calibrationIntercept, a)
         guard reason == nil, a.isFinite else {
-            let why = reason ?? UndefinedReasons.overflow
-            return CalibrationCheck(kind: .intercept, key: MetricKey.calibrationIntercept.name, label: label, statistic: shown, p: nil,
-                verdict: "undefined: " + why, sentence: "undefined: " + why, line: "\(label) \(shown): undefined: \(why)", undefinedReason: why)
+            return undefinedFit(.intercept, key: .calibrationIntercept, label: label, shown: shown, why: reason ?? UndefinedReasons.overflow)
         }
         let zero = Double(shown) == 0
         let relation = zero ? "" : a < 0 ? " < 0" : " > 0"
