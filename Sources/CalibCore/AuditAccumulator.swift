@@ -148,7 +148,7 @@ public struct AuditAccumulator: Sendable {
         let thresholds = thresholdStorage.baseAddress!, draws = drawStorage.baseAddress!
         let cellAt = cellStorageAt.baseAddress!, cellScore = cellScoreStorage.baseAddress!
         let strideD = replicateLayout.stride.doubles, strideC = replicateLayout.stride.counts
-        let columnCells = 2 * cellCount, replicateCells = cellColumns * columnCells
+        let columnCells = 2 * cellCount
         var keyBuffer = [UInt64](unsafeUninitializedCapacity: keyStride * columns) { _, count in count = keyStride * columns }
         var keptWeights = [Double](unsafeUninitializedCapacity: keyStride) { _, count in count = keyStride }
         var kept = 0
@@ -254,8 +254,7 @@ public struct AuditAccumulator: Sendable {
                                                             counts: countsAt + replicateLayout.scalars.counts)
                                 replicateFamilies.accumulate(replicateRow, sums: sumsAt + replicateLayout.families.sums,
                                                              counts: countsAt + replicateLayout.families.counts)
-                                let cells = cellWeight! + r * replicateCells
-                                for j in 0..<cellColumns { cells[cellAt[j]] += mw }
+                                for j in 0..<cellColumns { cellWeight![cellAt[j] &* replicateCount &+ r] += mw }
                             }
                         }
                         // 5. The most confidently wrong rows.

@@ -35,7 +35,8 @@ struct BootstrapReplicates: Sendable {
     /// A cell is a score store bucket shifted right by this.
     let cellShift: Int
     let cellCount: Int
-    /// Replicate `r`'s weight of label `l` in cell `c` of column `j`: `[((r·columns + j)·cellCount + c)·2 + l]`.
+    /// Replicate `r`'s weight of label `l` in cell `c` of column `j`: `[((j·cellCount + c)·2 + l)·R + r]`,
+    /// so that one row's replicates are one contiguous run.
     var cellWeights: [Double]
     /// The full sample's weight and weighted score per cell and label: `[(j·cellCount + c)·2 + l]`.
     var fullWeights: [Double]

@@ -172,11 +172,10 @@ extension BootstrapReplicates {
             keys.removeAll(keepingCapacity: true)
             weights.removeAll(keepingCapacity: true)
             let column = j * 2 * cellCount
-            let replicateBase = replicate.map { $0 * columns * 2 * cellCount } ?? 0
             for slot in 0..<(2 * cellCount) {
                 let total = fullWeights[column + slot]
                 guard total > 0 else { continue }
-                let weight = replicate == nil ? total : cellWeights[replicateBase + column + slot]
+                let weight = replicate.map { cellWeights[(column + slot) * replicates + $0] } ?? total
                 guard weight > 0 else { continue }
                 let score = Swift.min(Swift.max(fullScores[column + slot] / total, 0), 1)
                 keys.append(ScoreStore.key(score: score, positive: slot % 2 == 1))
@@ -198,8 +197,11 @@ extension AuditAccumulator {
     /// This accumulator's result with the sorted estimators run on the bootstrap grid of `replicate` (`nil`: the full sample).
     /// The smooth ECE is evaluated at `smoothBandwidth` (the full sample's σ*), not searched for.
     func resultOnGrid(_ bootstrap: BootstrapReplicates, replicate: Int?, classNames: [String], smoothBandwidth: Double?) -> AuditResult {
-        var store = bootstrap.pseudoStore(replicate: replicate, shape: shape, settings: rankingSettings!)
-        let (ranking, sorted) = store.takeRankingAndCalibration(settings: rankingSettings!, binCount: settings.bins,
+        // Only the areas get intervals: no operating points, no costs.
+        let areasOnly = RankingSettings(precisionTargets: [], fprTargets: [], topFractions: [], costs: nil,
+                                        memoryBudget: rankingSettings!.memoryBudget)
+        var store = bootstrap.pseudoStore(replicate: replicate, shape: shape, settings: areasOnly)
+        let (ranking, sorted) = store.takeRankingAndCalibration(settings: areasOnly, binCount: settings.bins,
                                                                 smoothBandwidth: smoothBandwidth, runner: nil)
         return result(classNames: classNames, ranking: ranking, sorted: sorted)
     }
