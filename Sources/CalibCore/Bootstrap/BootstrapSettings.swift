@@ -96,7 +96,7 @@ public enum PoissonCounts {
         }
     }
 
-    /// `m_ir` for one row and replicate (what ``fill`` writes; for tests and references).
+    /// `m_ir` for one row and replicate (what `fill` writes; for tests and references).
     public static func count(seed: UInt64, replicate r: Int, row: Int) -> Int {
         precondition(r >= 0, "replicate index ≥ 0")
         let x = mix(rowKey(seed: seed, row: row) &+ UInt64(r / 2 + 1) &* gamma)
