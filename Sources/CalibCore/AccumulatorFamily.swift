@@ -201,6 +201,10 @@ extension ReliabilityBins {
         s[3] += w * w
     }
 
+    /// The slots of a bin table's scratch that sum the squared weight `w²`
+    /// (`4b + 3`): the only ones not linear in a row's weight.
+    static func squaredWeightSlots(binCount: Int) -> [Int] { (0..<binCount).map { 4 * $0 + 3 } }
+
     /// The table's totals: `counts` per bin; `doubles` per bin the weight,
     /// weighted value, weighted outcome and squared weight, each as two parts.
     var state: FamilyState {

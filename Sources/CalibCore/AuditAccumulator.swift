@@ -128,26 +128,41 @@ public struct AuditAccumulator: Sendable {
         let replicateFamilies = boot?.families.first ?? rowFamilies
         let seed = boot?.settings.seed ?? 0
         let cellColumns = boot?.columns ?? 0, cellCount = boot?.cellCount ?? 0, cellShift = boot?.cellShift ?? 0
-        var replicateSums = [Double](repeating: 0, count: replicateCount * replicateLayout.stride.doubles)
-        var replicateCounts = [Int](repeating: 0, count: replicateCount * replicateLayout.stride.counts)
+        // A row's terms are found once, by the families' own `accumulate` into a probe
+        // scratch, then added to every replicate scaled by `m_ir` (a weight's term),
+        // `m_ir²` (a squared weight's) or `1[m_ir > 0]` (a count): slot-major sums,
+        // one row's replicates of a slot contiguous.
+        let slotsD = replicateLayout.stride.doubles, slotsC = replicateLayout.stride.counts
+        var replicateSums = [Double](repeating: 0, count: replicateCount * slotsD)
+        var replicateCounts = [Double](repeating: 0, count: replicateCount * slotsC)
+        var probeSums = [Double](repeating: 0, count: slotsD)
+        var probeCounts = [Int](repeating: 0, count: slotsC)
+        var squared = [Bool](repeating: false, count: slotsD)
+        if boot != nil { for slot in replicateFamilies.squaredWeightSlots { squared[replicateLayout.families.sums + slot] = true } }
         var cellWeights = boot?.cellWeights ?? []
         var fullWeights = boot?.fullWeights ?? []
         var fullScores = boot?.fullScores ?? []
         boot?.cellWeights = []; boot?.fullWeights = []; boot?.fullScores = []
         replicateSums.withUnsafeMutableBufferPointer { replicateSumStorage in
         replicateCounts.withUnsafeMutableBufferPointer { replicateCountStorage in
+        probeSums.withUnsafeMutableBufferPointer { probeSumStorage in
+        probeCounts.withUnsafeMutableBufferPointer { probeCountStorage in
+        squared.withUnsafeBufferPointer { squaredStorage in
         cellWeights.withUnsafeMutableBufferPointer { cellStorage in
         fullWeights.withUnsafeMutableBufferPointer { fullWeightStorage in
         fullScores.withUnsafeMutableBufferPointer { fullScoreStorage in
         PoissonCounts.thresholds.withUnsafeBufferPointer { thresholdStorage in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Swift.max(1, replicateCount)) { drawStorage in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, 3 * replicateCount)) { multiplierStorage in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, cellColumns)) { cellStorageAt in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, cellColumns)) { cellScoreStorage in
         let replicateSum = replicateSumStorage.baseAddress, replicateCountAt = replicateCountStorage.baseAddress
+        let probeSum = probeSumStorage.baseAddress, probeCount = probeCountStorage.baseAddress, isSquared = squaredStorage.baseAddress
         let cellWeight = cellStorage.baseAddress, fullWeight = fullWeightStorage.baseAddress, fullScore = fullScoreStorage.baseAddress
         let thresholds = thresholdStorage.baseAddress!, draws = drawStorage.baseAddress!
+        // Per replicate: m, m², 1[m > 0].
+        let times = multiplierStorage.baseAddress!, timesSquared = times + replicateCount, counted = times + 2 * replicateCount
         let cellAt = cellStorageAt.baseAddress!, cellScore = cellScoreStorage.baseAddress!
-        let strideD = replicateLayout.stride.doubles, strideC = replicateLayout.stride.counts
         let columnCells = 2 * cellCount
         var keyBuffer = [UInt64](unsafeUninitializedCapacity: keyStride * columns) { _, count in count = keyStride * columns }
         var keptWeights = [Double](unsafeUninitializedCapacity: keyStride) { _, count in count = keyStride }
@@ -244,17 +259,32 @@ public struct AuditAccumulator: Sendable {
                             }
                             PoissonCounts.fill(draws, count: replicateCount, key: PoissonCounts.rowKey(seed: seed, row: table.lines[i]), thresholds: thresholds)
                             for r in 0..<replicateCount {
-                                let m = draws[r]
-                                if m == 0 { continue }
-                                let mw = Double(m) * w
-                                let replicateRow = RowContext(label: y, weight: mw, classCount: k, probabilities: p, logProbabilities: lp,
-                                                              top: top, topProbability: topP, positiveScore: s, clipped: !isLogit)
-                                let sumsAt = replicateSum! + r * strideD, countsAt = replicateCountAt! + r * strideC
-                                replicateScalars.accumulate(replicateRow, sums: sumsAt + replicateLayout.scalars.sums,
-                                                            counts: countsAt + replicateLayout.scalars.counts)
-                                replicateFamilies.accumulate(replicateRow, sums: sumsAt + replicateLayout.families.sums,
-                                                             counts: countsAt + replicateLayout.families.counts)
-                                for j in 0..<cellColumns { cellWeight![cellAt[j] &* replicateCount &+ r] += mw }
+                                let m = Double(draws[r])
+                                times[r] = m
+                                timesSquared[r] = m * m
+                                counted[r] = draws[r] > 0 ? 1 : 0
+                            }
+                            // The row's terms, by the families' own code, at its own weight.
+                            replicateScalars.accumulate(row, sums: probeSum! + replicateLayout.scalars.sums,
+                                                        counts: probeCount! + replicateLayout.scalars.counts)
+                            replicateFamilies.accumulate(row, sums: probeSum! + replicateLayout.families.sums,
+                                                         counts: probeCount! + replicateLayout.families.counts)
+                            for slot in 0..<slotsD where probeSum![slot] != 0 {
+                                let term = probeSum![slot]
+                                probeSum![slot] = 0
+                                let scale = isSquared![slot] ? timesSquared : times
+                                let sums = replicateSum! + slot &* replicateCount
+                                for r in 0..<replicateCount { sums[r] += scale[r] * term }
+                            }
+                            for slot in 0..<slotsC where probeCount![slot] != 0 {
+                                let term = Double(probeCount![slot])
+                                probeCount![slot] = 0
+                                let sums = replicateCountAt! + slot &* replicateCount
+                                for r in 0..<replicateCount { sums[r] += counted[r] * term }
+                            }
+                            for j in 0..<cellColumns {
+                                let cells = cellWeight! + cellAt[j] &* replicateCount
+                                for r in 0..<replicateCount { cells[r] += times[r] * w }
                             }
                         }
                         // 5. The most confidently wrong rows.
@@ -271,14 +301,27 @@ public struct AuditAccumulator: Sendable {
                 // Fold the chunk's plain sums into the compensated totals.
                 scalars.fold(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
                 families.fold(sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
-                for r in 0..<replicateCount {
-                    let sumsAt = replicateSum! + r * strideD, countsAt = replicateCountAt! + r * strideC
-                    boot!.scalars[r].fold(sums: sumsAt + replicateLayout.scalars.sums, counts: countsAt + replicateLayout.scalars.counts)
-                    boot!.families[r].fold(sums: sumsAt + replicateLayout.families.sums, counts: countsAt + replicateLayout.families.counts)
+                if replicateCount > 0 {
+                    // Each replicate's plain sums, gathered from the slot-major runs, fold as a chunk's do.
+                    var sums = [Double](repeating: 0, count: slotsD), counts = [Int](repeating: 0, count: slotsC)
+                    for r in 0..<replicateCount {
+                        for slot in 0..<slotsD { sums[slot] = replicateSum![slot &* replicateCount &+ r] }
+                        for slot in 0..<slotsC { counts[slot] = Int(replicateCountAt![slot &* replicateCount &+ r]) }
+                        sums.withUnsafeBufferPointer { s in
+                            counts.withUnsafeBufferPointer { c in
+                                boot!.scalars[r].fold(sums: s.baseAddress! + replicateLayout.scalars.sums, counts: c.baseAddress! + replicateLayout.scalars.counts)
+                                boot!.families[r].fold(sums: s.baseAddress! + replicateLayout.families.sums, counts: c.baseAddress! + replicateLayout.families.counts)
+                            }
+                        }
+                    }
                 }
             }
         }
         if kept > 0 { scores!.append(keys: keys!, stride: keyStride, weights: keptWeight!, rows: kept) }
+        }
+        }
+        }
+        }
         }
         }
         }

@@ -42,6 +42,18 @@ struct AuditFamilies: AccumulatorFamily {
             + MemoryLayout<[ReliabilityBins]>.stride + MemoryLayout<LossAccumulator>.stride
     }
 
+    /// The scratch slots that sum a squared weight (the bins' `w²`); every
+    /// other slot of the families before the losses adds a term linear in
+    /// the row's weight, and every count adds 1 (the bootstrap's replicates
+    /// keep no losses, whose terms these slots do not describe).
+    /// The bootstrap scales a row's terms by `m`, `m²` and `1[m > 0]` accordingly.
+    var squaredWeightSlots: [Int] {
+        let bins = topLabel.bins.binCount
+        let perTable = ReliabilityBins.squaredWeightSlots(binCount: bins)
+        return perTable.map { $0 + topAt.sums }
+            + classwise.classes.indices.flatMap { c in perTable.map { $0 + classwiseAt.sums + 4 * bins * c } }
+    }
+
     @inline(__always)
     func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
         classTotals.accumulate(row, sums: sums + totalsAt.sums, counts: counts + totalsAt.counts)
