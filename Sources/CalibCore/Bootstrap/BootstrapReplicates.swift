@@ -3,11 +3,15 @@
 ///
 /// **Streaming sums.** Replicate `r` holds the same families of sums as the
 /// audit (scalar totals, class totals, confusion, top-label and class-wise
-/// bins; the imbalance losses and worst rows have no interval), fed by the
-/// same `accumulate` code with each row's weight `m_ir · w_i`
-/// (``PoissonCounts``). A replicate's metrics are then the audit's own
-/// `result` of those sums: every key of section 3 gets its replicate value
-/// from the one formula that gives its estimate, exactly.
+/// bins; the imbalance losses and worst rows have no interval), as if fed by
+/// the same `accumulate` code with each row's weight `m_ir · w_i`
+/// (``PoissonCounts``): a row's terms are found once, by that code at the
+/// row's own weight into a probe scratch, and each is added to every
+/// replicate scaled by `m_ir` (a term linear in the weight), `m_ir²` (a
+/// squared weight, `AuditFamilies.squaredWeightSlots`) or `1[m_ir > 0]` (a
+/// count), the replicates of one slot contiguous. A replicate's metrics are
+/// then the audit's own `result` of those sums: every key of section 3 gets
+/// its replicate value from the one formula that gives its estimate.
 ///
 /// **Sorted estimators.** Ranking (section 8) and the estimators of section 9
 /// need each replicate's rows in score order, which no sum holds and no
@@ -23,7 +27,8 @@
 ///
 /// Memory: `R` copies of the families (O(R·(K² + K·B))), plus `R` grids of
 /// `2 × columns × cells` weights (binary: 2,561 cells, 8 MB at R = 200).
-/// Time: O(R) family updates per row (rows with `m_ir = 0` skipped).
+/// Time per row: the families' code once, then `R` multiply-adds per term
+/// (about 25 terms for a binary task) and per grid column.
 struct BootstrapReplicates: Sendable {
     let settings: BootstrapSettings
     let classCount: Int
