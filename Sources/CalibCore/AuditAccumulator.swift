@@ -239,8 +239,8 @@ public struct AuditAccumulator: Sendable {
                             keptWeight![kept] = w
                             kept &+= 1
                         }
-                        // 6. The bootstrap: the row's grid cells, then each replicate that counts it
-                        // (`m_ir` times its weight) through the same families.
+                        // 5. The bootstrap: the row's grid cells, then its terms in every replicate
+                        // (scaled by `m_ir`, `m_ir²` or `1[m_ir > 0]`).
                         if replicateCount > 0 {
                             if binary {
                                 cellAt[0] = 2 * (ExactScores.grid.bucket(key: ScoreStore.key(score: s, positive: false)) >> cellShift) + (y == 1 ? 1 : 0)
@@ -287,7 +287,7 @@ public struct AuditAccumulator: Sendable {
                                 for r in 0..<replicateCount { cells[r] += times[r] * w }
                             }
                         }
-                        // 5. The most confidently wrong rows.
+                        // 6. The most confidently wrong rows.
                         let ce = -lp[y]
                         if top != y && worst.admits(crossEntropy: ce) {
                             worst.insert(WorstRow(line: table.lines[i], id: table.id(at: i), label: y, predicted: top,
