@@ -123,7 +123,7 @@ public struct GateOutcome: Sendable, Hashable {
     /// One line on a gate that did not pass, for annotations and JUnit:
     /// `ece = 0.081234, gate 'ece>0.05' failed`, or with the reason when
     /// undefined; a gate on a bound adds its key's interval:
-    /// `ece.lower = 0.013094, gate 'ece.lower>0.01' failed (ece 0.014800 [0.013094, 0.016686])`.
+    /// `ece.lower = 0.013094, gate 'ece.lower>0.01' failed (ece 0.014754 [0.013094, 0.016686])`.
     public var failureMessage: String {
         "\(metric) = \(valueText(6)), gate '\(expression)' \(severity == .error ? "failed" : "warns")"
             + (value == nil ? "" : intervalText(6).map { " (\($0))" } ?? "")
