@@ -172,7 +172,8 @@ public enum HTMLRenderer {
         return body
     }
 
-    /// The comparison page for several inputs audited in one call. Each `link`
+    /// The comparison page for several inputs audited in one call (values
+    /// with their intervals when the audits have them). Each `link`
     /// is the file name of that input's page in the index's folder (or `#`
     /// for this page); it becomes a relative, percent-encoded `./` link
     /// (``TextEscaping/relativeLink(_:)``), never a scheme such as `javascript:`.
@@ -183,8 +184,8 @@ public enum HTMLRenderer {
                 let r = entry.report.result
                 let failed = entry.report.gates.filter(\.fails).count
                 return ["<a href=\"\(TextEscaping.html(TextEscaping.relativeLink(entry.link)))\">\(TextEscaping.html(entry.report.shortName))</a>", NumberText.count(r.rows), r.task.rawValue,
-                        ReportVocabulary.formatted(.crossEntropy, in: r.metrics), NumberText.percent(r.metrics.logLossSkill), ReportVocabulary.formatted(.accuracy, in: r.metrics),
-                        ReportVocabulary.formatted(.ece, in: r.metrics), r.eceMode.rawValue, ReportVocabulary.formatted(.mce, in: r.metrics),
+                        ReportVocabulary.formatted(.crossEntropy, in: r), ReportVocabulary.percent(.logLossSkill, in: r), ReportVocabulary.formatted(.accuracy, in: r),
+                        ReportVocabulary.formatted(.ece, in: r), r.eceMode.rawValue, ReportVocabulary.formatted(.mce, in: r),
                         entry.report.gates.isEmpty ? "—" : failed == 0 ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">\(failed) failed</span>"]
             }))
         body.append("</section>")

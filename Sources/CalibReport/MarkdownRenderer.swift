@@ -184,7 +184,8 @@ public enum MarkdownRenderer {
 }
 
 extension MarkdownRenderer {
-    /// The comparison table for several inputs audited in one call. Each
+    /// The comparison table for several inputs audited in one call (values
+    /// with their intervals when the audits have them). Each
     /// `link` is the file name of that input's report in the index's folder (or
     /// `#` for this page); it becomes a relative, percent-encoded `./` target
     /// (``TextEscaping/markdownLinkTarget(_:)``), never a scheme or raw HTML.
@@ -196,7 +197,7 @@ extension MarkdownRenderer {
             let r = entry.report.result
             let failed = entry.report.gates.filter(\.fails).count
             let gates = entry.report.gates.isEmpty ? "—" : failed == 0 ? "✅ pass" : "❌ \(failed) failed"
-            out.append("| [\(escape(entry.report.shortName))](\(TextEscaping.markdownLinkTarget(entry.link))) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(ReportVocabulary.formatted(.crossEntropy, in: r.metrics)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(ReportVocabulary.formatted(.accuracy, in: r.metrics)) | \(ReportVocabulary.formatted(.ece, in: r.metrics)) | \(r.eceMode.rawValue) | \(ReportVocabulary.formatted(.mce, in: r.metrics)) | \(gates) |")
+            out.append("| [\(escape(entry.report.shortName))](\(TextEscaping.markdownLinkTarget(entry.link))) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(ReportVocabulary.formatted(.crossEntropy, in: r)) | \(ReportVocabulary.percent(.logLossSkill, in: r)) | \(ReportVocabulary.formatted(.accuracy, in: r)) | \(ReportVocabulary.formatted(.ece, in: r)) | \(r.eceMode.rawValue) | \(ReportVocabulary.formatted(.mce, in: r)) | \(gates) |")
         }
         return out.joined(separator: "\n") + "\n"
     }

@@ -436,10 +436,7 @@ enum ReportSections {
         let r = report.result
         let m = r.metrics
         func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: r) }
-        func percent(_ key: MetricKey) -> String {
-            let value = key.value(in: m)
-            return NumberText.withInterval(NumberText.percent(value), value, ReportVocabulary.interval(key.name, in: r)) { NumberText.percent($0) }
-        }
+        func percent(_ key: MetricKey) -> String { ReportVocabulary.percent(key, in: r) }
         let skill = m.logLossSkill.isFinite
             ? "\(percent(.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"
         var tail = ["wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(percent(.confidentErrorRate))"]
@@ -491,12 +488,10 @@ enum ReportSections {
     /// as such (they measure the predicted class, either one).
     static func binaryCalibrationGroup(_ report: Report) -> ReportTable {
         let r = report.result
-        let m = r.metrics
         func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: r) }
         let citl = MetricKey.calibrationInTheLarge
         let direction = "\(citl.display.shortLabel) \(v(citl))" + (report.findings.calibration.inTheLargeShort.map { ": " + $0 } ?? "")
-        let wrong = MetricKey.confidentErrorRate
-        let wrongRate = NumberText.withInterval(NumberText.percent(m.confidentErrorRate), m.confidentErrorRate, ReportVocabulary.interval(wrong.name, in: r)) { NumberText.percent($0) }
+        let wrongRate = ReportVocabulary.percent(.confidentErrorRate, in: r)
         let label = "top-label: ", hang = String(repeating: " ", count: label.count)
         return headlineGroup("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
             ["ECE \(v(.ece))", "MCE \(v(.mce))", "classwise \(v(.classwiseECE))"],

@@ -135,6 +135,12 @@ public enum ReportVocabulary {
         return text + (bracket(key.name, value, in: result, digits: d, signed: signedKeys.contains(key.name)).map { " " + $0 } ?? "")
     }
 
+    /// A headline key's value and interval as percentages: `7.2% [0.3%, 13.2%]`.
+    static func percent(_ key: MetricKey, in result: AuditResult) -> String {
+        let value = key.value(in: result.metrics)
+        return NumberText.withInterval(NumberText.percent(value), value, interval(key.name, in: result)) { NumberText.percent($0) }
+    }
+
     /// A headline reading's interval as text (its key's digits, signed as its value); `nil` without one.
     static func bracket(_ reading: MetricReading, in result: AuditResult) -> String? {
         let digits = MetricKey.named(reading.key)?.display.digits ?? ranking(String(reading.key.dropFirst(RankingKey.prefix.count))).digits

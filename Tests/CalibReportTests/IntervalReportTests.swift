@@ -60,6 +60,16 @@ struct IntervalReportTests {
         }
     }
 
+    @Test("the Markdown and HTML index of several inputs prints each input's ECE with its interval", arguments: [
+        ("Markdown", false), ("HTML", true),
+    ])
+    func index(name: String, html: Bool) throws {
+        let report = try Self.report(Self.overconfident())
+        let text = html ? HTMLRenderer.renderIndex([(report, "i.html")]) : MarkdownRenderer.renderIndex([(report, "i.md")])
+        let interval = try #require(report.result.bootstrap?.interval("ece"))
+        #expect(text.contains("\(NumberText.fixed(report.result.metrics.ece, 4)) [\(NumberText.fixed(interval.lower, 4)), \(NumberText.fixed(interval.upper, 4))]"), "\(name)")
+    }
+
     @Test("every renderer says once how the intervals were made", arguments: renderers)
     func method(_ renderer: Renderer) throws {
         let text = renderer.render(try Self.report(Self.overconfident(), replicates: 40))
