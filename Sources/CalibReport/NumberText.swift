@@ -141,9 +141,10 @@ enum TextWrap {
     }
 
     /// The words with each value and its interval made one word, so that
-    /// "0.0148 [0.0131, 0.0167]" is never broken: a word holding "[" and
-    /// ending in "," joins the next word when that one holds "]", and the
-    /// bracket joins the word before it.
+    /// "ECE 0.0148 [0.0131, 0.0167]" is never broken: a word holding "[" and
+    /// ending in "," joins the next word when that one holds "]", the
+    /// bracket joins the word before it (the value), and that one the word
+    /// before it when it is a short upper-case label ("ECE", "AUC").
     static func keepingIntervals(_ words: [String]) -> [String] {
         var out: [String] = []
         var i = 0
@@ -152,7 +153,10 @@ enum TextWrap {
             if word.hasPrefix("[") || word.hasPrefix("(["), word.hasSuffix(","), i + 1 < words.count, words[i + 1].contains("]") {
                 word += " " + words[i + 1]
                 i += 1
-                if word.hasPrefix("["), let previous = out.popLast() { word = previous + " " + word }
+                if word.hasPrefix("["), let previous = out.popLast() {
+                    word = previous + " " + word
+                    if let label = out.last, label.count <= 4, label.allSatisfy(\.isUppercase) { word = out.removeLast() + " " + word }
+                }
             }
             out.append(word)
             i += 1

@@ -490,15 +490,18 @@ enum ReportSections {
         let r = report.result
         func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: r) }
         let citl = MetricKey.calibrationInTheLarge
-        let direction = "\(citl.display.shortLabel) \(v(citl))" + (report.findings.calibration.inTheLargeShort.map { ": " + $0 } ?? "")
+        // The direction's words go on a line of their own when the value and its interval leave no room.
+        let head = "\(citl.display.shortLabel) \(v(citl))"
+        let direction: [[String]] = report.findings.calibration.inTheLargeShort.map { short in
+            head.count + 2 + short.count <= TerminalRenderer.width - 2 ? [[head + ": " + short]] : [[head + ":"], ["  " + short]]
+        } ?? [[head]]
         let wrongRate = ReportVocabulary.percent(.confidentErrorRate, in: r)
         let label = "top-label: ", hang = String(repeating: " ", count: label.count)
         return headlineGroup("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
-            ["ECE \(v(.ece))", "MCE \(v(.mce))", "classwise \(v(.classwiseECE))"],
-            [direction],
+            ["ECE \(v(.ece))", "MCE \(v(.mce))", "classwise \(v(.classwiseECE))"]] + direction + [
             [label + "ECE \(v(.topLabelECE))", "over-confidence \(v(.overconfidence))", "under \(v(.underconfidence))", "OE \(v(.overconfidenceError))"],
             [hang + "mean confidence \(v(.meanConfidence))", "wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(wrongRate)"],
-        ], continuation: ["  ", "  ", hang, hang], verdict: report.findings.verdict, verdictAt: 2)
+        ], continuation: ["  "] + direction.map { _ in "  " } + [hang, hang], verdict: report.findings.verdict, verdictAt: 1 + direction.count)
     }
 
     /// The defined values whose interval the bootstrap could not give (the
