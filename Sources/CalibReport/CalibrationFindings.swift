@@ -38,6 +38,10 @@ public struct EstimatorReading: Sendable, Hashable {
     public let value: Double
     /// The value with the key's digits, "—" when undefined.
     public let text: String
+    /// Its interval with the same digits, `[0.0131, 0.0167]`; `nil` without one.
+    public let interval: String?
+    /// The value and its interval, `0.0148 [0.0131, 0.0167]` (``text`` alone without one).
+    public var textWithInterval: String { text + (interval.map { " " + $0 } ?? "") }
     /// What the estimator is, in a few words.
     public let detail: String
     public let undefinedReason: String?
@@ -96,15 +100,17 @@ public struct CalibrationFindings: Sendable {
     /// From the estimates; `positiveClass` is quoted in sentences (binary),
     /// `headlineECE` is the equal-width ECE of the headline mode with `bins`
     /// bins, `inTheLarge` the calibration in the large, and `reason` gives
-    /// the reason of an undefined key (`UndefinedReasons`).
+    /// the reason of an undefined key (`UndefinedReasons`) and `bracket` the
+    /// interval of a key's value as text with the key's digits (`nil` without one).
     init(_ c: CalibrationEstimates, positiveClass: String?, headlineECE: (key: MetricKey, value: Double?), bins: Int,
-         inTheLarge: Double?, reason: (MetricKey) -> String) {
+         inTheLarge: Double?, reason: (MetricKey) -> String, bracket: (MetricKey, Double) -> String? = { _, _ in nil }) {
         isBinary = c.isBinary
         func why(_ key: MetricKey, _ value: Double) -> String? { value.isFinite ? nil : reason(key) }
 
         // Estimators.
         func estimator(_ key: MetricKey, _ value: Double, _ label: String, _ detail: String) -> EstimatorReading {
-            EstimatorReading(key: key.name, label: label, value: value, text: ReportVocabulary.formatted(key, value), detail: detail, undefinedReason: why(key, value))
+            EstimatorReading(key: key.name, label: label, value: value, text: ReportVocabulary.formatted(key, value), interval: bracket(key, value),
+                             detail: detail, undefinedReason: why(key, value))
         }
         let bandwidth = c.smoothECEBandwidth.isFinite ? " (σ* \(ReportVocabulary.formatted(.smoothECEBandwidth, c.smoothECEBandwidth)))" : ""
         estimators = [
@@ -128,8 +134,9 @@ public struct CalibrationFindings: Sendable {
                       reason: why(.hosmerLemeshowP, c.hosmerLemeshowP), statisticReason: why(.hosmerLemeshowStatistic, c.hosmerLemeshowStatistic)),
             Self.test(.spiegelhalter, p: c.spiegelhalterP, statistic: c.spiegelhalterZ, groups: .nan,
                       reason: why(.spiegelhalterP, c.spiegelhalterP), statisticReason: why(.spiegelhalterZ, c.spiegelhalterZ)),
-            Self.slope(c.calibrationSlope, reason: why(.calibrationSlope, c.calibrationSlope)),
-            Self.intercept(c.calibrationIntercept, positiveClass: positive, reason: why(.calibrationIntercept, c.calibrationIntercept)),
+            Self.slope(c.calibrationSlope, reason: why(.calibrationSlope, c.calibrationSlope), interval: bracket(.calibrationSlope, c.calibrationSlope)),
+            Self.intercept(c.calibrationIntercept, positiveClass: positive, reason: why(.calibrationIntercept, c.calibrationIntercept),
+                           interval: bracket(.calibrationIntercept, c.calibrationIntercept)),
         ]
         decompositions = [("brier", "Brier", c.brierDecomposition), ("crossEntropy", "cross-entropy", c.crossEntropyDecomposition)].map { key, label, d in
             let parts = [d.score, d.miscalibration, d.discrimination, d.uncertainty]
@@ -194,14 +201,16 @@ public struct CalibrationFindings: Sendable {
                          sentence: "undefined: " + why, line: "\(label) \(shown): undefined: \(why)", undefinedReason: why)
     }
 
-    /// The calibration slope `b` of `σ(a + b·logit s)`, read against 1 as printed.
-    static func slope(_ b: Double, reason: String?) -> CalibrationCheck {
+    /// The calibration slope `b` of `σ(a + b·logit s)`, read against 1 as
+    /// printed; its statistic and sentence carry its `interval` (text) when given.
+    static func slope(_ b: Double, reason: String?, interval: String? = nil) -> CalibrationCheck {
         let label = "calibration slope"
-        let shown = ReportVocabulary.formatted(.calibrationSlope, b)
+        let value = ReportVocabulary.formatted(.calibrationSlope, b)
+        let shown = value + (interval.map { " " + $0 } ?? "")
         guard reason == nil, b.isFinite else {
             return undefinedFit(.slope, key: .calibrationSlope, label: label, shown: shown, why: reason ?? UndefinedReasons.overflow)
         }
-        let one = Double(shown) == 1
+        let one = Double(value) == 1
         let relation = one ? "" : b < 1 ? " < 1" : " > 1"
         let verdict = one ? "the spread of the scores is right" : b < 1 ? "the scores are too extreme — overconfident" : "the scores are too moderate — underconfident"
         let sentence = "slope \(shown)\(relation): \(verdict)"
@@ -209,14 +218,16 @@ public struct CalibrationFindings: Sendable {
             verdict: verdict, sentence: sentence, line: "calibration " + sentence, undefinedReason: nil)
     }
 
-    /// The calibration intercept `a₀` of `σ(a₀ + logit s)`, read by its sign as printed.
-    static func intercept(_ a: Double, positiveClass: String, reason: String?) -> CalibrationCheck {
+    /// The calibration intercept `a₀` of `σ(a₀ + logit s)`, read by its sign
+    /// as printed; its statistic and sentence carry its `interval` (text) when given.
+    static func intercept(_ a: Double, positiveClass: String, reason: String?, interval: String? = nil) -> CalibrationCheck {
         let label = "calibration intercept"
-        let shown = ReportVocabulary.formatted(.calibrationIntercept, a)
+        let value = ReportVocabulary.formatted(.calibrationIntercept, a)
+        let shown = value + (interval.map { " " + $0 } ?? "")
         guard reason == nil, a.isFinite else {
             return undefinedFit(.intercept, key: .calibrationIntercept, label: label, shown: shown, why: reason ?? UndefinedReasons.overflow)
         }
-        let zero = Double(shown) == 0
+        let zero = Double(value) == 0
         let relation = zero ? "" : a < 0 ? " < 0" : " > 0"
         let verdict = "the predicted chance of '\(positiveClass)' is " + (zero ? "right on the whole" : a < 0 ? "too high on the whole" : "too low on the whole")
         let sentence = "intercept \(shown)\(relation): \(verdict)"

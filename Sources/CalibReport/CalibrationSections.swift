@@ -56,16 +56,17 @@ extension ReportSections {
             let bins = report.result.settings.bins
             let bandwidth = MetricKey.smoothECEBandwidth
             let sigma = report.result.metrics.calibration.smoothECEBandwidth
-            return lines(title: "Calibration estimators", detail: report.findings.calibration.isBinary ? "positive-class ECE four ways" : "top-label ECE four ways", [
-                [.value("ECE \(e[0].text) equal-width, \(e[1].text) equal-mass (\(bins) bins)")],
-                [.value("debiased L2 ECE \(e[2].text), smooth ECE \(e[3].text)" + (sigma.isFinite ? " (σ* \(ReportVocabulary.formatted(bandwidth, sigma)))" : ""))],
-            ])
+            // Each line's two estimators packed into 78 columns: with intervals they take two lines.
+            let pairs = [["ECE \(e[0].textWithInterval) equal-width", "\(e[1].textWithInterval) equal-mass (\(bins) bins)"],
+                         ["debiased L2 ECE \(e[2].textWithInterval)", "smooth ECE \(e[3].textWithInterval)" + (sigma.isFinite ? " (σ* \(ReportVocabulary.formatted(bandwidth, sigma)))" : "")]]
+            return lines(title: "Calibration estimators", detail: report.findings.calibration.isBinary ? "positive-class ECE four ways" : "top-label ECE four ways",
+                         pairs.flatMap { TextWrap.pack($0, width: TerminalRenderer.width - 2, separator: ", ") }.map { [.value($0)] })
         }
         return ReportTable(title: "Estimators",
             columns: [.init(title: .value("estimator"), numeric: false, width: nil), .init(title: .value("value"), numeric: true, width: nil),
                       .init(title: .value("what it is"), numeric: false, width: nil)],
             rows: e.map { r in
-                [.value(r.label), r.undefinedReason.map { .status(.undefined(reason: $0)) } ?? .value(r.text), .value(r.detail)]
+                [.value(r.label), r.undefinedReason.map { .status(.undefined(reason: $0)) } ?? .value(r.text, interval: r.interval), .value(r.detail)]
             })
     }
 
@@ -81,14 +82,18 @@ extension ReportSections {
             return lines(title: "Decomposition", detail: "CORP: score = MCB − DSC + UNC", d.isEmpty ? [] : unavailable ?? d.map { [.text($0.identity)] })
         }
         let f = { (x: Double) in ReportCell.value(NumberText.fixed(x, 4)) }
+        // A component's value and interval (`decomposition.brier.miscalibration`).
+        func g(_ key: String, _ part: String, _ x: Double) -> ReportCell {
+            .value(NumberText.fixed(x, 4), interval: ReportVocabulary.bracket("decomposition.\(key).\(part)", x, in: report.result, digits: 4))
+        }
         return ReportTable(title: "Decomposition",
             columns: [.init(title: .value("score"), numeric: false, width: nil), .init(title: .value("value"), numeric: true, width: nil),
                       .init(title: .value("miscalibration (MCB)"), numeric: true, width: nil), .init(title: .value("discrimination (DSC)"), numeric: true, width: nil),
                       .init(title: .value("uncertainty (UNC)"), numeric: true, width: nil), .init(title: .value("recalibrated (UNC − DSC)"), numeric: true, width: nil)],
             rows: d.map { r in
                 let v = r.values
-                return [.value(r.label), r.undefinedReason.map { .status(.undefined(reason: $0)) } ?? f(v.score),
-                        f(v.miscalibration), f(v.discrimination), f(v.uncertainty), f(r.recalibrated)]
+                return [.value(r.label), r.undefinedReason.map { .status(.undefined(reason: $0)) } ?? g(r.key, "score", v.score),
+                        g(r.key, "miscalibration", v.miscalibration), g(r.key, "discrimination", v.discrimination), g(r.key, "uncertainty", v.uncertainty), f(r.recalibrated)]
             })
     }
 
@@ -97,8 +102,7 @@ extension ReportSections {
     /// so they may point the other way); `nil` for multiclass.
     static func topLabelNote(_ report: Report) -> String? {
         guard report.result.task == .binary else { return nil }
-        let m = report.result.metrics
-        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: m) }
+        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: report.result) }
         return "Top-label values (the confidence of whichever class is predicted, not the chance of the positive class): "
             + "ECE \(v(.topLabelECE)), over-confidence \(v(.overconfidence)), under-confidence \(v(.underconfidence)), "
             + "over-confidence error \(v(.overconfidenceError)), mean confidence \(v(.meanConfidence))."

@@ -23,26 +23,34 @@ enum Charts {
     /// Reliability diagram: per non-empty bin the observed rate (bar) against the
     /// diagonal, the gap to the mean prediction shaded (over- and under-confidence
     /// in different colours), a mark at (mean predicted, observed), and the rows
-    /// per bin as a histogram strip below. The positive-class diagram of a
-    /// binary task (`isotonic` not `nil`) has its legend on two rows and
+    /// per bin as a histogram strip below. With `intervals` (per bin, the
+    /// interval of the observed rate, SPEC section 10) each bin that has one
+    /// gets a whisker through its mark, from the lower to the upper bound with
+    /// caps (`polyline.whisker`, one per bin), and the mark's tooltip quotes it.
+    /// The positive-class diagram of a binary task (`isotonic` not `nil`) and
+    /// every diagram with intervals have their legend on two rows; the former
     /// overlays the isotonic (CORP) recalibration as a step line when the
     /// curve has steps (`isotonicSteps`).
     static func reliability(_ table: ReliabilityTable, id: String, title: String, predicted: String, observed: String, worst: [Int],
-                            isotonic: [IsotonicStep]? = nil) -> String {
+                            isotonic: [IsotonicStep]? = nil, intervals: [MetricInterval?]? = nil, confidence: Double = 0.95) -> String {
         let curve = isotonic ?? []
-        var svg = SVGWriter(width: 640, height: isotonic == nil ? 470 : 488)
-        let plot = PlotArea(left: 70, top: isotonic == nil ? 46 : 64, width: 540, height: 290)
-        if isotonic == nil {
+        let twoRows = isotonic != nil || intervals != nil
+        let level = "\(ReportVocabulary.share(confidence)) interval"
+        var svg = SVGWriter(width: 640, height: twoRows ? 488 : 470)
+        let plot = PlotArea(left: 70, top: twoRows ? 64 : 46, width: 540, height: 290)
+        if !twoRows {
             svg.legend([("bar", observed), ("gap-over", "over-confident gap"), ("gap-under", "under-confident gap"), ("diag-swatch", "perfect calibration")], x: plot.left, y: 22)
         } else {
             svg.legend([("bar", observed), ("gap-over", "over-confident gap"), ("gap-under", "under-confident gap")], x: plot.left, y: 22)
-            svg.legend([("diag-swatch", "perfect calibration")] + (curve.isEmpty ? [] : [("isotonic-swatch", "isotonic (CORP) recalibration")]), x: plot.left, y: 42)
+            svg.legend([("diag-swatch", "perfect calibration")] + (curve.isEmpty ? [] : [("isotonic-swatch", "isotonic (CORP) recalibration")])
+                       + (intervals == nil ? [] : [("whisker-swatch", level)]), x: plot.left, y: 42)
         }
         plot.drawAxes(&svg, xTicks: unitTicks, yTicks: unitTicks, xFormat: { NumberText.fixed($0, 1) }, yFormat: { NumberText.fixed($0, 1) },
                       xLabel: predicted, yLabel: observed, xLabelOffset: 118)
         svg.line(x1: plot.x(0), y1: plot.y(0), x2: plot.x(1), y2: plot.y(1), class: "diag")
         let strip = PlotArea(left: plot.left, top: plot.bottom + 30, width: plot.width, height: 56)
         let maxCount = Double(table.bins.map(\.count).max() ?? 1)
+        var whiskers = 0
         for (b, bin) in table.bins.enumerated() {
             let x0 = plot.x(bin.lower) + 1.5, x1 = plot.x(bin.upper) - 1.5
             if bin.count > 0 {
@@ -51,10 +59,19 @@ enum Charts {
                 svg.text(short(Double(bin.count)), x: (x0 + x1) / 2, y: strip.bottom - h - 3, class: "count", anchor: .middle)
             }
             guard let mean = bin.meanPredicted, let rate = bin.observedRate else { continue }
-            let tip = "\(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2)): \(NumberText.count(bin.count)) rows, \(predicted) \(NumberText.fixed(mean, 3)), \(observed) \(NumberText.fixed(rate, 3))"
+            let interval = intervals.flatMap { b < $0.count ? $0[b] : nil }
+            let shown = NumberText.interval(rate, interval, 3)
+            let tip = "\(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2)): \(NumberText.count(bin.count)) rows, \(predicted) \(NumberText.fixed(mean, 3)), \(observed) \(shown)"
             svg.rect(x: x0, y: plot.y(rate), width: x1 - x0, height: plot.y(0) - plot.y(rate), class: "bar")
             let top = Swift.max(mean, rate), bottom = Swift.min(mean, rate)
             svg.rect(x: x0, y: plot.y(top), width: x1 - x0, height: plot.y(bottom) - plot.y(top), class: mean > rate ? "gap-over" : "gap-under")
+            if let interval {
+                // An I-beam through the mark: the upper cap, the stem, the lower cap.
+                let x = plot.x(mean), cap = Swift.min(4, Swift.max(1.5, (x1 - x0) / 4))
+                let high = plot.y(interval.upper), low = plot.y(interval.lower)
+                svg.polyline([(x - cap, high), (x + cap, high), (x, high), (x, low), (x - cap, low), (x + cap, low)], class: "whisker")
+                whiskers += 1
+            }
             svg.circle(cx: plot.x(mean), cy: plot.y(rate), r: worst.contains(b) ? 5 : 3.5, class: worst.contains(b) ? "mark worst" : "mark", tooltip: tip, attributes: [("data-bin", String(b))])
         }
         if !curve.isEmpty { svg.polyline(isotonicSteps(curve).map { (plot.x($0.0), plot.y($0.1)) }, class: "isotonic") }
@@ -62,8 +79,9 @@ enum Charts {
         svg.text("rows", x: strip.left - 8, y: strip.bottom - 4, class: "tick", anchor: .end)
         let nonEmpty = table.bins.filter { !$0.isEmpty }.count
         let overlay = curve.isEmpty ? "" : "; the isotonic (CORP) recalibration as a step line of \(curve.count) steps"
+        let whiskerText = intervals == nil ? "" : "; \(whiskers) bins with the \(level) of the \(observed) as a whisker"
         return svg.render(id: id, title: title,
-            description: "Reliability diagram over \(table.bins.count) bins (\(nonEmpty) non-empty): \(observed) against \(predicted); ECE \(NumberText.fixed(table.expectedCalibrationError, 4))\(overlay).")
+            description: "Reliability diagram over \(table.bins.count) bins (\(nonEmpty) non-empty): \(observed) against \(predicted); ECE \(NumberText.fixed(table.expectedCalibrationError, 4))\(overlay)\(whiskerText).")
     }
 
     /// The isotonic curve as the corners of a step line, in score units

@@ -6,7 +6,9 @@ public import CalibInput
 /// `METRIC` is a key of `metrics` (`ece`, `macro.f1`, …); `KEY[CLASS]` a per-class
 /// value (`recall[fraud]`); `rows`, `skippedRows` or `clippedProbabilities`;
 /// `max-segment-KEY` / `min-segment-KEY` over the segments with at least
-/// `--min-segment-rows` rows; or any of these `@SEGMENT` for one segment.
+/// `--min-segment-rows` rows; or any of these `@SEGMENT` for one segment;
+/// `KEY.lower` / `KEY.upper`, a bound of the key's bootstrap interval (SPEC
+/// section 10; whole input only), for every key with an interval.
 /// The gate fails when the comparison holds: `--fail-on 'ece>0.05'` fails when ECE exceeds 0.05.
 public struct GateExpression: Sendable, Hashable {
     public enum Comparison: String, Sendable, Hashable, CaseIterable {
@@ -81,11 +83,27 @@ public struct GateOutcome: Sendable, Hashable {
     public let severity: GateExpression.Severity
     /// Why `value` is undefined (`"total weight is 0"`); `nil` when it is defined.
     public let undefinedReason: String?
+    /// A gate on an interval bound (`ece.lower`): the key's name (`ece`), its
+    /// estimate and its interval, which reports print as `value [lower, upper]`; `nil` otherwise.
+    public let bound: IntervalBound?
 
-    public init(expression: String, metric: String, value: Double?, threshold: Double, passed: Bool, severity: GateExpression.Severity = .error, undefinedReason: String? = nil) {
+    /// The key, estimate and interval behind a gate on `KEY.lower` or `KEY.upper`.
+    public struct IntervalBound: Sendable, Hashable {
+        /// The interval key without the bound (`ece`, `precision[fraud]`).
+        public let key: String
+        public let estimate: Double
+        public let interval: MetricInterval?
+        public init(key: String, estimate: Double, interval: MetricInterval?) {
+            self.key = key; self.estimate = estimate; self.interval = interval
+        }
+    }
+
+    public init(expression: String, metric: String, value: Double?, threshold: Double, passed: Bool, severity: GateExpression.Severity = .error,
+                undefinedReason: String? = nil, bound: IntervalBound? = nil) {
         self.expression = expression; self.metric = metric; self.value = value
         self.threshold = threshold; self.passed = passed; self.severity = severity
         self.undefinedReason = value == nil ? (undefinedReason ?? "the value is not a finite number for this input") : nil
+        self.bound = bound
     }
 
     /// A failed error-severity gate: the run exits 1.
@@ -96,10 +114,19 @@ public struct GateOutcome: Sendable, Hashable {
         value.map { NumberText.fixed($0, decimals) } ?? "undefined: \(undefinedReason ?? "")"
     }
 
+    /// A gate on an interval bound: its key's estimate and interval,
+    /// `ece 0.014800 [0.013094, 0.016686]` (``NumberText/interval(_:_:_:)``); `nil` for other gates.
+    public func intervalText(_ decimals: Int) -> String? {
+        bound.map { "\($0.key) \(NumberText.interval($0.estimate, $0.interval, decimals))" }
+    }
+
     /// One line on a gate that did not pass, for annotations and JUnit:
-    /// `ece = 0.081234, gate 'ece>0.05' failed`, or with the reason when undefined.
+    /// `ece = 0.081234, gate 'ece>0.05' failed`, or with the reason when
+    /// undefined; a gate on a bound adds its key's interval:
+    /// `ece.lower = 0.013094, gate 'ece.lower>0.01' failed (ece 0.014754 [0.013094, 0.016686])`.
     public var failureMessage: String {
         "\(metric) = \(valueText(6)), gate '\(expression)' \(severity == .error ? "failed" : "warns")"
+            + (value == nil ? "" : intervalText(6).map { " (\($0))" } ?? "")
     }
 }
 
@@ -112,18 +139,21 @@ public enum GateEvaluator {
     public static func evaluate(_ gates: [GateExpression], result: AuditResult, input: InputSummary, segments: [SegmentAudit], minSegmentRows: Int) throws(GateError) -> [GateOutcome] {
         var outcomes: [GateOutcome] = []
         for gate in gates {
-            let (value, reason) = try self.value(of: gate.metric, result: result, input: input, segments: segments, minSegmentRows: minSegmentRows)
+            var bound: GateOutcome.IntervalBound?
+            let (value, reason) = try self.value(of: gate.metric, result: result, input: input, segments: segments, minSegmentRows: minSegmentRows, bound: &bound)
             let defined = value.map(\.isFinite) ?? false
             let holds = defined && gate.comparison.holds(value!, gate.threshold)
             outcomes.append(GateOutcome(expression: gate.text, metric: gate.metric, value: defined ? value : nil,
                                         threshold: gate.threshold, passed: defined && !holds, severity: gate.severity,
-                                        undefinedReason: defined ? nil : reason))
+                                        undefinedReason: defined ? nil : reason, bound: bound))
         }
         return outcomes
     }
 
     /// The value a metric name refers to, and why it is undefined when it is.
-    static func value(of metric: String, result: AuditResult, input: InputSummary, segments: [SegmentAudit], minSegmentRows: Int) throws(GateError) -> (Double?, String?) {
+    /// A bound of an interval (`ece.lower`) sets `bound` to its key, estimate and interval.
+    static func value(of metric: String, result: AuditResult, input: InputSummary, segments: [SegmentAudit], minSegmentRows: Int,
+                      bound: inout GateOutcome.IntervalBound?) throws(GateError) -> (Double?, String?) {
         for (prefix, isMax) in [("max-segment-", true), ("min-segment-", false)] where metric.hasPrefix(prefix) {
             let inner = String(metric.dropFirst(prefix.count))
             guard !segments.isEmpty else { throw GateError("'\(shown(metric))' needs segments: add --group COL") }
@@ -149,10 +179,46 @@ public enum GateEvaluator {
             let (value, reason) = try plainValue(inner, result: segment.result, input: nil, whole: metric)
             return (value, reason.map { "in segment '\(shown(name))': \($0)" })
         }
+        if let (key, upper) = intervalBound(metric) {
+            return try intervalValue(key, upper: upper, result: result, input: input, whole: metric, bound: &bound)
+        }
         return try plainValue(metric, result: result, input: input, whole: metric)
     }
 
+    /// `(KEY, isUpper)` when `metric` names a bound, `KEY.lower` or `KEY.upper`,
+    /// outside any brackets (`precision[a.lower]` is a class's value); `nil` otherwise.
+    static func intervalBound(_ metric: String) -> (String, Bool)? {
+        for (suffix, upper) in [(".lower", false), (".upper", true)] where metric.hasSuffix(suffix) {
+            let key = String(metric.dropLast(suffix.count))
+            guard !key.isEmpty else { return nil }
+            return (key, upper)
+        }
+        return nil
+    }
+
+    /// The bound of `key`'s interval: an unknown key is the error of the
+    /// key itself; a known key without an interval (a p-value, `crossEntropyBits`)
+    /// names the keys that have one; an undefined interval (no bootstrap, or no
+    /// interval for this input) is undefined with its reason (``UndefinedReasons/intervalReason(_:result:)``).
+    private static func intervalValue(_ key: String, upper: Bool, result: AuditResult, input: InputSummary, whole: String,
+                                      bound: inout GateOutcome.IntervalBound?) throws(GateError) -> (Double?, String?) {
+        // The key's own value: the same errors as a gate on the key itself (unknown name, class, task).
+        let (estimate, _) = try plainValue(key, result: result, input: input, whole: whole)
+        let names = IntervalKey.keys(for: result).map(\.name)
+        guard names.contains(key) else {
+            throw GateError("'\(shown(whole))': \(shown(key)) has no interval; KEY.lower and KEY.upper take KEY one of \(intervalKeyList(result))")
+        }
+        let interval = result.bootstrap?.interval(key)
+        bound = GateOutcome.IntervalBound(key: key, estimate: estimate ?? .nan, interval: interval)
+        let value = interval.map { upper ? $0.upper : $0.lower }
+        return (value, UndefinedReasons.intervalReason(key, result: result))
+    }
+
     private static func plainValue(_ metric: String, result: AuditResult, input: InputSummary?, whole: String) throws(GateError) -> (Double?, String?) {
+        // The whole input's bounds are read before; a bound here is a segment's.
+        if intervalBound(metric) != nil {
+            throw GateError("'\(shown(whole))': intervals are computed for the whole input only, not per segment")
+        }
         if metric.hasPrefix(RankingKey.prefix) {
             guard let ranking = result.ranking else {
                 throw GateError("'\(shown(whole))': ranking values are computed for the whole input only, not per segment")
@@ -189,7 +255,15 @@ public enum GateEvaluator {
         if !members.isEmpty {
             throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(members))")
         }
-        throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(metricKeys + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT, or a ranking key (\(rankingForms))")
+        throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(metricKeys + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT, a ranking key (\(rankingForms)), or KEY.lower / KEY.upper (the bounds of KEY's interval) with KEY one of \(intervalKeyList(result))")
+    }
+
+    /// The keys with an interval as `KEY.lower` / `KEY.upper` take them, for
+    /// messages: the task's keys, then `precision[CLASS]`, `recall[CLASS]`, `ece[CLASS]`.
+    static func intervalKeyList(_ result: AuditResult) -> String {
+        let keys = IntervalKey.keys(for: result).map(\.name).filter { !$0.contains("[") }
+        let perClass = ClassMetricKey.all.filter(\.hasInterval).map { "\($0.name)[CLASS]" }
+        return (keys + perClass).joined(separator: ", ")
     }
 
     /// The option that sets each list's targets.

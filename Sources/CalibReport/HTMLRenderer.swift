@@ -20,6 +20,7 @@ public enum HTMLRenderer {
         if let positive = report.positiveClass {
             body.append("<p class=\"facts\">Positive class <strong>\(e(positive))</strong> (\(e(i.positiveClassReason ?? "")))</p>")
         }
+        if let method = ReportVocabulary.intervalMethod(r) { body.append("<p class=\"facts\">\(e(method))</p>") }
         let verdictClass = UndefinedReasons.weightReason(r) == nil && r.metrics.ece < 0.01 ? "ok" : "warn"
         body.append("<p class=\"verdict \(verdictClass)\">\(e(f.verdict))</p>")
         if !report.gates.isEmpty {
@@ -46,18 +47,21 @@ public enum HTMLRenderer {
 
         // Reliability.
         let positiveMode = r.positiveReliability != nil
+        let level = r.bootstrap?.settings.confidence ?? 0.95
         body.append("<section><h2>Reliability</h2>")
         if positiveMode {
             body.append("<p>The headline for a binary task is the calibration of P(\(e(report.positiveClass ?? ""))): each bin compares the mean predicted chance with how often it happened.</p>")
             body.append(figure(Charts.reliability(r.headlineReliability, id: "reliability-positive", title: "Reliability of P(\(report.positiveClass ?? ""))",
                 predicted: ReportVocabulary.words(.positiveClass).meanPredicted, observed: ReportVocabulary.words(.positiveClass).observedRate, worst: f.worstBins,
-                isotonic: f.calibration.isotonicCurve)))
+                isotonic: f.calibration.isotonicCurve, intervals: r.bootstrap?.headlineBins, confidence: level)))
             body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
-                predicted: ReportVocabulary.words(.topLabel).meanPredicted, observed: ReportVocabulary.words(.topLabel).observedRate, worst: [])))
+                predicted: ReportVocabulary.words(.topLabel).meanPredicted, observed: ReportVocabulary.words(.topLabel).observedRate, worst: [],
+                intervals: r.bootstrap?.reliabilityBins, confidence: level)))
         } else {
             body.append("<p>Each bin compares the mean confidence of the predicted class with its accuracy.</p>")
             body.append(figure(Charts.reliability(r.reliability, id: "reliability-top", title: "Top-label reliability",
-                predicted: ReportVocabulary.words(.topLabel).meanPredicted, observed: ReportVocabulary.words(.topLabel).observedRate, worst: f.worstBins)))
+                predicted: ReportVocabulary.words(.topLabel).meanPredicted, observed: ReportVocabulary.words(.topLabel).observedRate, worst: f.worstBins,
+                intervals: r.bootstrap?.reliabilityBins, confidence: level)))
         }
         if !f.overconfidentBins.isEmpty {
             body.append("<p>\(OverconfidenceFlags.binsHeading)</p><ul class=\"flags\">"
@@ -65,7 +69,8 @@ public enum HTMLRenderer {
         }
         body.append(figure(Charts.confidenceHistogram(r.reliability, f.confidenceHistogram, id: "confidence-histogram")))
         body.append("<details><summary>Reliability table (\(e(r.eceMode.rawValue)))</summary>")
-        body.append(ReportSections.reliability(r.headlineReliability, mode: positiveMode ? .positiveClass : .topLabel, worst: f.worstBins, compact: false).html())
+        body.append(ReportSections.reliability(r.headlineReliability, mode: positiveMode ? .positiveClass : .topLabel, worst: f.worstBins, compact: false,
+                                               intervals: r.bootstrap?.headlineBins, confidence: level).html())
         body.append("</details></section>")
 
         body += calibrationSection(report)
@@ -102,6 +107,7 @@ public enum HTMLRenderer {
         body.append("<dt>bins</dt><dd>\(r.settings.bins) equal-width, lower edge inclusive, last bin closed</dd>")
         body.append("<dt>threshold</dt><dd>\(NumberText.fixed(r.settings.threshold, 2)); confident at \(NumberText.fixed(r.settings.confidentAt, 2))</dd>")
         body.append("<dt>clipped probabilities</dt><dd>\(NumberText.count(r.clippedProbabilities))</dd>")
+        body.append("<dt>intervals</dt><dd>\(e(ReportVocabulary.intervalMethod(r) ?? "none (--bootstrap 0)"))</dd>")
         body.append("</dl></section>")
         body.append("<footer>\(e(report.tool.name)) \(e(report.tool.version)) · report schema \(Report.schemaVersion)</footer>")
 
@@ -166,7 +172,8 @@ public enum HTMLRenderer {
         return body
     }
 
-    /// The comparison page for several inputs audited in one call. Each `link`
+    /// The comparison page for several inputs audited in one call (values
+    /// with their intervals when the audits have them). Each `link`
     /// is the file name of that input's page in the index's folder (or `#`
     /// for this page); it becomes a relative, percent-encoded `./` link
     /// (``TextEscaping/relativeLink(_:)``), never a scheme such as `javascript:`.
@@ -177,8 +184,8 @@ public enum HTMLRenderer {
                 let r = entry.report.result
                 let failed = entry.report.gates.filter(\.fails).count
                 return ["<a href=\"\(TextEscaping.html(TextEscaping.relativeLink(entry.link)))\">\(TextEscaping.html(entry.report.shortName))</a>", NumberText.count(r.rows), r.task.rawValue,
-                        ReportVocabulary.formatted(.crossEntropy, in: r.metrics), NumberText.percent(r.metrics.logLossSkill), ReportVocabulary.formatted(.accuracy, in: r.metrics),
-                        ReportVocabulary.formatted(.ece, in: r.metrics), r.eceMode.rawValue, ReportVocabulary.formatted(.mce, in: r.metrics),
+                        ReportVocabulary.formatted(.crossEntropy, in: r), ReportVocabulary.percent(.logLossSkill, in: r), ReportVocabulary.formatted(.accuracy, in: r),
+                        ReportVocabulary.formatted(.ece, in: r), r.eceMode.rawValue, ReportVocabulary.formatted(.mce, in: r),
                         entry.report.gates.isEmpty ? "—" : failed == 0 ? "<span class=\"pass\">pass</span>" : "<span class=\"fail\">\(failed) failed</span>"]
             }))
         body.append("</section>")
@@ -289,6 +296,7 @@ public enum HTMLRenderer {
     .card-label { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
     .card-value { font-size: 22px; font-weight: 650; font-variant-numeric: tabular-nums; }
     .card-reading { font-size: 13px; color: var(--muted); }
+    .interval { white-space: nowrap; } .card-value .interval { display: block; font-size: 13px; font-weight: 500; color: var(--muted); }
     .finding { font-size: 16px; font-weight: 600; }
     figure { margin: 16px 0; }
     svg.chart { max-width: 100%; height: auto; display: block; }
@@ -300,6 +308,7 @@ public enum HTMLRenderer {
     svg .diag-swatch { fill: none; stroke: var(--muted); stroke-dasharray: 3 2; }
     svg .bar { fill: var(--bar); } svg .gap-over { fill: var(--over); opacity: .75; } svg .gap-under { fill: var(--under); opacity: .75; }
     svg .mark { fill: var(--ink); } svg .mark.worst { stroke: var(--over); stroke-width: 2; }
+    svg .whisker { fill: none; stroke: var(--ink); stroke-width: 1.3; } svg .whisker-swatch { fill: var(--ink); }
     svg .count-bar { fill: var(--count); } svg .correct { fill: var(--correct); } svg .wrong { fill: var(--wrong); }
     svg .precision { fill: var(--precision); } svg .recall { fill: var(--recall); } svg .ece { fill: var(--ece); }
     svg .focal { fill: none; stroke: var(--focal); stroke-width: 2.5; } svg .focal-mark { fill: var(--focal); } svg .focal-swatch { fill: var(--focal); }

@@ -20,6 +20,7 @@ public enum MarkdownRenderer {
         if let positive = report.positiveClass {
             out.append("Positive class: **\(text(positive))** (\(text(i.positiveClassReason ?? "")))  ")
         }
+        if let method = ReportVocabulary.intervalMethod(r) { out.append(method + ".  ") }
         out.append("Verdict: **\(text(f.verdict))**")
         let undefined = ReportSections.undefinedValues(report)
         if !undefined.rows.isEmpty {
@@ -53,7 +54,9 @@ public enum MarkdownRenderer {
             ? "Each bin compares the mean predicted chance of '\(text(report.positiveClass ?? ""))' with how often it happened. ⚠ marks the bins that contribute most to the ECE."
             : "Each bin compares the mean top-label confidence with the accuracy. ⚠ marks the bins that contribute most to the ECE.")
         out.append("")
-        out += ReportSections.reliability(r.headlineReliability, mode: r.eceMode, worst: f.worstBins, compact: false).markdown()
+        let level = r.bootstrap?.settings.confidence ?? 0.95
+        out += ReportSections.reliability(r.headlineReliability, mode: r.eceMode, worst: f.worstBins, compact: false,
+                                          intervals: r.bootstrap?.headlineBins, confidence: level).markdown()
         if !f.overconfidentBins.isEmpty {
             out.append("")
             out.append(OverconfidenceFlags.binsHeading)
@@ -64,7 +67,8 @@ public enum MarkdownRenderer {
             out.append("")
             out.append("<details><summary>Top-label reliability (confidence of the predicted class)</summary>")
             out.append("")
-            out += ReportSections.reliability(r.reliability, mode: .topLabel, worst: [], compact: false).markdown()
+            out += ReportSections.reliability(r.reliability, mode: .topLabel, worst: [], compact: false,
+                                              intervals: r.bootstrap?.reliabilityBins, confidence: level).markdown()
             out.append("")
             out.append("</details>")
         }
@@ -113,6 +117,7 @@ public enum MarkdownRenderer {
         out.append("| bins | \(r.settings.bins) equal-width (lower edge inclusive, last bin closed) |")
         out.append("| threshold | \(NumberText.fixed(r.settings.threshold, 2)) · confident at \(NumberText.fixed(r.settings.confidentAt, 2)) |")
         out.append("| clipped probabilities | \(NumberText.count(r.clippedProbabilities)) |")
+        out.append("| intervals | " + (ReportVocabulary.intervalMethod(r) ?? "none (--bootstrap 0)") + " |")
         out.append("")
         out.append("*\(report.tool.name) \(report.tool.version), report schema \(Report.schemaVersion).*")
         return out.joined(separator: "\n") + "\n"
@@ -179,7 +184,8 @@ public enum MarkdownRenderer {
 }
 
 extension MarkdownRenderer {
-    /// The comparison table for several inputs audited in one call. Each
+    /// The comparison table for several inputs audited in one call (values
+    /// with their intervals when the audits have them). Each
     /// `link` is the file name of that input's report in the index's folder (or
     /// `#` for this page); it becomes a relative, percent-encoded `./` target
     /// (``TextEscaping/markdownLinkTarget(_:)``), never a scheme or raw HTML.
@@ -191,7 +197,7 @@ extension MarkdownRenderer {
             let r = entry.report.result
             let failed = entry.report.gates.filter(\.fails).count
             let gates = entry.report.gates.isEmpty ? "—" : failed == 0 ? "✅ pass" : "❌ \(failed) failed"
-            out.append("| [\(escape(entry.report.shortName))](\(TextEscaping.markdownLinkTarget(entry.link))) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(ReportVocabulary.formatted(.crossEntropy, in: r.metrics)) | \(NumberText.percent(r.metrics.logLossSkill)) | \(ReportVocabulary.formatted(.accuracy, in: r.metrics)) | \(ReportVocabulary.formatted(.ece, in: r.metrics)) | \(r.eceMode.rawValue) | \(ReportVocabulary.formatted(.mce, in: r.metrics)) | \(gates) |")
+            out.append("| [\(escape(entry.report.shortName))](\(TextEscaping.markdownLinkTarget(entry.link))) | \(NumberText.count(r.rows)) | \(r.task.rawValue) | \(ReportVocabulary.formatted(.crossEntropy, in: r)) | \(ReportVocabulary.percent(.logLossSkill, in: r)) | \(ReportVocabulary.formatted(.accuracy, in: r)) | \(ReportVocabulary.formatted(.ece, in: r)) | \(r.eceMode.rawValue) | \(ReportVocabulary.formatted(.mce, in: r)) | \(gates) |")
         }
         return out.joined(separator: "\n") + "\n"
     }

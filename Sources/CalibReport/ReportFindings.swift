@@ -60,21 +60,27 @@ public struct ReportFindings: Sendable {
             }
             .prefix(3).map { $0 }
 
-        // Verdict.
+        // Verdict; with intervals it quotes the headline ECE's: "… (predicted above observed; ECE 0.0148 [0.0131, 0.0167])".
         let over = table.overconfidence, under = table.underconfidence
         undefined = UndefinedReasons.undefinedValues(r)
+        let eceInterval = ReportVocabulary.bracket(MetricKey.ece.name, m.ece, in: r, digits: MetricKey.ece.display.digits)
+            .map { "ECE \(ReportVocabulary.formatted(MetricKey.ece, m.ece)) \($0)" }
         if let weightReason = UndefinedReasons.weightReason(r) {
             verdict = "undefined: \(weightReason)"
         } else if m.ece < 0.01 {
-            verdict = "well calibrated: the \(r.eceMode.rawValue) ECE is below 0.01"
-        } else if let positiveClass {
-            verdict = over > 2 * under ? "scores overstate the chance of '\(positiveClass)' (predicted above observed)"
-                : under > 2 * over ? "scores understate the chance of '\(positiveClass)' (predicted below observed)"
-                : "miscalibrated in both directions"
+            verdict = "well calibrated: the \(r.eceMode.rawValue) ECE is below 0.01" + (eceInterval.map { " (\($0))" } ?? "")
         } else {
-            verdict = over > 2 * under ? "overconfident: confidence exceeds accuracy"
-                : under > 2 * over ? "underconfident: accuracy exceeds confidence"
-                : "miscalibrated in both directions"
+            let direction: String
+            if let positiveClass {
+                direction = over > 2 * under ? "scores overstate the chance of '\(positiveClass)' (predicted above observed"
+                    : under > 2 * over ? "scores understate the chance of '\(positiveClass)' (predicted below observed" : "miscalibrated in both directions"
+            } else {
+                direction = over > 2 * under ? "overconfident: confidence exceeds accuracy"
+                    : under > 2 * over ? "underconfident: accuracy exceeds confidence" : "miscalibrated in both directions"
+            }
+            // The positive-class readings close their parenthesis after the interval.
+            let open = direction.hasSuffix("observed")
+            verdict = direction + (eceInterval.map { (open ? "; " : " (") + $0 + ")" } ?? (open ? ")" : ""))
         }
 
         overconfidentBins = OverconfidenceFlags.bins(table, positiveClass: positiveClass)
@@ -113,7 +119,8 @@ public struct ReportFindings: Sendable {
         let binary = r.task == .binary
         let calibration = CalibrationFindings(m.calibration, positiveClass: positiveClass,
             headlineECE: binary ? (MetricKey.positiveClassECE, m.positiveClassECE) : (MetricKey.topLabelECE, m.topLabelECE),
-            bins: r.settings.bins, inTheLarge: m.calibrationInTheLarge) { UndefinedReasons.reason(for: $0, result: r) }
+            bins: r.settings.bins, inTheLarge: m.calibrationInTheLarge, reason: { UndefinedReasons.reason(for: $0, result: r) },
+            bracket: { key, value in ReportVocabulary.bracket(key.name, value, in: r, digits: key.display.digits) })
         self.calibration = calibration
         if binary {
             // The positive-class direction replaces the top-label over-confidence

@@ -8,6 +8,9 @@ import CalibInput
 struct ReportCell: Sendable, Hashable {
     var input: String = ""
     var own: String = ""
+    /// The value's interval, `[0.0131, 0.0167]` (calib's own text, after `own`
+    /// and a space; `NumberText.bracket(_:_:)`); empty without one. HTML sets it in a `span.interval`.
+    var interval: String = ""
     /// A state each format words in its own way (`ReportTable` writers).
     var status: Status?
     /// Several texts from the input, written after `input` and `own` as `listStyle` says.
@@ -45,6 +48,11 @@ struct ReportCell: Sendable, Hashable {
 
     /// calib's own text: a formatted number, a label.
     static func value(_ text: String) -> ReportCell { ReportCell(own: text) }
+    /// A formatted number and its interval (`nil` or empty: none).
+    static func value(_ text: String, interval: String?) -> ReportCell { ReportCell(own: text, interval: interval ?? "") }
+
+    /// The interval as plain text, with its leading space: " [0.0131, 0.0167]", or "".
+    var plainInterval: String { interval.isEmpty ? "" : " " + interval }
     /// Text from the input, then `suffix` of calib's own.
     static func text(_ text: String, _ suffix: String = "") -> ReportCell { ReportCell(input: text, own: suffix) }
     /// Several texts from the input (`listStyle` says how they are joined).
@@ -120,7 +128,7 @@ struct ReportTable: Sendable {
         if sentence != nil { return terminalSentences(into: &lines) }
         func line(_ cells: [ReportCell]) -> String {
             "  " + zip(columns, cells).map { column, cell in
-                let text = TextEscaping.plain(cell.input) + cell.own + Self.terminalWords(cell.status)
+                let text = TextEscaping.plain(cell.input) + cell.own + cell.plainInterval + Self.terminalWords(cell.status)
                 guard let width = column.width else { return "  " + text }
                 return column.numeric ? NumberText.pad(text, width) : NumberText.padRight(text, width)
             }.joined()
@@ -138,8 +146,14 @@ struct ReportTable: Sendable {
     /// terminal that holds an undefined value says only "undefined" there and
     /// gives the reason wrapped on lines of its own, indented by eight.
     /// Lines are written raw: `TerminalLines` escapes them.
-    func terminalSentences(into lines: inout TerminalLines) {
+    /// With `wrap`, a sentence still wider than the terminal goes on under a
+    /// hanging indent of four (the gates, whose interval may not fit).
+    func terminalSentences(into lines: inout TerminalLines, wrap: Bool = false) {
         guard let sentence else { return }
+        func append(_ line: String) {
+            guard wrap, TextEscaping.plain(line).count > TerminalRenderer.width else { return lines.append(line) }
+            for part in TextWrap.breakLine(line, width: TerminalRenderer.width, indent: "    ") { lines.append(part) }
+        }
         for row in rows {
             let line = "  " + sentence.text(row, Self.terminalText)
             if TextEscaping.plain(line).count > TerminalRenderer.width,
@@ -147,10 +161,10 @@ struct ReportTable: Sendable {
                case let .undefined(reason)? = row[c].status {
                 var short = row
                 short[c] = .value("undefined")
-                lines.append("  " + sentence.text(short, Self.terminalText))
+                append("  " + sentence.text(short, Self.terminalText))
                 for part in TextWrap.wrap("undefined: " + reason, width: TerminalRenderer.width, indent: "        ") { lines.append(part) }
             } else {
-                lines.append(line)
+                append(line)
             }
             for cell in row where cell.listStyle == .lines { for item in cell.list { lines.append("    " + item) } }
         }
@@ -207,13 +221,13 @@ struct ReportTable: Sendable {
 extension ReportTable {
     /// A cell in a terminal sentence, raw (`TerminalLines` escapes the line).
     static func terminalText(_ cell: ReportCell) -> String {
-        cell.input + cell.own + terminalWords(cell.status) + (cell.listStyle == .names ? cell.list.joined(separator: ", ") : "")
+        cell.input + cell.own + cell.plainInterval + terminalWords(cell.status) + (cell.listStyle == .names ? cell.list.joined(separator: ", ") : "")
     }
 
     /// A cell in Markdown: input and list escaped (``TextEscaping/markdown(_:)``).
     static func markdownText(_ cell: ReportCell) -> String {
         let list = cell.list.map(TextEscaping.markdown).joined(separator: cell.listStyle == .names ? ", " : "<br>")
-        return TextEscaping.markdown(cell.input) + cell.own + markdownWords(cell.status) + list
+        return TextEscaping.markdown(cell.input) + cell.own + cell.plainInterval + markdownWords(cell.status) + list
     }
 
     /// A cell in HTML: input and list escaped (``TextEscaping/html(_:)``), names in `<code>`.
@@ -221,7 +235,8 @@ extension ReportTable {
         let list = cell.listStyle == .names
             ? cell.list.map { "<code>\(TextEscaping.html($0))</code>" }.joined(separator: ", ")
             : cell.list.map(TextEscaping.html).joined(separator: "<br>")
-        return TextEscaping.html(cell.input) + cell.own + htmlWords(cell.status) + list
+        let interval = cell.interval.isEmpty ? "" : " <span class=\"interval\">\(cell.interval)</span>"
+        return TextEscaping.html(cell.input) + cell.own + interval + htmlWords(cell.status) + list
     }
 
     /// A state in the terminal's few columns.
@@ -276,7 +291,9 @@ enum ReportSections {
     static let compactClassLimit = 12
 
     /// Per class: support, prior, precision, recall, F1, ECE and cross-entropy
-    /// (the full form adds the row count). The compact form shows the
+    /// (the full form adds the row count, and the intervals of precision,
+    /// recall and ECE after their values; the compact form has no room for
+    /// them: `perClassIntervals(_:)` lists them under the table). The compact form shows the
     /// `compactClassLimit` rarest classes when there are more.
     static func perClass(_ report: Report, compact: Bool) -> ReportTable {
         let r = report.result
@@ -301,8 +318,27 @@ enum ReportSections {
                 + keys.map { .init(title: .value($0.display.label), numeric: true, width: nil) }
                 + ranking.map(\.column),
             rows: r.perClass.enumerated().map { i, c in
-                [.text(c.name), .value(NumberText.count(c.rows))] + keys.map { .value(ReportVocabulary.formatted($0, $0.value(in: c))) }
+                [.text(c.name), .value(NumberText.count(c.rows))]
+                    + keys.map { .value(ReportVocabulary.formatted($0, $0.value(in: c)), interval: ReportVocabulary.bracket($0, of: c, in: r)) }
                     + ranking.map { $0.cell(i) }
+            })
+    }
+
+    /// The terminal's per-class intervals under the per-class table, for the
+    /// classes it shows: class, then the intervals of precision, recall and
+    /// ECE with their keys' digits; `nil` without the bootstrap.
+    static func perClassIntervals(_ report: Report) -> ReportTable? {
+        let r = report.result
+        guard let bootstrap = r.bootstrap else { return nil }
+        let keys: [ClassMetricKey] = [.precision, .recall, .ece]
+        let shown = r.perClass.count <= compactClassLimit ? Array(r.perClass.indices)
+            : Array(r.perClass.indices.sorted { r.perClass[$0].support < r.perClass[$1].support }.prefix(compactClassLimit))
+        let level = ReportVocabulary.share(bootstrap.settings.confidence)
+        return ReportTable(title: "\(level) intervals",
+            columns: [.init(title: .value("class"), numeric: false, width: 16)]
+                + [18, 18, 20].enumerated().map { .init(title: .value(keys[$0].display.shortLabel), numeric: true, width: $1) },
+            rows: shown.map { c in
+                [.text(r.perClass[c].name)] + keys.map { .value(ReportVocabulary.bracket($0, of: r.perClass[c], in: r) ?? ReportVocabulary.undefined) }
             })
     }
 
@@ -375,17 +411,16 @@ enum ReportSections {
     }
 
     /// The headline metrics with their readings, in the findings' order
-    /// (``ReportFindings/readings``): label, value with the key's digits, and
-    /// the reading, which may quote the input (the positive class).
+    /// (``ReportFindings/readings``): label, value with the key's digits and
+    /// its interval, and the reading, which may quote the input (the positive class).
     /// The note names the averages and the other ECEs, for the formats with room for it.
     static func headline(_ report: Report) -> ReportTable {
-        let m = report.result.metrics
-        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: m) }
+        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: report.result) }
         let weightedF1 = MetricKey.average("weighted", .f1)
         return ReportTable(title: "Headline metrics",
             columns: [.init(title: .value("metric"), numeric: false, width: nil), .init(title: .value("value"), numeric: true, width: nil),
                       .init(title: .value("reading"), numeric: false, width: nil)],
-            rows: report.findings.readings.map { [.value($0.label), .value(ReportVocabulary.formatted($0)), .text($0.reading)] },
+            rows: report.findings.readings.map { [.value($0.label), .value(ReportVocabulary.formatted($0), interval: ReportVocabulary.bracket($0, in: report.result)), .text($0.reading)] },
             notes: ["Macro precision / recall / F1: \(v(.average("macro", .precision))) / \(v(.average("macro", .recall))) / \(v(.average("macro", .f1)))"
                 + "; \(weightedF1.display.label) \(v(weightedF1)); \(MetricKey.topLabelECE.display.label) \(v(.topLabelECE))"
                 + "; \(MetricKey.classwiseECE.display.label) \(v(.classwiseECE))."] + (topLabelNote(report).map { [$0] } ?? []))
@@ -393,59 +428,93 @@ enum ReportSections {
 
     /// The headline metrics in the terminal's 80 columns: three groups
     /// (loss, decisions, calibration), each a title, a detail (the threshold,
-    /// the bins) and lines of values with their keys' digits
-    /// (``ReportVocabulary/formatted(_:in:)``). Each line is calib's words
+    /// the bins) and lines of values with their keys' digits and intervals
+    /// (``ReportVocabulary/formatted(_:in:digits:)``), a line's values packed
+    /// into 78 columns (`TextWrap.pack`). Each line is calib's words
     /// followed by text from the input (the verdict's positive class).
     static func headlineGroups(_ report: Report) -> [ReportTable] {
         let r = report.result
         let m = r.metrics
-        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: m) }
-        func group(_ title: String, _ detail: String, _ lines: [[ReportCell]]) -> ReportTable {
-            ReportTable(title: title, detail: detail,
-                columns: [.init(title: .value("values"), numeric: false, width: nil), .init(title: .value(""), numeric: false, width: nil)],
-                rows: lines.map { $0.count == 1 ? $0 + [.value("")] : $0 }, sentence: ReportSentence([.cell(0), .cell(1)]))
-        }
+        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: r) }
+        func percent(_ key: MetricKey) -> String { ReportVocabulary.percent(key, in: r) }
         let skill = m.logLossSkill.isFinite
-            ? "\(NumberText.percent(m.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"
-        var tail = "wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))"
-        if let citl = m.calibrationInTheLarge { tail += "  \(MetricKey.calibrationInTheLarge.display.shortLabel) \(NumberText.signed(citl, MetricKey.calibrationInTheLarge.display.digits))" }
+            ? "\(percent(.logLossSkill)) \(m.logLossSkill >= 0 ? "(beats the base rate)" : "(worse than the base rate)")" : "undefined (see above)"
+        var tail = ["wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(percent(.confidentErrorRate))"]
+        if m.calibrationInTheLarge != nil { tail.append("\(MetricKey.calibrationInTheLarge.display.shortLabel) \(v(.calibrationInTheLarge))") }
+        let macro = r.bootstrap == nil
+            ? ["macro P/R/F1 \(v(.average("macro", .precision)))/\(v(.average("macro", .recall)))/\(v(.average("macro", .f1))) ", "weighted F1 \(v(.average("weighted", .f1)))"]
+            : ["macro precision \(v(.average("macro", .precision)))", "recall \(v(.average("macro", .recall)))", "F1 \(v(.average("macro", .f1)))",
+               "weighted F1 \(v(.average("weighted", .f1)))"]
         return [
-            group("Loss", "", [
-                [.value("cross-entropy   \(v(.crossEntropy)) nats  (\(v(.crossEntropyBits)) bits, perplexity \(v(.perplexity)))")],
-                [.value("prior CE        \(v(.priorCrossEntropy)) nats  log-loss skill " + skill)],
-                [.value("Brier           \(v(.brier))")],
+            headlineGroup("Loss", "", [
+                ["cross-entropy   \(v(.crossEntropy)) nats", "(\(ReportVocabulary.formatted(.crossEntropyBits, in: m)) bits, perplexity \(ReportVocabulary.formatted(.perplexity, in: m)))"],
+                ["prior CE        \(v(.priorCrossEntropy)) nats", "log-loss skill " + skill],
+                ["Brier           \(v(.brier))"],
             ]),
-            group("Decisions", r.task == .binary ? "threshold \(NumberText.fixed(r.settings.threshold, 2))" : "argmax", [
-                [.value("accuracy \(v(.accuracy))  balanced \(v(.balancedAccuracy))  MCC \(v(.mcc))")],
-                [.value("macro P/R/F1 \(v(.average("macro", .precision)))/\(v(.average("macro", .recall)))/\(v(.average("macro", .f1)))   weighted F1 \(v(.average("weighted", .f1)))")],
+            headlineGroup("Decisions", r.task == .binary ? "threshold \(NumberText.fixed(r.settings.threshold, 2))" : "argmax", [
+                ["accuracy \(v(.accuracy))", "balanced \(v(.balancedAccuracy))", "MCC \(v(.mcc))"],
+                macro,
             ]),
-            r.task == .binary ? binaryCalibrationGroup(report, group) : group("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
-                [.value("ECE \(v(.ece))  MCE \(v(.mce))  top-label ECE \(v(.topLabelECE))  classwise \(v(.classwiseECE))")],
-                [.value("over-confidence \(v(.overconfidence))  under \(v(.underconfidence))  mean confidence \(v(.meanConfidence))")],
-                [.value(tail)],
-                [.value("verdict: "), .text(report.findings.verdict)],
-            ]),
+            r.task == .binary ? binaryCalibrationGroup(report) : headlineGroup("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
+                ["ECE \(v(.ece))", "MCE \(v(.mce))", "top-label ECE \(v(.topLabelECE))", "classwise \(v(.classwiseECE))"],
+                ["over-confidence \(v(.overconfidence))", "under \(v(.underconfidence))", "mean confidence \(v(.meanConfidence))"],
+                tail,
+            ], verdict: report.findings.verdict),
         ]
+    }
+
+    /// A terminal headline group: each line's items packed into 78 columns
+    /// (continued lines indented by `continuation`, per line), then the
+    /// verdict's line when given ("verdict: " and the verdict, text from the
+    /// input), at `verdictAt` among the lines (the end by default). Written as
+    /// sentences; the terminal wraps the verdict.
+    static func headlineGroup(_ title: String, _ detail: String, _ lines: [[String]], continuation: [String] = [],
+                              verdict: String? = nil, verdictAt: Int? = nil) -> ReportTable {
+        var rows: [[ReportCell]] = lines.enumerated().flatMap { i, items in
+            TextWrap.pack(items, width: TerminalRenderer.width - 2, continuation: i < continuation.count ? continuation[i] : "  ").map { [ReportCell.value($0), .value("")] }
+        }
+        if let verdict {
+            let at = verdictAt.map { at in lines.prefix(at).reduce(0) { n, items in n + TextWrap.pack(items, width: TerminalRenderer.width - 2).count } } ?? rows.count
+            rows.insert([.value("verdict: "), .text(verdict)], at: at)
+        }
+        return ReportTable(title: title, detail: detail,
+            columns: [.init(title: .value("values"), numeric: false, width: nil), .init(title: .value(""), numeric: false, width: nil)],
+            rows: rows, sentence: ReportSentence([.cell(0), .cell(1)]))
     }
 
     /// The terminal's calibration group of a binary task: the headline ECEs,
     /// the positive-class direction (mean score − positive rate, in words),
     /// the verdict, then the top-label values on lines of their own, labelled
     /// as such (they measure the predicted class, either one).
-    static func binaryCalibrationGroup(_ report: Report, _ group: (String, String, [[ReportCell]]) -> ReportTable) -> ReportTable {
+    static func binaryCalibrationGroup(_ report: Report) -> ReportTable {
         let r = report.result
-        let m = r.metrics
-        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: m) }
+        func v(_ key: MetricKey) -> String { ReportVocabulary.formatted(key, in: r) }
         let citl = MetricKey.calibrationInTheLarge
-        let direction = "\(citl.display.shortLabel) \(NumberText.signed(m.calibrationInTheLarge, citl.display.digits))"
-            + (report.findings.calibration.inTheLargeShort.map { ": " + $0 } ?? "")
-        return group("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
-            [.value("ECE \(v(.ece))  MCE \(v(.mce))  classwise \(v(.classwiseECE))")],
-            [.value(direction)],
-            [.value("verdict: "), .text(report.findings.verdict)],
-            [.value("top-label: ECE \(v(.topLabelECE))  over-confidence \(v(.overconfidence))  under \(v(.underconfidence))  OE \(v(.overconfidenceError))")],
-            [.value("           mean confidence \(v(.meanConfidence))  wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(NumberText.percent(m.confidentErrorRate))")],
-        ])
+        // The direction's words go on a line of their own when the value and its interval leave no room.
+        let head = "\(citl.display.shortLabel) \(v(citl))"
+        let direction: [[String]] = report.findings.calibration.inTheLargeShort.map { short in
+            head.count + 2 + short.count <= TerminalRenderer.width - 2 ? [[head + ": " + short]] : [[head + ":"], ["  " + short]]
+        } ?? [[head]]
+        let wrongRate = ReportVocabulary.percent(.confidentErrorRate, in: r)
+        let label = "top-label: ", hang = String(repeating: " ", count: label.count)
+        return headlineGroup("Calibration", "\(r.settings.bins) bins; headline: \(r.eceMode.rawValue) ECE", [
+            ["ECE \(v(.ece))", "MCE \(v(.mce))", "classwise \(v(.classwiseECE))"]] + direction + [
+            [label + "ECE \(v(.topLabelECE))", "over-confidence \(v(.overconfidence))", "under \(v(.underconfidence))", "OE \(v(.overconfidenceError))"],
+            [hang + "mean confidence \(v(.meanConfidence))", "wrong when ≥ \(NumberText.fixed(r.settings.confidentAt, 2)) confident: \(wrongRate)"],
+        ], continuation: ["  "] + direction.map { _ in "  " } + [hang, hang], verdict: report.findings.verdict, verdictAt: 1 + direction.count)
+    }
+
+    /// The defined values whose interval the bootstrap could not give (the
+    /// sorted estimators past the score store's budget, a rare class's
+    /// precision), each named `KEY interval`, with the reason
+    /// (`UndefinedReasons.intervalReason(_:result:)`). Empty without the bootstrap
+    /// (the method line's absence says so) and for undefined values (listed with their own reason).
+    static func missingIntervals(_ report: Report) -> [UndefinedValue] {
+        guard let bootstrap = report.result.bootstrap else { return [] }
+        return bootstrap.entries.compactMap { entry in
+            guard entry.interval == nil, entry.estimate.isFinite, let reason = UndefinedReasons.intervalReason(entry.key.name, result: report.result) else { return nil }
+            return UndefinedValue(key: entry.key.name + " interval", reason: reason)
+        }
     }
 
     /// The headline metrics that are undefined for this input, grouped by
@@ -454,38 +523,52 @@ enum ReportSections {
     static func undefinedValues(_ report: Report) -> ReportTable {
         ReportTable(title: "Undefined for this input", detail: "null in the JSON report",
             columns: [.init(title: .value("values"), numeric: false, width: nil), .init(title: .value("reason"), numeric: false, width: nil)],
-            rows: UndefinedReasons.grouped(report.findings.undefined + (report.findings.ranking?.undefined ?? [])).map { [.list($0.keys, .names), .text($0.reason)] },
+            rows: UndefinedReasons.grouped(report.findings.undefined + (report.findings.ranking?.undefined ?? []) + missingIntervals(report)).map { [.list($0.keys, .names), .text($0.reason)] },
             sentence: ReportSentence([.cell(0), .words(": "), .cell(1)]))
     }
 
     /// A reliability table: each bin's range, rows, weight, mean prediction,
     /// observed rate and gap, the `worst` bins marked; columns worded for
-    /// `mode` (``ReportVocabulary/words(_:)``). The compact form lists only the
-    /// worst bins, in bin order, with fewer digits and no weight, as sentences:
-    /// "0.33–0.40         41 rows  predicted 0.372  observed 0.723  gap -0.352".
-    static func reliability(_ table: ReliabilityTable, mode: ECEMode, worst: [Int], compact: Bool) -> ReportTable {
+    /// `mode` (``ReportVocabulary/words(_:)``). With `intervals` (per bin, the
+    /// interval of the observed rate; `BootstrapResult.headlineBins`) a column
+    /// "95% interval" follows the observed rate (empty for a bin without one).
+    /// The compact form lists only the worst bins, in bin order, with fewer
+    /// digits and no weight, as sentences:
+    /// "0.33–0.40         41 rows  predicted 0.372  observed 0.723  gap -0.352",
+    /// each bin's interval on a line of its own under it ("observed 95% interval [0.650, 0.790]").
+    static func reliability(_ table: ReliabilityTable, mode: ECEMode, worst: [Int], compact: Bool,
+                            intervals: [MetricInterval?]? = nil, confidence: Double = 0.95) -> ReportTable {
         let words = ReportVocabulary.words(mode)
+        let level = "\(ReportVocabulary.share(confidence)) interval"
+        func bracket(_ b: Int, _ digits: Int) -> String? {
+            guard let intervals, b < intervals.count, table.bins[b].observedRate != nil else { return nil }
+            return NumberText.bracket(intervals[b]) { NumberText.fixed($0, digits) }
+        }
         if compact {
             return ReportTable(title: "Worst bins", detail: "largest share of the \(mode.rawValue) ECE",
                 columns: [.init(title: .value("bin"), numeric: false, width: nil), .init(title: .value("rows"), numeric: true, width: nil),
                           .init(title: .value(words.predicted), numeric: true, width: nil), .init(title: .value(words.observed), numeric: true, width: nil),
-                          .init(title: .value("gap"), numeric: true, width: nil)],
+                          .init(title: .value("gap"), numeric: true, width: nil), .init(title: .value(level), numeric: false, width: nil)],
                 rows: worst.sorted().map { b in
                     let bin = table.bins[b]
                     return [.value("\(NumberText.fixed(bin.lower, 2))–\(NumberText.fixed(bin.upper, 2))"), .value(NumberText.count(bin.count)),
-                            .value(NumberText.fixed(bin.meanPredicted, 3)), .value(NumberText.fixed(bin.observedRate, 3)), .value(NumberText.signed(bin.gap, 3))]
+                            .value(NumberText.fixed(bin.meanPredicted, 3)), .value(NumberText.fixed(bin.observedRate, 3)), .value(NumberText.signed(bin.gap, 3)),
+                            .list(bracket(b, 3).map { ["  \(words.observed) \(level) \($0)"] } ?? [], .lines)]
                 },
                 sentence: ReportSentence([.cell(0), .words("  "), .padded(1, width: 9), .words(" rows  \(words.predicted) "), .cell(2),
                                           .words("  \(words.observed) "), .cell(3), .words("  gap "), .cell(4)]))
         }
+        let withIntervals = intervals != nil
         return ReportTable(
             columns: [.init(title: .value("bin"), numeric: false, width: nil)]
-                + ["rows", "weight", words.meanPredicted, words.observedRate, "gap"].map { .init(title: .value($0), numeric: true, width: nil) }
-                + [.init(title: .value(""), numeric: false, width: nil)],
+                + ["rows", "weight", words.meanPredicted, words.observedRate].map { .init(title: .value($0), numeric: true, width: nil) }
+                + (withIntervals ? [.init(title: .value(level), numeric: true, width: nil)] : [])
+                + [.init(title: .value("gap"), numeric: true, width: nil), .init(title: .value(""), numeric: false, width: nil)],
             rows: table.bins.enumerated().map { b, bin in
                 [.value("\(NumberText.fixed(bin.lower, 3))–\(NumberText.fixed(bin.upper, 3))"), .value(NumberText.count(bin.count)), .value(NumberText.weight(bin.weight)),
-                 .value(NumberText.fixed(bin.meanPredicted, 4)), .value(NumberText.fixed(bin.observedRate, 4)), .value(NumberText.signed(bin.gap, 4)),
-                 .status(worst.contains(b) ? .worstBin : nil)]
+                 .value(NumberText.fixed(bin.meanPredicted, 4)), .value(NumberText.fixed(bin.observedRate, 4))]
+                    + (withIntervals ? [.value(bracket(b, 4) ?? "")] : [])
+                    + [.value(NumberText.signed(bin.gap, 4)), .status(worst.contains(b) ? .worstBin : nil)]
             })
     }
 
@@ -521,19 +604,26 @@ enum ReportSections {
     }
 
     /// The gates in the order given: expression, value (or why it is
-    /// undefined), threshold, and whether it passed, warns or fails. Value and
-    /// threshold have `ReportVocabulary/gateDigits`. The sentence reads
-    /// "FAIL  ece>0.05  (value 0.0812, threshold 0.0500)".
+    /// undefined), threshold, and whether it passed, warns or fails; when a
+    /// gate is on an interval bound (`ece.lower`), a column "interval" with
+    /// its key's value and interval, `ece 0.0148 [0.0131, 0.0167]` (the key
+    /// may quote a class). Value and threshold have `ReportVocabulary/gateDigits`.
+    /// The sentence reads "FAIL  ece>0.05  (value 0.0812, threshold 0.0500)",
+    /// "FAIL  ece.lower>0.01  (value 0.0131, threshold 0.0100; ece 0.0148 [0.0131, 0.0167])".
     static func gates(_ report: Report) -> ReportTable {
         let digits = ReportVocabulary.gateDigits
+        let bounds = report.gates.contains { $0.bound != nil }
         return ReportTable(title: "Gates",
             columns: [.init(title: .value("gate"), numeric: false, width: nil, code: true), .init(title: .value("value"), numeric: true, width: nil),
-                      .init(title: .value("threshold"), numeric: true, width: nil), .init(title: .value("result"), numeric: false, width: nil)],
+                      .init(title: .value("threshold"), numeric: true, width: nil), .init(title: .value("result"), numeric: false, width: nil)]
+                + (bounds ? [.init(title: .value("interval"), numeric: false, width: nil)] : []),
             rows: report.gates.map { g in
                 [.text(g.expression), g.value.map { .value(NumberText.fixed($0, digits)) } ?? .status(.undefined(reason: g.undefinedReason ?? "")),
                  .value(NumberText.fixed(g.threshold, digits)), .status(g.passed ? .gatePassed : g.severity == .warning ? .gateWarned : .gateFailed)]
+                    + (bounds ? [g.bound.map { b in .text(b.key, " " + NumberText.interval(b.estimate, b.interval, digits)) } ?? .status(.absent)] : [])
             },
-            sentence: ReportSentence([.cell(3), .words("  "), .cell(0), .words("  (value "), .cell(1), .words(", threshold "), .cell(2), .words(")")]))
+            sentence: ReportSentence([.cell(3), .words("  "), .cell(0), .words("  (value "), .cell(1), .words(", threshold "), .cell(2)]
+                + (bounds ? [.optional(4, before: "; ", after: "")] : []) + [.words(")")]))
     }
 }
 
@@ -555,16 +645,22 @@ extension ReportSections {
     /// The headline values in one line: binary "ROC AUC 0.8484  average
     /// precision 0.6885 (no skill 0.2480)", multiclass the macro and weighted
     /// AUC and the macro average precision. `separator` goes between the values.
-    static func rankingHeadlineText(_ ranking: RankingFindings, compact: Bool) -> String {
+    static func rankingHeadlineText(_ ranking: RankingFindings, result: AuditResult, compact: Bool) -> String {
+        rankingHeadlineItems(ranking, result: result).joined(separator: compact ? "  " : " · ")
+    }
+
+    /// The headline values as items, each with its interval when it has one
+    /// ("ROC AUC 0.8756 [0.8562, 0.8944]"), for the terminal to pack.
+    static func rankingHeadlineItems(_ ranking: RankingFindings, result: AuditResult) -> [String] {
         let k = ranking.metrics
-        let separator = compact ? "  " : " · "
-        func v(_ key: String, _ value: Double) -> String { ReportVocabulary.formattedRanking(key, value) }
-        if ranking.positiveClass != nil {
-            return "ROC AUC \(v("rocAUC", k.rocAUC))\(separator)average precision \(v("averagePrecision", k.averagePrecision))"
-                + " (no skill \(v("positiveRate", k.positiveRate)))"
+        func v(_ key: String, _ value: Double) -> String {
+            let digits = ReportVocabulary.ranking(key).digits
+            return ReportVocabulary.formattedRanking(key, value) + (ReportVocabulary.bracket(RankingKey.prefix + key, value, in: result, digits: digits).map { " " + $0 } ?? "")
         }
-        return "ROC AUC macro \(v("rocAUC", k.rocAUC))\(separator)weighted \(v("weightedROCAUC", k.weightedROCAUC))"
-            + "\(separator)average precision macro \(v("averagePrecision", k.averagePrecision))"
+        if ranking.positiveClass != nil {
+            return ["ROC AUC \(v("rocAUC", k.rocAUC))", "average precision \(v("averagePrecision", k.averagePrecision)) (no skill \(v("positiveRate", k.positiveRate)))"]
+        }
+        return ["ROC AUC macro \(v("rocAUC", k.rocAUC))", "weighted \(v("weightedROCAUC", k.weightedROCAUC))", "average precision macro \(v("averagePrecision", k.averagePrecision))"]
     }
 
     /// The undefined ranking values grouped by reason, as sentences
@@ -624,7 +720,7 @@ extension ReportSections {
         guard let ranking = report.findings.ranking else { return nil }
         let k = ranking.metrics
         let d = ReportVocabulary.operatingPointDigitsCompact
-        var rows: [[ReportCell]] = [[.value(rankingHeadlineText(ranking, compact: true))]]
+        var rows: [[ReportCell]] = TextWrap.pack(rankingHeadlineItems(ranking, result: report.result), width: TerminalRenderer.width - 2).map { [.value($0)] }
         if ranking.positiveClass == nil {
             let defined = k.perClass.indices.filter { k.perClass[$0].rocAUC.isFinite && $0 < report.result.classNames.count }
             if let weakest = defined.min(by: { k.perClass[$0].rocAUC < k.perClass[$1].rocAUC }) {
@@ -663,7 +759,7 @@ extension ReportSections {
         } else {
             rows.append([.value("Each class ranked one-versus-rest by its probability; per class in the per-class table.")])
         }
-        rows.append([.value(rankingHeadlineText(ranking, compact: false) + ".")])
+        rows.append([.value(rankingHeadlineText(ranking, result: report.result, compact: false) + ".")])
         for group in UndefinedReasons.grouped(ranking.undefined) {
             let labels = group.keys.map { rankingLabels[$0] ?? $0 }
             let text = ReportFindings.joinedList(labels)

@@ -110,6 +110,56 @@ public enum ReportVocabulary {
         return signedKeys.contains(reading.key) ? NumberText.signed(reading.value, digits) : NumberText.fixed(reading.value, digits)
     }
 
+    /// The interval (SPEC section 10) of the key called `name` (`ece`,
+    /// `ranking.rocAUC`, `precision[fraud]`) in `result`; `nil` without the
+    /// bootstrap, or when the key has none for this input (`UndefinedReasons.intervalReason(_:result:)` says why).
+    public static func interval(_ name: String, in result: AuditResult) -> MetricInterval? {
+        result.bootstrap?.interval(name)
+    }
+
+    /// The interval of `name` as text, `[0.0131, 0.0167]`, with `digits` and
+    /// signed bounds when `signed`; `nil` without one or when `value` is not
+    /// finite (an undefined value prints "—" alone).
+    static func bracket(_ name: String, _ value: Double?, in result: AuditResult, digits: Int, signed: Bool = false) -> String? {
+        guard let value, value.isFinite else { return nil }
+        return NumberText.bracket(interval(name, in: result)) { signed ? NumberText.signed($0, digits) : NumberText.fixed($0, digits) }
+    }
+
+    /// A headline key's value and interval: `0.0148 [0.0131, 0.0167]`
+    /// (``NumberText/interval(_:_:_:)``, the key's digits unless `digits`
+    /// says otherwise); the value alone without an interval.
+    public static func formatted(_ key: MetricKey, in result: AuditResult, digits: Int? = nil) -> String {
+        let d = digits ?? key.display.digits
+        let value = key.value(in: result.metrics)
+        let text = signedKeys.contains(key.name) ? NumberText.signed(value, d) : NumberText.fixed(value, d)
+        return text + (bracket(key.name, value, in: result, digits: d, signed: signedKeys.contains(key.name)).map { " " + $0 } ?? "")
+    }
+
+    /// A headline key's value and interval as percentages: `7.2% [0.3%, 13.2%]`.
+    static func percent(_ key: MetricKey, in result: AuditResult) -> String {
+        let value = key.value(in: result.metrics)
+        return NumberText.withInterval(NumberText.percent(value), value, interval(key.name, in: result)) { NumberText.percent($0) }
+    }
+
+    /// A headline reading's interval as text (its key's digits, signed as its value); `nil` without one.
+    static func bracket(_ reading: MetricReading, in result: AuditResult) -> String? {
+        let digits = MetricKey.named(reading.key)?.display.digits ?? ranking(String(reading.key.dropFirst(RankingKey.prefix.count))).digits
+        return bracket(reading.key, reading.value, in: result, digits: digits, signed: signedKeys.contains(reading.key))
+    }
+
+    /// A per-class value's interval as text (`precision[fraud]`), with the key's digits unless `digits` says otherwise.
+    static func bracket(_ key: ClassMetricKey, of c: ClassMetrics, in result: AuditResult, digits: Int? = nil) -> String? {
+        bracket("\(key.name)[\(c.name)]", key.value(in: c), in: result, digits: digits ?? key.display.digits)
+    }
+
+    /// How the intervals were made, said once a report: "95% intervals:
+    /// Poisson bootstrap, 200 replicates, seed 0"; `nil` without the bootstrap.
+    public static func intervalMethod(_ result: AuditResult) -> String? {
+        result.bootstrap.map { b in
+            "\(share(b.settings.confidence)) intervals: Poisson bootstrap, \(NumberText.count(b.settings.replicates)) replicates, seed \(b.settings.seed)"
+        }
+    }
+
     /// The headline keys whose sign is the finding (above or below the ideal 0):
     /// their cards print "+0.0148", not "0.0148".
     static let signedKeys: Set<String> = [MetricKey.calibrationInTheLarge.name, MetricKey.calibrationIntercept.name]

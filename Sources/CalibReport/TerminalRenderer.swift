@@ -23,23 +23,29 @@ public enum TerminalRenderer {
         if i.skipped.total > 0 {
             lines.append(warning: "skipped \(NumberText.count(i.skipped.total)) invalid rows (see below)")
         }
+        if let method = ReportVocabulary.intervalMethod(r) { lines.append(method) }
         if r.clippedProbabilities > 0 {
             lines.append("\(NumberText.count(r.clippedProbabilities)) rows had a true-class probability below 2.2e-16 (clipped)")
         }
         for sentence in ReportSections.undefinedValues(report).terminalSentenceTexts() { lines.append(wrapped: "undefined: " + sentence, warning: true) }
         lines.append("")
 
-        for group in ReportSections.headlineGroups(report) { section(group, into: &lines) }
+        for group in ReportSections.headlineGroups(report) { wrappedSection(group, into: &lines) }
         calibrationLines(report, into: &lines)
         if let ranking = ReportSections.rankingCompact(report) { wrappedSection(ranking, into: &lines) }
         lines.append("")
 
         lines.append(bold: "Per class")
         ReportSections.perClass(report, compact: true).terminalLines(into: &lines)
+        if let intervals = ReportSections.perClassIntervals(report) {
+            lines.append("  " + intervals.title + ":")
+            intervals.terminalLines(into: &lines)
+        }
         for flag in report.findings.overconfidentBins.prefix(3) { lines.append(wrapped: "⚑ " + flag) }
         lines.append("")
 
-        section(ReportSections.reliability(r.headlineReliability, mode: r.eceMode, worst: report.findings.worstBins, compact: true), into: &lines)
+        section(ReportSections.reliability(r.headlineReliability, mode: r.eceMode, worst: report.findings.worstBins, compact: true,
+                                           intervals: r.bootstrap?.headlineBins, confidence: r.bootstrap?.settings.confidence ?? 0.95), into: &lines)
         lines.append("")
 
         imbalanceLines(report, into: &lines)
@@ -63,7 +69,9 @@ public enum TerminalRenderer {
         }
         if !report.gates.isEmpty {
             lines.append("")
-            section(ReportSections.gates(report), into: &lines)
+            let gates = ReportSections.gates(report)
+            lines.append(bold: gates.title)
+            gates.terminalSentences(into: &lines, wrap: true)
         }
         return lines.rendered(colour: colour)
     }

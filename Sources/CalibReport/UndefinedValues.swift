@@ -76,6 +76,31 @@ public enum UndefinedReasons {
         return overflow
     }
 
+    /// The reason when there are no intervals at all (`--bootstrap 0`).
+    public static let noIntervals = "no intervals: the audit ran with --bootstrap 0"
+
+    /// Why the interval key called `name` (`ece`, `ranking.rocAUC`,
+    /// `precision[fraud]`) has no interval in `r`; `nil` when it has one.
+    /// In order: no bootstrap at all; the value itself undefined (its own
+    /// reason); a key that needs the scores in order (ranking, SPEC section 9)
+    /// when the bootstrap could not run those (`BootstrapResult.sortedUnavailableReason`);
+    /// else fewer than two replicates where the value is defined (a class rare enough
+    /// that most replicates have none of it).
+    public static func intervalReason(_ name: String, result r: AuditResult) -> String? {
+        guard let bootstrap = r.bootstrap else { return noIntervals }
+        guard let entry = bootstrap.entry(name) else { return "\(name) has no interval" }
+        guard entry.interval == nil else { return nil }
+        if !entry.estimate.isFinite {
+            if let weight = weightReason(r) { return weight }
+            if let key = MetricKey.named(name) { return "the value is undefined: " + reason(for: key, result: r) }
+            return "the value is undefined for this input"
+        }
+        if let sorted = bootstrap.sortedUnavailableReason, name.hasPrefix(RankingKey.prefix) || MetricKey.sortedScoreKeys.contains(where: { $0.name == name }) {
+            return "no interval: " + sorted
+        }
+        return "no interval: fewer than two bootstrap replicates define it"
+    }
+
     /// Groups undefined values by reason, keeping the first appearance's order:
     /// `[(["crossEntropy", "accuracy"], "total weight is 0")]`.
     public static func grouped(_ values: [UndefinedValue]) -> [(keys: [String], reason: String)] {

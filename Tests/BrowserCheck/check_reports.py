@@ -16,7 +16,10 @@ Every report page must have its calibration section (id "calibration") with
 the four estimators; a binary page also its four tests and fits, the CORP
 decomposition as styled stacked bars inside their chart (#decomposition, or
 a word on why it is undefined), and the isotonic (CORP) step line over the
-positive-class reliability diagram; a multiclass page no tests.
+positive-class reliability diagram; a multiclass page no tests. Every
+reliability diagram of a page made with intervals (its settings say "Poisson
+bootstrap") must draw one interval whisker (polyline.whisker, stroked by the
+page's style, inside its chart) per bin mark, and a legend entry for it.
 
 Markdown: cmark-gfm (the GitHub-flavoured reference renderer) renders each
 .md and the check asserts that its tables became <table>s and that no raw
@@ -154,6 +157,16 @@ return {
   isotonic: iso ? {points: iso.points.numberOfItems, width: isoBox.width, height: isoBox.height, stroke: getComputedStyle(iso).stroke} : null,
   isotonicLegend: !!document.querySelector('svg#reliability-positive rect.isotonic-swatch'),
   undefined: section.textContent.indexOf('undefined') >= 0,
+  bootstrap: document.body.textContent.indexOf('Poisson bootstrap') >= 0,
+  reliability: Array.from(document.querySelectorAll('svg[id^="reliability-"]')).map(function (svg) {
+    var box = svg.getBoundingClientRect();
+    return {id: svg.id, marks: svg.querySelectorAll('circle.mark').length, legend: !!svg.querySelector('rect.whisker-swatch'),
+            whiskers: Array.from(svg.querySelectorAll('polyline.whisker')).map(function (w) {
+              var b = w.getBoundingClientRect();
+              return {stroke: getComputedStyle(w).stroke, height: b.height,
+                      inside: b.left >= box.left - 0.5 && b.right <= box.right + 0.5 && b.top >= box.top - 0.5 && b.bottom <= box.bottom + 0.5};
+            })};
+  }),
 };
 """
 
@@ -168,10 +181,20 @@ def check_calibration(driver, name, scheme):
     failures = []
     if calibration["estimators"] != 4:
         failures.append(f"{name} ({scheme}): {calibration['estimators']} estimator rows, not 4")
+    whiskers = 0
+    for chart in calibration["reliability"] if calibration["bootstrap"] else []:
+        drawn = chart["whiskers"]
+        whiskers += len(drawn)
+        if len(drawn) != chart["marks"] or not chart["legend"]:
+            failures.append(f"{name} ({scheme}): {chart['id']} has {chart['marks']} bin marks but {len(drawn)} interval whiskers (legend: {chart['legend']})")
+        for whisker in drawn:
+            if not whisker["inside"] or whisker["stroke"] in ("none", ""):
+                failures.append(f"{name} ({scheme}): an interval whisker of {chart['id']} is outside its chart or unstyled: {whisker}")
+    intervals = f", {whiskers} interval whiskers" if calibration["bootstrap"] else ""
     if not calibration["binary"]:
         if calibration["tests"]:
             failures.append(f"{name} ({scheme}): a multiclass page lists {calibration['tests']} calibration tests")
-        return failures, ", calibration: 4 estimators"
+        return failures, ", calibration: 4 estimators" + intervals
     if calibration["tests"] != 4:
         failures.append(f"{name} ({scheme}): {calibration['tests']} calibration tests and fits, not 4")
     bars = calibration["bars"]
@@ -189,7 +212,7 @@ def check_calibration(driver, name, scheme):
     elif not calibration["isotonicLegend"]:
         failures.append(f"{name} ({scheme}): the isotonic line has no legend entry")
     drawn = f"{len(bars)} CORP bar parts, isotonic line of {line['points'] if line else 0} points"
-    return failures, f", calibration: 4 tests, 4 estimators, {drawn}"
+    return failures, f", calibration: 4 tests, 4 estimators, {drawn}{intervals}"
 
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
