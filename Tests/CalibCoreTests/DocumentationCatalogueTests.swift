@@ -11,7 +11,7 @@ import Testing
 struct DocumentationCatalogueTests {
     static let catalogue = TestPaths.packageRoot + "/Sources/CalibCore/CalibCore.docc"
     /// One article per metric family, by file name.
-    static let articles = ["Loss", "Decisions", "Calibration", "Ranking", "ImbalanceLosses", "WeightsMergingAndExactness"]
+    static let articles = ["Loss", "Decisions", "Calibration", "Ranking", "Intervals", "ImbalanceLosses", "WeightsMergingAndExactness"]
     /// The sections every article has.
     static let sections = ["## Overview", "## Edge cases", "## Reference", "## Where calib differs"]
 
