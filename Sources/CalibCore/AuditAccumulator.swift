@@ -23,13 +23,18 @@ public struct AuditAccumulator: Sendable {
     var scores: ScoreStore?
     /// What the ranking reports, with the store's budget; `nil` without a store.
     public let rankingSettings: RankingSettings?
+    /// The Poisson bootstrap's replicates (SPEC section 10); `nil` without intervals.
+    var bootstrap: BootstrapReplicates?
 
     /// An empty accumulator. With `ranking`, it also keeps a ``ScoreStore``
     /// of every row's scores (exact within `ranking.memoryBudget`, a sketch
     /// beyond) and its result has the ranking section; without, its memory
-    /// is O(K² + K·B) at any row count.
+    /// is O(K² + K·B) at any row count. With `bootstrap`, it sums that many
+    /// Poisson bootstrap replicates beside the rows (keyed by each row's
+    /// line, `PredictionTable/lines`) and its result has the intervals of SPEC
+    /// section 10 (the sorted estimators' intervals need `ranking` as well).
     public init(shape: ClassificationShape, settings: AuditSettings = AuditSettings(), losses: [LossSpecification] = LossSpecification.auditDefaults,
-                ranking: RankingSettings? = nil) {
+                ranking: RankingSettings? = nil, bootstrap: BootstrapSettings? = nil) {
         self.shape = shape
         self.settings = settings
         let k = shape.classCount
@@ -38,7 +43,11 @@ public struct AuditAccumulator: Sendable {
         worst = WorstRows(limit: settings.worstRowLimit)
         rankingSettings = ranking
         scores = ranking.map { ScoreStore(shape: shape, settings: $0) }
+        self.bootstrap = bootstrap.map { BootstrapReplicates(settings: $0, classCount: k, auditSettings: settings) }
     }
+
+    /// The bootstrap's settings, when the accumulator keeps replicates.
+    public var bootstrapSettings: BootstrapSettings? { bootstrap?.settings }
 
     /// Whether the score store still holds every row (`nil` without one).
     public var rankingIsExact: Bool? { scores?.isExact }
@@ -64,8 +73,8 @@ public struct AuditAccumulator: Sendable {
         // move when a family is restructured.
         let own = MemoryLayout<AuditAccumulator>.stride - MemoryLayout<AuditFamilies>.stride + AuditFamilies.totalsHeaderBytes
             - MemoryLayout<ScalarTotalsFamily>.stride + ScalarTotalsFamily.totalsBytes
-            - MemoryLayout<ScoreStore?>.stride - MemoryLayout<RankingSettings?>.stride
-        return own + perClass + bins + rows + families.losses.stateBytes + scoreStoreBytes
+            - MemoryLayout<ScoreStore?>.stride - MemoryLayout<RankingSettings?>.stride - MemoryLayout<BootstrapReplicates?>.stride
+        return own + perClass + bins + rows + families.losses.stateBytes + scoreStoreBytes + (bootstrap?.bytes ?? 0)
     }
 
     /// Adds every row of a chunk.
@@ -108,6 +117,38 @@ public struct AuditAccumulator: Sendable {
         let keepsScores = scores != nil
         let columns = scores?.columnCount ?? 0
         let keyStride = keepsScores ? table.count : 0
+        // The bootstrap's replicates (SPEC section 10): one scratch per replicate, the row's
+        // Poisson counts, and the grids, moved out of `self` so they are mutated in place.
+        var boot = bootstrap
+        bootstrap = nil
+        if boot != nil && table.count > 0 { boot!.allocateCells() }
+        let replicateCount = boot?.replicates ?? 0
+        let replicateLayout = boot?.replicateLayout ?? (stride: ScratchLayout(), scalars: (sums: 0, counts: 0), families: (sums: 0, counts: 0))
+        let replicateScalars = boot?.scalars.first ?? scalars
+        let replicateFamilies = boot?.families.first ?? rowFamilies
+        let seed = boot?.settings.seed ?? 0
+        let cellColumns = boot?.columns ?? 0, cellCount = boot?.cellCount ?? 0, cellShift = boot?.cellShift ?? 0
+        var replicateSums = [Double](repeating: 0, count: replicateCount * replicateLayout.stride.doubles)
+        var replicateCounts = [Int](repeating: 0, count: replicateCount * replicateLayout.stride.counts)
+        var cellWeights = boot?.cellWeights ?? []
+        var fullWeights = boot?.fullWeights ?? []
+        var fullScores = boot?.fullScores ?? []
+        boot?.cellWeights = []; boot?.fullWeights = []; boot?.fullScores = []
+        replicateSums.withUnsafeMutableBufferPointer { replicateSumStorage in
+        replicateCounts.withUnsafeMutableBufferPointer { replicateCountStorage in
+        cellWeights.withUnsafeMutableBufferPointer { cellStorage in
+        fullWeights.withUnsafeMutableBufferPointer { fullWeightStorage in
+        fullScores.withUnsafeMutableBufferPointer { fullScoreStorage in
+        PoissonCounts.thresholds.withUnsafeBufferPointer { thresholdStorage in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Swift.max(1, replicateCount)) { drawStorage in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, cellColumns)) { cellStorageAt in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, cellColumns)) { cellScoreStorage in
+        let replicateSum = replicateSumStorage.baseAddress, replicateCountAt = replicateCountStorage.baseAddress
+        let cellWeight = cellStorage.baseAddress, fullWeight = fullWeightStorage.baseAddress, fullScore = fullScoreStorage.baseAddress
+        let thresholds = thresholdStorage.baseAddress!, draws = drawStorage.baseAddress!
+        let cellAt = cellStorageAt.baseAddress!, cellScore = cellScoreStorage.baseAddress!
+        let strideD = replicateLayout.stride.doubles, strideC = replicateLayout.stride.counts
+        let columnCells = 2 * cellCount
         var keyBuffer = [UInt64](unsafeUninitializedCapacity: keyStride * columns) { _, count in count = keyStride * columns }
         var keptWeights = [Double](unsafeUninitializedCapacity: keyStride) { _, count in count = keyStride }
         var kept = 0
@@ -183,6 +224,39 @@ public struct AuditAccumulator: Sendable {
                             keptWeight![kept] = w
                             kept &+= 1
                         }
+                        // 6. The bootstrap: the row's grid cells, then each replicate that counts it
+                        // (`m_ir` times its weight) through the same families.
+                        if replicateCount > 0 {
+                            if binary {
+                                cellAt[0] = 2 * (ExactScores.grid.bucket(key: ScoreStore.key(score: s, positive: false)) >> cellShift) + (y == 1 ? 1 : 0)
+                                cellScore[0] = s
+                            } else {
+                                for c in 0...k {
+                                    let score = c < k ? p[c] : topP
+                                    let positive = c < k ? y == c : top == y
+                                    cellAt[c] = c * columnCells + 2 * (ExactScores.grid.bucket(key: ScoreStore.key(score: score, positive: false)) >> cellShift) + (positive ? 1 : 0)
+                                    cellScore[c] = score
+                                }
+                            }
+                            for j in 0..<cellColumns {
+                                fullWeight![cellAt[j]] += w
+                                fullScore![cellAt[j]] += w * cellScore[j]
+                            }
+                            PoissonCounts.fill(draws, count: replicateCount, key: PoissonCounts.rowKey(seed: seed, row: table.lines[i]), thresholds: thresholds)
+                            for r in 0..<replicateCount {
+                                let m = draws[r]
+                                if m == 0 { continue }
+                                let mw = Double(m) * w
+                                let replicateRow = RowContext(label: y, weight: mw, classCount: k, probabilities: p, logProbabilities: lp,
+                                                              top: top, topProbability: topP, positiveScore: s, clipped: !isLogit)
+                                let sumsAt = replicateSum! + r * strideD, countsAt = replicateCountAt! + r * strideC
+                                replicateScalars.accumulate(replicateRow, sums: sumsAt + replicateLayout.scalars.sums,
+                                                            counts: countsAt + replicateLayout.scalars.counts)
+                                replicateFamilies.accumulate(replicateRow, sums: sumsAt + replicateLayout.families.sums,
+                                                             counts: countsAt + replicateLayout.families.counts)
+                                for j in 0..<cellColumns { cellWeight![cellAt[j] &* replicateCount &+ r] += mw }
+                            }
+                        }
                         // 5. The most confidently wrong rows.
                         let ce = -lp[y]
                         if top != y && worst.admits(crossEntropy: ce) {
@@ -197,10 +271,30 @@ public struct AuditAccumulator: Sendable {
                 // Fold the chunk's plain sums into the compensated totals.
                 scalars.fold(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
                 families.fold(sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
+                for r in 0..<replicateCount {
+                    let sumsAt = replicateSum! + r * strideD, countsAt = replicateCountAt! + r * strideC
+                    boot!.scalars[r].fold(sums: sumsAt + replicateLayout.scalars.sums, counts: countsAt + replicateLayout.scalars.counts)
+                    boot!.families[r].fold(sums: sumsAt + replicateLayout.families.sums, counts: countsAt + replicateLayout.families.counts)
+                }
             }
         }
         if kept > 0 { scores!.append(keys: keys!, stride: keyStride, weights: keptWeight!, rows: kept) }
         }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        if boot != nil {
+            boot!.cellWeights = cellWeights
+            boot!.fullWeights = fullWeights
+            boot!.fullScores = fullScores
+            bootstrap = boot
         }
     }
 
@@ -213,6 +307,8 @@ public struct AuditAccumulator: Sendable {
         families.merge(other.families)
         worst.merge(other.worst)
         if let theirs = other.scores { scores!.merge(theirs) }
+        precondition((bootstrap == nil) == (other.bootstrap == nil), "merging an accumulator with bootstrap replicates and one without")
+        if let theirs = other.bootstrap { bootstrap!.merge(theirs) }
     }
 }
 

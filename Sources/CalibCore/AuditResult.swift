@@ -116,8 +116,10 @@ public struct AuditResult: Sendable {
     /// How each imbalance loss spreads loss and gradient over the classes (<doc:ImbalanceLosses>).
     public let imbalance: ImbalanceSummary
     /// Ranking and operating points (SPEC section 8), when the accumulator
-    /// kept a score store (``AuditAccumulator/init(shape:settings:losses:ranking:)``).
+    /// kept a score store (``AuditAccumulator/init(shape:settings:losses:ranking:bootstrap:)``).
     public let ranking: RankingMetrics?
+    /// The intervals of SPEC section 10, when the accumulator kept bootstrap replicates.
+    public internal(set) var bootstrap: BootstrapResult? = nil
 
     /// Binary or multiclass.
     public var task: TaskKind { shape.task }
@@ -151,10 +153,12 @@ extension AuditAccumulator {
             ranking = taken.0
             sorted = taken.1
         }
-        return result(classNames: classNames, ranking: ranking, sorted: sorted)
+        var finished = result(classNames: classNames, ranking: ranking, sorted: sorted)
+        if let bootstrap { finished.bootstrap = bootstrap.finish(base: self, estimate: finished, runner: runner) }
+        return finished
     }
 
-    private func result(classNames: [String], ranking: RankingMetrics?, sorted: ScoreStore.SortedCalibration?) -> AuditResult {
+    func result(classNames: [String], ranking: RankingMetrics?, sorted: ScoreStore.SortedCalibration?) -> AuditResult {
         precondition(classNames.count == shape.classCount, "one name per class")
         let k = shape.classCount
         // The scalar totals need no context (they give `W` to the others).

@@ -257,7 +257,9 @@ extension ScoreStore {
     /// The ranking (SPEC section 8) and the sorted calibration estimators
     /// (section 9, `binCount` equal-mass bins) from the store's own pieces;
     /// the store is left empty. A binary column is sorted once, for both.
-    mutating func takeRankingAndCalibration(settings: RankingSettings, binCount: Int,
+    /// With `smoothBandwidth`, the smooth ECE is evaluated at that bandwidth
+    /// instead of searching for its own (the bootstrap's replicates).
+    mutating func takeRankingAndCalibration(settings: RankingSettings, binCount: Int, smoothBandwidth: Double? = nil,
                                            runner: RankingRunner? = nil) -> (RankingMetrics, SortedCalibration) {
         guard case .exact(var exact) = storage else {
             return (takeRanking(settings: settings, runner: runner), .sketch)
@@ -299,7 +301,7 @@ extension ScoreStore {
         nonisolated(unsafe) var smooth: SmoothECEEstimate?
         nonisolated(unsafe) var fits: CalibrationFits?
         let both: @Sendable (Int) -> Void = { task in
-            if task == 0 { smooth = grid.estimate() } else { fits = CalibrationFits.fit(pieces: fitted, runner: runner) }
+            if task == 0 { smooth = grid.estimate(bandwidth: smoothBandwidth) } else { fits = CalibrationFits.fit(pieces: fitted, runner: runner) }
         }
         if let runner, binary { runner(2, both) } else { both(0); if binary { both(1) } }
         return (ranking, .walked(totals, smooth, fits))

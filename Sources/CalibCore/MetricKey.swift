@@ -9,6 +9,16 @@ public enum MetricPolarity: String, Sendable, Hashable, CaseIterable {
     /// (a property of the labels alone) or `calibrationInTheLarge` (best at 0,
     /// its sign is the direction of the error).
     case neither
+
+    /// The range a key of this polarity takes unless it says otherwise:
+    /// `[0, ∞)` (losses, errors), `[0, 1]` (rates, AUCs) or the whole line.
+    var defaultRange: ClosedRange<Double> {
+        switch self {
+        case .lowerIsBetter: 0...Double.infinity
+        case .higherIsBetter: 0...1
+        case .neither: -Double.infinity...Double.infinity
+        }
+    }
 }
 
 /// One key of the JSON `metrics` object (SPEC section 3): its name, which
@@ -37,6 +47,10 @@ public struct MetricKey: Sendable, Hashable, CustomStringConvertible {
     /// Whether `intervals.metrics` carries a `{lower, upper}` for this key
     /// (SPEC section 10: every scalar except values derived from others).
     public let hasInterval: Bool
+    /// The values the key can take, to which its interval is clipped (SPEC
+    /// section 10): by default `[0, ∞)` for errors and losses, `[0, 1]` for
+    /// rates and scores where higher is better, and the whole line otherwise.
+    public let range: ClosedRange<Double>
     /// One line on what the value is, for help texts and tables.
     public let summary: String
     /// The DocC article of CalibCore that defines it (`Loss`, `Decisions`, `Calibration`).
@@ -44,12 +58,14 @@ public struct MetricKey: Sendable, Hashable, CustomStringConvertible {
     private let read: @Sendable (Metrics) -> Double?
 
     init(_ member: String, group: String? = nil, _ polarity: MetricPolarity, tasks: Set<TaskKind> = [.binary, .multiclass],
-         hasInterval: Bool = true, article: String, _ summary: String, read: @escaping @Sendable (Metrics) -> Double?) {
+         hasInterval: Bool = true, range: ClosedRange<Double>? = nil, article: String, _ summary: String,
+         read: @escaping @Sendable (Metrics) -> Double?) {
         self.group = group
         self.member = member
         self.polarity = polarity
         self.tasks = tasks
         self.hasInterval = hasInterval
+        self.range = range ?? polarity.defaultRange
         self.article = article
         self.summary = summary
         self.read = read
@@ -100,9 +116,9 @@ extension MetricKey {
         "the cross-entropy in bits") { $0.crossEntropyBits }
     public static let perplexity = MetricKey("perplexity", .lowerIsBetter, hasInterval: false, article: "Loss",
         "e to the cross-entropy: the effective number of classes the model hesitates between") { $0.perplexity }
-    public static let priorCrossEntropy = MetricKey("priorCrossEntropy", .neither, article: "Loss",
+    public static let priorCrossEntropy = MetricKey("priorCrossEntropy", .neither, range: 0...Double.infinity, article: "Loss",
         "the cross-entropy of always predicting the class shares (a property of the labels)") { $0.priorCrossEntropy }
-    public static let logLossSkill = MetricKey("logLossSkill", .higherIsBetter, article: "Loss",
+    public static let logLossSkill = MetricKey("logLossSkill", .higherIsBetter, range: -Double.infinity...1, article: "Loss",
         "the share of the prior cross-entropy the model removes") { $0.logLossSkill }
     public static let brier = MetricKey("brier", .lowerIsBetter, article: "Loss",
         "mean squared error of the predicted probabilities") { $0.brier }
@@ -112,7 +128,7 @@ extension MetricKey {
         "weighted share of rows whose predicted class is the label") { $0.accuracy }
     public static let balancedAccuracy = MetricKey("balancedAccuracy", .higherIsBetter, article: "Decisions",
         "mean recall over the classes") { $0.balancedAccuracy }
-    public static let mcc = MetricKey("mcc", .higherIsBetter, article: "Decisions",
+    public static let mcc = MetricKey("mcc", .higherIsBetter, range: -1...1, article: "Decisions",
         "Matthews correlation of predicted and true class") { $0.mcc }
     /// `macro.precision`, `macro.recall`, `macro.f1`: unweighted means over the classes.
     public static let macro = averages("macro", "unweighted mean over the classes") { $0.macro }
@@ -122,7 +138,7 @@ extension MetricKey {
     public static let micro = averages("micro", "from the counts pooled over the classes") { $0.micro }
 
     // Calibration: <doc:Calibration>.
-    public static let meanConfidence = MetricKey("meanConfidence", .neither, article: "Calibration",
+    public static let meanConfidence = MetricKey("meanConfidence", .neither, range: 0...1, article: "Calibration",
         "mean top-label confidence") { $0.meanConfidence }
     public static let topLabelECE = MetricKey("topLabelECE", .lowerIsBetter, article: "Calibration",
         "expected calibration error of the top-label confidence") { $0.topLabelECE }
@@ -140,7 +156,7 @@ extension MetricKey {
         "the part of the top-label ECE where accuracy exceeds confidence") { $0.underconfidence }
     public static let overconfidenceError = MetricKey("overconfidenceError", .lowerIsBetter, article: "Calibration",
         "over-confidence weighted by the confidence of each bin") { $0.overconfidenceError }
-    public static let calibrationInTheLarge = MetricKey("calibrationInTheLarge", .neither, tasks: [.binary], article: "Calibration",
+    public static let calibrationInTheLarge = MetricKey("calibrationInTheLarge", .neither, tasks: [.binary], range: -1...1, article: "Calibration",
         "mean positive score minus the observed positive rate (best at 0)") { $0.calibrationInTheLarge }
     public static let confidentErrorRate = MetricKey("confidentErrorRate", .lowerIsBetter, article: "Calibration",
         "share of wrong predictions among the confident ones") { $0.confidentErrorRate }
@@ -152,7 +168,7 @@ extension MetricKey {
         "root of the squared calibration error over the equal-mass bins, minus its sampling bias") { $0.calibration.debiasedL2ECE }
     public static let smoothECE = MetricKey("smoothECE", .lowerIsBetter, article: "Calibration",
         "kernel-smoothed calibration error with no bins (relplot's smECE)") { $0.calibration.smoothECE }
-    public static let smoothECEBandwidth = MetricKey("smoothECEBandwidth", .neither, article: "Calibration",
+    public static let smoothECEBandwidth = MetricKey("smoothECEBandwidth", .neither, hasInterval: false, article: "Calibration",
         "the kernel width the smooth ECE chose") { $0.calibration.smoothECEBandwidth }
     public static let spiegelhalterZ = MetricKey("spiegelhalterZ", .neither, tasks: [.binary], hasInterval: false, article: "Calibration",
         "Spiegelhalter's test statistic (standard normal when the scores are calibrated)") { $0.calibration.binaryOnly($0.calibration.spiegelhalterZ) }
@@ -178,9 +194,9 @@ extension MetricKey {
                       "\(what) of the scores") { $0.calibration.binaryOnly(read($0.calibration).score) },
             MetricKey("miscalibration", group: group, .lowerIsBetter, tasks: [.binary], article: "Calibration",
                       "the part of \(what) that isotonic recalibration removes") { $0.calibration.binaryOnly(read($0.calibration).miscalibration) },
-            MetricKey("discrimination", group: group, .higherIsBetter, tasks: [.binary], article: "Calibration",
+            MetricKey("discrimination", group: group, .higherIsBetter, tasks: [.binary], range: 0...Double.infinity, article: "Calibration",
                       "how much the recalibrated scores beat the base rate on \(what)") { $0.calibration.binaryOnly(read($0.calibration).discrimination) },
-            MetricKey("uncertainty", group: group, .neither, tasks: [.binary], article: "Calibration",
+            MetricKey("uncertainty", group: group, .neither, tasks: [.binary], range: 0...Double.infinity, article: "Calibration",
                       "\(what) of always predicting the positive rate") { $0.calibration.binaryOnly(read($0.calibration).uncertainty) },
         ]
     }
@@ -205,6 +221,9 @@ public struct ClassMetricKey: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public let polarity: MetricPolarity
     public let hasInterval: Bool
+    /// The values it can take (its interval is clipped to them): `[0, 1]`
+    /// for the rates, `[0, ∞)` for the cross-entropy and the support.
+    public var range: ClosedRange<Double> { self == .crossEntropy || self == .support ? 0...Double.infinity : 0...1 }
     /// One line on what the value is.
     public let summary: String
     /// The DocC article of CalibCore that defines it.

@@ -26,6 +26,9 @@ public struct RankingKey: Sendable, Hashable, CustomStringConvertible {
         self.read = read
     }
 
+    /// The values it can take (its interval is clipped to them): every ranking scalar is a rate in `[0, 1]`.
+    public var range: ClosedRange<Double> { 0...1 }
+
     /// The name gates use: `ranking.rocAUC`.
     public var name: String { RankingKey.prefix + member }
     public var description: String { name }

@@ -228,6 +228,14 @@ struct ExactScores: Sendable {
         rowCount += other.rowCount
     }
 
+    /// Adds rows to column `c` alone (the bootstrap's pseudo-rows, whose
+    /// columns differ in length); column 0's rows count as the store's rows.
+    mutating func append(column c: Int, keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>, rows: Int) {
+        guard rows > 0 else { return }
+        add(ExactScores.piece(keys: keys, weights: weights, rows: rows), to: c)
+        if c == 0 { rowCount += rows }
+    }
+
     /// Appends a piece to column c; once the small pieces at the end hold
     /// `pieceRows` rows (or number 16), they are joined into one, so each
     /// row is copied once more at most.

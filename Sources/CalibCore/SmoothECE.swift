@@ -145,7 +145,8 @@ struct SmoothECEGrid: Sendable, Equatable {
     }
 
     /// relplot's smECE and its bandwidth σ*; nil when the grid holds no weight (or its total overflows).
-    func estimate() -> SmoothECEEstimate? {
+    /// With `bandwidth`, the smooth ECE at that bandwidth, with no search.
+    func estimate(bandwidth fixed: Double? = nil) -> SmoothECEEstimate? {
         guard totalWeight > 0, totalWeight.isFinite, !weight.isEmpty else { return nil }
         // Scaling every node and the floor by the same power of two changes no rounding (barring
         // underflow): the total becomes [1, 2), and 1e300 weights cannot overflow the sums below.
@@ -153,6 +154,7 @@ struct SmoothECEGrid: Sendable, Equatable {
         let evaluator = Evaluator(grid: self,
                                   scale: Double(sign: .plus, exponent: -exponent, significand: 1),
                                   floor: Double(sign: .plus, exponent: -exponent, significand: Self.densityFloor))
+        if let fixed { return SmoothECEEstimate(value: evaluator.smoothECE(bandwidth: fixed), bandwidth: fixed) }
         // relplot.metrics.search_param(check_smooth_ece, start=1, refine=10)
         let atOne = evaluator.smoothECE(bandwidth: 1)
         if 1 < atOne { return SmoothECEEstimate(value: atOne, bandwidth: 1) }

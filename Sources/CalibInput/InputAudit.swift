@@ -25,9 +25,10 @@ public enum InputAudit {
         settings: AuditSettings = AuditSettings(),
         losses: [LossSpecification] = LossSpecification.auditDefaults,
         ranking: RankingSettings? = nil,
+        bootstrap: BootstrapSettings? = nil,
         progress: ((Int) -> Void)? = nil
     ) throws -> (result: AuditResult, input: InputSummary) {
-        let outcome = try audit(location, options: options, settings: settings, losses: losses, ranking: ranking, progress: progress)
+        let outcome = try audit(location, options: options, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap, progress: progress)
         return (outcome.result, outcome.input)
     }
 
@@ -37,13 +38,15 @@ public enum InputAudit {
     /// `2 × threads + 2` at a time; blocks merge in input order, so the result
     /// is the same for any number of threads. `progress` is called after each
     /// block with the rows read so far. With `ranking`, the whole input's
-    /// result has the ranking section (segments do not: their scores are not kept).
+    /// result has the ranking section (segments do not: their scores are not kept);
+    /// with `bootstrap`, its intervals (each row's bootstrap counts keyed by its line).
     public static func audit(
         _ location: InputLocation,
         options: ReadOptions = ReadOptions(),
         settings: AuditSettings = AuditSettings(),
         losses: [LossSpecification] = LossSpecification.auditDefaults,
         ranking: RankingSettings? = nil,
+        bootstrap: BootstrapSettings? = nil,
         progress: ((Int) -> Void)? = nil
     ) throws -> Outcome {
         let reader = try PredictionReader(location: location, options: options)
@@ -51,7 +54,7 @@ public enum InputAudit {
         let threads = Swift.max(1, options.threads)
         // Segments keep no score store: only the whole input is ranked.
         let emptySegment = AuditAccumulator(shape: shape, settings: settings, losses: losses)
-        var total = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking)
+        var total = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
         var segments: [String: AuditAccumulator] = [:]
         let segmentCap = reader.boundSegments(bytesEach: emptySegment.stateBytes)
 
@@ -96,9 +99,10 @@ public enum InputAudit {
         }
 
         mutating func consume(_ chunk: PredictionTable, segmentCount: Int) {
-            var part = empty
-            part.add(chunk)
-            total.merge(part)
+            // Straight into the block's total: a chunk's plain sums fold into the
+            // compensated totals as a merged part's would, and the bootstrap's
+            // grids are not allocated again for every chunk.
+            total.add(chunk)
             if !chunk.groups.isEmpty { addSegments(chunk, count: segmentCount) }
         }
 

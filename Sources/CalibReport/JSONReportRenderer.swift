@@ -29,6 +29,7 @@ public enum JSONReportRenderer {
             ])),
             ("metrics", metrics(r.metrics)),
         ] + (r.ranking.map { [("ranking", ranking($0, task: r.task))] } ?? []) + [
+            ("intervals", r.bootstrap.map(intervals) ?? .null),
             ("perClass", .array(r.perClass.indices.map { perClass(r.perClass[$0], ranking: r.ranking?.perClass[$0]) })),
             ("confusionMatrix", .object([
                 ("labels", .array(names.map { .string($0) })),
@@ -39,13 +40,13 @@ public enum JSONReportRenderer {
             ("reliability", .object([
                 ("mode", .string(ECEMode.topLabel.rawValue)),
                 ("ece", .finite(r.reliability.expectedCalibrationError)),
-                ("table", table(r.reliability, predicted: "meanConfidence", observed: "accuracy")),
+                ("table", table(r.reliability, predicted: "meanConfidence", observed: "accuracy", intervals: r.bootstrap?.reliabilityBins)),
             ])),
             ("positiveReliability", r.positiveReliability.map { t in
                 .object([
                     ("mode", .string(ECEMode.positiveClass.rawValue)),
                     ("ece", .finite(t.expectedCalibrationError)),
-                    ("table", table(t, predicted: "meanPredicted", observed: "observedRate")),
+                    ("table", table(t, predicted: "meanPredicted", observed: "observedRate", intervals: r.bootstrap?.positiveReliabilityBins)),
                 ])
             } ?? .null),
             ("imbalance", imbalance(r.imbalance, names: names, finding: report.findings.imbalanceSentence)),
@@ -175,15 +176,34 @@ public enum JSONReportRenderer {
             + lists + [("cost", cost), ("exact", .bool(r.exact)), scalar(.maxAUCError)])
     }
 
-    static func table(_ t: ReliabilityTable, predicted: String, observed: String) -> JSONValue {
-        .array(t.bins.map { b in
+    /// A reliability table's bins; with `intervals` (one per bin), each bin's
+    /// `OBSERVED` gets its interval as `OBSERVEDInterval` (`null` for an empty bin).
+    static func table(_ t: ReliabilityTable, predicted: String, observed: String, intervals: [MetricInterval?]? = nil) -> JSONValue {
+        .array(t.bins.enumerated().map { i, b in
             .object([
                 ("lower", .finite(b.lower)), ("upper", .finite(b.upper)),
                 ("count", .integer(b.count)), ("weight", .finite(b.weight)),
                 (predicted, .finite(b.meanPredicted)), (observed, .finite(b.observedRate)),
+            ] + (intervals.map { [(observed + "Interval", interval($0[i]))] } ?? []) + [
                 ("gap", .finite(b.gap)),
             ])
         })
+    }
+
+    /// The `intervals` object of SPEC section 10: how they were drawn, then
+    /// `{lower, upper}` (or `null` when undefined) for every interval key, by its gate name.
+    static func intervals(_ b: BootstrapResult) -> JSONValue {
+        .object([
+            ("method", .string("poisson-bootstrap")),
+            ("replicates", .integer(b.settings.replicates)),
+            ("confidence", .finite(b.settings.confidence)),
+            ("seed", .integer(Int(b.settings.seed))),
+            ("metrics", .object(b.entries.map { ($0.key.name, interval($0.interval)) })),
+        ])
+    }
+
+    static func interval(_ i: MetricInterval?) -> JSONValue {
+        i.map { .object([("lower", .finite($0.lower)), ("upper", .finite($0.upper))]) } ?? .null
     }
 
     static func imbalance(_ s: ImbalanceSummary, names: [String], finding: String) -> JSONValue {

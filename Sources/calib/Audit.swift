@@ -33,6 +33,9 @@ struct Audit: ParsableCommand {
     @OptionGroup(title: "Ranking and operating points")
     var ranking: RankingOptionGroup
 
+    @OptionGroup(title: "Intervals")
+    var intervals: IntervalOptionGroup
+
     @OptionGroup(title: "Gates")
     var gateOptions: GateOptionGroup
 
@@ -64,6 +67,7 @@ struct Audit: ParsableCommand {
         options.group = try metrics.segmentColumn()
         let settings = try metrics.settings()
         let rankingSettings = try ranking.settings()
+        let bootstrap = try intervals.settings()
 
         var paths: [String] = []
         for file in files {
@@ -90,7 +94,7 @@ struct Audit: ParsableCommand {
             let location: InputLocation = path == "-" ? .standardInput : .file(path)
             let outcome: InputAudit.Outcome
             do {
-                outcome = try InputAudit.audit(location, options: options, settings: settings, ranking: rankingSettings) { rows in
+                outcome = try InputAudit.audit(location, options: options, settings: settings, ranking: rankingSettings, bootstrap: bootstrap) { rows in
                     progress.update(location.displayName, rows: rows)
                 }
                 progress.clear()

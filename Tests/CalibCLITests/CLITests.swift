@@ -79,7 +79,7 @@ struct CLITests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(a.stdout.utf8)) as? [String: Any])
         #expect(object["schemaVersion"] as? Int == 1)
         let topKeys = a.stdout.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.dropFirst(3).prefix { $0 != "\"" } }.map(String.init)
-        #expect(topKeys == ["schemaVersion", "tool", "input", "settings", "metrics", "ranking", "perClass", "confusionMatrix", "reliability", "positiveReliability", "imbalance", "worstRows", "gates", "segments", "findings"])  // SPEC's keys in order (section 8's ranking after metrics), then calib's additions
+        #expect(topKeys == ["schemaVersion", "tool", "input", "settings", "metrics", "ranking", "intervals", "perClass", "confusionMatrix", "reliability", "positiveReliability", "imbalance", "worstRows", "gates", "segments", "findings"])  // SPEC's keys in order (section 8's ranking and section 10's intervals after metrics), then calib's additions
         let ranking = try #require(object["ranking"] as? [String: Any])
         #expect(Array(ranking.keys).sorted() == ["averagePrecision", "cost", "exact", "maxAUCError", "positiveRate", "recallAtFPR", "recallAtPrecision", "recallAtTop", "rocAUC", "sweep", "weightedROCAUC"])
         #expect(ranking["exact"] as? Bool == true, "the sample fits the score store")

@@ -139,9 +139,9 @@ struct MetricCatalogueTests {
         #expect(ClassMetricKey.counts.allSatisfy { $0.polarity == .neither })
     }
 
-    @Test("intervals (SPEC section 10): every metric but crossEntropyBits, perplexity and the tests; per class precision, recall and ece")
+    @Test("intervals (SPEC section 10): every metric but crossEntropyBits, perplexity, the smooth ECE's bandwidth and the tests; per class precision, recall and ece")
     func intervals() {
-        #expect(MetricKey.all.filter { !$0.hasInterval }.map(\.name) == ["crossEntropyBits", "perplexity", "spiegelhalterZ", "spiegelhalterP",
+        #expect(MetricKey.all.filter { !$0.hasInterval }.map(\.name) == ["crossEntropyBits", "perplexity", "smoothECEBandwidth", "spiegelhalterZ", "spiegelhalterP",
                                                                           "hosmerLemeshowStatistic", "hosmerLemeshowP", "hosmerLemeshowGroups"])
         #expect(ClassMetricKey.all.filter(\.hasInterval).map(\.name) == ["precision", "recall", "ece"])
     }
