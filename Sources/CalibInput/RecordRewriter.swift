@@ -202,13 +202,13 @@ public final class RecordRewriter {
 
     /// Reads every record without writing: `body` gets each row's scores (as
     /// ``rewrite(_:write:)``'s transform), its label text (nil without a label
-    /// column) and its weight (1 without a weight column).
-    public func scan(_ body: (UnsafeBufferPointer<Double>, String?, Double) -> Void) throws -> Int {
-        var current: (String?, Double) = (nil, 1)
-        return try run({ body(UnsafeBufferPointer($0), current.0, current.1) }, extras: { current = ($0, $1) }, write: { _ in })
+    /// column), its weight (1 without a weight column) and its 1-based line.
+    public func scan(_ body: (UnsafeBufferPointer<Double>, String?, Double, Int) -> Void) throws -> Int {
+        var current: (String?, Double, Int) = (nil, 1, 0)
+        return try run({ body(UnsafeBufferPointer($0), current.0, current.1, current.2) }, extras: { current = ($0, $1, $2) }, write: { _ in })
     }
 
-    private func run(_ transform: (UnsafeMutableBufferPointer<Double>) -> Void, extras: ((String?, Double) -> Void)?,
+    private func run(_ transform: (UnsafeMutableBufferPointer<Double>) -> Void, extras: ((String?, Double, Int) -> Void)?,
                      write: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         var output = OutputBuffer()
         let perRow = twoColumnBinary ? 1 : columns.count
@@ -217,7 +217,12 @@ public final class RecordRewriter {
         var fields: [Range<Int>] = []
         fields.reserveCapacity(header.count)
         var members: [(key: String, value: Range<Int>, string: Bool)] = []
-        let keyBytes = scoreColumns.map { Array($0.utf8) }
+        var ranges: [(range: Range<Int>, string: Bool)] = []
+        ranges.reserveCapacity(columns.count)
+        var results = [Double](repeating: 0, count: columns.count)
+        // CSV fields come in header order: the score columns' byte order is fixed.
+        let csvOrder = columns.indices.sorted { columns[$0] < columns[$1] }
+        var order = csvOrder
         var position = 0
         if let headerRecord {
             try output.append(UnsafeBufferPointer(rebasing: data[headerRecord]), write)
@@ -234,19 +239,24 @@ public final class RecordRewriter {
                 continue
             }
             // The score fields' raw ranges, in class order.
-            var ranges: [(range: Range<Int>, string: Bool)] = []
+            ranges.removeAll(keepingCapacity: true)
             if format == .jsonl {
                 members.removeAll(keepingCapacity: true)
                 guard Self.members(data, body, into: &members) else {
                     throw InputError(.data, file: name, line: recordLine, reason: "not a JSON object on one line")
                 }
-                for (c, key) in keyBytes.enumerated() {
-                    let hits = members.filter { Array($0.key.utf8) == key }
-                    guard hits.count == 1 else {
-                        throw InputError(.data, file: name, line: recordLine, column: scoreColumns[c],
-                                         reason: hits.isEmpty ? "the object has no \(InputError.name(scoreColumns[c])) key" : "the key \(InputError.name(scoreColumns[c])) is given twice")
+                for key in scoreColumns {
+                    var hit: (key: String, value: Range<Int>, string: Bool)?
+                    for m in members where m.key == key {
+                        guard hit == nil else {
+                            throw InputError(.data, file: name, line: recordLine, column: key, reason: "the key \(InputError.name(key)) is given twice")
+                        }
+                        hit = m
                     }
-                    ranges.append((hits[0].value, hits[0].string))
+                    guard let hit else {
+                        throw InputError(.data, file: name, line: recordLine, column: key, reason: "the object has no \(InputError.name(key)) key")
+                    }
+                    ranges.append((hit.value, hit.string))
                 }
             } else {
                 fields.removeAll(keepingCapacity: true)
@@ -279,8 +289,7 @@ public final class RecordRewriter {
                 var weight = 1.0
                 func text(_ column: Int) -> (String, Range<Int>)? {
                     if format == .jsonl {
-                        let key = Array(header[column].utf8)
-                        guard let m = members.first(where: { Array($0.key.utf8) == key }) else { return nil }
+                        guard let m = members.first(where: { $0.key == header[column] }) else { return nil }
                         let r = m.string ? Self.inner(m.value) : m.value
                         return (m.string ? (Self.unescape(Array(data[r])) ?? "") : String(decoding: UnsafeBufferPointer(rebasing: data[r]), as: UTF8.self), r)
                     }
@@ -294,7 +303,7 @@ public final class RecordRewriter {
                     }
                     weight = w
                 }
-                extras(label, weight)
+                extras(label, weight, recordLine)
             }
             if twoColumnBinary {
                 scores[0] = scoreKind == .logits ? parsed[1] - parsed[0] : parsed[1]
@@ -302,12 +311,16 @@ public final class RecordRewriter {
                 for c in 0..<perRow { scores[c] = parsed[c] }
             }
             scores.withUnsafeMutableBufferPointer { transform($0) }
-            var results = scores
             if twoColumnBinary {
-                results = scoreKind == .logits ? [parsed[0], parsed[0] + scores[0]] : [1 - scores[0], scores[0]]
+                results[0] = scoreKind == .logits ? parsed[0] : 1 - scores[0]
+                results[1] = scoreKind == .logits ? parsed[0] + scores[0] : scores[0]
+            } else {
+                for c in 0..<perRow { results[c] = scores[c] }
             }
             // Copy the record, replacing the score fields (in byte order) whose value changed.
-            let order = ranges.indices.sorted { ranges[$0].range.lowerBound < ranges[$1].range.lowerBound }
+            if format == .jsonl && ranges.count > 1 {
+                order = ranges.indices.sorted { ranges[$0].range.lowerBound < ranges[$1].range.lowerBound }
+            }
             var copied = record.lowerBound
             for c in order where results[c].bitPattern != parsed[c].bitPattern {
                 let r = ranges[c].range

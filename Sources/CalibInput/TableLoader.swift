@@ -18,6 +18,12 @@ public enum TableLoader {
         return (table, reader.summary())
     }
 
+    /// A runner of independent tasks on `threads` threads (the engine's
+    /// `RankingRunner`), for the cross-fit's folds and the audit's ranking.
+    public static func runner(threads: Int) -> RankingRunner {
+        { count, body in runConcurrently(count, threads: threads, body) }
+    }
+
     /// A block's rows, kept.
     struct Collector: ChunkConsumer {
         var table: PredictionTable

@@ -36,6 +36,9 @@ struct Fit: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Equal-mass bins of the histogram method, and equal-width bins of the ECE shown, 1 to 10000.", valueName: "n"))
     var bins: String = "15"
 
+    @Flag(inversion: .prefixedNo, help: "Cross-fit the method (5 folds) to show what it does to scores it has not seen (on by default; --no-cross-fit only fits).")
+    var crossFit = true
+
     @OptionGroup(title: "Input")
     var input: InputOptionGroup
 
@@ -57,10 +60,12 @@ struct Fit: ParsableCommand {
             throw ExitStatus(code: error.exitCode).exitCode
         }
         let calibrator: Calibrator
-        let crossFitted: PredictionTable
+        var crossFitted: PredictionTable?
         do {
             calibrator = try Recalibration.fit(method, table: table, classes: summary.classes, bins: binCount)
-            crossFitted = try Recalibration.crossFitted(method, table: table, bins: binCount)
+            if crossFit {
+                crossFitted = try Recalibration.crossFitted(method, table: table, bins: binCount, runner: TableLoader.runner(threads: options.threads))
+            }
         } catch {
             printError("\(summary.source): cannot fit \(method.rawValue) calibration: \(error.reason)")
             throw ExitStatus.dataError.exitCode
@@ -68,9 +73,12 @@ struct Fit: ParsableCommand {
         let contents = CalibratorFile.Contents(calibrator: calibrator, bins: method == .histogram ? binCount : nil,
                                                source: summary.source, rows: summary.rows, weighted: summary.weighted)
         let settings = AuditSettings(bins: binCount)
-        let before = FitMetrics(table, classes: summary.classes, settings: settings)
-        let after = FitMetrics(crossFitted, classes: summary.classes, settings: settings)
-        let text = Self.summary(contents, summary: summary, before: before, after: after, wrote: output)
+        let runner = TableLoader.runner(threads: options.threads)
+        let comparison = crossFitted.map { scores in
+            (FitMetrics(table, classes: summary.classes, settings: settings, runner: runner),
+             FitMetrics(scores, classes: summary.classes, settings: settings, runner: runner))
+        }
+        let text = Self.summary(contents, summary: summary, comparison: comparison, wrote: output)
         do {
             if output == "-" {
                 try writeStandardOutput(CalibratorFile.text(contents))
@@ -86,7 +94,7 @@ struct Fit: ParsableCommand {
     }
 
     /// What `calib fit` prints: the fit, its parameters, and the before/after table.
-    static func summary(_ c: CalibratorFile.Contents, summary: InputSummary, before: FitMetrics, after: FitMetrics, wrote: String) -> String {
+    static func summary(_ c: CalibratorFile.Contents, summary: InputSummary, comparison: (before: FitMetrics, after: FitMetrics)?, wrote: String) -> String {
         var lines: [String] = []
         let classes = summary.classes
         let task = classes.count == 2 ? "binary, positive class \(InputError.quoted(classes[1]))" : "\(classes.count) classes"
@@ -94,22 +102,24 @@ struct Fit: ParsableCommand {
         if summary.skipped.total > 0 { lines.append("  skipped \(summary.skipped.total) invalid rows (--on-invalid skip)") }
         lines.append("  parameters: " + parameterText(c.calibrator.parameters))
         lines.append("")
-        lines.append("  5-fold cross-fitted (each row rescored by the fit on the other folds, fold = row index mod 5):")
-        let rows: [(String, Double, Double, Bool)] = [
-            ("cross-entropy", before.crossEntropy, after.crossEntropy, true),
-            ("Brier score", before.brier, after.brier, true),
-            (classes.count == 2 ? "ECE (positive class)" : "ECE (top label)", before.ece, after.ece, true),
-            ("equal-mass ECE", before.equalMassECE, after.equalMassECE, true),
-            ("smooth ECE", before.smoothECE, after.smoothECE, true),
-            ("ROC AUC", before.rocAUC, after.rocAUC, false),
-        ]
-        lines.append("  " + pad("metric", 22) + pad("before", 12) + pad("after", 12) + "change")
-        for (name, b, a, lowerIsBetter) in rows {
-            let change = a - b
-            let verdict = change == 0 || !change.isFinite ? "" : ((change < 0) == lowerIsBetter ? "  better" : "  worse")
-            lines.append("  " + pad(name, 22) + pad(format(b), 12) + pad(format(a), 12) + signed(change) + verdict)
+        if let (before, after) = comparison {
+            lines.append("  5-fold cross-fitted (each row rescored by the fit on the other folds, fold = row index mod 5):")
+            let rows: [(String, Double, Double, Bool)] = [
+                ("cross-entropy", before.crossEntropy, after.crossEntropy, true),
+                ("Brier score", before.brier, after.brier, true),
+                (classes.count == 2 ? "ECE (positive class)" : "ECE (top label)", before.ece, after.ece, true),
+                ("equal-mass ECE", before.equalMassECE, after.equalMassECE, true),
+                ("smooth ECE", before.smoothECE, after.smoothECE, true),
+                ("ROC AUC", before.rocAUC, after.rocAUC, false),
+            ]
+            lines.append("  " + pad("metric", 22) + pad("before", 12) + pad("after", 12) + "change")
+            for (name, b, a, lowerIsBetter) in rows {
+                let change = a - b
+                let verdict = change == 0 || !change.isFinite ? "" : ((change < 0) == lowerIsBetter ? "  better" : "  worse")
+                lines.append("  " + pad(name, 22) + pad(format(b), 12) + pad(format(a), 12) + signed(change) + verdict)
+            }
+            lines.append("")
         }
-        lines.append("")
         lines.append(wrote == "-" ? "  calibrator written to standard output" : "  wrote \(wrote); apply it with: calib apply \(wrote) FILE -o OUT")
         return lines.joined(separator: "\n")
     }
@@ -141,10 +151,10 @@ struct Fit: ParsableCommand {
 struct FitMetrics {
     let crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC: Double
 
-    init(_ table: PredictionTable, classes: [String], settings: AuditSettings) {
+    init(_ table: PredictionTable, classes: [String], settings: AuditSettings, runner: RankingRunner?) {
         var accumulator = AuditAccumulator(shape: table.shape, settings: settings, losses: [.crossEntropy], ranking: RankingSettings())
         accumulator.add(table)
-        let result = accumulator.finish(classNames: classes)
+        let result = accumulator.finish(classNames: classes, runner: runner)
         crossEntropy = result.metrics.crossEntropy
         brier = result.metrics.brier
         ece = result.metrics.ece

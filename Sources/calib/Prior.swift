@@ -102,8 +102,10 @@ struct Prior: ParsableCommand {
             them, the observed prior is shown beside the estimate. The scores must be calibrated for \
             the training prior (fit and apply a calibrator first).
 
-            The bootstrap interval of SPEC section 12 is not computed yet (it needs the Poisson \
-            bootstrap of section 10).
+            The interval of each estimate is the basic Poisson-bootstrap interval of SPEC section 10 \
+            (--bootstrap replicates, default 200; --confidence; --seed): each replicate reweighs the \
+            rows by Poisson(1) counts keyed by the seed, the replicate and the row's line, and runs \
+            the EM again.
             """
     )
 
@@ -115,6 +117,9 @@ struct Prior: ParsableCommand {
 
     @Option(help: ArgumentHelp("What to print on standard output.", valueName: "terminal|json"))
     var format: PriorFormat = .terminal
+
+    @OptionGroup(title: "Intervals")
+    var intervals: IntervalOptionGroup
 
     @OptionGroup(title: "Input")
     var input: InputOptionGroup
@@ -134,14 +139,23 @@ struct Prior: ParsableCommand {
         var trainFrom: String
         var observed: [Double]?
         var estimate: PriorEstimate
+        var bootstrap: BootstrapSettings?
+        var intervals: [MetricInterval?]?
     }
 
     func run() throws {
         let options = try input.readOptions()
         let location: InputLocation = file == "-" ? .standardInput : .file(file)
-        let outcome: Outcome
+        var outcome: Outcome
+        let settings = try intervals.settings()
         do {
-            outcome = try trainPrior == nil ? labelled(location, options: options) : unlabelled(location, options: options)
+            var table = PredictionTable(shape: ClassificationShape(classCount: 2, scoreKind: .probabilities))
+            outcome = try trainPrior == nil ? labelled(location, options: options, table: &table) : unlabelled(location, options: options, table: &table)
+            if let settings {
+                outcome.bootstrap = settings
+                outcome.intervals = PriorEstimate.intervals(table, train: outcome.train, estimate: outcome.estimate, settings: settings,
+                                                            runner: TableLoader.runner(threads: options.threads))
+            }
         } catch let error as InputError {
             printInputError(error)
             if trainPrior == nil && error.reason.contains("no label column") {
@@ -161,18 +175,19 @@ struct Prior: ParsableCommand {
     }
 
     /// Labels read: the training prior is the observed one.
-    func labelled(_ location: InputLocation, options: ReadOptions) throws -> Outcome {
-        let (table, summary) = try TableLoader.load(location, options: options)
+    func labelled(_ location: InputLocation, options: ReadOptions, table: inout PredictionTable) throws -> Outcome {
+        let summary: InputSummary
+        (table, summary) = try TableLoader.load(location, options: options)
         let observed = Self.prior(labels: table.labels.map(Int.init), weights: table.weights, classes: summary.classes.count)
         guard observed.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("\(summary.source): not every class has a labelled row, so the training prior cannot be observed; give it with --train-prior CLASS=P,…")
         }
         return Outcome(source: summary.source, rows: summary.rows, weighted: summary.weighted, classes: summary.classes, train: observed,
-                       trainFrom: "observed in the labels", observed: observed, estimate: PriorEstimate.estimate(table, train: observed))
+                       trainFrom: "observed in the labels", observed: observed, estimate: PriorEstimate.estimate(table, train: observed), bootstrap: nil, intervals: nil)
     }
 
     /// `--train-prior` given: labels optional.
-    func unlabelled(_ location: InputLocation, options: ReadOptions) throws -> Outcome {
+    func unlabelled(_ location: InputLocation, options: ReadOptions, table: inout PredictionTable) throws -> Outcome {
         let pairs = try PriorShiftOptionGroup.priors(trainPrior!, flag: "--train-prior")
         var classes = pairs.map(\.0)
         if classes.count == 2 {
@@ -189,15 +204,17 @@ struct Prior: ParsableCommand {
         }
         let train = try PriorShiftOptionGroup.vector(pairs, classes: classes, flag: "--train-prior")
         let reader = try RecordRewriter(location: location, options: options, classes: classes, extras: true)
-        var table = PredictionTable(shape: ClassificationShape(classCount: classes.count, scoreKind: reader.scoreKind))
+        table = PredictionTable(shape: ClassificationShape(classCount: classes.count, scoreKind: reader.scoreKind))
         var labels: [Int] = []
         var unknownLabel: String?
-        _ = try reader.scan { scores, label, weight in
-            table.append(label: 0, scores: scores, weight: weight, line: 0, id: nil, group: nil)
+        var rows = PredictionTable(shape: table.shape)
+        _ = try reader.scan { scores, label, weight, line in
+            rows.append(label: 0, scores: scores, weight: weight, line: line, id: nil, group: nil)
             if let label, reader.labelColumn != nil {
                 if let k = classes.firstIndex(of: label) { labels.append(k) } else if unknownLabel == nil { unknownLabel = label }
             }
         }
+        table = rows
         if let unknownLabel {
             throw InputError(.data, file: location.displayName, column: reader.labelColumn,
                              reason: "the label \(InputError.quoted(unknownLabel)) is not one of the classes of --train-prior (\(InputError.list(classes)))")
@@ -208,7 +225,7 @@ struct Prior: ParsableCommand {
             observed = Self.prior(labels: labels, weights: table.weights, classes: classes.count)
         }
         return Outcome(source: location.displayName, rows: table.count, weighted: reader.weightColumn != nil, classes: classes, train: train,
-                       trainFrom: "--train-prior", observed: observed, estimate: PriorEstimate.estimate(table, train: train))
+                       trainFrom: "--train-prior", observed: observed, estimate: PriorEstimate.estimate(table, train: train), bootstrap: nil, intervals: nil)
     }
 
     static func prior(labels: [Int], weights: [Double], classes: Int) -> [Double] {
@@ -223,15 +240,29 @@ struct Prior: ParsableCommand {
                      "  EM of Saerens et al. (2002): \(o.estimate.iterations) update\(o.estimate.iterations == 1 ? "" : "s"), \(o.estimate.converged ? "converged (no class moved by 1e-13)" : "not converged after 10,000 updates")",
                      "  training prior: \(o.trainFrom)", ""]
         let width = Swift.max(5, o.classes.map(\.count).max() ?? 5) + 2
-        lines.append("  " + NumberText.padRight("class", width) + NumberText.pad("train", 10) + NumberText.pad("estimate", 12) + (o.observed == nil ? "" : NumberText.pad("observed", 12)))
+        let intervalHeading = o.bootstrap.map { "\(NumberText.fixed($0.confidence * 100, 0))% interval" } ?? ""
+        lines.append("  " + NumberText.padRight("class", width) + NumberText.pad("train", 10) + NumberText.pad("estimate", 12)
+                     + (o.intervals == nil ? "" : "  " + NumberText.padRight(intervalHeading, 22)) + (o.observed == nil ? "" : NumberText.pad("observed", 10)))
         for (k, c) in o.classes.enumerated() {
+            let interval = o.intervals.map { i in i[k].map { "[\(NumberText.fixed($0.lower, 5)), \(NumberText.fixed($0.upper, 5))]" } ?? "—" }
             lines.append("  " + NumberText.padRight(c, width) + NumberText.pad(NumberText.fixed(o.train[k], 5), 10)
                          + NumberText.pad(NumberText.fixed(o.estimate.prior[k], 5), 12)
-                         + (o.observed.map { NumberText.pad(NumberText.fixed($0[k], 5), 12) } ?? ""))
+                         + (interval.map { "  " + NumberText.padRight($0, 22) } ?? "")
+                         + (o.observed.map { NumberText.pad(NumberText.fixed($0[k], 5), 10) } ?? ""))
         }
-        lines.append("")
-        lines.append("  (no bootstrap interval yet: it awaits the Poisson bootstrap of SPEC section 10)")
-        return lines.joined(separator: "\n") + "\n"
+        if let b = o.bootstrap {
+            lines.append("")
+            lines.append("  intervals: basic Poisson bootstrap, \(b.replicates) replicates, seed \(b.seed)")
+        }
+        return lines.map { line in String(line.reversed().drop { $0 == " " }.reversed()) }.joined(separator: "\n") + "\n"
+    }
+
+    static func interval(_ o: Outcome) -> String {
+        guard let b = o.bootstrap, let intervals = o.intervals else { return "null" }
+        let classes = zip(o.classes, intervals).map { c, i in
+            "\(CalibratorFile.string(c)): " + (i.map { "{\"lower\": \($0.lower), \"upper\": \($0.upper)}" } ?? "null")
+        }
+        return "{\"method\": \"poisson-bootstrap\", \"replicates\": \(b.replicates), \"confidence\": \(b.confidence), \"seed\": \(b.seed), \"classes\": {\(classes.joined(separator: ", "))}}"
     }
 
     static func json(_ o: Outcome) -> String {
@@ -250,7 +281,7 @@ struct Prior: ParsableCommand {
               "iterations": \(o.estimate.iterations),
               "converged": \(o.estimate.converged),
               "observedPrior": \(o.observed.map(object) ?? "null"),
-              "interval": null
+              "interval": \(interval(o))
             }
 
             """

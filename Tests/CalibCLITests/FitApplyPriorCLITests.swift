@@ -76,6 +76,17 @@ struct FitApplyPriorCLITests {
         #expect(numbers.map(\.bitPattern) == expected.map(\.bitPattern), "\(method): \(parameters.prefix(200))")
     }
 
+    @Test("--no-cross-fit only fits: the same calibrator file, no before/after table")
+    func noCrossFit() throws {
+        let folder = try temporaryFolder()
+        var run = try CalibRun(["fit", Self.downsampled, "--method", "beta", "-o", folder + "/a.json"])
+        #expect(run.status == 0)
+        run = try CalibRun(["fit", Self.downsampled, "--method", "beta", "-o", folder + "/b.json", "--no-cross-fit"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stdout.contains("cross-fitted") && run.stdout.contains("parameters: a = "))
+        #expect(try Self.read(folder + "/a.json") == Self.read(folder + "/b.json"))
+    }
+
     struct Refusal: CustomTestStringConvertible, Sendable {
         let name: String
         let arguments: [String]
@@ -318,13 +329,16 @@ struct FitApplyPriorCLITests {
         #expect(Swift.abs(estimate - 0.2) < 0.02, "estimate \(estimate) for a deployed prior of 0.2")
         #expect(object["converged"] as? Bool == true && (object["iterations"] as? Int ?? 0) > 1)
         #expect(object["observedPrior"] is NSNull)
+        // The truth (0.2) lies within the 95% basic bootstrap interval.
+        let interval = try #require(((object["interval"] as? [String: Any])?["classes"] as? [String: Any])?["1"] as? [String: Double])
+        #expect(interval["lower"]! < 0.2 && 0.2 < interval["upper"]! && interval["upper"]! - interval["lower"]! < 0.05, "\(interval)")
         run = try CalibRun(["prior", folder + "/labelled.csv", "--train-prior", "0=0.5,1=0.5", "--format", "json"])
         object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let observed = try #require((object["observedPrior"] as? [String: Double])?["1"])
         #expect(Swift.abs(observed - 0.2) < 0.01)
         #expect(Swift.abs(try #require((object["estimate"] as? [String: Double])?["1"]) - observed) < 0.02)
-        run = try CalibRun(["prior", folder + "/labelled.csv"])
-        #expect(run.status == 0 && run.stdout.contains("observed") && run.stdout.contains("estimate"), "\(run.stderr)")
+        run = try CalibRun(["prior", folder + "/labelled.csv", "--bootstrap", "0"])
+        #expect(run.status == 0 && run.stdout.contains("observed") && run.stdout.contains("estimate") && !run.stdout.contains("interval"), "\(run.stderr)")
     }
 
     @Test("calib prior without labels needs --train-prior", arguments: [[String](), ["--train-prior", "a=0.5,b=0.5"]])

@@ -1,4 +1,5 @@
 import CalibCore
+import Dispatch
 import CalibTestSupport
 import Testing
 
@@ -138,7 +139,7 @@ struct RecalibrationPropertyTests {
     }
 
     @Test("EM recovers a known prior shift: resampled to a new prior, the estimate is within 0.02 of the truth", arguments: [(UInt64(11), 0.05), (12, 0.3), (13, 0.6)])
-    func emRecoversShift(seed: UInt64, deployed: Double) {
+    func emRecoversShift(seed: UInt64, deployed: Double) throws {
         // A calibrated model under a training prior of ½ (score = P(y=1 | x) with balanced classes),
         // deployed where positives have prior `deployed`: x | y ~ N(±1, 1), so s = σ(2x).
         var rng = SeededGenerator(seed: seed)
@@ -156,6 +157,23 @@ struct RecalibrationPropertyTests {
         let observed = Double(labels.reduce(0, +)) / Double(labels.count)
         #expect(Swift.abs(estimate.prior[1] - observed) < 0.02, "estimate \(estimate.prior[1]), observed \(observed), deployed \(deployed)")
         #expect(isClose(estimate.prior[0] + estimate.prior[1], 1, relative: 1e-12))
+        // The deployed prior lies within the basic bootstrap interval (95%, 200 replicates).
+        let intervals = PriorEstimate.intervals(table, train: [0.5, 0.5], estimate: estimate, settings: BootstrapSettings(seed: seed))
+        let positive = try #require(intervals[1])
+        #expect(positive.lower < deployed && deployed < positive.upper, "interval [\(positive.lower), \(positive.upper)] for \(deployed)")
+        #expect(positive.lower <= estimate.prior[1] && estimate.prior[1] <= positive.upper)
+    }
+
+    @Test("the EM's bootstrap interval is the same bits run on several threads")
+    func emIntervalThreads() throws {
+        let table = Self.binary(seed: 20, rows: 3000, weighted: true)
+        let estimate = PriorEstimate.estimate(table, train: [0.7, 0.3])
+        let settings = BootstrapSettings(replicates: 40, seed: 7)
+        let serial = PriorEstimate.intervals(table, train: [0.7, 0.3], estimate: estimate, settings: settings)
+        let threaded = PriorEstimate.intervals(table, train: [0.7, 0.3], estimate: estimate, settings: settings) { count, body in
+            DispatchQueue.concurrentPerform(iterations: count) { body($0) }
+        }
+        #expect(serial == threaded && serial.allSatisfy { $0 != nil })
     }
 
     /// Hard cases: each is refused with a reason, never a silent answer.

@@ -15,10 +15,11 @@
 enum HistogramFit {
     static func fit(_ data: FitData, bins: Int) -> (edges: [Double], values: [Double]) {
         let kind = data.shape.scoreKind
-        let x = data.rows.map { Calibrator.probability(data.scores[$0], kind: kind) }
-        let y = data.positives
-        let w = data.rowWeights
-        let order = x.indices.sorted { x[$0] < x[$1] }
+        let rows = data.sortedRows ?? data.rows
+        let x = rows.map { Calibrator.probability(data.scores[$0], kind: kind) }
+        let y = rows.map { data.labels[$0] == 1 }
+        let w = rows.map { data.weights[$0] }
+        let order = data.sortedRows != nil ? Array(x.indices) : x.indices.sorted { x[$0] < x[$1] }
         var total = CompensatedSum()
         for v in w { total += v }
         let totalWeight = total.value

@@ -19,10 +19,11 @@ enum IsotonicFit {
 
     static func fit(_ data: FitData) -> (thresholds: [Double], values: [Double]) {
         let kind = data.shape.scoreKind
-        let x = data.rows.map { Calibrator.probability(data.scores[$0], kind: kind) }
-        let y = data.positives
-        let w = data.rowWeights
-        let order = x.indices.sorted { a, b in x[a] != x[b] ? x[a] < x[b] : (!y[a] && y[b]) }
+        let rows = data.sortedRows ?? data.rows
+        let x = rows.map { Calibrator.probability(data.scores[$0], kind: kind) }
+        let y = rows.map { data.labels[$0] == 1 }
+        let w = rows.map { data.weights[$0] }
+        let order = data.sortedRows != nil ? Array(x.indices) : x.indices.sorted { a, b in x[a] != x[b] ? x[a] < x[b] : (!y[a] && y[b]) }
         // _make_unique
         var ux: [Double] = [], uy: [Double] = [], uw: [Double] = []
         var currentX = x[order[0]], currentY = 0.0, currentW = 0.0

@@ -50,36 +50,36 @@ enum LogisticFit {
     /// Refuses too few distinct scores and (quasi-)separated classes along
     /// the ordered feature `x` (see the type's notes).
     static func checkSeparation(_ x: [Double], _ y: [Bool], twoSided: Bool, method: String, parameters: Int) throws(RecalibrationError) {
-        // Distinct values of x, ascending, with which classes each holds.
-        let order = x.indices.sorted { x[$0] < x[$1] }
-        var groups: [(hasPositive: Bool, hasNegative: Bool)] = []
-        var last = -Double.infinity
-        for i in order {
-            if groups.isEmpty || x[i] != last {
-                groups.append((false, false))
-                last = x[i]
+        // Distinct values (up to `parameters` of them), and each class's range.
+        var distinct: [Double] = []
+        var lowPositive = Double.infinity, highPositive = -Double.infinity
+        var lowNegative = Double.infinity, highNegative = -Double.infinity
+        for i in x.indices {
+            let v = x[i]
+            if distinct.count < parameters && !distinct.contains(v) { distinct.append(v) }
+            if y[i] {
+                lowPositive = Swift.min(lowPositive, v); highPositive = Swift.max(highPositive, v)
+            } else {
+                lowNegative = Swift.min(lowNegative, v); highNegative = Swift.max(highNegative, v)
             }
-            if y[i] { groups[groups.count - 1].hasPositive = true } else { groups[groups.count - 1].hasNegative = true }
         }
-        if groups.count < parameters {
-            throw RecalibrationError("\(method) calibration needs at least \(parameters) distinct scores; these rows have \(groups.count)")
+        if distinct.count < parameters {
+            throw RecalibrationError("\(method) calibration needs at least \(parameters) distinct scores; these rows have \(distinct.count)")
         }
-        let positive = groups.indices.filter { groups[$0].hasPositive }
-        let negative = groups.indices.filter { groups[$0].hasNegative }
-        guard let lowestPositive = positive.first, let highestPositive = positive.last,
-              let lowestNegative = negative.first, let highestNegative = negative.last else { return }
-        if highestNegative <= lowestPositive || highestPositive <= lowestNegative {
+        guard lowPositive <= highPositive && lowNegative <= highNegative else { return }
+        if highNegative <= lowPositive || highPositive <= lowNegative {
             throw RecalibrationError("separable data: one class's scores are all at or above the other's, so the \(method) likelihood has no maximum (its parameters grow without bound); use isotonic or histogram calibration, or fit on rows where the classes overlap")
         }
         guard twoSided else { return }
-        for insidePositive in [true, false] {
-            let inside = insidePositive ? positive : negative
-            let name = insidePositive ? "positive" : "negative"
-            // Every group strictly between the inside class's first and last holds none of the other class.
-            let first = inside.first!, last = inside.last!
-            if last > first + 1 && !((first + 1)..<last).allSatisfy({ insidePositive ? !groups[$0].hasNegative : !groups[$0].hasPositive }) { continue }
-            throw RecalibrationError("separable data: the \(name) rows' scores all lie in an interval whose outside holds only the other class, so the \(method) likelihood has no maximum (its parameters grow without bound); use isotonic or histogram calibration, or fit on rows where the classes overlap")
+        // One class inside an interval: no row of the other class strictly between its lowest and highest score.
+        var negativeInside = false, positiveInside = false
+        for i in x.indices {
+            let v = x[i]
+            if y[i] { if v > lowNegative && v < highNegative { positiveInside = true } } else if v > lowPositive && v < highPositive { negativeInside = true }
+            if negativeInside && positiveInside { return }
         }
+        let name = negativeInside ? "negative" : "positive"
+        throw RecalibrationError("separable data: the \(name) rows' scores all lie in an interval whose outside holds only the other class, so the \(method) likelihood has no maximum (its parameters grow without bound); use isotonic or histogram calibration, or fit on rows where the classes overlap")
     }
 
     /// Damped Newton for `σ(θ₀·f₀ + … + θ_intercept)`; `features` are the

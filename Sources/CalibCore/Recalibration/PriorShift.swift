@@ -90,8 +90,40 @@ public struct PriorEstimate: Sendable, Hashable {
 
     /// Runs the EM on a table's scores (labels are not read) with training priors `train` in class order.
     public static func estimate(_ table: PredictionTable, train: [Double]) -> PriorEstimate {
+        let p = probabilities(table)
+        return run(p, weights: table.weights, classes: table.shape.classCount, train: train, start: train)
+    }
+
+    /// The basic bootstrap interval of each class's estimate (SPEC 10): in
+    /// replicate `r` row `i` weighs `m_ir·w_i`, `m_ir` the Poisson count of
+    /// the seed, `r` and the row's line (`PoissonCounts`, as the audit's
+    /// intervals), and the EM runs again from the full-sample estimate; the
+    /// interval is `BasicBootstrapInterval`'s, clipped to [0, 1]. `runner` may
+    /// run the replicates on several threads (the same bits either way).
+    /// `nil` for a class when fewer than two replicates give a value.
+    public static func intervals(_ table: PredictionTable, train: [Double], estimate: PriorEstimate, settings: BootstrapSettings,
+                                 runner: RankingRunner? = nil) -> [MetricInterval?] {
         let k = table.shape.classCount
-        precondition(train.count == k && train.allSatisfy { $0 > 0 })
+        let p = probabilities(table)
+        let replicates = settings.replicates
+        let values = SendablePointer<Double>(.allocate(capacity: replicates * k))
+        defer { values.pointer.deallocate() }
+        let weights = table.weights, lines = table.lines, seed = settings.seed, start = estimate.prior
+        CalibrationFits.run(replicates, runner) { r in
+            var w = weights
+            for i in w.indices { w[i] *= Double(PoissonCounts.count(seed: seed, replicate: r, row: lines[i])) }
+            let replicate = run(p, weights: w, classes: k, train: train, start: start)
+            for j in 0..<k { values.pointer[r * k + j] = replicate.prior[j] }
+        }
+        return (0..<k).map { j in
+            let column = (0..<replicates).map { values.pointer[$0 * k + j] }
+            return BasicBootstrapInterval.interval(estimate: estimate.prior[j], replicates: column, confidence: settings.confidence, range: 0...1)
+        }
+    }
+
+    /// Each row's class probabilities, row-major (binary `(1 − s, s)`; logits through the softmax).
+    static func probabilities(_ table: PredictionTable) -> [Double] {
+        let k = table.shape.classCount
         let n = table.count
         var p = [Double](repeating: 0, count: n * k)
         let per = table.shape.scoresPerRow
@@ -110,17 +142,25 @@ public struct PriorEstimate: Sendable, Hashable {
                 for j in 0..<k { p[i * k + j] = table.scores[i * per + j] }
             }
         }
+        return p
+    }
+
+    /// The EM iteration from `start`; NaN priors when the weights sum to 0.
+    static func run(_ p: [Double], weights: [Double], classes k: Int, train: [Double], start: [Double]) -> PriorEstimate {
+        precondition(train.count == k && train.allSatisfy { $0 > 0 })
+        let n = weights.count
         var totalWeight = CompensatedSum()
-        for w in table.weights { totalWeight += w }
+        for w in weights { totalWeight += w }
         let weight = totalWeight.value
-        var prior = train
+        guard weight > 0 else { return PriorEstimate(prior: Array(repeating: .nan, count: k), iterations: 0, converged: false) }
+        var prior = start
         var iterations = 0
         var ratio = [Double](repeating: 1, count: k)
         var sums = [CompensatedSum](repeating: CompensatedSum(), count: k)
         while iterations < maximumIterations {
             for j in 0..<k { ratio[j] = prior[j] / train[j]; sums[j] = CompensatedSum() }
             for i in 0..<n {
-                let w = table.weights[i]
+                let w = weights[i]
                 if w == 0 { continue }
                 var total = 0.0
                 for j in 0..<k { total += ratio[j] * p[i * k + j] }

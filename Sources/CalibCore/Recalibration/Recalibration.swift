@@ -25,7 +25,7 @@ public enum Recalibration {
     /// histogram's number of equal-mass bins.
     public static func fit(_ method: RecalibrationMethod, table: PredictionTable, classes: [String], bins: Int = 15) throws(RecalibrationError) -> Calibrator {
         precondition(classes.count == table.shape.classCount, "one name per class")
-        let data = FitData(table: table, excludedFold: nil)
+        let data = FitData(table: table, excludedFold: nil, order: FitData.sortedOrder(method, table))
         return Calibrator(classes: classes, parameters: try fit(method, data: data, bins: bins))
     }
 
@@ -45,17 +45,28 @@ public enum Recalibration {
     /// `f`, the calibrator fitted on the rows `i mod 5 ≠ f` rescores the rows
     /// `i mod 5 = f`. The result has the table's rows, labels, weights and
     /// lines in order, with recalibrated probabilities. A fold that cannot be
-    /// fitted is an error naming it.
-    public static func crossFitted(_ method: RecalibrationMethod, table: PredictionTable, bins: Int = 15) throws(RecalibrationError) -> PredictionTable {
+    /// fitted is an error naming it (the first such fold). `runner` may fit
+    /// the folds on several threads; the result is the same bits either way.
+    public static func crossFitted(_ method: RecalibrationMethod, table: PredictionTable, bins: Int = 15,
+                                   runner: RankingRunner? = nil) throws(RecalibrationError) -> PredictionTable {
         let shape = ClassificationShape(classCount: table.shape.classCount, scoreKind: .probabilities)
         let per = shape.scoresPerRow
         var rescored = [Double](repeating: 0, count: table.scores.count)
         let names = (0..<shape.classCount).map { "\($0)" }
+        // One sort of the whole table serves every fold (isotonic, histogram).
+        let order = FitData.sortedOrder(method, table)
+        let outcomes = FoldOutcomes(count: folds)
+        CalibrationFits.run(folds, runner) { fold in
+            let result = Result { () throws(RecalibrationError) -> Calibrator.Parameters in
+                try fit(method, data: FitData(table: table, excludedFold: fold, order: order), bins: bins)
+            }
+            outcomes.set(fold, result)
+        }
         for fold in 0..<folds {
             let parameters: Calibrator.Parameters
-            do {
-                parameters = try fit(method, data: FitData(table: table, excludedFold: fold), bins: bins)
-            } catch {
+            switch outcomes.get(fold) {
+            case let .success(p): parameters = p
+            case let .failure(error):
                 throw RecalibrationError("cross-fitting fold \(fold + 1) of \(folds) (rows whose index mod \(folds) is \(fold) left out): \(error.reason)")
             }
             let calibrator = Calibrator(classes: names, parameters: parameters)
@@ -107,17 +118,42 @@ public enum Recalibration {
     }
 }
 
+/// The folds' fits: slot `i` is written by fold `i`'s task alone, and read
+/// only after the runner has finished every task.
+final class FoldOutcomes: @unchecked Sendable {
+    private let slots: SendablePointer<Result<Calibrator.Parameters, RecalibrationError>?>
+    private let count: Int
+    init(count: Int) {
+        self.count = count
+        slots = SendablePointer(.allocate(capacity: count))
+        slots.pointer.initialize(repeating: nil, count: count)
+    }
+    deinit { slots.pointer.deinitialize(count: count); slots.pointer.deallocate() }
+    func set(_ i: Int, _ r: Result<Calibrator.Parameters, RecalibrationError>) { slots.pointer[i] = r }
+    func get(_ i: Int) -> Result<Calibrator.Parameters, RecalibrationError> { slots.pointer[i]! }
+}
+
 /// The rows a fit reads: a table's rows of positive weight, leaving out one
 /// cross-fitting fold (`excludedFold`) when set.
 struct FitData {
     let shape: ClassificationShape
     /// Row indices into the table, ascending.
     let rows: [Int]
+    /// For isotonic and histogram: the same rows sorted by score, then label.
+    let sortedRows: [Int]?
     let labels: [Int32]
     let scores: [Double]
     let weights: [Double]
 
-    init(table: PredictionTable, excludedFold: Int?) {
+    /// The whole table's rows sorted by the probability score, then label (isotonic and histogram only).
+    static func sortedOrder(_ method: RecalibrationMethod, _ table: PredictionTable) -> [Int]? {
+        guard (method == .isotonic || method == .histogram) && table.shape.task == .binary else { return nil }
+        let x = table.scores.map { Calibrator.probability($0, kind: table.shape.scoreKind) }
+        let labels = table.labels
+        return Array(0..<table.count).sorted { a, b in x[a] != x[b] ? x[a] < x[b] : labels[a] < labels[b] }
+    }
+
+    init(table: PredictionTable, excludedFold: Int?, order: [Int]? = nil) {
         shape = table.shape
         labels = table.labels
         scores = table.scores
@@ -128,6 +164,7 @@ struct FitData {
             rows.append(i)
         }
         self.rows = rows
+        sortedRows = order?.filter { table.weights[$0] > 0 && (excludedFold == nil || $0 % Recalibration.folds != excludedFold!) }
     }
 
     /// Refuses data with fewer than two classes of positive weight.

@@ -60,6 +60,16 @@ enum TemperatureFit {
         }
         func derivatives(_ beta: Double) -> (first: Double, second: Double) {
             var g = 0.0, h = 0.0
+            if k == 2 {
+                // z = (0, ℓ): E[z] = σ(βℓ)·ℓ, Var(z) = σ(βℓ)σ(−βℓ)·ℓ², one exp per row.
+                for r in 0..<n {
+                    let l = z[2 * r + 1]
+                    let (p, q) = CalibrationFits.sigmoids(beta * l)
+                    g += w[r] * (p * l - (y[r] == 1 ? l : 0))
+                    h += w[r] * p * q * l * l
+                }
+                return (g, h)
+            }
             for r in 0..<n {
                 let base = r * k
                 var m = -Double.infinity
