@@ -223,6 +223,7 @@ public final class RecordRewriter {
         // CSV fields come in header order: the score columns' byte order is fixed.
         let csvOrder = columns.indices.sorted { columns[$0] < columns[$1] }
         var order = csvOrder
+        let delimiterInNumbers = Array("0123456789.eE+-".utf8).contains(delimiter)
         var position = 0
         if let headerRecord {
             try output.append(UnsafeBufferPointer(rebasing: data[headerRecord]), write)
@@ -325,8 +326,9 @@ public final class RecordRewriter {
             for c in order where results[c].bitPattern != parsed[c].bitPattern {
                 let r = ranges[c].range
                 try output.append(UnsafeBufferPointer(rebasing: data[copied..<r.lowerBound]), write)
-                var text = "\(results[c] == 0 ? 0 : results[c])"
-                if format == .jsonl ? ranges[c].string : text.utf8.contains(delimiter) { text = "\"" + text + "\"" }
+                // −0 is written 0; a delimiter that can occur in a number (a digit, . e E + −) needs quotes.
+                var text = (results[c] == 0 ? 0 : results[c]).description
+                if format == .jsonl ? ranges[c].string : (delimiterInNumbers && text.utf8.contains(delimiter)) { text = "\"" + text + "\"" }
                 try output.append(text, write)
                 copied = r.upperBound
             }

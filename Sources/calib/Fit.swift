@@ -62,7 +62,8 @@ struct Fit: ParsableCommand {
         let calibrator: Calibrator
         var crossFitted: PredictionTable?
         do {
-            calibrator = try Recalibration.fit(method, table: table, classes: summary.classes, bins: binCount)
+            calibrator = try Recalibration.fit(method, table: table, classes: summary.classes, bins: binCount,
+                                               runner: TableLoader.runner(threads: options.threads))
             if crossFit {
                 crossFitted = try Recalibration.crossFitted(method, table: table, bins: binCount, runner: TableLoader.runner(threads: options.threads))
             }

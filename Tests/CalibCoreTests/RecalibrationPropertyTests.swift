@@ -237,6 +237,16 @@ struct RecalibrationPropertyTests {
         #expect(first.labels == table.labels && first.weights == table.weights && first.shape.scoreKind == .probabilities)
     }
 
+    @Test("a fit and a cross-fit give the same bits run on several threads", arguments: RecalibrationMethod.allCases)
+    func threaded(method: RecalibrationMethod) throws {
+        let table = Self.binary(seed: 21, rows: 5000, weighted: true)
+        let runner: RankingRunner = { count, body in DispatchQueue.concurrentPerform(iterations: count) { body($0) } }
+        #expect(try Recalibration.fit(method, table: table, classes: ["0", "1"]) == Recalibration.fit(method, table: table, classes: ["0", "1"], runner: runner))
+        let serial = try Recalibration.crossFitted(method, table: table)
+        let parallel = try Recalibration.crossFitted(method, table: table, runner: runner)
+        #expect(serial.scores.map(\.bitPattern) == parallel.scores.map(\.bitPattern))
+    }
+
     @Test("fits are deterministic: the same rows give the same bits")
     func deterministic() throws {
         for method in RecalibrationMethod.allCases {

@@ -8,11 +8,13 @@
 ///   parameters `[a, b, c]`, unconstrained (`LogisticRegression(penalty=None)`
 ///   on `[ln s, −ln(1 − s)]`; the paper's variant that clamps `a, b ≥ 0` is not used).
 ///
-/// How: Newton's method on `L(θ) = Σ w·(softplus(η) − y·η)` from the
-/// zero (every row at ½), each step halved while the
-/// loss would rise, until every parameter moves by at most 1e-12 relative
-/// (1e-12 absolute near 0): the quadratic convergence then leaves the
-/// gradient at its rounding level. At most 200 steps.
+/// How: Newton's method on `L(θ) = Σ w·(softplus(η) − y·η)` from `θ = 0`
+/// (every row at ½), each step halved while the loss would rise by more than
+/// its rounding (1e-12 relative; a step whose predicted decrease `−gᵀδ` is
+/// below that is taken whole), until every parameter moves by at most 1e-12
+/// relative (1e-12 absolute near 0): the quadratic convergence then leaves
+/// the gradient at its rounding level. At most 200 steps. The sums run in 64
+/// fixed chunks added in order (`ChunkedSum`), so threads do not change the bits.
 ///
 /// Refused (the maximum does not exist or is not unique): fewer distinct
 /// scores than parameters (Platt 2, beta 3); complete or quasi-complete
@@ -23,15 +25,15 @@
 /// holds only the other class (ties allowed at the ends). Reference: Albert
 /// & Anderson (1984) on the existence of logistic MLEs; McCullagh & Nelder (1989), ch. 4.
 enum LogisticFit {
-    static func platt(_ data: FitData) throws(RecalibrationError) -> [Double] {
+    static func platt(_ data: FitData, runner: RankingRunner? = nil) throws(RecalibrationError) -> [Double] {
         let kind = data.shape.scoreKind
         let x = data.rows.map { Calibrator.logit(data.scores[$0], kind: kind) }
         let y = data.positives
         try checkSeparation(x, y, twoSided: false, method: "Platt", parameters: 2)
-        return try newton(features: [x], y: y, w: data.rowWeights, start: [0, 0], method: "Platt")
+        return try newton(features: [x], y: y, w: data.rowWeights, start: [0, 0], method: "Platt", runner: runner)
     }
 
-    static func beta(_ data: FitData) throws(RecalibrationError) -> [Double] {
+    static func beta(_ data: FitData, runner: RankingRunner? = nil) throws(RecalibrationError) -> [Double] {
         let kind = data.shape.scoreKind
         var lnS: [Double] = [], minusLnComplement: [Double] = [], order: [Double] = []
         lnS.reserveCapacity(data.rows.count)
@@ -44,7 +46,7 @@ enum LogisticFit {
         }
         let y = data.positives
         try checkSeparation(order, y, twoSided: true, method: "beta", parameters: 3)
-        return try newton(features: [lnS, minusLnComplement], y: y, w: data.rowWeights, start: [0, 0, 0], method: "beta")
+        return try newton(features: [lnS, minusLnComplement], y: y, w: data.rowWeights, start: [0, 0, 0], method: "beta", runner: runner)
     }
 
     /// Refuses too few distinct scores and (quasi-)separated classes along
@@ -84,52 +86,62 @@ enum LogisticFit {
 
     /// Damped Newton for `σ(θ₀·f₀ + … + θ_intercept)`; `features` are the
     /// columns without the intercept (the intercept is the last parameter).
-    static func newton(features: [[Double]], y: [Bool], w: [Double], start: [Double], method: String) throws(RecalibrationError) -> [Double] {
+    static func newton(features: [[Double]], y: [Bool], w: [Double], start: [Double], method: String,
+                       runner: RankingRunner? = nil) throws(RecalibrationError) -> [Double] {
         let d = features.count + 1
         let n = y.count
         var theta = start
-        func eta(_ i: Int, _ t: [Double]) -> Double {
-            var e = t[d - 1]
-            for j in 0..<(d - 1) { e += t[j] * features[j][i] }
-            return e
-        }
         func loss(_ t: [Double]) -> Double {
-            var total = 0.0
-            for i in 0..<n {
-                let e = eta(i, t)
-                total += w[i] * (StableMath.softplus(e) - (y[i] ? e : 0))
-            }
-            return total
+            ChunkedSum.sum(n, width: 1, runner: runner) { range, out in
+                var total = 0.0
+                for i in range {
+                    var e = t[d - 1]
+                    for j in 0..<(d - 1) { e += t[j] * features[j][i] }
+                    total += w[i] * (StableMath.softplus(e) - (y[i] ? e : 0))
+                }
+                out[0] = total
+            }[0]
         }
         var current = loss(theta)
         for _ in 0..<200 {
-            var gradient = [Double](repeating: 0, count: d)
-            var hessian = [Double](repeating: 0, count: d * d)
-            var row = [Double](repeating: 1, count: d)
-            for i in 0..<n {
-                for j in 0..<(d - 1) { row[j] = features[j][i] }
-                let p = StableMath.sigmoid(eta(i, theta))
-                let r = w[i] * (p - (y[i] ? 1 : 0))
-                let v = w[i] * p * (1 - p)
-                for a in 0..<d {
-                    gradient[a] += r * row[a]
-                    for b in 0...a { hessian[a * d + b] += v * row[a] * row[b] }
+            // Gradient (d values) and the Hessian's lower triangle, row-major (d·d values).
+            let t = theta
+            let sums = ChunkedSum.sum(n, width: d + d * d, runner: runner) { range, out in
+                var row = [Double](repeating: 1, count: d)
+                for i in range {
+                    var e = t[d - 1]
+                    for j in 0..<(d - 1) { row[j] = features[j][i]; e += t[j] * row[j] }
+                    let (p, q) = CalibrationFits.sigmoids(e)
+                    let r = w[i] * (y[i] ? -q : p)
+                    let v = w[i] * p * q
+                    for a in 0..<d {
+                        out[a] += r * row[a]
+                        for b in 0...a { out[d + a * d + b] += v * row[a] * row[b] }
+                    }
                 }
             }
+            let gradient = Array(sums[0..<d])
+            var hessian = Array(sums[d...])
             for a in 0..<d { for b in (a + 1)..<d { hessian[a * d + b] = hessian[b * d + a] } }
             guard let step = solve(hessian, gradient.map { -$0 }, d) else {
                 throw RecalibrationError("the \(method) fit is singular (the scores do not identify its parameters)")
             }
-            var scale = 1.0
+            // Near the optimum the predicted decrease is below the loss's rounding: take the full step.
+            let decrease = -zip(gradient, step).reduce(0) { $0 + $1.0 * $1.1 }
             var candidate = theta
-            while true {
-                for j in 0..<d { candidate[j] = theta[j] + scale * step[j] }
-                let value = loss(candidate)
-                if value <= current + 1e-15 * Swift.abs(current) || scale < 0x1p-30 {
-                    current = Swift.min(current, value)
-                    break
+            if decrease <= 1e-12 * Swift.max(1, Swift.abs(current)) {
+                for j in 0..<d { candidate[j] = theta[j] + step[j] }
+            } else {
+                var scale = 1.0
+                while true {
+                    for j in 0..<d { candidate[j] = theta[j] + scale * step[j] }
+                    let value = loss(candidate)
+                    if value <= current + 1e-12 * Swift.abs(current) || scale < 0x1p-30 {
+                        current = Swift.min(current, value)
+                        break
+                    }
+                    scale *= 0.5
                 }
-                scale *= 0.5
             }
             let moved = (0..<d).allSatisfy { Swift.abs(candidate[$0] - theta[$0]) <= 1e-12 * Swift.max(1, Swift.abs(candidate[$0])) }
             theta = candidate

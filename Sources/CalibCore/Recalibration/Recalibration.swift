@@ -23,10 +23,12 @@ public enum Recalibration {
     /// Fits `method` on every row of `table`; `classes` names the table's
     /// classes in order (binary: `[negative, positive]`); `bins` is the
     /// histogram's number of equal-mass bins.
-    public static func fit(_ method: RecalibrationMethod, table: PredictionTable, classes: [String], bins: Int = 15) throws(RecalibrationError) -> Calibrator {
+    /// `runner` may run the fit's passes over the rows on several threads (the same bits either way).
+    public static func fit(_ method: RecalibrationMethod, table: PredictionTable, classes: [String], bins: Int = 15,
+                           runner: RankingRunner? = nil) throws(RecalibrationError) -> Calibrator {
         precondition(classes.count == table.shape.classCount, "one name per class")
         let data = FitData(table: table, excludedFold: nil, order: FitData.sortedOrder(method, table))
-        return Calibrator(classes: classes, parameters: try fit(method, data: data, bins: bins))
+        return Calibrator(classes: classes, parameters: try fit(method, data: data, bins: bins, runner: runner))
     }
 
     /// Fits `method` on arrays: `scores` holds `shape.scoresPerRow` values per
@@ -95,18 +97,18 @@ public enum Recalibration {
         return result
     }
 
-    static func fit(_ method: RecalibrationMethod, data: FitData, bins: Int) throws(RecalibrationError) -> Calibrator.Parameters {
+    static func fit(_ method: RecalibrationMethod, data: FitData, bins: Int, runner: RankingRunner? = nil) throws(RecalibrationError) -> Calibrator.Parameters {
         if data.shape.task == .multiclass && !method.handlesMulticlass {
             throw RecalibrationError("\(method.rawValue) calibration is for binary tasks; this one has \(data.shape.classCount) classes (use temperature)")
         }
         try data.requireTwoClasses()
         switch method {
-        case .temperature: return .temperature(try TemperatureFit.fit(data))
+        case .temperature: return .temperature(try TemperatureFit.fit(data, runner: runner))
         case .platt:
-            let theta = try LogisticFit.platt(data)
+            let theta = try LogisticFit.platt(data, runner: runner)
             return .platt(a: theta[0], b: theta[1])
         case .beta:
-            let theta = try LogisticFit.beta(data)
+            let theta = try LogisticFit.beta(data, runner: runner)
             return .beta(a: theta[0], b: theta[1], c: theta[2])
         case .isotonic:
             let (thresholds, values) = IsotonicFit.fit(data)
@@ -115,6 +117,27 @@ public enum Recalibration {
             let (edges, values) = HistogramFit.fit(data, bins: bins)
             return .histogram(edges: edges, values: values)
         }
+    }
+}
+
+/// Sums over rows in fixed chunks: `body` adds a chunk's rows into `width`
+/// accumulators, and the chunks' sums are added in chunk order, so the
+/// result is the same bits whether `runner` runs the chunks on one thread or several.
+enum ChunkedSum {
+    static let chunks = 64
+
+    static func sum(_ n: Int, width: Int, runner: RankingRunner?,
+                    _ body: @escaping @Sendable (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        let count = Swift.max(1, Swift.min(chunks, n))
+        let partial = SendablePointer<Double>(.allocate(capacity: count * width))
+        defer { partial.pointer.deallocate() }
+        partial.pointer.initialize(repeating: 0, count: count * width)
+        CalibrationFits.run(count, runner) { c in
+            body((c * n / count)..<((c + 1) * n / count), partial.pointer + c * width)
+        }
+        var total = [Double](repeating: 0, count: width)
+        for c in 0..<count { for j in 0..<width { total[j] += partial.pointer[c * width + j] } }
+        return total
     }
 }
 

@@ -23,7 +23,7 @@ import Darwin
 /// are no better than a uniform guess, and the best `T` is infinite.
 /// Reference: Guo, Pleiss, Sun & Weinberger (2017), "On calibration of modern neural networks".
 enum TemperatureFit {
-    static func fit(_ data: FitData) throws(RecalibrationError) -> Double {
+    static func fit(_ data: FitData, runner: RankingRunner? = nil) throws(RecalibrationError) -> Double {
         let k = data.shape.classCount
         let n = data.rows.count
         // Logit vectors, flat, and true-class indices.
@@ -58,35 +58,40 @@ enum TemperatureFit {
         if everyTrueIsTop {
             throw RecalibrationError("every row's true class has the highest score (the classes are separated): the cross-entropy falls as T goes to 0, so there is no best temperature")
         }
+        let zs = z, ys = y, ws = w
         func derivatives(_ beta: Double) -> (first: Double, second: Double) {
-            var g = 0.0, h = 0.0
-            if k == 2 {
-                // z = (0, ℓ): E[z] = σ(βℓ)·ℓ, Var(z) = σ(βℓ)σ(−βℓ)·ℓ², one exp per row.
-                for r in 0..<n {
-                    let l = z[2 * r + 1]
-                    let (p, q) = CalibrationFits.sigmoids(beta * l)
-                    g += w[r] * (p * l - (y[r] == 1 ? l : 0))
-                    h += w[r] * p * q * l * l
+            let sums = ChunkedSum.sum(n, width: 2, runner: runner) { range, out in
+                var g = 0.0, h = 0.0
+                if k == 2 {
+                    // z = (0, ℓ): E[z] = σ(βℓ)·ℓ, Var(z) = σ(βℓ)σ(−βℓ)·ℓ², one exp per row.
+                    for r in range {
+                        let l = zs[2 * r + 1]
+                        let (p, q) = CalibrationFits.sigmoids(beta * l)
+                        g += ws[r] * (p * l - (ys[r] == 1 ? l : 0))
+                        h += ws[r] * p * q * l * l
+                    }
+                } else {
+                    for r in range {
+                        let base = r * k
+                        var m = -Double.infinity
+                        for j in 0..<k where beta * zs[base + j] > m { m = beta * zs[base + j] }
+                        var total = 0.0, mean = 0.0, square = 0.0
+                        for j in 0..<k {
+                            let e = exp(beta * zs[base + j] - m)
+                            total += e
+                            mean += e * zs[base + j]
+                            square += e * zs[base + j] * zs[base + j]
+                        }
+                        mean /= total
+                        square /= total
+                        g += ws[r] * (mean - zs[base + ys[r]])
+                        h += ws[r] * Swift.max(0, square - mean * mean)
+                    }
                 }
-                return (g, h)
+                out[0] = g
+                out[1] = h
             }
-            for r in 0..<n {
-                let base = r * k
-                var m = -Double.infinity
-                for j in 0..<k where beta * z[base + j] > m { m = beta * z[base + j] }
-                var total = 0.0, mean = 0.0, square = 0.0
-                for j in 0..<k {
-                    let e = exp(beta * z[base + j] - m)
-                    total += e
-                    mean += e * z[base + j]
-                    square += e * z[base + j] * z[base + j]
-                }
-                mean /= total
-                square /= total
-                g += w[r] * (mean - z[base + y[r]])
-                h += w[r] * Swift.max(0, square - mean * mean)
-            }
-            return (g, h)
+            return (sums[0], sums[1])
         }
         let atZero = derivatives(0).first
         if !(atZero < 0) {
