@@ -85,6 +85,19 @@ final class AtomicFile {
         finish()
     }
 
+    /// Appends bytes to the temporary file, for output written in pieces
+    /// (`calib apply` streams); `commit("")` then flushes and renames it.
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        guard temporaryPath != nil, let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = write(descriptor, base + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { let failure = errno; discard(); throw OutputError(path: path, reason: errorText(failure)) }
+            done += n
+        }
+    }
+
     /// Removes the temporary file; the target is unchanged. Does nothing once committed.
     func discard() {
         if descriptor >= 0 { close(descriptor); descriptor = -1 }

@@ -1,0 +1,258 @@
+import CalibCore
+import Dispatch
+import CalibTestSupport
+import Testing
+
+/// Properties of SPEC section 12's calibrators and prior shifts, on seeded random data.
+@Suite("Recalibration: properties")
+struct RecalibrationPropertyTests {
+    /// An overconfident binary model: true log-odds t ~ N(0, 1.2²), y ~ Bernoulli(σ(t)), score σ(2.5t + 0.8).
+    static func binary(seed: UInt64, rows: Int = 2000, weighted: Bool = false, logits: Bool = false) -> PredictionTable {
+        var rng = SeededGenerator(seed: seed)
+        var labels: [Int] = [], scores: [Double] = [], weights: [Double] = []
+        for _ in 0..<rows {
+            let t = 1.2 * rng.normal()
+            labels.append(Double.random(in: 0..<1, using: &rng) < StableMath.sigmoid(t) ? 1 : 0)
+            scores.append(logits ? 2.5 * t + 0.8 : StableMath.sigmoid(2.5 * t + 0.8))
+            weights.append(weighted ? Double.random(in: 0.2..<3, using: &rng) : 1)
+        }
+        return .binary(labels: labels, scores: scores, weights: weights, kind: logits ? .logits : .probabilities)
+    }
+
+    static func multiclass(seed: UInt64, rows: Int = 900, classes: Int = 4, logits: Bool) -> PredictionTable {
+        var rng = SeededGenerator(seed: seed)
+        var labels: [Int] = [], scores: [[Double]] = [], weights: [Double] = []
+        for _ in 0..<rows {
+            let y = Int.random(in: 0..<classes, using: &rng)
+            var z = (0..<classes).map { _ in 2 * rng.normal() }
+            z[y] += 2
+            labels.append(y)
+            if logits {
+                scores.append(z)
+            } else {
+                let m = z.max()!
+                let e = z.map { StableMath.exponential($0 - m) }
+                let total = e.reduce(0, +)
+                scores.append(e.map { $0 / total })
+            }
+            weights.append(Double.random(in: 0.5..<2, using: &rng))
+        }
+        return .multiclass(labels: labels, scores: scores, weights: weights, kind: logits ? .logits : .probabilities)
+    }
+
+    static func names(_ table: PredictionTable) -> [String] { (0..<table.shape.classCount).map { "c\($0)" } }
+
+    /// Every row's output as probabilities (binary: one value).
+    static func applied(_ calibrator: Calibrator, _ table: PredictionTable, as kind: ScoreKind = .probabilities) -> [Double] {
+        var out = [Double](repeating: 0, count: table.scores.count)
+        let per = table.shape.scoresPerRow
+        table.scores.withUnsafeBufferPointer { scores in
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<table.count {
+                    calibrator.apply(UnsafeBufferPointer(rebasing: scores[(i * per)..<((i + 1) * per)]), kind: table.shape.scoreKind,
+                                     into: UnsafeMutableBufferPointer(rebasing: o[(i * per)..<((i + 1) * per)]), as: kind)
+                }
+            }
+        }
+        return out
+    }
+
+    static func argmax(_ row: ArraySlice<Double>) -> Int { row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }! - row.startIndex }
+
+    @Test("temperature scaling never changes the argmax, so never the accuracy", arguments: [(UInt64(1), false), (2, true), (3, false), (4, true)])
+    func temperatureKeepsArgmax(seed: UInt64, logits: Bool) throws {
+        let table = Self.multiclass(seed: seed, logits: logits)
+        let calibrator = try Recalibration.fit(.temperature, table: table, classes: Self.names(table))
+        guard case let .temperature(t) = calibrator.parameters else { Issue.record("not a temperature"); return }
+        #expect(t != 1, "seed \(seed): a real rescaling")
+        let after = Self.applied(calibrator, table)
+        let k = table.shape.classCount
+        for i in 0..<table.count {
+            #expect(Self.argmax(table.scores[(i * k)..<((i + 1) * k)]) == Self.argmax(after[(i * k)..<((i + 1) * k)]), "seed \(seed) row \(i)")
+        }
+        // Binary: the decision at ½ is the sign of the logit, which T > 0 keeps.
+        let binary = Self.binary(seed: seed, logits: logits)
+        let b = try Recalibration.fit(.temperature, table: binary, classes: ["0", "1"])
+        for (s, r) in zip(binary.scores, Self.applied(b, binary)) where s != (logits ? 0 : 0.5) {
+            #expect((s > (logits ? 0 : 0.5)) == (r > 0.5))
+        }
+    }
+
+    @Test("an overconfident model gets T > 1; a calibrated fit lowers the cross-entropy it minimises", arguments: [UInt64(5), 6])
+    func temperatureOverconfident(seed: UInt64) throws {
+        let table = Self.binary(seed: seed)
+        let calibrator = try Recalibration.fit(.temperature, table: table, classes: ["0", "1"])
+        guard case let .temperature(t) = calibrator.parameters else { Issue.record("not a temperature"); return }
+        #expect(t > 2 && t < 3.5, "seed \(seed): T = \(t) for scores 2.5× too sharp")
+        let before = audit(table).metrics.crossEntropy
+        let after = audit(.binary(labels: table.labels.map(Int.init), scores: Self.applied(calibrator, table))).metrics.crossEntropy
+        #expect(after < before)
+    }
+
+    @Test("isotonic output is monotone in the score, within [0, 1]", arguments: [(UInt64(7), false), (8, true)])
+    func isotonicMonotone(seed: UInt64, weighted: Bool) throws {
+        let table = Self.binary(seed: seed, weighted: weighted)
+        let calibrator = try Recalibration.fit(.isotonic, table: table, classes: ["0", "1"])
+        let probes = (0...1000).map { Double($0) / 1000 }
+        let out = probes.map { calibrator.applyBinary($0, kind: .probabilities, as: .probabilities) }
+        for (a, b) in zip(out, out.dropFirst()) { #expect(a <= b) }
+        #expect(out.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
+    @Test("the identity calibrator (T = 1) returns every score bit for bit", arguments: [ScoreKind.probabilities, .logits])
+    func identity(kind: ScoreKind) {
+        let binary = Self.binary(seed: 9, logits: kind == .logits)
+        let calibrator = Calibrator.identity(classes: ["0", "1"])
+        #expect(Self.applied(calibrator, binary, as: kind).map(\.bitPattern) == binary.scores.map(\.bitPattern))
+        let multi = Self.multiclass(seed: 9, logits: kind == .logits)
+        #expect(Self.applied(.identity(classes: Self.names(multi)), multi, as: kind).map(\.bitPattern) == multi.scores.map(\.bitPattern))
+    }
+
+    @Test("a prior shift with train = deploy priors, or negative sampling at rate 1, is the identity bit for bit",
+          arguments: [ScoreKind.probabilities, .logits])
+    func priorIdentity(kind: ScoreKind) {
+        for shift in [PriorShift(train: [0.9, 0.1], deploy: [0.9, 0.1]), PriorShift(negativeSampling: 1)] {
+            let table = Self.binary(seed: 10, logits: kind == .logits)
+            #expect(shift.isIdentity)
+            #expect(table.scores.map { shift.applyBinary($0, kind: kind).bitPattern } == table.scores.map(\.bitPattern))
+        }
+        let multi = Self.multiclass(seed: 10, logits: kind == .logits)
+        let shift = PriorShift(train: [0.1, 0.2, 0.3, 0.4], deploy: [0.1, 0.2, 0.3, 0.4])
+        var out = [Double](repeating: 0, count: 4)
+        for i in 0..<multi.count {
+            multi.scores.withUnsafeBufferPointer { s in
+                out.withUnsafeMutableBufferPointer { shift.apply(UnsafeBufferPointer(rebasing: s[(i * 4)..<(i * 4 + 4)]), kind: kind, into: $0) }
+            }
+            #expect(out.map(\.bitPattern) == multi.scores[(i * 4)..<(i * 4 + 4)].map(\.bitPattern))
+        }
+    }
+
+    @Test("negative sampling at rate β is the odds times β: s' = βs / (βs − s + 1), the same on logits", arguments: [0.01, 0.1, 0.5])
+    func negativeSampling(beta: Double) {
+        let shift = PriorShift(negativeSampling: beta)
+        for s in [0.001, 0.2, 0.5, 0.9, 0.999] {
+            let expected = beta * s / (beta * s - s + 1)
+            #expect(isClose(shift.applyBinary(s, kind: .probabilities), expected, relative: 1e-15))
+            let z = StableMath.ln(s / (1 - s))
+            #expect(isClose(StableMath.sigmoid(shift.applyBinary(z, kind: .logits)), expected, relative: 1e-12))
+        }
+    }
+
+    @Test("EM recovers a known prior shift: resampled to a new prior, the estimate is within 0.02 of the truth", arguments: [(UInt64(11), 0.05), (12, 0.3), (13, 0.6)])
+    func emRecoversShift(seed: UInt64, deployed: Double) throws {
+        // A calibrated model under a training prior of ½ (score = P(y=1 | x) with balanced classes),
+        // deployed where positives have prior `deployed`: x | y ~ N(±1, 1), so s = σ(2x).
+        var rng = SeededGenerator(seed: seed)
+        var scores: [Double] = [], labels: [Int] = []
+        for _ in 0..<20_000 {
+            let y = Double.random(in: 0..<1, using: &rng) < deployed ? 1 : 0
+            let x = rng.normal() + (y == 1 ? 1 : -1)
+            scores.append(StableMath.sigmoid(2 * x))
+            labels.append(y)
+        }
+        let table = PredictionTable.binary(labels: labels, scores: scores)
+        let estimate = PriorEstimate.estimate(table, train: [0.5, 0.5])
+        #expect(estimate.converged)
+        #expect(estimate.iterations > 1)
+        let observed = Double(labels.reduce(0, +)) / Double(labels.count)
+        #expect(Swift.abs(estimate.prior[1] - observed) < 0.02, "estimate \(estimate.prior[1]), observed \(observed), deployed \(deployed)")
+        #expect(isClose(estimate.prior[0] + estimate.prior[1], 1, relative: 1e-12))
+        // The deployed prior lies within the basic bootstrap interval (95%, 200 replicates).
+        let intervals = PriorEstimate.intervals(table, train: [0.5, 0.5], estimate: estimate, settings: BootstrapSettings(seed: seed))
+        let positive = try #require(intervals[1])
+        #expect(positive.lower < deployed && deployed < positive.upper, "interval [\(positive.lower), \(positive.upper)] for \(deployed)")
+        #expect(positive.lower <= estimate.prior[1] && estimate.prior[1] <= positive.upper)
+    }
+
+    @Test("the EM's bootstrap interval is the same bits run on several threads")
+    func emIntervalThreads() throws {
+        let table = Self.binary(seed: 20, rows: 3000, weighted: true)
+        let estimate = PriorEstimate.estimate(table, train: [0.7, 0.3])
+        let settings = BootstrapSettings(replicates: 40, seed: 7)
+        let serial = PriorEstimate.intervals(table, train: [0.7, 0.3], estimate: estimate, settings: settings)
+        let threaded = PriorEstimate.intervals(table, train: [0.7, 0.3], estimate: estimate, settings: settings) { count, body in
+            DispatchQueue.concurrentPerform(iterations: count) { body($0) }
+        }
+        #expect(serial == threaded && serial.allSatisfy { $0 != nil })
+    }
+
+    /// Hard cases: each is refused with a reason, never a silent answer.
+    @Test("refused: separable data (Platt, beta, temperature), one class, all scores equal, too few distinct scores",
+          arguments: [
+              ("separable", RecalibrationMethod.platt, [0, 0, 1, 1], [0.1, 0.4, 0.6, 0.9]),
+              ("separable", .beta, [0, 0, 1, 1], [0.1, 0.4, 0.6, 0.9]),
+              ("separable, ties at the boundary", .platt, [0, 0, 1, 1, 0], [0.1, 0.5, 0.5, 0.9, 0.3]),
+              ("an interval of positives", .beta, [0, 1, 1, 0, 0], [0.1, 0.4, 0.5, 0.8, 0.9]),
+              ("separable", .temperature, [0, 0, 1, 1], [0.1, 0.4, 0.6, 0.9]),
+              ("one class", .isotonic, [1, 1, 1], [0.2, 0.5, 0.7]),
+              ("one class", .histogram, [0, 0, 0], [0.2, 0.5, 0.7]),
+              ("all scores equal", .temperature, [0, 1, 1], [0.5, 0.5, 0.5]),
+              ("two distinct scores", .beta, [0, 1, 1, 0], [0.2, 0.2, 0.7, 0.7]),
+          ])
+    func refused(what: String, method: RecalibrationMethod, labels: [Int], scores: [Double]) {
+        #expect(throws: RecalibrationError.self, "\(what): \(method)") {
+            try Recalibration.fit(method, table: .binary(labels: labels, scores: scores), classes: ["0", "1"])
+        }
+    }
+
+    @Test("binary-only methods refuse a multiclass task", arguments: [RecalibrationMethod.platt, .beta, .isotonic, .histogram])
+    func binaryOnly(method: RecalibrationMethod) {
+        let table = Self.multiclass(seed: 15, logits: false)
+        #expect(throws: RecalibrationError.self) { try Recalibration.fit(method, table: table, classes: Self.names(table)) }
+    }
+
+    @Test("exact 0 and 1 scores are clipped to [ε, 1 − ε] for the logistic fits and give finite parameters and outputs",
+          arguments: [RecalibrationMethod.temperature, .platt, .beta, .isotonic, .histogram])
+    func exactZeroOne(method: RecalibrationMethod) throws {
+        var table = Self.binary(seed: 16, rows: 400)
+        table = .binary(labels: table.labels.map(Int.init) + [0, 1, 1, 0], scores: table.scores + [0, 1, 0, 1])
+        let calibrator = try Recalibration.fit(method, table: table, classes: ["0", "1"])
+        let out = Self.applied(calibrator, table)
+        #expect(out.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
+        let logits = Self.applied(calibrator, table, as: .logits)
+        #expect(logits.allSatisfy { $0.isFinite })
+    }
+
+    @Test("logit input fits the same map as the probabilities it stands for", arguments: [RecalibrationMethod.temperature, .platt, .beta])
+    func logitInput(method: RecalibrationMethod) throws {
+        let onLogits = try Recalibration.fit(method, table: Self.binary(seed: 17, logits: true), classes: ["0", "1"])
+        let onProbabilities = try Recalibration.fit(method, table: Self.binary(seed: 17), classes: ["0", "1"])
+        for s in [0.01, 0.3, 0.7, 0.99] {
+            let z = StableMath.ln(s / (1 - s))
+            #expect(isClose(onLogits.applyBinary(z, kind: .logits, as: .probabilities),
+                            onProbabilities.applyBinary(s, kind: .probabilities, as: .probabilities), relative: 1e-8))
+        }
+    }
+
+    @Test("cross-fitting: a row's cross-fitted score does not depend on its own fold's labels", arguments: RecalibrationMethod.allCases)
+    func crossFitHoldsOut(method: RecalibrationMethod) throws {
+        let table = Self.binary(seed: 18, rows: 1000, weighted: true)
+        let first = try Recalibration.crossFitted(method, table: table)
+        var labels = table.labels.map(Int.init)
+        for i in Swift.stride(from: 2, to: labels.count, by: 5) { labels[i] = 1 - labels[i] }
+        let flipped = try Recalibration.crossFitted(method, table: .binary(labels: labels, scores: table.scores, weights: table.weights))
+        for i in Swift.stride(from: 2, to: labels.count, by: 5) { #expect(first.scores[i] == flipped.scores[i], "\(method) row \(i)") }
+        let othersChanged = (0..<labels.count).contains { $0 % 5 != 2 && first.scores[$0] != flipped.scores[$0] }
+        #expect(othersChanged, "the other folds' fits saw the change")
+        #expect(first.labels == table.labels && first.weights == table.weights && first.shape.scoreKind == .probabilities)
+    }
+
+    @Test("a fit and a cross-fit give the same bits run on several threads", arguments: RecalibrationMethod.allCases)
+    func threaded(method: RecalibrationMethod) throws {
+        let table = Self.binary(seed: 21, rows: 5000, weighted: true)
+        let runner: RankingRunner = { count, body in DispatchQueue.concurrentPerform(iterations: count) { body($0) } }
+        #expect(try Recalibration.fit(method, table: table, classes: ["0", "1"]) == Recalibration.fit(method, table: table, classes: ["0", "1"], runner: runner))
+        let serial = try Recalibration.crossFitted(method, table: table)
+        let parallel = try Recalibration.crossFitted(method, table: table, runner: runner)
+        #expect(serial.scores.map(\.bitPattern) == parallel.scores.map(\.bitPattern))
+    }
+
+    @Test("fits are deterministic: the same rows give the same bits")
+    func deterministic() throws {
+        for method in RecalibrationMethod.allCases {
+            let a = try Recalibration.fit(method, table: Self.binary(seed: 19, weighted: true), classes: ["0", "1"])
+            let b = try Recalibration.fit(method, table: Self.binary(seed: 19, weighted: true), classes: ["0", "1"])
+            #expect(a == b)
+        }
+    }
+}
