@@ -64,8 +64,15 @@ public struct PairedInput: Sendable {
     public init(baseline baseLocation: InputLocation, candidate candLocation: InputLocation, options: ReadOptions, joinOn: String? = nil) throws {
         var options = options
         if let joinOn { options.id = joinOn }
-        let (base, baseSummary) = try Self.read(baseLocation, options: options)
-        let (cand, candSummary) = try Self.read(candLocation, options: options)
+        // The two files are read at the same time (each reader on a thread of its own).
+        let reads = ReadSlots()
+        let readOptions = options
+        runConcurrently(2, threads: Swift.min(2, Swift.max(1, options.threads))) { side in
+            let result = Result { try Self.read(side == 0 ? baseLocation : candLocation, options: readOptions) }
+            if side == 0 { reads.baseline = result } else { reads.candidate = result }
+        }
+        let (base, baseSummary) = try reads.baseline!.get()
+        let (cand, candSummary) = try reads.candidate!.get()
         let baseName = baseLocation.displayName, candName = candLocation.displayName
         guard baseSummary.shape.task == candSummary.shape.task else {
             throw InputError(.data, file: candName,
@@ -212,7 +219,13 @@ public struct PairedInput: Sendable {
     }
 
     /// Rows per chunk of ``audit(settings:losses:ranking:bootstrap:threads:)``.
-    public static let chunkRows = 1 << 16
+    public static let chunkRows = 1 << 18
+}
+
+/// The two files' tables (or errors), each written by one thread and read after both are joined.
+private final class ReadSlots: @unchecked Sendable {
+    var baseline: Result<(PredictionTable, InputSummary), any Error>?
+    var candidate: Result<(PredictionTable, InputSummary), any Error>?
 }
 
 /// One slot per chunk's accumulator: each written by one worker thread, all

@@ -224,7 +224,7 @@ public enum ComparisonRenderer {
 enum ComparisonCharts {
     static let stylesheet = """
     svg .curve-candidate { fill: none; stroke: var(--over); stroke-width: 2.5; stroke-linejoin: round; } svg .curve-candidate-swatch { fill: var(--over); }
-    .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 8px; } .vs { color: var(--muted); font-weight: 400; }
+    td.num { white-space: nowrap; } .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 8px; } .vs { color: var(--muted); font-weight: 400; }
     """
 
     /// The two charts, or `nil` when the task is not binary or a curve is missing.

@@ -112,8 +112,8 @@ final class ReportDelivery<R: DeliverableReport> {
     }
 }
 
-/// What ``ReportDelivery`` and ``ReportDirectory`` need of a subcommand's
-/// report type beyond its gates (``GatedReport``) and a renderer.
+/// What `ReportDelivery` and `ReportDirectory` need of a subcommand's
+/// report type beyond its gates (`GatedReport`) and a renderer.
 protocol DeliverableReport: GatedReport {
     /// The terminal summary after several inputs, or `nil` for none.
     static func batchSummary(_ reports: [Self], failedInputs: Int) -> String?
