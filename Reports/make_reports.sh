@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the example reports in Reports/ from every file in SampleData/:
-# <sample>.html, .md, .json and .txt, and index.html / index.md comparing them.
+# <sample>.html, .md, .json and .txt, and index.html / index.md comparing them;
+# and calib compare of the release pair (baseline versus candidate) as
+# fraud_release_comparison.html, .md, .json and .txt.
 # Run from anywhere: bash Reports/make_reports.sh   (the test suite fails when they are stale)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,4 +14,7 @@ for sample in "${samples[@]}"; do
   name="$(basename "${sample%.*}")"
   NO_COLOR=1 "$bin" audit "$sample" > "Reports/$name.txt"
 done
-echo "wrote reports for ${#samples[@]} samples into Reports/"
+NO_COLOR=1 "$bin" compare SampleData/release/fraud_baseline.csv SampleData/release/fraud_candidate.csv \
+  -o Reports/fraud_release_comparison.html -o Reports/fraud_release_comparison.md -o Reports/fraud_release_comparison.json \
+  > Reports/fraud_release_comparison.txt
+echo "wrote reports for ${#samples[@]} samples and one comparison into Reports/"

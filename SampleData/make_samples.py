@@ -18,12 +18,21 @@ so the reports have something true to find:
   weight 20 (labels 0/1, columns prob and weight): the weighted metrics
   estimate the full population's.
 
+- release/fraud_baseline.csv, release/fraud_candidate.csv: the same 30,000
+  transactions (about 3% fraud, columns id, label, p_fraud) scored by the
+  model in production (a noisier view of the risk, calibrated) and by a
+  release candidate (a sharper view, but 2x overconfident): the candidate
+  ranks better and is worse calibrated, a mixed verdict for
+  `calib compare`. Drawn from a generator of their own, so the other
+  files do not change; in a folder of their own, so that `calib audit
+  SampleData/*.csv` audits the single-model samples only.
+
 - calib.json: the CI gates a team might keep for the fraud model
   (`calib audit … --config SampleData/calib.json`).
 - class_weights.json: a hand-chosen class-weight table for the fraud model
   (`calib losses … --weights SampleData/class_weights.json`).
 
-Run: python3 SampleData/make_samples.py   (rewrites the six files)
+Run: python3 SampleData/make_samples.py   (rewrites the eight files)
 """
 import json
 import os
@@ -112,6 +121,28 @@ def class_weights():
         f.write("\n")
 
 
+def release_pair():
+    pair_rng = np.random.default_rng(20261130)
+    n = 30_000
+    intercept, slope = -4.3, 2.0
+    risk = pair_rng.normal(size=n)
+    labels = pair_rng.random(n) < sigmoid(intercept + slope * risk)
+    shared = pair_rng.normal(size=n)
+    # Baseline: sees the risk through more noise; calibrated for what it sees
+    # (slope and intercept shrunk to match). Candidate: less noise, too steep.
+    noisy = risk + 0.7 * shared + 0.5 * pair_rng.normal(size=n)
+    shrink = 1 / np.sqrt(1 + 0.74 * slope**2 * np.pi / 8)
+    baseline = sigmoid(shrink * (intercept + slope * noisy / (1 + 0.74)))
+    sharp = risk + 0.3 * shared
+    candidate = sigmoid(2.0 * (intercept + slope * sharp / 1.09))
+    for name, prob in (("baseline", baseline), ("candidate", candidate)):
+        os.makedirs(os.path.join(HERE, "release"), exist_ok=True)
+        with open(os.path.join(HERE, "release", f"fraud_{name}.csv"), "w", newline="") as f:
+            f.write("id,label,p_fraud\n")
+            for i, (y, p) in enumerate(zip(labels, prob)):
+                f.write(f"tx-{500000 + i},{'fraud' if y else 'legit'},{float(p)!r}\n")
+
+
 if __name__ == "__main__":
     gates()
     class_weights()
@@ -119,3 +150,4 @@ if __name__ == "__main__":
     spam()
     news()
     downsampled()
+    release_pair()

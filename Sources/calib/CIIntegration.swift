@@ -15,12 +15,12 @@ enum GitHubActions {
     /// (``TextEscaping/githubProperty(_:limit:)``, ``TextEscaping/githubData(_:limit:)``),
     /// so no line break or control character from a file name, gate or reason
     /// can end the line and start a command of its own (`::stop-commands::`).
-    static func annotations(_ reports: [Report]) -> [String] {
+    static func annotations(_ reports: [any GatedReport]) -> [String] {
         var lines: [String] = []
         for report in reports {
             for gate in report.gates where !gate.passed {
                 let kind = gate.severity == .error ? "error" : "warning"
-                let message = "\(TextEscaping.plain(report.input.source, limit: 200)): \(gate.failureMessage)"
+                let message = "\(TextEscaping.plain(report.source, limit: 200)): \(gate.failureMessage)"
                 lines.append("::\(kind) title=\(TextEscaping.githubProperty("calib gate: " + gate.expression))::\(TextEscaping.githubData(message))")
             }
         }

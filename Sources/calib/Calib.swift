@@ -21,7 +21,7 @@ struct Calib: ParsableCommand {
             66 input missing or unreadable, 74 output could not be written.
             """,
         version: ToolInfo.currentVersion,
-        subcommands: [Audit.self, Losses.self, Fit.self, Apply.self, Prior.self],
+        subcommands: [Audit.self, Compare.self, Fit.self, Apply.self, Prior.self, Losses.self],
         defaultSubcommand: nil
     )
 

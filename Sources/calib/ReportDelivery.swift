@@ -3,7 +3,9 @@ import CalibReport
 
 /// The one path from finished reports to everywhere a run sends them, for
 /// every subcommand: the `-o` files, JUnit XML, the `--report-dir` folder,
-/// GitHub Actions annotations and step summary, and standard output.
+/// GitHub Actions annotations and step summary, and standard output. Generic
+/// over the report type (`DeliverableReport`): `calib audit`'s `Report`,
+/// `calib compare`'s `ComparisonReport`.
 ///
 /// A write that fails is collected rather than thrown, so the other outputs
 /// are still written; ``finish(batchSummary:gitHub:)`` prints the failures and
@@ -13,9 +15,9 @@ import CalibReport
 /// The `-o` files are opened as temporary files (``AtomicFile``) when the
 /// delivery is made, before any input is read: an unwritable path shows at
 /// once, and a signal during a long read removes them.
-final class ReportDelivery {
-    /// Renders one report in a format (audit's reports, or losses' tables).
-    typealias Renderer = (_ report: Report, _ format: ReportFormat, _ colour: Bool) -> String
+final class ReportDelivery<R: DeliverableReport> {
+    /// Renders one report in a format (audit's reports, losses' tables, compare's comparison).
+    typealias Renderer = (_ report: R, _ format: ReportFormat, _ colour: Bool) -> String
 
     private let render: Renderer
     private let format: ReportFormat
@@ -24,7 +26,7 @@ final class ReportDelivery {
     private var reportFiles: [(file: AtomicFile, format: ReportFormat)] = []
     private var junitFiles: [AtomicFile] = []
     /// The reports so far, with the index of their input (for report names).
-    private var reports: [(input: Int, report: Report)] = []
+    private var reports: [(input: Int, report: R)] = []
     /// Each report as printed on standard output, in input order.
     private var printed: [String] = []
     private var inputFailures: [ExitStatus] = []
@@ -47,11 +49,11 @@ final class ReportDelivery {
     }
 
     /// The reports delivered so far, in input order.
-    var deliveredReports: [Report] { reports.map(\.report) }
+    var deliveredReports: [R] { reports.map(\.report) }
 
     /// Writes a report to the `-o` files and keeps it for standard output,
     /// JUnit, the report folder and GitHub.
-    func deliver(_ report: Report, input: Int) {
+    func deliver(_ report: R, input: Int) {
         reports.append((input, report))
         for (file, format) in reportFiles {
             collect { try file.commit(render(report, format, false)) }
@@ -77,8 +79,8 @@ final class ReportDelivery {
             collect { try file.commit(JUnitRenderer.render(all)) }
         }
         if let directory { outputFailures += directory.write(reports) }
-        if let inputs, inputs > 1, format == .terminal {
-            printed.append(TerminalRenderer.batchSummary(all, failedInputs: inputs - all.count))
+        if let inputs, inputs > 1, format == .terminal, let summary = R.batchSummary(all, failedInputs: inputs - all.count) {
+            printed.append(summary)
         }
         var stdout = printed.joined(separator: "\n")
         if gitHub && GitHubActions.isActive {
@@ -92,9 +94,7 @@ final class ReportDelivery {
                 }
             }
             collect {
-                let summary = all.count > 1
-                    ? ([MarkdownRenderer.renderIndex(all.map { ($0, "#") })] + all.map(MarkdownRenderer.render)).joined(separator: "\n")
-                    : all.map(MarkdownRenderer.render).joined()
+                let summary = R.stepSummary(all)
                 if !summary.isEmpty { try GitHubActions.appendStepSummary(summary) }
             }
         }
@@ -109,5 +109,42 @@ final class ReportDelivery {
         do { try write() } catch let error as OutputError { outputFailures.append(error) } catch {
             outputFailures.append(OutputError(path: "<output>", reason: "\(error)"))
         }
+    }
+}
+
+/// What `ReportDelivery` and `ReportDirectory` need of a subcommand's
+/// report type beyond its gates (`GatedReport`) and a renderer.
+protocol DeliverableReport: GatedReport {
+    /// The terminal summary after several inputs, or `nil` for none.
+    static func batchSummary(_ reports: [Self], failedInputs: Int) -> String?
+    /// The Markdown appended to `$GITHUB_STEP_SUMMARY` for a run's reports.
+    static func stepSummary(_ reports: [Self]) -> String
+    /// The report as one of the folder's pages (`.html`, `.md`, `.json`).
+    func page(_ format: ReportFormat) -> String
+    /// The folder's `index.html` or `index.md` linking each report's page.
+    static func index(_ entries: [(report: Self, link: String)], format: ReportFormat) -> String
+}
+
+extension Report: DeliverableReport {
+    static func batchSummary(_ reports: [Report], failedInputs: Int) -> String? {
+        TerminalRenderer.batchSummary(reports, failedInputs: failedInputs)
+    }
+
+    static func stepSummary(_ reports: [Report]) -> String {
+        reports.count > 1
+            ? ([MarkdownRenderer.renderIndex(reports.map { ($0, "#") })] + reports.map(MarkdownRenderer.render)).joined(separator: "\n")
+            : reports.map(MarkdownRenderer.render).joined()
+    }
+
+    func page(_ format: ReportFormat) -> String {
+        switch format {
+        case .html: HTMLRenderer.render(self)
+        case .markdown: MarkdownRenderer.render(self)
+        default: JSONReportRenderer.render(self)
+        }
+    }
+
+    static func index(_ entries: [(report: Report, link: String)], format: ReportFormat) -> String {
+        format == .html ? HTMLRenderer.renderIndex(entries) : MarkdownRenderer.renderIndex(entries)
     }
 }

@@ -117,7 +117,7 @@ struct ReportDirectory {
 
     /// Writes the reports (`index` is each report's input position) and the
     /// index pages and `junit.xml`. Returns the writes that failed; the others still happen.
-    func write(_ reports: [(input: Int, report: Report)]) -> [OutputError] {
+    func write<R: DeliverableReport>(_ reports: [(input: Int, report: R)]) -> [OutputError] {
         do { try makeDirectory(folder) } catch let error as OutputError { return [error] } catch { return [] }
         var failures: [OutputError] = []
         func write(_ text: String, _ name: String) {
@@ -125,12 +125,12 @@ struct ReportDirectory {
         }
         for (input, report) in reports {
             let name = names[input]
-            write(HTMLRenderer.render(report), "\(name).html")
-            write(MarkdownRenderer.render(report), "\(name).md")
-            write(JSONReportRenderer.render(report), "\(name).json")
+            write(report.page(.html), "\(name).html")
+            write(report.page(.markdown), "\(name).md")
+            write(report.page(.json), "\(name).json")
         }
-        write(HTMLRenderer.renderIndex(reports.map { ($0.report, "\(names[$0.input]).html") }), "index.html")
-        write(MarkdownRenderer.renderIndex(reports.map { ($0.report, "\(names[$0.input]).md") }), "index.md")
+        write(R.index(reports.map { ($0.report, "\(names[$0.input]).html") }, format: .html), "index.html")
+        write(R.index(reports.map { ($0.report, "\(names[$0.input]).md") }, format: .markdown), "index.md")
         write(JUnitRenderer.render(reports.map(\.report)), "junit.xml")
         return failures
     }

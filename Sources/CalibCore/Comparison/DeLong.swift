@@ -1,0 +1,111 @@
+/// DeLong's test for the difference of two correlated ROC AUCs (SPEC section 11).
+///
+/// For `m` positive rows with scores `X` and `n` negative rows with scores
+/// `Y`, each model's placement values are
+/// `V10_i = (#{Y < X_i} + ½#{Y = X_i}) / n` (one per positive) and
+/// `V01_j = (#{X > Y_j} + ½#{X = Y_j}) / m` (one per negative), so
+/// `AUC = mean V10 = mean V01` with ties counted half. With `S10`, `S01` the
+/// 2×2 sample covariance matrices (divisor `m − 1`, `n − 1`) of the two
+/// models' placements,
+/// `Var(AUC_c − AUC_b) = (S10_bb + S10_cc − 2 S10_bc)/m + (S01_bb + S01_cc − 2 S01_bc)/n`,
+/// `z = (AUC_c − AUC_b)/√Var` and `p = 2Φ(−|z|)`.
+///
+/// Placements come from each class's sorted scores by binary search
+/// (Sun & Xu 2014's O(n log n) form of DeLong's midranks), not the O(m·n) pairs.
+///
+/// Weights: DeLong's variance is that of an unweighted U-statistic, so the test
+/// counts every row once, whatever its weight; rows of weight 0 are left out
+/// (they are no part of the sample, as for the audit's curves). With weights the
+/// test's AUCs are the unweighted ones and may differ from the report's.
+///
+/// Edge cases: fewer than two positive or two negative rows gives no test
+/// (`nil`); a zero variance gives `z = 0, p = 1` when the AUCs are equal
+/// (identical rankings) and no test otherwise.
+/// Reference: DeLong, DeLong & Clarke-Pearson (1988), Biometrics 44(3):837–845;
+/// Sun & Xu (2014), IEEE Signal Processing Letters 21(11); pROC's `roc.test(method = "delong")`.
+public struct DeLongTest: Sendable, Hashable {
+    public let baselineAUC: Double
+    public let candidateAUC: Double
+    /// Positive and negative rows the test counted.
+    public let positives: Int
+    public let negatives: Int
+    /// `(AUC_c − AUC_b)/√Var`.
+    public let z: Double
+    /// Two-sided normal p-value.
+    public let p: Double
+
+    /// The test for rows with `positive[i]` and the two models' scores (rows of weight 0 already left out).
+    public static func test(positive: [Bool], baseline: [Double], candidate: [Double]) -> DeLongTest? {
+        precondition(positive.count == baseline.count && positive.count == candidate.count, "one label and two scores per row")
+        let m = positive.reduce(0) { $0 + ($1 ? 1 : 0) }
+        let n = positive.count - m
+        guard m >= 2 && n >= 2 else { return nil }
+        let b = placements(positive: positive, scores: baseline, m: m, n: n)
+        let c = placements(positive: positive, scores: candidate, m: m, n: n)
+        let aucB = mean(b.positive), aucC = mean(c.positive)
+        let s10 = covariance(b.positive, c.positive), s01 = covariance(b.negative, c.negative)
+        let variance = (s10.xx + s10.yy - 2 * s10.xy) / Double(m) + (s01.xx + s01.yy - 2 * s01.xy) / Double(n)
+        let delta = aucC - aucB
+        if !(variance > 0) {
+            guard delta == 0 else { return nil }
+            return DeLongTest(baselineAUC: aucB, candidateAUC: aucC, positives: m, negatives: n, z: 0, p: 1)
+        }
+        let z = delta / variance.squareRoot()
+        return DeLongTest(baselineAUC: aucB, candidateAUC: aucC, positives: m, negatives: n, z: z, p: SpecialFunctions.normalTwoSidedP(z: z))
+    }
+
+    /// `V10` (in the positives' row order) and `V01` (in the negatives').
+    static func placements(positive: [Bool], scores: [Double], m: Int, n: Int) -> (positive: [Double], negative: [Double]) {
+        var xs: [Double] = [], ys: [Double] = []
+        xs.reserveCapacity(m)
+        ys.reserveCapacity(n)
+        for (i, s) in scores.enumerated() {
+            if positive[i] { xs.append(s) } else { ys.append(s) }
+        }
+        let sortedX = xs.sorted(), sortedY = ys.sorted()
+        let v10 = xs.map { x in
+            let (below, equal) = rank(of: x, in: sortedY)
+            return (Double(below) + 0.5 * Double(equal)) / Double(n)
+        }
+        let v01 = ys.map { y in
+            let (below, equal) = rank(of: y, in: sortedX)
+            return (Double(m - below - equal) + 0.5 * Double(equal)) / Double(m)
+        }
+        return (v10, v01)
+    }
+
+    /// How many sorted values are below `x`, and how many equal it (two binary searches).
+    static func rank(of x: Double, in sorted: [Double]) -> (below: Int, equal: Int) {
+        func firstIndex(where predicate: (Double) -> Bool) -> Int {
+            var low = 0, high = sorted.count
+            while low < high {
+                let mid = (low + high) / 2
+                if predicate(sorted[mid]) { high = mid } else { low = mid + 1 }
+            }
+            return low
+        }
+        let lower = firstIndex { $0 >= x }
+        let upper = firstIndex { $0 > x }
+        return (lower, upper - lower)
+    }
+
+    static func mean(_ x: [Double]) -> Double {
+        var sum = CompensatedSum()
+        for v in x { sum.add(v) }
+        return sum.value / Double(x.count)
+    }
+
+    /// Sample variances and covariance (divisor `count − 1`) of paired values.
+    static func covariance(_ x: [Double], _ y: [Double]) -> (xx: Double, yy: Double, xy: Double) {
+        let mx = mean(x), my = mean(y)
+        var xx = CompensatedSum(), yy = CompensatedSum(), xy = CompensatedSum()
+        for i in x.indices {
+            let dx = x[i] - mx, dy = y[i] - my
+            xx.add(dx * dx)
+            yy.add(dy * dy)
+            xy.add(dx * dy)
+        }
+        let d = Double(x.count - 1)
+        return (xx.value / d, yy.value / d, xy.value / d)
+    }
+}
