@@ -161,8 +161,10 @@ public enum ComparisonGateEvaluator {
     static func value(of metric: String, report: ComparisonReport) throws(GateError) -> (Double?, String?) {
         if metric == "unmatchedRows" { return (Double(report.unmatched.total), nil) }
         let candidate = report.candidate
+        // A plain key's bound (`ece.lower`) gates the candidate; its interval shows in the gate's line only in audits.
+        var bound: GateOutcome.IntervalBound?
         guard metric.hasPrefix(deltaPrefix) else {
-            return try GateEvaluator.value(of: metric, result: candidate.result, input: candidate.input, segments: [], minSegmentRows: 0)
+            return try GateEvaluator.value(of: metric, result: candidate.result, input: candidate.input, segments: [], minSegmentRows: 0, bound: &bound)
         }
         let key = String(metric.dropFirst(deltaPrefix.count))
         for (suffix, isLower) in [(".lower", true), (".upper", false)] where key.hasSuffix(suffix) {
@@ -177,8 +179,8 @@ public enum ComparisonGateEvaluator {
             let bound = d.interval.map { isLower ? $0.lower : $0.upper }
             return (bound, "the delta of \(inner) has no interval (\(ComparisonReport.verdictWord(d)))")
         }
-        let b = try GateEvaluator.value(of: key, result: report.baseline.result, input: report.baseline.input, segments: [], minSegmentRows: 0)
-        let c = try GateEvaluator.value(of: key, result: candidate.result, input: candidate.input, segments: [], minSegmentRows: 0)
+        let b = try GateEvaluator.value(of: key, result: report.baseline.result, input: report.baseline.input, segments: [], minSegmentRows: 0, bound: &bound)
+        let c = try GateEvaluator.value(of: key, result: candidate.result, input: candidate.input, segments: [], minSegmentRows: 0, bound: &bound)
         guard let bv = b.0, let cv = c.0, bv.isFinite, cv.isFinite else {
             return (nil, b.0.map(\.isFinite) == true ? "the candidate's \(key) is undefined: \(c.1 ?? "")" : "the baseline's \(key) is undefined: \(b.1 ?? "")")
         }
