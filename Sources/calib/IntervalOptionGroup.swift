@@ -21,7 +21,7 @@ struct IntervalOptionGroup: ParsableArguments {
     func settings() throws -> BootstrapSettings? {
         let replicates = try bootstrap.map { try OptionValue.wholeNumber($0, flag: "--bootstrap", in: 0...BootstrapSettings.maximumReplicates) }
             ?? BootstrapSettings.defaultReplicates
-        let level = try confidence.map { try OptionValue.number($0, flag: "--confidence", in: 0...1) } ?? 0.95
+        let level = confidence.map { Double($0) ?? .nan } ?? 0.95
         guard level > 0 && level < 1 else { throw optionError("--confidence", confidence ?? "", "must be a number strictly between 0 and 1") }
         let seedValue = try seed.map { text -> UInt64 in
             guard let value = UInt64(text), value <= UInt64(Int64.max) else {
