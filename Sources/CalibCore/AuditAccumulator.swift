@@ -128,6 +128,7 @@ public struct AuditAccumulator: Sendable {
         let replicateFamilies = boot?.families.first ?? rowFamilies
         let seed = boot?.settings.seed ?? 0
         let cellColumns = boot?.columns ?? 0, cellCount = boot?.cellCount ?? 0, cellShift = boot?.cellShift ?? 0
+        let halfCells = cellCount / 2
         // A row's terms are found once, by the families' own `accumulate` into a probe
         // scratch, then added to every replicate scaled by `m_ir` (a weight's term),
         // `m_ir²` (a squared weight's) or `1[m_ir > 0]` (a count): slot-major sums,
@@ -243,13 +244,13 @@ public struct AuditAccumulator: Sendable {
                         // (scaled by `m_ir`, `m_ir²` or `1[m_ir > 0]`).
                         if replicateCount > 0 {
                             if binary {
-                                cellAt[0] = 2 * (ExactScores.grid.bucket(key: ScoreStore.key(score: s, positive: false)) >> cellShift) + (y == 1 ? 1 : 0)
+                                cellAt[0] = 2 * BootstrapReplicates.cell(of: s, shift: cellShift, half: halfCells) + (y == 1 ? 1 : 0)
                                 cellScore[0] = s
                             } else {
                                 for c in 0...k {
                                     let score = c < k ? p[c] : topP
                                     let positive = c < k ? y == c : top == y
-                                    cellAt[c] = c * columnCells + 2 * (ExactScores.grid.bucket(key: ScoreStore.key(score: score, positive: false)) >> cellShift) + (positive ? 1 : 0)
+                                    cellAt[c] = c * columnCells + 2 * BootstrapReplicates.cell(of: score, shift: cellShift, half: halfCells) + (positive ? 1 : 0)
                                     cellScore[c] = score
                                 }
                             }

@@ -20,7 +20,7 @@ How: an independent numpy transcription of SPEC 10.
 - The interval: [2θ - q(0.975), 2θ - q(0.025)] with numpy.quantile's default (linear) method,
   clipped to [0, inf) for losses and errors and [0, 1] for rates.
 calib computes the section 3 replicates with its own sums, so they must agree to ~1e-12; its
-ranking replicates come from a fine score grid (cells of 2^-6 of a binade) centred on the exact
+ranking replicates come from a fine score grid (cells of 2^-5 of a binade of s below 1/2 and of 1 - s above) centred on the exact
 estimate, so they agree only to a fraction of the interval's width (the test's tolerance).
 
 A second reference, with other draws: numpy's own Poisson bootstrap (numpy.random.default_rng(SEED)
