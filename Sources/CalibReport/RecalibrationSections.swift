@@ -22,7 +22,9 @@ extension ReportSections {
     /// The "What would fix it" table (`--recalibrate`, SPEC 12): each metric
     /// of `RecalibrationMetric.all` for the scores as audited and for each
     /// method's 5-fold cross-fitted scores; a method that refuses the data
-    /// has empty cells and its reason in the notes, as do the fitted parameters.
+    /// has "refused" and dashes in its row and its reason in the notes, as
+    /// the fitted methods have their parameters. One row per method, a
+    /// column per metric, so the terminal table fits in 80 columns.
     static func recalibration(_ report: Report) -> ReportTable? {
         guard let summary = report.recalibration else { return nil }
         let metrics = RecalibrationMetric.all
@@ -39,7 +41,7 @@ extension ReportSections {
                 rows.append(row(name, result))
                 notes.append("\(name): \(RecalibrationSummary.parameterText(calibrator.parameters))")
             } else {
-                rows.append([.value(name), .value("refused")] + Array(repeating: .value(""), count: metrics.count - 1))
+                rows.append([.value(name), .value("refused")] + Array(repeating: .value("–"), count: metrics.count - 1))
                 notes.append("\(name) refused: \(entry.refusal ?? "")")
             }
         }
