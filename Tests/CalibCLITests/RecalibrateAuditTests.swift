@@ -186,4 +186,23 @@ struct RecalibrateAuditTests {
             #expect(fresh == kept, "Reports/fraud_downsampled_recalibrated.\(ext) is out of date: run bash Reports/make_reports.sh")
         }
     }
+
+    @Test("class names in the recalibration section are escaped in the HTML and Markdown reports", arguments: ["html", "md"])
+    func escaped(ext: String) throws {
+        let folder = try temporaryFolder()
+        let hostile = "<script>alert(1)</script>|x"
+        var rows = ["label,prob"]
+        for i in 0..<200 {
+            let s = Double(i % 50) / 50 + 0.01
+            rows.append("\(i % 3 == 0 || Double(i % 7) / 7 < s ? "\"\(hostile)\"" : "legit"),\(s)")
+        }
+        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/in.csv"))
+        let path = folder + "/r." + ext
+        let run = try CalibRun(["audit", folder + "/in.csv", "--positive", hostile, "--recalibrate", "platt,isotonic", "-o", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+        #expect(text.contains("What would fix it"))
+        #expect(!text.contains("<script>"))
+        if ext == "html" { #expect(text.contains("id=\"recalibrated-platt\"")) }
+    }
 }
