@@ -2,7 +2,9 @@
 # Regenerates the example reports in Reports/ from every file in SampleData/:
 # <sample>.html, .md, .json and .txt, and index.html / index.md comparing them;
 # and calib compare of the release pair (baseline versus candidate) as
-# fraud_release_comparison.html, .md, .json and .txt.
+# fraud_release_comparison.html, .md, .json and .txt; and the audit of the
+# downsampled sample with --recalibrate platt,isotonic,temperature as
+# fraud_downsampled_recalibrated.html, .md, .json and .txt.
 # Run from anywhere: bash Reports/make_reports.sh   (the test suite fails when they are stale)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +19,7 @@ done
 NO_COLOR=1 "$bin" compare SampleData/release/fraud_baseline.csv SampleData/release/fraud_candidate.csv \
   -o Reports/fraud_release_comparison.html -o Reports/fraud_release_comparison.md -o Reports/fraud_release_comparison.json \
   > Reports/fraud_release_comparison.txt
+NO_COLOR=1 "$bin" audit SampleData/fraud_downsampled_weighted.csv --recalibrate platt,isotonic,temperature \
+  -o Reports/fraud_downsampled_recalibrated.html -o Reports/fraud_downsampled_recalibrated.md -o Reports/fraud_downsampled_recalibrated.json \
+  > Reports/fraud_downsampled_recalibrated.txt
 echo "wrote reports for ${#samples[@]} samples and one comparison into Reports/"

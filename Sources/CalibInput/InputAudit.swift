@@ -40,6 +40,8 @@ public enum InputAudit {
     /// block with the rows read so far. With `ranking`, the whole input's
     /// result has the ranking section (segments do not: their scores are not kept);
     /// with `bootstrap`, its intervals (each row's bootstrap counts keyed by its line).
+    /// With `shift` (SPEC 12's `--train-prior`/`--deploy-prior`/`--negative-sampling`),
+    /// every row's scores are adjusted by it, in their own kind, before they are audited.
     public static func audit(
         _ location: InputLocation,
         options: ReadOptions = ReadOptions(),
@@ -47,6 +49,7 @@ public enum InputAudit {
         losses: [LossSpecification] = LossSpecification.auditDefaults,
         ranking: RankingSettings? = nil,
         bootstrap: BootstrapSettings? = nil,
+        shift: PriorShift? = nil,
         progress: ((Int) -> Void)? = nil
     ) throws -> Outcome {
         let reader = try PredictionReader(location: location, options: options)
@@ -66,7 +69,7 @@ public enum InputAudit {
             let blockSegmentBytes = Swift.max(1, segmentCap * emptySegment.stateBytes)
             capacity = Swift.max(1, Swift.min(capacity, options.segmentStateBudget / blockSegmentBytes))
         }
-        try reader.streamBlocks(into: Consumer(empty: total, emptySegment: emptySegment), threads: threads, capacity: capacity, progress: progress) { outcome in
+        try reader.streamBlocks(into: Consumer(empty: total, emptySegment: emptySegment, shift: shift), threads: threads, capacity: capacity, progress: progress) { outcome in
             total.merge(outcome.consumer.total)
             for (name, part) in zip(outcome.decoder!.segmentNames, outcome.consumer.segments) {
                 if segments[name] == nil { segments[name] = part } else { segments[name]!.merge(part) }
@@ -91,14 +94,22 @@ public enum InputAudit {
         let emptySegment: AuditAccumulator
         var total: AuditAccumulator
         var segments: [AuditAccumulator] = []
+        /// Applied to every row's scores before they are added (`nil`: audited as read).
+        let shift: PriorShift?
 
-        init(empty: AuditAccumulator, emptySegment: AuditAccumulator) {
+        init(empty: AuditAccumulator, emptySegment: AuditAccumulator, shift: PriorShift? = nil) {
             self.empty = empty
             self.emptySegment = emptySegment
+            self.shift = shift
             total = empty
         }
 
         mutating func consume(_ chunk: PredictionTable, segmentCount: Int) {
+            guard let shift else { return add(chunk, segmentCount: segmentCount) }
+            add(shift.adjusted(chunk), segmentCount: segmentCount)
+        }
+
+        mutating func add(_ chunk: PredictionTable, segmentCount: Int) {
             // Straight into the block's total: a chunk's plain sums fold into the
             // compensated totals as a merged part's would, and the bootstrap's
             // grids are not allocated again for every chunk.
@@ -117,5 +128,36 @@ public enum InputAudit {
                 segments[g].merge(part)
             }
         }
+    }
+}
+
+extension PriorShift {
+    /// `table` with every row's scores adjusted, in their own kind
+    /// (`apply(_:kind:into:)` row by row); labels, weights, lines, ids and groups as they are.
+    public func adjusted(_ table: PredictionTable) -> PredictionTable {
+        let per = table.shape.scoresPerRow
+        let kind = table.shape.scoreKind
+        guard !isIdentity else { return table }
+        var scores = table.scores
+        table.scores.withUnsafeBufferPointer { source in
+            scores.withUnsafeMutableBufferPointer { out in
+                for start in Swift.stride(from: 0, to: source.count, by: per) {
+                    apply(UnsafeBufferPointer(rebasing: source[start..<(start + per)]), kind: kind,
+                          into: UnsafeMutableBufferPointer(rebasing: out[start..<(start + per)]))
+                }
+            }
+        }
+        var result = PredictionTable(shape: table.shape, reservingCapacity: table.count)
+        table.labels.withUnsafeBufferPointer { labels in
+            scores.withUnsafeBufferPointer { scores in
+                table.weights.withUnsafeBufferPointer { weights in
+                    table.lines.withUnsafeBufferPointer { lines in
+                        let ids = table.ids.isEmpty || table.ids.count == table.count ? table.ids : table.ids + Array(repeating: "", count: table.count - table.ids.count)
+                        result.append(validatedLabels: labels, scores: scores, weights: weights, lines: lines, ids: ids, groups: table.groups)
+                    }
+                }
+            }
+        }
+        return result
     }
 }

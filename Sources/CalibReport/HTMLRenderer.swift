@@ -21,6 +21,7 @@ public enum HTMLRenderer {
             body.append("<p class=\"facts\">Positive class <strong>\(e(positive))</strong> (\(e(i.positiveClassReason ?? "")))</p>")
         }
         if let method = ReportVocabulary.intervalMethod(r) { body.append("<p class=\"facts\">\(e(method))</p>") }
+        if let adjustment = report.scoreAdjustment { body.append("<p class=\"verdict warn\">Scores adjusted: \(e(adjustment))</p>") }
         let verdictClass = UndefinedReasons.weightReason(r) == nil && r.metrics.ece < 0.01 ? "ok" : "warn"
         body.append("<p class=\"verdict \(verdictClass)\">\(e(f.verdict))</p>")
         if !report.gates.isEmpty {
@@ -75,6 +76,7 @@ public enum HTMLRenderer {
 
         body += calibrationSection(report)
         body += rankingSection(report)
+        body += recalibrationSection(report)
 
         // Per class.
         body.append("<section><h2>Per class</h2>")
@@ -206,6 +208,28 @@ public enum HTMLRenderer {
         body.append(ReportSections.imbalanceLosses(report, compact: false).html())
         body.append(figure(Charts.gradientShareByGamma(f, className: rareName, prior: r.perClass[rare].prior, id: "gradient-by-gamma")))
         body.append(figure(Charts.lossShares(r.imbalance.losses, rare: rare, prior: r.perClass[rare].prior, className: rareName, id: "loss-shares")))
+        body.append("</section>")
+        return body
+    }
+
+    /// "What would fix it" (`--recalibrate`): the before/after table, the
+    /// fitted parameters or refusals, and the reliability diagram of each
+    /// method's cross-fitted scores on the audit's axes (the headline mode).
+    static func recalibrationSection(_ report: Report) -> [String] {
+        guard let fix = ReportSections.recalibration(report), let summary = report.recalibration else { return [] }
+        let e = TextEscaping.html
+        let positive = summary.before.positiveReliability != nil
+        let words = ReportVocabulary.words(positive ? .positiveClass : .topLabel)
+        var body = ["<section id=\"recalibration\"><h2>\(e(fix.title))</h2>",
+                    "<p>The metrics of the scores as audited and of \(e(fix.detail)).</p>", fix.html()]
+        body.append("<ul>" + fix.notes.map { "<li>\(e($0))</li>" }.joined() + "</ul>")
+        for entry in summary.entries {
+            guard let result = entry.crossFitted else { continue }
+            let name = entry.method.rawValue
+            let title = positive ? "Reliability of P(\(report.positiveClass ?? "")) after \(name), cross-fitted" : "Top-label reliability after \(name), cross-fitted"
+            body.append(figure(Charts.reliability(result.headlineReliability, id: "recalibrated-\(name)", title: title,
+                                                  predicted: words.meanPredicted, observed: words.observedRate, worst: [])))
+        }
         body.append("</section>")
         return body
     }

@@ -17,18 +17,22 @@ public enum JSONReportRenderer {
     public static func document(_ report: Report) -> JSONValue {
         let r = report.result
         let names = r.classNames
-        return .object([
+        let adjustment: [(String, JSONValue)] = report.scoreAdjustment.map { [("scoreAdjustment", JSONValue.string($0))] } ?? []
+        let recalibrated: [(String, JSONValue)] = report.recalibration.map { [("recalibration", recalibration($0))] } ?? []
+        let settings: JSONValue = .object([
+            ("bins", .integer(r.settings.bins)),
+            ("threshold", .finite(r.settings.threshold)),
+            ("confidentAt", .finite(r.settings.confidentAt)),
+            ("eceMode", .string(r.eceMode.rawValue)),
+        ] + adjustment)
+        let head: [(String, JSONValue)] = [
             ("schemaVersion", .integer(Report.schemaVersion)),
             ("tool", .object([("name", .string(report.tool.name)), ("version", .string(report.tool.version))])),
             ("input", input(report)),
-            ("settings", .object([
-                ("bins", .integer(r.settings.bins)),
-                ("threshold", .finite(r.settings.threshold)),
-                ("confidentAt", .finite(r.settings.confidentAt)),
-                ("eceMode", .string(r.eceMode.rawValue)),
-            ])),
+            ("settings", settings),
             ("metrics", metrics(r.metrics)),
-        ] + (r.ranking.map { [("ranking", ranking($0, task: r.task))] } ?? []) + [
+        ] + (r.ranking.map { [("ranking", ranking($0, task: r.task))] } ?? [])
+        let body: [(String, JSONValue)] = [
             ("intervals", r.bootstrap.map(intervals) ?? .null),
             ("perClass", .array(r.perClass.indices.map { perClass(r.perClass[$0], ranking: r.ranking?.perClass[$0]) })),
             ("confusionMatrix", .object([
@@ -66,6 +70,8 @@ public enum JSONReportRenderer {
                 ])
             })),
             ("segments", segments(report)),
+        ]
+        let tail: [(String, JSONValue)] = [
             ("findings", .object([
                 ("verdict", .string(report.findings.verdict)),
                 ("overconfidentBins", .array(report.findings.overconfidentBins.map { .string($0) })),
@@ -74,7 +80,40 @@ public enum JSONReportRenderer {
                     .object([("metric", .string($0.key)), ("reason", .string($0.reason))])
                 })),
             ])),
-        ])
+        ]
+        return .object(head + body + recalibrated + tail)
+    }
+
+    /// `recalibration[]` (SPEC 12, `--recalibrate`): per method `method`,
+    /// `parameters` (fitted on every row, the calibrator file's names; `null`
+    /// when refused), `metrics` (the cross-fitted scores' `RecalibrationMetric.all`;
+    /// `null` when refused) and `refusal` (why, or `null`).
+    static func recalibration(_ summary: RecalibrationSummary) -> JSONValue {
+        .array(summary.entries.map { entry in
+            .object([
+                ("method", .string(entry.method.rawValue)),
+                ("parameters", entry.calibrator.map { parameters($0.parameters, bins: summary.bins) } ?? .null),
+                ("metrics", entry.crossFitted.map { result in
+                    .object(RecalibrationMetric.all.map { ($0.key, .finite($0.value(in: result))) })
+                } ?? .null),
+                ("refusal", entry.refusal.map { .string($0) } ?? .null),
+            ])
+        })
+    }
+
+    /// A calibrator's parameters by the calibrator file's names.
+    static func parameters(_ p: Calibrator.Parameters, bins: Int) -> JSONValue {
+        var entries: [(String, JSONValue)] = []
+        for (name, value) in RecalibrationSummary.parameters(p, bins: bins) {
+            let json: JSONValue
+            switch value {
+            case let .number(x): json = .finite(x)
+            case let .numbers(xs): json = .array(xs.map { JSONValue.finite($0) })
+            case let .count(n): json = .integer(n)
+            }
+            entries.append((name, json))
+        }
+        return .object(entries)
     }
 
     static func segments(_ report: Report) -> JSONValue {

@@ -21,6 +21,7 @@ public enum MarkdownRenderer {
             out.append("Positive class: **\(text(positive))** (\(text(i.positiveClassReason ?? "")))  ")
         }
         if let method = ReportVocabulary.intervalMethod(r) { out.append(method + ".  ") }
+        if let adjustment = report.scoreAdjustment { out.append("**Scores adjusted:** \(text(adjustment)).  ") }
         out.append("Verdict: **\(text(f.verdict))**")
         let undefined = ReportSections.undefinedValues(report)
         if !undefined.rows.isEmpty {
@@ -41,6 +42,16 @@ public enum MarkdownRenderer {
 
         out += section(ReportSections.headline(report))
         out += rankingSection(report)
+        if let fix = ReportSections.recalibration(report) {
+            out.append("## \(fix.title)")
+            out.append("")
+            out.append("The metrics of the scores as audited and of \(text(fix.detail)).")
+            out.append("")
+            out += fix.markdown()
+            out.append("")
+            for note in fix.notes { out.append("- \(text(note))") }
+            if !fix.notes.isEmpty { out.append("") }
+        }
 
         out.append("## Per class")
         out.append("")

@@ -29,8 +29,17 @@ public struct Report: Sendable {
     public let minSegmentRows: Int
     /// What a reviewer should notice, derived once for every renderer.
     public let findings: ReportFindings
+    /// `--recalibrate`: each method's fit and cross-fitted metrics ("What would fix it"); `nil` without the flag.
+    public let recalibration: RecalibrationSummary?
+    /// `--train-prior`/`--deploy-prior`/`--negative-sampling`: how the scores
+    /// were adjusted before the audit, in words every report's header shows
+    /// ("deploy prior fraud=0.02, …"); `nil` when the scores are audited as read.
+    public let scoreAdjustment: String?
 
-    public init(tool: ToolInfo = ToolInfo(), input: InputSummary, result: AuditResult, segments: [SegmentAudit] = [], minSegmentRows: Int = 100, gates: [GateOutcome] = []) {
+    public init(tool: ToolInfo = ToolInfo(), input: InputSummary, result: AuditResult, segments: [SegmentAudit] = [], minSegmentRows: Int = 100, gates: [GateOutcome] = [],
+                recalibration: RecalibrationSummary? = nil, scoreAdjustment: String? = nil) {
+        self.recalibration = recalibration
+        self.scoreAdjustment = scoreAdjustment
         self.tool = tool
         self.input = input
         self.result = result

@@ -20,6 +20,7 @@ public enum TerminalRenderer {
         if let positive = report.positiveClass {
             lines.append("positive class '\(positive)'" + (i.positiveClassReason.map { " (\($0))" } ?? ""))
         }
+        if let adjustment = report.scoreAdjustment { lines.append(wrapped: "scores adjusted: " + adjustment, warning: true) }
         if i.skipped.total > 0 {
             lines.append(warning: "skipped \(NumberText.count(i.skipped.total)) invalid rows (see below)")
         }
@@ -49,6 +50,16 @@ public enum TerminalRenderer {
         lines.append("")
 
         imbalanceLines(report, into: &lines)
+
+        if var fix = ReportSections.recalibration(report) {
+            lines.append("")
+            lines.append(bold: fix.title)
+            lines.append(wrapped: fix.detail)
+            let notes = fix.notes
+            fix.notes = []
+            fix.terminalLines(into: &lines)
+            for note in notes { lines.append(wrapped: note) }
+        }
 
         if !report.segments.isEmpty {
             lines.append("")

@@ -18,6 +18,20 @@ struct Audit: ParsableCommand {
             extension; characters unsafe in file names, and a leading . or -, become _. A name \
             already taken (ignoring case) or 'index' gets -2, -3, …; an -o file may not be one \
             the folder gets (exit 64).
+
+            --recalibrate METHOD,… (temperature, platt, isotonic, histogram, beta) adds "What would \
+            fix it": each method fitted on every row, and the cross-entropy, Brier score, ECE, \
+            equal-mass ECE, smooth ECE and ROC AUC of its 5-fold cross-fitted scores (row i is \
+            rescored by the fit on the rows of the other folds, i mod 5), beside the same metrics of \
+            the scores as they are. A method that refuses the data (separable data for platt and \
+            beta, a multiclass task for a binary method) is listed with its reason.
+
+            --train-prior/--deploy-prior (CLASS=P for every class; the training prior defaults to \
+            the labels' observed prior) or --negative-sampling RATE adjust every row's scores as \
+            calib apply does (p'_k ∝ (deploy_k / train_k)·p_k; p' = RATE·s / (RATE·s − s + 1)) \
+            before they are audited, and every report says so. --recalibrate then fits the adjusted \
+            scores. With either, each file is read twice (once whole, for the fits and the classes, \
+            then streamed), so standard input cannot be used.
             """
     )
 
@@ -36,6 +50,12 @@ struct Audit: ParsableCommand {
     @OptionGroup(title: "Intervals")
     var intervals: IntervalOptionGroup
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Show what recalibration would do: fit and 5-fold cross-fit each method (comma-separated).", valueName: "method,…"))
+    var recalibrate: String?
+
+    @OptionGroup(title: "Prior shift")
+    var prior: PriorShiftOptionGroup
+
     @OptionGroup(title: "Gates")
     var gateOptions: GateOptionGroup
 
@@ -48,6 +68,54 @@ struct Audit: ParsableCommand {
         if files.count > 1 && !output.reportOutputs.isEmpty {
             throw ValidationError("-o writes the report of one input (or JUnit XML for all); with several inputs use --report-dir")
         }
+        _ = try methods()
+        _ = try prior.parsed()
+        if prior.trainPrior != nil && prior.deployPrior == nil {
+            throw ValidationError("--train-prior needs --deploy-prior (the prior to shift to)")
+        }
+        if readsWhole && files.contains("-") {
+            throw ValidationError("--recalibrate and the prior-shift flags read the input twice; standard input (-) can be read only once: save it to a file")
+        }
+    }
+
+    /// The `--recalibrate` methods, in the order given, each once.
+    func methods() throws -> [RecalibrationMethod] {
+        guard let recalibrate else { return [] }
+        var methods: [RecalibrationMethod] = []
+        for name in recalibrate.split(separator: ",", omittingEmptySubsequences: false).map({ String($0).trimmingSpacesAndTabs() }) {
+            guard let method = RecalibrationMethod(rawValue: name) else {
+                throw optionError("--recalibrate", recalibrate, "\(InputError.name(name)) is not a method; the methods are \(RecalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if !methods.contains(method) { methods.append(method) }
+        }
+        return methods
+    }
+
+    /// Whether each input is also loaded whole (for the fits, or the classes and observed prior of a shift).
+    var readsWhole: Bool { recalibrate != nil || prior.deployPrior != nil || prior.negativeSampling != nil }
+
+    /// The prior shift for this input and its words in the reports, and the recalibration summary,
+    /// from the whole table; `(nil, nil, nil)` without the flags.
+    func wholeInput(_ location: InputLocation, options: ReadOptions, settings: AuditSettings) throws -> (PriorShift?, String?, RecalibrationSummary?) {
+        guard readsWhole else { return (nil, nil, nil) }
+        let (table, summary) = try TableLoader.load(location, options: options)
+        let classes = summary.classes
+        let observed = Prior.prior(labels: table.labels.map(Int.init), weights: table.weights, classes: classes.count)
+        let shift = try prior.shift(classes: classes, observedTrain: observed)
+        var words: String?
+        if let rate = try prior.parsed().rate {
+            words = "negative sampling at rate \(rate) undone (p' = β·s / (β·s − s + 1))"
+        } else if shift != nil {
+            let (train, deploy, _) = try prior.parsed()
+            let deployed = classes.map { c in "\(c)=\(deploy!.first { $0.0 == c }!.1)" }.joined(separator: ", ")
+            let trained = train.map { pairs in classes.map { c in "\(c)=\(pairs.first { $0.0 == c }!.1)" }.joined(separator: ", ") }
+                ?? zip(classes, observed).map { "\($0)=\(NumberText.fixed($1, 4))" }.joined(separator: ", ") + " (observed)"
+            words = "deploy prior \(deployed); train prior \(trained)"
+        }
+        let adjusted = shift.map { $0.adjusted(table) } ?? table
+        let recalibration = try methods().isEmpty ? nil
+            : RecalibrationSummary(methods: try methods(), table: adjusted, classes: classes, settings: settings, runner: TableLoader.runner(threads: options.threads))
+        return (shift, words, recalibration)
     }
 
     func run() throws {
@@ -93,8 +161,18 @@ struct Audit: ParsableCommand {
         for (index, path) in paths.enumerated() {
             let location: InputLocation = path == "-" ? .standardInput : .file(path)
             let outcome: InputAudit.Outcome
+            let shift: PriorShift?, adjustment: String?, recalibration: RecalibrationSummary?
             do {
-                outcome = try InputAudit.audit(location, options: options, settings: settings, ranking: rankingSettings, bootstrap: bootstrap) { rows in
+                (shift, adjustment, recalibration) = try wholeInput(location, options: options, settings: settings)
+            } catch let error as InputError {
+                delivery.failed(error)
+                continue
+            } catch let error as ValidationError {
+                printError("\(location.displayName): \(error.message)")
+                throw ExitStatus.usage.exitCode
+            }
+            do {
+                outcome = try InputAudit.audit(location, options: options, settings: settings, ranking: rankingSettings, bootstrap: bootstrap, shift: shift) { rows in
                     progress.update(location.displayName, rows: rows)
                 }
                 progress.clear()
@@ -110,7 +188,8 @@ struct Audit: ParsableCommand {
                 printError(error.description)
                 throw ExitStatus.usage.exitCode
             }
-            delivery.deliver(Report(input: outcome.input, result: outcome.result, segments: outcome.segments, minSegmentRows: minSegmentRows, gates: outcomes), input: index)
+            delivery.deliver(Report(input: outcome.input, result: outcome.result, segments: outcome.segments, minSegmentRows: minSegmentRows, gates: outcomes,
+                                    recalibration: recalibration, scoreAdjustment: adjustment), input: index)
         }
         let status = delivery.finish(batchSummary: paths.count, gitHub: true)
         if status != .success { throw status.exitCode }

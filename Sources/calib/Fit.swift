@@ -125,17 +125,7 @@ struct Fit: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    static func parameterText(_ p: Calibrator.Parameters) -> String {
-        switch p {
-        case let .temperature(t): return "T = \(t)"
-        case let .platt(a, b): return "a = \(a), b = \(b)   (σ(a·logit(s) + b))"
-        case let .beta(a, b, c): return "a = \(a), b = \(b), c = \(c)   (σ(a·ln s − b·ln(1 − s) + c))"
-        case let .isotonic(thresholds, values):
-            return "\(thresholds.count) thresholds from \(thresholds.first!) to \(thresholds.last!), values \(values.first!) to \(values.last!)"
-        case let .histogram(edges, values):
-            return "\(values.count) bins, edges \(edges.map { "\($0)" }.joined(separator: ", ")), rates \(values.map { format($0) }.joined(separator: ", "))"
-        }
-    }
+    static func parameterText(_ p: Calibrator.Parameters) -> String { RecalibrationSummary.parameterText(p) }
 
     static func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
 
@@ -148,20 +138,15 @@ struct Fit: ParsableCommand {
     }
 }
 
-/// The metrics `calib fit` compares, from the engine's audit of a table.
+/// The metrics `calib fit` compares, from the engine's audit of a table
+/// (`RecalibrationSummary.audit`, as `calib audit --recalibrate` reads them).
 struct FitMetrics {
     let crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC: Double
 
     init(_ table: PredictionTable, classes: [String], settings: AuditSettings, runner: RankingRunner?) {
-        var accumulator = AuditAccumulator(shape: table.shape, settings: settings, losses: [.crossEntropy], ranking: RankingSettings())
-        accumulator.add(table)
-        let result = accumulator.finish(classNames: classes, runner: runner)
-        crossEntropy = result.metrics.crossEntropy
-        brier = result.metrics.brier
-        ece = result.metrics.ece
-        equalMassECE = result.metrics.calibration.equalMassECE
-        smoothECE = result.metrics.calibration.smoothECE
-        rocAUC = result.ranking?.rocAUC ?? .nan
+        let result = RecalibrationSummary.audit(table, classes: classes, settings: settings, runner: runner)
+        let values = RecalibrationMetric.all.map { $0.value(in: result) }
+        (crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC) = (values[0], values[1], values[2], values[3], values[4], values[5])
     }
 }
 
