@@ -4,7 +4,10 @@
 # and calib compare of the release pair (baseline versus candidate) as
 # fraud_release_comparison.html, .md, .json and .txt; and the audit of the
 # downsampled sample with --recalibrate platt,isotonic,temperature as
-# fraud_downsampled_recalibrated.html, .md, .json and .txt.
+# fraud_downsampled_recalibrated.html, .md, .json and .txt; and the repair loop on
+# that sample: calib fit --method platt (fraud_downsampled_platt.json, the
+# calibrator, and fraud_downsampled_platt.txt, what fit prints), calib apply,
+# and the audit of the applied file (fraud_downsampled_fixed.txt).
 # Run from anywhere: bash Reports/make_reports.sh   (the test suite fails when they are stale)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +25,10 @@ NO_COLOR=1 "$bin" compare SampleData/release/fraud_baseline.csv SampleData/relea
 NO_COLOR=1 "$bin" audit SampleData/fraud_downsampled_weighted.csv --recalibrate platt,isotonic,temperature \
   -o Reports/fraud_downsampled_recalibrated.html -o Reports/fraud_downsampled_recalibrated.md -o Reports/fraud_downsampled_recalibrated.json \
   > Reports/fraud_downsampled_recalibrated.txt
+NO_COLOR=1 "$bin" fit SampleData/fraud_downsampled_weighted.csv --method platt -o Reports/fraud_downsampled_platt.json \
+  > Reports/fraud_downsampled_platt.txt
+loop="$(mktemp -d)"
+trap 'rm -rf "$loop"' EXIT
+"$bin" apply Reports/fraud_downsampled_platt.json SampleData/fraud_downsampled_weighted.csv -o "$loop/fraud_downsampled_fixed.csv"
+(cd "$loop" && NO_COLOR=1 "$bin" audit fraud_downsampled_fixed.csv) > Reports/fraud_downsampled_fixed.txt
 echo "wrote reports for ${#samples[@]} samples and one comparison into Reports/"
