@@ -205,14 +205,7 @@ public enum ComparisonRenderer {
                         .object([("file", .string(row.side.rawValue)), ("line", .integer(row.line)), ("id", .string(row.id))])
                     })),
                 ])),
-                ("gates", .array(report.gates.map { g in
-                    .object([
-                        ("expression", .string(g.expression)), ("metric", .string(g.metric)),
-                        ("value", .finite(g.value)), ("threshold", .finite(g.threshold)), ("passed", .bool(g.passed)),
-                        ("severity", .string(g.severity.rawValue)),
-                        ("undefinedReason", g.undefinedReason.map { .string($0) } ?? .null),
-                    ])
-                })),
+                ("gates", JSONReportRenderer.gates(report.gates)),
             ])),
         ])
     }

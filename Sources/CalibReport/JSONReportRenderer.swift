@@ -61,14 +61,7 @@ public enum JSONReportRenderer {
                     ("confidence", .finite(row.confidence)), ("crossEntropy", .finite(row.crossEntropy)),
                 ])
             })),
-            ("gates", .array(report.gates.map { g in
-                .object([
-                    ("expression", .string(g.expression)), ("metric", .string(g.metric)),
-                    ("value", .finite(g.value)), ("threshold", .finite(g.threshold)), ("passed", .bool(g.passed)),
-                    ("severity", .string(g.severity.rawValue)),
-                    ("undefinedReason", g.undefinedReason.map { .string($0) } ?? .null),
-                ])
-            })),
+            ("gates", gates(report.gates)),
             ("segments", segments(report)),
         ]
         let tail: [(String, JSONValue)] = [
@@ -114,6 +107,18 @@ public enum JSONReportRenderer {
             entries.append((name, json))
         }
         return .object(entries)
+    }
+
+    /// The `gates` array: each gate's expression, metric, value, threshold, verdict, severity and undefined reason.
+    static func gates(_ outcomes: [GateOutcome]) -> JSONValue {
+        .array(outcomes.map { g in
+            .object([
+                ("expression", .string(g.expression)), ("metric", .string(g.metric)),
+                ("value", .finite(g.value)), ("threshold", .finite(g.threshold)), ("passed", .bool(g.passed)),
+                ("severity", .string(g.severity.rawValue)),
+                ("undefinedReason", g.undefinedReason.map { .string($0) } ?? .null),
+            ])
+        })
     }
 
     static func segments(_ report: Report) -> JSONValue {

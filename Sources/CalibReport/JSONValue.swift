@@ -18,6 +18,14 @@ public indirect enum JSONValue: Sendable, Hashable {
         return .number(x)
     }
 
+    /// `s` as a JSON string literal, escaped as every report writes strings
+    /// (for files calib writes by hand, such as the calibrator file).
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        writeString(s, to: &out)
+        return out
+    }
+
     /// Pretty-printed with two-space indentation and a final newline.
     public func serialized() -> String {
         var out = ""

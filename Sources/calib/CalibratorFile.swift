@@ -1,5 +1,6 @@
 import CalibCore
 import CalibInput
+import CalibReport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,26 +57,8 @@ enum CalibratorFile {
         return "\(x)"
     }
 
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal, escaped as the reports escape strings.
+    static func string(_ s: String) -> String { JSONValue.quoted(s) }
 
     static func list(_ xs: [Double]) -> String { "[" + xs.map(number).joined(separator: ", ") + "]" }
 
@@ -230,35 +213,11 @@ enum CalibratorFile {
 
     /// The file's bytes; a missing or unreadable file, or a folder, is exit 66.
     private static func contents(_ path: String) throws(Problem) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Problem(path: path, reason: "cannot read the calibrator file: \(errorText(errno))", status: .noInput) }
-        defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-            throw Problem(path: path, reason: "cannot read the calibrator file: it is a directory", status: .noInput)
-        }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { readBytes(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Problem(path: path, reason: "cannot read the calibrator file: \(errorText(errno))", status: .noInput)
-            }
-            if n == 0 { return bytes }
-            bytes += chunk[..<n]
-            if bytes.count > sizeLimit {
-                throw Problem(path: path, reason: "larger than 512 MiB; is this a calibrator file written by calib fit?", status: .dataError)
-            }
+        do {
+            return try SmallFile.read(path, what: "the calibrator file", limit: sizeLimit, tooLarge: SmallFile.Failure(
+                reason: "larger than 512 MiB; is this a calibrator file written by calib fit?", status: .dataError))
+        } catch {
+            throw Problem(path: path, reason: error.reason, status: error.status)
         }
     }
-}
-
-/// `read(2)`.
-private func readBytes(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.read(fd, buffer, count)
-    #else
-    Darwin.read(fd, buffer, count)
-    #endif
 }

@@ -130,37 +130,11 @@ enum ConfigFile {
 
     /// The file's bytes; a missing, unreadable or oversized file, or a folder, is a problem.
     private static func contents(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw Problem(path: path, reason: "cannot read the configuration file: \(errorText(errno))", status: .noInput)
-        }
-        defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-            throw Problem(path: path, reason: "cannot read the configuration file: it is a directory", status: .noInput)
-        }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Problem(path: path, reason: "cannot read the configuration file: \(errorText(errno))", status: .noInput)
-            }
-            if n == 0 { return bytes }
-            bytes += chunk[..<n]
-            if bytes.count > sizeLimit {
-                throw Problem(path: path, reason: "larger than 1 MiB; is this a calib configuration file? \(expectedShape)")
-            }
+        do {
+            return try SmallFile.read(path, what: "the configuration file", limit: sizeLimit, tooLarge: SmallFile.Failure(
+                reason: "larger than 1 MiB; is this a calib configuration file? \(expectedShape)", status: .usage))
+        } catch {
+            throw Problem(path: path, reason: error.reason, status: error.status)
         }
     }
-}
-
-/// `read(2)`, which `ConfigFile.read` hides.
-private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.read(fd, buffer, count)
-    #else
-    Darwin.read(fd, buffer, count)
-    #endif
 }
