@@ -64,11 +64,11 @@ public struct PairedInput: Sendable {
     public init(baseline baseLocation: InputLocation, candidate candLocation: InputLocation, options: ReadOptions, joinOn: String? = nil) throws {
         var options = options
         if let joinOn { options.id = joinOn }
-        // The two files are read at the same time (each reader on a thread of its own).
+        // The two files are read at the same time, each by `TableLoader` (blocks decoded on its own workers).
         let reads = ReadSlots()
         let readOptions = options
         runConcurrently(2, threads: Swift.min(2, Swift.max(1, options.threads))) { side in
-            let result = Result { try Self.read(side == 0 ? baseLocation : candLocation, options: readOptions) }
+            let result = Result { () throws -> (PredictionTable, InputSummary) in try TableLoader.load(side == 0 ? baseLocation : candLocation, options: readOptions) }
             if side == 0 { reads.baseline = result } else { reads.candidate = result }
         }
         let (base, baseSummary) = try reads.baseline!.get()
@@ -136,18 +136,6 @@ public struct PairedInput: Sendable {
             baseline = base
             candidate = Self.gather(cand, rows: Array(0..<cand.count), lines: base.lines)
         }
-    }
-
-    /// Every kept row of a file, and its summary.
-    static func read(_ location: InputLocation, options: ReadOptions) throws -> (PredictionTable, InputSummary) {
-        let reader = try PredictionReader(location: location, options: options)
-        var all = PredictionTable(shape: reader.shape)
-        var chunk = PredictionTable(shape: reader.shape)
-        while try reader.nextChunk(into: &chunk) {
-            all.appendRows(of: chunk)
-        }
-        try reader.requireRows()
-        return (all, reader.summary())
     }
 
     /// Row index by id; an id twice is exit 65 naming both lines.
@@ -244,19 +232,4 @@ private final class PartSlots: @unchecked Sendable {
     }
     func set(_ i: Int, _ value: AuditAccumulator) { slots[i] = value }
     func take(_ i: Int) -> AuditAccumulator { slots[i]! }
-}
-
-extension PredictionTable {
-    /// Appends every row of `other` (same shape).
-    mutating func appendRows(of other: PredictionTable) {
-        other.labels.withUnsafeBufferPointer { l in
-            other.scores.withUnsafeBufferPointer { s in
-                other.weights.withUnsafeBufferPointer { w in
-                    other.lines.withUnsafeBufferPointer { n in
-                        append(validatedLabels: l, scores: s, weights: w, lines: n, ids: other.ids.count == other.count ? other.ids : [], groups: [])
-                    }
-                }
-            }
-        }
-    }
 }
