@@ -14,23 +14,19 @@
 /// logits through `σ(z)`. Rows of weight 0 take no part.
 enum HistogramFit {
     static func fit(_ data: FitData, bins: Int) -> (edges: [Double], values: [Double]) {
-        let kind = data.shape.scoreKind
-        let rows = data.sortedRows ?? data.rows
-        let x = rows.map { Calibrator.probability(data.scores[$0], kind: kind) }
-        let y = rows.map { data.labels[$0] == 1 }
-        let w = rows.map { data.weights[$0] }
-        let order = data.sortedRows != nil ? Array(x.indices) : x.indices.sorted { x[$0] < x[$1] }
+        let sorted = data.table.sorted!
         var total = CompensatedSum()
-        for v in w { total += v }
+        for j in sorted.scores.indices where sorted.includes(j, excludedFold: data.excludedFold) { total += sorted.weights[j] }
         let totalWeight = total.value
-        // Distinct scores with their weights and positive weights.
+        // Distinct scores with their weights and positive weights (rows read in place, in score order).
         var scores: [Double] = [], weights: [CompensatedSum] = [], positives: [CompensatedSum] = []
-        for i in order {
-            if scores.last != x[i] {
-                scores.append(x[i]); weights.append(CompensatedSum()); positives.append(CompensatedSum())
+        for j in sorted.scores.indices where sorted.includes(j, excludedFold: data.excludedFold) {
+            let x = sorted.scores[j], w = sorted.weights[j]
+            if scores.last != x {
+                scores.append(x); weights.append(CompensatedSum()); positives.append(CompensatedSum())
             }
-            weights[weights.count - 1] += w[i]
-            if y[i] { positives[positives.count - 1] += w[i] }
+            weights[weights.count - 1] += w
+            if sorted.positive[j] { positives[positives.count - 1] += w }
         }
         // Bin of each distinct score: the edges below it, from the weight below it.
         var edges: [Double] = [], values: [Double] = []

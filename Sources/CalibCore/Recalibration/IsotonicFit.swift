@@ -18,24 +18,22 @@ enum IsotonicFit {
     static let resolution = 1e-15
 
     static func fit(_ data: FitData) -> (thresholds: [Double], values: [Double]) {
-        let kind = data.shape.scoreKind
-        let rows = data.sortedRows ?? data.rows
-        let x = rows.map { Calibrator.probability(data.scores[$0], kind: kind) }
-        let y = rows.map { data.labels[$0] == 1 }
-        let w = rows.map { data.weights[$0] }
-        let order = data.sortedRows != nil ? Array(x.indices) : x.indices.sorted { a, b in x[a] != x[b] ? x[a] < x[b] : (!y[a] && y[b]) }
-        // _make_unique
+        let sorted = data.table.sorted!
+        // _make_unique, over the included rows in score order (read in place: no copy per fold).
         var ux: [Double] = [], uy: [Double] = [], uw: [Double] = []
-        var currentX = x[order[0]], currentY = 0.0, currentW = 0.0
-        for i in order {
-            if x[i] - currentX >= resolution {
+        var currentX = Double.nan, currentY = 0.0, currentW = 0.0
+        for j in sorted.scores.indices where sorted.includes(j, excludedFold: data.excludedFold) {
+            let x = sorted.scores[j], w = sorted.weights[j]
+            let y: Double = sorted.positive[j] ? 1 : 0
+            if currentX.isNaN { currentX = x }
+            if x - currentX >= resolution {
                 ux.append(currentX); uw.append(currentW); uy.append(currentY / currentW)
-                currentX = x[i]
-                currentW = w[i]
-                currentY = (y[i] ? 1 : 0) * w[i]
+                currentX = x
+                currentW = w
+                currentY = y * w
             } else {
-                currentW += w[i]
-                currentY += (y[i] ? 1 : 0) * w[i]
+                currentW += w
+                currentY += y * w
             }
         }
         ux.append(currentX); uw.append(currentW); uy.append(currentY / currentW)

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Platt and beta calibration: weighted maximum-likelihood logistic
 /// regressions on features of the binary score, with an intercept.
 ///
@@ -8,13 +16,18 @@
 ///   parameters `[a, b, c]`, unconstrained (`LogisticRegression(penalty=None)`
 ///   on `[ln s, −ln(1 − s)]`; the paper's variant that clamps `a, b ≥ 0` is not used).
 ///
-/// How: Newton's method on `L(θ) = Σ w·(softplus(η) − y·η)` from `θ = 0`
-/// (every row at ½), each step halved while the loss would rise by more than
-/// its rounding (1e-12 relative; a step whose predicted decrease `−gᵀδ` is
-/// below that is taken whole), until every parameter moves by at most 1e-12
-/// relative (1e-12 absolute near 0): the quadratic convergence then leaves
-/// the gradient at its rounding level. At most 200 steps. The sums run in 64
-/// fixed chunks added in order (`ChunkedSum`), so threads do not change the bits.
+/// How: Newton's method on `L(θ) = Σ w·(softplus(η) − y·η)`, each step
+/// halved while the loss would rise by more than its rounding (1e-12
+/// relative; a step whose predicted decrease `−gᵀδ` is below that is taken
+/// whole), until every parameter moves by at most 1e-12 relative (1e-12
+/// absolute near 0): the quadratic convergence then leaves the gradient at its
+/// rounding level. At most 200 steps. One pass over the rows gives the loss,
+/// gradient and Hessian at a point together (one `exp` and one `log1p` a row).
+/// The start is the fit to the rows compressed into 4,096 cells of
+/// `logit(s)` on `[−40, 40]` per label (each cell's rows at their mean
+/// features), which lands within about 1e-5 of the answer, so the full data
+/// takes about three passes. The sums run in 64 fixed chunks added in order
+/// (`ChunkedSum`), so threads do not change the bits.
 ///
 /// Refused (the maximum does not exist or is not unique): fewer distinct
 /// scores than parameters (Platt 2, beta 3); complete or quasi-complete
@@ -25,41 +38,34 @@
 /// holds only the other class (ties allowed at the ends). Reference: Albert
 /// & Anderson (1984) on the existence of logistic MLEs; McCullagh & Nelder (1989), ch. 4.
 enum LogisticFit {
-    static func platt(_ data: FitData, runner: RankingRunner? = nil) throws(RecalibrationError) -> [Double] {
-        let kind = data.shape.scoreKind
-        let x = data.rows.map { Calibrator.logit(data.scores[$0], kind: kind) }
-        let y = data.positives
-        try checkSeparation(x, y, twoSided: false, method: "Platt", parameters: 2)
-        return try newton(features: [x], y: y, w: data.rowWeights, start: [0, 0], method: "Platt", runner: runner)
-    }
-
-    static func beta(_ data: FitData, runner: RankingRunner? = nil) throws(RecalibrationError) -> [Double] {
-        let kind = data.shape.scoreKind
-        var lnS: [Double] = [], minusLnComplement: [Double] = [], order: [Double] = []
-        lnS.reserveCapacity(data.rows.count)
-        minusLnComplement.reserveCapacity(data.rows.count)
-        for i in data.rows {
-            let (a, b) = Calibrator.logs(data.scores[i], kind: kind)
-            lnS.append(a)
-            minusLnComplement.append(-b)
-            order.append(Calibrator.logit(data.scores[i], kind: kind))
+    /// Platt (`[a, b]`) or beta (`[a, b, c]`) on the included rows of `data`.
+    static func fit(_ data: FitData, method: RecalibrationMethod, runner: RankingRunner? = nil) throws(RecalibrationError) -> [Double] {
+        let design = data.table.logistic!
+        let name = method == .platt ? "Platt" : "beta"
+        let d = design.featureCount + 1
+        try checkSeparation(data, design, twoSided: method == .beta, method: name, parameters: d)
+        let rows = LogisticRows(features: design.features, featureCount: design.featureCount, labels: data.table.labels,
+                                weights: data.table.weights, excludedFold: data.excludedFold)
+        var start = [Double](repeating: 0, count: d)
+        if let compressed = compress(rows, design: design, runner: runner),
+           let fitted = try? newton(compressed, start: start, method: name, runner: nil) {
+            start = fitted
         }
-        let y = data.positives
-        try checkSeparation(order, y, twoSided: true, method: "beta", parameters: 3)
-        return try newton(features: [lnS, minusLnComplement], y: y, w: data.rowWeights, start: [0, 0, 0], method: "beta", runner: runner)
+        return try newton(rows, start: start, method: name, runner: runner)
     }
 
     /// Refuses too few distinct scores and (quasi-)separated classes along
-    /// the ordered feature `x` (see the type's notes).
-    static func checkSeparation(_ x: [Double], _ y: [Bool], twoSided: Bool, method: String, parameters: Int) throws(RecalibrationError) {
+    /// the ordering feature `logit(s)` (see the type's notes), over the included rows.
+    static func checkSeparation(_ data: FitData, _ design: LogisticDesign, twoSided: Bool, method: String, parameters: Int) throws(RecalibrationError) {
         // Distinct values (up to `parameters` of them), and each class's range.
         var distinct: [Double] = []
         var lowPositive = Double.infinity, highPositive = -Double.infinity
         var lowNegative = Double.infinity, highNegative = -Double.infinity
-        for i in x.indices {
-            let v = x[i]
+        let labels = data.table.labels
+        for i in labels.indices where data.includes(i) {
+            let v = design.order(i)
             if distinct.count < parameters && !distinct.contains(v) { distinct.append(v) }
-            if y[i] {
+            if labels[i] == 1 {
                 lowPositive = Swift.min(lowPositive, v); highPositive = Swift.max(highPositive, v)
             } else {
                 lowNegative = Swift.min(lowNegative, v); highNegative = Swift.max(highNegative, v)
@@ -75,78 +81,96 @@ enum LogisticFit {
         guard twoSided else { return }
         // One class inside an interval: no row of the other class strictly between its lowest and highest score.
         var negativeInside = false, positiveInside = false
-        for i in x.indices {
-            let v = x[i]
-            if y[i] { if v > lowNegative && v < highNegative { positiveInside = true } } else if v > lowPositive && v < highPositive { negativeInside = true }
+        for i in labels.indices where data.includes(i) {
+            let v = design.order(i)
+            if labels[i] == 1 { if v > lowNegative && v < highNegative { positiveInside = true } } else if v > lowPositive && v < highPositive { negativeInside = true }
             if negativeInside && positiveInside { return }
         }
         let name = negativeInside ? "negative" : "positive"
         throw RecalibrationError("separable data: the \(name) rows' scores all lie in an interval whose outside holds only the other class, so the \(method) likelihood has no maximum (its parameters grow without bound); use isotonic or histogram calibration, or fit on rows where the classes overlap")
     }
 
-    /// Damped Newton for `σ(θ₀·f₀ + … + θ_intercept)`; `features` are the
-    /// columns without the intercept (the intercept is the last parameter).
-    static func newton(features: [[Double]], y: [Bool], w: [Double], start: [Double], method: String,
-                       runner: RankingRunner? = nil) throws(RecalibrationError) -> [Double] {
-        let d = features.count + 1
-        let n = y.count
-        var theta = start
-        func loss(_ t: [Double]) -> Double {
-            ChunkedSum.sum(n, width: 1, runner: runner) { range, out in
-                var total = 0.0
+    /// The cells of the compressed start: `logit(s)` on `[−40, 40]` in equal steps.
+    static let startCells = 4096
+
+    /// The included rows compressed into `startCells` cells of the ordering
+    /// feature, one pseudo-row per cell and label at the weighted mean
+    /// features of its rows with their summed weight (`nil` when that is
+    /// no smaller than the rows). Summed in 8 fixed chunks, added in order.
+    static func compress(_ rows: LogisticRows, design: LogisticDesign, runner: RankingRunner?) -> LogisticRows? {
+        let n = rows.labels.count, m = rows.featureCount
+        guard n > 4 * startCells else { return nil }
+        let width = 1 + m, slots = startCells * 2 * width
+        let chunks = 8
+        let partial = SendablePointer<Double>(.allocate(capacity: chunks * slots))
+        defer { partial.pointer.deallocate() }
+        partial.pointer.initialize(repeating: 0, count: chunks * slots)
+        let scale = Double(startCells) / 80
+        CalibrationFits.run(chunks, runner) { c in
+            let out = partial.pointer + c * slots
+            let range = (c * n / chunks)..<((c + 1) * n / chunks)
+            var fold = range.lowerBound % Recalibration.folds
+            let excluded = rows.excludedFold ?? -1
+            rows.features.withUnsafeBufferPointer { f in
                 for i in range {
-                    var e = t[d - 1]
-                    for j in 0..<(d - 1) { e += t[j] * features[j][i] }
-                    total += w[i] * (StableMath.softplus(e) - (y[i] ? e : 0))
-                }
-                out[0] = total
-            }[0]
-        }
-        var current = loss(theta)
-        for _ in 0..<200 {
-            // Gradient (d values) and the Hessian's lower triangle, row-major (d·d values).
-            let t = theta
-            let sums = ChunkedSum.sum(n, width: d + d * d, runner: runner) { range, out in
-                var row = [Double](repeating: 1, count: d)
-                for i in range {
-                    var e = t[d - 1]
-                    for j in 0..<(d - 1) { row[j] = features[j][i]; e += t[j] * row[j] }
-                    let (p, q) = CalibrationFits.sigmoids(e)
-                    let r = w[i] * (y[i] ? -q : p)
-                    let v = w[i] * p * q
-                    for a in 0..<d {
-                        out[a] += r * row[a]
-                        for b in 0...a { out[d + a * d + b] += v * row[a] * row[b] }
-                    }
+                    defer { fold = fold == Recalibration.folds - 1 ? 0 : fold + 1 }
+                    let w = rows.weights[i]
+                    if fold == excluded || !(w > 0) { continue }
+                    let o = m == 1 ? f[i] : f[2 * i] + f[2 * i + 1]
+                    let cell = Int(Swift.min(Swift.max((o + 40) * scale, 0), Double(startCells - 1)))
+                    let at = out + (cell * 2 + (rows.labels[i] == 1 ? 1 : 0)) * width
+                    at[0] += w
+                    for j in 0..<m { at[1 + j] += w * f[i * m + j] }
                 }
             }
-            let gradient = Array(sums[0..<d])
-            var hessian = Array(sums[d...])
-            for a in 0..<d { for b in (a + 1)..<d { hessian[a * d + b] = hessian[b * d + a] } }
-            guard let step = solve(hessian, gradient.map { -$0 }, d) else {
+        }
+        var features: [Double] = [], labels: [Int32] = [], weights: [Double] = []
+        for slot in 0..<(startCells * 2) {
+            var sums = [Double](repeating: 0, count: width)
+            for c in 0..<chunks { for j in 0..<width { sums[j] += partial.pointer[c * slots + slot * width + j] } }
+            guard sums[0] > 0 else { continue }
+            for j in 0..<m { features.append(sums[1 + j] / sums[0]) }
+            labels.append(Int32(slot % 2))
+            weights.append(sums[0])
+        }
+        return LogisticRows(features: features, featureCount: m, labels: labels, weights: weights, excludedFold: nil)
+    }
+
+    /// Damped Newton for `σ(θ₀·f₀ + … + θ_intercept)` over `rows` from
+    /// `start` (the intercept is the last parameter).
+    static func newton(_ rows: LogisticRows, start: [Double], method: String, runner: RankingRunner? = nil) throws(RecalibrationError) -> [Double] {
+        let d = rows.featureCount + 1
+        var theta = start
+        var at = rows.evaluate(theta, runner: runner)
+        func unmoved(_ a: [Double], _ b: [Double]) -> Bool {
+            (0..<d).allSatisfy { Swift.abs(a[$0] - b[$0]) <= 1e-12 * Swift.max(1, Swift.abs(a[$0])) }
+        }
+        for _ in 0..<200 {
+            guard let step = solve(at.hessian, at.gradient.map { -$0 }, d) else {
                 throw RecalibrationError("the \(method) fit is singular (the scores do not identify its parameters)")
             }
             // Near the optimum the predicted decrease is below the loss's rounding: take the full step.
-            let decrease = -zip(gradient, step).reduce(0) { $0 + $1.0 * $1.1 }
+            let decrease = -zip(at.gradient, step).reduce(0) { $0 + $1.0 * $1.1 }
             var candidate = theta
-            if decrease <= 1e-12 * Swift.max(1, Swift.abs(current)) {
+            var next: LogisticRows.Evaluation
+            if decrease <= 1e-12 * Swift.max(1, Swift.abs(at.loss)) {
                 for j in 0..<d { candidate[j] = theta[j] + step[j] }
+                if unmoved(candidate, theta) { return candidate }
+                next = rows.evaluate(candidate, runner: runner)
             } else {
                 var scale = 1.0
                 while true {
                     for j in 0..<d { candidate[j] = theta[j] + scale * step[j] }
-                    let value = loss(candidate)
-                    if value <= current + 1e-12 * Swift.abs(current) || scale < 0x1p-30 {
-                        current = Swift.min(current, value)
-                        break
-                    }
+                    next = rows.evaluate(candidate, runner: runner)
+                    if next.loss <= at.loss + 1e-12 * Swift.abs(at.loss) || scale < 0x1p-30 { break }
                     scale *= 0.5
                 }
             }
-            let moved = (0..<d).allSatisfy { Swift.abs(candidate[$0] - theta[$0]) <= 1e-12 * Swift.max(1, Swift.abs(candidate[$0])) }
+            let done = unmoved(candidate, theta)
             theta = candidate
+            at = next
             if !theta.allSatisfy(\.isFinite) { break }
-            if moved { return theta }
+            if done { return theta }
         }
         throw RecalibrationError("the \(method) fit does not converge in 200 Newton steps (the classes are nearly separable)")
     }
@@ -177,5 +201,123 @@ enum LogisticFit {
             x[c] = s / a[c * d + c]
         }
         return x.allSatisfy(\.isFinite) ? x : nil
+    }
+}
+
+/// The features of a Platt or beta fit for every row of a table, built once
+/// and shared by the fit on all rows and the folds' fits: Platt `logit(s')`,
+/// beta `ln s'` and `−ln(1 − s')` (`s'` clipped to `[ε, 1 − ε]`; logits:
+/// `z`, or `ln σ(z)` and `−ln σ(−z)`), row-major, `featureCount` a row.
+struct LogisticDesign: Sendable {
+    let featureCount: Int
+    let features: [Double]
+
+    init(_ method: RecalibrationMethod, _ table: PredictionTable, runner: RankingRunner?) {
+        let m = method == .platt ? 1 : 2
+        featureCount = m
+        let n = table.count, kind = table.shape.scoreKind
+        var features = [Double](repeating: 0, count: n * m)
+        if n > 0 {
+            features.withUnsafeMutableBufferPointer { buffer in
+                let out = SendablePointer(buffer.baseAddress!)
+                let scores = table.scores
+                let chunks = Swift.min(64, n)
+                CalibrationFits.run(chunks, runner) { c in
+                    for i in (c * n / chunks)..<((c + 1) * n / chunks) {
+                        if m == 1 {
+                            out.pointer[i] = Calibrator.logit(scores[i], kind: kind)
+                        } else {
+                            let (a, b) = Calibrator.logs(scores[i], kind: kind)
+                            out.pointer[2 * i] = a
+                            out.pointer[2 * i + 1] = -b
+                        }
+                    }
+                }
+            }
+        }
+        self.features = features
+    }
+
+    /// The feature the classes are ordered by for the separation check:
+    /// `logit(s')` (beta's two features summed: the same bits on
+    /// probabilities; on logits `ln σ(z) − ln σ(−z)`, `z` up to its rounding).
+    @inline(__always)
+    func order(_ i: Int) -> Double { featureCount == 1 ? features[i] : features[2 * i] + features[2 * i + 1] }
+}
+
+/// The rows a logistic fit sums over: features (row-major), labels (1 is
+/// positive), weights, and the cross-fitting fold left out (rows `i` with
+/// `i mod 5` equal to it, and rows of weight 0, take no part).
+struct LogisticRows: Sendable {
+    let features: [Double]
+    let featureCount: Int
+    let labels: [Int32]
+    let weights: [Double]
+    let excludedFold: Int?
+
+    /// The loss, its gradient and its Hessian (full, row-major) at one point.
+    struct Evaluation {
+        var loss: Double
+        var gradient: [Double]
+        var hessian: [Double]
+    }
+
+    /// One pass: `L = Σ w·(softplus(η) − y·η)`, `∇L = Σ w·(σ(η) − y)·x`,
+    /// `∇²L = Σ w·σ(η)σ(−η)·x·xᵀ` (`x` the features and 1), from one
+    /// `exp(−|η|)` a row.
+    func evaluate(_ theta: [Double], runner: RankingRunner?) -> Evaluation {
+        let m = featureCount, d = m + 1
+        let n = labels.count
+        let width = 1 + d + d * d
+        let excluded = excludedFold ?? -1
+        let rows = self
+        let sums = ChunkedSum.sum(n, width: width, runner: runner) { range, out in
+            var fold = range.lowerBound % Recalibration.folds
+            var x = (0.0, 0.0, 1.0)
+            let t0 = theta[0], t1 = theta[1], t2 = m == 1 ? 0 : theta[2]
+            rows.features.withUnsafeBufferPointer { f in
+                rows.weights.withUnsafeBufferPointer { w in
+                    rows.labels.withUnsafeBufferPointer { y in
+                        var loss = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
+                        var h00 = 0.0, h10 = 0.0, h11 = 0.0, h20 = 0.0, h21 = 0.0, h22 = 0.0
+                        for i in range {
+                            defer { fold = fold == Recalibration.folds - 1 ? 0 : fold + 1 }
+                            let weight = w[i]
+                            if fold == excluded || !(weight > 0) { continue }
+                            var eta: Double
+                            if m == 1 {
+                                x = (f[i], 1, 0)
+                                eta = t0 * x.0 + t1
+                            } else {
+                                x = (f[2 * i], f[2 * i + 1], 1)
+                                eta = t0 * x.0 + t1 * x.1 + t2
+                            }
+                            let e = exp(-Swift.abs(eta))
+                            let near = 1 / (1 + e), far = e / (1 + e)
+                            let (p, q) = eta >= 0 ? (near, far) : (far, near)
+                            let positive = y[i] == 1
+                            loss += weight * (Swift.max(eta, 0) + log1p(e) - (positive ? eta : 0))
+                            let r = weight * (positive ? -q : p)
+                            let v = weight * p * q
+                            g0 += r * x.0; g1 += r * x.1; g2 += r * x.2
+                            h00 += v * x.0 * x.0
+                            h10 += v * x.1 * x.0; h11 += v * x.1 * x.1
+                            h20 += v * x.2 * x.0; h21 += v * x.2 * x.1; h22 += v * x.2 * x.2
+                        }
+                        out[0] = loss
+                        if m == 1 {
+                            out[1] = g0; out[2] = g1
+                            out[3] = h00; out[4] = h10; out[5] = h10; out[6] = h11
+                        } else {
+                            out[1] = g0; out[2] = g1; out[3] = g2
+                            out[4] = h00; out[5] = h10; out[6] = h20
+                            out[7] = h10; out[8] = h11; out[9] = h21
+                            out[10] = h20; out[11] = h21; out[12] = h22
+                        }
+                    }
+                }
+            }
+        }
+        return Evaluation(loss: sums[0], gradient: Array(sums[1...d]), hessian: Array(sums[(1 + d)...]))
     }
 }

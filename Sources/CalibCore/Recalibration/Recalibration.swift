@@ -27,7 +27,7 @@ public enum Recalibration {
     public static func fit(_ method: RecalibrationMethod, table: PredictionTable, classes: [String], bins: Int = 15,
                            runner: RankingRunner? = nil) throws(RecalibrationError) -> Calibrator {
         precondition(classes.count == table.shape.classCount, "one name per class")
-        let data = FitData(table: table, excludedFold: nil, order: FitData.sortedOrder(method, table))
+        let data = FitData(table: FitTable(method, table, runner: runner), excludedFold: nil)
         return Calibrator(classes: classes, parameters: try fit(method, data: data, bins: bins, runner: runner))
     }
 
@@ -55,12 +55,12 @@ public enum Recalibration {
         let per = shape.scoresPerRow
         var rescored = [Double](repeating: 0, count: table.scores.count)
         let names = (0..<shape.classCount).map { "\($0)" }
-        // One sort of the whole table serves every fold (isotonic, histogram).
-        let order = FitData.sortedOrder(method, table)
+        // One preparation of the whole table (its sort, its features) serves every fold.
+        let prepared = FitTable(method, table, runner: runner)
         let outcomes = FoldOutcomes(count: folds)
         CalibrationFits.run(folds, runner) { fold in
             let result = Result { () throws(RecalibrationError) -> Calibrator.Parameters in
-                try fit(method, data: FitData(table: table, excludedFold: fold, order: order), bins: bins)
+                try fit(method, data: FitData(table: prepared, excludedFold: fold), bins: bins)
             }
             outcomes.set(fold, result)
         }
@@ -105,10 +105,10 @@ public enum Recalibration {
         switch method {
         case .temperature: return .temperature(try TemperatureFit.fit(data, runner: runner))
         case .platt:
-            let theta = try LogisticFit.platt(data, runner: runner)
+            let theta = try LogisticFit.fit(data, method: .platt, runner: runner)
             return .platt(a: theta[0], b: theta[1])
         case .beta:
-            let theta = try LogisticFit.beta(data, runner: runner)
+            let theta = try LogisticFit.fit(data, method: .beta, runner: runner)
             return .beta(a: theta[0], b: theta[1], c: theta[2])
         case .isotonic:
             let (thresholds, values) = IsotonicFit.fit(data)
@@ -156,52 +156,113 @@ final class FoldOutcomes: @unchecked Sendable {
     func get(_ i: Int) -> Result<Calibrator.Parameters, RecalibrationError> { slots.pointer[i]! }
 }
 
-/// The rows a fit reads: a table's rows of positive weight, leaving out one
-/// cross-fitting fold (`excludedFold`) when set.
-struct FitData {
+/// One table prepared for the fits of one method, once, and shared by the fit
+/// on every row and the five folds' fits: the columns, and what the method
+/// reads of every row — its features (Platt, beta), its logits (temperature)
+/// or the rows in score order (isotonic, histogram).
+struct FitTable: Sendable {
     let shape: ClassificationShape
-    /// Row indices into the table, ascending.
-    let rows: [Int]
-    /// For isotonic and histogram: the same rows sorted by score, then label.
-    let sortedRows: [Int]?
     let labels: [Int32]
     let scores: [Double]
     let weights: [Double]
+    /// Isotonic and histogram: every row in score order.
+    let sorted: SortedRows?
+    let logistic: LogisticDesign?
+    let temperature: TemperatureDesign?
 
-    /// The whole table's rows sorted by the probability score, then label (isotonic and histogram only).
-    static func sortedOrder(_ method: RecalibrationMethod, _ table: PredictionTable) -> [Int]? {
-        guard (method == .isotonic || method == .histogram) && table.shape.task == .binary else { return nil }
-        let x = table.scores.map { Calibrator.probability($0, kind: table.shape.scoreKind) }
-        let labels = table.labels
-        return Array(0..<table.count).sorted { a, b in x[a] != x[b] ? x[a] < x[b] : labels[a] < labels[b] }
-    }
-
-    init(table: PredictionTable, excludedFold: Int?, order: [Int]? = nil) {
+    init(_ method: RecalibrationMethod, _ table: PredictionTable, runner: RankingRunner?) {
         shape = table.shape
         labels = table.labels
         scores = table.scores
         weights = table.weights
-        var rows: [Int] = []
-        rows.reserveCapacity(table.count)
-        for i in 0..<table.count where table.weights[i] > 0 && (excludedFold == nil || i % Recalibration.folds != excludedFold!) {
-            rows.append(i)
+        let binary = table.shape.task == .binary
+        sorted = (method == .isotonic || method == .histogram) && binary ? SortedRows(table) : nil
+        logistic = binary && (method == .platt || method == .beta) ? LogisticDesign(method, table, runner: runner) : nil
+        temperature = method == .temperature ? TemperatureDesign(table, runner: runner) : nil
+    }
+}
+
+/// Every row of a binary table in order of its probability score, then
+/// label, then index (`np.lexsort((y, X))`, which is stable), laid out
+/// contiguously so that each fold's isotonic or histogram fit reads them in
+/// one sequential pass: the score (`σ(z)` for logits), whether positive,
+/// the weight, and the row's cross-fitting fold (`index mod 5`).
+struct SortedRows: Sendable {
+    let scores: [Double]
+    let positive: [Bool]
+    let weights: [Double]
+    let folds: [UInt8]
+
+    /// One radix sort of `(score bits, label)` keys carrying the row index,
+    /// then each run of equal keys put back in index order (the radix sort
+    /// keeps no order among equal keys).
+    init(_ table: PredictionTable) {
+        let n = table.count
+        let kind = table.shape.scoreKind
+        var keys = [UInt64](repeating: 0, count: n)
+        var indices = [Double](repeating: 0, count: n)
+        table.scores.withUnsafeBufferPointer { scores in
+            table.labels.withUnsafeBufferPointer { labels in
+                for i in 0..<n {
+                    // `+ 0` turns −0 into +0; a probability's bits order as its value (sign bit clear).
+                    let x = Calibrator.probability(scores[i], kind: kind) + 0
+                    keys[i] = x.bitPattern << 1 | (labels[i] == 1 ? 1 : 0)
+                    indices[i] = Double(i)
+                }
+            }
         }
-        self.rows = rows
-        sortedRows = order?.filter { table.weights[$0] > 0 && (excludedFold == nil || $0 % Recalibration.folds != excludedFold!) }
+        keys.withUnsafeMutableBufferPointer { k in
+            indices.withUnsafeMutableBufferPointer { v in
+                guard n > 1 else { return }
+                let scratchCount = Swift.min(n, RadixSort.inPlaceAbove)
+                let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: scratchCount)
+                let payloadScratch = UnsafeMutablePointer<Double>.allocate(capacity: scratchCount)
+                defer { scratch.deallocate(); payloadScratch.deallocate() }
+                RadixSort.sort(k.baseAddress!, scratch: scratch, payload: v.baseAddress!, payloadScratch: payloadScratch, count: n)
+                var start = 0
+                while start < n {
+                    var end = start + 1
+                    while end < n && k[end] == k[start] { end += 1 }
+                    if end - start > 1 { v[start..<end].sort() }
+                    start = end
+                }
+            }
+        }
+        scores = keys.map { Double(bitPattern: $0 >> 1) }
+        positive = keys.map { $0 & 1 == 1 }
+        weights = indices.map { table.weights[Int($0)] }
+        folds = indices.map { UInt8(Int($0) % Recalibration.folds) }
+    }
+
+    /// Whether sorted row `j` takes part in a fit leaving out `excludedFold`: positive weight, another fold.
+    @inline(__always)
+    func includes(_ j: Int, excludedFold: Int?) -> Bool {
+        weights[j] > 0 && (excludedFold == nil || Int(folds[j]) != excludedFold!)
+    }
+}
+
+/// The rows one fit reads: a prepared table's rows of positive weight,
+/// leaving out one cross-fitting fold (`excludedFold`) when set.
+struct FitData {
+    let table: FitTable
+    let excludedFold: Int?
+
+    var shape: ClassificationShape { table.shape }
+
+    /// Whether row `i` takes part: positive weight, and not in the excluded fold.
+    @inline(__always)
+    func includes(_ i: Int) -> Bool {
+        table.weights[i] > 0 && (excludedFold == nil || i % Recalibration.folds != excludedFold!)
     }
 
     /// Refuses data with fewer than two classes of positive weight.
     func requireTwoClasses() throws(RecalibrationError) {
-        var present = Set<Int32>()
-        for i in rows {
-            present.insert(labels[i])
-            if present.count > 1 { return }
+        var first: Int32?
+        for i in table.labels.indices where includes(i) {
+            if let first, table.labels[i] != first { return }
+            first = table.labels[i]
         }
-        if rows.isEmpty { throw RecalibrationError("no rows of positive weight to fit on") }
+        if first == nil { throw RecalibrationError("no rows of positive weight to fit on") }
         throw RecalibrationError("only one class is present (every row of positive weight has the same label); a calibrator needs rows of both outcomes")
     }
-
-    /// Binary rows: whether each is positive, in `rows` order.
-    var positives: [Bool] { rows.map { labels[$0] == 1 } }
-    var rowWeights: [Double] { rows.map { weights[$0] } }
 }

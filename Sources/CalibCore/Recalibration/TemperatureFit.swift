@@ -16,7 +16,8 @@ import Darwin
 /// in `β` inside a bracket `[lo, hi]` with `L'(lo) < 0 < L'(hi)` (bisection when a
 /// step leaves it), until a step is below 1e-14·β: the last iterate is then
 /// within ~1e-16 relative of the minimum (quadratic convergence), so `|L'|` is at
-/// the level of its rounding.
+/// the level of its rounding. The start is the fit to about 32,768 rows
+/// spread evenly through the input, so the whole input takes two or three passes.
 ///
 /// Refused: every row's true class has the highest score (ties allowed):
 /// `L' < 0` for every β, the loss falls as `T → 0`; `L'(0) ≥ 0`: the scores
@@ -24,33 +25,27 @@ import Darwin
 /// Reference: Guo, Pleiss, Sun & Weinberger (2017), "On calibration of modern neural networks".
 enum TemperatureFit {
     static func fit(_ data: FitData, runner: RankingRunner? = nil) throws(RecalibrationError) -> Double {
-        let k = data.shape.classCount
-        let n = data.rows.count
-        // Logit vectors, flat, and true-class indices.
-        var z = [Double](repeating: 0, count: n * k)
-        var y = [Int](repeating: 0, count: n)
-        var w = [Double](repeating: 0, count: n)
+        let design = data.table.temperature!
+        let k = design.classCount
+        let labels = data.table.labels
         var everyTrueIsTop = true
         var anySpread = false
-        let per = data.shape.scoresPerRow
-        for (r, i) in data.rows.enumerated() {
-            y[r] = Int(data.labels[i])
-            w[r] = data.weights[i]
+        for i in labels.indices where data.includes(i) {
+            let y = Int(labels[i])
             if k == 2 {
-                z[r * 2 + 1] = Calibrator.logit(data.scores[i], kind: data.shape.scoreKind)
+                let l = design.z[i]
+                if l != 0 { anySpread = true }
+                if y == 1 ? l < 0 : l > 0 { everyTrueIsTop = false }
             } else {
+                var top = -Double.infinity, bottom = Double.infinity
                 for j in 0..<k {
-                    let s = data.scores[i * per + j]
-                    z[r * k + j] = data.shape.scoreKind == .logits ? s : log(Swift.max(s, Calibrator.epsilon))
+                    top = Swift.max(top, design.z[i * k + j])
+                    bottom = Swift.min(bottom, design.z[i * k + j])
                 }
+                if bottom < top { anySpread = true }
+                if design.z[i * k + y] < top { everyTrueIsTop = false }
             }
-            var top = -Double.infinity, bottom = Double.infinity
-            for j in 0..<k {
-                top = Swift.max(top, z[r * k + j])
-                bottom = Swift.min(bottom, z[r * k + j])
-            }
-            if bottom < top { anySpread = true }
-            if z[r * k + y[r]] < top { everyTrueIsTop = false }
+            if anySpread && !everyTrueIsTop { break }
         }
         if !anySpread {
             throw RecalibrationError("every row scores all classes equally: there is nothing for a temperature to scale")
@@ -58,67 +53,149 @@ enum TemperatureFit {
         if everyTrueIsTop {
             throw RecalibrationError("every row's true class has the highest score (the classes are separated): the cross-entropy falls as T goes to 0, so there is no best temperature")
         }
-        let zs = z, ys = y, ws = w
-        func derivatives(_ beta: Double) -> (first: Double, second: Double) {
-            let sums = ChunkedSum.sum(n, width: 2, runner: runner) { range, out in
-                var g = 0.0, h = 0.0
-                if k == 2 {
-                    // z = (0, ℓ): E[z] = σ(βℓ)·ℓ, Var(z) = σ(βℓ)σ(−βℓ)·ℓ², one exp per row.
-                    for r in range {
-                        let l = zs[2 * r + 1]
-                        let (p, q) = CalibrationFits.sigmoids(beta * l)
-                        g += ws[r] * (p * l - (ys[r] == 1 ? l : 0))
-                        h += ws[r] * p * q * l * l
-                    }
-                } else {
-                    for r in range {
-                        let base = r * k
-                        var m = -Double.infinity
-                        for j in 0..<k where beta * zs[base + j] > m { m = beta * zs[base + j] }
-                        var total = 0.0, mean = 0.0, square = 0.0
-                        for j in 0..<k {
-                            let e = exp(beta * zs[base + j] - m)
-                            total += e
-                            mean += e * zs[base + j]
-                            square += e * zs[base + j] * zs[base + j]
-                        }
-                        mean /= total
-                        square /= total
-                        g += ws[r] * (mean - zs[base + ys[r]])
-                        h += ws[r] * Swift.max(0, square - mean * mean)
-                    }
-                }
-                out[0] = g
-                out[1] = h
-            }
-            return (sums[0], sums[1])
-        }
-        let atZero = derivatives(0).first
-        if !(atZero < 0) {
+        let rows = TemperatureRows(classCount: k, z: design.z, labels: labels, weights: data.table.weights, excludedFold: data.excludedFold)
+        if !(rows.derivatives(0, runner: runner).first < 0) {
             throw RecalibrationError("the scores are no better than a uniform guess on these rows: the best temperature is infinite")
         }
-        var lo = 0.0, hi = 1.0
-        var beta = 1.0
-        var (g, h) = derivatives(beta)
-        while g < 0 {
-            lo = hi
-            hi *= 2
-            if hi > 0x1p60 { throw RecalibrationError("the temperature fit does not converge (T below 2⁻⁶⁰)") }
-            beta = hi
-            (g, h) = derivatives(beta)
-        }
-        if g == 0 { return 1 / beta }
-        // Now L'(lo) < 0 < L'(hi); start from the bracket's upper end.
-        beta = hi
+        // Start from the fit to a small sample of the rows (within about 1e-3), then polish on all of them.
+        var start = 1.0
+        if let sample = rows.sample(), let beta = try? solve(sample, start: 1, runner: nil) { start = beta }
+        return 1 / (try solve(rows, start: start, runner: runner))
+    }
+
+    /// The `β > 0` with `L'(β) = 0` over `rows`, from `start`: safeguarded
+    /// Newton steps inside the bracket known so far (`L'(0) < 0` is the
+    /// caller's; the upper end is found by doubling), bisection when a step
+    /// leaves it, until a step is below 1e-14·β (a Newton step that small is
+    /// taken without evaluating the derivatives again).
+    static func solve(_ rows: TemperatureRows, start: Double, runner: RankingRunner?) throws(RecalibrationError) -> Double {
+        var lo = 0.0, hi = Double.infinity
+        var beta = start
+        var (g, h) = rows.derivatives(beta, runner: runner)
         for _ in 0..<500 {
+            if g < 0 { lo = beta } else if g > 0 { hi = beta } else { return beta }
+            if lo > 0x1p60 { throw RecalibrationError("the temperature fit does not converge (T below 2⁻⁶⁰)") }
             var next = h > 0 ? beta - g / h : .nan
-            if !(next > lo && next < hi) { next = 0.5 * (lo + hi) }
+            // A Newton step below the tolerance (or the rounding of β): take it and stop.
+            if Swift.abs(next - beta) <= 1e-14 * beta { return next > lo && next < hi ? next : beta }
+            if !(next > lo && next < hi) { next = hi.isFinite ? 0.5 * (lo + hi) : 2 * Swift.max(lo, beta) }
             let step = Swift.abs(next - beta)
             beta = next
-            (g, h) = derivatives(beta)
-            if g < 0 { lo = beta } else if g > 0 { hi = beta } else { return 1 / beta }
-            if step <= 1e-14 * beta || hi - lo <= 1e-15 * beta { return 1 / beta }
+            (g, h) = rows.derivatives(beta, runner: runner)
+            if step <= 1e-14 * beta || hi - lo <= 1e-15 * beta {
+                return beta
+            }
         }
         throw RecalibrationError("the temperature fit does not converge")
     }
+}
+
+/// The logits of a temperature fit for every row of a table, built once and
+/// shared by the fit on all rows and the folds' fits: binary `logit(s')`
+/// (the vector is `(0, logit(s'))`); multiclass the logits, or `ln p` with `p`
+/// clipped to `[ε, 1]`, `classCount` a row.
+struct TemperatureDesign: Sendable {
+    let classCount: Int
+    let z: [Double]
+
+    init(_ table: PredictionTable, runner: RankingRunner?) {
+        let k = table.shape.classCount, kind = table.shape.scoreKind
+        classCount = k
+        if k > 2 && kind == .logits {
+            z = table.scores
+            return
+        }
+        let count = table.scores.count
+        var z = [Double](repeating: 0, count: count)
+        if count > 0 {
+            z.withUnsafeMutableBufferPointer { buffer in
+                let out = SendablePointer(buffer.baseAddress!)
+                let scores = table.scores
+                let chunks = Swift.min(64, count)
+                CalibrationFits.run(chunks, runner) { c in
+                    for i in (c * count / chunks)..<((c + 1) * count / chunks) {
+                        out.pointer[i] = k == 2 ? Calibrator.logit(scores[i], kind: kind) : log(Swift.max(scores[i], Calibrator.epsilon))
+                    }
+                }
+            }
+        }
+        self.z = z
+    }
+}
+
+/// The rows a temperature fit sums over: logits (binary one a row, else
+/// `classCount`), labels, weights, and the fold left out (rows `i` with
+/// `i mod 5` equal to it, and rows of weight 0, take no part).
+struct TemperatureRows: Sendable {
+    let classCount: Int
+    let z: [Double]
+    let labels: [Int32]
+    let weights: [Double]
+    let excludedFold: Int?
+
+    /// Every `stride`-th included row, `stride` chosen for about 32,768 of them;
+    /// `nil` when the rows are too few for a sample to save time.
+    func sample() -> TemperatureRows? {
+        let n = labels.count
+        let stride = n / 32_768
+        guard stride >= 4 else { return nil }
+        let per = classCount == 2 ? 1 : classCount
+        var z: [Double] = [], labels: [Int32] = [], weights: [Double] = []
+        for i in Swift.stride(from: 0, to: n, by: stride) where weights.count < 40_000 {
+            guard self.weights[i] > 0 && (excludedFold == nil || i % Recalibration.folds != excludedFold!) else { continue }
+            z.append(contentsOf: self.z[(i * per)..<((i + 1) * per)])
+            labels.append(self.labels[i])
+            weights.append(self.weights[i])
+        }
+        return TemperatureRows(classCount: classCount, z: z, labels: labels, weights: weights, excludedFold: nil)
+    }
+
+    /// `(L'(β), L''(β))` in one pass (binary: one `exp` a row).
+    func derivatives(_ beta: Double, runner: RankingRunner?) -> (first: Double, second: Double) {
+        let k = classCount
+        let n = labels.count
+        let excluded = excludedFold ?? -1
+        let rows = self
+        let sums = ChunkedSum.sum(n, width: 2, runner: runner) { range, out in
+            var g = 0.0, h = 0.0
+            var fold = range.lowerBound % Recalibration.folds
+            rows.z.withUnsafeBufferPointer { zs in
+                rows.weights.withUnsafeBufferPointer { ws in
+                    rows.labels.withUnsafeBufferPointer { ys in
+                        for r in range {
+                            defer { fold = fold == Recalibration.folds - 1 ? 0 : fold + 1 }
+                            let w = ws[r]
+                            if fold == excluded || !(w > 0) { continue }
+                            if k == 2 {
+                                // z = (0, ℓ): E[z] = σ(βℓ)·ℓ, Var(z) = σ(βℓ)σ(−βℓ)·ℓ², one exp per row.
+                                let l = zs[r]
+                                let (p, q) = CalibrationFits.sigmoids(beta * l)
+                                g += w * (p * l - (ys[r] == 1 ? l : 0))
+                                h += w * p * q * l * l
+                            } else {
+                                let base = r * k
+                                var m = -Double.infinity
+                                for j in 0..<k where beta * zs[base + j] > m { m = beta * zs[base + j] }
+                                var total = 0.0, mean = 0.0, square = 0.0
+                                for j in 0..<k {
+                                    let e = exp(beta * zs[base + j] - m)
+                                    total += e
+                                    mean += e * zs[base + j]
+                                    square += e * zs[base + j] * zs[base + j]
+                                }
+                                mean /= total
+                                square /= total
+                                g += w * (mean - zs[base + Int(ys[r])])
+                                h += w * Swift.max(0, square - mean * mean)
+                            }
+                        }
+                    }
+                }
+            }
+            out[0] = g
+            out[1] = h
+        }
+        return (sums[0], sums[1])
+    }
+
 }
