@@ -1,5 +1,8 @@
 import CalibCore
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import CalibTestSupport
 import Testing
 
@@ -254,5 +257,66 @@ struct RecalibrationPropertyTests {
             let b = try Recalibration.fit(method, table: Self.binary(seed: 19, weighted: true), classes: ["0", "1"])
             #expect(a == b)
         }
+    }
+
+    /// The weighted score equations at a fit's parameters, each divided by the
+    /// sum of its terms' magnitudes: 0 at the maximum-likelihood fit.
+    static func relativeGradient(_ parameters: Calibrator.Parameters, _ table: PredictionTable) -> [Double] {
+        let eps = Calibrator.epsilon
+        var sums: [Double] = [], scales: [Double] = []
+        func add(_ terms: [Double]) {
+            if sums.isEmpty { sums = Array(repeating: 0, count: terms.count); scales = sums }
+            for j in terms.indices { sums[j] += terms[j]; scales[j] += Swift.abs(terms[j]) }
+        }
+        let k = table.shape.classCount
+        for i in 0..<table.count {
+            let w = table.weights[i], y = Int(table.labels[i])
+            switch parameters {
+            case let .platt(a, b):
+                let s = Swift.min(Swift.max(table.scores[i], eps), 1 - eps)
+                let l = log(s) - log1p(-s)
+                let r = w * (StableMath.sigmoid(a * l + b) - Double(y))
+                add([r * l, r])
+            case let .beta(a, b, c):
+                let s = Swift.min(Swift.max(table.scores[i], eps), 1 - eps)
+                let f0 = log(s), f1 = -log1p(-s)
+                let r = w * (StableMath.sigmoid(a * f0 + b * f1 + c) - Double(y))
+                add([r * f0, r * f1, r])
+            case let .temperature(t):
+                let beta = 1 / t
+                if k == 2 {
+                    let s = Swift.min(Swift.max(table.scores[i], eps), 1 - eps)
+                    let l = log(s) - log1p(-s)
+                    add([w * (StableMath.sigmoid(beta * l) - Double(y)) * l])
+                } else {
+                    let z = (0..<k).map { log(Swift.max(table.scores[i * k + $0], eps)) }
+                    let m = z.map { beta * $0 }.max()!
+                    let e = z.map { StableMath.exponential(beta * $0 - m) }
+                    let mean = zip(e, z).reduce(0) { $0 + $1.0 * $1.1 } / e.reduce(0, +)
+                    add([w * (mean - z[y])])
+                }
+            default:
+                return []
+            }
+        }
+        return zip(sums, scales).map { $0 / $1 }
+    }
+
+    static let warmStartCases: [(String, RecalibrationMethod, PredictionTable)] = [
+        ("Platt, 150,000 rows (compressed start)", .platt, binary(seed: 31, rows: 150_000, weighted: true)),
+        ("beta, 150,000 rows (compressed start)", .beta, binary(seed: 32, rows: 150_000, weighted: true)),
+        ("temperature, 150,000 binary rows (sampled start)", .temperature, binary(seed: 33, rows: 150_000, weighted: true)),
+        ("temperature, 140,000 rows of 4 classes (sampled start)", .temperature, multiclass(seed: 34, rows: 140_000, classes: 4, logits: false)),
+    ]
+
+    @Test("fits on enough rows to start from compressed cells or a sample still end at the likelihood's maximum (the score equations vanish), with the same bits on several threads",
+          arguments: warmStartCases)
+    func warmStartedFitsReachTheMaximum(name: String, method: RecalibrationMethod, table: PredictionTable) throws {
+        let classes = (0..<table.shape.classCount).map { "\($0)" }
+        let calibrator = try Recalibration.fit(method, table: table, classes: classes)
+        let gradient = Self.relativeGradient(calibrator.parameters, table)
+        #expect(!gradient.isEmpty && gradient.allSatisfy { Swift.abs($0) < 1e-10 }, "\(name): \(gradient)")
+        let runner: RankingRunner = { count, body in DispatchQueue.concurrentPerform(iterations: count) { body($0) } }
+        #expect(try Recalibration.fit(method, table: table, classes: classes, runner: runner) == calibrator, "\(name)")
     }
 }
