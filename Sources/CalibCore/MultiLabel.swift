@@ -23,6 +23,23 @@ public struct MultiLabelTable: Sendable {
         lines.reserveCapacity(capacity)
     }
 
+    /// Rows given column by column: `targets` and `scores` row-major with
+    /// `labelCount` values per row (targets 0 or 1), `ids` empty or one per row.
+    public init(labelCount: Int, scoreKind: ScoreKind, targets: [Int32], scores: [Double], weights: [Double], lines: [Int], ids: [String] = []) {
+        precondition(labelCount >= 1, "a multi-label task has at least one label")
+        let n = weights.count
+        precondition(targets.count == n * labelCount && scores.count == n * labelCount && lines.count == n, "columns of different lengths")
+        precondition(ids.isEmpty || ids.count == n, "ids must be empty or one per row")
+        precondition(targets.allSatisfy { $0 == 0 || $0 == 1 }, "targets are 0 or 1")
+        self.labelCount = labelCount
+        self.scoreKind = scoreKind
+        self.targets = targets
+        self.scores = scores
+        self.weights = weights
+        self.lines = lines
+        self.ids = ids
+    }
+
     public var count: Int { weights.count }
     public var isEmpty: Bool { weights.isEmpty }
 

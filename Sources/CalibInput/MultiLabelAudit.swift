@@ -77,18 +77,19 @@ public enum MultiLabelAudit {
         let kind: ScoreKind
 
         mutating func consume(_ chunk: PredictionTable, segmentCount: Int) {
-            let k = labelCount, per = chunk.shape.scoresPerRow
-            var table = MultiLabelTable(labelCount: k, scoreKind: kind, reservingCapacity: chunk.count)
-            var targets = [Int](repeating: 0, count: k)
-            var scores = [Double](repeating: 0, count: k)
-            for i in 0..<chunk.count {
-                let base = i * per
-                for l in 0..<k {
-                    targets[l] = chunk.scores[base + l] == 1 ? 1 : 0
-                    scores[l] = chunk.scores[base + k + l]
+            let k = labelCount, per = chunk.shape.scoresPerRow, n = chunk.count
+            var targets = [Int32](repeating: 0, count: n * k)
+            var scores = [Double](repeating: 0, count: n * k)
+            chunk.scores.withUnsafeBufferPointer { carrier in
+                for i in 0..<n {
+                    for l in 0..<k {
+                        targets[i * k + l] = carrier[i * per + l] == 1 ? 1 : 0
+                        scores[i * k + l] = carrier[i * per + k + l]
+                    }
                 }
-                table.append(targets: targets, scores: scores, weight: chunk.weights[i], line: chunk.lines[i], id: chunk.id(at: i))
             }
+            let ids = chunk.ids.isEmpty || chunk.ids.count == n ? chunk.ids : chunk.ids + Array(repeating: "", count: n - chunk.ids.count)
+            let table = MultiLabelTable(labelCount: k, scoreKind: kind, targets: targets, scores: scores, weights: chunk.weights, lines: chunk.lines, ids: ids)
             total.add(table)
         }
     }
