@@ -159,8 +159,10 @@ public enum MultiLabelRenderer {
                       .init(title: .value("value"), numeric: true, width: 8)],
             rows: zip(MultiLabelSummary.keys, report.result.summary.values).map { key, value in
                 [.value(MultiLabelReport.words(key)), .value("multilabel." + key),
-                 value.isFinite ? .value(NumberText.fixed(value, 4)) : .status(.undefined(reason: "a label's value is undefined"))]
-            })
+                 .value(value.isFinite ? NumberText.fixed(value, 4) : "—")]
+            },
+            notes: report.result.summary.values.allSatisfy(\.isFinite) ? []
+                : ["—: undefined (null in the JSON report): a macro average is undefined when a label's value is, e.g. the ROC AUC of a label without positive or without negative rows."])
     }
 
     /// One row per label, worst ECE first: positive rate, cross-entropy,
@@ -168,7 +170,7 @@ public enum MultiLabelRenderer {
     static func labelTable(_ report: MultiLabelReport, compact: Bool) -> ReportTable {
         let r = report.result
         func n(_ x: Double?, _ digits: Int = 4) -> ReportCell {
-            guard let x, x.isFinite else { return .status(.undefined(reason: "undefined for this label")) }
+            guard let x, x.isFinite else { return .value("—") }
             return .value(NumberText.fixed(x, digits))
         }
         let widths = compact ? [14, 8, 7, 7, 7, 7, 7, 6, 6] : Array(repeating: 0, count: 9)
@@ -180,7 +182,7 @@ public enum MultiLabelRenderer {
                 return [.text(r.labelNames[l]), .value(NumberText.percent(p.prior, 1)),
                         n(m.crossEntropy), n(m.brier), n(m.ece), n(a.ranking?.rocAUC), n(a.ranking?.averagePrecision), n(p.precision, 3), n(p.recall, 3)]
             },
-            notes: ["P and R: precision and recall of each label at the threshold \(NumberText.fixed(r.pooled.settings.threshold, 2)); every label's full audit is in the JSON report (labels[])."])
+            notes: ["P and R: precision and recall of each label at the threshold \(NumberText.fixed(r.pooled.settings.threshold, 2)); —: undefined for that label; every label's full audit is in the JSON report (labels[])."])
     }
 
     static func facts(_ report: MultiLabelReport) -> String {
@@ -205,7 +207,11 @@ public enum MultiLabelRenderer {
         lines.append(wrapped: verdict(report))
         lines.append("")
         lines.append(bold: "Summary")
-        summaryTable(report).terminalLines(into: &lines)
+        var summary = summaryTable(report)
+        let summaryNotes = summary.notes
+        summary.notes = []
+        summary.terminalLines(into: &lines)
+        for note in summaryNotes { lines.append(wrapped: note) }
         lines.append("")
         let table = labelTable(report, compact: true)
         lines.append(bold: table.title)
@@ -235,15 +241,18 @@ public enum MultiLabelRenderer {
         out.append(facts(report) + "  ")
         out.append(TextEscaping.markdown(verdict(report)))
         out.append("")
+        let summary = summaryTable(report)
         out.append("## Summary")
         out.append("")
-        out += summaryTable(report).markdown()
+        out += summary.markdown()
         out.append("")
+        for note in summary.notes { out += [TextEscaping.markdown(note), ""] }
         let table = labelTable(report, compact: false)
         out.append("## \(table.title)")
         out.append("")
         out += table.markdown()
         out.append("")
+        for note in table.notes { out += [TextEscaping.markdown(note), ""] }
         for section in [report.gates.isEmpty ? nil : ReportSections.gates(report.gates),
                         report.input.skipped.total > 0 ? ReportSections.skippedRows(report.input.skipped, compact: false) : nil].compactMap({ $0 }) {
             out.append("## \(section.title)")
@@ -272,7 +281,11 @@ public enum MultiLabelRenderer {
             body.append("<p class=\"verdict warn\">\(NumberText.count(report.input.skipped.total)) invalid rows were skipped (see below)</p>")
         }
         body.append("</header>")
-        body += HTMLRenderer.section(summaryTable(report))
+        let summary = summaryTable(report)
+        body.append("<section><h2>\(e(summary.title))</h2>")
+        body.append(summary.html())
+        for note in summary.notes { body.append("<p class=\"secondary\">\(e(note))</p>") }
+        body.append("</section>")
         let table = labelTable(report, compact: false)
         body.append("<section><h2>\(e(table.title))</h2>")
         body.append(table.html())

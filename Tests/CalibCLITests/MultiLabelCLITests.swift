@@ -63,6 +63,21 @@ struct MultiLabelCLITests {
         #expect(input["rows"] as? Int == 3 && input["skippedRows"] as? Int == 1, "false/true spell 0/1; the 1.5 row is skipped")
     }
 
+    @Test("a label without positive rows has no ROC AUC: the macro averages are null, the reports show a dash")
+    func undefinedMacro() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/labels.csv"
+        try "y_a,y_b,p_a,p_b\n0,1,0.2,0.7\n0,0,0.6,0.2\n0,1,0.1,0.9\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try CalibRun(["audit", path, "--multilabel", "--bootstrap", "0", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let macro = (json["multilabel"] as! [String: Any])["macro"] as! [String: Any]
+        #expect(macro["rocAUC"] is NSNull && macro["averagePrecision"] is NSNull && macro["f1"] is Double)
+        let text = try CalibRun(["audit", path, "--multilabel", "--bootstrap", "0"])
+        #expect(text.stdout.contains("multilabel.macro.rocAUC                  —"), "\(text.stdout)")
+    }
+
     struct GateCase: Sendable, CustomTestStringConvertible {
         let name: String
         let gate: String
