@@ -32,6 +32,14 @@ struct Audit: ParsableCommand {
             before they are audited, and every report says so. --recalibrate then fits the adjusted \
             scores. With either, each file is read twice (once whole, for the fits and the classes, \
             then streamed), so standard input cannot be used.
+
+            --multilabel reads one y_<label> column (0 or 1; false or true) and one p_<label> \
+            (probability) or logit_<label> column per label. Each label is audited as a binary task \
+            (labels[] in the JSON, the same values as auditing its two columns alone with --label \
+            y_<label> --prob p_<label> --positive 1), with the multilabel summary (mean binary \
+            cross-entropy, Hamming loss, subset accuracy, micro and macro precision, recall, F1, ROC \
+            AUC, average precision and ECE). Gates take KEY[LABEL] ('ece[spam]>0.02', \
+            'ranking.rocAUC[phishing]<0.9') and multilabel.KEY ('multilabel.hammingLoss>0.05').
             """
     )
 
