@@ -7,7 +7,8 @@
 # fraud_downsampled_recalibrated.html, .md, .json and .txt; and the repair loop on
 # that sample: calib fit --method platt (fraud_downsampled_platt.json, the
 # calibrator, and fraud_downsampled_platt.txt, what fit prints), calib apply,
-# and the audit of the applied file (fraud_downsampled_fixed.txt).
+# and the audit of the applied file (fraud_downsampled_fixed.txt); and the
+# multi-label sample (calib audit --multilabel) as spam_categories.html, .md, .json and .txt.
 # Run from anywhere: bash Reports/make_reports.sh   (the test suite fails when they are stale)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,9 @@ NO_COLOR=1 "$bin" audit SampleData/fraud_downsampled_weighted.csv --recalibrate 
   > Reports/fraud_downsampled_recalibrated.txt
 NO_COLOR=1 "$bin" fit SampleData/fraud_downsampled_weighted.csv --method platt -o Reports/fraud_downsampled_platt.json \
   > Reports/fraud_downsampled_platt.txt
+NO_COLOR=1 "$bin" audit SampleData/multilabel/spam_categories.csv --multilabel \
+  -o Reports/spam_categories.html -o Reports/spam_categories.md -o Reports/spam_categories.json \
+  > Reports/spam_categories.txt
 loop="$(mktemp -d)"
 trap 'rm -rf "$loop"' EXIT
 "$bin" apply Reports/fraud_downsampled_platt.json SampleData/fraud_downsampled_weighted.csv -o "$loop/fraud_downsampled_fixed.csv"

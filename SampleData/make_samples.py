@@ -27,12 +27,16 @@ so the reports have something true to find:
   files do not change; in a folder of their own, so that `calib audit
   SampleData/*.csv` audits the single-model samples only.
 
+- multilabel/spam_categories.csv: 6,000 messages, five labels (spam,
+  phishing, adult, promo, scam), one y_<label> (0/1) and p_<label> column
+  each, for `calib audit --multilabel`; generator and folder of their own.
+
 - calib.json: the CI gates a team might keep for the fraud model
   (`calib audit … --config SampleData/calib.json`).
 - class_weights.json: a hand-chosen class-weight table for the fraud model
   (`calib losses … --weights SampleData/class_weights.json`).
 
-Run: python3 SampleData/make_samples.py   (rewrites the eight files)
+Run: python3 SampleData/make_samples.py   (rewrites the nine files)
 """
 import json
 import os
@@ -143,6 +147,39 @@ def release_pair():
                 f.write(f"tx-{500000 + i},{'fraud' if y else 'legit'},{float(p)!r}\n")
 
 
+def spam_categories():
+    """multilabel/spam_categories.csv: 6,000 messages with five independent
+    labels (y_spam, y_phishing, y_adult, y_promo, y_scam, 0/1) and one sigmoid
+    score per label (p_<label>): phishing and scam messages are mostly spam
+    too. Each label's model has a known fault: spam is calibrated, phishing
+    overconfident (slope 1.8x), adult underconfident (0.6x), promo
+    over-predicts (+0.8 on the logit), scam is rare and overconfident."""
+    ml_rng = np.random.default_rng(20261201)
+    n = 6_000
+    # (intercept, slope, temperature, shift) per label.
+    labels = {
+        "spam": (-1.2, 2.0, 1.0, 0.0),
+        "phishing": (-3.2, 2.2, 1.8, 0.0),
+        "adult": (-2.6, 2.0, 0.6, 0.0),
+        "promo": (-1.6, 1.6, 1.0, 0.8),
+        "scam": (-4.2, 2.4, 1.5, 0.0),
+    }
+    shared = ml_rng.normal(size=n)
+    columns = {}
+    for name, (intercept, slope, temperature, shift) in labels.items():
+        risk = 0.6 * shared + 0.8 * ml_rng.normal(size=n)
+        y = ml_rng.random(n) < sigmoid(intercept + slope * risk)
+        seen = risk + 0.3 * ml_rng.normal(size=n)
+        columns[name] = (y, sigmoid(intercept + temperature * slope * seen + shift))
+    os.makedirs(os.path.join(HERE, "multilabel"), exist_ok=True)
+    with open(os.path.join(HERE, "multilabel", "spam_categories.csv"), "w", newline="") as f:
+        f.write("id," + ",".join(f"y_{k}" for k in labels) + "," + ",".join(f"p_{k}" for k in labels) + "\n")
+        for i in range(n):
+            ys = ",".join("1" if columns[k][0][i] else "0" for k in labels)
+            ps = ",".join(repr(float(columns[k][1][i])) for k in labels)
+            f.write(f"msg-{100000 + i},{ys},{ps}\n")
+
+
 if __name__ == "__main__":
     gates()
     class_weights()
@@ -151,3 +188,4 @@ if __name__ == "__main__":
     news()
     downsampled()
     release_pair()
+    spam_categories()

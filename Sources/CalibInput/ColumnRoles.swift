@@ -18,6 +18,8 @@ struct ColumnRoles: Sendable {
     var positiveName: String?
     /// How the positive class was chosen, when the header and options settle it.
     var positiveReason: String?
+    /// `--multilabel`: the labels' target and score columns (`MultiLabelColumns.swift`); `nil` otherwise.
+    var multiLabel: MultiLabelColumns? = nil
 
     enum ScoreKindChoice: Sendable { case probabilities, logits }
 
@@ -126,6 +128,11 @@ struct ColumnRoles: Sendable {
             ?? detect(Self.idNames, role: "row id", flag: "--id COL")
         let foundGroup = try options.group.flatMap { try find($0, flag: "--group") }
 
+        // y_<l>/p_<l> pairs and no label column: a multi-label file, never guessed.
+        let pairs = MultiLabelColumns.pairedLabels(lowered)
+        if foundLabel == nil, options.label == nil, !pairs.isEmpty {
+            throw usage("the header has no label column but y_<label>/p_<label> pairs (\(InputError.list(pairs.map { "y_" + $0 }))): for a multi-label model pass --multilabel; for one label, name the columns with --label and --prob")
+        }
         guard missing.isEmpty, let foundLabel, !foundScores.isEmpty else {
             var hint = flags.joined(separator: "; ")
             if let delimiter, let note = Self.delimiterNote(header, delimiter: delimiter) { hint = note + "; otherwise " + hint }

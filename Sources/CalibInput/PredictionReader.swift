@@ -57,7 +57,8 @@ public final class PredictionReader {
         if let bad = header.first(where: { $0.unicodeScalars.contains("\u{FFFD}") }) {
             throw InputError(.data, file: name, line: 1, column: bad, reason: "the header is not valid UTF-8 text; save the file as UTF-8")
         }
-        roles = try ColumnRoles(header: header, options: options, file: name, delimiter: delimiter)
+        roles = options.multiLabel ? try ColumnRoles(multiLabelHeader: header, options: options, file: name)
+            : try ColumnRoles(header: header, options: options, file: name, delimiter: delimiter)
         let classCount = roles.classNames?.count ?? 2
         if classCount > options.classLimit {
             throw InputError(.data, file: name, line: 1, reason: "\(classCount) classes; at most \(options.classLimit) are supported")
@@ -337,6 +338,7 @@ struct RowDecoder: Sendable {
 
     /// Checks one record and keeps it in `kept`, or reports why it cannot.
     mutating func decode(_ record: borrowing Record, into kept: DecodedRows) throws {
+        if let columns = roles.multiLabel { return try decodeMultiLabel(record, columns, into: kept) }
         let rowScores = kept.nextScores
         let line = record.line
         guard record.fieldCount == header.count else {

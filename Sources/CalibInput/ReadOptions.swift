@@ -31,6 +31,8 @@ public struct ReadOptions: Sendable, Hashable {
     public var weight: String?
     /// `--id COL`.
     public var id: String?
+    /// `--multilabel` (SPEC 13): `y_<label>`/`p_<label>` column pairs, one binary task per label.
+    public var multiLabel = false
     /// `--group COL`: a segment column (explicit only).
     public var group: String?
     /// The most distinct segments a group column may have.

@@ -593,11 +593,14 @@ enum ReportSections {
 
     /// The invalid rows skipped, by reason: the reason's code, its count and
     /// its first messages (3; the compact form 2, as lines under "code: count").
-    static func skippedRows(_ report: Report, compact: Bool) -> ReportTable {
+    static func skippedRows(_ report: Report, compact: Bool) -> ReportTable { skippedRows(report.input.skipped, compact: compact) }
+
+    /// The skipped-rows table of any input's `SkippedRows` (audit and multi-label reports).
+    static func skippedRows(_ skipped: SkippedRows, compact: Bool) -> ReportTable {
         ReportTable(title: "Skipped rows",
             columns: [.init(title: .value("reason"), numeric: false, width: nil), .init(title: .value("rows"), numeric: true, width: nil),
                       .init(title: .value("first examples"), numeric: false, width: nil)],
-            rows: report.input.skipped.reasons.map { reason in
+            rows: skipped.reasons.map { reason in
                 [.text(reason.code), .value(NumberText.count(reason.count)), .list(reason.examples.prefix(compact ? 2 : 3).map(\.message), .lines)]
             },
             sentence: compact ? ReportSentence([.cell(0), .words(": "), .cell(1)]) : nil)
@@ -610,14 +613,17 @@ enum ReportSections {
     /// may quote a class). Value and threshold have `ReportVocabulary/gateDigits`.
     /// The sentence reads "FAIL  ece>0.05  (value 0.0812, threshold 0.0500)",
     /// "FAIL  ece.lower>0.01  (value 0.0131, threshold 0.0100; ece 0.0148 [0.0131, 0.0167])".
-    static func gates(_ report: Report) -> ReportTable {
+    static func gates(_ report: Report) -> ReportTable { gates(report.gates) }
+
+    /// The gates table of any report's outcomes (audit and multi-label reports).
+    static func gates(_ outcomes: [GateOutcome]) -> ReportTable {
         let digits = ReportVocabulary.gateDigits
-        let bounds = report.gates.contains { $0.bound != nil }
+        let bounds = outcomes.contains { $0.bound != nil }
         return ReportTable(title: "Gates",
             columns: [.init(title: .value("gate"), numeric: false, width: nil, code: true), .init(title: .value("value"), numeric: true, width: nil),
                       .init(title: .value("threshold"), numeric: true, width: nil), .init(title: .value("result"), numeric: false, width: nil)]
                 + (bounds ? [.init(title: .value("interval"), numeric: false, width: nil)] : []),
-            rows: report.gates.map { g in
+            rows: outcomes.map { g in
                 [.text(g.expression), g.value.map { .value(NumberText.fixed($0, digits)) } ?? .status(.undefined(reason: g.undefinedReason ?? "")),
                  .value(NumberText.fixed(g.threshold, digits)), .status(g.passed ? .gatePassed : g.severity == .warning ? .gateWarned : .gateFailed)]
                     + (bounds ? [g.bound.map { b in .text(b.key, " " + NumberText.interval(b.estimate, b.interval, digits)) } ?? .status(.absent)] : [])

@@ -32,6 +32,14 @@ struct Audit: ParsableCommand {
             before they are audited, and every report says so. --recalibrate then fits the adjusted \
             scores. With either, each file is read twice (once whole, for the fits and the classes, \
             then streamed), so standard input cannot be used.
+
+            --multilabel reads one y_<label> column (0 or 1; false or true) and one p_<label> \
+            (probability) or logit_<label> column per label. Each label is audited as a binary task \
+            (labels[] in the JSON, the same values as auditing its two columns alone with --label \
+            y_<label> --prob p_<label> --positive 1), with the multilabel summary (mean binary \
+            cross-entropy, Hamming loss, subset accuracy, micro and macro precision, recall, F1, ROC \
+            AUC, average precision and ECE). Gates take KEY[LABEL] ('ece[spam]>0.02', \
+            'ranking.rocAUC[phishing]<0.9') and multilabel.KEY ('multilabel.hammingLoss>0.05').
             """
     )
 
@@ -40,6 +48,9 @@ struct Audit: ParsableCommand {
 
     @OptionGroup(title: "Input")
     var input: InputOptionGroup
+
+    @Flag(name: .customLong("multilabel"), help: "Multi-label model: y_<label> (0/1) and p_<label> (or logit_<label>) columns, one binary audit per label and the multilabel summary.")
+    var multiLabel = false
 
     @OptionGroup(title: "Metrics")
     var metrics: MetricOptionGroup
@@ -67,6 +78,9 @@ struct Audit: ParsableCommand {
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         if files.count > 1 && !output.reportOutputs.isEmpty {
             throw ValidationError("-o writes the report of one input (or JUnit XML for all); with several inputs use --report-dir")
+        }
+        if multiLabel && (readsWhole || metrics.group != nil) {
+            throw ValidationError("--multilabel audits each label as read: --recalibrate, the prior-shift flags and --group do not apply to it")
         }
         _ = try methods()
         _ = try prior.parsed()
@@ -155,6 +169,10 @@ struct Audit: ParsableCommand {
             throw ExitStatus.usage.exitCode
         }
 
+        if multiLabel {
+            options.multiLabel = true
+            return try runMultiLabel(gates: gates, paths: paths, options: options, settings: settings, ranking: rankingSettings, bootstrap: bootstrap, directory: directory)
+        }
         let delivery = ReportDelivery(format: output.format, reportOutputs: output.reportOutputs, junitOutputs: output.junitOutputs,
                                       directory: directory) { render($0, as: $1, colour: $2) }
         let progress = ProgressLine()

@@ -12,6 +12,8 @@ styled lines of at least two points, or say why a value is undefined; a cost
 chart (#cost-curve) must draw its line and mark the Bayes and the best
 threshold; every operating point must sit inside its chart and be filled by
 the page's style. --require-ranking fails report pages without the section.
+A multi-label page (`calib audit --multilabel`) must draw one small
+reliability diagram per row of its per-label table instead of the audit's sections.
 Every report page must have its calibration section (id "calibration") with
 the four estimators; a binary page also its four tests and fits, the CORP
 decomposition as styled stacked bars inside their chart (#decomposition, or
@@ -297,7 +299,15 @@ def check_html(driver, path, shots, require_ranking=False):
         # A comparison page (calib compare) has its own sections: both models' diagrams and
         # curves on shared axes, checked as charts above; the audit's sections are not on it.
         ranking_note = calibration_note = ""
-        if not name.endswith("_comparison"):
+        # A multi-label page (calib audit --multilabel) has a per-label table and one small
+        # reliability diagram per label (.multiples), not the single audit's sections.
+        multilabel = driver.execute_script("return document.querySelectorAll('.multiples svg.chart').length;")
+        if multilabel:
+            rows = driver.execute_script("return document.querySelectorAll('section table')[1].querySelectorAll('tbody tr').length;")
+            if multilabel != rows:
+                failures.append(f"{name} ({scheme}): {multilabel} small reliability diagrams for {rows} labels")
+            calibration_note = f", {multilabel} label diagrams"
+        elif not name.endswith("_comparison"):
             found, ranking_note = check_ranking(driver, name, scheme, require_ranking)
             failures += found
             found, calibration_note = check_calibration(driver, name, scheme)
