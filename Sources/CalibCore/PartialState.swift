@@ -210,7 +210,7 @@ extension ScoreStore {
         }
     }
 
-    /// `empty` (the store of the part's shape and ranking settings) holding what ``writePartial(_:)`` wrote.
+    /// `empty` (the store of the part's shape and ranking settings) holding what `writePartial(_:)` wrote.
     init(readingPartial r: inout PartialReader, empty: ScoreStore) throws(PartialStateFormat.Problem) {
         self = empty
         let form = try r.u8()
