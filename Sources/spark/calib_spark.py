@@ -27,12 +27,14 @@ the report and gate options (--format, -o/--output, --report-dir,
 `calib merge`. Columns are named as in the dataset, so calib maps them as it
 maps a CSV header; --columns keeps only those (the rest never leave Spark);
 columns of nested types are left out. --calib names the calib binary on
-every executor (default: `calib` on the PATH, or $CALIB).
+every executor (default: `calib` on the PATH, or $CALIB). --timings prints
+on standard error when each phase ended.
 """
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 # The options of `calib merge`, each followed by its value.
 MERGE_OPTIONS = {"--format", "-o", "--output", "--report-dir", "--fail-on", "--warn-on", "--config",
@@ -41,14 +43,16 @@ MERGE_OPTIONS = {"--format", "-o", "--output", "--report-dir", "--fail-on", "--w
 
 def split_arguments(argv):
     """(dataset, job options, audit arguments, merge arguments) from the command line."""
-    job = {"input_format": "parquet", "calib": os.environ.get("CALIB", "calib"), "columns": None}
+    job = {"input_format": "parquet", "calib": os.environ.get("CALIB", "calib"), "columns": None, "timings": False}
     job_flags = {"--input-format": "input_format", "--calib": "calib", "--columns": "columns"}
     dataset, audit, merge = None, [], []
     i = 0
     while i < len(argv):
         arg = argv[i]
         name, eq, value = arg.partition("=")
-        if name in job_flags:
+        if arg == "--timings":
+            job["timings"] = True
+        elif name in job_flags:
             if not eq:
                 i += 1
                 value = argv[i]
@@ -118,9 +122,16 @@ def audit_partition(calib, audit_arguments, offsets):
 
 def main(argv):
     dataset, job, audit_arguments, merge_arguments = split_arguments(argv)
+    started = time.monotonic()
+
+    def note(what):
+        if job["timings"]:
+            sys.stderr.write(f"calib_spark: {what} at {time.monotonic() - started:.1f} s\n")
+
     from pyspark.sql import SparkSession, functions as F, types as T
 
     spark = SparkSession.builder.appName("calib").getOrCreate()
+    note("Spark session up")
     reader = spark.read.format(job["input_format"])
     if job["input_format"] == "csv":
         reader = reader.option("header", "true").option("inferSchema", "false")
@@ -132,6 +143,7 @@ def main(argv):
 
     # Rows per partition, counted by Spark (no Python), then each partition's first row in the concatenation.
     counts = dict(frame.groupBy(F.spark_partition_id().alias("p")).count().collect())
+    note(f"rows per partition counted ({len(counts)} partitions)")
     offsets, before = {}, 0
     for partition in range(frame.rdd.getNumPartitions()):
         offsets[partition] = before
@@ -140,6 +152,7 @@ def main(argv):
     schema = "partition int, part binary, status int, message string"
     results = sorted(frame.mapInArrow(audit_partition(job["calib"], audit_arguments, offsets), schema).collect(),
                      key=lambda row: row["partition"])
+    note("partitions audited, parts collected")
     spark.stop()
     for row in results:
         if row["status"] != 0:
@@ -156,7 +169,9 @@ def main(argv):
                 f.write(row["part"])
             parts.append(path)
         sys.stdout.flush()
-        return subprocess.call([job["calib"], "merge"] + parts + merge_arguments)
+        status = subprocess.call([job["calib"], "merge"] + parts + merge_arguments)
+        note("parts merged")
+        return status
 
 
 if __name__ == "__main__":

@@ -111,8 +111,8 @@ def main():
     # The job, as the README shows it.
     merged_path = os.path.join(folder, "spark.json")
     start = time.monotonic()
-    status = subprocess.call([spark_submit()] + conf + [JOB, dataset, "--calib", calib] + FLAGS + ["--format", "json", "-o", merged_path],
-                             env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(folder, "spark.log"), "w"))
+    status = subprocess.call([spark_submit()] + conf + [JOB, dataset, "--calib", calib] + FLAGS + ["--timings", "--format", "json", "-o", merged_path],
+                             env=env, stdout=open(os.path.join(folder, "spark.out"), "w"), stderr=open(os.path.join(folder, "spark.log"), "w"))
     job_seconds = time.monotonic() - start
     if status != 0:
         sys.stderr.write(open(os.path.join(folder, "spark.log")).read()[-4000:])
@@ -152,6 +152,10 @@ def main():
         for line in found[:40]:
             print("  " + line)
         sys.exit(1)
+    # spark-submit sends the Python driver's standard error to its standard output.
+    for line in open(os.path.join(folder, "spark.out")):
+        if line.startswith("calib_spark:"):
+            print("  " + line.strip())
     metrics = json.loads(single.stdout)["metrics"]
     print("identical figures: " + ", ".join(f"{k} {metrics[k]}" for k in ("ece", "crossEntropy", "brier") if k in metrics))
 
