@@ -102,7 +102,10 @@ public struct PartialPart: Sendable {
                        hint: "merge only parts audited with the same settings and columns")
         }
         let a = audit.input, b = other.audit.input
-        if a.classes != b.classes { return refuse("classes", "[\(a.classes.joined(separator: ", "))]", "[\(b.classes.joined(separator: ", "))]") }
+        let unseen = a.classes.count == b.classes.count && a.classes.last == b.classes.last && (negativeUnseen || other.negativeUnseen)
+        if a.classes != b.classes && !unseen {
+            return refuse("classes", "[\(a.classes.joined(separator: ", "))]", "[\(b.classes.joined(separator: ", "))]")
+        }
         let columns: [(String, String?, String?)] = [
             ("label column", a.labelColumn, b.labelColumn),
             ("score columns", a.scoreColumns.joined(separator: ","), b.scoreColumns.joined(separator: ",")),
@@ -124,6 +127,9 @@ public struct PartialPart: Sendable {
 
     /// Adds `other`'s rows after this part's (check ``mismatch(with:name:otherName:)`` first).
     public mutating func merge(_ other: PartialPart) {
+        // A binary part that never met a negative label (`--positive` named the positive class)
+        // takes the other part's name for it, as the single audit would have.
+        let classes = negativeUnseen ? other.audit.input.classes : audit.input.classes
         audit.total.merge(other.audit.total)
         for (name, segment) in other.audit.segments {
             if let i = audit.segments.firstIndex(where: { $0.name == name }) {
@@ -138,8 +144,19 @@ public struct PartialPart: Sendable {
         let sources = a.source.split(separator: ", ").map(String.init)
         audit.input = InputSummary(
             source: sources.contains(b.source) ? a.source : a.source + ", " + b.source, format: a.format, rows: a.rows + b.rows,
-            skipped: skipped, classes: a.classes, shape: a.shape, positiveClassReason: a.positiveClassReason, weighted: a.weighted,
+            skipped: skipped, classes: classes, shape: a.shape, positiveClassReason: a.positiveClassReason, weighted: a.weighted,
             labelColumn: a.labelColumn, scoreColumns: a.scoreColumns, weightColumn: a.weightColumn, idColumn: a.idColumn, groupColumn: a.groupColumn)
+    }
+
+    /// Whether this is a binary part whose negative class was never met: its
+    /// name is the placeholder `not <positive>` and no row has label 0 (the
+    /// class totals' `n_0`). Such a part merges with any part of the same
+    /// positive class and takes that part's negative name.
+    var negativeUnseen: Bool {
+        let input = audit.input
+        guard input.shape.task == .binary, input.classes[0] == "not \(input.classes[1])" else { return false }
+        guard let totals = AuditAccumulator.State.familyNames.firstIndex(of: "classTotals") else { return false }
+        return audit.total.state.families[totals].counts.first == 0
     }
 
     // MARK: - The input summary

@@ -181,6 +181,30 @@ struct MergeCLITests {
         #expect(ignored == [])
     }
 
+    @Test("a binary part that met no negative label (--positive) merges with the others and takes their negative class's name")
+    func partWithoutNegatives() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = try String(contentsOfFile: TestPaths.packageRoot + "/SampleData/fraud_transactions.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        let mixed = Array(lines[1..<3_001]), frauds = lines.dropFirst().filter { $0.contains(",fraud,") }
+        #expect(frauds.count > 100)
+        var files: [String] = []
+        for (name, rows) in [("whole.csv", mixed + frauds), ("a.csv", mixed), ("b.csv", frauds)] {
+            let path = folder.appendingPathComponent(name).path
+            try (([lines[0]] + rows).joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            files.append(path)
+        }
+        let flags = ["--positive", "fraud"]
+        let single = try Self.audit([files[0], "--format", "json"] + flags)
+        _ = try Self.audit([files[1], "--partial-out", files[1] + ".part"] + flags)
+        _ = try Self.audit([files[2], "--partial-out", files[2] + ".part", "--row-offset", "3000"] + flags)
+        for order in [[files[1], files[2]], [files[2], files[1]]] {
+            let merged = try Self.merge(order.map { $0 + ".part" } + ["--format", "json"])
+            #expect(merged.stdout.contains("\"classes\": [\"legit\", \"fraud\"]"))
+            if order[0] == files[1] { #expect(try Self.differences(single.stdout, merged.stdout) == []) }
+        }
+    }
+
     @Test("without --row-offset the merged intervals come from other replicates")
     func offsetMatters() throws {
         let f = Self.fixtures[0]
