@@ -54,13 +54,29 @@ public enum PartialStateFormat {
 
     /// The whole part: header, `body`, checksum.
     public static func wrap(_ body: PartialWriter) -> [UInt8] {
+        var out = begin()
+        out.bytes += body.bytes
+        return finish(&out)
+    }
+
+    /// A writer holding the header, its length still 0: write the sections
+    /// into it, then ``finish(_:)`` (no copy of the body, which may be hundreds of MB).
+    public static func begin() -> PartialWriter {
         var out = PartialWriter()
-        out.bytes.reserveCapacity(body.bytes.count + headerBytes + 8)
         out.bytes += magic
         out.u32(version)
-        out.u64(UInt64(body.bytes.count))
-        out.bytes += body.bytes
-        out.u64(body.bytes.withUnsafeBytes { fnv1a64($0) })
+        out.u64(0)
+        return out
+    }
+
+    /// The part ``begin()``'s writer holds: its body's length set and its checksum appended.
+    public static func finish(_ out: inout PartialWriter) -> [UInt8] {
+        let length = UInt64(out.bytes.count - headerBytes).littleEndian
+        withUnsafeBytes(of: length) { raw in
+            for (i, b) in raw.enumerated() { out.bytes[12 + i] = b }
+        }
+        let hash = out.bytes.withUnsafeBytes { fnv1a64(UnsafeRawBufferPointer(rebasing: $0[headerBytes...])) }
+        out.u64(hash)
         return out.bytes
     }
 
@@ -153,11 +169,14 @@ public struct PartialWriter: Sendable {
     }
     /// A named section: the name, the payload's length and the payload `body` writes.
     public mutating func section(_ name: String, _ body: (inout PartialWriter) -> Void) {
-        var inner = PartialWriter()
-        body(&inner)
         string(name)
-        int(inner.bytes.count)
-        bytes += inner.bytes
+        let at = bytes.count
+        int(0)
+        body(&self)
+        let length = UInt64(bytes.count - at - 8).littleEndian
+        withUnsafeBytes(of: length) { raw in
+            for (i, b) in raw.enumerated() { bytes[at + i] = b }
+        }
     }
 }
 

@@ -29,7 +29,7 @@ public struct PartialPart: Sendable {
 
     /// The part's bytes: header, sections, checksum.
     public func encoded() -> [UInt8] {
-        var body = PartialWriter()
+        var body = PartialStateFormat.begin()
         body.section("tool") { $0.string(tool) }
         body.section("row-offset") { $0.int(rowOffset) }
         body.section("input") { Self.write(audit.input, &$0) }
@@ -41,7 +41,7 @@ public struct PartialPart: Sendable {
                 accumulator.writePartial(&w)
             }
         }
-        return PartialStateFormat.wrap(body)
+        return PartialStateFormat.finish(&body)
     }
 
     /// The part `bytes` hold; `file` names it in the error (exit 65) when
