@@ -126,7 +126,7 @@ public struct AuditAccumulator: Sendable {
         let replicateLayout = boot?.replicateLayout ?? (stride: ScratchLayout(), scalars: (sums: 0, counts: 0), families: (sums: 0, counts: 0))
         let replicateScalars = boot?.scalars.first ?? scalars
         let replicateFamilies = boot?.families.first ?? rowFamilies
-        let seed = boot?.settings.seed ?? 0
+        let seed = boot?.settings.seed ?? 0, rowOffset = boot?.rowOffset ?? 0
         let cellColumns = boot?.columns ?? 0, cellCount = boot?.cellCount ?? 0, cellShift = boot?.cellShift ?? 0
         let halfCells = cellCount / 2
         // A row's terms are found once, by the families' own `accumulate` into a probe
@@ -258,7 +258,7 @@ public struct AuditAccumulator: Sendable {
                                 fullWeight![cellAt[j]] += w
                                 fullScore![cellAt[j]] += w * cellScore[j]
                             }
-                            PoissonCounts.fill(draws, count: replicateCount, key: PoissonCounts.rowKey(seed: seed, row: table.lines[i]), thresholds: thresholds)
+                            PoissonCounts.fill(draws, count: replicateCount, key: PoissonCounts.rowKey(seed: seed, row: table.lines[i] &+ rowOffset), thresholds: thresholds)
                             for r in 0..<replicateCount {
                                 let m = Double(draws[r])
                                 times[r] = m

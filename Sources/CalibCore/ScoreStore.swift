@@ -204,8 +204,8 @@ struct ExactScores: Sendable {
     static let pieceRows = 1 << 16
 
     var columns: [[Piece]]
-    private(set) var rowCount = 0
-    private(set) var bytes = 0
+    var rowCount = 0
+    var bytes = 0
 
     init(columnCount: Int) {
         columns = Array(repeating: [], count: columnCount)

@@ -52,12 +52,57 @@ public enum InputAudit {
         shift: PriorShift? = nil,
         progress: ((Int) -> Void)? = nil
     ) throws -> Outcome {
+        try accumulate(location, options: options, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap,
+                       shift: shift, progress: progress).finish(threads: options.threads)
+    }
+
+    /// The sums of an audit before they are finished: the whole input's
+    /// accumulator, each segment's in first-appearance order, and the input's
+    /// summary. What a partial state (SPEC section 14) holds, and what
+    /// ``finish(threads:)`` turns into an ``Outcome``.
+    public struct Accumulated: Sendable {
+        public var total: AuditAccumulator
+        public var segments: [(name: String, accumulator: AuditAccumulator)]
+        public var input: InputSummary
+
+        public init(total: AuditAccumulator, segments: [(name: String, accumulator: AuditAccumulator)], input: InputSummary) {
+            self.total = total
+            self.segments = segments
+            self.input = input
+        }
+
+        /// The results, the ranking run on `threads` threads (the same for any count).
+        public func finish(threads: Int) -> Outcome {
+            var total = total
+            let names = input.classes
+            let threads = Swift.max(1, threads)
+            return Outcome(
+                result: total.finish(classNames: names) { count, body in runConcurrently(count, threads: threads, body) }, input: input,
+                segments: segments.map { SegmentAudit(name: $0.name, result: $0.accumulator.result(classNames: names)) })
+        }
+    }
+
+    /// ``audit(_:options:settings:losses:ranking:bootstrap:shift:progress:)``'s
+    /// sums, unfinished. `rowOffset` keys each row's bootstrap counts as line
+    /// `line + rowOffset` (`--row-offset`).
+    public static func accumulate(
+        _ location: InputLocation,
+        options: ReadOptions = ReadOptions(),
+        settings: AuditSettings = AuditSettings(),
+        losses: [LossSpecification] = LossSpecification.auditDefaults,
+        ranking: RankingSettings? = nil,
+        bootstrap: BootstrapSettings? = nil,
+        shift: PriorShift? = nil,
+        rowOffset: Int = 0,
+        progress: ((Int) -> Void)? = nil
+    ) throws -> Accumulated {
         let reader = try PredictionReader(location: location, options: options)
         let shape = reader.shape
         let threads = Swift.max(1, options.threads)
         // Segments keep no score store: only the whole input is ranked.
         let emptySegment = AuditAccumulator(shape: shape, settings: settings, losses: losses)
         var total = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
+        total.bootstrapRowOffset = rowOffset
         var segments: [String: AuditAccumulator] = [:]
         let segmentCap = reader.boundSegments(bytesEach: emptySegment.stateBytes)
 
@@ -76,11 +121,8 @@ public enum InputAudit {
             }
         }
         try reader.requireRows()
-        let summary = reader.summary()
-        let names = summary.classes
-        return Outcome(
-            result: total.finish(classNames: names) { count, body in runConcurrently(count, threads: threads, body) }, input: summary,
-            segments: reader.segmentNames.compactMap { name in segments[name].map { SegmentAudit(name: name, result: $0.result(classNames: names)) } })
+        return Accumulated(total: total, segments: reader.segmentNames.compactMap { name in segments[name].map { (name, $0) } },
+                           input: reader.summary())
     }
 
     /// The audit's consumer of a block's rows: one accumulator for all of

@@ -20,7 +20,7 @@ public struct SkippedRows: Sendable, Hashable {
 
     /// Reasons in the order they were first met.
     public private(set) var reasons: [Reason] = []
-    public private(set) var total = 0
+    public internal(set) var total = 0
     let exampleLimit: Int
 
     public init(exampleLimit: Int = 5) { self.exampleLimit = exampleLimit }
@@ -31,7 +31,7 @@ public struct SkippedRows: Sendable, Hashable {
         add(code: problem.code, count: 1, examples: [example])
     }
 
-    private mutating func add(code: String, count: Int, examples: [Example]) {
+    mutating func add(code: String, count: Int, examples: [Example]) {
         if let i = reasons.firstIndex(where: { $0.code == code }) {
             reasons[i].count += count
             reasons[i].examples += examples.prefix(Swift.max(0, exampleLimit - reasons[i].examples.count))

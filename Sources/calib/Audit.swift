@@ -73,6 +73,9 @@ struct Audit: ParsableCommand {
     @OptionGroup(title: "Output")
     var output: OutputOptionGroup
 
+    @OptionGroup(title: "Partial state")
+    var partial: PartialOptionGroup
+
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one input file (or - for standard input)") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
@@ -87,6 +90,7 @@ struct Audit: ParsableCommand {
         if prior.trainPrior != nil && prior.deployPrior == nil {
             throw ValidationError("--train-prior needs --deploy-prior (the prior to shift to)")
         }
+        try partial.validate(audit: self)
         if readsWhole && files.contains("-") {
             throw ValidationError("--recalibrate and the prior-shift flags read the input twice; standard input (-) can be read only once: save it to a file")
         }
@@ -190,10 +194,16 @@ struct Audit: ParsableCommand {
                 throw ExitStatus.usage.exitCode
             }
             do {
-                outcome = try InputAudit.audit(location, options: options, settings: settings, ranking: rankingSettings, bootstrap: bootstrap, shift: shift) { rows in
+                let sums = try InputAudit.accumulate(location, options: options, settings: settings, ranking: rankingSettings, bootstrap: bootstrap, shift: shift,
+                                                     rowOffset: try partial.offset()) { rows in
                     progress.update(location.displayName, rows: rows)
                 }
                 progress.clear()
+                if let path = partial.partialOut {
+                    try PartialOutput.write(PartialPart(tool: ToolInfo.currentVersion, rowOffset: try partial.offset(), audit: sums), to: path)
+                    guard PartialOutput.wantsReports(output) else { continue }
+                }
+                outcome = sums.finish(threads: options.threads)
             } catch let error as InputError {
                 progress.clear()
                 delivery.failed(error)

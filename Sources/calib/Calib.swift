@@ -21,7 +21,7 @@ struct Calib: ParsableCommand {
             66 input missing or unreadable, 74 output could not be written.
             """,
         version: ToolInfo.currentVersion,
-        subcommands: [Audit.self, Compare.self, Fit.self, Apply.self, Prior.self, Losses.self],
+        subcommands: [Audit.self, Merge.self, Compare.self, Fit.self, Apply.self, Prior.self, Losses.self],
         defaultSubcommand: nil
     )
 

@@ -8,7 +8,7 @@ import Testing
 struct FuzzRegressionTests {
     /// The fuzz targets, in the order Tests/Fuzz/run_fuzzers.sh runs them; each names a folder of
     /// Tests/Fuzz/Corpus and of Tests/Fuzz/Regressions.
-    static let targets = ["delimited", "jsonl", "gate", "labels"]
+    static let targets = ["delimited", "jsonl", "gate", "labels", "partial"]
 
     static let root = TestPaths.packageRoot + "/Tests/Fuzz/"
 
@@ -40,6 +40,7 @@ struct FuzzRegressionTests {
         case "jsonl": return FuzzHarness.jsonLines(bytes)
         case "gate": return FuzzHarness.gate(bytes)
         case "labels": return FuzzHarness.labels(bytes)
+        case "partial": return FuzzHarness.partial(bytes)
         default: return .broken("not in a folder named after a fuzz target (\(targets.joined(separator: ", ")))")
         }
     }

@@ -33,6 +33,35 @@ public enum FuzzHarness {
         return audit(Array(data.dropFirst()), name: "fuzz.csv", options: options)
     }
 
+    /// Bytes through the part reader of `calib merge` (SPEC section 14). An
+    /// even first byte hands the rest over as a whole part (header, checksum
+    /// and all); an odd one wraps the rest in a valid header and checksum, so
+    /// the fuzzer reaches the section parsers. Any bytes must be read or
+    /// refused (exit 65); the property: a part read back writes the same
+    /// bytes again, and finishes and merges with itself.
+    public static func partial(_ data: [UInt8]) -> Outcome {
+        guard let first = data.first else { return .rejected(0) }
+        var bytes = Array(data.dropFirst())
+        if first & 1 == 1 {
+            var body = PartialWriter()
+            body.bytes = bytes
+            bytes = PartialStateFormat.wrap(body)
+        }
+        do {
+            var part = try PartialPart(decoding: bytes, file: "fuzz.part")
+            let written = part.encoded()
+            let again = try PartialPart(decoding: written, file: "again.part")
+            guard again.encoded() == written else { return .broken("a part read back writes other bytes") }
+            _ = part.audit.finish(threads: 1)
+            if part.mismatch(with: again, name: "fuzz.part", otherName: "again.part") != nil { return .broken("a part does not merge with itself") }
+            part.merge(again)
+            _ = part.audit.finish(threads: 1)
+            return .audited
+        } catch {
+            return .rejected(error.exitCode)
+        }
+    }
+
     /// JSON Lines bytes through the reader, the engine and every renderer (first byte: options).
     public static func jsonLines(_ data: [UInt8]) -> Outcome {
         guard let first = data.first else { return .rejected(0) }

@@ -22,13 +22,15 @@ CALIB_FUZZ=1 swift build -c release --scratch-path .build-fuzz --product CalibFu
 bin=".build-fuzz/release/CalibFuzz"
 mkdir -p .build-fuzz/crashes
 printf '%-10s %12s %9s %8s %8s\n' target executions seconds crashes corpus
-for target in delimited jsonl gate labels; do
+for target in delimited jsonl gate labels partial; do
   work=".build-fuzz/corpus/$target"
   mkdir -p "$work"
   cp -n Tests/Fuzz/Corpus/$target/* "$work"/ 2>/dev/null || true
   log=".build-fuzz/$target.log"
+  # A part holds a score store's bucket index (20 KiB a column; a multiclass part with segments is 100 KB): longer inputs for the part reader.
+  max_len=4096; [ "$target" = partial ] && max_len=131072
   CALIB_FUZZ_TARGET=$target ASAN_OPTIONS=symbolize=0:detect_leaks=0 \
-    "$bin" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    "$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix=".build-fuzz/crashes/$target-" "$work" > "$log" 2>&1 || true
   runs=$(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1 | awk '{print $2 " " $5}' || true)
   crashes=$(ls .build-fuzz/crashes/ 2>/dev/null | grep -c "^$target-" || true)

@@ -46,6 +46,8 @@ struct BootstrapReplicates: Sendable {
     /// The full sample's weight and weighted score per cell and label: `[(j·cellCount + c)·2 + l]`.
     var fullWeights: [Double]
     var fullScores: [Double]
+    /// Added to each row's line to key its Poisson counts (`--row-offset`; not merged, not compared).
+    var rowOffset = 0
 
     init(settings: BootstrapSettings, classCount k: Int, auditSettings: AuditSettings) {
         self.settings = settings

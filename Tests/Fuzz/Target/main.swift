@@ -3,7 +3,7 @@
 // coverage and AddressSanitizer and links libFuzzer's runtime without its
 // main: this file's top-level code is the program's main and hands over to
 // LLVMFuzzerRunDriver. CALIB_FUZZ_TARGET picks delimited (default), jsonl,
-// gate or labels. A broken property (FuzzHarness.Outcome.broken) aborts, so
+// gate, labels or partial. A broken property (FuzzHarness.Outcome.broken) aborts, so
 // that libFuzzer keeps the input as a crash.
 import CalibTestSupport
 #if canImport(Glibc)
@@ -22,6 +22,7 @@ switch getenv("CALIB_FUZZ_TARGET").map({ String(cString: $0) }) {
 case "jsonl": selectedTarget = FuzzHarness.jsonLines
 case "gate": selectedTarget = FuzzHarness.gate
 case "labels": selectedTarget = FuzzHarness.labels
+case "partial": selectedTarget = FuzzHarness.partial
 default: selectedTarget = FuzzHarness.delimited
 }
 

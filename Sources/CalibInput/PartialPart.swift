@@ -1,0 +1,240 @@
+import CalibCore
+
+/// One part of a distributed audit (SPEC section 14): the unfinished sums of
+/// `calib audit FILE --partial-out PART` (the whole input's accumulator with
+/// its score store and bootstrap replicates, each segment's accumulator),
+/// the input's summary (source, format, rows, skipped rows by reason with
+/// their examples' lines, classes, positive class and why, column roles) and
+/// the tool version, in the ``PartialStateFormat`` container.
+///
+/// Sections: `tool` (the calib version that wrote it), `input` (the summary),
+/// `audit` (the whole input's accumulator), `segments` (each segment's name
+/// and accumulator, in first-appearance order), `row-offset` (the
+/// `--row-offset` the part was audited with; informative).
+///
+/// Merging (``merge(_:)``) adds another part after this one: counts and sums
+/// add, score stores append, segments merge by name, skipped rows keep each
+/// part's own file and line. Parts whose settings, classes, score kind or
+/// columns differ are refused with the first difference (exit 64).
+public struct PartialPart: Sendable {
+    public var tool: String
+    public var rowOffset: Int
+    public var audit: InputAudit.Accumulated
+
+    public init(tool: String, rowOffset: Int, audit: InputAudit.Accumulated) {
+        self.tool = tool
+        self.rowOffset = rowOffset
+        self.audit = audit
+    }
+
+    /// The part's bytes: header, sections, checksum.
+    public func encoded() -> [UInt8] {
+        var body = PartialStateFormat.begin()
+        body.section("tool") { $0.string(tool) }
+        body.section("row-offset") { $0.int(rowOffset) }
+        body.section("input") { Self.write(audit.input, &$0) }
+        body.section("audit") { audit.total.writePartial(&$0) }
+        body.section("segments") { w in
+            w.int(audit.segments.count)
+            for (name, accumulator) in audit.segments {
+                w.string(name)
+                accumulator.writePartial(&w)
+            }
+        }
+        return PartialStateFormat.finish(&body)
+    }
+
+    /// The part `bytes` hold; `file` names it in the error (exit 65) when
+    /// they are not a part, are truncated, corrupted, of a future version, or
+    /// hold sections that do not fit together.
+    public init(decoding bytes: [UInt8], file: String) throws(InputError) {
+        do throws(PartialStateFormat.Problem) {
+            let sections = try PartialStateFormat.unwrap(bytes)
+            func section(_ name: String) throws(PartialStateFormat.Problem) -> PartialReader {
+                guard let reader = sections[name] else { throw .malformed("no \(name) section") }
+                return reader
+            }
+            var r = try section("tool")
+            tool = try r.string()
+            r = try section("row-offset")
+            rowOffset = try r.int()
+            r = try section("input")
+            let input = try Self.readInput(&r)
+            try r.requireEnd("the input section")
+            r = try section("audit")
+            let total = try AuditAccumulator(readingPartial: &r)
+            try r.requireEnd("the audit section")
+            guard total.shape == input.shape, input.classes.count == input.shape.classCount, total.count == input.rows else {
+                throw .malformed("the audit does not fit the input's classes or rows")
+            }
+            r = try section("segments")
+            var segments: [(name: String, accumulator: AuditAccumulator)] = []
+            let count = try r.length()
+            for _ in 0..<count {
+                let name = try r.string()
+                let segment = try AuditAccumulator(readingPartial: &r)
+                guard segment.mismatch(with: total) == nil, !segments.contains(where: { $0.name == name }) else {
+                    throw .malformed("segment \(InputError.quoted(name)) does not fit the audit")
+                }
+                segments.append((name, segment))
+            }
+            try r.requireEnd("the segments section")
+            audit = InputAudit.Accumulated(total: total, segments: segments, input: input)
+        } catch {
+            throw InputError(.data, file: file, reason: "\(error)", hint: Self.hint(error))
+        }
+    }
+
+    static func hint(_ problem: PartialStateFormat.Problem) -> String? {
+        switch problem {
+        case .notAPart: "calib merge reads the files calib audit --partial-out writes"
+        case .truncated, .trailingBytes, .checksum: "write the part again with calib audit --partial-out"
+        case .futureVersion, .malformed: nil
+        }
+    }
+
+    /// The first way `other` (named `otherName`) differs from this part
+    /// (named `name`) in what it sums: settings, classes, score kind, column
+    /// roles. A usage error (exit 64) naming both parts and the difference.
+    public func mismatch(with other: PartialPart, name: String, otherName: String) -> InputError? {
+        func refuse(_ what: String, _ mine: String, _ theirs: String) -> InputError {
+            InputError(.usage, file: otherName, reason: "part \(InputError.quoted(otherName)) has \(what) \(theirs), \(InputError.quoted(name)) has \(mine)",
+                       hint: "merge only parts audited with the same settings and columns")
+        }
+        let a = audit.input, b = other.audit.input
+        let unseen = a.classes.count == b.classes.count && a.classes.last == b.classes.last && (negativeUnseen || other.negativeUnseen)
+        if a.classes != b.classes && !unseen {
+            return refuse("classes", "[\(a.classes.joined(separator: ", "))]", "[\(b.classes.joined(separator: ", "))]")
+        }
+        let columns: [(String, String?, String?)] = [
+            ("label column", a.labelColumn, b.labelColumn),
+            ("score columns", a.scoreColumns.joined(separator: ","), b.scoreColumns.joined(separator: ",")),
+            ("weight column", a.weightColumn, b.weightColumn),
+            ("id column", a.idColumn, b.idColumn),
+            ("group column", a.groupColumn, b.groupColumn),
+        ]
+        if let (what, mine, theirs) = columns.first(where: { $0.1 != $0.2 }) { return refuse(what, mine ?? "none", theirs ?? "none") }
+        if let m = audit.total.partialMismatch(with: other.audit.total) {
+            switch m {
+            case let .setting(setting, expected, found): return refuse(setting, expected, found)
+            case let .classCount(expected, found): return refuse("classes", "\(expected)", "\(found)")
+            case let .scoreKind(expected, found): return refuse("scores of kind", expected.rawValue, found.rawValue)
+            case let .losses(expected, found): return refuse("losses", expected.joined(separator: ", "), found.joined(separator: ", "))
+            }
+        }
+        return nil
+    }
+
+    /// Adds `other`'s rows after this part's (check ``mismatch(with:name:otherName:)`` first).
+    public mutating func merge(_ other: PartialPart) {
+        // A binary part that never met a negative label (`--positive` named the positive class)
+        // takes the other part's name for it, as the single audit would have.
+        let classes = negativeUnseen ? other.audit.input.classes : audit.input.classes
+        audit.total.merge(other.audit.total)
+        for (name, segment) in other.audit.segments {
+            if let i = audit.segments.firstIndex(where: { $0.name == name }) {
+                audit.segments[i].accumulator.merge(segment)
+            } else {
+                audit.segments.append((name, segment))
+            }
+        }
+        let a = audit.input, b = other.audit.input
+        var skipped = a.skipped
+        skipped.merge(b.skipped)
+        let sources = a.source.split(separator: ", ").map(String.init)
+        audit.input = InputSummary(
+            source: sources.contains(b.source) ? a.source : a.source + ", " + b.source, format: a.format, rows: a.rows + b.rows,
+            skipped: skipped, classes: classes, shape: a.shape, positiveClassReason: a.positiveClassReason, weighted: a.weighted,
+            labelColumn: a.labelColumn, scoreColumns: a.scoreColumns, weightColumn: a.weightColumn, idColumn: a.idColumn, groupColumn: a.groupColumn)
+    }
+
+    /// Whether this is a binary part whose negative class was never met: its
+    /// name is the placeholder `not <positive>` and no row has label 0 (the
+    /// class totals' `n_0`). Such a part merges with any part of the same
+    /// positive class and takes that part's negative name.
+    var negativeUnseen: Bool {
+        let input = audit.input
+        guard input.shape.task == .binary, input.classes[0] == "not \(input.classes[1])" else { return false }
+        guard let totals = AuditAccumulator.State.familyNames.firstIndex(of: "classTotals") else { return false }
+        return audit.total.state.families[totals].counts.first == 0
+    }
+
+    // MARK: - The input summary
+
+    static func write(_ input: InputSummary, _ w: inout PartialWriter) {
+        w.string(input.source)
+        w.string(input.format.rawValue)
+        w.int(input.rows)
+        w.int(input.skipped.exampleLimit)
+        w.int(input.skipped.total)
+        w.int(input.skipped.reasons.count)
+        for reason in input.skipped.reasons {
+            w.string(reason.code)
+            w.int(reason.count)
+            w.int(reason.examples.count)
+            for example in reason.examples {
+                let e = example.error
+                w.int(example.line)
+                w.optionalString(example.column)
+                w.optionalString(example.value)
+                w.string(example.message)
+                w.u8(e.kind == .usage ? 0 : e.kind == .data ? 1 : 2)
+                w.string(e.file)
+                w.optionalInt(e.line)
+                w.optionalString(e.column)
+                w.optionalString(e.value)
+                w.string(e.reason)
+                w.optionalString(e.hint)
+            }
+        }
+        w.strings(input.classes)
+        w.int(input.shape.classCount)
+        w.string(input.shape.scoreKind.rawValue)
+        w.optionalString(input.positiveClassReason)
+        w.bool(input.weighted)
+        w.string(input.labelColumn)
+        w.strings(input.scoreColumns)
+        w.optionalString(input.weightColumn)
+        w.optionalString(input.idColumn)
+        w.optionalString(input.groupColumn)
+    }
+
+    static func readInput(_ r: inout PartialReader) throws(PartialStateFormat.Problem) -> InputSummary {
+        let source = try r.string()
+        guard let format = ReadOptions.Format(rawValue: try r.string()) else { throw .malformed("an unknown input format") }
+        let rows = try r.int()
+        let limit = try r.int()
+        guard rows >= 1, limit >= 0 else { throw .malformed("an input of \(rows) rows") }
+        var skipped = SkippedRows(exampleLimit: limit)
+        skipped.total = try r.int()
+        let reasons = try r.length()
+        var counted = 0
+        for _ in 0..<reasons {
+            let code = try r.string()
+            let count = try r.int()
+            let exampleCount = try r.length()
+            var examples: [SkippedRows.Example] = []
+            for _ in 0..<exampleCount {
+                let line = try r.int(), column = try r.optionalString(), value = try r.optionalString(), message = try r.string()
+                let kinds: [InputError.Kind] = [.usage, .data, .noInput]
+                let kind = Int(try r.u8())
+                guard kind < kinds.count else { throw .malformed("an unknown error kind") }
+                let error = InputError(kinds[kind], file: try r.string(), line: try r.optionalInt(), column: try r.optionalString(), value: try r.optionalString(),
+                                       reason: try r.string(), hint: try r.optionalString())
+                examples.append(SkippedRows.Example(line: line, column: column, value: value, message: message, error: error))
+            }
+            guard count >= 1, examples.count <= count, !skipped.reasons.contains(where: { $0.code == code }) else { throw .malformed("skipped rows of reason \(code)") }
+            skipped.add(code: code, count: count, examples: examples)
+            counted += count
+        }
+        guard counted == skipped.total else { throw .malformed("\(skipped.total) skipped rows counted as \(counted)") }
+        let classes = try r.strings()
+        let classCount = try r.int()
+        guard classCount >= 2, classCount == classes.count, let kind = ScoreKind(rawValue: try r.string()) else { throw .malformed("the classes") }
+        return InputSummary(
+            source: source, format: format, rows: rows, skipped: skipped, classes: classes,
+            shape: ClassificationShape(classCount: classCount, scoreKind: kind), positiveClassReason: try r.optionalString(),
+            weighted: try r.bool(), labelColumn: try r.string(), scoreColumns: try r.strings(), weightColumn: try r.optionalString(),
+            idColumn: try r.optionalString(), groupColumn: try r.optionalString())
+    }
+}

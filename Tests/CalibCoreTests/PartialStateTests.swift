@@ -1,0 +1,182 @@
+@testable import CalibCore
+import CalibTestSupport
+import Testing
+
+/// SPEC section 14 in the engine: an accumulator (families, score store or
+/// sketch, bootstrap replicates) leaves the process as a part and comes back
+/// bit for bit; parts of a split input merge to the single pass's result;
+/// a part that is truncated, corrupted, of a future version or not a part at
+/// all is refused with its own problem.
+@Suite("Partial states")
+struct PartialStateTests {
+    typealias TableCase = AccumulatorStateTests.TableCase
+    static let tables = AccumulatorStateTests.tables
+    static let settings = AccumulatorStateTests.settings
+
+    /// A store form and whether the bootstrap runs.
+    struct StoreCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let table: TableCase
+        let budget: Int
+        let bootstrap: Bool
+        var testDescription: String { "\(table.name), \(name)" }
+
+        func empty() -> AuditAccumulator {
+            AuditAccumulator(shape: table.shape, settings: PartialStateTests.settings,
+                             ranking: RankingSettings(costs: MisclassificationCosts(falsePositive: 1, falseNegative: 9), memoryBudget: budget),
+                             bootstrap: bootstrap ? BootstrapSettings(replicates: 20, seed: 7) : nil)
+        }
+    }
+
+    static let stores: [StoreCase] = tables.flatMap { t in
+        [StoreCase(name: "exact store, bootstrap", table: t, budget: 256 << 20, bootstrap: true),
+         StoreCase(name: "sketch", table: t, budget: 4 << 10, bootstrap: false)]
+    }
+
+    static func bytes(_ accumulator: AuditAccumulator) -> [UInt8] {
+        var w = PartialWriter()
+        accumulator.writePartial(&w)
+        return w.bytes
+    }
+
+    static func read(_ bytes: [UInt8]) throws -> AuditAccumulator {
+        var r = PartialReader(bytes[...])
+        let accumulator = try AuditAccumulator(readingPartial: &r)
+        try r.requireEnd("the accumulator")
+        return accumulator
+    }
+
+    /// Every interval's bounds, in entry order (NaN for an interval left out).
+    static func bounds(_ result: AuditResult) -> [Double] {
+        (result.bootstrap?.entries ?? []).flatMap { [$0.interval?.lower ?? .nan, $0.interval?.upper ?? .nan] }
+    }
+
+    /// Whether two lists agree within `tolerance` relative (NaN matching NaN).
+    static func close(_ a: [Double], _ b: [Double], tolerance: Double = 1e-12) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in
+            x == y || (x.isNaN && y.isNaN) || abs(x - y) <= tolerance * max(abs(x), abs(y))
+        }
+    }
+
+    @Test("an accumulator read back from its part writes the same bytes and finishes to the same numbers", arguments: stores)
+    func roundTrip(c: StoreCase) throws {
+        var accumulator = c.empty()
+        accumulator.add(c.table.table(rows: 900, firstLine: 2, seed: 31))
+        #expect(accumulator.rankingIsExact == (c.budget > 1 << 20))
+        let written = Self.bytes(accumulator)
+        let restored = try Self.read(written)
+        #expect(Self.bytes(restored) == written)
+        #expect(restored.state == accumulator.state)
+        let names = AccumulatorStateTests.names(c.table)
+        let a = accumulator.result(classNames: names), b = restored.result(classNames: names)
+        #expect(AccumulatorStateTests.bits(a) == AccumulatorStateTests.bits(b))
+        #expect(String(describing: a.ranking) == String(describing: b.ranking))
+        #expect(a.bootstrap?.entries.map(\.interval) == b.bootstrap?.entries.map(\.interval))
+    }
+
+    @Test("parts of an input split at random points merge, read back from their bytes, to the single pass: counts equal, values within 1e-12, intervals the same replicates (within 1e-12)", arguments: stores)
+    func splitMergesToOnePass(c: StoreCase) throws {
+        let rows = 1_200
+        let whole = c.table.table(rows: rows, firstLine: 2, seed: 41)
+        var onePass = c.empty()
+        onePass.add(whole)
+        var random = SeededGenerator(seed: 5)
+        for parts in 1...7 {
+            let cuts = ([0, rows] + (1..<parts).map { _ in Int.random(in: 1..<rows, using: &random) }).sorted()
+            var merged: AuditAccumulator?
+            for (lower, upper) in zip(cuts, cuts.dropFirst()) where lower < upper {
+                var part = c.empty()
+                part.add(whole, rows: lower..<upper)
+                let restored = try Self.read(Self.bytes(part))
+                if merged == nil { merged = restored } else { try merged!.merge(checked: restored) }
+            }
+            let names = AccumulatorStateTests.names(c.table)
+            let a = onePass.result(classNames: names), b = merged!.result(classNames: names)
+            #expect(a.rows == b.rows && a.confusion.counts.count == b.confusion.counts.count)
+            for ((key, x), (_, y)) in zip(a.metrics.namedValues, b.metrics.namedValues) {
+                #expect(x == y || (x.isNaN && y.isNaN) || abs(x - y) <= 1e-12 * max(abs(x), abs(y)), "\(parts) parts: \(key)")
+            }
+            #expect(Self.close(Self.bounds(a), Self.bounds(b)), "\(parts) parts")
+        }
+    }
+
+    @Test("a row offset keys the bootstrap counts as the row's line in the whole input: a part of lines 2… with offset N draws as lines N + 2…")
+    func rowOffsetShiftsTheKey() throws {
+        let c = Self.stores[0]
+        let whole = c.table.table(rows: 600, firstLine: 2, seed: 51)
+        var onePass = c.empty()
+        onePass.add(whole)
+        // The second half as its own file: its rows on lines 2… again, 300 rows before it.
+        let tail = c.table.table(rows: 600, firstLine: -298, seed: 51)
+        var first = c.empty(), second = c.empty(), unshifted = c.empty()
+        first.add(whole, rows: 0..<300)
+        second.bootstrapRowOffset = 300
+        second.add(tail, rows: 300..<600)
+        unshifted.add(tail, rows: 300..<600)
+        #expect(tail.lines[300] == 2)
+        var merged = first, wrong = first
+        merged.merge(second)
+        wrong.merge(unshifted)
+        let names = AccumulatorStateTests.names(c.table)
+        let exact = Self.bounds(onePass.result(classNames: names))
+        #expect(Self.close(Self.bounds(merged.result(classNames: names)), exact))
+        #expect(!Self.close(Self.bounds(wrong.result(classNames: names)), exact, tolerance: 1e-6))
+    }
+
+    struct DamageCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let damage: @Sendable ([UInt8]) -> [UInt8]
+        let expected: PartialStateFormat.Problem
+        var testDescription: String { name }
+    }
+
+    static let damages: [DamageCase] = [
+        DamageCase(name: "truncated by one byte", damage: { Array($0.dropLast()) }, expected: .truncated(expected: 0, found: 0)),
+        DamageCase(name: "truncated in the header", damage: { Array($0.prefix(10)) }, expected: .truncated(expected: 0, found: 0)),
+        DamageCase(name: "a byte more", damage: { $0 + [0] }, expected: .trailingBytes(expected: 0, found: 0)),
+        DamageCase(name: "a body byte flipped", damage: { var b = $0; b[40] ^= 0x10; return b }, expected: .checksum),
+        DamageCase(name: "other magic", damage: { var b = $0; b[0] = UInt8(ascii: "X"); return b }, expected: .notAPart),
+        DamageCase(name: "empty", damage: { _ in [] }, expected: .notAPart),
+        DamageCase(name: "version 2", damage: { var b = $0; b[8] = 2; return b }, expected: .futureVersion(2)),
+    ]
+
+    @Test("a damaged part is refused with its problem", arguments: damages)
+    func damaged(c: DamageCase) throws {
+        var accumulator = Self.stores[0].empty()
+        accumulator.add(Self.tables[0].table(rows: 50, firstLine: 2, seed: 3))
+        var body = PartialWriter()
+        body.section("audit") { accumulator.writePartial(&$0) }
+        let part = PartialStateFormat.wrap(body)
+        #expect(try PartialStateFormat.unwrap(part)["audit"] != nil)
+        do {
+            _ = try PartialStateFormat.unwrap(c.damage(part))
+            Issue.record("a damaged part was read")
+        } catch {
+            switch (error, c.expected) {
+            case (.truncated, .truncated), (.trailingBytes, .trailingBytes): break
+            default: #expect(error == c.expected)
+            }
+        }
+    }
+
+    @Test("FNV-1a 64 gives the published values")
+    func checksum() {
+        // Fowler–Noll–Vo test vectors: "" and "a".
+        #expect([UInt8]().withUnsafeBytes { PartialStateFormat.fnv1a64($0) } == 0xcbf2_9ce4_8422_2325)
+        #expect(Array("a".utf8).withUnsafeBytes { PartialStateFormat.fnv1a64($0) } == 0xaf63_dc4c_8601_ec8c)
+    }
+
+    @Test("parts of other settings are refused on merge, naming the setting")
+    func mismatch() {
+        let c = Self.stores[0]
+        let base = c.empty()
+        var other = AuditAccumulator(shape: c.table.shape, settings: Self.settings, ranking: RankingSettings(memoryBudget: 1 << 20),
+                                     bootstrap: BootstrapSettings(replicates: 20, seed: 7))
+        guard case .setting(name: "ranking", _, _)? = base.partialMismatch(with: other) else { Issue.record("ranking not named"); return }
+        other = AuditAccumulator(shape: c.table.shape, settings: Self.settings, ranking: base.rankingSettings, bootstrap: BootstrapSettings(replicates: 20, seed: 8))
+        #expect(base.partialMismatch(with: other) == .setting(name: "seed", expected: "7", found: "8"))
+        other = AuditAccumulator(shape: c.table.shape, settings: AuditSettings(bins: 9), ranking: base.rankingSettings, bootstrap: base.bootstrapSettings)
+        #expect(base.partialMismatch(with: other) == .setting(name: "bins", expected: "7", found: "9"))
+        #expect(base.partialMismatch(with: base) == nil)
+    }
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""End-to-end test of the Spark job (Sources/spark/calib_spark.py, SPEC section 14).
+
+Writes a Parquet dataset of --rows rows (default 3,000,000: a weighted binary
+task with a `region` segment column) in --files files, runs the job with
+spark-submit on local[2] (several partitions), audits the same rows on one
+machine as one CSV (the rows in the partitions' order, written by pyarrow as
+the job writes them), and asserts that the two JSON reports agree: every count
+equal, every value within 1e-12 relative (1e-14 absolute for differences of
+probability-scale sums near 0), the intervals from the same replicates; only
+the source and the worst rows' lines (each partition's own) differ. Prints
+where the time goes: Spark's Parquet read, the transfer to calib, calib itself.
+
+Run: python3 Tests/Spark/test_spark_job.py --calib .build/debug/calib [--rows N] [--files F] [--keep DIR]
+Exit 0 when the reports agree.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+JOB = os.path.join(ROOT, "Sources", "spark", "calib_spark.py")
+FLAGS = ["--weight", "weight", "--group", "region", "--bootstrap", "50", "--seed", "4"]
+
+
+def write_dataset(folder, rows, files, seed=7):
+    """`files` Parquet files of about rows/files rows each: label, prob, weight, region."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    cuts = np.linspace(0, rows, files + 1).astype(int)
+    for i, (lower, upper) in enumerate(zip(cuts, cuts[1:])):
+        n = upper - lower
+        z = rng.normal(-2.0, 1.6, size=n)
+        prob = 1 / (1 + np.exp(-z))
+        label = (rng.random(n) < 1 / (1 + np.exp(-0.8 * z))).astype(np.int64)
+        weight = rng.gamma(2.0, 0.5, size=n)
+        region = np.array(["north", "south", "east", "west"])[rng.integers(0, 4, size=n)]
+        table = pa.table({"label": label, "prob": prob, "weight": weight, "region": region})
+        pq.write_table(table, os.path.join(folder, f"part-{i:03d}.parquet"), row_group_size=250_000)
+
+
+def leaves(value, path="", out=None):
+    out = {} if out is None else out
+    if isinstance(value, dict):
+        for k, v in value.items():
+            leaves(v, f"{path}/{k}", out)
+    elif isinstance(value, list):
+        out[path + "#"] = len(value)
+        for i, v in enumerate(value):
+            leaves(v, f"{path}[{i}]", out)
+    else:
+        out[path] = value
+    return out
+
+
+IGNORED = re.compile(r"^/input/source$|^/worstRows\[\d+\]/line$|^/input/skipped\[\d+\]/examples")
+
+
+def differences(a, b):
+    x, y = leaves(a), leaves(b)
+    found = []
+    for key in sorted(set(x) | set(y)):
+        if IGNORED.search(key):
+            continue
+        if key not in x or key not in y:
+            found.append(f"{key}: only in one")
+            continue
+        u, v = x[key], y[key]
+        if isinstance(u, (int, float)) and isinstance(v, (int, float)) and not isinstance(u, bool):
+            same = u == v or (math.isnan(u) and math.isnan(v)) or abs(u - v) <= max(1e-12 * max(abs(u), abs(v)), 1e-14)
+            if not same:
+                found.append(f"{key}: {u} vs {v}")
+        elif u != v:
+            found.append(f"{key}: {u!r} vs {v!r}")
+    return found
+
+
+def spark_submit():
+    import pyspark
+    path = os.path.join(os.path.dirname(pyspark.__file__), "bin", "spark-submit")
+    return path if os.path.exists(path) else "spark-submit"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calib", default=os.path.join(ROOT, ".build", "debug", "calib"))
+    parser.add_argument("--rows", type=int, default=3_000_000)
+    parser.add_argument("--files", type=int, default=6)
+    parser.add_argument("--keep", help="folder for the dataset and reports (default: a temporary one)")
+    args = parser.parse_args()
+    calib = os.path.abspath(args.calib)
+    folder = args.keep or tempfile.mkdtemp(prefix="calib-spark-test-")
+    dataset = os.path.join(folder, "dataset")
+    os.makedirs(folder, exist_ok=True)
+    write_dataset(dataset, args.rows, args.files)
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
+    conf = ["--master", "local[2]", "--conf", "spark.sql.files.maxPartitionBytes=8m", "--conf", "spark.ui.enabled=false",
+            "--driver-memory", "2g"]
+
+    # The job, as the README shows it.
+    merged_path = os.path.join(folder, "spark.json")
+    start = time.monotonic()
+    status = subprocess.call([spark_submit()] + conf + [JOB, dataset, "--calib", calib] + FLAGS + ["--timings", "--format", "json", "-o", merged_path],
+                             env=env, stdout=open(os.path.join(folder, "spark.out"), "w"), stderr=open(os.path.join(folder, "spark.log"), "w"))
+    job_seconds = time.monotonic() - start
+    if status != 0:
+        sys.stderr.write(open(os.path.join(folder, "spark.log")).read()[-4000:])
+        sys.exit(f"the Spark job exited {status}")
+
+    # The same rows, in the partitions' order, as one CSV on one machine; and Spark's read alone.
+    from pyspark.sql import SparkSession
+    spark = (SparkSession.builder.master("local[2]").config("spark.sql.files.maxPartitionBytes", "8m")
+             .config("spark.ui.enabled", "false").getOrCreate())
+    frame = spark.read.parquet(dataset)
+    partitions = frame.rdd.getNumPartitions()
+    start = time.monotonic()
+    rows = frame.mapInArrow(lambda batches: (pa.RecordBatch.from_pydict({"n": [sum(b.num_rows for b in batches)]}) for _ in [0]),
+                            "n long").groupBy().sum("n").collect()[0][0]
+    read_seconds = time.monotonic() - start
+    table = frame.toArrow()
+    spark.stop()
+    whole = os.path.join(folder, "whole.csv")
+    start = time.monotonic()
+    pacsv.write_csv(table, whole)
+    csv_seconds = time.monotonic() - start
+    start = time.monotonic()
+    single = subprocess.run([calib, "audit", whole] + FLAGS + ["--format", "json"], capture_output=True, text=True)
+    audit_seconds = time.monotonic() - start
+    if single.returncode not in (0, 1):
+        sys.exit(f"calib audit exited {single.returncode}: {single.stderr}")
+
+    found = differences(json.loads(single.stdout), json.load(open(merged_path)))
+    print(f"rows {rows:,} in {args.files} Parquet files, {partitions} partitions on local[2]")
+    print(f"spark job (spark-submit to exit, JVM start included) {job_seconds:.1f} s, {rows / job_seconds:,.0f} rows/s")
+    print(f"  Spark's Parquet read to Arrow batches alone {read_seconds:.1f} s")
+    print(f"  the same rows as CSV by pyarrow (one thread) {csv_seconds:.1f} s")
+    print(f"calib audit of the same rows as one CSV {audit_seconds:.1f} s, {rows / audit_seconds:,.0f} rows/s")
+    print(f"job / single audit: {job_seconds / audit_seconds:.2f}×")
+    if found:
+        print("the merged report differs from the single audit's:")
+        for line in found[:40]:
+            print("  " + line)
+        sys.exit(1)
+    # spark-submit sends the Python driver's standard error to its standard output.
+    for line in open(os.path.join(folder, "spark.out")):
+        if line.startswith("calib_spark:"):
+            print("  " + line.strip())
+    metrics = json.loads(single.stdout)["metrics"]
+    print("identical figures: " + ", ".join(f"{k} {metrics[k]}" for k in ("ece", "crossEntropy", "brier") if k in metrics))
+
+
+if __name__ == "__main__":
+    main()
