@@ -85,6 +85,9 @@ struct Audit: ParsableCommand {
         if multiLabel && (readsWhole || metrics.group != nil) {
             throw ValidationError("--multilabel audits each label as read: --recalibrate, the prior-shift flags and --group do not apply to it")
         }
+        if multiLabel && (partial.partialOut != nil || partial.rowOffset != nil) {
+            throw ValidationError("--multilabel has no partial state yet: --partial-out and --row-offset apply to single-label audits; audit the whole multi-label input")
+        }
         _ = try methods()
         _ = try prior.parsed()
         if prior.trainPrior != nil && prior.deployPrior == nil {

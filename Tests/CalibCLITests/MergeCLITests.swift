@@ -293,6 +293,8 @@ struct MergeCLITests {
         Usage(arguments: ["audit", "SampleData/spam_messages.tsv", "--partial-out", "x.part", "--recalibrate", "platt"], status: 64, message: "cannot be merged from parts"),
         Usage(arguments: ["audit", "SampleData/spam_messages.tsv", "--row-offset", "-1"], status: 64, message: "--row-offset \"-1\""),
         Usage(arguments: ["merge", "no-such.part"], status: 66, message: "no-such.part"),
+        Usage(arguments: ["audit", "SampleData/multilabel/spam_categories.csv", "--multilabel", "--partial-out", "x.part"], status: 64, message: "--multilabel has no partial state yet"),
+        Usage(arguments: ["audit", "SampleData/multilabel/spam_categories.csv", "--multilabel", "--row-offset", "5"], status: 64, message: "--multilabel has no partial state yet"),
     ]
 
     @Test("flags that cannot go together, and a missing part, are refused", arguments: usages)
