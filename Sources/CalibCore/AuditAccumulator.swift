@@ -61,7 +61,7 @@ public struct AuditAccumulator: Sendable {
     public var count: Int { scalars.rows }
 
     /// The bytes this accumulator's sums occupy: O(K² + K·B), from the
-    /// storage it holds (confusion `K²`, class-wise bins `K·B`, loss sums),
+    /// storage it holds (confusion `K²`, class-wise bins `K·B`, loss sums, soft-target sums `5K`),
     /// counted as element strides (array headers and allocator slack are
     /// left out), plus the score store's bytes when there is one. Readers use
     /// it to bound the state kept per segment.
@@ -77,7 +77,10 @@ public struct AuditAccumulator: Sendable {
         let own = MemoryLayout<AuditAccumulator>.stride - MemoryLayout<AuditFamilies>.stride + AuditFamilies.totalsHeaderBytes
             - MemoryLayout<ScalarTotalsFamily>.stride + ScalarTotalsFamily.totalsBytes
             - MemoryLayout<ScoreStore?>.stride - MemoryLayout<RankingSettings?>.stride - MemoryLayout<BootstrapReplicates?>.stride
-        return own + perClass + bins + rows + families.losses.stateBytes + scoreStoreBytes + (bootstrap?.bytes ?? 0)
+            - MemoryLayout<SoftTargetFamily?>.stride
+        // The soft targets' five sums per class, when the rows carry targets.
+        let soft = softTargets == nil ? 0 : 5 * k * sum
+        return own + perClass + bins + rows + soft + families.losses.stateBytes + scoreStoreBytes + (bootstrap?.bytes ?? 0)
     }
 
     /// Adds every row of a chunk.
