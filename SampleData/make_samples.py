@@ -27,14 +27,15 @@ so the reports have something true to find:
   files do not change; in a folder of their own, so that `calib audit
   SampleData/*.csv` audits the single-model samples only.
 
-- digits_distillation.csv: 3,000 handwritten-digit images (classes 0-9)
+- distillation/digits_distillation.csv: 3,000 handwritten-digit images (classes 0-9)
   with the true label, a teacher's probabilities (t_0 ... t_9) and a
   distilled student's (p_0 ... p_9), six decimals each (SPEC section 13's
   soft targets): the teacher is unsure between look-alike digits, which no
   student can remove (the targets' entropy); the student is a blurred copy of
   the teacher that also under-rates class 7 (it reads many 7s as 1s), the part
   that is the student's fault (the KL). Drawn from a generator of its own, so
-  the other files do not change.
+  the other files do not change; in a folder of its own, as the release pair,
+  so that `calib audit SampleData/*.csv` audits the hard-label samples only.
 
 - calib.json: the CI gates a team might keep for the fraud model
   (`calib audit … --config SampleData/calib.json`).
@@ -172,14 +173,15 @@ def distillation():
     # Look-alike digits share evidence: the teacher is genuinely unsure between them.
     alike = {1: 7, 7: 1, 3: 8, 8: 3, 4: 9, 9: 4, 5: 6, 6: 5, 0: 6, 2: 7}
     teacher = own.normal(scale=0.7, size=(n, k))
-    teacher[np.arange(n), labels] += 3.2
-    teacher[np.arange(n), [alike[y] for y in labels]] += 1.6 * own.random(n)
+    teacher[np.arange(n), labels] += 4.5
+    teacher[np.arange(n), [alike[y] for y in labels]] += 3.0 * own.random(n)
     t = rounded_distribution(softmax(teacher))
     student = teacher / 1.15 + own.normal(scale=0.45, size=(n, k))
     student[:, 7] -= 0.9
     student[:, 1] += 0.3
     p = rounded_distribution(softmax(student))
-    with open(os.path.join(HERE, "digits_distillation.csv"), "w", newline="") as f:
+    os.makedirs(os.path.join(HERE, "distillation"), exist_ok=True)
+    with open(os.path.join(HERE, "distillation", "digits_distillation.csv"), "w", newline="") as f:
         f.write("id,label," + ",".join(f"t_{c}" for c in range(k)) + "," + ",".join(f"p_{c}" for c in range(k)) + "\n")
         for i in range(n):
             f.write(f"img-{i + 1},{labels[i]}," + ",".join(f"{x:.6f}" for x in t[i]) + "," + ",".join(f"{x:.6f}" for x in p[i]) + "\n")

@@ -70,7 +70,10 @@ extension ReportSections {
 
 extension Charts {
     /// Per class, the cross-entropy term as a stacked horizontal bar: the
-    /// entropy term (irreducible) then the KL term (the model's).
+    /// entropy term (irreducible) then the KL term (the model's). A class's KL
+    /// term is negative where the model gives it more than the targets do (only
+    /// the total is never negative); such a term is drawn as no bar, and the
+    /// table beside the chart gives its value.
     static func softTargetBars(_ summary: SoftTargetSummary, id: String, limit: Int = 24) -> String {
         let shown = Array(summary.terms.prefix(limit))
         let rowHeight = 26.0
@@ -95,6 +98,6 @@ extension Charts {
         }
         let more = summary.terms.count > shown.count ? " (first \(shown.count) of \(summary.terms.count) classes)" : ""
         return svg.render(id: id, title: "Cross-entropy per class: entropy (irreducible) + KL (the model's)",
-                          description: "Stacked bars per class\(more): the targets' entropy term, then the KL term.")
+                          description: "Stacked bars per class\(more): the targets' entropy term, then the KL term (a negative KL term, a class the model over-predicts, has no bar).")
     }
 }

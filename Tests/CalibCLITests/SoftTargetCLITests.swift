@@ -186,4 +186,20 @@ struct SoftTargetCLITests {
         #expect(html.stdout.contains("id=\"soft-target-bars\""))
         #expect(html.stdout.contains("entropy (irreducible)"))
     }
+
+    @Test("Reports/digits_distillation.* are what the current code makes from the distillation sample (run Reports/make_reports.sh)")
+    func distillationReportsAreCurrent() throws {
+        let sample = "SampleData/distillation/digits_distillation.csv"
+        let folder = try temporaryFolder()
+        let formats = ["html", "md", "json"]
+        let run = try CalibRun(["audit", sample] + formats.flatMap { ["-o", folder + "/digits_distillation." + $0] })
+        #expect(run.status == 0, "\(run.stderr)")
+        let stored = { (file: String) in try String(contentsOfFile: TestPaths.packageRoot + "/Reports/" + file, encoding: .utf8) }
+        #expect(run.stdout == (try stored("digits_distillation.txt")), "Reports/digits_distillation.txt is out of date: run bash Reports/make_reports.sh")
+        for format in formats {
+            let fresh = try String(contentsOfFile: folder + "/digits_distillation." + format, encoding: .utf8)
+            #expect(fresh == (try stored("digits_distillation." + format)), "Reports/digits_distillation.\(format) is out of date: run bash Reports/make_reports.sh")
+        }
+        #expect(run.stdout.contains("on class '7'"))
+    }
 }
