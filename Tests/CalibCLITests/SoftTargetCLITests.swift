@@ -202,4 +202,24 @@ struct SoftTargetCLITests {
         }
         #expect(run.stdout.contains("on class '7'"))
     }
+
+    static let otherCommands: [[String]] = {
+        let sample = "SampleData/distillation/digits_distillation.csv"
+        let prior = (0..<10).map { "\($0)=0.1" }.joined(separator: ",")
+        return [
+            ["compare", sample, sample, "--bootstrap", "0"],
+            ["audit", sample, "--recalibrate", "temperature", "--bootstrap", "0"],
+            ["audit", sample, "--deploy-prior", prior, "--bootstrap", "0"],
+            ["audit", sample, "--group", "id", "--bootstrap", "0"],
+            ["losses", sample],
+            ["prior", sample],
+        ]
+    }()
+
+    @Test("every command reads a file with soft targets (their rows keep their targets through every copy)", arguments: otherCommands)
+    func otherCommandsRead(_ arguments: [String]) throws {
+        let run = try CalibRun(arguments)
+        #expect(!run.terminatedBySignal)
+        #expect(run.status == 0, "\(run.stderr)")
+    }
 }
