@@ -7,8 +7,10 @@
 # fraud_downsampled_recalibrated.html, .md, .json and .txt; and the repair loop on
 # that sample: calib fit --method platt (fraud_downsampled_platt.json, the
 # calibrator, and fraud_downsampled_platt.txt, what fit prints), calib apply,
-# and the audit of the applied file (fraud_downsampled_fixed.txt); and the
-# multi-label sample (calib audit --multilabel) as spam_categories.html, .md, .json and .txt.
+# and the audit of the applied file (fraud_downsampled_fixed.txt); the audit of
+# the distillation sample's soft targets (SampleData/distillation) as
+# digits_distillation.html, .md, .json and .txt; and the multi-label sample
+# (calib audit --multilabel) as spam_categories.html, .md, .json and .txt.
 # Run from anywhere: bash Reports/make_reports.sh   (the test suite fails when they are stale)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,9 @@ NO_COLOR=1 "$bin" compare SampleData/release/fraud_baseline.csv SampleData/relea
 NO_COLOR=1 "$bin" audit SampleData/fraud_downsampled_weighted.csv --recalibrate platt,isotonic,temperature \
   -o Reports/fraud_downsampled_recalibrated.html -o Reports/fraud_downsampled_recalibrated.md -o Reports/fraud_downsampled_recalibrated.json \
   > Reports/fraud_downsampled_recalibrated.txt
+NO_COLOR=1 "$bin" audit SampleData/distillation/digits_distillation.csv \
+  -o Reports/digits_distillation.html -o Reports/digits_distillation.md -o Reports/digits_distillation.json \
+  > Reports/digits_distillation.txt
 NO_COLOR=1 "$bin" fit SampleData/fraud_downsampled_weighted.csv --method platt -o Reports/fraud_downsampled_platt.json \
   > Reports/fraud_downsampled_platt.txt
 NO_COLOR=1 "$bin" audit SampleData/multilabel/spam_categories.csv --multilabel \

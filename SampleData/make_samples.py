@@ -31,6 +31,16 @@ so the reports have something true to find:
   phishing, adult, promo, scam), one y_<label> (0/1) and p_<label> column
   each, for `calib audit --multilabel`; generator and folder of their own.
 
+- distillation/digits_distillation.csv: 3,000 handwritten-digit images (classes 0-9)
+  with the true label, a teacher's probabilities (t_0 ... t_9) and a
+  distilled student's (p_0 ... p_9), six decimals each (SPEC section 13's
+  soft targets): the teacher is unsure between look-alike digits, which no
+  student can remove (the targets' entropy); the student is a blurred copy of
+  the teacher that also under-rates class 7 (it reads many 7s as 1s), the part
+  that is the student's fault (the KL). Drawn from a generator of its own, so
+  the other files do not change; in a folder of its own, as the release pair,
+  so that `calib audit SampleData/*.csv` audits the hard-label samples only.
+
 - calib.json: the CI gates a team might keep for the fraud model
   (`calib audit … --config SampleData/calib.json`).
 - class_weights.json: a hand-chosen class-weight table for the fraud model
@@ -180,6 +190,40 @@ def spam_categories():
             f.write(f"msg-{100000 + i},{ys},{ps}\n")
 
 
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def rounded_distribution(p, digits=6):
+    """Rows rounded to `digits` decimals, the largest entry absorbing the rounding so each row sums to 1."""
+    r = np.round(p, digits)
+    top = r.argmax(axis=1)
+    r[np.arange(len(r)), top] += 1 - r.sum(axis=1)
+    return np.round(r, digits)
+
+
+def distillation():
+    own = np.random.default_rng(17_2026)
+    n, k = 3_000, 10
+    labels = own.integers(0, k, size=n)
+    # Look-alike digits share evidence: the teacher is genuinely unsure between them.
+    alike = {1: 7, 7: 1, 3: 8, 8: 3, 4: 9, 9: 4, 5: 6, 6: 5, 0: 6, 2: 7}
+    teacher = own.normal(scale=0.7, size=(n, k))
+    teacher[np.arange(n), labels] += 4.5
+    teacher[np.arange(n), [alike[y] for y in labels]] += 3.0 * own.random(n)
+    t = rounded_distribution(softmax(teacher))
+    student = teacher / 1.15 + own.normal(scale=0.45, size=(n, k))
+    student[:, 7] -= 0.9
+    student[:, 1] += 0.3
+    p = rounded_distribution(softmax(student))
+    os.makedirs(os.path.join(HERE, "distillation"), exist_ok=True)
+    with open(os.path.join(HERE, "distillation", "digits_distillation.csv"), "w", newline="") as f:
+        f.write("id,label," + ",".join(f"t_{c}" for c in range(k)) + "," + ",".join(f"p_{c}" for c in range(k)) + "\n")
+        for i in range(n):
+            f.write(f"img-{i + 1},{labels[i]}," + ",".join(f"{x:.6f}" for x in t[i]) + "," + ",".join(f"{x:.6f}" for x in p[i]) + "\n")
+
+
 if __name__ == "__main__":
     gates()
     class_weights()
@@ -189,3 +233,4 @@ if __name__ == "__main__":
     downsampled()
     release_pair()
     spam_categories()
+    distillation()

@@ -17,6 +17,9 @@ struct RowContext {
     let positiveScore: Double
     /// True on the probability path (scores clipped to `[ε, 1]` before the logarithm).
     let clipped: Bool
+    /// The row's soft targets (`classCount` values in class order), or `nil`
+    /// when the input has none (SPEC section 13; `SoftTargetFamily`).
+    var targets: UnsafePointer<Double>? = nil
 }
 
 /// The room one family takes in a chunk's scratch: `doubles` plain sums

@@ -46,11 +46,15 @@ extension AuditAccumulator {
         if let (name, expected, found) = settings.first(where: { $0.1 != $0.2 }) {
             return .setting(name: name, expected: expected, found: found)
         }
+        if other.shape.hasSoftTargets != shape.hasSoftTargets {
+            return .setting(name: "softTargets", expected: "\(shape.hasSoftTargets)", found: "\(other.shape.hasSoftTargets)")
+        }
         // The settings above cover the families' own checks but the losses; every family still
         // checks its own, so a family added later cannot be merged unchecked.
         return scalars.mismatch(with: other.scalars)
             ?? families.mismatch(with: other.families)
             ?? worst.mismatch(with: other.worst)
+            ?? softTargets.flatMap { mine in other.softTargets.flatMap { mine.mismatch(with: $0) } }
     }
 
     /// Merges `other` after checking that it describes the same audit

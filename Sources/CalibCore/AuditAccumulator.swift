@@ -25,6 +25,8 @@ public struct AuditAccumulator: Sendable {
     public let rankingSettings: RankingSettings?
     /// The Poisson bootstrap's replicates (SPEC section 10); `nil` without intervals.
     var bootstrap: BootstrapReplicates?
+    /// The soft-target sums (SPEC section 13); `nil` unless the shape has soft targets.
+    var softTargets: SoftTargetFamily?
 
     /// An empty accumulator. With `ranking`, it also keeps a ``ScoreStore``
     /// of every row's scores (exact within `ranking.memoryBudget`, a sketch
@@ -44,6 +46,7 @@ public struct AuditAccumulator: Sendable {
         rankingSettings = ranking
         scores = ranking.map { ScoreStore(shape: shape, settings: $0) }
         self.bootstrap = bootstrap.map { BootstrapReplicates(settings: $0, classCount: k, auditSettings: settings) }
+        softTargets = shape.hasSoftTargets ? SoftTargetFamily(classCount: k) : nil
     }
 
     /// The bootstrap's settings, when the accumulator keeps replicates.
@@ -58,7 +61,7 @@ public struct AuditAccumulator: Sendable {
     public var count: Int { scalars.rows }
 
     /// The bytes this accumulator's sums occupy: O(K² + K·B), from the
-    /// storage it holds (confusion `K²`, class-wise bins `K·B`, loss sums),
+    /// storage it holds (confusion `K²`, class-wise bins `K·B`, loss sums, soft-target sums `5K`),
     /// counted as element strides (array headers and allocator slack are
     /// left out), plus the score store's bytes when there is one. Readers use
     /// it to bound the state kept per segment.
@@ -74,7 +77,10 @@ public struct AuditAccumulator: Sendable {
         let own = MemoryLayout<AuditAccumulator>.stride - MemoryLayout<AuditFamilies>.stride + AuditFamilies.totalsHeaderBytes
             - MemoryLayout<ScalarTotalsFamily>.stride + ScalarTotalsFamily.totalsBytes
             - MemoryLayout<ScoreStore?>.stride - MemoryLayout<RankingSettings?>.stride - MemoryLayout<BootstrapReplicates?>.stride
-        return own + perClass + bins + rows + families.losses.stateBytes + scoreStoreBytes + (bootstrap?.bytes ?? 0)
+            - MemoryLayout<SoftTargetFamily?>.stride
+        // The soft targets' five sums per class, when the rows carry targets.
+        let soft = softTargets == nil ? 0 : 5 * k * sum
+        return own + perClass + bins + rows + soft + families.losses.stateBytes + scoreStoreBytes + (bootstrap?.bytes ?? 0)
     }
 
     /// Adds every row of a chunk.
@@ -110,6 +116,10 @@ public struct AuditAccumulator: Sendable {
         var layout = ScratchLayout()
         let scalarsAt = layout.reserve(scalars.scratchLayout)
         let familiesAt = layout.reserve(rowFamilies.scratchLayout)
+        // The soft targets' slice, when the input has them (a loop-invariant test per row otherwise).
+        let softFamily = softTargets
+        let hasTargets = softFamily != nil
+        let softAt = layout.reserve(softFamily?.scratchLayout ?? ScratchLayout())
         let sumCount = layout.doubles
         let countCount = layout.counts
 
@@ -183,6 +193,7 @@ public struct AuditAccumulator: Sendable {
                 table.scores.withUnsafeBufferPointer { scores in
                 table.labels.withUnsafeBufferPointer { labels in
                 table.weights.withUnsafeBufferPointer { weights in
+                table.targets.withUnsafeBufferPointer { targets in
                     // Known at compile time in the binary specialisation.
                     let k = Classes.count(k)
                     let binary = k == 2
@@ -228,6 +239,11 @@ public struct AuditAccumulator: Sendable {
                                              top: top, topProbability: topP, positiveScore: s, clipped: !isLogit)
                         scalarSums.add(row, confidentAt: confidentAt)
                         rowFamilies.accumulate(row, sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
+                        if hasTargets {
+                            var soft = row
+                            soft.targets = UnsafePointer(targets.baseAddress! + i &* k)
+                            softFamily!.accumulate(soft, sums: sums + softAt.sums, counts: counts + softAt.counts)
+                        }
                         // 4. The score store's keys (rows of weight 0 are left out, as scikit-learn's curves drop them).
                         if keepsScores && w != 0 {
                             if binary {
@@ -299,9 +315,11 @@ public struct AuditAccumulator: Sendable {
                 }
                 }
                 }
+                }
                 // Fold the chunk's plain sums into the compensated totals.
                 scalars.fold(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
                 families.fold(sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
+                softTargets?.fold(sums: sums + softAt.sums, counts: counts + softAt.counts)
                 if replicateCount > 0 {
                     // Each replicate's plain sums, gathered from the slot-major runs, fold as a chunk's do.
                     var sums = [Double](repeating: 0, count: slotsD), counts = [Int](repeating: 0, count: slotsC)
@@ -353,6 +371,7 @@ public struct AuditAccumulator: Sendable {
         if let theirs = other.scores { scores!.merge(theirs) }
         precondition((bootstrap == nil) == (other.bootstrap == nil), "merging an accumulator with bootstrap replicates and one without")
         if let theirs = other.bootstrap { bootstrap!.merge(theirs) }
+        if let theirs = other.softTargets { softTargets!.merge(theirs) }
     }
 }
 
@@ -396,8 +415,9 @@ extension AuditAccumulator {
         /// clipped rows, `W`, cross-entropy, Brier, confidence, confident and
         /// confidently wrong weight, positive score), the class totals, the
         /// confusion matrix, the top-label bins, the class-wise bins, the
-        /// imbalance losses and the worst rows.
-        public static let familyNames = ["scalarTotals", "classTotals", "confusion", "topLabel", "classwise", "losses", "worstRows"]
+        /// imbalance losses, the worst rows and the soft-target sums (an empty
+        /// state when the shape has no soft targets).
+        public static let familyNames = ["scalarTotals", "classTotals", "confusion", "topLabel", "classwise", "losses", "worstRows", "softTargets"]
     }
 
     /// Why a ``State`` cannot be restored. Nothing is restored on a failure.
@@ -430,7 +450,7 @@ extension AuditAccumulator {
     public var state: State {
         State(shape: shape, settings: settings, losses: families.losses.specifications,
               families: [scalars.state, families.classTotals.state, families.confusion.state, families.topLabel.state,
-                         families.classwise.state, families.losses.state, worst.state])
+                         families.classwise.state, families.losses.state, worst.state, softTargets?.state ?? FamilyState()])
     }
 
     /// The accumulator a ``State`` describes, bit for bit: its shape,
@@ -450,6 +470,11 @@ extension AuditAccumulator {
         families.classwise = try Self.restored(families.classwise, parts[4], name: names[4])
         families.losses = try Self.restored(families.losses, parts[5], name: names[5])
         worst = try Self.restored(worst, parts[6], name: names[6])
+        if let soft = softTargets {
+            softTargets = try Self.restored(soft, parts[7], name: names[7])
+        } else if parts[7] != FamilyState() {
+            throw .mismatchedShape(family: names[7], .tooLong)
+        }
         let k = shape.classCount
         guard worst.rows.allSatisfy({ $0.label < k && $0.predicted < k }) else { throw .malformed(family: names[6]) }
     }

@@ -120,6 +120,8 @@ public struct AuditResult: Sendable {
     public let ranking: RankingMetrics?
     /// The intervals of SPEC section 10, when the accumulator kept bootstrap replicates.
     public internal(set) var bootstrap: BootstrapResult? = nil
+    /// The soft-target decomposition of SPEC section 13, when the rows carry soft targets.
+    public internal(set) var softTargets: SoftTargetSummary? = nil
 
     /// Binary or multiclass.
     public var task: TaskKind { shape.task }
@@ -237,6 +239,6 @@ extension AuditAccumulator {
             metrics: metrics, perClass: perClass, confusion: confusionMatrix,
             reliability: topTable, positiveReliability: positiveTable,
             classwiseReliability: classTables, worstRows: worst.result(context),
-            imbalance: finished.imbalance, ranking: ranking)
+            imbalance: finished.imbalance, ranking: ranking, softTargets: softTargets?.result(context))
     }
 }

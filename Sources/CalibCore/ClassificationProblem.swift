@@ -50,11 +50,16 @@ public struct ClassificationShape: Sendable, Hashable {
     public let classCount: Int
     /// Probabilities or logits.
     public let scoreKind: ScoreKind
+    /// Whether every row also carries a soft target distribution (SPEC section
+    /// 13): ``PredictionTable/targets`` then holds `classCount` values per row
+    /// and the audit has a ``SoftTargetSummary``.
+    public let hasSoftTargets: Bool
 
-    public init(classCount: Int, scoreKind: ScoreKind) {
+    public init(classCount: Int, scoreKind: ScoreKind, softTargets: Bool = false) {
         precondition(classCount >= 2, "a classification task has at least two classes")
         self.classCount = classCount
         self.scoreKind = scoreKind
+        hasSoftTargets = softTargets
     }
 
     public var task: TaskKind { classCount == 2 ? .binary : .multiclass }

@@ -1,5 +1,5 @@
 /// An ``AuditAccumulator`` in the partial-state format (SPEC section 14):
-/// shape, settings, losses, every family's ``FamilyState`` (through
+/// shape (with whether rows carry soft targets), settings, losses, every family's ``FamilyState`` (through
 /// ``AuditAccumulator/State``, so a family added later travels with no change
 /// here), the ranking settings and ``ScoreStore`` (exact keys or sketch), and
 /// the bootstrap's settings and replicates (each replicate's families, its
@@ -16,6 +16,7 @@ extension AuditAccumulator {
         let state = self.state
         w.int(shape.classCount)
         w.string(shape.scoreKind.rawValue)
+        w.bool(shape.hasSoftTargets)
         w.int(settings.bins)
         w.double(settings.threshold)
         w.double(settings.confidentAt)
@@ -46,7 +47,7 @@ extension AuditAccumulator {
         let k = try r.int()
         guard k >= 2 && k <= limits.classes else { throw .malformed("\(k) classes") }
         guard let kind = ScoreKind(rawValue: try r.string()) else { throw .malformed("an unknown score kind") }
-        let shape = ClassificationShape(classCount: k, scoreKind: kind)
+        let shape = ClassificationShape(classCount: k, scoreKind: kind, softTargets: try r.bool())
         let bins = try r.int()
         guard bins >= 1 && bins <= limits.bins else { throw .malformed("\(bins) bins") }
         let threshold = try r.double(), confidentAt = try r.double()

@@ -13,6 +13,10 @@ public struct PredictionTable: Sendable {
     public private(set) var ids: [String] = []
     /// Segment index of each row; empty unless the input names a group column.
     public private(set) var groups: [Int32] = []
+    /// The soft targets, row-major, `classCount` values per row in class order
+    /// (binary too: `[t_negative, t_positive]`); empty unless
+    /// ``ClassificationShape/hasSoftTargets``.
+    public private(set) var targets: [Double] = []
 
     public init(shape: ClassificationShape, reservingCapacity capacity: Int = 0) {
         self.shape = shape
@@ -20,6 +24,7 @@ public struct PredictionTable: Sendable {
         scores.reserveCapacity(capacity * shape.scoresPerRow)
         weights.reserveCapacity(capacity)
         lines.reserveCapacity(capacity)
+        if shape.hasSoftTargets { targets.reserveCapacity(capacity * shape.classCount) }
     }
 
     /// Number of rows.
@@ -33,11 +38,23 @@ public struct PredictionTable: Sendable {
         }
     }
 
+    /// Appends one row with its soft targets (`classCount` values in class
+    /// order); the table's shape must have ``ClassificationShape/hasSoftTargets``.
+    public mutating func append(label: Int, scores rowScores: some Collection<Double>, targets rowTargets: some Collection<Double>,
+                                weight: Double = 1, line: Int = 0, id: String? = nil, group: Int32? = nil) {
+        precondition(shape.hasSoftTargets && rowTargets.count == shape.classCount, "a row needs \(shape.classCount) targets")
+        targets.append(contentsOf: rowTargets)
+        Array(rowScores).withUnsafeBufferPointer { buffer in
+            append(label: label, scores: buffer, weight: weight, line: line, id: id, group: group)
+        }
+    }
+
     /// Appends one row from a buffer of `shape.scoresPerRow` scores; the
     /// non-generic form, for readers in other modules.
     public mutating func append(label: Int, scores rowScores: UnsafeBufferPointer<Double>, weight: Double, line: Int, id: String?, group: Int32?) {
         precondition(rowScores.count == shape.scoresPerRow, "a row needs \(shape.scoresPerRow) scores")
         precondition(label >= 0 && label < shape.classCount, "label index out of range")
+        precondition(targets.count == (shape.hasSoftTargets ? (labels.count + 1) * shape.classCount : 0), "a row of this shape needs its targets")
         if let id {
             if ids.count < labels.count { ids.append(contentsOf: repeatElement("", count: labels.count - ids.count)) }
             ids.append(id)
@@ -52,24 +69,27 @@ public struct PredictionTable: Sendable {
     }
 
     /// Appends rows held column by column, in one copy per column. `scores`
-    /// holds `shape.scoresPerRow` values per row; `ids` and `groups` are empty
+    /// holds `shape.scoresPerRow` values per row, `targets` `classCount` per row
+    /// with soft targets (empty otherwise); `ids` and `groups` are empty
     /// or hold one value per row. Every label is checked to be a class index
     /// (the engine indexes its sums by label), which costs a pass over the labels.
     public mutating func append(labels newLabels: UnsafeBufferPointer<Int32>, scores newScores: UnsafeBufferPointer<Double>,
                                 weights newWeights: UnsafeBufferPointer<Double>, lines newLines: UnsafeBufferPointer<Int>,
-                                ids newIDs: [String], groups newGroups: [Int32]) {
+                                ids newIDs: [String], groups newGroups: [Int32], targets newTargets: UnsafeBufferPointer<Double> = UnsafeBufferPointer(start: nil, count: 0)) {
         precondition(newLabels.allSatisfy { $0 >= 0 && Int($0) < shape.classCount }, "label index out of range")
-        append(validatedLabels: newLabels, scores: newScores, weights: newWeights, lines: newLines, ids: newIDs, groups: newGroups)
+        append(validatedLabels: newLabels, scores: newScores, weights: newWeights, lines: newLines, ids: newIDs, groups: newGroups, targets: newTargets)
     }
 
-    /// ``append(labels:scores:weights:lines:ids:groups:)`` for labels a reader
+    /// ``append(labels:scores:weights:lines:ids:groups:targets:)`` for labels a reader
     /// of this package has already resolved to class indices: the O(n) label
     /// check runs in debug builds only (as swift-collections' internal
     /// invariants do); the O(1) length checks always run.
     package mutating func append(validatedLabels newLabels: UnsafeBufferPointer<Int32>, scores newScores: UnsafeBufferPointer<Double>,
                                  weights newWeights: UnsafeBufferPointer<Double>, lines newLines: UnsafeBufferPointer<Int>,
-                                 ids newIDs: [String], groups newGroups: [Int32]) {
+                                 ids newIDs: [String], groups newGroups: [Int32], targets newTargets: UnsafeBufferPointer<Double> = UnsafeBufferPointer(start: nil, count: 0)) {
         let n = newLabels.count
+        precondition(newTargets.count == (shape.hasSoftTargets ? n * shape.classCount : 0), "targets must hold classCount values per row exactly when the shape has soft targets")
+        targets.append(contentsOf: newTargets)
         precondition(newScores.count == n * shape.scoresPerRow && newWeights.count == n && newLines.count == n, "columns of different lengths")
         precondition(newIDs.isEmpty || newIDs.count == n, "ids must be empty or one per row")
         precondition(newGroups.isEmpty || newGroups.count == n, "groups must be empty or one per row")
@@ -90,6 +110,7 @@ public struct PredictionTable: Sendable {
     /// Empties the chunk for reuse.
     public mutating func removeAll(keepingCapacity: Bool = true) {
         labels.removeAll(keepingCapacity: keepingCapacity)
+        targets.removeAll(keepingCapacity: keepingCapacity)
         scores.removeAll(keepingCapacity: keepingCapacity)
         weights.removeAll(keepingCapacity: keepingCapacity)
         lines.removeAll(keepingCapacity: keepingCapacity)

@@ -1,7 +1,13 @@
 /// Which header column plays which role, and what the classes are, settled
 /// from the header and the options before any row is read.
 struct ColumnRoles: Sendable {
-    var label: Int
+    /// The label column; `nil` only when the file has soft targets, whose
+    /// argmax is then the hard label (SPEC section 13).
+    var label: Int?
+    /// The soft-target columns (SPEC section 13) in class order: one per
+    /// class, or for a binary task possibly one, the positive class's (the
+    /// negative's target is then `1 − t`). Empty when the file has none.
+    var targets: [Int] = []
     /// Score columns in class order (binary single-score: one column).
     var scores: [Int]
     var weight: Int?
@@ -28,6 +34,8 @@ struct ColumnRoles: Sendable {
     static let classPrefixes = ["p_", "prob_", "proba_", "logit_"]
     static let weightNames = ["weight", "sample_weight"]
     static let idNames = ["id", "row_id"]
+    /// The prefix of a soft-target column, `t_<class>`.
+    static let targetPrefix = "t_"
 
     /// The known binary label pairs, `(negative, positive)`.
     static let knownPairs: [(String, String)] = [
@@ -82,7 +90,10 @@ struct ColumnRoles: Sendable {
             foundLabel = try find(name, flag: "--label")
         } else {
             foundLabel = try detect(Self.labelNames, role: "label", flag: "--label COL")
-            if foundLabel == nil {
+            // Soft targets stand in for a missing label (their argmax is the hard label).
+            let hasTargets = options.targetColumns != nil
+                || lowered.contains { $0.hasPrefix(Self.targetPrefix) && $0.count > Self.targetPrefix.count }
+            if foundLabel == nil && !hasTargets {
                 missing.append("no label column (none of \(InputError.list(Self.labelNames)))")
                 flags.append("name the label column with --label COL")
             }
@@ -133,7 +144,20 @@ struct ColumnRoles: Sendable {
         if foundLabel == nil, options.label == nil, !pairs.isEmpty {
             throw usage("the header has no label column but y_<label>/p_<label> pairs (\(InputError.list(pairs.map { "y_" + $0 }))): for a multi-label model pass --multilabel; for one label, name the columns with --label and --prob")
         }
-        guard missing.isEmpty, let foundLabel, !foundScores.isEmpty else {
+
+        // Soft targets: named by --target (in class order), or the t_<class> columns.
+        var foundTargets: [Int] = []
+        if let given = options.targetColumns {
+            guard !given.isEmpty else { throw usage("--target needs at least one column name") }
+            foundTargets = try given.compactMap { try find($0, flag: "--target") }
+            if Set(foundTargets).count != foundTargets.count { throw usage("--target names the same column twice") }
+        } else {
+            foundTargets = lowered.indices.filter {
+                $0 != foundLabel && lowered[$0].hasPrefix(Self.targetPrefix) && lowered[$0].count > Self.targetPrefix.count
+            }
+        }
+
+        guard missing.isEmpty, !foundScores.isEmpty else {
             var hint = flags.joined(separator: "; ")
             if let delimiter, let note = Self.delimiterNote(header, delimiter: delimiter) { hint = note + "; otherwise " + hint }
             throw InputError(.data, file: file, line: 1,
@@ -145,13 +169,17 @@ struct ColumnRoles: Sendable {
         weight = foundWeight
         id = foundID
         group = foundGroup
-        if scores.contains(label) { throw usage("the label column cannot also be a score column") }
+        if let label, scores.contains(label) { throw usage("the label column cannot also be a score column") }
+        let scoreColumns = foundScores
+        if let clash = foundTargets.first(where: { $0 == foundLabel || scoreColumns.contains($0) }) {
+            throw usage("the column \(InputError.name(header[clash])) cannot be both a target column and a label or score column")
+        }
         names = scores.map { Self.className(fromColumn: header[$0]) }
         if scores.allSatisfy({ lowered[$0].hasPrefix("logit") }) { logits = true }
         scoreKind = logits ? .logits : .probabilities
 
-        if let weight, weight == label || scores.contains(weight) { throw usage("the weight column cannot also be a label or score column") }
-        if let group, group == label || scores.contains(group) { throw usage("the group column cannot also be a label or score column") }
+        if let weight, weight == label || scores.contains(weight) || foundTargets.contains(weight) { throw usage("the weight column cannot also be a label, score or target column") }
+        if let group, group == label || scores.contains(group) || foundTargets.contains(group) { throw usage("the group column cannot also be a label, score or target column") }
 
         // Classes.
         if scores.count == 1 {
@@ -210,6 +238,59 @@ struct ColumnRoles: Sendable {
                 classNames = names
             }
         }
+        targets = try Self.targetColumns(foundTargets, header: header, classNames: classNames, positiveName: positiveName,
+                                         named: options.targetColumns != nil, file: file)
+        if label == nil && (targets.isEmpty || classNames == nil) {
+            throw InputError(.data, file: file, line: 1,
+                             reason: "no label column (none of \(InputError.list(Self.labelNames))); soft targets stand in for it only when the score columns name the classes; the header's columns: \(InputError.list(header))",
+                             hint: "name the label column with --label COL")
+        }
+    }
+
+    /// The target columns in class order (SPEC section 13). A `t_<class>`
+    /// column must name one of the classes and every class needs one, except
+    /// that a binary task may give only its positive class's; columns named
+    /// by `--target` without the prefix are taken in class order. A column
+    /// for an unknown class, or a class without one, is a usage error naming it.
+    static func targetColumns(_ found: [Int], header: [String], classNames: [String]?, positiveName: String?,
+                              named: Bool, file: String) throws -> [Int] {
+        guard !found.isEmpty else { return [] }
+        func usage(_ column: Int?, _ reason: String) -> InputError {
+            InputError(.usage, file: file, line: 1, column: column.map { header[$0] }, reason: reason)
+        }
+        let suffixes = found.map { column -> String? in
+            let lowered = header[column].lowercased()
+            return lowered.hasPrefix(targetPrefix) && lowered.count > targetPrefix.count ? String(header[column].dropFirst(targetPrefix.count)) : nil
+        }
+        guard let classes = classNames else {
+            // One binary score column: the classes come from the labels, so only the positive class's target can be named.
+            guard found.count == 1 else {
+                throw usage(nil, "\(found.count) target columns (\(InputError.list(found.map { header[$0] }))) for a binary task with one score column; give one, the positive class's target, or one score column per class")
+            }
+            if let suffix = suffixes[0], let positiveName, suffix != positiveName {
+                throw usage(found[0], "names the class \(InputError.name(suffix)), but the positive class is \(InputError.name(positiveName)); a binary task's single target column is the positive class's")
+            }
+            return found
+        }
+        if named && suffixes.contains(nil) {
+            guard found.count == classes.count || (classes.count == 2 && found.count == 1) else {
+                throw usage(nil, "--target lists \(found.count) columns for \(classes.count) classes")
+            }
+            return found
+        }
+        var byClass = [Int?](repeating: nil, count: classes.count)
+        for (column, suffix) in zip(found, suffixes) {
+            guard let suffix, let c = classes.firstIndex(of: suffix) else {
+                throw usage(column, "names the class \(InputError.name(suffixes[found.firstIndex(of: column)!] ?? header[column])), which is not one of the classes (\(InputError.list(classes)))")
+            }
+            guard byClass[c] == nil else { throw usage(column, "is a second target column for the class \(InputError.name(classes[c]))") }
+            byClass[c] = column
+        }
+        if classes.count == 2 && byClass[0] == nil, let positive = byClass[1] { return [positive] }
+        if let c = byClass.firstIndex(where: { $0 == nil }) {
+            throw usage(nil, "no target column for the class \(InputError.name(classes[c])) (expected \(InputError.name(targetPrefix + classes[c]))); every class needs one")
+        }
+        return byClass.map { $0! }
     }
 
     /// A note for the hint when a header field holds a likely field separator

@@ -12,19 +12,24 @@ final class DecodedRows {
     private let scores: UnsafeMutablePointer<Double>
     private let weights: UnsafeMutablePointer<Double>
     private let lines: UnsafeMutablePointer<Int>
+    /// Soft targets per row: `classCount` with soft targets, 0 without.
+    let targetsPerRow: Int
+    private let targets: UnsafeMutablePointer<Double>
     private var ids: [String] = []
     private var groups: [Int32] = []
 
     /// `parsedPerRow` is how many values one record's score columns hold (two
     /// for a binary score read from two columns), at least `scoresPerRow`.
-    init(scoresPerRow: Int, parsedPerRow: Int, capacity: Int) {
+    init(scoresPerRow: Int, parsedPerRow: Int, capacity: Int, targetsPerRow: Int = 0) {
         self.scoresPerRow = scoresPerRow
+        self.targetsPerRow = targetsPerRow
         self.capacity = Swift.max(1, capacity)
         labels = .allocate(capacity: self.capacity)
         // The last row may parse `parsedPerRow` values before keeping `scoresPerRow`.
         scores = .allocate(capacity: self.capacity * scoresPerRow + Swift.max(parsedPerRow, scoresPerRow))
         weights = .allocate(capacity: self.capacity)
         lines = .allocate(capacity: self.capacity)
+        targets = .allocate(capacity: Swift.max(1, self.capacity * targetsPerRow))
     }
 
     deinit {
@@ -32,6 +37,7 @@ final class DecodedRows {
         scores.deallocate()
         weights.deallocate()
         lines.deallocate()
+        targets.deallocate()
     }
 
     var isEmpty: Bool { count == 0 }
@@ -41,6 +47,10 @@ final class DecodedRows {
     /// first `scoresPerRow` of them are kept by ``commit(label:weight:line:id:group:)``.
     @inline(__always)
     var nextScores: UnsafeMutablePointer<Double> { scores + count * scoresPerRow }
+
+    /// Where the next row's soft targets are written (`targetsPerRow` values, class order).
+    @inline(__always)
+    var nextTargets: UnsafeMutablePointer<Double> { targets + count * targetsPerRow }
 
     /// Keeps the row whose scores were written at ``nextScores``.
     @inline(__always)
@@ -61,7 +71,8 @@ final class DecodedRows {
                      scores: UnsafeBufferPointer(start: scores, count: count * scoresPerRow),
                      weights: UnsafeBufferPointer(start: weights, count: count),
                      lines: UnsafeBufferPointer(start: lines, count: count),
-                     ids: ids, groups: groups)
+                     ids: ids, groups: groups,
+                     targets: UnsafeBufferPointer(start: targets, count: count * targetsPerRow))
         count = 0
         ids.removeAll(keepingCapacity: true)
         groups.removeAll(keepingCapacity: true)

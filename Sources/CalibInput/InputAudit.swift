@@ -195,7 +195,10 @@ extension PriorShift {
                 table.weights.withUnsafeBufferPointer { weights in
                     table.lines.withUnsafeBufferPointer { lines in
                         let ids = table.ids.isEmpty || table.ids.count == table.count ? table.ids : table.ids + Array(repeating: "", count: table.count - table.ids.count)
-                        result.append(validatedLabels: labels, scores: scores, weights: weights, lines: lines, ids: ids, groups: table.groups)
+                        table.targets.withUnsafeBufferPointer { targets in
+                            result.append(validatedLabels: labels, scores: scores, weights: weights, lines: lines, ids: ids, groups: table.groups,
+                                          targets: targets)
+                        }
                     }
                 }
             }

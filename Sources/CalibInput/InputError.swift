@@ -15,6 +15,10 @@ public enum RowProblem: Sendable, Hashable {
     /// C tools would cut the text there, so `1\0zzz` could pass for `1`.
     case nulByte
     case malformedRecord(String)
+    /// A soft target (SPEC section 13) outside [0, 1].
+    case targetOutOfRange
+    /// A row's soft targets summing to more than `--sum-tolerance` away from 1.
+    case targetSum(sum: Double, tolerance: Double)
 
     /// A stable, lowercase key for reports (`skipped[].reason`).
     public var code: String {
@@ -31,6 +35,8 @@ public enum RowProblem: Sendable, Hashable {
         case .invalidUTF8: "invalid-utf8"
         case .nulByte: "nul-byte"
         case .malformedRecord: "malformed-record"
+        case .targetOutOfRange: "target-out-of-range"
+        case .targetSum: "targets-do-not-sum-to-one"
         }
     }
 
@@ -51,6 +57,8 @@ public enum RowProblem: Sendable, Hashable {
         case .invalidUTF8: "is not valid UTF-8 text"
         case .nulByte: "holds a NUL byte, which no field may hold"
         case let .malformedRecord(detail): detail
+        case .targetOutOfRange: "is not a target probability in [0, 1]"
+        case let .targetSum(sum, tolerance): "soft targets sum to \(sum), not 1 (tolerance \(tolerance); see --sum-tolerance)"
         }
     }
 }

@@ -159,9 +159,14 @@ public struct PairedInput: Sendable {
         scores.reserveCapacity(rows.count * k)
         weights.reserveCapacity(rows.count)
         kept.reserveCapacity(rows.count)
+        // The soft targets, when the rows carry them, `classCount` per row.
+        let t = table.shape.hasSoftTargets ? table.shape.classCount : 0
+        var targets: [Double] = []
+        targets.reserveCapacity(rows.count * t)
         for i in rows {
             labels.append(table.labels[i])
             for c in 0..<k { scores.append(table.scores[i * k + c]) }
+            for c in 0..<t { targets.append(table.targets[i * t + c]) }
             weights.append(table.weights[i])
             kept.append(table.lines[i])
         }
@@ -171,7 +176,9 @@ public struct PairedInput: Sendable {
             scores.withUnsafeBufferPointer { s in
                 weights.withUnsafeBufferPointer { w in
                     (lines ?? kept).withUnsafeBufferPointer { n in
-                        out.append(labels: l, scores: s, weights: w, lines: n, ids: ids, groups: [])
+                        targets.withUnsafeBufferPointer { t in
+                            out.append(labels: l, scores: s, weights: w, lines: n, ids: ids, groups: [], targets: t)
+                        }
                     }
                 }
             }

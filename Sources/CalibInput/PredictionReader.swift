@@ -63,7 +63,8 @@ public final class PredictionReader {
         if classCount > options.classLimit {
             throw InputError(.data, file: name, line: 1, reason: "\(classCount) classes; at most \(options.classLimit) are supported")
         }
-        shape = ClassificationShape(classCount: classCount, scoreKind: roles.scoreKind == .logits ? .logits : .probabilities)
+        shape = ClassificationShape(classCount: classCount, scoreKind: roles.scoreKind == .logits ? .logits : .probabilities,
+                                    softTargets: !roles.targets.isEmpty)
         decoder = RowDecoder(file: name, header: header, roles: roles, options: resolved)
     }
 
@@ -162,9 +163,10 @@ public final class PredictionReader {
             classes: classNames, shape: shape,
             positiveClassReason: shape.task == .binary ? decoder.labels.positiveReason : nil,
             weighted: roles.weight != nil,
-            labelColumn: header[roles.label], scoreColumns: roles.scores.map { header[$0] },
+            labelColumn: roles.label.map { header[$0] } ?? InputSummary.targetArgmaxLabel, scoreColumns: roles.scores.map { header[$0] },
             weightColumn: roles.weight.map { header[$0] }, idColumn: roles.id.map { header[$0] },
-            groupColumn: roles.group.map { header[$0] })
+            groupColumn: roles.group.map { header[$0] }, targetColumns: roles.targets.map { header[$0] },
+            labelsFromTargets: roles.label == nil)
     }
 
     /// Throws when no row could be audited.
@@ -234,7 +236,8 @@ struct RowDecoder: Sendable {
 
     /// A buffer for the rows this decoder keeps, `capacity` rows at a time.
     func makeRows(capacity: Int, shape: ClassificationShape) -> DecodedRows {
-        DecodedRows(scoresPerRow: shape.scoresPerRow, parsedPerRow: roles.scores.count, capacity: capacity)
+        DecodedRows(scoresPerRow: shape.scoresPerRow, parsedPerRow: roles.scores.count, capacity: capacity,
+                    targetsPerRow: shape.hasSoftTargets ? shape.classCount : 0)
     }
 
     /// Readies a copy for one block: nothing counted, segment indices of its own.
@@ -344,8 +347,8 @@ struct RowDecoder: Sendable {
         guard record.fieldCount == header.count else {
             return try reject(.fieldCount(expected: header.count, found: record.fieldCount), line: line, column: nil, value: nil)
         }
-        if record.isEmpty(roles.label) {
-            return try reject(.emptyLabel, line: line, column: roles.label, value: "")
+        if let label = roles.label, record.isEmpty(label) {
+            return try reject(.emptyLabel, line: line, column: label, value: "")
         }
         // Scores.
         let isProbability = roles.scoreKind == .probabilities
@@ -389,10 +392,42 @@ struct RowDecoder: Sendable {
             case .notFinite: return try reject(.negativeWeight, line: line, column: column, value: record.string(column))
             }
         }
+        // Soft targets (SPEC section 13), validated like probabilities, kept in class order.
+        var targetArgmax = 0
+        if !roles.targets.isEmpty {
+            let t = kept.nextTargets
+            let single = roles.targets.count == 1
+            var targetSum = 0.0
+            for (slot, column) in roles.targets.enumerated() {
+                let outcome = record.withField(column) { DecimalParser.parse($0) }
+                guard case let .value(v) = outcome else {
+                    if record.containsNUL(column) { return try reject(.nulByte, line: line, column: column, value: record.string(column)) }
+                    switch outcome {
+                    case .empty: return try reject(.missingValue, line: line, column: column, value: record.string(column))
+                    case .notFinite: return try reject(.notFinite, line: line, column: column, value: record.string(column))
+                    default: return try reject(.notANumber, line: line, column: column, value: record.string(column))
+                    }
+                }
+                guard v >= 0 && v <= 1 else { return try reject(.targetOutOfRange, line: line, column: column, value: record.string(column)) }
+                // A binary task's single target column is the positive class's.
+                if single { t[0] = 1 - v; t[1] = v } else { t[slot] = v }
+                targetSum += v
+            }
+            if !single && !(abs(targetSum - 1) <= options.sumTolerance) {
+                let shown = roles.targets.map { header[$0] }.joined(separator: ",")
+                return try reject(.targetSum(sum: targetSum, tolerance: options.sumTolerance), line: line, column: nil, value: shown)
+            }
+            // The hard label when the file has none: argmax t, ties to the lowest index.
+            var top = t[0]
+            for c in 1..<kept.targetsPerRow where t[c] > top { top = t[c]; targetArgmax = c }
+        }
+        guard let labelColumn = roles.label else {
+            return try commit(classIndex: targetArgmax, weight: weight, record: record, rowScores: rowScores, into: kept)
+        }
         // Label, last: a binary file's classes are learned only from rows that are kept.
         // A spelling once resolved always resolves the same way, so it is cached by its bytes.
         var classIndex = -1
-        record.withField(roles.label) { field in
+        record.withField(labelColumn) { field in
             let packed = LabelCacheEntry.pack(field)
             labelCache.withUnsafeBufferPointer { cache in
                 labelCacheBytes.withUnsafeBufferPointer { bytes in
@@ -408,11 +443,11 @@ struct RowDecoder: Sendable {
         }
         if classIndex < 0 {
             // Never cached: a spelling with NUL is rejected before it is resolved.
-            if record.containsNUL(roles.label) {
-                return try reject(.nulByte, line: line, column: roles.label, value: record.string(roles.label))
+            if record.containsNUL(labelColumn) {
+                return try reject(.nulByte, line: line, column: labelColumn, value: record.string(labelColumn))
             }
-            guard let labelText = record.validString(roles.label) else {
-                return try reject(.invalidUTF8, line: line, column: roles.label, value: record.string(roles.label))
+            guard let labelText = record.validString(labelColumn) else {
+                return try reject(.invalidUTF8, line: line, column: labelColumn, value: record.string(labelColumn))
             }
             switch try labels.resolve(labelText, file: file, line: line) {
             case let .index(i):
@@ -421,10 +456,17 @@ struct RowDecoder: Sendable {
                     labelCache.append(LabelCacheEntry(start: labelCacheBytes.count, bytes: labelText.utf8, index: i))
                     labelCacheBytes.append(contentsOf: labelText.utf8)
                 }
-            case let .problem(problem): return try reject(problem, line: line, column: roles.label, value: labelText)
+            case let .problem(problem): return try reject(problem, line: line, column: labelColumn, value: labelText)
             case .needsOrder: throw NeedsOrder()
             }
         }
+        try commit(classIndex: classIndex, weight: weight, record: record, rowScores: rowScores, into: kept)
+    }
+
+    /// Reads the row's id and group and keeps it with its class index.
+    private mutating func commit(classIndex: Int, weight: Double, record: borrowing Record, rowScores: UnsafeMutablePointer<Double>, into kept: DecodedRows) throws {
+        let line = record.line
+        let isProbability = roles.scoreKind == .probabilities
         var id: String?
         if let column = roles.id {
             guard let text = record.textWithoutNUL(column) else {
@@ -468,6 +510,16 @@ public struct InputSummary: Sendable, Hashable {
     public let weightColumn: String?
     public let idColumn: String?
     public let groupColumn: String?
+    /// The soft-target columns in class order (SPEC section 13); empty without soft targets.
+    public var targetColumns: [String] = []
+    /// Whether the file has no label column and the hard label of every row
+    /// is the argmax of its soft targets (ties to the lowest class index).
+    public var labelsFromTargets = false
+
+    /// What ``labelColumn`` says when the hard labels come from the targets.
+    public static let targetArgmaxLabel = "(argmax of the targets)"
+    /// The sentence every report prints when the hard labels come from the targets.
+    public static let targetArgmaxNote = "no label column: hard metrics use argmax of the targets (ties to the lowest class index)"
 
     public var positiveClass: String? { shape.task == .binary ? classes[1] : nil }
 }

@@ -21,6 +21,9 @@ public struct ReadOptions: Sendable, Hashable {
     public var label: String?
     /// `--prob COL[,COL…]`: one column (binary) or one per class.
     public var scoreColumns: [String]?
+    /// `--target COL[,COL…]`: the soft-target columns (SPEC section 13); by
+    /// default the `t_<class>` columns, if any.
+    public var targetColumns: [String]?
     /// `--logits`: the score columns hold logits.
     public var logits = false
     /// `--positive NAME` (binary tasks).

@@ -33,15 +33,18 @@ public enum TableLoader {
 }
 
 extension PredictionTable {
-    /// Appends another table's rows (same shape), without the group column.
+    /// Appends another table's rows (same shape, soft targets included), without the group column.
     mutating func append(_ other: PredictionTable) {
         precondition(other.shape == shape)
         other.labels.withUnsafeBufferPointer { labels in
             other.scores.withUnsafeBufferPointer { scores in
                 other.weights.withUnsafeBufferPointer { weights in
                     other.lines.withUnsafeBufferPointer { lines in
-                        append(validatedLabels: labels, scores: scores, weights: weights, lines: lines,
-                               ids: other.ids.isEmpty ? [] : (0..<other.count).map { other.id(at: $0) ?? "" }, groups: [])
+                        other.targets.withUnsafeBufferPointer { targets in
+                            append(validatedLabels: labels, scores: scores, weights: weights, lines: lines,
+                                   ids: other.ids.isEmpty ? [] : (0..<other.count).map { other.id(at: $0) ?? "" }, groups: [],
+                                   targets: targets)
+                        }
                     }
                 }
             }

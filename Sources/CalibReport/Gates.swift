@@ -219,6 +219,16 @@ public enum GateEvaluator {
         if intervalBound(metric) != nil {
             throw GateError("'\(shown(whole))': intervals are computed for the whole input only, not per segment")
         }
+        if metric.hasPrefix(SoftTargetKey.prefix) {
+            guard let key = SoftTargetKey.named(metric) else {
+                throw GateError("'\(shown(whole))': unknown soft-target key '\(shown(metric))'; use one of \(softTargetForms)")
+            }
+            guard let soft = result.softTargets else {
+                throw GateError("'\(shown(whole))': \(key.name) needs soft targets (t_<class> columns, or --target COL,…)")
+            }
+            let value = key.value(in: soft)
+            return (value, value.isFinite ? nil : "the total weight is 0")
+        }
         if metric.hasPrefix(RankingKey.prefix) {
             guard let ranking = result.ranking else {
                 throw GateError("'\(shown(whole))': ranking values are computed for the whole input only, not per segment")
@@ -255,7 +265,7 @@ public enum GateEvaluator {
         if !members.isEmpty {
             throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(members))")
         }
-        throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(metricKeys + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT, a ranking key (\(rankingForms)), or KEY.lower / KEY.upper (the bounds of KEY's interval) with KEY one of \(intervalKeyList(result))")
+        throw GateError("'\(shown(whole))': unknown metric '\(shown(metric))'; use one of \(list(metricKeys + inputKeys)), KEY[CLASS] with KEY one of \(list(perClassKeys)), max-segment-KEY, min-segment-KEY or KEY@SEGMENT, a ranking key (\(rankingForms)), a soft-target key (\(softTargetForms)), or KEY.lower / KEY.upper (the bounds of KEY's interval) with KEY one of \(intervalKeyList(result))")
     }
 
     /// The keys with an interval as `KEY.lower` / `KEY.upper` take them, for
@@ -268,6 +278,9 @@ public enum GateEvaluator {
 
     /// The option that sets each list's targets.
     static let listOptions = ["recallAtPrecision": "--precision-at", "recallAtFPR": "--fpr-at", "recallAtTop": "--top"]
+
+    /// The soft-target gate keys (SPEC section 13), for messages.
+    static let softTargetForms = SoftTargetKey.all.map(\.name).joined(separator: ", ")
 
     /// The ranking gate forms, for messages.
     static let rankingForms = (RankingKey.all.map(\.name) + RankingKey.perClass.map { "ranking.\($0.member)[CLASS]" }

@@ -28,6 +28,7 @@ public enum HTMLRenderer {
             let failed = report.gates.filter(\.fails).count
             body.append("<p class=\"verdict \(failed == 0 ? "ok" : "fail")\">\(failed == 0 ? "All \(report.gates.count) gates passed" : "\(failed) of \(report.gates.count) gates failed")</p>")
         }
+        if i.labelsFromTargets { body.append("<p class=\"verdict warn\">\(e(InputSummary.targetArgmaxNote))</p>") }
         if i.skipped.total > 0 {
             body.append("<p class=\"verdict warn\">\(NumberText.count(i.skipped.total)) invalid rows were skipped (see below)</p>")
         }
@@ -76,6 +77,16 @@ public enum HTMLRenderer {
 
         body += calibrationSection(report)
         body += rankingSection(report)
+        if let soft = ReportSections.softTargets(report), let findings = report.softTargets {
+            var table = soft
+            table.notes = []
+            body.append("<section id=\"soft-targets\"><h2>\(e(soft.title))</h2>")
+            body.append("<p>\(e(ReportSections.softTargetIntro))</p>")
+            body += soft.notes.map { "<p class=\"verdict\">\(e($0))</p>" }
+            body.append(figure(Charts.softTargetBars(findings.summary, id: "soft-target-bars")))
+            body.append(table.html())
+            body.append("</section>")
+        }
         body += recalibrationSection(report)
 
         // Per class.
@@ -105,6 +116,7 @@ public enum HTMLRenderer {
         body.append("<section><h2>Input and settings</h2><dl>")
         body.append("<dt>source</dt><dd><code>\(e(i.source))</code> (\(i.format.rawValue))</dd>")
         body.append("<dt>columns</dt><dd>label <code>\(e(i.labelColumn))</code>; scores " + i.scoreColumns.map { "<code>\(e($0))</code>" }.joined(separator: ", ")
+            + (i.targetColumns.isEmpty ? "" : "; targets " + i.targetColumns.map { "<code>\(e($0))</code>" }.joined(separator: ", "))
             + (i.weightColumn.map { "; weight <code>\(e($0))</code>" } ?? "") + (i.idColumn.map { "; id <code>\(e($0))</code>" } ?? "") + "</dd>")
         body.append("<dt>bins</dt><dd>\(r.settings.bins) equal-width, lower edge inclusive, last bin closed</dd>")
         body.append("<dt>threshold</dt><dd>\(NumberText.fixed(r.settings.threshold, 2)); confident at \(NumberText.fixed(r.settings.confidentAt, 2))</dd>")

@@ -32,6 +32,7 @@ public enum JSONReportRenderer {
             ("settings", settings),
             ("metrics", metrics(r.metrics)),
         ] + (r.ranking.map { [("ranking", ranking($0, task: r.task))] } ?? [])
+            + (r.softTargets.map { [("softTargets", softTargets($0))] } ?? [])
         let body: [(String, JSONValue)] = [
             ("intervals", r.bootstrap.map(intervals) ?? .null),
             ("perClass", .array(r.perClass.indices.map { perClass(r.perClass[$0], ranking: r.ranking?.perClass[$0]) })),
@@ -167,7 +168,19 @@ public enum JSONReportRenderer {
                 ("weight", i.weightColumn.map { .string($0) } ?? .null),
                 ("id", i.idColumn.map { .string($0) } ?? .null),
                 ("group", i.groupColumn.map { .string($0) } ?? .null),
-            ])),
+            ] + (i.targetColumns.isEmpty ? [] : [("targets", .array(i.targetColumns.map { .string($0) }))]))),
+        ] + (i.labelsFromTargets ? [("labelsFromTargets", .bool(true)), ("labelsNote", .string(InputSummary.targetArgmaxNote))] : []))
+    }
+
+    /// The `softTargets` object (SPEC section 13), written only when the rows
+    /// carry soft targets: `SoftTargetKey.all`, then `terms[]` with `class`
+    /// and `SoftTargetKey.termMembers`.
+    static func softTargets(_ s: SoftTargetSummary) -> JSONValue {
+        .object(SoftTargetKey.all.map { ($0.member, .finite($0.value(in: s))) } + [
+            ("terms", .array(s.terms.map { t in
+                .object([("class", .string(t.name))] + zip(SoftTargetKey.termMembers,
+                    [t.meanTarget, t.meanPredicted, t.entropyTerm, t.crossEntropyTerm, t.klTerm]).map { ($0, .finite($1)) })
+            })),
         ])
     }
 

@@ -20,6 +20,7 @@ public enum MarkdownRenderer {
         if let positive = report.positiveClass {
             out.append("Positive class: **\(text(positive))** (\(text(i.positiveClassReason ?? "")))  ")
         }
+        if i.labelsFromTargets { out.append("**Labels:** \(InputSummary.targetArgmaxNote).  ") }
         if let method = ReportVocabulary.intervalMethod(r) { out.append(method + ".  ") }
         if let adjustment = report.scoreAdjustment { out.append("**Scores adjusted:** \(text(adjustment)).  ") }
         out.append("Verdict: **\(text(f.verdict))**")
@@ -42,6 +43,15 @@ public enum MarkdownRenderer {
 
         out += section(ReportSections.headline(report))
         out += rankingSection(report)
+        if let soft = ReportSections.softTargets(report) {
+            out += ["## \(soft.title)", "", text(ReportSections.softTargetIntro), ""]
+            out += soft.notes.map { text($0) + "  " }
+            out.append("")
+            var table = soft
+            table.notes = []
+            out += table.markdown()
+            out.append("")
+        }
         if let fix = ReportSections.recalibration(report) {
             out.append("## \(fix.title)")
             out.append("")
@@ -123,6 +133,7 @@ public enum MarkdownRenderer {
         out.append("|---|---|")
         out.append("| source | \(text(i.source)) (\(i.format.rawValue)) |")
         out.append("| columns | label \(text(i.labelColumn)); scores " + i.scoreColumns.map(text).joined(separator: ", ")
+            + (i.targetColumns.isEmpty ? "" : "; targets " + i.targetColumns.map(text).joined(separator: ", "))
             + (i.weightColumn.map { "; weight \(text($0))" } ?? "") + (i.idColumn.map { "; id \(text($0))" } ?? "") + " |")
         out.append("| classes | " + r.classNames.map(text).joined(separator: ", ") + " |")
         out.append("| bins | \(r.settings.bins) equal-width (lower edge inclusive, last bin closed) |")

@@ -35,6 +35,8 @@ public struct Report: Sendable {
     /// were adjusted before the audit, in words every report's header shows
     /// ("deploy prior fraud=0.02, …"); `nil` when the scores are audited as read.
     public let scoreAdjustment: String?
+    /// The soft-target decomposition in words (SPEC section 13); `nil` without soft targets.
+    public let softTargets: SoftTargetFindings?
 
     public init(tool: ToolInfo = ToolInfo(), input: InputSummary, result: AuditResult, segments: [SegmentAudit] = [], minSegmentRows: Int = 100, gates: [GateOutcome] = [],
                 recalibration: RecalibrationSummary? = nil, scoreAdjustment: String? = nil) {
@@ -52,6 +54,7 @@ public struct Report: Sendable {
                 return x != y ? (x.isNaN ? false : y.isNaN ? true : x > y) : a.name < b.name
             }
         findings = ReportFindings(result: result, positiveClass: input.positiveClass)
+        softTargets = result.softTargets.map(SoftTargetFindings.init)
     }
 
     /// Whether any error-severity gate failed.

@@ -24,6 +24,7 @@ public enum TerminalRenderer {
         if i.skipped.total > 0 {
             lines.append(warning: "skipped \(NumberText.count(i.skipped.total)) invalid rows (see below)")
         }
+        if i.labelsFromTargets { lines.append(wrapped: InputSummary.targetArgmaxNote, warning: true) }
         if let method = ReportVocabulary.intervalMethod(r) { lines.append(method) }
         if r.clippedProbabilities > 0 {
             lines.append("\(NumberText.count(r.clippedProbabilities)) rows had a true-class probability below 2.2e-16 (clipped)")
@@ -35,6 +36,14 @@ public enum TerminalRenderer {
         calibrationLines(report, into: &lines)
         if let ranking = ReportSections.rankingCompact(report) { wrappedSection(ranking, into: &lines) }
         lines.append("")
+        if let soft = ReportSections.softTargets(report) {
+            lines.append(bold: soft.title, " (\(soft.detail))")
+            var table = soft
+            table.notes = []
+            table.terminalLines(into: &lines)
+            for note in soft.notes { lines.append(wrapped: note) }
+            lines.append("")
+        }
 
         lines.append(bold: "Per class")
         ReportSections.perClass(report, compact: true).terminalLines(into: &lines)

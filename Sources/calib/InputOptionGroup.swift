@@ -12,6 +12,9 @@ struct InputOptionGroup: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Score column, or one per class separated by commas (default: prob, score, p_<class>, …).", valueName: "col[,col…]"))
     var prob: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Soft-target columns, one per class in class order (default: t_<class>); their argmax is the hard label when there is no label column.", valueName: "col[,col…]"))
+    var target: String?
+
     @Flag(help: "The score columns hold logits, not probabilities (implied by logit, logit_<class>).")
     var logits = false
 
@@ -54,6 +57,7 @@ struct InputOptionGroup: ParsableArguments {
         var o = ReadOptions()
         o.label = try label.map { try OptionValue.name($0, flag: "--label", what: "column") }
         o.scoreColumns = try prob.map { try OptionValue.names($0, flag: "--prob", what: "column", minimum: 1) }
+        o.targetColumns = try target.map { try OptionValue.names($0, flag: "--target", what: "column", minimum: 1) }
         o.logits = logits
         o.positive = try positive.map { try OptionValue.name($0, flag: "--positive", what: "class") }
         o.classes = try classes.map { try OptionValue.names($0, flag: "--classes", what: "class", minimum: 2) }

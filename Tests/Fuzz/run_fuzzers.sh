@@ -27,8 +27,8 @@ for target in delimited jsonl gate labels partial; do
   mkdir -p "$work"
   cp -n Tests/Fuzz/Corpus/$target/* "$work"/ 2>/dev/null || true
   log=".build-fuzz/$target.log"
-  # A part holds a score store's bucket index (20 KiB a column; a multiclass part with segments is 100 KB): longer inputs for the part reader.
-  max_len=4096; [ "$target" = partial ] && max_len=131072
+  # A part holds a score store's bucket index (20 KiB a column: a 10-class part with soft targets is 250 KB): longer inputs for the part reader.
+  max_len=4096; [ "$target" = partial ] && max_len=262144
   CALIB_FUZZ_TARGET=$target ASAN_OPTIONS=symbolize=0:detect_leaks=0 \
     "$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix=".build-fuzz/crashes/$target-" "$work" > "$log" 2>&1 || true
