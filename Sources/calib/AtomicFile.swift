@@ -123,20 +123,24 @@ func writeAtomically(_ text: String, to path: String) throws {
 /// writes. Returns 0, or the `errno` of the write that failed.
 func writeAll(_ text: String, to descriptor: Int32) -> Int32 {
     var text = text
-    return text.withUTF8 { buffer -> Int32 in
-        guard var next = buffer.baseAddress else { return 0 }
-        var left = buffer.count
-        while left > 0 {
-            let n = write(descriptor, next, left)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            next += n
-            left -= n
+    return text.withUTF8 { writeAll(UnsafeRawBufferPointer($0), to: descriptor) }
+}
+
+/// Writes all of `bytes` to a file descriptor, retrying short and interrupted
+/// writes. Returns 0, or the `errno` of the write that failed.
+func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Int32 {
+    guard var next = bytes.baseAddress else { return 0 }
+    var left = bytes.count
+    while left > 0 {
+        let n = write(descriptor, next, left)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
         }
-        return 0
+        next += n
+        left -= n
     }
+    return 0
 }
 
 /// The temporary files being written, removed when SIGTERM, SIGINT or SIGHUP

@@ -141,17 +141,7 @@ struct Audit: ParsableCommand {
 
     func run() throws {
         // Gates first: a bad gate or config file is a usage error before any reading.
-        let gates: [GateExpression]
-        let minSegmentRows: Int
-        do {
-            (gates, minSegmentRows) = try gateOptions.load()
-        } catch let problem as ConfigFile.Problem {
-            printError(problem.description)
-            throw problem.status.exitCode
-        } catch let error as GateError {
-            printError(error.description)
-            throw ExitStatus.usage.exitCode
-        }
+        let (gates, minSegmentRows) = try gateOptions.loadOrExit()
         var options = try input.readOptions()
         options.group = try metrics.segmentColumn()
         let settings = try metrics.settings()

@@ -58,16 +58,7 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        let gates: [GateExpression]
-        do {
-            gates = try gateOptions.load().gates
-        } catch let problem as ConfigFile.Problem {
-            printError(problem.description)
-            throw problem.status.exitCode
-        } catch let error as GateError {
-            printError(error.description)
-            throw ExitStatus.usage.exitCode
-        }
+        let gates = try gateOptions.loadOrExit().gates
         let options = try input.readOptions()
         let settings = try metrics.settings()
         let rankingSettings = try ranking.settings()

@@ -33,6 +33,20 @@ struct GateOptionGroup: ParsableArguments {
         try minSegmentRows.map { try OptionValue.wholeNumber($0, flag: "--min-segment-rows", in: 0...Int.max) }
     }
 
+    /// `load()`, with a bad config file or gate printed and turned into its
+    /// exit status (the config file's own, or 64 for a gate), for a command's `run`.
+    func loadOrExit() throws -> (gates: [GateExpression], minSegmentRows: Int) {
+        do {
+            return try load()
+        } catch let problem as ConfigFile.Problem {
+            printError(problem.description)
+            throw problem.status.exitCode
+        } catch let error as GateError {
+            printError(error.description)
+            throw ExitStatus.usage.exitCode
+        }
+    }
+
     /// The gates of the config file followed by those of the flags, and the segment threshold.
     func load() throws -> (gates: [GateExpression], minSegmentRows: Int) {
         var gates: [GateExpression] = []

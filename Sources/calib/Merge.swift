@@ -51,17 +51,7 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
-        let gates: [GateExpression]
-        let minSegmentRows: Int
-        do {
-            (gates, minSegmentRows) = try gateOptions.load()
-        } catch let problem as ConfigFile.Problem {
-            printError(problem.description)
-            throw problem.status.exitCode
-        } catch let error as GateError {
-            printError(error.description)
-            throw ExitStatus.usage.exitCode
-        }
+        let (gates, minSegmentRows) = try gateOptions.loadOrExit()
         var merged: PartialPart?
         for path in parts {
             let part = try PartialOutput.read(path)
@@ -139,7 +129,7 @@ enum PartialOutput {
         let bytes = part.encoded()
         do {
             if path == "-" {
-                let failure = bytes.withUnsafeBytes { writeAllBytes($0, to: 1) }
+                let failure = bytes.withUnsafeBytes { writeAll($0, to: 1) }
                 if failure != 0 { throw OutputError(path: "<stdout>", reason: errorText(failure)) }
             } else {
                 let file = try AtomicFile(path)
@@ -151,23 +141,6 @@ enum PartialOutput {
             throw ExitStatus.cannotWrite.exitCode
         }
     }
-}
-
-/// Writes all of `bytes` to a file descriptor, retrying short and interrupted
-/// writes. Returns 0, or the `errno` of the write that failed.
-private func writeAllBytes(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Int32 {
-    guard var next = bytes.baseAddress else { return 0 }
-    var left = bytes.count
-    while left > 0 {
-        let n = write(descriptor, next, left)
-        if n < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        next += n
-        left -= n
-    }
-    return 0
 }
 
 /// `calib audit`'s partial-state options (SPEC section 14).
