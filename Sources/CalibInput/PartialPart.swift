@@ -101,6 +101,8 @@ public struct PartialPart: Sendable {
             InputError(.usage, file: otherName, reason: "part \(InputError.quoted(otherName)) has \(what) \(theirs), \(InputError.quoted(name)) has \(mine)",
                        hint: "merge only parts audited with the same settings and columns")
         }
+        // Another calib may compute a value differently: its sums do not add to this one's.
+        if tool != other.tool { return refuse("the calib version", tool, other.tool) }
         let a = audit.input, b = other.audit.input
         let unseen = a.classes.count == b.classes.count && a.classes.last == b.classes.last && (negativeUnseen || other.negativeUnseen)
         if a.classes != b.classes && !unseen {
