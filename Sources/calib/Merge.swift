@@ -22,7 +22,8 @@ struct Merge: ParsableCommand {
             first data line (header lines not counted); without it they are as wide, not the same. \
             Worst rows keep their line in their part, skipped rows their part's file name and line.
 
-            Parts whose settings, classes, score kind or columns differ are a usage error (exit 64) \
+            Parts whose settings, classes, score kind or columns differ, or that another calib \
+            version wrote, are a usage error (exit 64) \
             naming the difference; a part that is truncated, corrupted, of a newer format or not a \
             part at all is exit 65 naming the file. --partial-out PART (- for standard output) writes \
             the merged part; reports are then written only where -o or --report-dir asks.
