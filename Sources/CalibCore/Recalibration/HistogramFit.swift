@@ -20,6 +20,7 @@ enum HistogramFit {
         let totalWeight = total.value
         // Distinct scores with their weights and positive weights (rows read in place, in score order).
         var scores: [Double] = [], weights: [CompensatedSum] = [], positives: [CompensatedSum] = []
+        scores.reserveCapacity(sorted.scores.count); weights.reserveCapacity(sorted.scores.count); positives.reserveCapacity(sorted.scores.count)
         for j in sorted.scores.indices where sorted.includes(j, excludedFold: data.excludedFold) {
             let x = sorted.scores[j], w = sorted.weights[j]
             if scores.last != x {

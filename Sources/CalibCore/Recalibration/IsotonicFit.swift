@@ -21,6 +21,7 @@ enum IsotonicFit {
         let sorted = data.table.sorted!
         // _make_unique, over the included rows in score order (read in place: no copy per fold).
         var ux: [Double] = [], uy: [Double] = [], uw: [Double] = []
+        ux.reserveCapacity(sorted.scores.count); uy.reserveCapacity(sorted.scores.count); uw.reserveCapacity(sorted.scores.count)
         var currentX = Double.nan, currentY = 0.0, currentW = 0.0
         for j in sorted.scores.indices where sorted.includes(j, excludedFold: data.excludedFold) {
             let x = sorted.scores[j], w = sorted.weights[j]
