@@ -57,6 +57,13 @@ extension AuditAccumulator {
             ?? softTargets.flatMap { mine in other.softTargets.flatMap { mine.mismatch(with: $0) } }
     }
 
+    /// Names `source` as the input of every kept worst row that names none,
+    /// so that rows keep their own input's name and line once the sums of
+    /// several inputs are merged (`calib merge`).
+    public mutating func attributeWorstRows(to source: String) {
+        worst.attribute(to: source)
+    }
+
     /// Merges `other` after checking that it describes the same audit
     /// (``mismatch(with:)``); on a mismatch nothing changes. ``merge(_:)`` is
     /// the unchecked form, for the accumulators of one pipeline.

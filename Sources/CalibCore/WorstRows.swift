@@ -11,10 +11,21 @@ public struct WorstRow: Sendable, Hashable {
     public let confidence: Double
     /// The row's cross-entropy term `−ln p[y]`.
     public let crossEntropy: Double
+    /// The input the row came from, when a report merges several (`calib
+    /// merge`: each part's own source, its `line` counted in that input);
+    /// `nil` for the report's one input.
+    public let source: String?
 
-    public init(line: Int, id: String?, label: Int, predicted: Int, confidence: Double, crossEntropy: Double) {
+    public init(line: Int, id: String?, label: Int, predicted: Int, confidence: Double, crossEntropy: Double, source: String? = nil) {
         self.line = line; self.id = id; self.label = label
         self.predicted = predicted; self.confidence = confidence; self.crossEntropy = crossEntropy
+        self.source = source
+    }
+
+    /// This row, from `source` unless it already names its input.
+    func attributed(to source: String) -> WorstRow {
+        self.source != nil ? self : WorstRow(line: line, id: id, label: label, predicted: predicted,
+                                             confidence: confidence, crossEntropy: crossEntropy, source: source)
     }
 
     /// Ranking: larger cross-entropy first, then the earlier line, so the
@@ -56,6 +67,12 @@ public struct WorstRows: Sendable {
     public mutating func merge(_ other: WorstRows) {
         for row in other.rows { insert(row) }
     }
+
+    /// Names `source` as the input of every kept row that names none (before
+    /// rows of several inputs are merged, so that each keeps its own).
+    mutating func attribute(to source: String) {
+        rows = rows.map { $0.attributed(to: source) }
+    }
 }
 
 extension WorstRows: AccumulatorFamily {
@@ -77,13 +94,14 @@ extension WorstRows: AccumulatorFamily {
 
     /// `counts`: the number of rows, then per row its line, label and
     /// prediction; `doubles`: per row its confidence and cross-entropy (exact
-    /// values, not sums); `texts`: per row its id. Rows in rank order, worst first.
+    /// values, not sums); `texts`: per row its id and its source. Rows in rank order, worst first.
     var state: FamilyState {
         var state = FamilyState(counts: [rows.count])
         for row in rows {
             state.counts += [row.line, row.label, row.predicted]
             state.doubles += [row.confidence, row.crossEntropy]
             state.texts.append(row.id)
+            state.texts.append(row.source)
         }
         return state
     }
@@ -98,8 +116,9 @@ extension WorstRows: AccumulatorFamily {
         for _ in 0..<n {
             let line = try reader.count(), label = try reader.count(), predicted = try reader.count()
             let confidence = try reader.double(), crossEntropy = try reader.double()
-            let row = WorstRow(line: line, id: try reader.text(), label: label, predicted: predicted,
-                               confidence: confidence, crossEntropy: crossEntropy)
+            let id = try reader.text()
+            let row = WorstRow(line: line, id: id, label: label, predicted: predicted,
+                               confidence: confidence, crossEntropy: crossEntropy, source: try reader.text())
             if let previous = read.last, row.ranksBefore(previous) { throw .outOfRange }
             read.append(row)
         }

@@ -71,6 +71,13 @@ public enum InputAudit {
             self.input = input
         }
 
+        /// Names `source` as the input of every worst row (of the total and
+        /// of each segment) that names none.
+        public mutating func attributeWorstRows(to source: String) {
+            total.attributeWorstRows(to: source)
+            for i in segments.indices { segments[i].accumulator.attributeWorstRows(to: source) }
+        }
+
         /// The results, the ranking run on `threads` threads (the same for any count).
         public func finish(threads: Int) -> Outcome {
             var total = total

@@ -132,6 +132,10 @@ public struct PartialPart: Sendable {
         // A binary part that never met a negative label (`--positive` named the positive class)
         // takes the other part's name for it, as the single audit would have.
         let classes = negativeUnseen ? other.audit.input.classes : audit.input.classes
+        // Worst rows keep their own part's source and line.
+        var other = other
+        audit.attributeWorstRows(to: audit.input.source)
+        other.audit.attributeWorstRows(to: other.audit.input.source)
         audit.total.merge(other.audit.total)
         for (name, segment) in other.audit.segments {
             if let i = audit.segments.firstIndex(where: { $0.name == name }) {

@@ -57,7 +57,7 @@ public enum JSONReportRenderer {
             ("imbalance", imbalance(r.imbalance, names: names, finding: report.findings.imbalanceSentence)),
             ("worstRows", .array(r.worstRows.map { row in
                 .object([
-                    ("line", .integer(row.line)), ("id", row.id.map { .string($0) } ?? .null),
+                    ("line", .integer(row.line)), ("source", row.source.map { .string($0) } ?? .null), ("id", row.id.map { .string($0) } ?? .null),
                     ("label", .string(names[row.label])), ("predicted", .string(names[row.predicted])),
                     ("confidence", .finite(row.confidence)), ("crossEntropy", .finite(row.crossEntropy)),
                 ])

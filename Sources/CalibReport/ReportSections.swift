@@ -572,8 +572,8 @@ enum ReportSections {
             })
     }
 
-    /// The rows the model got most confidently wrong: line, id (absent when
-    /// the input has none), label, prediction, confidence and the row's
+    /// The rows the model got most confidently wrong: line (`source:line`
+    /// when the report merges several inputs), id (absent when the input has none), label, prediction, confidence and the row's
     /// cross-entropy. The compact form gives the cross-entropy to 2 digits and
     /// reads as sentences: "line 213 (id tx-9): label fraud, predicted legit at 0.9812, CE 3.97".
     static func worstRows(_ report: Report, compact: Bool) -> ReportTable {
@@ -583,7 +583,7 @@ enum ReportSections {
                       .init(title: .value("label"), numeric: false, width: nil), .init(title: .value("predicted"), numeric: false, width: nil),
                       .init(title: .value("confidence"), numeric: true, width: nil), .init(title: .value("cross-entropy"), numeric: true, width: nil)],
             rows: r.worstRows.map { row in
-                [.value(String(row.line)), row.id.map { .text($0) } ?? .status(.absent), .text(r.classNames[row.label]), .text(r.classNames[row.predicted]),
+                [row.source.map { .text("\($0):\(row.line)") } ?? .value(String(row.line)), row.id.map { .text($0) } ?? .status(.absent), .text(r.classNames[row.label]), .text(r.classNames[row.predicted]),
                  .value(NumberText.fixed(row.confidence, ReportVocabulary.worstRowConfidenceDigits)),
                  .value(NumberText.fixed(row.crossEntropy, compact ? ReportVocabulary.worstRowLossDigitsCompact : ReportVocabulary.worstRowLossDigits))]
             },

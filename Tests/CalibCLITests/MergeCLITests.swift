@@ -95,7 +95,7 @@ struct MergeCLITests {
         var x: [String: Any] = [:], y: [String: Any] = [:]
         leaves(try JSONSerialization.jsonObject(with: Data(a.utf8)), into: &x)
         leaves(try JSONSerialization.jsonObject(with: Data(b.utf8)), into: &y)
-        let ignored = try Regex(#"^/input/source$|^/worstRows\[\d+\]/line$|^/input/skipped\[\d+\]/examples"#)
+        let ignored = try Regex(#"^/input/source$|^/worstRows\[\d+\]/(line|source)$|^/input/skipped\[\d+\]/examples"#)
         var found: [String] = []
         for key in Set(x.keys).union(y.keys).sorted() where key.firstMatch(of: ignored) == nil {
             switch (x[key], y[key]) {
@@ -109,6 +109,30 @@ struct MergeCLITests {
             }
         }
         return found
+    }
+
+    /// Each merged worst row names the part it came from (with several
+    /// parts) and its line there, which is the single audit's line less the
+    /// part's offset: the same rows, each found in its own input.
+    static func expectWorstRowsNameTheirPart(single: String, merged: String, pieces: [(file: String, offset: Int)]) throws {
+        func rows(_ json: String) throws -> [[String: Any]] {
+            ((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["worstRows"] as? [[String: Any]]) ?? []
+        }
+        let offsets = Dictionary(pieces.map { ($0.file, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        let expected = Set(try rows(single).map { "\($0["crossEntropy"]!) at \($0["line"]!)" })
+        var found = Set<String>()
+        for row in try rows(merged) {
+            let line = row["line"] as! Int
+            if pieces.count > 1 {
+                let source = row["source"] as? String
+                #expect(source.map { offsets[$0] != nil } == true, "a merged worst row names its part: \(String(describing: source))")
+                found.insert("\(row["crossEntropy"]!) at \(line + (source.flatMap { offsets[$0] } ?? 0))")
+            } else {
+                #expect(row["source"] is NSNull, "one part: the report's own input")
+                found.insert("\(row["crossEntropy"]!) at \(line + pieces[0].offset)")
+            }
+        }
+        #expect(found == expected, "the merged worst rows are the single audit's, by part and line")
     }
 
     static func audit(_ args: [String]) throws -> CalibRun {
@@ -148,6 +172,7 @@ struct MergeCLITests {
         let flat = try Self.merge(parts + ["--format", "json"])
         let flatDifferences = try Self.differences(single.stdout, flat.stdout)
         #expect(flatDifferences == [], "\(parts.count) parts, flat")
+        try Self.expectWorstRowsNameTheirPart(single: single.stdout, merged: flat.stdout, pieces: pieces)
 
         // ((p0 p1) p2) … and p0 (p1 (p2 …)): merges of merges through --partial-out.
         var left = parts[0]

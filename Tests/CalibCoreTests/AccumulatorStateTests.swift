@@ -116,7 +116,7 @@ struct AccumulatorStateTests {
         let worst = accumulator.result(classNames: ["n", "p"]).worstRows
         #expect(state.families[6].counts == [worst.count] + worst.flatMap { [$0.line, $0.label, $0.predicted] })
         #expect(state.families[6].doubles == worst.flatMap { [$0.confidence, $0.crossEntropy] })
-        #expect(state.families[6].texts == worst.map(\.id))
+        #expect(state.families[6].texts == worst.flatMap { [$0.id, $0.source] })
         #expect(worst.contains { $0.id != nil }, "the fixture keeps a row with an id")
     }
 
