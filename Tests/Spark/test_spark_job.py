@@ -8,7 +8,7 @@ machine as one CSV (the rows in the partitions' order, written by pyarrow as
 the job writes them), and asserts that the two JSON reports agree: every count
 equal, every value within 1e-12 relative (1e-14 absolute for differences of
 probability-scale sums near 0), the intervals from the same replicates; only
-the source and the worst rows' lines (each partition's own) differ. Prints
+the source and the worst rows' sources and lines (each partition's own) differ. Prints
 where the time goes: Spark's Parquet read, the transfer to calib, calib itself.
 
 Run: python3 Tests/Spark/test_spark_job.py --calib .build/debug/calib [--rows N] [--files F] [--keep DIR]
@@ -64,7 +64,7 @@ def leaves(value, path="", out=None):
     return out
 
 
-IGNORED = re.compile(r"^/input/source$|^/worstRows\[\d+\]/line$|^/input/skipped\[\d+\]/examples")
+IGNORED = re.compile(r"^/input/source$|^/worstRows\[\d+\]/(line|source)$|^/input/skipped\[\d+\]/examples")
 
 
 def differences(a, b):
