@@ -236,14 +236,11 @@ public struct AuditAccumulator: Sendable {
                         for c in 1..<k where p[c] > topP { top = c; topP = p[c] }
                         // 3. The families, on the row's shared context: the scalar totals in registers, the rest in the scratch.
                         let row = RowContext(label: y, weight: w, classCount: k, probabilities: p, logProbabilities: lp,
-                                             top: top, topProbability: topP, positiveScore: s, clipped: !isLogit)
+                                             top: top, topProbability: topP, positiveScore: s, clipped: !isLogit,
+                                             targets: hasTargets ? UnsafePointer(targets.baseAddress! + i &* k) : nil)
                         scalarSums.add(row, confidentAt: confidentAt)
                         rowFamilies.accumulate(row, sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
-                        if hasTargets {
-                            var soft = row
-                            soft.targets = UnsafePointer(targets.baseAddress! + i &* k)
-                            softFamily!.accumulate(soft, sums: sums + softAt.sums, counts: counts + softAt.counts)
-                        }
+                        if hasTargets { softFamily!.accumulate(row, sums: sums + softAt.sums, counts: counts + softAt.counts) }
                         // 4. The score store's keys (rows of weight 0 are left out, as scikit-learn's curves drop them).
                         if keepsScores && w != 0 {
                             if binary {

@@ -97,6 +97,7 @@ extension AuditAccumulator {
         self.init(shape: base.shape, settings: base.settings, losses: base.families.losses.specifications, ranking: ranking)
         scalars = base.scalars
         families = base.families
+        softTargets = base.softTargets
         worst = base.worst
     }
 

@@ -74,6 +74,26 @@ struct PartialStateTests {
         #expect(a.bootstrap?.entries.map(\.interval) == b.bootstrap?.entries.map(\.interval))
     }
 
+    @Test("soft-target sums travel in a part beside the score store and come back bit for bit")
+    func softTargetsWithRanking() throws {
+        let shape = ClassificationShape(classCount: 3, scoreKind: .probabilities, softTargets: true)
+        var rng = SeededGenerator(seed: 5)
+        var table = PredictionTable(shape: shape)
+        for i in 0..<400 {
+            let p = [Double.random(in: 0.1..<1, using: &rng), Double.random(in: 0.1..<1, using: &rng), Double.random(in: 0.1..<1, using: &rng)]
+            let t = [Double.random(in: 0.1..<1, using: &rng), Double.random(in: 0.1..<1, using: &rng), Double.random(in: 0.1..<1, using: &rng)]
+            let (ps, ts) = (p.reduce(0, +), t.reduce(0, +))
+            table.append(label: i % 3, scores: p.map { $0 / ps }, targets: t.map { $0 / ts }, line: i + 2)
+        }
+        var accumulator = AuditAccumulator(shape: shape, settings: Self.settings, ranking: RankingSettings())
+        accumulator.add(table)
+        let restored = try Self.read(Self.bytes(accumulator))
+        let names = ["a", "b", "c"]
+        let before = try #require(accumulator.result(classNames: names).softTargets)
+        #expect(restored.result(classNames: names).softTargets == before)
+        #expect(before.crossEntropy > 0)
+    }
+
     @Test("parts of an input split at random points merge, read back from their bytes, to the single pass: counts equal, values within 1e-12, intervals the same replicates (within 1e-12)", arguments: stores)
     func splitMergesToOnePass(c: StoreCase) throws {
         let rows = 1_200

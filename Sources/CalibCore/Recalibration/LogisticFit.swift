@@ -47,7 +47,7 @@ enum LogisticFit {
         let rows = LogisticRows(features: design.features, featureCount: design.featureCount, labels: data.table.labels,
                                 weights: data.table.weights, excludedFold: data.excludedFold)
         var start = [Double](repeating: 0, count: d)
-        if let compressed = compress(rows, design: design, runner: runner),
+        if let compressed = compress(rows, runner: runner),
            let fitted = try? newton(compressed, start: start, method: name, runner: nil) {
             start = fitted
         }
@@ -97,7 +97,7 @@ enum LogisticFit {
     /// feature, one pseudo-row per cell and label at the weighted mean
     /// features of its rows with their summed weight (`nil` when that is
     /// no smaller than the rows). Summed in 8 fixed chunks, added in order.
-    static func compress(_ rows: LogisticRows, design: LogisticDesign, runner: RankingRunner?) -> LogisticRows? {
+    static func compress(_ rows: LogisticRows, runner: RankingRunner?) -> LogisticRows? {
         let n = rows.labels.count, m = rows.featureCount
         guard n > 4 * startCells else { return nil }
         let width = 1 + m, slots = startCells * 2 * width
@@ -109,18 +109,15 @@ enum LogisticFit {
         CalibrationFits.run(chunks, runner) { c in
             let out = partial.pointer + c * slots
             let range = (c * n / chunks)..<((c + 1) * n / chunks)
-            var fold = range.lowerBound % Recalibration.folds
-            let excluded = rows.excludedFold ?? -1
             rows.features.withUnsafeBufferPointer { f in
-                for i in range {
-                    defer { fold = fold == Recalibration.folds - 1 ? 0 : fold + 1 }
-                    let w = rows.weights[i]
-                    if fold == excluded || !(w > 0) { continue }
-                    let o = m == 1 ? f[i] : f[2 * i] + f[2 * i + 1]
-                    let cell = Int(Swift.min(Swift.max((o + 40) * scale, 0), Double(startCells - 1)))
-                    let at = out + (cell * 2 + (rows.labels[i] == 1 ? 1 : 0)) * width
-                    at[0] += w
-                    for j in 0..<m { at[1 + j] += w * f[i * m + j] }
+                rows.weights.withUnsafeBufferPointer { weights in
+                    Recalibration.forEachIncluded(range, weights: weights, excludedFold: rows.excludedFold) { i, w in
+                        let o = m == 1 ? f[i] : f[2 * i] + f[2 * i + 1]
+                        let cell = Int(Swift.min(Swift.max((o + 40) * scale, 0), Double(startCells - 1)))
+                        let at = out + (cell * 2 + (rows.labels[i] == 1 ? 1 : 0)) * width
+                        at[0] += w
+                        for j in 0..<m { at[1 + j] += w * f[i * m + j] }
+                    }
                 }
             }
         }
@@ -215,27 +212,16 @@ struct LogisticDesign: Sendable {
     init(_ method: RecalibrationMethod, _ table: PredictionTable, runner: RankingRunner?) {
         let m = method == .platt ? 1 : 2
         featureCount = m
-        let n = table.count, kind = table.shape.scoreKind
-        var features = [Double](repeating: 0, count: n * m)
-        if n > 0 {
-            features.withUnsafeMutableBufferPointer { buffer in
-                let out = SendablePointer(buffer.baseAddress!)
-                let scores = table.scores
-                let chunks = Swift.min(64, n)
-                CalibrationFits.run(chunks, runner) { c in
-                    for i in (c * n / chunks)..<((c + 1) * n / chunks) {
-                        if m == 1 {
-                            out.pointer[i] = Calibrator.logit(scores[i], kind: kind)
-                        } else {
-                            let (a, b) = Calibrator.logs(scores[i], kind: kind)
-                            out.pointer[2 * i] = a
-                            out.pointer[2 * i + 1] = -b
-                        }
-                    }
-                }
+        let kind = table.shape.scoreKind, scores = table.scores
+        features = ChunkedFill.rows(table.count, width: m, runner: runner) { i, out in
+            if m == 1 {
+                out[0] = Calibrator.logit(scores[i], kind: kind)
+            } else {
+                let (a, b) = Calibrator.logs(scores[i], kind: kind)
+                out[0] = a
+                out[1] = -b
             }
         }
-        self.features = features
     }
 
     /// The feature the classes are ordered by for the separation check:
@@ -269,10 +255,8 @@ struct LogisticRows: Sendable {
         let m = featureCount, d = m + 1
         let n = labels.count
         let width = 1 + d + d * d
-        let excluded = excludedFold ?? -1
         let rows = self
         let sums = ChunkedSum.sum(n, width: width, runner: runner) { range, out in
-            var fold = range.lowerBound % Recalibration.folds
             var x = (0.0, 0.0, 1.0)
             let t0 = theta[0], t1 = theta[1], t2 = m == 1 ? 0 : theta[2]
             rows.features.withUnsafeBufferPointer { f in
@@ -280,10 +264,7 @@ struct LogisticRows: Sendable {
                     rows.labels.withUnsafeBufferPointer { y in
                         var loss = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
                         var h00 = 0.0, h10 = 0.0, h11 = 0.0, h20 = 0.0, h21 = 0.0, h22 = 0.0
-                        for i in range {
-                            defer { fold = fold == Recalibration.folds - 1 ? 0 : fold + 1 }
-                            let weight = w[i]
-                            if fold == excluded || !(weight > 0) { continue }
+                        Recalibration.forEachIncluded(range, weights: w, excludedFold: rows.excludedFold) { i, weight in
                             var eta: Double
                             if m == 1 {
                                 x = (f[i], 1, 0)

@@ -141,6 +141,42 @@ enum ChunkedSum {
     }
 }
 
+/// Per-row values computed once for every fit of a table: `body(i, out)`
+/// writes row `i`'s `width` values at `out`, rows split into the same fixed
+/// chunks as `ChunkedSum` (each row written by one task, so threads do not matter).
+enum ChunkedFill {
+    static func rows(_ n: Int, width: Int, runner: RankingRunner?,
+                     _ body: @escaping @Sendable (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        var values = [Double](repeating: 0, count: n * width)
+        guard n > 0 else { return values }
+        values.withUnsafeMutableBufferPointer { buffer in
+            let out = SendablePointer(buffer.baseAddress!)
+            let count = Swift.min(ChunkedSum.chunks, n)
+            CalibrationFits.run(count, runner) { c in
+                for i in (c * n / count)..<((c + 1) * n / count) { body(i, out.pointer + i * width) }
+            }
+        }
+        return values
+    }
+}
+
+extension Recalibration {
+    /// Calls `body(i, w)` for each row `i` of `range` that takes part in a
+    /// fit leaving out `excludedFold` (rows `i mod 5` equal to it) with its
+    /// weight `w > 0`, keeping the fold in a counter rather than dividing each row.
+    @inline(__always)
+    static func forEachIncluded(_ range: Range<Int>, weights: UnsafeBufferPointer<Double>, excludedFold: Int?,
+                                _ body: (Int, Double) -> Void) {
+        let excluded = excludedFold ?? -1
+        var fold = range.lowerBound % folds
+        for i in range {
+            let w = weights[i]
+            if fold != excluded && w > 0 { body(i, w) }
+            fold = fold == folds - 1 ? 0 : fold + 1
+        }
+    }
+}
+
 /// The folds' fits: slot `i` is written by fold `i`'s task alone, and read
 /// only after the runner has finished every task.
 final class FoldOutcomes: @unchecked Sendable {

@@ -105,21 +105,10 @@ struct TemperatureDesign: Sendable {
             z = table.scores
             return
         }
-        let count = table.scores.count
-        var z = [Double](repeating: 0, count: count)
-        if count > 0 {
-            z.withUnsafeMutableBufferPointer { buffer in
-                let out = SendablePointer(buffer.baseAddress!)
-                let scores = table.scores
-                let chunks = Swift.min(64, count)
-                CalibrationFits.run(chunks, runner) { c in
-                    for i in (c * count / chunks)..<((c + 1) * count / chunks) {
-                        out.pointer[i] = k == 2 ? Calibrator.logit(scores[i], kind: kind) : log(Swift.max(scores[i], Calibrator.epsilon))
-                    }
-                }
-            }
+        let scores = table.scores
+        z = ChunkedFill.rows(scores.count, width: 1, runner: runner) { i, out in
+            out[0] = k == 2 ? Calibrator.logit(scores[i], kind: kind) : log(Swift.max(scores[i], Calibrator.epsilon))
         }
-        self.z = z
     }
 }
 
@@ -154,18 +143,13 @@ struct TemperatureRows: Sendable {
     func derivatives(_ beta: Double, runner: RankingRunner?) -> (first: Double, second: Double) {
         let k = classCount
         let n = labels.count
-        let excluded = excludedFold ?? -1
         let rows = self
         let sums = ChunkedSum.sum(n, width: 2, runner: runner) { range, out in
             var g = 0.0, h = 0.0
-            var fold = range.lowerBound % Recalibration.folds
             rows.z.withUnsafeBufferPointer { zs in
                 rows.weights.withUnsafeBufferPointer { ws in
                     rows.labels.withUnsafeBufferPointer { ys in
-                        for r in range {
-                            defer { fold = fold == Recalibration.folds - 1 ? 0 : fold + 1 }
-                            let w = ws[r]
-                            if fold == excluded || !(w > 0) { continue }
+                        Recalibration.forEachIncluded(range, weights: ws, excludedFold: rows.excludedFold) { r, w in
                             if k == 2 {
                                 // z = (0, ℓ): E[z] = σ(βℓ)·ℓ, Var(z) = σ(βℓ)σ(−βℓ)·ℓ², one exp per row.
                                 let l = zs[r]
