@@ -80,12 +80,11 @@ public struct MultiLabelTable: Sendable {
             column[i] = scores[i * k + l]
         }
         var table = PredictionTable(shape: ClassificationShape(classCount: 2, scoreKind: scoreKind), reservingCapacity: n)
-        let rowIDs = ids.isEmpty || ids.count == n ? ids : ids + Array(repeating: "", count: n - ids.count)
         labels.withUnsafeBufferPointer { lb in
             column.withUnsafeBufferPointer { sb in
                 weights.withUnsafeBufferPointer { wb in
                     lines.withUnsafeBufferPointer { nb in
-                        table.append(validatedLabels: lb, scores: sb, weights: wb, lines: nb, ids: rowIDs, groups: [])
+                        table.append(validatedLabels: lb, scores: sb, weights: wb, lines: nb, ids: ids, groups: [])
                     }
                 }
             }

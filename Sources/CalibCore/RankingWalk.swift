@@ -950,6 +950,24 @@ struct PieceView: @unchecked Sendable {
 }
 
 /// A pointer handed to tasks that write disjoint elements.
+/// One slot per task of a runner: slot `i` is written by task `i` alone and
+/// read only after the runner has finished every task (fold fits, chunk audits).
+package final class TaskSlots<Value>: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<Value?>
+    private let count: Int
+    package init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: Swift.max(1, count))
+        slots.initialize(repeating: nil, count: count)
+    }
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+    package func set(_ i: Int, _ value: Value) { slots[i] = value }
+    package func take(_ i: Int) -> Value { slots[i]! }
+}
+
 struct SendablePointer<Element>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Element>
     init(_ pointer: UnsafeMutablePointer<Element>) { self.pointer = pointer }

@@ -196,7 +196,7 @@ public struct PairedInput: Sendable {
         func run(_ table: PredictionTable) -> AuditResult {
             let empty = AuditAccumulator(shape: table.shape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
             let chunks = (table.count + Self.chunkRows - 1) / Self.chunkRows
-            let parts = PartSlots(count: chunks)
+            let parts = TaskSlots<AuditAccumulator>(count: chunks)
             runConcurrently(chunks, threads: threads) { c in
                 var part = empty
                 part.add(table, rows: (c * Self.chunkRows)..<Swift.min(table.count, (c + 1) * Self.chunkRows))
@@ -221,22 +221,4 @@ public struct PairedInput: Sendable {
 private final class ReadSlots: @unchecked Sendable {
     var baseline: Result<(PredictionTable, InputSummary), any Error>?
     var candidate: Result<(PredictionTable, InputSummary), any Error>?
-}
-
-/// One slot per chunk's accumulator: each written by one worker thread, all
-/// read after `runConcurrently` has joined the workers.
-private final class PartSlots: @unchecked Sendable {
-    private let slots: UnsafeMutablePointer<AuditAccumulator?>
-    private let count: Int
-    init(count: Int) {
-        self.count = count
-        slots = .allocate(capacity: Swift.max(1, count))
-        slots.initialize(repeating: nil, count: count)
-    }
-    deinit {
-        slots.deinitialize(count: count)
-        slots.deallocate()
-    }
-    func set(_ i: Int, _ value: AuditAccumulator) { slots[i] = value }
-    func take(_ i: Int) -> AuditAccumulator { slots[i]! }
 }

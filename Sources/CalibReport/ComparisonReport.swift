@@ -37,8 +37,6 @@ public struct ComparisonReport: Sendable, GatedReport {
     /// The keys the terminal report and the verdict read first, when the task has them.
     public static let headlineKeys = ["ece", "smoothECE", "crossEntropy", "brier", "accuracy", "macro.f1", "ranking.rocAUC", "ranking.averagePrecision"]
 
-    /// The headline deltas, in ``headlineKeys`` order.
-    public var headlineDeltas: [PairedDelta] { Self.headlineKeys.compactMap { comparison.delta($0) } }
 
     /// `value [lower, upper]` of a delta, signed, or the delta alone without an interval.
     public static func deltaText(_ d: PairedDelta, digits: Int = 4) -> String {

@@ -35,19 +35,6 @@ enum ComparisonSections {
             sentence: ReportSentence([.cell(0), .words(":"), .cell(1), .words("  id "), .cell(2)]))
     }
 
-    /// The gates, as the audit's gate table words them.
-    static func gates(_ report: ComparisonReport) -> ReportTable {
-        let digits = ReportVocabulary.gateDigits
-        return ReportTable(title: "Gates",
-            columns: [.init(title: .value("gate"), numeric: false, width: nil, code: true), .init(title: .value("value"), numeric: true, width: nil),
-                      .init(title: .value("threshold"), numeric: true, width: nil), .init(title: .value("result"), numeric: false, width: nil)],
-            rows: report.gates.map { g in
-                [.text(g.expression), g.value.map { .value(NumberText.fixed($0, digits)) } ?? .status(.undefined(reason: g.undefinedReason ?? "")),
-                 .value(NumberText.fixed(g.threshold, digits)), .status(g.passed ? .gatePassed : g.severity == .warning ? .gateWarned : .gateFailed)]
-            },
-            sentence: ReportSentence([.cell(3), .words("  "), .cell(0), .words("  (value "), .cell(1), .words(", threshold "), .cell(2), .words(")")]))
-    }
-
     /// Both files as sentences: source, rows, task.
     static func inputs(_ report: ComparisonReport) -> [(label: String, source: String, facts: String)] {
         [("baseline", report.baseline), ("candidate", report.candidate)].map { label, r in
@@ -89,7 +76,7 @@ public enum ComparisonRenderer {
         }
         if !report.gates.isEmpty {
             lines.append("")
-            TerminalRenderer.section(ComparisonSections.gates(report), into: &lines)
+            TerminalRenderer.section(ReportSections.gates(report.gates), into: &lines)
         }
         return lines.rendered(colour: colour)
     }
@@ -116,7 +103,7 @@ public enum ComparisonRenderer {
         }
         if !report.gates.isEmpty {
             out.append("")
-            out += MarkdownRenderer.section(ComparisonSections.gates(report))
+            out += MarkdownRenderer.section(ReportSections.gates(report.gates))
         }
         out.append("")
         out.append("_\(text(report.tool.name)) \(text(report.tool.version))_")
@@ -152,7 +139,7 @@ public enum ComparisonRenderer {
         body.append("</section>")
         body.append("<section id=\"comparison-tests\"><h2>Tests</h2><ul><li>\(h(report.deLongSentence))</li><li>\(h(report.mcNemarSentence))</li></ul></section>")
         if report.unmatched.total > 0 { body += HTMLRenderer.section(ComparisonSections.unmatched(report)) }
-        if !report.gates.isEmpty { body += HTMLRenderer.section(ComparisonSections.gates(report)) }
+        if !report.gates.isEmpty { body += HTMLRenderer.section(ReportSections.gates(report.gates)) }
         body.append("<footer>\(h(report.tool.name)) \(h(report.tool.version))</footer>")
         return HTMLRenderer.page(title: "calib compare: \(report.shortName)", body: body.joined(separator: "\n"),
                                  style: HTMLRenderer.rankingStylesheet + "\n" + ComparisonCharts.stylesheet)

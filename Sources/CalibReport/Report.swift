@@ -57,9 +57,6 @@ public struct Report: Sendable {
         softTargets = result.softTargets.map(SoftTargetFindings.init)
     }
 
-    /// Whether any error-severity gate failed.
-    public var failsGates: Bool { gates.contains { $0.fails } }
-
     /// The positive class's name (binary tasks).
     public var positiveClass: String? { input.positiveClass }
     /// The index of the rarest class (smallest weighted support), ties to the lowest index.

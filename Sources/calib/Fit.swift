@@ -59,13 +59,13 @@ struct Fit: ParsableCommand {
             printInputError(error)
             throw ExitStatus(code: error.exitCode).exitCode
         }
+        let runner = TableLoader.runner(threads: options.threads)
         let calibrator: Calibrator
         var crossFitted: PredictionTable?
         do {
-            calibrator = try Recalibration.fit(method, table: table, classes: summary.classes, bins: binCount,
-                                               runner: TableLoader.runner(threads: options.threads))
+            calibrator = try Recalibration.fit(method, table: table, classes: summary.classes, bins: binCount, runner: runner)
             if crossFit {
-                crossFitted = try Recalibration.crossFitted(method, table: table, bins: binCount, runner: TableLoader.runner(threads: options.threads))
+                crossFitted = try Recalibration.crossFitted(method, table: table, bins: binCount, runner: runner)
             }
         } catch {
             printError("\(summary.source): cannot fit \(method.rawValue) calibration: \(error.reason)")
@@ -74,7 +74,6 @@ struct Fit: ParsableCommand {
         let contents = CalibratorFile.Contents(calibrator: calibrator, bins: method == .histogram ? binCount : nil,
                                                source: summary.source, rows: summary.rows, weighted: summary.weighted)
         let settings = AuditSettings(bins: binCount)
-        let runner = TableLoader.runner(threads: options.threads)
         let comparison = crossFitted.map { scores in
             (FitMetrics(table, classes: summary.classes, settings: settings, runner: runner),
              FitMetrics(scores, classes: summary.classes, settings: settings, runner: runner))

@@ -57,7 +57,7 @@ public enum Recalibration {
         let names = (0..<shape.classCount).map { "\($0)" }
         // One preparation of the whole table (its sort, its features) serves every fold.
         let prepared = FitTable(method, table, runner: runner)
-        let outcomes = FoldOutcomes(count: folds)
+        let outcomes = TaskSlots<Result<Calibrator.Parameters, RecalibrationError>>(count: folds)
         CalibrationFits.run(folds, runner) { fold in
             let result = Result { () throws(RecalibrationError) -> Calibrator.Parameters in
                 try fit(method, data: FitData(table: prepared, excludedFold: fold), bins: bins)
@@ -66,7 +66,7 @@ public enum Recalibration {
         }
         for fold in 0..<folds {
             let parameters: Calibrator.Parameters
-            switch outcomes.get(fold) {
+            switch outcomes.take(fold) {
             case let .success(p): parameters = p
             case let .failure(error):
                 throw RecalibrationError("cross-fitting fold \(fold + 1) of \(folds) (rows whose index mod \(folds) is \(fold) left out): \(error.reason)")
@@ -175,21 +175,6 @@ extension Recalibration {
             fold = fold == folds - 1 ? 0 : fold + 1
         }
     }
-}
-
-/// The folds' fits: slot `i` is written by fold `i`'s task alone, and read
-/// only after the runner has finished every task.
-final class FoldOutcomes: @unchecked Sendable {
-    private let slots: SendablePointer<Result<Calibrator.Parameters, RecalibrationError>?>
-    private let count: Int
-    init(count: Int) {
-        self.count = count
-        slots = SendablePointer(.allocate(capacity: count))
-        slots.pointer.initialize(repeating: nil, count: count)
-    }
-    deinit { slots.pointer.deinitialize(count: count); slots.pointer.deallocate() }
-    func set(_ i: Int, _ r: Result<Calibrator.Parameters, RecalibrationError>) { slots.pointer[i] = r }
-    func get(_ i: Int) -> Result<Calibrator.Parameters, RecalibrationError> { slots.pointer[i]! }
 }
 
 /// One table prepared for the fits of one method, once, and shared by the fit
