@@ -108,10 +108,12 @@ extension PredictionReader {
         }
     }
 
-    /// Decodes one block on the calling thread, its rows into a copy of `empty`.
+    /// Decodes one block on the calling thread, its rows into a copy of `empty`;
+    /// `fusedRows: false` reads every record by the record path (for tests:
+    /// the fused path must not change the outcome).
     static func decodeBlock<Consumer: ChunkConsumer>(
         _ bytes: ByteBlock, decoder start: RowDecoder, format: ReadOptions.Format, shape: ClassificationShape,
-        options: ReadOptions, into empty: Consumer
+        options: ReadOptions, into empty: Consumer, fusedRows: Bool = true
     ) -> BlockOutcome<Consumer> {
         if format == .jsonl {
             let reader = JSONLinesReader(block: bytes, name: start.file, header: start.header, recordLimit: options.recordLimit)
@@ -119,14 +121,15 @@ extension PredictionReader {
         }
         // The decoder's options hold the delimiter the header was read with.
         let reader = DelimitedReader(block: bytes, name: start.file, delimiter: start.options.delimiter ?? (format == .tsv ? 0x09 : 0x2C), recordLimit: options.recordLimit)
-        return decodeRecords(of: reader, firstLine: bytes.firstLine, decoder: start, shape: shape, options: options, into: empty)
+        return decodeRecords(of: reader, firstLine: bytes.firstLine, decoder: start, shape: shape, options: options, into: empty,
+                             fusedRows: fusedRows)
     }
 
     /// Decodes every record of a block's reader into a copy of `empty`
     /// (generic over both, so the reader's and the consumer's calls are direct).
     private static func decodeRecords<Reader: RecordReader, Consumer: ChunkConsumer>(
         of reader: Reader, firstLine: Int, decoder start: RowDecoder, shape: ClassificationShape,
-        options: ReadOptions, into empty: Consumer
+        options: ReadOptions, into empty: Consumer, fusedRows: Bool = true
     ) -> BlockOutcome<Consumer> {
         var decoder = start
         var outcome = BlockOutcome(consumer: empty)
@@ -138,8 +141,19 @@ extension PredictionReader {
             rows.move(into: &chunk)
             outcome.consumer.consume(chunk, segmentCount: decoder.segmentNames.count)
         }
+        // Plain CSV rows are read by the fused path; any other record, and a
+        // plain row that path does not keep, by the record path. The fused path is
+        // dropped for a block whose rows it keeps failing to take.
+        let plainReader = fusedRows ? reader as? DelimitedReader : nil
+        var plan = plainReader.flatMap { decoder.plainRowPlan(delimiter: $0.delimiter) }
+        var recordPathRows = 0
         do {
             loop: while true {
+                if let plan, let plainReader {
+                    let kept = plainReader.decodePlainRows(plan, decoder: &decoder, into: rows)
+                    outcome.records += kept
+                    if rows.isFull { flush(); continue }
+                }
                 switch try reader.next(into: &record) {
                 case .end: break loop
                 case let .malformed(line, detail):
@@ -150,6 +164,8 @@ extension PredictionReader {
                     try decoder.decode(record, into: rows)
                     if rows.isFull { flush() }
                 }
+                recordPathRows += 1
+                if recordPathRows > 64 && recordPathRows * 8 > outcome.records { plan = nil }
             }
             flush()
         } catch is NeedsOrder {

@@ -63,28 +63,62 @@ public enum DecimalParser {
     /// Eisel–Lemire algorithm; the rare remaining cases (more digits, subnormals,
     /// an undecided product) are left to `strtod`.
     static func fastValue(_ s: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> FastResult {
-        let text = s.baseAddress!
+        var stop = start
+        let result = scan(s.baseAddress!, from: start, end: end, stop: &stop)
+        // The grammar must take the whole field.
+        if case .invalid = result { return .invalid }
+        return stop == end ? result : .invalid
+    }
+
+    /// The exact, finite value of the decimal that starts at `i` and ends at the
+    /// first byte the grammar cannot take (returned in `stop`), or `nil` when
+    /// there is no such number or it needs `strtod` or is not finite. The bytes
+    /// from `i` to `end` must be readable; the caller checks what follows the
+    /// number (a field's end). The fused row reader's parser: equal, bit for bit,
+    /// to ``parse(_:)`` of the bytes `i..<stop` (same ``scan(_:from:end:stop:)``).
+    @inline(__always)
+    static func prefixValue(_ text: UnsafePointer<UInt8>, from i: Int, end: Int, stop: inout Int) -> Double? {
+        guard case let .exact(value) = scan(text, from: i, end: end, stop: &stop), value.isFinite else { return nil }
+        return value
+    }
+
+    /// The leading decimal of `text[start..<end]` (see ``fastValue(_:_:_:)``):
+    /// its value and, in `stop`, where it ends. A number ends at the first byte
+    /// the grammar cannot take; `.invalid` when what precedes it is no number
+    /// (no digits, or an exponent marker without digits).
+    @inline(__always)
+    static func scan(_ text: UnsafePointer<UInt8>, from start: Int, end: Int, stop: inout Int) -> FastResult {
         let raw = UnsafeRawPointer(text)
         var i = start
         var negative = false
-        if text[i] == 0x2D { negative = true; i += 1 } else if text[i] == 0x2B { i += 1 }
+        if i < end {
+            if text[i] == 0x2D { negative = true; i += 1 } else if text[i] == 0x2B { i += 1 }
+        }
         let digitsStart = i
         var mantissa: UInt64 = 0
-        // Digits, eight at a time while eight bytes remain, then one by one. The
-        // mantissa may wrap past 19 digits; that case is sorted out below.
+        // Digits, eight bytes at a time while eight remain: the run of digits at
+        // the start of a word (0–8 of them) is added in one step whatever its
+        // length, so 16 and 17 digits take the same branches; then one by one.
+        // The mantissa may wrap past 19 digits; that case is sorted out below.
         @inline(__always) func readDigits() {
-            while i + 8 <= end {
-                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                guard Self.isEightDigits(word) else { break }
-                mantissa = mantissa &* 100_000_000 &+ Self.eightDigitsValue(word)
-                i += 8
+            while i &+ 8 <= end {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let n = Self.leadingDigitCount(word)
+                mantissa = mantissa &* Self.powersOfTenInteger[n] &+ Self.digitValues(Self.leadingDigits(word, n))
+                i &+= n
+                if n < 8 { return }
             }
             while i < end, case let d = text[i] &- 0x30, d < 10 {
                 mantissa = mantissa &* 10 &+ UInt64(d)
-                i += 1
+                i &+= 1
             }
         }
-        readDigits()
+        // A probability's `0.` needs no digit loop.
+        if i &+ 1 < end && text[i] == 0x30 && text[i &+ 1] == 0x2E {
+            i &+= 1
+        } else {
+            readDigits()
+        }
         var digits = i - digitsStart
         var exponent = 0
         if i < end && text[i] == 0x2E {
@@ -95,8 +129,8 @@ public enum DecimalParser {
             digits -= exponent
         }
         guard digits > 0 else { return .invalid }
-        if i < end {
-            guard text[i] == 0x65 || text[i] == 0x45 else { return .invalid }
+        let mantissaEnd = i
+        if i < end && (text[i] == 0x65 || text[i] == 0x45) {
             i += 1
             var negativeExponent = false
             if i < end && text[i] == 0x2D { negativeExponent = true; i += 1 } else if i < end && text[i] == 0x2B { i += 1 }
@@ -107,15 +141,16 @@ public enum DecimalParser {
                 exponentDigits += 1
                 i += 1
             }
-            guard exponentDigits > 0, i == end else { return .invalid }
+            guard exponentDigits > 0 else { return .invalid }
             exponent += negativeExponent ? -e : e
         }
+        stop = i
         if digits > 19 {
             // Leading zeros (and the point) carry no value: past them at most 19
             // digits may remain for the mantissa to be exact.
             var j = digitsStart
             var leadingZeros = 0
-            while j < end && (text[j] == 0x30 || text[j] == 0x2E) {
+            while j < mantissaEnd && (text[j] == 0x30 || text[j] == 0x2E) {
                 if text[j] == 0x30 { leadingZeros += 1 }
                 j += 1
             }
@@ -134,20 +169,38 @@ public enum DecimalParser {
         return .exact(negative ? -value : value)
     }
 
-    /// Whether all eight bytes of a little-endian word are ASCII digits.
+    /// How many of a little-endian word's bytes, from the lowest, are ASCII
+    /// digits before the first that is not (0–8). A byte below `0` sets its high
+    /// bit in `word - 0x30…`, one above `9` in `word + 0x46…`; the bytes before
+    /// the first non-digit neither borrow nor carry, so its bit is exact (bits
+    /// after it may be wrong, and are not used).
     @inline(__always)
-    static func isEightDigits(_ word: UInt64) -> Bool {
-        ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0
+    static func leadingDigitCount(_ word: UInt64) -> Int {
+        let nonDigits = ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080
+        return nonDigits.trailingZeroBitCount >> 3
     }
 
-    /// The value of eight ASCII digits in a little-endian word (first digit in the lowest byte).
+    /// The values of the first `n` bytes (0–8, all digits) of a little-endian
+    /// word as the last `n` of eight digit values, the others 0: what
+    /// ``digitValues(_:)`` turns into the value of those `n` digits. The shift
+    /// by 64 − 8n is made in two equal halves, so that n = 0 gives 0 without a
+    /// branch (a single shift is taken modulo 64).
     @inline(__always)
-    static func eightDigitsValue(_ word: UInt64) -> UInt64 {
-        var v = word &- 0x3030_3030_3030_3030
-        v = (v &* 10) &+ (v >> 8)
+    static func leadingDigits(_ word: UInt64, _ n: Int) -> UInt64 {
+        let half = UInt64(truncatingIfNeeded: 32 &- 4 &* n)
+        return ((word &- 0x3030_3030_3030_3030) &<< half) &<< half
+    }
+
+    /// The value of eight digit values (0–9) in the bytes of a word, the first in the lowest byte.
+    @inline(__always)
+    static func digitValues(_ digits: UInt64) -> UInt64 {
+        let v = (digits &* 10) &+ (digits >> 8)
         let mask: UInt64 = 0x0000_00FF_0000_00FF
         return (((v & mask) &* 0x000F_4240_0000_0064) &+ (((v >> 16) & mask) &* 0x0000_2710_0000_0001)) >> 32
     }
+
+    /// 10^n for n in 0...8, as integers.
+    private static let powersOfTenInteger: [UInt64] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
 
     private static let powersOfTen: [Double] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,

@@ -400,3 +400,140 @@ extension String {
         return String(scalars)
     }
 }
+
+/// What ``DelimitedReader/decodePlainRows(_:decoder:into:)`` does with each
+/// column of a row, and the checks a row must pass to be kept there, from a
+/// ``RowDecoder``'s roles and options (``RowDecoder/plainRowPlan(delimiter:)``).
+struct PlainRowPlan: Sendable {
+    /// One per header column: a score slot (≥ 0), ``label``, ``weight`` or ``ignored``.
+    let actions: [Int]
+    static let label = -1
+    static let weight = -2
+    static let ignored = -3
+    let scoreCount: Int
+    let isProbability: Bool
+    let sumTolerance: Double
+    /// For two per-class columns read as one binary score: the positive one's slot.
+    let positiveColumn: Int?
+    let recordLimit: Int
+}
+
+extension DelimitedReader {
+    /// The fused read of a block's plain rows: tokenising, parsing and validating
+    /// in one pass over the bytes, each row's values written straight into
+    /// `kept`. A score or weight field is parsed where it starts
+    /// (``DecimalParser/prefixValue(_:from:end:stop:)``), the byte after the
+    /// number being the field's end; a label is matched against the spellings
+    /// the decoder already resolved. A row is kept only when the record path
+    /// (``next(into:)`` then ``RowDecoder/decode(_:into:)``) would keep it with
+    /// the same values and line: otherwise, at the first thing this path does not
+    /// handle (a quote, a space, a wrong field count, a bad or out-of-range value,
+    /// a sum off 1, a label not yet resolved, `strtod`'s cases, a last record with
+    /// no line break, a record over the limit) it stops before that row and
+    /// leaves it to the record path. Returns the rows kept; stops when `kept` is
+    /// full or the block ends. Only for a reader over a block (wholly in memory).
+    func decodePlainRows(_ plan: PlainRowPlan, decoder: inout RowDecoder, into kept: DecodedRows) -> Int {
+        guard input.atEnd else { return 0 }
+        let end = input.filled
+        let text = UnsafePointer(input.storage.baseAddress!)
+        let raw = UnsafeRawPointer(text)
+        let delimiter = self.delimiter
+        let delimiterWord = UInt64(delimiter) &* 0x0101_0101_0101_0101
+        let isProbability = plan.isProbability
+        let scoreCount = plan.scoreCount
+        var position = input.position
+        var line = self.line
+        var decoded = 0
+        let cache = decoder.labelCache
+        let cacheBytes = decoder.labelCacheBytes
+        cache.withUnsafeBufferPointer { cache in
+            cacheBytes.withUnsafeBufferPointer { cacheBytes in
+                plan.actions.withUnsafeBufferPointer { actions in
+                    let lastColumn = actions.count - 1
+                    rows: while !kept.isFull && position < end {
+                        let start = position
+                        var i = start
+                        let scores = kept.nextScores
+                        var classIndex = -1
+                        var weight = 1.0
+                        for column in 0...lastColumn {
+                            let action = actions[column]
+                            var fieldEnd = i
+                            if action >= 0 || action == PlainRowPlan.weight {
+                                guard let v = DecimalParser.prefixValue(text, from: i, end: end, stop: &fieldEnd) else { break rows }
+                                if action >= 0 {
+                                    if isProbability && !(v >= 0 && v <= 1) { break rows }
+                                    scores[action] = v
+                                } else {
+                                    guard v >= 0 else { break rows }
+                                    weight = v
+                                }
+                            } else {
+                                if i < end && text[i] == Self.quote { break rows }
+                                // A one-byte field (a binary label) needs no scan.
+                                if i &+ 1 < end && text[i &+ 1] == delimiter && text[i] != delimiter
+                                    && text[i] != Self.lineFeed && text[i] != Self.carriageReturn {
+                                    fieldEnd = i &+ 1
+                                } else {
+                                    fieldEnd = Self.unquotedFieldEnd(raw, from: i, end: end, delimiter: delimiter, delimiterWord: delimiterWord)
+                                }
+                                if action == PlainRowPlan.label {
+                                    classIndex = Self.cachedClass(text + i, fieldEnd - i, readable: end - i, cache, cacheBytes)
+                                    if classIndex < 0 { break rows }
+                                }
+                            }
+                            guard fieldEnd < end else { break rows }
+                            let b = text[fieldEnd]
+                            if column < lastColumn {
+                                guard b == delimiter else { break rows }
+                                i = fieldEnd + 1
+                            } else {
+                                guard b == Self.lineFeed || b == Self.carriageReturn else { break rows }
+                                i = b == Self.carriageReturn && fieldEnd + 1 < end && text[fieldEnd + 1] == Self.lineFeed ? fieldEnd + 2 : fieldEnd + 1
+                            }
+                        }
+                        if i - start > plan.recordLimit { break rows }
+                        if scoreCount > 1 && isProbability {
+                            // Summed in slot order, as the record path sums.
+                            var sum = 0.0
+                            for slot in 0..<scoreCount { sum += scores[slot] }
+                            if !(abs(sum - 1) <= plan.sumTolerance) { break rows }
+                        }
+                        if let p = plan.positiveColumn {
+                            scores[0] = isProbability ? scores[p] : scores[p] - scores[1 - p]
+                        }
+                        kept.commit(label: classIndex, weight: weight, line: line, id: nil, group: nil)
+                        line += 1
+                        position = i
+                        decoded += 1
+                    }
+                }
+            }
+        }
+        input.position = position
+        self.line = line
+        decoder.countPlainRows(decoded)
+        return decoded
+    }
+
+    /// The class of a label spelling the decoder already resolved, or -1: the
+    /// `length` bytes at `field` (of which `readable` may be read) against the
+    /// cached spellings, up to eight bytes compared as one word (as
+    /// `RowDecoder.decode` compares them). An empty field is never cached.
+    @inline(__always)
+    static func cachedClass(_ field: UnsafePointer<UInt8>, _ length: Int, readable: Int,
+                            _ cache: UnsafeBufferPointer<LabelCacheEntry>, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard length > 0 else { return -1 }
+        if length <= 8 {
+            let packed = readable >= 8
+                ? UInt64(littleEndian: UnsafeRawPointer(field).loadUnaligned(as: UInt64.self)) & (UInt64.max >> UInt64(64 - 8 * length))
+                : LabelCacheEntry.pack(UnsafeBufferPointer(start: field, count: length))
+            for entry in cache where entry.length == length && entry.packed == packed { return entry.index }
+            return -1
+        }
+        for entry in cache where entry.length == length && memcmp(bytes.baseAddress! + entry.start, field, length) == 0 {
+            return entry.index
+        }
+        return -1
+    }
+}

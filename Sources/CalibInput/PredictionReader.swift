@@ -240,6 +240,32 @@ struct RowDecoder: Sendable {
                     targetsPerRow: shape.hasSoftTargets ? shape.classCount : 0)
     }
 
+    /// The column plan of ``DelimitedReader/decodePlainRows(_:decoder:into:)``,
+    /// or `nil` when these rows need the record-by-record path: multi-label,
+    /// soft targets, an id or group column, no label column, or a delimiter the
+    /// decimal grammar or the trimming of spaces could take (only comma, tab,
+    /// semicolon and pipe qualify).
+    func plainRowPlan(delimiter: UInt8) -> PlainRowPlan? {
+        guard roles.multiLabel == nil, roles.targets.isEmpty, roles.id == nil, roles.group == nil,
+              let label = roles.label, [0x2C, 0x09, 0x3B, 0x7C].contains(delimiter) else { return nil }
+        var actions = [Int](repeating: PlainRowPlan.ignored, count: header.count)
+        var roleColumns = [label] + roles.scores
+        actions[label] = PlainRowPlan.label
+        for (slot, column) in roles.scores.enumerated() { actions[column] = slot }
+        if let weight = roles.weight {
+            actions[weight] = PlainRowPlan.weight
+            roleColumns.append(weight)
+        }
+        // A column in two roles is left to the record path.
+        guard Set(roleColumns).count == roleColumns.count else { return nil }
+        return PlainRowPlan(actions: actions, scoreCount: roles.scores.count, isProbability: roles.scoreKind == .probabilities,
+                            sumTolerance: options.sumTolerance, positiveColumn: roles.positiveColumn,
+                            recordLimit: options.recordLimit)
+    }
+
+    /// Counts rows kept by ``DelimitedReader/decodePlainRows(_:decoder:into:)``.
+    mutating func countPlainRows(_ count: Int) { rows += count }
+
     /// Readies a copy for one block: nothing counted, segment indices of its own.
     mutating func startBlock(frozen: Bool) {
         skipped = SkippedRows(exampleLimit: options.skippedExampleLimit)
