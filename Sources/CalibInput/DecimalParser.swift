@@ -72,17 +72,18 @@ public enum DecimalParser {
 
     /// The exact, finite value of the decimal that starts at `i` and ends at the
     /// first byte the grammar cannot take (returned in `stop`), or `nil` when
-    /// there is no such number or it needs `strtod` or is not finite. The bytes
-    /// from `i` to `end` must be readable; the caller checks what follows the
-    /// number (a field's end). The fused row reader's parser: equal, bit for bit,
-    /// to ``parse(_:)`` of the bytes `i..<stop` (same ``scan(_:from:end:stop:)``).
+    /// there is no such number, it needs `strtod` (over 19 significant digits,
+    /// subnormals, a rare undecided product) or it is not finite. The bytes from
+    /// `i` to `end` must be readable; the caller checks what follows the number
+    /// (a field's end). The fused row reader's parser: when it returns a value,
+    /// that is, bit for bit, ``parse(_:)`` of the bytes `i..<stop` (the same scan).
     @inline(__always)
-    static func prefixValue(_ text: UnsafePointer<UInt8>, from i: Int, end: Int, stop: inout Int) -> Double? {
+    public static func prefixValue(_ text: UnsafePointer<UInt8>, from i: Int, end: Int, stop: inout Int) -> Double? {
         guard case let .exact(value) = scan(text, from: i, end: end, stop: &stop), value.isFinite else { return nil }
         return value
     }
 
-    /// The leading decimal of `text[start..<end]` (see ``fastValue(_:_:_:)``):
+    /// The leading decimal of `text[start..<end]` (see `fastValue`):
     /// its value and, in `stop`, where it ends. A number ends at the first byte
     /// the grammar cannot take; `.invalid` when what precedes it is no number
     /// (no digits, or an exponent marker without digits).
@@ -182,7 +183,7 @@ public enum DecimalParser {
 
     /// The values of the first `n` bytes (0–8, all digits) of a little-endian
     /// word as the last `n` of eight digit values, the others 0: what
-    /// ``digitValues(_:)`` turns into the value of those `n` digits. The shift
+    /// `digitValues` turns into the value of those `n` digits. The shift
     /// by 64 − 8n is made in two equal halves, so that n = 0 gives 0 without a
     /// branch (a single shift is taken modulo 64).
     @inline(__always)

@@ -401,11 +401,11 @@ extension String {
     }
 }
 
-/// What ``DelimitedReader/decodePlainRows(_:decoder:into:)`` does with each
+/// What `DelimitedReader.decodePlainRows` does with each
 /// column of a row, and the checks a row must pass to be kept there, from a
-/// ``RowDecoder``'s roles and options (``RowDecoder/plainRowPlan(delimiter:)``).
+/// `RowDecoder`'s roles and options (`RowDecoder.plainRowPlan(delimiter:)`).
 struct PlainRowPlan: Sendable {
-    /// One per header column: a score slot (≥ 0), ``label``, ``weight`` or ``ignored``.
+    /// One per header column: a score slot (≥ 0), `label`, `weight` or `ignored`.
     let actions: [Int]
     static let label = -1
     static let weight = -2
@@ -422,10 +422,10 @@ extension DelimitedReader {
     /// The fused read of a block's plain rows: tokenising, parsing and validating
     /// in one pass over the bytes, each row's values written straight into
     /// `kept`. A score or weight field is parsed where it starts
-    /// (``DecimalParser/prefixValue(_:from:end:stop:)``), the byte after the
+    /// (`DecimalParser/prefixValue(_:from:end:stop:)`), the byte after the
     /// number being the field's end; a label is matched against the spellings
     /// the decoder already resolved. A row is kept only when the record path
-    /// (``next(into:)`` then ``RowDecoder/decode(_:into:)``) would keep it with
+    /// (`next(into:)` then `RowDecoder.decode(_:into:)`) would keep it with
     /// the same values and line: otherwise, at the first thing this path does not
     /// handle (a quote, a space, a wrong field count, a bad or out-of-range value,
     /// a sum off 1, a label not yet resolved, `strtod`'s cases, a last record with

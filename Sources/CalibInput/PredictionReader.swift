@@ -240,7 +240,7 @@ struct RowDecoder: Sendable {
                     targetsPerRow: shape.hasSoftTargets ? shape.classCount : 0)
     }
 
-    /// The column plan of ``DelimitedReader/decodePlainRows(_:decoder:into:)``,
+    /// The column plan of `DelimitedReader.decodePlainRows`,
     /// or `nil` when these rows need the record-by-record path: multi-label,
     /// soft targets, an id or group column, no label column, or a delimiter the
     /// decimal grammar or the trimming of spaces could take (only comma, tab,
@@ -263,7 +263,7 @@ struct RowDecoder: Sendable {
                             recordLimit: options.recordLimit)
     }
 
-    /// Counts rows kept by ``DelimitedReader/decodePlainRows(_:decoder:into:)``.
+    /// Counts rows kept by `DelimitedReader.decodePlainRows`.
     mutating func countPlainRows(_ count: Int) { rows += count }
 
     /// Readies a copy for one block: nothing counted, segment indices of its own.

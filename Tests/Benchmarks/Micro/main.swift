@@ -5,7 +5,8 @@
 //   swift run -c release CalibBenchmarks [--quick]
 // Timing lives here and never in `swift test`. `--sketch`, `--write-csv` and
 // `--audit` measure the score store beyond its budget instead
-// (SketchMeasurement.swift).
+// (SketchMeasurement.swift); `--limit PATH` the machine's limit for a file:
+// only line breaks found and numbers parsed (LimitMeasurement.swift).
 import CalibCore
 import CalibInput
 import CalibTestSupport
@@ -15,7 +16,8 @@ import Glibc
 import Darwin
 #endif
 
-for (flag, measure) in [("--sketch", measureSketch), ("--write-csv", writeMeasurementCSV), ("--audit", auditMeasurementCSV)] {
+for (flag, measure) in [("--sketch", measureSketch), ("--write-csv", writeMeasurementCSV), ("--audit", auditMeasurementCSV),
+                         ("--limit", measureLimit)] {
     if let at = CommandLine.arguments.firstIndex(of: flag) {
         measure(Array(CommandLine.arguments[(at + 1)...]))
         exit(0)
