@@ -405,10 +405,11 @@ extension String {
 /// column of a row, and the checks a row must pass to be kept there, from a
 /// `RowDecoder`'s roles and options (`RowDecoder.plainRowPlan(delimiter:)`).
 struct PlainRowPlan: Sendable {
-    /// One per header column: a score slot (≥ 0), `label`, `weight` or `ignored`.
+    /// One per header column: a score slot (≥ 0), `weight`, `label` or
+    /// `ignored`; the numbers (scores and the weight) are those ≥ `weight`.
     let actions: [Int]
-    static let label = -1
-    static let weight = -2
+    static let weight = -1
+    static let label = -2
     static let ignored = -3
     let scoreCount: Int
     let isProbability: Bool
@@ -459,8 +460,9 @@ extension DelimitedReader {
                         for column in 0...lastColumn {
                             let action = actions[column]
                             var fieldEnd = i
-                            if action >= 0 || action == PlainRowPlan.weight {
-                                guard let v = DecimalParser.prefixValue(text, from: i, end: end, stop: &fieldEnd) else { break rows }
+                            if action >= PlainRowPlan.weight {
+                                // `DecimalParser.prefixValue`, inlined.
+                                guard case let .exact(v) = DecimalParser.scan(text, from: i, end: end, stop: &fieldEnd), v.isFinite else { break rows }
                                 if action >= 0 {
                                     if isProbability && !(v >= 0 && v <= 1) { break rows }
                                     scores[action] = v
