@@ -97,24 +97,7 @@ public enum DecimalParser {
         }
         let digitsStart = i
         var mantissa: UInt64 = 0
-        // The benchmark files' spelling, `0.` and 16 to 19 digits with no
-        // exponent, in three loads and no loop: the (mantissa, exponent) pair the
-        // loop below would find, so the same value. Anything else goes on below.
-        if i &+ 26 <= end && text[i] == 0x30 && text[i &+ 1] == 0x2E {
-            let first = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 2, as: UInt64.self))
-            let second = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 10, as: UInt64.self))
-            let third = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 18, as: UInt64.self))
-            let n = Self.leadingDigitCount(third)
-            let after = i &+ 18 &+ n
-            if Self.leadingDigitCount(first) &+ Self.leadingDigitCount(second) == 16 && n <= 3
-                && text[after] != 0x2E && text[after] | 0x20 != 0x65 {
-                mantissa = Self.digitValues(first &- 0x3030_3030_3030_3030) &* 100_000_000
-                    &+ Self.digitValues(second &- 0x3030_3030_3030_3030)
-                mantissa = mantissa &* Self.powersOfTenInteger[n] &+ Self.digitValues(Self.leadingDigits(third, n))
-                stop = after
-                return Self.exactValue(mantissa, exponent: -16 &- n, negative: negative)
-            }
-        }
+        if let value = probabilityValue(text, from: i, end: end, negative: negative, stop: &stop) { return value }
         // Digits, eight bytes at a time while eight remain: the run of digits at
         // the start of a word (0–8 of them) is added in one step whatever its
         // length, so 16 and 17 digits take the same branches; then one by one.
@@ -176,6 +159,27 @@ public enum DecimalParser {
             guard digits - leadingZeros <= 19 else { return .needsSlowPath }
         }
         return exactValue(mantissa, exponent: exponent, negative: negative)
+    }
+
+    /// The benchmark files' spelling of a probability, `0.` and 16 to 19 digits
+    /// with no exponent, read at `i` (after any sign) in three loads and no
+    /// loop: the mantissa and exponent `scan` would find, so the same value;
+    /// `nil` for anything else (then `scan` reads on). Needs 26 readable bytes.
+    @inline(__always)
+    static func probabilityValue(_ text: UnsafePointer<UInt8>, from i: Int, end: Int, negative: Bool, stop: inout Int) -> FastResult? {
+        guard i &+ 26 <= end && text[i] == 0x30 && text[i &+ 1] == 0x2E else { return nil }
+        let raw = UnsafeRawPointer(text)
+        let first = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 2, as: UInt64.self))
+        let second = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 10, as: UInt64.self))
+        let third = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 18, as: UInt64.self))
+        let n = leadingDigitCount(third)
+        let after = i &+ 18 &+ n
+        guard leadingDigitCount(first) &+ leadingDigitCount(second) == 16 && n <= 3
+                && text[after] != 0x2E && text[after] | 0x20 != 0x65 else { return nil }
+        var mantissa = digitValues(first &- 0x3030_3030_3030_3030) &* 100_000_000 &+ digitValues(second &- 0x3030_3030_3030_3030)
+        mantissa = mantissa &* powersOfTenInteger[n] &+ digitValues(leadingDigits(third, n))
+        stop = after
+        return exactValue(mantissa, exponent: -16 &- n, negative: negative)
     }
 
     /// `±mantissa · 10^exponent`, correctly rounded, for a mantissa that holds

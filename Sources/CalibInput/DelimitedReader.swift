@@ -461,8 +461,10 @@ extension DelimitedReader {
                             let action = actions[column]
                             var fieldEnd = i
                             if action >= PlainRowPlan.weight {
-                                // `DecimalParser.prefixValue`, inlined.
-                                guard case let .exact(v) = DecimalParser.scan(text, from: i, end: end, stop: &fieldEnd), v.isFinite else { break rows }
+                                // `DecimalParser.prefixValue`, inlined, its usual case first.
+                                let read = DecimalParser.probabilityValue(text, from: i, end: end, negative: false, stop: &fieldEnd)
+                                    ?? DecimalParser.scan(text, from: i, end: end, stop: &fieldEnd)
+                                guard case let .exact(v) = read, v.isFinite else { break rows }
                                 if action >= 0 {
                                     if isProbability && !(v >= 0 && v <= 1) { break rows }
                                     scores[action] = v
