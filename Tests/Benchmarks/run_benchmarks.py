@@ -275,11 +275,15 @@ def main():
     if not all(os.path.exists(p) for p in (binary, multiclass, logits)):
         print("making the benchmark data …", flush=True)
         subprocess.run([sys.executable, os.path.join(HERE, "make_data.py"), args.data], check=True)
-    products = (["calib"] if not args.calib else []) + (["CalibBenchmarks"] if not args.check_only else [])
+    calib = os.path.abspath(args.calib) if args.calib else os.path.join(ROOT, ".build", "release", "calib")
+    # The micro-benchmarks built beside a given calib are used as they are.
+    benchmarks = os.path.join(os.path.dirname(calib), "CalibBenchmarks")
+    prebuilt = args.calib is not None and os.path.exists(benchmarks)
+    if not prebuilt:
+        benchmarks = os.path.join(ROOT, ".build", "release", "CalibBenchmarks")
+    products = (["calib"] if not args.calib else []) + (["CalibBenchmarks"] if not (args.check_only or prebuilt) else [])
     for product in products:
         subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    calib = os.path.abspath(args.calib) if args.calib else os.path.join(ROOT, ".build", "release", "calib")
-    benchmarks = os.path.join(ROOT, ".build", "release", "CalibBenchmarks")
     # calib reads with one thread per online core; the limit is measured on as many.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
