@@ -154,6 +154,51 @@ AVX512 static void sums_avx512(SUMS_PARAMS) { SUMS_BODY }
 AVX2 static void sums_avx2(SUMS_PARAMS) { SUMS_BODY }
 static void sums_base(SUMS_PARAMS) { SUMS_BODY }
 
+/// The counts' own sums over the rows, per lane: `Σ m`, and with `outputs`
+/// 3 also `Σ m²` and `Σ min(m, 1)`, in 32-bit integers (exact for n < 2²⁴),
+/// written as doubles to `out[j * stride + r]`.
+#define COUNT_SUMS_BODY                                                                 \
+    typedef uint32_t v16u32_ __attribute__((ext_vector_type(16)));                       \
+    typedef uint8_t v16u8_ __attribute__((ext_vector_type(16)));                         \
+    typedef double v16d_ __attribute__((ext_vector_type(16)));                           \
+    for (size_t r = 0; r < stride; r += 16) {                                           \
+        const size_t lanes = stride - r >= 16 ? 16 : 8;                                 \
+        v16u32_ s1 = 0, s2 = 0, s0 = 0;                                                 \
+        for (size_t t = 0; t < n; t++) {                                                \
+            v16u8_ c = 0;                                                               \
+            const uint8_t *p_ = counts + (size_t)rows[t] * countStride + r;             \
+            if (lanes == 16) memcpy(&c, p_, 16); else memcpy(&c, p_, 8);                \
+            const v16u32_ m = __builtin_convertvector(c, v16u32_);                      \
+            s1 += m;                                                                    \
+            if (outputs == 3) { s2 += m * m; s0 += __builtin_elementwise_min(m, (v16u32_)1); } \
+        }                                                                               \
+        /* Fixed-size stores: a memcpy of a variable length is a call. */           \
+        const v16d_ d1 = __builtin_convertvector(s1, v16d_);                            \
+        const v16d_ d2 = __builtin_convertvector(s2, v16d_);                            \
+        const v16d_ d0 = __builtin_convertvector(s0, v16d_);                            \
+        if (lanes == 16) {                                                              \
+            memcpy(out + r, &d1, sizeof d1);                                            \
+            if (outputs == 3) {                                                         \
+                memcpy(out + stride + r, &d2, sizeof d2);                               \
+                memcpy(out + 2 * stride + r, &d0, sizeof d0);                           \
+            }                                                                           \
+        } else {                                                                        \
+            const v8d h1 = d1.lo, h2 = d2.lo, h0 = d0.lo;                               \
+            memcpy(out + r, &h1, sizeof h1);                                            \
+            if (outputs == 3) {                                                         \
+                memcpy(out + stride + r, &h2, sizeof h2);                               \
+                memcpy(out + 2 * stride + r, &h0, sizeof h0);                           \
+            }                                                                           \
+        }                                                                               \
+    }
+
+#define COUNT_SUMS_PARAMS double *out, size_t outputs, size_t stride, const uint8_t *counts, \
+    size_t countStride, const uint32_t *rows, size_t n
+
+AVX512 static void count_sums_avx512(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
+AVX2 static void count_sums_avx2(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
+static void count_sums_base(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
+
 /// The widest path this CPU runs: 2 AVX-512 (F, DQ, BW, VL), 1 AVX2 with FMA,
 /// 0 the x86-64 baseline (or another architecture).
 static int supported_level(void) {
@@ -196,5 +241,13 @@ void calib_replicate_sums(SUMS_PARAMS) {
     case 2: sums_avx512(sums, stride, counts, countStride, rows, valueAt, n, values, linear, squared, counted); break;
     case 1: sums_avx2(sums, stride, counts, countStride, rows, valueAt, n, values, linear, squared, counted); break;
     default: sums_base(sums, stride, counts, countStride, rows, valueAt, n, values, linear, squared, counted);
+    }
+}
+
+void calib_count_sums(COUNT_SUMS_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: count_sums_avx512(out, outputs, stride, counts, countStride, rows, n); break;
+    case 1: count_sums_avx2(out, outputs, stride, counts, countStride, rows, n); break;
+    default: count_sums_base(out, outputs, stride, counts, countStride, rows, n);
     }
 }

@@ -110,6 +110,34 @@ struct ReplicateKernelTests {
     }
 }
 
+extension ReplicateKernelTests {
+    @Test("the counts' own sums (terms equal to 1) equal the sums of m, m² and min(m, 1)",
+          arguments: [(replicates: 200, rows: 50, outputs: 3), (replicates: 20, rows: 9, outputs: 3),
+                      (replicates: 200, rows: 31, outputs: 1), (replicates: 8, rows: 0, outputs: 3)])
+    func countSums(_ c: (replicates: Int, rows: Int, outputs: Int)) {
+        let stride = (c.replicates + 7) & ~7
+        var generator = SplitMix(seed: 11)
+        let matrixRows = c.rows + 3
+        let counts = (0..<(matrixRows * stride)).map { _ in UInt8(generator.next() % 9) }
+        let rows = (0..<c.rows).map { UInt32(($0 * 5 + 2) % matrixRows) }
+        var expected = [Double](repeating: 0, count: 3 * stride)
+        for t in 0..<c.rows {
+            for r in 0..<stride {
+                let m = Double(counts[Int(rows[t]) * stride + r])
+                expected[r] += m; expected[stride + r] += m * m; expected[2 * stride + r] += Swift.min(m, 1)
+            }
+        }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var out = [Double](repeating: -1, count: 3 * stride)
+            calib_count_sums(&out, c.outputs, stride, counts, stride, rows, c.rows)
+            #expect(Array(out[0..<(c.outputs * stride)]) == Array(expected[0..<(c.outputs * stride)]), "level \(level)")
+            #expect(out[(c.outputs * stride)...].allSatisfy { $0 == -1 }, "level \(level): nothing written past the sums asked for")
+        }
+        calib_set_kernel_level(2)
+    }
+}
+
 /// SplitMix64, for reproducible test data.
 private struct SplitMix {
     var state: UInt64

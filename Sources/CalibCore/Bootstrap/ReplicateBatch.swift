@@ -47,6 +47,8 @@ struct ReplicateBatch {
     let columnCells: Int
 
     private(set) var rows = 0
+    /// Whether every row of the batch weighs 1 (the grid then sums the counts alone).
+    private var unitWeights = true
     private let keys: UnsafeMutablePointer<UInt64>
     private let counts: UnsafeMutablePointer<UInt8>
     private let weights: UnsafeMutablePointer<Double>
@@ -92,7 +94,8 @@ struct ReplicateBatch {
         order = .allocate(capacity: capacity)
         orderedValues = .allocate(capacity: capacity)
         let widest = units.map { $0.doubles.count + $0.counts.count }.max() ?? 1
-        sumsCapacity = Swift.max(1, widest) * stride
+        // A pattern's value sums, then the counts' three.
+        sumsCapacity = (Swift.max(1, widest) + 3) * stride
         sums = .allocate(capacity: sumsCapacity)
         rowTerms = RowTerms(slots: widest)
         termLog = TermLog(sums: squaredSlots.count, counts: units.last.map { $0.counts.upperBound } ?? 0)
@@ -119,6 +122,7 @@ struct ReplicateBatch {
         let i = rows
         keys[i] = key
         weights[i] = weight
+        unitWeights = unitWeights && weight == 1
         for j in 0..<columns { cellOf[j &* Self.capacity &+ i] = Int32(truncatingIfNeeded: cells[j]) }
         let sumTerms = termLog.sumTerms, countTerms = termLog.countTerms
         var sumAt = 0, countAt = 0
@@ -151,10 +155,11 @@ struct ReplicateBatch {
             let starts = sortRows(by: patternOf + u * Self.capacity, buckets: patterns.count, valueAt: valueAt + u * Self.capacity)
             for p in 0..<patterns.count where starts[p + 1] > starts[p] {
                 let pattern = patterns.patterns[p]
-                let d = pattern.linear + pattern.squared + pattern.counted
+                let d = pattern.linear + pattern.squared + pattern.counted, n = starts[p + 1] - starts[p]
                 sums.initialize(repeating: 0, count: d * stride)
-                calib_replicate_sums(sums, stride, counts, stride, order + starts[p], orderedValues + starts[p], starts[p + 1] - starts[p],
+                calib_replicate_sums(sums, stride, counts, stride, order + starts[p], orderedValues + starts[p], n,
                                      values, pattern.linear, pattern.squared, pattern.counted)
+                if pattern.hasUnits { calib_count_sums(sums + d * stride, 3, stride, counts, stride, order + starts[p], n) }
                 for (slot, q) in pattern.sumSlots {
                     let target = replicateSums + slot &* r, source = sums + q &* stride
                     for l in 0..<r { target[l] += source[l] }
@@ -172,15 +177,20 @@ struct ReplicateBatch {
             for i in 0..<rows { cellsOfRows[i] -= Int32(truncatingIfNeeded: base) }
             let starts = sortRows(by: cellsOfRows, buckets: columnCells, valueAt: nil)
             for c in 0..<columnCells where starts[c + 1] > starts[c] {
-                sums.initialize(repeating: 0, count: stride)
-                calib_replicate_sums(sums, stride, counts, stride, order + starts[c], order + starts[c], starts[c + 1] - starts[c],
-                                     weights, 1, 0, 0)
+                let n = starts[c + 1] - starts[c]
+                if unitWeights {
+                    calib_count_sums(sums, 1, stride, counts, stride, order + starts[c], n)
+                } else {
+                    sums.initialize(repeating: 0, count: stride)
+                    calib_replicate_sums(sums, stride, counts, stride, order + starts[c], order + starts[c], n, weights, 1, 0, 0)
+                }
                 let target = cellWeights + (base + c) &* r
                 for l in 0..<r { target[l] += sums[l] }
             }
         }
         rows = 0
         valueCount = 0
+        unitWeights = true
     }
 
     /// A stable counting sort of the batch's rows by `key` (in `0..<buckets`):
@@ -233,6 +243,10 @@ extension ReplicateBatch {
             signature.deallocate(); linearValues.deallocate(); squaredValues.deallocate(); countedValues.deallocate()
         }
 
+        /// The index a term equal to 1 takes: its replicate sums are the counts' own
+        /// (`Σ m`, `Σ m²` or `Σ min(m, 1)` by the slot's kind), summed as integers.
+        static let unit: Int32 = -1
+
         /// The index of `value` among `distinct[0..<count]` by its bits, appending it when new.
         @inline(__always)
         private static func index(of value: Double, in distinct: UnsafeMutablePointer<Double>, count: inout Int) -> Int32 {
@@ -258,7 +272,8 @@ extension ReplicateBatch {
             for e in sums {
                 let slot = log.sumSlots[e], term = log.sumValues[e]
                 signature[length] = slot
-                signature[length &+ 1] = isSquared[Int(slot)] ? Self.index(of: term, in: squaredValues, count: &squared)
+                signature[length &+ 1] = term == 1 ? Self.unit
+                    : isSquared[Int(slot)] ? Self.index(of: term, in: squaredValues, count: &squared)
                     : Self.index(of: term, in: linearValues, count: &linear)
                 length &+= 2
             }
@@ -266,7 +281,8 @@ extension ReplicateBatch {
             length &+= 1
             for e in counts {
                 signature[length] = log.countSlots[e]
-                signature[length &+ 1] = Self.index(of: Double(log.countValues[e]), in: countedValues, count: &counted)
+                let term = log.countValues[e]
+                signature[length &+ 1] = term == 1 ? Self.unit : Self.index(of: Double(term), in: countedValues, count: &counted)
                 length &+= 2
             }
             signature[length] = Int32(truncatingIfNeeded: linear)
@@ -306,7 +322,10 @@ extension ReplicateBatch {
     /// Which distinct value each slot of a row takes: rows of one pattern are summed together.
     struct Pattern {
         let linear: Int, squared: Int, counted: Int
-        /// `(slot, value index)` of the sums (squared values after the linear ones) and of the counts.
+        /// Whether a term equals 1: then the counts' own sums follow the values' (see `RowTerms.unit`).
+        let hasUnits: Bool
+        /// `(slot, index)` of the sums and of the counts: an index into the values' sums (squared
+        /// after linear, counted last), or past them into the counts' sums `Σ m`, `Σ m²`, `Σ min(m, 1)`.
         let sumSlots: [(Int, Int)]
         let countSlots: [(Int, Int)]
     }
@@ -350,19 +369,32 @@ extension ReplicateBatch {
             let s = UnsafeBufferPointer(start: terms.signature, count: terms.length)
             let linear = Int(s[s.count - 3]), squared = Int(s[s.count - 2]), counted = Int(s[s.count - 1])
             var sumSlots: [(Int, Int)] = [], countSlots: [(Int, Int)] = []
+            let d = linear + squared + counted
+            var hasUnits = false
             var t = 1
             while s[t] != -1 {
-                let slot = Int(s[t])
-                // A squared value's index counts from the end of the linear ones.
-                sumSlots.append((slot, (isSquared[slot] ? linear : 0) + Int(s[t + 1])))
+                let slot = Int(s[t]), q = Int(s[t + 1])
+                if s[t + 1] == RowTerms.unit {
+                    hasUnits = true
+                    sumSlots.append((slot, d + (isSquared[slot] ? 1 : 0)))
+                } else {
+                    // A squared value's index counts from the end of the linear ones.
+                    sumSlots.append((slot, (isSquared[slot] ? linear : 0) + q))
+                }
                 t += 2
             }
             t += 1
             while t < s.count - 3 {
-                countSlots.append((Int(s[t]), linear + squared + Int(s[t + 1])))
+                if s[t + 1] == RowTerms.unit {
+                    hasUnits = true
+                    countSlots.append((Int(s[t]), d + 2))
+                } else {
+                    countSlots.append((Int(s[t]), linear + squared + Int(s[t + 1])))
+                }
                 t += 2
             }
-            patterns.append(Pattern(linear: linear, squared: squared, counted: counted, sumSlots: sumSlots, countSlots: countSlots))
+            patterns.append(Pattern(linear: linear, squared: squared, counted: counted, hasUnits: hasUnits,
+                                    sumSlots: sumSlots, countSlots: countSlots))
             signatures.append(contentsOf: s)
             starts.append(signatures.count)
             hashes.append(h)

@@ -28,6 +28,14 @@ void calib_replicate_sums(double *sums, size_t stride, const uint8_t *counts, si
                           const uint32_t *rows, const uint32_t *valueAt, size_t n, const double *values,
                           size_t linear, size_t squared, size_t counted);
 
+/// The counts' own sums over `n` rows (`n < 2²⁴`), for terms equal to 1:
+/// `out[r] = Σ_t m_r`, and with `outputs` 3 also `out[stride + r] = Σ_t m_r²`
+/// and `out[2 * stride + r] = Σ_t min(m_r, 1)`, for each lane `r < stride`
+/// (a multiple of 8), with `m = counts + rows[t] * countStride`. Exact: the
+/// same doubles as `calib_replicate_sums` on values of 1.
+void calib_count_sums(double *out, size_t outputs, size_t stride, const uint8_t *counts, size_t countStride,
+                      const uint32_t *rows, size_t n);
+
 /// The path the kernels take: 2 AVX-512, 1 AVX2, 0 the baseline (SSE2, or
 /// plain C elsewhere); the widest this CPU runs unless set.
 int calib_kernel_level(void);
