@@ -149,6 +149,39 @@ struct FamilyResultContext {
     let classNames: [String]
 }
 
+/// Where a family's per-row formulas put a row's terms: the chunk's scratch
+/// (`ScratchSink`: `sums[slot] += value`), or the bootstrap's log of the row's
+/// nonzero terms (`TermLog`), which the replicates scale by the row's Poisson
+/// counts. One formula per term, whichever the sink: the estimate and the
+/// replicates cannot disagree on what a row adds. Slots are the scratch's;
+/// a family adds its `SlotBase` to its own.
+protocol TermSink {
+    /// Adds `value` to the sum at `slot`.
+    mutating func addSum(_ value: Double, at slot: Int)
+    /// Adds `value` to the count at `slot`.
+    mutating func addCount(_ value: Int, at slot: Int)
+}
+
+/// Where a family's slice of a scratch starts.
+struct SlotBase {
+    var sums: Int
+    var counts: Int
+
+    static let zero = SlotBase(sums: 0, counts: 0)
+
+    @inline(__always)
+    func advanced(by offset: (sums: Int, counts: Int)) -> SlotBase { SlotBase(sums: sums + offset.sums, counts: counts + offset.counts) }
+}
+
+/// The chunk's scratch as a ``TermSink``: plain `+=` into its slots.
+struct ScratchSink: TermSink {
+    let sums: UnsafeMutablePointer<Double>
+    let counts: UnsafeMutablePointer<Int>
+
+    @inline(__always) mutating func addSum(_ value: Double, at slot: Int) { sums[slot] += value }
+    @inline(__always) mutating func addCount(_ value: Int, at slot: Int) { counts[slot] &+= value }
+}
+
 /// A mergeable family of sums of the audit's single pass (SPEC section 3).
 ///
 /// Per chunk the fused loop gives each family its slice of a flat scratch
@@ -193,15 +226,15 @@ extension ReliabilityBins {
     /// Adds one row to a bin table's plain sums (`counts[b]`, and at `4b` the
     /// weight, weighted value, weighted outcome and squared weight).
     @inline(__always)
-    static func accumulate(value: Double, outcome: Double, weight w: Double, binCount: Int,
-                           sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
+    static func addTerms<Sink: TermSink>(value: Double, outcome: Double, weight w: Double, binCount: Int,
+                                         to sink: inout Sink, at base: SlotBase) {
         let b = binIndex(of: value, binCount: binCount)
-        counts[b] &+= 1
-        let s = sums + 4 * b
-        s[0] += w
-        s[1] += w * value
-        s[2] += w * outcome
-        s[3] += w * w
+        sink.addCount(1, at: base.counts + b)
+        let s = base.sums + 4 * b
+        sink.addSum(w, at: s)
+        sink.addSum(w * value, at: s + 1)
+        sink.addSum(w * outcome, at: s + 2)
+        sink.addSum(w * w, at: s + 3)
     }
 
     /// The slots of a bin table's scratch that sum the squared weight `w²`
@@ -240,8 +273,14 @@ struct TopLabelFamily: AccumulatorFamily {
 
     @inline(__always)
     func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
-        ReliabilityBins.accumulate(value: row.topProbability, outcome: row.top == row.label ? 1 : 0, weight: row.weight,
-                                   binCount: bins.binCount, sums: sums, counts: counts)
+        var sink = ScratchSink(sums: sums, counts: counts)
+        addTerms(row, to: &sink, at: .zero)
+    }
+
+    @inline(__always)
+    func addTerms<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
+        ReliabilityBins.addTerms(value: row.topProbability, outcome: row.top == row.label ? 1 : 0, weight: row.weight,
+                                 binCount: bins.binCount, to: &sink, at: base)
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) { bins.fold(counts: counts, sums: sums) }
@@ -276,11 +315,17 @@ struct ClasswiseFamily: AccumulatorFamily {
 
     @inline(__always)
     func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
+        var sink = ScratchSink(sums: sums, counts: counts)
+        addTerms(row, to: &sink, at: .zero)
+    }
+
+    @inline(__always)
+    func addTerms<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
         let bins = binCount
         let p = row.probabilities
         for c in 0..<row.classCount {
-            ReliabilityBins.accumulate(value: p[c], outcome: c == row.label ? 1 : 0, weight: row.weight, binCount: bins,
-                                       sums: sums + 4 * bins * c, counts: counts + bins * c)
+            ReliabilityBins.addTerms(value: p[c], outcome: c == row.label ? 1 : 0, weight: row.weight, binCount: bins,
+                                     to: &sink, at: base.advanced(by: (4 * bins * c, bins * c)))
         }
     }
 
@@ -333,10 +378,16 @@ struct ClassTotalsFamily: AccumulatorFamily {
 
     @inline(__always)
     func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
+        var sink = ScratchSink(sums: sums, counts: counts)
+        addTerms(row, to: &sink, at: .zero)
+    }
+
+    @inline(__always)
+    func addTerms<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
         let y = row.label, w = row.weight
-        counts[y] &+= 1
-        sums[y] += w
-        sums[row.classCount + y] += w * -row.logProbabilities[y]
+        sink.addCount(1, at: base.counts + y)
+        sink.addSum(w, at: base.sums + y)
+        sink.addSum(w * -row.logProbabilities[y], at: base.sums + row.classCount + y)
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {
@@ -398,9 +449,15 @@ struct ConfusionFamily: AccumulatorFamily {
 
     @inline(__always)
     func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
+        var sink = ScratchSink(sums: sums, counts: counts)
+        addTerms(row, to: &sink, at: .zero)
+    }
+
+    @inline(__always)
+    func addTerms<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
         let k = row.classCount
         let decided = k == 2 ? (row.positiveScore >= threshold ? 1 : 0) : row.top
-        sums[row.label * k + decided] += row.weight
+        sink.addSum(row.weight, at: base.sums + row.label * k + decided)
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {
@@ -470,14 +527,6 @@ struct ScalarTotalsFamily: AccumulatorFamily {
 
         init() {}
 
-        /// The sums held in a scratch slice (layout of `ScalarTotalsFamily.scratchLayout`).
-        @inline(__always)
-        init(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {
-            rows = counts[0]; clipped = counts[1]
-            weight = sums[0]; crossEntropy = sums[1]; brier = sums[2]; confidence = sums[3]
-            confident = sums[4]; confidentWrong = sums[5]; positive = sums[6]
-        }
-
         /// Adds one row's terms.
         @inline(__always)
         mutating func add(_ row: RowContext, confidentAt: Double) {
@@ -520,9 +569,20 @@ struct ScalarTotalsFamily: AccumulatorFamily {
 
     @inline(__always)
     func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
-        var running = Running(sums: sums, counts: counts)
+        var sink = ScratchSink(sums: sums, counts: counts)
+        addTerms(row, to: &sink, at: .zero)
+    }
+
+    /// One row's terms, found by `Running`'s step from zero (so each is exactly the term).
+    @inline(__always)
+    func addTerms<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
+        var running = Running()
         running.add(row, confidentAt: confidentAt)
-        running.store(sums: sums, counts: counts)
+        let c = base.counts, s = base.sums
+        sink.addCount(running.rows, at: c); sink.addCount(running.clipped, at: c + 1)
+        sink.addSum(running.weight, at: s); sink.addSum(running.crossEntropy, at: s + 1); sink.addSum(running.brier, at: s + 2)
+        sink.addSum(running.confidence, at: s + 3); sink.addSum(running.confident, at: s + 4)
+        sink.addSum(running.confidentWrong, at: s + 5); sink.addSum(running.positive, at: s + 6)
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {

@@ -139,40 +139,35 @@ public struct AuditAccumulator: Sendable {
         let seed = boot?.settings.seed ?? 0, rowOffset = boot?.rowOffset ?? 0
         let cellColumns = boot?.columns ?? 0, cellCount = boot?.cellCount ?? 0, cellShift = boot?.cellShift ?? 0
         let halfCells = cellCount / 2
-        // A row's terms are found once, by the families' own `accumulate` into a probe
-        // scratch, then added to every replicate scaled by `m_ir` (a weight's term),
-        // `m_ir²` (a squared weight's) or `1[m_ir > 0]` (a count): slot-major sums,
-        // one row's replicates of a slot contiguous.
+        // A row's terms are found once, by the families' own formulas into the batch's
+        // log, and the batch adds them to every replicate scaled by
+        // `m_ir` (a weight's term), `m_ir²` (a squared weight's) or `1[m_ir > 0]` (a count):
+        // slot-major sums, one slot's replicates contiguous.
         let slotsD = replicateLayout.stride.doubles, slotsC = replicateLayout.stride.counts
         var replicateSums = [Double](repeating: 0, count: replicateCount * slotsD)
         var replicateCounts = [Double](repeating: 0, count: replicateCount * slotsC)
-        var probeSums = [Double](repeating: 0, count: slotsD)
-        var probeCounts = [Int](repeating: 0, count: slotsC)
         var squared = [Bool](repeating: false, count: slotsD)
         if boot != nil { for slot in replicateFamilies.squaredWeightSlots { squared[replicateLayout.families.sums + slot] = true } }
+        var batch = boot.map {
+            ReplicateBatch(replicates: $0.replicates, units: $0.units, squaredSlots: squared,
+                           columns: $0.columns, columnCells: 2 * $0.cellCount)
+        }
+        defer { batch?.deallocate() }
         var cellWeights = boot?.cellWeights ?? []
         var fullWeights = boot?.fullWeights ?? []
         var fullScores = boot?.fullScores ?? []
         boot?.cellWeights = []; boot?.fullWeights = []; boot?.fullScores = []
         replicateSums.withUnsafeMutableBufferPointer { replicateSumStorage in
         replicateCounts.withUnsafeMutableBufferPointer { replicateCountStorage in
-        probeSums.withUnsafeMutableBufferPointer { probeSumStorage in
-        probeCounts.withUnsafeMutableBufferPointer { probeCountStorage in
-        squared.withUnsafeBufferPointer { squaredStorage in
         cellWeights.withUnsafeMutableBufferPointer { cellStorage in
         fullWeights.withUnsafeMutableBufferPointer { fullWeightStorage in
         fullScores.withUnsafeMutableBufferPointer { fullScoreStorage in
-        PoissonCounts.thresholds.withUnsafeBufferPointer { thresholdStorage in
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Swift.max(1, replicateCount)) { drawStorage in
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, 3 * replicateCount)) { multiplierStorage in
+        PoissonCounts.thresholds32.withUnsafeBufferPointer { thresholdStorage in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, cellColumns)) { cellStorageAt in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, cellColumns)) { cellScoreStorage in
         let replicateSum = replicateSumStorage.baseAddress, replicateCountAt = replicateCountStorage.baseAddress
-        let probeSum = probeSumStorage.baseAddress, probeCount = probeCountStorage.baseAddress, isSquared = squaredStorage.baseAddress
         let cellWeight = cellStorage.baseAddress, fullWeight = fullWeightStorage.baseAddress, fullScore = fullScoreStorage.baseAddress
-        let thresholds = thresholdStorage.baseAddress!, draws = drawStorage.baseAddress!
-        // Per replicate: m, m², 1[m > 0].
-        let times = multiplierStorage.baseAddress!, timesSquared = times + replicateCount, counted = times + 2 * replicateCount
+        let thresholds = thresholdStorage.baseAddress!
         let cellAt = cellStorageAt.baseAddress!, cellScore = cellScoreStorage.baseAddress!
         let columnCells = 2 * cellCount
         var keyBuffer = [UInt64](unsafeUninitializedCapacity: keyStride * columns) { _, count in count = keyStride * columns }
@@ -271,34 +266,14 @@ public struct AuditAccumulator: Sendable {
                                 fullWeight![cellAt[j]] += w
                                 fullScore![cellAt[j]] += w * cellScore[j]
                             }
-                            PoissonCounts.fill(draws, count: replicateCount, key: PoissonCounts.rowKey(seed: seed, row: table.lines[i] &+ rowOffset), thresholds: thresholds)
-                            for r in 0..<replicateCount {
-                                let m = Double(draws[r])
-                                times[r] = m
-                                timesSquared[r] = m * m
-                                counted[r] = draws[r] > 0 ? 1 : 0
-                            }
-                            // The row's terms, by the families' own code, at its own weight.
-                            replicateScalars.accumulate(row, sums: probeSum! + replicateLayout.scalars.sums,
-                                                        counts: probeCount! + replicateLayout.scalars.counts)
-                            replicateFamilies.accumulate(row, sums: probeSum! + replicateLayout.families.sums,
-                                                         counts: probeCount! + replicateLayout.families.counts)
-                            for slot in 0..<slotsD where probeSum![slot] != 0 {
-                                let term = probeSum![slot]
-                                probeSum![slot] = 0
-                                let scale = isSquared![slot] ? timesSquared : times
-                                let sums = replicateSum! + slot &* replicateCount
-                                for r in 0..<replicateCount { sums[r] += scale[r] * term }
-                            }
-                            for slot in 0..<slotsC where probeCount![slot] != 0 {
-                                let term = Double(probeCount![slot])
-                                probeCount![slot] = 0
-                                let sums = replicateCountAt! + slot &* replicateCount
-                                for r in 0..<replicateCount { sums[r] += counted[r] * term }
-                            }
-                            for j in 0..<cellColumns {
-                                let cells = cellWeight! + cellAt[j] &* replicateCount
-                                for r in 0..<replicateCount { cells[r] += times[r] * w }
+                            // The row's terms, by the families' own formulas, at its own weight.
+                            var log = batch!.log
+                            replicateScalars.addTerms(row, to: &log, at: SlotBase(sums: replicateLayout.scalars.sums, counts: replicateLayout.scalars.counts))
+                            replicateFamilies.addTermsBeforeLosses(row, to: &log, at: SlotBase(sums: replicateLayout.families.sums,
+                                                                                                counts: replicateLayout.families.counts))
+                            batch!.record(key: PoissonCounts.rowKey(seed: seed, row: table.lines[i] &+ rowOffset), weight: w, cells: cellAt, log: log)
+                            if batch!.isFull {
+                                batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: cellWeight!, thresholds: thresholds)
                             }
                         }
                         // 6. The most confidently wrong rows.
@@ -309,6 +284,9 @@ public struct AuditAccumulator: Sendable {
                         }
                     }
                     scalarSums.store(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
+                    if replicateCount > 0 {
+                        batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: cellWeight!, thresholds: thresholds)
+                    }
                 }
                 }
                 }
@@ -334,11 +312,6 @@ public struct AuditAccumulator: Sendable {
             }
         }
         if kept > 0 { scores!.append(keys: keys!, stride: keyStride, weights: keptWeight!, rows: kept) }
-        }
-        }
-        }
-        }
-        }
         }
         }
         }

@@ -54,6 +54,10 @@ struct AuditFamilies: AccumulatorFamily {
             + classwise.classes.indices.flatMap { c in perTable.map { $0 + classwiseAt.sums + 4 * bins * c } }
     }
 
+    /// Where the class-wise tables' slice starts in the scratch: class `c`'s
+    /// table holds `4B` sums and `B` counts from there (`ClasswiseFamily`).
+    var classwiseSlots: (sums: Int, counts: Int) { classwiseAt }
+
     @inline(__always)
     func accumulate(_ row: RowContext, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
         classTotals.accumulate(row, sums: sums + totalsAt.sums, counts: counts + totalsAt.counts)
@@ -61,6 +65,16 @@ struct AuditFamilies: AccumulatorFamily {
         topLabel.accumulate(row, sums: sums + topAt.sums, counts: counts + topAt.counts)
         classwise.accumulate(row, sums: sums + classwiseAt.sums, counts: counts + classwiseAt.counts)
         losses.accumulate(row, sums: sums + lossAt.sums, counts: counts + lossAt.counts)
+    }
+
+    /// The row's terms of every family but the losses (which the bootstrap's
+    /// replicates do not keep), slot by slot in ascending order.
+    @inline(__always)
+    func addTermsBeforeLosses<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
+        classTotals.addTerms(row, to: &sink, at: base.advanced(by: totalsAt))
+        confusion.addTerms(row, to: &sink, at: base.advanced(by: confusionAt))
+        topLabel.addTerms(row, to: &sink, at: base.advanced(by: topAt))
+        classwise.addTerms(row, to: &sink, at: base.advanced(by: classwiseAt))
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {

@@ -72,6 +72,35 @@ struct BootstrapReplicates: Sendable {
         return (layout, s, f)
     }
 
+    /// Slots of a replicate's scratch whose rows' patterns `ReplicateBatch` finds
+    /// apart from the others' (its doc says why).
+    struct Unit {
+        let doubles: Range<Int>
+        let counts: Range<Int>
+    }
+
+    /// The scratch in units: all of it for a binary task; for a multiclass one,
+    /// the slots before the class-wise tables, then each class's table (and
+    /// whatever follows them).
+    var units: [Unit] {
+        let layout = replicateLayout
+        let all = Unit(doubles: 0..<layout.stride.doubles, counts: 0..<layout.stride.counts)
+        guard classCount > 2 else { return [all] }
+        let family = families[0]
+        let bins = family.classwise.binCount
+        let start = (sums: layout.families.sums + family.classwiseSlots.sums, counts: layout.families.counts + family.classwiseSlots.counts)
+        var units = [Unit(doubles: 0..<start.sums, counts: 0..<start.counts)]
+        for c in 0..<classCount {
+            units.append(Unit(doubles: (start.sums + 4 * bins * c)..<(start.sums + 4 * bins * (c + 1)),
+                              counts: (start.counts + bins * c)..<(start.counts + bins * (c + 1))))
+        }
+        let end = (sums: start.sums + 4 * bins * classCount, counts: start.counts + bins * classCount)
+        if end.sums < all.doubles.upperBound || end.counts < all.counts.upperBound {
+            units.append(Unit(doubles: end.sums..<all.doubles.upperBound, counts: end.counts..<all.counts.upperBound))
+        }
+        return units
+    }
+
     /// Allocates the grids at the first rows (an empty part of a merge keeps none).
     mutating func allocateCells() {
         guard cellWeights.isEmpty else { return }

@@ -68,6 +68,9 @@ public enum PoissonCounts {
         return t
     }()
 
+    /// The thresholds as the bootstrap's kernel takes them (each below 2³²).
+    static let thresholds32: [UInt32] = thresholds.map { UInt32($0) }
+
     /// The count of a 32-bit uniform `u`: the number of thresholds at or below it.
     /// The first four comparisons (98.1% of the counts, `P(M ≤ 3)`) are
     /// branch-free, `1 − borrow(u − T_k)`: a uniform `u` would mispredict a branch.

@@ -1,0 +1,466 @@
+import CalibKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A batch of rows on their way into the bootstrap's replicates: what the
+/// audit's row loop leaves for `BootstrapReplicates` (each row's key, its
+/// terms, logged by the families' own formulas in a `TermLog`, and its grid
+/// cells), added to every replicate at once by
+/// ``flush(sums:counts:cells:)``.
+///
+/// **Why batches.** Replicate `r` adds `m_ir · x_is` for every row `i` and
+/// every slot `s` of the row's terms; done row by row that is `R` loads and
+/// stores per slot, about 27 slots a binary row. Most of those terms are the
+/// same few numbers (the weight `w` lands in the total, the class total, the
+/// confusion cell and two bins; `w·p` in the score and a bin), so a row is
+/// reduced to its *distinct* values, `d` of them (7 for a binary row), and a
+/// *pattern* that says which value each slot takes. Rows of one pattern are
+/// summed together, `d` values a replicate, and the sums go to the pattern's
+/// slots once per batch: about `d/27` of the arithmetic. Values are compared
+/// by their bits, so the pattern is exact: two rows share one only when each
+/// slot of one holds the value the same slot of the other does, by position.
+///
+/// **Units.** The slots are split in units (`BootstrapReplicates.units`),
+/// each with patterns of its own: a binary row is one unit, and a multiclass
+/// row one unit for the scalars, class totals, confusion and top-label bins,
+/// plus one per class-wise table, so that patterns do not multiply with the
+/// bins of every class at once.
+///
+/// **Order.** Within a batch the rows of a pattern are added in input order,
+/// and the patterns' sums go to the slots in the patterns' order of first
+/// appearance; a batch's rows are its chunk's, so the sums depend on the
+/// rows and the chunking only, never on the thread count.
+struct ReplicateBatch {
+    /// Rows a batch holds (the reader's chunks are this size).
+    static let capacity = 8192
+
+    let replicates: Int
+    /// `R` rounded up to the kernels' 8 lanes: the stride of a row's counts and of a value's sums.
+    let stride: Int
+    let units: [BootstrapReplicates.Unit]
+    let isSquared: UnsafeMutablePointer<Bool>
+    /// Grid columns per row, and the grid's cells per column (both labels).
+    let columns: Int
+    let columnCells: Int
+
+    private(set) var rows = 0
+    /// Whether every row of the batch weighs 1 (the grid then sums the counts alone).
+    private var unitWeights = true
+    private let keys: UnsafeMutablePointer<UInt64>
+    private let counts: UnsafeMutablePointer<UInt8>
+    private let weights: UnsafeMutablePointer<Double>
+    /// Row `i`'s grid cell in column `j`: `[j · capacity + i]`.
+    private let cellOf: UnsafeMutablePointer<Int32>
+    /// Row `i`'s pattern in unit `u`: `[u · capacity + i]`, and where its values start in `values`.
+    private let patternOf: UnsafeMutablePointer<Int32>
+    private let valueAt: UnsafeMutablePointer<UInt32>
+    private var values: UnsafeMutablePointer<Double>
+    private var valueCapacity: Int
+    private var valueCount = 0
+    /// The most values one row can add (every slot of every unit).
+    private let rowValueBound: Int
+    private var patterns = PatternTable()
+
+    /// Scratch: a sort's order and value offsets, one pattern's sums, one row's terms.
+    private let order: UnsafeMutablePointer<UInt32>
+    private let orderedValues: UnsafeMutablePointer<UInt32>
+    private let sums: UnsafeMutablePointer<Double>
+    private let sumsCapacity: Int
+    private var rowTerms: RowTerms
+    private let termLog: TermLog
+
+    init(replicates: Int, units: [BootstrapReplicates.Unit], squaredSlots: [Bool], columns: Int, columnCells: Int) {
+        self.replicates = replicates
+        stride = (replicates + 7) & ~7
+        self.units = units
+        isSquared = .allocate(capacity: Swift.max(1, squaredSlots.count))
+        isSquared.initialize(from: squaredSlots, count: squaredSlots.count)
+        self.columns = columns
+        self.columnCells = columnCells
+        let capacity = Self.capacity
+        keys = .allocate(capacity: capacity)
+        counts = .allocate(capacity: capacity * stride)
+        weights = .allocate(capacity: capacity)
+        cellOf = .allocate(capacity: Swift.max(1, columns) * capacity)
+        patternOf = .allocate(capacity: units.count * capacity)
+        valueAt = .allocate(capacity: units.count * capacity)
+        let bound = units.reduce(0) { $0 + $1.doubles.count + $1.counts.count }
+        rowValueBound = bound
+        valueCapacity = Swift.max(capacity * 16, 4 * bound)
+        values = .allocate(capacity: valueCapacity)
+        order = .allocate(capacity: capacity)
+        orderedValues = .allocate(capacity: capacity)
+        let widest = units.map { $0.doubles.count + $0.counts.count }.max() ?? 1
+        // A pattern's value sums, then the counts' three.
+        sumsCapacity = (Swift.max(1, widest) + 3) * stride
+        sums = .allocate(capacity: sumsCapacity)
+        rowTerms = RowTerms(slots: widest)
+        termLog = TermLog(sums: squaredSlots.count, counts: units.last.map { $0.counts.upperBound } ?? 0)
+    }
+
+    /// Frees the batch's buffers (a local scratch of one chunk's `add`, freed once, at its end).
+    func deallocate() {
+        isSquared.deallocate(); keys.deallocate(); counts.deallocate(); weights.deallocate()
+        cellOf.deallocate(); patternOf.deallocate(); valueAt.deallocate(); values.deallocate()
+        order.deallocate(); orderedValues.deallocate(); sums.deallocate()
+        rowTerms.deallocate()
+        termLog.deallocate()
+    }
+
+    var isFull: Bool { rows == Self.capacity || valueCount + rowValueBound > valueCapacity }
+
+    /// An empty log for a row's terms, read by ``record(key:weight:cells:log:)``.
+    var log: TermLog { termLog.emptied }
+
+    /// Records one row: its Poisson key, its weight and grid cells, and in
+    /// each unit its logged terms as a pattern and distinct values.
+    @inline(__always)
+    mutating func record(key: UInt64, weight: Double, cells: UnsafePointer<Int>, log termLog: TermLog) {
+        let i = rows
+        keys[i] = key
+        weights[i] = weight
+        unitWeights = unitWeights && weight == 1
+        for j in 0..<columns { cellOf[j &* Self.capacity &+ i] = Int32(truncatingIfNeeded: cells[j]) }
+        let sumTerms = termLog.sumTerms, countTerms = termLog.countTerms
+        var sumAt = 0, countAt = 0
+        for u in units.indices {
+            // A unit's terms are the log's next ones below its slots' end (the families log in slot order;
+            // a term out of order would only join another unit's pattern, at its own slot).
+            let unit = units[u]
+            var sumEnd = sumAt, countEnd = countAt
+            while sumEnd < sumTerms && Int(termLog.sumSlots[sumEnd]) < unit.doubles.upperBound { sumEnd &+= 1 }
+            while countEnd < countTerms && Int(termLog.countSlots[countEnd]) < unit.counts.upperBound { countEnd &+= 1 }
+            rowTerms.collect(u, termLog, sums: sumAt..<sumEnd, counts: countAt..<countEnd, isSquared: isSquared)
+            sumAt = sumEnd; countAt = countEnd
+            valueAt[u &* Self.capacity &+ i] = UInt32(truncatingIfNeeded: valueCount)
+            valueCount = rowTerms.writeValues(to: values + valueCount) &+ valueCount
+            patternOf[u &* Self.capacity &+ i] = patterns.index(of: rowTerms, isSquared: isSquared)
+        }
+        precondition(sumAt == sumTerms && countAt == countTerms, "a logged term beyond the replicate layout")
+        rows = i &+ 1
+    }
+
+    /// Adds the batch's rows to every replicate: `sums` and `counts` are the
+    /// chunk's slot-major replicate sums (`[slot · R + r]`), `cells` the
+    /// grid's (`[cell · R + r]`). Empties the batch.
+    mutating func flush(sums replicateSums: UnsafeMutablePointer<Double>, counts replicateCounts: UnsafeMutablePointer<Double>,
+               cells cellWeights: UnsafeMutablePointer<Double>, thresholds: UnsafePointer<UInt32>) {
+        guard rows > 0 else { return }
+        calib_poisson_counts(keys, rows, replicates, thresholds, counts, stride)
+        let r = replicates
+        for u in units.indices {
+            let starts = sortRows(by: patternOf + u * Self.capacity, buckets: patterns.count, valueAt: valueAt + u * Self.capacity)
+            for p in 0..<patterns.count where starts[p + 1] > starts[p] {
+                let pattern = patterns.patterns[p]
+                let d = pattern.linear + pattern.squared + pattern.counted, n = starts[p + 1] - starts[p]
+                sums.initialize(repeating: 0, count: d * stride)
+                calib_replicate_sums(sums, stride, counts, stride, order + starts[p], orderedValues + starts[p], n,
+                                     values, pattern.linear, pattern.squared, pattern.counted)
+                if pattern.hasUnits { calib_count_sums(sums + d * stride, 3, stride, counts, stride, order + starts[p], n) }
+                for (slot, q) in pattern.sumSlots {
+                    let target = replicateSums + slot &* r, source = sums + q &* stride
+                    for l in 0..<r { target[l] += source[l] }
+                }
+                for (slot, q) in pattern.countSlots {
+                    let target = replicateCounts + slot &* r, source = sums + q &* stride
+                    for l in 0..<r { target[l] += source[l] }
+                }
+            }
+        }
+        for j in 0..<columns {
+            // The grid: each cell's rows' `m_ir · w_i`, summed in input order, added to the cell's run.
+            let cellsOfRows = cellOf + j * Self.capacity
+            let base = j * columnCells
+            for i in 0..<rows { cellsOfRows[i] -= Int32(truncatingIfNeeded: base) }
+            let starts = sortRows(by: cellsOfRows, buckets: columnCells, valueAt: nil)
+            for c in 0..<columnCells where starts[c + 1] > starts[c] {
+                let n = starts[c + 1] - starts[c]
+                if unitWeights {
+                    calib_count_sums(sums, 1, stride, counts, stride, order + starts[c], n)
+                } else {
+                    sums.initialize(repeating: 0, count: stride)
+                    calib_replicate_sums(sums, stride, counts, stride, order + starts[c], order + starts[c], n, weights, 1, 0, 0)
+                }
+                let target = cellWeights + (base + c) &* r
+                for l in 0..<r { target[l] += sums[l] }
+            }
+        }
+        rows = 0
+        valueCount = 0
+        unitWeights = true
+    }
+
+    /// A stable counting sort of the batch's rows by `key` (in `0..<buckets`):
+    /// fills `order` (and, with `valueAt`, `orderedValues`) and returns each
+    /// bucket's start, `buckets + 1` entries.
+    private func sortRows(by key: UnsafePointer<Int32>, buckets: Int, valueAt: UnsafePointer<UInt32>?) -> [Int] {
+        var starts = [Int](repeating: 0, count: buckets + 1)
+        starts.withUnsafeMutableBufferPointer { s in
+            for i in 0..<rows { s[Int(key[i]) &+ 1] &+= 1 }
+            for b in 0..<buckets { s[b + 1] &+= s[b] }
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: buckets) { next in
+                for b in 0..<buckets { next[b] = s[b] }
+                for i in 0..<rows {
+                    let b = Int(key[i])
+                    let at = next[b]
+                    next[b] = at &+ 1
+                    order[at] = UInt32(truncatingIfNeeded: i)
+                    if let valueAt { orderedValues[at] = valueAt[i] }
+                }
+            }
+        }
+        return starts
+    }
+}
+
+extension ReplicateBatch {
+    /// One row's nonzero terms in one unit: its distinct values by kind
+    /// (linear, squared, counted) and its signature, which names the unit and
+    /// says, slot by slot in order, which distinct value of the slot's kind it
+    /// takes (a slot's kind is fixed: `isSquared`, or a count).
+    struct RowTerms {
+        let capacity: Int
+        /// `[unit, slot, index, slot, index, …, −1, count slot, index, …, linear, squared, counted]`.
+        let signature: UnsafeMutablePointer<Int32>
+        var length = 0
+        let linearValues: UnsafeMutablePointer<Double>
+        let squaredValues: UnsafeMutablePointer<Double>
+        let countedValues: UnsafeMutablePointer<Double>
+        var linear = 0, squared = 0, counted = 0
+
+        init(slots: Int) {
+            capacity = Swift.max(1, slots)
+            signature = .allocate(capacity: 2 * capacity + 5)
+            linearValues = .allocate(capacity: capacity)
+            squaredValues = .allocate(capacity: capacity)
+            countedValues = .allocate(capacity: capacity)
+        }
+
+        func deallocate() {
+            signature.deallocate(); linearValues.deallocate(); squaredValues.deallocate(); countedValues.deallocate()
+        }
+
+        /// The index a term equal to 1 takes: its replicate sums are the counts' own
+        /// (`Σ m`, `Σ m²` or `Σ min(m, 1)` by the slot's kind), summed as integers.
+        static let unit: Int32 = -1
+
+        /// The index of `value` among `distinct[0..<count]` by its bits, appending it when new.
+        @inline(__always)
+        private static func index(of value: Double, in distinct: UnsafeMutablePointer<Double>, count: inout Int) -> Int32 {
+            let bits = value.bitPattern
+            var q = 0
+            while q < count {
+                if distinct[q].bitPattern == bits { return Int32(truncatingIfNeeded: q) }
+                q &+= 1
+            }
+            distinct[count] = value
+            count &+= 1
+            return Int32(truncatingIfNeeded: q)
+        }
+
+        /// Reads unit `u`'s terms, entries `sums` and `counts` of the log
+        /// (in locals: the stores through the buffers would otherwise reload every field).
+        @inline(__always)
+        mutating func collect(_ u: Int, _ log: TermLog, sums: Range<Int>, counts: Range<Int>, isSquared: UnsafePointer<Bool>) {
+            let signature = signature, linearValues = linearValues, squaredValues = squaredValues, countedValues = countedValues
+            var linear = 0, squared = 0, counted = 0
+            signature[0] = Int32(truncatingIfNeeded: u)
+            var length = 1
+            for e in sums {
+                let slot = log.sumSlots[e], term = log.sumValues[e]
+                signature[length] = slot
+                signature[length &+ 1] = term == 1 ? Self.unit
+                    : isSquared[Int(slot)] ? Self.index(of: term, in: squaredValues, count: &squared)
+                    : Self.index(of: term, in: linearValues, count: &linear)
+                length &+= 2
+            }
+            signature[length] = -1
+            length &+= 1
+            for e in counts {
+                signature[length] = log.countSlots[e]
+                let term = log.countValues[e]
+                signature[length &+ 1] = term == 1 ? Self.unit : Self.index(of: Double(term), in: countedValues, count: &counted)
+                length &+= 2
+            }
+            signature[length] = Int32(truncatingIfNeeded: linear)
+            signature[length &+ 1] = Int32(truncatingIfNeeded: squared)
+            signature[length &+ 2] = Int32(truncatingIfNeeded: counted)
+            self.length = length &+ 3
+            self.linear = linear; self.squared = squared; self.counted = counted
+        }
+
+        /// Writes the distinct values (linear, squared, counted) and returns how many.
+        @inline(__always)
+        func writeValues(to target: UnsafeMutablePointer<Double>) -> Int {
+            // A few values each: plain loops, not a `memmove` call per kind.
+            var at = 0
+            for q in 0..<linear { target[at] = linearValues[q]; at &+= 1 }
+            for q in 0..<squared { target[at] = squaredValues[q]; at &+= 1 }
+            for q in 0..<counted { target[at] = countedValues[q]; at &+= 1 }
+            return at
+        }
+
+        /// A hash of the signature, two entries a step: each pair mixed on its
+        /// own (the multiplies run side by side), chained by a rotate and an xor.
+        @inline(__always)
+        func hash() -> UInt64 {
+            var h = UInt64(truncatingIfNeeded: length)
+            var t = 0
+            while t &+ 1 < length {
+                let x = UInt64(UInt32(bitPattern: signature[t])) | UInt64(UInt32(bitPattern: signature[t &+ 1])) &<< 32
+                h = (h &<< 7 | h &>> 57) ^ (x &* 0x9E37_79B9_7F4A_7C15)
+                t &+= 2
+            }
+            if t < length { h = (h &<< 7 | h &>> 57) ^ (UInt64(UInt32(bitPattern: signature[t])) &* 0xBF58_476D_1CE4_E5B9) }
+            return h ^ (h &>> 31)
+        }
+    }
+
+    /// Which distinct value each slot of a row takes: rows of one pattern are summed together.
+    struct Pattern {
+        let linear: Int, squared: Int, counted: Int
+        /// Whether a term equals 1: then the counts' own sums follow the values' (see `RowTerms.unit`).
+        let hasUnits: Bool
+        /// `(slot, index)` of the sums and of the counts: an index into the values' sums (squared
+        /// after linear, counted last), or past them into the counts' sums `Σ m`, `Σ m²`, `Σ min(m, 1)`.
+        let sumSlots: [(Int, Int)]
+        let countSlots: [(Int, Int)]
+    }
+
+    /// The patterns met so far in every unit, found by an open-addressing table over their signatures' hashes.
+    struct PatternTable {
+        private(set) var patterns: [Pattern] = []
+        /// The signatures one after another; pattern `p`'s from `starts[p]` to `starts[p + 1]`.
+        private var signatures: [Int32] = []
+        private var starts: [Int] = [0]
+        private var hashes: [UInt64] = []
+        /// Pattern index + 1, or 0 for an empty slot; a power of two long.
+        private var table = [Int32](repeating: 0, count: 1024)
+
+        var count: Int { patterns.count }
+
+        private func matches(_ p: Int, _ terms: RowTerms) -> Bool {
+            let start = starts[p]
+            guard starts[p + 1] - start == terms.length else { return false }
+            return signatures.withUnsafeBufferPointer { s in
+                memcmp(s.baseAddress! + start, terms.signature, 4 * terms.length) == 0
+            }
+        }
+
+        /// The index of the row's pattern, added when new.
+        mutating func index(of terms: RowTerms, isSquared: UnsafePointer<Bool>) -> Int32 {
+            let h = terms.hash()
+            let mask = table.count - 1
+            var at = Int(truncatingIfNeeded: h) & mask
+            while true {
+                let entry = Int(table[at])
+                if entry == 0 { break }
+                if hashes[entry - 1] == h && matches(entry - 1, terms) { return Int32(entry - 1) }
+                at = (at &+ 1) & mask
+            }
+            return add(terms, hash: h, at: at, isSquared: isSquared)
+        }
+
+        private mutating func add(_ terms: RowTerms, hash h: UInt64, at: Int, isSquared: UnsafePointer<Bool>) -> Int32 {
+            let index = patterns.count
+            let s = UnsafeBufferPointer(start: terms.signature, count: terms.length)
+            let linear = Int(s[s.count - 3]), squared = Int(s[s.count - 2]), counted = Int(s[s.count - 1])
+            var sumSlots: [(Int, Int)] = [], countSlots: [(Int, Int)] = []
+            let d = linear + squared + counted
+            var hasUnits = false
+            var t = 1
+            while s[t] != -1 {
+                let slot = Int(s[t]), q = Int(s[t + 1])
+                if s[t + 1] == RowTerms.unit {
+                    hasUnits = true
+                    sumSlots.append((slot, d + (isSquared[slot] ? 1 : 0)))
+                } else {
+                    // A squared value's index counts from the end of the linear ones.
+                    sumSlots.append((slot, (isSquared[slot] ? linear : 0) + q))
+                }
+                t += 2
+            }
+            t += 1
+            while t < s.count - 3 {
+                if s[t + 1] == RowTerms.unit {
+                    hasUnits = true
+                    countSlots.append((Int(s[t]), d + 2))
+                } else {
+                    countSlots.append((Int(s[t]), linear + squared + Int(s[t + 1])))
+                }
+                t += 2
+            }
+            patterns.append(Pattern(linear: linear, squared: squared, counted: counted, hasUnits: hasUnits,
+                                    sumSlots: sumSlots, countSlots: countSlots))
+            signatures.append(contentsOf: s)
+            starts.append(signatures.count)
+            hashes.append(h)
+            table[at] = Int32(index + 1)
+            if 2 * patterns.count > table.count { rehash() }
+            return Int32(index)
+        }
+
+        private mutating func rehash() {
+            table = [Int32](repeating: 0, count: 2 * table.count)
+            let mask = table.count - 1
+            for (p, h) in hashes.enumerated() {
+                var at = Int(truncatingIfNeeded: h) & mask
+                while table[at] != 0 { at = (at &+ 1) & mask }
+                table[at] = Int32(p + 1)
+            }
+        }
+    }
+}
+
+/// One row's nonzero terms, as the families' formulas add them (`TermSink`),
+/// in the replicate scratch's slots: what `ReplicateBatch` turns into a
+/// pattern. A zero term is left out (it adds nothing to any replicate). The
+/// buffers are the batch's; a log is a fresh view of them for each row.
+struct TermLog: TermSink {
+    let sumSlots: UnsafeMutablePointer<Int32>
+    let sumValues: UnsafeMutablePointer<Double>
+    let countSlots: UnsafeMutablePointer<Int32>
+    let countValues: UnsafeMutablePointer<Int>
+    let sumCapacity: Int, countCapacity: Int
+    /// Terms logged.
+    var sumTerms = 0, countTerms = 0
+
+    /// A log with room for one term per slot of a scratch of `sums` and `counts` slots.
+    init(sums: Int, counts: Int) {
+        sumCapacity = sums; countCapacity = counts
+        sumSlots = .allocate(capacity: Swift.max(1, sums)); sumValues = .allocate(capacity: Swift.max(1, sums))
+        countSlots = .allocate(capacity: Swift.max(1, counts)); countValues = .allocate(capacity: Swift.max(1, counts))
+    }
+
+    func deallocate() {
+        sumSlots.deallocate(); sumValues.deallocate(); countSlots.deallocate(); countValues.deallocate()
+    }
+
+    /// The same buffers, empty.
+    var emptied: TermLog {
+        var log = self
+        log.sumTerms = 0; log.countTerms = 0
+        return log
+    }
+
+    @inline(__always)
+    mutating func addSum(_ value: Double, at slot: Int) {
+        guard value != 0 else { return }
+        precondition(sumTerms < sumCapacity, "more terms in a row than slots")
+        sumSlots[sumTerms] = Int32(truncatingIfNeeded: slot)
+        sumValues[sumTerms] = value
+        sumTerms &+= 1
+    }
+
+    @inline(__always)
+    mutating func addCount(_ value: Int, at slot: Int) {
+        guard value != 0 else { return }
+        precondition(countTerms < countCapacity, "more counts in a row than slots")
+        countSlots[countTerms] = Int32(truncatingIfNeeded: slot)
+        countValues[countTerms] = value
+        countTerms &+= 1
+    }
+}

@@ -1,0 +1,253 @@
+#include "CalibKernels.h"
+#include <string.h>
+
+// Every path below does the same IEEE operations lane by lane: a fused
+// multiply-add is explicit (`fma`, exact on every path, in hardware on AVX2
+// and AVX-512) and never formed by the compiler from a multiply and an add.
+#pragma clang fp contract(off)
+
+typedef double v8d __attribute__((ext_vector_type(8)));
+typedef uint64_t v8u64 __attribute__((ext_vector_type(8)));
+typedef uint8_t v8u8 __attribute__((ext_vector_type(8)));
+typedef uint32_t v16u32 __attribute__((ext_vector_type(16)));
+typedef int32_t v16i32 __attribute__((ext_vector_type(16)));
+typedef uint8_t v16u8 __attribute__((ext_vector_type(16)));
+
+static const uint64_t GAMMA = 0x9E3779B97F4A7C15ull;
+
+#define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+#define AVX2 __attribute__((target("avx2,fma")))
+#define ALWAYS static inline __attribute__((always_inline))
+
+// Vector helpers are macros: a function taking or returning a vector would
+// change its calling convention with each target it is compiled for.
+#define MIX8(z0) ({                                                                     \
+    v8u64 z_ = (z0);                                                                    \
+    z_ = (z_ ^ (z_ >> 30)) * 0xBF58476D1CE4E5B9ull;                                     \
+    z_ = (z_ ^ (z_ >> 27)) * 0x94D049BB133111EBull;                                     \
+    z_ ^ (z_ >> 31); })
+
+ALWAYS uint64_t mix1(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/// The count of one 32-bit uniform (the scalar reference and the rare tail).
+ALWAYS uint8_t count1(uint32_t u, const uint32_t *t) {
+    uint8_t m = 0;
+    for (int k = 0; k < 12 && u >= t[k]; k++) m++;
+    return m;
+}
+
+/// Counts of sixteen uniforms: the first five thresholds lane-wise (all counts
+/// but those ≥ 6, P ≈ 0.06%); a vector with a lane at or above the sixth
+/// threshold (about 1 in 100) is finished lane by lane.
+#define COUNT16(u0, t, out) do {                                                        \
+    const v16u32 u_ = (u0);                                                             \
+    v16i32 m_ = 0;                                                                      \
+    m_ -= (v16i32)(u_ >= (t)[0]);                                                       \
+    m_ -= (v16i32)(u_ >= (t)[1]);                                                       \
+    m_ -= (v16i32)(u_ >= (t)[2]);                                                       \
+    m_ -= (v16i32)(u_ >= (t)[3]);                                                       \
+    m_ -= (v16i32)(u_ >= (t)[4]);                                                       \
+    const v16i32 tail_ = (v16i32)(u_ >= (t)[5]);                                        \
+    (out) = __builtin_convertvector(m_, v16u8);                                         \
+    if (__builtin_reduce_or(tail_)) {                                                   \
+        for (int l_ = 0; l_ < 16; l_++) (out)[l_] = count1(u_[l_], (t));                \
+    }                                                                                   \
+} while (0)
+
+/* Each row's counts 16 at a time; the last vector's lanes at or past
+   `replicates` are zeroed, and it stores the 8 or 16 lanes left of `stride`. */
+#define POISSON_BODY                                                                    \
+    uint32_t t[12];                                                                     \
+    for (int k = 0; k < 12; k++) t[k] = thresholds[k];                                  \
+    const v16u32 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};         \
+    for (size_t i = 0; i < rows; i++) {                                                 \
+        uint8_t *out = counts + i * stride;                                             \
+        const uint64_t key = keys[i];                                                   \
+        v8u64 j = {1, 2, 3, 4, 5, 6, 7, 8};                                             \
+        for (size_t r = 0; r < stride; r += 16, j += 8) {                               \
+            /* Lane 2l of the 32-bit view is x_l's low half, 2l + 1 its high half. */   \
+            const v8u64 x = MIX8(key + j * GAMMA);                                      \
+            v16u8 m;                                                                    \
+            COUNT16((v16u32)x, t, m);                                                   \
+            if (r + 16 > replicates) {                                                  \
+                const v16u8 keep = __builtin_convertvector((lane + (uint32_t)r) < (uint32_t)replicates, v16u8); \
+                m &= keep;                                                              \
+            }                                                                           \
+            memcpy(out + r, &m, stride - r >= 16 ? 16 : 8);                             \
+        }                                                                               \
+    }
+
+AVX512 static void poisson_avx512(const uint64_t *keys, size_t rows, size_t replicates,
+                                  const uint32_t *thresholds, uint8_t *counts, size_t stride) { POISSON_BODY }
+AVX2 static void poisson_avx2(const uint64_t *keys, size_t rows, size_t replicates,
+                              const uint32_t *thresholds, uint8_t *counts, size_t stride) { POISSON_BODY }
+static void poisson_base(const uint64_t *keys, size_t rows, size_t replicates,
+                         const uint32_t *thresholds, uint8_t *counts, size_t stride) { POISSON_BODY }
+
+#define LOAD8(p) ({ v8d v_; memcpy(&v_, (p), sizeof v_); v_; })
+#define STORE8(p, v) do { const v8d v_ = (v); memcpy((p), &v_, sizeof v_); } while (0)
+#define COUNTS8(p) ({ v8u8 c_; memcpy(&c_, (p), sizeof c_); __builtin_convertvector(c_, v8d); })
+
+/// One kind's values `q0 ..< q0 + W` of a pattern's rows, for the `8·NB`
+/// replicates from `r`: `W·NB` sums held in registers across the rows, so that
+/// per row and 8 replicates there is one conversion of the counts and `W`
+/// fused multiply-adds, with `NB` independent chains to hide their latency.
+ALWAYS void sums_block(const int W, const int NB, const int kind, double *sums, size_t stride,
+                       const uint8_t *counts, size_t countStride, const uint32_t *rows,
+                       const uint32_t *valueAt, size_t n, const double *values, size_t r, size_t q0) {
+    const v8d one = 1.0;
+    v8d a[4][8];
+    for (int b = 0; b < NB; b++)
+        for (int w = 0; w < W; w++) a[b][w] = LOAD8(sums + (q0 + w) * stride + r + 8 * b);
+    for (size_t t = 0; t < n; t++) {
+        const uint8_t *m0 = counts + (size_t)rows[t] * countStride + r;
+        const double *v = values + valueAt[t] + q0;
+        for (int b = 0; b < NB; b++) {
+            const v8d m = COUNTS8(m0 + 8 * b);
+            const v8d s = kind == 0 ? m : kind == 1 ? m * m : __builtin_elementwise_min(m, one);
+            for (int w = 0; w < W; w++) a[b][w] = __builtin_elementwise_fma(s, (v8d)v[w], a[b][w]);
+        }
+    }
+    for (int b = 0; b < NB; b++)
+        for (int w = 0; w < W; w++) STORE8(sums + (q0 + w) * stride + r + 8 * b, a[b][w]);
+}
+
+/// All lanes of `W` values: 32 replicates at a time for `W ≤ 4`, 16 above, then the rest 8 at a time.
+#define SUMS_LANES(W, KIND, q0) do {                                                    \
+    size_t r_ = 0;                                                                      \
+    const size_t wide_ = (W) <= 4 ? 32 : 16;                                            \
+    for (; r_ + wide_ <= stride; r_ += wide_)                                           \
+        sums_block(W, (W) <= 4 ? 4 : 2, KIND, SUMS_ARGS, r_, q0);                       \
+    for (; r_ < stride; r_ += 8) sums_block(W, 1, KIND, SUMS_ARGS, r_, q0);             \
+} while (0)
+
+#define SUMS_KIND(KIND, FIRST, COUNT)                                                   \
+    for (size_t q0 = (FIRST); q0 < (FIRST) + (COUNT); q0 += 8) {                        \
+        const size_t w_ = (FIRST) + (COUNT) - q0 < 8 ? (FIRST) + (COUNT) - q0 : 8;      \
+        switch (w_) {                                                                   \
+        case 1: SUMS_LANES(1, KIND, q0); break;                                         \
+        case 2: SUMS_LANES(2, KIND, q0); break;                                         \
+        case 3: SUMS_LANES(3, KIND, q0); break;                                         \
+        case 4: SUMS_LANES(4, KIND, q0); break;                                         \
+        case 5: SUMS_LANES(5, KIND, q0); break;                                         \
+        case 6: SUMS_LANES(6, KIND, q0); break;                                         \
+        case 7: SUMS_LANES(7, KIND, q0); break;                                         \
+        default: SUMS_LANES(8, KIND, q0); break;                                        \
+        }                                                                               \
+    }
+
+#define SUMS_ARGS sums, stride, counts, countStride, rows, valueAt, n, values
+#define SUMS_BODY                                                                       \
+    SUMS_KIND(0, 0, linear)                                                             \
+    SUMS_KIND(1, linear, squared)                                                       \
+    SUMS_KIND(2, linear + squared, counted)
+
+#define SUMS_PARAMS double *sums, size_t stride, const uint8_t *counts, size_t countStride, \
+    const uint32_t *rows, const uint32_t *valueAt, size_t n, const double *values,        \
+    size_t linear, size_t squared, size_t counted
+
+AVX512 static void sums_avx512(SUMS_PARAMS) { SUMS_BODY }
+AVX2 static void sums_avx2(SUMS_PARAMS) { SUMS_BODY }
+static void sums_base(SUMS_PARAMS) { SUMS_BODY }
+
+/// The counts' own sums over the rows, per lane: `Σ m`, and with `outputs`
+/// 3 also `Σ m²` and `Σ min(m, 1)`, in 32-bit integers (exact for n < 2²⁴),
+/// written as doubles to `out[j * stride + r]`.
+#define COUNT_SUMS_BODY                                                                 \
+    typedef uint32_t v16u32_ __attribute__((ext_vector_type(16)));                       \
+    typedef uint8_t v16u8_ __attribute__((ext_vector_type(16)));                         \
+    typedef double v16d_ __attribute__((ext_vector_type(16)));                           \
+    for (size_t r = 0; r < stride; r += 16) {                                           \
+        const size_t lanes = stride - r >= 16 ? 16 : 8;                                 \
+        v16u32_ s1 = 0, s2 = 0, s0 = 0;                                                 \
+        for (size_t t = 0; t < n; t++) {                                                \
+            v16u8_ c = 0;                                                               \
+            const uint8_t *p_ = counts + (size_t)rows[t] * countStride + r;             \
+            if (lanes == 16) memcpy(&c, p_, 16); else memcpy(&c, p_, 8);                \
+            const v16u32_ m = __builtin_convertvector(c, v16u32_);                      \
+            s1 += m;                                                                    \
+            if (outputs == 3) { s2 += m * m; s0 += __builtin_elementwise_min(m, (v16u32_)1); } \
+        }                                                                               \
+        /* Fixed-size stores: a memcpy of a variable length is a call. */           \
+        const v16d_ d1 = __builtin_convertvector(s1, v16d_);                            \
+        const v16d_ d2 = __builtin_convertvector(s2, v16d_);                            \
+        const v16d_ d0 = __builtin_convertvector(s0, v16d_);                            \
+        if (lanes == 16) {                                                              \
+            memcpy(out + r, &d1, sizeof d1);                                            \
+            if (outputs == 3) {                                                         \
+                memcpy(out + stride + r, &d2, sizeof d2);                               \
+                memcpy(out + 2 * stride + r, &d0, sizeof d0);                           \
+            }                                                                           \
+        } else {                                                                        \
+            const v8d h1 = d1.lo, h2 = d2.lo, h0 = d0.lo;                               \
+            memcpy(out + r, &h1, sizeof h1);                                            \
+            if (outputs == 3) {                                                         \
+                memcpy(out + stride + r, &h2, sizeof h2);                               \
+                memcpy(out + 2 * stride + r, &h0, sizeof h0);                           \
+            }                                                                           \
+        }                                                                               \
+    }
+
+#define COUNT_SUMS_PARAMS double *out, size_t outputs, size_t stride, const uint8_t *counts, \
+    size_t countStride, const uint32_t *rows, size_t n
+
+AVX512 static void count_sums_avx512(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
+AVX2 static void count_sums_avx2(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
+static void count_sums_base(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
+
+/// The widest path this CPU runs: 2 AVX-512 (F, DQ, BW, VL), 1 AVX2 with FMA,
+/// 0 the x86-64 baseline (or another architecture).
+static int supported_level(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#endif
+    return 0;
+}
+
+/// The level in use, below 0 until first asked (then the CPU's). Every level
+/// gives the same bits, so a test may change it while others run.
+static _Atomic int chosen_level = -1;
+
+int calib_kernel_level(void) {
+    int level = chosen_level;
+    if (level < 0) { level = supported_level(); chosen_level = level; }
+    return level;
+}
+
+int calib_set_kernel_level(int level) {
+    const int top = supported_level();
+    chosen_level = level < 0 ? 0 : level > top ? top : level;
+    return chosen_level;
+}
+
+void calib_poisson_counts(const uint64_t *keys, size_t rows, size_t replicates,
+                          const uint32_t *thresholds, uint8_t *counts, size_t stride) {
+    switch (calib_kernel_level()) {
+    case 2: poisson_avx512(keys, rows, replicates, thresholds, counts, stride); break;
+    case 1: poisson_avx2(keys, rows, replicates, thresholds, counts, stride); break;
+    default: poisson_base(keys, rows, replicates, thresholds, counts, stride);
+    }
+}
+
+void calib_replicate_sums(SUMS_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: sums_avx512(sums, stride, counts, countStride, rows, valueAt, n, values, linear, squared, counted); break;
+    case 1: sums_avx2(sums, stride, counts, countStride, rows, valueAt, n, values, linear, squared, counted); break;
+    default: sums_base(sums, stride, counts, countStride, rows, valueAt, n, values, linear, squared, counted);
+    }
+}
+
+void calib_count_sums(COUNT_SUMS_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: count_sums_avx512(out, outputs, stride, counts, countStride, rows, n); break;
+    case 1: count_sums_avx2(out, outputs, stride, counts, countStride, rows, n); break;
+    default: count_sums_base(out, outputs, stride, counts, countStride, rows, n);
+    }
+}

@@ -1,0 +1,152 @@
+@testable import CalibCore
+import CalibKernels
+import Testing
+
+/// The bootstrap's C kernels (Sources/CalibKernels) on every vector path this
+/// CPU runs, bit for bit against plain Swift references of the same formulas:
+/// the Poisson counts against `PoissonCounts.count`, the replicate sums
+/// against `fma` lane by lane in row order.
+@Suite("Bootstrap kernels", .serialized)
+struct ReplicateKernelTests {
+    /// Every level this machine runs (the set clamps to the CPU's).
+    static var levels: [Int32] {
+        let top = calib_set_kernel_level(2)
+        defer { calib_set_kernel_level(top) }
+        return Array(0...top)
+    }
+
+    struct CountCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let replicates: Int
+        let seed: UInt64
+        var testDescription: String { name }
+    }
+
+    static let countCases = [
+        CountCase(name: "one replicate (every lane but the first zero)", replicates: 1, seed: 0),
+        CountCase(name: "7 replicates (a partial vector)", replicates: 7, seed: 3),
+        CountCase(name: "16 replicates (one whole vector)", replicates: 16, seed: 1),
+        CountCase(name: "200 replicates (the default: 12 vectors and a half)", replicates: 200, seed: 0),
+        CountCase(name: "201 replicates (an odd last pair)", replicates: 201, seed: 99),
+    ]
+
+    @Test("Poisson counts equal the documented generator, lanes past R zero", arguments: countCases)
+    func counts(_ c: CountCase) {
+        let stride = (c.replicates + 7) & ~7
+        // Rows near 0, ordinary lines and huge offsets (`--row-offset`).
+        let rows = Array(1...300) + [1 << 40, Int.max - 1]
+        let keys = rows.map { PoissonCounts.rowKey(seed: c.seed, row: $0) }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var counts = [UInt8](repeating: 0xFF, count: rows.count * stride)
+            PoissonCounts.thresholds32.withUnsafeBufferPointer { t in
+                calib_poisson_counts(keys, rows.count, c.replicates, t.baseAddress!, &counts, stride)
+            }
+            var mismatches = 0
+            for (i, row) in rows.enumerated() {
+                for r in 0..<stride {
+                    let expected = r < c.replicates ? PoissonCounts.count(seed: c.seed, replicate: r, row: row) : 0
+                    if Int(counts[i * stride + r]) != expected { mismatches += 1 }
+                }
+            }
+            #expect(mismatches == 0, "level \(level): \(mismatches) counts differ")
+        }
+        calib_set_kernel_level(2)
+    }
+
+    @Test("the counts' tail: a count of 12 is reachable and none exceeds it")
+    func countTail() {
+        // u = 2³² − 1 is at or above every threshold.
+        let t = PoissonCounts.thresholds32
+        #expect(t.count == 12 && t.allSatisfy { $0 <= UInt32.max })
+        #expect(zip(t, t.dropFirst()).allSatisfy { $0 < $1 })
+    }
+
+    struct SumCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let replicates: Int
+        let linear: Int, squared: Int, counted: Int
+        let rows: Int
+        var testDescription: String { name }
+    }
+
+    static let sumCases = [
+        SumCase(name: "a binary row's 5 linear, 1 squared, 1 counted value", replicates: 200, linear: 5, squared: 1, counted: 1, rows: 37),
+        SumCase(name: "one linear value (the grid's weights)", replicates: 200, linear: 1, squared: 0, counted: 0, rows: 100),
+        SumCase(name: "more than 8 values of one kind (two register blocks)", replicates: 40, linear: 11, squared: 9, counted: 2, rows: 13),
+        SumCase(name: "8 replicates and one row", replicates: 8, linear: 3, squared: 2, counted: 1, rows: 1),
+        SumCase(name: "no rows", replicates: 24, linear: 2, squared: 1, counted: 1, rows: 0),
+    ]
+
+    @Test("replicate sums equal fma lane by lane, rows in the order given", arguments: sumCases)
+    func sums(_ c: SumCase) {
+        let stride = (c.replicates + 7) & ~7
+        let d = c.linear + c.squared + c.counted
+        var generator = SplitMix(seed: 7)
+        // A count matrix of more rows than used, rows taken out of order, values with room between rows.
+        let matrixRows = c.rows + 5
+        let counts = (0..<(matrixRows * stride)).map { _ in UInt8(generator.next() % 7) }
+        let rows = (0..<c.rows).map { UInt32(($0 * 7 + 3) % matrixRows) }
+        let valueAt = (0..<c.rows).map { UInt32($0 * (d + 2)) }
+        let values = (0..<(c.rows * (d + 2) + 1)).map { _ in Double(generator.next() % 1_000_000) / 997.0 - 300 }
+        let start = (0..<(d * stride)).map { Double($0 % 13) * 0.25 }
+        var expected = start
+        for t in 0..<c.rows {
+            for q in 0..<d {
+                for r in 0..<stride {
+                    let m = Double(counts[Int(rows[t]) * stride + r])
+                    let s = q < c.linear ? m : q < c.linear + c.squared ? m * m : Swift.min(m, 1)
+                    expected[q * stride + r] = expected[q * stride + r].addingProduct(s, values[Int(valueAt[t]) + q])
+                }
+            }
+        }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var sums = start
+            calib_replicate_sums(&sums, stride, counts, stride, rows, valueAt, c.rows, values, c.linear, c.squared, c.counted)
+            #expect(sums.map(\.bitPattern) == expected.map(\.bitPattern), "level \(level)")
+        }
+        calib_set_kernel_level(2)
+    }
+}
+
+extension ReplicateKernelTests {
+    @Test("the counts' own sums (terms equal to 1) equal the sums of m, m² and min(m, 1)",
+          arguments: [(replicates: 200, rows: 50, outputs: 3), (replicates: 20, rows: 9, outputs: 3),
+                      (replicates: 200, rows: 31, outputs: 1), (replicates: 8, rows: 0, outputs: 3)])
+    func countSums(_ c: (replicates: Int, rows: Int, outputs: Int)) {
+        let stride = (c.replicates + 7) & ~7
+        var generator = SplitMix(seed: 11)
+        let matrixRows = c.rows + 3
+        let counts = (0..<(matrixRows * stride)).map { _ in UInt8(generator.next() % 9) }
+        let rows = (0..<c.rows).map { UInt32(($0 * 5 + 2) % matrixRows) }
+        var expected = [Double](repeating: 0, count: 3 * stride)
+        for t in 0..<c.rows {
+            for r in 0..<stride {
+                let m = Double(counts[Int(rows[t]) * stride + r])
+                expected[r] += m; expected[stride + r] += m * m; expected[2 * stride + r] += Swift.min(m, 1)
+            }
+        }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var out = [Double](repeating: -1, count: 3 * stride)
+            calib_count_sums(&out, c.outputs, stride, counts, stride, rows, c.rows)
+            #expect(Array(out[0..<(c.outputs * stride)]) == Array(expected[0..<(c.outputs * stride)]), "level \(level)")
+            #expect(out[(c.outputs * stride)...].allSatisfy { $0 == -1 }, "level \(level): nothing written past the sums asked for")
+        }
+        calib_set_kernel_level(2)
+    }
+}
+
+/// SplitMix64, for reproducible test data.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
