@@ -173,7 +173,7 @@ struct SlotBase {
     func advanced(by offset: (sums: Int, counts: Int)) -> SlotBase { SlotBase(sums: sums + offset.sums, counts: counts + offset.counts) }
 }
 
-/// The chunk's scratch as a ``TermSink``: plain `+=` into its slots.
+/// The chunk's scratch as a `TermSink`: plain `+=` into its slots.
 struct ScratchSink: TermSink {
     let sums: UnsafeMutablePointer<Double>
     let counts: UnsafeMutablePointer<Int>

@@ -4,12 +4,13 @@
 /// **Streaming sums.** Replicate `r` holds the same families of sums as the
 /// audit (scalar totals, class totals, confusion, top-label and class-wise
 /// bins; the imbalance losses and worst rows have no interval), as if fed by
-/// the same `accumulate` code with each row's weight `m_ir · w_i`
-/// (``PoissonCounts``): a row's terms are found once, by that code at the
-/// row's own weight into a probe scratch, and each is added to every
-/// replicate scaled by `m_ir` (a term linear in the weight), `m_ir²` (a
-/// squared weight, `AuditFamilies.squaredWeightSlots`) or `1[m_ir > 0]` (a
-/// count), the replicates of one slot contiguous. A replicate's metrics are
+/// the same formulas with each row's weight `m_ir · w_i`
+/// (``PoissonCounts``): a row's terms are found once, by those formulas at the
+/// row's own weight into a `TermLog`, and each is added to every replicate
+/// scaled by `m_ir` (a term linear in the weight), `m_ir²` (a squared weight,
+/// `AuditFamilies.squaredWeightSlots`) or `1[m_ir > 0]` (a count), in
+/// batches of rows grouped by pattern (`ReplicateBatch`) by the C kernels of
+/// `CalibKernels`. A replicate's metrics are
 /// then the audit's own `result` of those sums: every key of section 3 gets
 /// its replicate value from the one formula that gives its estimate.
 ///
@@ -27,8 +28,10 @@
 ///
 /// Memory: `R` copies of the families (O(R·(K² + K·B))), plus `R` grids of
 /// `2 × columns × cells` weights (binary: 2,498 cells, 8 MB at R = 200).
-/// Time per row: the families' code once, then `R` multiply-adds per term
-/// (about 25 terms for a binary task) and per grid column.
+/// Time per row: the families' formulas once, the row's `R` Poisson counts
+/// (16 a vector), and `R` fused multiply-adds per *distinct* term value (about
+/// 4 for an unweighted binary row; terms equal to 1 take integer sums of the
+/// counts) and per grid column.
 struct BootstrapReplicates: Sendable {
     let settings: BootstrapSettings
     let classCount: Int

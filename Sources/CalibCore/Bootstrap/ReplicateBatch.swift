@@ -9,7 +9,7 @@ import Darwin
 /// audit's row loop leaves for `BootstrapReplicates` (each row's key, its
 /// terms, logged by the families' own formulas in a `TermLog`, and its grid
 /// cells), added to every replicate at once by
-/// ``flush(sums:counts:cells:)``.
+/// `flush(sums:counts:cells:thresholds:)`.
 ///
 /// **Why batches.** Replicate `r` adds `m_ir · x_is` for every row `i` and
 /// every slot `s` of the row's terms; done row by row that is `R` loads and
@@ -22,6 +22,9 @@ import Darwin
 /// slots once per batch: about `d/27` of the arithmetic. Values are compared
 /// by their bits, so the pattern is exact: two rows share one only when each
 /// slot of one holds the value the same slot of the other does, by position.
+/// A term equal to 1 (a row count, an unweighted row's weight and squared
+/// weight: 3 of the 7) needs no multiply at all: its replicate sums are the
+/// counts' own, `Σ m`, `Σ m²` or `Σ 1[m > 0]`, added as integers.
 ///
 /// **Units.** The slots are split in units (`BootstrapReplicates.units`),
 /// each with patterns of its own: a binary row is one unit, and a multiclass
@@ -112,7 +115,7 @@ struct ReplicateBatch {
 
     var isFull: Bool { rows == Self.capacity || valueCount + rowValueBound > valueCapacity }
 
-    /// An empty log for a row's terms, read by ``record(key:weight:cells:log:)``.
+    /// An empty log for a row's terms, read by `record(key:weight:cells:log:)`.
     var log: TermLog { termLog.emptied }
 
     /// Records one row: its Poisson key, its weight and grid cells, and in
