@@ -250,6 +250,36 @@ struct RecalibrationPropertyTests {
         #expect(serial.scores.map(\.bitPattern) == parallel.scores.map(\.bitPattern))
     }
 
+    @Test("fitAndCrossFit gives the bits of fit and crossFitted, serially and on threads", arguments: RecalibrationMethod.allCases)
+    func fitAndCrossFitTogether(method: RecalibrationMethod) throws {
+        let table = Self.binary(seed: 23, rows: 3000, weighted: true)
+        let runner: RankingRunner = { count, body in DispatchQueue.concurrentPerform(iterations: count) { body($0) } }
+        let fitted = try Recalibration.fit(method, table: table, classes: ["0", "1"])
+        let crossFitted = try Recalibration.crossFitted(method, table: table)
+        for r in [nil, runner] {
+            let both = try Recalibration.fitAndCrossFit(method, table: table, classes: ["0", "1"], runner: r)
+            #expect(both.calibrator == fitted)
+            #expect(both.crossFitted.scores.map(\.bitPattern) == crossFitted.scores.map(\.bitPattern))
+            #expect(both.crossFitted.labels == table.labels && both.crossFitted.weights == table.weights && both.crossFitted.lines == table.lines)
+        }
+    }
+
+    @Test("fitAndCrossFit refuses with the whole fit's reason first, then the first fold's", arguments: [
+        ("one class in every row: the whole fit's reason", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "only one class is present"),
+        ("only row 0 is positive: fold 1 has no positive rows", [1, 0, 0, 0, 0, 0, 0, 0, 0, 0], "cross-fitting fold 1 of 5"),
+    ])
+    func fitAndCrossFitErrors(name: String, labels: [Int], reason: String) {
+        let table = PredictionTable.binary(labels: labels, scores: (0..<labels.count).map { 0.05 + 0.09 * Double($0) })
+        for method in [RecalibrationMethod.isotonic, .histogram] {
+            do {
+                _ = try Recalibration.fitAndCrossFit(method, table: table, classes: ["0", "1"])
+                Issue.record("\(name): \(method) fitted")
+            } catch {
+                #expect(error.reason.hasPrefix(reason), "\(name): \(error.reason)")
+            }
+        }
+    }
+
     @Test("fits are deterministic: the same rows give the same bits")
     func deterministic() throws {
         for method in RecalibrationMethod.allCases {

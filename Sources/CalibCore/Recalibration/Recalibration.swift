@@ -51,34 +51,63 @@ public enum Recalibration {
     /// the folds on several threads; the result is the same bits either way.
     public static func crossFitted(_ method: RecalibrationMethod, table: PredictionTable, bins: Int = 15,
                                    runner: RankingRunner? = nil) throws(RecalibrationError) -> PredictionTable {
+        try crossFit(method, table: table, includingFull: false, bins: bins, runner: runner).crossFitted
+    }
+
+    /// `fit` and `crossFitted` in one: the calibrator fitted on every row
+    /// and the 5-fold cross-fitted scores, the same bits as the two calls
+    /// (and the same errors, the whole fit's first), from one preparation of
+    /// the table (its sort or its features) shared by the six fits, which
+    /// `runner` may run side by side.
+    public static func fitAndCrossFit(_ method: RecalibrationMethod, table: PredictionTable, classes: [String], bins: Int = 15,
+                                      runner: RankingRunner? = nil) throws(RecalibrationError) -> (calibrator: Calibrator, crossFitted: PredictionTable) {
+        precondition(classes.count == table.shape.classCount, "one name per class")
+        let (full, crossFitted) = try crossFit(method, table: table, includingFull: true, bins: bins, runner: runner)
+        return (Calibrator(classes: classes, parameters: full!), crossFitted)
+    }
+
+    /// The folds' fits (and the whole fit first when `includingFull`) as
+    /// tasks of `runner`, each fit reading the shared `FitTable` with no
+    /// threads of its own (its sums are the same bits either way); then the
+    /// rows rescored in fixed chunks of rows, each by its fold's calibrator.
+    private static func crossFit(_ method: RecalibrationMethod, table: PredictionTable, includingFull: Bool, bins: Int,
+                                 runner: RankingRunner?) throws(RecalibrationError) -> (full: Calibrator.Parameters?, crossFitted: PredictionTable) {
         let shape = ClassificationShape(classCount: table.shape.classCount, scoreKind: .probabilities)
         let per = shape.scoresPerRow
-        var rescored = [Double](repeating: 0, count: table.scores.count)
         let names = (0..<shape.classCount).map { "\($0)" }
-        // One preparation of the whole table (its sort, its features) serves every fold.
+        // One preparation of the whole table (its sort, its features) serves every fit.
         let prepared = FitTable(method, table, runner: runner)
-        let outcomes = TaskSlots<Result<Calibrator.Parameters, RecalibrationError>>(count: folds)
-        CalibrationFits.run(folds, runner) { fold in
+        let first = includingFull ? -1 : 0
+        let outcomes = TaskSlots<Result<Calibrator.Parameters, RecalibrationError>>(count: folds - first)
+        CalibrationFits.run(folds - first, runner) { task in
+            let fold = task + first
             let result = Result { () throws(RecalibrationError) -> Calibrator.Parameters in
-                try fit(method, data: FitData(table: prepared, excludedFold: fold), bins: bins)
+                try fit(method, data: FitData(table: prepared, excludedFold: fold < 0 ? nil : fold), bins: bins)
             }
-            outcomes.set(fold, result)
+            outcomes.set(task, result)
         }
+        var full: Calibrator.Parameters?
+        if includingFull {
+            switch outcomes.take(0) {
+            case let .success(p): full = p
+            case let .failure(error): throw error
+            }
+        }
+        var calibrators: [Calibrator] = []
         for fold in 0..<folds {
-            let parameters: Calibrator.Parameters
-            switch outcomes.take(fold) {
-            case let .success(p): parameters = p
+            switch outcomes.take(fold - first) {
+            case let .success(p): calibrators.append(Calibrator(classes: names, parameters: p))
             case let .failure(error):
                 throw RecalibrationError("cross-fitting fold \(fold + 1) of \(folds) (rows whose index mod \(folds) is \(fold) left out): \(error.reason)")
             }
-            let calibrator = Calibrator(classes: names, parameters: parameters)
-            table.scores.withUnsafeBufferPointer { scores in
-                rescored.withUnsafeMutableBufferPointer { out in
-                    for i in Swift.stride(from: fold, to: table.count, by: folds) {
-                        calibrator.apply(UnsafeBufferPointer(rebasing: scores[(i * per)..<((i + 1) * per)]), kind: table.shape.scoreKind,
-                                         into: UnsafeMutableBufferPointer(rebasing: out[(i * per)..<((i + 1) * per)]), as: .probabilities)
-                    }
-                }
+        }
+        let kind = table.shape.scoreKind
+        let scores = table.scores
+        let calibratorOfFold = calibrators
+        let rescored = ChunkedFill.rows(table.count, width: per, runner: runner) { i, out in
+            scores.withUnsafeBufferPointer { s in
+                calibratorOfFold[i % folds].apply(UnsafeBufferPointer(rebasing: s[(i * per)..<((i + 1) * per)]), kind: kind,
+                                             into: UnsafeMutableBufferPointer(start: out, count: per), as: .probabilities)
             }
         }
         var result = PredictionTable(shape: shape, reservingCapacity: table.count)
@@ -94,7 +123,7 @@ public enum Recalibration {
                 }
             }
         }
-        return result
+        return (full, result)
     }
 
     static func fit(_ method: RecalibrationMethod, data: FitData, bins: Int, runner: RankingRunner? = nil) throws(RecalibrationError) -> Calibrator.Parameters {
