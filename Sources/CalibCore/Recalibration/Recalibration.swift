@@ -226,7 +226,7 @@ struct FitTable: Sendable {
         scores = table.scores
         weights = table.weights
         let binary = table.shape.task == .binary
-        sorted = (method == .isotonic || method == .histogram) && binary ? SortedRows(table) : nil
+        sorted = (method == .isotonic || method == .histogram) && binary ? SortedRows(table, runner: runner) : nil
         logistic = binary && (method == .platt || method == .beta) ? LogisticDesign(method, table, runner: runner) : nil
         temperature = method == .temperature ? TemperatureDesign(table, runner: runner) : nil
     }
@@ -235,40 +235,42 @@ struct FitTable: Sendable {
 /// Every row of a binary table in order of its probability score, then
 /// label, then index (`np.lexsort((y, X))`, which is stable), laid out
 /// contiguously so that each fold's isotonic or histogram fit reads them in
-/// one sequential pass: the score (`σ(z)` for logits), whether positive,
-/// the weight, and the row's cross-fitting fold (`index mod 5`).
+/// one sequential pass: the key `score bits << 1 | positive` (the score is
+/// `σ(z)` for logits, −0 read as +0), the weight, and the row's
+/// cross-fitting fold (`index mod 5`) — 17 bytes a row.
 struct SortedRows: Sendable {
-    let scores: [Double]
-    let positive: [Bool]
+    let keys: [UInt64]
     let weights: [Double]
     let folds: [UInt8]
 
-    /// One radix sort of `(score bits, label)` keys carrying the row index,
-    /// then each run of equal keys put back in index order (the radix sort
-    /// keeps no order among equal keys).
-    init(_ table: PredictionTable) {
+    /// One radix sort of the keys carrying the row index (as a `Double`,
+    /// exact below 2⁵³), its buckets sorted on `runner`'s threads; each run
+    /// of equal keys put back in index order (the radix sort keeps no order
+    /// among equal keys); then, in place of each index, the row's weight.
+    init(_ table: PredictionTable, runner: RankingRunner?) {
         let n = table.count
         let kind = table.shape.scoreKind
+        let scores = table.scores, labels = table.labels, tableWeights = table.weights
         var keys = [UInt64](repeating: 0, count: n)
-        var indices = [Double](repeating: 0, count: n)
-        table.scores.withUnsafeBufferPointer { scores in
-            table.labels.withUnsafeBufferPointer { labels in
-                for i in 0..<n {
-                    // `+ 0` turns −0 into +0; a probability's bits order as its value (sign bit clear).
-                    let x = Calibrator.probability(scores[i], kind: kind) + 0
-                    keys[i] = x.bitPattern << 1 | (labels[i] == 1 ? 1 : 0)
-                    indices[i] = Double(i)
-                }
-            }
+        var payload = [Double](repeating: 0, count: n)
+        var folds = [UInt8](repeating: 0, count: n)
+        guard n > 0 else {
+            (self.keys, weights, self.folds) = (keys, payload, folds)
+            return
         }
         keys.withUnsafeMutableBufferPointer { k in
-            indices.withUnsafeMutableBufferPointer { v in
-                guard n > 1 else { return }
-                let scratchCount = Swift.min(n, RadixSort.inPlaceAbove)
-                let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: scratchCount)
-                let payloadScratch = UnsafeMutablePointer<Double>.allocate(capacity: scratchCount)
-                defer { scratch.deallocate(); payloadScratch.deallocate() }
-                RadixSort.sort(k.baseAddress!, scratch: scratch, payload: v.baseAddress!, payloadScratch: payloadScratch, count: n)
+            payload.withUnsafeMutableBufferPointer { v in
+                let sharedKeys = SendablePointer(k.baseAddress!), sharedPayload = SendablePointer(v.baseAddress!)
+                let chunks = Swift.min(ChunkedSum.chunks, n)
+                CalibrationFits.run(chunks, runner) { c in
+                    for i in (c * n / chunks)..<((c + 1) * n / chunks) {
+                        // `+ 0` turns −0 into +0; a probability's bits order as its value (sign bit clear).
+                        let x = Calibrator.probability(scores[i], kind: kind) + 0
+                        sharedKeys.pointer[i] = x.bitPattern << 1 | (labels[i] == 1 ? 1 : 0)
+                        sharedPayload.pointer[i] = Double(i)
+                    }
+                }
+                RadixSort.sort(k.baseAddress!, payload: v.baseAddress!, count: n, runner: runner)
                 var start = 0
                 while start < n {
                     var end = start + 1
@@ -276,13 +278,30 @@ struct SortedRows: Sendable {
                     if end - start > 1 { v[start..<end].sort() }
                     start = end
                 }
+                folds.withUnsafeMutableBufferPointer { f in
+                    let sharedFolds = SendablePointer(f.baseAddress!)
+                    CalibrationFits.run(chunks, runner) { c in
+                        for j in (c * n / chunks)..<((c + 1) * n / chunks) {
+                            let index = Int(sharedPayload.pointer[j])
+                            sharedFolds.pointer[j] = UInt8(index % Recalibration.folds)
+                            sharedPayload.pointer[j] = tableWeights[index]
+                        }
+                    }
+                }
             }
         }
-        scores = keys.map { Double(bitPattern: $0 >> 1) }
-        positive = keys.map { $0 & 1 == 1 }
-        weights = indices.map { table.weights[Int($0)] }
-        folds = indices.map { UInt8(Int($0) % Recalibration.folds) }
+        (self.keys, weights, self.folds) = (keys, payload, folds)
     }
+
+    var count: Int { keys.count }
+
+    /// Sorted row `j`'s probability score.
+    @inline(__always)
+    func score(_ j: Int) -> Double { Double(bitPattern: keys[j] >> 1) }
+
+    /// Whether sorted row `j` is positive.
+    @inline(__always)
+    func positive(_ j: Int) -> Bool { keys[j] & 1 == 1 }
 
     /// Whether sorted row `j` takes part in a fit leaving out `excludedFold`: positive weight, another fold.
     @inline(__always)
