@@ -101,14 +101,9 @@ public enum Recalibration {
                 throw RecalibrationError("cross-fitting fold \(fold + 1) of \(folds) (rows whose index mod \(folds) is \(fold) left out): \(error.reason)")
             }
         }
-        let kind = table.shape.scoreKind
-        let scores = table.scores
         let calibratorOfFold = calibrators
         let rescored = ChunkedFill.rows(table.count, width: per, runner: runner) { i, out in
-            scores.withUnsafeBufferPointer { s in
-                calibratorOfFold[i % folds].apply(UnsafeBufferPointer(rebasing: s[(i * per)..<((i + 1) * per)]), kind: kind,
-                                             into: UnsafeMutableBufferPointer(start: out, count: per), as: .probabilities)
-            }
+            prepared.rescore(i, by: calibratorOfFold[i % folds], into: out)
         }
         var result = PredictionTable(shape: shape, reservingCapacity: table.count)
         let ids = table.ids
@@ -229,6 +224,35 @@ struct FitTable: Sendable {
         sorted = (method == .isotonic || method == .histogram) && binary ? SortedRows(table, runner: runner) : nil
         logistic = binary && (method == .platt || method == .beta) ? LogisticDesign(method, table, runner: runner) : nil
         temperature = method == .temperature ? TemperatureDesign(table, runner: runner) : nil
+    }
+}
+
+extension FitTable {
+    /// Row `i`'s scores recalibrated by `calibrator` (probabilities), as
+    /// `Calibrator.apply` gives them, bit for bit: a binary Platt, beta or
+    /// temperature map reads the row's prepared `logit(s')` or `ln s'`,
+    /// `−ln(1 − s')` (the values `apply` would compute again) instead of its score.
+    @inline(__always)
+    func rescore(_ i: Int, by calibrator: Calibrator, into out: UnsafeMutablePointer<Double>) {
+        switch calibrator.parameters {
+        case let .platt(a, b) where logistic?.featureCount == 1:
+            out[0] = StableMath.sigmoid(a * logistic!.features[i] + b)
+            return
+        case let .beta(a, b, c) where logistic?.featureCount == 2:
+            // `ln(1 − s')` is minus the second feature (negation is exact).
+            let f = logistic!.features
+            out[0] = StableMath.sigmoid(a * f[2 * i] - b * -f[2 * i + 1] + c)
+            return
+        case let .temperature(t) where shape.classCount == 2 && temperature != nil:
+            out[0] = t == 1 && shape.scoreKind == .probabilities ? scores[i] : StableMath.sigmoid(temperature!.z[i] / t)
+            return
+        default:
+            let per = shape.scoresPerRow
+            scores.withUnsafeBufferPointer { s in
+                calibrator.apply(UnsafeBufferPointer(rebasing: s[(i * per)..<((i + 1) * per)]), kind: shape.scoreKind,
+                                 into: UnsafeMutableBufferPointer(start: out, count: per), as: .probabilities)
+            }
+        }
     }
 }
 
