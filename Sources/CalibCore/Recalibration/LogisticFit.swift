@@ -57,20 +57,13 @@ enum LogisticFit {
     /// Refuses too few distinct scores and (quasi-)separated classes along
     /// the ordering feature `logit(s)` (see the type's notes), over the included rows.
     static func checkSeparation(_ data: FitData, _ design: LogisticDesign, twoSided: Bool, method: String, parameters: Int) throws(RecalibrationError) {
-        // Distinct values (up to `parameters` of them), and each class's range.
-        var distinct: [Double] = []
-        var lowPositive = Double.infinity, highPositive = -Double.infinity
-        var lowNegative = Double.infinity, highNegative = -Double.infinity
+        // Distinct values (up to `parameters` of them), and each class's range: the folds' summaries joined.
+        var summary = SeparationSummary()
+        for fold in 0..<Recalibration.folds where fold != data.excludedFold { summary.merge(design.folds[fold], cap: parameters) }
+        let distinct = summary.distinct
+        let (lowPositive, highPositive) = (summary.lowPositive, summary.highPositive)
+        let (lowNegative, highNegative) = (summary.lowNegative, summary.highNegative)
         let labels = data.table.labels
-        for i in labels.indices where data.includes(i) {
-            let v = design.order(i)
-            if distinct.count < parameters && !distinct.contains(v) { distinct.append(v) }
-            if labels[i] == 1 {
-                lowPositive = Swift.min(lowPositive, v); highPositive = Swift.max(highPositive, v)
-            } else {
-                lowNegative = Swift.min(lowNegative, v); highNegative = Swift.max(highNegative, v)
-            }
-        }
         if distinct.count < parameters {
             throw RecalibrationError("\(method) calibration needs at least \(parameters) distinct scores; these rows have \(distinct.count)")
         }
@@ -226,12 +219,15 @@ enum LogisticFit {
 struct LogisticDesign: Sendable {
     let featureCount: Int
     let features: [Double]
+    /// Each cross-fitting fold's rows of positive weight summarised for the
+    /// separation check (`order` values), so that a fit joins the folds it reads instead of reading their rows.
+    let folds: [SeparationSummary]
 
     init(_ method: RecalibrationMethod, _ table: PredictionTable, runner: RankingRunner?) {
         let m = method == .platt ? 1 : 2
         featureCount = m
         let kind = table.shape.scoreKind, scores = table.scores
-        features = ChunkedFill.rows(table.count, width: m, runner: runner) { i, out in
+        let features = ChunkedFill.rows(table.count, width: m, runner: runner) { i, out in
             if m == 1 {
                 out[0] = Calibrator.logit(scores[i], kind: kind)
             } else {
@@ -240,6 +236,28 @@ struct LogisticDesign: Sendable {
                 out[1] = -b
             }
         }
+        self.features = features
+        // Per chunk and fold, then joined in chunk order (minima, maxima and capped sets: order does not matter).
+        let n = table.count, folds = Recalibration.folds, cap = m + 1
+        let chunks = Swift.max(1, Swift.min(ChunkedSum.chunks, n))
+        let parts = TaskSlots<[SeparationSummary]>(count: chunks)
+        let labels = table.labels, weights = table.weights
+        CalibrationFits.run(chunks, runner) { c in
+            var part = [SeparationSummary](repeating: SeparationSummary(), count: folds)
+            weights.withUnsafeBufferPointer { w in
+                Recalibration.forEachIncluded((c * n / chunks)..<((c + 1) * n / chunks), weights: w, excludedFold: nil) { i, _ in
+                    let v = m == 1 ? features[i] : features[2 * i] + features[2 * i + 1]
+                    part[i % folds].add(v, positive: labels[i] == 1, cap: cap)
+                }
+            }
+            parts.set(c, part)
+        }
+        var joined = [SeparationSummary](repeating: SeparationSummary(), count: folds)
+        for c in 0..<chunks {
+            let part = parts.take(c)
+            for f in 0..<folds { joined[f].merge(part[f], cap: cap) }
+        }
+        self.folds = joined
     }
 
     /// The feature the classes are ordered by for the separation check:
@@ -247,6 +265,33 @@ struct LogisticDesign: Sendable {
     /// probabilities; on logits `ln σ(z) − ln σ(−z)`, `z` up to its rounding).
     @inline(__always)
     func order(_ i: Int) -> Double { featureCount == 1 ? features[i] : features[2 * i] + features[2 * i + 1] }
+}
+
+/// Rows summarised for the separation check: up to `cap` distinct values
+/// (all of them when fewer), and each class's lowest and highest value.
+struct SeparationSummary: Sendable {
+    var distinct: [Double] = []
+    var lowPositive = Double.infinity, highPositive = -Double.infinity
+    var lowNegative = Double.infinity, highNegative = -Double.infinity
+
+    @inline(__always)
+    mutating func add(_ v: Double, positive: Bool, cap: Int) {
+        if distinct.count < cap && !distinct.contains(v) { distinct.append(v) }
+        if positive {
+            lowPositive = Swift.min(lowPositive, v); highPositive = Swift.max(highPositive, v)
+        } else {
+            lowNegative = Swift.min(lowNegative, v); highNegative = Swift.max(highNegative, v)
+        }
+    }
+
+    /// Joins another summary's rows: the union of the sets (capped), the
+    /// extremes of the ranges. A set below the cap is complete, so the
+    /// join's count is `min(cap, distinct values of both)`, as if the rows were read together.
+    mutating func merge(_ other: SeparationSummary, cap: Int) {
+        for v in other.distinct where distinct.count < cap && !distinct.contains(v) { distinct.append(v) }
+        lowPositive = Swift.min(lowPositive, other.lowPositive); highPositive = Swift.max(highPositive, other.highPositive)
+        lowNegative = Swift.min(lowNegative, other.lowNegative); highNegative = Swift.max(highNegative, other.highNegative)
+    }
 }
 
 /// The rows a logistic fit sums over: features (row-major), labels (1 is
