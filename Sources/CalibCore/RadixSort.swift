@@ -1,5 +1,6 @@
 /// An ascending sort of 64-bit keys, optionally carrying one `Double` per key
-/// (a row's weight), for the score store.
+/// (a row's weight, or a row's index), for the score store and the isotonic
+/// and histogram fits' sorted rows.
 ///
 /// Most-significant-digit radix sort: each level looks only at the bits the
 /// keys of its range still differ in (found with one OR of XORs), scatters the

@@ -336,15 +336,16 @@ struct RecalibrationPropertyTests {
         return (thresholds, values)
     }
 
-    @Test("the isotonic fit, streamed over the sorted rows, has the bits of scikit-learn's algorithm on arrays", arguments: [
-        ("continuous scores, unit weights", 0, false),
-        ("scores rounded to 2 decimals (many ties), weights with zeros", 2, true),
-        ("scores rounded to 1 decimal (few points, long blocks), weights with zeros", 1, true),
+    @Test("the isotonic fit, streamed over the sorted rows, has the bits of scikit-learn's algorithm on arrays, serially and on threads", arguments: [
+        ("continuous scores, unit weights", 0, false, 4000),
+        ("scores rounded to 2 decimals (many ties), weights with zeros", 2, true, 4000),
+        ("scores rounded to 1 decimal (few points, long blocks), weights with zeros", 1, true, 4000),
+        ("100,000 rows (the sort's buckets on threads), scores rounded to 4 decimals, weights with zeros", 4, true, 100_000),
     ])
-    func isotonicMatchesArrays(name: String, decimals: Int, weighted: Bool) throws {
+    func isotonicMatchesArrays(name: String, decimals: Int, weighted: Bool, rows: Int) throws {
         var rng = SeededGenerator(seed: 29)
         var labels: [Int] = [], scores: [Double] = [], weights: [Double] = []
-        for _ in 0..<4000 {
+        for _ in 0..<rows {
             let t = 1.2 * rng.normal()
             labels.append(Double.random(in: 0..<1, using: &rng) < StableMath.sigmoid(t) ? 1 : 0)
             var s = StableMath.sigmoid(2.5 * t + 0.8)
@@ -353,13 +354,16 @@ struct RecalibrationPropertyTests {
             weights.append(weighted ? [0, 0.5, 1, 2.25, Double.random(in: 0..<3, using: &rng)].randomElement(using: &rng)! : 1)
         }
         let table = PredictionTable.binary(labels: labels, scores: scores, weights: weights)
-        guard case let .isotonic(thresholds, values) = try Recalibration.fit(.isotonic, table: table, classes: ["0", "1"]).parameters else {
-            Issue.record("\(name): not an isotonic calibrator")
-            return
-        }
         let reference = Self.referenceIsotonic(table)
-        #expect(thresholds.map(\.bitPattern) == reference.thresholds.map(\.bitPattern), "\(name)")
-        #expect(values.map(\.bitPattern) == reference.values.map(\.bitPattern), "\(name)")
+        let runner: RankingRunner = { count, body in DispatchQueue.concurrentPerform(iterations: count) { body($0) } }
+        for r in [nil, runner] {
+            guard case let .isotonic(thresholds, values) = try Recalibration.fit(.isotonic, table: table, classes: ["0", "1"], runner: r).parameters else {
+                Issue.record("\(name): not an isotonic calibrator")
+                return
+            }
+            #expect(thresholds.map(\.bitPattern) == reference.thresholds.map(\.bitPattern), "\(name)")
+            #expect(values.map(\.bitPattern) == reference.values.map(\.bitPattern), "\(name)")
+        }
     }
 
     @Test("fits are deterministic: the same rows give the same bits")
