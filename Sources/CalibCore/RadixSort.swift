@@ -1,5 +1,6 @@
 /// An ascending sort of 64-bit keys, optionally carrying one `Double` per key
-/// (a row's weight), for the score store.
+/// (a row's weight, or a row's index), for the score store and the isotonic
+/// and histogram fits' sorted rows.
 ///
 /// Most-significant-digit radix sort: each level looks only at the bits the
 /// keys of its range still differ in (found with one OR of XORs), scatters the
@@ -34,6 +35,97 @@ enum RadixSort {
         sortInPlace(keys, payload, n, scratch: scratch, payloadScratch)
     }
 
+    /// `sort` with its own scratch, the buckets of the first in-place
+    /// partition sorted as tasks of `runner` (contiguous runs of buckets of
+    /// about equal size, each task with scratch of its own): the same keys
+    /// in the same order as `sort`, a payload of equal keys in some order.
+    static func sort(_ keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<Double>?, count n: Int, runner: RankingRunner?) {
+        guard n > 1 else { return }
+        guard let runner, n > inPlaceAbove else {
+            let scratchCount = Swift.min(n, inPlaceAbove)
+            let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: scratchCount)
+            let payloadScratch = payload == nil ? nil : UnsafeMutablePointer<Double>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate(); payloadScratch?.deallocate() }
+            sortInPlace(keys, payload, n, scratch: scratch, payloadScratch)
+            return
+        }
+        guard let bounds = partition(keys, payload, n) else { return }
+        // Cut the buckets into tasks of about n / 64 keys (a bucket is never split).
+        var cuts = [0]
+        let target = Swift.max(1, n / 64)
+        for d in 1..<(bounds.count - 1) where bounds[d] - bounds[cuts.last!] >= target { cuts.append(d) }
+        cuts.append(bounds.count - 1)
+        let sharedKeys = SendablePointer(keys), sharedPayload = payload.map { SendablePointer($0) }
+        let taskCuts = cuts
+        runner(taskCuts.count - 1) { task in
+            let first = taskCuts[task], last = taskCuts[task + 1]
+            var largest = 0
+            for d in first..<last { largest = Swift.max(largest, bounds[d + 1] - bounds[d]) }
+            guard largest > 1 else { return }
+            let scratchCount = Swift.min(largest, inPlaceAbove)
+            let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: scratchCount)
+            let payloadScratch = sharedPayload == nil ? nil : UnsafeMutablePointer<Double>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate(); payloadScratch?.deallocate() }
+            for d in first..<last where bounds[d + 1] - bounds[d] > 1 {
+                let lower = bounds[d]
+                sortInPlace(sharedKeys.pointer + lower, sharedPayload.map { $0.pointer + lower }, bounds[d + 1] - lower,
+                            scratch: scratch, payloadScratch)
+            }
+        }
+    }
+
+    /// The first level of `sortInPlace` on its own: the keys partitioned in
+    /// place by their top differing bits, and the buckets' bounds
+    /// (`bounds[d]..<bounds[d + 1]`) still to sort; `nil` when the keys are
+    /// sorted already (all equal, or the digit covered every differing bit).
+    private static func partition(_ keys: UnsafeMutablePointer<UInt64>, _ payload: UnsafeMutablePointer<Double>?, _ n: Int) -> [Int]? {
+        let first = keys[0]
+        var differing: UInt64 = 0
+        for i in 1..<n { differing |= keys[i] ^ first }
+        if differing == 0 { return nil }
+        let highest = 63 - differing.leadingZeroBitCount
+        let radix = 1 << maximumDigitBits
+        let digitMask = UInt64(radix - 1)
+        let shift = UInt64(Swift.max(0, highest - (maximumDigitBits - 1)))
+        var bounds = [Int](repeating: 0, count: radix + 1)
+        bounds.withUnsafeMutableBufferPointer { offsets in
+            let start = offsets.baseAddress!
+            for i in 0..<n { start[Int(truncatingIfNeeded: (keys[i] >> shift) & digitMask) + 1] &+= 1 }
+            for d in 0..<radix { start[d + 1] &+= start[d] }
+            scatterInPlace(keys, payload, start: start, radix: radix, shift: shift, digitMask: digitMask)
+        }
+        return shift > 0 ? bounds : nil
+    }
+
+    /// Swaps each key straight into its bucket's next free slot, cycle by
+    /// cycle (American flag sort), buckets starting at `start[d]`.
+    private static func scatterInPlace(_ keys: UnsafeMutablePointer<UInt64>, _ payload: UnsafeMutablePointer<Double>?,
+                                       start: UnsafeMutablePointer<Int>, radix: Int, shift: UInt64, digitMask: UInt64) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: radix) { cursor in
+            let next = cursor.baseAddress!
+            next.initialize(from: start, count: radix)
+            for d in 0..<radix {
+                let end = start[d + 1]
+                while next[d] < end {
+                    let i = next[d]
+                    var key = keys[i]
+                    var value = payload?[i] ?? 0
+                    var digit = Int(truncatingIfNeeded: (key >> shift) & digitMask)
+                    while digit != d {
+                        let j = next[digit]
+                        next[digit] = j &+ 1
+                        swap(&key, &keys[j])
+                        if let payload { swap(&value, &payload[j]) }
+                        digit = Int(truncatingIfNeeded: (key >> shift) & digitMask)
+                    }
+                    keys[i] = key
+                    payload?[i] = value
+                    next[d] = i &+ 1
+                }
+            }
+        }
+    }
+
     /// Sorts `n` keys in place: a range of at most `inPlaceAbove` keys with
     /// the out-of-place sort and the scratch buffers; a longer one by one
     /// in-place partition on its top differing bits (each key swapped
@@ -58,29 +150,7 @@ enum RadixSort {
             start.initialize(repeating: 0, count: radix + 1)
             for i in 0..<n { start[Int(truncatingIfNeeded: (keys[i] >> shift) & digitMask) + 1] &+= 1 }
             for d in 0..<radix { start[d + 1] &+= start[d] }
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: radix) { cursor in
-                let next = cursor.baseAddress!
-                next.initialize(from: start, count: radix)
-                for d in 0..<radix {
-                    let end = start[d + 1]
-                    while next[d] < end {
-                        let i = next[d]
-                        var key = keys[i]
-                        var value = payload?[i] ?? 0
-                        var digit = Int(truncatingIfNeeded: (key >> shift) & digitMask)
-                        while digit != d {
-                            let j = next[digit]
-                            next[digit] = j &+ 1
-                            swap(&key, &keys[j])
-                            if let payload { swap(&value, &payload[j]) }
-                            digit = Int(truncatingIfNeeded: (key >> shift) & digitMask)
-                        }
-                        keys[i] = key
-                        payload?[i] = value
-                        next[d] = i &+ 1
-                    }
-                }
-            }
+            scatterInPlace(keys, payload, start: start, radix: radix, shift: shift, digitMask: digitMask)
             // The digit covered every bit the keys differ in below `highest`: each bucket holds equal keys.
             guard shift > 0 else { return }
             for d in 0..<radix {

@@ -63,9 +63,10 @@ struct Fit: ParsableCommand {
         let calibrator: Calibrator
         var crossFitted: PredictionTable?
         do {
-            calibrator = try Recalibration.fit(method, table: table, classes: summary.classes, bins: binCount, runner: runner)
             if crossFit {
-                crossFitted = try Recalibration.crossFitted(method, table: table, bins: binCount, runner: runner)
+                (calibrator, crossFitted) = try Recalibration.fitAndCrossFit(method, table: table, classes: summary.classes, bins: binCount, runner: runner)
+            } else {
+                calibrator = try Recalibration.fit(method, table: table, classes: summary.classes, bins: binCount, runner: runner)
             }
         } catch {
             printError("\(summary.source): cannot fit \(method.rawValue) calibration: \(error.reason)")
@@ -75,8 +76,7 @@ struct Fit: ParsableCommand {
                                                source: summary.source, rows: summary.rows, weighted: summary.weighted)
         let settings = AuditSettings(bins: binCount)
         let comparison = crossFitted.map { scores in
-            (FitMetrics(table, classes: summary.classes, settings: settings, runner: runner),
-             FitMetrics(scores, classes: summary.classes, settings: settings, runner: runner))
+            FitMetrics.beforeAndAfter(table, scores, classes: summary.classes, settings: settings, runner: runner)
         }
         let text = Self.summary(contents, summary: summary, comparison: comparison, wrote: output)
         do {
@@ -146,6 +146,18 @@ struct FitMetrics {
         let result = RecalibrationSummary.audit(table, classes: classes, settings: settings, runner: runner)
         let values = RecalibrationMetric.all.map { $0.value(in: result) }
         (crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC) = (values[0], values[1], values[2], values[3], values[4], values[5])
+    }
+
+    /// The metrics of the scores before and after, the two audits side by
+    /// side on `runner`'s threads (each audit's serial pass over its rows
+    /// then overlaps the other's): the same numbers as one after the other.
+    static func beforeAndAfter(_ before: PredictionTable, _ after: PredictionTable, classes: [String], settings: AuditSettings,
+                               runner: @escaping RankingRunner) -> (before: FitMetrics, after: FitMetrics) {
+        let slots = TaskSlots<FitMetrics>(count: 2)
+        runner(2) { k in
+            slots.set(k, FitMetrics(k == 0 ? before : after, classes: classes, settings: settings, runner: runner))
+        }
+        return (slots.take(0), slots.take(1))
     }
 }
 

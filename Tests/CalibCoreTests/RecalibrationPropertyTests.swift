@@ -250,6 +250,122 @@ struct RecalibrationPropertyTests {
         #expect(serial.scores.map(\.bitPattern) == parallel.scores.map(\.bitPattern))
     }
 
+    @Test("fitAndCrossFit gives the bits of fit and crossFitted, serially and on threads", arguments: RecalibrationMethod.allCases)
+    func fitAndCrossFitTogether(method: RecalibrationMethod) throws {
+        let table = Self.binary(seed: 23, rows: 3000, weighted: true)
+        let runner: RankingRunner = { count, body in DispatchQueue.concurrentPerform(iterations: count) { body($0) } }
+        let fitted = try Recalibration.fit(method, table: table, classes: ["0", "1"])
+        let crossFitted = try Recalibration.crossFitted(method, table: table)
+        for r in [nil, runner] {
+            let both = try Recalibration.fitAndCrossFit(method, table: table, classes: ["0", "1"], runner: r)
+            #expect(both.calibrator == fitted)
+            #expect(both.crossFitted.scores.map(\.bitPattern) == crossFitted.scores.map(\.bitPattern))
+            #expect(both.crossFitted.labels == table.labels && both.crossFitted.weights == table.weights && both.crossFitted.lines == table.lines)
+        }
+    }
+
+    @Test("fitAndCrossFit refuses with the whole fit's reason first, then the first fold's", arguments: [
+        ("one class in every row: the whole fit's reason", [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "only one class is present"),
+        ("only row 0 is positive: fold 1 has no positive rows", [1, 0, 0, 0, 0, 0, 0, 0, 0, 0], "cross-fitting fold 1 of 5"),
+    ])
+    func fitAndCrossFitErrors(name: String, labels: [Int], reason: String) {
+        let table = PredictionTable.binary(labels: labels, scores: (0..<labels.count).map { 0.05 + 0.09 * Double($0) })
+        for method in [RecalibrationMethod.isotonic, .histogram] {
+            do {
+                _ = try Recalibration.fitAndCrossFit(method, table: table, classes: ["0", "1"])
+                Issue.record("\(name): \(method) fitted")
+            } catch {
+                #expect(error.reason.hasPrefix(reason), "\(name): \(error.reason)")
+            }
+        }
+    }
+
+    /// scikit-learn's isotonic fit transcribed on arrays (`_make_unique`, then
+    /// `_inplace_contiguous_isotonic_regression` over every point, clip, `trim_duplicates`).
+    static func referenceIsotonic(_ table: PredictionTable) -> (thresholds: [Double], values: [Double]) {
+        let rows = (0..<table.count).filter { table.weights[$0] > 0 }
+            .sorted { (table.scores[$0], table.labels[$0], $0) < (table.scores[$1], table.labels[$1], $1) }
+        var x: [Double] = [], y: [Double] = [], w: [Double] = []
+        var currentX = Double.nan, currentY = 0.0, currentW = 0.0
+        for i in rows {
+            let xi = table.scores[i], wi = table.weights[i], yi: Double = table.labels[i] == 1 ? 1 : 0
+            if currentX.isNaN { currentX = xi }
+            if xi - currentX >= 1e-15 {
+                x.append(currentX); w.append(currentW); y.append(currentY / currentW)
+                (currentX, currentW, currentY) = (xi, wi, yi * wi)
+            } else {
+                currentW += wi
+                currentY += yi * wi
+            }
+        }
+        x.append(currentX); w.append(currentW); y.append(currentY / currentW)
+        let n = y.count
+        var target = Array(0..<n)
+        var i = 0
+        outer: while i < n {
+            var k = target[i] + 1
+            if k == n { break }
+            if y[i] < y[k] { i = k; continue }
+            var sumWY = w[i] * y[i], sumW = w[i]
+            while true {
+                let previous = y[k]
+                sumWY += w[k] * y[k]
+                sumW += w[k]
+                k = target[k] + 1
+                if k == n || previous < y[k] {
+                    y[i] = sumWY / sumW
+                    w[i] = sumW
+                    target[i] = k - 1
+                    target[k - 1] = i
+                    if i > 0 { i = target[i - 1] }
+                    continue outer
+                }
+            }
+        }
+        i = 0
+        while i < n {
+            let k = target[i] + 1
+            if k > i + 1 { for j in (i + 1)..<k { y[j] = y[i] } }
+            i = k
+        }
+        y = y.map { Swift.min(Swift.max($0, 0), 1) }
+        var thresholds: [Double] = [], values: [Double] = []
+        for i in 0..<n where i == 0 || i == n - 1 || y[i] != y[i - 1] || y[i] != y[i + 1] {
+            thresholds.append(x[i]); values.append(y[i])
+        }
+        return (thresholds, values)
+    }
+
+    @Test("the isotonic fit, streamed over the sorted rows, has the bits of scikit-learn's algorithm on arrays, serially and on threads", arguments: [
+        ("continuous scores, unit weights", 0, false, 4000),
+        ("scores rounded to 2 decimals (many ties), weights with zeros", 2, true, 4000),
+        ("scores rounded to 1 decimal (few points, long blocks), weights with zeros", 1, true, 4000),
+        ("100,000 rows (the sort's buckets on threads), scores rounded to 4 decimals, weights with zeros", 4, true, 100_000),
+    ])
+    func isotonicMatchesArrays(name: String, decimals: Int, weighted: Bool, rows: Int) throws {
+        var rng = SeededGenerator(seed: 29)
+        var labels: [Int] = [], scores: [Double] = [], weights: [Double] = []
+        for _ in 0..<rows {
+            let t = 1.2 * rng.normal()
+            labels.append(Double.random(in: 0..<1, using: &rng) < StableMath.sigmoid(t) ? 1 : 0)
+            var s = StableMath.sigmoid(2.5 * t + 0.8)
+            if decimals > 0 { s = (s * pow(10, Double(decimals))).rounded() / pow(10, Double(decimals)) }
+            scores.append(s)
+            weights.append(weighted ? [0, 0.5, 1, 2.25, Double.random(in: 0..<3, using: &rng)].randomElement(using: &rng)! : 1)
+        }
+        let table = PredictionTable.binary(labels: labels, scores: scores, weights: weights)
+        let reference = Self.referenceIsotonic(table)
+        let runner: RankingRunner = { count, body in DispatchQueue.concurrentPerform(iterations: count) { body($0) } }
+        for r in [nil, runner] {
+            guard case let .isotonic(thresholds, values) = try Recalibration.fit(.isotonic, table: table, classes: ["0", "1"], runner: r).parameters else {
+                Issue.record("\(name): not an isotonic calibrator")
+                return
+            }
+            #expect(thresholds.map(\.bitPattern) == reference.thresholds.map(\.bitPattern), "\(name)")
+            #expect(values.map(\.bitPattern) == reference.values.map(\.bitPattern), "\(name)")
+        }
+    }
+
     @Test("fits are deterministic: the same rows give the same bits")
     func deterministic() throws {
         for method in RecalibrationMethod.allCases {

@@ -14,78 +14,152 @@
 /// (scipy's `interp1d`: `slope·(x − x_lo) + y_lo`); one threshold is a constant.
 /// Ties: exactly tied scores are one point (their mean label), as scikit-learn.
 /// Probability scores are used unclipped; logits through `σ(z)`.
+///
+/// How: one pass over the sorted rows, with no array the size of the data:
+/// steps 1–3 stream, `_make_unique`'s points pulled one at a time into a
+/// stack of pooled blocks that replays scikit-learn's pooling (its forward
+/// scan, pooling each non-increasing run onto the block before it, then
+/// backtracking one block) step for step, so the same sums in the same
+/// order; step 4 reads each block's first and last point.
 enum IsotonicFit {
     static let resolution = 1e-15
 
     static func fit(_ data: FitData) -> (thresholds: [Double], values: [Double]) {
-        let sorted = data.table.sorted!
-        // _make_unique, over the included rows in score order (read in place: no copy per fold).
-        var ux: [Double] = [], uy: [Double] = [], uw: [Double] = []
-        ux.reserveCapacity(sorted.scores.count); uy.reserveCapacity(sorted.scores.count); uw.reserveCapacity(sorted.scores.count)
-        var currentX = Double.nan, currentY = 0.0, currentW = 0.0
-        for j in sorted.scores.indices where sorted.includes(j, excludedFold: data.excludedFold) {
-            let x = sorted.scores[j], w = sorted.weights[j]
-            let y: Double = sorted.positive[j] ? 1 : 0
-            if currentX.isNaN { currentX = x }
-            if x - currentX >= resolution {
-                ux.append(currentX); uw.append(currentW); uy.append(currentY / currentW)
-                currentX = x
-                currentW = w
-                currentY = y * w
-            } else {
-                currentW += w
-                currentY += y * w
-            }
-        }
-        ux.append(currentX); uw.append(currentW); uy.append(currentY / currentW)
-        pav(&uy, &uw)
-        for i in uy.indices { uy[i] = Swift.min(Swift.max(uy[i], 0), 1) }
-        // trim_duplicates
+        var points = UniquePoints(sorted: data.table.sorted!, excludedFold: data.excludedFold)
+        let blocks = pav(&points)
+        // Clip to [0, 1], then trim_duplicates over the points: a point is kept when it is
+        // the first or the last, or its value differs from a neighbour's. Within a block
+        // every point has the block's value, so only a block's first and last points can be kept.
+        let v = blocks.map { Swift.min(Swift.max($0.y, 0), 1) }
         var thresholds: [Double] = [], values: [Double] = []
-        for i in uy.indices {
-            let keep = i == 0 || i == uy.count - 1 || uy[i] != uy[i - 1] || uy[i] != uy[i + 1]
-            if keep { thresholds.append(ux[i]); values.append(uy[i]) }
+        for b in blocks.indices {
+            let last = b == blocks.count - 1
+            let single = blocks[b].points == 1
+            // Its first point: neighbours are the block before and (alone) the block after, else itself.
+            let keepFirst = b == 0 || (single && last) || v[b] != v[b - 1] || (single && v[b] != v[b + 1])
+            if keepFirst { thresholds.append(blocks[b].firstX); values.append(v[b]) }
+            // Its last point (a block of two or more): neighbours are itself and the block after.
+            if !single && (last || v[b] != v[b + 1]) { thresholds.append(blocks[b].lastX); values.append(v[b]) }
         }
         return (thresholds, values)
     }
 
-    /// scikit-learn's `_inplace_contiguous_isotonic_regression`: `y[i]` becomes
-    /// the fitted value of point `i` (non-decreasing), pooling with weights `w`.
-    static func pav(_ y: inout [Double], _ w: inout [Double]) {
-        let n = y.count
-        var target = Array(0..<n)
-        var i = 0
-        while i < n {
-            var k = target[i] + 1
-            if k == n { break }
-            if y[i] < y[k] {
-                i = k
+    /// `_make_unique` as a stream over the included sorted rows: each point is
+    /// a group of scores less than `resolution` above the group's first, with
+    /// the first score, the weighted mean label `Σ y·w / Σ w` and the summed weight.
+    struct UniquePoints {
+        let sorted: SortedRows
+        let excludedFold: Int?
+        var next = 0
+        var currentX = Double.nan, currentY = 0.0, currentW = 0.0
+        var done = false
+
+        init(sorted: SortedRows, excludedFold: Int?) {
+            self.sorted = sorted
+            self.excludedFold = excludedFold
+        }
+
+        /// The next point `(x, y, w)`, `nil` after the last.
+        mutating func pull() -> (x: Double, y: Double, w: Double)? {
+            guard !done else { return nil }
+            while next < sorted.count {
+                let j = next
+                next += 1
+                guard sorted.includes(j, excludedFold: excludedFold) else { continue }
+                let x = sorted.score(j), w = sorted.weights[j]
+                let y: Double = sorted.positive(j) ? 1 : 0
+                if currentX.isNaN { currentX = x }
+                if x - currentX >= resolution {
+                    let point = (x: currentX, y: currentY / currentW, w: currentW)
+                    currentX = x
+                    currentW = w
+                    currentY = y * w
+                    return point
+                }
+                currentW += w
+                currentY += y * w
+            }
+            done = true
+            return (currentX, currentY / currentW, currentW)
+        }
+    }
+
+    /// A pooled block of points: its value and weight (scikit-learn's `y[i]`
+    /// and `w[i]` at the block's head), its first and last points' scores, and its number of points.
+    struct Block {
+        var y: Double
+        var w: Double
+        var firstX: Double
+        var lastX: Double
+        var points: Int
+    }
+
+    /// scikit-learn's `_inplace_contiguous_isotonic_regression` on the
+    /// points as they are pulled, its blocks kept on a stack: its scan
+    /// position `i` is always the top block or the one below it (after a
+    /// backtrack, when the top is the block just pooled, its `k`); the
+    /// blocks after `k` are points not yet pulled. Returns the final blocks in order.
+    static func pav(_ points: inout UniquePoints) -> [Block] {
+        guard let first = points.pull() else { return [] }
+        var stack = [Block(y: first.y, w: first.w, firstX: first.x, lastX: first.x, points: 1)]
+        var pending = points.pull()
+        // Whether `i` is the block below the top (so `k` is the top) rather than the top (`k` the next point).
+        var belowTop = false
+        while true {
+            let i = belowTop ? stack.count - 2 : stack.count - 1
+            let nextY: Double
+            if belowTop {
+                nextY = stack[stack.count - 1].y
+            } else {
+                guard let p = pending else { break }
+                nextY = p.y
+            }
+            if stack[i].y < nextY {
+                // i = k
+                if belowTop {
+                    belowTop = false
+                } else {
+                    let p = pending!
+                    stack.append(Block(y: p.y, w: p.w, firstX: p.x, lastX: p.x, points: 1))
+                    pending = points.pull()
+                }
                 continue
             }
-            var sumWY = w[i] * y[i]
-            var sumW = w[i]
-            while true {
-                let previous = y[k]
-                sumWY += w[k] * y[k]
-                sumW += w[k]
-                k = target[k] + 1
-                if k == n || previous < y[k] {
-                    y[i] = sumWY / sumW
-                    w[i] = sumW
-                    target[i] = k - 1
-                    target[k - 1] = i
-                    if i > 0 { i = target[i - 1] }
-                    break
-                }
+            var sumWY = stack[i].w * stack[i].y
+            var sumW = stack[i].w
+            var previous: Double
+            // k: the top block, or the next point.
+            if belowTop {
+                let k = stack.removeLast()
+                previous = k.y
+                sumWY += k.w * k.y
+                sumW += k.w
+                stack[i].lastX = k.lastX
+                stack[i].points += k.points
+            } else {
+                let p = pending!
+                previous = p.y
+                sumWY += p.w * p.y
+                sumW += p.w
+                stack[i].lastX = p.x
+                stack[i].points += 1
+                pending = points.pull()
             }
+            // Then the points after it while they do not rise.
+            while let p = pending, !(previous < p.y) {
+                previous = p.y
+                sumWY += p.w * p.y
+                sumW += p.w
+                stack[i].lastX = p.x
+                stack[i].points += 1
+                pending = points.pull()
+            }
+            stack[i].y = sumWY / sumW
+            stack[i].w = sumW
+            // Backtrack if we can; otherwise restart from the same point.
+            belowTop = i > 0
         }
-        // Fill in the pooled blocks.
-        i = 0
-        while i < n {
-            let k = target[i] + 1
-            if k > i + 1 { for j in (i + 1)..<k { y[j] = y[i] } }
-            i = k
-        }
+        return stack
     }
 
     /// The fitted function at `x`: clipped to the thresholds' range, then linear interpolation.

@@ -57,20 +57,13 @@ enum LogisticFit {
     /// Refuses too few distinct scores and (quasi-)separated classes along
     /// the ordering feature `logit(s)` (see the type's notes), over the included rows.
     static func checkSeparation(_ data: FitData, _ design: LogisticDesign, twoSided: Bool, method: String, parameters: Int) throws(RecalibrationError) {
-        // Distinct values (up to `parameters` of them), and each class's range.
-        var distinct: [Double] = []
-        var lowPositive = Double.infinity, highPositive = -Double.infinity
-        var lowNegative = Double.infinity, highNegative = -Double.infinity
+        // Distinct values (up to `parameters` of them), and each class's range: the folds' summaries joined.
+        var summary = SeparationSummary()
+        for fold in 0..<Recalibration.folds where fold != data.excludedFold { summary.merge(design.folds[fold], cap: parameters) }
+        let distinct = summary.distinct
+        let (lowPositive, highPositive) = (summary.lowPositive, summary.highPositive)
+        let (lowNegative, highNegative) = (summary.lowNegative, summary.highNegative)
         let labels = data.table.labels
-        for i in labels.indices where data.includes(i) {
-            let v = design.order(i)
-            if distinct.count < parameters && !distinct.contains(v) { distinct.append(v) }
-            if labels[i] == 1 {
-                lowPositive = Swift.min(lowPositive, v); highPositive = Swift.max(highPositive, v)
-            } else {
-                lowNegative = Swift.min(lowNegative, v); highNegative = Swift.max(highNegative, v)
-            }
-        }
         if distinct.count < parameters {
             throw RecalibrationError("\(method) calibration needs at least \(parameters) distinct scores; these rows have \(distinct.count)")
         }
@@ -135,12 +128,26 @@ enum LogisticFit {
 
     /// Damped Newton for `σ(θ₀·f₀ + … + θ_intercept)` over `rows` from
     /// `start` (the intercept is the last parameter).
+    ///
+    /// The loss is summed (one `log1p` a row) only where a decision reads
+    /// it: the start and the line search's points. A point reached by a full
+    /// step carries its `lossFloor` instead, a sum no greater than its loss
+    /// bit for bit (see `LogisticRows.evaluate`), which settles the next
+    /// full-step test when that test holds by it; else the loss is summed
+    /// then. The decisions, and so the bits, are those of summing it every time.
     static func newton(_ rows: LogisticRows, start: [Double], method: String, runner: RankingRunner? = nil) throws(RecalibrationError) -> [Double] {
         let d = rows.featureCount + 1
         var theta = start
-        var at = rows.evaluate(theta, runner: runner)
+        var at = rows.evaluate(theta, loss: true, runner: runner)
         func unmoved(_ a: [Double], _ b: [Double]) -> Bool {
             (0..<d).allSatisfy { Swift.abs(a[$0] - b[$0]) <= 1e-12 * Swift.max(1, Swift.abs(a[$0])) }
+        }
+        /// The loss at `theta` (`at`'s, summed now if it was not).
+        func loss(_ at: inout LogisticRows.Evaluation, _ theta: [Double]) -> Double {
+            if let loss = at.loss { return loss }
+            let loss = rows.evaluate(theta, loss: true, runner: runner).loss!
+            at.loss = loss
+            return loss
         }
         for _ in 0..<200 {
             guard let step = solve(at.hessian, at.gradient.map { -$0 }, d) else {
@@ -150,16 +157,20 @@ enum LogisticFit {
             let decrease = -zip(at.gradient, step).reduce(0) { $0 + $1.0 * $1.1 }
             var candidate = theta
             var next: LogisticRows.Evaluation
-            if decrease <= 1e-12 * Swift.max(1, Swift.abs(at.loss)) {
+            // `loss ≥ lossFloor ≥ 0`, so the test holding by the floor holds by the loss.
+            let fullStep = decrease <= 1e-12 * Swift.max(1, at.lossFloor)
+                || decrease <= 1e-12 * Swift.max(1, Swift.abs(loss(&at, theta)))
+            if fullStep {
                 for j in 0..<d { candidate[j] = theta[j] + step[j] }
                 if unmoved(candidate, theta) { return candidate }
-                next = rows.evaluate(candidate, runner: runner)
+                next = rows.evaluate(candidate, loss: false, runner: runner)
             } else {
+                let current = loss(&at, theta)
                 var scale = 1.0
                 while true {
                     for j in 0..<d { candidate[j] = theta[j] + scale * step[j] }
-                    next = rows.evaluate(candidate, runner: runner)
-                    if next.loss <= at.loss + 1e-12 * Swift.abs(at.loss) || scale < 0x1p-30 { break }
+                    next = rows.evaluate(candidate, loss: true, runner: runner)
+                    if next.loss! <= current + 1e-12 * Swift.abs(current) || scale < 0x1p-30 { break }
                     scale *= 0.5
                 }
             }
@@ -208,12 +219,15 @@ enum LogisticFit {
 struct LogisticDesign: Sendable {
     let featureCount: Int
     let features: [Double]
+    /// Each cross-fitting fold's rows of positive weight summarised for the
+    /// separation check (`order` values), so that a fit joins the folds it reads instead of reading their rows.
+    let folds: [SeparationSummary]
 
     init(_ method: RecalibrationMethod, _ table: PredictionTable, runner: RankingRunner?) {
         let m = method == .platt ? 1 : 2
         featureCount = m
         let kind = table.shape.scoreKind, scores = table.scores
-        features = ChunkedFill.rows(table.count, width: m, runner: runner) { i, out in
+        let features = ChunkedFill.rows(table.count, width: m, runner: runner) { i, out in
             if m == 1 {
                 out[0] = Calibrator.logit(scores[i], kind: kind)
             } else {
@@ -222,6 +236,28 @@ struct LogisticDesign: Sendable {
                 out[1] = -b
             }
         }
+        self.features = features
+        // Per chunk and fold, then joined in chunk order (minima, maxima and capped sets: order does not matter).
+        let n = table.count, folds = Recalibration.folds, cap = m + 1
+        let chunks = Swift.max(1, Swift.min(ChunkedSum.chunks, n))
+        let parts = TaskSlots<[SeparationSummary]>(count: chunks)
+        let labels = table.labels, weights = table.weights
+        CalibrationFits.run(chunks, runner) { c in
+            var part = [SeparationSummary](repeating: SeparationSummary(), count: folds)
+            weights.withUnsafeBufferPointer { w in
+                Recalibration.forEachIncluded((c * n / chunks)..<((c + 1) * n / chunks), weights: w, excludedFold: nil) { i, _ in
+                    let v = m == 1 ? features[i] : features[2 * i] + features[2 * i + 1]
+                    part[i % folds].add(v, positive: labels[i] == 1, cap: cap)
+                }
+            }
+            parts.set(c, part)
+        }
+        var joined = [SeparationSummary](repeating: SeparationSummary(), count: folds)
+        for c in 0..<chunks {
+            let part = parts.take(c)
+            for f in 0..<folds { joined[f].merge(part[f], cap: cap) }
+        }
+        self.folds = joined
     }
 
     /// The feature the classes are ordered by for the separation check:
@@ -229,6 +265,33 @@ struct LogisticDesign: Sendable {
     /// probabilities; on logits `ln σ(z) − ln σ(−z)`, `z` up to its rounding).
     @inline(__always)
     func order(_ i: Int) -> Double { featureCount == 1 ? features[i] : features[2 * i] + features[2 * i + 1] }
+}
+
+/// Rows summarised for the separation check: up to `cap` distinct values
+/// (all of them when fewer), and each class's lowest and highest value.
+struct SeparationSummary: Sendable {
+    var distinct: [Double] = []
+    var lowPositive = Double.infinity, highPositive = -Double.infinity
+    var lowNegative = Double.infinity, highNegative = -Double.infinity
+
+    @inline(__always)
+    mutating func add(_ v: Double, positive: Bool, cap: Int) {
+        if distinct.count < cap && !distinct.contains(v) { distinct.append(v) }
+        if positive {
+            lowPositive = Swift.min(lowPositive, v); highPositive = Swift.max(highPositive, v)
+        } else {
+            lowNegative = Swift.min(lowNegative, v); highNegative = Swift.max(highNegative, v)
+        }
+    }
+
+    /// Joins another summary's rows: the union of the sets (capped), the
+    /// extremes of the ranges. A set below the cap is complete, so the
+    /// join's count is `min(cap, distinct values of both)`, as if the rows were read together.
+    mutating func merge(_ other: SeparationSummary, cap: Int) {
+        for v in other.distinct where distinct.count < cap && !distinct.contains(v) { distinct.append(v) }
+        lowPositive = Swift.min(lowPositive, other.lowPositive); highPositive = Swift.max(highPositive, other.highPositive)
+        lowNegative = Swift.min(lowNegative, other.lowNegative); highNegative = Swift.max(highNegative, other.highNegative)
+    }
 }
 
 /// The rows a logistic fit sums over: features (row-major), labels (1 is
@@ -243,18 +306,24 @@ struct LogisticRows: Sendable {
 
     /// The loss, its gradient and its Hessian (full, row-major) at one point.
     struct Evaluation {
-        var loss: Double
+        /// `nil` when not summed.
+        var loss: Double?
+        /// `Σ w·max(η, 0)` over the negative rows plus `Σ w·max(−η, 0)` over
+        /// the positive ones, summed as the loss is: no greater than the
+        /// loss's sum bit for bit (each term is at most its loss term as
+        /// rounded, since `log1p ≥ 0`, and rounded addition is monotone).
+        var lossFloor: Double
         var gradient: [Double]
         var hessian: [Double]
     }
 
-    /// One pass: `L = Σ w·(softplus(η) − y·η)`, `∇L = Σ w·(σ(η) − y)·x`,
+    /// One pass: `L = Σ w·(softplus(η) − y·η)` (when `loss`), `∇L = Σ w·(σ(η) − y)·x`,
     /// `∇²L = Σ w·σ(η)σ(−η)·x·xᵀ` (`x` the features and 1), from one
-    /// `exp(−|η|)` a row.
-    func evaluate(_ theta: [Double], runner: RankingRunner?) -> Evaluation {
+    /// `exp(−|η|)` a row, and the loss's floor.
+    func evaluate(_ theta: [Double], loss withLoss: Bool, runner: RankingRunner?) -> Evaluation {
         let m = featureCount, d = m + 1
         let n = labels.count
-        let width = 1 + d + d * d
+        let width = 2 + d + d * d
         let rows = self
         let sums = ChunkedSum.sum(n, width: width, runner: runner) { range, out in
             var x = (0.0, 0.0, 1.0)
@@ -262,7 +331,7 @@ struct LogisticRows: Sendable {
             rows.features.withUnsafeBufferPointer { f in
                 rows.weights.withUnsafeBufferPointer { w in
                     rows.labels.withUnsafeBufferPointer { y in
-                        var loss = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
+                        var loss = 0.0, floor = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
                         var h00 = 0.0, h10 = 0.0, h11 = 0.0, h20 = 0.0, h21 = 0.0, h22 = 0.0
                         Recalibration.forEachIncluded(range, weights: w, excludedFold: rows.excludedFold) { i, weight in
                             var eta: Double
@@ -277,7 +346,8 @@ struct LogisticRows: Sendable {
                             let near = 1 / (1 + e), far = e / (1 + e)
                             let (p, q) = eta >= 0 ? (near, far) : (far, near)
                             let positive = y[i] == 1
-                            loss += weight * (Swift.max(eta, 0) + log1p(e) - (positive ? eta : 0))
+                            if withLoss { loss += weight * (Swift.max(eta, 0) + log1p(e) - (positive ? eta : 0)) }
+                            floor += weight * Swift.max(positive ? -eta : eta, 0)
                             let r = weight * (positive ? -q : p)
                             let v = weight * p * q
                             g0 += r * x.0; g1 += r * x.1; g2 += r * x.2
@@ -286,19 +356,20 @@ struct LogisticRows: Sendable {
                             h20 += v * x.2 * x.0; h21 += v * x.2 * x.1; h22 += v * x.2 * x.2
                         }
                         out[0] = loss
+                        out[1] = floor
                         if m == 1 {
-                            out[1] = g0; out[2] = g1
-                            out[3] = h00; out[4] = h10; out[5] = h10; out[6] = h11
+                            out[2] = g0; out[3] = g1
+                            out[4] = h00; out[5] = h10; out[6] = h10; out[7] = h11
                         } else {
-                            out[1] = g0; out[2] = g1; out[3] = g2
-                            out[4] = h00; out[5] = h10; out[6] = h20
-                            out[7] = h10; out[8] = h11; out[9] = h21
-                            out[10] = h20; out[11] = h21; out[12] = h22
+                            out[2] = g0; out[3] = g1; out[4] = g2
+                            out[5] = h00; out[6] = h10; out[7] = h20
+                            out[8] = h10; out[9] = h11; out[10] = h21
+                            out[11] = h20; out[12] = h21; out[13] = h22
                         }
                     }
                 }
             }
         }
-        return Evaluation(loss: sums[0], gradient: Array(sums[1...d]), hessian: Array(sums[(1 + d)...]))
+        return Evaluation(loss: withLoss ? sums[0] : nil, lossFloor: sums[1], gradient: Array(sums[2...(1 + d)]), hessian: Array(sums[(2 + d)...]))
     }
 }

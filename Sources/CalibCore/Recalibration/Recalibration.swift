@@ -51,35 +51,59 @@ public enum Recalibration {
     /// the folds on several threads; the result is the same bits either way.
     public static func crossFitted(_ method: RecalibrationMethod, table: PredictionTable, bins: Int = 15,
                                    runner: RankingRunner? = nil) throws(RecalibrationError) -> PredictionTable {
+        try crossFit(method, table: table, includingFull: false, bins: bins, runner: runner).crossFitted
+    }
+
+    /// `fit` and `crossFitted` in one: the calibrator fitted on every row
+    /// and the 5-fold cross-fitted scores, the same bits as the two calls
+    /// (and the same errors, the whole fit's first), from one preparation of
+    /// the table (its sort or its features) shared by the six fits, which
+    /// `runner` may run side by side.
+    public static func fitAndCrossFit(_ method: RecalibrationMethod, table: PredictionTable, classes: [String], bins: Int = 15,
+                                      runner: RankingRunner? = nil) throws(RecalibrationError) -> (calibrator: Calibrator, crossFitted: PredictionTable) {
+        precondition(classes.count == table.shape.classCount, "one name per class")
+        let (full, crossFitted) = try crossFit(method, table: table, includingFull: true, bins: bins, runner: runner)
+        return (Calibrator(classes: classes, parameters: full!), crossFitted)
+    }
+
+    /// The folds' fits (and the whole fit first when `includingFull`) as
+    /// tasks of `runner`, each fit reading the shared `FitTable` with no
+    /// threads of its own (its sums are the same bits either way); then the
+    /// rows rescored in fixed chunks of rows, each by its fold's calibrator.
+    private static func crossFit(_ method: RecalibrationMethod, table: PredictionTable, includingFull: Bool, bins: Int,
+                                 runner: RankingRunner?) throws(RecalibrationError) -> (full: Calibrator.Parameters?, crossFitted: PredictionTable) {
         let shape = ClassificationShape(classCount: table.shape.classCount, scoreKind: .probabilities)
         let per = shape.scoresPerRow
-        var rescored = [Double](repeating: 0, count: table.scores.count)
         let names = (0..<shape.classCount).map { "\($0)" }
-        // One preparation of the whole table (its sort, its features) serves every fold.
+        // One preparation of the whole table (its sort, its features) serves every fit.
         let prepared = FitTable(method, table, runner: runner)
-        let outcomes = TaskSlots<Result<Calibrator.Parameters, RecalibrationError>>(count: folds)
-        CalibrationFits.run(folds, runner) { fold in
+        let first = includingFull ? -1 : 0
+        let outcomes = TaskSlots<Result<Calibrator.Parameters, RecalibrationError>>(count: folds - first)
+        CalibrationFits.run(folds - first, runner) { task in
+            let fold = task + first
             let result = Result { () throws(RecalibrationError) -> Calibrator.Parameters in
-                try fit(method, data: FitData(table: prepared, excludedFold: fold), bins: bins)
+                try fit(method, data: FitData(table: prepared, excludedFold: fold < 0 ? nil : fold), bins: bins)
             }
-            outcomes.set(fold, result)
+            outcomes.set(task, result)
         }
+        var full: Calibrator.Parameters?
+        if includingFull {
+            switch outcomes.take(0) {
+            case let .success(p): full = p
+            case let .failure(error): throw error
+            }
+        }
+        var calibrators: [Calibrator] = []
         for fold in 0..<folds {
-            let parameters: Calibrator.Parameters
-            switch outcomes.take(fold) {
-            case let .success(p): parameters = p
+            switch outcomes.take(fold - first) {
+            case let .success(p): calibrators.append(Calibrator(classes: names, parameters: p))
             case let .failure(error):
                 throw RecalibrationError("cross-fitting fold \(fold + 1) of \(folds) (rows whose index mod \(folds) is \(fold) left out): \(error.reason)")
             }
-            let calibrator = Calibrator(classes: names, parameters: parameters)
-            table.scores.withUnsafeBufferPointer { scores in
-                rescored.withUnsafeMutableBufferPointer { out in
-                    for i in Swift.stride(from: fold, to: table.count, by: folds) {
-                        calibrator.apply(UnsafeBufferPointer(rebasing: scores[(i * per)..<((i + 1) * per)]), kind: table.shape.scoreKind,
-                                         into: UnsafeMutableBufferPointer(rebasing: out[(i * per)..<((i + 1) * per)]), as: .probabilities)
-                    }
-                }
-            }
+        }
+        let calibratorOfFold = calibrators
+        let rescored = ChunkedFill.rows(table.count, width: per, runner: runner) { i, out in
+            prepared.rescore(i, by: calibratorOfFold[i % folds], into: out)
         }
         var result = PredictionTable(shape: shape, reservingCapacity: table.count)
         let ids = table.ids
@@ -94,7 +118,7 @@ public enum Recalibration {
                 }
             }
         }
-        return result
+        return (full, result)
     }
 
     static func fit(_ method: RecalibrationMethod, data: FitData, bins: Int, runner: RankingRunner? = nil) throws(RecalibrationError) -> Calibrator.Parameters {
@@ -197,49 +221,80 @@ struct FitTable: Sendable {
         scores = table.scores
         weights = table.weights
         let binary = table.shape.task == .binary
-        sorted = (method == .isotonic || method == .histogram) && binary ? SortedRows(table) : nil
+        sorted = (method == .isotonic || method == .histogram) && binary ? SortedRows(table, runner: runner) : nil
         logistic = binary && (method == .platt || method == .beta) ? LogisticDesign(method, table, runner: runner) : nil
         temperature = method == .temperature ? TemperatureDesign(table, runner: runner) : nil
+    }
+}
+
+extension FitTable {
+    /// Row `i`'s scores recalibrated by `calibrator` (probabilities), as
+    /// `Calibrator.apply` gives them, bit for bit: a binary Platt, beta or
+    /// temperature map reads the row's prepared `logit(s')` or `ln s'`,
+    /// `−ln(1 − s')` (the values `apply` would compute again) instead of its score.
+    @inline(__always)
+    func rescore(_ i: Int, by calibrator: Calibrator, into out: UnsafeMutablePointer<Double>) {
+        switch calibrator.parameters {
+        case let .platt(a, b) where logistic?.featureCount == 1:
+            out[0] = StableMath.sigmoid(a * logistic!.features[i] + b)
+            return
+        case let .beta(a, b, c) where logistic?.featureCount == 2:
+            // `ln(1 − s')` is minus the second feature (negation is exact).
+            let f = logistic!.features
+            out[0] = StableMath.sigmoid(a * f[2 * i] - b * -f[2 * i + 1] + c)
+            return
+        case let .temperature(t) where shape.classCount == 2 && temperature != nil:
+            out[0] = t == 1 && shape.scoreKind == .probabilities ? scores[i] : StableMath.sigmoid(temperature!.z[i] / t)
+            return
+        default:
+            let per = shape.scoresPerRow
+            scores.withUnsafeBufferPointer { s in
+                calibrator.apply(UnsafeBufferPointer(rebasing: s[(i * per)..<((i + 1) * per)]), kind: shape.scoreKind,
+                                 into: UnsafeMutableBufferPointer(start: out, count: per), as: .probabilities)
+            }
+        }
     }
 }
 
 /// Every row of a binary table in order of its probability score, then
 /// label, then index (`np.lexsort((y, X))`, which is stable), laid out
 /// contiguously so that each fold's isotonic or histogram fit reads them in
-/// one sequential pass: the score (`σ(z)` for logits), whether positive,
-/// the weight, and the row's cross-fitting fold (`index mod 5`).
+/// one sequential pass: the key `score bits << 1 | positive` (the score is
+/// `σ(z)` for logits, −0 read as +0), the weight, and the row's
+/// cross-fitting fold (`index mod 5`) — 17 bytes a row.
 struct SortedRows: Sendable {
-    let scores: [Double]
-    let positive: [Bool]
+    let keys: [UInt64]
     let weights: [Double]
     let folds: [UInt8]
 
-    /// One radix sort of `(score bits, label)` keys carrying the row index,
-    /// then each run of equal keys put back in index order (the radix sort
-    /// keeps no order among equal keys).
-    init(_ table: PredictionTable) {
+    /// One radix sort of the keys carrying the row index (as a `Double`,
+    /// exact below 2⁵³), its buckets sorted on `runner`'s threads; each run
+    /// of equal keys put back in index order (the radix sort keeps no order
+    /// among equal keys); then, in place of each index, the row's weight.
+    init(_ table: PredictionTable, runner: RankingRunner?) {
         let n = table.count
         let kind = table.shape.scoreKind
+        let scores = table.scores, labels = table.labels, tableWeights = table.weights
         var keys = [UInt64](repeating: 0, count: n)
-        var indices = [Double](repeating: 0, count: n)
-        table.scores.withUnsafeBufferPointer { scores in
-            table.labels.withUnsafeBufferPointer { labels in
-                for i in 0..<n {
-                    // `+ 0` turns −0 into +0; a probability's bits order as its value (sign bit clear).
-                    let x = Calibrator.probability(scores[i], kind: kind) + 0
-                    keys[i] = x.bitPattern << 1 | (labels[i] == 1 ? 1 : 0)
-                    indices[i] = Double(i)
-                }
-            }
+        var payload = [Double](repeating: 0, count: n)
+        var folds = [UInt8](repeating: 0, count: n)
+        guard n > 0 else {
+            (self.keys, weights, self.folds) = (keys, payload, folds)
+            return
         }
         keys.withUnsafeMutableBufferPointer { k in
-            indices.withUnsafeMutableBufferPointer { v in
-                guard n > 1 else { return }
-                let scratchCount = Swift.min(n, RadixSort.inPlaceAbove)
-                let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: scratchCount)
-                let payloadScratch = UnsafeMutablePointer<Double>.allocate(capacity: scratchCount)
-                defer { scratch.deallocate(); payloadScratch.deallocate() }
-                RadixSort.sort(k.baseAddress!, scratch: scratch, payload: v.baseAddress!, payloadScratch: payloadScratch, count: n)
+            payload.withUnsafeMutableBufferPointer { v in
+                let sharedKeys = SendablePointer(k.baseAddress!), sharedPayload = SendablePointer(v.baseAddress!)
+                let chunks = Swift.min(ChunkedSum.chunks, n)
+                CalibrationFits.run(chunks, runner) { c in
+                    for i in (c * n / chunks)..<((c + 1) * n / chunks) {
+                        // `+ 0` turns −0 into +0; a probability's bits order as its value (sign bit clear).
+                        let x = Calibrator.probability(scores[i], kind: kind) + 0
+                        sharedKeys.pointer[i] = x.bitPattern << 1 | (labels[i] == 1 ? 1 : 0)
+                        sharedPayload.pointer[i] = Double(i)
+                    }
+                }
+                RadixSort.sort(k.baseAddress!, payload: v.baseAddress!, count: n, runner: runner)
                 var start = 0
                 while start < n {
                     var end = start + 1
@@ -247,13 +302,30 @@ struct SortedRows: Sendable {
                     if end - start > 1 { v[start..<end].sort() }
                     start = end
                 }
+                folds.withUnsafeMutableBufferPointer { f in
+                    let sharedFolds = SendablePointer(f.baseAddress!)
+                    CalibrationFits.run(chunks, runner) { c in
+                        for j in (c * n / chunks)..<((c + 1) * n / chunks) {
+                            let index = Int(sharedPayload.pointer[j])
+                            sharedFolds.pointer[j] = UInt8(index % Recalibration.folds)
+                            sharedPayload.pointer[j] = tableWeights[index]
+                        }
+                    }
+                }
             }
         }
-        scores = keys.map { Double(bitPattern: $0 >> 1) }
-        positive = keys.map { $0 & 1 == 1 }
-        weights = indices.map { table.weights[Int($0)] }
-        folds = indices.map { UInt8(Int($0) % Recalibration.folds) }
+        (self.keys, weights, self.folds) = (keys, payload, folds)
     }
+
+    var count: Int { keys.count }
+
+    /// Sorted row `j`'s probability score.
+    @inline(__always)
+    func score(_ j: Int) -> Double { Double(bitPattern: keys[j] >> 1) }
+
+    /// Whether sorted row `j` is positive.
+    @inline(__always)
+    func positive(_ j: Int) -> Bool { keys[j] & 1 == 1 }
 
     /// Whether sorted row `j` takes part in a fit leaving out `excludedFold`: positive weight, another fold.
     @inline(__always)

@@ -54,7 +54,7 @@ enum TemperatureFit {
             throw RecalibrationError("every row's true class has the highest score (the classes are separated): the cross-entropy falls as T goes to 0, so there is no best temperature")
         }
         let rows = TemperatureRows(classCount: k, z: design.z, labels: labels, weights: data.table.weights, excludedFold: data.excludedFold)
-        if !(rows.derivatives(0, runner: runner).first < 0) {
+        if !(rows.slopeAtZero(runner: runner) < 0) {
             throw RecalibrationError("the scores are no better than a uniform guess on these rows: the best temperature is infinite")
         }
         // Start from the fit to a small sample of the rows (within about 1e-3), then polish on all of them.
@@ -137,6 +137,30 @@ struct TemperatureRows: Sendable {
             weights.append(self.weights[i])
         }
         return TemperatureRows(classCount: classCount, z: z, labels: labels, weights: weights, excludedFold: nil)
+    }
+
+    /// `L'(0)`, the bits of `derivatives(0).first`: binary rows need no
+    /// `exp` there (`σ(0·ℓ)` is `1 / (1 + exp(−0))`, exactly 0.5, for finite
+    /// `ℓ`), so the pass only reads memory.
+    func slopeAtZero(runner: RankingRunner?) -> Double {
+        guard classCount == 2 else { return derivatives(0, runner: runner).first }
+        let rows = self
+        return ChunkedSum.sum(labels.count, width: 1, runner: runner) { range, out in
+            var g = 0.0
+            rows.z.withUnsafeBufferPointer { zs in
+                rows.weights.withUnsafeBufferPointer { ws in
+                    rows.labels.withUnsafeBufferPointer { ys in
+                        Recalibration.forEachIncluded(range, weights: ws, excludedFold: rows.excludedFold) { r, w in
+                            let l = zs[r]
+                            // 0·ℓ is NaN for an infinite ℓ, and so is its σ.
+                            let p = l.isFinite ? 0.5 : Double.nan
+                            g += w * (p * l - (ys[r] == 1 ? l : 0))
+                        }
+                    }
+                }
+            }
+            out[0] = g
+        }[0]
     }
 
     /// `(L'(β), L''(β))` in one pass (binary: one `exp` a row).
