@@ -68,8 +68,9 @@ public struct RecalibrationSummary: Sendable {
         bins = settings.bins
         entries = methods.map { method in
             do throws(RecalibrationError) {
-                let calibrator = try Recalibration.fit(method, table: table, classes: classes, bins: settings.bins, runner: runner)
-                let scores = try Recalibration.crossFitted(method, table: table, bins: settings.bins, runner: runner)
+                // One prepared table for the whole fit and the five folds' (the same bits as apart).
+                let (calibrator, scores) = try Recalibration.fitAndCrossFit(method, table: table, classes: classes,
+                                                                            bins: settings.bins, runner: runner)
                 return Entry(method: method, calibrator: calibrator,
                              crossFitted: Self.audit(scores, classes: classes, settings: settings, runner: runner), refusal: nil)
             } catch {
