@@ -67,6 +67,25 @@ struct DeLongTests {
         #expect(isClose(test.p, 2 * (1 - 0.5 * Foundation.erfc(-Swift.abs(reference.z) / 2.0.squareRoot())), relative: 1e-6, absolute: 1e-12))
     }
 
+    @Test("logits of both signs, −0 beside +0 and ties across classes give the pairwise placements")
+    func signedScores() throws {
+        var g = SeededGenerator(seed: 5)
+        var positive: [Bool] = [], a: [Double] = [], b: [Double] = []
+        for i in 0..<400 {
+            let y = i % 3 == 0
+            let signal = (y ? 0.8 : -0.4) + g.normal()
+            positive.append(y)
+            // Half-unit logits: many ties, within and across classes, on both sides of 0.
+            a.append((signal * 2).rounded() / 2)
+            b.append(i % 7 == 0 ? (i % 2 == 0 ? -0.0 : 0.0) : signal * 3)
+        }
+        let test = try #require(DeLongTest.test(positive: positive, baseline: a, candidate: b))
+        let reference = Self.quadratic(positive: positive, a: a, b: b)
+        #expect(isClose(test.baselineAUC, reference.aucA, relative: 1e-12))
+        #expect(isClose(test.candidateAUC, reference.aucB, relative: 1e-12))
+        #expect(isClose(test.z, reference.z, relative: 1e-9), "z \(test.z) against \(reference.z)")
+    }
+
     @Test("z, p and both AUCs equal numpy/scipy/scikit-learn's on the golden file")
     func golden() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/comparison_expected.json"))

@@ -10,7 +10,7 @@
 /// `Var(AUC_c − AUC_b) = (S10_bb + S10_cc − 2 S10_bc)/m + (S01_bb + S01_cc − 2 S01_bc)/n`,
 /// `z = (AUC_c − AUC_b)/√Var` and `p = 2Φ(−|z|)`.
 ///
-/// Placements come from each class's sorted scores by binary search
+/// Placements come from each class's sorted scores by one merge walk
 /// (Sun & Xu 2014's O(n log n) form of DeLong's midranks), not the O(m·n) pairs.
 ///
 /// Weights: DeLong's variance is that of an unweighted U-statistic, so the test
@@ -54,39 +54,58 @@ public struct DeLongTest: Sendable, Hashable {
         return DeLongTest(baselineAUC: aucB, candidateAUC: aucC, positives: m, negatives: n, z: z, p: SpecialFunctions.normalTwoSidedP(z: z))
     }
 
-    /// `V10` (in the positives' row order) and `V01` (in the negatives').
+    /// `V10` (in the positives' row order) and `V01` (in the negatives'):
+    /// each class's scores radix-sorted with their row (`RadixSort`, keys that
+    /// order as the doubles do), then one merge walk over both sorted lists
+    /// counts, for each run of equal scores, the other class's scores below
+    /// and equal to it. O(m + n) after the sorts.
     static func placements(positive: [Bool], scores: [Double], m: Int, n: Int) -> (positive: [Double], negative: [Double]) {
-        var xs: [Double] = [], ys: [Double] = []
-        xs.reserveCapacity(m)
-        ys.reserveCapacity(n)
+        var xKeys = [UInt64](), yKeys = [UInt64]()
+        var xRows = [Double](), yRows = [Double]()
+        xKeys.reserveCapacity(m); xRows.reserveCapacity(m)
+        yKeys.reserveCapacity(n); yRows.reserveCapacity(n)
         for (i, s) in scores.enumerated() {
-            if positive[i] { xs.append(s) } else { ys.append(s) }
+            if positive[i] {
+                xKeys.append(orderKey(s)); xRows.append(Double(xRows.count))
+            } else {
+                yKeys.append(orderKey(s)); yRows.append(Double(yRows.count))
+            }
         }
-        let sortedX = xs.sorted(), sortedY = ys.sorted()
-        let v10 = xs.map { x in
-            let (below, equal) = rank(of: x, in: sortedY)
-            return (Double(below) + 0.5 * Double(equal)) / Double(n)
-        }
-        let v01 = ys.map { y in
-            let (below, equal) = rank(of: y, in: sortedX)
-            return (Double(m - below - equal) + 0.5 * Double(equal)) / Double(m)
-        }
+        xKeys.withUnsafeMutableBufferPointer { k in xRows.withUnsafeMutableBufferPointer { RadixSort.sort(k.baseAddress!, payload: $0.baseAddress!, count: m, runner: nil) } }
+        yKeys.withUnsafeMutableBufferPointer { k in yRows.withUnsafeMutableBufferPointer { RadixSort.sort(k.baseAddress!, payload: $0.baseAddress!, count: n, runner: nil) } }
+        var v10 = [Double](repeating: 0, count: m), v01 = [Double](repeating: 0, count: n)
+        // Each positive: the negatives below it and equal to it.
+        walk(xKeys, xRows, against: yKeys) { row, below, equal in v10[row] = (Double(below) + 0.5 * Double(equal)) / Double(n) }
+        // Each negative: the positives above it and equal to it.
+        walk(yKeys, yRows, against: xKeys) { row, below, equal in v01[row] = (Double(m - below - equal) + 0.5 * Double(equal)) / Double(m) }
         return (v10, v01)
     }
 
-    /// How many sorted values are below `x`, and how many equal it (two binary searches).
-    static func rank(of x: Double, in sorted: [Double]) -> (below: Int, equal: Int) {
-        func firstIndex(where predicate: (Double) -> Bool) -> Int {
-            var low = 0, high = sorted.count
-            while low < high {
-                let mid = (low + high) / 2
-                if predicate(sorted[mid]) { high = mid } else { low = mid + 1 }
+    /// A key that orders as the double does (sign bit flipped for positive
+    /// values, every bit for negative ones); −0 is keyed as +0, which it equals.
+    static func orderKey(_ x: Double) -> UInt64 {
+        let bits = (x + 0.0).bitPattern
+        return bits >> 63 == 1 ? ~bits : bits | (1 << 63)
+    }
+
+    /// For each run of equal keys of `sorted` (ascending, rows in `rows`),
+    /// how many of `others` (ascending) are below the run's key and equal to it.
+    private static func walk(_ sorted: [UInt64], _ rows: [Double], against others: [UInt64],
+                             _ place: (_ row: Int, _ below: Int, _ equal: Int) -> Void) {
+        var below = 0
+        var i = 0
+        while i < sorted.count {
+            let key = sorted[i]
+            while below < others.count && others[below] < key { below += 1 }
+            var end = below
+            while end < others.count && others[end] == key { end += 1 }
+            var j = i
+            while j < sorted.count && sorted[j] == key {
+                place(Int(rows[j]), below, end - below)
+                j += 1
             }
-            return low
+            i = j
         }
-        let lower = firstIndex { $0 >= x }
-        let upper = firstIndex { $0 > x }
-        return (lower, upper - lower)
     }
 
     static func mean(_ x: [Double]) -> Double {
