@@ -467,10 +467,11 @@ extension DelimitedReader {
                                 guard case let .exact(v) = read, v.isFinite else { break rows }
                                 if action >= 0 {
                                     if isProbability && !(v >= 0 && v <= 1) { break rows }
-                                    scores[action] = v
+                                    // −0 as +0, as the record path keeps it.
+                                    scores[action] = v + 0
                                 } else {
                                     guard v >= 0 else { break rows }
-                                    weight = v
+                                    weight = v + 0
                                 }
                             } else {
                                 if i < end && text[i] == Self.quote { break rows }

@@ -106,4 +106,33 @@ struct BootstrapPipelineTests {
         let (result, _) = try InputAudit.run(.bytes(Array(text.utf8), name: "bootstrap.csv"), ranking: RankingSettings(), bootstrap: nil)
         #expect(result.bootstrap == nil)
     }
+
+    struct NegativeZeroCase: CustomStringConvertible, Sendable {
+        let description: String
+        let withMinusZero: String
+        let withZero: String
+    }
+
+    static let negativeZeros = [
+        NegativeZeroCase(description: "binary probability -0 (fused reader)", withMinusZero: "label,prob\n1,-0\n0,0.3\n1,0.9\n0,0.1\n1,0.6\n",
+                         withZero: "label,prob\n1,0\n0,0.3\n1,0.9\n0,0.1\n1,0.6\n"),
+        NegativeZeroCase(description: "binary probability -0.0, quoted (record path)", withMinusZero: "label,prob\n\"1\",-0.0\n0,0.3\n1,0.9\n0,0.1\n1,0.6\n",
+                         withZero: "label,prob\n\"1\",0.0\n0,0.3\n1,0.9\n0,0.1\n1,0.6\n"),
+        NegativeZeroCase(description: "a class probability -0 in a multiclass row",
+                         withMinusZero: "label,p_a,p_b,p_c\na,-0,0.4,0.6\nb,0.2,0.5,0.3\nc,0.1,0.1,0.8\na,0.7,0.2,0.1\n",
+                         withZero: "label,p_a,p_b,p_c\na,0,0.4,0.6\nb,0.2,0.5,0.3\nc,0.1,0.1,0.8\na,0.7,0.2,0.1\n"),
+    ]
+
+    @Test("a probability of -0 is the probability 0: the same intervals, no crash", arguments: negativeZeros)
+    func negativeZero(_ c: NegativeZeroCase) throws {
+        let minus = try Self.bootstrap(c.withMinusZero), plus = try Self.bootstrap(c.withZero)
+        #expect(Self.differences(minus, plus).isEmpty)
+    }
+
+    @Test("weights whose sums overflow: the sorted estimators get no replicates, and say why, instead of trapping")
+    func overflowingWeights() throws {
+        let rows = (0..<7).map { _ in "a,0.2,0.3,0.5,1e308" }.joined(separator: "\n")
+        let result = try Self.bootstrap("label,p_a,p_b,p_c,w\n" + rows + "\nb,0.3,0.3,0.4,1\n", weighted: true)
+        #expect(result.sortedUnavailableReason == "the weights' sums are not finite")
+    }
 }

@@ -93,6 +93,8 @@ extension BootstrapReplicates {
             "ranking is off: the sorted estimators have no score store"
         } else if estimate.ranking?.exact == false {
             "the score store passed its memory budget and keeps a sketch, not every score (raise --memory-budget)"
+        } else if !(fullWeights.allSatisfy(\.isFinite) && fullScores.allSatisfy(\.isFinite)) {
+            "the weights' sums are not finite"
         } else { nil }
         let withGrid = sortedReason == nil && !fullWeights.isEmpty
         // Replicates smooth at the full sample's bandwidth: one evaluation each instead of relplot's search.

@@ -136,6 +136,8 @@ struct ReplicateBatch {
             var sumEnd = sumAt, countEnd = countAt
             while sumEnd < sumTerms && Int(termLog.sumSlots[sumEnd]) < unit.doubles.upperBound { sumEnd &+= 1 }
             while countEnd < countTerms && Int(termLog.countSlots[countEnd]) < unit.counts.upperBound { countEnd &+= 1 }
+            // The row buffers hold one term per slot of the widest unit (each family logs a slot once).
+            precondition(sumEnd - sumAt + countEnd - countAt <= rowTerms.capacity, "more terms in a unit than its slots")
             rowTerms.collect(u, termLog, sums: sumAt..<sumEnd, counts: countAt..<countEnd, isSquared: isSquared)
             sumAt = sumEnd; countAt = countEnd
             valueAt[u &* Self.capacity &+ i] = UInt32(truncatingIfNeeded: valueCount)
