@@ -206,9 +206,7 @@ public struct AuditAccumulator: Sendable {
                                 p[1] = logit.positive; p[0] = logit.negative
                                 lp[1] = logit.logPositive; lp[0] = logit.logNegative
                             } else {
-                                // `+ 0`: a −0 from a table built in code is +0 here (the store's keys and the
-                                // grid's cells read the sign bit); every other value is unchanged.
-                                p[1] = x + 0; p[0] = 1 - x
+                                p[1] = x; p[0] = 1 - x
                                 lp[1] = StableMath.ln(Swift.max(x, probabilityFloor))
                                 lp[0] = StableMath.ln(Swift.max(1 - x, probabilityFloor))
                             }
@@ -221,7 +219,7 @@ public struct AuditAccumulator: Sendable {
                                                       probabilities: UnsafeMutableBufferPointer(start: p, count: k))
                             } else {
                                 for c in 0..<k {
-                                    let v = scores[base + c] + 0
+                                    let v = scores[base + c]
                                     p[c] = v
                                     lp[c] = StableMath.ln(Swift.max(v, probabilityFloor))
                                 }

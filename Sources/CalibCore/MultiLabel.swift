@@ -5,23 +5,13 @@ public struct MultiLabelTable: Sendable {
     public let labelCount: Int
     public let scoreKind: ScoreKind
     /// `targets[i * labelCount + l]` is row i's 0/1 target for label l.
-    public private(set) var targets: [Int32] = []
+    public let targets: [Int32]
     /// `scores[i * labelCount + l]` is row i's score for label l.
-    public private(set) var scores: [Double] = []
-    public private(set) var weights: [Double] = []
-    public private(set) var lines: [Int] = []
+    public let scores: [Double]
+    public let weights: [Double]
+    public let lines: [Int]
     /// Empty unless the input names an id column.
-    public private(set) var ids: [String] = []
-
-    public init(labelCount: Int, scoreKind: ScoreKind, reservingCapacity capacity: Int = 0) {
-        precondition(labelCount >= 1, "a multi-label task has at least one label")
-        self.labelCount = labelCount
-        self.scoreKind = scoreKind
-        targets.reserveCapacity(capacity * labelCount)
-        scores.reserveCapacity(capacity * labelCount)
-        weights.reserveCapacity(capacity)
-        lines.reserveCapacity(capacity)
-    }
+    public let ids: [String]
 
     /// Rows given column by column: `targets` and `scores` row-major with
     /// `labelCount` values per row (targets 0 or 1), `ids` empty or one per row.
@@ -42,32 +32,6 @@ public struct MultiLabelTable: Sendable {
 
     public var count: Int { weights.count }
     public var isEmpty: Bool { weights.isEmpty }
-
-    /// Appends one row: `labelCount` targets (each 0 or 1) and scores.
-    public mutating func append(targets rowTargets: some Collection<Int>, scores rowScores: some Collection<Double>,
-                                weight: Double = 1, line: Int = 0, id: String? = nil) {
-        precondition(rowTargets.count == labelCount && rowScores.count == labelCount, "a row needs one target and one score per label")
-        precondition(rowTargets.allSatisfy { $0 == 0 || $0 == 1 }, "targets are 0 or 1")
-        if let id {
-            if ids.count < count { ids.append(contentsOf: repeatElement("", count: count - ids.count)) }
-            ids.append(id)
-        } else if !ids.isEmpty {
-            ids.append("")
-        }
-        targets.append(contentsOf: rowTargets.map { Int32($0) })
-        scores.append(contentsOf: rowScores)
-        weights.append(weight)
-        lines.append(line)
-    }
-
-    /// Empties the chunk for reuse.
-    public mutating func removeAll() {
-        targets.removeAll(keepingCapacity: true)
-        scores.removeAll(keepingCapacity: true)
-        weights.removeAll(keepingCapacity: true)
-        lines.removeAll(keepingCapacity: true)
-        ids.removeAll(keepingCapacity: true)
-    }
 
     /// Label `l`'s rows as a binary ``PredictionTable`` (classes `[0, 1]`, score = the label's score):
     /// the table a binary audit of that label's two columns reads.

@@ -334,10 +334,10 @@ struct ScoreGrid: Sendable, Hashable {
     let mantissaBits: Int
     var bucketCount: Int { 2 + (ScoreGrid.binades << mantissaBits) }
 
-    /// The bucket of a score in [0, 1].
+    /// The bucket of a score in [0, 1]; −0 is +0's (`+ 0`, as `ScoreStore.key`), not a bucket past the grid.
     @inline(__always)
     func bucket(_ score: Double) -> Int {
-        bucket(bits: score.bitPattern)
+        bucket(bits: (score + 0).bitPattern)
     }
 
     /// The bucket of a store key (`bits(score) << 1 | label`).

@@ -461,17 +461,14 @@ extension DelimitedReader {
                             let action = actions[column]
                             var fieldEnd = i
                             if action >= PlainRowPlan.weight {
-                                // `DecimalParser.prefixValue`, inlined, its usual case first.
-                                let read = DecimalParser.probabilityValue(text, from: i, end: end, negative: false, stop: &fieldEnd)
-                                    ?? DecimalParser.scan(text, from: i, end: end, stop: &fieldEnd)
-                                guard case let .exact(v) = read, v.isFinite else { break rows }
+                                // The scan tries its usual case (`0.` and 16–19 digits) first.
+                                guard let v = DecimalParser.prefixValue(text, from: i, end: end, stop: &fieldEnd) else { break rows }
                                 if action >= 0 {
                                     if isProbability && !(v >= 0 && v <= 1) { break rows }
-                                    // −0 as +0, as the record path keeps it.
-                                    scores[action] = v + 0
+                                    scores[action] = v
                                 } else {
                                     guard v >= 0 else { break rows }
-                                    weight = v + 0
+                                    weight = v
                                 }
                             } else {
                                 if i < end && text[i] == Self.quote { break rows }

@@ -156,8 +156,7 @@ extension RowDecoder {
             if isProbability && !(v >= 0 && v <= 1) {
                 return try reject(.probabilityOutOfRange, column: column, value: record.string(column))
             }
-            // −0 is kept as +0, which it equals: score keys and grid cells read the sign bit.
-            rowScores[k + l] = v + 0
+            rowScores[k + l] = v
         }
         rowScores[2 * k] = 0
         var weight = 1.0

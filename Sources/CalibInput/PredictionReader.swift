@@ -395,8 +395,7 @@ struct RowDecoder: Sendable {
             if isProbability && !(v >= 0 && v <= 1) {
                 return try reject(.probabilityOutOfRange, line: line, column: column, value: record.string(column))
             }
-            // −0 is kept as +0, which it equals: score keys and grid cells read the sign bit.
-            rowScores[slot] = v + 0
+            rowScores[slot] = v
             sum += v
         }
         if scoreCount > 1 && isProbability && !(abs(sum - 1) <= options.sumTolerance) {
@@ -413,7 +412,7 @@ struct RowDecoder: Sendable {
             switch outcome {
             case let .value(v):
                 guard v >= 0 else { return try reject(.negativeWeight, line: line, column: column, value: record.string(column)) }
-                weight = v + 0
+                weight = v
             case .empty: return try reject(.missingValue, line: line, column: column, value: record.string(column))
             case .notANumber: return try reject(.notANumber, line: line, column: column, value: record.string(column))
             case .notFinite: return try reject(.negativeWeight, line: line, column: column, value: record.string(column))

@@ -340,3 +340,26 @@ public enum MultiLabelRenderer {
                           description: "Reliability diagram of label \(label) over \(table.bins.count) bins (\(nonEmpty) non-empty); ECE \(NumberText.fixed(table.expectedCalibrationError, 4)).")
     }
 }
+
+extension MultiLabelRenderer {
+    /// `--report-dir`'s `index.html`: a relative link to each input's page (the link escaped as
+    /// `ComparisonRenderer.htmlIndex` escapes it, so a file name is never a fragment or markup).
+    public static func htmlIndex(_ entries: [(report: MultiLabelReport, link: String)]) -> String {
+        let h = TextEscaping.html
+        var body = ["<header><p class=\"kicker\">calib audit --multilabel</p><h1>\(entries.count == 1 ? "1 input" : "\(entries.count) inputs")</h1></header><section><ul>"]
+        for (report, link) in entries {
+            body.append("<li><a href=\"\(h(TextEscaping.relativeLink(link)))\">\(h(report.shortName))</a></li>")
+        }
+        body.append("</ul></section>")
+        return HTMLRenderer.page(title: "calib audit --multilabel", body: body.joined(separator: "\n"))
+    }
+
+    /// `--report-dir`'s `index.md`.
+    public static func markdownIndex(_ entries: [(report: MultiLabelReport, link: String)]) -> String {
+        var out = ["# calib audit --multilabel", ""]
+        for (report, link) in entries {
+            out.append("- [\(TextEscaping.markdown(report.shortName))](\(TextEscaping.markdownLinkTarget(link)))")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+}

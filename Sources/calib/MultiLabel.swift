@@ -58,9 +58,6 @@ extension MultiLabelReport: DeliverableReport {
     func page(_ format: ReportFormat) -> String { rendered(format, colour: false) }
 
     static func index(_ entries: [(report: MultiLabelReport, link: String)], format: ReportFormat) -> String {
-        let e = format == .html ? TextEscaping.html : TextEscaping.markdown
-        let items = entries.map { format == .html ? "<li><a href=\"\(TextEscaping.html($0.link))\">\(e($0.report.shortName))</a></li>" : "- [\(e($0.report.shortName))](\($0.link))" }
-        return format == .html ? "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>calib audit --multilabel</title></head><body><ul>\n" + items.joined(separator: "\n") + "\n</ul></body></html>\n"
-            : "# calib audit --multilabel\n\n" + items.joined(separator: "\n") + "\n"
+        format == .html ? MultiLabelRenderer.htmlIndex(entries) : MultiLabelRenderer.markdownIndex(entries)
     }
 }

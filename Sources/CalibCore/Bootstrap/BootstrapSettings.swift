@@ -85,21 +85,7 @@ public enum PoissonCounts {
         return m
     }
 
-    /// Writes `m_ir` for r = 0..<count into `counts`, for the row keyed `key`.
-    @inline(__always)
-    static func fill(_ counts: UnsafeMutablePointer<UInt32>, count: Int, key: UInt64, thresholds t: UnsafePointer<UInt64>) {
-        var r = 0
-        var j: UInt64 = 1
-        while r < count {
-            let x = mix(key &+ j &* gamma)
-            counts[r] = PoissonCounts.count(uniform: x & 0xFFFF_FFFF, t)
-            if r + 1 < count { counts[r + 1] = PoissonCounts.count(uniform: x >> 32, t) }
-            r += 2
-            j &+= 1
-        }
-    }
-
-    /// `m_ir` for one row and replicate (what `fill` writes; for tests and references).
+    /// `m_ir` for one row and replicate (what the bootstrap's kernel draws, `calib_poisson_counts`; for tests and references).
     public static func count(seed: UInt64, replicate r: Int, row: Int) -> Int {
         precondition(r >= 0, "replicate index ≥ 0")
         let x = mix(rowKey(seed: seed, row: row) &+ UInt64(r / 2 + 1) &* gamma)

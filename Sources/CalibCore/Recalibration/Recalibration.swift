@@ -288,9 +288,8 @@ struct SortedRows: Sendable {
                 let chunks = Swift.min(ChunkedSum.chunks, n)
                 CalibrationFits.run(chunks, runner) { c in
                     for i in (c * n / chunks)..<((c + 1) * n / chunks) {
-                        // `+ 0` turns −0 into +0; a probability's bits order as its value (sign bit clear).
-                        let x = Calibrator.probability(scores[i], kind: kind) + 0
-                        sharedKeys.pointer[i] = x.bitPattern << 1 | (labels[i] == 1 ? 1 : 0)
+                        // A probability's key orders as its value (−0 keyed as +0).
+                        sharedKeys.pointer[i] = ScoreStore.key(score: Calibrator.probability(scores[i], kind: kind), positive: labels[i] == 1)
                         sharedPayload.pointer[i] = Double(i)
                     }
                 }

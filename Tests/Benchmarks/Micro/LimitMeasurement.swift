@@ -69,17 +69,18 @@ func measureLimit(arguments: [String]) {
         cuts.append(at)
     }
     cuts.append(size)
-    final class Results: @unchecked Sendable {
-        var parts: [(lines: Int, values: Int, sum: Double)]
-        init(_ count: Int) { parts = Array(repeating: (0, 0, 0), count: count) }
-    }
-    let results = Results(threads)
+    // One slot per thread, written through a pointer (no shared array mutated from threads).
+    let slots = UnsafeMutableBufferPointer<(lines: Int, values: Int, sum: Double)>.allocate(capacity: threads)
+    slots.initialize(repeating: (0, 0, 0))
+    defer { slots.deallocate() }
+    let slotAddress = Int(bitPattern: slots.baseAddress!)
     let base = Int(bitPattern: bytes)
     let bounds = cuts
     DispatchQueue.concurrentPerform(iterations: threads) { t in
         let part = parseNumbers(UnsafePointer(bitPattern: base)!, bounds[t], bounds[t + 1])
-        results.parts[t] = part
+        UnsafeMutablePointer<(lines: Int, values: Int, sum: Double)>(bitPattern: slotAddress)![t] = part
     }
+    let results = (parts: Array(slots), ())
     munmap(mapped, size)
     close(fd)
     let elapsed = clock.now - started
