@@ -106,19 +106,16 @@ public struct PartialPart: Sendable {
         let a = audit.input, b = other.audit.input
         let unseen = a.classes.count == b.classes.count && a.classes.last == b.classes.last && (negativeUnseen || other.negativeUnseen)
         if a.classes != b.classes && !unseen {
-            return refuse("classes", "[\(InputError.list(a.classes))]", "[\(InputError.list(b.classes))]")
+            return refuse("classes", "[\(a.classes.joined(separator: ", "))]", "[\(b.classes.joined(separator: ", "))]")
         }
         let columns: [(String, String?, String?)] = [
             ("label column", a.labelColumn, b.labelColumn),
-            ("score columns", InputError.list(a.scoreColumns), InputError.list(b.scoreColumns)),
+            ("score columns", a.scoreColumns.joined(separator: ","), b.scoreColumns.joined(separator: ",")),
             ("weight column", a.weightColumn, b.weightColumn),
             ("id column", a.idColumn, b.idColumn),
             ("group column", a.groupColumn, b.groupColumn),
         ]
-        // Names quoted (a column named `none` is not a missing one); a missing column is `none`.
-        if let (what, mine, theirs) = columns.first(where: { $0.1 != $0.2 }) {
-            return refuse(what, mine.map(InputError.name) ?? "none", theirs.map(InputError.name) ?? "none")
-        }
+        if let (what, mine, theirs) = columns.first(where: { $0.1 != $0.2 }) { return refuse(what, mine ?? "none", theirs ?? "none") }
         if let m = audit.total.partialMismatch(with: other.audit.total) {
             switch m {
             case let .setting(setting, expected, found): return refuse(setting, expected, found)
