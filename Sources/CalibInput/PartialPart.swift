@@ -8,6 +8,8 @@ import CalibCore
 /// the tool version, in the ``PartialStateFormat`` container.
 ///
 /// Sections: `tool` (the calib version that wrote it), `input` (the summary),
+/// `targets` (whether rows carry soft targets, their columns, and whether the
+/// hard labels are their argmax; a part without it has no soft targets),
 /// `audit` (the whole input's accumulator), `segments` (each segment's name
 /// and accumulator, in first-appearance order), `row-offset` (the
 /// `--row-offset` the part was audited with; informative).
@@ -33,6 +35,7 @@ public struct PartialPart: Sendable {
         body.section("tool") { $0.string(tool) }
         body.section("row-offset") { $0.int(rowOffset) }
         body.section("input") { Self.write(audit.input, &$0) }
+        body.section("targets") { Self.writeTargets(audit.input, &$0) }
         body.section("audit") { audit.total.writePartial(&$0) }
         body.section("segments") { w in
             w.int(audit.segments.count)
@@ -59,8 +62,12 @@ public struct PartialPart: Sendable {
             r = try section("row-offset")
             rowOffset = try r.int()
             r = try section("input")
-            let input = try Self.readInput(&r)
+            var input = try Self.readInput(&r)
             try r.requireEnd("the input section")
+            if var targets = sections["targets"] {
+                input = try Self.readTargets(&targets, into: input)
+                try targets.requireEnd("the targets section")
+            }
             r = try section("audit")
             let total = try AuditAccumulator(readingPartial: &r)
             try r.requireEnd("the audit section")
@@ -114,6 +121,8 @@ public struct PartialPart: Sendable {
             ("weight column", a.weightColumn, b.weightColumn),
             ("id column", a.idColumn, b.idColumn),
             ("group column", a.groupColumn, b.groupColumn),
+            ("target columns", a.targetColumns.isEmpty ? nil : a.targetColumns.joined(separator: ","),
+             b.targetColumns.isEmpty ? nil : b.targetColumns.joined(separator: ",")),
         ]
         if let (what, mine, theirs) = columns.first(where: { $0.1 != $0.2 }) { return refuse(what, mine ?? "none", theirs ?? "none") }
         if let m = audit.total.partialMismatch(with: other.audit.total) {
@@ -152,6 +161,8 @@ public struct PartialPart: Sendable {
             source: sources.contains(b.source) ? a.source : a.source + ", " + b.source, format: a.format, rows: a.rows + b.rows,
             skipped: skipped, classes: classes, shape: a.shape, positiveClassReason: a.positiveClassReason, weighted: a.weighted,
             labelColumn: a.labelColumn, scoreColumns: a.scoreColumns, weightColumn: a.weightColumn, idColumn: a.idColumn, groupColumn: a.groupColumn)
+        audit.input.targetColumns = a.targetColumns
+        audit.input.labelsFromTargets = a.labelsFromTargets
     }
 
     /// Whether this is a binary part whose negative class was never met: its
@@ -203,6 +214,30 @@ public struct PartialPart: Sendable {
         w.optionalString(input.weightColumn)
         w.optionalString(input.idColumn)
         w.optionalString(input.groupColumn)
+    }
+
+    /// The soft-target fields of the summary (SPEC section 13), in their own
+    /// section so that a part written before they travelled still reads.
+    static func writeTargets(_ input: InputSummary, _ w: inout PartialWriter) {
+        w.bool(input.shape.hasSoftTargets)
+        w.strings(input.targetColumns)
+        w.bool(input.labelsFromTargets)
+    }
+
+    /// `input` with the fields ``writeTargets(_:_:)`` wrote.
+    static func readTargets(_ r: inout PartialReader, into input: InputSummary) throws(PartialStateFormat.Problem) -> InputSummary {
+        let soft = try r.bool(), columns = try r.strings(), fromTargets = try r.bool()
+        guard soft == !columns.isEmpty, !fromTargets || soft, !soft || columns.count == input.shape.classCount else {
+            throw .malformed("soft targets in columns [\(columns.joined(separator: ", "))] for \(input.shape.classCount) classes")
+        }
+        var result = InputSummary(
+            source: input.source, format: input.format, rows: input.rows, skipped: input.skipped, classes: input.classes,
+            shape: ClassificationShape(classCount: input.shape.classCount, scoreKind: input.shape.scoreKind, softTargets: soft),
+            positiveClassReason: input.positiveClassReason, weighted: input.weighted, labelColumn: input.labelColumn,
+            scoreColumns: input.scoreColumns, weightColumn: input.weightColumn, idColumn: input.idColumn, groupColumn: input.groupColumn)
+        result.targetColumns = columns
+        result.labelsFromTargets = fromTargets
+        return result
     }
 
     static func readInput(_ r: inout PartialReader) throws(PartialStateFormat.Problem) -> InputSummary {

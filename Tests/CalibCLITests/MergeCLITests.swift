@@ -28,6 +28,8 @@ struct MergeCLITests {
         Fixture(name: "TSV with segments", file: "segments.tsv", arguments: ["--group", "region"], header: true, seed: 4),
         Fixture(name: "skipped rows and segments", file: "skipped.csv", arguments: ["--on-invalid", "skip", "--group", "region"], header: true, seed: 5),
         Fixture(name: "golden binary", file: "Tests/CalibCoreTests/Golden/binary_01.csv", arguments: [], header: true, seed: 6),
+        Fixture(name: "soft targets", file: "SampleData/distillation/digits_distillation.csv", arguments: [], header: true, seed: 7),
+        Fixture(name: "soft targets, no label column", file: "targets-only.csv", arguments: [], header: true, seed: 8),
     ]
 
     /// Audit flags every run shares: fewer replicates, to keep the suite quick.
@@ -35,13 +37,15 @@ struct MergeCLITests {
 
     /// The fixture's lines. `segments.tsv` is the spam sample with a `region`
     /// column (a segment per row number mod 5); `skipped.csv` the first 4,000 rows
-    /// of the fraud sample with one too, and six bad rows.
+    /// of the fraud sample with one too, and six bad rows; `targets-only.csv`
+    /// the distillation sample without its label column (or, with `targets: false`, without its targets).
     static func lines(_ f: Fixture, in folder: URL) throws -> [String] {
         func withRegion(_ file: String, _ separator: String) throws -> [String] {
             let lines = try String(contentsOfFile: TestPaths.packageRoot + "/SampleData/" + file, encoding: .utf8).split(separator: "\n").map(String.init)
             return lines.enumerated().map { i, line in line + separator + (i == 0 ? "region" : "r\(i * 7 % 5)") }
         }
         if f.file == "segments.tsv" { return try withRegion("spam_messages.tsv", "\t") }
+        if f.file == "targets-only.csv" { return try distillation(keeping: { $0 != "label" }) }
         if f.file == "skipped.csv" {
             var lines = Array(try withRegion("fraud_transactions.csv", ",").prefix(4_001))
             for i in [3, 50, 51, 1_999, 3_000] { lines[i] = "tx-bad-\(i),legit,abc,r1" }
@@ -49,6 +53,16 @@ struct MergeCLITests {
             return lines
         }
         return try String(contentsOfFile: TestPaths.packageRoot + "/" + f.file, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    /// The distillation sample's lines with only the columns whose header `keep` accepts.
+    static func distillation(keeping keep: (Substring) -> Bool) throws -> [String] {
+        let lines = try String(contentsOfFile: TestPaths.packageRoot + "/SampleData/distillation/digits_distillation.csv", encoding: .utf8).split(separator: "\n")
+        let kept = lines[0].split(separator: ",").indices.filter { keep(lines[0].split(separator: ",")[$0]) }
+        return lines.map { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            return kept.map { String(fields[$0]) }.joined(separator: ",")
+        }
     }
 
     /// Writes the fixture whole and cut at `cuts` (data-line indices); returns the whole file and each part with its row offset.
@@ -227,6 +241,29 @@ struct MergeCLITests {
             let merged = try Self.merge(order.map { $0 + ".part" } + ["--format", "json"])
             #expect(merged.stdout.contains("\"classes\": [\"legit\", \"fraud\"]"))
             if order[0] == files[1] { #expect(try Self.differences(single.stdout, merged.stdout) == []) }
+        }
+    }
+
+    @Test("a part with soft targets and one without, or with hard labels from the targets' argmax, are refused naming the difference")
+    func softTargetsMustAgree() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let variants: [(name: String, keep: (Substring) -> Bool)] = [
+            ("targets.csv", { _ in true }), ("no-targets.csv", { !$0.hasPrefix("t_") }), ("targets-only.csv", { $0 != "label" }),
+        ]
+        for v in variants {
+            let path = folder.appendingPathComponent(v.name).path
+            try (Self.distillation(keeping: v.keep).joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            _ = try Self.audit([path, "--partial-out", path + ".part"])
+        }
+        let cases: [(second: String, message: String)] = [
+            ("no-targets.csv", "has target columns none, \"targets.csv.part\" has t_0,t_1,"),
+            ("targets-only.csv", "has label column (argmax of the targets), \"targets.csv.part\" has label"),
+        ]
+        for c in cases {
+            let run = try CalibRun(["merge", "targets.csv.part", c.second + ".part"], directory: folder.path)
+            #expect(run.status == 64, "\(c.second)")
+            #expect(run.stderr.contains(c.message), "\(run.stderr)")
         }
     }
 
