@@ -109,8 +109,30 @@ public struct MultiLabelAccumulator: Sendable {
         pooled = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking ?? RankingSettings())
     }
 
+    /// The accumulator of a partial state (`MultiLabelPartialState.swift`), its parts read back.
+    init(settings: AuditSettings, perLabel: [AuditAccumulator], pooled: AuditAccumulator, exactWeight: CompensatedSum, totalWeight: CompensatedSum) {
+        labelCount = perLabel.count
+        self.settings = settings
+        self.perLabel = perLabel
+        self.pooled = pooled
+        self.exactWeight = exactWeight
+        self.totalWeight = totalWeight
+    }
+
     /// Rows added so far.
     public var count: Int { pooled.count / Swift.max(1, labelCount) }
+
+    /// Shifts the key of every row's bootstrap counts by `offset` in each
+    /// label's audit (`--row-offset`, as ``AuditAccumulator/bootstrapRowOffset``).
+    public var bootstrapRowOffset: Int {
+        get { perLabel.first?.bootstrapRowOffset ?? 0 }
+        set { for l in perLabel.indices { perLabel[l].bootstrapRowOffset = newValue } }
+    }
+
+    /// Names `source` as the input of every label's worst rows that name none.
+    public mutating func attributeWorstRows(to source: String) {
+        for l in perLabel.indices { perLabel[l].attributeWorstRows(to: source) }
+    }
 
     /// Adds every row of a chunk.
     public mutating func add(_ table: MultiLabelTable) {

@@ -48,13 +48,50 @@ public enum MultiLabelAudit {
         bootstrap: BootstrapSettings? = nil,
         progress: ((Int) -> Void)? = nil
     ) throws -> Outcome {
+        try accumulate(location, options: options, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap, progress: progress)
+            .finish(threads: options.threads)
+    }
+
+    /// A multi-label audit's sums, unfinished (what a part holds), and where its rows came from.
+    public struct Accumulated: Sendable {
+        public var total: MultiLabelAccumulator
+        public var input: MultiLabelInputSummary
+
+        public init(total: MultiLabelAccumulator, input: MultiLabelInputSummary) {
+            self.total = total
+            self.input = input
+        }
+
+        /// The result, the ranking run on `threads` threads (the same for any count).
+        public func finish(threads: Int) -> Outcome {
+            var total = total
+            let threads = Swift.max(1, threads)
+            let result = total.finish(labelNames: input.labels) { count, body in runConcurrently(count, threads: threads, body) }
+            return Outcome(result: result, input: input)
+        }
+    }
+
+    /// ``audit(_:options:settings:losses:ranking:bootstrap:progress:)``'s sums,
+    /// unfinished. `rowOffset` keys each row's bootstrap counts as line
+    /// `line + rowOffset` (`--row-offset`).
+    public static func accumulate(
+        _ location: InputLocation,
+        options: ReadOptions = ReadOptions(),
+        settings: AuditSettings = AuditSettings(),
+        losses: [LossSpecification] = LossSpecification.auditDefaults,
+        ranking: RankingSettings? = RankingSettings(),
+        bootstrap: BootstrapSettings? = nil,
+        rowOffset: Int = 0,
+        progress: ((Int) -> Void)? = nil
+    ) throws -> Accumulated {
         var multiOptions = options
         multiOptions.multiLabel = true
         let reader = try PredictionReader(location: location, options: multiOptions)
         let columns = reader.roles.multiLabel!
         let threads = Swift.max(1, options.threads)
         let kind: ScoreKind = reader.roles.scoreKind == .logits ? .logits : .probabilities
-        let empty = MultiLabelAccumulator(labelCount: columns.names.count, scoreKind: kind, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
+        var empty = MultiLabelAccumulator(labelCount: columns.names.count, scoreKind: kind, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
+        empty.bootstrapRowOffset = rowOffset
         var total = empty
         try reader.streamBlocks(into: Consumer(total: empty, labelCount: columns.names.count, kind: kind), threads: threads, capacity: 2 * threads + 2, progress: progress) { outcome in
             total.merge(outcome.consumer.total)
@@ -65,8 +102,7 @@ public enum MultiLabelAudit {
             source: location.displayName, format: reader.format, rows: reader.rows, skipped: reader.skipped, labels: columns.names,
             targetColumns: columns.targets.map { header[$0] }, scoreColumns: columns.scores.map { header[$0] }, scoreKind: kind,
             weightColumn: reader.roles.weight.map { header[$0] }, idColumn: reader.roles.id.map { header[$0] })
-        let result = total.finish(labelNames: columns.names) { count, body in runConcurrently(count, threads: threads, body) }
-        return Outcome(result: result, input: input)
+        return Accumulated(total: total, input: input)
     }
 
     /// A block's consumer: unpacks each carrier chunk (targets, then scores,

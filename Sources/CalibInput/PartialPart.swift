@@ -52,44 +52,48 @@ public struct PartialPart: Sendable {
     /// hold sections that do not fit together.
     public init(decoding bytes: [UInt8], file: String) throws(InputError) {
         do throws(PartialStateFormat.Problem) {
-            let sections = try PartialStateFormat.unwrap(bytes)
-            func section(_ name: String) throws(PartialStateFormat.Problem) -> PartialReader {
-                guard let reader = sections[name] else { throw .malformed("no \(name) section") }
-                return reader
-            }
-            var r = try section("tool")
-            tool = try r.string()
-            r = try section("row-offset")
-            rowOffset = try r.int()
-            r = try section("input")
-            var input = try Self.readInput(&r)
-            try r.requireEnd("the input section")
-            if var targets = sections["targets"] {
-                input = try Self.readTargets(&targets, into: input)
-                try targets.requireEnd("the targets section")
-            }
-            r = try section("audit")
-            let total = try AuditAccumulator(readingPartial: &r)
-            try r.requireEnd("the audit section")
-            guard total.shape == input.shape, input.classes.count == input.shape.classCount, total.count == input.rows else {
-                throw .malformed("the audit does not fit the input's classes or rows")
-            }
-            r = try section("segments")
-            var segments: [(name: String, accumulator: AuditAccumulator)] = []
-            let count = try r.length()
-            for _ in 0..<count {
-                let name = try r.string()
-                let segment = try AuditAccumulator(readingPartial: &r)
-                guard segment.mismatch(with: total) == nil, !segments.contains(where: { $0.name == name }) else {
-                    throw .malformed("segment \(InputError.quoted(name)) does not fit the audit")
-                }
-                segments.append((name, segment))
-            }
-            try r.requireEnd("the segments section")
-            audit = InputAudit.Accumulated(total: total, segments: segments, input: input)
+            self = try PartialPart(sections: try PartialStateFormat.unwrap(bytes))
         } catch {
             throw InputError(.data, file: file, reason: "\(error)", hint: Self.hint(error))
         }
+    }
+
+    /// The part that `sections` (of a container already checked) hold.
+    init(sections: [String: PartialReader]) throws(PartialStateFormat.Problem) {
+        func section(_ name: String) throws(PartialStateFormat.Problem) -> PartialReader {
+            guard let reader = sections[name] else { throw .malformed("no \(name) section") }
+            return reader
+        }
+        var r = try section("tool")
+        tool = try r.string()
+        r = try section("row-offset")
+        rowOffset = try r.int()
+        r = try section("input")
+        var input = try Self.readInput(&r)
+        try r.requireEnd("the input section")
+        if var targets = sections["targets"] {
+            input = try Self.readTargets(&targets, into: input)
+            try targets.requireEnd("the targets section")
+        }
+        r = try section("audit")
+        let total = try AuditAccumulator(readingPartial: &r)
+        try r.requireEnd("the audit section")
+        guard total.shape == input.shape, input.classes.count == input.shape.classCount, total.count == input.rows else {
+            throw .malformed("the audit does not fit the input's classes or rows")
+        }
+        r = try section("segments")
+        var segments: [(name: String, accumulator: AuditAccumulator)] = []
+        let count = try r.length()
+        for _ in 0..<count {
+            let name = try r.string()
+            let segment = try AuditAccumulator(readingPartial: &r)
+            guard segment.mismatch(with: total) == nil, !segments.contains(where: { $0.name == name }) else {
+                throw .malformed("segment \(InputError.quoted(name)) does not fit the audit")
+            }
+            segments.append((name, segment))
+        }
+        try r.requireEnd("the segments section")
+        audit = InputAudit.Accumulated(total: total, segments: segments, input: input)
     }
 
     static func hint(_ problem: PartialStateFormat.Problem) -> String? {
@@ -156,13 +160,17 @@ public struct PartialPart: Sendable {
         let a = audit.input, b = other.audit.input
         var skipped = a.skipped
         skipped.merge(b.skipped)
-        let sources = a.source.split(separator: ", ").map(String.init)
         audit.input = InputSummary(
-            source: sources.contains(b.source) ? a.source : a.source + ", " + b.source, format: a.format, rows: a.rows + b.rows,
+            source: Self.mergedSource(a.source, b.source), format: a.format, rows: a.rows + b.rows,
             skipped: skipped, classes: classes, shape: a.shape, positiveClassReason: a.positiveClassReason, weighted: a.weighted,
             labelColumn: a.labelColumn, scoreColumns: a.scoreColumns, weightColumn: a.weightColumn, idColumn: a.idColumn, groupColumn: a.groupColumn)
         audit.input.targetColumns = a.targetColumns
         audit.input.labelsFromTargets = a.labelsFromTargets
+    }
+
+    /// The source of merged parts: `a`'s, then `b` when it is not among them yet.
+    static func mergedSource(_ a: String, _ b: String) -> String {
+        a.split(separator: ", ").contains(Substring(b)) ? a : a + ", " + b
     }
 
     /// Whether this is a binary part whose negative class was never met: its
@@ -182,10 +190,25 @@ public struct PartialPart: Sendable {
         w.string(input.source)
         w.string(input.format.rawValue)
         w.int(input.rows)
-        w.int(input.skipped.exampleLimit)
-        w.int(input.skipped.total)
-        w.int(input.skipped.reasons.count)
-        for reason in input.skipped.reasons {
+        writeSkipped(input.skipped, &w)
+        w.strings(input.classes)
+        w.int(input.shape.classCount)
+        w.string(input.shape.scoreKind.rawValue)
+        w.optionalString(input.positiveClassReason)
+        w.bool(input.weighted)
+        w.string(input.labelColumn)
+        w.strings(input.scoreColumns)
+        w.optionalString(input.weightColumn)
+        w.optionalString(input.idColumn)
+        w.optionalString(input.groupColumn)
+    }
+
+    /// The skipped rows: example limit, total, and each reason with its count and examples (their errors whole).
+    static func writeSkipped(_ skipped: SkippedRows, _ w: inout PartialWriter) {
+        w.int(skipped.exampleLimit)
+        w.int(skipped.total)
+        w.int(skipped.reasons.count)
+        for reason in skipped.reasons {
             w.string(reason.code)
             w.int(reason.count)
             w.int(reason.examples.count)
@@ -204,16 +227,6 @@ public struct PartialPart: Sendable {
                 w.optionalString(e.hint)
             }
         }
-        w.strings(input.classes)
-        w.int(input.shape.classCount)
-        w.string(input.shape.scoreKind.rawValue)
-        w.optionalString(input.positiveClassReason)
-        w.bool(input.weighted)
-        w.string(input.labelColumn)
-        w.strings(input.scoreColumns)
-        w.optionalString(input.weightColumn)
-        w.optionalString(input.idColumn)
-        w.optionalString(input.groupColumn)
     }
 
     /// The soft-target fields of the summary (SPEC section 13), in their own
@@ -244,8 +257,22 @@ public struct PartialPart: Sendable {
         let source = try r.string()
         guard let format = ReadOptions.Format(rawValue: try r.string()) else { throw .malformed("an unknown input format") }
         let rows = try r.int()
+        guard rows >= 1 else { throw .malformed("an input of \(rows) rows") }
+        let skipped = try readSkipped(&r)
+        let classes = try r.strings()
+        let classCount = try r.int()
+        guard classCount >= 2, classCount == classes.count, let kind = ScoreKind(rawValue: try r.string()) else { throw .malformed("the classes") }
+        return InputSummary(
+            source: source, format: format, rows: rows, skipped: skipped, classes: classes,
+            shape: ClassificationShape(classCount: classCount, scoreKind: kind), positiveClassReason: try r.optionalString(),
+            weighted: try r.bool(), labelColumn: try r.string(), scoreColumns: try r.strings(), weightColumn: try r.optionalString(),
+            idColumn: try r.optionalString(), groupColumn: try r.optionalString())
+    }
+
+    /// The skipped rows ``writeSkipped(_:_:)`` wrote.
+    static func readSkipped(_ r: inout PartialReader) throws(PartialStateFormat.Problem) -> SkippedRows {
         let limit = try r.int()
-        guard rows >= 1, limit >= 0 else { throw .malformed("an input of \(rows) rows") }
+        guard limit >= 0 else { throw .malformed("an example limit of \(limit)") }
         var skipped = SkippedRows(exampleLimit: limit)
         skipped.total = try r.int()
         let reasons = try r.length()
@@ -269,13 +296,6 @@ public struct PartialPart: Sendable {
             counted += count
         }
         guard counted == skipped.total else { throw .malformed("\(skipped.total) skipped rows counted as \(counted)") }
-        let classes = try r.strings()
-        let classCount = try r.int()
-        guard classCount >= 2, classCount == classes.count, let kind = ScoreKind(rawValue: try r.string()) else { throw .malformed("the classes") }
-        return InputSummary(
-            source: source, format: format, rows: rows, skipped: skipped, classes: classes,
-            shape: ClassificationShape(classCount: classCount, scoreKind: kind), positiveClassReason: try r.optionalString(),
-            weighted: try r.bool(), labelColumn: try r.string(), scoreColumns: try r.strings(), weightColumn: try r.optionalString(),
-            idColumn: try r.optionalString(), groupColumn: try r.optionalString())
+        return skipped
     }
 }

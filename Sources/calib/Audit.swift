@@ -85,9 +85,6 @@ struct Audit: ParsableCommand {
         if multiLabel && (readsWhole || metrics.group != nil) {
             throw ValidationError("--multilabel audits each label as read: --recalibrate, the prior-shift flags and --group do not apply to it")
         }
-        if multiLabel && (partial.partialOut != nil || partial.rowOffset != nil) {
-            throw ValidationError("--multilabel has no partial state yet: --partial-out and --row-offset apply to single-label audits; audit the whole multi-label input")
-        }
         _ = try methods()
         _ = try prior.parsed()
         if prior.trainPrior != nil && prior.deployPrior == nil {
@@ -193,7 +190,7 @@ struct Audit: ParsableCommand {
                 }
                 progress.clear()
                 if let path = partial.partialOut {
-                    try PartialOutput.write(PartialPart(tool: ToolInfo.currentVersion, rowOffset: try partial.offset(), audit: sums), to: path)
+                    try PartialOutput.write(PartialPart(tool: ToolInfo.currentVersion, rowOffset: try partial.offset(), audit: sums).encoded(), to: path)
                     guard PartialOutput.wantsReports(output) else { continue }
                 }
                 outcome = sums.finish(threads: options.threads)

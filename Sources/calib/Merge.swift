@@ -53,23 +53,44 @@ struct Merge: ParsableCommand {
 
     func run() throws {
         let (gates, minSegmentRows) = try gateOptions.loadOrExit()
-        var merged: PartialPart?
-        for path in parts {
-            let part = try PartialOutput.read(path)
-            guard merged != nil else { merged = part; continue }
-            if let mismatch = merged!.mismatch(with: part, name: parts[0], otherName: path) {
+        let threads = try threads.map { try OptionValue.wholeNumber($0, flag: "--threads", in: 1...1_024) } ?? ReadOptions.onlineCores
+        switch try PartialOutput.read(parts[0]) {
+        case .audit(let first):
+            let merged = try mergeRest(first) { if case .audit(let part) = $0 { part } else { nil } }
+            guard partialOut == nil || PartialOutput.wantsReports(output) else { return }
+            try deliver(merged.audit.finish(threads: threads), gates: gates, minSegmentRows: minSegmentRows)
+        case .multiLabel(let first):
+            let merged = try mergeRest(first) { if case .multiLabel(let part) = $0 { part } else { nil } }
+            guard partialOut == nil || PartialOutput.wantsReports(output) else { return }
+            try deliver(merged.audit.finish(threads: threads), gates: gates)
+        }
+    }
+
+    /// `first` with every other part merged after it in order (each of the
+    /// same kind, `same` extracts it, and with the same settings), written to
+    /// `--partial-out` when asked.
+    func mergeRest<Part: MergeablePart>(_ first: Part, same: (AnyPartialPart) -> Part?) throws -> Part {
+        var merged = first
+        for path in parts.dropFirst() {
+            let read = try PartialOutput.read(path)
+            guard let part = same(read) else {
+                printError("\(path): part \(InputError.quoted(path)) is \(read.kind), \(InputError.quoted(parts[0])) is not: merge parts of one kind of audit")
+                throw ExitStatus.usage.exitCode
+            }
+            if let mismatch = merged.mismatch(with: part, name: parts[0], otherName: path) {
                 printError(mismatch.description)
                 throw ExitStatus.usage.exitCode
             }
-            merged!.merge(part)
+            merged.merge(part)
         }
-        guard var merged else { return }
         merged.tool = ToolInfo.currentVersion
         merged.rowOffset = 0
-        if let partialOut { try PartialOutput.write(merged, to: partialOut) }
-        guard partialOut == nil || PartialOutput.wantsReports(output) else { return }
+        if let partialOut { try PartialOutput.write(merged.encoded(), to: partialOut) }
+        return merged
+    }
 
-        let outcome = merged.audit.finish(threads: try threads.map { try OptionValue.wholeNumber($0, flag: "--threads", in: 1...1_024) } ?? ReadOptions.onlineCores)
+    /// The single-label audit's reports and gates, as `calib audit` delivers them.
+    func deliver(_ outcome: InputAudit.Outcome, gates: [GateExpression], minSegmentRows: Int) throws {
         let outcomes: [GateOutcome]
         do {
             outcomes = try GateEvaluator.evaluate(gates, result: outcome.result, input: outcome.input, segments: outcome.segments, minSegmentRows: minSegmentRows)
@@ -82,6 +103,16 @@ struct Merge: ParsableCommand {
                                       directory: directory) { render($0, as: $1, colour: $2) }
         delivery.deliver(Report(input: outcome.input, result: outcome.result, segments: outcome.segments, minSegmentRows: minSegmentRows, gates: outcomes),
                          input: 0)
+        let status = delivery.finish(gitHub: true)
+        if status != .success { throw status.exitCode }
+    }
+
+    /// The multi-label audit's reports and gates, as `calib audit --multilabel` delivers them.
+    func deliver(_ outcome: MultiLabelAudit.Outcome, gates: [GateExpression]) throws {
+        let directory = output.reportDir.map { ReportDirectory(folder: $0, inputs: [outcome.input.source]) }
+        let delivery = ReportDelivery<MultiLabelReport>(format: output.format, reportOutputs: output.reportOutputs, junitOutputs: output.junitOutputs,
+                                                        directory: directory) { report, format, colour in report.rendered(format, colour: colour) }
+        delivery.deliver(try MultiLabelReport.gated(outcome, gates: gates), input: 0)
         let status = delivery.finish(gitHub: true)
         if status != .success { throw status.exitCode }
     }
@@ -108,7 +139,7 @@ enum PartialOutput {
     }
 
     /// The part at `path`; a missing file exits 66, a damaged one 65, each naming the file.
-    static func read(_ path: String) throws -> PartialPart {
+    static func read(_ path: String) throws -> AnyPartialPart {
         let bytes: [UInt8]
         do {
             bytes = try SmallFile.read(path, what: "the part \(InputError.quoted(path))", limit: Int.max,
@@ -118,16 +149,15 @@ enum PartialOutput {
             throw error.status.exitCode
         }
         do {
-            return try PartialPart(decoding: bytes, file: path)
+            return try AnyPartialPart(decoding: bytes, file: path)
         } catch {
             printError(error.description)
             throw ExitStatus(code: error.exitCode).exitCode
         }
     }
 
-    /// Writes `part` to `path` atomically, or to standard output for `-`; a failure exits 74.
-    static func write(_ part: PartialPart, to path: String) throws {
-        let bytes = part.encoded()
+    /// Writes a part's `bytes` to `path` atomically, or to standard output for `-`; a failure exits 74.
+    static func write(_ bytes: [UInt8], to path: String) throws {
         do {
             if path == "-" {
                 let failure = bytes.withUnsafeBytes { writeAll($0, to: 1) }

@@ -5,7 +5,8 @@ import CalibReport
 
 /// `calib audit --multilabel`: every input audited as a multi-label file
 /// (SPEC section 13), delivered like any audit (stdout, `-o`, `--report-dir`,
-/// JUnit, GitHub annotations), with `KEY[LABEL]` and `multilabel.KEY` gates.
+/// JUnit, GitHub annotations), with `KEY[LABEL]` and `multilabel.KEY` gates;
+/// with `--partial-out`, each input's ``MultiLabelPart`` for `calib merge`.
 extension Audit {
     func runMultiLabel(gates: [GateExpression], paths: [String], options: ReadOptions, settings: AuditSettings,
                        ranking: RankingSettings, bootstrap: BootstrapSettings?, directory: ReportDirectory?) throws {
@@ -16,24 +17,23 @@ extension Audit {
             let location: InputLocation = path == "-" ? .standardInput : .file(path)
             let outcome: MultiLabelAudit.Outcome
             do {
-                outcome = try MultiLabelAudit.audit(location, options: options, settings: settings, ranking: ranking, bootstrap: bootstrap) { rows in
+                let offset = try partial.offset()
+                let sums = try MultiLabelAudit.accumulate(location, options: options, settings: settings, ranking: ranking, bootstrap: bootstrap,
+                                                          rowOffset: offset) { rows in
                     progress.update(location.displayName, rows: rows)
                 }
                 progress.clear()
+                if let path = partial.partialOut {
+                    try PartialOutput.write(MultiLabelPart(tool: ToolInfo.currentVersion, rowOffset: offset, audit: sums).encoded(), to: path)
+                    guard PartialOutput.wantsReports(output) else { continue }
+                }
+                outcome = sums.finish(threads: options.threads)
             } catch let error as InputError {
                 progress.clear()
                 delivery.failed(error)
                 continue
             }
-            let plain = MultiLabelReport(input: outcome.input, result: outcome.result)
-            let outcomes: [GateOutcome]
-            do {
-                outcomes = try MultiLabelGates.evaluate(gates, report: plain)
-            } catch {
-                printError(error.description)
-                throw ExitStatus.usage.exitCode
-            }
-            delivery.deliver(MultiLabelReport(input: outcome.input, result: outcome.result, gates: outcomes), input: index)
+            delivery.deliver(try MultiLabelReport.gated(outcome, gates: gates), input: index)
         }
         let status = delivery.finish(batchSummary: paths.count, gitHub: true)
         if status != .success { throw status.exitCode }
@@ -41,6 +41,17 @@ extension Audit {
 }
 
 extension MultiLabelReport: DeliverableReport {
+    /// The report of `outcome` with its gates evaluated; an unknown key exits 64.
+    static func gated(_ outcome: MultiLabelAudit.Outcome, gates: [GateExpression]) throws -> MultiLabelReport {
+        do {
+            let outcomes = try MultiLabelGates.evaluate(gates, report: MultiLabelReport(input: outcome.input, result: outcome.result))
+            return MultiLabelReport(input: outcome.input, result: outcome.result, gates: outcomes)
+        } catch {
+            printError(error.description)
+            throw ExitStatus.usage.exitCode
+        }
+    }
+
     func rendered(_ format: ReportFormat, colour: Bool) -> String {
         switch format {
         case .terminal: MultiLabelRenderer.terminal(self, colour: colour)

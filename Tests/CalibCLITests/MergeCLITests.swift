@@ -30,6 +30,7 @@ struct MergeCLITests {
         Fixture(name: "golden binary", file: "Tests/CalibCoreTests/Golden/binary_01.csv", arguments: [], header: true, seed: 6),
         Fixture(name: "soft targets", file: "SampleData/distillation/digits_distillation.csv", arguments: [], header: true, seed: 7),
         Fixture(name: "soft targets, no label column", file: "targets-only.csv", arguments: [], header: true, seed: 8),
+        Fixture(name: "multi-label", file: "SampleData/multilabel/spam_categories.csv", arguments: ["--multilabel"], header: true, seed: 9),
     ]
 
     /// Audit flags every run shares: fewer replicates, to keep the suite quick.
@@ -109,7 +110,7 @@ struct MergeCLITests {
         var x: [String: Any] = [:], y: [String: Any] = [:]
         leaves(try JSONSerialization.jsonObject(with: Data(a.utf8)), into: &x)
         leaves(try JSONSerialization.jsonObject(with: Data(b.utf8)), into: &y)
-        let ignored = try Regex(#"^/input/source$|^/worstRows\[\d+\]/(line|source)$|^/input/skipped\[\d+\]/examples"#)
+        let ignored = try Regex(#"^/input/source$|^(/labels\[\d+\])?/worstRows\[\d+\]/(line|source)$|^/input/skipped\[\d+\]/examples"#)
         var found: [String] = []
         for key in Set(x.keys).union(y.keys).sorted() where key.firstMatch(of: ignored) == nil {
             switch (x[key], y[key]) {
@@ -129,21 +130,27 @@ struct MergeCLITests {
     /// parts) and its line there, which is the single audit's line less the
     /// part's offset: the same rows, each found in its own input.
     static func expectWorstRowsNameTheirPart(single: String, merged: String, pieces: [(file: String, offset: Int)]) throws {
-        func rows(_ json: String) throws -> [[String: Any]] {
-            ((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["worstRows"] as? [[String: Any]]) ?? []
+        /// The report's worst rows, each with the label whose audit lists it (`""` for a single-label report).
+        func rows(_ json: String) throws -> [(label: String, row: [String: Any])] {
+            let report = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            let labels = (report?["labels"] as? [[String: Any]]) ?? []
+            return (((report?["worstRows"] as? [[String: Any]]) ?? []).map { ("", $0) })
+                + labels.enumerated().flatMap { i, label in ((label["worstRows"] as? [[String: Any]]) ?? []).map { ("label \(i)", $0) } }
         }
         let offsets = Dictionary(pieces.map { ($0.file, $0.offset) }, uniquingKeysWith: { a, _ in a })
-        let expected = Set(try rows(single).map { "\($0["crossEntropy"]!) at \($0["line"]!)" })
+        let singleRows = try rows(single)
+        #expect(!singleRows.isEmpty)
+        let expected = Set(singleRows.map { "\($0.label): \($0.row["crossEntropy"]!) at \($0.row["line"]!)" })
         var found = Set<String>()
-        for row in try rows(merged) {
+        for (label, row) in try rows(merged) {
             let line = row["line"] as! Int
             if pieces.count > 1 {
                 let source = row["source"] as? String
                 #expect(source.map { offsets[$0] != nil } == true, "a merged worst row names its part: \(String(describing: source))")
-                found.insert("\(row["crossEntropy"]!) at \(line + (source.flatMap { offsets[$0] } ?? 0))")
+                found.insert("\(label): \(row["crossEntropy"]!) at \(line + (source.flatMap { offsets[$0] } ?? 0))")
             } else {
                 #expect(row["source"] is NSNull, "one part: the report's own input")
-                found.insert("\(row["crossEntropy"]!) at \(line + pieces[0].offset)")
+                found.insert("\(label): \(row["crossEntropy"]!) at \(line + pieces[0].offset)")
             }
         }
         #expect(found == expected, "the merged worst rows are the single audit's, by part and line")
@@ -267,6 +274,34 @@ struct MergeCLITests {
         }
     }
 
+    @Test("a multi-label part and a single-label one are refused, naming the kinds; multi-label parts of other labels too")
+    func kindsMustAgree() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let multi = TestPaths.packageRoot + "/SampleData/multilabel/spam_categories.csv"
+        let lines = try String(contentsOfFile: multi, encoding: .utf8).split(separator: "\n")
+        // The same file without its last label (scam): its y_ and p_ columns dropped.
+        let header = lines[0].split(separator: ",")
+        let kept = header.indices.filter { !header[$0].hasSuffix("_scam") }
+        let fewer = folder.appendingPathComponent("fewer.csv").path
+        try (lines.map { line in kept.map { String(line.split(separator: ",", omittingEmptySubsequences: false)[$0]) }.joined(separator: ",") }
+            .joined(separator: "\n") + "\n").write(toFile: fewer, atomically: true, encoding: .utf8)
+        #expect(kept.count == header.count - 2)
+        _ = try Self.audit([multi, "--multilabel", "--partial-out", folder.appendingPathComponent("multi.part").path])
+        _ = try Self.audit([fewer, "--multilabel", "--partial-out", folder.appendingPathComponent("fewer.part").path])
+        _ = try Self.audit(["SampleData/spam_messages.tsv", "--partial-out", folder.appendingPathComponent("single.part").path])
+        let cases: [(parts: [String], message: String)] = [
+            (["multi.part", "single.part"], "part \"single.part\" is a single-label audit, \"multi.part\" is not"),
+            (["single.part", "multi.part"], "part \"multi.part\" is a multi-label audit (--multilabel), \"single.part\" is not"),
+            (["multi.part", "fewer.part"], "part \"fewer.part\" has labels [spam, phishing, adult, promo], \"multi.part\" has [spam, phishing, adult, promo, scam]"),
+        ]
+        for c in cases {
+            let run = try CalibRun(["merge"] + c.parts, directory: folder.path)
+            #expect(run.status == 64, "\(c.parts)")
+            #expect(run.stderr.contains(c.message), "\(run.stderr)")
+        }
+    }
+
     @Test("without --row-offset the merged intervals come from other replicates")
     func offsetMatters() throws {
         let f = Self.fixtures[0]
@@ -355,8 +390,6 @@ struct MergeCLITests {
         Usage(arguments: ["audit", "SampleData/spam_messages.tsv", "--partial-out", "x.part", "--recalibrate", "platt"], status: 64, message: "cannot be merged from parts"),
         Usage(arguments: ["audit", "SampleData/spam_messages.tsv", "--row-offset", "-1"], status: 64, message: "--row-offset \"-1\""),
         Usage(arguments: ["merge", "no-such.part"], status: 66, message: "no-such.part"),
-        Usage(arguments: ["audit", "SampleData/multilabel/spam_categories.csv", "--multilabel", "--partial-out", "x.part"], status: 64, message: "--multilabel has no partial state yet"),
-        Usage(arguments: ["audit", "SampleData/multilabel/spam_categories.csv", "--multilabel", "--row-offset", "5"], status: 64, message: "--multilabel has no partial state yet"),
     ]
 
     @Test("flags that cannot go together, and a missing part, are refused", arguments: usages)

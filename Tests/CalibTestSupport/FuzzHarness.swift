@@ -48,18 +48,30 @@ public enum FuzzHarness {
             bytes = PartialStateFormat.wrap(body)
         }
         do {
-            var part = try PartialPart(decoding: bytes, file: "fuzz.part")
-            let written = part.encoded()
-            let again = try PartialPart(decoding: written, file: "again.part")
-            guard again.encoded() == written else { return .broken("a part read back writes other bytes") }
-            _ = part.audit.finish(threads: 1)
-            if part.mismatch(with: again, name: "fuzz.part", otherName: "again.part") != nil { return .broken("a part does not merge with itself") }
-            part.merge(again)
-            _ = part.audit.finish(threads: 1)
-            return .audited
+            switch try AnyPartialPart(decoding: bytes, file: "fuzz.part") {
+            case .audit(let part): return try roundTrip(part) { $0.audit.finish(threads: 1) }
+            case .multiLabel(let part): return try roundTrip(part) { $0.audit.finish(threads: 1) }
+            }
         } catch {
             return .rejected(error.exitCode)
         }
+    }
+
+    /// A part read back writes the same bytes, finishes, and merges with itself.
+    static func roundTrip<Part: MergeablePart, Result>(_ part: Part, finish: (Part) -> Result) throws(InputError) -> Outcome {
+        var part = part
+        let written = part.encoded()
+        let again: Part
+        switch try AnyPartialPart(decoding: written, file: "again.part") {
+        case .audit(let read as Part), .multiLabel(let read as Part): again = read
+        default: return .broken("a part read back is of another kind")
+        }
+        guard again.encoded() == written else { return .broken("a part read back writes other bytes") }
+        _ = finish(part)
+        if part.mismatch(with: again, name: "fuzz.part", otherName: "again.part") != nil { return .broken("a part does not merge with itself") }
+        part.merge(again)
+        _ = finish(part)
+        return .audited
     }
 
     /// JSON Lines bytes through the reader, the engine and every renderer (first byte: options).

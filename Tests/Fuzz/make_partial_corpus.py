@@ -8,6 +8,7 @@ with the calib built from this tree, so that the seeds follow the part format:
 - multiclass_segments_part: a 200-row multiclass logit audit with 3 segments;
 - bootstrap_part: a 100-row binary audit with one bootstrap replicate;
 - softtarget_part: a 100-row audit with soft targets;
+- multilabel_part: a 100-row multi-label audit (--multilabel) with one bootstrap replicate;
 - future_version: a header that announces a later format version.
 
 The first byte of each seed is the target's option byte (1: wrap the body).
@@ -49,12 +50,14 @@ def main():
     multiclass = part(calib, news, ".jsonl", "--group", "region", "--bootstrap", "0")
     bootstrap = part(calib, head("SampleData/fraud_transactions.csv", 101), ".csv", "--bootstrap", "1")
     soft = part(calib, head("SampleData/distillation/digits_distillation.csv", 101), ".csv", "--bootstrap", "0")
+    multilabel = part(calib, head("SampleData/multilabel/spam_categories.csv", 101), ".csv", "--multilabel", "--bootstrap", "1")
     seeds = {
         "binary_part": b"\x00" + binary,
         "binary_body": b"\x01" + body,
         "multiclass_segments_part": b"\x00" + multiclass,
         "bootstrap_part": b"\x00" + bootstrap,
         "softtarget_part": b"\x00" + soft,
+        "multilabel_part": b"\x00" + multilabel,
         "future_version": b"\x00" + b"CALIBPRT" + struct.pack("<I", 2),
     }
     os.makedirs(OUT, exist_ok=True)
