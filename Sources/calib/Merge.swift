@@ -20,7 +20,9 @@ struct Merge: ParsableCommand {
             to 1e-12 relative. Intervals (--bootstrap) are those of the single audit when each part \
             was audited with --row-offset N, N the data lines of the whole input before the part's \
             first data line (header lines not counted); without it they are as wide, not the same. \
-            Worst rows and skipped rows keep their part's file name and line.
+            Worst rows and skipped rows keep their part's file name and line. Parts of \
+            multi-label audits (calib audit --multilabel) merge into the multi-label report; \
+            they do not merge with single-label parts.
 
             Parts whose settings, classes, score kind or columns differ, or that another calib \
             version wrote, are a usage error (exit 64) \
