@@ -62,10 +62,7 @@ public struct MultiLabelPart: MergeablePart {
     /// (named `name`) in what it sums: the calib version, labels, columns,
     /// settings. A usage error (exit 64) naming both parts and the difference.
     public func mismatch(with other: MultiLabelPart, name: String, otherName: String) -> InputError? {
-        func refuse(_ what: String, _ mine: String, _ theirs: String) -> InputError {
-            InputError(.usage, file: otherName, reason: "part \(InputError.quoted(otherName)) has \(what) \(theirs), \(InputError.quoted(name)) has \(mine)",
-                       hint: "merge only parts audited with the same settings and columns")
-        }
+        let refuse = PartialPart.refusal(name: name, otherName: otherName)
         if tool != other.tool { return refuse("the calib version", tool, other.tool) }
         let a = audit.input, b = other.audit.input
         let fields: [(String, String?, String?)] = [
@@ -76,15 +73,7 @@ public struct MultiLabelPart: MergeablePart {
             ("id column", a.idColumn, b.idColumn),
         ]
         if let (what, mine, theirs) = fields.first(where: { $0.1 != $0.2 }) { return refuse(what, mine ?? "none", theirs ?? "none") }
-        if let m = audit.total.partialMismatch(with: other.audit.total) {
-            switch m {
-            case let .setting(setting, expected, found): return refuse(setting, expected, found)
-            case let .classCount(expected, found): return refuse("classes", "\(expected)", "\(found)")
-            case let .scoreKind(expected, found): return refuse("scores of kind", expected.rawValue, found.rawValue)
-            case let .losses(expected, found): return refuse("losses", expected.joined(separator: ", "), found.joined(separator: ", "))
-            }
-        }
-        return nil
+        return audit.total.partialMismatch(with: other.audit.total).map { PartialPart.refusal($0, refuse) }
     }
 
     /// Adds `other`'s rows after this part's (check ``mismatch(with:name:otherName:)`` first).

@@ -108,10 +108,7 @@ public struct PartialPart: Sendable {
     /// (named `name`) in what it sums: settings, classes, score kind, column
     /// roles. A usage error (exit 64) naming both parts and the difference.
     public func mismatch(with other: PartialPart, name: String, otherName: String) -> InputError? {
-        func refuse(_ what: String, _ mine: String, _ theirs: String) -> InputError {
-            InputError(.usage, file: otherName, reason: "part \(InputError.quoted(otherName)) has \(what) \(theirs), \(InputError.quoted(name)) has \(mine)",
-                       hint: "merge only parts audited with the same settings and columns")
-        }
+        let refuse = Self.refusal(name: name, otherName: otherName)
         // Another calib may compute a value differently: its sums do not add to this one's.
         if tool != other.tool { return refuse("the calib version", tool, other.tool) }
         let a = audit.input, b = other.audit.input
@@ -129,15 +126,25 @@ public struct PartialPart: Sendable {
              b.targetColumns.isEmpty ? nil : b.targetColumns.joined(separator: ",")),
         ]
         if let (what, mine, theirs) = columns.first(where: { $0.1 != $0.2 }) { return refuse(what, mine ?? "none", theirs ?? "none") }
-        if let m = audit.total.partialMismatch(with: other.audit.total) {
-            switch m {
-            case let .setting(setting, expected, found): return refuse(setting, expected, found)
-            case let .classCount(expected, found): return refuse("classes", "\(expected)", "\(found)")
-            case let .scoreKind(expected, found): return refuse("scores of kind", expected.rawValue, found.rawValue)
-            case let .losses(expected, found): return refuse("losses", expected.joined(separator: ", "), found.joined(separator: ", "))
-            }
+        return audit.total.partialMismatch(with: other.audit.total).map { Self.refusal($0, refuse) }
+    }
+
+    /// The refusal (exit 64) of part `otherName` after part `name`: what differs, its value in `name`, its value in `otherName`.
+    static func refusal(name: String, otherName: String) -> (_ what: String, _ mine: String, _ theirs: String) -> InputError {
+        { what, mine, theirs in
+            InputError(.usage, file: otherName, reason: "part \(InputError.quoted(otherName)) has \(what) \(theirs), \(InputError.quoted(name)) has \(mine)",
+                       hint: "merge only parts audited with the same settings and columns")
         }
-        return nil
+    }
+
+    /// The refusal of an engine's ``MergeMismatch``, through `refuse` (``refusal(name:otherName:)``).
+    static func refusal(_ m: MergeMismatch, _ refuse: (String, String, String) -> InputError) -> InputError {
+        switch m {
+        case let .setting(setting, expected, found): refuse(setting, expected, found)
+        case let .classCount(expected, found): refuse("classes", "\(expected)", "\(found)")
+        case let .scoreKind(expected, found): refuse("scores of kind", expected.rawValue, found.rawValue)
+        case let .losses(expected, found): refuse("losses", expected.joined(separator: ", "), found.joined(separator: ", "))
+        }
     }
 
     /// Adds `other`'s rows after this part's (check ``mismatch(with:name:otherName:)`` first).
