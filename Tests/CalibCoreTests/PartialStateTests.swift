@@ -157,7 +157,8 @@ struct PartialStateTests {
         DamageCase(name: "a body byte flipped", damage: { var b = $0; b[40] ^= 0x10; return b }, expected: .checksum),
         DamageCase(name: "other magic", damage: { var b = $0; b[0] = UInt8(ascii: "X"); return b }, expected: .notAPart),
         DamageCase(name: "empty", damage: { _ in [] }, expected: .notAPart),
-        DamageCase(name: "version 2", damage: { var b = $0; b[8] = 2; return b }, expected: .futureVersion(2)),
+        DamageCase(name: "version 3", damage: { var b = $0; b[8] = 3; return b }, expected: .futureVersion(3)),
+        DamageCase(name: "version 1 with the word-wise checksum", damage: { var b = $0; b[8] = 1; return b }, expected: .checksum),
     ]
 
     @Test("a damaged part is refused with its problem", arguments: damages)
@@ -184,6 +185,30 @@ struct PartialStateTests {
         // Fowler–Noll–Vo test vectors: "" and "a".
         #expect([UInt8]().withUnsafeBytes { PartialStateFormat.fnv1a64($0) } == 0xcbf2_9ce4_8422_2325)
         #expect(Array("a".utf8).withUnsafeBytes { PartialStateFormat.fnv1a64($0) } == 0xaf63_dc4c_8601_ec8c)
+    }
+
+    @Test("the word-wise FNV-1a 64 of format 2 gives the values of its definition (computed apart in Python)")
+    func wordChecksum() {
+        let cases: [(bytes: [UInt8], hash: UInt64)] = [
+            ([], 0xaf63_bd4c_8601_b7df),
+            (Array("a".utf8), 0x089b_e307_b544_f397),
+            (Array("abcdefghi".utf8), 0xb7db_aa28_7fb4_fa62),
+            (Array("a".utf8) + [0], 0x089b_e407_b544_f54a),
+        ]
+        for c in cases { #expect(c.bytes.withUnsafeBytes { PartialStateFormat.fnv1a64Words($0) } == c.hash, "\(c.bytes)") }
+    }
+
+    @Test("a part of format version 1 (its checksum over bytes) still reads")
+    func versionOne() throws {
+        var body = PartialWriter()
+        body.section("tool") { $0.string("0.1.0") }
+        var part = PartialStateFormat.wrap(body)
+        #expect(part[8] == 2)
+        part[8] = 1
+        let hash = part[PartialStateFormat.headerBytes..<(part.count - 8)].withUnsafeBytes { PartialStateFormat.fnv1a64($0) }
+        withUnsafeBytes(of: hash.littleEndian) { for (i, b) in $0.enumerated() { part[part.count - 8 + i] = b } }
+        var tool = try #require(try PartialStateFormat.unwrap(part)["tool"])
+        #expect(try tool.string() == "0.1.0")
     }
 
     @Test("parts of other settings are refused on merge, naming the setting")
