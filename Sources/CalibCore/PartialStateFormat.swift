@@ -262,17 +262,27 @@ public struct PartialReader: Sendable {
     public mutating func optionalInt() throws(PartialStateFormat.Problem) -> Int? { try bool() ? try int() : nil }
     public mutating func optionalDouble() throws(PartialStateFormat.Problem) -> Double? { try bool() ? try double() : nil }
     public mutating func doubles() throws(PartialStateFormat.Problem) -> [Double] {
-        try words().map { Double(bitPattern: $0) }
+        #if _endian(little)
+        try eightByteValues()
+        #else
+        try eightByteValues(as: UInt64.self).map { Double(bitPattern: UInt64(littleEndian: $0)) }
+        #endif
     }
     public mutating func words() throws(PartialStateFormat.Problem) -> [UInt64] {
+        #if _endian(little)
+        try eightByteValues()
+        #else
+        try eightByteValues(as: UInt64.self).map { UInt64(littleEndian: $0) }
+        #endif
+    }
+    /// A count, then that many 8-byte values copied as they lie (one copy, no conversion).
+    private mutating func eightByteValues<T: BitwiseCopyable>(as _: T.Type = T.self) throws(PartialStateFormat.Problem) -> [T] {
+        precondition(MemoryLayout<T>.stride == 8, "8-byte values")
         let n = try int()
         guard n >= 0, n <= (bytes.endIndex - at) / 8 else { throw .malformed("\(n) numbers where \(bytes.endIndex - at) bytes are left") }
         let raw = try take(8 * n)
-        return [UInt64](unsafeUninitializedCapacity: n) { out, count in
+        return [T](unsafeUninitializedCapacity: n) { out, count in
             raw.withUnsafeBytes { UnsafeMutableRawBufferPointer(out).copyMemory(from: $0) }
-            #if _endian(big)
-            for i in 0..<n { out[i] = UInt64(littleEndian: out[i]) }
-            #endif
             count = n
         }
     }
