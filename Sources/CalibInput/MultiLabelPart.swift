@@ -28,6 +28,7 @@ public struct MultiLabelPart: MergeablePart {
     /// The part's bytes: header, sections, checksum.
     public func encoded() -> [UInt8] {
         var body = PartialStateFormat.begin()
+        PartialPart.reserve(audit.total.perLabel.reduce(audit.total.pooled.stateBytes) { $0 + $1.stateBytes }, in: &body)
         body.section("tool") { $0.string(tool) }
         body.section("row-offset") { $0.int(rowOffset) }
         body.section("multilabel-input") { Self.write(audit.input, &$0) }

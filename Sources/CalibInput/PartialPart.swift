@@ -32,6 +32,7 @@ public struct PartialPart: Sendable {
     /// The part's bytes: header, sections, checksum.
     public func encoded() -> [UInt8] {
         var body = PartialStateFormat.begin()
+        Self.reserve(audit.segments.reduce(audit.total.stateBytes) { $0 + $1.accumulator.stateBytes }, in: &body)
         body.section("tool") { $0.string(tool) }
         body.section("row-offset") { $0.int(rowOffset) }
         body.section("input") { Self.write(audit.input, &$0) }
@@ -94,6 +95,13 @@ public struct PartialPart: Sendable {
         }
         try r.requireEnd("the segments section")
         audit = InputAudit.Accumulated(total: total, segments: segments, input: input)
+    }
+
+    /// Room for a part whose accumulators hold `stateBytes`, and some to
+    /// spare (names, counts, worst rows' texts), so that a part of hundreds of
+    /// MB is written without the buffer growing (each growth copies it whole).
+    static func reserve(_ stateBytes: Int, in writer: inout PartialWriter) {
+        writer.bytes.reserveCapacity(writer.bytes.count + stateBytes + stateBytes / 16 + (1 << 20))
     }
 
     static func hint(_ problem: PartialStateFormat.Problem) -> String? {
