@@ -4,8 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads a small file the user names — a configuration file, a calibrator
-/// file — whole, with the errors both need: a missing or unreadable file, or
+/// Reads a file the user names — a configuration file, a calibrator
+/// file, a part for `calib merge` — whole, with the errors both need: a missing or unreadable file, or
 /// a folder, is exit 66; one past `limit` bytes is `tooLarge` (read no further).
 enum SmallFile {
     /// Why the file could not be read: a sentence and the run's exit status.
@@ -24,6 +24,8 @@ enum SmallFile {
             throw Failure(reason: "cannot read \(what): it is a directory", status: .noInput)
         }
         var bytes: [UInt8] = []
+        // A regular file's size is known: no growth (each copies the bytes read so far; parts run to hundreds of MB).
+        if (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0 { bytes.reserveCapacity(Swift.min(Int(info.st_size), limit) + 1) }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
