@@ -153,20 +153,19 @@ public struct AuditAccumulator: Sendable {
                            columns: $0.columns, columnCells: 2 * $0.cellCount)
         }
         defer { batch?.deallocate() }
-        var cellWeights = boot?.cellWeights ?? []
+        var cells = boot?.cells ?? ReplicateCells(replicates: 0, slots: 0)
         var fullWeights = boot?.fullWeights ?? []
         var fullScores = boot?.fullScores ?? []
-        boot?.cellWeights = []; boot?.fullWeights = []; boot?.fullScores = []
+        boot?.cells = ReplicateCells(replicates: replicateCount, slots: 0); boot?.fullWeights = []; boot?.fullScores = []
         replicateSums.withUnsafeMutableBufferPointer { replicateSumStorage in
         replicateCounts.withUnsafeMutableBufferPointer { replicateCountStorage in
-        cellWeights.withUnsafeMutableBufferPointer { cellStorage in
         fullWeights.withUnsafeMutableBufferPointer { fullWeightStorage in
         fullScores.withUnsafeMutableBufferPointer { fullScoreStorage in
         PoissonCounts.thresholds32.withUnsafeBufferPointer { thresholdStorage in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, cellColumns)) { cellStorageAt in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, cellColumns)) { cellScoreStorage in
         let replicateSum = replicateSumStorage.baseAddress, replicateCountAt = replicateCountStorage.baseAddress
-        let cellWeight = cellStorage.baseAddress, fullWeight = fullWeightStorage.baseAddress, fullScore = fullScoreStorage.baseAddress
+        let fullWeight = fullWeightStorage.baseAddress, fullScore = fullScoreStorage.baseAddress
         let thresholds = thresholdStorage.baseAddress!
         let cellAt = cellStorageAt.baseAddress!, cellScore = cellScoreStorage.baseAddress!
         let columnCells = 2 * cellCount
@@ -273,7 +272,7 @@ public struct AuditAccumulator: Sendable {
                                                                                                 counts: replicateLayout.families.counts))
                             batch!.record(key: PoissonCounts.rowKey(seed: seed, row: table.lines[i] &+ rowOffset), weight: w, cells: cellAt, log: log)
                             if batch!.isFull {
-                                batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: cellWeight!, thresholds: thresholds)
+                                batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: &cells, thresholds: thresholds)
                             }
                         }
                         // 6. The most confidently wrong rows.
@@ -285,7 +284,7 @@ public struct AuditAccumulator: Sendable {
                     }
                     scalarSums.store(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
                     if replicateCount > 0 {
-                        batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: cellWeight!, thresholds: thresholds)
+                        batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: &cells, thresholds: thresholds)
                     }
                 }
                 }
@@ -321,9 +320,8 @@ public struct AuditAccumulator: Sendable {
         }
         }
         }
-        }
         if boot != nil {
-            boot!.cellWeights = cellWeights
+            boot!.cells = cells
             boot!.fullWeights = fullWeights
             boot!.fullScores = fullScores
             bootstrap = boot
