@@ -296,16 +296,29 @@ public struct AuditAccumulator: Sendable {
                 softTargets?.fold(sums: sums + softAt.sums, counts: counts + softAt.counts)
                 if replicateCount > 0 {
                     // Each replicate's plain sums, gathered from the slot-major runs, fold as a chunk's do.
-                    var sums = [Double](repeating: 0, count: slotsD), counts = [Int](repeating: 0, count: slotsC)
-                    for r in 0..<replicateCount {
-                        for slot in 0..<slotsD { sums[slot] = replicateSum![slot &* replicateCount &+ r] }
-                        for slot in 0..<slotsC { counts[slot] = Int(replicateCountAt![slot &* replicateCount &+ r]) }
-                        sums.withUnsafeBufferPointer { s in
-                            counts.withUnsafeBufferPointer { c in
-                                boot!.scalars[r].fold(sums: s.baseAddress! + replicateLayout.scalars.sums, counts: c.baseAddress! + replicateLayout.scalars.counts)
-                                boot!.families[r].fold(sums: s.baseAddress! + replicateLayout.families.sums, counts: c.baseAddress! + replicateLayout.families.counts)
+                    // Gathered 8 replicates at a time: one cache line of each slot's run serves all 8
+                    // (a replicate at a time read every slot's line 8 times over).
+                    let group = 8
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, group * slotsD)) { gatheredSums in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, group * slotsC)) { gatheredCounts in
+                        let s = gatheredSums.baseAddress!, c = gatheredCounts.baseAddress!
+                        for first in Swift.stride(from: 0, to: replicateCount, by: group) {
+                            let n = Swift.min(group, replicateCount - first)
+                            for slot in 0..<slotsD {
+                                let run = replicateSum! + (slot &* replicateCount &+ first)
+                                for b in 0..<n { s[b &* slotsD &+ slot] = run[b] }
+                            }
+                            for slot in 0..<slotsC {
+                                let run = replicateCountAt! + (slot &* replicateCount &+ first)
+                                for b in 0..<n { c[b &* slotsC &+ slot] = Int(run[b]) }
+                            }
+                            for b in 0..<n {
+                                let r = first + b, sums = s + b * slotsD, counts = c + b * slotsC
+                                boot!.scalars[r].fold(sums: sums + replicateLayout.scalars.sums, counts: counts + replicateLayout.scalars.counts)
+                                boot!.families[r].fold(sums: sums + replicateLayout.families.sums, counts: counts + replicateLayout.families.counts)
                             }
                         }
+                    }
                     }
                 }
             }
