@@ -153,20 +153,19 @@ public struct AuditAccumulator: Sendable {
                            columns: $0.columns, columnCells: 2 * $0.cellCount)
         }
         defer { batch?.deallocate() }
-        var cellWeights = boot?.cellWeights ?? []
+        var cells = boot?.cells ?? ReplicateCells(replicates: 0, slots: 0)
         var fullWeights = boot?.fullWeights ?? []
         var fullScores = boot?.fullScores ?? []
-        boot?.cellWeights = []; boot?.fullWeights = []; boot?.fullScores = []
+        boot?.cells = ReplicateCells(replicates: replicateCount, slots: 0); boot?.fullWeights = []; boot?.fullScores = []
         replicateSums.withUnsafeMutableBufferPointer { replicateSumStorage in
         replicateCounts.withUnsafeMutableBufferPointer { replicateCountStorage in
-        cellWeights.withUnsafeMutableBufferPointer { cellStorage in
         fullWeights.withUnsafeMutableBufferPointer { fullWeightStorage in
         fullScores.withUnsafeMutableBufferPointer { fullScoreStorage in
         PoissonCounts.thresholds32.withUnsafeBufferPointer { thresholdStorage in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, cellColumns)) { cellStorageAt in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, cellColumns)) { cellScoreStorage in
         let replicateSum = replicateSumStorage.baseAddress, replicateCountAt = replicateCountStorage.baseAddress
-        let cellWeight = cellStorage.baseAddress, fullWeight = fullWeightStorage.baseAddress, fullScore = fullScoreStorage.baseAddress
+        let fullWeight = fullWeightStorage.baseAddress, fullScore = fullScoreStorage.baseAddress
         let thresholds = thresholdStorage.baseAddress!
         let cellAt = cellStorageAt.baseAddress!, cellScore = cellScoreStorage.baseAddress!
         let columnCells = 2 * cellCount
@@ -273,7 +272,7 @@ public struct AuditAccumulator: Sendable {
                                                                                                 counts: replicateLayout.families.counts))
                             batch!.record(key: PoissonCounts.rowKey(seed: seed, row: table.lines[i] &+ rowOffset), weight: w, cells: cellAt, log: log)
                             if batch!.isFull {
-                                batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: cellWeight!, thresholds: thresholds)
+                                batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: &cells, thresholds: thresholds)
                             }
                         }
                         // 6. The most confidently wrong rows.
@@ -285,7 +284,7 @@ public struct AuditAccumulator: Sendable {
                     }
                     scalarSums.store(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
                     if replicateCount > 0 {
-                        batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: cellWeight!, thresholds: thresholds)
+                        batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: &cells, thresholds: thresholds)
                     }
                 }
                 }
@@ -297,16 +296,29 @@ public struct AuditAccumulator: Sendable {
                 softTargets?.fold(sums: sums + softAt.sums, counts: counts + softAt.counts)
                 if replicateCount > 0 {
                     // Each replicate's plain sums, gathered from the slot-major runs, fold as a chunk's do.
-                    var sums = [Double](repeating: 0, count: slotsD), counts = [Int](repeating: 0, count: slotsC)
-                    for r in 0..<replicateCount {
-                        for slot in 0..<slotsD { sums[slot] = replicateSum![slot &* replicateCount &+ r] }
-                        for slot in 0..<slotsC { counts[slot] = Int(replicateCountAt![slot &* replicateCount &+ r]) }
-                        sums.withUnsafeBufferPointer { s in
-                            counts.withUnsafeBufferPointer { c in
-                                boot!.scalars[r].fold(sums: s.baseAddress! + replicateLayout.scalars.sums, counts: c.baseAddress! + replicateLayout.scalars.counts)
-                                boot!.families[r].fold(sums: s.baseAddress! + replicateLayout.families.sums, counts: c.baseAddress! + replicateLayout.families.counts)
+                    // Gathered 8 replicates at a time: one cache line of each slot's run serves all 8
+                    // (a replicate at a time read every slot's line 8 times over).
+                    let group = 8
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, group * slotsD)) { gatheredSums in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, group * slotsC)) { gatheredCounts in
+                        let s = gatheredSums.baseAddress!, c = gatheredCounts.baseAddress!
+                        for first in Swift.stride(from: 0, to: replicateCount, by: group) {
+                            let n = Swift.min(group, replicateCount - first)
+                            for slot in 0..<slotsD {
+                                let run = replicateSum! + (slot &* replicateCount &+ first)
+                                for b in 0..<n { s[b &* slotsD &+ slot] = run[b] }
+                            }
+                            for slot in 0..<slotsC {
+                                let run = replicateCountAt! + (slot &* replicateCount &+ first)
+                                for b in 0..<n { c[b &* slotsC &+ slot] = Int(run[b]) }
+                            }
+                            for b in 0..<n {
+                                let r = first + b, sums = s + b * slotsD, counts = c + b * slotsC
+                                boot!.scalars[r].fold(sums: sums + replicateLayout.scalars.sums, counts: counts + replicateLayout.scalars.counts)
+                                boot!.families[r].fold(sums: sums + replicateLayout.families.sums, counts: counts + replicateLayout.families.counts)
                             }
                         }
+                    }
                     }
                 }
             }
@@ -321,9 +333,8 @@ public struct AuditAccumulator: Sendable {
         }
         }
         }
-        }
         if boot != nil {
-            boot!.cellWeights = cellWeights
+            boot!.cells = cells
             boot!.fullWeights = fullWeights
             boot!.fullScores = fullScores
             bootstrap = boot

@@ -77,7 +77,9 @@ ALWAYS uint8_t count1(uint32_t u, const uint32_t *t) {
                 const v16u8 keep = __builtin_convertvector((lane + (uint32_t)r) < (uint32_t)replicates, v16u8); \
                 m &= keep;                                                              \
             }                                                                           \
-            memcpy(out + r, &m, stride - r >= 16 ? 16 : 8);                             \
+            /* Fixed-size copies: a memcpy of a variable length is a call. */         \
+            if (stride - r >= 16) memcpy(out + r, &m, 16);                              \
+            else memcpy(out + r, &m, 8);                                                \
         }                                                                               \
     }
 

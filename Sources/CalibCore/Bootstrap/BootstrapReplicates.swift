@@ -26,8 +26,10 @@
 /// grid's small bias cancels and only the replicate-to-replicate spread comes
 /// from the grid (pairs in one cell count as tied).
 ///
-/// Memory: `R` copies of the families (O(R·(K² + K·B))), plus `R` grids of
-/// `2 × columns × cells` weights (binary: 2,498 cells, 8 MB at R = 200).
+/// Memory: `R` copies of the families (O(R·(K² + K·B))), plus `R` weights
+/// for each of the `2 × columns × cells` grid slots the rows reach
+/// (`ReplicateCells`; binary: 2,498 cells, at most 8 MB at R = 200, about
+/// 1.5 MB for the benchmark's scores).
 /// Time per row: the families' formulas once, the row's `R` Poisson counts
 /// (16 a vector), and `R` fused multiply-adds per *distinct* term value (about
 /// 4 for an unweighted binary row; terms equal to 1 take integer sums of the
@@ -43,9 +45,9 @@ struct BootstrapReplicates: Sendable {
     /// A cell is a score store bucket shifted right by this.
     let cellShift: Int
     let cellCount: Int
-    /// Replicate `r`'s weight of label `l` in cell `c` of column `j`: `[((j·cellCount + c)·2 + l)·R + r]`,
-    /// so that one row's replicates are one contiguous run.
-    var cellWeights: [Double]
+    /// Replicate `r`'s weight of label `l` in cell `c` of column `j`: slot `(j·cellCount + c)·2 + l`'s
+    /// run, one row's replicates contiguous, for the slots rows reached.
+    var cells: ReplicateCells
     /// The full sample's weight and weighted score per cell and label: `[(j·cellCount + c)·2 + l]`.
     var fullWeights: [Double]
     var fullScores: [Double]
@@ -60,7 +62,7 @@ struct BootstrapReplicates: Sendable {
         columns = k == 2 ? 1 : k + 1
         cellShift = k == 2 ? 2 : 4
         cellCount = 2 * Self.halfCells(shift: cellShift)
-        cellWeights = []
+        cells = ReplicateCells(replicates: settings.replicates, slots: columns * cellCount * 2)
         fullWeights = []
         fullScores = []
     }
@@ -104,10 +106,16 @@ struct BootstrapReplicates: Sendable {
         return units
     }
 
+    /// The grid's replicate weights as one dense array, `[slot · R + r]` (the partial-state format, `ReplicateCells.dense`).
+    var cellWeights: [Double] {
+        get { cells.dense }
+        set { cells.dense = newValue }
+    }
+
     /// Allocates the grids at the first rows (an empty part of a merge keeps none).
     mutating func allocateCells() {
-        guard cellWeights.isEmpty else { return }
-        cellWeights = Array(repeating: 0, count: replicates * columns * cellCount * 2)
+        guard fullWeights.isEmpty else { return }
+        cells.allocate()
         fullWeights = Array(repeating: 0, count: columns * cellCount * 2)
         fullScores = fullWeights
     }
@@ -131,14 +139,14 @@ struct BootstrapReplicates: Sendable {
             scalars[r].merge(other.scalars[r])
             families[r].merge(other.families[r])
         }
-        guard !other.cellWeights.isEmpty else { return }
-        if cellWeights.isEmpty {
-            cellWeights = other.cellWeights
+        guard !other.fullWeights.isEmpty else { return }
+        if fullWeights.isEmpty {
+            cells = other.cells
             fullWeights = other.fullWeights
             fullScores = other.fullScores
             return
         }
-        Self.add(other.cellWeights, to: &cellWeights)
+        cells.merge(other.cells)
         Self.add(other.fullWeights, to: &fullWeights)
         Self.add(other.fullScores, to: &fullScores)
     }
@@ -153,7 +161,7 @@ struct BootstrapReplicates: Sendable {
 
     /// Bytes held (element strides).
     var bytes: Int {
-        8 * (cellWeights.count + fullWeights.count + fullScores.count)
+        cells.bytes + 8 * (fullWeights.count + fullScores.count)
             + replicates * 2 * MemoryLayout<CompensatedSum>.stride * (families[0].scratchLayout.doubles + scalars[0].scratchLayout.doubles)
     }
 }

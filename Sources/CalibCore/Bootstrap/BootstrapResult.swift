@@ -177,7 +177,7 @@ extension BootstrapReplicates {
             for slot in 0..<(2 * cellCount) {
                 let total = fullWeights[column + slot]
                 guard total > 0 else { continue }
-                let weight = replicate.map { cellWeights[(column + slot) * replicates + $0] } ?? total
+                let weight = replicate.map { cells.weight(slot: column + slot, replicate: $0) } ?? total
                 guard weight > 0 else { continue }
                 let score = Swift.min(Swift.max(fullScores[column + slot] / total, 0), 1)
                 keys.append(ScoreStore.key(score: score, positive: slot % 2 == 1))

@@ -152,9 +152,9 @@ struct ReplicateBatch {
 
     /// Adds the batch's rows to every replicate: `sums` and `counts` are the
     /// chunk's slot-major replicate sums (`[slot · R + r]`), `cells` the
-    /// grid's (`[cell · R + r]`). Empties the batch.
+    /// grid's. Empties the batch.
     mutating func flush(sums replicateSums: UnsafeMutablePointer<Double>, counts replicateCounts: UnsafeMutablePointer<Double>,
-               cells cellWeights: UnsafeMutablePointer<Double>, thresholds: UnsafePointer<UInt32>) {
+               cells: inout ReplicateCells, thresholds: UnsafePointer<UInt32>) {
         guard rows > 0 else { return }
         calib_poisson_counts(keys, rows, replicates, thresholds, counts, stride)
         let r = replicates
@@ -191,8 +191,7 @@ struct ReplicateBatch {
                     sums.initialize(repeating: 0, count: stride)
                     calib_replicate_sums(sums, stride, counts, stride, order + starts[c], order + starts[c], n, weights, 1, 0, 0)
                 }
-                let target = cellWeights + (base + c) &* r
-                for l in 0..<r { target[l] += sums[l] }
+                cells.add(sums, to: base + c)
             }
         }
         rows = 0
