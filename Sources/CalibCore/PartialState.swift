@@ -281,8 +281,9 @@ extension ScoreStore {
 
 extension BootstrapReplicates {
     /// The settings (replicates, confidence, seed), each replicate's scalar
-    /// totals and families as ``FamilyState``s, and the score grids (empty
-    /// when the part had no rows).
+    /// totals and families as ``FamilyState``s, and the score grids: the
+    /// replicates' weights in the slots rows reached (`ReplicateCells`), the
+    /// full sample's weights and scores per slot (all empty when the part had no rows).
     func writePartial(_ w: inout PartialWriter) {
         w.int(settings.replicates)
         w.double(settings.confidence)
@@ -291,7 +292,7 @@ extension BootstrapReplicates {
             w.family(scalars[r].state)
             w.family(families[r].state)
         }
-        w.doubles(cellWeights)
+        cells.writePartial(&w)
         w.doubles(fullWeights)
         w.doubles(fullScores)
     }
@@ -312,12 +313,11 @@ extension BootstrapReplicates {
                 throw .malformed("bootstrap replicate \(i + 1) does not fit the settings")
             }
         }
-        cellWeights = try r.doubles()
+        let full = columns * cellCount * 2
+        cells = try ReplicateCells(readingPartial: &r, replicates: replicates, slots: full)
         fullWeights = try r.doubles()
         fullScores = try r.doubles()
-        let full = columns * cellCount * 2
-        let fits = cellWeights.isEmpty ? fullWeights.isEmpty && fullScores.isEmpty
-            : cellWeights.count == replicates * full && fullWeights.count == full && fullScores.count == full
+        let fits = cells.isEmpty ? fullWeights.isEmpty && fullScores.isEmpty : fullWeights.count == full && fullScores.count == full
         guard fits else { throw .malformed("bootstrap grids of another size") }
     }
 }

@@ -71,20 +71,46 @@ struct ReplicateCellsTests {
         #expect(merged.runCount == Set(c.first + c.second).count)
     }
 
-    @Test("the dense partial-state array reads back bit for bit", arguments: cases)
-    func roundTrip(_ c: Case) {
+    @Test("the partial state reads back run for run, bit for bit, and writes the same bytes again", arguments: cases)
+    func roundTrip(_ c: Case) throws {
         let (cells, dense) = Self.filled(c, c.first, offset: 0)
-        var restored = ReplicateCells(replicates: c.replicates, slots: c.slots)
-        restored.dense = cells.dense
+        var w = PartialWriter()
+        cells.writePartial(&w)
+        var r = PartialReader(w.bytes[...])
+        let restored = try ReplicateCells(readingPartial: &r, replicates: c.replicates, slots: c.slots)
+        try r.requireEnd("the cells")
         #expect(Self.bits(restored.dense) == Self.bits(dense))
         #expect(restored.runCount == Set(c.first).count)
+        var again = PartialWriter()
+        restored.writePartial(&again)
+        #expect(again.bytes == w.bytes)
+        // Sparse: the runs of the slots reached, not the grid.
+        #expect(w.bytes.count < 8 * (Set(c.first).count * c.replicates + Set(c.first).count) + 64)
     }
 
-    @Test("a dense array of another size is kept as read, for the reader to refuse")
-    func wrongSize() {
-        var cells = ReplicateCells(replicates: 3, slots: 4)
-        cells.dense = [1, 2, 3]
-        #expect(cells.dense == [1, 2, 3])
-        #expect(!cells.isEmpty)
+    struct Damage: CustomTestStringConvertible, Sendable {
+        let name: String
+        let allocated: Bool
+        let slots: [Int]
+        let lanes: Int
+        var testDescription: String { name }
+    }
+
+    static let damages = [
+        Damage(name: "a slot past the grid", allocated: true, slots: [2, 4], lanes: 6),
+        Damage(name: "a negative slot", allocated: true, slots: [-1], lanes: 3),
+        Damage(name: "a slot twice", allocated: true, slots: [1, 1], lanes: 6),
+        Damage(name: "lanes short of the runs", allocated: true, slots: [0, 1], lanes: 5),
+        Damage(name: "runs without a slot table", allocated: false, slots: [0], lanes: 3),
+    ]
+
+    @Test("a partial state whose slots or lanes do not fit the grid is refused", arguments: damages)
+    func refused(_ d: Damage) {
+        var w = PartialWriter()
+        w.bool(d.allocated)
+        w.ints(d.slots)
+        w.doubles((0..<d.lanes).map(Double.init))
+        var r = PartialReader(w.bytes[...])
+        #expect(throws: PartialStateFormat.Problem.self) { try ReplicateCells(readingPartial: &r, replicates: 3, slots: 4) }
     }
 }

@@ -106,12 +106,6 @@ struct BootstrapReplicates: Sendable {
         return units
     }
 
-    /// The grid's replicate weights as one dense array, `[slot · R + r]` (the partial-state format, `ReplicateCells.dense`).
-    var cellWeights: [Double] {
-        get { cells.dense }
-        set { cells.dense = newValue }
-    }
-
     /// Allocates the grids at the first rows (an empty part of a merge keeps none).
     mutating func allocateCells() {
         guard fullWeights.isEmpty else { return }
