@@ -170,7 +170,7 @@ struct FitCells {
             CalibrationFits.run(taskRanges.count, runner) { task in
                 // Piece by piece: a task's buckets are contiguous in each piece, so the pass streams through memory.
                 let range = taskRanges[task]
-                var moments = TaskMoments(range: range, sizes: bucketSizes)
+                var moments = TaskMoments(range: range, sizes: bucketSizes, views: views)
                 for piece in views { moments.add(piece) }
                 for b in range where bucketSizes[b] > 0 { shared.pointer[b] = moments.cells(bucket: b) }
             }
@@ -235,14 +235,29 @@ struct FitCells {
         /// Per bucket: a fine bucket's table, `terms` (positive, negative) pairs per cell.
         var fine: [[SIMD2<Double>]]
 
-        init(range: Range<Int>, sizes: [Int]) {
+        /// A fine bucket's table spans the cells its rows reach only (`views`
+        /// read once more for the bucket's rows): the whole bucket may be
+        /// 1,500 cells, 200 KB to clear, for one row — as the bootstrap's
+        /// replicate grids give it, thousands of times.
+        init(range: Range<Int>, sizes: [Int], views: [PieceView]) {
             self.range = range
-            geometries = range.map { FitCells.geometry(bucket: $0) }
-            single = Array(repeating: Moments(), count: range.count)
-            fine = range.map { b in
-                guard sizes[b] > 0, case .fine(_, _, let count) = FitCells.geometry(bucket: b) else { return [] }
-                return Array(repeating: .zero, count: count * FitCells.terms)
+            var geometries = range.map { FitCells.geometry(bucket: $0) }
+            fine = Array(repeating: [], count: range.count)
+            for (j, b) in range.enumerated() where sizes[b] > 0 {
+                guard case .fine(let upperSide, _, _) = geometries[j] else { continue }
+                var lowest = Int.max, highest = Int.min
+                for piece in views {
+                    for i in Int(piece.starts[b])..<Int(piece.starts[b + 1]) {
+                        let index = FitCells.fineCell(key: piece.keys[i], upperSide: upperSide)
+                        lowest = Swift.min(lowest, index)
+                        highest = Swift.max(highest, index)
+                    }
+                }
+                geometries[j] = .fine(upperSide: upperSide, first: lowest, count: highest - lowest + 1)
+                fine[j] = Array(repeating: .zero, count: (highest - lowest + 1) * FitCells.terms)
             }
+            self.geometries = geometries
+            single = Array(repeating: Moments(), count: range.count)
         }
 
         mutating func add(_ piece: PieceView) {
@@ -384,6 +399,13 @@ struct FitCells {
     }
 
     /// Rows `lower..<upper` of a fine bucket (`s < 2⁻⁴⁰` or `s ≥ ⅞`): each row's fine cell of `v` in the table.
+    /// The fine cell (``cell(of:)``'s index) of a store key's `v` (`s`, or `1 − s` on the upper side, at least ε).
+    @inline(__always)
+    static func fineCell(key: UInt64, upperSide: Bool) -> Int {
+        let s = Double(bitPattern: key >> 1)
+        return cell(of: Swift.max(upperSide ? 1 - s : s, CalibrationFits.epsilon)).index
+    }
+
     static func addFine(_ table: UnsafeMutablePointer<SIMD2<Double>>, first: Int, upperSide: Bool,
                         piece: PieceView, lower: Int, upper: Int) {
         let terms = FitCells.terms
