@@ -7,8 +7,10 @@ public import CalibCore
 
 /// Rewrites a table's score columns and keeps every other byte (`calib apply`):
 /// CSV/TSV (any delimiter, quoted fields, CRLF or LF, a UTF-8 byte-order
-/// mark) or JSON Lines, from a file, gzip or standard input, streamed with a
-/// buffer of about one record plus 1 MiB, whatever the input's size.
+/// mark) or JSON Lines, from a file, gzip or standard input, streamed in
+/// batches of whole records rewritten on `--threads` threads, in buffers of
+/// about 20 MiB a thread (more only for a record longer than a batch),
+/// whatever the input's size.
 ///
 /// What changes: in each record, only the bytes of the score fields (for
 /// JSON Lines the score values); the header, other fields, quoting, spacing,
