@@ -7,8 +7,10 @@ public import CalibCore
 
 /// Rewrites a table's score columns and keeps every other byte (`calib apply`):
 /// CSV/TSV (any delimiter, quoted fields, CRLF or LF, a UTF-8 byte-order
-/// mark) or JSON Lines, from a file, gzip or standard input, streamed with a
-/// buffer of about one record plus 1 MiB, whatever the input's size.
+/// mark) or JSON Lines, from a file, gzip or standard input, streamed in
+/// batches of whole records rewritten on `--threads` threads, in buffers of
+/// about 20 MiB a thread (more only for a record longer than a batch),
+/// whatever the input's size.
 ///
 /// What changes: in each record, only the bytes of the score fields (for
 /// JSON Lines the score values); the header, other fields, quoting, spacing,
@@ -50,6 +52,9 @@ public final class RecordRewriter {
     private(set) var columns: [Int] = []
     private(set) var twoColumnBinary = false
     let recordLimit: Int
+    /// Threads of `rewrite` (`--threads`), and the size of its batches' pieces (half `ReadOptions.blockBytes`).
+    let threads: Int
+    let blockBytes: Int
     private let source: any ByteSource
     private var data: UnsafeMutableBufferPointer<UInt8>
     private var start = 0
@@ -69,7 +74,10 @@ public final class RecordRewriter {
         format = options.format ?? PredictionReader.format(of: location)
         recordLimit = options.recordLimit
         source = try location.open()
-        data = .allocate(capacity: 1 << 20)
+        threads = Swift.max(1, options.threads)
+        blockBytes = Swift.max(2, options.blockBytes)
+        // A batch: four pieces a thread.
+        data = .allocate(capacity: Swift.max(1 << 20, 4 * threads * (blockBytes / 2)))
         // The first record: CSV's header, JSON Lines' first object.
         try fill(minimum: 4)
         try TextEncoding.check(UnsafeBufferPointer(rebasing: data[0..<end]), name: name)
@@ -195,9 +203,16 @@ public final class RecordRewriter {
     /// scores in class order (binary: the positive score alone, of `scoreKind`)
     /// and overwrites them; `write` receives the output in pieces, in order.
     /// Returns the number of rows rewritten.
-    public func rewrite(_ transform: (UnsafeMutableBufferPointer<Double>) -> Void,
+    ///
+    /// The records are rewritten in batches of whole records on
+    /// `options.threads` threads (pieces of about half `options.blockBytes`,
+    /// four a thread to a batch), each piece into its own output buffer, and
+    /// written in input order while the next batch is rewritten: the output
+    /// is the same bytes for any number of threads, and memory stays at a few
+    /// batches. The first bad record in input order stops the run, as in one pass.
+    public func rewrite(_ transform: @escaping @Sendable (UnsafeMutableBufferPointer<Double>) -> Void,
                         write: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        try run(transform, extras: nil, write: write)
+        try run(transform, extras: nil, threads: threads, write: write)
     }
 
     /// Reads every record without writing: `body` gets each row's scores (as
@@ -205,138 +220,357 @@ public final class RecordRewriter {
     /// column), its weight (1 without a weight column) and its 1-based line.
     public func scan(_ body: (UnsafeBufferPointer<Double>, String?, Double, Int) -> Void) throws -> Int {
         var current: (String?, Double, Int) = (nil, 1, 0)
-        return try run({ body(UnsafeBufferPointer($0), current.0, current.1, current.2) }, extras: { current = ($0, $1, $2) }, write: { _ in })
+        return try withoutActuallyEscaping(body) { body in
+            try withoutActuallyEscaping({ (s: UnsafeMutableBufferPointer<Double>) in body(UnsafeBufferPointer(s), current.0, current.1, current.2) }) { transform in
+                try withoutActuallyEscaping({ (label: String?, weight: Double, line: Int) in current = (label, weight, line) }) { extras in
+                    // One thread: the pieces run in order on this thread, so `current` is the row's.
+                    try run(transform, extras: extras, threads: 1, write: { _ in })
+                }
+            }
+        }
     }
 
-    private func run(_ transform: (UnsafeMutableBufferPointer<Double>) -> Void, extras: ((String?, Double, Int) -> Void)?,
-                     write: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
-        var output = OutputBuffer()
+    /// What stays the same for every record of a run (a value the pieces share).
+    struct Layout: @unchecked Sendable {
+        let name: String
+        let format: ReadOptions.Format
+        let delimiter: UInt8
+        let header: [String]
+        let columns: [Int]
+        let scoreColumns: [String]
+        let scoreKind: ScoreKind
+        let twoColumnBinary: Bool
+        let labelIndex: Int?
+        let weightIndex: Int?
+        let transform: (UnsafeMutableBufferPointer<Double>) -> Void
+        let extras: ((String?, Double, Int) -> Void)?
+    }
+
+    /// One piece's outcome: rows rewritten, line breaks, the error that stopped it.
+    struct PieceOutcome {
+        var rows = 0
+        var lines = 0
+        var error: InputError?
+    }
+
+    private func run(_ transform: @escaping (UnsafeMutableBufferPointer<Double>) -> Void, extras: ((String?, Double, Int) -> Void)?,
+                     threads: Int, write: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let layout = Layout(name: name, format: format, delimiter: delimiter, header: header, columns: columns, scoreColumns: scoreColumns,
+                            scoreKind: scoreKind, twoColumnBinary: twoColumnBinary, labelIndex: labelIndex, weightIndex: weightIndex,
+                            transform: transform, extras: extras)
+        var position = 0
+        if let headerRecord {
+            let bytes = UnsafeBufferPointer(rebasing: data[headerRecord])
+            try write(UnsafeRawBufferPointer(bytes))
+            line += DelimitedReader.lineBreaks(bytes)
+            position = headerRecord.upperBound
+        }
+        start = position
+        // Two sets of output buffers: one written while the other is filled.
+        let slots = Swift.max(1, 4 * threads)
+        let outputs = (0..<2).map { _ in (0..<slots).map { _ in ByteBuffer() } }
+        defer { for set in outputs { for b in set { b.free() } } }
+        var pending: (set: Int, count: Int)?
+        var current = 0
+        let pieceBytes = Swift.max(1, blockBytes / 2)
+        try withoutActuallyEscaping(write) { write in
+            let writer = UncheckedBox(write)
+            while let bounds = try nextBatch(pieceBytes: pieceBytes, pieces: slots) {
+                let pieces = bounds.count - 1
+                let outcomes = TaskSlots<PieceOutcome>(count: pieces)
+                let writeError = ErrorSlot()
+                let data = UncheckedBox(self.data)
+                let out = outputs[current]
+                let previous = pending.map { p in Array(outputs[p.set][0..<p.count]) } ?? []
+                let firstLine = line
+                let lead = previous.isEmpty ? 0 : 1
+                runConcurrently(pieces + lead, threads: threads) { task in
+                    if task < lead {
+                        do { for b in previous { try writer.value(b.bytes) } } catch { writeError.error = error }
+                        return
+                    }
+                    let p = task - lead
+                    out[p].count = 0
+                    // Only a serial run knows a piece's first line before it starts (for `extras`).
+                    outcomes.set(p, Self.rewritePiece(data.value, bounds[p]..<bounds[p + 1], firstLine: firstLine, layout: layout, into: out[p]))
+                }
+                if let error = writeError.error { throw error }
+                pending = nil
+                var lines = 0
+                for p in 0..<pieces {
+                    let o = outcomes.take(p)
+                    if let error = o.error {
+                        for b in out[0..<p] { try write(b.bytes) }
+                        throw error.movedBy(lines)
+                    }
+                    rows += o.rows
+                    lines += o.lines
+                }
+                line += lines
+                start = bounds[pieces]
+                pending = (current, pieces)
+                current = 1 - current
+            }
+            if let pending {
+                for b in outputs[pending.set][0..<pending.count] { try write(b.bytes) }
+            }
+        }
+        return rows
+    }
+
+    /// Rewrites the whole records of `data[range]` into `out`. Lines in the
+    /// outcome's error count from `firstLine` (the caller moves them by the
+    /// lines of the batch's earlier pieces).
+    static func rewritePiece(_ data: UnsafeMutableBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, layout: Layout, into out: ByteBuffer) -> PieceOutcome {
+        var outcome = PieceOutcome()
+        let format = layout.format, delimiter = layout.delimiter, columns = layout.columns, scoreKind = layout.scoreKind
+        let jsonl = format == .jsonl
+        let base = data.baseAddress!
+        // Quotes matter to where a CSV record ends only in a piece that has one.
+        let quoted = !jsonl && !range.isEmpty && memchr(base + range.lowerBound, 0x22, range.count) != nil
+        let twoColumnBinary = layout.twoColumnBinary
         let perRow = twoColumnBinary ? 1 : columns.count
-        var scores = [Double](repeating: 0, count: perRow)
-        var parsed = [Double](repeating: 0, count: columns.count)
-        var fields: [Range<Int>] = []
-        fields.reserveCapacity(header.count)
+        let headerCount = layout.header.count
+        // Scratch for one record, allocated once a piece.
+        let scores = UnsafeMutableBufferPointer<Double>.allocate(capacity: perRow)
+        let parsed = UnsafeMutableBufferPointer<Double>.allocate(capacity: columns.count)
+        let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: columns.count)
+        let fields = UnsafeMutableBufferPointer<Range<Int>>.allocate(capacity: Swift.max(1, headerCount))
+        let ranges = UnsafeMutableBufferPointer<(range: Range<Int>, string: Bool)>.allocate(capacity: columns.count)
+        defer {
+            scores.deallocate(); parsed.deallocate(); results.deallocate(); fields.deallocate(); ranges.deallocate()
+        }
+        scores.initialize(repeating: 0)
+        parsed.initialize(repeating: 0)
+        results.initialize(repeating: 0)
         var members: [(key: String, value: Range<Int>, string: Bool)] = []
-        var ranges: [(range: Range<Int>, string: Bool)] = []
-        ranges.reserveCapacity(columns.count)
-        var results = [Double](repeating: 0, count: columns.count)
         // CSV fields come in header order: the score columns' byte order is fixed.
         let csvOrder = columns.indices.sorted { columns[$0] < columns[$1] }
         var order = csvOrder
         let delimiterInNumbers = Array("0123456789.eE+-".utf8).contains(delimiter)
-        var position = 0
-        if let headerRecord {
-            try output.append(UnsafeBufferPointer(rebasing: data[headerRecord]), write)
-            line += DelimitedReader.lineBreaks(UnsafeBufferPointer(rebasing: data[headerRecord]))
-            position = headerRecord.upperBound
+        var position = range.lowerBound
+        // The line of the record at `position`, counted only when asked for (an error, or `extras`).
+        var counted = (position: range.lowerBound, line: firstLine)
+        func lineAt(_ p: Int) -> Int {
+            counted.line += DelimitedReader.lineBreaks(UnsafeBufferPointer(rebasing: data[counted.position..<p]))
+            counted.position = p
+            return counted.line
         }
-        while let record = try Self.nextRecord(self, from: position, quoted: format != .jsonl) {
-            let body = Self.trimmedTerminator(data, record)
-            let recordLine = line
-            line += DelimitedReader.lineBreaks(UnsafeBufferPointer(rebasing: data[record]))
-            position = record.upperBound
-            if Self.isBlank(data, body) {
-                try output.append(UnsafeBufferPointer(rebasing: data[record]), write)
-                continue
-            }
-            // The score fields' raw ranges, in class order.
-            ranges.removeAll(keepingCapacity: true)
-            if format == .jsonl {
-                members.removeAll(keepingCapacity: true)
-                guard Self.members(data, body, into: &members) else {
-                    throw InputError(.data, file: name, line: recordLine, reason: "not a JSON object on one line")
-                }
-                for key in scoreColumns {
-                    var hit: (key: String, value: Range<Int>, string: Bool)?
-                    for m in members where m.key == key {
-                        guard hit == nil else {
-                            throw InputError(.data, file: name, line: recordLine, column: key, reason: "the key \(InputError.name(key)) is given twice")
+        do {
+            while position < range.upperBound {
+                // The record: up to and including its line feed (outside quotes in CSV), or to the piece's end.
+                var recordEnd = range.upperBound
+                var from = position
+                var inQuotes = false
+                while from < range.upperBound {
+                    guard let lf = memchr(base + from, 0x0A, range.upperBound - from) else { break }
+                    let i = UnsafeMutablePointer<UInt8>(lf.assumingMemoryBound(to: UInt8.self)) - base
+                    if quoted {
+                        var q = from
+                        while q < i {
+                            guard let hit = memchr(base + q, 0x22, i - q) else { break }
+                            let j = UnsafeMutablePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                            inQuotes.toggle()
+                            q = j + 1
                         }
-                        hit = m
                     }
-                    guard let hit else {
-                        throw InputError(.data, file: name, line: recordLine, column: key, reason: "the object has no \(InputError.name(key)) key")
+                    if !inQuotes { recordEnd = i + 1; break }
+                    from = i + 1
+                }
+                let record = position..<recordEnd
+                position = recordEnd
+                let body = Self.trimmedTerminator(data, record)
+                if Self.isBlank(data, body) {
+                    out.append(base + record.lowerBound, record.count)
+                    continue
+                }
+                // The score fields' raw ranges, in class order.
+                if jsonl {
+                    members.removeAll(keepingCapacity: true)
+                    guard Self.members(data, body, into: &members) else {
+                        throw InputError(.data, file: layout.name, line: lineAt(record.lowerBound), reason: "not a JSON object on one line")
                     }
-                    ranges.append((hit.value, hit.string))
-                }
-            } else {
-                fields.removeAll(keepingCapacity: true)
-                guard Self.split(data, body, delimiter: delimiter, into: &fields) else {
-                    throw InputError(.data, file: name, line: recordLine, reason: "a quoted field is not closed, or its closing quote is followed by other text")
-                }
-                guard fields.count == header.count else {
-                    throw InputError(.data, file: name, line: recordLine, reason: "the record has \(fields.count) fields; the header has \(header.count)")
-                }
-                for c in columns { ranges.append((fields[c], data[fields[c].lowerBound] == 0x22)) }
-            }
-            for (c, r) in ranges.enumerated() {
-                let value = format == .jsonl && r.string ? Self.inner(r.range) : (r.string ? Self.inner(r.range) : r.range)
-                let outcome = DecimalParser.parse(UnsafeBufferPointer(rebasing: data[value]))
-                guard case let .value(x) = outcome, scoreKind == .logits || (x >= 0 && x <= 1) else {
-                    let text = String(decoding: UnsafeBufferPointer(rebasing: data[value]), as: UTF8.self)
-                    let reason: String
-                    switch outcome {
-                    case .empty: reason = "the score is missing"
-                    case .notFinite: reason = "\(InputError.quoted(text)) is not finite"
-                    case .notANumber: reason = "\(InputError.quoted(text)) is not a number"
-                    case .value: reason = "\(InputError.quoted(text)) is not a probability in [0, 1]"
+                    for (c, key) in layout.scoreColumns.enumerated() {
+                        var hit: (key: String, value: Range<Int>, string: Bool)?
+                        for m in members where m.key == key {
+                            guard hit == nil else {
+                                throw InputError(.data, file: layout.name, line: lineAt(record.lowerBound), column: key, reason: "the key \(InputError.name(key)) is given twice")
+                            }
+                            hit = m
+                        }
+                        guard let hit else {
+                            throw InputError(.data, file: layout.name, line: lineAt(record.lowerBound), column: key, reason: "the object has no \(InputError.name(key)) key")
+                        }
+                        ranges[c] = (hit.value, hit.string)
                     }
-                    throw InputError(.data, file: name, line: recordLine, column: scoreColumns[c], reason: reason)
-                }
-                parsed[c] = x
-            }
-            if let extras {
-                var label: String?
-                var weight = 1.0
-                func text(_ column: Int) -> (String, Range<Int>)? {
-                    if format == .jsonl {
-                        guard let m = members.first(where: { $0.key == header[column] }) else { return nil }
-                        let r = m.string ? Self.inner(m.value) : m.value
-                        return (m.string ? (Self.unescape(Array(data[r])) ?? "") : String(decoding: UnsafeBufferPointer(rebasing: data[r]), as: UTF8.self), r)
+                } else {
+                    var count = 0
+                    guard Self.forEachField(data, body, delimiter: delimiter, { field in
+                        if count < headerCount { fields[count] = field }
+                        count += 1
+                    }) else {
+                        throw InputError(.data, file: layout.name, line: lineAt(record.lowerBound), reason: "a quoted field is not closed, or its closing quote is followed by other text")
                     }
-                    let r = fields[column]
-                    return (String(decoding: Self.unquoted(data, r), as: UTF8.self), r)
-                }
-                if let labelIndex, let (value, _) = text(labelIndex), !value.isEmpty { label = value }
-                if let weightIndex {
-                    guard let (value, _) = text(weightIndex), let w = Double(value), w.isFinite, w >= 0 else {
-                        throw InputError(.data, file: name, line: recordLine, column: header[weightIndex], reason: "the weight is not a finite number at least 0")
+                    guard count == headerCount else {
+                        throw InputError(.data, file: layout.name, line: lineAt(record.lowerBound), reason: "the record has \(count) fields; the header has \(headerCount)")
                     }
-                    weight = w
+                    for (c, column) in columns.enumerated() {
+                        let field = fields[column]
+                        ranges[c] = (field, !field.isEmpty && base[field.lowerBound] == 0x22)
+                    }
                 }
-                extras(label, weight, recordLine)
+                for c in 0..<columns.count {
+                    let r = ranges[c]
+                    let value = r.string ? Self.inner(r.range) : r.range
+                    let outcome = DecimalParser.parse(UnsafeBufferPointer(rebasing: data[value]))
+                    guard case let .value(x) = outcome, scoreKind == .logits || (x >= 0 && x <= 1) else {
+                        let text = String(decoding: UnsafeBufferPointer(rebasing: data[value]), as: UTF8.self)
+                        let reason: String
+                        switch outcome {
+                        case .empty: reason = "the score is missing"
+                        case .notFinite: reason = "\(InputError.quoted(text)) is not finite"
+                        case .notANumber: reason = "\(InputError.quoted(text)) is not a number"
+                        case .value: reason = "\(InputError.quoted(text)) is not a probability in [0, 1]"
+                        }
+                        throw InputError(.data, file: layout.name, line: lineAt(record.lowerBound), column: layout.scoreColumns[c], reason: reason)
+                    }
+                    parsed[c] = x
+                }
+                if let extras = layout.extras {
+                    let recordLine = lineAt(record.lowerBound)
+                    var label: String?
+                    var weight = 1.0
+                    func text(_ column: Int) -> (String, Range<Int>)? {
+                        if jsonl {
+                            guard let m = members.first(where: { $0.key == layout.header[column] }) else { return nil }
+                            let r = m.string ? Self.inner(m.value) : m.value
+                            return (m.string ? (Self.unescape(Array(data[r])) ?? "") : String(decoding: UnsafeBufferPointer(rebasing: data[r]), as: UTF8.self), r)
+                        }
+                        let r = fields[column]
+                        return (String(decoding: Self.unquoted(data, r), as: UTF8.self), r)
+                    }
+                    if let labelIndex = layout.labelIndex, let (value, _) = text(labelIndex), !value.isEmpty { label = value }
+                    if let weightIndex = layout.weightIndex {
+                        guard let (value, _) = text(weightIndex), let w = Double(value), w.isFinite, w >= 0 else {
+                            throw InputError(.data, file: layout.name, line: recordLine, column: layout.header[weightIndex], reason: "the weight is not a finite number at least 0")
+                        }
+                        weight = w
+                    }
+                    extras(label, weight, recordLine)
+                }
+                if twoColumnBinary {
+                    scores[0] = scoreKind == .logits ? parsed[1] - parsed[0] : parsed[1]
+                } else {
+                    for c in 0..<perRow { scores[c] = parsed[c] }
+                }
+                layout.transform(scores)
+                if twoColumnBinary {
+                    results[0] = scoreKind == .logits ? parsed[0] : 1 - scores[0]
+                    results[1] = scoreKind == .logits ? parsed[0] + scores[0] : scores[0]
+                } else {
+                    for c in 0..<perRow { results[c] = scores[c] }
+                }
+                // Copy the record, replacing the score fields (in byte order) whose value changed.
+                if jsonl && columns.count > 1 {
+                    order = ranges.indices.sorted { ranges[$0].range.lowerBound < ranges[$1].range.lowerBound }
+                }
+                var copied = record.lowerBound
+                for c in order where results[c].bitPattern != parsed[c].bitPattern {
+                    let r = ranges[c].range
+                    out.append(base + copied, r.lowerBound - copied)
+                    // −0 is written 0; a delimiter that can occur in a number (a digit, . e E + −) needs quotes.
+                    let mark = out.count
+                    let stringValue = jsonl && ranges[c].string
+                    if stringValue { out.append(0x22) }
+                    out.appendShortest(results[c] == 0 ? 0 : results[c])
+                    if stringValue {
+                        out.append(0x22)
+                    } else if !jsonl && delimiterInNumbers && out.contains(delimiter, from: mark) {
+                        out.quote(from: mark)
+                    }
+                    copied = r.upperBound
+                }
+                out.append(base + copied, record.upperBound - copied)
+                outcome.rows += 1
             }
-            if twoColumnBinary {
-                scores[0] = scoreKind == .logits ? parsed[1] - parsed[0] : parsed[1]
-            } else {
-                for c in 0..<perRow { scores[c] = parsed[c] }
-            }
-            scores.withUnsafeMutableBufferPointer { transform($0) }
-            if twoColumnBinary {
-                results[0] = scoreKind == .logits ? parsed[0] : 1 - scores[0]
-                results[1] = scoreKind == .logits ? parsed[0] + scores[0] : scores[0]
-            } else {
-                for c in 0..<perRow { results[c] = scores[c] }
-            }
-            // Copy the record, replacing the score fields (in byte order) whose value changed.
-            if format == .jsonl && ranges.count > 1 {
-                order = ranges.indices.sorted { ranges[$0].range.lowerBound < ranges[$1].range.lowerBound }
-            }
-            var copied = record.lowerBound
-            for c in order where results[c].bitPattern != parsed[c].bitPattern {
-                let r = ranges[c].range
-                try output.append(UnsafeBufferPointer(rebasing: data[copied..<r.lowerBound]), write)
-                // −0 is written 0; a delimiter that can occur in a number (a digit, . e E + −) needs quotes.
-                var text = (results[c] == 0 ? 0 : results[c]).description
-                if format == .jsonl ? ranges[c].string : (delimiterInNumbers && text.utf8.contains(delimiter)) { text = "\"" + text + "\"" }
-                try output.append(text, write)
-                copied = r.upperBound
-            }
-            try output.append(UnsafeBufferPointer(rebasing: data[copied..<record.upperBound]), write)
-            rows += 1
+        } catch let error as InputError {
+            outcome.error = error
+        } catch {
+            outcome.error = InputError(.data, file: layout.name, reason: "\(error)")
         }
-        try output.flush(write)
-        return rows
+        if outcome.error == nil {
+            outcome.lines = DelimitedReader.lineBreaks(UnsafeBufferPointer(rebasing: data[range]))
+        }
+        return outcome
+    }
+
+    /// The next batch of whole records from `start`, cut into pieces of about
+    /// `pieceBytes` (at most `pieces`): the pieces' bounds, `nil` at the end
+    /// of input. Reads more (moving the unread bytes to the front, growing the
+    /// buffer for a record longer than it) until the buffer holds a whole record.
+    private func nextBatch(pieceBytes: Int, pieces: Int) throws -> [Int]? {
+        // Move the unread bytes to the front and read until the buffer is full.
+        if !atEnd {
+            compact()
+            try fill(minimum: data.count)
+        }
+        while true {
+            if start == end && atEnd { return nil }
+            let bounds = cut(pieceBytes: pieceBytes, pieces: pieces)
+            if bounds.count > 1 { return bounds }
+            // No whole record in a full buffer: a longer one is read into a larger buffer.
+            if end - start > recordLimit { throw InputError.recordTooLong(file: name, line: line, limit: recordLimit) }
+            compact()
+            try fill(minimum: end + 1)
+        }
+    }
+
+    /// The bounds of the pieces of whole records in `data[start..<end]` (just
+    /// `[start]` when it holds no whole record). A CSV record ends at a line
+    /// feed outside double quotes: a batch without a quote is cut anywhere at
+    /// a line feed; one with quotes is scanned from its start.
+    private func cut(pieceBytes: Int, pieces: Int) -> [Int] {
+        let base = data.baseAddress!
+        func pointerIndex(_ p: UnsafeMutableRawPointer) -> Int { UnsafeMutablePointer<UInt8>(p.assumingMemoryBound(to: UInt8.self)) - base }
+        var bounds = [start]
+        let quotes = format != .jsonl && end > start && memchr(base + start, 0x22, end - start) != nil
+        var last = start
+        if !quotes {
+            if atEnd {
+                last = end
+            } else {
+                var i = end
+                while i > start && base[i - 1] != 0x0A { i -= 1 }
+                last = i
+            }
+            var p = start
+            while bounds.count < pieces && p + pieceBytes < last {
+                guard let lf = memchr(base + p + pieceBytes - 1, 0x0A, last - (p + pieceBytes - 1)) else { break }
+                p = pointerIndex(lf) + 1
+                if p >= last { break }
+                bounds.append(p)
+            }
+        } else {
+            var inQuotes = false
+            var stopped = false
+            var i = start
+            while i < end {
+                let b = base[i]
+                if b == 0x22 {
+                    inQuotes.toggle()
+                } else if b == 0x0A && !inQuotes {
+                    last = i + 1
+                    if last - bounds[bounds.count - 1] >= pieceBytes {
+                        bounds.append(last)
+                        if bounds.count == pieces + 1 { stopped = true; break }
+                    }
+                }
+                i += 1
+            }
+            if !stopped && atEnd { last = end }
+        }
+        if last > bounds[bounds.count - 1] { bounds.append(last) }
+        return bounds
     }
 
     // MARK: - Buffer
@@ -385,33 +619,6 @@ public final class RecordRewriter {
         }
     }
 
-    /// The record starting at `from` (up to and including its line feed, or
-    /// to the input's end), reading more as needed; `nil` at the end of input.
-    /// Reading more first moves the unread bytes to the front of the buffer,
-    /// so the range returned may start before `from`.
-    /// `quoted`: line feeds inside double quotes do not end a record (CSV).
-    static func nextRecord(_ r: RecordRewriter, from: Int, quoted: Bool) throws -> Range<Int>? {
-        var from = from
-        var i = from
-        var inQuotes = false
-        while true {
-            while i < r.end {
-                let b = r.data[i]
-                if quoted && b == 0x22 { inQuotes.toggle() } else if b == 0x0A && !inQuotes { return from..<(i + 1) }
-                i += 1
-            }
-            if r.atEnd { return r.end > from ? from..<r.end : nil }
-            if i - from > r.recordLimit { throw InputError.recordTooLong(file: r.name, line: r.line, limit: r.recordLimit) }
-            if from > 0 {
-                r.start = from
-                r.compact()
-                i -= from
-                from = 0
-            }
-            try r.fill(minimum: r.end + 1)
-        }
-    }
-
     // MARK: - Parsing
 
     static func trimmedTerminator(_ d: UnsafeMutableBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {
@@ -444,6 +651,12 @@ public final class RecordRewriter {
     /// (quoted fields with their quotes). False when a quote is not closed or
     /// is followed by anything but the delimiter.
     static func split(_ d: UnsafeMutableBufferPointer<UInt8>, _ body: Range<Int>, delimiter: UInt8, into fields: inout [Range<Int>]) -> Bool {
+        forEachField(d, body, delimiter: delimiter) { fields.append($0) }
+    }
+
+    /// `split` handing each field's range to `emit` in order (no array).
+    @inline(__always)
+    static func forEachField(_ d: UnsafeMutableBufferPointer<UInt8>, _ body: Range<Int>, delimiter: UInt8, _ emit: (Range<Int>) -> Void) -> Bool {
         var i = body.lowerBound
         while true {
             let fieldStart = i
@@ -462,7 +675,7 @@ public final class RecordRewriter {
             } else {
                 while i < body.upperBound && d[i] != delimiter { i += 1 }
             }
-            fields.append(fieldStart..<i)
+            emit(fieldStart..<i)
             if i == body.upperBound { return true }
             i += 1
         }
@@ -572,26 +785,110 @@ public final class RecordRewriter {
     }
 }
 
-/// Output gathered into 1 MiB pieces before each write.
-struct OutputBuffer {
-    var bytes: [UInt8] = []
+/// A growable byte buffer that one task fills with a piece's output
+/// (`RecordRewriter`), written out by another once the task is done.
+final class ByteBuffer: @unchecked Sendable {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    var count = 0
 
-    init() { bytes.reserveCapacity(1 << 20) }
-
-    mutating func append(_ piece: UnsafeBufferPointer<UInt8>, _ write: (UnsafeRawBufferPointer) throws -> Void) throws {
-        bytes.append(contentsOf: piece)
-        if bytes.count >= 1 << 20 { try flush(write) }
+    init(capacity: Int = 1 << 16) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
     }
 
-    mutating func append(_ text: String, _ write: (UnsafeRawBufferPointer) throws -> Void) throws {
-        bytes.append(contentsOf: text.utf8)
-        if bytes.count >= 1 << 20 { try flush(write) }
+    /// Releases the storage (the buffer is not used after).
+    func free() { base.deallocate() }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    @inline(__always)
+    private func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        var larger = capacity * 2
+        while larger < count + extra { larger *= 2 }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        grown.update(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = larger
     }
 
-    mutating func flush(_ write: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard !bytes.isEmpty else { return }
-        try bytes.withUnsafeBytes { try write($0) }
-        bytes.removeAll(keepingCapacity: true)
+    @inline(__always)
+    func append(_ bytes: UnsafePointer<UInt8>, _ n: Int) {
+        guard n > 0 else { return }
+        reserve(n)
+        (base + count).update(from: bytes, count: n)
+        count += n
+    }
+
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    /// Appends `x` as `x.description` spells it (Swift's shortest round-trip
+    /// form: `0.1`, `1e-05`, `5e-324`, `-0.0`), through the standard library's
+    /// own formatter without building a `String`: `Double.write(to:)` hands
+    /// the digits to `ByteStream._writeASCII`. A NaN is `nan` (`write(to:)`
+    /// would spell out its sign and payload; `description` does not).
+    @inline(__always)
+    func appendShortest(_ x: Double) {
+        if x.isNaN {
+            for b in "nan".utf8 { append(b) }
+            return
+        }
+        var stream = ByteStream(buffer: self)
+        x.write(to: &stream)
+    }
+
+    /// Whether `byte` occurs in the bytes from `from` on.
+    func contains(_ byte: UInt8, from: Int) -> Bool {
+        for i in from..<count where base[i] == byte { return true }
+        return false
+    }
+
+    /// Puts the bytes from `from` on in double quotes.
+    func quote(from: Int) {
+        reserve(2)
+        (base + from + 1).update(from: base + from, count: count - from)
+        base[from] = 0x22
+        count += 1
+        base[count] = 0x22
+        count += 1
+    }
+
+    /// The text stream `Double.write(to:)` writes into.
+    struct ByteStream: TextOutputStream {
+        let buffer: ByteBuffer
+        mutating func write(_ string: String) {
+            var text = string
+            text.withUTF8 { if let start = $0.baseAddress { buffer.append(start, $0.count) } }
+        }
+        mutating func _writeASCII(_ bytes: UnsafeBufferPointer<UInt8>) {
+            if let start = bytes.baseAddress { buffer.append(start, bytes.count) }
+        }
+    }
+}
+
+/// A value handed to tasks that use it one at a time or only read it.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// The error of the task that writes a batch's output, read after the batch.
+final class ErrorSlot: @unchecked Sendable {
+    var error: (any Error)?
+}
+
+extension InputError {
+    /// The same error `lines` lines further on.
+    func movedBy(_ lines: Int) -> InputError {
+        guard lines != 0, let line else { return self }
+        return InputError(kind, file: file, line: line + lines, column: column, value: value, reason: reason, hint: hint)
     }
 }
 

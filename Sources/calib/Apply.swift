@@ -77,22 +77,20 @@ struct Apply: ParsableCommand {
             let rewriter = try RecordRewriter(location: location, options: options, classes: classes)
             let kind = rewriter.scoreKind
             let perRow = rewriter.scoreColumns.count == 2 && classes.count == 2 ? 1 : rewriter.scoreColumns.count
-            // A row's recalibrated scores, before the prior shift (allocated once, not per row).
-            let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: perRow)
-            defer { scratch.deallocate() }
-            scratch.initialize(repeating: 0)
-            let transform: (UnsafeMutableBufferPointer<Double>) -> Void
+            // Rows are rewritten on several threads: each row's scratch is its own (on the stack).
+            let transform: @Sendable (UnsafeMutableBufferPointer<Double>) -> Void
             if perRow == 1 && shift == nil {
                 // A binary score without a shift: rewritten in place (what `apply` does for one score).
                 transform = { scores in scores[0] = calibrator.applyBinary(scores[0], kind: kind, as: kind) }
             } else {
                 transform = { scores in
-                    let out = UnsafeMutableBufferPointer(rebasing: scratch[0..<scores.count])
-                    calibrator.apply(UnsafeBufferPointer(scores), kind: kind, into: out, as: kind)
-                    if let shift {
-                        shift.apply(UnsafeBufferPointer(out), kind: kind, into: scores)
-                    } else {
-                        for k in 0..<out.count { scores[k] = out[k] }
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: scores.count) { out in
+                        calibrator.apply(UnsafeBufferPointer(scores), kind: kind, into: out, as: kind)
+                        if let shift {
+                            shift.apply(UnsafeBufferPointer(out), kind: kind, into: scores)
+                        } else {
+                            for k in 0..<out.count { scores[k] = out[k] }
+                        }
                     }
                 }
             }

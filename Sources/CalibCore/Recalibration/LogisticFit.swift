@@ -102,14 +102,27 @@ enum LogisticFit {
         CalibrationFits.run(chunks, runner) { c in
             let out = partial.pointer + c * slots
             let range = (c * n / chunks)..<((c + 1) * n / chunks)
+            let excluded = rows.excludedFold ?? -1
             rows.features.withUnsafeBufferPointer { f in
                 rows.weights.withUnsafeBufferPointer { weights in
-                    Recalibration.forEachIncluded(range, weights: weights, excludedFold: rows.excludedFold) { i, w in
-                        let o = m == 1 ? f[i] : f[2 * i] + f[2 * i + 1]
-                        let cell = Int(Swift.min(Swift.max((o + 40) * scale, 0), Double(startCells - 1)))
-                        let at = out + (cell * 2 + (rows.labels[i] == 1 ? 1 : 0)) * width
-                        at[0] += w
-                        for j in 0..<m { at[1 + j] += w * f[i * m + j] }
+                    rows.labels.withUnsafeBufferPointer { labels in
+                        var fold = range.lowerBound % Recalibration.folds
+                        for i in range {
+                            let w = weights[i]
+                            let included = fold != excluded && w > 0
+                            fold = fold == Recalibration.folds - 1 ? 0 : fold + 1
+                            guard included else { continue }
+                            let o = m == 1 ? f[i] : f[2 * i] + f[2 * i + 1]
+                            let cell = Int(Swift.min(Swift.max((o + 40) * scale, 0), Double(startCells - 1)))
+                            let at = out + (cell * 2 + (labels[i] == 1 ? 1 : 0)) * width
+                            at[0] += w
+                            if m == 1 {
+                                at[1] += w * f[i]
+                            } else {
+                                at[1] += w * f[2 * i]
+                                at[2] += w * f[2 * i + 1]
+                            }
+                        }
                     }
                 }
             }
@@ -326,21 +339,31 @@ struct LogisticRows: Sendable {
         let width = 2 + d + d * d
         let rows = self
         let sums = ChunkedSum.sum(n, width: width, runner: runner) { range, out in
-            var x = (0.0, 0.0, 1.0)
             let t0 = theta[0], t1 = theta[1], t2 = m == 1 ? 0 : theta[2]
+            let excluded = rows.excludedFold ?? -1
             rows.features.withUnsafeBufferPointer { f in
                 rows.weights.withUnsafeBufferPointer { w in
                     rows.labels.withUnsafeBufferPointer { y in
+                        // One plain loop a feature count, with the accumulators in
+                        // registers; each sum takes the same operations in the same
+                        // order as `x = (f, 1, 0)` or `(f₁, f₂, 1)` written out
+                        // (`v·1` and `r·1` are `v` and `r`, bit for bit).
                         var loss = 0.0, floor = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
                         var h00 = 0.0, h10 = 0.0, h11 = 0.0, h20 = 0.0, h21 = 0.0, h22 = 0.0
-                        Recalibration.forEachIncluded(range, weights: w, excludedFold: rows.excludedFold) { i, weight in
-                            var eta: Double
+                        var fold = range.lowerBound % Recalibration.folds
+                        for i in range {
+                            let weight = w[i]
+                            let included = fold != excluded && weight > 0
+                            fold = fold == Recalibration.folds - 1 ? 0 : fold + 1
+                            guard included else { continue }
+                            let eta: Double
+                            let x0: Double, x1: Double
                             if m == 1 {
-                                x = (f[i], 1, 0)
-                                eta = t0 * x.0 + t1
+                                x0 = f[i]; x1 = 1
+                                eta = t0 * x0 + t1
                             } else {
-                                x = (f[2 * i], f[2 * i + 1], 1)
-                                eta = t0 * x.0 + t1 * x.1 + t2
+                                x0 = f[2 * i]; x1 = f[2 * i + 1]
+                                eta = t0 * x0 + t1 * x1 + t2
                             }
                             let e = exp(-Swift.abs(eta))
                             let near = 1 / (1 + e), far = e / (1 + e)
@@ -350,10 +373,16 @@ struct LogisticRows: Sendable {
                             floor += weight * Swift.max(positive ? -eta : eta, 0)
                             let r = weight * (positive ? -q : p)
                             let v = weight * p * q
-                            g0 += r * x.0; g1 += r * x.1; g2 += r * x.2
-                            h00 += v * x.0 * x.0
-                            h10 += v * x.1 * x.0; h11 += v * x.1 * x.1
-                            h20 += v * x.2 * x.0; h21 += v * x.2 * x.1; h22 += v * x.2 * x.2
+                            if m == 1 {
+                                g0 += r * x0; g1 += r
+                                h00 += v * x0 * x0
+                                h10 += v * x0; h11 += v
+                            } else {
+                                g0 += r * x0; g1 += r * x1; g2 += r
+                                h00 += v * x0 * x0
+                                h10 += v * x1 * x0; h11 += v * x1 * x1
+                                h20 += v * x0; h21 += v * x1; h22 += v
+                            }
                         }
                         out[0] = loss
                         out[1] = floor

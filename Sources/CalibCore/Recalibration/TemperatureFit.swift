@@ -170,6 +170,30 @@ struct TemperatureRows: Sendable {
         let rows = self
         let sums = ChunkedSum.sum(n, width: 2, runner: runner) { range, out in
             var g = 0.0, h = 0.0
+            if k == 2 {
+                // Binary rows in a plain loop (the sums in registers), the same operations as below.
+                let excluded = rows.excludedFold ?? -1
+                rows.z.withUnsafeBufferPointer { zs in
+                    rows.weights.withUnsafeBufferPointer { ws in
+                        rows.labels.withUnsafeBufferPointer { ys in
+                            var fold = range.lowerBound % Recalibration.folds
+                            for r in range {
+                                let w = ws[r]
+                                let included = fold != excluded && w > 0
+                                fold = fold == Recalibration.folds - 1 ? 0 : fold + 1
+                                guard included else { continue }
+                                let l = zs[r]
+                                let (p, q) = CalibrationFits.sigmoids(beta * l)
+                                g += w * (p * l - (ys[r] == 1 ? l : 0))
+                                h += w * p * q * l * l
+                            }
+                        }
+                    }
+                }
+                out[0] = g
+                out[1] = h
+                return
+            }
             rows.z.withUnsafeBufferPointer { zs in
                 rows.weights.withUnsafeBufferPointer { ws in
                     rows.labels.withUnsafeBufferPointer { ys in
