@@ -630,11 +630,12 @@ extension ScoreStore {
     /// sorted ascending (`scratch`, and `weights`/`weightScratch` when given,
     /// as `RadixSort.sort` takes them); returns how many keys.
     ///
-    /// Unit weights (`weights == nil`) in a whole bucket above 0 take a
-    /// shorter way: the keys of such a bucket share their top `64 −
-    /// freeBits` bits (the exponent and the grid's mantissa bits), so the
-    /// gather itself scatters them by the next `d` bits (a counting sort
-    /// straight from the pieces, `d ≈ log₂(n) − 2`), and the digit's runs are
+    /// Unit weights (`weights == nil`) in a whole bucket above 0 of at most
+    /// `RadixSort.inPlaceAbove` keys take a shorter way: the keys of such a
+    /// bucket share their top `64 − freeBits` bits (the exponent and the
+    /// grid's mantissa bits), so they are gathered into the scratch and
+    /// scattered back by the next `d` bits (one counting sort, no pass to
+    /// find the differing bits, `d ≈ log₂(n) + 1`), and the digit's runs are
     /// finished by one insertion sort (a run longer than 48 keys, from
     /// scores piled up in a narrow range, by `RadixSort.sort`). The keys come
     /// out the same: a sorted list of integers is unique. With weights the
@@ -644,44 +645,42 @@ extension ScoreStore {
                              keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                              weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?) -> Int {
         let n = part.count
-        guard weights == nil, part.digits == nil, b > 0, n > 48 else {
+        guard weights == nil, part.digits == nil, b > 0, n > 48, n <= RadixSort.inPlaceAbove else {
             let count = gather(part, bucket: b, views, keys: keys, weights: weights)
             RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
             return count
         }
+        // Gathered into the scratch (which holds `min(n, inPlaceAbove)` keys), scattered back into `keys`.
+        let gathered = gather(part, bucket: b, views, keys: scratch, weights: nil)
+        precondition(gathered == n, "a bucket's size and its keys disagree")
         let freeBits = 53 - ExactScores.grid.mantissaBits
-        let digitBits = Swift.min(13, Swift.max(3, (Int.bitWidth - n.leadingZeroBitCount) - 2))
+        // About two digits a key (at most 2¹⁶, 256 KiB of counts): most digits hold one key or none, so the
+        // insertion sort rarely moves one (with 4 keys a digit its mispredicted branches cost more than the scatter).
+        let digitBits = Swift.min(16, (Int.bitWidth - n.leadingZeroBitCount) + 1)
         let radix = 1 << digitBits
         let shift = UInt64(freeBits - digitBits), mask = UInt64(radix - 1)
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: radix) { buffer in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: radix) { buffer in
             let next = buffer.baseAddress!
             next.initialize(repeating: 0, count: radix)
-            for piece in views {
-                let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
-                for i in lower..<upper { next[Int(truncatingIfNeeded: (piece.keys[i] >> shift) & mask)] &+= 1 }
-            }
-            var sum = 0
+            for i in 0..<n { next[Int(truncatingIfNeeded: (scratch[i] >> shift) & mask)] &+= 1 }
+            var sum: UInt32 = 0
             for d in 0..<radix {
                 let size = next[d]
                 next[d] = sum
                 sum &+= size
             }
-            precondition(sum == n, "a bucket's size and its keys disagree")
-            for piece in views {
-                let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
-                for i in lower..<upper {
-                    let key = piece.keys[i]
-                    let d = Int(truncatingIfNeeded: (key >> shift) & mask)
-                    let j = next[d]
-                    keys[j] = key
-                    next[d] = j &+ 1
-                }
+            for i in 0..<n {
+                let key = scratch[i]
+                let d = Int(truncatingIfNeeded: (key >> shift) & mask)
+                let j = next[d]
+                keys[Int(j)] = key
+                next[d] = j &+ 1
             }
-            // `next[d]` is now digit d's end. Long runs first, then one insertion sort over all
-            // (it moves keys within their digit's run only: every run is above the ones before it).
+            // `next[d]` is now digit d's end. Long runs first (the scratch is free again), then one insertion
+            // sort over all (it moves keys within their digit's run only: every run is above the ones before it).
             var start = 0
             for d in 0..<radix {
-                let end = next[d]
+                let end = Int(next[d])
                 if end - start > 48 {
                     RadixSort.sort(keys + start, scratch: scratch, payload: nil, payloadScratch: nil, count: end - start)
                 }
