@@ -198,8 +198,8 @@ struct CalibrationWalk: Sendable {
                            keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                            weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?,
                            into runs: UnsafeMutablePointer<Run>) -> Int {
-        let count = ScoreStore.gather(part, bucket: b, views, keys: keys, weights: weights)
-        RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
+        let count = ScoreStore.gatherSorted(part, bucket: b, views, keys: keys, scratch: scratch, weights: weights,
+                                            weightScratch: weightScratch)
         return CalibrationWalk.runs(keys: keys, weights: weights, count: count, into: runs)
     }
 

@@ -237,7 +237,8 @@ enum RadixSort {
         if let payloadFrom, let payloadTo { payloadTo.update(from: payloadFrom, count: n) }
     }
 
-    private static func insertionSort(_ keys: UnsafeMutablePointer<UInt64>, _ payload: UnsafeMutablePointer<Double>?, _ n: Int) {
+    /// Sorts `n` keys (and their payload) by insertion: for short ranges, or nearly sorted ones.
+    static func insertionSort(_ keys: UnsafeMutablePointer<UInt64>, _ payload: UnsafeMutablePointer<Double>?, _ n: Int) {
         guard n > 1 else { return }
         for i in 1..<n {
             let key = keys[i]

@@ -57,6 +57,12 @@ struct RankingWalk {
     /// The rank of each precision target's best point so far (`Int.min`: none).
     private var precisionRanks: [Int]
     private let hasCosts: Bool
+    /// Whether the sums are counts (unit weights, exact integers): then a
+    /// point of the same `rank` as the point before it (a negative row) can
+    /// change no precision or FPR target, and skips their tests (see `visit`).
+    var unitCounts = false
+    /// The rank of the last point visited with `unitCounts` (`Int.min`: none).
+    private var checkedRank = Int.min
 
     /// A walk whose first point comes after `start` (the weights of the rows
     /// above it: a bucket's walk starts where the buckets above end).
@@ -116,9 +122,14 @@ struct RankingWalk {
             // A point with new positives has rows, so `flagged > 0` there.
             ap.add(dTP * newTP / flagged)
         }
+        // With counts, the precision and FPR targets need the first point of each rank only: later points
+        // of that rank have the same TP and more FP (exact integers), so a lower precision and a higher FPR,
+        // and the first point already took (or failed) every target they could meet at that rank.
+        let freshRank = rank != checkedRank
+        if unitCounts { checkedRank = rank }
         // One test for the rare cases (prefilters by multiplication; the targets' own tests divide, as scikit-learn does).
-        if full && (threshold < nextCut || newTP >= precisionFilter * flagged || newFP <= highestFPRWeight || flagged >= nextTopWeight
-                    || hasCosts || newTP >= nextCurveTP || newFP >= nextCurveFP) {
+        if full && (threshold < nextCut || (freshRank && (newTP >= precisionFilter * flagged || newFP <= highestFPRWeight))
+                    || flagged >= nextTopWeight || hasCosts || newTP >= nextCurveTP || newFP >= nextCurveFP) {
             visitOperatingPoints(threshold: threshold, tp: newTP, fp: newFP, rank: rank)
         }
         tp = newTP
@@ -480,6 +491,7 @@ extension ScoreStore {
                     for b in range.reversed() where bucketSizes[b] > 0 || cutsByBucket[b] != nil {
                         var walk = RankingWalk(positives: positives, negatives: negatives, settings: settings,
                                                cuts: cutsByBucket[b] ?? [], full: full, start: aboveBucket[b])
+                        walk.unitCounts = !weighted
                         var complement = full ? ComplementWalk(positives: positives, negatives: negatives, start: aboveBucket[b]) : nil
                         var wtp = CompensatedSum(aboveBucket[b].tp), wfp = CompensatedSum(aboveBucket[b].fp)
                         var rank = rowsAbove[b]
@@ -489,8 +501,8 @@ extension ScoreStore {
                         /// Gathers, sorts and walks one part of the bucket (in descending order of parts).
                         func walkPart(_ part: BucketPart, last: Bool, keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                                       weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?) {
-                            let count = gather(part, bucket: b, views, keys: keys, weights: weights)
-                            RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
+                            let count = gatherSorted(part, bucket: b, views, keys: keys, scratch: scratch, weights: weights,
+                                                     weightScratch: weightScratch)
                             if part.digits == nil, let sortedBucket { sortedBucket(b, keys, weights, count) }
                             var i = count
                             if let weights {
@@ -612,6 +624,71 @@ extension ScoreStore {
             count += upper - lower
         }
         return count
+    }
+
+    /// Bucket `b`'s part `part` gathered from the pieces into `keys` and
+    /// sorted ascending (`scratch`, and `weights`/`weightScratch` when given,
+    /// as `RadixSort.sort` takes them); returns how many keys.
+    ///
+    /// Unit weights (`weights == nil`) in a whole bucket above 0 of at most
+    /// `RadixSort.inPlaceAbove` keys take a shorter way: the keys of such a
+    /// bucket share their top `64 − freeBits` bits (the exponent and the
+    /// grid's mantissa bits), so they are gathered into the scratch and
+    /// scattered back by the next `d` bits (one counting sort, no pass to
+    /// find the differing bits, `d ≈ log₂(n) + 1`), and the digit's runs are
+    /// finished by one insertion sort (a run longer than 48 keys, from
+    /// scores piled up in a narrow range, by `RadixSort.sort`). The keys come
+    /// out the same: a sorted list of integers is unique. With weights the
+    /// order of equal keys (and so of their weights' sums) must not move,
+    /// so those gather and sort as before.
+    static func gatherSorted(_ part: BucketPart, bucket b: Int, _ views: [PieceView],
+                             keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
+                             weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?) -> Int {
+        let n = part.count
+        guard weights == nil, part.digits == nil, b > 0, n > 48, n <= RadixSort.inPlaceAbove else {
+            let count = gather(part, bucket: b, views, keys: keys, weights: weights)
+            RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
+            return count
+        }
+        // Gathered into the scratch (which holds `min(n, inPlaceAbove)` keys), scattered back into `keys`.
+        let gathered = gather(part, bucket: b, views, keys: scratch, weights: nil)
+        precondition(gathered == n, "a bucket's size and its keys disagree")
+        let freeBits = 53 - ExactScores.grid.mantissaBits
+        // About two digits a key (at most 2¹⁶, 256 KiB of counts): most digits hold one key or none, so the
+        // insertion sort rarely moves one (with 4 keys a digit its mispredicted branches cost more than the scatter).
+        let digitBits = Swift.min(16, (Int.bitWidth - n.leadingZeroBitCount) + 1)
+        let radix = 1 << digitBits
+        let shift = UInt64(freeBits - digitBits), mask = UInt64(radix - 1)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: radix) { buffer in
+            let next = buffer.baseAddress!
+            next.initialize(repeating: 0, count: radix)
+            for i in 0..<n { next[Int(truncatingIfNeeded: (scratch[i] >> shift) & mask)] &+= 1 }
+            var sum: UInt32 = 0
+            for d in 0..<radix {
+                let size = next[d]
+                next[d] = sum
+                sum &+= size
+            }
+            for i in 0..<n {
+                let key = scratch[i]
+                let d = Int(truncatingIfNeeded: (key >> shift) & mask)
+                let j = next[d]
+                keys[Int(j)] = key
+                next[d] = j &+ 1
+            }
+            // `next[d]` is now digit d's end. Long runs first (the scratch is free again), then one insertion
+            // sort over all (it moves keys within their digit's run only: every run is above the ones before it).
+            var start = 0
+            for d in 0..<radix {
+                let end = Int(next[d])
+                if end - start > 48 {
+                    RadixSort.sort(keys + start, scratch: scratch, payload: nil, payloadScratch: nil, count: end - start)
+                }
+                start = end
+            }
+        }
+        RadixSort.insertionSort(keys, nil, n)
+        return n
     }
 
     /// A part of a grid bucket: the keys whose next 16 score bits (below

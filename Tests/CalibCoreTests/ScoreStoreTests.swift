@@ -199,6 +199,72 @@ struct ScoreStoreTests {
         #expect(sorted.elementsEqual(reference, by: { $0 == $1 }), "\(kind), \(count): every key keeps its weight")
     }
 
+    @Test("each grid bucket gathered from the pieces comes out sorted, the same keys as gathering then sorting",
+          arguments: ["distinct scores", "one narrow range", "tied values", "tied values, beyond the scratch", "scores near 0"], [false, true])
+    func gatherSorted(keys kind: String, weighted: Bool) {
+        var g = SeededGenerator(seed: 11)
+        var scores: [UInt64] = [], weights: [Double] = []
+        // Buckets of at most `RadixSort.inPlaceAbove` keys are scattered from the scratch; larger ones sort as before.
+        let rows = kind == "one narrow range" || kind == "tied values" ? RadixSort.inPlaceAbove - 1000 : 300_000
+        for _ in 0..<rows {
+            let u = Double.random(in: 0..<1, using: &g)
+            let score = switch kind {
+            case "distinct scores": u
+            case "one narrow range": 0.3 + u * 1e-3 // a few grid buckets of thousands of keys
+            case "tied values", "tied values, beyond the scratch": 0.25 + (u * 40).rounded(.down) * 1e-9 // 40 values in one bucket, runs of thousands
+            default: u * u * u * u * u * u * u * u * 1e-3
+            }
+            scores.append(ScoreStore.key(score: score, positive: Bool.random(using: &g)))
+            weights.append(Double(Int.random(in: 1...9, using: &g)))
+        }
+        // Chunks of 8,192 rows, as the audit appends them: several pieces per bucket.
+        var exact = ExactScores(columnCount: 1)
+        for start in stride(from: 0, to: scores.count, by: 8192) {
+            let rows = Swift.min(8192, scores.count - start)
+            scores.withUnsafeBufferPointer { k in
+                weights.withUnsafeBufferPointer { w in
+                    exact.append(keys: k.baseAddress! + start, stride: rows, weights: weighted ? w.baseAddress! + start : nil, rows: rows)
+                }
+            }
+        }
+        let pieces = exact.columns[0]
+        let views = PieceView.views(of: pieces)
+        var sizes = [Int](repeating: 0, count: ExactScores.grid.bucketCount)
+        for piece in pieces { for b in sizes.indices { sizes[b] += Int(piece.starts[b + 1] - piece.starts[b]) } }
+        var checked = 0
+        for b in sizes.indices where sizes[b] > 0 {
+            let n = sizes[b]
+            let part = ScoreStore.BucketPart(digits: nil, count: n)
+            var gathered = [UInt64](repeating: 0, count: n), sorted = gathered, scratch = gathered
+            var gatheredWeights = [Double](repeating: 0, count: n), sortedWeights = gatheredWeights, weightScratch = gatheredWeights
+            let count = gathered.withUnsafeMutableBufferPointer { k in
+                gatheredWeights.withUnsafeMutableBufferPointer { w in
+                    ScoreStore.gather(part, bucket: b, views, keys: k.baseAddress!, weights: weighted ? w.baseAddress! : nil)
+                }
+            }
+            let sortedCount = sorted.withUnsafeMutableBufferPointer { k in
+                scratch.withUnsafeMutableBufferPointer { ks in
+                    sortedWeights.withUnsafeMutableBufferPointer { w in
+                        weightScratch.withUnsafeMutableBufferPointer { ws in
+                            ScoreStore.gatherSorted(part, bucket: b, views, keys: k.baseAddress!, scratch: ks.baseAddress!,
+                                                    weights: weighted ? w.baseAddress! : nil, weightScratch: weighted ? ws.baseAddress! : nil)
+                        }
+                    }
+                }
+            }
+            #expect(count == n && sortedCount == n, "\(kind), bucket \(b): every key")
+            #expect(sorted == gathered.sorted(), "\(kind), bucket \(b): the bucket's keys, ascending")
+            if weighted {
+                let pairs = zip(sorted, sortedWeights).sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+                let reference = zip(gathered, gatheredWeights).sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+                #expect(pairs.elementsEqual(reference, by: { $0 == $1 }), "\(kind), bucket \(b): every key keeps its weight")
+            }
+            checked += n > 48 ? 1 : 0
+        }
+        #expect(checked > 0, "\(kind): some bucket holds more than 48 keys")
+        withExtendedLifetime(pieces) {}
+    }
+
     // MARK: The sketch
 
     @Test("beyond the budget the store becomes a sketch of fixed size", arguments: Self.sketchBudgets)

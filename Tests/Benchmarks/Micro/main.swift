@@ -6,7 +6,9 @@
 // Timing lives here and never in `swift test`. `--sketch`, `--write-csv` and
 // `--audit` measure the score store beyond its budget instead
 // (SketchMeasurement.swift); `--limit PATH` the machine's limit for a file:
-// only line breaks found and numbers parsed (LimitMeasurement.swift).
+// only line breaks found and numbers parsed (LimitMeasurement.swift);
+// `--ranking-cost PATH` the audit with and without the score store
+// (RankingCost.swift).
 import CalibCore
 import CalibInput
 import CalibTestSupport
@@ -17,7 +19,7 @@ import Darwin
 #endif
 
 for (flag, measure) in [("--sketch", measureSketch), ("--write-csv", writeMeasurementCSV), ("--audit", auditMeasurementCSV),
-                         ("--limit", measureLimit)] {
+                         ("--limit", measureLimit), ("--ranking-cost", measureRankingCost)] {
     if let at = CommandLine.arguments.firstIndex(of: flag) {
         measure(Array(CommandLine.arguments[(at + 1)...]))
         exit(0)
