@@ -146,6 +146,6 @@ struct ComparisonTests {
         var rows = PairedRows(shape: ClassificationShape(classCount: 2, scoreKind: .probabilities))
         rows.add(baseline: .binary(labels: labels, scores: a, weights: weights), candidate: .binary(labels: labels, scores: b, weights: weights), threshold: 0.5)
         #expect(rows.mcNemar.b == 2 && rows.mcNemar.c == 1)
-        #expect(rows.positive.count == 5)
+        #expect(rows.positives + rows.negatives == 5)
     }
 }
