@@ -269,6 +269,7 @@ public struct PairedInput: Sendable {
         }
         var base = empty, cand = empty
         var rows = PairedRows(shape: shape)
+        rows.reserve(positives: parts.total(\.rows.positives), negatives: parts.total(\.rows.negatives))
         for c in 0..<chunks.count {
             let part = parts.take(c)
             base.merge(part.baseline)
@@ -281,13 +282,16 @@ public struct PairedInput: Sendable {
         // Moved, not copied: each task's arrays are its own, so they are sorted in place.
         let finishing = Slots([consume base, consume cand])
         let paired = Slots([consume rows])
-        runConcurrently(3, threads: threads) { task in
+        // All three at once (on more threads than `threads` when it is 2 or more): DeLong's
+        // test is short of parallel work, and each summary has stretches of its own.
+        let runner: RankingRunner = { count, body in runConcurrently(count, threads: threads, body) }
+        runConcurrently(3, threads: threads > 1 ? 3 : 1) { task in
             if task == 2 {
                 var rows = paired.take(0)
-                results.deLong = rows.takeDeLong()
+                results.deLong = rows.takeDeLong(runner: runner)
             } else {
                 var accumulator = finishing.take(task)
-                let result = accumulator.finish(classNames: names) { count, body in runConcurrently(count, threads: threads, body) }
+                let result = accumulator.finish(classNames: names, runner: runner)
                 if task == 0 { results.baseline = result } else { results.candidate = result }
             }
         }
@@ -352,6 +356,10 @@ private final class Slots<Value>: @unchecked Sendable {
         slots.deallocate()
     }
     func set(_ i: Int, _ value: Value) { slots[i] = value }
+    /// The sum of `value` over the slots that hold a value.
+    func total(_ value: (Value) -> Int) -> Int {
+        (0..<count).reduce(0) { sum, i in sum + (slots[i].map(value) ?? 0) }
+    }
     /// The value of slot `i`, which is left empty.
     func take(_ i: Int) -> Value {
         guard let value = slots[i].take() else { preconditionFailure("slot \(i) was taken already") }

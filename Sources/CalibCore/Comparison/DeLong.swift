@@ -64,14 +64,27 @@ public struct DeLongTest: Sendable, Hashable {
         }
     }
 
-    /// The test from the models' keys, which are sorted in place (their order is lost).
-    public static func test(_ keys: inout Keys) -> DeLongTest? {
+    /// The test from the models' keys, which are sorted in place (their order
+    /// is lost); each model's placements are a task of `runner` (the same test
+    /// without one).
+    public static func test(_ keys: inout Keys, runner: RankingRunner? = nil) -> DeLongTest? {
         let m = keys.baselinePositive.count
         let n = keys.baselineNegative.count
         precondition(keys.candidatePositive.count == m && keys.candidateNegative.count == n, "both models score the same rows")
         guard m >= 2 && n >= 2 else { return nil }
-        let b = placements(positive: &keys.baselinePositive, negative: &keys.baselineNegative)
-        let c = placements(positive: &keys.candidatePositive, negative: &keys.candidateNegative)
+        let b: (positive: [Double], negative: [Double]), c: (positive: [Double], negative: [Double])
+        if let runner {
+            // Moved into the tasks' slots, so that each sorts its keys in place.
+            let models = ModelSlots(baseline: (keys.baselinePositive, keys.baselineNegative),
+                                    candidate: (keys.candidatePositive, keys.candidateNegative))
+            keys = Keys()
+            runner(2) { model in models.run(model) }
+            b = models.placements(0)
+            c = models.placements(1)
+        } else {
+            b = placements(positive: &keys.baselinePositive, negative: &keys.baselineNegative)
+            c = placements(positive: &keys.candidatePositive, negative: &keys.candidateNegative)
+        }
         let aucB = mean(b.positive), aucC = mean(c.positive)
         let s10 = covariance(b.positive, c.positive), s01 = covariance(b.negative, c.negative)
         let variance = (s10.xx + s10.yy - 2 * s10.xy) / Double(m) + (s01.xx + s01.yy - 2 * s01.xy) / Double(n)
@@ -103,7 +116,7 @@ public struct DeLongTest: Sendable, Hashable {
 
     /// A key that orders as the double does (sign bit flipped for positive
     /// values, every bit for negative ones); −0 is keyed as +0, which it equals.
-    static func orderKey(_ x: Double) -> UInt64 {
+    public static func orderKey(_ x: Double) -> UInt64 {
         let bits = (x + 0.0).bitPattern
         return bits >> 63 == 1 ? ~bits : bits | (1 << 63)
     }
@@ -147,4 +160,34 @@ public struct DeLongTest: Sendable, Hashable {
         let d = Double(x.count - 1)
         return (xx.value / d, yy.value / d, xy.value / d)
     }
+}
+
+/// The two models' keys and placements while `DeLongTest.test(_:runner:)`
+/// runs them as two tasks: task `i` takes keys `i` (leaving them empty, so
+/// that it sorts them in place) and writes placements `i`; neither is touched
+/// by the other task, and the caller reads the placements after both.
+private final class ModelSlots: @unchecked Sendable {
+    typealias Placements = (positive: [Double], negative: [Double])
+    private let keys = UnsafeMutablePointer<(positive: [UInt64], negative: [UInt64])>.allocate(capacity: 2)
+    private let results = UnsafeMutablePointer<Placements?>.allocate(capacity: 2)
+
+    init(baseline: (positive: [UInt64], negative: [UInt64]), candidate: (positive: [UInt64], negative: [UInt64])) {
+        keys.initialize(to: baseline)
+        (keys + 1).initialize(to: candidate)
+        results.initialize(repeating: nil, count: 2)
+    }
+    deinit {
+        keys.deinitialize(count: 2)
+        keys.deallocate()
+        results.deinitialize(count: 2)
+        results.deallocate()
+    }
+
+    func run(_ model: Int) {
+        var side = (positive: [UInt64](), negative: [UInt64]())
+        swap(&side, &keys[model])
+        results[model] = DeLongTest.placements(positive: &side.positive, negative: &side.negative)
+    }
+
+    func placements(_ model: Int) -> Placements { results[model]! }
 }

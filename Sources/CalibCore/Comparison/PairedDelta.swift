@@ -143,6 +143,15 @@ public struct PairedRows: Sendable {
         let baseKind = baseline.shape.scoreKind, candKind = candidate.shape.scoreKind
         baseline.labels.withUnsafeBufferPointer { labels in
         baseline.weights.withUnsafeBufferPointer { weights in
+        if binary {
+            // The keys' arrays reserved at their final size: no regrowth.
+            var positives = 0, kept = 0
+            for i in 0..<labels.count where weights[i] != 0 {
+                kept += 1
+                positives += labels[i] == 1 ? 1 : 0
+            }
+            reserve(positives: positives, negatives: kept - positives)
+        }
         baseline.scores.withUnsafeBufferPointer { baseScores in
         candidate.scores.withUnsafeBufferPointer { candScores in
             for i in 0..<labels.count where weights[i] != 0 {
@@ -171,6 +180,14 @@ public struct PairedRows: Sendable {
         }
         }
         }
+    }
+
+    /// Reserves room for this many more positive and negative rows.
+    public mutating func reserve(positives: Int, negatives: Int) {
+        baselinePositive.reserveCapacity(baselinePositive.count + positives)
+        candidatePositive.reserveCapacity(candidatePositive.count + positives)
+        baselineNegative.reserveCapacity(baselineNegative.count + negatives)
+        candidateNegative.reserveCapacity(candidateNegative.count + negatives)
     }
 
     /// Appends the paired rows of `other`, which follow this one's.
@@ -203,12 +220,13 @@ public struct PairedRows: Sendable {
         return copy.takeDeLong()
     }
 
-    /// ``deLong()``, sorting the keys in place: they are gone afterwards (no copy of 16 bytes a row).
-    public mutating func takeDeLong() -> DeLongTest? {
+    /// ``deLong()``, sorting the keys in place: they are gone afterwards (no
+    /// copy of 16 bytes a row); the two models' placements are two tasks of `runner`.
+    public mutating func takeDeLong(runner: RankingRunner? = nil) -> DeLongTest? {
         guard binary else { return nil }
         var keys = DeLongTest.Keys(baselinePositive: baselinePositive, baselineNegative: baselineNegative,
                                    candidatePositive: candidatePositive, candidateNegative: candidateNegative)
         baselinePositive = []; baselineNegative = []; candidatePositive = []; candidateNegative = []
-        return DeLongTest.test(&keys)
+        return DeLongTest.test(&keys, runner: runner)
     }
 }
