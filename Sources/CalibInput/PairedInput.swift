@@ -28,7 +28,11 @@ public struct UnmatchedRows: Sendable, Hashable {
 ///
 /// Both files are read whole into memory, column by column (`PredictionTable`:
 /// about 8 bytes per score plus 20 per row, and the ids with `--join-on`), since
-/// pairing by id needs every row of one file before the other is matched.
+/// pairing by id needs every row of one file before the other is matched. The
+/// rows are held in chunks of ``chunkRows`` (chunk `c` holds the paired rows
+/// `c·chunkRows ..< (c + 1)·chunkRows` of each file), the units the audits add;
+/// ``audit(settings:losses:ranking:bootstrap:threads:)`` frees each chunk pair
+/// once it has been added, so it runs once per pairing.
 ///
 /// Pairing:
 /// - by position (default): the i-th kept row of each file; the files must keep
@@ -46,15 +50,17 @@ public struct UnmatchedRows: Sendable, Hashable {
 /// The two files must have the same classes in the same order, and the same
 /// task (both binary or both multiclass): else exit 65 naming both files.
 public struct PairedInput: Sendable {
-    /// The baseline's paired rows.
-    public let baseline: PredictionTable
-    /// The candidate's rows in the baseline's order, with the baseline's lines.
-    public let candidate: PredictionTable
+    /// The paired rows' shape (the baseline's).
+    public let shape: ClassificationShape
+    /// Rows both files hold: the rows of both audits and of every delta.
+    public let count: Int
     public let baselineSummary: InputSummary
     public let candidateSummary: InputSummary
     /// `nil` when pairing by position.
     public let joinColumn: String?
     public let unmatched: UnmatchedRows
+    /// The paired chunks: the baseline's rows, and the candidate's in the baseline's order with the baseline's lines.
+    private let chunks: PairedChunks
 
     /// The most unmatched rows listed (all are counted).
     public static let listedUnmatchedLimit = 20
@@ -68,11 +74,15 @@ public struct PairedInput: Sendable {
         let reads = ReadSlots()
         let readOptions = options
         runConcurrently(2, threads: Swift.min(2, Swift.max(1, options.threads))) { side in
-            let result = Result { () throws -> (PredictionTable, InputSummary) in try TableLoader.load(side == 0 ? baseLocation : candLocation, options: readOptions) }
+            let result = Result { () throws -> ([PredictionTable], InputSummary) in
+                try TableLoader.loadChunks(side == 0 ? baseLocation : candLocation, options: readOptions, rows: Self.chunkRows)
+            }
             if side == 0 { reads.baseline = result } else { reads.candidate = result }
         }
-        let (base, baseSummary) = try reads.baseline!.get()
-        let (cand, candSummary) = try reads.candidate!.get()
+        let (baseChunks, baseSummary) = try reads.baseline!.get()
+        let (candChunks, candSummary) = try reads.candidate!.get()
+        reads.baseline = nil
+        reads.candidate = nil
         let baseName = baseLocation.displayName, candName = candLocation.displayName
         guard baseSummary.shape.task == candSummary.shape.task else {
             throw InputError(.data, file: candName,
@@ -85,99 +95,99 @@ public struct PairedInput: Sendable {
         baselineSummary = baseSummary
         candidateSummary = candSummary
         joinColumn = joinOn
+        let base = ChunkedRows(baseChunks), cand = ChunkedRows(candChunks)
+        shape = base.chunks.first?.shape ?? baseSummary.shape
         let names = baseSummary.classes
         func check(_ i: Int, _ j: Int) throws {
-            if base.labels[i] != cand.labels[j] {
-                throw InputError(.data, file: baseName, line: base.lines[i],
-                                 reason: "label \(InputError.name(names[Int(base.labels[i])])), but \(InputError.controlsEscaped(candName)):\(cand.lines[j]) has \(InputError.name(names[Int(cand.labels[j])])) for the same row; the files must score the same labelled rows",
+            let (bc, bi) = base.locate(i), (cc, ci) = cand.locate(j)
+            let b = base.chunks[bc], c = cand.chunks[cc]
+            if b.labels[bi] != c.labels[ci] {
+                throw InputError(.data, file: baseName, line: b.lines[bi],
+                                 reason: "label \(InputError.name(names[Int(b.labels[bi])])), but \(InputError.controlsEscaped(candName)):\(c.lines[ci]) has \(InputError.name(names[Int(c.labels[ci])])) for the same row; the files must score the same labelled rows",
                                  hint: joinOn == nil ? "rows pair by position; if the files order their rows differently, pair them with --join-on ID" : nil)
             }
-            if base.weights[i] != cand.weights[j] {
-                throw InputError(.data, file: baseName, line: base.lines[i],
-                                 reason: "weight \(base.weights[i]), but \(InputError.controlsEscaped(candName)):\(cand.lines[j]) has \(cand.weights[j]) for the same row; paired rows must weigh the same")
+            if b.weights[bi] != c.weights[ci] {
+                throw InputError(.data, file: baseName, line: b.lines[bi],
+                                 reason: "weight \(b.weights[bi]), but \(InputError.controlsEscaped(candName)):\(c.lines[ci]) has \(c.weights[ci]) for the same row; paired rows must weigh the same")
             }
         }
         if let joinOn {
-            guard !base.isEmpty && base.ids.count == base.count, cand.ids.count == cand.count else {
-                throw InputError(.usage, file: base.ids.count == base.count ? candName : baseName, reason: "no id column \(InputError.name(joinOn)) to join on")
+            guard base.count > 0 && base.hasIDs, cand.hasIDs else {
+                throw InputError(.usage, file: base.hasIDs ? candName : baseName, reason: "no id column \(InputError.name(joinOn)) to join on")
             }
             let baseIndex = try Self.index(base, file: baseName), candIndex = try Self.index(cand, file: candName)
             var order: [Int] = [], candOrder: [Int] = []
             var listed: [UnmatchedRow] = []
             var baseOnly = 0, candOnly = 0
             for i in 0..<base.count {
-                if let j = candIndex[base.ids[i]] {
+                if let j = candIndex[base.id(i)] {
                     try check(i, j)
                     order.append(i)
                     candOrder.append(j)
                 } else {
                     baseOnly += 1
-                    if listed.count < Self.listedUnmatchedLimit { listed.append(UnmatchedRow(side: .baseline, line: base.lines[i], id: base.ids[i])) }
+                    if listed.count < Self.listedUnmatchedLimit { listed.append(UnmatchedRow(side: .baseline, line: base.line(i), id: base.id(i))) }
                 }
             }
-            for j in 0..<cand.count where baseIndex[cand.ids[j]] == nil {
+            for j in 0..<cand.count where baseIndex[cand.id(j)] == nil {
                 candOnly += 1
-                if listed.count < Self.listedUnmatchedLimit { listed.append(UnmatchedRow(side: .candidate, line: cand.lines[j], id: cand.ids[j])) }
+                if listed.count < Self.listedUnmatchedLimit { listed.append(UnmatchedRow(side: .candidate, line: cand.line(j), id: cand.id(j))) }
             }
             guard !order.isEmpty else {
                 throw InputError(.data, file: candName, reason: "shares no \(InputError.name(joinOn)) value with \(InputError.controlsEscaped(baseName)); there is nothing to compare")
             }
             unmatched = UnmatchedRows(baseline: baseOnly, candidate: candOnly, rows: listed)
-            baseline = Self.gather(base, rows: order, lines: nil)
-            candidate = Self.gather(cand, rows: candOrder, lines: order.map { base.lines[$0] })
+            count = order.count
+            chunks = PairedChunks(baseline: Self.gather(base, rows: order, lines: nil),
+                                  candidate: Self.gather(cand, rows: candOrder, lines: order.map { base.line($0) }))
         } else {
             guard base.count == cand.count else {
                 throw InputError(.data, file: candName,
                                  reason: "has \(cand.count) rows and \(InputError.controlsEscaped(baseName)) \(base.count); rows pair by position, so both files must hold the same rows",
                                  hint: "if the files hold different or reordered rows, pair them by an id column with --join-on ID")
             }
-            for i in 0..<base.count { try check(i, i) }
+            // Chunk `c` of both files holds the same rows (same chunk size): a chunk's
+            // columns are compared whole, and row by row only to name the first disagreement.
+            var candidate = cand.chunks
+            for c in base.chunks.indices {
+                let b = base.chunks[c], d = cand.chunks[c]
+                if b.labels != d.labels || b.weights != d.weights {
+                    for i in 0..<b.count { try check(c * Self.chunkRows + i, c * Self.chunkRows + i) }
+                }
+                // The candidate's rows carry the baseline's lines (and no ids unless every row has one).
+                if b.lines != d.lines || (!d.ids.isEmpty && d.ids.count != d.count) {
+                    candidate[c] = Self.relined(d, lines: b.lines)
+                }
+            }
             unmatched = UnmatchedRows()
-            baseline = base
-            candidate = Self.gather(cand, rows: Array(0..<cand.count), lines: base.lines)
+            count = base.count
+            chunks = PairedChunks(baseline: base.chunks, candidate: candidate)
         }
     }
 
     /// Row index by id; an id twice is exit 65 naming both lines.
-    static func index(_ table: PredictionTable, file: String) throws -> [String: Int] {
+    static func index(_ rows: ChunkedRows, file: String) throws -> [String: Int] {
         var index: [String: Int] = [:]
-        index.reserveCapacity(table.count)
-        for i in 0..<table.count {
-            if let first = index.updateValue(i, forKey: table.ids[i]) {
-                throw InputError(.data, file: file, line: table.lines[i], value: table.ids[i],
-                                 reason: "is the id of line \(table.lines[first]) as well; --join-on needs each id once per file")
+        index.reserveCapacity(rows.count)
+        for i in 0..<rows.count {
+            if let first = index.updateValue(i, forKey: rows.id(i)) {
+                throw InputError(.data, file: file, line: rows.line(i), value: rows.id(i),
+                                 reason: "is the id of line \(rows.line(first)) as well; --join-on needs each id once per file")
             }
         }
         return index
     }
 
-    /// The rows `rows` of `table` in that order, with `lines` in place of their own when given.
-    static func gather(_ table: PredictionTable, rows: [Int], lines: [Int]?) -> PredictionTable {
-        let k = table.shape.scoresPerRow
-        var labels: [Int32] = [], scores: [Double] = [], weights: [Double] = [], kept: [Int] = []
-        labels.reserveCapacity(rows.count)
-        scores.reserveCapacity(rows.count * k)
-        weights.reserveCapacity(rows.count)
-        kept.reserveCapacity(rows.count)
-        // The soft targets, when the rows carry them, `classCount` per row.
-        let t = table.shape.hasSoftTargets ? table.shape.classCount : 0
-        var targets: [Double] = []
-        targets.reserveCapacity(rows.count * t)
-        for i in rows {
-            labels.append(table.labels[i])
-            for c in 0..<k { scores.append(table.scores[i * k + c]) }
-            for c in 0..<t { targets.append(table.targets[i * t + c]) }
-            weights.append(table.weights[i])
-            kept.append(table.lines[i])
-        }
-        let ids = table.ids.count == table.count ? rows.map { table.ids[$0] } : []
-        var out = PredictionTable(shape: table.shape, reservingCapacity: rows.count)
-        labels.withUnsafeBufferPointer { l in
-            scores.withUnsafeBufferPointer { s in
-                weights.withUnsafeBufferPointer { w in
-                    (lines ?? kept).withUnsafeBufferPointer { n in
-                        targets.withUnsafeBufferPointer { t in
-                            out.append(labels: l, scores: s, weights: w, lines: n, ids: ids, groups: [], targets: t)
+    /// `table`'s rows with `lines` in place of their own (ids kept only when every row has one).
+    static func relined(_ table: PredictionTable, lines: [Int]) -> PredictionTable {
+        var out = PredictionTable(shape: table.shape, reservingCapacity: table.count)
+        table.labels.withUnsafeBufferPointer { l in
+            table.scores.withUnsafeBufferPointer { s in
+                table.weights.withUnsafeBufferPointer { w in
+                    lines.withUnsafeBufferPointer { n in
+                        table.targets.withUnsafeBufferPointer { t in
+                            out.append(validatedLabels: l, scores: s, weights: w, lines: n,
+                                       ids: table.ids.count == table.count ? table.ids : [], groups: [], targets: t)
                         }
                     }
                 }
@@ -186,39 +196,186 @@ public struct PairedInput: Sendable {
         return out
     }
 
-    /// Both models' full audits and the paired row tests. Each is audited in
-    /// fixed chunks of ``chunkRows`` rows, `threads` at a time, merged in chunk
-    /// order: the results are the same for any number of threads.
+    /// The rows `rows` of `source` in that order, in chunks of ``chunkRows``,
+    /// with `lines` in place of their own when given.
+    static func gather(_ source: ChunkedRows, rows: [Int], lines: [Int]?) -> [PredictionTable] {
+        guard let first = source.chunks.first else { return [] }
+        let shape = first.shape
+        let k = shape.scoresPerRow
+        // The soft targets, when the rows carry them, `classCount` per row.
+        let t = shape.hasSoftTargets ? shape.classCount : 0
+        var out: [PredictionTable] = []
+        var start = 0
+        while start < rows.count {
+            let end = Swift.min(rows.count, start + chunkRows)
+            var labels: [Int32] = [], scores: [Double] = [], weights: [Double] = [], kept: [Int] = [], targets: [Double] = []
+            labels.reserveCapacity(end - start)
+            scores.reserveCapacity((end - start) * k)
+            weights.reserveCapacity(end - start)
+            kept.reserveCapacity(end - start)
+            targets.reserveCapacity((end - start) * t)
+            for r in start..<end {
+                let (c, i) = source.locate(rows[r])
+                let table = source.chunks[c]
+                labels.append(table.labels[i])
+                for s in 0..<k { scores.append(table.scores[i * k + s]) }
+                for s in 0..<t { targets.append(table.targets[i * t + s]) }
+                weights.append(table.weights[i])
+                kept.append(lines?[r] ?? table.lines[i])
+            }
+            let ids = source.hasIDs ? rows[start..<end].map { source.id($0) } : []
+            var chunk = PredictionTable(shape: shape, reservingCapacity: end - start)
+            labels.withUnsafeBufferPointer { l in
+                scores.withUnsafeBufferPointer { s in
+                    weights.withUnsafeBufferPointer { w in
+                        kept.withUnsafeBufferPointer { n in
+                            targets.withUnsafeBufferPointer { t in
+                                chunk.append(validatedLabels: l, scores: s, weights: w, lines: n, ids: ids, groups: [], targets: t)
+                            }
+                        }
+                    }
+                }
+            }
+            out.append(chunk)
+            start = end
+        }
+        return out
+    }
+
+    /// Both models' full audits and the paired row tests. Chunk `c` of both
+    /// files is one task (the baseline's rows added to one accumulator, the
+    /// candidate's to another, and their paired rows for DeLong and McNemar),
+    /// `threads` tasks at a time, and the chunk pair is freed once added; the
+    /// parts merge in chunk order, so the results are the same for any number
+    /// of threads. The two audits' summaries and DeLong's test are then three
+    /// tasks of their own. Runs once: the rows are gone afterwards.
     public func audit(settings: AuditSettings, losses: [LossSpecification] = LossSpecification.auditDefaults,
                       ranking: RankingSettings?, bootstrap: BootstrapSettings?, threads: Int) -> ComparisonResult {
         let threads = Swift.max(1, threads)
         let names = baselineSummary.classes
-        func run(_ table: PredictionTable) -> AuditResult {
-            let empty = AuditAccumulator(shape: table.shape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
-            let chunks = (table.count + Self.chunkRows - 1) / Self.chunkRows
-            let parts = TaskSlots<AuditAccumulator>(count: chunks)
-            runConcurrently(chunks, threads: threads) { c in
-                var part = empty
-                part.add(table, rows: (c * Self.chunkRows)..<Swift.min(table.count, (c + 1) * Self.chunkRows))
-                parts.set(c, part)
-            }
-            var total = empty
-            for c in 0..<chunks { total.merge(parts.take(c)) }
-            return total.finish(classNames: names) { count, body in runConcurrently(count, threads: threads, body) }
+        let shape = self.shape
+        let chunks = self.chunks
+        let empty = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
+        let parts = Slots<(baseline: AuditAccumulator, candidate: AuditAccumulator, rows: PairedRows)>(count: chunks.count)
+        let threshold = settings.threshold
+        runConcurrently(chunks.count, threads: threads) { c in
+            let (b, d) = chunks.take(c)
+            var base = empty, cand = empty
+            base.add(b)
+            cand.add(d)
+            var rows = PairedRows(shape: shape)
+            rows.add(baseline: b, candidate: d, threshold: threshold)
+            parts.set(c, (base, cand, rows))
         }
-        let base = run(baseline)
-        let cand = run(candidate)
-        var rows = PairedRows(shape: baseline.shape)
-        rows.add(baseline: baseline, candidate: candidate, threshold: settings.threshold)
-        return ComparisonResult(baseline: base, candidate: cand, rows: rows)
+        var base = empty, cand = empty
+        var rows = PairedRows(shape: shape)
+        rows.reserve(positives: parts.total(\.rows.positives), negatives: parts.total(\.rows.negatives))
+        for c in 0..<chunks.count {
+            let part = parts.take(c)
+            base.merge(part.baseline)
+            cand.merge(part.candidate)
+            rows.append(part.rows)
+        }
+        // The two summaries and DeLong's test, three tasks (each summary's own work on `threads` as well).
+        let results = ResultSlots()
+        let mcNemar = rows.mcNemar
+        // Moved, not copied: each task's arrays are its own, so they are sorted in place.
+        let finishing = Slots([consume base, consume cand])
+        let paired = Slots([consume rows])
+        // All three at once (on more threads than `threads` when it is 2 or more): DeLong's
+        // test is short of parallel work, and each summary has stretches of its own.
+        let runner: RankingRunner = { count, body in runConcurrently(count, threads: threads, body) }
+        runConcurrently(3, threads: threads > 1 ? 3 : 1) { task in
+            if task == 2 {
+                var rows = paired.take(0)
+                results.deLong = rows.takeDeLong(runner: runner)
+            } else {
+                var accumulator = finishing.take(task)
+                let result = accumulator.finish(classNames: names, runner: runner)
+                if task == 0 { results.baseline = result } else { results.candidate = result }
+            }
+        }
+        return ComparisonResult(baseline: results.baseline!, candidate: results.candidate!, deLong: results.deLong, mcNemar: mcNemar)
     }
 
     /// Rows per chunk of ``audit(settings:losses:ranking:bootstrap:threads:)``.
     public static let chunkRows = 1 << 18
 }
 
+/// One file's rows in chunks of `PairedInput.chunkRows` (every chunk full but the last), addressed by row.
+struct ChunkedRows {
+    let chunks: [PredictionTable]
+    let count: Int
+    /// Every row has an id.
+    let hasIDs: Bool
+
+    init(_ chunks: [PredictionTable]) {
+        self.chunks = chunks
+        count = chunks.reduce(0) { $0 + $1.count }
+        hasIDs = chunks.allSatisfy { $0.ids.count == $0.count }
+    }
+
+    /// The chunk and the row within it of row `i`.
+    @inline(__always)
+    func locate(_ i: Int) -> (chunk: Int, row: Int) { (i / PairedInput.chunkRows, i % PairedInput.chunkRows) }
+    func line(_ i: Int) -> Int { let (c, r) = locate(i); return chunks[c].lines[r] }
+    func id(_ i: Int) -> String { let (c, r) = locate(i); return chunks[c].ids[r] }
+}
+
+/// The paired chunks, each pair handed out once (and released) by `take`.
+private final class PairedChunks: Sendable {
+    private let baseline: Slots<PredictionTable>
+    private let candidate: Slots<PredictionTable>
+    let count: Int
+    init(baseline: [PredictionTable], candidate: [PredictionTable]) {
+        precondition(baseline.count == candidate.count, "chunks pair one to one")
+        self.baseline = Slots(baseline)
+        self.candidate = Slots(candidate)
+        count = baseline.count
+    }
+    /// Chunk pair `c`, taken by one task alone.
+    func take(_ c: Int) -> (PredictionTable, PredictionTable) { (baseline.take(c), candidate.take(c)) }
+}
+
+/// One value per task, each set and taken (and released) by one task alone;
+/// the slots of different tasks are disjoint, so tasks need no lock.
+private final class Slots<Value>: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<Value?>
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: Swift.max(1, count))
+        slots.initialize(repeating: nil, count: count)
+    }
+    convenience init(_ values: [Value]) {
+        self.init(count: values.count)
+        for (i, value) in values.enumerated() { slots[i] = value }
+    }
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+    func set(_ i: Int, _ value: Value) { slots[i] = value }
+    /// The sum of `value` over the slots that hold a value.
+    func total(_ value: (Value) -> Int) -> Int {
+        (0..<count).reduce(0) { sum, i in sum + (slots[i].map(value) ?? 0) }
+    }
+    /// The value of slot `i`, which is left empty.
+    func take(_ i: Int) -> Value {
+        guard let value = slots[i].take() else { preconditionFailure("slot \(i) was taken already") }
+        return value
+    }
+}
+
 /// The two files' tables (or errors), each written by one thread and read after both are joined.
 private final class ReadSlots: @unchecked Sendable {
-    var baseline: Result<(PredictionTable, InputSummary), any Error>?
-    var candidate: Result<(PredictionTable, InputSummary), any Error>?
+    var baseline: Result<([PredictionTable], InputSummary), any Error>?
+    var candidate: Result<([PredictionTable], InputSummary), any Error>?
+}
+
+/// The three summary tasks' results, each written by one task and read after all are joined.
+private final class ResultSlots: @unchecked Sendable {
+    var baseline: AuditResult?
+    var candidate: AuditResult?
+    var deLong: DeLongTest?
 }

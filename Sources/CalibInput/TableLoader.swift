@@ -18,6 +18,39 @@ public enum TableLoader {
         return (table, reader.summary())
     }
 
+    /// Reads a whole input into tables of `rows` rows each (the last may hold
+    /// fewer; none for an input without rows), in input order: chunk `c` holds
+    /// the input's rows `c·rows ..< (c + 1)·rows`, whatever the blocks it was
+    /// read in. For `calib compare`, which audits fixed chunks of both files
+    /// side by side (`PairedInput`) and frees each once audited. Each decoded
+    /// row is copied once, into a chunk reserved at its full size (no growth,
+    /// no concatenation). Memory: the chunks (about 28 bytes a binary row).
+    public static func loadChunks(_ location: InputLocation, options: ReadOptions = ReadOptions(),
+                                  rows: Int) throws -> (chunks: [PredictionTable], input: InputSummary) {
+        precondition(rows > 0, "a chunk holds at least one row")
+        let reader = try PredictionReader(location: location, options: options)
+        let threads = Swift.max(1, options.threads)
+        var chunks: [PredictionTable] = []
+        var current = PredictionTable(shape: reader.shape, reservingCapacity: rows)
+        try reader.streamBlocks(into: PieceCollector(), threads: threads, capacity: 2 * threads + 2, progress: nil) { outcome in
+            for piece in outcome.consumer.pieces {
+                var start = 0
+                while start < piece.count {
+                    let end = Swift.min(piece.count, start + rows - current.count)
+                    current.append(piece, rows: start..<end)
+                    start = end
+                    if current.count == rows {
+                        chunks.append(current)
+                        current = PredictionTable(shape: reader.shape, reservingCapacity: rows)
+                    }
+                }
+            }
+        }
+        try reader.requireRows()
+        if !current.isEmpty { chunks.append(current) }
+        return (chunks, reader.summary())
+    }
+
     /// A runner of independent tasks on `threads` threads (the engine's
     /// `RankingRunner`), for the cross-fit's folds and the audit's ranking.
     public static func runner(threads: Int) -> RankingRunner {
@@ -30,9 +63,37 @@ public enum TableLoader {
         init(shape: ClassificationShape) { table = PredictionTable(shape: shape) }
         mutating func consume(_ chunk: PredictionTable, segmentCount: Int) { table.append(chunk) }
     }
+
+    /// A block's decoded chunks, kept as decoded (no copy).
+    struct PieceCollector: ChunkConsumer {
+        var pieces: [PredictionTable] = []
+        mutating func consume(_ chunk: PredictionTable, segmentCount: Int) { pieces.append(chunk) }
+    }
 }
 
 extension PredictionTable {
+    /// Appends the rows `range` of another table (same shape, soft targets
+    /// included), without the group column; ids as ``append(_:)`` gives them.
+    mutating func append(_ other: PredictionTable, rows range: Range<Int>) {
+        precondition(other.shape == shape)
+        let k = shape.scoresPerRow, t = shape.hasSoftTargets ? shape.classCount : 0
+        other.labels.withUnsafeBufferPointer { labels in
+            other.scores.withUnsafeBufferPointer { scores in
+                other.weights.withUnsafeBufferPointer { weights in
+                    other.lines.withUnsafeBufferPointer { lines in
+                        other.targets.withUnsafeBufferPointer { targets in
+                            append(validatedLabels: UnsafeBufferPointer(rebasing: labels[range]),
+                                   scores: UnsafeBufferPointer(rebasing: scores[(range.lowerBound * k)..<(range.upperBound * k)]),
+                                   weights: UnsafeBufferPointer(rebasing: weights[range]), lines: UnsafeBufferPointer(rebasing: lines[range]),
+                                   ids: other.ids.isEmpty ? [] : range.map { other.id(at: $0) ?? "" }, groups: [],
+                                   targets: UnsafeBufferPointer(rebasing: targets[(range.lowerBound * t)..<(range.upperBound * t)]))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Appends another table's rows (same shape, soft targets included), without the group column.
     mutating func append(_ other: PredictionTable) {
         precondition(other.shape == shape)

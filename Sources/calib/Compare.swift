@@ -77,11 +77,11 @@ struct Compare: ParsableCommand {
             let paired = try PairedInput(baseline: location(baseline), candidate: location(candidate), options: options, joinOn: joinOn)
             let comparison = paired.audit(settings: settings, ranking: rankingSettings, bootstrap: bootstrap, threads: options.threads)
             var report = ComparisonReport(baseline: paired.baselineSummary, candidate: paired.candidateSummary, comparison: comparison,
-                                          joinColumn: joinOn, pairedRows: paired.baseline.count, unmatched: paired.unmatched)
+                                          joinColumn: joinOn, pairedRows: paired.count, unmatched: paired.unmatched)
             do {
                 let outcomes = try ComparisonGateEvaluator.evaluate(gates, report: report)
                 report = ComparisonReport(baseline: paired.baselineSummary, candidate: paired.candidateSummary, comparison: comparison,
-                                          joinColumn: joinOn, pairedRows: paired.baseline.count, unmatched: paired.unmatched, gates: outcomes)
+                                          joinColumn: joinOn, pairedRows: paired.count, unmatched: paired.unmatched, gates: outcomes)
             } catch {
                 printError(error.description)
                 throw ExitStatus.usage.exitCode

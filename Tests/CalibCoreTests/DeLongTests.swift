@@ -67,6 +67,36 @@ struct DeLongTests {
         #expect(isClose(test.p, 2 * (1 - 0.5 * Foundation.erfc(-Swift.abs(reference.z) / 2.0.squareRoot())), relative: 1e-6, absolute: 1e-12))
     }
 
+    @Test("the two models' placements as tasks of a runner give the same test", arguments: cases)
+    func withRunner(_ c: Case) throws {
+        var g = SeededGenerator(seed: 43)
+        var keys = DeLongTest.Keys()
+        var positive: [Bool] = [], a: [Double] = [], b: [Double] = []
+        for i in 0..<c.rows {
+            let y = c.description == "two positives" ? i < 2 : Double.random(in: 0..<1, using: &g) < c.positiveRate
+            let x = (y ? 0.8 : 0) + g.normal(), z = x + g.normal()
+            let scale = c.decimals.map { Foundation.pow(10, Double($0)) }
+            let (sa, sb) = scale.map { ((x * $0).rounded() / $0, (z * $0).rounded() / $0) } ?? (x, z)
+            positive.append(y)
+            a.append(sa)
+            b.append(sb)
+            if y {
+                keys.baselinePositive.append(DeLongTest.orderKey(sa))
+                keys.candidatePositive.append(DeLongTest.orderKey(sb))
+            } else {
+                keys.baselineNegative.append(DeLongTest.orderKey(sa))
+                keys.candidateNegative.append(DeLongTest.orderKey(sb))
+            }
+        }
+        // The tasks run in reverse order on other threads.
+        let runner: RankingRunner = { count, body in
+            DispatchQueue.concurrentPerform(iterations: count) { body(count - 1 - $0) }
+        }
+        let tasked = try #require(DeLongTest.test(&keys, runner: runner))
+        #expect(tasked == DeLongTest.test(positive: positive, baseline: a, candidate: b))
+        #expect(keys.baselinePositive.isEmpty && keys.candidateNegative.isEmpty)
+    }
+
     @Test("logits of both signs, −0 beside +0 and ties across classes give the pairwise placements")
     func signedScores() throws {
         var g = SeededGenerator(seed: 5)

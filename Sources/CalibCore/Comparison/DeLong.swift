@@ -37,11 +37,54 @@ public struct DeLongTest: Sendable, Hashable {
     /// The test for rows with `positive[i]` and the two models' scores (rows of weight 0 already left out).
     public static func test(positive: [Bool], baseline: [Double], candidate: [Double]) -> DeLongTest? {
         precondition(positive.count == baseline.count && positive.count == candidate.count, "one label and two scores per row")
-        let m = positive.reduce(0) { $0 + ($1 ? 1 : 0) }
-        let n = positive.count - m
+        var keys = Keys()
+        for i in positive.indices {
+            if positive[i] {
+                keys.baselinePositive.append(orderKey(baseline[i]))
+                keys.candidatePositive.append(orderKey(candidate[i]))
+            } else {
+                keys.baselineNegative.append(orderKey(baseline[i]))
+                keys.candidateNegative.append(orderKey(candidate[i]))
+            }
+        }
+        return test(&keys)
+    }
+
+    /// Both models' scores as `orderKey`s, the positive rows' and the negative
+    /// rows' apart, each in row order (the same rows for both models).
+    public struct Keys: Sendable {
+        public var baselinePositive: [UInt64] = [], baselineNegative: [UInt64] = []
+        public var candidatePositive: [UInt64] = [], candidateNegative: [UInt64] = []
+        public init() {}
+        public init(baselinePositive: [UInt64], baselineNegative: [UInt64], candidatePositive: [UInt64], candidateNegative: [UInt64]) {
+            self.baselinePositive = baselinePositive
+            self.baselineNegative = baselineNegative
+            self.candidatePositive = candidatePositive
+            self.candidateNegative = candidateNegative
+        }
+    }
+
+    /// The test from the models' keys, which are sorted in place (their order
+    /// is lost); each model's placements are a task of `runner` (the same test
+    /// without one).
+    public static func test(_ keys: inout Keys, runner: RankingRunner? = nil) -> DeLongTest? {
+        let m = keys.baselinePositive.count
+        let n = keys.baselineNegative.count
+        precondition(keys.candidatePositive.count == m && keys.candidateNegative.count == n, "both models score the same rows")
         guard m >= 2 && n >= 2 else { return nil }
-        let b = placements(positive: positive, scores: baseline, m: m, n: n)
-        let c = placements(positive: positive, scores: candidate, m: m, n: n)
+        let b: (positive: [Double], negative: [Double]), c: (positive: [Double], negative: [Double])
+        if let runner {
+            // Moved into the tasks' slots, so that each sorts its keys in place.
+            let models = ModelSlots(baseline: (keys.baselinePositive, keys.baselineNegative),
+                                    candidate: (keys.candidatePositive, keys.candidateNegative))
+            keys = Keys()
+            runner(2) { model in models.run(model) }
+            b = models.placements(0)
+            c = models.placements(1)
+        } else {
+            b = placements(positive: &keys.baselinePositive, negative: &keys.baselineNegative)
+            c = placements(positive: &keys.candidatePositive, negative: &keys.candidateNegative)
+        }
         let aucB = mean(b.positive), aucC = mean(c.positive)
         let s10 = covariance(b.positive, c.positive), s01 = covariance(b.negative, c.negative)
         let variance = (s10.xx + s10.yy - 2 * s10.xy) / Double(m) + (s01.xx + s01.yy - 2 * s01.xy) / Double(n)
@@ -55,22 +98,12 @@ public struct DeLongTest: Sendable, Hashable {
     }
 
     /// `V10` (in the positives' row order) and `V01` (in the negatives'):
-    /// each class's scores radix-sorted with their row (`RadixSort`, keys that
-    /// order as the doubles do), then one merge walk over both sorted lists
-    /// counts, for each run of equal scores, the other class's scores below
-    /// and equal to it. O(m + n) after the sorts.
-    static func placements(positive: [Bool], scores: [Double], m: Int, n: Int) -> (positive: [Double], negative: [Double]) {
-        var xKeys = [UInt64](), yKeys = [UInt64]()
-        var xRows = [Double](), yRows = [Double]()
-        xKeys.reserveCapacity(m); xRows.reserveCapacity(m)
-        yKeys.reserveCapacity(n); yRows.reserveCapacity(n)
-        for (i, s) in scores.enumerated() {
-            if positive[i] {
-                xKeys.append(orderKey(s)); xRows.append(Double(xRows.count))
-            } else {
-                yKeys.append(orderKey(s)); yRows.append(Double(yRows.count))
-            }
-        }
+    /// each class's keys radix-sorted in place with their row (`RadixSort`),
+    /// then one merge walk over both sorted lists counts, for each run of
+    /// equal scores, the other class's scores below and equal to it. O(m + n) after the sorts.
+    static func placements(positive xKeys: inout [UInt64], negative yKeys: inout [UInt64]) -> (positive: [Double], negative: [Double]) {
+        let m = xKeys.count, n = yKeys.count
+        var xRows = (0..<m).map(Double.init), yRows = (0..<n).map(Double.init)
         xKeys.withUnsafeMutableBufferPointer { k in xRows.withUnsafeMutableBufferPointer { RadixSort.sort(k.baseAddress!, payload: $0.baseAddress!, count: m, runner: nil) } }
         yKeys.withUnsafeMutableBufferPointer { k in yRows.withUnsafeMutableBufferPointer { RadixSort.sort(k.baseAddress!, payload: $0.baseAddress!, count: n, runner: nil) } }
         var v10 = [Double](repeating: 0, count: m), v01 = [Double](repeating: 0, count: n)
@@ -83,7 +116,7 @@ public struct DeLongTest: Sendable, Hashable {
 
     /// A key that orders as the double does (sign bit flipped for positive
     /// values, every bit for negative ones); −0 is keyed as +0, which it equals.
-    static func orderKey(_ x: Double) -> UInt64 {
+    public static func orderKey(_ x: Double) -> UInt64 {
         let bits = (x + 0.0).bitPattern
         return bits >> 63 == 1 ? ~bits : bits | (1 << 63)
     }
@@ -127,4 +160,34 @@ public struct DeLongTest: Sendable, Hashable {
         let d = Double(x.count - 1)
         return (xx.value / d, yy.value / d, xy.value / d)
     }
+}
+
+/// The two models' keys and placements while `DeLongTest.test(_:runner:)`
+/// runs them as two tasks: task `i` takes keys `i` (leaving them empty, so
+/// that it sorts them in place) and writes placements `i`; neither is touched
+/// by the other task, and the caller reads the placements after both.
+private final class ModelSlots: @unchecked Sendable {
+    typealias Placements = (positive: [Double], negative: [Double])
+    private let keys = UnsafeMutablePointer<(positive: [UInt64], negative: [UInt64])>.allocate(capacity: 2)
+    private let results = UnsafeMutablePointer<Placements?>.allocate(capacity: 2)
+
+    init(baseline: (positive: [UInt64], negative: [UInt64]), candidate: (positive: [UInt64], negative: [UInt64])) {
+        keys.initialize(to: baseline)
+        (keys + 1).initialize(to: candidate)
+        results.initialize(repeating: nil, count: 2)
+    }
+    deinit {
+        keys.deinitialize(count: 2)
+        keys.deallocate()
+        results.deinitialize(count: 2)
+        results.deallocate()
+    }
+
+    func run(_ model: Int) {
+        var side = (positive: [UInt64](), negative: [UInt64]())
+        swap(&side, &keys[model])
+        results[model] = DeLongTest.placements(positive: &side.positive, negative: &side.negative)
+    }
+
+    func placements(_ model: Int) -> Placements { results[model]! }
 }

@@ -82,6 +82,12 @@ public struct ComparisonResult: Sendable {
     /// intervals with the same settings (so their replicates pair), and the
     /// paired rows' tests (`PairedRows`).
     public init(baseline: AuditResult, candidate: AuditResult, rows: PairedRows) {
+        self.init(baseline: baseline, candidate: candidate, deLong: rows.deLong(), mcNemar: rows.mcNemar)
+    }
+
+    /// Compares two audits as ``init(baseline:candidate:rows:)`` does, with the
+    /// paired rows' tests already done (`PairedRows/takeDeLong()`, `PairedRows/mcNemar`).
+    public init(baseline: AuditResult, candidate: AuditResult, deLong: DeLongTest?, mcNemar: McNemarTest) {
         precondition(baseline.classNames == candidate.classNames, "the audits compare the same classes")
         self.baseline = baseline
         self.candidate = candidate
@@ -95,8 +101,8 @@ public struct ComparisonResult: Sendable {
             confidence = nil
             deltas = []
         }
-        deLong = rows.deLong()
-        mcNemar = rows.mcNemar
+        self.deLong = deLong
+        self.mcNemar = mcNemar
     }
 
     /// The delta of the key called `name`, or `nil`.
@@ -106,13 +112,15 @@ public struct ComparisonResult: Sendable {
 /// What the row-level tests need from two paired tables: per row with a
 /// non-zero weight, whether each model decides right (binary: `1[s ≥ threshold]`
 /// against the label; multiclass: the top label, ties to the lowest index, as
-/// the audit's confusion matrix) and, for binary tasks, the positive label and
-/// both models' positive-class probabilities (logits through σ, as the audit).
+/// the audit's confusion matrix) and, for binary tasks, both models' order keys
+/// (`DeLongTest.orderKey`) of their positive-class probabilities (logits
+/// through σ, as the audit), the positive rows' and the negative rows' apart,
+/// each in row order: 16 bytes a binary row, what DeLong's sorts take.
 /// Multiclass logits decide by their own argmax (softmax keeps the order).
 public struct PairedRows: Sendable {
-    public private(set) var positive: [Bool] = []
-    public private(set) var baselineScores: [Double] = []
-    public private(set) var candidateScores: [Double] = []
+    /// Binary tasks: each model's keys of the positive rows and of the negative rows.
+    var baselinePositive: [UInt64] = [], baselineNegative: [UInt64] = []
+    var candidatePositive: [UInt64] = [], candidateNegative: [UInt64] = []
     /// McNemar's counts.
     public private(set) var baselineOnlyRight = 0
     public private(set) var candidateOnlyRight = 0
@@ -122,37 +130,82 @@ public struct PairedRows: Sendable {
         binary = shape.task == .binary
     }
 
+    /// Positive and negative rows kept for DeLong's test (binary tasks; 0 otherwise).
+    public var positives: Int { baselinePositive.count }
+    public var negatives: Int { baselineNegative.count }
+
     /// Adds paired rows: row `i` of `baseline` and of `candidate` are the same
     /// row (same label and weight; the caller checks). `threshold` is the audit's decision threshold.
     public mutating func add(baseline: PredictionTable, candidate: PredictionTable, threshold: Double) {
         precondition(baseline.count == candidate.count, "paired tables hold the same rows")
         precondition(baseline.shape.classCount == candidate.shape.classCount, "paired tables have the same classes")
         let k = baseline.shape.scoresPerRow
-        for i in 0..<baseline.count where baseline.weights[i] != 0 {
-            let y = Int(baseline.labels[i])
-            let rightB: Bool, rightC: Bool
-            if binary {
-                let sb = PairedRows.positiveProbability(baseline.scores[i], baseline.shape.scoreKind)
-                let sc = PairedRows.positiveProbability(candidate.scores[i], candidate.shape.scoreKind)
-                positive.append(y == 1)
-                baselineScores.append(sb)
-                candidateScores.append(sc)
-                rightB = (sb >= threshold ? 1 : 0) == y
-                rightC = (sc >= threshold ? 1 : 0) == y
-            } else {
-                rightB = PairedRows.top(baseline.scores, at: i * k, count: k) == y
-                rightC = PairedRows.top(candidate.scores, at: i * k, count: k) == y
+        let baseKind = baseline.shape.scoreKind, candKind = candidate.shape.scoreKind
+        baseline.labels.withUnsafeBufferPointer { labels in
+        baseline.weights.withUnsafeBufferPointer { weights in
+        if binary {
+            // The keys' arrays reserved at their final size: no regrowth.
+            var positives = 0, kept = 0
+            for i in 0..<labels.count where weights[i] != 0 {
+                kept += 1
+                positives += labels[i] == 1 ? 1 : 0
             }
-            if rightB && !rightC { baselineOnlyRight += 1 }
-            if rightC && !rightB { candidateOnlyRight += 1 }
+            reserve(positives: positives, negatives: kept - positives)
         }
+        baseline.scores.withUnsafeBufferPointer { baseScores in
+        candidate.scores.withUnsafeBufferPointer { candScores in
+            for i in 0..<labels.count where weights[i] != 0 {
+                let y = Int(labels[i])
+                let rightB: Bool, rightC: Bool
+                if binary {
+                    let sb = PairedRows.positiveProbability(baseScores[i], baseKind)
+                    let sc = PairedRows.positiveProbability(candScores[i], candKind)
+                    if y == 1 {
+                        baselinePositive.append(DeLongTest.orderKey(sb))
+                        candidatePositive.append(DeLongTest.orderKey(sc))
+                    } else {
+                        baselineNegative.append(DeLongTest.orderKey(sb))
+                        candidateNegative.append(DeLongTest.orderKey(sc))
+                    }
+                    rightB = (sb >= threshold ? 1 : 0) == y
+                    rightC = (sc >= threshold ? 1 : 0) == y
+                } else {
+                    rightB = PairedRows.top(baseScores, at: i * k, count: k) == y
+                    rightC = PairedRows.top(candScores, at: i * k, count: k) == y
+                }
+                if rightB && !rightC { baselineOnlyRight += 1 }
+                if rightC && !rightB { candidateOnlyRight += 1 }
+            }
+        }
+        }
+        }
+        }
+    }
+
+    /// Reserves room for this many more positive and negative rows.
+    public mutating func reserve(positives: Int, negatives: Int) {
+        baselinePositive.reserveCapacity(baselinePositive.count + positives)
+        candidatePositive.reserveCapacity(candidatePositive.count + positives)
+        baselineNegative.reserveCapacity(baselineNegative.count + negatives)
+        candidateNegative.reserveCapacity(candidateNegative.count + negatives)
+    }
+
+    /// Appends the paired rows of `other`, which follow this one's.
+    public mutating func append(_ other: PairedRows) {
+        precondition(binary == other.binary, "paired rows of the same task")
+        baselinePositive.append(contentsOf: other.baselinePositive)
+        baselineNegative.append(contentsOf: other.baselineNegative)
+        candidatePositive.append(contentsOf: other.candidatePositive)
+        candidateNegative.append(contentsOf: other.candidateNegative)
+        baselineOnlyRight += other.baselineOnlyRight
+        candidateOnlyRight += other.candidateOnlyRight
     }
 
     static func positiveProbability(_ x: Double, _ kind: ScoreKind) -> Double {
         kind == .logits ? StableMath.binaryLogit(x).positive : x
     }
 
-    static func top(_ scores: [Double], at base: Int, count k: Int) -> Int {
+    static func top(_ scores: UnsafeBufferPointer<Double>, at base: Int, count k: Int) -> Int {
         var top = 0
         var best = scores[base]
         for c in 1..<k where scores[base + c] > best { top = c; best = scores[base + c] }
@@ -163,6 +216,17 @@ public struct PairedRows: Sendable {
 
     /// DeLong's test on the binary rows (`nil` for multiclass tasks or too few rows of a class).
     public func deLong() -> DeLongTest? {
-        binary ? DeLongTest.test(positive: positive, baseline: baselineScores, candidate: candidateScores) : nil
+        var copy = self
+        return copy.takeDeLong()
+    }
+
+    /// ``deLong()``, sorting the keys in place: they are gone afterwards (no
+    /// copy of 16 bytes a row); the two models' placements are two tasks of `runner`.
+    public mutating func takeDeLong(runner: RankingRunner? = nil) -> DeLongTest? {
+        guard binary else { return nil }
+        var keys = DeLongTest.Keys(baselinePositive: baselinePositive, baselineNegative: baselineNegative,
+                                   candidatePositive: candidatePositive, candidateNegative: candidateNegative)
+        baselinePositive = []; baselineNegative = []; candidatePositive = []; candidateNegative = []
+        return DeLongTest.test(&keys, runner: runner)
     }
 }

@@ -1,0 +1,47 @@
+import CalibCore
+import CalibInput
+import Foundation
+import Testing
+
+/// `TableLoader.loadChunks`: a whole input in fixed chunks of rows (what `calib compare` audits).
+@Suite("Reading a whole input in chunks of rows")
+struct TableLoaderTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let description: String
+        let rows: Int
+        let chunkRows: Int
+        let blockBytes: Int
+        let readerChunkRows: Int
+    }
+
+    static let cases = [
+        Case(description: "chunks longer than the blocks", rows: 1_000, chunkRows: 300, blockBytes: 4 << 10, readerChunkRows: 50),
+        Case(description: "chunks shorter than the reader's", rows: 1_000, chunkRows: 7, blockBytes: 2 << 20, readerChunkRows: 8192),
+        Case(description: "rows a multiple of the chunk", rows: 900, chunkRows: 300, blockBytes: 1 << 10, readerChunkRows: 13),
+        Case(description: "one chunk holds every row", rows: 50, chunkRows: 1 << 18, blockBytes: 2 << 20, readerChunkRows: 8192),
+    ]
+
+    @Test("chunk c holds rows c·n ..< (c + 1)·n of the input, whatever the blocks and threads", arguments: cases)
+    func chunks(_ c: Case) throws {
+        var text = "label,prob,id\n"
+        for i in 0..<c.rows {
+            text += "\(i % 3 == 0 ? 1 : 0),\(Double(i % 97) / 97),r\(i)\n"
+            if i % 101 == 5 { text += "\n" }
+        }
+        let path = try temporaryFile("chunks.csv", text)
+        for threads in [1, 3] {
+            var options = ReadOptions()
+            options.id = "id"
+            options.blockBytes = c.blockBytes
+            options.chunkRows = c.readerChunkRows
+            options.threads = threads
+            let (whole, _) = try TableLoader.load(.file(path), options: options)
+            let (chunks, input) = try TableLoader.loadChunks(.file(path), options: options, rows: c.chunkRows)
+            #expect(input.rows == c.rows)
+            #expect(chunks.count == (c.rows + c.chunkRows - 1) / c.chunkRows)
+            #expect(chunks.dropLast().allSatisfy { $0.count == c.chunkRows })
+            #expect(chunks.flatMap(\.labels) == whole.labels && chunks.flatMap(\.scores) == whole.scores)
+            #expect(chunks.flatMap(\.weights) == whole.weights && chunks.flatMap(\.lines) == whole.lines && chunks.flatMap(\.ids) == whole.ids)
+        }
+    }
+}
