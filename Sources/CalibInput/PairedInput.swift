@@ -52,6 +52,8 @@ public struct UnmatchedRows: Sendable, Hashable {
 public struct PairedInput: Sendable {
     /// The paired rows' shape (the baseline's).
     public let shape: ClassificationShape
+    /// The candidate's shape: its score kind (and soft targets) may differ from the baseline's.
+    let candidateShape: ClassificationShape
     /// Rows both files hold: the rows of both audits and of every delta.
     public let count: Int
     public let baselineSummary: InputSummary
@@ -97,6 +99,7 @@ public struct PairedInput: Sendable {
         joinColumn = joinOn
         let base = ChunkedRows(baseChunks), cand = ChunkedRows(candChunks)
         shape = base.chunks.first?.shape ?? baseSummary.shape
+        candidateShape = cand.chunks.first?.shape ?? candSummary.shape
         let names = baseSummary.classes
         func check(_ i: Int, _ j: Int) throws {
             let (bc, bi) = base.locate(i), (cc, ci) = cand.locate(j)
@@ -255,19 +258,21 @@ public struct PairedInput: Sendable {
         let names = baselineSummary.classes
         let shape = self.shape
         let chunks = self.chunks
-        let empty = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
+        // Each model audited in its own shape (logits against probabilities is a fair comparison).
+        let emptyBase = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
+        let emptyCand = AuditAccumulator(shape: candidateShape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
         let parts = Slots<(baseline: AuditAccumulator, candidate: AuditAccumulator, rows: PairedRows)>(count: chunks.count)
         let threshold = settings.threshold
         runConcurrently(chunks.count, threads: threads) { c in
             let (b, d) = chunks.take(c)
-            var base = empty, cand = empty
+            var base = emptyBase, cand = emptyCand
             base.add(b)
             cand.add(d)
             var rows = PairedRows(shape: shape)
             rows.add(baseline: b, candidate: d, threshold: threshold)
             parts.set(c, (base, cand, rows))
         }
-        var base = empty, cand = empty
+        var base = emptyBase, cand = emptyCand
         var rows = PairedRows(shape: shape)
         rows.reserve(positives: parts.total(\.rows.positives), negatives: parts.total(\.rows.negatives))
         for c in 0..<chunks.count {

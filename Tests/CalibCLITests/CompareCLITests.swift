@@ -66,6 +66,20 @@ struct CompareCLITests {
         #expect(run.stdout.isEmpty)
     }
 
+    @Test("a baseline of probabilities and a candidate of logits compare, each audited in its own kind")
+    func probabilitiesAgainstLogits() throws {
+        let a = try Self.file("probs.csv", "label,prob\n1,0.9\n0,0.2\n1,0.7\n0,0.4\n1,0.6\n0,0.1\n")
+        let b = try Self.file("logits.csv", "label,logit\n1,2\n0,-1\n1,0.5\n0,-0.3\n1,1\n0,-2\n")
+        let run = try CalibRun(["compare", a, b, "--bootstrap", "20", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let single = try CalibRun(["audit", b, "--bootstrap", "0", "--format", "json"])
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let candidate = ((json?["comparison"] as? [String: Any])?["candidate"] as? [String: Any])?["metrics"] as? [String: Any]
+        let alone = (try JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as? [String: Any])?["metrics"] as? [String: Any]
+        let crossEntropy = try #require(candidate?["crossEntropy"] as? Double)
+        #expect(crossEntropy == alone?["crossEntropy"] as? Double)
+    }
+
     @Test("ids in one file only are counted, listed in every format and gateable as unmatchedRows")
     func unmatched() throws {
         let a = try Self.binary("base.csv", rows: 60)
