@@ -275,7 +275,9 @@ public final class RecordRewriter {
         let pieceBytes = Swift.max(1, blockBytes / 2)
         try withoutActuallyEscaping(write) { write in
             let writer = UncheckedBox(write)
-            while let bounds = try nextBatch(pieceBytes: pieceBytes, pieces: slots) {
+            // With `extras` (a serial scan) a batch is one piece: only then is a piece's first line known
+            // before it starts, and `extras` is handed each record's true line.
+            while let bounds = try nextBatch(pieceBytes: pieceBytes, pieces: extras == nil ? slots : 1) {
                 let pieces = bounds.count - 1
                 let outcomes = TaskSlots<PieceOutcome>(count: pieces)
                 let writeError = ErrorSlot()
@@ -291,7 +293,7 @@ public final class RecordRewriter {
                     }
                     let p = task - lead
                     out[p].count = 0
-                    // Only a serial run knows a piece's first line before it starts (for `extras`).
+                    // The batch's first line is the first piece's; with `extras` there is only that piece.
                     outcomes.set(p, Self.rewritePiece(data.value, bounds[p]..<bounds[p + 1], firstLine: firstLine, layout: layout, into: out[p]))
                 }
                 if let error = writeError.error { throw error }

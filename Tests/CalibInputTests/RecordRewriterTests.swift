@@ -121,6 +121,23 @@ struct RecordRewriterTests {
 
     static let layouts: [(threads: Int, blockBytes: Int)] = [(2, 2), (2, 37), (3, 100), (2, 1000), (4, 1 << 21)]
 
+    @Test("scan hands every record its own line, whatever the block size (calib prior keys its bootstrap on it)", arguments: [2, 37, 100, 1000, 1 << 21])
+    func scanLines(blockBytes: Int) throws {
+        let text = "label,prob\n" + (0..<2_000).map { "\($0 % 2),0.\($0 % 89 + 10)\n" }.joined()
+        var options = ReadOptions()
+        options.blockBytes = blockBytes
+        let rewriter = try RecordRewriter(location: .bytes(Array(text.utf8), name: "in"), options: options, classes: ["0", "1"], extras: true)
+        var lines: [Int] = []
+        var scores: [Double] = []
+        let rows = try rewriter.scan { s, _, _, line in
+            lines.append(line)
+            scores.append(s[0])
+        }
+        #expect(rows == 2_000)
+        #expect(lines == Array(2...2_001))
+        #expect(scores == (0..<2_000).map { Double("0.\($0 % 89 + 10)")! })
+    }
+
     @Test("any threads and piece size give the one-thread output", arguments: inputs)
     func sameOutput(_ input: Input) throws {
         let serial = try Self.rewrite(input, threads: 1, blockBytes: 1 << 22)
