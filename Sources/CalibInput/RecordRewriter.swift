@@ -76,8 +76,8 @@ public final class RecordRewriter {
         source = try location.open()
         threads = Swift.max(1, options.threads)
         blockBytes = Swift.max(2, options.blockBytes)
-        // A batch: four pieces a thread.
-        data = .allocate(capacity: Swift.max(1 << 20, 4 * threads * (blockBytes / 2)))
+        // A batch: four pieces a thread (within 256 MiB, however large the blocks asked for).
+        data = .allocate(capacity: Swift.max(1 << 20, Swift.min(4 * threads * (blockBytes / 2), 1 << 28)))
         // The first record: CSV's header, JSON Lines' first object.
         try fill(minimum: 4)
         try TextEncoding.check(UnsafeBufferPointer(rebasing: data[0..<end]), name: name)
@@ -244,6 +244,8 @@ public final class RecordRewriter {
         let weightIndex: Int?
         let transform: (UnsafeMutableBufferPointer<Double>) -> Void
         let extras: ((String?, Double, Int) -> Void)?
+        /// The longest record read (`--record-limit`'s bytes, its line terminator aside), whatever the buffers' sizes.
+        let recordLimit: Int
     }
 
     /// One piece's outcome: rows rewritten, line breaks, the error that stopped it.
@@ -257,7 +259,7 @@ public final class RecordRewriter {
                      threads: Int, write: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         let layout = Layout(name: name, format: format, delimiter: delimiter, header: header, columns: columns, scoreColumns: scoreColumns,
                             scoreKind: scoreKind, twoColumnBinary: twoColumnBinary, labelIndex: labelIndex, weightIndex: weightIndex,
-                            transform: transform, extras: extras)
+                            transform: transform, extras: extras, recordLimit: recordLimit)
         var position = 0
         if let headerRecord {
             let bytes = UnsafeBufferPointer(rebasing: data[headerRecord])
@@ -382,6 +384,9 @@ public final class RecordRewriter {
                 let record = position..<recordEnd
                 position = recordEnd
                 let body = Self.trimmedTerminator(data, record)
+                if body.count > layout.recordLimit {
+                    throw InputError.recordTooLong(file: layout.name, line: lineAt(record.lowerBound), limit: layout.recordLimit)
+                }
                 if Self.isBlank(data, body) {
                     out.append(base + record.lowerBound, record.count)
                     continue

@@ -179,6 +179,9 @@ struct RecordRewriterTests {
                  line: 252, reason: "fields"),
         BadInput(name: "two bad records: the first is named", text: rows("label,prob\n", 400, row: { i in i == 390 || i == 120 ? "1,x" : "\(i % 2),0.25" }, end: { _ in "\n" }),
                  line: 122, reason: "not a number"),
+        BadInput(name: "a record past the 1 MiB limit, whatever the buffers", text: rows("id,label,prob\n", 300, row: { i in
+            (i == 200 ? "\"" + String(repeating: "a", count: 1_100_000) + "\"" : "r\(i)") + ",\(i % 2),0.25"
+        }, end: { _ in "\n" }), line: 202, reason: "longer than 1048576 bytes"),
     ]
 
     @Test("the first bad record in input order stops the run, at its line, on any threads", arguments: badInputs)
