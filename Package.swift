@@ -94,6 +94,7 @@ let package = Package(
         .testTarget(
             name: "CalibCLITests",
             dependencies: ["calib", "CalibTestSupport"],
+            exclude: ["Parts"],
             swiftSettings: strictSettings
         ),
     ]

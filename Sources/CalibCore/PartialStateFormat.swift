@@ -6,17 +6,19 @@
 /// the body's length in bytes (`UInt64`), the body, and the body's checksum
 /// (`UInt64`): since version 2 ``fnv1a64Words(_:)``, FNV-1a 64 over the body's
 /// 64-bit little-endian words (Fowler, Noll & Vo's step on a word instead of
-/// a byte: a part of hundreds of MB hashes in a tenth of the time); version 1,
-/// still read, hashed bytes (``fnv1a64(_:)``). The body is a run of sections,
-/// each its name (`UInt16` length + UTF-8), its payload length (`UInt64`) and
-/// its payload; readers look sections up by name and skip names they do not
-/// know. A file shorter or longer than its stated length is truncated (or
+/// a byte: a part of hundreds of MB hashes in a tenth of the time); version 1
+/// hashed bytes (``fnv1a64(_:)``). The body is a run of sections, each its
+/// name (`Int64` byte count + UTF-8), its payload length (`UInt64`) and its
+/// payload; readers look sections up by name and skip names they do not
+/// know. Version 3 keeps the bootstrap grid sparse (the slots rows reached);
+/// versions 1 and 2, still read, kept it dense (every reader gets the part's
+/// ``PartialReader/version``). A file shorter or longer than its stated length is truncated (or
 /// has trailing bytes); a body whose hash differs is corrupted.
 public enum PartialStateFormat {
     /// The first 8 bytes of every part.
     public static let magic: [UInt8] = Array("CALIBPRT".utf8)
-    /// The version this build writes and the newest it reads (it reads 1 too).
-    public static let version: UInt32 = 2
+    /// The version this build writes and the newest it reads (it reads 1 and 2 too).
+    public static let version: UInt32 = 3
     /// Bytes before the body: magic, version, length.
     static let headerBytes = 8 + 4 + 8
 
@@ -121,7 +123,7 @@ public enum PartialStateFormat {
         var tail = PartialReader(bytes[(expected - 8)...])
         let stored = try tail.u64()
         guard body.withUnsafeBytes({ checksum($0, version: v) }) == stored else { throw .checksum }
-        var reader = PartialReader(body)
+        var reader = PartialReader(body, version: v)
         var sections: [String: PartialReader] = [:]
         while !reader.isAtEnd {
             let name = try reader.string()
@@ -213,8 +215,12 @@ public struct PartialReader: Sendable {
     let bytes: ArraySlice<UInt8>
     var at: Int
 
-    public init(_ bytes: ArraySlice<UInt8>) {
+    /// The format version of the part the bytes come from (layouts that changed read by it).
+    public let version: UInt32
+
+    public init(_ bytes: ArraySlice<UInt8>, version: UInt32 = PartialStateFormat.version) {
         self.bytes = bytes
+        self.version = version
         at = bytes.startIndex
     }
 
@@ -310,7 +316,7 @@ public struct PartialReader: Sendable {
     }
     /// The next `n` bytes as a reader of their own.
     public mutating func slice(_ n: Int) throws(PartialStateFormat.Problem) -> PartialReader {
-        PartialReader(try take(n))
+        PartialReader(try take(n), version: version)
     }
     /// Throws unless every byte was read.
     public func requireEnd(_ what: String) throws(PartialStateFormat.Problem) {

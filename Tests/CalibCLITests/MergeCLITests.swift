@@ -302,6 +302,23 @@ struct MergeCLITests {
         }
     }
 
+    @Test("a part of format version 1 (byte-wise checksum, dense bootstrap grid, written by calib at 0871299) merges to the single audit")
+    func versionOnePart() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let part = TestPaths.packageRoot + "/Tests/CalibCLITests/Parts/fraud_head300_v1.part"
+        #expect(try Data(contentsOf: URL(fileURLWithPath: part))[8] == 1)
+        let lines = try String(contentsOfFile: TestPaths.packageRoot + "/SampleData/fraud_transactions.csv", encoding: .utf8).split(separator: "\n")
+        let head = folder.appendingPathComponent("fraud_head300.csv").path
+        try (lines.prefix(301).joined(separator: "\n") + "\n").write(toFile: head, atomically: true, encoding: .utf8)
+        let flags = ["--bootstrap", "3", "--seed", "5", "--format", "json"]
+        let single = try CalibRun(["audit", head] + flags)
+        let merged = try CalibRun(["merge", part, "--format", "json"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(single.stdout.contains("\"intervals\""))
+        #expect(try Self.differences(single.stdout, merged.stdout) == [])
+    }
+
     @Test("without --row-offset the merged intervals come from other replicates")
     func offsetMatters() throws {
         let f = Self.fixtures[0]

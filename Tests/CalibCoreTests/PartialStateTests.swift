@@ -157,7 +157,7 @@ struct PartialStateTests {
         DamageCase(name: "a body byte flipped", damage: { var b = $0; b[40] ^= 0x10; return b }, expected: .checksum),
         DamageCase(name: "other magic", damage: { var b = $0; b[0] = UInt8(ascii: "X"); return b }, expected: .notAPart),
         DamageCase(name: "empty", damage: { _ in [] }, expected: .notAPart),
-        DamageCase(name: "version 3", damage: { var b = $0; b[8] = 3; return b }, expected: .futureVersion(3)),
+        DamageCase(name: "version 4", damage: { var b = $0; b[8] = 4; return b }, expected: .futureVersion(4)),
         DamageCase(name: "version 1 with the word-wise checksum", damage: { var b = $0; b[8] = 1; return b }, expected: .checksum),
     ]
 
@@ -203,7 +203,7 @@ struct PartialStateTests {
         var body = PartialWriter()
         body.section("tool") { $0.string("0.1.0") }
         var part = PartialStateFormat.wrap(body)
-        #expect(part[8] == 2)
+        #expect(part[8] == 3)
         part[8] = 1
         let hash = part[PartialStateFormat.headerBytes..<(part.count - 8)].withUnsafeBytes { PartialStateFormat.fnv1a64($0) }
         withUnsafeBytes(of: hash.littleEndian) { for (i, b) in $0.enumerated() { part[part.count - 8 + i] = b } }

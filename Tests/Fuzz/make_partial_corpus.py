@@ -58,7 +58,7 @@ def main():
         "bootstrap_part": b"\x00" + bootstrap,
         "softtarget_part": b"\x00" + soft,
         "multilabel_part": b"\x00" + multilabel,
-        "future_version": b"\x00" + b"CALIBPRT" + struct.pack("<I", 3),
+        "future_version": b"\x00" + b"CALIBPRT" + struct.pack("<I", 4),
     }
     os.makedirs(OUT, exist_ok=True)
     for name, data in seeds.items():

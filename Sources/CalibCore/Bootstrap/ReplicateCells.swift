@@ -100,6 +100,10 @@ struct ReplicateCells: Sendable {
     /// The cells ``writePartial(_:)`` wrote; slots out of range or repeated,
     /// runs without a slot table, or lanes that do not fill the runs are malformed.
     init(readingPartial r: inout PartialReader, replicates: Int, slots: Int) throws(PartialStateFormat.Problem) {
+        guard r.version >= 3 else {
+            try self.init(readingDense: &r, replicates: replicates, slots: slots)
+            return
+        }
         self.init(replicates: replicates, slots: slots)
         let allocated = try r.bool()
         let reached = try r.ints()
@@ -112,6 +116,23 @@ struct ReplicateCells: Sendable {
             runOf[slot] = Int32(truncatingIfNeeded: run)
         }
         weights = lanes
+    }
+
+    /// The dense grid of format versions 1 and 2, `[slot · R + r]` (empty
+    /// before the first rows): a slot whose lanes are not all +0 gets a run, in
+    /// slot order, so every weight reads back as the same double.
+    private init(readingDense r: inout PartialReader, replicates: Int, slots: Int) throws(PartialStateFormat.Problem) {
+        self.init(replicates: replicates, slots: slots)
+        let dense = try r.doubles()
+        guard !dense.isEmpty else { return }
+        guard dense.count == slots * replicates else { throw .malformed("bootstrap grids of another size") }
+        allocate()
+        for slot in 0..<slots {
+            let lanes = dense[(slot * replicates)..<((slot + 1) * replicates)]
+            guard lanes.contains(where: { $0.bitPattern != 0 }) else { continue }
+            runOf[slot] = Int32(truncatingIfNeeded: runCount)
+            weights.append(contentsOf: lanes)
+        }
     }
 
     /// Bytes held (element strides).
