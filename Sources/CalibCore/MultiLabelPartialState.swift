@@ -33,7 +33,8 @@ extension MultiLabelAccumulator {
             perLabel.append(label)
         }
         let pooled = try AuditAccumulator(readingPartial: &r)
-        guard pooled.mismatch(with: perLabel[0]) == nil, pooled.count == count * perLabel[0].count else {
+        let pairs = count.multipliedReportingOverflow(by: perLabel[0].count)
+        guard pooled.mismatch(with: perLabel[0]) == nil, !pairs.overflow, pooled.count == pairs.partialValue else {
             throw .malformed("the pooled audit does not fit the labels' audits")
         }
         var sums: [CompensatedSum] = []

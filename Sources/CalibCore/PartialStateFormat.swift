@@ -19,6 +19,9 @@ public enum PartialStateFormat {
     public static let magic: [UInt8] = Array("CALIBPRT".utf8)
     /// The version this build writes and the newest it reads (it reads 1 and 2 too).
     public static let version: UInt32 = 3
+    /// The largest count (rows, lines, bins, skipped rows) a part may hold: the
+    /// sum of thousands of such counts still fits an `Int`.
+    public static let countLimit: UInt = 1 << 52
     /// Bytes before the body: magic, version, length.
     static let headerBytes = 8 + 4 + 8
 
@@ -309,6 +312,8 @@ public struct PartialReader: Sendable {
     public mutating func family() throws(PartialStateFormat.Problem) -> FamilyState {
         let doubles = try doubles()
         let counts = try ints()
+        // Counts of rows, lines and bins: far below 2⁵², so that merging parts never overflows.
+        guard counts.allSatisfy({ $0.magnitude <= PartialStateFormat.countLimit }) else { throw .malformed("a count beyond 2^52") }
         let n = try length()
         var texts: [String?] = []
         for _ in 0..<n { texts.append(try optionalString()) }

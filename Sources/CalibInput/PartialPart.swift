@@ -88,7 +88,9 @@ public struct PartialPart: Sendable {
         for _ in 0..<count {
             let name = try r.string()
             let segment = try AuditAccumulator(readingPartial: &r)
-            guard segment.mismatch(with: total) == nil, !segments.contains(where: { $0.name == name }) else {
+            // A segment sums as the total does, with no score store and no replicates of its own.
+            guard segment.mismatch(with: total) == nil, segment.rankingSettings == nil, segment.bootstrapSettings == nil,
+                  !segments.contains(where: { $0.name == name }) else {
                 throw .malformed("segment \(InputError.quoted(name)) does not fit the audit")
             }
             segments.append((name, segment))
@@ -290,11 +292,13 @@ public struct PartialPart: Sendable {
         guard limit >= 0 else { throw .malformed("an example limit of \(limit)") }
         var skipped = SkippedRows(exampleLimit: limit)
         skipped.total = try r.int()
+        guard skipped.total.magnitude <= PartialStateFormat.countLimit else { throw .malformed("\(skipped.total) skipped rows") }
         let reasons = try r.length()
         var counted = 0
         for _ in 0..<reasons {
             let code = try r.string()
             let count = try r.int()
+            guard count.magnitude <= PartialStateFormat.countLimit else { throw .malformed("\(count) skipped rows") }
             let exampleCount = try r.length()
             var examples: [SkippedRows.Example] = []
             for _ in 0..<exampleCount {

@@ -187,6 +187,20 @@ struct PartialStateTests {
         #expect(Array("a".utf8).withUnsafeBytes { PartialStateFormat.fnv1a64($0) } == 0xaf63_dc4c_8601_ec8c)
     }
 
+    @Test("a family's count beyond 2^52 is malformed (merging such parts could overflow)")
+    func countLimit() throws {
+        for (count, refused) in [(1 << 52, false), ((1 << 52) + 1, true), (-(1 << 53), true), (Int.max, true)] {
+            var w = PartialWriter()
+            w.family(FamilyState(doubles: [0.5], counts: [3, count], texts: []))
+            var r = PartialReader(w.bytes[...])
+            if refused {
+                #expect(throws: PartialStateFormat.Problem.self, "\(count)") { _ = try r.family() }
+            } else {
+                #expect(try r.family().counts == [3, count])
+            }
+        }
+    }
+
     @Test("the word-wise FNV-1a 64 of format 2 gives the values of its definition (computed apart in Python)")
     func wordChecksum() {
         let cases: [(bytes: [UInt8], hash: UInt64)] = [
