@@ -261,21 +261,12 @@ enum ComparisonCharts {
 extension ComparisonRenderer {
     /// `--report-dir`'s `index.html`: each comparison's verdict and a relative link to its page.
     public static func htmlIndex(_ entries: [(report: ComparisonReport, link: String)]) -> String {
-        let h = TextEscaping.html
-        var body = ["<header><p class=\"kicker\">calib compare</p><h1>\(entries.count == 1 ? "1 comparison" : "\(entries.count) comparisons")</h1></header><section><ul>"]
-        for (report, link) in entries {
-            body.append("<li><a href=\"\(h(TextEscaping.relativeLink(link)))\">\(h(report.shortName))</a>: \(h(report.verdict))</li>")
-        }
-        body.append("</ul></section>")
-        return HTMLRenderer.page(title: "calib compare", body: body.joined(separator: "\n"))
+        HTMLRenderer.linkIndex(command: "calib compare", heading: entries.count == 1 ? "1 comparison" : "\(entries.count) comparisons",
+                               pages: entries.map { ($0.report.shortName, $0.link, $0.report.verdict) })
     }
 
     /// `--report-dir`'s `index.md`.
     public static func markdownIndex(_ entries: [(report: ComparisonReport, link: String)]) -> String {
-        var out = ["# calib compare", ""]
-        for (report, link) in entries {
-            out.append("- [\(TextEscaping.markdown(report.shortName))](\(TextEscaping.markdownLinkTarget(link))): \(TextEscaping.markdown(report.verdict))")
-        }
-        return out.joined(separator: "\n") + "\n"
+        MarkdownRenderer.linkIndex(command: "calib compare", pages: entries.map { ($0.report.shortName, $0.link, $0.report.verdict) })
     }
 }

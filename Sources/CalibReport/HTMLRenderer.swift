@@ -206,6 +206,20 @@ public enum HTMLRenderer {
         return page(title: "calib audit · \(entries.count) inputs", body: body.joined(separator: "\n"))
     }
 
+    /// A `--report-dir` `index.html` that lists its pages: under `command`'s
+    /// kicker and the `heading`, one relative link per page named by `name`,
+    /// followed by `": note"` when there is one (every text escaped, and the
+    /// link made relative, so that a file name is never a fragment or markup).
+    static func linkIndex(command: String, heading: String, pages: [(name: String, link: String, note: String?)]) -> String {
+        let h = TextEscaping.html
+        var body = ["<header><p class=\"kicker\">\(h(command))</p><h1>\(h(heading))</h1></header><section><ul>"]
+        for page in pages {
+            body.append("<li><a href=\"\(h(TextEscaping.relativeLink(page.link)))\">\(h(page.name))</a>" + (page.note.map { ": \(h($0))" } ?? "") + "</li>")
+        }
+        body.append("</ul></section>")
+        return self.page(title: command, body: body.joined(separator: "\n"))
+    }
+
     /// The imbalance section: the finding, priors, the loss table and both loss charts.
     static func imbalanceSection(_ report: Report) -> [String] {
         let r = report.result

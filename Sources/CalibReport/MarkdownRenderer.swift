@@ -211,6 +211,16 @@ extension MarkdownRenderer {
     /// `link` is the file name of that input's report in the index's folder (or
     /// `#` for this page); it becomes a relative, percent-encoded `./` target
     /// (``TextEscaping/markdownLinkTarget(_:)``), never a scheme or raw HTML.
+    /// A `--report-dir` `index.md` that lists its pages: `command` as its
+    /// title, one link per page named by `name`, followed by `": note"` when there is one.
+    static func linkIndex(command: String, pages: [(name: String, link: String, note: String?)]) -> String {
+        var out = ["# \(command)", ""]
+        for page in pages {
+            out.append("- [\(TextEscaping.markdown(page.name))](\(TextEscaping.markdownLinkTarget(page.link)))" + (page.note.map { ": \(TextEscaping.markdown($0))" } ?? ""))
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
     public static func renderIndex(_ entries: [(report: Report, link: String)]) -> String {
         var out = ["# Calibration audit: \(entries.count) inputs", "",
                    "| input | rows | task | cross-entropy | log-loss skill | accuracy | ECE | ECE mode | MCE | gates |",

@@ -342,24 +342,14 @@ public enum MultiLabelRenderer {
 }
 
 extension MultiLabelRenderer {
-    /// `--report-dir`'s `index.html`: a relative link to each input's page (the link escaped as
-    /// `ComparisonRenderer.htmlIndex` escapes it, so a file name is never a fragment or markup).
+    /// `--report-dir`'s `index.html`: a relative link to each input's page.
     public static func htmlIndex(_ entries: [(report: MultiLabelReport, link: String)]) -> String {
-        let h = TextEscaping.html
-        var body = ["<header><p class=\"kicker\">calib audit --multilabel</p><h1>\(entries.count == 1 ? "1 input" : "\(entries.count) inputs")</h1></header><section><ul>"]
-        for (report, link) in entries {
-            body.append("<li><a href=\"\(h(TextEscaping.relativeLink(link)))\">\(h(report.shortName))</a></li>")
-        }
-        body.append("</ul></section>")
-        return HTMLRenderer.page(title: "calib audit --multilabel", body: body.joined(separator: "\n"))
+        HTMLRenderer.linkIndex(command: "calib audit --multilabel", heading: entries.count == 1 ? "1 input" : "\(entries.count) inputs",
+                               pages: entries.map { ($0.report.shortName, $0.link, nil) })
     }
 
     /// `--report-dir`'s `index.md`.
     public static func markdownIndex(_ entries: [(report: MultiLabelReport, link: String)]) -> String {
-        var out = ["# calib audit --multilabel", ""]
-        for (report, link) in entries {
-            out.append("- [\(TextEscaping.markdown(report.shortName))](\(TextEscaping.markdownLinkTarget(link)))")
-        }
-        return out.joined(separator: "\n") + "\n"
+        MarkdownRenderer.linkIndex(command: "calib audit --multilabel", pages: entries.map { ($0.report.shortName, $0.link, nil) })
     }
 }
