@@ -70,12 +70,10 @@ public struct PartialPart: Sendable {
         r = try section("row-offset")
         rowOffset = try r.int()
         r = try section("input")
-        var input = try Self.readInput(&r)
+        var targets = sections["targets"]
+        let input = try Self.readInput(&r, targets: &targets)
         try r.requireEnd("the input section")
-        if var targets = sections["targets"] {
-            input = try Self.readTargets(&targets, into: input)
-            try targets.requireEnd("the targets section")
-        }
+        try targets?.requireEnd("the targets section")
         r = try section("audit")
         let total = try AuditAccumulator(readingPartial: &r)
         try r.requireEnd("the audit section")
@@ -254,23 +252,9 @@ public struct PartialPart: Sendable {
         w.bool(input.labelsFromTargets)
     }
 
-    /// `input` with the fields ``writeTargets(_:_:)`` wrote.
-    static func readTargets(_ r: inout PartialReader, into input: InputSummary) throws(PartialStateFormat.Problem) -> InputSummary {
-        let soft = try r.bool(), columns = try r.strings(), fromTargets = try r.bool()
-        guard soft == !columns.isEmpty, !fromTargets || soft, !soft || columns.count == input.shape.classCount else {
-            throw .malformed("soft targets in columns [\(columns.joined(separator: ", "))] for \(input.shape.classCount) classes")
-        }
-        var result = InputSummary(
-            source: input.source, format: input.format, rows: input.rows, skipped: input.skipped, classes: input.classes,
-            shape: ClassificationShape(classCount: input.shape.classCount, scoreKind: input.shape.scoreKind, softTargets: soft),
-            positiveClassReason: input.positiveClassReason, weighted: input.weighted, labelColumn: input.labelColumn,
-            scoreColumns: input.scoreColumns, weightColumn: input.weightColumn, idColumn: input.idColumn, groupColumn: input.groupColumn)
-        result.targetColumns = columns
-        result.labelsFromTargets = fromTargets
-        return result
-    }
-
-    static func readInput(_ r: inout PartialReader) throws(PartialStateFormat.Problem) -> InputSummary {
+    /// The summary ``write(_:_:)`` wrote, with the soft-target fields
+    /// ``writeTargets(_:_:)`` wrote in `targets` (none without that section).
+    static func readInput(_ r: inout PartialReader, targets: inout PartialReader?) throws(PartialStateFormat.Problem) -> InputSummary {
         let source = try r.string()
         guard let format = ReadOptions.Format(rawValue: try r.string()) else { throw .malformed("an unknown input format") }
         let rows = try r.int()
@@ -279,11 +263,25 @@ public struct PartialPart: Sendable {
         let classes = try r.strings()
         let classCount = try r.int()
         guard classCount >= 2, classCount == classes.count, let kind = ScoreKind(rawValue: try r.string()) else { throw .malformed("the classes") }
-        return InputSummary(
+        let positiveClassReason = try r.optionalString(), weighted = try r.bool(), labelColumn = try r.string(), scoreColumns = try r.strings()
+        let weightColumn = try r.optionalString(), idColumn = try r.optionalString(), groupColumn = try r.optionalString()
+        var soft = false, targetColumns: [String] = [], fromTargets = false
+        if targets != nil {
+            soft = try targets!.bool()
+            targetColumns = try targets!.strings()
+            fromTargets = try targets!.bool()
+            guard soft == !targetColumns.isEmpty, !fromTargets || soft, !soft || targetColumns.count == classCount else {
+                throw .malformed("soft targets in columns [\(targetColumns.joined(separator: ", "))] for \(classCount) classes")
+            }
+        }
+        var input = InputSummary(
             source: source, format: format, rows: rows, skipped: skipped, classes: classes,
-            shape: ClassificationShape(classCount: classCount, scoreKind: kind), positiveClassReason: try r.optionalString(),
-            weighted: try r.bool(), labelColumn: try r.string(), scoreColumns: try r.strings(), weightColumn: try r.optionalString(),
-            idColumn: try r.optionalString(), groupColumn: try r.optionalString())
+            shape: ClassificationShape(classCount: classCount, scoreKind: kind, softTargets: soft), positiveClassReason: positiveClassReason,
+            weighted: weighted, labelColumn: labelColumn, scoreColumns: scoreColumns, weightColumn: weightColumn,
+            idColumn: idColumn, groupColumn: groupColumn)
+        input.targetColumns = targetColumns
+        input.labelsFromTargets = fromTargets
+        return input
     }
 
     /// The skipped rows ``writeSkipped(_:_:)`` wrote.
