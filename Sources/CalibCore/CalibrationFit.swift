@@ -235,16 +235,21 @@ struct FitCells {
         /// Per bucket: a fine bucket's table, `terms` (positive, negative) pairs per cell.
         var fine: [[SIMD2<Double>]]
 
-        /// A fine bucket's table spans the cells its rows reach only (`views`
-        /// read once more for the bucket's rows): the whole bucket may be
-        /// 1,500 cells, 200 KB to clear, for one row — as the bootstrap's
-        /// replicate grids give it, thousands of times.
+        /// A fine bucket with fewer rows than cells gets a table spanning the
+        /// cells its rows reach only (its rows read once more to find them):
+        /// the whole bucket may be 1,500 cells, 200 KB to clear, for one row —
+        /// as the bootstrap's replicate grids give it, thousands of times. A
+        /// bucket of many rows keeps the whole table (no second pass over them).
         init(range: Range<Int>, sizes: [Int], views: [PieceView]) {
             self.range = range
             var geometries = range.map { FitCells.geometry(bucket: $0) }
             fine = Array(repeating: [], count: range.count)
             for (j, b) in range.enumerated() where sizes[b] > 0 {
-                guard case .fine(let upperSide, _, _) = geometries[j] else { continue }
+                guard case .fine(let upperSide, _, let cells) = geometries[j] else { continue }
+                guard sizes[b] < cells else {
+                    fine[j] = Array(repeating: .zero, count: cells * FitCells.terms)
+                    continue
+                }
                 var lowest = Int.max, highest = Int.min
                 for piece in views {
                     for i in Int(piece.starts[b])..<Int(piece.starts[b + 1]) {
