@@ -107,6 +107,35 @@ public struct PredictionTable: Sendable {
         lines.append(contentsOf: newLines)
     }
 
+    /// A table of columns built elsewhere in this package, taken as they are
+    /// (no copy): labels already resolved to class indices (checked in debug
+    /// builds only, as ``append(validatedLabels:scores:weights:lines:ids:groups:targets:)``
+    /// does), ids empty or one per row, no groups.
+    package init(shape: ClassificationShape, validatedLabels labels: [Int32], scores: [Double], weights: [Double], lines: [Int],
+                 ids: [String], targets: [Double]) {
+        let n = labels.count
+        precondition(targets.count == (shape.hasSoftTargets ? n * shape.classCount : 0), "targets must hold classCount values per row exactly when the shape has soft targets")
+        precondition(scores.count == n * shape.scoresPerRow && weights.count == n && lines.count == n, "columns of different lengths")
+        precondition(ids.isEmpty || ids.count == n, "ids must be empty or one per row")
+        assert(labels.allSatisfy { $0 >= 0 && Int($0) < shape.classCount }, "label index out of range")
+        self.init(shape: shape)
+        self.labels = labels
+        self.scores = scores
+        self.weights = weights
+        self.lines = lines
+        self.ids = ids
+        self.targets = targets
+    }
+
+    /// The same rows with `newLines` in place of their lines (ids kept only when every row has one).
+    package func relined(_ newLines: [Int]) -> PredictionTable {
+        precondition(newLines.count == count, "one line per row")
+        var out = self
+        out.lines = newLines
+        if out.ids.count != count { out.ids = [] }
+        return out
+    }
+
     /// Empties the chunk for reuse.
     public mutating func removeAll(keepingCapacity: Bool = true) {
         labels.removeAll(keepingCapacity: keepingCapacity)

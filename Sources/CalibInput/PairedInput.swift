@@ -159,7 +159,7 @@ public struct PairedInput: Sendable {
                 }
                 // The candidate's rows carry the baseline's lines (and no ids unless every row has one).
                 if b.lines != d.lines || (!d.ids.isEmpty && d.ids.count != d.count) {
-                    candidate[c] = Self.relined(d, lines: b.lines)
+                    candidate[c] = d.relined(b.lines)
                 }
             }
             unmatched = UnmatchedRows()
@@ -179,24 +179,6 @@ public struct PairedInput: Sendable {
             }
         }
         return index
-    }
-
-    /// `table`'s rows with `lines` in place of their own (ids kept only when every row has one).
-    static func relined(_ table: PredictionTable, lines: [Int]) -> PredictionTable {
-        var out = PredictionTable(shape: table.shape, reservingCapacity: table.count)
-        table.labels.withUnsafeBufferPointer { l in
-            table.scores.withUnsafeBufferPointer { s in
-                table.weights.withUnsafeBufferPointer { w in
-                    lines.withUnsafeBufferPointer { n in
-                        table.targets.withUnsafeBufferPointer { t in
-                            out.append(validatedLabels: l, scores: s, weights: w, lines: n,
-                                       ids: table.ids.count == table.count ? table.ids : [], groups: [], targets: t)
-                        }
-                    }
-                }
-            }
-        }
-        return out
     }
 
     /// The rows `rows` of `source` in that order, in chunks of ``chunkRows``,
@@ -227,19 +209,7 @@ public struct PairedInput: Sendable {
                 kept.append(lines?[r] ?? table.lines[i])
             }
             let ids = source.hasIDs ? rows[start..<end].map { source.id($0) } : []
-            var chunk = PredictionTable(shape: shape, reservingCapacity: end - start)
-            labels.withUnsafeBufferPointer { l in
-                scores.withUnsafeBufferPointer { s in
-                    weights.withUnsafeBufferPointer { w in
-                        kept.withUnsafeBufferPointer { n in
-                            targets.withUnsafeBufferPointer { t in
-                                chunk.append(validatedLabels: l, scores: s, weights: w, lines: n, ids: ids, groups: [], targets: t)
-                            }
-                        }
-                    }
-                }
-            }
-            out.append(chunk)
+            out.append(PredictionTable(shape: shape, validatedLabels: labels, scores: scores, weights: weights, lines: kept, ids: ids, targets: targets))
             start = end
         }
         return out
