@@ -116,26 +116,60 @@ struct CalibrationPartial {
 
         /// Adds a run of the same group (a score less than `poolingDistance` above `lowest`).
         @inline(__always)
-        mutating func add(_ run: CalibrationWalk.Run) {
-            positive.add(run.positive)
-            negative.add(run.negative)
+        mutating func add(_ run: CalibrationWalk.Run) { add(run, CompensatedPooling.self) }
+
+        @inline(__always)
+        mutating func add<A: PoolArithmetic>(_ run: CalibrationWalk.Run, _: A.Type) {
+            A.add(&positive, run.positive)
+            A.add(&negative, run.negative)
             highest = run.score
             if purity != IsotonicBlock.purity(run) { purity = -1 }
         }
 
         @inline(__always)
-        mutating func pool(_ later: IsotonicBlock) {
-            positive.merge(later.positive)
-            negative.merge(later.negative)
+        mutating func pool(_ later: IsotonicBlock) { pool(later, CompensatedPooling.self) }
+
+        @inline(__always)
+        mutating func pool<A: PoolArithmetic>(_ later: IsotonicBlock, _: A.Type) {
+            A.merge(&positive, later.positive)
+            A.merge(&negative, later.negative)
             highest = later.highest
             if purity != later.purity { purity = -1 }
         }
 
         /// Whether this block's mean is at least `other`'s: `p·w' ≥ p'·w`.
         @inline(__always)
-        func meanIsAtLeast(_ other: IsotonicBlock) -> Bool {
-            positive.value * other.weight >= other.positive.value * weight
+        func meanIsAtLeast(_ other: IsotonicBlock) -> Bool { meanIsAtLeast(other, CompensatedPooling.self) }
+
+        @inline(__always)
+        func meanIsAtLeast<A: PoolArithmetic>(_ other: IsotonicBlock, _: A.Type) -> Bool {
+            A.value(positive) * (A.value(other.positive) + A.value(other.negative))
+                >= A.value(other.positive) * (A.value(positive) + A.value(negative))
         }
+    }
+
+    /// How the isotonic fit adds and compares its blocks' sums.
+    protocol PoolArithmetic {
+        static func add(_ sum: inout CompensatedSum, _ x: Double)
+        static func merge(_ sum: inout CompensatedSum, _ other: CompensatedSum)
+        static func value(_ sum: CompensatedSum) -> Double
+    }
+
+    /// Any weights: compensated sums.
+    enum CompensatedPooling: PoolArithmetic {
+        @inline(__always) static func add(_ sum: inout CompensatedSum, _ x: Double) { sum.add(x) }
+        @inline(__always) static func merge(_ sum: inout CompensatedSum, _ other: CompensatedSum) { sum.merge(other) }
+        @inline(__always) static func value(_ sum: CompensatedSum) -> Double { sum.value }
+    }
+
+    /// Unit weights: every sum is a count of rows, an integer below 2⁵³, so
+    /// each compensated add is exact and leaves the compensation at +0, and
+    /// the value is the running sum. Plain adds of the running sums then give
+    /// the same bits as `CompensatedPooling`, without its branches.
+    enum CountPooling: PoolArithmetic {
+        @inline(__always) static func add(_ sum: inout CompensatedSum, _ x: Double) { sum.sum += x }
+        @inline(__always) static func merge(_ sum: inout CompensatedSum, _ other: CompensatedSum) { sum.sum += other.sum }
+        @inline(__always) static func value(_ sum: CompensatedSum) -> Double { sum.sum }
     }
 
     /// scikit-learn's `IsotonicRegression` first pools scores less than this
@@ -205,19 +239,19 @@ struct CalibrationPartial {
             /// PAV: pools `block` into the top while the top's fitted value is not below its own
             /// (scikit-learn pools ties too), then the top into the blocks below it while they violate.
             @inline(__always)
-            mutating func push(_ block: IsotonicBlock) {
+            mutating func push<A: PoolArithmetic>(_ block: IsotonicBlock, _ arithmetic: A.Type) {
                 guard hasTop else { top = block; hasTop = true; return }
-                guard top.meanIsAtLeast(block) else {
+                guard top.meanIsAtLeast(block, arithmetic) else {
                     if count == capacity { grow() }
                     (pointer + count).initialize(to: top)
                     count += 1
                     top = block
                     return
                 }
-                top.pool(block)
-                while count > 0 && pointer[count - 1].meanIsAtLeast(top) {
+                top.pool(block, arithmetic)
+                while count > 0 && pointer[count - 1].meanIsAtLeast(top, arithmetic) {
                     var merged = pointer[count - 1]
-                    merged.pool(top)
+                    merged.pool(top, arithmetic)
                     top = merged
                     count -= 1
                 }
@@ -233,8 +267,9 @@ struct CalibrationPartial {
             }
         }
 
-        /// Adds runs, lowest score first, in one loop with the state in locals.
-        mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
+        /// Adds runs, lowest score first, in one loop with the state in locals;
+        /// `counts` when every row weighs 1 (`CountPooling`).
+        mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>, counts: Bool = false) {
             var i = 0
             let n = runs.count
             // The first group stays open: runs join it until one is `poolingDistance` above its lowest score.
@@ -255,9 +290,10 @@ struct CalibrationPartial {
             }
             guard i < n else { return }
             var stack = ScanStack(self.stack)
-            let state = PoolSegment.scan(runs, from: i, state: ScanState(current: current, pendingWeight: pendingWeight,
-                                                                          pendingPurity: pendingPurity, pendingLowest: pendingLowest,
-                                                                          pendingHighest: pendingHighest), stack: &stack)
+            let start = ScanState(current: current, pendingWeight: pendingWeight, pendingPurity: pendingPurity,
+                                  pendingLowest: pendingLowest, pendingHighest: pendingHighest)
+            let state = counts ? PoolSegment.scan(runs, from: i, state: start, stack: &stack, CountPooling.self)
+                               : PoolSegment.scan(runs, from: i, state: start, stack: &stack, CompensatedPooling.self)
             self.stack = stack.finish()
             current = state.current
             pendingWeight = state.pendingWeight
@@ -278,8 +314,8 @@ struct CalibrationPartial {
         /// The groups after the first: closed groups into `pending` or onto the stack.
         /// A function of its own, so that its state stays in registers (not in `self`).
         @inline(never)
-        private static func scan(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>, from start: Int, state: ScanState,
-                                 stack: inout ScanStack) -> ScanState {
+        private static func scan<A: PoolArithmetic>(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>, from start: Int, state: ScanState,
+                                                    stack: inout ScanStack, _ arithmetic: A.Type) -> ScanState {
             var current = state.current
             var pendingWeight = state.pendingWeight, pendingPurity = state.pendingPurity
             var pendingLowest = state.pendingLowest, pendingHighest = state.pendingHighest
@@ -290,25 +326,26 @@ struct CalibrationPartial {
                 let run = runs[i]
                 i += 1
                 if run.score - current.lowest < distance {
-                    current.add(run)
+                    current.add(run, arithmetic)
                     continue
                 }
                 // `current` is closed: into `pending` while the outcome stays pure (its other sum is exactly 0,
                 // so the two sums' total is its weight), else onto the stack.
                 let purity = current.purity
                 if purity == pendingPurity {
-                    pendingWeight.add(current.positive.value + current.negative.value)
+                    A.add(&pendingWeight, A.value(current.positive) + A.value(current.negative))
                     pendingHighest = current.highest
                 } else {
                     if pendingPurity >= 0 {
-                        stack.push(IsotonicBlock(pure: pendingWeight, purity: pendingPurity, lowest: pendingLowest, highest: pendingHighest))
+                        stack.push(IsotonicBlock(pure: pendingWeight, purity: pendingPurity, lowest: pendingLowest, highest: pendingHighest),
+                                   arithmetic)
                     }
                     if purity >= 0 {
-                        pendingWeight = CompensatedSum(current.positive.value + current.negative.value)
+                        pendingWeight = CompensatedSum(A.value(current.positive) + A.value(current.negative))
                         pendingLowest = current.lowest
                         pendingHighest = current.highest
                     } else {
-                        stack.push(current)
+                        stack.push(current, arithmetic)
                     }
                     pendingPurity = purity >= 0 ? purity : -2
                 }
@@ -391,57 +428,134 @@ struct CalibrationPartial {
     /// end; the weight below, which places the edges, stays compensated (or a
     /// count, with unit weights).
     mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
-        guard !runs.isEmpty else { return }
-        addBins(runs)
-        smooth.add(runs)
-        if binary { pools.add(runs) }
+        guard let lowest = runs.first, let highest = runs.last else { return }
+        var walker = BinWalker(&self)
+        for run in runs { walker.add(run) }
+        walker.finish(into: &self)
+        smooth.deposit(lowest: lowest.score, highest: highest.score) { cursor in
+            for run in runs { cursor.add(score: run.score, positive: run.positive, negative: run.negative) }
+        }
+        if binary { pools.add(runs, counts: unitWeights) }
     }
 
-    /// The bins, groups and Spiegelhalter sums of a batch (see `add`).
-    private mutating func addBins(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
-        var below = self.below
-        let unit = unitWeights
-        var count = unit ? Int(below.value) : 0
-        var binCursor = self.binCursor, groupCursor = self.groupCursor
+    /// `add(runs)` of the runs of `count` sorted keys of unit weight
+    /// (`CalibrationWalk.runs(keys:weights:count:into:)`) in one pass over
+    /// the keys: each run feeds the bins, groups and Spiegelhalter sums and
+    /// the smooth ECE's deposits as it is formed (each sum takes the same
+    /// terms in the same order as `add`'s loops), and is written to `runs`
+    /// (room for `count`) for the isotonic fit (binary).
+    mutating func addUnitKeys(_ keys: UnsafePointer<UInt64>, count: Int, runs: UnsafeMutablePointer<CalibrationWalk.Run>) {
+        guard count > 0 else { return }
+        precondition(unitWeights, "keys of unit weight")
+        var walker = BinWalker(&self)
         let binary = binary
+        var n = 0
+        smooth.deposit(lowest: Double(bitPattern: keys[0] >> 1), highest: Double(bitPattern: keys[count - 1] >> 1)) { cursor in
+            var i = 0
+            while i < count {
+                let score = keys[i] >> 1
+                var run: CalibrationWalk.Run
+                if i &+ 1 == count || keys[i &+ 1] >> 1 != score {
+                    // One row (the common case with distinct scores).
+                    let y = Double(keys[i] & 1)
+                    run = CalibrationWalk.Run(score: Double(bitPattern: score), positive: y, negative: 1 - y, rows: 1)
+                    i &+= 1
+                } else {
+                    let start = i
+                    var ones = 0
+                    repeat {
+                        ones &+= Int(truncatingIfNeeded: keys[i] & 1)
+                        i += 1
+                    } while i < count && keys[i] >> 1 == score
+                    run = CalibrationWalk.Run(score: Double(bitPattern: score), positive: Double(ones), negative: Double(i - start - ones),
+                                              rows: i - start)
+                }
+                walker.add(run)
+                cursor.add(score: run.score, positive: run.positive, negative: run.negative)
+                if binary { runs[n] = run }
+                n &+= 1
+            }
+        }
+        walker.finish(into: &self)
+        if binary { pools.add(UnsafeBufferPointer(start: runs, count: n), counts: true) }
+    }
+
+    /// The bins, groups and Spiegelhalter sums of a batch of runs, in
+    /// locals (see `add`): built from the partial, fed run by run, written back by `finish`.
+    struct BinWalker {
+        var below: CompensatedSum
+        let unit: Bool
+        let binary: Bool
+        var count: Int
+        var binCursor: EqualMassCursor
+        var groupCursor: EqualMassCursor
         var segment = RunningSums()
         var numerator = 0.0, denominator = 0.0
-        // Below this weight no run reaches the next edge of a bin (or a group).
-        var limit = binary ? Swift.min(binCursor.next, groupCursor.next) : binCursor.next
-        for run in runs {
+        /// Below this weight no run reaches the next edge of a bin (or a group).
+        var limit: Double
+        var bins: [(index: Int, sums: BinSums)]
+        var groups: [(index: Int, sums: BinSums)]
+
+        /// The partial's state; its bins and groups are moved out (`finish` moves them back).
+        init(_ partial: inout CalibrationPartial) {
+            below = partial.below
+            unit = partial.unitWeights
+            binary = partial.binary
+            count = unit ? Int(below.value) : 0
+            binCursor = partial.binCursor
+            groupCursor = partial.groupCursor
+            limit = binary ? Swift.min(binCursor.next, groupCursor.next) : binCursor.next
+            bins = []
+            groups = []
+            swap(&bins, &partial.bins)
+            swap(&groups, &partial.groups)
+        }
+
+        @inline(__always)
+        mutating func add(_ run: CalibrationWalk.Run) {
             let c = unit ? Double(count) : below.value
-            if c >= limit {
-                let binBefore = binCursor.bin, groupBefore = groupCursor.bin
-                binCursor.advance(below: c)
-                if binary { groupCursor.advance(below: c) }
-                if binCursor.bin != binBefore || groupCursor.bin != groupBefore {
-                    CalibrationPartial.fold(segment, into: &bins, at: binBefore)
-                    if binary { CalibrationPartial.fold(segment, into: &groups, at: groupBefore) }
-                    segment = RunningSums()
-                }
-                limit = binary ? Swift.min(binCursor.next, groupCursor.next) : binCursor.next
-            }
+            if c >= limit { crossEdge(c) }
             let w = run.weight
             segment.add(run, weight: w)
             if unit { count &+= run.rows } else { below.add(w) }
-        }
-        if unit { below = CompensatedSum(Double(count)) }
-        CalibrationPartial.fold(segment, into: &bins, at: binCursor.bin)
-        if binary {
-            CalibrationPartial.fold(segment, into: &groups, at: groupCursor.bin)
-            // Spiegelhalter: Σ w(y − s)(1 − 2s) and Σ w(1 − 2s)² s(1 − s).
-            for run in runs {
-                let w = run.weight, x = run.score
+            if binary {
+                // Spiegelhalter: Σ w(y − s)(1 − 2s) and Σ w(1 − 2s)² s(1 − s).
+                let x = run.score
                 let d = 1 - 2 * x
                 numerator += (run.positive - x * w) * d
                 denominator += w * d * d * x * (1 - x)
             }
-            spiegelhalterNumerator.add(numerator)
-            spiegelhalterDenominator.add(denominator)
         }
-        self.below = below
-        self.binCursor = binCursor
-        self.groupCursor = groupCursor
+
+        /// A run whose weight below may reach the next edge: the sums since the last edge are folded when it does.
+        @inline(never)
+        private mutating func crossEdge(_ c: Double) {
+            let binBefore = binCursor.bin, groupBefore = groupCursor.bin
+            binCursor.advance(below: c)
+            if binary { groupCursor.advance(below: c) }
+            if binCursor.bin != binBefore || groupCursor.bin != groupBefore {
+                CalibrationPartial.fold(segment, into: &bins, at: binBefore)
+                if binary { CalibrationPartial.fold(segment, into: &groups, at: groupBefore) }
+                segment = RunningSums()
+            }
+            limit = binary ? Swift.min(binCursor.next, groupCursor.next) : binCursor.next
+        }
+
+        /// The batch's last sums folded, and the state written back to `partial`.
+        mutating func finish(into partial: inout CalibrationPartial) {
+            if unit { below = CompensatedSum(Double(count)) }
+            CalibrationPartial.fold(segment, into: &bins, at: binCursor.bin)
+            if binary {
+                CalibrationPartial.fold(segment, into: &groups, at: groupCursor.bin)
+                partial.spiegelhalterNumerator.add(numerator)
+                partial.spiegelhalterDenominator.add(denominator)
+            }
+            partial.below = below
+            partial.binCursor = binCursor
+            partial.groupCursor = groupCursor
+            swap(&partial.bins, &bins)
+            swap(&partial.groups, &groups)
+        }
     }
 
     /// The plain sums of a batch's runs since the last edge of a bin or a group.

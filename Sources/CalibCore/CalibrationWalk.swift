@@ -92,8 +92,12 @@ struct CalibrationWalk: Sendable {
     func partial(bucket b: Int, sortedKeys keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, count: Int) -> CalibrationPartial {
         var partial = partial(startingAt: b)
         withUnsafeTemporaryAllocation(of: Run.self, capacity: Swift.max(1, count)) { buffer in
-            let runs = CalibrationWalk.runs(keys: keys, weights: weights, count: count, into: buffer.baseAddress!)
-            partial.add(UnsafeBufferPointer(start: buffer.baseAddress!, count: runs))
+            if weights == nil {
+                partial.addUnitKeys(keys, count: count, runs: buffer.baseAddress!)
+            } else {
+                let runs = CalibrationWalk.runs(keys: keys, weights: weights, count: count, into: buffer.baseAddress!)
+                partial.add(UnsafeBufferPointer(start: buffer.baseAddress!, count: runs))
+            }
         }
         return partial
     }
@@ -140,7 +144,11 @@ struct CalibrationWalk: Sendable {
                             ? ScoreStore.parts(of: b, views).reversed()
                             : [ScoreStore.BucketPart(digits: nil, count: walk.sizes[b])]
                         for part in parts {
-                            if part.count <= largest {
+                            if part.count <= largest, weights == nil {
+                                let count = ScoreStore.gatherSorted(part, bucket: b, views, keys: keys, scratch: scratch, weights: nil,
+                                                                    weightScratch: nil)
+                                partial.addUnitKeys(keys, count: count, runs: runs)
+                            } else if part.count <= largest {
                                 let count = CalibrationWalk.sortedRuns(of: part, bucket: b, views, keys: keys, scratch: scratch,
                                                                        weights: weights, weightScratch: weightScratch, into: runs)
                                 partial.add(UnsafeBufferPointer(start: runs, count: count))

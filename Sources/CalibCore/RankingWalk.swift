@@ -330,6 +330,73 @@ struct RankingWalk {
     }
 }
 
+extension RankingWalk {
+    /// Visits the points of `count` sorted keys of unit weight, highest
+    /// score first (each distinct score one point, `rank` the positive
+    /// count), with `tp` and `fp` the counts above them on entry and below
+    /// them on return, and feeds `complement` the same points: the same
+    /// sums, in the same order, as `visit` and `ComplementWalk.visit` per
+    /// point. The state a point touches (counts, both areas' sums, the
+    /// operating points' guards) is held in locals, written back only around
+    /// the rare points that reach `visitOperatingPoints`, so that the loop
+    /// runs in registers.
+    @inline(never)
+    mutating func visitUnitCounts(keys: UnsafePointer<UInt64>, count: Int, tp itp: inout Int, fp ifp: inout Int,
+                                  complement: inout ComplementWalk?) {
+        if var walk = complement {
+            complement = nil
+            visitUnitCounts(keys: keys, count: count, tp: &itp, fp: &ifp, complement: &walk, ranksComplement: true)
+            complement = walk
+        } else {
+            var unused = ComplementWalk(positives: 0, negatives: 0)
+            visitUnitCounts(keys: keys, count: count, tp: &itp, fp: &ifp, complement: &unused, ranksComplement: false)
+        }
+    }
+
+    @inline(__always)
+    private mutating func visitUnitCounts(keys: UnsafePointer<UInt64>, count: Int, tp itp: inout Int, fp ifp: inout Int,
+                                          complement: inout ComplementWalk, ranksComplement: Bool) {
+        precondition(unitCounts, "a walk of counts")
+        var tp = self.tp, fp = self.fp, auc = self.auc, ap = self.ap, checkedRank = self.checkedRank
+        var nextCut = self.nextCut, nextTopWeight = self.nextTopWeight, nextCurveTP = self.nextCurveTP, nextCurveFP = self.nextCurveFP
+        let full = self.full, hasCosts = self.hasCosts
+        let precisionFilter = self.precisionFilter, highestFPRWeight = self.highestFPRWeight
+        var positives = itp, negatives = ifp
+        var i = count
+        while i > 0 {
+            let score = keys[i - 1] >> 1
+            repeat {
+                i -= 1
+                let positive = Int(truncatingIfNeeded: keys[i] & 1)
+                positives &+= positive
+                negatives &+= 1 &- positive
+            } while i > 0 && keys[i - 1] >> 1 == score
+            let threshold = Double(bitPattern: score)
+            let newTP = Double(positives), newFP = Double(negatives)
+            // `visit` with `spread: false` and `unitCounts`, line by line.
+            let dTP = newTP - tp, dFP = newFP - fp
+            auc.add(dFP * (newTP + tp))
+            let flagged = newTP + newFP
+            if dTP != 0 { ap.add(dTP * newTP / flagged) }
+            let freshRank = positives != checkedRank
+            checkedRank = positives
+            if full && (threshold < nextCut || (freshRank && (newTP >= precisionFilter * flagged || newFP <= highestFPRWeight))
+                        || flagged >= nextTopWeight || hasCosts || newTP >= nextCurveTP || newFP >= nextCurveFP) {
+                self.tp = tp; self.fp = fp; self.auc = auc; self.ap = ap; self.checkedRank = checkedRank
+                visitOperatingPoints(threshold: threshold, tp: newTP, fp: newFP, rank: positives)
+                nextCut = self.nextCut; nextTopWeight = self.nextTopWeight
+                nextCurveTP = self.nextCurveTP; nextCurveFP = self.nextCurveFP
+            }
+            tp = newTP
+            fp = newFP
+            if ranksComplement { complement.visit(score: threshold, tp: newTP, fp: newFP) }
+        }
+        self.tp = tp; self.fp = fp; self.auc = auc; self.ap = ap; self.checkedRank = checkedRank
+        itp = positives
+        ifp = negatives
+    }
+}
+
 extension ScoreStore {
     /// The ranking section of SPEC section 8 (a copy of the store is sorted;
     /// ``takeRanking(settings:runner:)`` sorts the store's own columns).
@@ -522,17 +589,7 @@ extension ScoreStore {
                                 }
                             } else {
                                 // Unit weights: counts, exact in integers.
-                                while i > 0 {
-                                    let score = keys[i - 1] >> 1
-                                    repeat {
-                                        i -= 1
-                                        let positive = Int(truncatingIfNeeded: keys[i] & 1)
-                                        itp &+= positive
-                                        ifp &+= 1 &- positive
-                                    } while i > 0 && keys[i - 1] >> 1 == score
-                                    walk.visit(threshold: Double(bitPattern: score), tp: Double(itp), fp: Double(ifp), spread: false, rank: itp)
-                                    complement?.visit(score: Double(bitPattern: score), tp: Double(itp), fp: Double(ifp))
-                                }
+                                walk.visitUnitCounts(keys: keys, count: count, tp: &itp, fp: &ifp, complement: &complement)
                             }
                         }
                         for (index, part) in bucketParts.enumerated() {
@@ -927,12 +984,14 @@ struct ComplementWalk {
         last = (tp, fp)
     }
 
+    @inline(__always)
     private mutating func closeRun() {
         if closedRuns == 0 { firstRun = (runValue, last) } else { add(before: before, end: last) }
         closedRuns += 1
     }
 
     /// Adds a run from `before` to `end` (see the type's formulas).
+    @inline(__always)
     private mutating func add(before: Counts, end: Counts) {
         let n = negatives, w = positives + negatives
         auc.add((end.tp - before.tp) * (2 * n - before.fp - end.fp))

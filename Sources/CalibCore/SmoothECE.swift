@@ -354,34 +354,67 @@ struct SmoothDeposits {
     /// Deposits runs, lowest score first (and above every run added before).
     mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>) {
         guard let lowest = runs.first, let highest = runs.last else { return }
-        if first < 0 { first = SmoothDeposits.cell(lowest.score).k }
-        let needed = 2 * (SmoothDeposits.cell(highest.score).k + 2 - first)
+        deposit(lowest: lowest.score, highest: highest.score) { cursor in
+            for run in runs { cursor.add(score: run.score, positive: run.positive, negative: run.negative) }
+        }
+    }
+
+    /// Calls `body` with a cursor that deposits runs whose scores lie in
+    /// `lowest...highest` (ascending, and above every run added before), the
+    /// nodes they reach allocated first; the last node's sums are stored and
+    /// the total kept when `body` returns.
+    @inline(__always)
+    mutating func deposit(lowest: Double, highest: Double, _ body: (inout Cursor) -> Void) {
+        if first < 0 { first = SmoothDeposits.cell(lowest).k }
+        let needed = 2 * (SmoothDeposits.cell(highest).k + 2 - first)
         if nodes.count < needed { nodes.append(contentsOf: repeatElement(0, count: needed - nodes.count)) }
-        var total = totalWeight
-        let base = first
-        nodes.withUnsafeMutableBufferPointer { nodes in
-            let out = nodes.baseAddress!
-            var k = SmoothDeposits.cell(lowest.score).k
-            var lowWeight = 0.0, highWeight = 0.0, lowResidual = 0.0, highResidual = 0.0
-            for run in runs {
-                let (cell, frac) = SmoothDeposits.cell(run.score)
-                if cell != k {
-                    let at = out + 2 * (k - base)
-                    at[0] += lowWeight; at[1] += lowResidual; at[2] += highWeight; at[3] += highResidual
-                    lowWeight = 0; highWeight = 0; lowResidual = 0; highResidual = 0
-                    k = cell
-                }
-                let w = run.positive + run.negative
-                let r = run.score * w - run.positive
-                lowWeight += (1 - frac) * w
-                highWeight += frac * w
-                lowResidual += (1 - frac) * r
-                highResidual += frac * r
-                total += w
+        let base = first, total = totalWeight
+        totalWeight = nodes.withUnsafeMutableBufferPointer { nodes in
+            var cursor = Cursor(nodes: nodes.baseAddress!, base: base, cell: SmoothDeposits.cell(lowest).k, total: total)
+            body(&cursor)
+            cursor.store()
+            return cursor.total
+        }
+    }
+
+    /// The deposits of consecutive runs while their cell stays the same, in locals.
+    struct Cursor {
+        let nodes: UnsafeMutablePointer<Double>
+        let base: Int
+        var k: Int
+        var lowWeight = 0.0, highWeight = 0.0, lowResidual = 0.0, highResidual = 0.0
+        var total: Double
+
+        init(nodes: UnsafeMutablePointer<Double>, base: Int, cell: Int, total: Double) {
+            self.nodes = nodes
+            self.base = base
+            k = cell
+            self.total = total
+        }
+
+        /// Deposits a run of score `x` whose rows of outcome 1 weigh `positive` and the others `negative`.
+        @inline(__always)
+        mutating func add(score x: Double, positive: Double, negative: Double) {
+            let (cell, frac) = SmoothDeposits.cell(x)
+            if cell != k {
+                store()
+                lowWeight = 0; highWeight = 0; lowResidual = 0; highResidual = 0
+                k = cell
             }
-            let at = out + 2 * (k - base)
+            let w = positive + negative
+            let r = x * w - positive
+            lowWeight += (1 - frac) * w
+            highWeight += frac * w
+            lowResidual += (1 - frac) * r
+            highResidual += frac * r
+            total += w
+        }
+
+        /// Adds the current cell's sums onto its two nodes.
+        @inline(__always)
+        func store() {
+            let at = nodes + 2 * (k - base)
             at[0] += lowWeight; at[1] += lowResidual; at[2] += highWeight; at[3] += highResidual
         }
-        totalWeight = total
     }
 }

@@ -9,7 +9,11 @@
 // (getrusage: user + system of every thread) of each, the wall seconds of
 // the finish (what runs after the input is read), and their ratios.
 // Alternating runs meet the same moments of a shared machine; CPU time moves
-// less than wall time when other work shares the cores.
+// less than wall time when other work shares the cores. Then, for a binary
+// file of probabilities, the ranking alone (SPEC section 8: the per-bucket
+// sorts and walks, `ScoreStore.takeRanking`, none of section 9's sorted
+// estimators) on a store of the same rows (appended in chunks of 65,536),
+// PAIRS times, so that the finish can be split into the ranking and the rest.
 import CalibCore
 import CalibInput
 #if canImport(Glibc)
@@ -64,4 +68,33 @@ func measureRankingCost(arguments: [String]) {
     print("  with it (default audit): \(fixed(wall1, 3)) s wall (finish \(fixed(median(with.map(\.finish)), 3)) s), \(fixed(cpu1, 3)) s CPU"
           + (with.last?.auc.map { " (ROC-AUC \(fixed($0, 9)))" } ?? ""))
     print("  speed with ranking: \(fixed(wall0 / wall1, 2))x in wall time, \(fixed(cpu0 / cpu1, 2))x in CPU time (target >= 0.8x)")
+    measureRankingAlone(path: path, options: options, pairs: pairs, finish: median(with.map(\.finish)), median: median)
+}
+
+/// The ranking alone (`ScoreStore.takeRanking`) of a binary file of
+/// probabilities: median wall and CPU seconds of `pairs` runs on a store of
+/// the file's rows, and its share of the default audit's finish.
+func measureRankingAlone(path: String, options: ReadOptions, pairs: Int, finish: Double, median: ([Double]) -> Double) {
+    guard let loaded = try? TableLoader.loadChunks(.file(path), options: options, rows: 1 << 16),
+          let shape = loaded.chunks.first?.shape, shape.task == .binary, shape.scoreKind == .probabilities else {
+        print("  (the ranking alone is measured on binary files of probabilities only)")
+        return
+    }
+    let settings = RankingSettings()
+    var store = ScoreStore(shape: shape, settings: settings)
+    for chunk in loaded.chunks {
+        store.append(scores: chunk.scores, labels: chunk.labels.map { Int($0) }, weights: chunk.weights.isEmpty ? nil : chunk.weights)
+    }
+    let runner = TableLoader.runner(threads: options.threads)
+    var walls: [Double] = [], cpus: [Double] = []
+    var auc = Double.nan
+    for _ in 0..<pairs {
+        var copy = store // shares the pieces: ranking reads them, never writes
+        let cpu = processCPUSeconds()
+        walls.append(seconds { auc = copy.takeRanking(settings: settings, runner: runner).rocAUC })
+        cpus.append(processCPUSeconds() - cpu)
+    }
+    let wall = median(walls)
+    print("  ranking alone (sorts and walks, no sorted estimators of section 9): \(fixed(wall, 3)) s wall, \(fixed(median(cpus), 3)) s CPU"
+          + " (ROC-AUC \(fixed(auc, 9))), \(fixed(100 * wall / finish, 0))% of the finish")
 }
