@@ -60,14 +60,15 @@ ALWAYS uint64_t mix1(uint64_t z) {
     uint32_t t[12];                                                                     \
     for (int k = 0; k < 12; k++) t[k] = thresholds[k];                                  \
     const v16u32 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};         \
-    const v8u64 pair0 = (v8u64){1, 2, 3, 4, 5, 6, 7, 8} + (uint64_t)(first / 2);       \
+    /* `key + j·γ` for the first 8 pairs `j`, stepped by `8γ` (mod 2⁶⁴: no multiply per step). */ \
+    const v8u64 pair0 = ((v8u64){1, 2, 3, 4, 5, 6, 7, 8} + (uint64_t)(first / 2)) * GAMMA; \
+    const uint64_t step = 8 * GAMMA;                                                    \
     for (size_t i = 0; i < rows; i++) {                                                 \
         uint8_t *out = counts + i * countStride;                                        \
-        const uint64_t key = keys[i];                                                   \
-        v8u64 j = pair0;                                                                \
-        for (size_t r = 0; r < lanes; r += 16, j += 8) {                                \
+        v8u64 z = keys[i] + pair0;                                                      \
+        for (size_t r = 0; r < lanes; r += 16, z += step) {                             \
             /* Lane 2l of the 32-bit view is x_l's low half, 2l + 1 its high half. */   \
-            const v8u64 x = MIX8(key + j * GAMMA);                                      \
+            const v8u64 x = MIX8(z);                                                    \
             v16u8 m;                                                                    \
             COUNT16((v16u32)x, t, m);                                                   \
             if (first + r + 16 > replicates) {                                          \
