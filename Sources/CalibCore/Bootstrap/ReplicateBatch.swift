@@ -42,8 +42,13 @@ struct ReplicateBatch {
     /// Rows a batch holds (the reader's chunks are this size).
     static let capacity = 8192
     /// Replicates summed at a time in `flush`: a batch's counts of one block
-    /// are `capacity × blockLanes` bytes (512 KB), within a core's L2 cache.
+    /// are `capacity × blockLanes` bytes (512 KB), within a core's L2 cache;
+    /// the last block takes the lanes left over (200 replicates: 64, 64 and 72,
+    /// so no block of a few lanes repeats every pattern's and cell's work).
     static let blockLanes = 64
+
+    /// Blocks of `stride` lanes: `blockLanes` each, the last one up to twice that.
+    static func blocks(stride: Int) -> Int { Swift.max(1, stride / blockLanes) }
 
     let replicates: Int
     /// `R` rounded up to the kernels' 8 lanes.
@@ -58,8 +63,10 @@ struct ReplicateBatch {
     /// Whether every row of the batch weighs 1 (the grid then sums the counts alone).
     private var unitWeights = true
     private let keys: UnsafeMutablePointer<UInt64>
-    /// One block's counts: row `i`'s lanes `first ..< first + blockLanes` at `[i · blockLanes]`.
+    /// One block's counts: row `i`'s lanes `first ..< first + lanes` at `[i · countStride]`.
     private let counts: UnsafeMutablePointer<UInt8>
+    /// The widest block's lanes: the stride of a row's counts and of a value's sums in `flush`.
+    private let countStride: Int
     private let weights: UnsafeMutablePointer<Double>
     /// Row `i`'s grid cell in column `j`: `[j · capacity + i]`.
     private let cellOf: UnsafeMutablePointer<Int32>
@@ -92,7 +99,8 @@ struct ReplicateBatch {
         self.columnCells = columnCells
         let capacity = Self.capacity
         keys = .allocate(capacity: capacity)
-        counts = .allocate(capacity: capacity * Self.blockLanes)
+        countStride = stride - Self.blockLanes * (Self.blocks(stride: stride) - 1)
+        counts = .allocate(capacity: capacity * countStride)
         weights = .allocate(capacity: capacity)
         cellOf = .allocate(capacity: Swift.max(1, columns) * capacity)
         patternOf = .allocate(capacity: units.count * capacity)
@@ -105,7 +113,7 @@ struct ReplicateBatch {
         orderedValues = .allocate(capacity: units.count * capacity)
         let widest = units.map { $0.doubles.count + $0.counts.count }.max() ?? 1
         // A pattern's value sums, then the counts' three.
-        sumsCapacity = (Swift.max(1, widest) + 3) * Self.blockLanes
+        sumsCapacity = (Swift.max(1, widest) + 3) * countStride
         sums = .allocate(capacity: sumsCapacity)
         rowTerms = RowTerms(slots: widest)
         termLog = TermLog(sums: squaredSlots.count, counts: units.last.map { $0.counts.upperBound } ?? 0)
@@ -163,7 +171,7 @@ struct ReplicateBatch {
     /// column) once; then, a block of `blockLanes` replicates at a time, the
     /// block's counts are drawn and every pattern and cell is summed over
     /// them, so that the counts the sums read stay in the core's cache (all
-    /// `R` lanes of a batch are about 1.6 MB, a block 0.5 MB). A lane's sums
+    /// `R` lanes of a batch are about 1.6 MB, a block 0.5–0.6 MB). A lane's sums
     /// take the same operations in the same order as with one block.
     mutating func flush(sums replicateSums: UnsafeMutablePointer<Double>, counts replicateCounts: UnsafeMutablePointer<Double>,
                cells: inout ReplicateCells, thresholds: UnsafePointer<UInt32>) {
@@ -183,31 +191,37 @@ struct ReplicateBatch {
             for c in 0..<columnCells where starts[c + 1] > starts[c] { cells.reserveRun(base + c) }
             return starts
         }
-        for first in Swift.stride(from: 0, to: stride, by: lanesPerBlock) {
-            let lanes = Swift.min(lanesPerBlock, stride - first)
+        let blocks = Self.blocks(stride: stride)
+        for first in Swift.stride(from: 0, to: lanesPerBlock * blocks, by: lanesPerBlock) {
+            // The last block takes the lanes left (64 to 127 of them).
+            let lanes = first + lanesPerBlock * 2 > stride ? stride - first : lanesPerBlock
             // The block's replicates that exist (the last lanes of `stride` are padding).
             let used = Swift.min(first + lanes, r) - first
-            calib_poisson_counts(keys, rows, replicates, first, lanes, thresholds, counts, lanesPerBlock)
-            for u in units.indices {
-                let starts = unitStarts[u], order = order + u * capacity, orderedValues = orderedValues + u * capacity
-                for p in 0..<patterns.count where starts[p + 1] > starts[p] {
-                    let pattern = patterns.patterns[p]
-                    let d = pattern.linear + pattern.squared + pattern.counted, n = starts[p + 1] - starts[p]
-                    sums.initialize(repeating: 0, count: d * lanesPerBlock)
-                    calib_replicate_sums(sums, lanesPerBlock, lanes, counts, lanesPerBlock, order + starts[p], orderedValues + starts[p], n,
-                                         values, pattern.linear, pattern.squared, pattern.counted)
-                    if pattern.hasUnits {
-                        calib_count_sums(sums + d * lanesPerBlock, 3, lanesPerBlock, lanes, counts, lanesPerBlock, order + starts[p], n)
-                    }
-                    for (slot, q) in pattern.sumSlots {
-                        let target = replicateSums + (slot &* r &+ first), source = sums + q &* lanesPerBlock
-                        for l in 0..<used { target[l] += source[l] }
-                    }
-                    for (slot, q) in pattern.countSlots {
-                        let target = replicateCounts + (slot &* r &+ first), source = sums + q &* lanesPerBlock
-                        for l in 0..<used { target[l] += source[l] }
+            calib_poisson_counts(keys, rows, replicates, first, lanes, thresholds, counts, countStride)
+            patterns.patterns.withUnsafeBufferPointer { patternAt in
+            patterns.targets.withUnsafeBufferPointer { targets in
+                for u in units.indices {
+                    let starts = unitStarts[u], order = order + u * capacity, orderedValues = orderedValues + u * capacity
+                    for p in 0..<patternAt.count where starts[p + 1] > starts[p] {
+                        let pattern = patternAt[p]
+                        let d = pattern.linear + pattern.squared + pattern.counted, n = starts[p + 1] - starts[p]
+                        sums.initialize(repeating: 0, count: d * countStride)
+                        calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[p], orderedValues + starts[p], n,
+                                             values, pattern.linear, pattern.squared, pattern.counted)
+                        if pattern.hasUnits {
+                            calib_count_sums(sums + d * countStride, 3, countStride, lanes, counts, countStride, order + starts[p], n)
+                        }
+                        for e in Swift.stride(from: pattern.sumTargets.lowerBound, to: pattern.sumTargets.upperBound, by: 2) {
+                            let target = replicateSums + (targets[e] &* r &+ first), source = sums + targets[e &+ 1] &* countStride
+                            for l in 0..<used { target[l] += source[l] }
+                        }
+                        for e in Swift.stride(from: pattern.countTargets.lowerBound, to: pattern.countTargets.upperBound, by: 2) {
+                            let target = replicateCounts + (targets[e] &* r &+ first), source = sums + targets[e &+ 1] &* countStride
+                            for l in 0..<used { target[l] += source[l] }
+                        }
                     }
                 }
+            }
             }
             cells.withRuns { runOf, runs in
                 for j in 0..<columns {
@@ -217,10 +231,10 @@ struct ReplicateBatch {
                     for c in 0..<columnCells where starts[c + 1] > starts[c] {
                         let n = starts[c + 1] - starts[c]
                         if unitWeights {
-                            calib_count_sums(sums, 1, lanesPerBlock, lanes, counts, lanesPerBlock, order + starts[c], n)
+                            calib_count_sums(sums, 1, countStride, lanes, counts, countStride, order + starts[c], n)
                         } else {
-                            sums.initialize(repeating: 0, count: lanesPerBlock)
-                            calib_replicate_sums(sums, lanesPerBlock, lanes, counts, lanesPerBlock, order + starts[c], order + starts[c], n,
+                            sums.initialize(repeating: 0, count: countStride)
+                            calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[c], order + starts[c], n,
                                                  weights, 1, 0, 0)
                         }
                         let target = runs + (Int(runOf[base &+ c]) &* r &+ first)
@@ -378,15 +392,19 @@ extension ReplicateBatch {
         let linear: Int, squared: Int, counted: Int
         /// Whether a term equals 1: then the counts' own sums follow the values' (see `RowTerms.unit`).
         let hasUnits: Bool
-        /// `(slot, index)` of the sums and of the counts: an index into the values' sums (squared
-        /// after linear, counted last), or past them into the counts' sums `Σ m`, `Σ m²`, `Σ min(m, 1)`.
-        let sumSlots: [(Int, Int)]
-        let countSlots: [(Int, Int)]
+        /// Where its `(slot, index)` pairs lie in `PatternTable.targets`, the sums' then the
+        /// counts': an index into the values' sums (squared after linear, counted last), or
+        /// past them into the counts' sums `Σ m`, `Σ m²`, `Σ min(m, 1)` (no arrays of its own,
+        /// so reading a pattern in `flush` retains nothing).
+        let sumTargets: Range<Int>
+        let countTargets: Range<Int>
     }
 
     /// The patterns met so far in every unit, found by an open-addressing table over their signatures' hashes.
     struct PatternTable {
         private(set) var patterns: [Pattern] = []
+        /// Every pattern's `(slot, index)` pairs, two entries each (see `Pattern`).
+        private(set) var targets: [Int] = []
         /// The signatures one after another; pattern `p`'s from `starts[p]` to `starts[p + 1]`.
         private var signatures: [Int32] = []
         private var starts: [Int] = [0]
@@ -422,7 +440,7 @@ extension ReplicateBatch {
             let index = patterns.count
             let s = UnsafeBufferPointer(start: terms.signature, count: terms.length)
             let linear = Int(s[s.count - 3]), squared = Int(s[s.count - 2]), counted = Int(s[s.count - 1])
-            var sumSlots: [(Int, Int)] = [], countSlots: [(Int, Int)] = []
+            let first = targets.count
             let d = linear + squared + counted
             var hasUnits = false
             var t = 1
@@ -430,25 +448,26 @@ extension ReplicateBatch {
                 let slot = Int(s[t]), q = Int(s[t + 1])
                 if s[t + 1] == RowTerms.unit {
                     hasUnits = true
-                    sumSlots.append((slot, d + (isSquared[slot] ? 1 : 0)))
+                    targets += [slot, d + (isSquared[slot] ? 1 : 0)]
                 } else {
                     // A squared value's index counts from the end of the linear ones.
-                    sumSlots.append((slot, (isSquared[slot] ? linear : 0) + q))
+                    targets += [slot, (isSquared[slot] ? linear : 0) + q]
                 }
                 t += 2
             }
+            let middle = targets.count
             t += 1
             while t < s.count - 3 {
                 if s[t + 1] == RowTerms.unit {
                     hasUnits = true
-                    countSlots.append((Int(s[t]), d + 2))
+                    targets += [Int(s[t]), d + 2]
                 } else {
-                    countSlots.append((Int(s[t]), linear + squared + Int(s[t + 1])))
+                    targets += [Int(s[t]), linear + squared + Int(s[t + 1])]
                 }
                 t += 2
             }
             patterns.append(Pattern(linear: linear, squared: squared, counted: counted, hasUnits: hasUnits,
-                                    sumSlots: sumSlots, countSlots: countSlots))
+                                    sumTargets: first..<middle, countTargets: middle..<targets.count))
             signatures.append(contentsOf: s)
             starts.append(signatures.count)
             hashes.append(h)
