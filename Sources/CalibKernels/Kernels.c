@@ -33,16 +33,10 @@ ALWAYS uint64_t mix1(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-/// The count of one 32-bit uniform (the scalar reference and the rare tail).
-ALWAYS uint8_t count1(uint32_t u, const uint32_t *t) {
-    uint8_t m = 0;
-    for (int k = 0; k < 12 && u >= t[k]; k++) m++;
-    return m;
-}
-
 /// Counts of sixteen uniforms: the first five thresholds lane-wise (all counts
 /// but those ≥ 6, P ≈ 0.06%); a vector with a lane at or above the sixth
-/// threshold (about 1 in 100) is finished lane by lane.
+/// threshold (about 1 in 100) takes the other seven lane-wise too (the
+/// thresholds increase, so a count is the number at or below its uniform).
 #define COUNT16(u0, t, out) do {                                                        \
     const v16u32 u_ = (u0);                                                             \
     v16i32 m_ = 0;                                                                      \
@@ -52,43 +46,47 @@ ALWAYS uint8_t count1(uint32_t u, const uint32_t *t) {
     m_ -= (v16i32)(u_ >= (t)[3]);                                                       \
     m_ -= (v16i32)(u_ >= (t)[4]);                                                       \
     const v16i32 tail_ = (v16i32)(u_ >= (t)[5]);                                        \
-    (out) = __builtin_convertvector(m_, v16u8);                                         \
     if (__builtin_reduce_or(tail_)) {                                                   \
-        for (int l_ = 0; l_ < 16; l_++) (out)[l_] = count1(u_[l_], (t));                \
+        m_ -= tail_;                                                                    \
+        for (int k_ = 6; k_ < 12; k_++) m_ -= (v16i32)(u_ >= (t)[k_]);                  \
     }                                                                                   \
+    (out) = __builtin_convertvector(m_, v16u8);                                         \
 } while (0)
 
-/* Each row's counts 16 at a time; the last vector's lanes at or past
-   `replicates` are zeroed, and it stores the 8 or 16 lanes left of `stride`. */
+/* Each row's counts of lanes `first ..< first + lanes`, 16 at a time (pairs from
+   `first / 2`); lanes at or past `replicates` are zeroed, and the last vector
+   stores the 8 or 16 lanes left. */
 #define POISSON_BODY                                                                    \
     uint32_t t[12];                                                                     \
     for (int k = 0; k < 12; k++) t[k] = thresholds[k];                                  \
     const v16u32 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};         \
+    /* `key + j·γ` for the first 8 pairs `j`, stepped by `8γ` (mod 2⁶⁴: no multiply per step). */ \
+    const v8u64 pair0 = ((v8u64){1, 2, 3, 4, 5, 6, 7, 8} + (uint64_t)(first / 2)) * GAMMA; \
+    const uint64_t step = 8 * GAMMA;                                                    \
     for (size_t i = 0; i < rows; i++) {                                                 \
-        uint8_t *out = counts + i * stride;                                             \
-        const uint64_t key = keys[i];                                                   \
-        v8u64 j = {1, 2, 3, 4, 5, 6, 7, 8};                                             \
-        for (size_t r = 0; r < stride; r += 16, j += 8) {                               \
+        uint8_t *out = counts + i * countStride;                                        \
+        v8u64 z = keys[i] + pair0;                                                      \
+        for (size_t r = 0; r < lanes; r += 16, z += step) {                             \
             /* Lane 2l of the 32-bit view is x_l's low half, 2l + 1 its high half. */   \
-            const v8u64 x = MIX8(key + j * GAMMA);                                      \
+            const v8u64 x = MIX8(z);                                                    \
             v16u8 m;                                                                    \
             COUNT16((v16u32)x, t, m);                                                   \
-            if (r + 16 > replicates) {                                                  \
-                const v16u8 keep = __builtin_convertvector((lane + (uint32_t)r) < (uint32_t)replicates, v16u8); \
+            if (first + r + 16 > replicates) {                                          \
+                const v16u8 keep = __builtin_convertvector((lane + (uint32_t)(first + r)) < (uint32_t)replicates, v16u8); \
                 m &= keep;                                                              \
             }                                                                           \
             /* Fixed-size copies: a memcpy of a variable length is a call. */         \
-            if (stride - r >= 16) memcpy(out + r, &m, 16);                              \
+            if (lanes - r >= 16) memcpy(out + r, &m, 16);                               \
             else memcpy(out + r, &m, 8);                                                \
         }                                                                               \
     }
 
-AVX512 static void poisson_avx512(const uint64_t *keys, size_t rows, size_t replicates,
-                                  const uint32_t *thresholds, uint8_t *counts, size_t stride) { POISSON_BODY }
-AVX2 static void poisson_avx2(const uint64_t *keys, size_t rows, size_t replicates,
-                              const uint32_t *thresholds, uint8_t *counts, size_t stride) { POISSON_BODY }
-static void poisson_base(const uint64_t *keys, size_t rows, size_t replicates,
-                         const uint32_t *thresholds, uint8_t *counts, size_t stride) { POISSON_BODY }
+#define POISSON_PARAMS const uint64_t *keys, size_t rows, size_t replicates, size_t first, size_t lanes, \
+    const uint32_t *thresholds, uint8_t *counts, size_t countStride
+
+AVX512 static void poisson_avx512(POISSON_PARAMS) { POISSON_BODY }
+AVX2 static void poisson_avx2(POISSON_PARAMS) { POISSON_BODY }
+static void poisson_base(POISSON_PARAMS) { POISSON_BODY }
 
 #define LOAD8(p) ({ v8d v_; memcpy(&v_, (p), sizeof v_); v_; })
 #define STORE8(p, v) do { const v8d v_ = (v); memcpy((p), &v_, sizeof v_); } while (0)
@@ -122,9 +120,9 @@ ALWAYS void sums_block(const int W, const int NB, const int kind, double *sums, 
 #define SUMS_LANES(W, KIND, q0) do {                                                    \
     size_t r_ = 0;                                                                      \
     const size_t wide_ = (W) <= 4 ? 32 : 16;                                            \
-    for (; r_ + wide_ <= stride; r_ += wide_)                                           \
+    for (; r_ + wide_ <= lanes; r_ += wide_)                                            \
         sums_block(W, (W) <= 4 ? 4 : 2, KIND, SUMS_ARGS, r_, q0);                       \
-    for (; r_ < stride; r_ += 8) sums_block(W, 1, KIND, SUMS_ARGS, r_, q0);             \
+    for (; r_ < lanes; r_ += 8) sums_block(W, 1, KIND, SUMS_ARGS, r_, q0);              \
 } while (0)
 
 #define SUMS_KIND(KIND, FIRST, COUNT)                                                   \
@@ -148,7 +146,7 @@ ALWAYS void sums_block(const int W, const int NB, const int kind, double *sums, 
     SUMS_KIND(1, linear, squared)                                                       \
     SUMS_KIND(2, linear + squared, counted)
 
-#define SUMS_PARAMS double *sums, size_t stride, const uint8_t *counts, size_t countStride, \
+#define SUMS_PARAMS double *sums, size_t stride, size_t lanes, const uint8_t *counts, size_t countStride, \
     const uint32_t *rows, const uint32_t *valueAt, size_t n, const double *values,        \
     size_t linear, size_t squared, size_t counted
 
@@ -163,13 +161,13 @@ static void sums_base(SUMS_PARAMS) { SUMS_BODY }
     typedef uint32_t v16u32_ __attribute__((ext_vector_type(16)));                       \
     typedef uint8_t v16u8_ __attribute__((ext_vector_type(16)));                         \
     typedef double v16d_ __attribute__((ext_vector_type(16)));                           \
-    for (size_t r = 0; r < stride; r += 16) {                                           \
-        const size_t lanes = stride - r >= 16 ? 16 : 8;                                 \
+    for (size_t r = 0; r < lanes; r += 16) {                                            \
+        const size_t width = lanes - r >= 16 ? 16 : 8;                                  \
         v16u32_ s1 = 0, s2 = 0, s0 = 0;                                                 \
         for (size_t t = 0; t < n; t++) {                                                \
             v16u8_ c = 0;                                                               \
             const uint8_t *p_ = counts + (size_t)rows[t] * countStride + r;             \
-            if (lanes == 16) memcpy(&c, p_, 16); else memcpy(&c, p_, 8);                \
+            if (width == 16) memcpy(&c, p_, 16); else memcpy(&c, p_, 8);                \
             const v16u32_ m = __builtin_convertvector(c, v16u32_);                      \
             s1 += m;                                                                    \
             if (outputs == 3) { s2 += m * m; s0 += __builtin_elementwise_min(m, (v16u32_)1); } \
@@ -178,7 +176,7 @@ static void sums_base(SUMS_PARAMS) { SUMS_BODY }
         const v16d_ d1 = __builtin_convertvector(s1, v16d_);                            \
         const v16d_ d2 = __builtin_convertvector(s2, v16d_);                            \
         const v16d_ d0 = __builtin_convertvector(s0, v16d_);                            \
-        if (lanes == 16) {                                                              \
+        if (width == 16) {                                                              \
             memcpy(out + r, &d1, sizeof d1);                                            \
             if (outputs == 3) {                                                         \
                 memcpy(out + stride + r, &d2, sizeof d2);                               \
@@ -194,7 +192,7 @@ static void sums_base(SUMS_PARAMS) { SUMS_BODY }
         }                                                                               \
     }
 
-#define COUNT_SUMS_PARAMS double *out, size_t outputs, size_t stride, const uint8_t *counts, \
+#define COUNT_SUMS_PARAMS double *out, size_t outputs, size_t stride, size_t lanes, const uint8_t *counts, \
     size_t countStride, const uint32_t *rows, size_t n
 
 AVX512 static void count_sums_avx512(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
@@ -229,27 +227,26 @@ int calib_set_kernel_level(int level) {
     return chosen_level;
 }
 
-void calib_poisson_counts(const uint64_t *keys, size_t rows, size_t replicates,
-                          const uint32_t *thresholds, uint8_t *counts, size_t stride) {
+void calib_poisson_counts(POISSON_PARAMS) {
     switch (calib_kernel_level()) {
-    case 2: poisson_avx512(keys, rows, replicates, thresholds, counts, stride); break;
-    case 1: poisson_avx2(keys, rows, replicates, thresholds, counts, stride); break;
-    default: poisson_base(keys, rows, replicates, thresholds, counts, stride);
+    case 2: poisson_avx512(keys, rows, replicates, first, lanes, thresholds, counts, countStride); break;
+    case 1: poisson_avx2(keys, rows, replicates, first, lanes, thresholds, counts, countStride); break;
+    default: poisson_base(keys, rows, replicates, first, lanes, thresholds, counts, countStride);
     }
 }
 
 void calib_replicate_sums(SUMS_PARAMS) {
     switch (calib_kernel_level()) {
-    case 2: sums_avx512(sums, stride, counts, countStride, rows, valueAt, n, values, linear, squared, counted); break;
-    case 1: sums_avx2(sums, stride, counts, countStride, rows, valueAt, n, values, linear, squared, counted); break;
-    default: sums_base(sums, stride, counts, countStride, rows, valueAt, n, values, linear, squared, counted);
+    case 2: sums_avx512(sums, stride, lanes, counts, countStride, rows, valueAt, n, values, linear, squared, counted); break;
+    case 1: sums_avx2(sums, stride, lanes, counts, countStride, rows, valueAt, n, values, linear, squared, counted); break;
+    default: sums_base(sums, stride, lanes, counts, countStride, rows, valueAt, n, values, linear, squared, counted);
     }
 }
 
 void calib_count_sums(COUNT_SUMS_PARAMS) {
     switch (calib_kernel_level()) {
-    case 2: count_sums_avx512(out, outputs, stride, counts, countStride, rows, n); break;
-    case 1: count_sums_avx2(out, outputs, stride, counts, countStride, rows, n); break;
-    default: count_sums_base(out, outputs, stride, counts, countStride, rows, n);
+    case 2: count_sums_avx512(out, outputs, stride, lanes, counts, countStride, rows, n); break;
+    case 1: count_sums_avx2(out, outputs, stride, lanes, counts, countStride, rows, n); break;
+    default: count_sums_base(out, outputs, stride, lanes, counts, countStride, rows, n);
     }
 }

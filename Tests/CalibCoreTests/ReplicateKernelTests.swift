@@ -40,7 +40,7 @@ struct ReplicateKernelTests {
             calib_set_kernel_level(level)
             var counts = [UInt8](repeating: 0xFF, count: rows.count * stride)
             PoissonCounts.thresholds32.withUnsafeBufferPointer { t in
-                calib_poisson_counts(keys, rows.count, c.replicates, t.baseAddress!, &counts, stride)
+                calib_poisson_counts(keys, rows.count, c.replicates, 0, stride, t.baseAddress!, &counts, stride)
             }
             var mismatches = 0
             for (i, row) in rows.enumerated() {
@@ -103,7 +103,7 @@ struct ReplicateKernelTests {
         for level in Self.levels {
             calib_set_kernel_level(level)
             var sums = start
-            calib_replicate_sums(&sums, stride, counts, stride, rows, valueAt, c.rows, values, c.linear, c.squared, c.counted)
+            calib_replicate_sums(&sums, stride, stride, counts, stride, rows, valueAt, c.rows, values, c.linear, c.squared, c.counted)
             #expect(sums.map(\.bitPattern) == expected.map(\.bitPattern), "level \(level)")
         }
         calib_set_kernel_level(2)
@@ -130,9 +130,96 @@ extension ReplicateKernelTests {
         for level in Self.levels {
             calib_set_kernel_level(level)
             var out = [Double](repeating: -1, count: 3 * stride)
-            calib_count_sums(&out, c.outputs, stride, counts, stride, rows, c.rows)
+            calib_count_sums(&out, c.outputs, stride, stride, counts, stride, rows, c.rows)
             #expect(Array(out[0..<(c.outputs * stride)]) == Array(expected[0..<(c.outputs * stride)]), "level \(level)")
             #expect(out[(c.outputs * stride)...].allSatisfy { $0 == -1 }, "level \(level): nothing written past the sums asked for")
+        }
+        calib_set_kernel_level(2)
+    }
+}
+
+extension ReplicateKernelTests {
+    struct BlockCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let replicates: Int
+        /// Lanes per block (the last block takes what is left of the stride).
+        let block: Int
+        var testDescription: String { name }
+    }
+
+    static let blockCases = [
+        BlockCase(name: "200 replicates in blocks of 64 (the flush's: 64, 64, 64, 8)", replicates: 200, block: 64),
+        BlockCase(name: "201 replicates in blocks of 16 (an odd last pair in the last block)", replicates: 201, block: 16),
+        BlockCase(name: "36 replicates in blocks of 32 (the last block's lanes past R zero)", replicates: 36, block: 32),
+        BlockCase(name: "one block of every lane", replicates: 24, block: 32),
+    ]
+
+    @Test("counts drawn a block of lanes at a time are the whole row's counts", arguments: blockCases)
+    func countsInBlocks(_ c: BlockCase) {
+        let stride = (c.replicates + 7) & ~7
+        let rows = Array(1...150) + [1 << 40]
+        let keys = rows.map { PoissonCounts.rowKey(seed: 5, row: $0) }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var whole = [UInt8](repeating: 0xFF, count: rows.count * stride)
+            var blocks = [UInt8](repeating: 0xFF, count: rows.count * stride)
+            PoissonCounts.thresholds32.withUnsafeBufferPointer { t in
+                calib_poisson_counts(keys, rows.count, c.replicates, 0, stride, t.baseAddress!, &whole, stride)
+                for first in Swift.stride(from: 0, to: stride, by: c.block) {
+                    var block = [UInt8](repeating: 0xFF, count: rows.count * c.block)
+                    let lanes = Swift.min(c.block, stride - first)
+                    calib_poisson_counts(keys, rows.count, c.replicates, first, lanes, t.baseAddress!, &block, c.block)
+                    for i in rows.indices {
+                        for l in 0..<lanes { blocks[i * stride + first + l] = block[i * c.block + l] }
+                        #expect(block[(i * c.block + lanes)..<((i + 1) * c.block)].allSatisfy { $0 == 0xFF },
+                                "level \(level): nothing written past the block's lanes")
+                    }
+                }
+            }
+            #expect(blocks == whole, "level \(level)")
+        }
+        calib_set_kernel_level(2)
+    }
+
+    @Test("sums over a block of lanes are those lanes of the whole sums, the others untouched", arguments: blockCases)
+    func sumsInBlocks(_ c: BlockCase) {
+        let stride = (c.replicates + 7) & ~7
+        var generator = SplitMix(seed: 13)
+        let matrixRows = 20
+        let counts = (0..<(matrixRows * stride)).map { _ in UInt8(generator.next() % 5) }
+        let rows = (0..<17).map { UInt32(($0 * 3 + 1) % matrixRows) }
+        let (linear, squared, counted) = (3, 1, 1)
+        let d = linear + squared + counted
+        let valueAt = rows.indices.map { UInt32($0 * d) }
+        let values = (0..<(rows.count * d)).map { _ in Double(generator.next() % 10_000) / 77.0 }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var whole = [Double](repeating: 0, count: d * stride)
+            var wholeCounts = [Double](repeating: 0, count: 3 * stride)
+            calib_replicate_sums(&whole, stride, stride, counts, stride, rows, valueAt, rows.count, values, linear, squared, counted)
+            calib_count_sums(&wholeCounts, 3, stride, stride, counts, stride, rows, rows.count)
+            var blocks = [Double](repeating: 0, count: d * stride)
+            var blockCounts = [Double](repeating: 0, count: 3 * stride)
+            for first in Swift.stride(from: 0, to: stride, by: c.block) {
+                let lanes = Swift.min(c.block, stride - first)
+                var sums = [Double](repeating: 0, count: d * c.block)
+                var own = [Double](repeating: -1, count: 3 * c.block)
+                counts.withUnsafeBufferPointer { m in
+                    calib_replicate_sums(&sums, c.block, lanes, m.baseAddress! + first, stride, rows, valueAt, rows.count,
+                                         values, linear, squared, counted)
+                    calib_count_sums(&own, 3, c.block, lanes, m.baseAddress! + first, stride, rows, rows.count)
+                }
+                for q in 0..<d {
+                    for l in 0..<lanes { blocks[q * stride + first + l] = sums[q * c.block + l] }
+                    #expect(sums[(q * c.block + lanes)..<((q + 1) * c.block)].allSatisfy { $0 == 0 }, "level \(level)")
+                }
+                for q in 0..<3 {
+                    for l in 0..<lanes { blockCounts[q * stride + first + l] = own[q * c.block + l] }
+                    #expect(own[(q * c.block + lanes)..<((q + 1) * c.block)].allSatisfy { $0 == -1 }, "level \(level)")
+                }
+            }
+            #expect(blocks.map(\.bitPattern) == whole.map(\.bitPattern), "level \(level)")
+            #expect(blockCounts == wholeCounts, "level \(level)")
         }
         calib_set_kernel_level(2)
     }

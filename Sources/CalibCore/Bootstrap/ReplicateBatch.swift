@@ -41,9 +41,17 @@ import Darwin
 struct ReplicateBatch {
     /// Rows a batch holds (the reader's chunks are this size).
     static let capacity = 8192
+    /// Replicates summed at a time in `flush`: a batch's counts of one block
+    /// are `capacity × blockLanes` bytes (512 KB), within a core's L2 cache;
+    /// the last block takes the lanes left over (200 replicates: 64, 64 and 72,
+    /// so no block of a few lanes repeats every pattern's and cell's work).
+    static let blockLanes = 64
+
+    /// Blocks of `stride` lanes: `blockLanes` each, the last one up to twice that.
+    static func blocks(stride: Int) -> Int { Swift.max(1, stride / blockLanes) }
 
     let replicates: Int
-    /// `R` rounded up to the kernels' 8 lanes: the stride of a row's counts and of a value's sums.
+    /// `R` rounded up to the kernels' 8 lanes.
     let stride: Int
     let units: [BootstrapReplicates.Unit]
     let isSquared: UnsafeMutablePointer<Bool>
@@ -55,7 +63,10 @@ struct ReplicateBatch {
     /// Whether every row of the batch weighs 1 (the grid then sums the counts alone).
     private var unitWeights = true
     private let keys: UnsafeMutablePointer<UInt64>
+    /// One block's counts: row `i`'s lanes `first ..< first + lanes` at `[i · countStride]`.
     private let counts: UnsafeMutablePointer<UInt8>
+    /// The widest block's lanes: the stride of a row's counts and of a value's sums in `flush`.
+    private let countStride: Int
     private let weights: UnsafeMutablePointer<Double>
     /// Row `i`'s grid cell in column `j`: `[j · capacity + i]`.
     private let cellOf: UnsafeMutablePointer<Int32>
@@ -69,7 +80,8 @@ struct ReplicateBatch {
     private let rowValueBound: Int
     private var patterns = PatternTable()
 
-    /// Scratch: a sort's order and value offsets, one pattern's sums, one row's terms.
+    /// Scratch: the rows in pattern order for each unit, then in cell order for each column
+    /// (`capacity` each), the pattern-ordered rows' value offsets, one pattern's sums, one row's terms.
     private let order: UnsafeMutablePointer<UInt32>
     private let orderedValues: UnsafeMutablePointer<UInt32>
     private let sums: UnsafeMutablePointer<Double>
@@ -87,7 +99,8 @@ struct ReplicateBatch {
         self.columnCells = columnCells
         let capacity = Self.capacity
         keys = .allocate(capacity: capacity)
-        counts = .allocate(capacity: capacity * stride)
+        countStride = stride - Self.blockLanes * (Self.blocks(stride: stride) - 1)
+        counts = .allocate(capacity: capacity * countStride)
         weights = .allocate(capacity: capacity)
         cellOf = .allocate(capacity: Swift.max(1, columns) * capacity)
         patternOf = .allocate(capacity: units.count * capacity)
@@ -96,11 +109,11 @@ struct ReplicateBatch {
         rowValueBound = bound
         valueCapacity = Swift.max(capacity * 16, 4 * bound)
         values = .allocate(capacity: valueCapacity)
-        order = .allocate(capacity: capacity)
-        orderedValues = .allocate(capacity: capacity)
+        order = .allocate(capacity: (units.count + columns) * capacity)
+        orderedValues = .allocate(capacity: units.count * capacity)
         let widest = units.map { $0.doubles.count + $0.counts.count }.max() ?? 1
         // A pattern's value sums, then the counts' three.
-        sumsCapacity = (Swift.max(1, widest) + 3) * stride
+        sumsCapacity = (Swift.max(1, widest) + 3) * countStride
         sums = .allocate(capacity: sumsCapacity)
         rowTerms = RowTerms(slots: widest)
         termLog = TermLog(sums: squaredSlots.count, counts: units.last.map { $0.counts.upperBound } ?? 0)
@@ -153,45 +166,81 @@ struct ReplicateBatch {
     /// Adds the batch's rows to every replicate: `sums` and `counts` are the
     /// chunk's slot-major replicate sums (`[slot · R + r]`), `cells` the
     /// grid's. Empties the batch.
+    ///
+    /// The rows are sorted by pattern (each unit) and by grid cell (each
+    /// column) once; then, a block of `blockLanes` replicates at a time, the
+    /// block's counts are drawn and every pattern and cell is summed over
+    /// them, so that the counts the sums read stay in the core's cache (all
+    /// `R` lanes of a batch are about 1.6 MB, a block 0.5–0.6 MB). A lane's sums
+    /// take the same operations in the same order as with one block.
     mutating func flush(sums replicateSums: UnsafeMutablePointer<Double>, counts replicateCounts: UnsafeMutablePointer<Double>,
                cells: inout ReplicateCells, thresholds: UnsafePointer<UInt32>) {
         guard rows > 0 else { return }
-        calib_poisson_counts(keys, rows, replicates, thresholds, counts, stride)
-        let r = replicates
-        for u in units.indices {
-            let starts = sortRows(by: patternOf + u * Self.capacity, buckets: patterns.count, valueAt: valueAt + u * Self.capacity)
-            for p in 0..<patterns.count where starts[p + 1] > starts[p] {
-                let pattern = patterns.patterns[p]
-                let d = pattern.linear + pattern.squared + pattern.counted, n = starts[p + 1] - starts[p]
-                sums.initialize(repeating: 0, count: d * stride)
-                calib_replicate_sums(sums, stride, counts, stride, order + starts[p], orderedValues + starts[p], n,
-                                     values, pattern.linear, pattern.squared, pattern.counted)
-                if pattern.hasUnits { calib_count_sums(sums + d * stride, 3, stride, counts, stride, order + starts[p], n) }
-                for (slot, q) in pattern.sumSlots {
-                    let target = replicateSums + slot &* r, source = sums + q &* stride
-                    for l in 0..<r { target[l] += source[l] }
-                }
-                for (slot, q) in pattern.countSlots {
-                    let target = replicateCounts + slot &* r, source = sums + q &* stride
-                    for l in 0..<r { target[l] += source[l] }
-                }
-            }
+        let r = replicates, capacity = Self.capacity, lanesPerBlock = Self.blockLanes
+        let unitStarts = units.indices.map { u in
+            sortRows(by: patternOf + u * capacity, buckets: patterns.count, valueAt: valueAt + u * capacity,
+                     order: order + u * capacity, orderedValues: orderedValues + u * capacity)
         }
-        for j in 0..<columns {
-            // The grid: each cell's rows' `m_ir · w_i`, summed in input order, added to the cell's run.
-            let cellsOfRows = cellOf + j * Self.capacity
+        let cellStarts = (0..<columns).map { j in
+            let cellsOfRows = cellOf + j * capacity
             let base = j * columnCells
             for i in 0..<rows { cellsOfRows[i] -= Int32(truncatingIfNeeded: base) }
-            let starts = sortRows(by: cellsOfRows, buckets: columnCells, valueAt: nil)
-            for c in 0..<columnCells where starts[c + 1] > starts[c] {
-                let n = starts[c + 1] - starts[c]
-                if unitWeights {
-                    calib_count_sums(sums, 1, stride, counts, stride, order + starts[c], n)
-                } else {
-                    sums.initialize(repeating: 0, count: stride)
-                    calib_replicate_sums(sums, stride, counts, stride, order + starts[c], order + starts[c], n, weights, 1, 0, 0)
+            let starts = sortRows(by: cellsOfRows, buckets: columnCells, valueAt: nil,
+                                  order: order + (units.count + j) * capacity, orderedValues: nil)
+            // The reached cells' runs, started in the order one block at a time would start them.
+            for c in 0..<columnCells where starts[c + 1] > starts[c] { cells.reserveRun(base + c) }
+            return starts
+        }
+        let blocks = Self.blocks(stride: stride)
+        for first in Swift.stride(from: 0, to: lanesPerBlock * blocks, by: lanesPerBlock) {
+            // The last block takes the lanes left (64 to 127 of them).
+            let lanes = first + lanesPerBlock * 2 > stride ? stride - first : lanesPerBlock
+            // The block's replicates that exist (the last lanes of `stride` are padding).
+            let used = Swift.min(first + lanes, r) - first
+            calib_poisson_counts(keys, rows, replicates, first, lanes, thresholds, counts, countStride)
+            patterns.patterns.withUnsafeBufferPointer { patternAt in
+            patterns.targets.withUnsafeBufferPointer { targets in
+                for u in units.indices {
+                    let starts = unitStarts[u], order = order + u * capacity, orderedValues = orderedValues + u * capacity
+                    for p in 0..<patternAt.count where starts[p + 1] > starts[p] {
+                        let pattern = patternAt[p]
+                        let d = pattern.linear + pattern.squared + pattern.counted, n = starts[p + 1] - starts[p]
+                        sums.initialize(repeating: 0, count: d * countStride)
+                        calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[p], orderedValues + starts[p], n,
+                                             values, pattern.linear, pattern.squared, pattern.counted)
+                        if pattern.hasUnits {
+                            calib_count_sums(sums + d * countStride, 3, countStride, lanes, counts, countStride, order + starts[p], n)
+                        }
+                        for e in Swift.stride(from: pattern.sumTargets.lowerBound, to: pattern.sumTargets.upperBound, by: 2) {
+                            let target = replicateSums + (targets[e] &* r &+ first), source = sums + targets[e &+ 1] &* countStride
+                            for l in 0..<used { target[l] += source[l] }
+                        }
+                        for e in Swift.stride(from: pattern.countTargets.lowerBound, to: pattern.countTargets.upperBound, by: 2) {
+                            let target = replicateCounts + (targets[e] &* r &+ first), source = sums + targets[e &+ 1] &* countStride
+                            for l in 0..<used { target[l] += source[l] }
+                        }
+                    }
                 }
-                cells.add(sums, to: base + c)
+            }
+            }
+            cells.withRuns { runOf, runs in
+                for j in 0..<columns {
+                    // The grid: each cell's rows' `m_ir · w_i`, summed in input order, added to the cell's run.
+                    let starts = cellStarts[j], order = order + (units.count + j) * capacity
+                    let base = j * columnCells
+                    for c in 0..<columnCells where starts[c + 1] > starts[c] {
+                        let n = starts[c + 1] - starts[c]
+                        if unitWeights {
+                            calib_count_sums(sums, 1, countStride, lanes, counts, countStride, order + starts[c], n)
+                        } else {
+                            sums.initialize(repeating: 0, count: countStride)
+                            calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[c], order + starts[c], n,
+                                                 weights, 1, 0, 0)
+                        }
+                        let target = runs + (Int(runOf[base &+ c]) &* r &+ first)
+                        for l in 0..<used { target[l] += sums[l] }
+                    }
+                }
             }
         }
         rows = 0
@@ -202,7 +251,8 @@ struct ReplicateBatch {
     /// A stable counting sort of the batch's rows by `key` (in `0..<buckets`):
     /// fills `order` (and, with `valueAt`, `orderedValues`) and returns each
     /// bucket's start, `buckets + 1` entries.
-    private func sortRows(by key: UnsafePointer<Int32>, buckets: Int, valueAt: UnsafePointer<UInt32>?) -> [Int] {
+    private func sortRows(by key: UnsafePointer<Int32>, buckets: Int, valueAt: UnsafePointer<UInt32>?,
+                          order: UnsafeMutablePointer<UInt32>, orderedValues: UnsafeMutablePointer<UInt32>?) -> [Int] {
         var starts = [Int](repeating: 0, count: buckets + 1)
         starts.withUnsafeMutableBufferPointer { s in
             for i in 0..<rows { s[Int(key[i]) &+ 1] &+= 1 }
@@ -214,7 +264,7 @@ struct ReplicateBatch {
                     let at = next[b]
                     next[b] = at &+ 1
                     order[at] = UInt32(truncatingIfNeeded: i)
-                    if let valueAt { orderedValues[at] = valueAt[i] }
+                    if let valueAt { orderedValues![at] = valueAt[i] }
                 }
             }
         }
@@ -310,18 +360,30 @@ extension ReplicateBatch {
         }
 
         /// A hash of the signature, two entries a step: each pair mixed on its
-        /// own (the multiplies run side by side), chained by a rotate and an xor.
+        /// own (the multiplies run side by side) and chained by a rotate and an
+        /// xor into one of four chains, pairs `t, t + 1, t + 2, t + 3` into chains
+        /// 0 to 3 (one chain of some 30 steps was the batch's longest wait per row);
+        /// the chains are mixed at the end. Only the table's probes depend on it.
         @inline(__always)
         func hash() -> UInt64 {
-            var h = UInt64(truncatingIfNeeded: length)
+            @inline(__always) func step(_ h: UInt64, _ at: Int) -> UInt64 {
+                let x = UnsafeRawPointer(signature + at).loadUnaligned(as: UInt64.self)
+                return (h &<< 7 | h &>> 57) ^ (x &* 0x9E37_79B9_7F4A_7C15)
+            }
+            var h0 = UInt64(truncatingIfNeeded: length), h1: UInt64 = 0, h2: UInt64 = 0, h3: UInt64 = 0
             var t = 0
+            while t &+ 7 < length {
+                h0 = step(h0, t); h1 = step(h1, t &+ 2); h2 = step(h2, t &+ 4); h3 = step(h3, t &+ 6)
+                t &+= 8
+            }
             while t &+ 1 < length {
-                let x = UInt64(UInt32(bitPattern: signature[t])) | UInt64(UInt32(bitPattern: signature[t &+ 1])) &<< 32
-                h = (h &<< 7 | h &>> 57) ^ (x &* 0x9E37_79B9_7F4A_7C15)
+                h0 = step(h0, t)
                 t &+= 2
             }
-            if t < length { h = (h &<< 7 | h &>> 57) ^ (UInt64(UInt32(bitPattern: signature[t])) &* 0xBF58_476D_1CE4_E5B9) }
-            return h ^ (h &>> 31)
+            if t < length { h0 = (h0 &<< 7 | h0 &>> 57) ^ (UInt64(UInt32(bitPattern: signature[t])) &* 0xBF58_476D_1CE4_E5B9) }
+            var h = h0 ^ (h1 &<< 16 | h1 &>> 48) ^ (h2 &<< 32 | h2 &>> 32) ^ (h3 &<< 48 | h3 &>> 16)
+            h = (h ^ (h &>> 31)) &* 0x94D0_49BB_1331_11EB
+            return h ^ (h &>> 29)
         }
     }
 
@@ -330,15 +392,19 @@ extension ReplicateBatch {
         let linear: Int, squared: Int, counted: Int
         /// Whether a term equals 1: then the counts' own sums follow the values' (see `RowTerms.unit`).
         let hasUnits: Bool
-        /// `(slot, index)` of the sums and of the counts: an index into the values' sums (squared
-        /// after linear, counted last), or past them into the counts' sums `Σ m`, `Σ m²`, `Σ min(m, 1)`.
-        let sumSlots: [(Int, Int)]
-        let countSlots: [(Int, Int)]
+        /// Where its `(slot, index)` pairs lie in `PatternTable.targets`, the sums' then the
+        /// counts': an index into the values' sums (squared after linear, counted last), or
+        /// past them into the counts' sums `Σ m`, `Σ m²`, `Σ min(m, 1)` (no arrays of its own,
+        /// so reading a pattern in `flush` retains nothing).
+        let sumTargets: Range<Int>
+        let countTargets: Range<Int>
     }
 
     /// The patterns met so far in every unit, found by an open-addressing table over their signatures' hashes.
     struct PatternTable {
         private(set) var patterns: [Pattern] = []
+        /// Every pattern's `(slot, index)` pairs, two entries each (see `Pattern`).
+        private(set) var targets: [Int] = []
         /// The signatures one after another; pattern `p`'s from `starts[p]` to `starts[p + 1]`.
         private var signatures: [Int32] = []
         private var starts: [Int] = [0]
@@ -374,7 +440,7 @@ extension ReplicateBatch {
             let index = patterns.count
             let s = UnsafeBufferPointer(start: terms.signature, count: terms.length)
             let linear = Int(s[s.count - 3]), squared = Int(s[s.count - 2]), counted = Int(s[s.count - 1])
-            var sumSlots: [(Int, Int)] = [], countSlots: [(Int, Int)] = []
+            let first = targets.count
             let d = linear + squared + counted
             var hasUnits = false
             var t = 1
@@ -382,25 +448,26 @@ extension ReplicateBatch {
                 let slot = Int(s[t]), q = Int(s[t + 1])
                 if s[t + 1] == RowTerms.unit {
                     hasUnits = true
-                    sumSlots.append((slot, d + (isSquared[slot] ? 1 : 0)))
+                    targets += [slot, d + (isSquared[slot] ? 1 : 0)]
                 } else {
                     // A squared value's index counts from the end of the linear ones.
-                    sumSlots.append((slot, (isSquared[slot] ? linear : 0) + q))
+                    targets += [slot, (isSquared[slot] ? linear : 0) + q]
                 }
                 t += 2
             }
+            let middle = targets.count
             t += 1
             while t < s.count - 3 {
                 if s[t + 1] == RowTerms.unit {
                     hasUnits = true
-                    countSlots.append((Int(s[t]), d + 2))
+                    targets += [Int(s[t]), d + 2]
                 } else {
-                    countSlots.append((Int(s[t]), linear + squared + Int(s[t + 1])))
+                    targets += [Int(s[t]), linear + squared + Int(s[t + 1])]
                 }
                 t += 2
             }
             patterns.append(Pattern(linear: linear, squared: squared, counted: counted, hasUnits: hasUnits,
-                                    sumSlots: sumSlots, countSlots: countSlots))
+                                    sumTargets: first..<middle, countTargets: middle..<targets.count))
             signatures.append(contentsOf: s)
             starts.append(signatures.count)
             hashes.append(h)

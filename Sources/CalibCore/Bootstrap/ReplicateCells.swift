@@ -40,16 +40,32 @@ struct ReplicateCells: Sendable {
 
     /// Adds `source[0 ..< R]` to slot `slot`'s run lane by lane, starting the run (at +0) when new.
     mutating func add(_ source: UnsafePointer<Double>, to slot: Int) {
+        let run = reserveRun(slot)
+        let r = replicates
+        weights.withUnsafeMutableBufferPointer { w in
+            let target = w.baseAddress! + run &* r
+            for l in 0..<r { target[l] += source[l] }
+        }
+    }
+
+    /// Slot `slot`'s run, started (all `R` lanes at +0) when new.
+    @discardableResult
+    mutating func reserveRun(_ slot: Int) -> Int {
         var run = Int(runOf[slot])
         if run < 0 {
             run = runCount
             runOf[slot] = Int32(truncatingIfNeeded: run)
             weights.append(contentsOf: repeatElement(0, count: replicates))
         }
-        let r = replicates
-        weights.withUnsafeMutableBufferPointer { w in
-            let target = w.baseAddress! + run &* r
-            for l in 0..<r { target[l] += source[l] }
+        return run
+    }
+
+    /// Runs `body` on the slot table and the runs' lanes (slot `s`'s run at
+    /// `runs[runOf[s] · R]`), to add to runs already started (`reserveRun(_:)`)
+    /// without a uniqueness check per add.
+    mutating func withRuns<T>(_ body: (_ runOf: UnsafePointer<Int32>, _ runs: UnsafeMutablePointer<Double>) -> T) -> T {
+        runOf.withUnsafeBufferPointer { slots in
+            weights.withUnsafeMutableBufferPointer { w in body(slots.baseAddress!, w.baseAddress!) }
         }
     }
 

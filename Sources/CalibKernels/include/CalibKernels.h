@@ -10,30 +10,32 @@
 /// path (a fused multiply-add is `fma`'s exact rounding on each), so the results
 /// are bit-identical whatever the CPU.
 
-/// Poisson(1) counts `m_ir` of `rows` rows: row `i`, keyed `keys[i]`, gets
-/// `counts[i * stride + r]` for `r < replicates`, and 0 in the lanes from
-/// `replicates` to `stride` (a multiple of 8). Replicates `2j` and `2j + 1` take
+/// Poisson(1) counts `m_ir` of `rows` rows, lanes `first ..< first + lanes`
+/// (`first` a multiple of 16, `lanes` of 8): row `i`, keyed `keys[i]`, gets
+/// `counts[i * countStride + r - first]`, the count for `r < replicates` and 0
+/// from `replicates` on. Replicates `2j` and `2j + 1` take
 /// the low and high 32-bit halves `u` of `mix(key + (j + 1)·γ)` (SplitMix64's
-/// finaliser and increment) and `m = #{k < 12 : u ≥ thresholds[k]}`.
-void calib_poisson_counts(const uint64_t *keys, size_t rows, size_t replicates,
-                          const uint32_t *thresholds, uint8_t *counts, size_t stride);
+/// finaliser and increment) and `m = #{k < 12 : u ≥ thresholds[k]}`; so a
+/// lane's count is the same whatever block of lanes it is drawn in.
+void calib_poisson_counts(const uint64_t *keys, size_t rows, size_t replicates, size_t first, size_t lanes,
+                          const uint32_t *thresholds, uint8_t *counts, size_t countStride);
 
 /// Adds `n` rows' terms to per-replicate sums: for `t < n`, the row with counts
 /// `m = counts + rows[t] * countStride` and values `v = values + valueAt[t]`,
-/// and each lane `r < stride` (a multiple of 8):
+/// and each lane `r < lanes` (a multiple of 8):
 /// `sums[q * stride + r] = fma(s_q(m_r), v[q], sums[q * stride + r])`, where `s_q(m) = m` for the first
 /// `linear` values, `m · m` for the next `squared` and `min(m, 1)` for the next
 /// `counted`. Rows are added in the order given.
-void calib_replicate_sums(double *sums, size_t stride, const uint8_t *counts, size_t countStride,
+void calib_replicate_sums(double *sums, size_t stride, size_t lanes, const uint8_t *counts, size_t countStride,
                           const uint32_t *rows, const uint32_t *valueAt, size_t n, const double *values,
                           size_t linear, size_t squared, size_t counted);
 
 /// The counts' own sums over `n` rows (`n < 2²⁴`), for terms equal to 1:
 /// `out[r] = Σ_t m_r`, and with `outputs` 3 also `out[stride + r] = Σ_t m_r²`
-/// and `out[2 * stride + r] = Σ_t min(m_r, 1)`, for each lane `r < stride`
+/// and `out[2 * stride + r] = Σ_t min(m_r, 1)`, for each lane `r < lanes`
 /// (a multiple of 8), with `m = counts + rows[t] * countStride`. Exact: the
 /// same doubles as `calib_replicate_sums` on values of 1.
-void calib_count_sums(double *out, size_t outputs, size_t stride, const uint8_t *counts, size_t countStride,
+void calib_count_sums(double *out, size_t outputs, size_t stride, size_t lanes, const uint8_t *counts, size_t countStride,
                       const uint32_t *rows, size_t n);
 
 /// The path the kernels take: 2 AVX-512, 1 AVX2, 0 the baseline (SSE2, or
