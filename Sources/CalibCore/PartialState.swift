@@ -197,7 +197,7 @@ extension ScoreStore {
                     w.bool(piece.weights != nil)
                     if let weights = piece.weights { w.doubles(weights) }
                     w.int(piece.starts.count)
-                    for s in piece.starts { w.u32(s) }
+                    w.u32s(piece.starts)
                 }
             }
         case .sketch(let s):
@@ -234,9 +234,7 @@ extension ScoreStore {
                     guard weights == nil || weights!.count == keys.count else { throw .malformed("a piece with \(keys.count) keys and \(weights!.count) weights") }
                     let n = try r.length()
                     guard n == buckets + 1 else { throw .malformed("a piece of \(n - 1) buckets") }
-                    var starts: [UInt32] = []
-                    starts.reserveCapacity(n)
-                    for _ in 0..<n { starts.append(try r.u32()) }
+                    let starts = try r.u32s(n)
                     guard starts[0] == 0, Int(starts[n - 1]) == keys.count, zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }),
                           keys.allSatisfy({ Double(bitPattern: $0 >> 1) >= 0 && Double(bitPattern: $0 >> 1) <= 1 })
                     else { throw .malformed("a piece whose buckets do not hold its keys") }
