@@ -212,6 +212,23 @@ extension ScoreStore {
         }
     }
 
+    /// Whether bucket `b`'s keys (`keys[starts[b]..<starts[b + 1]]`, `starts`
+    /// ascending from 0 to the key count) are of scores in [0, 1] that lie in
+    /// bucket `b` of the exact store's grid: one pass over the keys.
+    static func holds(_ keys: [UInt64], in starts: [UInt32]) -> Bool {
+        keys.withUnsafeBufferPointer { k in
+            starts.withUnsafeBufferPointer { s in
+                for b in 0..<(s.count - 1) {
+                    for j in Int(s[b])..<Int(s[b + 1]) {
+                        // The key's score (its sign bit shifted out): NaN and scores above 1 fail `<= 1`.
+                        guard Double(bitPattern: k[j] >> 1) <= 1, ExactScores.grid.bucket(key: k[j]) == b else { return false }
+                    }
+                }
+                return true
+            }
+        }
+    }
+
     /// `empty` (the store of the part's shape and ranking settings) holding what `writePartial(_:)` wrote.
     init(readingPartial r: inout PartialReader, empty: ScoreStore) throws(PartialStateFormat.Problem) {
         self = empty
@@ -236,13 +253,7 @@ extension ScoreStore {
                     guard n == buckets + 1 else { throw .malformed("a piece of \(n - 1) buckets") }
                     let starts = try r.u32s(n)
                     guard starts[0] == 0, Int(starts[n - 1]) == keys.count, zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }),
-                          keys.allSatisfy({ Double(bitPattern: $0 >> 1) >= 0 && Double(bitPattern: $0 >> 1) <= 1 })
-                    else { throw .malformed("a piece whose buckets do not hold its keys") }
-                    for b in 0..<buckets {
-                        for j in Int(starts[b])..<Int(starts[b + 1]) where ExactScores.grid.bucket(key: keys[j]) != b {
-                            throw .malformed("a piece whose buckets do not hold its keys")
-                        }
-                    }
+                          Self.holds(keys, in: starts) else { throw .malformed("a piece whose buckets do not hold its keys") }
                     let piece = ExactScores.Piece(keys: keys, weights: weights, starts: starts)
                     exact.columns[c].append(piece)
                     bytes += ExactScores.bytes(of: piece)

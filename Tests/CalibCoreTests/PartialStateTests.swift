@@ -286,6 +286,37 @@ struct PartialStateTests {
         #expect(try a.doubles() == values)
     }
 
+    struct KeyCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let scores: [Double]
+        /// Moves the first key to the next bucket's start (its bucket no longer holds it).
+        let misplaced: Bool
+        let holds: Bool
+        var testDescription: String { name }
+    }
+
+    static let keyCases = [
+        KeyCase(name: "scores in [0, 1], each in its bucket", scores: [0, 1e-300, 0.25, 0.5, 0.75, 1], misplaced: false, holds: true),
+        KeyCase(name: "a key in the bucket after its own", scores: [0.25, 0.5], misplaced: true, holds: false),
+        KeyCase(name: "a score above 1", scores: [0.5, 1.5], misplaced: false, holds: false),
+        KeyCase(name: "a score of infinity", scores: [0.5, .infinity], misplaced: false, holds: false),
+        KeyCase(name: "a NaN score", scores: [0.5, .nan], misplaced: false, holds: false),
+    ]
+
+    @Test("a part's exact score store is read only when each bucket holds its own keys, of scores in [0, 1]", arguments: keyCases)
+    func keysInBuckets(_ c: KeyCase) {
+        let grid = ExactScores.grid
+        let keys = c.scores.map { ScoreStore.key(score: $0, positive: false) }
+        var starts = [UInt32](repeating: 0, count: grid.bucketCount + 1)
+        // Keys past the grid (scores above 1) go to the last bucket, where a writer could claim them to be.
+        let buckets = keys.map { min(grid.bucket(key: $0), grid.bucketCount - 1) }
+        for b in buckets { starts[b + 1] += 1 }
+        for b in 0..<grid.bucketCount { starts[b + 1] += starts[b] }
+        if c.misplaced { starts[buckets[0] + 1] -= 1 }
+        let order = keys.indices.sorted { buckets[$0] < buckets[$1] }
+        #expect(ScoreStore.holds(order.map { keys[$0] }, in: starts) == c.holds)
+    }
+
     @Test("parts of other settings are refused on merge, naming the setting")
     func mismatch() {
         let c = Self.stores[0]
