@@ -139,7 +139,9 @@ public enum PartialStateFormat {
         sealed(out).bytes
     }
 
-    /// The sections of a part, after checking its magic, version, length and checksum.
+    /// The sections of a part, after checking its magic, version, length and
+    /// checksum (its readers read a copy of `bytes`; a file read by
+    /// `calib merge` is not copied: it goes to the overload taking ``PartialBytes``).
     public static func unwrap(_ bytes: [UInt8]) throws(Problem) -> [String: PartialReader] {
         try unwrap(PartialBytes(copying: bytes[...]))
     }
@@ -171,7 +173,7 @@ public enum PartialStateFormat {
     }
 }
 
-/// Format 4's checksum (``PartialStateFormat/fnv1a64Lanes(_:)``) over bytes given in
+/// Format 4's checksum (`PartialStateFormat.fnv1a64Lanes(_:)`) over bytes given in
 /// any number of pieces: the same value however the bytes are cut.
 struct LaneChecksum {
     static let basis: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -267,7 +269,7 @@ public struct EncodedPart: Sendable {
 }
 
 /// Appends little-endian values to a part's bytes. The writer of
-/// ``PartialStateFormat/begin()`` keeps arrays of ``referenceCount`` values or
+/// ``PartialStateFormat/begin()`` keeps arrays of `referenceCount` values or
 /// more (`doubles`, `words`) by reference where they lie; any other copies
 /// every value into its buffer.
 public struct PartialWriter: Sendable {

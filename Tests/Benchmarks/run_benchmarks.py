@@ -370,7 +370,7 @@ def main():
     cost = subprocess.run([benchmarks, "--part-cost", binary, str(cores), str(max(5, args.runs))],
                           capture_output=True, text=True, check=True).stdout
     print("\n" + cost.strip())
-    part_cost = re.findall(r"^  ([^\n]+): part ([\d.]+) MB\n[^\n]*\n[^\n]*\n    part cost: [+-][\d.]+ s wall = ([\d.-]+)% "
+    part_cost = re.findall(r"^  ([^\n]+): part ([\d.]+) MB\n(?:[^\n]*\n){3}    part cost: [+-][\d.]+ s wall = ([\d.-]+)% "
                            r"of the audit, [+-][\d.]+ s CPU = ([\d.-]+)%", cost, re.M)
 
     before = None

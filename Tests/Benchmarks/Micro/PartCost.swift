@@ -8,9 +8,12 @@
 // it (one part: nothing to add), finish), PAIRS times each (default 5), on
 // THREADS readers (default one per online core), with the default 200
 // bootstrap replicates and with `--bootstrap 0`. It prints the medians of
-// each phase's wall seconds and of both pipelines' wall and CPU seconds
-// (getrusage: user + system of every thread), and the split's extra as a
-// percentage of the audit: the target is below 5% in both. The part goes to
+// each phase's wall seconds (the write split into the kernel's copy and the
+// flush, `fsync`) and of both pipelines' wall and CPU seconds (getrusage:
+// user + system of every thread), the wall seconds of the part's own phases
+// (encode to merge; steadier on a shared machine than the difference of two
+// pipelines), and the split's extra as a percentage of the audit: the
+// target is below 5% in both. The part goes to
 // `$TMPDIR` (default /tmp) and is removed after each run. Process start and
 // the report's rendering, the same for both, are left out.
 import CalibCore
@@ -64,7 +67,8 @@ func measurePartCost(arguments: [String]) {
         let sums = timed("accumulate", &run) { try InputAudit.accumulate(.file(path), options: options, ranking: ranking, bootstrap: bootstrap) }
         let encoded = timed("encode", &run) { PartialPart(tool: "part-cost", rowOffset: 0, audit: sums).encodedPart() }
         run.bytes = encoded.count
-        timed("write", &run) { writePartFile(encoded, to: partPath) }
+        let fd = timed("write", &run) { writePartFile(encoded, to: partPath) }
+        timed("flush", &run) { commitPartFile(fd, to: partPath) }
         let read = timed("read", &run) { try PartialFile.read(partPath) }
         let decoded = timed("verify+decode", &run) { try AnyPartialPart(decoding: read, file: partPath) }
         guard case .audit(let part) = decoded else { print("the part decoded as another kind"); exit(1) }
@@ -96,19 +100,22 @@ func measurePartCost(arguments: [String]) {
         precondition(audits.last!.auc == splits.last!.auc, "the split audit's ROC-AUC differs from the audit's")
         let wall0 = median(audits.map(\.wall)), cpu0 = median(audits.map(\.cpu))
         let wall1 = median(splits.map(\.wall)), cpu1 = median(splits.map(\.cpu))
-        let phases = ["accumulate", "encode", "write", "read", "verify+decode", "merge", "finish"]
+        let phases = ["accumulate", "encode", "write", "flush", "read", "verify+decode", "merge", "finish"]
+        let partPhases = phases.filter { $0 != "accumulate" && $0 != "finish" }
+        let partWall = median(splits.map { run in partPhases.reduce(0) { $0 + run.phases[$1]! } })
         print("  \(name): part \(fixed(Double(splits.last!.bytes) / 1e6, 1)) MB")
         print("    audit: \(fixed(wall0, 3)) s wall (accumulate \(fixed(median(audits.map { $0.phases["accumulate"]! }), 3)), finish \(fixed(median(audits.map { $0.phases["finish"]! }), 3))), \(fixed(cpu0, 3)) s CPU")
         print("    split: \(fixed(wall1, 3)) s wall (" + phases.map { phase in "\(phase) \(fixed(median(splits.map { $0.phases[phase]! }), 3))" }.joined(separator: ", ") + "), \(fixed(cpu1, 3)) s CPU")
+        print("    the part's own phases (encode to merge): \(fixed(partWall, 3)) s wall = \(fixed(100 * partWall / wall0, 1))% of the audit")
         func signed(_ x: Double, _ digits: Int) -> String { (x < 0 ? "-" : "+") + fixed(abs(x), digits) }
         print("    part cost: \(signed(wall1 - wall0, 3)) s wall = \(fixed(100 * (wall1 - wall0) / wall0, 1))% of the audit, \(signed(cpu1 - cpu0, 3)) s CPU = \(fixed(100 * (cpu1 - cpu0) / cpu0, 1))% (target < 5%)")
     }
 }
 
-/// Writes `part` to `path` as `calib audit --partial-out` does (`AtomicFile`):
-/// a new temporary file beside it, written from where the part's bytes lie,
-/// flushed (`fsync`), closed, renamed.
-func writePartFile(_ part: EncodedPart, to path: String) {
+/// Writes `part` to a new temporary file beside `path`, as `calib audit
+/// --partial-out` does (`AtomicFile`), from where the part's bytes lie, and
+/// returns its descriptor for `commitPartFile(_:to:)`.
+func writePartFile(_ part: EncodedPart, to path: String) -> Int32 {
     let temporary = path + ".tmp"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
     precondition(fd >= 0, "cannot create \(temporary)")
@@ -120,5 +127,10 @@ func writePartFile(_ part: EncodedPart, to path: String) {
             if n > 0 { at += n }
         }
     }
-    precondition(fsync(fd) == 0 && close(fd) == 0 && rename(temporary, path) == 0, "cannot write \(path)")
+    return fd
+}
+
+/// Flushes the temporary file (`fsync`), closes it and renames it to `path`, as `AtomicFile.commit` does.
+func commitPartFile(_ fd: Int32, to path: String) {
+    precondition(fsync(fd) == 0 && close(fd) == 0 && rename(path + ".tmp", path) == 0, "cannot write \(path)")
 }
