@@ -197,7 +197,7 @@ extension ScoreStore {
                     w.bool(piece.weights != nil)
                     if let weights = piece.weights { w.doubles(weights) }
                     w.int(piece.starts.count)
-                    for s in piece.starts { w.u32(s) }
+                    w.u32s(piece.starts)
                 }
             }
         case .sketch(let s):
@@ -209,6 +209,23 @@ extension ScoreStore {
             }
             w.doubles(s.cellPositive)
             w.doubles(s.cellNegative)
+        }
+    }
+
+    /// Whether bucket `b`'s keys (`keys[starts[b]..<starts[b + 1]]`, `starts`
+    /// ascending from 0 to the key count) are of scores in [0, 1] that lie in
+    /// bucket `b` of the exact store's grid: one pass over the keys.
+    static func holds(_ keys: [UInt64], in starts: [UInt32]) -> Bool {
+        keys.withUnsafeBufferPointer { k in
+            starts.withUnsafeBufferPointer { s in
+                for b in 0..<(s.count - 1) {
+                    for j in Int(s[b])..<Int(s[b + 1]) {
+                        // The key's score (its sign bit shifted out): NaN and scores above 1 fail `<= 1`.
+                        guard Double(bitPattern: k[j] >> 1) <= 1, ExactScores.grid.bucket(key: k[j]) == b else { return false }
+                    }
+                }
+                return true
+            }
         }
     }
 
@@ -234,17 +251,9 @@ extension ScoreStore {
                     guard weights == nil || weights!.count == keys.count else { throw .malformed("a piece with \(keys.count) keys and \(weights!.count) weights") }
                     let n = try r.length()
                     guard n == buckets + 1 else { throw .malformed("a piece of \(n - 1) buckets") }
-                    var starts: [UInt32] = []
-                    starts.reserveCapacity(n)
-                    for _ in 0..<n { starts.append(try r.u32()) }
+                    let starts = try r.u32s(n)
                     guard starts[0] == 0, Int(starts[n - 1]) == keys.count, zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }),
-                          keys.allSatisfy({ Double(bitPattern: $0 >> 1) >= 0 && Double(bitPattern: $0 >> 1) <= 1 })
-                    else { throw .malformed("a piece whose buckets do not hold its keys") }
-                    for b in 0..<buckets {
-                        for j in Int(starts[b])..<Int(starts[b + 1]) where ExactScores.grid.bucket(key: keys[j]) != b {
-                            throw .malformed("a piece whose buckets do not hold its keys")
-                        }
-                    }
+                          Self.holds(keys, in: starts) else { throw .malformed("a piece whose buckets do not hold its keys") }
                     let piece = ExactScores.Piece(keys: keys, weights: weights, starts: starts)
                     exact.columns[c].append(piece)
                     bytes += ExactScores.bytes(of: piece)

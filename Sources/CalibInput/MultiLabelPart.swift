@@ -1,4 +1,4 @@
-import CalibCore
+public import CalibCore
 
 /// One part of a distributed multi-label audit (`calib audit --multilabel
 /// --partial-out`, SPEC sections 13 and 14): the unfinished
@@ -26,14 +26,17 @@ public struct MultiLabelPart: MergeablePart {
     }
 
     /// The part's bytes: header, sections, checksum.
-    public func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] { encodedPart().bytes }
+
+    /// The part's bytes, its arrays where they lie (``PartialPart/encodedPart()``).
+    public func encodedPart() -> EncodedPart {
         var body = PartialStateFormat.begin()
         PartialPart.reserve(audit.total.perLabel.reduce(audit.total.pooled.stateBytes) { $0 + $1.stateBytes }, in: &body)
         body.section("tool") { $0.string(tool) }
         body.section("row-offset") { $0.int(rowOffset) }
         body.section("multilabel-input") { Self.write(audit.input, &$0) }
         body.section("multilabel") { audit.total.writePartial(&$0) }
-        return PartialStateFormat.finish(&body)
+        return PartialStateFormat.sealed(body)
     }
 
     /// The part that `sections` (of a container already checked) hold.
@@ -131,6 +134,8 @@ public protocol MergeablePart: Sendable {
     mutating func merge(_ other: Self)
     /// The part's bytes.
     func encoded() -> [UInt8]
+    /// The part's bytes, its large arrays where they lie.
+    func encodedPart() -> EncodedPart
 }
 
 extension PartialPart: MergeablePart {}
@@ -146,6 +151,11 @@ public enum AnyPartialPart: Sendable {
     /// they are not a part, are truncated, corrupted, of a future version, or
     /// hold sections that do not fit together.
     public init(decoding bytes: [UInt8], file: String) throws(InputError) {
+        try self.init(decoding: PartialBytes(copying: bytes[...]), file: file)
+    }
+
+    /// The part `bytes` hold (a file read by ``PartialFile/read(_:)``, not copied again).
+    public init(decoding bytes: PartialBytes, file: String) throws(InputError) {
         do throws(PartialStateFormat.Problem) {
             let sections = try PartialStateFormat.unwrap(bytes)
             self = sections["multilabel"] != nil ? .multiLabel(try MultiLabelPart(sections: sections)) : .audit(try PartialPart(sections: sections))

@@ -1,4 +1,11 @@
-import CalibCore
+public import CalibCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One part of a distributed audit (SPEC section 14): the unfinished sums of
 /// `calib audit FILE --partial-out PART` (the whole input's accumulator with
@@ -30,7 +37,11 @@ public struct PartialPart: Sendable {
     }
 
     /// The part's bytes: header, sections, checksum.
-    public func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] { encodedPart().bytes }
+
+    /// The part's bytes, its score store's and bootstrap's arrays where they
+    /// lie (not copied): write them with ``EncodedPart/forEachSegment(_:)``.
+    public func encodedPart() -> EncodedPart {
         var body = PartialStateFormat.begin()
         Self.reserve(audit.segments.reduce(audit.total.stateBytes) { $0 + $1.accumulator.stateBytes }, in: &body)
         body.section("tool") { $0.string(tool) }
@@ -45,7 +56,7 @@ public struct PartialPart: Sendable {
                 accumulator.writePartial(&w)
             }
         }
-        return PartialStateFormat.finish(&body)
+        return PartialStateFormat.sealed(body)
     }
 
     /// The part `bytes` hold; `file` names it in the error (exit 65) when
@@ -97,11 +108,12 @@ public struct PartialPart: Sendable {
         audit = InputAudit.Accumulated(total: total, segments: segments, input: input)
     }
 
-    /// Room for a part whose accumulators hold `stateBytes`, and some to
-    /// spare (names, counts, worst rows' texts), so that a part of hundreds of
-    /// MB is written without the buffer growing (each growth copies it whole).
+    /// Room for what a part whose accumulators hold `stateBytes` copies into
+    /// its writer's buffer (large arrays stay where they lie: a sixteenth of
+    /// them is ample, with 1 MB for names, counts and worst rows' texts), so
+    /// that the buffer seldom grows (each growth copies it whole).
     static func reserve(_ stateBytes: Int, in writer: inout PartialWriter) {
-        writer.bytes.reserveCapacity(writer.bytes.count + stateBytes + stateBytes / 16 + (1 << 20))
+        writer.reserveCapacity(stateBytes / 16 + (1 << 20))
     }
 
     static func hint(_ problem: PartialStateFormat.Problem) -> String? {
@@ -314,5 +326,79 @@ public struct PartialPart: Sendable {
         }
         guard counted == skipped.total else { throw .malformed("\(skipped.total) skipped rows counted as \(counted)") }
         return skipped
+    }
+}
+
+/// A part's file read for `calib merge`: into one allocation the size of
+/// the file (`fstat`), by `read(2)`, with no copy after (the format's
+/// reader takes its values from there). A file that is not a regular one
+/// (a pipe), or that grows while it is read, is read in chunks.
+public enum PartialFile {
+    /// Why a part's file could not be read: `reason` names it (`calib merge` exits 66).
+    public struct Failure: Error, Sendable {
+        public let reason: String
+    }
+
+    /// The bytes of the part at `path`.
+    public static func read(_ path: String) throws(Failure) -> PartialBytes {
+        let what = "the part \(InputError.quoted(path))"
+        func failure(_ code: Int32) -> Failure { Failure(reason: "cannot read \(what): \(FileDescriptorSource.errorText(code))") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(errno) }
+        defer { close(fd) }
+        var info = stat()
+        let known = fstat(fd, &info) == 0
+        if known && (info.st_mode & S_IFMT) == S_IFDIR { throw Failure(reason: "cannot read \(what): it is a directory") }
+        if known && (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0, let whole = try readWhole(fd, size: Int(info.st_size), failure) {
+            return whole
+        }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure(errno)
+            }
+            if n == 0 { return PartialBytes(copying: bytes[...]) }
+            bytes += chunk[..<n]
+        }
+    }
+
+    /// The `size` bytes of a regular file in one allocation (fewer when it
+    /// shrank); `nil` when it turns out longer (it grew since `fstat`) and
+    /// nothing was read yet.
+    static func readWhole(_ fd: Int32, size: Int, _ failure: (Int32) -> Failure) throws(Failure) -> PartialBytes? {
+        // One byte more than the file's size shows whether it grew.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size + 1, alignment: 16)
+        var filled = 0
+        while filled <= size {
+            let n = systemRead(fd, buffer.baseAddress! + filled, size + 1 - filled)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                buffer.deallocate()
+                throw failure(code)
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        if filled > size {
+            buffer.deallocate()
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw failure(errno) }
+            return nil
+        }
+        return PartialBytes(UnsafeRawBufferPointer(rebasing: buffer[..<filled])) { $0.deallocate() }
+    }
+
+    /// `read(2)`, which a method named `read` hides.
+    static func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.read(fd, buffer, count)
+        #elseif canImport(Musl)
+        Musl.read(fd, buffer, count)
+        #else
+        Darwin.read(fd, buffer, count)
+        #endif
     }
 }

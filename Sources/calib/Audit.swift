@@ -190,7 +190,7 @@ struct Audit: ParsableCommand {
                 }
                 progress.clear()
                 if let path = partial.partialOut {
-                    try PartialOutput.write(PartialPart(tool: ToolInfo.currentVersion, rowOffset: try partial.offset(), audit: sums).encoded(), to: path)
+                    try PartialOutput.write(PartialPart(tool: ToolInfo.currentVersion, rowOffset: try partial.offset(), audit: sums).encodedPart(), to: path)
                     guard PartialOutput.wantsReports(output) else { continue }
                 }
                 outcome = sums.finish(threads: options.threads)

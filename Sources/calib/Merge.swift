@@ -1,4 +1,5 @@
 import ArgumentParser
+import CalibCore
 import CalibInput
 import CalibReport
 #if canImport(Glibc)
@@ -87,7 +88,7 @@ struct Merge: ParsableCommand {
         }
         merged.tool = ToolInfo.currentVersion
         merged.rowOffset = 0
-        if let partialOut { try PartialOutput.write(merged.encoded(), to: partialOut) }
+        if let partialOut { try PartialOutput.write(merged.encodedPart(), to: partialOut) }
         return merged
     }
 
@@ -142,13 +143,12 @@ enum PartialOutput {
 
     /// The part at `path`; a missing file exits 66, a damaged one 65, each naming the file.
     static func read(_ path: String) throws -> AnyPartialPart {
-        let bytes: [UInt8]
+        let bytes: PartialBytes
         do {
-            bytes = try SmallFile.read(path, what: "the part \(InputError.quoted(path))", limit: Int.max,
-                                       tooLarge: SmallFile.Failure(reason: "", status: .noInput))
+            bytes = try PartialFile.read(path)
         } catch {
             printError(error.reason)
-            throw error.status.exitCode
+            throw ExitStatus.noInput.exitCode
         }
         do {
             return try AnyPartialPart(decoding: bytes, file: path)
@@ -160,13 +160,27 @@ enum PartialOutput {
 
     /// Writes a part's `bytes` to `path` atomically, or to standard output for `-`; a failure exits 74.
     static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(path) { append in try bytes.withUnsafeBytes { try append($0) } }
+    }
+
+    /// Writes `part` to `path` atomically, or to standard output for `-`,
+    /// straight from where its bytes lie; a failure exits 74.
+    static func write(_ part: EncodedPart, to path: String) throws {
+        try write(path) { append in try part.forEachSegment { try append($0) } }
+    }
+
+    /// Writes what `body` hands its `append` to `path` atomically, or to
+    /// standard output for `-`; a failure exits 74.
+    private static func write(_ path: String, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         do {
             if path == "-" {
-                let failure = bytes.withUnsafeBytes { writeAll($0, to: 1) }
-                if failure != 0 { throw OutputError(path: "<stdout>", reason: errorText(failure)) }
+                try body { bytes in
+                    let failure = writeAll(bytes, to: 1)
+                    if failure != 0 { throw OutputError(path: "<stdout>", reason: errorText(failure)) }
+                }
             } else {
                 let file = try AtomicFile(path)
-                try bytes.withUnsafeBytes { try file.append($0) }
+                try body { try file.append($0) }
                 try file.commit("")
             }
         } catch let error as OutputError {

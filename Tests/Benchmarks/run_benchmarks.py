@@ -34,6 +34,11 @@ micro-benchmark `CalibBenchmarks --ranking-cost FILE THREADS PAIRS`
 (Micro/RankingCost.swift): the audit's pipeline on the binary file with and
 without the score store, in alternating runs, wall and CPU time; its ratio
 is printed and is one of the targets.
+A partial state's cost (issue 18: writing a part and merging it cost less
+than 5% of an audit) is timed the same way by `CalibBenchmarks --part-cost
+FILE THREADS PAIRS` (Micro/PartCost.swift): the audit's pipeline against
+the same with its part encoded, written, read back, verified, decoded and
+merged before the finish, at the default bootstrap and --bootstrap 0.
 Every case also times the machine's limit for its file (issue 19): the
 micro-benchmark `CalibBenchmarks --limit FILE THREADS` (Micro/LimitMeasurement.swift)
 only finds the line breaks and parses every number, bit-exactly, with calib's
@@ -361,6 +366,13 @@ def main():
     found = re.search(r"speed with ranking: ([\d.]+)x in wall time, ([\d.]+)x in CPU time", cost)
     ranking_speed = (float(found.group(1)), float(found.group(2)))
 
+    # Issue 18: a part written and merged against the audit alone (alternating runs, one process).
+    cost = subprocess.run([benchmarks, "--part-cost", binary, str(cores), str(max(5, args.runs))],
+                          capture_output=True, text=True, check=True).stdout
+    print("\n" + cost.strip())
+    part_cost = re.findall(r"^  ([^\n]+): part ([\d.]+) MB\n(?:[^\n]*\n){3}    part cost: [+-][\d.]+ s wall = ([\d.-]+)% "
+                           r"of the audit, [+-][\d.]+ s CPU = ([\d.-]+)%", cost, re.M)
+
     before = None
     if args.before:
         before = before_and_after(os.path.abspath(args.before), calib, binary, pairs)
@@ -387,6 +399,9 @@ def main():
         targets.append((f"{line['case']}: calib <= 2x the limit (parse only)", ratio <= 2, f"{ratio:.2f}x ({line['limit'][0]:.2f} s)"))
     targets.append(("binary: ranking included >= 0.8x the speed without", ranking_speed[0] >= 0.8,
                     f"{ranking_speed[0]:.2f}x ({ranking_speed[1]:.2f}x in CPU time)"))
+    for name, megabytes, wall, cpu in part_cost:
+        targets.append((f"binary, {name}: a part written and merged < 5% of the audit", float(wall) < 5,
+                        f"+{wall}% wall, +{cpu}% CPU (part {megabytes} MB)"))
     for name, ratio in bootstrap_cost.items():
         targets.append((f"{name}: --bootstrap 200 <= 2.5x --bootstrap 0", ratio <= 2.5, f"{ratio:.2f}x"))
     if before is not None:

@@ -157,8 +157,9 @@ struct PartialStateTests {
         DamageCase(name: "a body byte flipped", damage: { var b = $0; b[40] ^= 0x10; return b }, expected: .checksum),
         DamageCase(name: "other magic", damage: { var b = $0; b[0] = UInt8(ascii: "X"); return b }, expected: .notAPart),
         DamageCase(name: "empty", damage: { _ in [] }, expected: .notAPart),
-        DamageCase(name: "version 4", damage: { var b = $0; b[8] = 4; return b }, expected: .futureVersion(4)),
-        DamageCase(name: "version 1 with the word-wise checksum", damage: { var b = $0; b[8] = 1; return b }, expected: .checksum),
+        DamageCase(name: "version 5", damage: { var b = $0; b[8] = 5; return b }, expected: .futureVersion(5)),
+        DamageCase(name: "version 1 with the four-lane checksum", damage: { var b = $0; b[8] = 1; return b }, expected: .checksum),
+        DamageCase(name: "version 3 with the four-lane checksum", damage: { var b = $0; b[8] = 3; return b }, expected: .checksum),
     ]
 
     @Test("a damaged part is refused with its problem", arguments: damages)
@@ -212,17 +213,108 @@ struct PartialStateTests {
         for c in cases { #expect(c.bytes.withUnsafeBytes { PartialStateFormat.fnv1a64Words($0) } == c.hash, "\(c.bytes)") }
     }
 
-    @Test("a part of format version 1 (its checksum over bytes) still reads")
-    func versionOne() throws {
+    @Test("the four-lane FNV-1a 64 of format 4 gives the values of its definition (computed apart in Python)")
+    func laneChecksum() {
+        let cases: [(bytes: [UInt8], hash: UInt64)] = [
+            ([], 0x7f6e_4d21_b650_a5a3),
+            (Array("a".utf8), 0x2dcc_08fc_a8b5_8aab),
+            (Array("abcdefghi".utf8), 0xc4bd_2f0b_3d8f_f29a),
+            (Array("a".utf8) + [0], 0x2dcc_09fc_a8b5_8c5e),
+        ]
+        for c in cases { #expect(c.bytes.withUnsafeBytes { PartialStateFormat.fnv1a64Lanes($0) } == c.hash, "\(c.bytes)") }
+    }
+
+    @Test("the four-lane checksum is the same however its bytes are cut into pieces", arguments: [1, 3, 8, 13, 32, 37, 100])
+    func laneChecksumPieces(piece: Int) {
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let whole = bytes.withUnsafeBytes { PartialStateFormat.fnv1a64Lanes($0) }
+        var hash = LaneChecksum()
+        bytes.withUnsafeBytes { raw in
+            for start in stride(from: 0, to: raw.count, by: piece) {
+                hash.add(UnsafeRawBufferPointer(rebasing: raw[start..<min(start + piece, raw.count)]))
+            }
+        }
+        #expect(hash.value == whole)
+    }
+
+    struct OldVersion: CustomTestStringConvertible, Sendable {
+        let version: UInt8
+        let checksum: @Sendable (UnsafeRawBufferPointer) -> UInt64
+        var testDescription: String { "version \(version)" }
+    }
+
+    @Test("a part of format versions 1 (checksum over bytes) to 3 (over words, one lane) still reads", arguments: [
+        OldVersion(version: 1, checksum: PartialStateFormat.fnv1a64), OldVersion(version: 2, checksum: PartialStateFormat.fnv1a64Words),
+        OldVersion(version: 3, checksum: PartialStateFormat.fnv1a64Words),
+    ])
+    func oldVersions(_ old: OldVersion) throws {
         var body = PartialWriter()
         body.section("tool") { $0.string("0.1.0") }
         var part = PartialStateFormat.wrap(body)
-        #expect(part[8] == 3)
-        part[8] = 1
-        let hash = part[PartialStateFormat.headerBytes..<(part.count - 8)].withUnsafeBytes { PartialStateFormat.fnv1a64($0) }
+        #expect(part[8] == 4)
+        part[8] = old.version
+        let hash = part[PartialStateFormat.headerBytes..<(part.count - 8)].withUnsafeBytes { old.checksum($0) }
         withUnsafeBytes(of: hash.littleEndian) { for (i, b) in $0.enumerated() { part[part.count - 8 + i] = b } }
         var tool = try #require(try PartialStateFormat.unwrap(part)["tool"])
         #expect(try tool.string() == "0.1.0")
+    }
+
+    @Test("a part's large arrays are written where they lie, and its bytes are those of a writer that copies them")
+    func arraysByReference() throws {
+        let keys = (0..<UInt64(3 * PartialWriter.referenceCount)).map { $0 &* 0x9e37_79b9_7f4a_7c15 }
+        let values = (0..<PartialWriter.referenceCount).map { Double($0) / 7 }
+        func write(_ w: inout PartialWriter) {
+            w.section("a") { $0.string("before"); $0.words(keys); $0.u8(7); $0.doubles(values); $0.doubles([0.5]) }
+            w.section("b") { $0.words(Array(keys.prefix(5))) }
+        }
+        var kept = PartialStateFormat.begin()
+        write(&kept)
+        #expect(kept.spans.count == 2)
+        let part = PartialStateFormat.sealed(kept)
+        var copied = PartialWriter()
+        write(&copied)
+        #expect(copied.spans.isEmpty)
+        #expect(part.bytes == PartialStateFormat.wrap(copied))
+        #expect(part.count == part.bytes.count)
+        var segments: [UInt8] = []
+        part.forEachSegment { segments += $0 }
+        #expect(segments == part.bytes)
+        var a = try #require(try PartialStateFormat.unwrap(part.bytes)["a"])
+        #expect(try a.string() == "before")
+        #expect(try a.words() == keys)
+        #expect(try a.u8() == 7)
+        #expect(try a.doubles() == values)
+    }
+
+    struct KeyCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let scores: [Double]
+        /// Moves the first key to the next bucket's start (its bucket no longer holds it).
+        let misplaced: Bool
+        let holds: Bool
+        var testDescription: String { name }
+    }
+
+    static let keyCases = [
+        KeyCase(name: "scores in [0, 1], each in its bucket", scores: [0, 1e-300, 0.25, 0.5, 0.75, 1], misplaced: false, holds: true),
+        KeyCase(name: "a key in the bucket after its own", scores: [0.25, 0.5], misplaced: true, holds: false),
+        KeyCase(name: "a score above 1", scores: [0.5, 1.5], misplaced: false, holds: false),
+        KeyCase(name: "a score of infinity", scores: [0.5, .infinity], misplaced: false, holds: false),
+        KeyCase(name: "a NaN score", scores: [0.5, .nan], misplaced: false, holds: false),
+    ]
+
+    @Test("a part's exact score store is read only when each bucket holds its own keys, of scores in [0, 1]", arguments: keyCases)
+    func keysInBuckets(_ c: KeyCase) {
+        let grid = ExactScores.grid
+        let keys = c.scores.map { ScoreStore.key(score: $0, positive: false) }
+        var starts = [UInt32](repeating: 0, count: grid.bucketCount + 1)
+        // Keys past the grid (scores above 1) go to the last bucket, where a writer could claim them to be.
+        let buckets = keys.map { min(grid.bucket(key: $0), grid.bucketCount - 1) }
+        for b in buckets { starts[b + 1] += 1 }
+        for b in 0..<grid.bucketCount { starts[b + 1] += starts[b] }
+        if c.misplaced { starts[buckets[0] + 1] -= 1 }
+        let order = keys.indices.sorted { buckets[$0] < buckets[$1] }
+        #expect(ScoreStore.holds(order.map { keys[$0] }, in: starts) == c.holds)
     }
 
     @Test("parts of other settings are refused on merge, naming the setting")

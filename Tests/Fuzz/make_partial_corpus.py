@@ -51,6 +51,8 @@ def main():
     bootstrap = part(calib, head("SampleData/fraud_transactions.csv", 101), ".csv", "--bootstrap", "1")
     soft = part(calib, head("SampleData/distillation/digits_distillation.csv", 101), ".csv", "--bootstrap", "0")
     multilabel = part(calib, head("SampleData/multilabel/spam_categories.csv", 101), ".csv", "--multilabel", "--bootstrap", "1")
+    # A later version than the one this calib writes.
+    future = struct.unpack("<I", binary[8:12])[0] + 1
     seeds = {
         "binary_part": b"\x00" + binary,
         "binary_body": b"\x01" + body,
@@ -58,7 +60,7 @@ def main():
         "bootstrap_part": b"\x00" + bootstrap,
         "softtarget_part": b"\x00" + soft,
         "multilabel_part": b"\x00" + multilabel,
-        "future_version": b"\x00" + b"CALIBPRT" + struct.pack("<I", 4),
+        "future_version": b"\x00" + b"CALIBPRT" + struct.pack("<I", future),
     }
     os.makedirs(OUT, exist_ok=True)
     for name, data in seeds.items():

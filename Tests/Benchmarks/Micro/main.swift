@@ -8,7 +8,8 @@
 // (SketchMeasurement.swift); `--limit PATH` the machine's limit for a file:
 // only line breaks found and numbers parsed (LimitMeasurement.swift);
 // `--ranking-cost PATH` the audit with and without the score store
-// (RankingCost.swift).
+// (RankingCost.swift); `--part-cost PATH` the audit with and without a
+// partial state written and merged (PartCost.swift).
 import CalibCore
 import CalibInput
 import CalibTestSupport
@@ -19,7 +20,8 @@ import Darwin
 #endif
 
 for (flag, measure) in [("--sketch", measureSketch), ("--write-csv", writeMeasurementCSV), ("--audit", auditMeasurementCSV),
-                         ("--limit", measureLimit), ("--ranking-cost", measureRankingCost)] {
+                         ("--limit", measureLimit), ("--ranking-cost", measureRankingCost),
+                         ("--part-cost", measurePartCost)] {
     if let at = CommandLine.arguments.firstIndex(of: flag) {
         measure(Array(CommandLine.arguments[(at + 1)...]))
         exit(0)
