@@ -158,11 +158,6 @@ enum PartialOutput {
         }
     }
 
-    /// Writes a part's `bytes` to `path` atomically, or to standard output for `-`; a failure exits 74.
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        try write(path) { append in try bytes.withUnsafeBytes { try append($0) } }
-    }
-
     /// Writes `part` to `path` atomically, or to standard output for `-`,
     /// straight from where its bytes lie; a failure exits 74.
     static func write(_ part: EncodedPart, to path: String) throws {

@@ -24,7 +24,7 @@ extension Audit {
                 }
                 progress.clear()
                 if let path = partial.partialOut {
-                    try PartialOutput.write(MultiLabelPart(tool: ToolInfo.currentVersion, rowOffset: offset, audit: sums).encoded(), to: path)
+                    try PartialOutput.write(MultiLabelPart(tool: ToolInfo.currentVersion, rowOffset: offset, audit: sums).encodedPart(), to: path)
                     guard PartialOutput.wantsReports(output) else { continue }
                 }
                 outcome = sums.finish(threads: options.threads)
