@@ -75,8 +75,7 @@ enum LogisticFit {
         guard let cells = FoldCells(features: design.features, featureCount: m, labels: table.labels, weights: table.weights,
                                     runner: runner) else { return nil }
         let name = m == 1 ? "Platt" : "beta"
-        return (0..<Recalibration.folds).map { fold in
-            let (features, labels, weights) = cells.rows(excluding: fold)
+        return cells.eachFold(runner: runner) { features, labels, weights in
             let rows = LogisticRows(features: features, featureCount: m, labels: labels, weights: weights, excludedFold: nil)
             return try? newton(rows, start: [Double](repeating: 0, count: m + 1), method: name, runner: nil)
         }

@@ -211,7 +211,7 @@ enum ChunkedSum {
 /// (values beyond go to the end cells), per fold and label the summed
 /// weight and weighted features, summed in one pass in 4 fixed chunks (the
 /// same bits on any number of threads).
-struct FoldCells {
+struct FoldCells: Sendable {
     static let cellCount = 32_768
     let featureCount: Int
     /// `[chunk][fold][cell][label][weight, features…]`.
@@ -257,6 +257,19 @@ struct FoldCells {
             }
         }
         self.sums = sums
+    }
+
+    /// `fit` of each fold's pseudo-rows (`rows(excluding:)`), the folds as tasks of `runner`.
+    func eachFold<T>(runner: RankingRunner?,
+                     _ fit: @escaping @Sendable (_ features: [Double], _ labels: [Int32], _ weights: [Double]) -> T?) -> [T?] {
+        let folds = Recalibration.folds
+        let slots = TaskSlots<T?>(count: folds)
+        let cells = self
+        CalibrationFits.run(folds, runner) { fold in
+            let (features, labels, weights) = cells.rows(excluding: fold)
+            slots.set(fold, fit(features, labels, weights))
+        }
+        return (0..<folds).map { slots.take($0) }
     }
 
     /// The cells of every fold but `excluded` as pseudo-rows: one per cell

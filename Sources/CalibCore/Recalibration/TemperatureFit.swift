@@ -80,8 +80,7 @@ enum TemperatureFit {
         guard let design = table.temperature, design.classCount == 2,
               let cells = FoldCells(features: design.z, featureCount: 1, labels: table.labels, weights: table.weights,
                                     runner: runner) else { return nil }
-        return (0..<Recalibration.folds).map { fold in
-            let (z, labels, weights) = cells.rows(excluding: fold)
+        return cells.eachFold(runner: runner) { z, labels, weights in
             let rows = TemperatureRows(classCount: 2, z: z, labels: labels, weights: weights, excludedFold: nil)
             guard rows.slopeAtZero(runner: nil) < 0, let beta = try? solve(rows, start: 1, runner: nil) else { return nil }
             return 1 / beta

@@ -9,7 +9,7 @@ import Testing
 /// Platt and beta skip the loss at that start): each must end where a fold
 /// fitted from its own start ends, and read no row of the fold it leaves out.
 @Suite("Recalibration: the folds' starts")
-struct RecalibrationWarmStartTests {
+struct RecalibrationFoldStartTests {
     static let cases: [(String, RecalibrationMethod, PredictionTable)] = [
         ("Platt, 150,000 weighted rows", .platt, RecalibrationPropertyTests.binary(seed: 44, rows: 150_000, weighted: true)),
         ("Platt, 150,000 logit rows", .platt, RecalibrationPropertyTests.binary(seed: 45, rows: 150_000, logits: true)),
