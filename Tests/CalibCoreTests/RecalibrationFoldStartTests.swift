@@ -89,4 +89,44 @@ struct RecalibrationFoldStartTests {
     func smallTablesStartAsBefore(name: String, method: RecalibrationMethod, table: PredictionTable) {
         #expect(Self.starts(method, FitTable(method, table, runner: nil)) == nil, "\(name)")
     }
+
+    static let clustered: [Double] = (0..<2000).map { (i: Int) -> Double in 0.3 + 1e-9 * Double(i * i % 7919) + Double(i) * 1e-4 }.sorted()
+    static let denseMiddle: [Double] = [0.0, 1e-300, 1e-12] + (1...5000).map { (i: Int) -> Double in 0.5 + Double(i) * 1e-13 } + [0.75, 1.0]
+    static let thresholdCases: [(String, [Double])] = [
+        ("3 thresholds", [0.1, 0.5, 0.9]),
+        ("2 thresholds 1 ulp apart", [0.5, 0.5.nextUp]),
+        ("2,000 clustered thresholds", clustered),
+        ("thresholds spanning 0 to 1 with a dense middle", denseMiddle),
+    ]
+
+    @Test("the indexed isotonic lookup is scikit-learn's interpolation bit for bit: at, between, beside and beyond every threshold",
+          arguments: thresholdCases)
+    func indexedLookup(name: String, thresholds: [Double]) throws {
+        let values = thresholds.indices.map { Double($0 * $0 % 97) / 97 }.sorted()
+        let index = try #require(ThresholdIndex(thresholds: thresholds, values: values), "\(name)")
+        var queries: [Double] = [-1, 0, 1, 2, 0.5, 0.25, .leastNonzeroMagnitude]
+        for x in thresholds { queries += [x, x.nextUp, x.nextDown, x + 1e-7, x - 1e-7] }
+        var rng = SeededGenerator(seed: 51)
+        for _ in 0..<10_000 { queries.append(Double.random(in: thresholds.first!...thresholds.last!, using: &rng)) }
+        let mismatches = queries.filter {
+            index.lookup.interpolate($0).bitPattern != IsotonicFit.interpolate($0, thresholds: thresholds, values: values).bitPattern
+        }
+        withExtendedLifetime(index) {}
+        #expect(mismatches.isEmpty, "\(name): \(mismatches.prefix(5))")
+    }
+
+    @Test("isotonic cross-fitted scores on 300,000 rows (indexed lookups) are each fold's calibrator applied, bit for bit")
+    func isotonicCrossFitIndexed() throws {
+        let table = RecalibrationPropertyTests.binary(seed: 52, rows: 300_000, weighted: true)
+        let prepared = FitTable(.isotonic, table, runner: nil)
+        let names = ["0", "1"]
+        let folds = try (0..<Recalibration.folds).map { fold in
+            Calibrator(classes: names, parameters: try Recalibration.fit(.isotonic, data: FitData(table: prepared, excludedFold: fold), bins: 15))
+        }
+        let crossFitted = try Recalibration.crossFitted(.isotonic, table: table)
+        let differing = (0..<table.count).filter {
+            crossFitted.scores[$0].bitPattern != folds[$0 % Recalibration.folds].applyBinary(table.scores[$0], kind: .probabilities, as: .probabilities).bitPattern
+        }
+        #expect(differing.isEmpty, "rows \(differing.prefix(5))")
+    }
 }

@@ -122,8 +122,18 @@ public enum Recalibration {
             }
         }
         let calibratorOfFold = calibrators
+        // Many rows: each isotonic fold's thresholds indexed once (2¹⁶ cells, 0.5 MB) for their lookups.
+        var indexes: [ThresholdIndex]?
+        if table.count >= 1 << 18 && table.shape.classCount == 2 {
+            let built = calibrators.compactMap { c -> ThresholdIndex? in
+                guard case let .isotonic(thresholds, values) = c.parameters else { return nil }
+                return ThresholdIndex(thresholds: thresholds, values: values)
+            }
+            if built.count == folds { indexes = built }
+        }
+        let isotonicIndexes = indexes
         let rescored = ChunkedFill.ranges(table.count, width: per, runner: runner) { range, out in
-            prepared.rescore(range, by: calibratorOfFold, into: out)
+            prepared.rescore(range, by: calibratorOfFold, isotonicIndexes: isotonicIndexes, into: out)
         }
         let ids = table.ids
         let groups = table.groups
@@ -385,7 +395,10 @@ extension FitTable {
     /// temperature map reads the row's prepared `logit(s')` or `ln s'`,
     /// `−ln(1 − s')` (the values `apply` would compute again) instead of its
     /// score. The columns and the folds' parameters are read once a range.
-    func rescore(_ range: Range<Int>, by calibrators: [Calibrator], into out: UnsafeMutablePointer<Double>) {
+    /// `isotonicIndexes`, the isotonic calibrators' thresholds indexed
+    /// (`ThresholdIndex`, the same bits), replaces their binary searches.
+    func rescore(_ range: Range<Int>, by calibrators: [Calibrator], isotonicIndexes: [ThresholdIndex]? = nil,
+                 into out: UnsafeMutablePointer<Double>) {
         precondition(calibrators.count == Recalibration.folds, "one calibrator a fold")
         let folds = Recalibration.folds
         var fold = range.lowerBound % folds
@@ -438,6 +451,20 @@ extension FitTable {
                }
            }) {
             let kind = shape.scoreKind
+            if let indexes = isotonicIndexes, indexes.count == folds {
+                let lookups = indexes.map(\.lookup)
+                withExtendedLifetime(indexes) {
+                    lookups.withUnsafeBufferPointer { lookup in
+                        scores.withUnsafeBufferPointer { s in
+                            for i in range {
+                                out[i] = lookup[fold].interpolate(Calibrator.probability(s[i], kind: kind))
+                                fold = fold == folds - 1 ? 0 : fold + 1
+                            }
+                        }
+                    }
+                }
+                return
+            }
             scores.withUnsafeBufferPointer { s in
                 for i in range {
                     let x = Calibrator.probability(s[i], kind: kind)
