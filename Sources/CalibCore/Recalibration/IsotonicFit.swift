@@ -179,3 +179,80 @@ enum IsotonicFit {
         return slope * (t - thresholds[below]) + values[below]
     }
 }
+
+/// A step function's thresholds indexed for many lookups (the cross-fit's
+/// rescoring, `FitTable.rescore`): `IsotonicFit.interpolate` bit for bit,
+/// its binary search narrowed to one of 2¹⁶ cells of the thresholds' range.
+/// A clipped score `t` has cell `key(t) = ⌊(t − x₀)·scale⌋` (clamped), which is
+/// monotone in `t` under rounding, so every threshold of a lower cell is
+/// below `t` and every threshold of a higher cell above it: the first
+/// threshold `≥ t` lies between the first index of `t`'s cell and the first
+/// of the next (`starts`), the same index the whole search finds. The
+/// storage is the object's own; `lookup` reads it through plain pointers
+/// (no reference counting per row) while the object is alive.
+final class ThresholdIndex: @unchecked Sendable {
+    static let cells = 1 << 16
+    let lookup: Lookup
+
+    /// A copyable view of the index, valid while its `ThresholdIndex` lives.
+    struct Lookup: @unchecked Sendable {
+        let count: Int
+        let thresholds: UnsafeMutablePointer<Double>
+        let values: UnsafeMutablePointer<Double>
+        /// `starts[k]`: the number of thresholds whose cell is below `k` (`cells + 1` entries).
+        let starts: UnsafeMutablePointer<Int>
+        let scale: Double
+
+        @inline(__always)
+        func key(_ t: Double) -> Int {
+            Int(Swift.min(Swift.max((t - thresholds[0]) * scale, 0), Double(ThresholdIndex.cells - 1)))
+        }
+
+        /// `IsotonicFit.interpolate(x, thresholds:, values:)`, bit for bit.
+        @inline(__always)
+        func interpolate(_ x: Double) -> Double {
+            let n = count
+            let t = Swift.min(Swift.max(x, thresholds[0]), thresholds[n - 1])
+            var lo = 0, hi = n
+            if !t.isNaN {
+                let k = key(t)
+                (lo, hi) = (starts[k], starts[k + 1])
+            }
+            // The first threshold ≥ t (numpy's searchsorted, side "left"), at least 1.
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if thresholds[mid] < t { lo = mid + 1 } else { hi = mid }
+            }
+            let above = Swift.max(1, Swift.min(lo, n - 1))
+            let below = above - 1
+            let slope = (values[above] - values[below]) / (thresholds[above] - thresholds[below])
+            return slope * (t - thresholds[below]) + values[below]
+        }
+    }
+
+    /// `nil` for fewer than two thresholds or a range too narrow to scale.
+    init?(thresholds: [Double], values: [Double]) {
+        let n = thresholds.count
+        guard n >= 2, values.count == n else { return nil }
+        let scale = Double(Self.cells) / (thresholds[n - 1] - thresholds[0])
+        guard scale.isFinite && scale > 0 else { return nil }
+        let x = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        x.initialize(from: thresholds, count: n)
+        let y = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        y.initialize(from: values, count: n)
+        let starts = UnsafeMutablePointer<Int>.allocate(capacity: Self.cells + 1)
+        starts.initialize(repeating: n, count: Self.cells + 1)
+        lookup = Lookup(count: n, thresholds: x, values: y, starts: starts, scale: scale)
+        var k = 0
+        for j in 0..<n {
+            let cell = lookup.key(thresholds[j])
+            while k <= cell { starts[k] = j; k += 1 }
+        }
+    }
+
+    deinit {
+        lookup.thresholds.deallocate()
+        lookup.values.deallocate()
+        lookup.starts.deallocate()
+    }
+}

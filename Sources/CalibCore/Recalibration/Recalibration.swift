@@ -70,6 +70,15 @@ public enum Recalibration {
     /// tasks of `runner`, each fit reading the shared `FitTable` with no
     /// threads of its own (its sums are the same bits either way); then the
     /// rows rescored in fixed chunks of rows, each by its fold's calibrator.
+    ///
+    /// On many rows, temperature (binary), Platt and beta folds start
+    /// Newton's method from `TemperatureFit.foldStarts` or
+    /// `LogisticFit.foldStarts` (each fold's fit to fine cells of its own
+    /// rows, every fold's cells summed in one pass over the rows) rather
+    /// than from a sample or coarse cells of their own: a start that close
+    /// ends in about two passes over the rows (Platt and beta without
+    /// summing the loss). A fold's start, like its fit, reads no row of the
+    /// fold it leaves out; the whole fit starts as `fit`'s does.
     private static func crossFit(_ method: RecalibrationMethod, table: PredictionTable, includingFull: Bool, bins: Int,
                                  runner: RankingRunner?) throws(RecalibrationError) -> (full: Calibrator.Parameters?, crossFitted: PredictionTable) {
         let shape = ClassificationShape(classCount: table.shape.classCount, scoreKind: .probabilities)
@@ -77,12 +86,23 @@ public enum Recalibration {
         let names = (0..<shape.classCount).map { "\($0)" }
         // One preparation of the whole table (its sort, its features) serves every fit.
         let prepared = FitTable(method, table, runner: runner)
+        // The folds' Newton starts (temperature on binary rows, Platt, beta; many rows only).
+        var starts: [Calibrator.Parameters?]?
+        if prepared.logistic != nil {
+            starts = LogisticFit.foldStarts(prepared, runner: runner)?.map { theta in
+                theta.map { $0.count == 2 ? .platt(a: $0[0], b: $0[1]) : .beta(a: $0[0], b: $0[1], c: $0[2]) }
+            }
+        } else if prepared.temperature != nil {
+            starts = TemperatureFit.foldStarts(prepared, runner: runner)?.map { t in t.map { .temperature($0) } }
+        }
+        let foldStarts = starts
         let first = includingFull ? -1 : 0
         let outcomes = TaskSlots<Result<Calibrator.Parameters, RecalibrationError>>(count: folds - first)
         CalibrationFits.run(folds - first, runner) { task in
             let fold = task + first
+            let start = fold >= 0 ? foldStarts?[fold] : nil
             let result = Result { () throws(RecalibrationError) -> Calibrator.Parameters in
-                try fit(method, data: FitData(table: prepared, excludedFold: fold < 0 ? nil : fold), bins: bins)
+                try fit(method, data: FitData(table: prepared, excludedFold: fold < 0 ? nil : fold), bins: bins, start: start)
             }
             outcomes.set(task, result)
         }
@@ -102,12 +122,27 @@ public enum Recalibration {
             }
         }
         let calibratorOfFold = calibrators
-        let rescored = ChunkedFill.rows(table.count, width: per, runner: runner) { i, out in
-            prepared.rescore(i, by: calibratorOfFold[i % folds], into: out)
+        // Many rows: each isotonic fold's thresholds indexed once (2¹⁶ cells, 0.5 MB) for their lookups.
+        var indexes: [ThresholdIndex]?
+        if table.count >= 1 << 18 && table.shape.classCount == 2 {
+            let built = calibrators.compactMap { c -> ThresholdIndex? in
+                guard case let .isotonic(thresholds, values) = c.parameters else { return nil }
+                return ThresholdIndex(thresholds: thresholds, values: values)
+            }
+            if built.count == folds { indexes = built }
         }
-        var result = PredictionTable(shape: shape, reservingCapacity: table.count)
+        let isotonicIndexes = indexes
+        let rescored = ChunkedFill.ranges(table.count, width: per, runner: runner) { range, out in
+            prepared.rescore(range, by: calibratorOfFold, isotonicIndexes: isotonicIndexes, into: out)
+        }
         let ids = table.ids
         let groups = table.groups
+        if groups.isEmpty {
+            // The table's labels, weights, lines and ids shared as they are (no copy), with the new scores.
+            return (full, PredictionTable(shape: shape, validatedLabels: table.labels, scores: rescored, weights: table.weights,
+                                          lines: table.lines, ids: ids.count == table.count ? ids : [], targets: []))
+        }
+        var result = PredictionTable(shape: shape, reservingCapacity: table.count)
         table.labels.withUnsafeBufferPointer { labels in
             rescored.withUnsafeBufferPointer { scores in
                 table.weights.withUnsafeBufferPointer { weights in
@@ -121,19 +156,33 @@ public enum Recalibration {
         return (full, result)
     }
 
-    static func fit(_ method: RecalibrationMethod, data: FitData, bins: Int, runner: RankingRunner? = nil) throws(RecalibrationError) -> Calibrator.Parameters {
+    /// `method` fitted on `data`'s rows. `start`, temperature, Platt or
+    /// beta parameters close to the answer (a fold's from
+    /// `TemperatureFit.foldStarts` or `LogisticFit.foldStarts`), starts
+    /// Newton's method there instead of at the fit to a sample or to
+    /// compressed cells (Platt and beta then sum the loss only where a
+    /// decision reads it); isotonic and histogram ignore it.
+    static func fit(_ method: RecalibrationMethod, data: FitData, bins: Int, runner: RankingRunner? = nil,
+                    start: Calibrator.Parameters? = nil) throws(RecalibrationError) -> Calibrator.Parameters {
         if data.shape.task == .multiclass && !method.handlesMulticlass {
             throw RecalibrationError("\(method.rawValue) calibration is for binary tasks; this one has \(data.shape.classCount) classes (use temperature)")
         }
         try data.requireTwoClasses()
         switch method {
-        case .temperature: return .temperature(try TemperatureFit.fit(data, runner: runner))
+        case .temperature:
+            var t: Double?
+            if case let .temperature(value) = start { t = value }
+            return .temperature(try TemperatureFit.fit(data, runner: runner, start: t))
         case .platt:
-            let theta = try LogisticFit.fit(data, method: .platt, runner: runner)
-            return .platt(a: theta[0], b: theta[1])
+            var theta: [Double]?
+            if case let .platt(a, b) = start { theta = [a, b] }
+            theta = try LogisticFit.fit(data, method: .platt, runner: runner, start: theta)
+            return .platt(a: theta![0], b: theta![1])
         case .beta:
-            let theta = try LogisticFit.fit(data, method: .beta, runner: runner)
-            return .beta(a: theta[0], b: theta[1], c: theta[2])
+            var theta: [Double]?
+            if case let .beta(a, b, c) = start { theta = [a, b, c] }
+            theta = try LogisticFit.fit(data, method: .beta, runner: runner, start: theta)
+            return .beta(a: theta![0], b: theta![1], c: theta![2])
         case .isotonic:
             let (thresholds, values) = IsotonicFit.fit(data)
             return .isotonic(thresholds: thresholds, values: values)
@@ -165,10 +214,122 @@ enum ChunkedSum {
     }
 }
 
+/// Every cross-fitting fold's rows of positive weight compressed into fine
+/// cells of the ordering feature `logit(s)` (for beta, the sum of its two
+/// features), for the folds' Newton starts (`LogisticFit.foldStarts`,
+/// `TemperatureFit.foldStarts`): `cellCount` equal cells on `[−40, 40]`
+/// (values beyond go to the end cells), per fold and label the summed
+/// weight and weighted features, summed in one pass in 4 fixed chunks (the
+/// same bits on any number of threads).
+struct FoldCells: Sendable {
+    static let cellCount = 32_768
+    let featureCount: Int
+    /// `[chunk][fold][cell][label][weight, features…]`.
+    let sums: [Double]
+    static let chunks = 4
+
+    /// `nil` for tables of at most `4 · cellCount` rows, too few for the cells to save time.
+    init?(features: [Double], featureCount m: Int, labels: [Int32], weights: [Double], runner: RankingRunner?) {
+        let n = labels.count, folds = Recalibration.folds, cells = Self.cellCount, chunks = Self.chunks
+        guard n > 4 * cells else { return nil }
+        featureCount = m
+        let width = 1 + m, perFold = cells * 2 * width, slots = folds * perFold
+        var sums = [Double](repeating: 0, count: chunks * slots)
+        let scale = Double(cells) / 80
+        sums.withUnsafeMutableBufferPointer { buffer in
+            let shared = SendablePointer(buffer.baseAddress!)
+            CalibrationFits.run(chunks, runner) { c in
+                let out = shared.pointer + c * slots
+                let range = (c * n / chunks)..<((c + 1) * n / chunks)
+                features.withUnsafeBufferPointer { f in
+                    weights.withUnsafeBufferPointer { w in
+                        labels.withUnsafeBufferPointer { y in
+                            var fold = range.lowerBound % folds
+                            for i in range {
+                                let weight = w[i]
+                                let base = out + fold * perFold
+                                fold = fold == folds - 1 ? 0 : fold + 1
+                                guard weight > 0 else { continue }
+                                let o = m == 1 ? f[i] : f[2 * i] + f[2 * i + 1]
+                                let cell = Int(Swift.min(Swift.max((o + 40) * scale, 0), Double(cells - 1)))
+                                let at = base + (cell * 2 + (y[i] == 1 ? 1 : 0)) * width
+                                at[0] += weight
+                                if m == 1 {
+                                    at[1] += weight * f[i]
+                                } else {
+                                    at[1] += weight * f[2 * i]
+                                    at[2] += weight * f[2 * i + 1]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.sums = sums
+    }
+
+    /// `fit` of each fold's pseudo-rows (`rows(excluding:)`), the folds as tasks of `runner`.
+    func eachFold<T>(runner: RankingRunner?,
+                     _ fit: @escaping @Sendable (_ features: [Double], _ labels: [Int32], _ weights: [Double]) -> T?) -> [T?] {
+        let folds = Recalibration.folds
+        let slots = TaskSlots<T?>(count: folds)
+        let cells = self
+        CalibrationFits.run(folds, runner) { fold in
+            let (features, labels, weights) = cells.rows(excluding: fold)
+            slots.set(fold, fit(features, labels, weights))
+        }
+        return (0..<folds).map { slots.take($0) }
+    }
+
+    /// The cells of every fold but `excluded` as pseudo-rows: one per cell
+    /// and label with rows, at their weighted mean features, of their summed
+    /// weight (the folds' sums added in fold, then chunk order).
+    func rows(excluding excluded: Int) -> (features: [Double], labels: [Int32], weights: [Double]) {
+        let m = featureCount, width = 1 + m, folds = Recalibration.folds, cells = Self.cellCount
+        let perFold = cells * 2 * width, slots = folds * perFold
+        var features: [Double] = [], labels: [Int32] = [], weights: [Double] = []
+        var total = [Double](repeating: 0, count: width)
+        sums.withUnsafeBufferPointer { s in
+            for slot in 0..<(cells * 2) {
+                for j in 0..<width { total[j] = 0 }
+                for fold in 0..<folds where fold != excluded {
+                    for c in 0..<Self.chunks {
+                        let at = c * slots + fold * perFold + slot * width
+                        for j in 0..<width { total[j] += s[at + j] }
+                    }
+                }
+                guard total[0] > 0 else { continue }
+                for j in 0..<m { features.append(total[1 + j] / total[0]) }
+                labels.append(Int32(slot % 2))
+                weights.append(total[0])
+            }
+        }
+        return (features, labels, weights)
+    }
+}
+
 /// Per-row values computed once for every fit of a table: `body(i, out)`
 /// writes row `i`'s `width` values at `out`, rows split into the same fixed
 /// chunks as `ChunkedSum` (each row written by one task, so threads do not matter).
 enum ChunkedFill {
+    /// The same fill a chunk at a time: `body(range, out)` writes each row
+    /// `i` of `range` at `out + i·width` (`out` is row 0's place), so that a
+    /// chunk's loop reads its columns and settings once rather than per row.
+    static func ranges(_ n: Int, width: Int, runner: RankingRunner?,
+                       _ body: @escaping @Sendable (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        var values = [Double](repeating: 0, count: n * width)
+        guard n > 0 else { return values }
+        values.withUnsafeMutableBufferPointer { buffer in
+            let out = SendablePointer(buffer.baseAddress!)
+            let count = Swift.min(ChunkedSum.chunks, n)
+            CalibrationFits.run(count, runner) { c in
+                body((c * n / count)..<((c + 1) * n / count), out.pointer)
+            }
+        }
+        return values
+    }
+
     static func rows(_ n: Int, width: Int, runner: RankingRunner?,
                      _ body: @escaping @Sendable (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         var values = [Double](repeating: 0, count: n * width)
@@ -228,29 +389,99 @@ struct FitTable: Sendable {
 }
 
 extension FitTable {
-    /// Row `i`'s scores recalibrated by `calibrator` (probabilities), as
-    /// `Calibrator.apply` gives them, bit for bit: a binary Platt, beta or
+    /// The rows of `range` recalibrated, each by its fold's calibrator
+    /// (`calibrators[i mod 5]`), into `out + i·scoresPerRow` (probabilities),
+    /// as `Calibrator.apply` gives them, bit for bit: a binary Platt, beta or
     /// temperature map reads the row's prepared `logit(s')` or `ln s'`,
-    /// `−ln(1 − s')` (the values `apply` would compute again) instead of its score.
-    @inline(__always)
-    func rescore(_ i: Int, by calibrator: Calibrator, into out: UnsafeMutablePointer<Double>) {
-        switch calibrator.parameters {
-        case let .platt(a, b) where logistic?.featureCount == 1:
-            out[0] = StableMath.sigmoid(a * logistic!.features[i] + b)
+    /// `−ln(1 − s')` (the values `apply` would compute again) instead of its
+    /// score. The columns and the folds' parameters are read once a range.
+    /// `isotonicIndexes`, the isotonic calibrators' thresholds indexed
+    /// (`ThresholdIndex`, the same bits), replaces their binary searches.
+    func rescore(_ range: Range<Int>, by calibrators: [Calibrator], isotonicIndexes: [ThresholdIndex]? = nil,
+                 into out: UnsafeMutablePointer<Double>) {
+        precondition(calibrators.count == Recalibration.folds, "one calibrator a fold")
+        let folds = Recalibration.folds
+        var fold = range.lowerBound % folds
+        func parameters<T>(_ read: (Calibrator.Parameters) -> T?) -> [T]? {
+            let values = calibrators.compactMap { read($0.parameters) }
+            return values.count == folds ? values : nil
+        }
+        if let logistic, logistic.featureCount == 1,
+           let ab = parameters({ if case let .platt(a, b) = $0 { (a, b) } else { nil } }) {
+            logistic.features.withUnsafeBufferPointer { f in
+                for i in range {
+                    out[i] = StableMath.sigmoid(ab[fold].0 * f[i] + ab[fold].1)
+                    fold = fold == folds - 1 ? 0 : fold + 1
+                }
+            }
             return
-        case let .beta(a, b, c) where logistic?.featureCount == 2:
+        }
+        if let logistic, logistic.featureCount == 2,
+           let abc = parameters({ if case let .beta(a, b, c) = $0 { (a, b, c) } else { nil } }) {
             // `ln(1 − s')` is minus the second feature (negation is exact).
-            let f = logistic!.features
-            out[0] = StableMath.sigmoid(a * f[2 * i] - b * -f[2 * i + 1] + c)
+            logistic.features.withUnsafeBufferPointer { f in
+                for i in range {
+                    let (a, b, c) = abc[fold]
+                    out[i] = StableMath.sigmoid(a * f[2 * i] - b * -f[2 * i + 1] + c)
+                    fold = fold == folds - 1 ? 0 : fold + 1
+                }
+            }
             return
-        case let .temperature(t) where shape.classCount == 2 && temperature != nil:
-            out[0] = t == 1 && shape.scoreKind == .probabilities ? scores[i] : StableMath.sigmoid(temperature!.z[i] / t)
+        }
+        if let temperature, shape.classCount == 2,
+           let ts = parameters({ if case let .temperature(t) = $0 { t } else { nil } }) {
+            let identity = shape.scoreKind == .probabilities
+            temperature.z.withUnsafeBufferPointer { z in
+                scores.withUnsafeBufferPointer { s in
+                    for i in range {
+                        let t = ts[fold]
+                        out[i] = t == 1 && identity ? s[i] : StableMath.sigmoid(z[i] / t)
+                        fold = fold == folds - 1 ? 0 : fold + 1
+                    }
+                }
+            }
             return
-        default:
-            let per = shape.scoresPerRow
+        }
+        if shape.classCount == 2,
+           let steps = parameters({ p -> (isotonic: Bool, x: [Double], y: [Double])? in
+               switch p {
+               case let .isotonic(thresholds, values): (true, thresholds, values)
+               case let .histogram(edges, values): (false, edges, values)
+               default: nil
+               }
+           }) {
+            let kind = shape.scoreKind
+            if let indexes = isotonicIndexes, indexes.count == folds {
+                let lookups = indexes.map(\.lookup)
+                withExtendedLifetime(indexes) {
+                    lookups.withUnsafeBufferPointer { lookup in
+                        scores.withUnsafeBufferPointer { s in
+                            for i in range {
+                                out[i] = lookup[fold].interpolate(Calibrator.probability(s[i], kind: kind))
+                                fold = fold == folds - 1 ? 0 : fold + 1
+                            }
+                        }
+                    }
+                }
+                return
+            }
             scores.withUnsafeBufferPointer { s in
-                calibrator.apply(UnsafeBufferPointer(rebasing: s[(i * per)..<((i + 1) * per)]), kind: shape.scoreKind,
-                                 into: UnsafeMutableBufferPointer(start: out, count: per), as: .probabilities)
+                for i in range {
+                    let x = Calibrator.probability(s[i], kind: kind)
+                    let step = steps[fold]
+                    out[i] = step.isotonic ? IsotonicFit.interpolate(x, thresholds: step.x, values: step.y)
+                        : HistogramFit.value(x, edges: step.x, values: step.y)
+                    fold = fold == folds - 1 ? 0 : fold + 1
+                }
+            }
+            return
+        }
+        let per = shape.scoresPerRow
+        scores.withUnsafeBufferPointer { s in
+            for i in range {
+                calibrators[fold].apply(UnsafeBufferPointer(rebasing: s[(i * per)..<((i + 1) * per)]), kind: shape.scoreKind,
+                                        into: UnsafeMutableBufferPointer(start: out + i * per, count: per), as: .probabilities)
+                fold = fold == folds - 1 ? 0 : fold + 1
             }
         }
     }
