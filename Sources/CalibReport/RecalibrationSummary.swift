@@ -80,11 +80,28 @@ public struct RecalibrationSummary: Sendable {
     }
 
     /// The engine's audit of a whole table as the comparison reads it
-    /// (cross-entropy loss only, ranking on, no bootstrap).
+    /// (cross-entropy loss only, ranking on, no bootstrap), computing no
+    /// more than it reads: no worst rows and no operating points (recall at a
+    /// precision, an FPR or an alert budget), on which neither
+    /// `RecalibrationMetric.all` nor the reliability bins depend.
     public static func audit(_ table: PredictionTable, classes: [String], settings: AuditSettings, runner: RankingRunner?) -> AuditResult {
-        var accumulator = AuditAccumulator(shape: table.shape, settings: settings, losses: [.crossEntropy], ranking: RankingSettings())
+        var settings = settings
+        settings.worstRowLimit = 0
+        let ranking = RankingSettings(precisionTargets: [], fprTargets: [], topFractions: [])
+        var accumulator = AuditAccumulator(shape: table.shape, settings: settings, losses: [.crossEntropy], ranking: ranking)
         accumulator.add(table)
         return accumulator.finish(classNames: classes, runner: runner)
+    }
+
+    /// Whether a metric's `change` (after − before) is "better" or "worse",
+    /// or `""` when there is nothing to say: a change that prints as zero at
+    /// `decimals` decimals (a tiny move of ROC AUC across folds, say), or one
+    /// that is not finite.
+    public static func verdict(change: Double, lowerIsBetter: Bool, decimals: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        guard change.isFinite, (Swift.abs(change) * scale).rounded() != 0 else { return "" }
+        return (change < 0) == lowerIsBetter ? "better" : "worse"
     }
 
     /// A calibrator's parameters as named numbers, with the calibrator

@@ -115,8 +115,8 @@ struct Fit: ParsableCommand {
             lines.append("  " + pad("metric", 22) + pad("before", 12) + pad("after", 12) + "change")
             for (name, b, a, lowerIsBetter) in rows {
                 let change = a - b
-                let verdict = change == 0 || !change.isFinite ? "" : ((change < 0) == lowerIsBetter ? "  better" : "  worse")
-                lines.append("  " + pad(name, 22) + pad(format(b), 12) + pad(format(a), 12) + signed(change) + verdict)
+                let verdict = RecalibrationSummary.verdict(change: change, lowerIsBetter: lowerIsBetter, decimals: 5)
+                lines.append("  " + pad(name, 22) + pad(format(b), 12) + pad(format(a), 12) + signed(change) + (verdict.isEmpty ? "" : "  " + verdict))
             }
             lines.append("")
         }
