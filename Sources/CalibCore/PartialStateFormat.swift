@@ -139,6 +139,23 @@ public enum PartialStateFormat {
         sealed(out).bytes
     }
 
+    /// The format version and the whole size in bytes (header, body and
+    /// checksum) that a part's `header` (its first bytes, up to 20: magic,
+    /// version, body length) states, for a part of `found` bytes; a header
+    /// that is not a part's, of a newer version, cut short or stating an
+    /// impossible length is refused as `unwrap` refuses it. `calib merge`
+    /// checks a file's size against it before reading the file.
+    public static func statedSize(_ header: UnsafeRawBufferPointer, of found: Int) throws(Problem) -> (version: UInt32, bytes: Int) {
+        guard header.count >= 8, magic.withUnsafeBytes({ $0.elementsEqual(header[0..<8]) }) else { throw .notAPart }
+        guard header.count >= 12 else { throw .truncated(expected: headerBytes + 8, found: found) }
+        let v = UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        guard v <= version, v >= 1 else { throw .futureVersion(v) }
+        guard header.count >= headerBytes else { throw .truncated(expected: headerBytes + 8, found: found) }
+        let length = UInt64(littleEndian: header.loadUnaligned(fromByteOffset: 12, as: UInt64.self))
+        guard length <= UInt64(Int.max - 64) else { throw .truncated(expected: headerBytes + 8, found: found) }
+        return (v, headerBytes + Int(length) + 8)
+    }
+
     /// The sections of a part, after checking its magic, version, length and
     /// checksum (its readers read a copy of `bytes`; a file read by
     /// `calib merge` is not copied: it goes to the overload taking ``PartialBytes``).
@@ -149,14 +166,8 @@ public enum PartialStateFormat {
     /// The sections of the part `bytes` hold (read from a file once, no copy
     /// made), after checking its magic, version, length and checksum.
     public static func unwrap(_ bytes: PartialBytes) throws(Problem) -> [String: PartialReader] {
-        let all = PartialReader(bytes, range: 0..<bytes.count, version: version)
-        guard bytes.count >= 8, magic.withUnsafeBytes({ $0.elementsEqual(bytes.raw[0..<8]) }) else { throw .notAPart }
-        var header = all
-        _ = try? header.slice(8)
-        guard let v = try? header.u32() else { throw .truncated(expected: headerBytes + 8, found: bytes.count) }
-        guard v <= version, v >= 1 else { throw .futureVersion(v) }
-        guard let length = try? header.u64(), length <= UInt64(Int.max - 64) else { throw .truncated(expected: headerBytes + 8, found: bytes.count) }
-        let expected = headerBytes + Int(length) + 8
+        let (v, expected) = try statedSize(UnsafeRawBufferPointer(rebasing: bytes.raw[0..<Swift.min(bytes.count, headerBytes)]), of: bytes.count)
+        let length = expected - headerBytes - 8
         if bytes.count < expected { throw .truncated(expected: expected, found: bytes.count) }
         if bytes.count > expected { throw .trailingBytes(expected: expected, found: bytes.count) }
         let body = headerBytes..<(headerBytes + Int(length))

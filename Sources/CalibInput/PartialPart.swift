@@ -334,9 +334,18 @@ public struct PartialPart: Sendable {
 /// reader takes its values from there). A file that is not a regular one
 /// (a pipe), or that grows while it is read, is read in chunks.
 public enum PartialFile {
-    /// Why a part's file could not be read: `reason` names it (`calib merge` exits 66).
+    /// Why a part's file could not be read: `reason` names it (`calib merge`
+    /// exits 66), or, for a file whose size is not the one its header states
+    /// (told before its bytes are read), the damage as an input error naming
+    /// the file (exit 65, as `AnyPartialPart(decoding:file:)` reports it).
     public struct Failure: Error, Sendable {
         public let reason: String
+        public var damaged: InputError?
+
+        init(reason: String, damaged: InputError? = nil) {
+            self.reason = reason
+            self.damaged = damaged
+        }
     }
 
     /// The bytes of the part at `path`.
@@ -349,8 +358,10 @@ public enum PartialFile {
         var info = stat()
         let known = fstat(fd, &info) == 0
         if known && (info.st_mode & S_IFMT) == S_IFDIR { throw Failure(reason: "cannot read \(what): it is a directory") }
-        if known && (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0, let whole = try readWhole(fd, size: Int(info.st_size), failure) {
-            return whole
+        if known && (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0 {
+            let size = Int(info.st_size)
+            try checkHeader(fd, size: size, path: path)
+            if let whole = try readWhole(fd, size: size, failure) { return whole }
         }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -365,30 +376,63 @@ public enum PartialFile {
         }
     }
 
+    /// Refuses a regular file of `size` bytes whose header (its first 20
+    /// bytes) is not a part's or states another size, before any buffer of
+    /// `size` bytes exists: a huge or sparse file named as a part is an error
+    /// (exit 65), not an allocation of its size. A file shorter than a header
+    /// is left to the decoder.
+    static func checkHeader(_ fd: Int32, size: Int, path: String) throws(Failure) {
+        var header = [UInt8](repeating: 0, count: 20)
+        var got = 0
+        while got < header.count {
+            let n = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, $0.count - got, off_t(got)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        guard got == header.count else { return }
+        func damaged(_ problem: PartialStateFormat.Problem) -> Failure {
+            Failure(reason: "\(problem)", damaged: InputError(.data, file: path, reason: "\(problem)", hint: PartialPart.hint(problem)))
+        }
+        let outcome = header.withUnsafeBytes { raw in
+            Result { () throws(PartialStateFormat.Problem) in try PartialStateFormat.statedSize(raw, of: size).bytes }
+        }
+        let stated: Int
+        switch outcome {
+        case let .success(bytes): stated = bytes
+        case let .failure(problem): throw damaged(problem)
+        }
+        if size < stated { throw damaged(.truncated(expected: stated, found: size)) }
+        if size > stated { throw damaged(.trailingBytes(expected: stated, found: size)) }
+    }
+
     /// The `size` bytes of a regular file in one allocation (fewer when it
     /// shrank); `nil` when it turns out longer (it grew since `fstat`) and
-    /// nothing was read yet.
+    /// nothing was read yet. A size the machine cannot allocate is a failure, not a trap.
     static func readWhole(_ fd: Int32, size: Int, _ failure: (Int32) -> Failure) throws(Failure) -> PartialBytes? {
         // One byte more than the file's size shows whether it grew.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size + 1, alignment: 16)
+        guard size < Int.max, let memory = malloc(size + 1) else {
+            throw Failure(reason: "cannot read the part: its \(size) bytes do not fit in memory")
+        }
+        let buffer = UnsafeMutableRawBufferPointer(start: memory, count: size + 1)
         var filled = 0
         while filled <= size {
             let n = systemRead(fd, buffer.baseAddress! + filled, size + 1 - filled)
             if n < 0 {
                 if errno == EINTR { continue }
                 let code = errno
-                buffer.deallocate()
+                free(memory)
                 throw failure(code)
             }
             if n == 0 { break }
             filled += n
         }
         if filled > size {
-            buffer.deallocate()
+            free(memory)
             guard lseek(fd, 0, SEEK_SET) == 0 else { throw failure(errno) }
             return nil
         }
-        return PartialBytes(UnsafeRawBufferPointer(rebasing: buffer[..<filled])) { $0.deallocate() }
+        return PartialBytes(UnsafeRawBufferPointer(rebasing: buffer[..<filled])) { free(UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
     }
 
     /// `read(2)`, which a method named `read` hides.

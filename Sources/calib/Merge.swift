@@ -147,6 +147,10 @@ enum PartialOutput {
         do {
             bytes = try PartialFile.read(path)
         } catch {
+            if let damaged = error.damaged {
+                printError(damaged.description)
+                throw ExitStatus(code: damaged.exitCode).exitCode
+            }
             printError(error.reason)
             throw ExitStatus.noInput.exitCode
         }

@@ -394,6 +394,37 @@ struct MergeCLITests {
         #expect(run.stderr.contains(c.message), "\(run.stderr)")
     }
 
+    struct HugeFile: CustomTestStringConvertible, Sendable {
+        let name: String
+        /// Whether the file starts with a real part's bytes (else it is all zeros).
+        let startsWithPart: Bool
+        let message: String
+        var testDescription: String { name }
+    }
+
+    static let hugeFiles: [HugeFile] = [
+        HugeFile(name: "a part followed by a terabyte of holes", startsWithPart: true, message: "1099511627776 bytes where its header states"),
+        HugeFile(name: "a terabyte of holes", startsWithPart: false, message: "not a calib partial state"),
+    ]
+
+    @Test("a part file whose size is not the one its header states is refused (exit 65) before its bytes are read, however large", arguments: hugeFiles)
+    func hugeFile(c: HugeFile) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("huge.part").path
+        if c.startsWithPart {
+            let run = try CalibRun(["audit", TestPaths.packageRoot + "/SampleData/spam_messages.tsv", "--partial-out", path])
+            #expect(run.status == 0, "\(run.stderr)")
+        } else {
+            #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        }
+        // A sparse file: its size is a terabyte, its disk use what was written.
+        #expect(truncate(path, 1 << 40) == 0)
+        let run = try CalibRun(["merge", path])
+        #expect(run.status == 65)
+        #expect(run.stderr.contains(c.message), "\(run.stderr)")
+    }
+
     struct Usage: CustomTestStringConvertible, Sendable {
         let arguments: [String]
         let status: Int32
