@@ -25,15 +25,11 @@ public struct MultiLabelPart: MergeablePart {
         self.audit = audit
     }
 
-    /// The part's bytes: header, sections, checksum.
-    public func encoded() -> [UInt8] { encodedPart().bytes }
-
     /// The part's bytes, its arrays where they lie (``PartialPart/encodedPart()``).
     public func encodedPart() -> EncodedPart {
         var body = PartialStateFormat.begin()
         PartialPart.reserve(audit.total.perLabel.reduce(audit.total.pooled.stateBytes) { $0 + $1.stateBytes }, in: &body)
-        body.section("tool") { $0.string(tool) }
-        body.section("row-offset") { $0.int(rowOffset) }
+        PartialPart.writeStamp(of: self, into: &body)
         body.section("multilabel-input") { Self.write(audit.input, &$0) }
         body.section("multilabel") { audit.total.writePartial(&$0) }
         return PartialStateFormat.sealed(body)
@@ -41,15 +37,9 @@ public struct MultiLabelPart: MergeablePart {
 
     /// The part that `sections` (of a container already checked) hold.
     init(sections: [String: PartialReader]) throws(PartialStateFormat.Problem) {
-        func section(_ name: String) throws(PartialStateFormat.Problem) -> PartialReader {
-            guard let reader = sections[name] else { throw .malformed("no \(name) section") }
-            return reader
-        }
-        var r = try section("tool")
-        tool = try r.string()
-        r = try section("row-offset")
-        rowOffset = try r.int()
-        r = try section("multilabel-input")
+        func section(_ name: String) throws(PartialStateFormat.Problem) -> PartialReader { try PartialPart.section(name, of: sections) }
+        (tool, rowOffset) = try PartialPart.readStamp(sections)
+        var r = try section("multilabel-input")
         let input = try Self.readInput(&r)
         try r.requireEnd("the multilabel-input section")
         r = try section("multilabel")
@@ -132,10 +122,13 @@ public protocol MergeablePart: Sendable {
     func mismatch(with other: Self, name: String, otherName: String) -> InputError?
     /// Adds `other`'s rows after this part's.
     mutating func merge(_ other: Self)
-    /// The part's bytes.
-    func encoded() -> [UInt8]
     /// The part's bytes, its large arrays where they lie.
     func encodedPart() -> EncodedPart
+}
+
+extension MergeablePart {
+    /// The part's bytes in one array: header, sections, checksum.
+    public func encoded() -> [UInt8] { encodedPart().bytes }
 }
 
 extension PartialPart: MergeablePart {}

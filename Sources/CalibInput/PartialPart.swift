@@ -36,16 +36,12 @@ public struct PartialPart: Sendable {
         self.audit = audit
     }
 
-    /// The part's bytes: header, sections, checksum.
-    public func encoded() -> [UInt8] { encodedPart().bytes }
-
     /// The part's bytes, its score store's and bootstrap's arrays where they
     /// lie (not copied): write them with ``EncodedPart/forEachSegment(_:)``.
     public func encodedPart() -> EncodedPart {
         var body = PartialStateFormat.begin()
         Self.reserve(audit.segments.reduce(audit.total.stateBytes) { $0 + $1.accumulator.stateBytes }, in: &body)
-        body.section("tool") { $0.string(tool) }
-        body.section("row-offset") { $0.int(rowOffset) }
+        Self.writeStamp(of: self, into: &body)
         body.section("input") { Self.write(audit.input, &$0) }
         body.section("targets") { Self.writeTargets(audit.input, &$0) }
         body.section("audit") { audit.total.writePartial(&$0) }
@@ -72,15 +68,9 @@ public struct PartialPart: Sendable {
 
     /// The part that `sections` (of a container already checked) hold.
     init(sections: [String: PartialReader]) throws(PartialStateFormat.Problem) {
-        func section(_ name: String) throws(PartialStateFormat.Problem) -> PartialReader {
-            guard let reader = sections[name] else { throw .malformed("no \(name) section") }
-            return reader
-        }
-        var r = try section("tool")
-        tool = try r.string()
-        r = try section("row-offset")
-        rowOffset = try r.int()
-        r = try section("input")
+        func section(_ name: String) throws(PartialStateFormat.Problem) -> PartialReader { try Self.section(name, of: sections) }
+        (tool, rowOffset) = try Self.readStamp(sections)
+        var r = try section("input")
         var targets = sections["targets"]
         let input = try Self.readInput(&r, targets: &targets)
         try r.requireEnd("the input section")
@@ -212,6 +202,27 @@ public struct PartialPart: Sendable {
     }
 
     // MARK: - The input summary
+
+    /// The section `name` of a part's `sections`; a part without it is malformed.
+    static func section(_ name: String, of sections: [String: PartialReader]) throws(PartialStateFormat.Problem) -> PartialReader {
+        guard let reader = sections[name] else { throw .malformed("no \(name) section") }
+        return reader
+    }
+
+    /// The sections every kind of part starts with: the calib version that
+    /// wrote it and its row offset.
+    static func writeStamp(of part: some MergeablePart, into body: inout PartialWriter) {
+        body.section("tool") { $0.string(part.tool) }
+        body.section("row-offset") { $0.int(part.rowOffset) }
+    }
+
+    /// The calib version and row offset of a part (see `writeStamp(of:into:)`).
+    static func readStamp(_ sections: [String: PartialReader]) throws(PartialStateFormat.Problem) -> (tool: String, rowOffset: Int) {
+        var r = try section("tool", of: sections)
+        let tool = try r.string()
+        r = try section("row-offset", of: sections)
+        return (tool, try r.int())
+    }
 
     static func write(_ input: InputSummary, _ w: inout PartialWriter) {
         w.string(input.source)
