@@ -330,18 +330,12 @@ enum ChunkedFill {
         return values
     }
 
+    /// The same fill a row at a time: `body(i, out)` writes row `i` at `out`.
     static func rows(_ n: Int, width: Int, runner: RankingRunner?,
                      _ body: @escaping @Sendable (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
-        var values = [Double](repeating: 0, count: n * width)
-        guard n > 0 else { return values }
-        values.withUnsafeMutableBufferPointer { buffer in
-            let out = SendablePointer(buffer.baseAddress!)
-            let count = Swift.min(ChunkedSum.chunks, n)
-            CalibrationFits.run(count, runner) { c in
-                for i in (c * n / count)..<((c + 1) * n / count) { body(i, out.pointer + i * width) }
-            }
+        ranges(n, width: width, runner: runner) { range, out in
+            for i in range { body(i, out + i * width) }
         }
-        return values
     }
 }
 
