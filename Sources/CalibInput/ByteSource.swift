@@ -227,15 +227,25 @@ final class GzipSource: ByteSource {
 /// Where a table comes from.
 public enum InputLocation: Sendable, Hashable {
     case file(String)
-    case standardInput
+    /// Standard input, shown under `name` (`<stdin>` unless `--stdin-name` says otherwise).
+    case standardInput(name: String)
     /// Bytes already in memory (tests, fuzzing, embedding), shown under `name`.
     case bytes([UInt8], name: String)
+
+    /// The name standard input goes by unless the user names it.
+    public static let standardInputName = "<stdin>"
+
+    /// The input a command-line argument names: `-` is standard input (under
+    /// `standardInputName` if given, else `<stdin>`), anything else a file path.
+    public init(argument: String, standardInputName: String? = nil) {
+        self = argument == "-" ? .standardInput(name: standardInputName ?? Self.standardInputName) : .file(argument)
+    }
 
     /// The name used in messages and reports.
     public var displayName: String {
         switch self {
         case let .file(path): path
-        case .standardInput: "<stdin>"
+        case let .standardInput(name): name
         case let .bytes(_, name): name
         }
     }
@@ -244,7 +254,7 @@ public enum InputLocation: Sendable, Hashable {
     func open() throws -> any ByteSource {
         let raw: any ByteSource = switch self {
         case let .file(path): try FileDescriptorSource(path: path)
-        case .standardInput: FileDescriptorSource(standardInputNamed: displayName)
+        case let .standardInput(name): FileDescriptorSource(standardInputNamed: name)
         case let .bytes(bytes, _): PrefixedSource(prefix: bytes, rest: EmptySource())
         }
         var head = [UInt8](repeating: 0, count: 2)

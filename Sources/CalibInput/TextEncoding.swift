@@ -36,7 +36,7 @@ enum TextEncoding {
     /// text, with an `iconv` command to convert it as the hint.
     static func check(_ head: UnsafeBufferPointer<UInt8>, name: String) throws {
         guard let found = unsupported(head) else { return }
-        let plain = !name.isEmpty && name != "<stdin>" && name.utf8.allSatisfy { b in
+        let plain = !name.isEmpty && name != InputLocation.standardInputName && name.utf8.allSatisfy { b in
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x2F || b == 0x5F || b == 0x2D
         }
         var output = "converted.csv"

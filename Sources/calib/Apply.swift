@@ -72,7 +72,7 @@ struct Apply: ParsableCommand {
             printError(error.message)
             throw ExitStatus.usage.exitCode
         }
-        let location: InputLocation = file == "-" ? .standardInput : .file(file)
+        let location = try input.location(file)
         do {
             let rewriter = try RecordRewriter(location: location, options: options, classes: classes)
             let kind = rewriter.scoreKind

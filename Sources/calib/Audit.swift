@@ -171,7 +171,7 @@ struct Audit: ParsableCommand {
                                       directory: directory) { render($0, as: $1, colour: $2) }
         let progress = ProgressLine()
         for (index, path) in paths.enumerated() {
-            let location: InputLocation = path == "-" ? .standardInput : .file(path)
+            let location = try input.location(path)
             let outcome: InputAudit.Outcome
             let shift: PriorShift?, adjustment: String?, recalibration: RecalibrationSummary?
             do {

@@ -72,9 +72,8 @@ struct Compare: ParsableCommand {
         }
         let delivery = ReportDelivery<ComparisonReport>(format: output.format, reportOutputs: output.reportOutputs, junitOutputs: output.junitOutputs,
                                                         directory: directory) { $0.rendered($1, colour: $2) }
-        func location(_ path: String) -> InputLocation { path == "-" ? .standardInput : .file(path) }
         do {
-            let paired = try PairedInput(baseline: location(baseline), candidate: location(candidate), options: options, joinOn: joinOn)
+            let paired = try PairedInput(baseline: input.location(baseline), candidate: input.location(candidate), options: options, joinOn: joinOn)
             let comparison = paired.audit(settings: settings, ranking: rankingSettings, bootstrap: bootstrap, threads: options.threads)
             var report = ComparisonReport(baseline: paired.baselineSummary, candidate: paired.candidateSummary, comparison: comparison,
                                           joinColumn: joinOn, pairedRows: paired.count, unmatched: paired.unmatched)

@@ -50,7 +50,7 @@ struct Fit: ParsableCommand {
     func run() throws {
         let options = try input.readOptions()
         let binCount = try OptionValue.wholeNumber(bins, flag: "--bins", in: 1...10_000)
-        let location: InputLocation = file == "-" ? .standardInput : .file(file)
+        let location = try input.location(file)
         let table: PredictionTable
         let summary: InputSummary
         do {

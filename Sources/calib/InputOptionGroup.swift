@@ -45,11 +45,29 @@ struct InputOptionGroup: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Worker threads (default: one per core). Results are identical for any number.", valueName: "n"))
     var threads: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("The name standard input (-) goes by in messages, worst rows and reports (default: <stdin>), e.g. the file piped in.", valueName: "name"))
+    var stdinName: String?
+
     @Option(parsing: .unconditional, help: ArgumentHelp(visibility: .hidden))
     var blockBytes: String?
 
     func validate() throws {
         _ = try readOptions()
+        _ = try standardInputName()
+    }
+
+    /// The `--stdin-name` value, if any: a name of 1 to 4096 bytes with no control character.
+    func standardInputName() throws -> String? {
+        guard let stdinName else { return nil }
+        guard !stdinName.isEmpty, stdinName.utf8.count <= 4096, !stdinName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw optionError("--stdin-name", stdinName, "must be a name of 1 to 4096 bytes with no control character")
+        }
+        return stdinName
+    }
+
+    /// The input a file argument names: `-` is standard input, under the `--stdin-name` name if given.
+    func location(_ argument: String) throws -> InputLocation {
+        InputLocation(argument: argument, standardInputName: try standardInputName())
     }
 
     /// The options as ``ReadOptions``; throws the usage error of the first bad value.

@@ -79,7 +79,7 @@ struct Losses: ParsableCommand {
             let delivery = ReportDelivery(format: output.format, reportOutputs: output.reportOutputs) {
                 Self.renderLosses($0, as: $1, colour: $2)
             }
-            let location: InputLocation = file == "-" ? .standardInput : .file(file)
+            let location = try input.location(file)
             let audited = try InputAudit.run(location, options: options, losses: specifications)
             for (path, table) in givenTables {
                 let missing = audited.result.classNames.filter { table[$0] == nil }

@@ -14,7 +14,7 @@ extension Audit {
                                                         directory: directory) { report, format, colour in report.rendered(format, colour: colour) }
         let progress = ProgressLine()
         for (index, path) in paths.enumerated() {
-            let location: InputLocation = path == "-" ? .standardInput : .file(path)
+            let location = try input.location(path)
             let outcome: MultiLabelAudit.Outcome
             do {
                 let offset = try partial.offset()

@@ -145,7 +145,7 @@ struct Prior: ParsableCommand {
 
     func run() throws {
         let options = try input.readOptions()
-        let location: InputLocation = file == "-" ? .standardInput : .file(file)
+        let location = try input.location(file)
         var outcome: Outcome
         let settings = try intervals.settings()
         do {

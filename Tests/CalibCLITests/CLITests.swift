@@ -202,6 +202,11 @@ struct CLITests {
         Failure(name: "bins out of range", arguments: ["audit", "SampleData/spam_messages.tsv", "--bins", "0"], input: nil, status: 64, message: "calib: error: --bins \"0\": must be a whole number from 1 to 10000"),
         Failure(name: "unknown output extension", arguments: ["audit", "SampleData/spam_messages.tsv", "-o", "r.pdf"], input: nil, status: 64, message: "cannot tell the report format"),
         Failure(name: "no input", arguments: ["audit"], input: nil, status: 64, message: "file"),
+        Failure(name: "bad number on a named standard input", arguments: ["audit", "-", "--stdin-name", "part-00003"], input: "label,p_fraud\nfraud,0.1\nlegit,abc\n",
+                status: 65, message: "calib: error: part-00003:3: column 'p_fraud': \"abc\" is not a number"),
+        Failure(name: "an empty --stdin-name", arguments: ["audit", "-", "--stdin-name", ""], input: "label,prob\n1,0.5\n", status: 64, message: "--stdin-name"),
+        Failure(name: "a --stdin-name with a line break", arguments: ["audit", "-", "--stdin-name", "a\nb"], input: "label,prob\n1,0.5\n", status: 64,
+                message: "no control character"),
     ]
 
     @Test("errors print one clear line and exit with the documented code, never a signal", arguments: failures)
@@ -223,6 +228,30 @@ struct CLITests {
         #expect(inputSection["rows"] as? Int == 3)
         let text = try CalibRun(["audit", "-", "--on-invalid", "skip"], stdin: input)
         #expect(text.stdout.contains("<stdin>:3: column 'prob': \"oops\" is not a number"))
+    }
+
+    @Test("--stdin-name names standard input in the JSON source, the worst rows and the skipped rows; a file keeps its path")
+    func standardInputName() throws {
+        let input = "label,prob\n1,0.9\n0,oops\n1,0.01\n0,0.1\n"
+        let run = try CalibRun(["audit", "-", "--stdin-name", "scores <may>.csv", "--on-invalid", "skip", "--format", "json"], stdin: input)
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let inputSection = try #require(object["input"] as? [String: Any])
+        #expect(inputSection["source"] as? String == "scores <may>.csv")
+        #expect(run.stdout.contains("scores <may>.csv:3: column 'prob'"))
+        // Parts merged from standard input: their worst rows say which part they come from.
+        let folder = try temporaryFolder()
+        let part = try CalibRun(["audit", "-", "--stdin-name", "partition-7", "--on-invalid", "skip", "--partial-out", folder + "/p7.part"], stdin: input)
+        #expect(part.status == 0, "\(part.stderr)")
+        let next = try CalibRun(["audit", "-", "--stdin-name", "partition-8", "--row-offset", "4", "--partial-out", folder + "/p8.part"], stdin: "label,prob\n1,0.2\n0,0.7\n")
+        #expect(next.status == 0, "\(next.stderr)")
+        let merged = try CalibRun(["merge", folder + "/p7.part", folder + "/p8.part", "--format", "json"])
+        let mergedObject = try #require(try JSONSerialization.jsonObject(with: Data(merged.stdout.utf8)) as? [String: Any])
+        let worst = try #require(mergedObject["worstRows"] as? [[String: Any]])
+        #expect(Set(worst.compactMap { $0["source"] as? String }) == ["partition-7", "partition-8"], "\(worst)")
+        #expect(worst.allSatisfy { $0["source"] is String })
+        let file = try CalibRun(["audit", "SampleData/spam_messages.tsv", "--stdin-name", "ignored", "--format", "json"])
+        #expect(file.status == 0 && file.stdout.contains("\"source\": \"SampleData/spam_messages.tsv\""))
     }
 
     @Test("--version and --help work")
