@@ -110,8 +110,17 @@ struct CalibrationPartial {
         /// A run's purity, without branches: 0 when `positive` is 0, 1 when only `negative` is, else -1.
         @inline(__always)
         static func purity(_ run: CalibrationWalk.Run) -> Int {
-            let hasPositive = run.positive != 0 ? 1 : 0, hasNegative = run.negative != 0 ? 1 : 0
+            let hasPositive = nonzero(run.positive), hasNegative = nonzero(run.negative)
             return hasPositive &- 2 &* (hasPositive & hasNegative)
+        }
+
+        /// 1 when `x` is not ±0 (NaN included), else 0, in integer operations
+        /// (a floating-point compare turned into a select compiles to branches
+        /// that a run's random outcome mispredicts).
+        @inline(__always)
+        static func nonzero(_ x: Double) -> Int {
+            let magnitude = x.bitPattern &<< 1
+            return Int(truncatingIfNeeded: (magnitude | (0 &- magnitude)) >> 63)
         }
 
         /// Adds a run of the same group (a score less than `poolingDistance` above `lowest`).
@@ -442,8 +451,9 @@ struct CalibrationPartial {
     /// (`CalibrationWalk.runs(keys:weights:count:into:)`) in one pass over
     /// the keys: each run feeds the bins, groups and Spiegelhalter sums and
     /// the smooth ECE's deposits as it is formed (each sum takes the same
-    /// terms in the same order as `add`'s loops), and is written to `runs`
-    /// (room for `count`) for the isotonic fit (binary).
+    /// terms in the same order as `add`'s loops; a run of one row, of weight
+    /// exactly 1, skips the products by its weight: `addOne`), and is written
+    /// to `runs` (room for `count`) for the isotonic fit (binary).
     mutating func addUnitKeys(_ keys: UnsafePointer<UInt64>, count: Int, runs: UnsafeMutablePointer<CalibrationWalk.Run>) {
         guard count > 0 else { return }
         precondition(unitWeights, "keys of unit weight")
@@ -454,22 +464,24 @@ struct CalibrationPartial {
             var i = 0
             while i < count {
                 let score = keys[i] >> 1
-                var run: CalibrationWalk.Run
                 if i &+ 1 == count || keys[i &+ 1] >> 1 != score {
-                    // One row (the common case with distinct scores).
-                    let y = Double(keys[i] & 1)
-                    run = CalibrationWalk.Run(score: Double(bitPattern: score), positive: y, negative: 1 - y, rows: 1)
+                    // One row (the common case with distinct scores): its weight `y + (1 − y)` is exactly 1.
+                    let y = Double(keys[i] & 1), x = Double(bitPattern: score)
+                    walker.addOne(score: x, positive: y)
+                    cursor.addOne(score: x, positive: y)
+                    if binary { runs[n] = CalibrationWalk.Run(score: x, positive: y, negative: 1 - y, rows: 1) }
+                    n &+= 1
                     i &+= 1
-                } else {
-                    let start = i
-                    var ones = 0
-                    repeat {
-                        ones &+= Int(truncatingIfNeeded: keys[i] & 1)
-                        i += 1
-                    } while i < count && keys[i] >> 1 == score
-                    run = CalibrationWalk.Run(score: Double(bitPattern: score), positive: Double(ones), negative: Double(i - start - ones),
-                                              rows: i - start)
+                    continue
                 }
+                let start = i
+                var ones = 0
+                repeat {
+                    ones &+= Int(truncatingIfNeeded: keys[i] & 1)
+                    i += 1
+                } while i < count && keys[i] >> 1 == score
+                let run = CalibrationWalk.Run(score: Double(bitPattern: score), positive: Double(ones), negative: Double(i - start - ones),
+                                              rows: i - start)
                 walker.add(run)
                 cursor.add(score: run.score, positive: run.positive, negative: run.negative)
                 if binary { runs[n] = run }
@@ -527,6 +539,22 @@ struct CalibrationPartial {
             }
         }
 
+        /// `add` of a run of one row of unit weight (`unit`), score `x` and
+        /// outcome `y` (0 or 1): its weight `w = y + (1 − y)` is exactly 1,
+        /// so each product by `w` is its other factor, bit for bit, and is left out.
+        @inline(__always)
+        mutating func addOne(score x: Double, positive y: Double) {
+            let c = Double(count)
+            if c >= limit { crossEdge(c) }
+            segment.addOne(score: x, positive: y)
+            count &+= 1
+            if binary {
+                let d = 1 - 2 * x
+                numerator += (y - x) * d
+                denominator += d * d * x * (1 - x)
+            }
+        }
+
         /// A run whose weight below may reach the next edge: the sums since the last edge are folded when it does.
         @inline(never)
         private mutating func crossEdge(_ c: Double) {
@@ -573,6 +601,18 @@ struct CalibrationPartial {
             complement += w * (1 - run.score)
             if run.score < lowest { lowest = run.score }
             highest = run.score
+        }
+
+        /// `add` of a run of one row of weight 1 (see `BinWalker.addOne`).
+        @inline(__always)
+        mutating func addOne(score x: Double, positive y: Double) {
+            rows &+= 1
+            weight += 1
+            positive += y
+            score += x
+            complement += 1 - x
+            if x < lowest { lowest = x }
+            highest = x
         }
     }
 

@@ -265,25 +265,44 @@ struct ExactScores: Sendable {
         piece.count * (piece.weights == nil ? 8 : 16) + piece.starts.count * 4
     }
 
-    /// A chunk's keys grouped by bucket (a stable counting sort).
+    /// A chunk's keys grouped by bucket (a stable counting sort; each key's
+    /// bucket found once, kept for the scatter in a `UInt16`, as the grid has
+    /// fewer than 2¹⁶ buckets).
     static func piece(keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, rows: Int) -> Piece {
         let buckets = grid.bucketCount
+        precondition(buckets <= 1 << 16, "a bucket index fits a UInt16")
         var starts = [UInt32](repeating: 0, count: buckets + 1)
         var sortedKeys = [UInt64](unsafeUninitializedCapacity: rows) { _, count in count = rows }
         var sortedWeights: [Double]? = weights == nil ? nil : [Double](unsafeUninitializedCapacity: rows) { _, count in count = rows }
         starts.withUnsafeMutableBufferPointer { start in
-            for i in 0..<rows { start[grid.bucket(key: keys[i]) + 1] &+= 1 }
-            for b in 0..<buckets { start[b + 1] &+= start[b] }
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: buckets) { next in
-                _ = next.initialize(from: start[0..<buckets])
-                sortedKeys.withUnsafeMutableBufferPointer { out in
-                    for i in 0..<rows {
-                        let key = keys[i]
-                        let b = grid.bucket(key: key)
-                        let j = Int(next[b])
-                        out[j] = key
-                        if let weights { sortedWeights![j] = weights[i] }
-                        next[b] = UInt32(j + 1)
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: rows) { bucketOf in
+                for i in 0..<rows {
+                    let b = grid.bucket(key: keys[i])
+                    bucketOf[i] = UInt16(truncatingIfNeeded: b)
+                    start[b + 1] &+= 1
+                }
+                for b in 0..<buckets { start[b + 1] &+= start[b] }
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: buckets) { next in
+                    _ = next.initialize(from: start[0..<buckets])
+                    sortedKeys.withUnsafeMutableBufferPointer { out in
+                        if let weights {
+                            sortedWeights!.withUnsafeMutableBufferPointer { outWeights in
+                                for i in 0..<rows {
+                                    let b = Int(bucketOf[i])
+                                    let j = Int(next[b])
+                                    out[j] = keys[i]
+                                    outWeights[j] = weights[i]
+                                    next[b] = UInt32(j + 1)
+                                }
+                            }
+                        } else {
+                            for i in 0..<rows {
+                                let b = Int(bucketOf[i])
+                                let j = Int(next[b])
+                                out[j] = keys[i]
+                                next[b] = UInt32(j + 1)
+                            }
+                        }
                     }
                 }
             }
@@ -291,7 +310,10 @@ struct ExactScores: Sendable {
         return Piece(keys: sortedKeys, weights: sortedWeights, starts: starts)
     }
 
-    /// Pieces as one: bucket by bucket, each piece's rows in turn.
+    /// Pieces as one: bucket by bucket, each piece's rows in turn. The
+    /// pieces are read through pointers taken once (`PieceView`), so the
+    /// loop over buckets and pieces retains and releases nothing, and a
+    /// bucket's few rows of a piece are copied in a loop, not a call.
     static func join(_ pieces: ArraySlice<Piece>) -> Piece {
         let buckets = grid.bucketCount
         let total = pieces.reduce(0) { $0 + $1.count }
@@ -299,25 +321,41 @@ struct ExactScores: Sendable {
         var keys = [UInt64](unsafeUninitializedCapacity: total) { _, count in count = total }
         var weights: [Double]? = weighted ? [Double](unsafeUninitializedCapacity: total) { _, count in count = total } : nil
         var starts = [UInt32](repeating: 0, count: buckets + 1)
-        keys.withUnsafeMutableBufferPointer { out in
-            var at = 0
-            for bucket in 0..<buckets {
-                for piece in pieces {
-                    let lower = Int(piece.starts[bucket]), upper = Int(piece.starts[bucket + 1])
-                    guard lower < upper else { continue }
-                    piece.keys.withUnsafeBufferPointer { (out.baseAddress! + at).update(from: $0.baseAddress! + lower, count: upper - lower) }
-                    if weighted {
-                        weights!.withUnsafeMutableBufferPointer { w in
-                            if let pw = piece.weights {
-                                pw.withUnsafeBufferPointer { (w.baseAddress! + at).update(from: $0.baseAddress! + lower, count: upper - lower) }
-                            } else {
-                                (w.baseAddress! + at).update(repeating: 1, count: upper - lower)
+        let views = PieceView.views(of: Array(pieces))
+        withExtendedLifetime(pieces) {
+            keys.withUnsafeMutableBufferPointer { keyBuffer in
+            starts.withUnsafeMutableBufferPointer { startBuffer in
+                let out = keyBuffer.baseAddress!, bounds = startBuffer.baseAddress!
+                if weighted {
+                    weights!.withUnsafeMutableBufferPointer { weightBuffer in
+                        let outWeights = weightBuffer.baseAddress!
+                        var at = 0
+                        for bucket in 0..<buckets {
+                            for piece in views {
+                                let lower = Int(piece.starts[bucket]), upper = Int(piece.starts[bucket + 1])
+                                for i in lower..<upper {
+                                    out[at] = piece.keys[i]
+                                    outWeights[at] = piece.weights?[i] ?? 1
+                                    at &+= 1
+                                }
                             }
+                            bounds[bucket + 1] = UInt32(at)
                         }
                     }
-                    at += upper - lower
+                } else {
+                    var at = 0
+                    for bucket in 0..<buckets {
+                        for piece in views {
+                            let lower = Int(piece.starts[bucket]), upper = Int(piece.starts[bucket + 1])
+                            for i in lower..<upper {
+                                out[at] = piece.keys[i]
+                                at &+= 1
+                            }
+                        }
+                        bounds[bucket + 1] = UInt32(at)
+                    }
                 }
-                starts[bucket + 1] = UInt32(at)
+            }
             }
         }
         return Piece(keys: keys, weights: weights, starts: starts)

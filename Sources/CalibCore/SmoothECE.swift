@@ -410,6 +410,25 @@ struct SmoothDeposits {
             total += w
         }
 
+        /// `add` of one row of weight 1 and outcome `y` (0 or 1): its weight
+        /// `y + (1 − y)` is exactly 1, so each product by it is its other
+        /// factor, bit for bit, and is left out.
+        @inline(__always)
+        mutating func addOne(score x: Double, positive y: Double) {
+            let (cell, frac) = SmoothDeposits.cell(x)
+            if cell != k {
+                store()
+                lowWeight = 0; highWeight = 0; lowResidual = 0; highResidual = 0
+                k = cell
+            }
+            let r = x - y
+            lowWeight += 1 - frac
+            highWeight += frac
+            lowResidual += (1 - frac) * r
+            highResidual += frac * r
+            total += 1
+        }
+
         /// Adds the current cell's sums onto its two nodes.
         @inline(__always)
         func store() {
