@@ -72,30 +72,61 @@ def split_arguments(argv):
     return dataset, job, audit, merge
 
 
-def audit_partition(calib, audit_arguments, offsets):
+def bootstrap_replicates(audit_arguments):
+    """The replicates the audit arguments ask for (`--bootstrap N`, the last one given; default 200)."""
+    replicates = 200
+    for i, arg in enumerate(audit_arguments):
+        name, eq, value = arg.partition("=")
+        if name == "--bootstrap":
+            value = value if eq else (audit_arguments[i + 1] if i + 1 < len(audit_arguments) else "")
+            try:
+                replicates = int(value)
+            except ValueError:
+                replicates = -1  # not a number: calib says so
+    return replicates
+
+
+def partition_rows(frame):
+    """{partition: rows} of the frame's non-empty partitions, counted by Spark (no Python)."""
+    from pyspark.sql import functions as F
+    return dict(frame.groupBy(F.spark_partition_id().alias("p")).count().collect())
+
+
+RESULT_SCHEMA = "partition int, rows long, chunk int, part binary, status int, message string"
+CHUNK = 16 << 20  # bytes of a part per result row when parts travel through Spark
+
+
+def audit_partition(calib, audit_arguments, offsets, folder):
     """The function mapInArrow runs on each partition: its batches as CSV into
-    `calib audit - --partial-out -`; yields one row (partition, part, status, message)."""
+    `calib audit - --partial-out PART`; yields rows (partition, rows, chunk,
+    part, status, message). With `folder` (the driver's, on local mode) calib
+    writes the part there and one row says so; without, the part comes back
+    in rows of at most `CHUNK` bytes, numbered from 0."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     from pyspark import TaskContext
+    schema = pa.schema([("partition", pa.int32()), ("rows", pa.int64()), ("chunk", pa.int32()), ("part", pa.binary()),
+                        ("status", pa.int32()), ("message", pa.string())])
+
+    def result(partition, rows, chunk, part, status, message):
+        return pa.RecordBatch.from_pydict({"partition": [partition], "rows": [rows], "chunk": [chunk], "part": [part],
+                                           "status": [status], "message": [message]}, schema=schema)
 
     def run(batches):
         partition = TaskContext.get().partitionId()
-        process, writer = None, None
+        process, writer, rows = None, None, 0
         for batch in batches:
             if batch.num_rows == 0:
                 continue
             if process is None:
-                command = [calib, "audit", "-", "--input-format", "csv", "--partial-out", "-",
+                target = os.path.join(folder, f"partition-{partition:05d}.part") if folder else "-"
+                command = [calib, "audit", "-", "--input-format", "csv", "--partial-out", target,
                            "--row-offset", str(offsets.get(partition, 0))] + audit_arguments
                 errors = tempfile.TemporaryFile()
-                process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
-                stdout = tempfile.TemporaryFile()
-                # The part is written at the end of the audit; read it on a thread so no pipe fills.
-                import threading
-                reader = threading.Thread(target=lambda: stdout.write(process.stdout.read()))
-                reader.start()
+                process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors,
+                                           stdout=subprocess.DEVNULL if folder else subprocess.PIPE)
                 writer = pacsv.CSVWriter(pa.PythonFile(process.stdin, mode="w"), batch.schema)
+            rows += batch.num_rows
             try:
                 writer.write_batch(batch)
             except (BrokenPipeError, OSError):
@@ -107,17 +138,86 @@ def audit_partition(calib, audit_arguments, offsets):
             process.stdin.close()
         except (BrokenPipeError, OSError):
             pass
+        # calib writes the part after its last input row: stdout can be read once stdin is closed.
+        chunks = [] if folder else iter(lambda: process.stdout.read(CHUNK), b"")
+        held = None
+        for index, chunk in enumerate(chunks):
+            if held is not None:
+                yield held
+            held = result(partition, rows, index, chunk, 0, "")
         status = process.wait()
-        reader.join()
-        stdout.seek(0)
         errors.seek(0)
-        part = stdout.read()
         message = errors.read().decode("utf-8", "replace")
-        yield pa.RecordBatch.from_pydict(
-            {"partition": [partition], "part": [part if status == 0 else b""], "status": [status], "message": [message]},
-            schema=pa.schema([("partition", pa.int32()), ("part", pa.binary()), ("status", pa.int32()), ("message", pa.string())]))
+        if status != 0:
+            yield result(partition, rows, -1, b"", status, message)
+        elif held is not None:
+            yield held
+        else:
+            yield result(partition, rows, 0, b"", 0, message)
 
     return run
+
+
+class Job:
+    """The audit stage and the merge, for calib at `calib` with the user's audit and merge arguments."""
+
+    def __init__(self, calib, audit_arguments, merge_arguments, note=lambda what: None):
+        self.calib, self.audit_arguments, self.merge_arguments, self.note = calib, audit_arguments, merge_arguments, note
+
+    def audit_stage(self, frame, folder, via_spark=None):
+        """Audits every partition of `frame`; (status, part paths in partition order): status 0 and the
+        parts written into `folder`, or calib's status after its message. With the bootstrap on, the
+        rows per partition are counted first (each part's --row-offset); the parts come back through
+        Spark unless the master is local (or `via_spark` says)."""
+        offsets = {}
+        if bootstrap_replicates(self.audit_arguments) != 0:
+            counts, before = partition_rows(frame), 0
+            self.note(f"rows per partition counted ({len(counts)} partitions)")
+            for partition in range(frame.rdd.getNumPartitions()):
+                offsets[partition] = before
+                before += counts.get(partition, 0)
+        if via_spark is None:
+            via_spark = not frame.sparkSession.sparkContext.master.startswith("local")
+        audited = frame.mapInArrow(audit_partition(self.calib, self.audit_arguments, offsets, None if via_spark else folder),
+                                   RESULT_SCHEMA)
+        if via_spark:
+            from pyspark import StorageLevel
+            # Audit every partition at once, keep the results on the executors' disks, then bring the parts
+            # to the driver one partition at a time (never all of them in its memory).
+            audited = audited.persist(StorageLevel.DISK_ONLY)
+            audited.count()
+            rows = audited.toLocalIterator()
+        else:
+            rows = audited.collect()
+        problems, parts = [], {}
+        for row in rows:
+            if row["status"] != 0:
+                problems.append(row)
+                continue
+            path = os.path.join(folder, f"partition-{row['partition']:05d}.part")
+            parts[row["partition"]] = path
+            if via_spark:
+                with open(path, "r+b" if row["chunk"] else "wb") as f:
+                    f.seek(row["chunk"] * CHUNK)
+                    f.write(row["part"])
+        if via_spark:
+            audited.unpersist()
+        self.note("partitions audited, parts with the driver")
+        if problems:
+            first = min(problems, key=lambda row: row["partition"])
+            sys.stderr.write(f"calib_spark: partition {first['partition']}: " + first["message"])
+            return first["status"], []
+        return 0, [parts[p] for p in sorted(parts)]
+
+    def merge(self, parts):
+        """`calib merge PART… [merge arguments]`: its exit status (the report on standard output or where asked)."""
+        if not parts:
+            sys.stderr.write("calib: error: the dataset has no rows\n")
+            return 65
+        sys.stdout.flush()
+        status = subprocess.call([self.calib, "merge"] + parts + self.merge_arguments)
+        self.note("parts merged")
+        return status
 
 
 def main(argv):
@@ -128,7 +228,7 @@ def main(argv):
         if job["timings"]:
             sys.stderr.write(f"calib_spark: {what} at {time.monotonic() - started:.1f} s\n")
 
-    from pyspark.sql import SparkSession, functions as F, types as T
+    from pyspark.sql import SparkSession, types as T
 
     spark = SparkSession.builder.appName("calib").getOrCreate()
     note("Spark session up")
@@ -141,37 +241,11 @@ def main(argv):
     flat = (T.StringType, T.NumericType, T.BooleanType)
     frame = frame.select(*[f.name for f in frame.schema.fields if isinstance(f.dataType, flat)])
 
-    # Rows per partition, counted by Spark (no Python), then each partition's first row in the concatenation.
-    counts = dict(frame.groupBy(F.spark_partition_id().alias("p")).count().collect())
-    note(f"rows per partition counted ({len(counts)} partitions)")
-    offsets, before = {}, 0
-    for partition in range(frame.rdd.getNumPartitions()):
-        offsets[partition] = before
-        before += counts.get(partition, 0)
-
-    schema = "partition int, part binary, status int, message string"
-    results = sorted(frame.mapInArrow(audit_partition(job["calib"], audit_arguments, offsets), schema).collect(),
-                     key=lambda row: row["partition"])
-    note("partitions audited, parts collected")
-    spark.stop()
-    for row in results:
-        if row["status"] != 0:
-            sys.stderr.write(f"calib_spark: partition {row['partition']}: " + row["message"])
-            return row["status"]
-    if not results:
-        sys.stderr.write("calib: error: the dataset has no rows\n")
-        return 65
+    audit = Job(job["calib"], audit_arguments, merge_arguments, note)
     with tempfile.TemporaryDirectory(prefix="calib-spark-") as folder:
-        parts = []
-        for row in results:
-            path = os.path.join(folder, f"partition-{row['partition']:05d}.part")
-            with open(path, "wb") as f:
-                f.write(row["part"])
-            parts.append(path)
-        sys.stdout.flush()
-        status = subprocess.call([job["calib"], "merge"] + parts + merge_arguments)
-        note("parts merged")
-        return status
+        status, parts = audit.audit_stage(frame, folder)
+        spark.stop()
+        return status if status != 0 else audit.merge(parts)
 
 
 if __name__ == "__main__":
