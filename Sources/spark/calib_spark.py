@@ -92,6 +92,47 @@ def partition_rows(frame):
     return dict(frame.groupBy(F.spark_partition_id().alias("p")).count().collect())
 
 
+def footer_rows(frame):
+    """{partition: rows} of a Parquet scan's partitions from the files' footers, without reading a row, or
+    None when the frame is not one plain Parquet scan (or anything in the way fails). Each partition is a
+    list of file ranges (Spark's `FilePartition`); a range holds the row groups whose midpoint lies in it, as
+    Spark's reader decides with parquet-mr's own range filter, called here on the same ranges. The audit
+    stage checks these counts against the rows each partition really sent (a wrong guess is redone)."""
+    try:
+        spark = frame.sparkSession
+        leaves = frame._jdf.queryExecution().executedPlan().collectLeaves()
+        if leaves.size() != 1:
+            return None
+        scan = leaves.head()
+        if (scan.getClass().getSimpleName() != "FileSourceScanExec"
+                or scan.relation().fileFormat().getClass().getSimpleName() != "ParquetFileFormat"
+                or scan.dataFilters().size() != 0 or scan.partitionFilters().size() != 0):
+            return None
+        jvm, conf = spark._jvm, spark._jsc.hadoopConfiguration()
+        reader, path = jvm.org.apache.parquet.hadoop.ParquetFileReader, jvm.org.apache.hadoop.fs.Path
+        ranges = jvm.org.apache.parquet.format.converter.ParquetMetadataConverter
+        counts = {}
+        for partition in scan.inputRDD().partitions():
+            rows = 0
+            for piece in partition.files():
+                footer = reader.readFooter(conf, path(piece.filePath().toString()),
+                                           ranges.range(piece.start(), piece.start() + piece.length()))
+                rows += sum(block.getRowCount() for block in footer.getBlocks())
+            counts[partition.index()] = rows
+        return counts
+    except Exception:  # a Spark without these internals: count the rows instead
+        return None
+
+
+def offsets_of(counts):
+    """{partition: rows of the partitions before it} from {partition: rows}."""
+    offsets, before = {}, 0
+    for partition in sorted(counts):
+        offsets[partition] = before
+        before += counts[partition]
+    return offsets
+
+
 RESULT_SCHEMA = "partition int, rows long, chunk int, part binary, status int, message string"
 CHUNK = 16 << 20  # bytes of a part per result row when parts travel through Spark
 
@@ -166,18 +207,30 @@ class Job:
 
     def audit_stage(self, frame, folder, via_spark=None):
         """Audits every partition of `frame`; (status, part paths in partition order): status 0 and the
-        parts written into `folder`, or calib's status after its message. With the bootstrap on, the
-        rows per partition are counted first (each part's --row-offset); the parts come back through
-        Spark unless the master is local (or `via_spark` says)."""
-        offsets = {}
-        if bootstrap_replicates(self.audit_arguments) != 0:
-            counts, before = partition_rows(frame), 0
-            self.note(f"rows per partition counted ({len(counts)} partitions)")
-            for partition in range(frame.rdd.getNumPartitions()):
-                offsets[partition] = before
-                before += counts.get(partition, 0)
+        parts written into `folder`, or calib's status after its message. With the bootstrap on, each
+        part's --row-offset comes from the rows per partition: read from the Parquet footers
+        (`footer_rows`) and checked against the rows each partition sent, the stage run again with
+        those if they differ; or counted by Spark first when the footers cannot say. The parts come
+        back through Spark unless the master is local (or `via_spark` says)."""
         if via_spark is None:
             via_spark = not frame.sparkSession.sparkContext.master.startswith("local")
+        counts = None
+        if bootstrap_replicates(self.audit_arguments) != 0:
+            counts = footer_rows(frame)
+            if counts is None:
+                counts = partition_rows(frame)
+                self.note(f"rows per partition counted ({len(counts)} partitions)")
+            else:
+                self.note(f"rows per partition read from the Parquet footers ({len(counts)} partitions)")
+        status, parts, sent = self.audit_partitions(frame, folder, offsets_of(counts or {}), via_spark)
+        self.note("partitions audited, parts with the driver")
+        if status == 0 and counts is not None and any(sent.get(p, 0) != counts.get(p, 0) for p in set(sent) | set(counts)):
+            status, parts, _ = self.audit_partitions(frame, folder, offsets_of(sent), via_spark)
+            self.note("partitions audited again: their rows differed from the footers'")
+        return status, parts
+
+    def audit_partitions(self, frame, folder, offsets, via_spark):
+        """One run of the audit stage: (status, part paths in partition order, {partition: rows sent})."""
         audited = frame.mapInArrow(audit_partition(self.calib, self.audit_arguments, offsets, None if via_spark else folder),
                                    RESULT_SCHEMA)
         if via_spark:
@@ -189,8 +242,9 @@ class Job:
             rows = audited.toLocalIterator()
         else:
             rows = audited.collect()
-        problems, parts = [], {}
+        problems, parts, sent = [], {}, {}
         for row in rows:
+            sent[row["partition"]] = row["rows"]
             if row["status"] != 0:
                 problems.append(row)
                 continue
@@ -202,12 +256,11 @@ class Job:
                     f.write(row["part"])
         if via_spark:
             audited.unpersist()
-        self.note("partitions audited, parts with the driver")
         if problems:
             first = min(problems, key=lambda row: row["partition"])
             sys.stderr.write(f"calib_spark: partition {first['partition']}: " + first["message"])
-            return first["status"], []
-        return 0, [parts[p] for p in sorted(parts)]
+            return first["status"], [], sent
+        return 0, [parts[p] for p in sorted(parts)], sent
 
     def merge(self, parts):
         """`calib merge PART… [merge arguments]`: its exit status (the report on standard output or where asked)."""
@@ -240,6 +293,7 @@ def main(argv):
         frame = frame.select(*[c.strip() for c in job["columns"].split(",")])
     flat = (T.StringType, T.NumericType, T.BooleanType)
     frame = frame.select(*[f.name for f in frame.schema.fields if isinstance(f.dataType, flat)])
+    note("dataset's schema read")
 
     audit = Job(job["calib"], audit_arguments, merge_arguments, note)
     with tempfile.TemporaryDirectory(prefix="calib-spark-") as folder:

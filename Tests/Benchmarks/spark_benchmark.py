@@ -16,7 +16,9 @@ rows per second, at the default bootstrap and at --bootstrap 0.
 Then, in one warm Spark session on the largest size (each phase run once to
 warm the JIT, then --runs times; wall and the tree's CPU), the phases of the
 job's audit stage, each adding one step to the one before:
-  count     the job's per-partition row count (`groupBy(spark_partition_id())`)
+  count     Spark's per-partition row count (`groupBy(spark_partition_id())`), which the job
+            runs only when the Parquet footers cannot give the rows per partition
+  footers   the rows per partition from the Parquet footers (what the job does with the bootstrap on)
   read      Spark's Parquet read to Arrow batches in the Python workers (rows counted)
   csv       + every batch written as CSV by pyarrow, to /dev/null
   audit     + `calib audit - --partial-out -` reading it (the job's stage, parts collected)
@@ -123,7 +125,7 @@ def run_job(calib, dataset, flags, log):
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     with open(log, "w") as out:
         wall, cpu, process = timed([spark_submit()] + CONF + [JOB, dataset, "--calib", calib] + flags +
-                                   ["--timings", "--format", "json", "-o", os.devnull], env=env, stdout=out, stderr=subprocess.STDOUT)
+                                   ["--timings", "--format", "json", "-o", os.path.splitext(log)[0] + ".json"], env=env, stdout=out, stderr=subprocess.STDOUT)
     if process.returncode not in (0, 1):
         sys.stderr.write(open(log).read()[-3000:])
         sys.exit(f"the job exited {process.returncode}")
@@ -184,12 +186,20 @@ def breakdown(calib, dataset, flags, runs, folder):
         yield pa.RecordBatch.from_pydict({"n": [n]})
 
     parts_folder = os.path.join(folder, "parts")
+    os.makedirs(parts_folder)
     job = calib_spark.Job(calib, flags, [])
+
+    def audit():
+        status, parts = job.audit_stage(frame, parts_folder)
+        if status != 0:
+            sys.exit(f"the audit stage exited {status}")
+
     steps = {
         "count": lambda: calib_spark.partition_rows(frame),
+        "footers": lambda: calib_spark.footer_rows(frame),
         "read": lambda: frame.mapInArrow(rows_only, "n long").collect(),
         "csv": lambda: frame.mapInArrow(csv_only, "n long").collect(),
-        "audit": lambda: job.audit_stage(frame, parts_folder),
+        "audit": audit,
     }
     results = {}
     for name, step in steps.items():
