@@ -7,21 +7,26 @@ For each size in --rows it makes (once, under --data) a Parquet dataset in
 --files files (label, prob; with --weighted also weight and a `region`
 group column, the CI test's generator) and the same rows as one CSV written
 by pyarrow, then times, --runs times each, alternating:
-  job     spark-submit --master local[2] of the job, start to exit (JVM start
-          included), with the job's own --timings phases;
-  single  calib audit CSV with the same flags;
+  job          spark-submit --master local[2] of the job, start to exit (JVM
+               start included), with the job's own --timings phases: the
+               Parquet files read by pyarrow in the Python workers;
+  job, Spark's reader   the same with --spark-reader (Spark's Parquet reader,
+               its rows sent to the workers as Arrow batches by mapInArrow);
+  single       calib audit CSV with the same flags;
 and prints wall medians, CPU seconds (the process tree's user + system) and
 rows per second, at the default bootstrap and at --bootstrap 0.
 
-Then, in one warm Spark session on the largest size (each phase run once to
-warm the JIT, then --runs times; wall and the tree's CPU), the phases of the
-job's audit stage, each adding one step to the one before:
+Then, in one warm Spark session on the largest size (each step run once to
+warm the JIT, then --runs times; wall and the tree's CPU), the steps of the
+job's audit stage:
   count     Spark's per-partition row count (`groupBy(spark_partition_id())`), which the job
             runs only when the Parquet footers cannot give the rows per partition
   footers   the rows per partition from the Parquet footers (what the job does with the bootstrap on)
   read      Spark's Parquet read to Arrow batches in the Python workers (rows counted)
   csv       + every batch written as CSV by pyarrow, to /dev/null
-  audit     + `calib audit - --partial-out -` reading it (the job's stage, parts collected)
+  audit (Spark's reader)   + `calib audit - --partial-out PART` reading it (parts in the driver's folder)
+  pyarrow read, csv        the partitions' row groups read by pyarrow in the workers, CSV to /dev/null
+  audit (pyarrow's read)   + calib reading it: the job's stage
 and, outside Spark: `calib merge` of the stage's parts, and pyarrow alone
 reading the Parquet files and writing the CSV (one process).
 A no-op spark-submit (session up and down) gives the fixed start-up cost.
@@ -102,13 +107,25 @@ def tree_cpu(pid):
 
 
 def timed(command, **kwargs):
-    """(wall seconds, CPU seconds of the child tree, completed process) of a command run to its end."""
+    """(wall seconds, CPU seconds of the child's process tree, completed process) of a command run to its
+    end. The tree's CPU is sampled every 0.2 s as well as taken from wait4: a JVM need not wait for its
+    Python workers (nor they for calib), so their time may never reach the child's rusage."""
+    import threading
     start = time.monotonic()
     process = subprocess.Popen(command, **kwargs)
+    sampled, done = [0.0], threading.Event()
+
+    def sample():
+        while not done.wait(0.2):
+            sampled[0] = max(sampled[0], tree_cpu(process.pid))
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - start
+    done.set()
+    sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, process
+    return wall, max(usage.ru_utime + usage.ru_stime, sampled[0]), process
 
 
 def spark_submit():
@@ -120,11 +137,11 @@ def spark_submit():
 CONF = ["--master", "local[2]", "--conf", "spark.ui.enabled=false"]
 
 
-def run_job(calib, dataset, flags, log):
+def run_job(calib, dataset, flags, log, extra=()):
     """One spark-submit of the job: (wall, CPU, {phase: seconds since the driver started})."""
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     with open(log, "w") as out:
-        wall, cpu, process = timed([spark_submit()] + CONF + [JOB, dataset, "--calib", calib] + flags +
+        wall, cpu, process = timed([spark_submit()] + CONF + [JOB, dataset, "--calib", calib] + list(extra) + flags +
                                    ["--timings", "--format", "json", "-o", os.path.splitext(log)[0] + ".json"], env=env, stdout=out, stderr=subprocess.STDOUT)
     if process.returncode not in (0, 1):
         sys.stderr.write(open(log).read()[-3000:])
@@ -170,6 +187,7 @@ def breakdown(calib, dataset, flags, runs, folder):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.addPyFile(JOB)  # the Python workers unpickle the job's functions from it
     jvm = int(spark.sparkContext._jvm.ProcessHandle.current().pid())
     frame = spark.read.parquet(dataset)
 
@@ -194,12 +212,37 @@ def breakdown(calib, dataset, flags, runs, folder):
         if status != 0:
             sys.exit(f"the audit stage exited {status}")
 
+    def pyarrow_workers():
+        """The job's read when pyarrow can read the files: each task reads its partition's row groups with
+        pyarrow in the Python worker; here it writes them as CSV to /dev/null."""
+        local = calib_spark.local_files(calib_spark.parquet_layout(frame))
+
+        def read(elements):
+            with open(os.devnull, "wb") as sink:
+                writer, n = None, 0
+                for _, pieces in elements:
+                    for path, groups, _ in pieces:
+                        for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536, row_groups=groups):
+                            writer = writer or pacsv.CSVWriter(sink, batch.schema)
+                            writer.write_batch(batch)
+                            n += batch.num_rows
+            yield n
+        elements = sorted(local.items())
+        return sum(spark.sparkContext.parallelize(elements, len(elements)).mapPartitions(read).collect())
+
+    def audit_spark_reader():
+        status, parts = job.audit_stage(frame, parts_folder, spark_reader=True)
+        if status != 0:
+            sys.exit(f"the audit stage exited {status}")
+
     steps = {
         "count": lambda: calib_spark.partition_rows(frame),
-        "footers": lambda: calib_spark.footer_rows(frame),
+        "footers": lambda: calib_spark.footer_rows(calib_spark.parquet_layout(frame)),
         "read": lambda: frame.mapInArrow(rows_only, "n long").collect(),
         "csv": lambda: frame.mapInArrow(csv_only, "n long").collect(),
-        "audit": audit,
+        "audit (Spark's reader)": audit_spark_reader,
+        "pyarrow read, csv (in the workers)": pyarrow_workers,
+        "audit (pyarrow's read, the job's default)": audit,
     }
     results = {}
     for name, step in steps.items():
@@ -264,8 +307,8 @@ def main():
     print(f"no-op spark-submit (JVM, Python driver, session up and down): {median([w for w, _ in fixed]):.1f} s wall, "
           f"{median([c for _, c in fixed]):.1f} s CPU")
     print()
-    print("| rows | bootstrap | job wall | job CPU | single audit wall | single CPU | job / single (wall) | job rows/s | single rows/s | job phases (driver clock) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| rows | bootstrap | job | job wall | job CPU | single audit wall | single CPU | job / single (wall) | job rows/s | single rows/s | job phases (driver clock) |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
     last = None
     for rows in sizes:
         name = f"{'w' if args.weighted else 'b'}{rows}x{args.files}"
@@ -276,16 +319,17 @@ def main():
             parquet_to_csv(dataset, csv)
         for bootstrap in args.bootstrap.split(","):
             flags = base + ["--bootstrap", bootstrap]
-            jobs, singles = [], []
+            jobs, spark_jobs, singles = [], [], []
             for _ in range(args.runs):
                 jobs.append(run_job(calib, dataset, flags, os.path.join(args.data, "job.log")))
+                spark_jobs.append(run_job(calib, dataset, flags, os.path.join(args.data, "job.log"), ["--spark-reader"]))
                 singles.append(run_single(calib, csv, flags))
-            jw, jc = median([j[0] for j in jobs]), median([j[1] for j in jobs])
             sw, sc = median([s[0] for s in singles]), median([s[1] for s in singles])
-            phases = jobs[len(jobs) // 2][2]
-            shown = ", ".join(f"{k} {v:.1f}" for k, v in phases.items())
-            print(f"| {rows:,} | {bootstrap} | {jw:.1f} s | {jc:.1f} s | {sw:.2f} s | {sc:.2f} s | {jw / sw:.1f}× | "
-                  f"{rows / jw:,.0f} | {rows / sw:,.0f} | {shown} |", flush=True)
+            for name, runs in (("job", jobs), ("job, Spark's reader", spark_jobs)):
+                jw, jc = median([j[0] for j in runs]), median([j[1] for j in runs])
+                shown = ", ".join(f"{k} {v:.1f}" for k, v in sorted(runs, key=lambda j: j[0])[len(runs) // 2][2].items())
+                print(f"| {rows:,} | {bootstrap} | {name} | {jw:.1f} s | {jc:.1f} s | {sw:.2f} s | {sc:.2f} s | {jw / sw:.1f}× | "
+                      f"{rows / jw:,.0f} | {rows / sw:,.0f} | {shown} |", flush=True)
         last = (dataset, csv, base)
 
     if args.no_breakdown or last is None:
