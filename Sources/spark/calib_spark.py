@@ -6,18 +6,28 @@ as `calib audit` of the dataset's rows on one machine.
 
     spark-submit --master local[2] Sources/spark/calib_spark.py DATASET \\
         [--input-format parquet|csv|…] [--calib PATH] [--columns a,b,…] \\
-        [calib audit options …] [report and gate options …]
+        [--spark-reader] [--timings] [calib audit options …] [report and gate options …]
 
 How: each partition's rows go, as Arrow record batches turned into CSV by
-pyarrow (header first), to `calib audit - --partial-out - --row-offset N`
-on its executor, N being the rows of the partitions before it (counted
-first by Spark itself, `spark_partition_id()`), so that the bootstrap keys
-every row by its place in the concatenation of the partitions in order: the
-merged intervals are the single audit's. The parts come back to the driver,
-which runs `calib merge PART… [report and gate options]` and exits with
-its status (0, 1 for a failed --fail-on gate, 64, 65, …). An empty
-partition is left out. A partition that calib refuses (invalid rows without
-`--on-invalid skip`, say) ends the job with calib's message and status.
+pyarrow (header first), to `calib audit - --partial-out PART --row-offset N`
+on its executor, N being the rows of the partitions before it, so that the
+bootstrap keys every row by its place in the concatenation of the
+partitions in order: the merged intervals are the single audit's. For a
+Parquet dataset the rows per partition come from the files' footers (the
+row groups Spark's reader gives each partition), checked against the rows
+each partition sent; otherwise Spark counts them first; with --bootstrap 0
+no offset is needed. A Parquet dataset of local (or mounted) files is read
+by pyarrow in the Python workers, each task its partition's row groups in
+Spark's order, which skips Spark's reader and its JVM-to-Python transfer
+(--spark-reader turns this off; a file pyarrow cannot read turns it off by
+itself); any other dataset by Spark's reader and `mapInArrow`. On local
+mode calib writes each part into the driver's temporary folder; elsewhere
+the parts come back through Spark, from a stage kept on the executors'
+disks, one partition at a time. The driver runs `calib merge PART… [report
+and gate options]` and exits with its status (0, 1 for a failed --fail-on
+gate, 64, 65, …). An empty partition is left out. A partition that calib
+refuses (invalid rows without `--on-invalid skip`, say) ends the job with
+calib's message and status.
 
 Options: every `calib audit` option passes through to the executors' audits
 (column roles: --label, --score, --weight, --id, --group, --positive,
@@ -28,7 +38,8 @@ the report and gate options (--format, -o/--output, --report-dir,
 maps a CSV header; --columns keeps only those (the rest never leave Spark);
 columns of nested types are left out. --calib names the calib binary on
 every executor (default: `calib` on the PATH, or $CALIB). --timings prints
-on standard error when each phase ended.
+on standard error when each phase ended. --spark-reader reads a Parquet
+dataset with Spark's reader even when pyarrow could.
 """
 import os
 import subprocess
