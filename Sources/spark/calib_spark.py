@@ -269,7 +269,7 @@ def read_partition(calib, audit_arguments, offsets, folder, columns, arrow_schem
                 for path, groups, _ in pieces:
                     if groups:
                         for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536, row_groups=groups, columns=columns):
-                            yield batch.cast(arrow_schema)
+                            yield batch.select(columns).cast(arrow_schema)  # in Spark's column order
             yield from audit_batches(calib, audit_arguments, offsets.get(partition, 0), folder, partition, batches(), reread=True)
     return run
 

@@ -11,9 +11,10 @@ probability-scale sums near 0), the intervals from the same replicates; only
 the source and the worst rows' sources and lines (each partition's own) differ.
 The job reads the Parquet files with pyarrow in the Python workers; the same
 holds, in the test's own session, for the job's audit stage with Spark's reader
-(`--spark-reader`), with the parts brought back through Spark (as off local mode) and with rows per
+(`--spark-reader`), with the parts brought back through Spark (as off local mode), with rows per
 partition from the footers made wrong on purpose (the stage notices and
-audits again with the rows the partitions sent). Prints
+audits again with the rows the partitions sent) and with a file pyarrow
+cannot open (the stage runs again with Spark's reader). Prints
 where the time goes: Spark's Parquet read, the transfer to calib, calib itself.
 
 Run: python3 Tests/Spark/test_spark_job.py --calib .build/debug/calib [--rows N] [--files F] [--keep DIR]
@@ -140,20 +141,29 @@ def main():
     import calib_spark
     spark.sparkContext.addPyFile(JOB)  # the Python workers unpickle the job's functions from it
     variants = {}
-    for name, footers in (("Spark's reader", "spark-reader"), ("parts through Spark", None), ("footer counts off by one", "off")):
-        saved = calib_spark.footer_rows
+    for name, footers in (("Spark's reader", "spark-reader"), ("parts through Spark", None), ("footer counts off by one", "off"),
+                          ("a file pyarrow cannot open", "unreadable")):
+        saved, saved_files = calib_spark.footer_rows, calib_spark.local_files
         if footers == "off":
             calib_spark.footer_rows = lambda f: {p: n + (1 if p == 0 else -1 if p == 1 else 0) for p, n in saved(f).items()}
+        if footers == "unreadable":  # the last partition's first file named wrong: Spark's reader must take over
+            def unreadable(layout):
+                local = saved_files(layout)
+                last = max(local)
+                local[last] = [(local[last][0][0] + ".missing",) + tuple(local[last][0][1:])] + local[last][1:]
+                return local
+            calib_spark.local_files = unreadable
         notes = []
         job = calib_spark.Job(calib, FLAGS, [], notes.append)
         parts_folder = tempfile.mkdtemp(prefix="parts-", dir=folder)
         status, parts = job.audit_stage(frame, parts_folder, via_spark=footers is None, spark_reader=footers == "spark-reader")
-        calib_spark.footer_rows = saved
+        calib_spark.footer_rows, calib_spark.local_files = saved, saved_files
         report = os.path.join(parts_folder, "merged.json")
         if status != 0 or subprocess.call([calib, "merge"] + parts + ["--format", "json", "-o", report], stdout=subprocess.DEVNULL) not in (0, 1):
             sys.exit(f"{name}: the audit stage or the merge failed")
-        if (footers == "off") != any("again" in note for note in notes):
-            sys.exit(f"{name}: the audit stage ran again: {notes}" if footers != "off" else f"{name}: the wrong row counts went unnoticed")
+        if (footers in ("off", "unreadable")) != any("again" in note for note in notes):
+            sys.exit(f"{name}: the audit stage ran again: {notes}" if footers not in ("off", "unreadable")
+                     else f"{name}: the stage did not run again: {notes}")
         variants[name] = json.load(open(report))
     spark.stop()
     whole = os.path.join(folder, "whole.csv")
