@@ -308,7 +308,8 @@ class Job:
         expected = {p: sum(rows for _, _, rows in pieces) for p, pieces in (local or {}).items() if pieces}
         if status == REREAD or (local is not None and status == 0 and sent != {p: n for p, n in expected.items() if n}):
             # pyarrow could not read a file, or read other rows than the footers list: Spark's reader decides.
-            status, parts, sent = self.audit_partitions(frame, folder, offsets_of(counts or {}), via_spark, None)
+            local = None
+            status, parts, sent = self.audit_partitions(frame, folder, offsets_of(counts or {}), via_spark, local)
             self.note("partitions audited again with Spark's reader")
         if status == 0 and counts is not None and any(sent.get(p, 0) != counts.get(p, 0) for p in set(sent) | set(counts)):
             status, parts, _ = self.audit_partitions(frame, folder, offsets_of(sent), via_spark, local)
