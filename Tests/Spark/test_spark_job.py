@@ -8,7 +8,13 @@ machine as one CSV (the rows in the partitions' order, written by pyarrow as
 the job writes them), and asserts that the two JSON reports agree: every count
 equal, every value within 1e-12 relative (1e-14 absolute for differences of
 probability-scale sums near 0), the intervals from the same replicates; only
-the source and the worst rows' sources and lines (each partition's own) differ. Prints
+the source and the worst rows' sources and lines (each partition's own) differ.
+The job reads the Parquet files with pyarrow in the Python workers; the same
+holds, in the test's own session, for the job's audit stage with Spark's reader
+(`--spark-reader`), with the parts brought back through Spark (as off local mode), with rows per
+partition from the footers made wrong on purpose (the stage notices and
+audits again with the rows the partitions sent) and with a file pyarrow
+cannot open (the stage runs again with Spark's reader). Prints
 where the time goes: Spark's Parquet read, the transfer to calib, calib itself.
 
 Run: python3 Tests/Spark/test_spark_job.py --calib .build/debug/calib [--rows N] [--files F] [--keep DIR]
@@ -129,6 +135,36 @@ def main():
                             "n long").groupBy().sum("n").collect()[0][0]
     read_seconds = time.monotonic() - start
     table = frame.toArrow()
+    # The job's other ways, in this session: parts brought back through Spark (as off local mode), and
+    # rows per partition from the footers that are wrong (the stage must notice and run again).
+    sys.path.insert(0, os.path.dirname(JOB))
+    import calib_spark
+    spark.sparkContext.addPyFile(JOB)  # the Python workers unpickle the job's functions from it
+    variants = {}
+    for name, footers in (("Spark's reader", "spark-reader"), ("parts through Spark", None), ("footer counts off by one", "off"),
+                          ("a file pyarrow cannot open", "unreadable")):
+        saved, saved_files = calib_spark.footer_rows, calib_spark.local_files
+        if footers == "off":
+            calib_spark.footer_rows = lambda f: {p: n + (1 if p == 0 else -1 if p == 1 else 0) for p, n in saved(f).items()}
+        if footers == "unreadable":  # the last partition's first file named wrong: Spark's reader must take over
+            def unreadable(layout):
+                local = saved_files(layout)
+                last = max(local)
+                local[last] = [(local[last][0][0] + ".missing",) + tuple(local[last][0][1:])] + local[last][1:]
+                return local
+            calib_spark.local_files = unreadable
+        notes = []
+        job = calib_spark.Job(calib, FLAGS, [], notes.append)
+        parts_folder = tempfile.mkdtemp(prefix="parts-", dir=folder)
+        status, parts = job.audit_stage(frame, parts_folder, via_spark=footers is None, spark_reader=footers == "spark-reader")
+        calib_spark.footer_rows, calib_spark.local_files = saved, saved_files
+        report = os.path.join(parts_folder, "merged.json")
+        if status != 0 or subprocess.call([calib, "merge"] + parts + ["--format", "json", "-o", report], stdout=subprocess.DEVNULL) not in (0, 1):
+            sys.exit(f"{name}: the audit stage or the merge failed")
+        if (footers in ("off", "unreadable")) != any("again" in note for note in notes):
+            sys.exit(f"{name}: the audit stage ran again: {notes}" if footers not in ("off", "unreadable")
+                     else f"{name}: the stage did not run again: {notes}")
+        variants[name] = json.load(open(report))
     spark.stop()
     whole = os.path.join(folder, "whole.csv")
     start = time.monotonic()
@@ -141,6 +177,8 @@ def main():
         sys.exit(f"calib audit exited {single.returncode}: {single.stderr}")
 
     found = differences(json.loads(single.stdout), json.load(open(merged_path)))
+    for name, report in variants.items():
+        found += [f"{name}: {line}" for line in differences(json.loads(single.stdout), report)]
     print(f"rows {rows:,} in {args.files} Parquet files, {partitions} partitions on local[2]")
     print(f"spark job (spark-submit to exit, JVM start included) {job_seconds:.1f} s, {rows / job_seconds:,.0f} rows/s")
     print(f"  Spark's Parquet read to Arrow batches alone {read_seconds:.1f} s")
