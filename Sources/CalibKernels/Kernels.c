@@ -232,6 +232,23 @@ AVX512 static void count_add_avx512(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
 AVX2 static void count_add_avx2(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
 static void count_add_base(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
 
+/// A pattern's sums added to its target slots (`calib_scatter_add`), 8 lanes a vector.
+#define SCATTER_BODY                                                                    \
+    for (size_t e = 0; e < pairs; e++) {                                                \
+        double *t_ = base + (size_t)targets[2 * e] * stride + first;                    \
+        const double *s_ = sums + (size_t)targets[2 * e + 1] * sumStride;               \
+        size_t l = 0;                                                                   \
+        for (; l + 8 <= used; l += 8) STORE8(t_ + l, LOAD8(t_ + l) + LOAD8(s_ + l));    \
+        for (; l < used; l++) t_[l] += s_[l];                                           \
+    }
+
+#define SCATTER_PARAMS double *base, size_t stride, size_t first, const ptrdiff_t *targets, size_t pairs, \
+    const double *sums, size_t sumStride, size_t used
+
+AVX512 static void scatter_avx512(SCATTER_PARAMS) { SCATTER_BODY }
+AVX2 static void scatter_avx2(SCATTER_PARAMS) { SCATTER_BODY }
+static void scatter_base(SCATTER_PARAMS) { SCATTER_BODY }
+
 /// The widest path this CPU runs: 2 AVX-512 (F, DQ, BW, VL), 1 AVX2 with FMA,
 /// 0 the x86-64 baseline (or another architecture).
 static int supported_level(void) {
@@ -328,5 +345,13 @@ void calib_count_sums_add(COUNT_ADD_PARAMS) {
     case 2: count_add_avx512(target, used, lanes, counts, countStride, rows, n); break;
     case 1: count_add_avx2(target, used, lanes, counts, countStride, rows, n); break;
     default: count_add_base(target, used, lanes, counts, countStride, rows, n);
+    }
+}
+
+void calib_scatter_add(SCATTER_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: scatter_avx512(base, stride, first, targets, pairs, sums, sumStride, used); break;
+    case 1: scatter_avx2(base, stride, first, targets, pairs, sums, sumStride, used); break;
+    default: scatter_base(base, stride, first, targets, pairs, sums, sumStride, used);
     }
 }

@@ -307,3 +307,26 @@ extension ReplicateKernelTests {
         calib_set_kernel_level(2)
     }
 }
+
+extension ReplicateKernelTests {
+    @Test("a pattern's sums scattered to its slots are the plain loop's adds, pairs in order, lanes past `used` untouched",
+          arguments: [(replicates: 200, first: 64, used: 64), (replicates: 200, first: 128, used: 72), (replicates: 13, first: 0, used: 13)])
+    func scatter(_ c: (replicates: Int, first: Int, used: Int)) {
+        let slots = 6, sumStride = 80
+        // Pairs (slot, sum index); slot 2 is hit twice, so the order of the adds matters.
+        let targets = [2, 0, 5, 1, 2, 3, 0, 2]
+        let sums = (0..<(4 * sumStride)).map { Double($0 % 17) / 7 + 0.3 }
+        let start = (0..<(slots * c.replicates)).map { Double($0 % 23) / 3 }
+        var expected = start
+        for e in 0..<(targets.count / 2) {
+            for l in 0..<c.used { expected[targets[2 * e] * c.replicates + c.first + l] += sums[targets[2 * e + 1] * sumStride + l] }
+        }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var base = start
+            calib_scatter_add(&base, c.replicates, c.first, targets, targets.count / 2, sums, sumStride, c.used)
+            #expect(base.map(\.bitPattern) == expected.map(\.bitPattern), "level \(level)")
+        }
+        calib_set_kernel_level(2)
+    }
+}

@@ -222,13 +222,12 @@ struct ReplicateBatch {
                         if pattern.hasUnits {
                             calib_count_sums(sums + d * countStride, 3, countStride, lanes, counts, countStride, order + starts[p], n)
                         }
-                        for e in Swift.stride(from: pattern.sumTargets.lowerBound, to: pattern.sumTargets.upperBound, by: 2) {
-                            let target = replicateSums + (targets[e] &* r &+ first), source = sums + targets[e &+ 1] &* countStride
-                            for l in 0..<used { target[l] += source[l] }
-                        }
-                        for e in Swift.stride(from: pattern.countTargets.lowerBound, to: pattern.countTargets.upperBound, by: 2) {
-                            let target = replicateCounts + (targets[e] &* r &+ first), source = sums + targets[e &+ 1] &* countStride
-                            for l in 0..<used { target[l] += source[l] }
+                        // The sums to the pattern's slots, lane by lane (`target[l] += source[l]`), in the kernel's vectors.
+                        if let targetAt = targets.baseAddress {
+                            calib_scatter_add(replicateSums, r, first, targetAt + pattern.sumTargets.lowerBound,
+                                              pattern.sumTargets.count / 2, sums, countStride, used)
+                            calib_scatter_add(replicateCounts, r, first, targetAt + pattern.countTargets.lowerBound,
+                                              pattern.countTargets.count / 2, sums, countStride, used)
                         }
                     }
                 }

@@ -45,6 +45,12 @@ void calib_count_sums(double *out, size_t outputs, size_t stride, size_t lanes, 
 void calib_count_sums_add(double *target, size_t used, size_t lanes, const uint8_t *counts, size_t countStride,
                           const uint32_t *rows, size_t n);
 
+/// A pattern's sums added to the slots they go to: for each pair `e < pairs`
+/// and lane `l < used`, `base[targets[2e] * stride + first + l] += sums[targets[2e + 1] * sumStride + l]`,
+/// pairs in order (the same doubles as the plain loop).
+void calib_scatter_add(double *base, size_t stride, size_t first, const ptrdiff_t *targets, size_t pairs,
+                       const double *sums, size_t sumStride, size_t used);
+
 /// The smooth ECE's convolution at 8 neighbouring outputs a block: for each
 /// block start `o = blocks[b]` and each `i < 8`,
 /// `outWeights[o + i] = Σ_{m = lo…hi} weights[o + i + shift − m] · kernel[m]`
