@@ -199,6 +199,56 @@ AVX512 static void count_sums_avx512(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
 AVX2 static void count_sums_avx2(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
 static void count_sums_base(COUNT_SUMS_PARAMS) { COUNT_SUMS_BODY }
 
+/// `Σ m` over the rows, per lane, added to `target[r]` for the lanes `r < used`
+/// (`calib_count_sums` with one output, then the add: the same doubles).
+#define COUNT_ADD_BODY                                                                  \
+    typedef uint32_t v16u32_ __attribute__((ext_vector_type(16)));                       \
+    typedef uint8_t v16u8_ __attribute__((ext_vector_type(16)));                         \
+    typedef double v16d_ __attribute__((ext_vector_type(16)));                           \
+    for (size_t r = 0; r < used; r += 16) {                                             \
+        const size_t width = lanes - r >= 16 ? 16 : 8;                                  \
+        v16u32_ s1 = 0;                                                                 \
+        for (size_t t = 0; t < n; t++) {                                                \
+            v16u8_ c = 0;                                                               \
+            const uint8_t *p_ = counts + (size_t)rows[t] * countStride + r;             \
+            if (width == 16) memcpy(&c, p_, 16); else memcpy(&c, p_, 8);                \
+            s1 += __builtin_convertvector(c, v16u32_);                                  \
+        }                                                                               \
+        const v16d_ d1 = __builtin_convertvector(s1, v16d_);                            \
+        if (used - r >= 16) {                                                           \
+            v16d_ t_;                                                                   \
+            memcpy(&t_, target + r, sizeof t_);                                         \
+            t_ = t_ + d1;                                                               \
+            memcpy(target + r, &t_, sizeof t_);                                         \
+        } else {                                                                        \
+            for (size_t i = 0; r + i < used; i++) target[r + i] += d1[i];               \
+        }                                                                               \
+    }
+
+#define COUNT_ADD_PARAMS double *target, size_t used, size_t lanes, const uint8_t *counts, size_t countStride, \
+    const uint32_t *rows, size_t n
+
+AVX512 static void count_add_avx512(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
+AVX2 static void count_add_avx2(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
+static void count_add_base(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
+
+/// A pattern's sums added to its target slots (`calib_scatter_add`), 8 lanes a vector.
+#define SCATTER_BODY                                                                    \
+    for (size_t e = 0; e < pairs; e++) {                                                \
+        double *t_ = base + (size_t)targets[2 * e] * stride + first;                    \
+        const double *s_ = sums + (size_t)targets[2 * e + 1] * sumStride;               \
+        size_t l = 0;                                                                   \
+        for (; l + 8 <= used; l += 8) STORE8(t_ + l, LOAD8(t_ + l) + LOAD8(s_ + l));    \
+        for (; l < used; l++) t_[l] += s_[l];                                           \
+    }
+
+#define SCATTER_PARAMS double *base, size_t stride, size_t first, const ptrdiff_t *targets, size_t pairs, \
+    const double *sums, size_t sumStride, size_t used
+
+AVX512 static void scatter_avx512(SCATTER_PARAMS) { SCATTER_BODY }
+AVX2 static void scatter_avx2(SCATTER_PARAMS) { SCATTER_BODY }
+static void scatter_base(SCATTER_PARAMS) { SCATTER_BODY }
+
 /// The widest path this CPU runs: 2 AVX-512 (F, DQ, BW, VL), 1 AVX2 with FMA,
 /// 0 the x86-64 baseline (or another architecture).
 static int supported_level(void) {
@@ -248,5 +298,60 @@ void calib_count_sums(COUNT_SUMS_PARAMS) {
     case 2: count_sums_avx512(out, outputs, stride, lanes, counts, countStride, rows, n); break;
     case 1: count_sums_avx2(out, outputs, stride, lanes, counts, countStride, rows, n); break;
     default: count_sums_base(out, outputs, stride, lanes, counts, countStride, rows, n);
+    }
+}
+
+/* The smooth ECE's convolution (`calib_smooth_convolve`): 8 neighbouring outputs a vector, `NB` blocks at once
+   (independent sums in flight); each output's taps summed from `lo` up, a product then a sum. */
+#define CONVOLVE_BLOCKS(NB, b0) do {                                                    \
+    v8d aw_[4], ar_[4];                                                                 \
+    for (int k_ = 0; k_ < (NB); k_++) { aw_[k_] = 0; ar_[k_] = 0; }                     \
+    for (size_t m = lo; m <= hi; m++) {                                                 \
+        const v8d kv = (v8d)(kernel[m]);                                                     \
+        for (int k_ = 0; k_ < (NB); k_++) {                                             \
+            const ptrdiff_t at_ = (ptrdiff_t)blocks[(b0) + k_] + shift - (ptrdiff_t)m;  \
+            aw_[k_] = aw_[k_] + LOAD8(weights + at_) * kv;                              \
+            ar_[k_] = ar_[k_] + LOAD8(residuals + at_) * kv;                            \
+        }                                                                               \
+    }                                                                                   \
+    for (int k_ = 0; k_ < (NB); k_++) {                                                 \
+        STORE8(outWeights + blocks[(b0) + k_], aw_[k_]);                                \
+        STORE8(outResiduals + blocks[(b0) + k_], ar_[k_]);                              \
+    }                                                                                   \
+} while (0)
+
+#define CONVOLVE_BODY                                                                   \
+    size_t b = 0;                                                                       \
+    for (; b + 4 <= blockCount; b += 4) CONVOLVE_BLOCKS(4, b);                          \
+    for (; b < blockCount; b++) CONVOLVE_BLOCKS(1, b);
+
+#define CONVOLVE_PARAMS const double *weights, const double *residuals, const double *kernel, size_t lo, size_t hi, \
+    ptrdiff_t shift, const size_t *blocks, size_t blockCount, double *outWeights, double *outResiduals
+
+AVX512 static void convolve_avx512(CONVOLVE_PARAMS) { CONVOLVE_BODY }
+AVX2 static void convolve_avx2(CONVOLVE_PARAMS) { CONVOLVE_BODY }
+static void convolve_base(CONVOLVE_PARAMS) { CONVOLVE_BODY }
+
+void calib_smooth_convolve(CONVOLVE_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: convolve_avx512(weights, residuals, kernel, lo, hi, shift, blocks, blockCount, outWeights, outResiduals); break;
+    case 1: convolve_avx2(weights, residuals, kernel, lo, hi, shift, blocks, blockCount, outWeights, outResiduals); break;
+    default: convolve_base(weights, residuals, kernel, lo, hi, shift, blocks, blockCount, outWeights, outResiduals);
+    }
+}
+
+void calib_count_sums_add(COUNT_ADD_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: count_add_avx512(target, used, lanes, counts, countStride, rows, n); break;
+    case 1: count_add_avx2(target, used, lanes, counts, countStride, rows, n); break;
+    default: count_add_base(target, used, lanes, counts, countStride, rows, n);
+    }
+}
+
+void calib_scatter_add(SCATTER_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: scatter_avx512(base, stride, first, targets, pairs, sums, sumStride, used); break;
+    case 1: scatter_avx2(base, stride, first, targets, pairs, sums, sumStride, used); break;
+    default: scatter_base(base, stride, first, targets, pairs, sums, sumStride, used);
     }
 }

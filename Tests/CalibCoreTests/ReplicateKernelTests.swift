@@ -237,3 +237,96 @@ private struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// The smooth ECE of the replicates (`ReplicateSmoothECE`), its convolution in `calib_smooth_convolve`.
+extension ReplicateKernelTests {
+    struct SmoothCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let bandwidth: Double
+        /// Rows deposited on the grid, and how far their scores spread from ½.
+        let rows: Int
+        let spread: Double
+        var testDescription: String { name }
+    }
+
+    static let smoothCases = [
+        SmoothCase(name: "the benchmark's bandwidth (E = 1001, every tap)", bandwidth: 0.0341796875, rows: 3_000, spread: 0.5),
+        SmoothCase(name: "the narrowest bandwidth, 2⁻⁹ (E = 5121, taps within 40σ)", bandwidth: 0x1p-9, rows: 500, spread: 0.5),
+        SmoothCase(name: "a wide bandwidth, σ = 1", bandwidth: 1, rows: 200, spread: 0.5),
+        SmoothCase(name: "scores near one end (most outputs unread)", bandwidth: 0.01, rows: 50, spread: 0.05),
+    ]
+
+    @Test("the replicates' smooth ECE is SmoothECEGrid's at the same bandwidth, bit for bit", arguments: smoothCases)
+    func smoothECE(_ c: SmoothCase) throws {
+        var grid = SmoothECEGrid()
+        var state: UInt64 = 0x1234_5678
+        func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) * 0x1p-53
+        }
+        for _ in 0..<c.rows {
+            let x = Swift.min(1, Swift.max(0, 0.5 + c.spread * (2 * uniform() - 1)))
+            let w = 0.5 + uniform()
+            grid.add(score: x, weight: w, positiveWeight: uniform() < x ? w : 0)
+        }
+        let expected = try #require(grid.estimate(bandwidth: c.bandwidth))
+        let smoothing = try #require(ReplicateSmoothECE(bandwidth: c.bandwidth))
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            let got = try #require(smoothing.estimate(grid))
+            #expect(got.value.bitPattern == expected.value.bitPattern && got.bandwidth == expected.bandwidth,
+                    "level \(level): \(got.value) vs \(expected.value)")
+        }
+        calib_set_kernel_level(2)
+        #expect(smoothing.estimate(SmoothECEGrid()) == nil)
+    }
+}
+
+extension ReplicateKernelTests {
+    @Test("the counts' sums added to a run are the sums written out, then added, lane by lane; lanes past `used` untouched",
+          arguments: [(replicates: 200, used: 200, rows: 40), (replicates: 201, used: 73, rows: 12),
+                      (replicates: 72, used: 72, rows: 5), (replicates: 16, used: 9, rows: 0)])
+    func countSumsAdded(_ c: (replicates: Int, used: Int, rows: Int)) {
+        let stride = (c.replicates + 7) & ~7
+        var generator = SplitMix(seed: 13)
+        let matrixRows = c.rows + 4
+        let counts = (0..<(matrixRows * stride)).map { _ in UInt8(generator.next() % 9) }
+        let rows = (0..<c.rows).map { UInt32(($0 * 3 + 1) % matrixRows) }
+        // A run of inexact values (thirds), then a sentinel past the lanes used.
+        let start = (0..<(c.used + 4)).map { Double($0 % 11) / 3 + 0.1 }
+        var sums = [Double](repeating: 0, count: stride)
+        calib_count_sums(&sums, 1, stride, stride, counts, stride, rows, c.rows)
+        var expected = start
+        for l in 0..<c.used { expected[l] += sums[l] }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var target = start
+            calib_count_sums_add(&target, c.used, stride, counts, stride, rows, c.rows)
+            #expect(target.map(\.bitPattern) == expected.map(\.bitPattern), "level \(level)")
+        }
+        calib_set_kernel_level(2)
+    }
+}
+
+extension ReplicateKernelTests {
+    @Test("a pattern's sums scattered to its slots are the plain loop's adds, pairs in order, lanes past `used` untouched",
+          arguments: [(replicates: 200, first: 64, used: 64), (replicates: 200, first: 128, used: 72), (replicates: 13, first: 0, used: 13)])
+    func scatter(_ c: (replicates: Int, first: Int, used: Int)) {
+        let slots = 6, sumStride = 80
+        // Pairs (slot, sum index); slot 2 is hit twice, so the order of the adds matters.
+        let targets = [2, 0, 5, 1, 2, 3, 0, 2]
+        let sums = (0..<(4 * sumStride)).map { Double($0 % 17) / 7 + 0.3 }
+        let start = (0..<(slots * c.replicates)).map { Double($0 % 23) / 3 }
+        var expected = start
+        for e in 0..<(targets.count / 2) {
+            for l in 0..<c.used { expected[targets[2 * e] * c.replicates + c.first + l] += sums[targets[2 * e + 1] * sumStride + l] }
+        }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var base = start
+            calib_scatter_add(&base, c.replicates, c.first, targets, targets.count / 2, sums, sumStride, c.used)
+            #expect(base.map(\.bitPattern) == expected.map(\.bitPattern), "level \(level)")
+        }
+        calib_set_kernel_level(2)
+    }
+}

@@ -24,7 +24,13 @@
 /// the estimators run unchanged on them. The replicate value is centred on
 /// the exact estimate, `θ*_r = θ̂ + (θ_cells(r) − θ_cells(full))`, so the
 /// grid's small bias cancels and only the replicate-to-replicate spread comes
-/// from the grid (pairs in one cell count as tied).
+/// from the grid (pairs in one cell count as tied). Every replicate's grid
+/// holds the same pseudo-rows, only their weights differ, so what depends on
+/// the rows alone is found once in `finish`: their order for the ranking
+/// areas (`ReplicateRanking`, the same bits as `ScoreStore.rankExact`), their
+/// logits for the logistic fits (`ReplicateFits`, exact Newton from the full
+/// grid's solution) and the smooth ECE's kernel at the full sample's σ*
+/// (`ReplicateSmoothECE`, the same bits as `SmoothECEGrid`).
 ///
 /// Memory: `R` copies of the families (O(R·(K² + K·B))), plus `R` weights
 /// for each of the `2 × columns × cells` grid slots the rows reach

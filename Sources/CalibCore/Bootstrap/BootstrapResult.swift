@@ -100,8 +100,18 @@ extension BootstrapReplicates {
         // Replicates smooth at the full sample's bandwidth: one evaluation each instead of relplot's search.
         let sigma = estimate.metrics.calibration.smoothECEBandwidth
         let bandwidth: Double? = sigma.isFinite && sigma > 0 ? sigma : nil
+        let smoothing = bandwidth.flatMap { ReplicateSmoothECE(bandwidth: $0) }
+        // A binary task's logistic fits on the grid: the full sample's first, each replicate's from its solution.
+        var replicateFits = withGrid && columns == 1 ? ReplicateFits(self) : nil
+        let gridFits = replicateFits?.fitFullSample(self)
+        let fits = replicateFits
+        // The ranked columns' pseudo-rows in order, once for every replicate.
+        let ranking = withGrid ? ReplicateRanking(self, rankedColumns: columns == 1 ? 1 : columns - 1) : nil
         // The grid's own values for the full sample: what each replicate's grid value is measured from.
-        let gridEstimate: AuditResult? = withGrid ? template.resultOnGrid(self, replicate: nil, classNames: names, smoothBandwidth: bandwidth) : nil
+        let gridEstimate: AuditResult? = ranking.map {
+            template.resultOnGrid(self, replicate: nil, classNames: names, smoothBandwidth: bandwidth, smoothing: smoothing,
+                                  ranking: $0, fits: gridFits)
+        }
 
         let r = replicates, keyCount = keys.count
         let topBins = estimate.reliability.bins.count
@@ -115,8 +125,10 @@ extension BootstrapReplicates {
                     var copy = template
                     copy.scalars = scalars[replicate]
                     copy.families = families[replicate]
-                    let result = withGrid ? copy.resultOnGrid(self, replicate: replicate, classNames: names, smoothBandwidth: bandwidth)
-                                          : copy.result(classNames: names, ranking: nil, sorted: nil)
+                    let result = ranking.map {
+                        copy.resultOnGrid(self, replicate: replicate, classNames: names, smoothBandwidth: bandwidth,
+                                          smoothing: smoothing, ranking: $0, fits: fits?.fit(self, replicate: replicate))
+                    } ?? copy.result(classNames: names, ranking: nil, sorted: nil)
                     for (i, key) in keys.enumerated() {
                         guard var value = key.read(result) else { continue }
                         if key.needsSortedScores {
@@ -167,22 +179,8 @@ extension BootstrapReplicates {
     /// cell's negatives (positives), weighing the replicate's weight there.
     func pseudoStore(replicate: Int?, shape: ClassificationShape, settings: RankingSettings) -> ScoreStore {
         var exact = ExactScores(columnCount: columns)
-        var keys: [UInt64] = [], weights: [Double] = []
-        keys.reserveCapacity(2 * cellCount)
-        weights.reserveCapacity(2 * cellCount)
         for j in 0..<columns {
-            keys.removeAll(keepingCapacity: true)
-            weights.removeAll(keepingCapacity: true)
-            let column = j * 2 * cellCount
-            for slot in 0..<(2 * cellCount) {
-                let total = fullWeights[column + slot]
-                guard total > 0 else { continue }
-                let weight = replicate.map { cells.weight(slot: column + slot, replicate: $0) } ?? total
-                guard weight > 0 else { continue }
-                let score = Swift.min(Swift.max(fullScores[column + slot] / total, 0), 1)
-                keys.append(ScoreStore.key(score: score, positive: slot % 2 == 1))
-                weights.append(weight)
-            }
+            let (keys, weights) = pseudoRows(column: j, replicate: replicate)
             keys.withUnsafeBufferPointer { k in
                 weights.withUnsafeBufferPointer { w in
                     exact.append(column: j, keys: k.baseAddress!, weights: w.baseAddress!, rows: k.count)
@@ -193,18 +191,55 @@ extension BootstrapReplicates {
         store.storage = .exact(exact)
         return store
     }
+
+    /// Column `j`'s pseudo-rows (`pseudoStore`), keys and weights in slot order.
+    func pseudoRows(column j: Int, replicate: Int?) -> (keys: [UInt64], weights: [Double]) {
+        var keys: [UInt64] = [], weights: [Double] = []
+        keys.reserveCapacity(2 * cellCount)
+        weights.reserveCapacity(2 * cellCount)
+        let column = j * 2 * cellCount
+        for slot in 0..<(2 * cellCount) {
+            let total = fullWeights[column + slot]
+            guard total > 0 else { continue }
+            let weight = replicate.map { cells.weight(slot: column + slot, replicate: $0) } ?? total
+            guard weight > 0 else { continue }
+            let score = Swift.min(Swift.max(fullScores[column + slot] / total, 0), 1)
+            keys.append(ScoreStore.key(score: score, positive: slot % 2 == 1))
+            weights.append(weight)
+        }
+        return (keys, weights)
+    }
+
+    /// The grid's pieces of column `j` as `pseudoStore` holds them (one piece, or none without rows).
+    func pseudoPieces(column j: Int, replicate: Int?) -> [ExactScores.Piece] {
+        let (keys, weights) = pseudoRows(column: j, replicate: replicate)
+        guard !keys.isEmpty else { return [] }
+        return keys.withUnsafeBufferPointer { k in
+            weights.withUnsafeBufferPointer { w in [ExactScores.piece(keys: k.baseAddress!, weights: w.baseAddress!, rows: k.count)] }
+        }
+    }
 }
 
 extension AuditAccumulator {
-    /// This accumulator's result with the sorted estimators run on the bootstrap grid of `replicate` (`nil`: the full sample).
-    /// The smooth ECE is evaluated at `smoothBandwidth` (the full sample's σ*), not searched for.
-    func resultOnGrid(_ bootstrap: BootstrapReplicates, replicate: Int?, classNames: [String], smoothBandwidth: Double?) -> AuditResult {
-        // Only the areas get intervals: no operating points, no costs.
-        let areasOnly = RankingSettings(precisionTargets: [], fprTargets: [], topFractions: [], costs: nil,
-                                        memoryBudget: rankingSettings!.memoryBudget)
-        var store = bootstrap.pseudoStore(replicate: replicate, shape: shape, settings: areasOnly)
-        let (ranking, sorted) = store.takeRankingAndCalibration(settings: areasOnly, binCount: settings.bins,
-                                                                smoothBandwidth: smoothBandwidth, runner: nil)
-        return result(classNames: classNames, ranking: ranking, sorted: sorted)
+    /// This accumulator's result with the sorted estimators run on the bootstrap grid of `replicate`
+    /// (`nil`: the full sample): what `ScoreStore.takeRankingAndCalibration` gives on the grid's
+    /// `pseudoStore`, on one thread, but with the ranking's areas from `ranking` (`ReplicateRanking`,
+    /// the same bits, no operating points) and a binary task's logistic fits given (`ReplicateFits`).
+    /// The headline column's sorted walk is `CalibrationWalk`'s, one partial per bucket for a binary
+    /// task (as the ranking's hook makes them) and by ranges for a multiclass one; the smooth ECE is
+    /// evaluated at `smoothBandwidth` (the full sample's σ*), not searched for, by `smoothing` when given
+    /// (`ReplicateSmoothECE` at that bandwidth: the same bits).
+    func resultOnGrid(_ bootstrap: BootstrapReplicates, replicate: Int?, classNames: [String], smoothBandwidth: Double?,
+                      smoothing: ReplicateSmoothECE?, ranking: ReplicateRanking, fits: CalibrationFits?) -> AuditResult {
+        let metrics = replicate.map { r in ranking.ranking { bootstrap.cells.weight(slot: $0, replicate: r) } }
+            ?? ranking.ranking { bootstrap.fullWeights[$0] }
+        let binary = bootstrap.columns == 1
+        let pieces = bootstrap.pseudoPieces(column: bootstrap.columns - 1, replicate: replicate)
+        let walk = CalibrationWalk(pieces, binCount: settings.bins, binary: binary)
+        let partials = binary ? walk.walk(pieces, only: walk.sizes.indices.filter { walk.sizes[$0] > 0 }, runner: nil)
+                              : walk.walk(pieces, runner: nil)
+        let totals = walk.totals(partials)
+        let smooth = smoothing.map { $0.estimate(totals.smooth) } ?? totals.smooth.estimate(bandwidth: smoothBandwidth)
+        return result(classNames: classNames, ranking: metrics, sorted: .walked(totals, smooth, binary ? fits : nil))
     }
 }

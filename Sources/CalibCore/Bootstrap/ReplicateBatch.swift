@@ -191,6 +191,17 @@ struct ReplicateBatch {
             for c in 0..<columnCells where starts[c + 1] > starts[c] { cells.reserveRun(base + c) }
             return starts
         }
+        // Each column's reached cells in the order of their runs in memory (each run takes one add per
+        // block, whatever the order: the same sums), so that the adds stream through the runs.
+        let cellVisits: [[(run: Int, cell: Int)]] = cells.withRuns { runOf, _ in
+            (0..<columns).map { j in
+                let starts = cellStarts[j], base = j * columnCells
+                var visits: [(run: Int, cell: Int)] = []
+                for c in 0..<columnCells where starts[c + 1] > starts[c] { visits.append((Int(runOf[base + c]), c)) }
+                visits.sort { $0.run < $1.run }
+                return visits
+            }
+        }
         let blocks = Self.blocks(stride: stride)
         for first in Swift.stride(from: 0, to: lanesPerBlock * blocks, by: lanesPerBlock) {
             // The last block takes the lanes left (64 to 127 of them).
@@ -211,34 +222,32 @@ struct ReplicateBatch {
                         if pattern.hasUnits {
                             calib_count_sums(sums + d * countStride, 3, countStride, lanes, counts, countStride, order + starts[p], n)
                         }
-                        for e in Swift.stride(from: pattern.sumTargets.lowerBound, to: pattern.sumTargets.upperBound, by: 2) {
-                            let target = replicateSums + (targets[e] &* r &+ first), source = sums + targets[e &+ 1] &* countStride
-                            for l in 0..<used { target[l] += source[l] }
-                        }
-                        for e in Swift.stride(from: pattern.countTargets.lowerBound, to: pattern.countTargets.upperBound, by: 2) {
-                            let target = replicateCounts + (targets[e] &* r &+ first), source = sums + targets[e &+ 1] &* countStride
-                            for l in 0..<used { target[l] += source[l] }
+                        // The sums to the pattern's slots, lane by lane (`target[l] += source[l]`), in the kernel's vectors.
+                        if let targetAt = targets.baseAddress {
+                            calib_scatter_add(replicateSums, r, first, targetAt + pattern.sumTargets.lowerBound,
+                                              pattern.sumTargets.count / 2, sums, countStride, used)
+                            calib_scatter_add(replicateCounts, r, first, targetAt + pattern.countTargets.lowerBound,
+                                              pattern.countTargets.count / 2, sums, countStride, used)
                         }
                     }
                 }
             }
             }
-            cells.withRuns { runOf, runs in
+            cells.withRuns { _, runs in
                 for j in 0..<columns {
                     // The grid: each cell's rows' `m_ir · w_i`, summed in input order, added to the cell's run.
                     let starts = cellStarts[j], order = order + (units.count + j) * capacity
-                    let base = j * columnCells
-                    for c in 0..<columnCells where starts[c + 1] > starts[c] {
+                    for (run, c) in cellVisits[j] {
                         let n = starts[c + 1] - starts[c]
+                        let target = runs + (run &* r &+ first)
                         if unitWeights {
-                            calib_count_sums(sums, 1, countStride, lanes, counts, countStride, order + starts[c], n)
+                            calib_count_sums_add(target, used, lanes, counts, countStride, order + starts[c], n)
                         } else {
                             sums.initialize(repeating: 0, count: countStride)
                             calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[c], order + starts[c], n,
                                                  weights, 1, 0, 0)
+                            for l in 0..<used { target[l] += sums[l] }
                         }
-                        let target = runs + (Int(runOf[base &+ c]) &* r &+ first)
-                        for l in 0..<used { target[l] += sums[l] }
                     }
                 }
             }

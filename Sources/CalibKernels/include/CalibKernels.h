@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// The bootstrap's two inner loops over replicates (SPEC section 10), in C so
+/// The bootstrap's inner loops over replicates (SPEC section 10), in C so
 /// that one source runs 8 doubles at a time on AVX-512, AVX2 or SSE2, chosen at
 /// run time. Every lane does the same IEEE operations in the same order on every
 /// path (a fused multiply-add is `fma`'s exact rounding on each), so the results
@@ -37,6 +37,28 @@ void calib_replicate_sums(double *sums, size_t stride, size_t lanes, const uint8
 /// same doubles as `calib_replicate_sums` on values of 1.
 void calib_count_sums(double *out, size_t outputs, size_t stride, size_t lanes, const uint8_t *counts, size_t countStride,
                       const uint32_t *rows, size_t n);
+
+/// `calib_count_sums` with one output, added to `target`: for each lane `r < used`
+/// (`used ≤ lanes`, `lanes` a multiple of 8), `target[r] += Σ_t m_r` over the `n`
+/// rows, `m = counts + rows[t] * countStride` (`n < 2²⁴`): the same doubles as
+/// the sums written out and then added.
+void calib_count_sums_add(double *target, size_t used, size_t lanes, const uint8_t *counts, size_t countStride,
+                          const uint32_t *rows, size_t n);
+
+/// A pattern's sums added to the slots they go to: for each pair `e < pairs`
+/// and lane `l < used`, `base[targets[2e] * stride + first + l] += sums[targets[2e + 1] * sumStride + l]`,
+/// pairs in order (the same doubles as the plain loop).
+void calib_scatter_add(double *base, size_t stride, size_t first, const ptrdiff_t *targets, size_t pairs,
+                       const double *sums, size_t sumStride, size_t used);
+
+/// The smooth ECE's convolution at 8 neighbouring outputs a block: for each
+/// block start `o = blocks[b]` and each `i < 8`,
+/// `outWeights[o + i] = Σ_{m = lo…hi} weights[o + i + shift − m] · kernel[m]`
+/// (and `outResiduals` from `residuals` alike), each sum from 0 in ascending
+/// `m`, a product then a sum (no fused multiply-add): `SmoothECEGrid`'s
+/// convolution, output by output, to the bit.
+void calib_smooth_convolve(const double *weights, const double *residuals, const double *kernel, size_t lo, size_t hi,
+                           ptrdiff_t shift, const size_t *blocks, size_t blockCount, double *outWeights, double *outResiduals);
 
 /// The path the kernels take: 2 AVX-512, 1 AVX2, 0 the baseline (SSE2, or
 /// plain C elsewhere); the widest this CPU runs unless set.
