@@ -196,7 +196,7 @@ def audit_batches(calib, audit_arguments, offset, folder, partition, batches, re
             if process is None:
                 target = os.path.join(folder, f"partition-{partition:05d}.part") if folder else "-"
                 command = [calib, "audit", "-", "--input-format", "csv", "--partial-out", target,
-                           "--row-offset", str(offset)] + audit_arguments
+                           "--row-offset", str(offset), "--stdin-name", f"partition-{partition:05d}"] + audit_arguments
                 errors = tempfile.TemporaryFile()
                 process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors,
                                            stdout=subprocess.DEVNULL if folder else subprocess.PIPE)

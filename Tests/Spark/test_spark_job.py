@@ -176,7 +176,12 @@ def main():
     if single.returncode not in (0, 1):
         sys.exit(f"calib audit exited {single.returncode}: {single.stderr}")
 
-    found = differences(json.loads(single.stdout), json.load(open(merged_path)))
+    merged = json.load(open(merged_path))
+    found = differences(json.loads(single.stdout), merged)
+    # Each partition's worst rows name it (`--stdin-name partition-NNNNN`), never `<stdin>`.
+    sources = {row.get("source") for row in merged.get("worstRows", [])}
+    if not sources or not all(re.fullmatch(r"partition-\d{5}", s or "") for s in sources):
+        found.append(f"/worstRows sources: {sorted(map(str, sources))}")
     for name, report in variants.items():
         found += [f"{name}: {line}" for line in differences(json.loads(single.stdout), report)]
     print(f"rows {rows:,} in {args.files} Parquet files, {partitions} partitions on local[2]")
