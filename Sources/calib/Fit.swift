@@ -76,7 +76,7 @@ struct Fit: ParsableCommand {
                                                source: summary.source, rows: summary.rows, weighted: summary.weighted)
         let settings = AuditSettings(bins: binCount)
         let comparison = crossFitted.map { scores in
-            FitMetrics.beforeAndAfter(table, scores, classes: summary.classes, settings: settings, runner: runner)
+            FitMetrics.beforeAndAfter(table, scores, settings: settings, runner: runner)
         }
         let text = Self.summary(contents, summary: summary, comparison: comparison, wrote: output)
         do {
@@ -137,25 +137,25 @@ struct Fit: ParsableCommand {
     }
 }
 
-/// The metrics `calib fit` compares, from the engine's audit of a table
-/// (`RecalibrationSummary.audit`, as `calib audit --recalibrate` reads them).
+/// The metrics `calib fit` compares: the engine's `RecalibrationMetrics`
+/// of a table, the same bits as `RecalibrationSummary.audit` gives
+/// `calib audit --recalibrate` (it computes only these six numbers).
 struct FitMetrics {
     let crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC: Double
 
-    init(_ table: PredictionTable, classes: [String], settings: AuditSettings, runner: RankingRunner?) {
-        let result = RecalibrationSummary.audit(table, classes: classes, settings: settings, runner: runner)
-        let values = RecalibrationMetric.all.map { $0.value(in: result) }
-        (crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC) = (values[0], values[1], values[2], values[3], values[4], values[5])
+    init(_ table: PredictionTable, settings: AuditSettings, runner: RankingRunner?) {
+        let m = RecalibrationMetrics(of: table, settings: settings, runner: runner)
+        (crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC) = (m.crossEntropy, m.brier, m.ece, m.equalMassECE, m.smoothECE, m.rocAUC)
     }
 
-    /// The metrics of the scores before and after, the two audits side by
-    /// side on `runner`'s threads (each audit's serial pass over its rows
-    /// then overlaps the other's): the same numbers as one after the other.
-    static func beforeAndAfter(_ before: PredictionTable, _ after: PredictionTable, classes: [String], settings: AuditSettings,
+    /// The metrics of the scores before and after, the two side by side on
+    /// `runner`'s threads (each one's serial pass over its rows then
+    /// overlaps the other's): the same numbers as one after the other.
+    static func beforeAndAfter(_ before: PredictionTable, _ after: PredictionTable, settings: AuditSettings,
                                runner: @escaping RankingRunner) -> (before: FitMetrics, after: FitMetrics) {
         let slots = TaskSlots<FitMetrics>(count: 2)
         runner(2) { k in
-            slots.set(k, FitMetrics(k == 0 ? before : after, classes: classes, settings: settings, runner: runner))
+            slots.set(k, FitMetrics(k == 0 ? before : after, settings: settings, runner: runner))
         }
         return (slots.take(0), slots.take(1))
     }
