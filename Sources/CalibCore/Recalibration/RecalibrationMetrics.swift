@@ -6,14 +6,16 @@
 /// no bootstrap, the whole table added as one chunk). NaN where undefined.
 ///
 /// A binary table computes only what the six read, bit for bit as the
-/// audit does: one pass over the rows in order with the audit's own per-row
-/// terms (`ScalarTotalsFamily.Running`, the positive class's
-/// `ReliabilityBins`), but only the true class's log-probability (the one
-/// the cross-entropy reads; the audit takes both) and none of the other
-/// families (confusion, top-label and negative-class bins, losses, worst
-/// rows); then the same `ScoreStore` of the rows' keys (with no weights
-/// copied when every kept row weighs 1, as the store keeps them) ranked and
-/// walked as the audit's `finish` does. A multiclass table is the whole audit.
+/// audit does: one pass over the rows in order with the audit's own
+/// operations for the sums read (`ScalarTotalsFamily.Running`'s `W`,
+/// cross-entropy and Brier sums, `ReliabilityBins.addTerms` for the
+/// positive class's bins), folded as the audit folds them, but only the
+/// true class's log-probability (the one the cross-entropy reads; the audit
+/// takes both) and none of the other sums (confusion, top-label and
+/// negative-class bins, losses, worst rows); then the same `ScoreStore` of
+/// the rows' keys (with no weights copied when every kept row weighs 1, as
+/// the store keeps them) ranked and walked as the audit's `finish` does.
+/// A multiclass table is the whole audit.
 public struct RecalibrationMetrics: Sendable, Hashable {
     public let crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC: Double
 
@@ -46,46 +48,51 @@ public struct RecalibrationMetrics: Sendable, Hashable {
         let n = table.count
         let isLogit = table.shape.scoreKind == .logits
         let binCount = settings.bins, confidentAt = settings.confidentAt
-        var scalars = ScalarTotalsFamily(confidentAt: confidentAt)
-        var positiveBins = ReliabilityBins(binCount: binCount)
+        // The scalar totals' chunk sums `W`, cross-entropy and Brier (`ScalarTotalsFamily.Running`'s
+        // operations for a binary row), and the positive class's bins (`ReliabilityBins.addTerms`').
+        var weight = 0.0, crossEntropySum = 0.0, brierSum = 0.0
+        var binSums = [Double](repeating: 0, count: 4 * binCount)
+        var binCounts = [Int](repeating: 0, count: binCount)
         // The store's keys (rows of weight 0 left out), and their weights once one is not 1.
         var keys = [UInt64](unsafeUninitializedCapacity: n) { _, count in count = n }
         var keptWeights: [Double] = []
         var kept = 0
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7 + 4 * binCount + 4) { doubles in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 + binCount) { ints in
-                let sums = doubles.baseAddress!, counts = ints.baseAddress!
-                sums.initialize(repeating: 0, count: 7 + 4 * binCount + 4)
-                counts.initialize(repeating: 0, count: 2 + binCount)
-                let p = sums + 7 + 4 * binCount, lp = p + 2
-                var sink = ScratchSink(sums: sums + 7, counts: counts + 2)
-                var running = ScalarTotalsFamily.Running()
-                var unit = true
-                table.scores.withUnsafeBufferPointer { scores in
-                    table.labels.withUnsafeBufferPointer { labels in
-                        table.weights.withUnsafeBufferPointer { weights in
-                            keys.withUnsafeMutableBufferPointer { keyBuffer in
-                                let key = keyBuffer.baseAddress!
+        var unit = true
+        let bins = Double(binCount)
+        table.scores.withUnsafeBufferPointer { scores in
+            table.labels.withUnsafeBufferPointer { labels in
+                table.weights.withUnsafeBufferPointer { weights in
+                    keys.withUnsafeMutableBufferPointer { keyBuffer in
+                        binSums.withUnsafeMutableBufferPointer { sumBuffer in
+                            binCounts.withUnsafeMutableBufferPointer { countBuffer in
+                                let key = keyBuffer.baseAddress!, sums = sumBuffer.baseAddress!, counts = countBuffer.baseAddress!
                                 for i in 0..<n {
-                                    let y = Int(labels[i]), w = weights[i], x = scores[i]
-                                    // The audit's probabilities; of the logarithms only the true class's, `lp[y]`.
+                                    let positive = labels[i] == 1, w = weights[i], x = scores[i]
+                                    // The audit's positive probability and the true class's log-probability.
+                                    let s: Double, logTrue: Double
                                     if isLogit {
                                         let logit = StableMath.binaryLogit(x)
-                                        p[1] = logit.positive; p[0] = logit.negative
-                                        lp[1] = logit.logPositive; lp[0] = logit.logNegative
+                                        s = logit.positive
+                                        logTrue = positive ? logit.logPositive : logit.logNegative
                                     } else {
-                                        p[1] = x; p[0] = 1 - x
-                                        lp[y] = StableMath.ln(Swift.max(p[y], probabilityFloor))
+                                        s = x
+                                        logTrue = StableMath.ln(Swift.max(positive ? x : 1 - x, probabilityFloor))
                                     }
-                                    let s = p[1]
-                                    let top = p[1] > p[0] ? 1 : 0
-                                    let row = RowContext(label: y, weight: w, classCount: 2, probabilities: p, logProbabilities: lp,
-                                                         top: top, topProbability: p[top], positiveScore: s, clipped: !isLogit)
-                                    running.add(row, confidentAt: confidentAt)
-                                    ReliabilityBins.addTerms(value: s, outcome: y == 1 ? 1 : 0, weight: w, binCount: binCount,
-                                                             to: &sink, at: .zero)
+                                    weight += w
+                                    crossEntropySum += w * -logTrue
+                                    let d = s - (positive ? 1.0 : 0.0)
+                                    brierSum += w * d * d
+                                    // `ReliabilityBins.binIndex(of: s, binCount:)`.
+                                    let scaled = s * bins
+                                    let b = scaled > 0 ? Swift.min(binCount - 1, Int(scaled)) : 0
+                                    counts[b] &+= 1
+                                    let at = sums + 4 * b
+                                    at[0] += w
+                                    at[1] += w * s
+                                    at[2] += w * (positive ? 1.0 : 0.0)
+                                    at[3] += w * w
                                     guard w != 0 else { continue }
-                                    key[kept] = ScoreStore.key(score: s, positive: y == 1)
+                                    key[kept] = ScoreStore.key(score: s, positive: positive)
                                     if w != 1 && unit {
                                         // The first kept row weighing other than 1: the kept rows so far weigh 1.
                                         unit = false
@@ -98,9 +105,20 @@ public struct RecalibrationMetrics: Sendable, Hashable {
                         }
                     }
                 }
-                running.store(sums: sums, counts: counts)
-                scalars.fold(sums: sums, counts: counts)
-                positiveBins.fold(counts: counts + 2, sums: sums + 7)
+            }
+        }
+        var positiveBins = ReliabilityBins(binCount: binCount)
+        binSums.withUnsafeBufferPointer { sums in
+            binCounts.withUnsafeBufferPointer { counts in positiveBins.fold(counts: counts.baseAddress!, sums: sums.baseAddress!) }
+        }
+        // Folded into compensated sums, as the audit's scalar totals are.
+        var scalars = ScalarTotalsFamily(confidentAt: confidentAt)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 7) { sums in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 2) { counts in
+                var running = ScalarTotalsFamily.Running()
+                (running.weight, running.crossEntropy, running.brier, running.rows) = (weight, crossEntropySum, brierSum, n)
+                running.store(sums: sums.baseAddress!, counts: counts.baseAddress!)
+                scalars.fold(sums: sums.baseAddress!, counts: counts.baseAddress!)
             }
         }
         let totals = scalars.result(FamilyResultContext(totalWeight: .nan, classWeights: [], classNames: []))
