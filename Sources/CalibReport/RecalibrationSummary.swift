@@ -80,17 +80,12 @@ public struct RecalibrationSummary: Sendable {
     }
 
     /// The engine's audit of a whole table as the comparison reads it
-    /// (cross-entropy loss only, ranking on, no bootstrap), computing no
-    /// more than it reads: no worst rows and no operating points (recall at a
-    /// precision, an FPR or an alert budget), on which neither
-    /// `RecalibrationMetric.all` nor the reliability bins depend.
+    /// (`Recalibration.comparisonAudit`: cross-entropy loss only, ranking on,
+    /// no bootstrap), computing no more than it reads: no worst rows and no
+    /// operating points (recall at a precision, an FPR or an alert budget),
+    /// on which neither `RecalibrationMetric.all` nor the reliability bins depend.
     public static func audit(_ table: PredictionTable, classes: [String], settings: AuditSettings, runner: RankingRunner?) -> AuditResult {
-        var settings = settings
-        settings.worstRowLimit = 0
-        let ranking = RankingSettings(precisionTargets: [], fprTargets: [], topFractions: [])
-        var accumulator = AuditAccumulator(shape: table.shape, settings: settings, losses: [.crossEntropy], ranking: ranking)
-        accumulator.add(table)
-        return accumulator.finish(classNames: classes, runner: runner)
+        Recalibration.comparisonAudit(table, classes: classes, settings: settings, runner: runner)
     }
 
     /// Whether a metric's `change` (after − before) is "better" or "worse",

@@ -2,6 +2,9 @@ public import ArgumentParser
 public import CalibCore
 import CalibInput
 import CalibReport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `calib fit FILE --method M -o calibrator.json`: fits a calibrator (SPEC 12)
 /// on every row, writes it, and prints its parameters and what it does to
@@ -48,6 +51,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
+        Self.reuseFreedMemory()
         let options = try input.readOptions()
         let binCount = try OptionValue.wholeNumber(bins, flag: "--bins", in: 1...10_000)
         let location = try input.location(file)
@@ -76,7 +80,7 @@ struct Fit: ParsableCommand {
                                                source: summary.source, rows: summary.rows, weighted: summary.weighted)
         let settings = AuditSettings(bins: binCount)
         let comparison = crossFitted.map { scores in
-            FitMetrics.beforeAndAfter(table, scores, classes: summary.classes, settings: settings, runner: runner)
+            FitMetrics.beforeAndAfter(table, scores, settings: settings, runner: runner)
         }
         let text = Self.summary(contents, summary: summary, comparison: comparison, wrote: output)
         do {
@@ -91,6 +95,28 @@ struct Fit: ParsableCommand {
             printError(error.description)
             throw ExitStatus.cannotWrite.exitCode
         }
+    }
+
+    /// glibc only: large blocks come from the heap instead of their own
+    /// mappings (`mallopt(M_MMAP_MAX, 0)`), and freed memory is kept
+    /// (`M_TRIM_THRESHOLD` at its maximum), so the fit's many row-sized
+    /// arrays (the table's growth, the fits' columns, the rescored scores,
+    /// the comparison's keys) reuse freed pages instead of faulting in and
+    /// zeroing new ones: on 10M rows about 85,000 fewer page faults and
+    /// 0.2 s less system time. The default fit's peak is lower than before
+    /// this and the comparison's trimming (0.81 GB against 0.87); with
+    /// `--no-cross-fit` it is 80 to 160 MB higher (0.50 to 0.65 GB). Set
+    /// through `dlsym`, as Swift's Glibc module does not declare `mallopt`;
+    /// elsewhere (or without the symbol) nothing changes.
+    static func reuseFreedMemory() {
+        #if canImport(Glibc)
+        typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(nil, "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
+        let mmapMax: Int32 = -4, trimThreshold: Int32 = -1 // glibc's M_MMAP_MAX, M_TRIM_THRESHOLD
+        _ = mallopt(mmapMax, 0)
+        _ = mallopt(trimThreshold, Int32.max)
+        #endif
     }
 
     /// What `calib fit` prints: the fit, its parameters, and the before/after table.
@@ -137,25 +163,25 @@ struct Fit: ParsableCommand {
     }
 }
 
-/// The metrics `calib fit` compares, from the engine's audit of a table
-/// (`RecalibrationSummary.audit`, as `calib audit --recalibrate` reads them).
+/// The metrics `calib fit` compares: the engine's `RecalibrationMetrics`
+/// of a table, the same bits as `RecalibrationSummary.audit` gives
+/// `calib audit --recalibrate` (it computes only these six numbers).
 struct FitMetrics {
     let crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC: Double
 
-    init(_ table: PredictionTable, classes: [String], settings: AuditSettings, runner: RankingRunner?) {
-        let result = RecalibrationSummary.audit(table, classes: classes, settings: settings, runner: runner)
-        let values = RecalibrationMetric.all.map { $0.value(in: result) }
-        (crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC) = (values[0], values[1], values[2], values[3], values[4], values[5])
+    init(_ table: PredictionTable, settings: AuditSettings, runner: RankingRunner?) {
+        let m = RecalibrationMetrics(of: table, settings: settings, runner: runner)
+        (crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC) = (m.crossEntropy, m.brier, m.ece, m.equalMassECE, m.smoothECE, m.rocAUC)
     }
 
-    /// The metrics of the scores before and after, the two audits side by
-    /// side on `runner`'s threads (each audit's serial pass over its rows
-    /// then overlaps the other's): the same numbers as one after the other.
-    static func beforeAndAfter(_ before: PredictionTable, _ after: PredictionTable, classes: [String], settings: AuditSettings,
+    /// The metrics of the scores before and after, the two side by side on
+    /// `runner`'s threads (each one's serial pass over its rows then
+    /// overlaps the other's): the same numbers as one after the other.
+    static func beforeAndAfter(_ before: PredictionTable, _ after: PredictionTable, settings: AuditSettings,
                                runner: @escaping RankingRunner) -> (before: FitMetrics, after: FitMetrics) {
         let slots = TaskSlots<FitMetrics>(count: 2)
         runner(2) { k in
-            slots.set(k, FitMetrics(k == 0 ? before : after, classes: classes, settings: settings, runner: runner))
+            slots.set(k, FitMetrics(k == 0 ? before : after, settings: settings, runner: runner))
         }
         return (slots.take(0), slots.take(1))
     }

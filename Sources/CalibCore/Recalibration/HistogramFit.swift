@@ -105,11 +105,18 @@ enum HistogramFit {
 
     /// The value of score `x`: `values[#{j : edges_j < x}]`.
     static func value(_ x: Double, edges: [Double], values: [Double]) -> Double {
-        var lo = 0, hi = edges.count
+        values[edges.withUnsafeBufferPointer { index(x, edges: $0.baseAddress, count: $0.count) }]
+    }
+
+    /// `#{j : edges_j < x}` for `count` ascending edges at `edges` (a binary
+    /// search; 0 for a NaN `x`, which is below no edge).
+    @inline(__always)
+    static func index(_ x: Double, edges: UnsafePointer<Double>?, count: Int) -> Int {
+        var lo = 0, hi = count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if edges[mid] < x { lo = mid + 1 } else { hi = mid }
+            if edges![mid] < x { lo = mid + 1 } else { hi = mid }
         }
-        return values[lo]
+        return lo
     }
 }

@@ -312,22 +312,23 @@ struct FoldCells: Sendable {
 /// Per-row values computed once for every fit of a table: `body(i, out)`
 /// writes row `i`'s `width` values at `out`, rows split into the same fixed
 /// chunks as `ChunkedSum` (each row written by one task, so threads do not matter).
+/// The array is not zeroed first: `body` writes every value of its rows, so
+/// its memory is first touched (and its pages faulted in) by the tasks, in parallel.
 enum ChunkedFill {
     /// The same fill a chunk at a time: `body(range, out)` writes each row
     /// `i` of `range` at `out + i·width` (`out` is row 0's place), so that a
     /// chunk's loop reads its columns and settings once rather than per row.
     static func ranges(_ n: Int, width: Int, runner: RankingRunner?,
                        _ body: @escaping @Sendable (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
-        var values = [Double](repeating: 0, count: n * width)
-        guard n > 0 else { return values }
-        values.withUnsafeMutableBufferPointer { buffer in
+        guard n > 0 && width > 0 else { return [] }
+        return [Double](unsafeUninitializedCapacity: n * width) { buffer, initialized in
             let out = SendablePointer(buffer.baseAddress!)
             let count = Swift.min(ChunkedSum.chunks, n)
             CalibrationFits.run(count, runner) { c in
                 body((c * n / count)..<((c + 1) * n / count), out.pointer)
             }
+            initialized = n * width
         }
-        return values
     }
 
     /// The same fill a row at a time: `body(i, out)` writes row `i` at `out`.
@@ -453,6 +454,34 @@ extension FitTable {
                             for i in range {
                                 out[i] = lookup[fold].interpolate(Calibrator.probability(s[i], kind: kind))
                                 fold = fold == folds - 1 ? 0 : fold + 1
+                            }
+                        }
+                    }
+                }
+                return
+            }
+            if steps.allSatisfy({ !$0.isotonic }) {
+                // Histograms: every fold's edges and values laid end to end, searched in place
+                // (`HistogramFit.value`'s search, with no copy of a fold's arrays per row).
+                var edges: [Double] = [], values: [Double] = [], starts: [Int] = []
+                for step in steps {
+                    starts.append(edges.count)
+                    edges += step.x
+                    values += step.y
+                }
+                starts.append(edges.count)
+                edges.append(0) // never read: so that the buffer has an address when no fold has an edge
+                edges.withUnsafeBufferPointer { e in
+                    values.withUnsafeBufferPointer { v in
+                        starts.withUnsafeBufferPointer { start in
+                            scores.withUnsafeBufferPointer { s in
+                                for i in range {
+                                    let x = Calibrator.probability(s[i], kind: kind)
+                                    let first = start[fold]
+                                    // `values` holds one more per fold than `edges`: fold f's start there is first + f.
+                                    out[i] = v[first + fold + HistogramFit.index(x, edges: e.baseAddress! + first, count: start[fold + 1] - first)]
+                                    fold = fold == folds - 1 ? 0 : fold + 1
+                                }
                             }
                         }
                     }

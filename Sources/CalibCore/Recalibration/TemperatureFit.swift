@@ -56,9 +56,8 @@ enum TemperatureFit {
             throw RecalibrationError("every row's true class has the highest score (the classes are separated): the cross-entropy falls as T goes to 0, so there is no best temperature")
         }
         let rows = TemperatureRows(classCount: k, z: design.z, labels: labels, weights: data.table.weights, excludedFold: data.excludedFold)
-        if !(rows.slopeAtZero(runner: runner) < 0) {
-            throw RecalibrationError("the scores are no better than a uniform guess on these rows: the best temperature is infinite")
-        }
+        // Binary rows: `L'(0)` is summed in the first pass of `solve` (the same bits, one pass fewer).
+        if k != 2 && !(rows.slopeAtZero(runner: runner) < 0) { throw infiniteTemperature }
         // Start from the fit to a small sample of the rows (within about 1e-3), then polish on all of them.
         var start = 1.0
         if let close, close > 0, close.isFinite {
@@ -66,8 +65,11 @@ enum TemperatureFit {
         } else if let sample = rows.sample(), let beta = try? solve(sample, start: 1, runner: nil) {
             start = beta
         }
-        return 1 / (try solve(rows, start: start, runner: runner))
+        return 1 / (try solve(rows, start: start, runner: runner, checkingSlopeAtZero: k == 2))
     }
+
+    /// The refusal when `L'(0) ≥ 0` (or is NaN).
+    static let infiniteTemperature = RecalibrationError("the scores are no better than a uniform guess on these rows: the best temperature is infinite")
 
     /// Each cross-fitting fold's start `T` for a binary table (`nil` where
     /// its cells' fit fails), or `nil` for multiclass tables and tables too
@@ -92,10 +94,15 @@ enum TemperatureFit {
     /// caller's; the upper end is found by doubling), bisection when a step
     /// leaves it, until a step is below 1e-14·β (a Newton step that small is
     /// taken without evaluating the derivatives again).
-    static func solve(_ rows: TemperatureRows, start: Double, runner: RankingRunner?) throws(RecalibrationError) -> Double {
+    /// With `checkingSlopeAtZero` (binary rows), the first pass also sums
+    /// `L'(0)` (`slopeAtZero`'s bits) and refuses the rows unless it is below 0.
+    static func solve(_ rows: TemperatureRows, start: Double, runner: RankingRunner?,
+                      checkingSlopeAtZero: Bool = false) throws(RecalibrationError) -> Double {
         var lo = 0.0, hi = Double.infinity
         var beta = start
-        var (g, h) = rows.derivatives(beta, runner: runner)
+        let first = rows.derivatives(beta, runner: runner, slopeAtZero: checkingSlopeAtZero)
+        if checkingSlopeAtZero && !(first.slopeAtZero < 0) { throw infiniteTemperature }
+        var (g, h) = (first.first, first.second)
         for _ in 0..<500 {
             if g < 0 { lo = beta } else if g > 0 { hi = beta } else { return beta }
             if lo > 0x1p60 { throw RecalibrationError("the temperature fit does not converge (T below 2⁻⁶⁰)") }
@@ -187,12 +194,50 @@ struct TemperatureRows: Sendable {
         }[0]
     }
 
+    /// One chunk of binary rows' sums: `L'(β)`, `L''(β)` into `out[0]`,
+    /// `out[1]`, and with `slopeAtZero` `L'(0)` into `out[2]`, the terms of
+    /// `slopeAtZero(runner:)` (inlined with a constant flag, so that the pass
+    /// without `L'(0)` has no test for it).
+    @inline(__always)
+    static func binaryPass(_ range: Range<Int>, beta: Double, z zs: UnsafeBufferPointer<Double>, weights ws: UnsafeBufferPointer<Double>,
+                           labels ys: UnsafeBufferPointer<Int32>, excluded: Int, slopeAtZero: Bool, into out: UnsafeMutablePointer<Double>) {
+        var g = 0.0, h = 0.0, g0 = 0.0
+        var fold = range.lowerBound % Recalibration.folds
+        for r in range {
+            let w = ws[r]
+            let included = fold != excluded && w > 0
+            fold = fold == Recalibration.folds - 1 ? 0 : fold + 1
+            guard included else { continue }
+            let l = zs[r]
+            let (p, q) = CalibrationFits.sigmoids(beta * l)
+            g += w * (p * l - (ys[r] == 1 ? l : 0))
+            h += w * p * q * l * l
+            if slopeAtZero {
+                // σ(0·ℓ) is 0.5 for a finite ℓ, NaN otherwise.
+                let p0 = l.isFinite ? 0.5 : Double.nan
+                g0 += w * (p0 * l - (ys[r] == 1 ? l : 0))
+            }
+        }
+        out[0] = g
+        out[1] = h
+        if slopeAtZero { out[2] = g0 }
+    }
+
     /// `(L'(β), L''(β))` in one pass (binary: one `exp` a row).
     func derivatives(_ beta: Double, runner: RankingRunner?) -> (first: Double, second: Double) {
+        let d = derivatives(beta, runner: runner, slopeAtZero: false)
+        return (d.first, d.second)
+    }
+
+    /// `(L'(β), L''(β))` in one pass and, with `slopeAtZero` on binary rows,
+    /// `L'(0)` from the same pass, the bits of `slopeAtZero(runner:)` (the
+    /// same rows, terms and chunks); NaN otherwise.
+    func derivatives(_ beta: Double, runner: RankingRunner?, slopeAtZero withSlope: Bool) -> (first: Double, second: Double, slopeAtZero: Double) {
         let k = classCount
         let n = labels.count
         let rows = self
-        let sums = ChunkedSum.sum(n, width: 2, runner: runner) { range, out in
+        let zeroSlope = withSlope && k == 2
+        let sums = ChunkedSum.sum(n, width: zeroSlope ? 3 : 2, runner: runner) { range, out in
             var g = 0.0, h = 0.0
             if k == 2 {
                 // Binary rows in a plain loop (the sums in registers), the same operations as below.
@@ -200,22 +245,14 @@ struct TemperatureRows: Sendable {
                 rows.z.withUnsafeBufferPointer { zs in
                     rows.weights.withUnsafeBufferPointer { ws in
                         rows.labels.withUnsafeBufferPointer { ys in
-                            var fold = range.lowerBound % Recalibration.folds
-                            for r in range {
-                                let w = ws[r]
-                                let included = fold != excluded && w > 0
-                                fold = fold == Recalibration.folds - 1 ? 0 : fold + 1
-                                guard included else { continue }
-                                let l = zs[r]
-                                let (p, q) = CalibrationFits.sigmoids(beta * l)
-                                g += w * (p * l - (ys[r] == 1 ? l : 0))
-                                h += w * p * q * l * l
+                            if zeroSlope {
+                                Self.binaryPass(range, beta: beta, z: zs, weights: ws, labels: ys, excluded: excluded, slopeAtZero: true, into: out)
+                            } else {
+                                Self.binaryPass(range, beta: beta, z: zs, weights: ws, labels: ys, excluded: excluded, slopeAtZero: false, into: out)
                             }
                         }
                     }
                 }
-                out[0] = g
-                out[1] = h
                 return
             }
             rows.z.withUnsafeBufferPointer { zs in
@@ -251,7 +288,7 @@ struct TemperatureRows: Sendable {
             out[0] = g
             out[1] = h
         }
-        return (sums[0], sums[1])
+        return (sums[0], sums[1], zeroSlope ? sums[2] : .nan)
     }
 
 }
