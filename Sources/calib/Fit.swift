@@ -51,7 +51,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
-        Self.reuseFreedMemory()
+        if crossFit { Self.reuseFreedMemory() }
         let options = try input.readOptions()
         let binCount = try OptionValue.wholeNumber(bins, flag: "--bins", in: 1...10_000)
         let location = try input.location(file)
@@ -104,8 +104,9 @@ struct Fit: ParsableCommand {
     /// the comparison's keys) reuse freed pages instead of faulting in and
     /// zeroing new ones: on 10M rows about 85,000 fewer page faults and
     /// 0.2 s less system time. The default fit's peak is lower than before
-    /// this and the comparison's trimming (0.81 GB against 0.87); with
-    /// `--no-cross-fit` it is 80 to 160 MB higher (0.50 to 0.65 GB). Set
+    /// this and the comparison's trimming (0.81 GB against 0.87). Only
+    /// when cross-fitting: with `--no-cross-fit` (few arrays freed and
+    /// allocated again) it would raise the peak by 80 to 160 MB. Set
     /// through `dlsym`, as Swift's Glibc module does not declare `mallopt`;
     /// elsewhere (or without the symbol) nothing changes.
     static func reuseFreedMemory() {
