@@ -353,109 +353,48 @@ extension RankingWalk {
         }
     }
 
-    /// The loop of `visitUnitCounts`. Whether a point adds an average
-    /// precision term (it has positives; the complement's run has negatives)
-    /// is a row's label, which no branch predicts: so the loop branches on
-    /// it nowhere. Each term's numerator and denominator are stored at the
-    /// end of a list whose length grows by 1 when the term counts (a store
-    /// and an add, whatever the label), and every `termBlock` points the
-    /// lists are divided and summed, in order: each sum takes the terms
-    /// `visit` and `ComplementWalk.visit` give it, in the same order, with
-    /// the same operations. The areas' other terms count at every point (or
-    /// run), and the operating points' prefilter tests its rarely-true
-    /// parts first.
     @inline(__always)
     private mutating func visitUnitCounts(keys: UnsafePointer<UInt64>, count: Int, tp itp: inout Int, fp ifp: inout Int,
-                                          complement c: inout ComplementWalk, ranksComplement: Bool) {
+                                          complement: inout ComplementWalk, ranksComplement: Bool) {
         precondition(unitCounts, "a walk of counts")
         var tp = self.tp, fp = self.fp, auc = self.auc, ap = self.ap, checkedRank = self.checkedRank
         var nextCut = self.nextCut, nextTopWeight = self.nextTopWeight, nextCurveTP = self.nextCurveTP, nextCurveFP = self.nextCurveFP
         let full = self.full, hasCosts = self.hasCosts
         let precisionFilter = self.precisionFilter, highestFPRWeight = self.highestFPRWeight
-        // The complement's state in locals (written back at the end), and its `add`'s constants.
-        var cAUC = c.auc, cAP = c.ap, runValue = c.runValue, before = c.before, last = c.last, closedRuns = c.closedRuns
-        var firstRun = c.firstRun
-        let n = c.negatives, w = c.positives + c.negatives
         var positives = itp, negatives = ifp
-        let termBlock = RankingWalk.termBlock
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * termBlock) { buffer in
-            // (numerator, denominator) pairs: this walk's terms, then the complement's.
-            let terms = buffer.baseAddress!, complementTerms = terms + 2 * termBlock
-            var termCount = 0, complementTermCount = 0, points = 0
-            /// Divides and sums the terms stored so far, in order.
-            func addTerms() {
-                for t in 0..<termCount { ap.add(terms[2 &* t] / terms[2 &* t &+ 1]) }
-                for t in 0..<complementTermCount { cAP.add(complementTerms[2 &* t] / complementTerms[2 &* t &+ 1]) }
-                termCount = 0
-                complementTermCount = 0
-                points = 0
+        var i = count
+        while i > 0 {
+            let score = keys[i - 1] >> 1
+            repeat {
+                i -= 1
+                let positive = Int(truncatingIfNeeded: keys[i] & 1)
+                positives &+= positive
+                negatives &+= 1 &- positive
+            } while i > 0 && keys[i - 1] >> 1 == score
+            let threshold = Double(bitPattern: score)
+            let newTP = Double(positives), newFP = Double(negatives)
+            // `visit` with `spread: false` and `unitCounts`, line by line.
+            let dTP = newTP - tp, dFP = newFP - fp
+            auc.add(dFP * (newTP + tp))
+            let flagged = newTP + newFP
+            if dTP != 0 { ap.add(dTP * newTP / flagged) }
+            let freshRank = positives != checkedRank
+            checkedRank = positives
+            if full && (threshold < nextCut || (freshRank && (newTP >= precisionFilter * flagged || newFP <= highestFPRWeight))
+                        || flagged >= nextTopWeight || hasCosts || newTP >= nextCurveTP || newFP >= nextCurveFP) {
+                self.tp = tp; self.fp = fp; self.auc = auc; self.ap = ap; self.checkedRank = checkedRank
+                visitOperatingPoints(threshold: threshold, tp: newTP, fp: newFP, rank: positives)
+                nextCut = self.nextCut; nextTopWeight = self.nextTopWeight
+                nextCurveTP = self.nextCurveTP; nextCurveFP = self.nextCurveFP
             }
-            var i = count
-            while i > 0 {
-                let score = keys[i - 1] >> 1
-                let positivesAbove = positives
-                repeat {
-                    i -= 1
-                    let positive = Int(truncatingIfNeeded: keys[i] & 1)
-                    positives &+= positive
-                    negatives &+= 1 &- positive
-                } while i > 0 && keys[i - 1] >> 1 == score
-                let threshold = Double(bitPattern: score)
-                let newTP = Double(positives), newFP = Double(negatives)
-                // `visit` with `spread: false` and `unitCounts`, line by line; `dTP != 0` is `positives != positivesAbove`.
-                let dTP = newTP - tp, dFP = newFP - fp
-                auc.add(dFP * (newTP + tp))
-                let flagged = newTP + newFP
-                terms[2 &* termCount] = dTP * newTP
-                terms[2 &* termCount &+ 1] = flagged
-                termCount &+= positives != positivesAbove ? 1 : 0
-                if ranksComplement {
-                    // `ComplementWalk.visit`, its run's average precision term stored as this walk's.
-                    let value = 1 - threshold
-                    if value != runValue {
-                        if closedRuns > 0 {
-                            cAUC.add((last.tp - before.tp) * (2 * n - before.fp - last.fp))
-                            let flaggedBelow = w - before.tp - before.fp
-                            complementTerms[2 &* complementTermCount] = (last.fp - before.fp) * (n - before.fp)
-                            complementTerms[2 &* complementTermCount &+ 1] = flaggedBelow
-                            complementTermCount &+= last.fp != before.fp && flaggedBelow > 0 ? 1 : 0
-                            closedRuns &+= 1
-                        } else if !runValue.isNaN {
-                            firstRun = (runValue, last)
-                            closedRuns = 1
-                        }
-                        runValue = value
-                        before = last
-                    }
-                    last = (newTP, newFP)
-                }
-                let freshRank = positives != checkedRank
-                checkedRank = positives
-                if full && (threshold < nextCut || flagged >= nextTopWeight || hasCosts || newTP >= nextCurveTP || newFP >= nextCurveFP
-                            || ((newTP >= precisionFilter * flagged || newFP <= highestFPRWeight) && freshRank)) {
-                    self.tp = tp; self.fp = fp; self.checkedRank = checkedRank
-                    visitOperatingPoints(threshold: threshold, tp: newTP, fp: newFP, rank: positives)
-                    nextCut = self.nextCut; nextTopWeight = self.nextTopWeight
-                    nextCurveTP = self.nextCurveTP; nextCurveFP = self.nextCurveFP
-                }
-                tp = newTP
-                fp = newFP
-                points &+= 1
-                if points == termBlock { addTerms() }
-            }
-            addTerms()
+            tp = newTP
+            fp = newFP
+            if ranksComplement { complement.visit(score: threshold, tp: newTP, fp: newFP) }
         }
         self.tp = tp; self.fp = fp; self.auc = auc; self.ap = ap; self.checkedRank = checkedRank
-        if ranksComplement {
-            c.auc = cAUC; c.ap = cAP; c.runValue = runValue; c.before = before; c.last = last; c.closedRuns = closedRuns
-            c.firstRun = firstRun
-        }
         itp = positives
         ifp = negatives
     }
-
-    /// Points between two rounds of `visitUnitCounts`'s divisions (its term lists hold as many).
-    static let termBlock = 256
 }
 
 extension ScoreStore {
@@ -1017,13 +956,13 @@ struct ComplementWalk {
     let positives: Double
     let negatives: Double
     let start: Counts
-    fileprivate var auc = BlockSum(), ap = BlockSum()
-    fileprivate var runValue = Double.nan
-    fileprivate var before: Counts
-    fileprivate var last: Counts
-    fileprivate var closedRuns = 0
+    private var auc = BlockSum(), ap = BlockSum()
+    private var runValue = Double.nan
+    private var before: Counts
+    private var last: Counts
+    private var closedRuns = 0
     /// The walk's first run, closed but not added (it may continue the walk before's last run).
-    fileprivate var firstRun: (value: Double, end: Counts)?
+    private var firstRun: (value: Double, end: Counts)?
 
     init(positives: Double, negatives: Double, start: Counts = (0, 0)) {
         self.positives = positives
