@@ -235,6 +235,9 @@ public enum InputLocation: Sendable, Hashable {
     /// The name standard input goes by unless the user names it.
     public static let standardInputName = "<stdin>"
 
+    /// Standard input under its usual name, `<stdin>`.
+    public static var standardInput: InputLocation { .standardInput(name: standardInputName) }
+
     /// The input a command-line argument names: `-` is standard input (under
     /// `standardInputName` if given, else `<stdin>`), anything else a file path.
     public init(argument: String, standardInputName: String? = nil) {

@@ -108,6 +108,23 @@ struct FitApplyPriorCLITests {
         Refusal(name: "an unknown method", arguments: ["fit", downsampled, "--method", "spline", "-o", "x.json"], status: 64, message: "spline"),
     ]
 
+    @Test("weights whose sum overflows: calib fit refuses them (exit 65) and audit --recalibrate says why, never a crash",
+          arguments: ["isotonic", "histogram", "platt"])
+    func overflowingWeights(method: String) throws {
+        let input = "label,score,w\n0,0.1,1e308\n1,0.9,1e308\n0,0.6,1e308\n1,0.4,1e308\n0,0.3,1e308\n1,0.7,1e308\n"
+        let folder = try temporaryFolder()
+        try input.write(toFile: folder + "/huge.csv", atomically: true, encoding: .utf8)
+        for extra in [[], ["--no-cross-fit"]] {
+            let fit = try CalibRun(["fit", folder + "/huge.csv", "--weight", "w", "--method", method, "-o", folder + "/c.json"] + extra)
+            #expect(!fit.terminatedBySignal && fit.status == 65, "\(method) \(extra): \(fit.stderr)")
+            #expect(fit.stderr.contains("the weights' sum overflows"), "\(fit.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder + "/c.json"))
+        }
+        let audit = try CalibRun(["audit", folder + "/huge.csv", "--weight", "w", "--recalibrate", method, "--bootstrap", "0", "--format", "json"])
+        #expect(!audit.terminatedBySignal, "\(audit.stderr)")
+        #expect((audit.stdout + audit.stderr).contains("the weights' sum overflows"), "\(audit.status): \(audit.stderr)")
+    }
+
     @Test("calib fit refuses what it cannot fit, with the reason and no file", arguments: refusals)
     func refused(_ c: Refusal) throws {
         let run = try CalibRun(c.arguments)

@@ -280,6 +280,26 @@ struct RecalibrationPropertyTests {
         }
     }
 
+    @Test("weights whose sum overflows are refused by every method, whole fit and cross-fit alike, with what to do", arguments: RecalibrationMethod.allCases)
+    func overflowingWeights(method: RecalibrationMethod) {
+        // Each weight is finite; their sum (and each class's) is not.
+        let labels = [0, 1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 1]
+        let table = PredictionTable.binary(labels: labels, scores: (0..<labels.count).map { 0.05 + 0.08 * Double($0) },
+                                           weights: Array(repeating: 1e308, count: labels.count))
+        for attempt in ["fit", "fitAndCrossFit"] {
+            do {
+                if attempt == "fit" {
+                    _ = try Recalibration.fit(method, table: table, classes: ["0", "1"])
+                } else {
+                    _ = try Recalibration.fitAndCrossFit(method, table: table, classes: ["0", "1"])
+                }
+                Issue.record("\(method) \(attempt) fitted")
+            } catch {
+                #expect(error.reason.contains("the weights' sum overflows"), "\(method) \(attempt): \(error.reason)")
+            }
+        }
+    }
+
     /// scikit-learn's isotonic fit transcribed on arrays (`_make_unique`, then
     /// `_inplace_contiguous_isotonic_regression` over every point, clip, `trim_duplicates`).
     static func referenceIsotonic(_ table: PredictionTable) -> (thresholds: [Double], values: [Double]) {

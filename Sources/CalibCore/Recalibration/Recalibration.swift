@@ -168,6 +168,9 @@ public enum Recalibration {
             throw RecalibrationError("\(method.rawValue) calibration is for binary tasks; this one has \(data.shape.classCount) classes (use temperature)")
         }
         try data.requireTwoClasses()
+        guard data.table.weightSumIsFinite else {
+            throw RecalibrationError("the weights' sum overflows (it is not finite); divide every weight by the same large factor: a calibrator depends only on the weights' ratios")
+        }
         switch method {
         case .temperature:
             var t: Double?
@@ -370,12 +373,18 @@ struct FitTable: Sendable {
     let sorted: SortedRows?
     let logistic: LogisticDesign?
     let temperature: TemperatureDesign?
+    /// The weights' sum is finite. Weights are finite and not negative, so
+    /// then every sum of some of them is finite too (a fold's, a bin's, a
+    /// class's); when it is not, the rates of isotonic and histogram would be
+    /// `inf / inf`.
+    let weightSumIsFinite: Bool
 
     init(_ method: RecalibrationMethod, _ table: PredictionTable, runner: RankingRunner?) {
         shape = table.shape
         labels = table.labels
         scores = table.scores
         weights = table.weights
+        weightSumIsFinite = table.weights.reduce(0, +).isFinite
         let binary = table.shape.task == .binary
         sorted = (method == .isotonic || method == .histogram) && binary ? SortedRows(table, runner: runner) : nil
         logistic = binary && (method == .platt || method == .beta) ? LogisticDesign(method, table, runner: runner) : nil
