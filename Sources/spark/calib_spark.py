@@ -74,6 +74,8 @@ def split_arguments(argv):
         elif name in MERGE_OPTIONS:
             merge += [arg] if eq else [arg, argv[i + 1]]
             i += 0 if eq else 1
+        elif name == "--stdin-name":
+            sys.exit("calib_spark: error: --stdin-name is the job's: each partition's input is named partition-NNNNN")
         elif arg.startswith("-") and arg != "-":
             audit.append(arg)
         elif dataset is None:
@@ -124,6 +126,7 @@ def parquet_layout(frame):
             return None
         jvm, conf = spark._jvm, spark._jsc.hadoopConfiguration()
         reader, path = jvm.org.apache.parquet.hadoop.ParquetFileReader, jvm.org.apache.hadoop.fs.Path
+        uri = jvm.java.net.URI  # a file's name is its URI, escaped (a space is %20): Path(String) would escape it again
         ranges = jvm.org.apache.parquet.format.converter.ParquetMetadataConverter
         layout, starts = {}, {}
         for partition in scan.inputRDD().partitions():
@@ -131,9 +134,9 @@ def parquet_layout(frame):
             for piece in partition.files():
                 name = piece.filePath().toString()
                 if name not in starts:  # each row group's index in its file, by its first byte
-                    every = reader.readFooter(conf, path(name), ranges.NO_FILTER).getBlocks()
+                    every = reader.readFooter(conf, path(uri(name)), ranges.NO_FILTER).getBlocks()
                     starts[name] = {block.getStartingPos(): index for index, block in enumerate(every)}
-                footer = reader.readFooter(conf, path(name), ranges.range(piece.start(), piece.start() + piece.length()))
+                footer = reader.readFooter(conf, path(uri(name)), ranges.range(piece.start(), piece.start() + piece.length()))
                 blocks = list(footer.getBlocks())
                 pieces.append((name, [starts[name].get(block.getStartingPos(), -1) for block in blocks],
                                sum(block.getRowCount() for block in blocks)))
