@@ -74,6 +74,26 @@ struct SmoothECEGrid: Sendable, Equatable {
     /// Kernel taps further than this many σ from the centre are exactly 0 in Double.
     static let truncation = 40.0
 
+    /// relplot's `kernel_ev(E)`: the Gaussian of width `sigma` at
+    /// `linspace(0, 1, E)` centred on ½, taps beyond `truncation`·σ exactly 0;
+    /// with the first and last nonzero taps (`lo > hi` when none is).
+    static func kernelTaps(points e: Int, sigma: Double) -> (taps: [Double], lo: Int, hi: Int) {
+        let step = 1 / Double(e - 1)
+        let variance = sigma * sigma
+        let norm = (2 * Double.pi).squareRoot() * sigma
+        var kernel = [Double](repeating: 0, count: e)
+        var lo = e, hi = -1
+        for m in 0..<e {
+            let t = m == e - 1 ? 1.0 : Double(m) * step
+            let d = t - 0.5
+            guard Swift.abs(d) <= truncation * sigma else { continue }
+            kernel[m] = exp(-d * d / (2 * variance)) / norm
+            lo = Swift.min(lo, m)
+            hi = Swift.max(hi, m)
+        }
+        return (kernel, lo, hi)
+    }
+
     /// Weight per fine node (empty until the first `add`).
     private(set) var weight: [Double] = []
     /// Residual `Σ w·(x − y)` per fine node (empty until the first `add`).
@@ -235,20 +255,7 @@ struct SmoothECEGrid: Sendable, Equatable {
                 residuals[q] += (1 - frac) * d
                 residuals[q + 1] += frac * d
             }
-            // kernel_ev(E): linspace(0, 1, E), taps within 40σ of ½ (the others are exactly 0)
-            let step = 1 / Double(e - 1)
-            let variance = sigma * sigma
-            let norm = (2 * Double.pi).squareRoot() * sigma
-            var kernel = [Double](repeating: 0, count: e)
-            var lo = e, hi = -1
-            for m in 0..<e {
-                let t = m == e - 1 ? 1.0 : Double(m) * step
-                let d = t - 0.5
-                guard Swift.abs(d) <= SmoothECEGrid.truncation * sigma else { continue }
-                kernel[m] = exp(-d * d / (2 * variance)) / norm
-                lo = Swift.min(lo, m)
-                hi = Swift.max(hi, m)
-            }
+            let (kernel, lo, hi) = SmoothECEGrid.kernelTaps(points: e, sigma: sigma)
             // smooth[i] = Σ_m values[refl(i + c − m)]·K[m], c = E//2; the reflected grid covers j = c − hi … E−1 + c − lo.
             let c = e / 2
             let jLo = c - hi, jHi = e - 1 + c - lo

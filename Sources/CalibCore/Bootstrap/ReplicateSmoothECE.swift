@@ -46,20 +46,8 @@ struct ReplicateSmoothECE: Sendable {
             needed[i] = true
             needed[i + 1] = true
         }
-        // kernel_ev(E): linspace(0, 1, E), taps within 40σ of ½ (as `SmoothECEGrid.Evaluator.convolve`).
-        let kernelStep = 1 / Double(e - 1)
-        let variance = sigma * sigma
-        let norm = (2 * Double.pi).squareRoot() * sigma
-        var kernel = [Double](repeating: 0, count: e)
-        var lo = e, hi = -1
-        for m in 0..<e {
-            let t = m == e - 1 ? 1.0 : Double(m) * kernelStep
-            let d = t - 0.5
-            guard Swift.abs(d) <= SmoothECEGrid.truncation * sigma else { continue }
-            kernel[m] = exp(-d * d / (2 * variance)) / norm
-            lo = Swift.min(lo, m)
-            hi = Swift.max(hi, m)
-        }
+        // kernel_ev(E), as `SmoothECEGrid.Evaluator.convolve` takes it.
+        let (kernel, lo, hi) = SmoothECEGrid.kernelTaps(points: e, sigma: sigma)
         guard lo <= hi else { return nil }
         var blocks: [Int] = []
         var covered = 0
