@@ -167,13 +167,7 @@ struct SmoothECEGrid: Sendable, Equatable {
     /// relplot's smECE and its bandwidth σ*; nil when the grid holds no weight (or its total overflows).
     /// With `bandwidth`, the smooth ECE at that bandwidth, with no search.
     func estimate(bandwidth fixed: Double? = nil) -> SmoothECEEstimate? {
-        guard totalWeight > 0, totalWeight.isFinite, !weight.isEmpty else { return nil }
-        // Scaling every node and the floor by the same power of two changes no rounding (barring
-        // underflow): the total becomes [1, 2), and 1e300 weights cannot overflow the sums below.
-        let exponent = Swift.max(totalWeight.exponent, -1022)
-        let evaluator = Evaluator(grid: self,
-                                  scale: Double(sign: .plus, exponent: -exponent, significand: 1),
-                                  floor: Double(sign: .plus, exponent: -exponent, significand: Self.densityFloor))
+        guard let evaluator = Evaluator(scaling: self) else { return nil }
         if let fixed { return SmoothECEEstimate(value: evaluator.smoothECE(bandwidth: fixed), bandwidth: fixed) }
         // relplot.metrics.search_param(check_smooth_ece, start=1, refine=10)
         let atOne = evaluator.smoothECE(bandwidth: 1)
@@ -205,14 +199,26 @@ struct SmoothECEGrid: Sendable, Equatable {
         let scale: Double
         let floor: Double
 
-        /// relplot.metrics.smooth_ece(f, y, σ) with ReflectedGaussianKernel(σ).
-        func smoothECE(bandwidth sigma: Double) -> Double {
-            let e = Swift.max(2000, roundHalfEven(20 / sigma)) / 2 + 1
-            // relplot.kernels.interpolate onto linspace(0, 1, ev), then the ratio of sums
-            let ev = Swift.max(roundHalfEven(10 / sigma), 200)
+        /// `grid` with its nodes and the floor scaled by one power of two so that
+        /// the total weight is in [1, 2): that changes no rounding (barring
+        /// underflow), and 1e300 weights cannot overflow the sums. `nil` when the
+        /// grid holds no weight or its total overflows.
+        init?(scaling grid: SmoothECEGrid) {
+            guard grid.totalWeight > 0, grid.totalWeight.isFinite, !grid.weight.isEmpty else { return nil }
+            let exponent = Swift.max(grid.totalWeight.exponent, -1022)
+            self.grid = grid
+            scale = Double(sign: .plus, exponent: -exponent, significand: 1)
+            floor = Double(sign: .plus, exponent: -exponent, significand: SmoothECEGrid.densityFloor)
+        }
+
+        /// relplot's `E` nodes and `ev` interpolation points at bandwidth `sigma`.
+        static func nodeCounts(bandwidth sigma: Double) -> (points: Int, evaluations: Int) {
+            (Swift.max(2000, roundHalfEven(20 / sigma)) / 2 + 1, Swift.max(roundHalfEven(10 / sigma), 200))
+        }
+
+        /// The smoothed nodes the interpolation onto `ev` points reads (about 2·ev of the `E`).
+        static func interpolationReads(points e: Int, evaluations ev: Int) -> [Bool] {
             let step = 1 / Double(ev - 1)
-            let bucket = 1 / Double(e - 1)
-            // Only the smoothed nodes the interpolation reads are convolved (about 2·ev of the E).
             var needed = [Bool](repeating: false, count: e)
             for j in 0..<ev {
                 let t = j == ev - 1 ? 1.0 : Double(j) * step
@@ -220,9 +226,14 @@ struct SmoothECEGrid: Sendable, Equatable {
                 needed[i] = true
                 needed[i + 1] = true
             }
-            var smoothedWeight = [Double](repeating: 0, count: e)
-            var smoothedResidual = [Double](repeating: 0, count: e)
-            convolve(sigma: sigma, points: e, needed: needed, weight: &smoothedWeight, residual: &smoothedResidual)
+            return needed
+        }
+
+        /// relplot.kernels.interpolate of the smoothed nodes onto linspace(0, 1, ev), then the ratio of sums.
+        func interpolatedRatio(weight smoothedWeight: [Double], residual smoothedResidual: [Double], evaluations ev: Int) -> Double {
+            let e = smoothedWeight.count
+            let step = 1 / Double(ev - 1)
+            let bucket = 1 / Double(e - 1)
             var numerator = 0.0, denominator = 0.0
             for j in 0..<ev {
                 let t = j == ev - 1 ? 1.0 : Double(j) * step
@@ -236,27 +247,27 @@ struct SmoothECEGrid: Sendable, Equatable {
             return numerator / denominator
         }
 
-        /// The fine nodes redistributed onto `E` nodes, reflected, and convolved with relplot's kernel (`kernel_ev`)
-        /// at the `needed` outputs (the others stay 0). Each output sums its taps in the order of `m`, from 0,
-        /// as `np.convolve`'s direct sum does; two neighbouring outputs share a SIMD lane pair and four
-        /// pairs run at once (independent sums: the same bits as one output at a time).
-        func convolve(sigma: Double, points e: Int, needed: [Bool], weight outWeight: inout [Double], residual outResidual: inout [Double]) {
+        /// The scaled fine nodes redistributed onto `E` nodes (smooth_round_to_grid of node k/G: bin
+        /// ⌊k(E−1)/G⌋, fraction exact in integers) and reflected: the grid `j = c − hi … E−1 + c − lo`
+        /// (`c = E//2`) that taps `lo…hi` read, from index `jLo = c − hi`.
+        func reflectedNodes(points e: Int, lo: Int, hi: Int) -> (values: [Double], residuals: [Double], jLo: Int) {
             let g = SmoothECEGrid.cells
-            // smooth_round_to_grid of node k/G onto E nodes: bin ⌊k(E−1)/G⌋, fraction exact in integers.
             var values = [Double](repeating: 0, count: e)
             var residuals = [Double](repeating: 0, count: e)
-            for k in 0...g where grid.weight[k] != 0 || grid.residual[k] != 0 {
-                let (quotient, remainder) = (k * (e - 1)).quotientAndRemainder(dividingBy: g)
-                let q = Swift.min(quotient, e - 2)
-                let frac = quotient > e - 2 ? 1 : Double(remainder) / Double(g)
-                let w = grid.weight[k] * scale, d = grid.residual[k] * scale
-                values[q] += (1 - frac) * w
-                values[q + 1] += frac * w
-                residuals[q] += (1 - frac) * d
-                residuals[q + 1] += frac * d
+            grid.weight.withUnsafeBufferPointer { weight in
+                grid.residual.withUnsafeBufferPointer { residual in
+                    for k in 0...g where weight[k] != 0 || residual[k] != 0 {
+                        let (quotient, remainder) = (k * (e - 1)).quotientAndRemainder(dividingBy: g)
+                        let q = Swift.min(quotient, e - 2)
+                        let frac = quotient > e - 2 ? 1 : Double(remainder) / Double(g)
+                        let w = weight[k] * scale, d = residual[k] * scale
+                        values[q] += (1 - frac) * w
+                        values[q + 1] += frac * w
+                        residuals[q] += (1 - frac) * d
+                        residuals[q + 1] += frac * d
+                    }
+                }
             }
-            let (kernel, lo, hi) = SmoothECEGrid.kernelTaps(points: e, sigma: sigma)
-            // smooth[i] = Σ_m values[refl(i + c − m)]·K[m], c = E//2; the reflected grid covers j = c − hi … E−1 + c − lo.
             let c = e / 2
             let jLo = c - hi, jHi = e - 1 + c - lo
             var extValues = [Double](repeating: 0, count: jHi - jLo + 1)
@@ -266,6 +277,28 @@ struct SmoothECEGrid: Sendable, Equatable {
                 extValues[j - jLo] = values[source]
                 extResiduals[j - jLo] = residuals[source]
             }
+            return (extValues, extResiduals, jLo)
+        }
+
+        /// relplot.metrics.smooth_ece(f, y, σ) with ReflectedGaussianKernel(σ).
+        func smoothECE(bandwidth sigma: Double) -> Double {
+            let (e, ev) = Self.nodeCounts(bandwidth: sigma)
+            let needed = Self.interpolationReads(points: e, evaluations: ev)
+            var smoothedWeight = [Double](repeating: 0, count: e)
+            var smoothedResidual = [Double](repeating: 0, count: e)
+            convolve(sigma: sigma, points: e, needed: needed, weight: &smoothedWeight, residual: &smoothedResidual)
+            return interpolatedRatio(weight: smoothedWeight, residual: smoothedResidual, evaluations: ev)
+        }
+
+        /// The fine nodes redistributed onto `E` nodes, reflected, and convolved with relplot's kernel (`kernel_ev`)
+        /// at the `needed` outputs (the others stay 0). Each output sums its taps in the order of `m`, from 0,
+        /// as `np.convolve`'s direct sum does; two neighbouring outputs share a SIMD lane pair and four
+        /// pairs run at once (independent sums: the same bits as one output at a time).
+        func convolve(sigma: Double, points e: Int, needed: [Bool], weight outWeight: inout [Double], residual outResidual: inout [Double]) {
+            let (kernel, lo, hi) = SmoothECEGrid.kernelTaps(points: e, sigma: sigma)
+            // smooth[i] = Σ_m values[refl(i + c − m)]·K[m], c = E//2.
+            let c = e / 2
+            let (extValues, extResiduals, jLo) = reflectedNodes(points: e, lo: lo, hi: hi)
             // Pairs of outputs (i, i + 1) covering every needed one (a run of odd length ends with an overlapping pair).
             var pairs: [Int] = []
             var i = 0
