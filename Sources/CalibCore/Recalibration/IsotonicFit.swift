@@ -167,8 +167,20 @@ enum IsotonicFit {
         let n = thresholds.count
         if n == 1 { return values[0] }
         let t = Swift.min(Swift.max(x, thresholds[0]), thresholds[n - 1])
-        // The first threshold ≥ t (numpy's searchsorted, side "left"), at least 1.
-        var lo = 0, hi = n
+        return thresholds.withUnsafeBufferPointer { th in
+            values.withUnsafeBufferPointer { v in
+                interpolate(clipped: t, searching: 0..<n, count: n, thresholds: th.baseAddress!, values: v.baseAddress!)
+            }
+        }
+    }
+
+    /// The line between the thresholds around the clipped score `t`: the first
+    /// threshold ≥ `t` (numpy's searchsorted, side "left", at least 1), searched
+    /// for within `range` (the whole `0..<count`, or a part known to hold it).
+    @inline(__always)
+    static func interpolate(clipped t: Double, searching range: Range<Int>, count n: Int,
+                            thresholds: UnsafePointer<Double>, values: UnsafePointer<Double>) -> Double {
+        var lo = range.lowerBound, hi = range.upperBound
         while lo < hi {
             let mid = (lo + hi) / 2
             if thresholds[mid] < t { lo = mid + 1 } else { hi = mid }
@@ -213,20 +225,12 @@ final class ThresholdIndex: @unchecked Sendable {
         func interpolate(_ x: Double) -> Double {
             let n = count
             let t = Swift.min(Swift.max(x, thresholds[0]), thresholds[n - 1])
-            var lo = 0, hi = n
+            var range = 0..<n
             if !t.isNaN {
                 let k = key(t)
-                (lo, hi) = (starts[k], starts[k + 1])
+                range = starts[k]..<starts[k + 1]
             }
-            // The first threshold ≥ t (numpy's searchsorted, side "left"), at least 1.
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if thresholds[mid] < t { lo = mid + 1 } else { hi = mid }
-            }
-            let above = Swift.max(1, Swift.min(lo, n - 1))
-            let below = above - 1
-            let slope = (values[above] - values[below]) / (thresholds[above] - thresholds[below])
-            return slope * (t - thresholds[below]) + values[below]
+            return IsotonicFit.interpolate(clipped: t, searching: range, count: n, thresholds: thresholds, values: values)
         }
     }
 
