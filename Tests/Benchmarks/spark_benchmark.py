@@ -50,26 +50,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JOB = os.path.join(ROOT, "Sources", "spark", "calib_spark.py")
 sys.path.insert(0, os.path.join(ROOT, "Sources", "spark"))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "Spark"))
-
-
-def write_dataset(folder, rows, files, weighted, seed=7):
-    """`files` Parquet files (row groups of 250,000 rows) of about rows/files rows each."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    rng = np.random.default_rng(seed)
-    os.makedirs(folder, exist_ok=True)
-    cuts = np.linspace(0, rows, files + 1).astype(int)
-    for i, (lower, upper) in enumerate(zip(cuts, cuts[1:])):
-        n = upper - lower
-        z = rng.normal(-2.0, 1.6, size=n)
-        prob = 1 / (1 + np.exp(-z))
-        label = (rng.random(n) < 1 / (1 + np.exp(-0.8 * z))).astype(np.int64)
-        columns = {"label": label, "prob": prob}
-        if weighted:
-            columns["weight"] = rng.gamma(2.0, 0.5, size=n)
-            columns["region"] = np.array(["north", "south", "east", "west"])[rng.integers(0, 4, size=n)]
-        pq.write_table(pa.table(columns), os.path.join(folder, f"part-{i:03d}.parquet"), row_group_size=250_000)
+from test_spark_job import write_dataset  # noqa: E402 (the CI test's generator)
 
 
 def parquet_to_csv(folder, path):
@@ -314,7 +295,7 @@ def main():
         name = f"{'w' if args.weighted else 'b'}{rows}x{args.files}"
         dataset, csv = os.path.join(args.data, name), os.path.join(args.data, name + ".csv")
         if not os.path.isdir(dataset):
-            write_dataset(dataset, rows, args.files, args.weighted)
+            write_dataset(dataset, rows, args.files, weighted=args.weighted)
         if not os.path.exists(csv):
             parquet_to_csv(dataset, csv)
         for bootstrap in args.bootstrap.split(","):

@@ -40,8 +40,9 @@ JOB = os.path.join(ROOT, "Sources", "spark", "calib_spark.py")
 FLAGS = ["--weight", "weight", "--group", "region", "--bootstrap", "50", "--seed", "4"]
 
 
-def write_dataset(folder, rows, files, seed=7):
-    """`files` Parquet files of about rows/files rows each: label, prob, weight, region."""
+def write_dataset(folder, rows, files, seed=7, weighted=True):
+    """`files` Parquet files (row groups of 250,000 rows) of about rows/files rows each: label, prob, and
+    with `weighted` a weight and a `region` group column (Tests/Benchmarks/spark_benchmark.py uses it too)."""
     rng = np.random.default_rng(seed)
     os.makedirs(folder, exist_ok=True)
     cuts = np.linspace(0, rows, files + 1).astype(int)
@@ -50,10 +51,11 @@ def write_dataset(folder, rows, files, seed=7):
         z = rng.normal(-2.0, 1.6, size=n)
         prob = 1 / (1 + np.exp(-z))
         label = (rng.random(n) < 1 / (1 + np.exp(-0.8 * z))).astype(np.int64)
-        weight = rng.gamma(2.0, 0.5, size=n)
-        region = np.array(["north", "south", "east", "west"])[rng.integers(0, 4, size=n)]
-        table = pa.table({"label": label, "prob": prob, "weight": weight, "region": region})
-        pq.write_table(table, os.path.join(folder, f"part-{i:03d}.parquet"), row_group_size=250_000)
+        columns = {"label": label, "prob": prob}
+        if weighted:
+            columns["weight"] = rng.gamma(2.0, 0.5, size=n)
+            columns["region"] = np.array(["north", "south", "east", "west"])[rng.integers(0, 4, size=n)]
+        pq.write_table(pa.table(columns), os.path.join(folder, f"part-{i:03d}.parquet"), row_group_size=250_000)
 
 
 def leaves(value, path="", out=None):
