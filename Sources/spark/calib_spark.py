@@ -261,6 +261,18 @@ def audit_partition(calib, audit_arguments, offsets, folder):
     return run
 
 
+def stored_names(columns, names):
+    """The file's own names of Spark's `columns`: the same name, else the one name equal but for case (Spark
+    resolves `--columns LABEL` to a file's `label` and keeps the name as written; calib maps a header the
+    same way), else the name as given (pyarrow then fails to find it and Spark's reader takes over)."""
+    def stored(column):
+        if column in names:
+            return column
+        folded = [name for name in names if name.lower() == column.lower()]
+        return folded[0] if len(folded) == 1 else column
+    return [stored(column) for column in columns]
+
+
 def read_partition(calib, audit_arguments, offsets, folder, columns, arrow_schema):
     """The function each task of the pyarrow read runs on its one (partition, pieces) element: the
     pieces' row groups read by pyarrow (the columns Spark would read, cast to the Arrow types Spark
@@ -271,8 +283,11 @@ def read_partition(calib, audit_arguments, offsets, folder, columns, arrow_schem
             def batches():
                 for path, groups, _ in pieces:
                     if groups:
-                        for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536, row_groups=groups, columns=columns):
-                            yield batch.select(columns).cast(arrow_schema)  # in Spark's column order
+                        file = pq.ParquetFile(path)
+                        stored = stored_names(columns, file.schema_arrow.names)
+                        for batch in file.iter_batches(batch_size=65_536, row_groups=groups, columns=stored):
+                            # in Spark's column order, under Spark's names
+                            yield batch.select(stored).rename_columns(columns).cast(arrow_schema)
             yield from audit_batches(calib, audit_arguments, offsets.get(partition, 0), folder, partition, batches(), reread=True)
     return run
 
@@ -296,11 +311,14 @@ class Job:
         The parts come back through Spark unless the master is local (or `via_spark` says)."""
         if via_spark is None:
             via_spark = not frame.sparkSession.sparkContext.master.startswith("local")
-        layout = parquet_layout(frame)
+        offsets_needed = bootstrap_replicates(self.audit_arguments) != 0
+        # The footers serve pyarrow's read and the bootstrap's row offsets: with neither, they are not read.
+        layout = parquet_layout(frame) if offsets_needed or not spark_reader else None
         local = None if spark_reader or layout is None else local_files(layout)
-        self.note("Parquet footers read" if layout is not None else "not one Parquet scan: no footers")
+        self.note("Parquet footers read" if layout is not None else "no footers read" if spark_reader and not offsets_needed
+                  else "not one Parquet scan: no footers")
         counts = None
-        if bootstrap_replicates(self.audit_arguments) != 0:
+        if offsets_needed:
             if layout is not None:
                 counts = footer_rows(layout)
             else:

@@ -13,8 +13,9 @@ The job reads the Parquet files with pyarrow in the Python workers; the same
 holds, in the test's own session, for the job's audit stage with Spark's reader
 (`--spark-reader`), with the parts brought back through Spark (as off local mode), with rows per
 partition from the footers made wrong on purpose (the stage notices and
-audits again with the rows the partitions sent) and with a file pyarrow
-cannot open (the stage runs again with Spark's reader). Prints
+audits again with the rows the partitions sent), with a file pyarrow
+cannot open (the stage runs again with Spark's reader) and with the columns
+selected in upper case (pyarrow finds the files' own names; no second run). Prints
 where the time goes: Spark's Parquet read, the transfer to calib, calib itself.
 
 Run: python3 Tests/Spark/test_spark_job.py --calib .build/debug/calib [--rows N] [--files F] [--keep DIR]
@@ -144,7 +145,7 @@ def main():
     spark.sparkContext.addPyFile(JOB)  # the Python workers unpickle the job's functions from it
     variants = {}
     for name, footers in (("Spark's reader", "spark-reader"), ("parts through Spark", None), ("footer counts off by one", "off"),
-                          ("a file pyarrow cannot open", "unreadable")):
+                          ("a file pyarrow cannot open", "unreadable"), ("columns named in another case", "case")):
         saved, saved_files = calib_spark.footer_rows, calib_spark.local_files
         if footers == "off":
             calib_spark.footer_rows = lambda f: {p: n + (1 if p == 0 else -1 if p == 1 else 0) for p, n in saved(f).items()}
@@ -158,7 +159,9 @@ def main():
         notes = []
         job = calib_spark.Job(calib, FLAGS, [], notes.append)
         parts_folder = tempfile.mkdtemp(prefix="parts-", dir=folder)
-        status, parts = job.audit_stage(frame, parts_folder, via_spark=footers is None, spark_reader=footers == "spark-reader")
+        # Columns selected as `LABEL`, `PROB`…: Spark keeps those names, pyarrow must find the files' own.
+        source = frame.select(*[c.upper() for c in frame.columns]) if footers == "case" else frame
+        status, parts = job.audit_stage(source, parts_folder, via_spark=footers is None, spark_reader=footers == "spark-reader")
         calib_spark.footer_rows, calib_spark.local_files = saved, saved_files
         report = os.path.join(parts_folder, "merged.json")
         if status != 0 or subprocess.call([calib, "merge"] + parts + ["--format", "json", "-o", report], stdout=subprocess.DEVNULL) not in (0, 1):
@@ -167,6 +170,12 @@ def main():
             sys.exit(f"{name}: the audit stage ran again: {notes}" if footers not in ("off", "unreadable")
                      else f"{name}: the stage did not run again: {notes}")
         variants[name] = json.load(open(report))
+        if footers == "case":  # the reports name the columns as Spark sent them
+            columns = variants[name]["input"]["columns"]
+            for role, named in columns.items():
+                columns[role] = [n.lower() for n in named] if isinstance(named, list) else named.lower() if named else named
+            if isinstance(variants[name].get("segments"), dict) and variants[name]["segments"].get("column"):
+                variants[name]["segments"]["column"] = variants[name]["segments"]["column"].lower()
     spark.stop()
     whole = os.path.join(folder, "whole.csv")
     start = time.monotonic()
