@@ -185,7 +185,7 @@ public enum DecimalParser {
     /// The 128-bit powers of five `probabilityPrefix` needs: for `n` in 0...3,
     /// `5^(−16−n)` as its high then low word (`powersOfFive128`'s entries), so
     /// that the loop reads them from a buffer of its own, not the global table.
-    static let probabilityPowers: [UInt64] = (0...3).flatMap { n in
+    package static let probabilityPowers: [UInt64] = (0...3).flatMap { n in
         let index = 2 * (-16 - n + 342)
         return [powersOfFive128[index], powersOfFive128[index + 1]]
     }
@@ -199,7 +199,7 @@ public enum DecimalParser {
     /// Branch-free from 16 to 19 digits. `nil` for any other spelling or an
     /// undecided product: the caller then asks ``prefixValue(_:from:end:stop:)``.
     @inline(__always)
-    static func probabilityPrefix(_ text: UnsafePointer<UInt8>, from i: Int, end: Int, powers: UnsafePointer<UInt64>, stop: inout Int) -> Double? {
+    package static func probabilityPrefix(_ text: UnsafePointer<UInt8>, from i: Int, end: Int, powers: UnsafePointer<UInt64>, stop: inout Int) -> Double? {
         guard i &+ 26 <= end && text[i] == 0x30 && text[i &+ 1] == 0x2E else { return nil }
         let raw = UnsafeRawPointer(text)
         let first = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 2, as: UInt64.self)) &- 0x3030_3030_3030_3030
