@@ -423,7 +423,8 @@ extension DelimitedReader {
     /// The fused read of a block's plain rows: tokenising, parsing and validating
     /// in one pass over the bytes, each row's values written straight into
     /// `kept`. A score or weight field is parsed where it starts
-    /// (`DecimalParser/prefixValue(_:from:end:stop:)`), the byte after the
+    /// (`DecimalParser/probabilityPrefix(_:from:end:powers:stop:)`, else
+    /// `DecimalParser/prefixValue(_:from:end:stop:)`), the byte after the
     /// number being the field's end; a label is matched against the spellings
     /// the decoder already resolved. A row is kept only when the record path
     /// (`next(into:)` then `RowDecoder.decode(_:into:)`) would keep it with
@@ -480,8 +481,9 @@ extension DelimitedReader {
                             let action = actions[column]
                             var fieldEnd = i
                             if action >= PlainRowPlan.weight {
-                                // The scan tries its usual case (`0.` and 16–19 digits) first.
-                                guard let v = DecimalParser.prefixValue(text, from: i, end: end, stop: &fieldEnd) else { break rows }
+                                // The loop-free read of `0.` and 16–19 digits first, then the scan.
+                                guard let v = DecimalParser.probabilityPrefix(text, from: i, end: end, powers: powers.baseAddress!, stop: &fieldEnd)
+                                        ?? DecimalParser.prefixValue(text, from: i, end: end, stop: &fieldEnd) else { break rows }
                                 if action >= 0 {
                                     if isProbability && !(v >= 0 && v <= 1) { break rows }
                                     scores[action] = v
