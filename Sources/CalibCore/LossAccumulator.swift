@@ -81,18 +81,19 @@ public struct LossAccumulator: Sendable {
         scratch[0] = 1
         var power = 1.0
         var n = 1
-        while n <= maxWholePower { power *= u; scratch[n] = power; n += 1 }
-        let root = needsRoot ? u.squareRoot() : 1
+        while n <= maxWholePower { power *= u; scratch[n] = power; n &+= 1 }
+        // libm's `sqrt` (correctly rounded, as `squareRoot()`), inlined as one instruction.
+        let root = needsRoot ? StableMath.squareRoot(u) : 1
         let loss = -lnQ
         let qLnQ = q * lnQ
-        var slot = 2 * y
+        var slot = 2 &* y
         for plan in powers {
             var factor = plan.whole >= 0 ? scratch[plan.whole] : StableMath.power(u, plan.gamma)
             if plan.timesRoot { factor *= root }
             factor *= w
             sums[slot] += factor * loss
-            sums[slot + 1] += factor * (u - plan.gamma * qLnQ)
-            slot += 2 * k
+            sums[slot &+ 1] += factor * (u - plan.gamma * qLnQ)
+            slot &+= 2 &* k
         }
         for epsilon in smoothings {
             let off = epsilon / Double(k)
@@ -104,8 +105,8 @@ public struct LossAccumulator: Sendable {
                 gradient += Swift.abs(p[c] - target)
             }
             sums[slot] += w * loss
-            sums[slot + 1] += w * 0.5 * gradient
-            slot += 2 * k
+            sums[slot &+ 1] += w * 0.5 * gradient
+            slot &+= 2 &* k
         }
     }
 

@@ -54,6 +54,10 @@ public enum StableMath {
 
     /// Natural logarithm (libc `log`).
     public static func ln(_ x: Double) -> Double { log(x) }
+    /// Square root (libc `sqrt`: correctly rounded, the same bits as `squareRoot()`;
+    /// the compiler emits the instruction, where `squareRoot()` may be a call).
+    @inline(__always)
+    public static func squareRoot(_ x: Double) -> Double { sqrt(x) }
     /// Exponential (libc `exp`).
     public static func exponential(_ x: Double) -> Double { exp(x) }
     /// `x^y` (libc `pow`).

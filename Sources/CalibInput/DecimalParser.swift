@@ -182,6 +182,69 @@ public enum DecimalParser {
         return exactValue(mantissa, exponent: -16 &- n, negative: negative)
     }
 
+    /// The 128-bit powers of five `probabilityPrefix` needs: for `n` in 0...3,
+    /// `5^(−16−n)` as its high then low word (`powersOfFive128`'s entries), so
+    /// that the loop reads them from a buffer of its own, not the global table.
+    package static let probabilityPowers: [UInt64] = (0...3).flatMap { n in
+        let index = 2 * (-16 - n + 342)
+        return [powersOfFive128[index], powersOfFive128[index + 1]]
+    }
+
+    /// ``prefixValue(_:from:end:stop:)`` for the benchmark files' spelling of
+    /// a probability (`probabilityValue`'s: `0.` and 16 to 19 digits, no sign, no
+    /// exponent), with `powers` = ``probabilityPowers``: the same mantissa and
+    /// exponent `−16 − n`, then Clinger's division when the mantissa is at most
+    /// 2⁵³, else the Eisel–Lemire steps of `eiselLemire` for these four exponents
+    /// (the branches that cannot be taken there left out), so the same bits.
+    /// Branch-free from 16 to 19 digits. `nil` for any other spelling or an
+    /// undecided product: the caller then asks ``prefixValue(_:from:end:stop:)``.
+    @inline(__always)
+    package static func probabilityPrefix(_ text: UnsafePointer<UInt8>, from i: Int, end: Int, powers: UnsafePointer<UInt64>, stop: inout Int) -> Double? {
+        guard i &+ 26 <= end && text[i] == 0x30 && text[i &+ 1] == 0x2E else { return nil }
+        let raw = UnsafeRawPointer(text)
+        let first = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 2, as: UInt64.self)) &- 0x3030_3030_3030_3030
+        let second = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 10, as: UInt64.self)) &- 0x3030_3030_3030_3030
+        let third = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &+ 18, as: UInt64.self))
+        // Sixteen digits: no byte of the first two words below `0` (a high bit in `word − 0x30…`) or above `9`.
+        let nonDigits = (first | (first &+ 0x7676_7676_7676_7676) | second | (second &+ 0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080
+        let n = leadingDigitCount(third)
+        let after = i &+ 18 &+ n
+        guard nonDigits == 0 && n <= 3 && text[after] != 0x2E && text[after] | 0x20 != 0x65 else { return nil }
+        // 10^n for n ≤ 3, from four 16-bit fields of one word.
+        let scale = (0x03E8_0064_000A_0001 as UInt64) >> UInt64(truncatingIfNeeded: 16 &* n) & 0xFFFF
+        let mantissa = (digitValues(first) &* 100_000_000 &+ digitValues(second)) &* scale &+ digitValues(leadingDigits(third, n))
+        stop = after
+        if mantissa == 0 { return 0.0 }
+        if mantissa <= 1 << 53 {
+            // Clinger: both operands exact, one correctly rounded division by 10^(16+n).
+            let tens = n == 0 ? 1e16 : n == 1 ? 1e17 : n == 2 ? 1e18 : 1e19
+            return Double(mantissa) / tens
+        }
+        // Eisel–Lemire at q = −16 − n (see `eiselLemire`): q ≥ −27 rules out the
+        // undecided case and q < −4 the halfway case; power2 stays within (0, 0x7FF).
+        let q = -16 &- n
+        let leadingZeros = mantissa.leadingZeroBitCount
+        let normalized = mantissa &<< UInt64(leadingZeros)
+        var (high, low) = normalized.multipliedFullWidth(by: powers[2 &* n])
+        if high & 0x1FF == 0x1FF {
+            let secondProduct = normalized.multipliedFullWidth(by: powers[2 &* n &+ 1]).high
+            let sum = low &+ secondProduct
+            if secondProduct > sum { high &+= 1 }
+            low = sum
+        }
+        let upperBit = Int(high >> 63)
+        var bits = high >> UInt64(upperBit &+ 9)
+        var power2 = (((152_170 + 65_536) &* q) >> 16) &+ 63 &+ upperBit &- leadingZeros &+ 1023
+        bits &+= bits & 1
+        bits >>= 1
+        if bits >= 2 << 52 {
+            bits = 1 << 52
+            power2 &+= 1
+        }
+        bits &= ~(1 << 52)
+        return Double(bitPattern: UInt64(power2) << 52 | bits)
+    }
+
     /// `±mantissa · 10^exponent`, correctly rounded, for a mantissa that holds
     /// every significant digit: Clinger's fast path when both operands are exact,
     /// else Eisel–Lemire; `.needsSlowPath` when neither decides.

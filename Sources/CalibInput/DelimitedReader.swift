@@ -423,7 +423,8 @@ extension DelimitedReader {
     /// The fused read of a block's plain rows: tokenising, parsing and validating
     /// in one pass over the bytes, each row's values written straight into
     /// `kept`. A score or weight field is parsed where it starts
-    /// (`DecimalParser/prefixValue(_:from:end:stop:)`), the byte after the
+    /// (`DecimalParser/probabilityPrefix(_:from:end:powers:stop:)`, else
+    /// `DecimalParser/prefixValue(_:from:end:stop:)`), the byte after the
     /// number being the field's end; a label is matched against the spellings
     /// the decoder already resolved. A row is kept only when the record path
     /// (`next(into:)` then `RowDecoder.decode(_:into:)`) would keep it with
@@ -447,6 +448,14 @@ extension DelimitedReader {
         var decoded = 0
         let cache = decoder.labelCache
         let cacheBytes = decoder.labelCacheBytes
+        // Two columns, a label and one score (either order), no weight: each row is first
+        // tried by `twoColumnRow`; a row it does not take goes through the column loop.
+        let twoColumns = plan.actions.count == 2 && scoreCount == 1 && plan.positiveColumn == nil
+            && plan.actions.contains(PlainRowPlan.label) && plan.actions.contains(0)
+        let labelFirst = plan.actions.first == PlainRowPlan.label
+        let byteClasses = twoColumns ? Self.oneByteLabels(cache, delimiter: delimiter) : []
+        byteClasses.withUnsafeBufferPointer { byteClasses in
+        DecimalParser.probabilityPowers.withUnsafeBufferPointer { powers in
         cache.withUnsafeBufferPointer { cache in
             cacheBytes.withUnsafeBufferPointer { cacheBytes in
                 plan.actions.withUnsafeBufferPointer { actions in
@@ -455,14 +464,26 @@ extension DelimitedReader {
                         let start = position
                         var i = start
                         let scores = kept.nextScores
+                        if twoColumns, let row = Self.twoColumnRow(text, at: start, end: end, labelFirst: labelFirst, delimiter: delimiter,
+                                                                   isProbability: isProbability, byteClasses: byteClasses.baseAddress!,
+                                                                   powers: powers.baseAddress!),
+                           row.next - start <= plan.recordLimit {
+                            scores[0] = row.value
+                            kept.commit(label: row.label, weight: 1.0, line: line, id: nil, group: nil)
+                            line += 1
+                            position = row.next
+                            decoded += 1
+                            continue rows
+                        }
                         var classIndex = -1
                         var weight = 1.0
                         for column in 0...lastColumn {
                             let action = actions[column]
                             var fieldEnd = i
                             if action >= PlainRowPlan.weight {
-                                // The scan tries its usual case (`0.` and 16–19 digits) first.
-                                guard let v = DecimalParser.prefixValue(text, from: i, end: end, stop: &fieldEnd) else { break rows }
+                                // The loop-free read of `0.` and 16–19 digits first, then the scan.
+                                guard let v = DecimalParser.probabilityPrefix(text, from: i, end: end, powers: powers.baseAddress!, stop: &fieldEnd)
+                                        ?? DecimalParser.prefixValue(text, from: i, end: end, stop: &fieldEnd) else { break rows }
                                 if action >= 0 {
                                     if isProbability && !(v >= 0 && v <= 1) { break rows }
                                     scores[action] = v
@@ -512,10 +533,55 @@ extension DelimitedReader {
                 }
             }
         }
+        }
+        }
         input.position = position
         self.line = line
         decoder.countPlainRows(decoded)
         return decoded
+    }
+
+    /// The class of each byte that is, alone, a label spelling the decoder
+    /// already resolved (the first such entry, as `cachedClass` finds it), -1 for
+    /// every other byte and always for a quote, the delimiter, LF and CR (which
+    /// the column loop never reads as a one-byte label). 256 entries.
+    static func oneByteLabels(_ cache: [LabelCacheEntry], delimiter: UInt8) -> [Int] {
+        var classes = [Int](repeating: -1, count: 256)
+        for entry in cache.reversed() where entry.length == 1 { classes[Int(entry.packed)] = entry.index }
+        for b in [quote, delimiter, lineFeed, carriageReturn] { classes[Int(b)] = -1 }
+        return classes
+    }
+
+    /// One row of two columns, a one-byte label and a score (label first when
+    /// `labelFirst`), that the column loop of `decodePlainRows` would keep, with
+    /// the same label, value and end (the next row's start); `nil` when the row
+    /// is anything else (the column loop then decides). The score is read by
+    /// `DecimalParser.probabilityPrefix`, else by `DecimalParser.prefixValue`.
+    @inline(__always)
+    static func twoColumnRow(_ text: UnsafePointer<UInt8>, at start: Int, end: Int, labelFirst: Bool, delimiter: UInt8, isProbability: Bool,
+                             byteClasses: UnsafePointer<Int>, powers: UnsafePointer<UInt64>) -> (label: Int, value: Double, next: Int)? {
+        var numberAt = start
+        var label = -1
+        if labelFirst {
+            label = byteClasses[Int(text[start])]
+            guard label >= 0 && start &+ 1 < end && text[start &+ 1] == delimiter else { return nil }
+            numberAt = start &+ 2
+        }
+        var stop = numberAt
+        guard let value = DecimalParser.probabilityPrefix(text, from: numberAt, end: end, powers: powers, stop: &stop)
+                ?? DecimalParser.prefixValue(text, from: numberAt, end: end, stop: &stop),
+              !isProbability || (value >= 0 && value <= 1) else { return nil }
+        var lineEnd = stop
+        if !labelFirst {
+            guard stop &+ 2 < end && text[stop] == delimiter else { return nil }
+            label = byteClasses[Int(text[stop &+ 1])]
+            lineEnd = stop &+ 2
+        }
+        guard label >= 0 && lineEnd < end else { return nil }
+        let b = text[lineEnd]
+        if b == lineFeed { return (label, value, lineEnd &+ 1) }
+        guard b == carriageReturn else { return nil }
+        return (label, value, lineEnd &+ 1 < end && text[lineEnd &+ 1] == lineFeed ? lineEnd &+ 2 : lineEnd &+ 1)
     }
 
     /// The class of a label spelling the decoder already resolved, or -1: the

@@ -17,4 +17,14 @@ struct StableMathTests {
             #expect(all.logNegative.bitPattern == StableMath.logSigmoid(-z).bitPattern, "log σ(−\(z))")
         }
     }
+
+    @Test("squareRoot is squareRoot() bit for bit, the focal losses' √(1 − q) included")
+    func squareRootMatchesStandardLibrary() {
+        var rng = SeededGenerator(seed: 12)
+        var values: [Double] = [0, -0.0, .leastNonzeroMagnitude, .leastNormalMagnitude, .ulpOfOne, 0.5, 1 - .ulpOfOne, 1, 2,
+                                .greatestFiniteMagnitude, .infinity]
+        for _ in 0..<20_000 { values.append(Double.random(in: 0...1, using: &rng)) }
+        for x in values { #expect(StableMath.squareRoot(x).bitPattern == x.squareRoot().bitPattern, "√\(x)") }
+        #expect(StableMath.squareRoot(-1).isNaN)
+    }
 }

@@ -73,6 +73,17 @@ struct PlainRowTests {
         Input(name: "logits of three classes named with more than eight bytes", text: rows("label,logit_alphabetical,logit_betatesting,logit_gammaray\n", 400) { i in
             "\(["alphabetical", "betatesting", "gammaray"][i % 3]),\(i % 7 - 3).25,-\(probability(i)),\(i)e-2"
         }),
+        Input(name: "score first, 16 to 20 digits, CRLF line ends, labels of one and two bytes", text: rows("prob,label\n", 400) { i in
+            let digits = String(probability(i).dropFirst(2))
+            let p = "0." + String((digits + digits).prefix(16 + i % 5))
+            return "\(p),\(["1", "0", "1", "0", "10"][i % 5])" + (i % 3 == 0 ? "\r" : "")
+        }, skip: true),
+        Input(name: "label first, semicolons between fields", text: rows("label;prob\n", 400) { i in
+            "\(i % 2);\(probability(i))"
+        }),
+        Input(name: "two-column logits, negative and above 1, label first", text: rows("label,logit\n", 400) { i in
+            "\(i % 2),\(["-", "", "+"][i % 3])\(i % 4)\(probability(i).dropFirst())"
+        }),
         Input(name: "a record over the record limit stops the read", text: rows("label,prob,note\n", 300) { i in
             "\(i % 2),\(probability(i)),\(i == 200 ? String(repeating: "x", count: 100) : "n")"
         }, recordLimit: 64),
@@ -238,6 +249,40 @@ struct PrefixValueTests {
         #expect(taken > texts.count * 9 / 10)
     }
 
+    @Test("the probability spelling's loop-free read gives prefixValue's value and end, bit for bit, or leaves the number to it",
+          arguments: [",", "\n", "\r\n", ".5,", "e5\n", "E-1,", "5", ",0.1234567890123456789\n"])
+    func probabilityPrefixAsPrefixValue(after: String) {
+        var rng = SeededGenerator(seed: 22)
+        var texts = ["0.0000000000000000", "0.0000000000000001", "0.00000000000000000001", "0.9999999999999999999", "0.1000000000000000000",
+                     "0.9007199254740992", "0.9007199254740993", "0.09007199254740993", "0.18446744073709551615", "0.5000000000000000",
+                     "0.30000000000000004", "1.2345678901234567", "-0.12345678901234567", "0.123456789012345", "0.12345678901234567890"]
+        for _ in 0..<50_000 {
+            // 14 to 21 digits after `0.`, around the 16 to 19 the path takes.
+            let n = Int.random(in: 14...21, using: &rng)
+            texts.append("0." + String((0..<n).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) }))
+            // A random probability's shortest spelling, padded with zeros to 17 digits after `0.`.
+            let shortest = Double.random(in: 0.1..<1, using: &rng).description
+            texts.append(shortest + String(repeating: "0", count: Swift.max(0, 19 - shortest.count)))
+        }
+        let powers = DecimalParser.probabilityPowers
+        var taken = 0
+        for text in texts {
+            let row = Array((text + after).utf8)
+            row.withUnsafeBufferPointer { all in
+                var fastStop = -1, stop = -1
+                let fast = powers.withUnsafeBufferPointer {
+                    DecimalParser.probabilityPrefix(all.baseAddress!, from: 0, end: all.count, powers: $0.baseAddress!, stop: &fastStop)
+                }
+                let value = DecimalParser.prefixValue(all.baseAddress!, from: 0, end: all.count, stop: &stop)
+                guard let fast else { return }
+                taken += 1
+                #expect(fast.bitPattern == value?.bitPattern && fastStop == stop, "\(text)")
+            }
+        }
+        // The 16 to 19 digit spellings are taken when 26 bytes are readable and a field's end follows.
+        #expect(after.count < 8 || taken > texts.count / 3)
+    }
+
     @Test("the number ends where the grammar does; no number, no value", arguments: [
         ("1.5.5,", 3), ("2e5e,", 3), ("0x10,", 1), ("1-2,", 1), ("0.25 ,", 4), ("7,", 1),
         ("-,", nil), ("+,", nil), (".,", nil), ("1e,", nil), ("1e+,", nil), ("-.e1,", nil), ("e5,", nil), (" 1,", nil), (",", nil),
@@ -252,3 +297,4 @@ struct PrefixValueTests {
         if let expected { #expect(stop == expected) }
     }
 }
+

@@ -139,6 +139,37 @@ for (name, corpus) in corpora {
         "\(fixed(oursSeconds / Double(valueCount) * 1e9, 1)) ns/value; \(fixed(strtodSeconds / oursSeconds, 1))x strtod")
 }
 
+// The reader's read of a probability where its field starts, inside a row (`0.` and
+// 17 digits, then a line break): the general prefix read against the loop-free one
+// of the fused two-column path (`DecimalParser.probabilityPrefix`), same bits.
+do {
+    var generator = SeededGenerator(seed: 19)
+    let text = Array((0..<valueCount).map { _ in seventeenDigits(Double.random(in: 0.1..<1, using: &generator)) + "\n" }.joined().utf8)
+    func read(_ loopFree: Bool) -> (seconds: Double, sum: Double) {
+        var sum = 0.0
+        let seconds = text.withUnsafeBufferPointer { all in
+            DecimalParser.probabilityPowers.withUnsafeBufferPointer { powers in
+                bestSeconds {
+                    var total = 0.0, i = 0, stop = 0
+                    let base = all.baseAddress!, end = all.count
+                    while i < end {
+                        let value = (loopFree ? DecimalParser.probabilityPrefix(base, from: i, end: end, powers: powers.baseAddress!, stop: &stop) : nil)
+                            ?? DecimalParser.prefixValue(base, from: i, end: end, stop: &stop)
+                        total += value ?? 0
+                        i = stop + 1
+                    }
+                    sum = total
+                }
+            }
+        }
+        return (seconds, sum)
+    }
+    let general = read(false), loopFree = read(true)
+    precondition(general.sum == loopFree.sum, "the two reads of a probability disagree")
+    row("  probabilities inside rows, loop-free read", "\(Int(Double(text.count) / loopFree.seconds / 1e6)) MB/s",
+        "\(fixed(loopFree.seconds / Double(valueCount) * 1e9, 1)) ns/value; prefix read \(fixed(general.seconds / Double(valueCount) * 1e9, 1)) ns/value")
+}
+
 // MARK: 2. The read path from memory, one thread
 
 func csv(rows: Int, classes: Int) -> [UInt8] {
