@@ -340,10 +340,11 @@ extension RankingWalk {
     /// operating points' guards) is held in locals, written back only around
     /// the rare points that reach `visitOperatingPoints`, so that the loop
     /// runs in registers; the complement's state too (its last point is
-    /// this walk's). A point that only meets precision targets is recorded
-    /// once the next such point has a lower precision (the next one with at
-    /// least its precision would replace it as the best of every target it
-    /// meets), or before any other operating point and at the end.
+    /// this walk's). A point that only meets precision (FPR) targets is
+    /// recorded once the next such point has a lower precision (meets fewer
+    /// FPR targets): the next one with at least its precision (meeting as
+    /// many) would replace it as the best of every target it meets; pending
+    /// points are recorded before any other operating point and at the end.
     @inline(never)
     mutating func visitUnitCounts(keys: UnsafePointer<UInt64>, count: Int, tp itp: inout Int, fp ifp: inout Int,
                                   complement: inout ComplementWalk?) {
@@ -375,6 +376,10 @@ extension RankingWalk {
         // The last point that may be some precision target's best, not yet recorded (see below).
         var pending = false
         var pendingThreshold = 0.0, pendingTP = 0.0, pendingFP = 0.0, pendingPrecision = 0.0, pendingRank = 0
+        // The same for the FPR targets, with the lowest target the point meets (∞: none).
+        var fprPending = false
+        var fprThreshold = 0.0, fprTP = 0.0, fprFP = 0.0, fprRank = 0, fprBoundary = Double.infinity
+        let negativeWeight = self.negatives, fprTargets = settings.fprTargets
         var i = count
         while i > 0 {
             let score = keys[i - 1] >> 1
@@ -393,26 +398,45 @@ extension RankingWalk {
             if dTP != 0 { ap.add(dTP * newTP / flagged) }
             let freshRank = positives != checkedRank
             checkedRank = positives
-            if full && (threshold < nextCut || (freshRank && newFP <= highestFPRWeight) || flagged >= nextTopWeight || hasCosts
-                        || newTP >= nextCurveTP || newFP >= nextCurveFP) {
+            if full && (threshold < nextCut || flagged >= nextTopWeight || hasCosts || newTP >= nextCurveTP || newFP >= nextCurveFP) {
                 if pending {
                     visitPrecisionTargets(threshold: pendingThreshold, tp: pendingTP, fp: pendingFP, precision: pendingPrecision, rank: pendingRank)
                     pending = false
+                }
+                if fprPending {
+                    visitFPRTargets(threshold: fprThreshold, tp: fprTP, fp: fprFP, rank: fprRank)
+                    fprPending = false
                 }
                 self.tp = tp; self.fp = fp; self.auc = auc; self.ap = ap; self.checkedRank = checkedRank
                 visitOperatingPoints(threshold: threshold, tp: newTP, fp: newFP, rank: positives)
                 nextCut = self.nextCut; nextTopWeight = self.nextTopWeight
                 nextCurveTP = self.nextCurveTP; nextCurveFP = self.nextCurveFP
-            } else if full && freshRank && newTP >= precisionFilter * flagged {
+            } else if full && freshRank && (newTP >= precisionFilter * flagged || newFP <= highestFPRWeight) {
                 // A point reaching precision targets (the first of its rank) is recorded only once the next
                 // such point has a lower precision: a point of a higher rank and at least its precision meets
                 // every target it meets and would replace it as their best (see `visitPrecisionTargets`).
-                let precision = newTP / flagged
-                if pending && precision < pendingPrecision {
-                    visitPrecisionTargets(threshold: pendingThreshold, tp: pendingTP, fp: pendingFP, precision: pendingPrecision, rank: pendingRank)
+                if newTP >= precisionFilter * flagged {
+                    let precision = newTP / flagged
+                    if pending && precision < pendingPrecision {
+                        visitPrecisionTargets(threshold: pendingThreshold, tp: pendingTP, fp: pendingFP, precision: pendingPrecision, rank: pendingRank)
+                    }
+                    pending = true
+                    pendingThreshold = threshold; pendingTP = newTP; pendingFP = newFP; pendingPrecision = precision; pendingRank = positives
                 }
-                pending = true
-                pendingThreshold = threshold; pendingTP = newTP; pendingFP = newFP; pendingPrecision = precision; pendingRank = positives
+                // Likewise for the FPR targets: down the walk a point meets fewer of them, and one of a higher
+                // rank that meets as many (its rate at most the lowest target the pending one meets) replaces it.
+                if newFP <= highestFPRWeight {
+                    let rate = newFP / negativeWeight
+                    if fprPending && rate > fprBoundary {
+                        visitFPRTargets(threshold: fprThreshold, tp: fprTP, fp: fprFP, rank: fprRank)
+                        fprPending = false
+                    }
+                    if !fprPending {
+                        fprBoundary = fprTargets.lazy.filter { rate <= $0 }.min() ?? .infinity
+                    }
+                    fprPending = true
+                    fprThreshold = threshold; fprTP = newTP; fprFP = newFP; fprRank = positives
+                }
             }
             if ranksComplement {
                 // `ComplementWalk.visit(score: threshold, tp: newTP, fp: newFP)` with `last` = (`tp`, `fp`), line by line.
@@ -442,6 +466,7 @@ extension RankingWalk {
         if pending {
             visitPrecisionTargets(threshold: pendingThreshold, tp: pendingTP, fp: pendingFP, precision: pendingPrecision, rank: pendingRank)
         }
+        if fprPending { visitFPRTargets(threshold: fprThreshold, tp: fprTP, fp: fprFP, rank: fprRank) }
         self.tp = tp; self.fp = fp; self.auc = auc; self.ap = ap; self.checkedRank = checkedRank
         itp = positives
         ifp = negatives
