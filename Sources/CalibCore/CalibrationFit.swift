@@ -73,7 +73,12 @@ extension CalibrationFits {
     /// The fits and how each went (`nil`: not fitted).
     static func fitted(views: [PieceView], runner: RankingRunner?)
         -> (fits: CalibrationFits, slope: FitOutcome?, intercept: FitOutcome?) {
-        let cells = FitCells(views: views, runner: runner)
+        fitted(cells: FitCells(views: views, runner: runner), views: views, runner: runner)
+    }
+
+    /// The fits from the cells' moments, already summed (`FitCells(views:runner:)`), of the rows of `views`.
+    static func fitted(cells: FitCells, views: [PieceView], runner: RankingRunner?)
+        -> (fits: CalibrationFits, slope: FitOutcome?, intercept: FitOutcome?) {
         var fits = CalibrationFits()
         guard cells.hasPositive && cells.hasNegative else {
             fits.slopeUndefinedReason = oneClassAbsent

@@ -13,7 +13,10 @@
 /// by tasks. Either way each bucket (or range) becomes a
 /// `CalibrationPartial` started from the exact weight below it, and the
 /// partials join in bucket order, so the result depends on the data only,
-/// never on the runner or the thread count.
+/// never on the runner or the thread count. A binary column's logistic fits
+/// sum their cells' moments before the ranking walks (`FitCells`): with unit
+/// weights that pass counts each bucket's positive and negative rows
+/// exactly, which the ranking takes instead of counting them again.
 struct CalibrationWalk: Sendable {
     /// One run of rows sharing a score, in ascending order of scores.
     struct Run {
@@ -284,7 +287,14 @@ extension ScoreStore {
         let walk = CalibrationWalk(pieces, binCount: binCount, binary: binary)
         var partials: [(bucket: Int, partial: CalibrationPartial)]
         let ranking: RankingMetrics
+        // Pointers into `pieces`, which the fits keep (`fitted`) until they end.
+        let views = binary ? PieceView.views(of: pieces) : []
+        var cells: FitCells?
         if binary {
+            // The fits' moments first: their pass over the keys counts each bucket's classes (exactly, with
+            // unit weights), which the ranking then need not count again.
+            cells = FitCells(views: views, runner: runner)
+            let counts = walk.unitWeights ? zip(cells!.bucketPositive, cells!.bucketNegative).map { (positives: Int($0), negatives: Int($1)) } : nil
             // The ranking sorts each bucket; the calibration reads the sorted keys before the ranking walks them.
             let slots = UnsafeMutableBufferPointer<CalibrationPartial?>.allocate(capacity: walk.sizes.count)
             slots.initialize(repeating: nil)
@@ -294,7 +304,7 @@ extension ScoreStore {
                 shared.pointer[b] = walk.partial(bucket: b, sortedKeys: keys, weights: weights, count: count)
             }
             ranking = ScoreStore.rankExact(&exact, columnCount: rankedColumnCount, settings: settings, cuts: cuts,
-                                           runner: runner, sortedBucket: hook)
+                                           runner: runner, sortedBucket: hook, bucketCounts: counts)
             partials = slots.indices.compactMap { b in slots[b].map { (b, $0) } }
             let missed = walk.sizes.indices.filter { walk.sizes[$0] > 0 && slots[$0] == nil }
             if !missed.isEmpty { partials += walk.walk(pieces, only: missed, runner: runner) }
@@ -305,11 +315,11 @@ extension ScoreStore {
         }
         let totals = walk.totals(partials)
         // The smooth ECE's bandwidth search runs on one thread: beside the fits (binary), not after them.
-        let grid = totals.smooth, fitted = pieces
+        let grid = totals.smooth, fitted = pieces, fitCells = cells
         nonisolated(unsafe) var smooth: SmoothECEEstimate?
         nonisolated(unsafe) var fits: CalibrationFits?
         let both: @Sendable (Int) -> Void = { task in
-            if task == 0 { smooth = grid.estimate(bandwidth: smoothBandwidth) } else { fits = CalibrationFits.fit(pieces: fitted, runner: runner) }
+            if task == 0 { smooth = grid.estimate(bandwidth: smoothBandwidth) } else { fits = withExtendedLifetime(fitted) { CalibrationFits.fitted(cells: fitCells!, views: views, runner: runner).fits } }
         }
         if let runner, binary { runner(2, both) } else { both(0); if binary { both(1) } }
         return (ranking, .walked(totals, smooth, fits))

@@ -339,7 +339,12 @@ extension RankingWalk {
     /// point. The state a point touches (counts, both areas' sums, the
     /// operating points' guards) is held in locals, written back only around
     /// the rare points that reach `visitOperatingPoints`, so that the loop
-    /// runs in registers.
+    /// runs in registers; the complement's state too (its last point is
+    /// this walk's). A point that only meets precision (FPR) targets is
+    /// recorded once the next such point has a lower precision (meets fewer
+    /// FPR targets): the next one with at least its precision (meeting as
+    /// many) would replace it as the best of every target it meets; pending
+    /// points are recorded before any other operating point and at the end.
     @inline(never)
     mutating func visitUnitCounts(keys: UnsafePointer<UInt64>, count: Int, tp itp: inout Int, fp ifp: inout Int,
                                   complement: inout ComplementWalk?) {
@@ -362,6 +367,19 @@ extension RankingWalk {
         let full = self.full, hasCosts = self.hasCosts
         let precisionFilter = self.precisionFilter, highestFPRWeight = self.highestFPRWeight
         var positives = itp, negatives = ifp
+        // The complement's state (`ComplementWalk.visit`), in locals as well; its last point is always this
+        // walk's (`tp`, `fp`).
+        precondition(!ranksComplement || (complement.last.tp == tp && complement.last.fp == fp), "the complement walks the same points")
+        var runValue = complement.runValue, before = complement.before, closedRuns = complement.closedRuns
+        var complementAUC = complement.auc, complementAP = complement.ap
+        let n = complement.negatives, w = complement.positives + complement.negatives
+        // The last point that may be some precision target's best, not yet recorded (see below).
+        var pending = false
+        var pendingThreshold = 0.0, pendingTP = 0.0, pendingFP = 0.0, pendingPrecision = 0.0, pendingRank = 0
+        // The same for the FPR targets, with the lowest target the point meets (∞: none).
+        var fprPending = false
+        var fprThreshold = 0.0, fprTP = 0.0, fprFP = 0.0, fprRank = 0, fprBoundary = Double.infinity
+        let negativeWeight = self.negatives, fprTargets = settings.fprTargets
         var i = count
         while i > 0 {
             let score = keys[i - 1] >> 1
@@ -380,17 +398,75 @@ extension RankingWalk {
             if dTP != 0 { ap.add(dTP * newTP / flagged) }
             let freshRank = positives != checkedRank
             checkedRank = positives
-            if full && (threshold < nextCut || (freshRank && (newTP >= precisionFilter * flagged || newFP <= highestFPRWeight))
-                        || flagged >= nextTopWeight || hasCosts || newTP >= nextCurveTP || newFP >= nextCurveFP) {
+            if full && (threshold < nextCut || flagged >= nextTopWeight || hasCosts || newTP >= nextCurveTP || newFP >= nextCurveFP) {
+                if pending {
+                    visitPrecisionTargets(threshold: pendingThreshold, tp: pendingTP, fp: pendingFP, precision: pendingPrecision, rank: pendingRank)
+                    pending = false
+                }
+                if fprPending {
+                    visitFPRTargets(threshold: fprThreshold, tp: fprTP, fp: fprFP, rank: fprRank)
+                    fprPending = false
+                }
                 self.tp = tp; self.fp = fp; self.auc = auc; self.ap = ap; self.checkedRank = checkedRank
                 visitOperatingPoints(threshold: threshold, tp: newTP, fp: newFP, rank: positives)
                 nextCut = self.nextCut; nextTopWeight = self.nextTopWeight
                 nextCurveTP = self.nextCurveTP; nextCurveFP = self.nextCurveFP
+            } else if full && freshRank && (newTP >= precisionFilter * flagged || newFP <= highestFPRWeight) {
+                // A point reaching precision targets (the first of its rank) is recorded only once the next
+                // such point has a lower precision: a point of a higher rank and at least its precision meets
+                // every target it meets and would replace it as their best (see `visitPrecisionTargets`).
+                if newTP >= precisionFilter * flagged {
+                    let precision = newTP / flagged
+                    if pending && precision < pendingPrecision {
+                        visitPrecisionTargets(threshold: pendingThreshold, tp: pendingTP, fp: pendingFP, precision: pendingPrecision, rank: pendingRank)
+                    }
+                    pending = true
+                    pendingThreshold = threshold; pendingTP = newTP; pendingFP = newFP; pendingPrecision = precision; pendingRank = positives
+                }
+                // Likewise for the FPR targets: down the walk a point meets fewer of them, and one of a higher
+                // rank that meets as many (its rate at most the lowest target the pending one meets) replaces it.
+                if newFP <= highestFPRWeight {
+                    let rate = newFP / negativeWeight
+                    if fprPending && rate > fprBoundary {
+                        visitFPRTargets(threshold: fprThreshold, tp: fprTP, fp: fprFP, rank: fprRank)
+                        fprPending = false
+                    }
+                    if !fprPending {
+                        fprBoundary = fprTargets.lazy.filter { rate <= $0 }.min() ?? .infinity
+                    }
+                    fprPending = true
+                    fprThreshold = threshold; fprTP = newTP; fprFP = newFP; fprRank = positives
+                }
+            }
+            if ranksComplement {
+                // `ComplementWalk.visit(score: threshold, tp: newTP, fp: newFP)` with `last` = (`tp`, `fp`), line by line.
+                let value = 1 - threshold
+                if value != runValue {
+                    if closedRuns > 0 {
+                        // `add(before:end:)` of the run closed, ending at (`tp`, `fp`).
+                        complementAUC.add((tp - before.tp) * (2 * n - before.fp - fp))
+                        let flagged = w - before.tp - before.fp
+                        if fp != before.fp, flagged > 0 { complementAP.add((fp - before.fp) * (n - before.fp) / flagged) }
+                        closedRuns &+= 1
+                    } else if !runValue.isNaN {
+                        complement.firstRun = (runValue, (tp, fp))
+                        closedRuns = 1
+                    }
+                    runValue = value
+                    before = (tp, fp)
+                }
             }
             tp = newTP
             fp = newFP
-            if ranksComplement { complement.visit(score: threshold, tp: newTP, fp: newFP) }
         }
+        if ranksComplement {
+            complement.runValue = runValue; complement.before = before; complement.last = (tp, fp)
+            complement.closedRuns = closedRuns; complement.auc = complementAUC; complement.ap = complementAP
+        }
+        if pending {
+            visitPrecisionTargets(threshold: pendingThreshold, tp: pendingTP, fp: pendingFP, precision: pendingPrecision, rank: pendingRank)
+        }
+        if fprPending { visitFPRTargets(threshold: fprThreshold, tp: fprTP, fp: fprFP, rank: fprRank) }
         self.tp = tp; self.fp = fp; self.auc = auc; self.ap = ap; self.checkedRank = checkedRank
         itp = positives
         ifp = negatives
@@ -423,6 +499,9 @@ extension ScoreStore {
         }
     }
 
+    /// A grid bucket's rows of each class (unit weights).
+    typealias BucketCounts = (positives: Int, negatives: Int)
+
     /// What one column's walk gives.
     struct ColumnRanking {
         var rocAUC: Double
@@ -432,9 +511,12 @@ extension ScoreStore {
         var negatives: Double
     }
 
-    /// With `sortedBucket`, a binary column's walk hands each bucket it sorts whole to it first.
+    /// With `sortedBucket`, a binary column's walk hands each bucket it sorts whole to it first; with
+    /// `bucketCounts` (a binary column of unit weights), its buckets' positive and negative rows are
+    /// not counted again (`walkExact`).
     static func rankExact(_ exact: inout ExactScores, columnCount: Int, settings: RankingSettings, cuts: [Double],
-                          runner: RankingRunner?, sortedBucket: SortedBucketHook? = nil) -> RankingMetrics {
+                          runner: RankingRunner?, sortedBucket: SortedBucketHook? = nil,
+                          bucketCounts: [BucketCounts]? = nil) -> RankingMetrics {
         var perClass: [ClassRanking] = []
         var columns: [ColumnRanking] = []
         var binary: (walk: RankingWalk, positives: Double, negatives: Double)?
@@ -443,7 +525,7 @@ extension ScoreStore {
             var pieces: [ExactScores.Piece] = []
             swap(&pieces, &exact.columns[c])
             let walked = walkExact(pieces, settings: settings, cuts: cuts, full: columnCount == 1, runner: runner,
-                                   sortedBucket: columnCount == 1 ? sortedBucket : nil)
+                                   sortedBucket: columnCount == 1 ? sortedBucket : nil, bucketCounts: columnCount == 1 ? bucketCounts : nil)
             columns.append(walked.column)
             if let complement = walked.complement {
                 binary = (walked.walk, walked.column.positives, walked.column.negatives)
@@ -465,9 +547,11 @@ extension ScoreStore {
     /// in order. Every value depends on the buckets only, never on how they
     /// were split into tasks or how many threads ran them. With `full` (a
     /// binary task's positive column) the same pass ranks the negative class
-    /// by `1 − s` (`ComplementWalk`).
+    /// by `1 − s` (`ComplementWalk`). `bucketCounts` (unit weights only)
+    /// are each bucket's positive and negative rows, counted by the caller's
+    /// own pass over the keys (the fits' moments), so that this walk does not count them again.
     private static func walkExact(_ pieces: [ExactScores.Piece], settings: RankingSettings, cuts: [Double], full: Bool,
-                                  runner: RankingRunner?, sortedBucket: SortedBucketHook? = nil)
+                                  runner: RankingRunner?, sortedBucket: SortedBucketHook? = nil, bucketCounts: [BucketCounts]? = nil)
         -> (column: ColumnRanking, walk: RankingWalk, complement: ColumnRanking?) {
         let grid = ExactScores.grid
         let buckets = grid.bucketCount
@@ -494,30 +578,43 @@ extension ScoreStore {
         defer { withExtendedLifetime(pieces) {} }
         // 1. Each bucket's positive and negative weight, then the weight above each bucket.
         var totals = [(p: CompensatedSum, n: CompensatedSum, positiveRows: Int)](repeating: (CompensatedSum(), CompensatedSum(), 0), count: buckets)
-        totals.withUnsafeMutableBufferPointer { out in
-            let shared = SendablePointer(out.baseAddress!)
-            run(taskRanges.count, runner) { task in
-                for b in taskRanges[task] where bucketSizes[b] > 0 {
-                    var p = CompensatedSum(), n = CompensatedSum()
-                    var ones = 0, unitRows = 0, weightedOnes = 0
-                    for piece in views {
-                        let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
-                        guard lower < upper else { continue }
-                        let keys = piece.keys
-                        if let weights = piece.weights {
-                            for i in lower..<upper {
-                                if keys[i] & 1 == 1 { p.add(weights[i]); weightedOnes &+= 1 } else { n.add(weights[i]) }
+        if let counts = bucketCounts, !weighted {
+            // The same sums as the pass below makes of unit weights: each count added once to an empty sum.
+            precondition(counts.count == buckets, "one count per bucket")
+            for b in 0..<buckets where bucketSizes[b] > 0 {
+                let ones = counts[b].positives
+                precondition(ones >= 0 && ones + counts[b].negatives == bucketSizes[b], "a bucket's counts and its rows disagree")
+                var p = CompensatedSum(), n = CompensatedSum()
+                p.add(Double(ones))
+                n.add(Double(bucketSizes[b] - ones))
+                totals[b] = (p, n, ones)
+            }
+        } else {
+            totals.withUnsafeMutableBufferPointer { out in
+                let shared = SendablePointer(out.baseAddress!)
+                run(taskRanges.count, runner) { task in
+                    for b in taskRanges[task] where bucketSizes[b] > 0 {
+                        var p = CompensatedSum(), n = CompensatedSum()
+                        var ones = 0, unitRows = 0, weightedOnes = 0
+                        for piece in views {
+                            let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
+                            guard lower < upper else { continue }
+                            let keys = piece.keys
+                            if let weights = piece.weights {
+                                for i in lower..<upper {
+                                    if keys[i] & 1 == 1 { p.add(weights[i]); weightedOnes &+= 1 } else { n.add(weights[i]) }
+                                }
+                            } else {
+                                unitRows += upper - lower
+                                for i in lower..<upper { ones &+= Int(truncatingIfNeeded: keys[i] & 1) }
                             }
-                        } else {
-                            unitRows += upper - lower
-                            for i in lower..<upper { ones &+= Int(truncatingIfNeeded: keys[i] & 1) }
                         }
+                        if unitRows > 0 {
+                            p.add(Double(ones))
+                            n.add(Double(unitRows - ones))
+                        }
+                        shared.pointer[b] = (p, n, ones + weightedOnes)
                     }
-                    if unitRows > 0 {
-                        p.add(Double(ones))
-                        n.add(Double(unitRows - ones))
-                    }
-                    shared.pointer[b] = (p, n, ones + weightedOnes)
                 }
             }
         }
@@ -956,13 +1053,14 @@ struct ComplementWalk {
     let positives: Double
     let negatives: Double
     let start: Counts
-    private var auc = BlockSum(), ap = BlockSum()
-    private var runValue = Double.nan
-    private var before: Counts
-    private var last: Counts
-    private var closedRuns = 0
+    // File-private: `RankingWalk.visitUnitCounts` walks them in locals.
+    fileprivate var auc = BlockSum(), ap = BlockSum()
+    fileprivate var runValue = Double.nan
+    fileprivate var before: Counts
+    fileprivate var last: Counts
+    fileprivate var closedRuns = 0
     /// The walk's first run, closed but not added (it may continue the walk before's last run).
-    private var firstRun: (value: Double, end: Counts)?
+    fileprivate var firstRun: (value: Double, end: Counts)?
 
     init(positives: Double, negatives: Double, start: Counts = (0, 0)) {
         self.positives = positives
@@ -1118,3 +1216,4 @@ extension Optional where Wrapped == [Double] {
         }
     }
 }
+

@@ -183,4 +183,33 @@ struct UnitWeightPassTests {
             #expect(local == general, "rows above \(above), full \(full)")
         }
     }
+
+    /// Samples whose scores also fill the fits' fine cells (below 2⁻⁴⁰, and from ⅞ up).
+    static let tailSamples = samples + [
+        Sample(name: "scores below 2⁻⁴⁰ and from ⅞ up (fine cells)", rows: 4_000) {
+            Bool.random(using: &$0) ? Double.random(in: 0..<0x1p-40, using: &$0) : Double.random(in: 0.875...1, using: &$0)
+        },
+    ]
+
+    @Test("the ranking from the fits' bucket counts is the ranking's own count pass, bit for bit", arguments: tailSamples, [1, 2])
+    func bucketCounts(sample: Sample, threads: Int) {
+        var g = SeededGenerator(seed: 21)
+        var store = ScoreStore(shape: ClassificationShape(classCount: 2, scoreKind: .probabilities), settings: RankingSettings())
+        var scores: [Double] = [], labels: [Int] = []
+        for _ in 0..<sample.rows {
+            let s = sample.draw(&g)
+            scores.append(s)
+            labels.append(Double.random(in: 0..<1, using: &g) < s ? 1 : 0)
+        }
+        for start in stride(from: 0, to: scores.count, by: 700) {
+            let end = Swift.min(scores.count, start + 700)
+            store.append(scores: Array(scores[start..<end]), labels: Array(labels[start..<end]))
+        }
+        let runner = CalibrationWalkTests.runner(threads: threads)
+        var counted = store, shared = store
+        let own = counted.takeRanking(settings: RankingSettings(), runner: runner)
+        let (fromFits, _) = shared.takeRankingAndCalibration(settings: RankingSettings(), binCount: 15, runner: runner)
+        #expect("\(fromFits)" == "\(own)")
+        #expect(fromFits.rocAUC.bitPattern == own.rocAUC.bitPattern && fromFits.averagePrecision.bitPattern == own.averagePrecision.bitPattern)
+    }
 }
