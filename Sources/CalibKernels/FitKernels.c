@@ -1,5 +1,6 @@
 #include "CalibKernels.h"
 #include <math.h>
+#include <string.h>
 
 // The recalibration fits' passes over the rows (`LogisticRows.evaluate`,
 // `TemperatureRows.binaryPass`), in C so that the sums stay in registers:
@@ -10,6 +11,9 @@
 // adds the block's terms. Each row's operations are the Swift loop's, in the
 // same order, with the same libm functions, and the rows are added in order:
 // the same bits. No fused multiply-add is formed from a multiply and an add.
+// The choices a row makes by its label and by the sign of its η are bitwise
+// selects, not branches: neither follows a pattern, and a mispredicted branch
+// costs more than the row's arithmetic.
 #pragma clang fp contract(off)
 #pragma STDC FP_CONTRACT OFF
 
@@ -18,6 +22,28 @@
 
 /// Swift's `max(x, 0)`: `0 >= x ? 0 : x` (NaN stays NaN, −0 gives +0).
 static inline double max0(double x) { return 0.0 >= x ? 0.0 : x; }
+
+/// `a` where `mask` is all ones, `b` where it is 0: the bits of `cond ? a : b`, with no branch.
+static inline double pick(uint64_t mask, double a, double b) {
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    const uint64_t r = (ua & mask) | (ub & ~mask);
+    double out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+/// All ones when `condition` holds, else 0. The empty `asm` hides from the
+/// compiler that the mask is one or the other, which it would otherwise
+/// turn back into a branch.
+static inline uint64_t maskOf(int condition) {
+    uint64_t mask = (uint64_t)0 - (uint64_t)(condition != 0);
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__("" : "+r"(mask));
+#endif
+    return mask;
+}
 
 void calib_logistic_pass(const double *features, size_t featureCount, const int32_t *labels, const double *weights,
                          size_t start, size_t end, ptrdiff_t excludedFold, const double *theta, int withLoss,
@@ -57,11 +83,12 @@ void calib_logistic_pass(const double *features, size_t featureCount, const int3
             const size_t r = rowAt[k];
             const double weight = weights[r], eta = etaAt[k], e = expAt[k];
             const double near = 1 / (1 + e), far = e / (1 + e);
-            const double p = eta >= 0 ? near : far, q = eta >= 0 ? far : near;
-            const int positive = labels[r] == 1;
-            if (withLoss) loss += weight * (max0(eta) + logAt[k] - (positive ? eta : 0.0));
-            floor += weight * max0(positive ? -eta : eta);
-            const double rr = weight * (positive ? -q : p);
+            const uint64_t up = maskOf(eta >= 0);
+            const double p = pick(up, near, far), q = pick(up, far, near);
+            const uint64_t positive = maskOf(labels[r] == 1);
+            if (withLoss) loss += weight * (max0(eta) + logAt[k] - pick(positive, eta, 0.0));
+            floor += weight * max0(pick(positive, -eta, eta));
+            const double rr = weight * pick(positive, -q, p);
             const double v = weight * p * q;
             if (two) {
                 const double x0 = features[2 * r], x1 = features[2 * r + 1];
@@ -113,8 +140,9 @@ void calib_temperature_pass(const double *z, const int32_t *labels, const double
             const size_t r = rowAt[k];
             const double w = weights[r], l = z[r], eta = etaAt[k], e = expAt[k];
             const double near = 1 / (1 + e), far = e / (1 + e);
-            const double p = eta >= 0 ? near : far, q = eta >= 0 ? far : near;
-            const double y = labels[r] == 1 ? l : 0.0;
+            const uint64_t up = maskOf(eta >= 0);
+            const double p = pick(up, near, far), q = pick(up, far, near);
+            const double y = pick(maskOf(labels[r] == 1), l, 0.0);
             g += w * (p * l - y);
             h += w * p * q * l * l;
             if (slopeAtZero) {
