@@ -132,8 +132,8 @@ public struct PredictionTable: Sendable {
     /// A table of columns built elsewhere in this package, taken as they are
     /// (no copy): labels already resolved to class indices (checked in debug
     /// builds only, as ``append(validatedLabels:scores:weights:lines:ids:groups:targets:)``
-    /// does), lines one per row or none (a table read without them: rows
-    /// cannot be appended to it), ids empty or one per row, no groups.
+    /// does), lines one per row or none (a table read without them, which
+    /// takes rows only by `appendWithoutLines(_:)`), ids empty or one per row, no groups.
     package init(shape: ClassificationShape, validatedLabels labels: [Int32], scores: [Double], weights: [Double], lines: [Int],
                  ids: [String], targets: [Double]) {
         let n = labels.count

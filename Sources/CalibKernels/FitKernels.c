@@ -11,9 +11,10 @@
 // adds the block's terms. Each row's operations are the Swift loop's, in the
 // same order, with the same libm functions, and the rows are added in order:
 // the same bits. No fused multiply-add is formed from a multiply and an add.
-// The choices a row makes by its label and by the sign of its η are bitwise
-// selects, not branches: neither follows a pattern, and a mispredicted branch
-// costs more than the row's arithmetic.
+// The choices a row makes by its label are bitwise selects, not branches
+// (labels follow no pattern, and a mispredicted branch costs more than the
+// row's arithmetic); its `σ(±η)` come from a loop of their own, two rows a
+// vector.
 #pragma clang fp contract(off)
 #pragma STDC FP_CONTRACT OFF
 
@@ -45,6 +46,18 @@ static inline uint64_t maskOf(int condition) {
     return mask;
 }
 
+/// `σ(η)` and `σ(−η)` of a block's rows from `e = exp(−|η|)`: `1/(1 + e)`
+/// on the side of `η`'s sign and `e/(1 + e)` on the other. A loop of its own
+/// with no call, which the compiler runs two rows a vector (one packed
+/// division for two, the same correctly rounded quotients).
+static void sigmoids(const double *eta, const double *e, double *p, double *q, size_t count) {
+    for (size_t k = 0; k < count; k++) {
+        const double near = 1 / (1 + e[k]), far = e[k] / (1 + e[k]);
+        p[k] = eta[k] >= 0 ? near : far;
+        q[k] = eta[k] >= 0 ? far : near;
+    }
+}
+
 void calib_logistic_pass(const double *features, size_t featureCount, const int32_t *labels, const double *weights,
                          size_t start, size_t end, ptrdiff_t excludedFold, const double *theta, int withLoss,
                          double *out) {
@@ -54,7 +67,7 @@ void calib_logistic_pass(const double *features, size_t featureCount, const int3
     double h00 = 0.0, h10 = 0.0, h11 = 0.0, h20 = 0.0, h21 = 0.0, h22 = 0.0;
     ptrdiff_t fold = (ptrdiff_t)(start % FIT_FOLDS);
     size_t rowAt[FIT_BLOCK];
-    double etaAt[FIT_BLOCK], expAt[FIT_BLOCK], logAt[FIT_BLOCK];
+    double etaAt[FIT_BLOCK], expAt[FIT_BLOCK], logAt[FIT_BLOCK], pAt[FIT_BLOCK], qAt[FIT_BLOCK];
     size_t i = start;
     while (i < end) {
         // The block's included rows, their η and exp(−|η|) (and log1p of it).
@@ -78,13 +91,11 @@ void calib_logistic_pass(const double *features, size_t featureCount, const int3
         if (withLoss) {
             for (size_t k = 0; k < count; k++) logAt[k] = log1p(expAt[k]);
         }
+        sigmoids(etaAt, expAt, pAt, qAt, count);
         // Their terms, added in row order.
         for (size_t k = 0; k < count; k++) {
             const size_t r = rowAt[k];
-            const double weight = weights[r], eta = etaAt[k], e = expAt[k];
-            const double near = 1 / (1 + e), far = e / (1 + e);
-            const uint64_t up = maskOf(eta >= 0);
-            const double p = pick(up, near, far), q = pick(up, far, near);
+            const double weight = weights[r], eta = etaAt[k], p = pAt[k], q = qAt[k];
             const uint64_t positive = maskOf(labels[r] == 1);
             if (withLoss) loss += weight * (max0(eta) + logAt[k] - pick(positive, eta, 0.0));
             floor += weight * max0(pick(positive, -eta, eta));
@@ -122,7 +133,7 @@ void calib_temperature_pass(const double *z, const int32_t *labels, const double
     double g = 0.0, h = 0.0, gz = 0.0;
     ptrdiff_t fold = (ptrdiff_t)(start % FIT_FOLDS);
     size_t rowAt[FIT_BLOCK];
-    double etaAt[FIT_BLOCK], expAt[FIT_BLOCK];
+    double etaAt[FIT_BLOCK], expAt[FIT_BLOCK], pAt[FIT_BLOCK], qAt[FIT_BLOCK];
     size_t i = start;
     while (i < end) {
         size_t count = 0;
@@ -136,12 +147,10 @@ void calib_temperature_pass(const double *z, const int32_t *labels, const double
             count++;
         }
         for (size_t k = 0; k < count; k++) expAt[k] = exp(-fabs(etaAt[k]));
+        sigmoids(etaAt, expAt, pAt, qAt, count);
         for (size_t k = 0; k < count; k++) {
             const size_t r = rowAt[k];
-            const double w = weights[r], l = z[r], eta = etaAt[k], e = expAt[k];
-            const double near = 1 / (1 + e), far = e / (1 + e);
-            const uint64_t up = maskOf(eta >= 0);
-            const double p = pick(up, near, far), q = pick(up, far, near);
+            const double w = weights[r], l = z[r], p = pAt[k], q = qAt[k];
             const double y = pick(maskOf(labels[r] == 1), l, 0.0);
             g += w * (p * l - y);
             h += w * p * q * l * l;
