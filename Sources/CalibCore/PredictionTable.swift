@@ -3,7 +3,8 @@
 /// Labels are class indices in `0..<classCount`; `scores` is row-major with
 /// ``ClassificationShape/scoresPerRow`` values per row; every row has a
 /// weight (1 when the input has none) and the 1-based line of the input it
-/// came from. `ids` is empty unless the input names an id column.
+/// came from (`lines` is empty in a table read without them, for `calib fit`,
+/// which reads none). `ids` is empty unless the input names an id column.
 public struct PredictionTable: Sendable {
     public let shape: ClassificationShape
     public private(set) var labels: [Int32] = []
@@ -107,15 +108,37 @@ public struct PredictionTable: Sendable {
         lines.append(contentsOf: newLines)
     }
 
+    /// Reserves room for `rows` rows in the labels, scores and weights (and
+    /// the lines with `lines`; soft targets with the shape's), so that
+    /// appending that many grows no column.
+    package mutating func reserveCapacity(rows: Int, lines withLines: Bool) {
+        labels.reserveCapacity(rows)
+        scores.reserveCapacity(rows * shape.scoresPerRow)
+        weights.reserveCapacity(rows)
+        if withLines { lines.reserveCapacity(rows) }
+        if shape.hasSoftTargets { targets.reserveCapacity(rows * shape.classCount) }
+    }
+
+    /// Appends another table's labels, scores and weights to a table kept
+    /// without lines (`lines` empty): neither has ids, groups or soft targets.
+    package mutating func appendWithoutLines(_ other: PredictionTable) {
+        precondition(other.shape == shape && lines.isEmpty, "a table without lines, of the same shape")
+        precondition(ids.isEmpty && other.ids.isEmpty && groups.isEmpty && !shape.hasSoftTargets, "no ids, groups or soft targets")
+        labels.append(contentsOf: other.labels)
+        scores.append(contentsOf: other.scores)
+        weights.append(contentsOf: other.weights)
+    }
+
     /// A table of columns built elsewhere in this package, taken as they are
     /// (no copy): labels already resolved to class indices (checked in debug
     /// builds only, as ``append(validatedLabels:scores:weights:lines:ids:groups:targets:)``
-    /// does), ids empty or one per row, no groups.
+    /// does), lines one per row or none (a table read without them, which
+    /// takes rows only by `appendWithoutLines(_:)`), ids empty or one per row, no groups.
     package init(shape: ClassificationShape, validatedLabels labels: [Int32], scores: [Double], weights: [Double], lines: [Int],
                  ids: [String], targets: [Double]) {
         let n = labels.count
         precondition(targets.count == (shape.hasSoftTargets ? n * shape.classCount : 0), "targets must hold classCount values per row exactly when the shape has soft targets")
-        precondition(scores.count == n * shape.scoresPerRow && weights.count == n && lines.count == n, "columns of different lengths")
+        precondition(scores.count == n * shape.scoresPerRow && weights.count == n && (lines.count == n || lines.isEmpty), "columns of different lengths")
         precondition(ids.isEmpty || ids.count == n, "ids must be empty or one per row")
         assert(labels.allSatisfy { $0 >= 0 && Int($0) < shape.classCount }, "label index out of range")
         self.init(shape: shape)

@@ -44,4 +44,37 @@ struct TableLoaderTests {
             #expect(chunks.flatMap(\.weights) == whole.weights && chunks.flatMap(\.lines) == whole.lines && chunks.flatMap(\.ids) == whole.ids)
         }
     }
+
+    static let lineCases: [(String, Bool, Bool, Int)] = [
+        ("no id column: no lines", false, false, 4 << 10),
+        ("no id column, one block", false, false, 2 << 20),
+        ("an id column named by --id: lines kept beside the ids", true, true, 4 << 10),
+        ("a column named id, found without --id: lines kept beside the ids", true, false, 4 << 10),
+    ]
+
+    @Test("loaded without lines, a table has the same rows, and no lines unless it has ids", arguments: lineCases)
+    func withoutLines(name: String, withID: Bool, namedByOption: Bool, blockBytes: Int) throws {
+        var text = withID ? "label,prob,id\n" : "label,prob\n"
+        for i in 0..<2_000 { text += "\(i % 3 == 0 ? 1 : 0),\(Double(i % 89) / 89)" + (withID ? ",r\(i)\n" : "\n") }
+        let path = try temporaryFile("nolines.csv", text)
+        for threads in [1, 3] {
+            var options = ReadOptions()
+            options.id = namedByOption ? "id" : nil
+            options.blockBytes = blockBytes
+            options.threads = threads
+            let (whole, _) = try TableLoader.load(.file(path), options: options)
+            let (table, input) = try TableLoader.load(.file(path), options: options, keepingLines: false)
+            #expect(input.rows == 2_000 && table.count == 2_000, "\(name)")
+            #expect(table.labels == whole.labels && table.scores == whole.scores && table.weights == whole.weights, "\(name)")
+            #expect(table.lines == (withID ? whole.lines : []) && table.ids == whole.ids && whole.ids.isEmpty == !withID, "\(name)")
+        }
+    }
+
+    @Test("the rows reserved follow the first block's rate over the file, and never exceed a row per 2 bytes",
+          arguments: [("a 2 MB block of 100,000 rows, 220 MB", 100_000, 2 << 20, 220 << 20, 11_650_000),
+                      ("an input smaller than a block", 50, 2 << 20, 1_000, 50),
+                      ("a block of rows of 1 byte", 1 << 20, 1 << 20, 10 << 20, (5 << 20) + 1)])
+    func estimatedRows(name: String, firstBlock: Int, blockBytes: Int, inputBytes: Int, expected: Int) {
+        #expect(TableLoader.estimatedRows(firstBlock: firstBlock, blockBytes: blockBytes, inputBytes: inputBytes) == expected, "\(name)")
+    }
 }

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CalibKernels
 
 /// Platt and beta calibration: weighted maximum-likelihood logistic
 /// regressions on features of the binary score, with an intercept.
@@ -363,68 +357,24 @@ struct LogisticRows: Sendable {
 
     /// One pass: `L = Σ w·(softplus(η) − y·η)` (when `loss`), `∇L = Σ w·(σ(η) − y)·x`,
     /// `∇²L = Σ w·σ(η)σ(−η)·x·xᵀ` (`x` the features and 1), from one
-    /// `exp(−|η|)` a row, and the loss's floor.
+    /// `exp(−|η|)` a row, and the loss's floor. Each chunk's sums are
+    /// `calib_logistic_pass` (Sources/CalibKernels/FitKernels.c): each sum takes
+    /// the same operations in the same order as `x = (f, 1, 0)` or
+    /// `(f₁, f₂, 1)` written out (`v·1` and `r·1` are `v` and `r`, bit for
+    /// bit), with the sums kept in registers across a block's `exp` calls.
     func evaluate(_ theta: [Double], loss withLoss: Bool, runner: RankingRunner?) -> Evaluation {
         let m = featureCount, d = m + 1
         let n = labels.count
         let width = 2 + d + d * d
         let rows = self
         let sums = ChunkedSum.sum(n, width: width, runner: runner) { range, out in
-            let t0 = theta[0], t1 = theta[1], t2 = m == 1 ? 0 : theta[2]
             let excluded = rows.excludedFold ?? -1
             rows.features.withUnsafeBufferPointer { f in
                 rows.weights.withUnsafeBufferPointer { w in
                     rows.labels.withUnsafeBufferPointer { y in
-                        // One plain loop a feature count, with the accumulators in
-                        // registers; each sum takes the same operations in the same
-                        // order as `x = (f, 1, 0)` or `(f₁, f₂, 1)` written out
-                        // (`v·1` and `r·1` are `v` and `r`, bit for bit).
-                        var loss = 0.0, floor = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0
-                        var h00 = 0.0, h10 = 0.0, h11 = 0.0, h20 = 0.0, h21 = 0.0, h22 = 0.0
-                        var fold = range.lowerBound % Recalibration.folds
-                        for i in range {
-                            let weight = w[i]
-                            let included = fold != excluded && weight > 0
-                            fold = fold == Recalibration.folds - 1 ? 0 : fold + 1
-                            guard included else { continue }
-                            let eta: Double
-                            let x0: Double, x1: Double
-                            if m == 1 {
-                                x0 = f[i]; x1 = 1
-                                eta = t0 * x0 + t1
-                            } else {
-                                x0 = f[2 * i]; x1 = f[2 * i + 1]
-                                eta = t0 * x0 + t1 * x1 + t2
-                            }
-                            let e = exp(-Swift.abs(eta))
-                            let near = 1 / (1 + e), far = e / (1 + e)
-                            let (p, q) = eta >= 0 ? (near, far) : (far, near)
-                            let positive = y[i] == 1
-                            if withLoss { loss += weight * (Swift.max(eta, 0) + log1p(e) - (positive ? eta : 0)) }
-                            floor += weight * Swift.max(positive ? -eta : eta, 0)
-                            let r = weight * (positive ? -q : p)
-                            let v = weight * p * q
-                            if m == 1 {
-                                g0 += r * x0; g1 += r
-                                h00 += v * x0 * x0
-                                h10 += v * x0; h11 += v
-                            } else {
-                                g0 += r * x0; g1 += r * x1; g2 += r
-                                h00 += v * x0 * x0
-                                h10 += v * x1 * x0; h11 += v * x1 * x1
-                                h20 += v * x0; h21 += v * x1; h22 += v
-                            }
-                        }
-                        out[0] = loss
-                        out[1] = floor
-                        if m == 1 {
-                            out[2] = g0; out[3] = g1
-                            out[4] = h00; out[5] = h10; out[6] = h10; out[7] = h11
-                        } else {
-                            out[2] = g0; out[3] = g1; out[4] = g2
-                            out[5] = h00; out[6] = h10; out[7] = h20
-                            out[8] = h10; out[9] = h11; out[10] = h21
-                            out[11] = h20; out[12] = h21; out[13] = h22
+                        theta.withUnsafeBufferPointer { t in
+                            calib_logistic_pass(f.baseAddress, m, y.baseAddress, w.baseAddress, range.lowerBound, range.upperBound,
+                                                excluded, t.baseAddress, withLoss ? 1 : 0, out)
                         }
                     }
                 }

@@ -1,3 +1,4 @@
+import CalibKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -196,31 +197,14 @@ struct TemperatureRows: Sendable {
 
     /// One chunk of binary rows' sums: `L'(β)`, `L''(β)` into `out[0]`,
     /// `out[1]`, and with `slopeAtZero` `L'(0)` into `out[2]`, the terms of
-    /// `slopeAtZero(runner:)` (inlined with a constant flag, so that the pass
-    /// without `L'(0)` has no test for it).
-    @inline(__always)
+    /// `slopeAtZero(runner:)`: `calib_temperature_pass`
+    /// (Sources/CalibKernels/FitKernels.c), the operations of the
+    /// multiclass loop below for `z = (0, ℓ)`, with the sums in registers
+    /// across a block's `exp` calls.
     static func binaryPass(_ range: Range<Int>, beta: Double, z zs: UnsafeBufferPointer<Double>, weights ws: UnsafeBufferPointer<Double>,
                            labels ys: UnsafeBufferPointer<Int32>, excluded: Int, slopeAtZero: Bool, into out: UnsafeMutablePointer<Double>) {
-        var g = 0.0, h = 0.0, g0 = 0.0
-        var fold = range.lowerBound % Recalibration.folds
-        for r in range {
-            let w = ws[r]
-            let included = fold != excluded && w > 0
-            fold = fold == Recalibration.folds - 1 ? 0 : fold + 1
-            guard included else { continue }
-            let l = zs[r]
-            let (p, q) = CalibrationFits.sigmoids(beta * l)
-            g += w * (p * l - (ys[r] == 1 ? l : 0))
-            h += w * p * q * l * l
-            if slopeAtZero {
-                // σ(0·ℓ) is 0.5 for a finite ℓ, NaN otherwise.
-                let p0 = l.isFinite ? 0.5 : Double.nan
-                g0 += w * (p0 * l - (ys[r] == 1 ? l : 0))
-            }
-        }
-        out[0] = g
-        out[1] = h
-        if slopeAtZero { out[2] = g0 }
+        calib_temperature_pass(zs.baseAddress, ys.baseAddress, ws.baseAddress, range.lowerBound, range.upperBound, excluded, beta,
+                               slopeAtZero ? 1 : 0, out)
     }
 
     /// `(L'(β), L''(β))` in one pass (binary: one `exp` a row).
@@ -240,16 +224,12 @@ struct TemperatureRows: Sendable {
         let sums = ChunkedSum.sum(n, width: zeroSlope ? 3 : 2, runner: runner) { range, out in
             var g = 0.0, h = 0.0
             if k == 2 {
-                // Binary rows in a plain loop (the sums in registers), the same operations as below.
+                // Binary rows in the C kernel (the sums in registers), the same operations as below.
                 let excluded = rows.excludedFold ?? -1
                 rows.z.withUnsafeBufferPointer { zs in
                     rows.weights.withUnsafeBufferPointer { ws in
                         rows.labels.withUnsafeBufferPointer { ys in
-                            if zeroSlope {
-                                Self.binaryPass(range, beta: beta, z: zs, weights: ws, labels: ys, excluded: excluded, slopeAtZero: true, into: out)
-                            } else {
-                                Self.binaryPass(range, beta: beta, z: zs, weights: ws, labels: ys, excluded: excluded, slopeAtZero: false, into: out)
-                            }
+                            Self.binaryPass(range, beta: beta, z: zs, weights: ws, labels: ys, excluded: excluded, slopeAtZero: zeroSlope, into: out)
                         }
                     }
                 }

@@ -69,3 +69,28 @@ int calib_kernel_level(void);
 int calib_set_kernel_level(int level);
 
 #endif
+
+// Fit kernels
+#ifndef CALIB_FIT_KERNELS_H
+#define CALIB_FIT_KERNELS_H
+
+/// One chunk of a Platt or beta fit's pass (`LogisticRows.evaluate`, Sources/CalibKernels/FitKernels.c):
+/// over rows `start ..< end` with positive weight whose fold (`i mod 5`) is not
+/// `excludedFold` (−1: none), `η = θ₀·x₀ + θ₁` (`featureCount` 1, `x₀ = features[i]`) or
+/// `θ₀·x₀ + θ₁·x₁ + θ₂` (2, row-major), `e = exp(−|η|)`, `σ(η)` and `σ(−η)` as
+/// `1/(1 + e)` and `e/(1 + e)`; writes the sums of the loss `w·(max(η, 0) + log1p(e) − y·η)`
+/// (only when `withLoss`, else 0), its floor `w·max(±η, 0)`, the gradient and the Hessian
+/// (row-major): `out[0 ..< 2 + d + d²]`, `d = featureCount + 1`, each sum in row order, the
+/// same operations and libm calls as the Swift loop it replaces (the same bits).
+void calib_logistic_pass(const double *features, size_t featureCount, const int32_t *labels, const double *weights,
+                         size_t start, size_t end, ptrdiff_t excludedFold, const double *theta, int withLoss,
+                         double *out);
+
+/// One chunk of a binary temperature fit's pass (`TemperatureRows.binaryPass`): over the
+/// included rows (as above) of logits `ℓ = z[i]`, `L'(β) = Σ w·(σ(βℓ)·ℓ − y·ℓ)` into `out[0]`,
+/// `L''(β) = Σ w·σ(βℓ)σ(−βℓ)·ℓ²` into `out[1]`, and with `slopeAtZero` `L'(0)` (`σ(0·ℓ)` 0.5
+/// for a finite `ℓ`, NaN otherwise) into `out[2]`; row order, the Swift loop's operations.
+void calib_temperature_pass(const double *z, const int32_t *labels, const double *weights, size_t start, size_t end,
+                            ptrdiff_t excludedFold, double beta, int slopeAtZero, double *out);
+
+#endif
