@@ -38,7 +38,10 @@ let package = Package(
         // x86-64 baseline (SSE2), and these loops need AVX-512 or AVX2, chosen at
         // run time, to add 200 replicates a row at under 2.5× the cost of no
         // intervals (Sources/CalibKernels/Kernels.c; standard C only, no library).
-        .target(name: "CalibKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        // The recalibration fits' passes (FitKernels.c) keep a block's sums in
+        // registers across libm's exp and log1p, which Swift spills at each call.
+        .target(name: "CalibKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))],
+                linkerSettings: [.linkedLibrary("m")]),
         // The system zlib (present on every Linux) for `.gz` input; no package.
         .systemLibrary(
             name: "CZlib",
