@@ -249,6 +249,23 @@ AVX512 static void scatter_avx512(SCATTER_PARAMS) { SCATTER_BODY }
 AVX2 static void scatter_avx2(SCATTER_PARAMS) { SCATTER_BODY }
 static void scatter_base(SCATTER_PARAMS) { SCATTER_BODY }
 
+/* `CompensatedSum.add` lane by lane, branch-free (both branches' compensations, then a select). */
+#define FOLD_BODY                                                                       \
+    for (size_t i = 0; i < n; i++) {                                                    \
+        const double s = sums[i], x_ = x[i], t = s + x_;                                \
+        const double c = __builtin_fabs(s) >= __builtin_fabs(x_) ? (s - t) + x_ : (x_ - t) + s; \
+        const int keep = guard == NULL || guard[i] != 0;                                \
+        const double comp = compensations[i];                                           \
+        compensations[i] = keep ? comp + c : comp;                                      \
+        sums[i] = keep ? t : s;                                                         \
+    }
+
+#define FOLD_PARAMS double *sums, double *compensations, const double *x, const double *guard, size_t n
+
+AVX512 static void fold_avx512(FOLD_PARAMS) { FOLD_BODY }
+AVX2 static void fold_avx2(FOLD_PARAMS) { FOLD_BODY }
+static void fold_base(FOLD_PARAMS) { FOLD_BODY }
+
 /// The widest path this CPU runs: 2 AVX-512 (F, DQ, BW, VL), 1 AVX2 with FMA,
 /// 0 the x86-64 baseline (or another architecture).
 static int supported_level(void) {
@@ -353,5 +370,13 @@ void calib_scatter_add(SCATTER_PARAMS) {
     case 2: scatter_avx512(base, stride, first, targets, pairs, sums, sumStride, used); break;
     case 1: scatter_avx2(base, stride, first, targets, pairs, sums, sumStride, used); break;
     default: scatter_base(base, stride, first, targets, pairs, sums, sumStride, used);
+    }
+}
+
+void calib_fold_sums(FOLD_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: fold_avx512(sums, compensations, x, guard, n); break;
+    case 1: fold_avx2(sums, compensations, x, guard, n); break;
+    default: fold_base(sums, compensations, x, guard, n);
     }
 }

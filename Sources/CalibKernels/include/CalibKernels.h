@@ -51,6 +51,13 @@ void calib_count_sums_add(double *target, size_t used, size_t lanes, const uint8
 void calib_scatter_add(double *base, size_t stride, size_t first, const ptrdiff_t *targets, size_t pairs,
                        const double *sums, size_t sumStride, size_t used);
 
+/// A chunk's plain sums folded into compensated totals, lane by lane:
+/// for each `i < n` with `guard == NULL` or `guard[i] != 0`, `CompensatedSum.add`
+/// of `x[i]` to the running sum `sums[i]` and compensation `compensations[i]`:
+/// `t = s + x; c += |s| ≥ |x| ? (s − t) + x : (x − t) + s; s = t` (the same
+/// doubles as the Swift method; lanes whose guard is 0 are left as they are).
+void calib_fold_sums(double *sums, double *compensations, const double *x, const double *guard, size_t n);
+
 /// The smooth ECE's convolution at 8 neighbouring outputs a block: for each
 /// block start `o = blocks[b]` and each `i < 8`,
 /// `outWeights[o + i] = Σ_{m = lo…hi} weights[o + i + shift − m] · kernel[m]`
