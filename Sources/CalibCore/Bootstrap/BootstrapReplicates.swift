@@ -32,7 +32,8 @@
 /// grid's solution) and the smooth ECE's kernel at the full sample's σ*
 /// (`ReplicateSmoothECE`, the same bits as `SmoothECEGrid`).
 ///
-/// Memory: `R` copies of the families (O(R·(K² + K·B))), plus `R` weights
+/// Memory: `R` copies of the families' totals, flat (`ReplicateTotals`,
+/// O(R·(K² + K·B))), plus `R` weights
 /// for each of the `2 × columns × cells` grid slots the rows reach
 /// (`ReplicateCells`; binary: 2,498 cells, at most 8 MB at R = 200, about
 /// 1.5 MB for the benchmark's scores).

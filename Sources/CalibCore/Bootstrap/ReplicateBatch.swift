@@ -92,8 +92,6 @@ struct ReplicateBatch {
     private let pairOrder: UnsafeMutablePointer<UInt32>
     private let groupEnds: UnsafeMutablePointer<UInt32>
     private let groupCells: UnsafeMutablePointer<UInt32>
-    /// One block's `Σ m` per reached cell of one column, `countStride` lanes each.
-    private let cellCounts: UnsafeMutablePointer<UInt32>
     private let sums: UnsafeMutablePointer<Double>
     private let sumsCapacity: Int
     private var rowTerms: RowTerms
@@ -125,7 +123,6 @@ struct ReplicateBatch {
         pairOrder = .allocate(capacity: Swift.max(1, paired * capacity))
         groupEnds = .allocate(capacity: Swift.max(1, paired * capacity))
         groupCells = .allocate(capacity: Swift.max(1, paired * capacity))
-        cellCounts = .allocate(capacity: paired == 0 ? 1 : Swift.min(capacity, columnCells) * countStride)
         let widest = units.map { $0.doubles.count + $0.counts.count }.max() ?? 1
         // A pattern's value sums, then the counts' three.
         sumsCapacity = (Swift.max(1, widest) + 3) * countStride
@@ -139,7 +136,7 @@ struct ReplicateBatch {
         isSquared.deallocate(); keys.deallocate(); counts.deallocate(); weights.deallocate()
         cellOf.deallocate(); patternOf.deallocate(); valueAt.deallocate(); values.deallocate()
         order.deallocate(); orderedValues.deallocate(); sums.deallocate()
-        pairOrder.deallocate(); groupEnds.deallocate(); groupCells.deallocate(); cellCounts.deallocate()
+        pairOrder.deallocate(); groupEnds.deallocate(); groupCells.deallocate()
         rowTerms.deallocate()
         termLog.deallocate()
     }
@@ -230,6 +227,9 @@ struct ReplicateBatch {
         let grouped: [(groupStarts: [Int], cellRuns: [Int])] = cells.withRuns { runOf, _ in
             (0..<pairs).map { u in groupRows(unit: u, patternStarts: unitStarts[u], runOf: runOf + u * columnCells) }
         }
+        // One block's `Σ m` per reached cell of a paired column, `countStride` lanes each (the most any column reached).
+        let cellCounts = UnsafeMutablePointer<UInt32>.allocate(capacity: Swift.max(1, (grouped.map(\.cellRuns.count).max() ?? 0) * countStride))
+        defer { cellCounts.deallocate() }
         let blocks = Self.blocks(stride: stride)
         for first in Swift.stride(from: 0, to: lanesPerBlock * blocks, by: lanesPerBlock) {
             // The last block takes the lanes left (64 to 127 of them).
