@@ -134,8 +134,8 @@ public struct AuditAccumulator: Sendable {
         if boot != nil && table.count > 0 { boot!.allocateCells() }
         let replicateCount = boot?.replicates ?? 0
         let replicateLayout = boot?.replicateLayout ?? (stride: ScratchLayout(), scalars: (sums: 0, counts: 0), families: (sums: 0, counts: 0))
-        let replicateScalars = boot?.scalars.first ?? scalars
-        let replicateFamilies = boot?.families.first ?? rowFamilies
+        let replicateScalars = boot?.scalarTemplate ?? scalars
+        let replicateFamilies = boot?.familyTemplate ?? rowFamilies
         let seed = boot?.settings.seed ?? 0, rowOffset = boot?.rowOffset ?? 0
         let cellColumns = boot?.columns ?? 0, cellCount = boot?.cellCount ?? 0, cellShift = boot?.cellShift ?? 0
         let halfCells = cellCount / 2
@@ -295,31 +295,8 @@ public struct AuditAccumulator: Sendable {
                 families.fold(sums: sums + familiesAt.sums, counts: counts + familiesAt.counts)
                 softTargets?.fold(sums: sums + softAt.sums, counts: counts + softAt.counts)
                 if replicateCount > 0 {
-                    // Each replicate's plain sums, gathered from the slot-major runs, fold as a chunk's do.
-                    // Gathered 8 replicates at a time: one cache line of each slot's run serves all 8
-                    // (a replicate at a time read every slot's line 8 times over).
-                    let group = 8
-                    withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, group * slotsD)) { gatheredSums in
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, group * slotsC)) { gatheredCounts in
-                        let s = gatheredSums.baseAddress!, c = gatheredCounts.baseAddress!
-                        for first in Swift.stride(from: 0, to: replicateCount, by: group) {
-                            let n = Swift.min(group, replicateCount - first)
-                            for slot in 0..<slotsD {
-                                let run = replicateSum! + (slot &* replicateCount &+ first)
-                                for b in 0..<n { s[b &* slotsD &+ slot] = run[b] }
-                            }
-                            for slot in 0..<slotsC {
-                                let run = replicateCountAt! + (slot &* replicateCount &+ first)
-                                for b in 0..<n { c[b &* slotsC &+ slot] = Int(run[b]) }
-                            }
-                            for b in 0..<n {
-                                let r = first + b, sums = s + b * slotsD, counts = c + b * slotsC
-                                boot!.scalars[r].fold(sums: sums + replicateLayout.scalars.sums, counts: counts + replicateLayout.scalars.counts)
-                                boot!.families[r].fold(sums: sums + replicateLayout.families.sums, counts: counts + replicateLayout.families.counts)
-                            }
-                        }
-                    }
-                    }
+                    // Each replicate's plain sums fold as a chunk's do, straight from the slot-major runs.
+                    boot!.totals.fold(sums: replicateSum!, counts: replicateCountAt!)
                 }
             }
         }

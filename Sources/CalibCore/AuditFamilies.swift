@@ -54,6 +54,19 @@ struct AuditFamilies: AccumulatorFamily {
             + classwise.classes.indices.flatMap { c in perTable.map { $0 + classwiseAt.sums + 4 * bins * c } }
     }
 
+    /// The reliability tables' slices in the scratch, the top-label table's
+    /// then each class's: where their `4B` sums and `B` counts start, and `B`
+    /// (`ReliabilityBins.fold` leaves a bin's sums alone when its count is 0).
+    var binTableSlots: [(sums: Int, counts: Int, bins: Int)] {
+        let bins = topLabel.bins.binCount
+        return [(topAt.sums, topAt.counts, bins)]
+            + classwise.classes.indices.map { c in (classwiseAt.sums + 4 * bins * c, classwiseAt.counts + bins * c, bins) }
+    }
+
+    /// Where the losses' slice starts in the scratch: the slots before it
+    /// hold every other family's sums, in the order of `state`'s numbers.
+    var lossSlots: (sums: Int, counts: Int) { lossAt }
+
     /// Where the class-wise tables' slice starts in the scratch: class `c`'s
     /// table holds `4B` sums and `B` counts from there (`ClasswiseFamily`).
     var classwiseSlots: (sums: Int, counts: Int) { classwiseAt }

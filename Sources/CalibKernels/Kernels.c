@@ -232,6 +232,77 @@ AVX512 static void count_add_avx512(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
 AVX2 static void count_add_avx2(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
 static void count_add_base(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
 
+/// `calib_count_sums` with 3 outputs over rows that come in groups, each
+/// group's `Σ m` also stored (or added) to its cell's integer lanes: one pass
+/// over the rows for both.
+#define COUNT_GROUPS_BODY                                                               \
+    typedef uint32_t v16u32_ __attribute__((ext_vector_type(16)));                       \
+    typedef uint8_t v16u8_ __attribute__((ext_vector_type(16)));                         \
+    typedef double v16d_ __attribute__((ext_vector_type(16)));                           \
+    for (size_t r = 0; r < lanes; r += 16) {                                            \
+        const size_t width = lanes - r >= 16 ? 16 : 8;                                  \
+        v16u32_ s1 = 0, s2 = 0, s0 = 0;                                                 \
+        size_t t = 0;                                                                   \
+        for (size_t g = 0; g < groups; g++) {                                           \
+            v16u32_ g1 = 0;                                                             \
+            for (const size_t end = groupEnds[g]; t < end; t++) {                       \
+                v16u8_ c = 0;                                                           \
+                const uint8_t *p_ = counts + (size_t)rows[t] * countStride + r;         \
+                if (width == 16) memcpy(&c, p_, 16); else memcpy(&c, p_, 8);            \
+                const v16u32_ m = __builtin_convertvector(c, v16u32_);                  \
+                g1 += m;                                                                \
+                s2 += m * m;                                                            \
+                s0 += __builtin_elementwise_min(m, (v16u32_)1);                         \
+            }                                                                           \
+            s1 += g1;                                                                   \
+            uint32_t *cell_ = cellCounts + (size_t)(groupCells[g] >> 1) * cellStride + r; \
+            if (width == 16) {                                                          \
+                v16u32_ c_ = 0;                                                         \
+                if (!(groupCells[g] & 1)) memcpy(&c_, cell_, sizeof c_);                \
+                c_ += g1;                                                               \
+                memcpy(cell_, &c_, sizeof c_);                                          \
+            } else {                                                                    \
+                for (size_t i = 0; i < 8; i++) cell_[i] = (groupCells[g] & 1 ? 0 : cell_[i]) + g1[i]; \
+            }                                                                           \
+        }                                                                               \
+        const v16d_ d1 = __builtin_convertvector(s1, v16d_);                            \
+        const v16d_ d2 = __builtin_convertvector(s2, v16d_);                            \
+        const v16d_ d0 = __builtin_convertvector(s0, v16d_);                            \
+        if (width == 16) {                                                              \
+            memcpy(out + r, &d1, sizeof d1);                                            \
+            memcpy(out + stride + r, &d2, sizeof d2);                                   \
+            memcpy(out + 2 * stride + r, &d0, sizeof d0);                               \
+        } else {                                                                        \
+            const v8d h1 = d1.lo, h2 = d2.lo, h0 = d0.lo;                               \
+            memcpy(out + r, &h1, sizeof h1);                                            \
+            memcpy(out + stride + r, &h2, sizeof h2);                                   \
+            memcpy(out + 2 * stride + r, &h0, sizeof h0);                               \
+        }                                                                               \
+    }
+
+#define COUNT_GROUPS_PARAMS double *out, size_t stride, size_t lanes, const uint8_t *counts, size_t countStride, \
+    const uint32_t *rows, const uint32_t *groupEnds, const uint32_t *groupCells, size_t groups, uint32_t *cellCounts, \
+    size_t cellStride
+
+AVX512 static void count_groups_avx512(COUNT_GROUPS_PARAMS) { COUNT_GROUPS_BODY }
+AVX2 static void count_groups_avx2(COUNT_GROUPS_PARAMS) { COUNT_GROUPS_BODY }
+static void count_groups_base(COUNT_GROUPS_PARAMS) { COUNT_GROUPS_BODY }
+
+/// Each cell's integer lanes added to its run: `targets[offsets[v] + r] += counts[v · cellStride + r]`.
+#define CELL_ADD_BODY                                                                   \
+    for (size_t v = 0; v < cells; v++) {                                                \
+        double *t_ = targets + offsets[v];                                              \
+        const uint32_t *c_ = cellCounts + v * cellStride;                               \
+        for (size_t r = 0; r < used; r++) t_[r] += (double)c_[r];                       \
+    }
+
+#define CELL_ADD_PARAMS double *targets, const size_t *offsets, size_t cells, const uint32_t *cellCounts, \
+    size_t cellStride, size_t used
+
+AVX512 static void cell_add_avx512(CELL_ADD_PARAMS) { CELL_ADD_BODY }
+AVX2 static void cell_add_avx2(CELL_ADD_PARAMS) { CELL_ADD_BODY }
+static void cell_add_base(CELL_ADD_PARAMS) { CELL_ADD_BODY }
+
 /// A pattern's sums added to its target slots (`calib_scatter_add`), 8 lanes a vector.
 #define SCATTER_BODY                                                                    \
     for (size_t e = 0; e < pairs; e++) {                                                \
@@ -248,6 +319,23 @@ static void count_add_base(COUNT_ADD_PARAMS) { COUNT_ADD_BODY }
 AVX512 static void scatter_avx512(SCATTER_PARAMS) { SCATTER_BODY }
 AVX2 static void scatter_avx2(SCATTER_PARAMS) { SCATTER_BODY }
 static void scatter_base(SCATTER_PARAMS) { SCATTER_BODY }
+
+/* `CompensatedSum.add` lane by lane, branch-free (both branches' compensations, then a select). */
+#define FOLD_BODY                                                                       \
+    for (size_t i = 0; i < n; i++) {                                                    \
+        const double s = sums[i], x_ = x[i], t = s + x_;                                \
+        const double c = __builtin_fabs(s) >= __builtin_fabs(x_) ? (s - t) + x_ : (x_ - t) + s; \
+        const int keep = guard == NULL || guard[i] != 0;                                \
+        const double comp = compensations[i];                                           \
+        compensations[i] = keep ? comp + c : comp;                                      \
+        sums[i] = keep ? t : s;                                                         \
+    }
+
+#define FOLD_PARAMS double *sums, double *compensations, const double *x, const double *guard, size_t n
+
+AVX512 static void fold_avx512(FOLD_PARAMS) { FOLD_BODY }
+AVX2 static void fold_avx2(FOLD_PARAMS) { FOLD_BODY }
+static void fold_base(FOLD_PARAMS) { FOLD_BODY }
 
 /// The widest path this CPU runs: 2 AVX-512 (F, DQ, BW, VL), 1 AVX2 with FMA,
 /// 0 the x86-64 baseline (or another architecture).
@@ -353,5 +441,29 @@ void calib_scatter_add(SCATTER_PARAMS) {
     case 2: scatter_avx512(base, stride, first, targets, pairs, sums, sumStride, used); break;
     case 1: scatter_avx2(base, stride, first, targets, pairs, sums, sumStride, used); break;
     default: scatter_base(base, stride, first, targets, pairs, sums, sumStride, used);
+    }
+}
+
+void calib_fold_sums(FOLD_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: fold_avx512(sums, compensations, x, guard, n); break;
+    case 1: fold_avx2(sums, compensations, x, guard, n); break;
+    default: fold_base(sums, compensations, x, guard, n);
+    }
+}
+
+void calib_count_sums_grouped(COUNT_GROUPS_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: count_groups_avx512(out, stride, lanes, counts, countStride, rows, groupEnds, groupCells, groups, cellCounts, cellStride); break;
+    case 1: count_groups_avx2(out, stride, lanes, counts, countStride, rows, groupEnds, groupCells, groups, cellCounts, cellStride); break;
+    default: count_groups_base(out, stride, lanes, counts, countStride, rows, groupEnds, groupCells, groups, cellCounts, cellStride);
+    }
+}
+
+void calib_add_cell_counts(CELL_ADD_PARAMS) {
+    switch (calib_kernel_level()) {
+    case 2: cell_add_avx512(targets, offsets, cells, cellCounts, cellStride, used); break;
+    case 1: cell_add_avx2(targets, offsets, cells, cellCounts, cellStride, used); break;
+    default: cell_add_base(targets, offsets, cells, cellCounts, cellStride, used);
     }
 }

@@ -330,3 +330,66 @@ extension ReplicateKernelTests {
         calib_set_kernel_level(2)
     }
 }
+
+extension ReplicateKernelTests {
+    struct GroupedCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let replicates: Int
+        let used: Int
+        /// Rows in (pattern, cell) groups: each group's cell, and how many rows it has.
+        let groups: [Group]
+        struct Group: Sendable { let cell: Int; let rows: Int }
+        var testDescription: String { name }
+    }
+
+    static let groupedCases = [
+        GroupedCase(name: "200 replicates, cells met again in later groups", replicates: 200, used: 72,
+                    groups: [.init(cell: 0, rows: 3), .init(cell: 2, rows: 1), .init(cell: 1, rows: 4), .init(cell: 0, rows: 2), .init(cell: 2, rows: 5)]),
+        GroupedCase(name: "lanes of an 8-wide tail, one row a group", replicates: 24, used: 24,
+                    groups: [.init(cell: 1, rows: 1), .init(cell: 0, rows: 1), .init(cell: 1, rows: 1)]),
+        GroupedCase(name: "one group, no lanes used past 5", replicates: 16, used: 5, groups: [.init(cell: 0, rows: 7)]),
+    ]
+
+    @Test("grouped count sums: the three sums of calib_count_sums, and each cell's sum over its groups added once as calib_count_sums_add",
+          arguments: groupedCases)
+    func groupedCountSums(_ c: GroupedCase) {
+        let stride = (c.replicates + 7) & ~7
+        var generator = SplitMix(seed: 29)
+        let total = c.groups.reduce(0) { $0 + $1.rows }
+        let matrixRows = total + 3
+        let counts = (0..<(matrixRows * stride)).map { _ in UInt8(generator.next() % 7) }
+        let rows = (0..<total).map { UInt32(($0 * 5 + 2) % matrixRows) }
+        var ends: [UInt32] = [], groupCells: [UInt32] = [], seen = Set<Int>()
+        var cellRows = [Int: [UInt32]]()
+        var at = 0
+        for group in c.groups {
+            cellRows[group.cell, default: []] += rows[at..<(at + group.rows)]
+            at += group.rows
+            ends.append(UInt32(at))
+            groupCells.append(UInt32(group.cell << 1) | (seen.insert(group.cell).inserted ? 1 : 0))
+        }
+        var expectedOut = [Double](repeating: 0, count: 3 * stride)
+        calib_count_sums(&expectedOut, 3, stride, stride, counts, stride, rows, rows.count)
+        let cellCount = cellRows.keys.max()! + 1
+        // Each cell's run: inexact values (thirds), so that one add or several would differ.
+        let start = (0..<(cellCount * c.replicates)).map { Double($0 % 13) / 3 + 0.1 }
+        var expectedRuns = start
+        for (cell, its) in cellRows {
+            expectedRuns.withUnsafeMutableBufferPointer { runs in
+                calib_count_sums_add(runs.baseAddress! + cell * c.replicates, c.used, stride, counts, stride, its, its.count)
+            }
+        }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            var out = [Double](repeating: .nan, count: 3 * stride)
+            var cellCounts = [UInt32](repeating: 0xDEAD, count: cellCount * stride)
+            calib_count_sums_grouped(&out, stride, stride, counts, stride, rows, ends, groupCells, ends.count, &cellCounts, stride)
+            #expect(out.map(\.bitPattern) == expectedOut.map(\.bitPattern), "level \(level)")
+            var runs = start
+            let offsets = (0..<cellCount).map { $0 * c.replicates }
+            calib_add_cell_counts(&runs, offsets, cellCount, cellCounts, stride, c.used)
+            #expect(runs.map(\.bitPattern) == expectedRuns.map(\.bitPattern), "level \(level)")
+        }
+        calib_set_kernel_level(2)
+    }
+}

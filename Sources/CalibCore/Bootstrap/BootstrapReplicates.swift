@@ -32,7 +32,8 @@
 /// grid's solution) and the smooth ECE's kernel at the full sample's σ*
 /// (`ReplicateSmoothECE`, the same bits as `SmoothECEGrid`).
 ///
-/// Memory: `R` copies of the families (O(R·(K² + K·B))), plus `R` weights
+/// Memory: `R` copies of the families' totals, flat (`ReplicateTotals`,
+/// O(R·(K² + K·B))), plus `R` weights
 /// for each of the `2 × columns × cells` grid slots the rows reach
 /// (`ReplicateCells`; binary: 2,498 cells, at most 8 MB at R = 200, about
 /// 1.5 MB for the benchmark's scores).
@@ -43,8 +44,11 @@
 struct BootstrapReplicates: Sendable {
     let settings: BootstrapSettings
     let classCount: Int
-    var scalars: [ScalarTotalsFamily]
-    var families: [AuditFamilies]
+    /// Every replicate's totals of the scalar totals and the families, flat (`ReplicateTotals`).
+    var totals: ReplicateTotals
+    /// A replicate's families with no rows: their settings and layouts.
+    let scalarTemplate: ScalarTotalsFamily
+    let familyTemplate: AuditFamilies
     /// Score columns with a grid: 1 (binary: `s` against `y`) or `K + 1`
     /// (`p_k` against `1[y = k]`, then the top-label confidence against `1[correct]`).
     let columns: Int
@@ -63,8 +67,9 @@ struct BootstrapReplicates: Sendable {
     init(settings: BootstrapSettings, classCount k: Int, auditSettings: AuditSettings) {
         self.settings = settings
         classCount = k
-        scalars = Array(repeating: ScalarTotalsFamily(confidentAt: auditSettings.confidentAt), count: settings.replicates)
-        families = Array(repeating: AuditFamilies(classCount: k, settings: auditSettings, losses: []), count: settings.replicates)
+        scalarTemplate = ScalarTotalsFamily(confidentAt: auditSettings.confidentAt)
+        familyTemplate = AuditFamilies(classCount: k, settings: auditSettings, losses: [])
+        totals = ReplicateTotals(replicates: settings.replicates, scalars: scalarTemplate, families: familyTemplate)
         columns = k == 2 ? 1 : k + 1
         cellShift = k == 2 ? 2 : 4
         cellCount = 2 * Self.halfCells(shift: cellShift)
@@ -75,11 +80,34 @@ struct BootstrapReplicates: Sendable {
 
     var replicates: Int { settings.replicates }
 
+    /// Replicate `r`'s scalar totals as `scalars[r]`, read from and written to `totals`.
+    var scalars: ReplicateFamilies<ScalarTotalsFamily> {
+        get { ReplicateFamilies(totals: totals, template: scalarTemplate) }
+        _modify {
+            // The totals move into the view and back, so a write does not copy them.
+            var view = ReplicateFamilies(totals: totals, template: scalarTemplate)
+            totals = .placeholder
+            defer { totals = view.totals }
+            yield &view
+        }
+    }
+
+    /// Replicate `r`'s families as `families[r]`, read from and written to `totals`.
+    var families: ReplicateFamilies<AuditFamilies> {
+        get { ReplicateFamilies(totals: totals, template: familyTemplate) }
+        _modify {
+            var view = ReplicateFamilies(totals: totals, template: familyTemplate)
+            totals = .placeholder
+            defer { totals = view.totals }
+            yield &view
+        }
+    }
+
     /// The scratch of one replicate: the scalar totals' slots, then the families'.
     var replicateLayout: (stride: ScratchLayout, scalars: (sums: Int, counts: Int), families: (sums: Int, counts: Int)) {
         var layout = ScratchLayout()
-        let s = layout.reserve(scalars[0].scratchLayout)
-        let f = layout.reserve(families[0].scratchLayout)
+        let s = layout.reserve(scalarTemplate.scratchLayout)
+        let f = layout.reserve(familyTemplate.scratchLayout)
         return (layout, s, f)
     }
 
@@ -97,7 +125,7 @@ struct BootstrapReplicates: Sendable {
         let layout = replicateLayout
         let all = Unit(doubles: 0..<layout.stride.doubles, counts: 0..<layout.stride.counts)
         guard classCount > 2 else { return [all] }
-        let family = families[0]
+        let family = familyTemplate
         let bins = family.classwise.binCount
         let start = (sums: layout.families.sums + family.classwiseSlots.sums, counts: layout.families.counts + family.classwiseSlots.counts)
         var units = [Unit(doubles: 0..<start.sums, counts: 0..<start.counts)]
@@ -135,10 +163,7 @@ struct BootstrapReplicates: Sendable {
     /// Adds another part's replicates (merge in input order).
     mutating func merge(_ other: BootstrapReplicates) {
         precondition(other.settings == settings && other.classCount == classCount, "merging bootstraps of different settings")
-        for r in 0..<replicates {
-            scalars[r].merge(other.scalars[r])
-            families[r].merge(other.families[r])
-        }
+        totals.merge(other.totals)
         guard !other.fullWeights.isEmpty else { return }
         if fullWeights.isEmpty {
             cells = other.cells
@@ -162,6 +187,6 @@ struct BootstrapReplicates: Sendable {
     /// Bytes held (element strides).
     var bytes: Int {
         cells.bytes + 8 * (fullWeights.count + fullScores.count)
-            + replicates * 2 * MemoryLayout<CompensatedSum>.stride * (families[0].scratchLayout.doubles + scalars[0].scratchLayout.doubles)
+            + replicates * 2 * MemoryLayout<CompensatedSum>.stride * (familyTemplate.scratchLayout.doubles + scalarTemplate.scratchLayout.doubles)
     }
 }

@@ -84,6 +84,14 @@ struct ReplicateBatch {
     /// (`capacity` each), the pattern-ordered rows' value offsets, one pattern's sums, one row's terms.
     private let order: UnsafeMutablePointer<UInt32>
     private let orderedValues: UnsafeMutablePointer<UInt32>
+    /// For unit `u` paired with grid column `u` (`paired` of them): the rows by
+    /// pattern, then by cell within a pattern (`capacity` each), where each
+    /// (pattern, cell) group ends and which of the column's reached cells it
+    /// sums into (`2 · index + 1` for the cell's first group, `2 · index` after).
+    private let paired: Int
+    private let pairOrder: UnsafeMutablePointer<UInt32>
+    private let groupEnds: UnsafeMutablePointer<UInt32>
+    private let groupCells: UnsafeMutablePointer<UInt32>
     private let sums: UnsafeMutablePointer<Double>
     private let sumsCapacity: Int
     private var rowTerms: RowTerms
@@ -111,6 +119,10 @@ struct ReplicateBatch {
         values = .allocate(capacity: valueCapacity)
         order = .allocate(capacity: (units.count + columns) * capacity)
         orderedValues = .allocate(capacity: units.count * capacity)
+        paired = Swift.min(units.count, columns)
+        pairOrder = .allocate(capacity: Swift.max(1, paired * capacity))
+        groupEnds = .allocate(capacity: Swift.max(1, paired * capacity))
+        groupCells = .allocate(capacity: Swift.max(1, paired * capacity))
         let widest = units.map { $0.doubles.count + $0.counts.count }.max() ?? 1
         // A pattern's value sums, then the counts' three.
         sumsCapacity = (Swift.max(1, widest) + 3) * countStride
@@ -124,6 +136,7 @@ struct ReplicateBatch {
         isSquared.deallocate(); keys.deallocate(); counts.deallocate(); weights.deallocate()
         cellOf.deallocate(); patternOf.deallocate(); valueAt.deallocate(); values.deallocate()
         order.deallocate(); orderedValues.deallocate(); sums.deallocate()
+        pairOrder.deallocate(); groupEnds.deallocate(); groupCells.deallocate()
         rowTerms.deallocate()
         termLog.deallocate()
     }
@@ -173,6 +186,12 @@ struct ReplicateBatch {
     /// them, so that the counts the sums read stay in the core's cache (all
     /// `R` lanes of a batch are about 1.6 MB, a block 0.5–0.6 MB). A lane's sums
     /// take the same operations in the same order as with one block.
+    ///
+    /// When every row weighs 1, a cell's replicate weight is its rows' `Σ m`,
+    /// which the counts' own sums of a unit's patterns go through anyway: unit
+    /// `u`'s patterns take column `u`'s cells along (their rows in (pattern,
+    /// cell) groups, `calib_count_sums_grouped`), and each reached cell's
+    /// whole-number sum is added to its run once, as the cell's own pass added it.
     mutating func flush(sums replicateSums: UnsafeMutablePointer<Double>, counts replicateCounts: UnsafeMutablePointer<Double>,
                cells: inout ReplicateCells, thresholds: UnsafePointer<UInt32>) {
         guard rows > 0 else { return }
@@ -202,6 +221,15 @@ struct ReplicateBatch {
                 return visits
             }
         }
+        // With unit weights a cell's replicate weight is its rows' `Σ m`: unit `u`'s pattern count sums
+        // take column `u`'s cells along, each pattern's rows gone through in (pattern, cell) groups.
+        let pairs = unitWeights ? paired : 0
+        let grouped: [(groupStarts: [Int], cellRuns: [Int])] = cells.withRuns { runOf, _ in
+            (0..<pairs).map { u in groupRows(unit: u, patternStarts: unitStarts[u], runOf: runOf + u * columnCells) }
+        }
+        // One block's `Σ m` per reached cell of a paired column, `countStride` lanes each (the most any column reached).
+        let cellCounts = UnsafeMutablePointer<UInt32>.allocate(capacity: Swift.max(1, (grouped.map(\.cellRuns.count).max() ?? 0) * countStride))
+        defer { cellCounts.deallocate() }
         let blocks = Self.blocks(stride: stride)
         for first in Swift.stride(from: 0, to: lanesPerBlock * blocks, by: lanesPerBlock) {
             // The last block takes the lanes left (64 to 127 of them).
@@ -209,6 +237,7 @@ struct ReplicateBatch {
             // The block's replicates that exist (the last lanes of `stride` are padding).
             let used = Swift.min(first + lanes, r) - first
             calib_poisson_counts(keys, rows, replicates, first, lanes, thresholds, counts, countStride)
+            cells.withRuns { _, runs in
             patterns.patterns.withUnsafeBufferPointer { patternAt in
             patterns.targets.withUnsafeBufferPointer { targets in
                 for u in units.indices {
@@ -219,7 +248,12 @@ struct ReplicateBatch {
                         sums.initialize(repeating: 0, count: d * countStride)
                         calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[p], orderedValues + starts[p], n,
                                              values, pattern.linear, pattern.squared, pattern.counted)
-                        if pattern.hasUnits {
+                        if u < pairs {
+                            let groups = grouped[u].groupStarts, at = u * capacity
+                            calib_count_sums_grouped(sums + d * countStride, countStride, lanes, counts, countStride,
+                                                     pairOrder + at + starts[p], groupEnds + at + groups[p], groupCells + at + groups[p],
+                                                     groups[p + 1] - groups[p], cellCounts, countStride)
+                        } else if pattern.hasUnits {
                             calib_count_sums(sums + d * countStride, 3, countStride, lanes, counts, countStride, order + starts[p], n)
                         }
                         // The sums to the pattern's slots, lane by lane (`target[l] += source[l]`), in the kernel's vectors.
@@ -230,11 +264,18 @@ struct ReplicateBatch {
                                               pattern.countTargets.count / 2, sums, countStride, used)
                         }
                     }
+                    if u < pairs {
+                        // Column `u`'s cells: each one's `Σ m` over the batch, added to its run once, as `calib_count_sums_add` did.
+                        grouped[u].cellRuns.withUnsafeBufferPointer { runOffsets in
+                            calib_add_cell_counts(runs + first, runOffsets.baseAddress, runOffsets.count, cellCounts, countStride, used)
+                        }
+                    }
                 }
             }
             }
+            }
             cells.withRuns { _, runs in
-                for j in 0..<columns {
+                for j in pairs..<columns {
                     // The grid: each cell's rows' `m_ir · w_i`, summed in input order, added to the cell's run.
                     let starts = cellStarts[j], order = order + (units.count + j) * capacity
                     for (run, c) in cellVisits[j] {
@@ -255,6 +296,57 @@ struct ReplicateBatch {
         rows = 0
         valueCount = 0
         unitWeights = true
+    }
+
+    /// Unit `u`'s rows by pattern and, within a pattern, by column `u`'s
+    /// cell (a stable sort by pattern of the rows in cell order, so after the
+    /// column's cell sort) into `pairOrder`, and the (pattern, cell) groups:
+    /// where each ends, counted from its pattern's first row, in `groupEnds`,
+    /// and its cell's index among the column's reached cells (in the order
+    /// the groups first reach them) in `groupCells`. Returns where each
+    /// pattern's groups start (patterns + 1 entries) and each reached cell's
+    /// run (`R` · run).
+    private func groupRows(unit u: Int, patternStarts: [Int], runOf: UnsafePointer<Int32>) -> (groupStarts: [Int], cellRuns: [Int]) {
+        let capacity = Self.capacity, r = replicates
+        let patternOf = patternOf + u * capacity, cellsOfRows = cellOf + u * capacity, byCell = order + (units.count + u) * capacity
+        let rows = pairOrder + u * capacity, ends = groupEnds + u * capacity, cellsOfGroups = groupCells + u * capacity
+        var next = patternStarts
+        next.withUnsafeMutableBufferPointer { next in
+            for t in 0..<self.rows {
+                let i = byCell[t], p = Int(patternOf[Int(i)])
+                rows[next[p]] = i
+                next[p] &+= 1
+            }
+        }
+        var starts = [Int](repeating: 0, count: patternStarts.count)
+        var cellRuns: [Int] = []
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: columnCells) { indexOf in
+            indexOf.initialize(repeating: -1)
+            var g = 0
+            for p in 0..<(patternStarts.count - 1) {
+                starts[p] = g
+                let first = patternStarts[p], end = patternStarts[p + 1]
+                var t = first
+                while t < end {
+                    let cell = Int(cellsOfRows[Int(rows[t])])
+                    var e = t &+ 1
+                    while e < end && Int(cellsOfRows[Int(rows[e])]) == cell { e &+= 1 }
+                    ends[g] = UInt32(truncatingIfNeeded: e - first)
+                    var index = indexOf[cell], isFirst: UInt32 = 0
+                    if index < 0 {
+                        index = Int32(truncatingIfNeeded: cellRuns.count)
+                        indexOf[cell] = index
+                        cellRuns.append(Int(runOf[cell]) &* r)
+                        isFirst = 1
+                    }
+                    cellsOfGroups[g] = UInt32(truncatingIfNeeded: index) &<< 1 | isFirst
+                    g &+= 1
+                    t = e
+                }
+            }
+            starts[patternStarts.count - 1] = g
+        }
+        return (starts, cellRuns)
     }
 
     /// A stable counting sort of the batch's rows by `key` (in `0..<buckets`):

@@ -51,6 +51,30 @@ void calib_count_sums_add(double *target, size_t used, size_t lanes, const uint8
 void calib_scatter_add(double *base, size_t stride, size_t first, const ptrdiff_t *targets, size_t pairs,
                        const double *sums, size_t sumStride, size_t used);
 
+/// `calib_count_sums` with 3 outputs, and each group's own `Σ m`, in one
+/// pass over rows that come in `groups` runs: `out` gets `Σ m`, `Σ m²` and
+/// `Σ min(m, 1)` over all the rows `rows[0 ..< groupEnds[groups − 1]]` (lanes
+/// `r < lanes`, a multiple of 8), and group `g`, rows `groupEnds[g − 1] ..< groupEnds[g]`
+/// (from 0), adds its `Σ m` to the lanes `cellCounts[(groupCells[g] >> 1) · cellStride + r]`,
+/// or stores it there when `groupCells[g]` is odd (its cell's first group).
+/// Exact in 32-bit integers while a cell's rows are fewer than 2²⁴.
+void calib_count_sums_grouped(double *out, size_t stride, size_t lanes, const uint8_t *counts, size_t countStride,
+                              const uint32_t *rows, const uint32_t *groupEnds, const uint32_t *groupCells, size_t groups,
+                              uint32_t *cellCounts, size_t cellStride);
+
+/// Each cell's integer sums added to its run, as `calib_count_sums_add` adds
+/// them: `targets[offsets[v] + r] += cellCounts[v · cellStride + r]` for each
+/// cell `v < cells` and lane `r < used`.
+void calib_add_cell_counts(double *targets, const size_t *offsets, size_t cells, const uint32_t *cellCounts,
+                           size_t cellStride, size_t used);
+
+/// A chunk's plain sums folded into compensated totals, lane by lane:
+/// for each `i < n` with `guard == NULL` or `guard[i] != 0`, `CompensatedSum.add`
+/// of `x[i]` to the running sum `sums[i]` and compensation `compensations[i]`:
+/// `t = s + x; c += |s| ≥ |x| ? (s − t) + x : (x − t) + s; s = t` (the same
+/// doubles as the Swift method; lanes whose guard is 0 are left as they are).
+void calib_fold_sums(double *sums, double *compensations, const double *x, const double *guard, size_t n);
+
 /// The smooth ECE's convolution at 8 neighbouring outputs a block: for each
 /// block start `o = blocks[b]` and each `i < 8`,
 /// `outWeights[o + i] = Σ_{m = lo…hi} weights[o + i + shift − m] · kernel[m]`
