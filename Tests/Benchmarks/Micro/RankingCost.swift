@@ -1,5 +1,5 @@
 // The ranking's cost (issue 13: the default audit, ranking included, at
-// least 0.8x the speed of the audit without it), measured in one process:
+// least 0.8x the speed of the audit before it existed; that target is run_benchmarks.py --before-ranking), measured here in one process:
 //   swift run -c release CalibBenchmarks --ranking-cost PATH [THREADS] [PAIRS]
 // runs the audit's pipeline (InputAudit.audit, as `calib audit PATH
 // --bootstrap 0` does, without rendering) on PATH alternately without the
@@ -67,7 +67,7 @@ func measureRankingCost(arguments: [String]) {
     print("  without the score store: \(fixed(wall0, 3)) s wall (finish \(fixed(median(without.map(\.finish)), 3)) s), \(fixed(cpu0, 3)) s CPU")
     print("  with it (default audit): \(fixed(wall1, 3)) s wall (finish \(fixed(median(with.map(\.finish)), 3)) s), \(fixed(cpu1, 3)) s CPU"
           + (with.last?.auc.map { " (ROC-AUC \(fixed($0, 9)))" } ?? ""))
-    print("  speed with ranking: \(fixed(wall0 / wall1, 2))x in wall time, \(fixed(cpu0 / cpu1, 2))x in CPU time (target >= 0.8x)")
+    print("  speed with ranking: \(fixed(wall0 / wall1, 2))x in wall time, \(fixed(cpu0 / cpu1, 2))x in CPU time (a figure; issue 13's 0.8x is against the build before the ranking: run_benchmarks.py --before-ranking)")
     measureRankingAlone(path: path, options: options, pairs: pairs, finish: median(with.map(\.finish)), median: median)
 }
 
