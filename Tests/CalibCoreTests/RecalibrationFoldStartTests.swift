@@ -54,6 +54,18 @@ struct RecalibrationFoldStartTests {
         }
     }
 
+    @Test("Platt's and beta's whole fit from every fold's fine cells equals the whole fit from the compressed cells' start, to 1e-10 relative",
+          arguments: cases.filter { $0.1 != .temperature })
+    func wholeFitFromFineCells(name: String, method: RecalibrationMethod, table: PredictionTable) throws {
+        let prepared = FitTable(method, table, runner: nil)
+        let data = FitData(table: prepared, excludedFold: nil)
+        let fine = try LogisticFit.fit(data, method: method)
+        let coarse = try LogisticFit.fit(data, method: method, fineStart: false)
+        #expect(zip(coarse, fine).allSatisfy { isClose($0, $1, relative: 1e-10, absolute: 1e-12) }, "\(name): \(coarse) coarse, \(fine) fine")
+        #expect(Self.numbers(try Recalibration.fit(method, data: data, bins: 15)).map(\.bitPattern) == fine.map(\.bitPattern),
+                "\(name): Recalibration.fit takes the fine start")
+    }
+
     @Test("a fold's start and its rows' cross-fitted scores do not depend on that fold's labels, bit for bit", arguments: cases)
     func startsHoldOut(name: String, method: RecalibrationMethod, table: PredictionTable) throws {
         var labels = table.labels.map(Int.init)

@@ -78,7 +78,8 @@ public enum Recalibration {
     /// than from a sample or coarse cells of their own: a start that close
     /// ends in about two passes over the rows (Platt and beta without
     /// summing the loss). A fold's start, like its fit, reads no row of the
-    /// fold it leaves out; the whole fit starts as `fit`'s does.
+    /// fold it leaves out; the whole fit starts as `fit`'s does (from every
+    /// fold's cells, so `calib fit --no-cross-fit` writes the same file).
     private static func crossFit(_ method: RecalibrationMethod, table: PredictionTable, includingFull: Bool, bins: Int,
                                  runner: RankingRunner?) throws(RecalibrationError) -> (full: Calibrator.Parameters?, crossFitted: PredictionTable) {
         let shape = ClassificationShape(classCount: table.shape.classCount, scoreKind: .probabilities)
@@ -285,7 +286,7 @@ struct FoldCells: Sendable {
         return (0..<folds).map { slots.take($0) }
     }
 
-    /// The cells of every fold but `excluded` as pseudo-rows: one per cell
+    /// The cells of every fold but `excluded` (every fold for −1) as pseudo-rows: one per cell
     /// and label with rows, at their weighted mean features, of their summed
     /// weight (the folds' sums added in fold, then chunk order).
     func rows(excluding excluded: Int) -> (features: [Double], labels: [Int32], weights: [Double]) {
