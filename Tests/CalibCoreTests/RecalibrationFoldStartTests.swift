@@ -22,7 +22,7 @@ struct RecalibrationFoldStartTests {
     /// The folds' starts of `method` on a prepared table.
     static func starts(_ method: RecalibrationMethod, _ table: FitTable, runner: RankingRunner? = nil) -> [Calibrator.Parameters?]? {
         method == .temperature ? TemperatureFit.foldStarts(table, runner: runner)?.map { $0.map { .temperature($0) } }
-            : LogisticFit.foldStarts(table, runner: runner)?.map { $0.map(parameters) }
+            : LogisticFit.foldStarts(table, runner: runner)?.folds.map { $0.map(parameters) }
     }
 
     static func numbers(_ p: Calibrator.Parameters) -> [Double] {
@@ -64,6 +64,10 @@ struct RecalibrationFoldStartTests {
         #expect(zip(coarse, fine).allSatisfy { isClose($0, $1, relative: 1e-10, absolute: 1e-12) }, "\(name): \(coarse) coarse, \(fine) fine")
         #expect(Self.numbers(try Recalibration.fit(method, data: data, bins: 15)).map(\.bitPattern) == fine.map(\.bitPattern),
                 "\(name): Recalibration.fit takes the fine start")
+        // The cross-fit hands the whole fit the start it would find on its own: the same bits.
+        let whole = try #require(LogisticFit.foldStarts(prepared, runner: nil)?.whole, "\(name)")
+        let handed = Self.numbers(try Recalibration.fit(method, data: data, bins: 15, start: Self.parameters(whole)))
+        #expect(handed.map(\.bitPattern) == fine.map(\.bitPattern), "\(name): \(handed) from the cross-fit's start, \(fine) alone")
     }
 
     @Test("a fold's start and its rows' cross-fitted scores do not depend on that fold's labels, bit for bit", arguments: cases)

@@ -55,12 +55,9 @@ enum LogisticFit {
         }
         if fineStart && data.excludedFold == nil,
            let cells = FoldCells(features: design.features, featureCount: design.featureCount, labels: data.table.labels,
-                                 weights: data.table.weights, runner: runner) {
-            let (features, labels, weights) = cells.rows(excluding: -1)
-            let cellRows = LogisticRows(features: features, featureCount: design.featureCount, labels: labels, weights: weights, excludedFold: nil)
-            if let near = try? newton(cellRows, start: [Double](repeating: 0, count: d), method: name, runner: nil) {
-                return try newton(rows, start: near, method: name, runner: runner, startLoss: false)
-            }
+                                 weights: data.table.weights, runner: runner),
+           let near = wholeStart(cells, method: name) {
+            return try newton(rows, start: near, method: name, runner: runner, startLoss: false)
         }
         var start = [Double](repeating: 0, count: d)
         if let compressed = compress(rows, runner: runner),
@@ -76,17 +73,28 @@ enum LogisticFit {
     /// the other folds, each cell's rows at their mean features. Cells 8
     /// times finer than `compress`'s land within about 1e-7 of the fold's
     /// answer, so its fit ends in two passes over the rows, without the
-    /// loss. No fold's start reads its own rows.
-    static func foldStarts(_ table: FitTable, runner: RankingRunner?) -> [[Double]?]? {
+    /// loss. No fold's start reads its own rows. `whole` is the whole fit's
+    /// start from the same cells (`wholeStart`, the start `fit` takes on its
+    /// own), so that a cross-fit sums the cells once.
+    static func foldStarts(_ table: FitTable, runner: RankingRunner?) -> (whole: [Double]?, folds: [[Double]?])? {
         let design = table.logistic!
         let m = design.featureCount
         guard let cells = FoldCells(features: design.features, featureCount: m, labels: table.labels, weights: table.weights,
                                     runner: runner) else { return nil }
         let name = m == 1 ? "Platt" : "beta"
-        return cells.eachFold(runner: runner) { features, labels, weights in
+        let folds = cells.eachFold(runner: runner) { features, labels, weights in
             let rows = LogisticRows(features: features, featureCount: m, labels: labels, weights: weights, excludedFold: nil)
             return try? newton(rows, start: [Double](repeating: 0, count: m + 1), method: name, runner: nil)
         }
+        return (wholeStart(cells, method: name), folds)
+    }
+
+    /// The whole fit's start: the fit to every fold's cells (`nil` if it fails).
+    static func wholeStart(_ cells: FoldCells, method name: String) -> [Double]? {
+        let m = cells.featureCount
+        let (features, labels, weights) = cells.rows(excluding: -1)
+        let rows = LogisticRows(features: features, featureCount: m, labels: labels, weights: weights, excludedFold: nil)
+        return try? newton(rows, start: [Double](repeating: 0, count: m + 1), method: name, runner: nil)
     }
 
     /// Refuses too few distinct scores and (quasi-)separated classes along

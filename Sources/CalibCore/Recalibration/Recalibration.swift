@@ -78,8 +78,9 @@ public enum Recalibration {
     /// than from a sample or coarse cells of their own: a start that close
     /// ends in about two passes over the rows (Platt and beta without
     /// summing the loss). A fold's start, like its fit, reads no row of the
-    /// fold it leaves out; the whole fit starts as `fit`'s does (from every
-    /// fold's cells, so `calib fit --no-cross-fit` writes the same file).
+    /// fold it leaves out. Platt's and beta's whole fit is handed the start
+    /// `fit` would find on its own from the same cells (`LogisticFit.wholeStart`),
+    /// so `calib fit --no-cross-fit` writes the same file; temperature's starts as `fit`'s does.
     private static func crossFit(_ method: RecalibrationMethod, table: PredictionTable, includingFull: Bool, bins: Int,
                                  runner: RankingRunner?) throws(RecalibrationError) -> (full: Calibrator.Parameters?, crossFitted: PredictionTable) {
         let shape = ClassificationShape(classCount: table.shape.classCount, scoreKind: .probabilities)
@@ -89,19 +90,23 @@ public enum Recalibration {
         let prepared = FitTable(method, table, runner: runner)
         // The folds' Newton starts (temperature on binary rows, Platt, beta; many rows only).
         var starts: [Calibrator.Parameters?]?
-        if prepared.logistic != nil {
-            starts = LogisticFit.foldStarts(prepared, runner: runner)?.map { theta in
-                theta.map { $0.count == 2 ? .platt(a: $0[0], b: $0[1]) : .beta(a: $0[0], b: $0[1], c: $0[2]) }
+        var wholeStart: Calibrator.Parameters?
+        if prepared.logistic != nil, let cellStarts = LogisticFit.foldStarts(prepared, runner: runner) {
+            let parameters = { (theta: [Double]) -> Calibrator.Parameters in
+                theta.count == 2 ? .platt(a: theta[0], b: theta[1]) : .beta(a: theta[0], b: theta[1], c: theta[2])
             }
+            starts = cellStarts.folds.map { $0.map(parameters) }
+            // The start `fit` would find on its own, from the same cells.
+            wholeStart = cellStarts.whole.map(parameters)
         } else if prepared.temperature != nil {
             starts = TemperatureFit.foldStarts(prepared, runner: runner)?.map { t in t.map { .temperature($0) } }
         }
-        let foldStarts = starts
+        let foldStarts = starts, fullStart = wholeStart
         let first = includingFull ? -1 : 0
         let outcomes = TaskSlots<Result<Calibrator.Parameters, RecalibrationError>>(count: folds - first)
         CalibrationFits.run(folds - first, runner) { task in
             let fold = task + first
-            let start = fold >= 0 ? foldStarts?[fold] : nil
+            let start = fold >= 0 ? foldStarts?[fold] : fullStart
             let result = Result { () throws(RecalibrationError) -> Calibrator.Parameters in
                 try fit(method, data: FitData(table: prepared, excludedFold: fold < 0 ? nil : fold), bins: bins, start: start)
             }
