@@ -1,6 +1,10 @@
 public import CalibCore
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Reads a whole input into one ``PredictionTable`` (rows in input order),
@@ -16,6 +20,10 @@ public enum TableLoader {
     /// file's size suggest (`estimatedRows`), so that they need not grow
     /// (each growth copies every row so far into new, not yet mapped memory)
     /// as the blocks are appended, on the thread that also reads and cuts them.
+    /// An estimate can overshoot (short rows first, long rows later): the
+    /// reservation is made only if that much memory can be had (else the
+    /// columns grow as they would unreserved), and a table left with more
+    /// than twice the room it needs is copied to its size once read.
     public static func load(_ location: InputLocation, options: ReadOptions = ReadOptions(), keepingLines: Bool = true,
                             progress: ((Int) -> Void)? = nil) throws -> (table: PredictionTable, input: InputSummary) {
         let reader = try PredictionReader(location: location, options: options)
@@ -23,17 +31,46 @@ public enum TableLoader {
         let withLines = keepingLines || reader.roles.id != nil || reader.shape.hasSoftTargets
         var table = PredictionTable(shape: reader.shape)
         var size = inputBytes(location)
+        var reserved = 0
         try reader.streamBlocks(into: Collector(shape: reader.shape), threads: threads, capacity: 2 * threads + 2, progress: progress) { outcome in
             let block = outcome.consumer.table
             if let bytes = size, !block.isEmpty {
                 size = nil
-                table.reserveCapacity(rows: estimatedRows(firstBlock: block.count, blockBytes: options.blockBytes, inputBytes: bytes),
-                                      lines: withLines)
+                let rows = estimatedRows(firstBlock: block.count, blockBytes: options.blockBytes, inputBytes: bytes)
+                if canAllocate(rows: rows, shape: reader.shape, lines: withLines) {
+                    table.reserveCapacity(rows: rows, lines: withLines)
+                    reserved = rows
+                }
             }
             if withLines { table.append(block) } else { table.appendWithoutLines(block) }
         }
         try reader.requireRows()
+        if reserved > 2 * table.count + 65_536 {
+            // The estimate overshot: the table at its size, the reservation given back.
+            var sized = PredictionTable(shape: table.shape)
+            sized.reserveCapacity(rows: table.count, lines: withLines)
+            if withLines { sized.append(table) } else { sized.appendWithoutLines(table) }
+            table = sized
+        }
         return (table, reader.summary())
+    }
+
+    /// Whether `rows` rows of `shape`'s columns can be allocated now, with
+    /// room to spare: one anonymous mapping of twice their bytes, unmapped at
+    /// once (untouched, it maps no page; twice, because the columns are
+    /// allocated apart, after other allocations, by an allocator that may keep
+    /// what is freed; `mmap`, because a compiler may drop an unused
+    /// `malloc`/`free` pair and assume it succeeded). A reservation the process
+    /// may not have (`ulimit -v`, strict overcommit) is then not attempted:
+    /// the columns grow as they would unreserved.
+    package static func canAllocate(rows: Int, shape: ClassificationShape, lines: Bool) -> Bool {
+        let perRow = MemoryLayout<Int32>.stride + MemoryLayout<Double>.stride * (shape.scoresPerRow + 1 + (lines ? 1 : 0)
+            + (shape.hasSoftTargets ? shape.classCount : 0))
+        let (bytes, overflow) = rows.multipliedReportingOverflow(by: 2 * perRow)
+        guard !overflow, let probe = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              probe != UnsafeMutableRawPointer(bitPattern: -1) else { return false }
+        munmap(probe, bytes)
+        return true
     }
 
     /// The rows to reserve for an input of `inputBytes` bytes whose first

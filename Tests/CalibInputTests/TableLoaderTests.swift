@@ -70,6 +70,32 @@ struct TableLoaderTests {
         }
     }
 
+    @Test("short rows first and long rows later: the overshooting reservation is given back, the rows are the file's")
+    func overshootGivenBack() throws {
+        var text = "label,prob,note\n"
+        for i in 0..<2_000 { text += "\(i % 2),0.\(i % 10),\n" }
+        let long = String(repeating: "x", count: 2_000)
+        for i in 0..<2_000 { text += "\(i % 2),0.\(i % 10),\(long)\n" }
+        let path = try temporaryFile("skewed.csv", text)
+        var options = ReadOptions()
+        options.blockBytes = 4 << 10
+        for keepingLines in [false, true] {
+            let (table, input) = try TableLoader.load(.file(path), options: options, keepingLines: keepingLines)
+            #expect(input.rows == 4_000 && table.count == 4_000)
+            #expect(table.labels.capacity <= 2 * 4_000 + 65_536, "capacity \(table.labels.capacity) for 4,000 rows")
+            #expect(table.labels == (0..<4_000).map { Int32($0 % 2) })
+            #expect(table.lines.count == (keepingLines ? 4_000 : 0))
+        }
+    }
+
+    @Test("a reservation the process cannot have is not attempted")
+    func impossibleReservation() {
+        let shape = ClassificationShape(classCount: 2, scoreKind: .probabilities)
+        #expect(!TableLoader.canAllocate(rows: Int.max / 64, shape: shape, lines: true))
+        #expect(!TableLoader.canAllocate(rows: Int.max, shape: shape, lines: false))
+        #expect(TableLoader.canAllocate(rows: 1_000, shape: shape, lines: true))
+    }
+
     @Test("the rows reserved follow the first block's rate over the file, and never exceed a row per 2 bytes",
           arguments: [("a 2 MB block of 100,000 rows, 220 MB", 100_000, 2 << 20, 220 << 20, 11_650_000),
                       ("an input smaller than a block", 50, 2 << 20, 1_000, 50),

@@ -50,56 +50,73 @@ public struct RecalibrationMetrics: Sendable, Hashable {
         let binCount = settings.bins, confidentAt = settings.confidentAt
         // The scalar totals' chunk sums `W`, cross-entropy and Brier (`ScalarTotalsFamily.Running`'s
         // operations for a binary row), and the positive class's bins (`ReliabilityBins.addTerms`').
-        var weight = 0.0, crossEntropySum = 0.0, brierSum = 0.0
+        // Two passes over the rows in the same order, each sum added as one loop would (the same bits), on two
+        // cores when there is a runner: the weights and the cross-entropy's logarithms in one, the rest in the
+        // other. A logit's probability and log-probability come from one computation: one pass does it all.
+        nonisolated(unsafe) var weight = 0.0, crossEntropySum = 0.0, brierSum = 0.0
         var binSums = [Double](repeating: 0, count: 4 * binCount)
         var binCounts = [Int](repeating: 0, count: binCount)
         // The store's keys (rows of weight 0 left out), and their weights once one is not 1.
         var keys = [UInt64](unsafeUninitializedCapacity: n) { _, count in count = n }
-        var keptWeights: [Double] = []
-        var kept = 0
-        var unit = true
+        nonisolated(unsafe) var keptWeights: [Double] = []
+        nonisolated(unsafe) var kept = 0
         let bins = Double(binCount)
-        table.scores.withUnsafeBufferPointer { scores in
-            table.labels.withUnsafeBufferPointer { labels in
-                table.weights.withUnsafeBufferPointer { weights in
+        table.scores.withUnsafeBufferPointer { scoreBuffer in
+            table.labels.withUnsafeBufferPointer { labelBuffer in
+                table.weights.withUnsafeBufferPointer { weightBuffer in
                     keys.withUnsafeMutableBufferPointer { keyBuffer in
                         binSums.withUnsafeMutableBufferPointer { sumBuffer in
                             binCounts.withUnsafeMutableBufferPointer { countBuffer in
-                                let key = keyBuffer.baseAddress!, sums = sumBuffer.baseAddress!, counts = countBuffer.baseAddress!
-                                for i in 0..<n {
-                                    let positive = labels[i] == 1, w = weights[i], x = scores[i]
-                                    // The audit's positive probability and the true class's log-probability.
-                                    let s: Double, logTrue: Double
-                                    if isLogit {
-                                        let logit = StableMath.binaryLogit(x)
-                                        s = logit.positive
-                                        logTrue = positive ? logit.logPositive : logit.logNegative
-                                    } else {
-                                        s = x
-                                        logTrue = StableMath.ln(Swift.max(positive ? x : 1 - x, probabilityFloor))
+                                let scores = SendablePointer(UnsafeMutablePointer(mutating: scoreBuffer.baseAddress!))
+                                let labels = SendablePointer(UnsafeMutablePointer(mutating: labelBuffer.baseAddress!))
+                                let weights = SendablePointer(UnsafeMutablePointer(mutating: weightBuffer.baseAddress!))
+                                let key = SendablePointer(keyBuffer.baseAddress!), sums = SendablePointer(sumBuffer.baseAddress!)
+                                let counts = SendablePointer(countBuffer.baseAddress!)
+                                let pass: @Sendable (_ logs: Bool, _ rest: Bool) -> Void = { logs, rest in
+                                    var unit = true
+                                    for i in 0..<n {
+                                        let positive = labels.pointer[i] == 1, w = weights.pointer[i], x = scores.pointer[i]
+                                        // The audit's positive probability and the true class's log-probability.
+                                        var s = x
+                                        if isLogit {
+                                            let logit = StableMath.binaryLogit(x)
+                                            s = logit.positive
+                                            weight += w
+                                            crossEntropySum += w * -(positive ? logit.logPositive : logit.logNegative)
+                                        } else if logs {
+                                            weight += w
+                                            crossEntropySum += w * -StableMath.ln(Swift.max(positive ? x : 1 - x, probabilityFloor))
+                                        }
+                                        guard rest else { continue }
+                                        let d = s - (positive ? 1.0 : 0.0)
+                                        brierSum += w * d * d
+                                        // `ReliabilityBins.binIndex(of: s, binCount:)`.
+                                        let scaled = s * bins
+                                        let b = scaled > 0 ? Swift.min(binCount - 1, Int(scaled)) : 0
+                                        counts.pointer[b] &+= 1
+                                        let at = sums.pointer + 4 * b
+                                        at[0] += w
+                                        at[1] += w * s
+                                        at[2] += w * (positive ? 1.0 : 0.0)
+                                        at[3] += w * w
+                                        guard w != 0 else { continue }
+                                        key.pointer[kept] = ScoreStore.key(score: s, positive: positive)
+                                        if w != 1 && unit {
+                                            // The first kept row weighing other than 1: the kept rows so far weigh 1.
+                                            unit = false
+                                            keptWeights = [Double](repeating: 1, count: n)
+                                        }
+                                        if !unit { keptWeights[kept] = w }
+                                        kept &+= 1
                                     }
-                                    weight += w
-                                    crossEntropySum += w * -logTrue
-                                    let d = s - (positive ? 1.0 : 0.0)
-                                    brierSum += w * d * d
-                                    // `ReliabilityBins.binIndex(of: s, binCount:)`.
-                                    let scaled = s * bins
-                                    let b = scaled > 0 ? Swift.min(binCount - 1, Int(scaled)) : 0
-                                    counts[b] &+= 1
-                                    let at = sums + 4 * b
-                                    at[0] += w
-                                    at[1] += w * s
-                                    at[2] += w * (positive ? 1.0 : 0.0)
-                                    at[3] += w * w
-                                    guard w != 0 else { continue }
-                                    key[kept] = ScoreStore.key(score: s, positive: positive)
-                                    if w != 1 && unit {
-                                        // The first kept row weighing other than 1: the kept rows so far weigh 1.
-                                        unit = false
-                                        keptWeights = [Double](repeating: 1, count: n)
-                                    }
-                                    if !unit { keptWeights[kept] = w }
-                                    kept &+= 1
+                                }
+                                if isLogit {
+                                    pass(true, true)
+                                } else if let runner {
+                                    runner(2) { task in pass(task == 0, task == 1) }
+                                } else {
+                                    pass(true, false)
+                                    pass(false, true)
                                 }
                             }
                         }
