@@ -19,7 +19,6 @@
 #pragma STDC FP_CONTRACT OFF
 
 #define FIT_BLOCK 256
-#define FIT_FOLDS 5
 
 /// Swift's `max(x, 0)`: `0 >= x ? 0 : x` (NaN stays NaN, −0 gives +0).
 static inline double max0(double x) { return 0.0 >= x ? 0.0 : x; }
@@ -65,7 +64,7 @@ void calib_logistic_pass(const double *features, size_t featureCount, const int3
     const double t0 = theta[0], t1 = theta[1], t2 = two ? theta[2] : 0.0;
     double loss = 0.0, floor = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0;
     double h00 = 0.0, h10 = 0.0, h11 = 0.0, h20 = 0.0, h21 = 0.0, h22 = 0.0;
-    ptrdiff_t fold = (ptrdiff_t)(start % FIT_FOLDS);
+    ptrdiff_t fold = (ptrdiff_t)(start % calib_fit_folds);
     size_t rowAt[FIT_BLOCK];
     double etaAt[FIT_BLOCK], expAt[FIT_BLOCK], logAt[FIT_BLOCK], pAt[FIT_BLOCK], qAt[FIT_BLOCK];
     size_t i = start;
@@ -75,7 +74,7 @@ void calib_logistic_pass(const double *features, size_t featureCount, const int3
         for (; i < end && count < FIT_BLOCK; i++) {
             const double w = weights[i];
             const int included = fold != excludedFold && w > 0;
-            fold = fold == FIT_FOLDS - 1 ? 0 : fold + 1;
+            fold = fold == calib_fit_folds - 1 ? 0 : fold + 1;
             if (!included) continue;
             double eta;
             if (two) {
@@ -131,7 +130,7 @@ void calib_logistic_pass(const double *features, size_t featureCount, const int3
 void calib_temperature_pass(const double *z, const int32_t *labels, const double *weights, size_t start, size_t end,
                             ptrdiff_t excludedFold, double beta, int slopeAtZero, double *out) {
     double g = 0.0, h = 0.0, gz = 0.0;
-    ptrdiff_t fold = (ptrdiff_t)(start % FIT_FOLDS);
+    ptrdiff_t fold = (ptrdiff_t)(start % calib_fit_folds);
     size_t rowAt[FIT_BLOCK];
     double etaAt[FIT_BLOCK], expAt[FIT_BLOCK], pAt[FIT_BLOCK], qAt[FIT_BLOCK];
     size_t i = start;
@@ -140,7 +139,7 @@ void calib_temperature_pass(const double *z, const int32_t *labels, const double
         for (; i < end && count < FIT_BLOCK; i++) {
             const double w = weights[i];
             const int included = fold != excludedFold && w > 0;
-            fold = fold == FIT_FOLDS - 1 ? 0 : fold + 1;
+            fold = fold == calib_fit_folds - 1 ? 0 : fold + 1;
             if (!included) continue;
             rowAt[count] = i;
             etaAt[count] = beta * z[i];

@@ -1,3 +1,5 @@
+import CalibKernels
+
 /// Why a calibrator could not be fitted: a sentence for the user (the data
 /// has no maximum-likelihood fit, or too little to fit on).
 public struct RecalibrationError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -17,8 +19,9 @@ public struct RecalibrationError: Error, Sendable, Hashable, CustomStringConvert
 /// temperature that would go to 0 or to infinity). Rows of weight 0 take no
 /// part in a fit.
 public enum Recalibration {
-    /// The number of folds of the cross-fit: row `i` (0-based, in input order) is in fold `i mod 5`.
-    public static let folds = 5
+    /// The number of folds of the cross-fit: row `i` (0-based, in input order) is in fold `i mod 5`
+    /// (defined once, beside the C passes that step through the folds).
+    public static let folds = Int(calib_fit_folds)
 
     /// Fits `method` on every row of `table`; `classes` names the table's
     /// classes in order (binary: `[negative, positive]`); `bins` is the

@@ -98,6 +98,9 @@ int calib_set_kernel_level(int level);
 #ifndef CALIB_FIT_KERNELS_H
 #define CALIB_FIT_KERNELS_H
 
+/// The cross-fit's folds: row `i` is in fold `i mod calib_fit_folds` (`Recalibration.folds` reads it).
+enum { calib_fit_folds = 5 };
+
 /// One chunk of a Platt or beta fit's pass (`LogisticRows.evaluate`, Sources/CalibKernels/FitKernels.c):
 /// over rows `start ..< end` with positive weight whose fold (`i mod 5`) is not
 /// `excludedFold` (−1: none), `η = θ₀·x₀ + θ₁` (`featureCount` 1, `x₀ = features[i]`) or
