@@ -82,7 +82,7 @@ struct Fit: ParsableCommand {
         let contents = CalibratorFile.Contents(calibrator: calibrator, bins: method == .histogram ? binCount : nil,
                                                source: summary.source, rows: summary.rows, weighted: summary.weighted)
         let comparison = before.flatMap { before in
-            crossFitted.map { scores in (before, FitMetrics(scores, settings: settings, runner: runner)) }
+            crossFitted.map { scores in (before, FitMetrics(of: scores, settings: settings, runner: runner)) }
         }
         let text = Self.summary(contents, summary: summary, comparison: comparison, wrote: output)
         do {
@@ -127,7 +127,7 @@ struct Fit: ParsableCommand {
         var lines: [String] = []
         let classes = summary.classes
         let task = classes.count == 2 ? "binary, positive class \(InputError.quoted(classes[1]))" : "\(classes.count) classes"
-        lines.append("calib fit: \(c.calibrator.method.rawValue) calibration of \(summary.source) (\(summary.rows) rows, \(task)\(summary.weighted ? ", weighted" : ""), \(summary.shape.scoreKind == .logits ? "logits" : "probabilities"))")
+        lines.append("calib fit: \(c.calibrator.method.rawValue) calibration of \(TextEscaping.plain(summary.source)) (\(summary.rows) rows, \(task)\(summary.weighted ? ", weighted" : ""), \(summary.shape.scoreKind == .logits ? "logits" : "probabilities"))")
         if summary.skipped.total > 0 { lines.append("  skipped \(summary.skipped.total) invalid rows (--on-invalid skip)") }
         lines.append("  parameters: " + parameterText(c.calibrator.parameters))
         lines.append("")
@@ -169,14 +169,7 @@ struct Fit: ParsableCommand {
 /// The metrics `calib fit` compares: the engine's `RecalibrationMetrics`
 /// of a table, the same bits as `RecalibrationSummary.audit` gives
 /// `calib audit --recalibrate` (it computes only these six numbers).
-struct FitMetrics {
-    let crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC: Double
-
-    init(_ table: PredictionTable, settings: AuditSettings, runner: RankingRunner?) {
-        let m = RecalibrationMetrics(of: table, settings: settings, runner: runner)
-        (crossEntropy, brier, ece, equalMassECE, smoothECE, rocAUC) = (m.crossEntropy, m.brier, m.ece, m.equalMassECE, m.smoothECE, m.rocAUC)
-    }
-}
+typealias FitMetrics = RecalibrationMetrics
 
 extension Fit {
     /// `Recalibration.fitAndCrossFit` and the metrics of the scores as they
@@ -198,7 +191,7 @@ extension Fit {
                     try Recalibration.fitAndCrossFit(method, table: table, classes: classes, bins: bins, runner: runner)
                 })
             } else {
-                before.set(0, FitMetrics(table, settings: settings, runner: runner))
+                before.set(0, FitMetrics(of: table, settings: settings, runner: runner))
             }
         }
         let (calibrator, crossFitted) = try fitted.take(0).get()

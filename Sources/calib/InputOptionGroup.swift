@@ -1,6 +1,7 @@
 public import ArgumentParser
 import CalibCore
 import CalibInput
+import CalibReport
 
 /// Options that say how to read the input: columns, classes, strictness, format
 /// (both subcommands). Values that may look like options (`--positive -1`,
@@ -56,11 +57,12 @@ struct InputOptionGroup: ParsableArguments {
         _ = try standardInputName()
     }
 
-    /// The `--stdin-name` value, if any: a name of 1 to 4096 bytes with no control character.
+    /// The `--stdin-name` value, if any: a name of 1 to 4096 bytes with no scalar that may not reach an
+    /// output raw (`TextEscaping.isHostile`: control characters, bidi overrides, line separators, noncharacters).
     func standardInputName() throws -> String? {
         guard let stdinName else { return nil }
-        guard !stdinName.isEmpty, stdinName.utf8.count <= 4096, !stdinName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw optionError("--stdin-name", stdinName, "must be a name of 1 to 4096 bytes with no control character")
+        guard !stdinName.isEmpty, stdinName.utf8.count <= 4096, !stdinName.unicodeScalars.contains(where: TextEscaping.isHostile) else {
+            throw optionError("--stdin-name", stdinName, "must be a name of 1 to 4096 bytes with no control character, bidi override or line separator")
         }
         return stdinName
     }

@@ -236,7 +236,7 @@ struct Prior: ParsableCommand {
     }
 
     static func text(_ o: Outcome) -> String {
-        var lines = ["calib prior: \(o.source) (\(o.rows) rows\(o.weighted ? ", weighted" : ""))",
+        var lines = ["calib prior: \(TextEscaping.plain(o.source)) (\(o.rows) rows\(o.weighted ? ", weighted" : ""))",
                      "  EM of Saerens et al. (2002): \(o.estimate.iterations) update\(o.estimate.iterations == 1 ? "" : "s"), \(o.estimate.converged ? "converged (no class moved by 1e-13)" : "not converged after 10,000 updates")",
                      "  training prior: \(o.trainFrom)", ""]
         let width = Swift.max(5, o.classes.map(\.count).max() ?? 5) + 2

@@ -210,10 +210,15 @@ struct ReplicateBatch {
             for c in 0..<columnCells where starts[c + 1] > starts[c] { cells.reserveRun(base + c) }
             return starts
         }
-        // Each column's reached cells in the order of their runs in memory (each run takes one add per
+        // With unit weights a cell's replicate weight is its rows' `Σ m`: unit `u`'s pattern count sums
+        // take column `u`'s cells along, each pattern's rows gone through in (pattern, cell) groups. There
+        // is a unit for every column (`BootstrapReplicates.units`), so only weighted rows' columns are left.
+        let pairs = unitWeights ? paired : 0
+        precondition(!unitWeights || pairs == columns, "a unit for every grid column")
+        // Those columns' reached cells in the order of their runs in memory (each run takes one add per
         // block, whatever the order: the same sums), so that the adds stream through the runs.
         let cellVisits: [[(run: Int, cell: Int)]] = cells.withRuns { runOf, _ in
-            (0..<columns).map { j in
+            (pairs..<columns).map { j in
                 let starts = cellStarts[j], base = j * columnCells
                 var visits: [(run: Int, cell: Int)] = []
                 for c in 0..<columnCells where starts[c + 1] > starts[c] { visits.append((Int(runOf[base + c]), c)) }
@@ -221,9 +226,6 @@ struct ReplicateBatch {
                 return visits
             }
         }
-        // With unit weights a cell's replicate weight is its rows' `Σ m`: unit `u`'s pattern count sums
-        // take column `u`'s cells along, each pattern's rows gone through in (pattern, cell) groups.
-        let pairs = unitWeights ? paired : 0
         let grouped: [(groupStarts: [Int], cellRuns: [Int])] = cells.withRuns { runOf, _ in
             (0..<pairs).map { u in groupRows(unit: u, patternStarts: unitStarts[u], runOf: runOf + u * columnCells) }
         }
@@ -278,17 +280,13 @@ struct ReplicateBatch {
                 for j in pairs..<columns {
                     // The grid: each cell's rows' `m_ir · w_i`, summed in input order, added to the cell's run.
                     let starts = cellStarts[j], order = order + (units.count + j) * capacity
-                    for (run, c) in cellVisits[j] {
+                    for (run, c) in cellVisits[j - pairs] {
                         let n = starts[c + 1] - starts[c]
                         let target = runs + (run &* r &+ first)
-                        if unitWeights {
-                            calib_count_sums_add(target, used, lanes, counts, countStride, order + starts[c], n)
-                        } else {
-                            sums.initialize(repeating: 0, count: countStride)
-                            calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[c], order + starts[c], n,
-                                                 weights, 1, 0, 0)
-                            for l in 0..<used { target[l] += sums[l] }
-                        }
+                        sums.initialize(repeating: 0, count: countStride)
+                        calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[c], order + starts[c], n,
+                                             weights, 1, 0, 0)
+                        for l in 0..<used { target[l] += sums[l] }
                     }
                 }
             }

@@ -506,12 +506,11 @@ extension FitTable {
                 }
                 return
             }
+            // Isotonic folds on fewer rows than the index pays for (histograms returned above).
             scores.withUnsafeBufferPointer { s in
                 for i in range {
-                    let x = Calibrator.probability(s[i], kind: kind)
                     let step = steps[fold]
-                    out[i] = step.isotonic ? IsotonicFit.interpolate(x, thresholds: step.x, values: step.y)
-                        : HistogramFit.value(x, edges: step.x, values: step.y)
+                    out[i] = IsotonicFit.interpolate(Calibrator.probability(s[i], kind: kind), thresholds: step.x, values: step.y)
                     fold = fold == folds - 1 ? 0 : fold + 1
                 }
             }

@@ -50,9 +50,9 @@ public struct RecalibrationMetrics: Sendable, Hashable {
         let binCount = settings.bins, confidentAt = settings.confidentAt
         // The scalar totals' chunk sums `W`, cross-entropy and Brier (`ScalarTotalsFamily.Running`'s
         // operations for a binary row), and the positive class's bins (`ReliabilityBins.addTerms`').
-        // Two passes over the rows in the same order, each sum added as one loop would (the same bits), on two
-        // cores when there is a runner: the weights and the cross-entropy's logarithms in one, the rest in the
-        // other. A logit's probability and log-probability come from one computation: one pass does it all.
+        // With a runner, two passes over the rows in the same order on two cores, each sum added as one loop
+        // would (the same bits): the weights and the cross-entropy's logarithms in one, the rest in the other.
+        // Without one, and for logits (whose probability and log-probability come from one computation), one pass.
         nonisolated(unsafe) var weight = 0.0, crossEntropySum = 0.0, brierSum = 0.0
         var binSums = [Double](repeating: 0, count: 4 * binCount)
         var binCounts = [Int](repeating: 0, count: binCount)
@@ -60,7 +60,6 @@ public struct RecalibrationMetrics: Sendable, Hashable {
         var keys = [UInt64](unsafeUninitializedCapacity: n) { _, count in count = n }
         nonisolated(unsafe) var keptWeights: [Double] = []
         nonisolated(unsafe) var kept = 0
-        let bins = Double(binCount)
         table.scores.withUnsafeBufferPointer { scoreBuffer in
             table.labels.withUnsafeBufferPointer { labelBuffer in
                 table.weights.withUnsafeBufferPointer { weightBuffer in
@@ -90,9 +89,7 @@ public struct RecalibrationMetrics: Sendable, Hashable {
                                         guard rest else { continue }
                                         let d = s - (positive ? 1.0 : 0.0)
                                         brierSum += w * d * d
-                                        // `ReliabilityBins.binIndex(of: s, binCount:)`.
-                                        let scaled = s * bins
-                                        let b = scaled > 0 ? Swift.min(binCount - 1, Int(scaled)) : 0
+                                        let b = ReliabilityBins.binIndex(of: s, binCount: binCount)
                                         counts.pointer[b] &+= 1
                                         let at = sums.pointer + 4 * b
                                         at[0] += w
@@ -110,13 +107,10 @@ public struct RecalibrationMetrics: Sendable, Hashable {
                                         kept &+= 1
                                     }
                                 }
-                                if isLogit {
-                                    pass(true, true)
-                                } else if let runner {
+                                if !isLogit, let runner {
                                     runner(2) { task in pass(task == 0, task == 1) }
                                 } else {
-                                    pass(true, false)
-                                    pass(false, true)
+                                    pass(true, true)
                                 }
                             }
                         }
