@@ -61,6 +61,15 @@ struct BootstrapReplicates: Sendable {
     /// The full sample's weight and weighted score per cell and label: `[(j·cellCount + c)·2 + l]`.
     var fullWeights: [Double]
     var fullScores: [Double]
+
+    /// The score of slot `slot`'s pseudo-row (its rows' weighted mean score, clamped to [0, 1]),
+    /// `nil` for a slot no row reached: what every replicate's grid ranks, walks and fits.
+    @inline(__always)
+    func pseudoScore(slot: Int) -> Double? {
+        let total = fullWeights[slot]
+        guard total > 0 else { return nil }
+        return Swift.min(Swift.max(fullScores[slot] / total, 0), 1)
+    }
     /// Added to each row's line to key its Poisson counts (`--row-offset`; not merged, not compared).
     var rowOffset = 0
 

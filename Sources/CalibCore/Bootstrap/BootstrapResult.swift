@@ -199,11 +199,9 @@ extension BootstrapReplicates {
         weights.reserveCapacity(2 * cellCount)
         let column = j * 2 * cellCount
         for slot in 0..<(2 * cellCount) {
-            let total = fullWeights[column + slot]
-            guard total > 0 else { continue }
-            let weight = replicate.map { cells.weight(slot: column + slot, replicate: $0) } ?? total
+            guard let score = pseudoScore(slot: column + slot) else { continue }
+            let weight = replicate.map { cells.weight(slot: column + slot, replicate: $0) } ?? fullWeights[column + slot]
             guard weight > 0 else { continue }
-            let score = Swift.min(Swift.max(fullScores[column + slot] / total, 0), 1)
             keys.append(ScoreStore.key(score: score, positive: slot % 2 == 1))
             weights.append(weight)
         }

@@ -48,10 +48,9 @@ struct ReplicateFits: Sendable {
         var reach = 0.0
         let epsilon = CalibrationFits.epsilon
         for slot in 0..<(2 * bootstrap.cellCount) {
-            let total = bootstrap.fullWeights[slot]
-            guard total > 0 else { continue }
             // The pseudo-row's score, as `pseudoStore` keys it (−0 read as +0).
-            let s = Swift.min(Swift.max(bootstrap.fullScores[slot] / total, 0), 1) + 0
+            guard let score = bootstrap.pseudoScore(slot: slot) else { continue }
+            let s = score + 0
             // As `FitCells.exactSums`: v = s' or 1 − s', at least ε; x = side·logit(v).
             let upperSide = s >= 0.5
             let v = Swift.max(upperSide ? 1 - s : s, epsilon)

@@ -39,9 +39,7 @@ struct ReplicateRanking: Sendable {
         columns = (0..<rankedColumns).map { j in
             var rows: [(key: UInt64, slot: Int)] = []
             for slot in (j * cells)..<((j + 1) * cells) {
-                let total = bootstrap.fullWeights[slot]
-                guard total > 0 else { continue }
-                let score = Swift.min(Swift.max(bootstrap.fullScores[slot] / total, 0), 1)
+                guard let score = bootstrap.pseudoScore(slot: slot) else { continue }
                 rows.append((ScoreStore.key(score: score, positive: slot % 2 == 1), slot))
             }
             rows.sort { $0.key > $1.key }
