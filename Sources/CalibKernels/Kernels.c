@@ -1,5 +1,8 @@
 #include "CalibKernels.h"
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 // Every path below does the same IEEE operations lane by lane: a fused
 // multiply-add is explicit (`fma`, exact on every path, in hardware on AVX2
@@ -85,8 +88,86 @@ ALWAYS uint64_t mix1(uint64_t z) {
     const uint32_t *thresholds, uint8_t *counts, size_t countStride
 
 AVX512 static void poisson_avx512(POISSON_PARAMS) { POISSON_BODY }
-AVX2 static void poisson_avx2(POISSON_PARAMS) { POISSON_BODY }
 static void poisson_base(POISSON_PARAMS) { POISSON_BODY }
+
+#if defined(__x86_64__)
+/* AVX2 has no 64-bit multiply and no unsigned compare, and the generic body's
+   counts came out packed to bytes after every comparison; this path spells out
+   the same arithmetic in AVX2's own operations. */
+
+/// `a · c` mod 2⁶⁴ lane-wise, `c` given twice: `lo` its 64-bit lanes, `swapped`
+/// its 32-bit halves exchanged: `lo(a)·lo(c) + (lo(a)·hi(c) + hi(a)·lo(c)) · 2³²`.
+AVX2 ALWAYS __m256i multiply64_avx2(__m256i a, __m256i lo, __m256i swapped) {
+    const __m256i cross = _mm256_mullo_epi32(a, swapped);
+    const __m256i high = _mm256_slli_epi64(_mm256_add_epi32(cross, _mm256_srli_epi64(cross, 32)), 32);
+    return _mm256_add_epi64(_mm256_mul_epu32(a, lo), high);
+}
+
+/// SplitMix64's output function (`mix1`) on four lanes.
+AVX2 ALWAYS __m256i mix4_avx2(__m256i z, const __m256i c[4]) {
+    z = multiply64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), c[0], c[1]);
+    z = multiply64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), c[2], c[3]);
+    return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+}
+
+/* `POISSON_BODY`'s counts: `u ≥ T_k` is the signed `u ⊕ 2³¹ > (T_k − 1) ⊕ 2³¹`
+   (every `T_k ≥ 1`), each true comparison −1 subtracted from 32-bit counts,
+   which are packed to bytes once, in lane order. */
+AVX2 static void poisson_avx2(POISSON_PARAMS) {
+    __m256i t[12];
+    for (int k = 0; k < 12; k++) t[k] = _mm256_set1_epi32((int32_t)((thresholds[k] - 1u) ^ 0x80000000u));
+    const __m256i sign = _mm256_set1_epi32(INT32_MIN);
+    const uint64_t m1 = 0xBF58476D1CE4E5B9ull, m2 = 0x94D049BB133111EBull;
+    const __m256i c[4] = {
+        _mm256_set1_epi64x((int64_t)m1), _mm256_set1_epi64x((int64_t)(m1 >> 32 | m1 << 32)),
+        _mm256_set1_epi64x((int64_t)m2), _mm256_set1_epi64x((int64_t)(m2 >> 32 | m2 << 32)),
+    };
+    const uint64_t q = first / 2;
+    const __m256i pairA = _mm256_setr_epi64x((int64_t)((q + 1) * GAMMA), (int64_t)((q + 2) * GAMMA),
+                                             (int64_t)((q + 3) * GAMMA), (int64_t)((q + 4) * GAMMA));
+    const __m256i pairB = _mm256_setr_epi64x((int64_t)((q + 5) * GAMMA), (int64_t)((q + 6) * GAMMA),
+                                             (int64_t)((q + 7) * GAMMA), (int64_t)((q + 8) * GAMMA));
+    const __m256i step = _mm256_set1_epi64x((int64_t)(8 * GAMMA));
+    /* The 32-bit counts' bytes after two packs: lanes 0–3 and 8–11 in the low dwords of each 128-bit half. */
+    const __m256i byteOrder = _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5);
+    const __m128i laneIndex = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (size_t i = 0; i < rows; i++) {
+        uint8_t *out = counts + i * countStride;
+        const __m256i key = _mm256_set1_epi64x((int64_t)keys[i]);
+        __m256i zA = _mm256_add_epi64(key, pairA), zB = _mm256_add_epi64(key, pairB);
+        for (size_t r = 0; r < lanes; r += 16, zA = _mm256_add_epi64(zA, step), zB = _mm256_add_epi64(zB, step)) {
+            /* Lane 2l of the 32-bit view is x_l's low half, 2l + 1 its high half. */
+            const __m256i uA = _mm256_xor_si256(mix4_avx2(zA, c), sign), uB = _mm256_xor_si256(mix4_avx2(zB, c), sign);
+            __m256i mA = _mm256_setzero_si256(), mB = _mm256_setzero_si256();
+            for (int k = 0; k < 5; k++) {
+                mA = _mm256_sub_epi32(mA, _mm256_cmpgt_epi32(uA, t[k]));
+                mB = _mm256_sub_epi32(mB, _mm256_cmpgt_epi32(uB, t[k]));
+            }
+            const __m256i tailA = _mm256_cmpgt_epi32(uA, t[5]), tailB = _mm256_cmpgt_epi32(uB, t[5]);
+            const __m256i tail = _mm256_or_si256(tailA, tailB);
+            if (!_mm256_testz_si256(tail, tail)) {
+                mA = _mm256_sub_epi32(mA, tailA);
+                mB = _mm256_sub_epi32(mB, tailB);
+                for (int k = 6; k < 12; k++) {
+                    mA = _mm256_sub_epi32(mA, _mm256_cmpgt_epi32(uA, t[k]));
+                    mB = _mm256_sub_epi32(mB, _mm256_cmpgt_epi32(uB, t[k]));
+                }
+            }
+            const __m256i words = _mm256_packus_epi32(mA, mB);
+            __m128i m = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words), byteOrder));
+            if (first + r + 16 > replicates) {
+                /* Lanes at or past `replicates` are zeroed (a signed compare: `replicates − first − r < 16`). */
+                const __m128i left = _mm_set1_epi8((char)(replicates - first - r));
+                m = _mm_and_si128(m, _mm_cmpgt_epi8(left, laneIndex));
+            }
+            if (lanes - r >= 16) _mm_storeu_si128((__m128i *)(out + r), m);
+            else _mm_storel_epi64((__m128i *)(out + r), m);
+        }
+    }
+}
+#else
+static void poisson_avx2(POISSON_PARAMS) { POISSON_BODY }
+#endif
 
 #define LOAD8(p) ({ v8d v_; memcpy(&v_, (p), sizeof v_); v_; })
 #define STORE8(p, v) do { const v8d v_ = (v); memcpy((p), &v_, sizeof v_); } while (0)
@@ -116,18 +197,19 @@ ALWAYS void sums_block(const int W, const int NB, const int kind, double *sums, 
         for (int w = 0; w < W; w++) STORE8(sums + (q0 + w) * stride + r + 8 * b, a[b][w]);
 }
 
-/// All lanes of `W` values: 32 replicates at a time for `W ≤ 4`, 16 above, then the rest 8 at a time.
+/// All lanes of `W` values: `8 · SUMS_BLOCKS(W)` replicates at a time, then the rest 8 at a time.
 #define SUMS_LANES(W, KIND, q0) do {                                                    \
     size_t r_ = 0;                                                                      \
-    const size_t wide_ = (W) <= 4 ? 32 : 16;                                            \
+    const size_t wide_ = 8 * SUMS_BLOCKS(W);                                            \
     for (; r_ + wide_ <= lanes; r_ += wide_)                                            \
-        sums_block(W, (W) <= 4 ? 4 : 2, KIND, SUMS_ARGS, r_, q0);                       \
+        sums_block(W, SUMS_BLOCKS(W), KIND, SUMS_ARGS, r_, q0);                         \
     for (; r_ < lanes; r_ += 8) sums_block(W, 1, KIND, SUMS_ARGS, r_, q0);              \
 } while (0)
 
+/// A kind's values `SUMS_VALUES` at a time (at most 8).
 #define SUMS_KIND(KIND, FIRST, COUNT)                                                   \
-    for (size_t q0 = (FIRST); q0 < (FIRST) + (COUNT); q0 += 8) {                        \
-        const size_t w_ = (FIRST) + (COUNT) - q0 < 8 ? (FIRST) + (COUNT) - q0 : 8;      \
+    for (size_t q0 = (FIRST); q0 < (FIRST) + (COUNT); q0 += SUMS_VALUES) {              \
+        const size_t w_ = (FIRST) + (COUNT) - q0 < SUMS_VALUES ? (FIRST) + (COUNT) - q0 : SUMS_VALUES; \
         switch (w_) {                                                                   \
         case 1: SUMS_LANES(1, KIND, q0); break;                                         \
         case 2: SUMS_LANES(2, KIND, q0); break;                                         \
@@ -150,9 +232,23 @@ ALWAYS void sums_block(const int W, const int NB, const int kind, double *sums, 
     const uint32_t *rows, const uint32_t *valueAt, size_t n, const double *values,        \
     size_t linear, size_t squared, size_t counted
 
+/* Register budgets: a sum of 8 lanes is one AVX-512 register (32 of them)
+   but two AVX2 ones (16 of them): the sums a block keeps must fit, or the
+   compiler spills them to the stack on every row. Any split gives the same
+   bits: each lane's sum takes its rows in order whatever the blocks. */
+#define SUMS_VALUES 8
+#define SUMS_BLOCKS(W) ((W) <= 4 ? 4 : 2)
 AVX512 static void sums_avx512(SUMS_PARAMS) { SUMS_BODY }
-AVX2 static void sums_avx2(SUMS_PARAMS) { SUMS_BODY }
 static void sums_base(SUMS_PARAMS) { SUMS_BODY }
+#undef SUMS_VALUES
+#undef SUMS_BLOCKS
+#ifndef SUMS2_VALUES
+#define SUMS2_VALUES 4
+#define SUMS2_BLOCKS(W) ((W) <= 1 ? 4 : (W) <= 2 ? 2 : 1)
+#endif
+#define SUMS_VALUES SUMS2_VALUES
+#define SUMS_BLOCKS(W) SUMS2_BLOCKS(W)
+AVX2 static void sums_avx2(SUMS_PARAMS) { SUMS_BODY }
 
 /// The counts' own sums over the rows, per lane: `Σ m`, and with `outputs`
 /// 3 also `Σ m²` and `Σ min(m, 1)`, in 32-bit integers (exact for n < 2²⁴),
