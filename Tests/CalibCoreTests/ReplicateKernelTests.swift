@@ -348,6 +348,8 @@ extension ReplicateKernelTests {
         GroupedCase(name: "lanes of an 8-wide tail, one row a group", replicates: 24, used: 24,
                     groups: [.init(cell: 1, rows: 1), .init(cell: 0, rows: 1), .init(cell: 1, rows: 1)]),
         GroupedCase(name: "one group, no lanes used past 5", replicates: 16, used: 5, groups: [.init(cell: 0, rows: 7)]),
+        GroupedCase(name: "groups and patterns longer than a 16-bit sum of m² holds (455 rows of m ≤ 12)", replicates: 200, used: 200,
+                    groups: [.init(cell: 0, rows: 500), .init(cell: 1, rows: 3), .init(cell: 0, rows: 1_400), .init(cell: 2, rows: 455)]),
     ]
 
     @Test("grouped count sums: the three sums of calib_count_sums, and each cell's sum over its groups added once as calib_count_sums_add",
@@ -357,7 +359,8 @@ extension ReplicateKernelTests {
         var generator = SplitMix(seed: 29)
         let total = c.groups.reduce(0) { $0 + $1.rows }
         let matrixRows = total + 3
-        let counts = (0..<(matrixRows * stride)).map { _ in UInt8(generator.next() % 7) }
+        // Counts 0 to 12 (the most a count reaches), the largest ones often.
+        let counts = (0..<(matrixRows * stride)).map { _ in UInt8(Swift.min(generator.next() % 16, 12)) }
         let rows = (0..<total).map { UInt32(($0 * 5 + 2) % matrixRows) }
         var ends: [UInt32] = [], groupCells: [UInt32] = [], seen = Set<Int>()
         var cellRows = [Int: [UInt32]]()

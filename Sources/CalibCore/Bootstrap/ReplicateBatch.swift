@@ -68,7 +68,7 @@ struct ReplicateBatch {
     private let drawnKeys: UnsafeMutablePointer<UInt64>
     private let drawnWeights: UnsafeMutablePointer<Double>
     private let drawnAt: UnsafeMutablePointer<UInt32>
-    /// One block's counts: row `i`'s lanes `first ..< first + lanes` at `[i · countStride]`.
+    /// One block's counts: row `i`'s lanes `first ..< first + lanes` at `[i · lanes]` (cache-line aligned).
     private let counts: UnsafeMutablePointer<UInt8>
     /// The widest block's lanes: the stride of a row's counts and of a value's sums in `flush`.
     private let countStride: Int
@@ -116,7 +116,7 @@ struct ReplicateBatch {
         drawnWeights = .allocate(capacity: capacity)
         drawnAt = .allocate(capacity: capacity)
         countStride = stride - Self.blockLanes * (Self.blocks(stride: stride) - 1)
-        counts = .allocate(capacity: capacity * countStride)
+        counts = UnsafeMutableRawPointer.allocate(byteCount: capacity * countStride, alignment: 64).bindMemory(to: UInt8.self, capacity: capacity * countStride)
         weights = .allocate(capacity: capacity)
         cellOf = .allocate(capacity: Swift.max(1, columns) * capacity)
         patternOf = .allocate(capacity: units.count * capacity)
@@ -141,7 +141,7 @@ struct ReplicateBatch {
 
     /// Frees the batch's buffers (a local scratch of one chunk's `add`, freed once, at its end).
     func deallocate() {
-        isSquared.deallocate(); keys.deallocate(); counts.deallocate(); weights.deallocate()
+        isSquared.deallocate(); keys.deallocate(); UnsafeMutableRawPointer(counts).deallocate(); weights.deallocate()
         drawnKeys.deallocate(); drawnWeights.deallocate(); drawnAt.deallocate()
         cellOf.deallocate(); patternOf.deallocate(); valueAt.deallocate(); values.deallocate()
         order.deallocate(); orderedValues.deallocate(); sums.deallocate()
@@ -254,7 +254,9 @@ struct ReplicateBatch {
             let lanes = first + lanesPerBlock * 2 > stride ? stride - first : lanesPerBlock
             // The block's replicates that exist (the last lanes of `stride` are padding).
             let used = Swift.min(first + lanes, r) - first
-            calib_poisson_counts(drawnKeys, rows, replicates, first, lanes, thresholds, counts, countStride)
+            // A row's counts take the block's lanes: 64 bytes, one cache line, in all blocks but the last.
+            let rowStride = lanes
+            calib_poisson_counts(drawnKeys, rows, replicates, first, lanes, thresholds, counts, rowStride)
             cells.withRuns { _, runs in
             patterns.patterns.withUnsafeBufferPointer { patternAt in
             patterns.targets.withUnsafeBufferPointer { targets in
@@ -264,15 +266,15 @@ struct ReplicateBatch {
                         let pattern = patternAt[p]
                         let d = pattern.linear + pattern.squared + pattern.counted, n = starts[p + 1] - starts[p]
                         sums.initialize(repeating: 0, count: d * countStride)
-                        calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[p], orderedValues + starts[p], n,
+                        calib_replicate_sums(sums, countStride, lanes, counts, rowStride, order + starts[p], orderedValues + starts[p], n,
                                              values, pattern.linear, pattern.squared, pattern.counted)
                         if u < pairs {
                             let groups = grouped[u].groupStarts, at = u * capacity
-                            calib_count_sums_grouped(sums + d * countStride, countStride, lanes, counts, countStride,
+                            calib_count_sums_grouped(sums + d * countStride, countStride, lanes, counts, rowStride,
                                                      pairOrder + at + starts[p], groupEnds + at + groups[p], groupCells + at + groups[p],
                                                      groups[p + 1] - groups[p], cellCounts, countStride)
                         } else if pattern.hasUnits {
-                            calib_count_sums(sums + d * countStride, 3, countStride, lanes, counts, countStride, order + starts[p], n)
+                            calib_count_sums(sums + d * countStride, 3, countStride, lanes, counts, rowStride, order + starts[p], n)
                         }
                         // The sums to the pattern's slots, lane by lane (`target[l] += source[l]`), in the kernel's vectors.
                         if let targetAt = targets.baseAddress {
@@ -300,7 +302,7 @@ struct ReplicateBatch {
                         let n = starts[c + 1] - starts[c]
                         let target = runs + (run &* r &+ first)
                         sums.initialize(repeating: 0, count: countStride)
-                        calib_replicate_sums(sums, countStride, lanes, counts, countStride, order + starts[c], order + starts[c], n,
+                        calib_replicate_sums(sums, countStride, lanes, counts, rowStride, order + starts[c], order + starts[c], n,
                                              drawnWeights, 1, 0, 0)
                         for l in 0..<used { target[l] += sums[l] }
                     }
