@@ -156,8 +156,9 @@ AVX2 static void poisson_avx2(POISSON_PARAMS) {
             const __m256i words = _mm256_packus_epi32(mA, mB);
             __m128i m = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words), byteOrder));
             if (first + r + 16 > replicates) {
-                /* Lanes at or past `replicates` are zeroed (a signed compare: `replicates − first − r < 16`). */
-                const __m128i left = _mm_set1_epi8((char)(replicates - first - r));
+                /* Lanes at or past `replicates` are zeroed: the vector's lanes left, 0 to 15, against each lane's index. */
+                const size_t kept = replicates > first + r ? replicates - first - r : 0;
+                const __m128i left = _mm_set1_epi8((char)kept);
                 m = _mm_and_si128(m, _mm_cmpgt_epi8(left, laneIndex));
             }
             if (lanes - r >= 16) _mm_storeu_si128((__m128i *)(out + r), m);
@@ -431,15 +432,20 @@ AVX2 static void count_groups_avx2(COUNT_GROUPS_PARAMS) {
             }
         }
         WIDEN_ADD(s2lo, s2hi, a2); WIDEN_ADD(s0lo, s0hi, a0);
-        /* The sums as doubles (each below 2³¹: a signed conversion is exact). */
+        /* The sums as doubles, read as unsigned (AVX2 converts signed 32-bit
+           integers: `x − 2³¹` converted, then `2³¹` added back, both exact). */
         const __m256i sum[3][2] = {{s1lo, s1hi}, {s2lo, s2hi}, {s0lo, s0hi}};
+        const __m128i bias = _mm_set1_epi32(INT32_MIN);
+        const __m256d unbias = _mm256_set1_pd(2147483648.0);
+#define UNSIGNED_PD(x) _mm256_add_pd(_mm256_cvtepi32_pd(_mm_xor_si128((x), bias)), unbias)
         for (int k = 0; k < 3; k++) {
             double *o_ = out + (size_t)k * stride + r;
             for (int h = 0; h < (wide ? 2 : 1); h++) {
-                _mm256_storeu_pd(o_ + 8 * h, _mm256_cvtepi32_pd(_mm256_castsi256_si128(sum[k][h])));
-                _mm256_storeu_pd(o_ + 8 * h + 4, _mm256_cvtepi32_pd(_mm256_extracti128_si256(sum[k][h], 1)));
+                _mm256_storeu_pd(o_ + 8 * h, UNSIGNED_PD(_mm256_castsi256_si128(sum[k][h])));
+                _mm256_storeu_pd(o_ + 8 * h + 4, UNSIGNED_PD(_mm256_extracti128_si256(sum[k][h], 1)));
             }
         }
+#undef UNSIGNED_PD
     }
 #undef WIDEN_ADD
 }
@@ -497,7 +503,9 @@ static void fold_base(FOLD_PARAMS) { FOLD_BODY }
 
 #if defined(__x86_64__)
 /* `FOLD_BODY` with blends and whole stores: from the generic body the
-   compiler makes masked stores, which AMD's cores run many times slower. */
+   compiler makes masked stores, which AMD's cores run many times slower.
+   The same bits for every result but a NaN's sign and payload (as with the
+   generic body's paths: the audit's inputs hold no NaN). */
 AVX2 static void fold_avx2(FOLD_PARAMS) {
     const __m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFll));
     size_t i = 0;

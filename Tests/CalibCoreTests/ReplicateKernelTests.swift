@@ -54,6 +54,22 @@ struct ReplicateKernelTests {
         calib_set_kernel_level(2)
     }
 
+    @Test("a block of lanes wholly past R, however far, draws zero counts on every level")
+    func countsPastReplicates() {
+        let keys = (0..<40).map { PoissonCounts.rowKey(seed: 5, row: $0) }
+        for level in Self.levels {
+            calib_set_kernel_level(level)
+            for first in [64, 192, 320] {
+                var counts = [UInt8](repeating: 0xFF, count: keys.count * 64)
+                PoissonCounts.thresholds32.withUnsafeBufferPointer { t in
+                    calib_poisson_counts(keys, keys.count, 60, first, 64, t.baseAddress!, &counts, 64)
+                }
+                #expect(counts.allSatisfy { $0 == 0 }, "level \(level), lanes from \(first)")
+            }
+        }
+        calib_set_kernel_level(2)
+    }
+
     @Test("the counts' tail: a count of 12 is reachable and none exceeds it")
     func countTail() {
         // u = 2³² − 1 is at or above every threshold.

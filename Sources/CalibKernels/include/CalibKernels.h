@@ -16,7 +16,9 @@
 /// from `replicates` on. Replicates `2j` and `2j + 1` take
 /// the low and high 32-bit halves `u` of `mix(key + (j + 1)·γ)` (SplitMix64's
 /// finaliser and increment) and `m = #{k < 12 : u ≥ thresholds[k]}`; so a
-/// lane's count is the same whatever block of lanes it is drawn in.
+/// lane's count is the same whatever block of lanes it is drawn in. The
+/// thresholds increase and each is at least 1 (the AVX2 path compares `u ≥ T`
+/// as the signed `u ⊕ 2³¹ > (T − 1) ⊕ 2³¹`).
 void calib_poisson_counts(const uint64_t *keys, size_t rows, size_t replicates, size_t first, size_t lanes,
                           const uint32_t *thresholds, uint8_t *counts, size_t countStride);
 
