@@ -78,8 +78,8 @@ struct ReplicateBatch {
     /// Row `i`'s pattern in unit `u`: `[u · capacity + i]`, and where its values start in `values`.
     private let patternOf: UnsafeMutablePointer<Int32>
     private let valueAt: UnsafeMutablePointer<UInt32>
-    private var values: UnsafeMutablePointer<Double>
-    private var valueCapacity: Int
+    private let values: UnsafeMutablePointer<Double>
+    private let valueCapacity: Int
     private var valueCount = 0
     /// The most values one row can add (every slot of every unit).
     private let rowValueBound: Int
@@ -99,8 +99,13 @@ struct ReplicateBatch {
     private let groupCells: UnsafeMutablePointer<UInt32>
     private let sums: UnsafeMutablePointer<Double>
     private let sumsCapacity: Int
-    private var rowTerms: RowTerms
     private let termLog: TermLog
+    /// Each unit's sum and count slot ends, `[2u]` and `[2u + 1]`.
+    private let unitEnds: UnsafeMutablePointer<Int>
+    /// One unit's signature, and its squared and counted values until they follow its linear ones.
+    private let signature: UnsafeMutablePointer<UInt32>
+    private let squaredValues: UnsafeMutablePointer<Double>
+    private let countedValues: UnsafeMutablePointer<Double>
 
     init(replicates: Int, units: [BootstrapReplicates.Unit], squaredSlots: [Bool], columns: Int, columnCells: Int) {
         self.replicates = replicates
@@ -135,8 +140,14 @@ struct ReplicateBatch {
         // A pattern's value sums, then the counts' three.
         sumsCapacity = (Swift.max(1, widest) + 3) * countStride
         sums = .allocate(capacity: sumsCapacity)
-        rowTerms = RowTerms(slots: widest)
         termLog = TermLog(sums: squaredSlots.count, counts: units.last.map { $0.counts.upperBound } ?? 0)
+        precondition(units.allSatisfy { $0.doubles.upperBound <= Signature.slotLimit && $0.counts.upperBound <= Signature.slotLimit },
+                     "more replicate slots than a signature word holds")
+        unitEnds = .allocate(capacity: 2 * Swift.max(1, units.count))
+        for (u, unit) in units.enumerated() { unitEnds[2 * u] = unit.doubles.upperBound; unitEnds[2 * u + 1] = unit.counts.upperBound }
+        signature = .allocate(capacity: 1 + bound)
+        squaredValues = .allocate(capacity: Signature.maxDistinct)
+        countedValues = .allocate(capacity: Signature.maxDistinct)
     }
 
     /// Frees the batch's buffers (a local scratch of one chunk's `add`, freed once, at its end).
@@ -146,8 +157,8 @@ struct ReplicateBatch {
         cellOf.deallocate(); patternOf.deallocate(); valueAt.deallocate(); values.deallocate()
         order.deallocate(); orderedValues.deallocate(); sums.deallocate()
         pairOrder.deallocate(); groupEnds.deallocate(); groupCells.deallocate()
-        rowTerms.deallocate()
         termLog.deallocate()
+        unitEnds.deallocate(); signature.deallocate(); squaredValues.deallocate(); countedValues.deallocate()
     }
 
     var isFull: Bool { rows == Self.capacity || valueCount + rowValueBound > valueCapacity }
@@ -156,7 +167,8 @@ struct ReplicateBatch {
     var log: TermLog { termLog.emptied }
 
     /// Records one row: its Poisson key, its weight and grid cells, and in
-    /// each unit its logged terms as a pattern and distinct values.
+    /// each unit its logged terms as a signature (`Signature`) and distinct
+    /// values, written after the batch's, linear then squared then counted.
     @inline(__always)
     mutating func record(key: UInt64, weight: Double, cells: UnsafePointer<Int>, log termLog: TermLog) {
         let i = rows
@@ -164,24 +176,18 @@ struct ReplicateBatch {
         weights[i] = weight
         unitWeights = unitWeights && weight == 1
         for j in 0..<columns { cellOf[j &* Self.capacity &+ i] = Int32(truncatingIfNeeded: cells[j]) }
-        let sumTerms = termLog.sumTerms, countTerms = termLog.countTerms
-        var sumAt = 0, countAt = 0
-        for u in units.indices {
+        var e = 0, c = 0
+        for u in 0..<units.count {
             // A unit's terms are the log's next ones below its slots' end (the families log in slot order;
             // a term out of order would only join another unit's pattern, at its own slot).
-            let unit = units[u]
-            var sumEnd = sumAt, countEnd = countAt
-            while sumEnd < sumTerms && Int(termLog.sumSlots[sumEnd]) < unit.doubles.upperBound { sumEnd &+= 1 }
-            while countEnd < countTerms && Int(termLog.countSlots[countEnd]) < unit.counts.upperBound { countEnd &+= 1 }
-            // The row buffers hold one term per slot of the widest unit (each family logs a slot once).
-            precondition(sumEnd - sumAt + countEnd - countAt <= rowTerms.capacity, "more terms in a unit than its slots")
-            rowTerms.collect(u, termLog, sums: sumAt..<sumEnd, counts: countAt..<countEnd, isSquared: isSquared)
-            sumAt = sumEnd; countAt = countEnd
+            let unit = Signature.read(unit: u, of: termLog, sums: &e, counts: &c, ends: (unitEnds[2 &* u], unitEnds[2 &* u &+ 1]),
+                                      isSquared: isSquared, into: signature, values: values + valueCount,
+                                      scratch: (squaredValues, countedValues))
             valueAt[u &* Self.capacity &+ i] = UInt32(truncatingIfNeeded: valueCount)
-            valueCount = rowTerms.writeValues(to: values + valueCount) &+ valueCount
-            patternOf[u &* Self.capacity &+ i] = patterns.index(of: rowTerms, isSquared: isSquared)
+            valueCount &+= unit.values
+            patternOf[u &* Self.capacity &+ i] = patterns.index(of: UnsafeBufferPointer(start: signature, count: unit.length), isSquared: isSquared)
         }
-        precondition(sumAt == sumTerms && countAt == countTerms, "a logged term beyond the replicate layout")
+        precondition(e == termLog.sumTerms && c == termLog.countTerms, "a logged term beyond the replicate layout")
         rows = i &+ 1
     }
 
@@ -410,124 +416,123 @@ struct ReplicateBatch {
 }
 
 extension ReplicateBatch {
-    /// One row's nonzero terms in one unit: its distinct values by kind
-    /// (linear, squared, counted) and its signature, which names the unit and
-    /// says, slot by slot in order, which distinct value of the slot's kind it
-    /// takes (a slot's kind is fixed: `isSquared`, or a count).
-    struct RowTerms {
-        let capacity: Int
-        /// `[unit, slot, index, slot, index, …, −1, count slot, index, …, linear, squared, counted]`.
-        let signature: UnsafeMutablePointer<Int32>
-        var length = 0
-        let linearValues: UnsafeMutablePointer<Double>
-        let squaredValues: UnsafeMutablePointer<Double>
-        let countedValues: UnsafeMutablePointer<Double>
-        var linear = 0, squared = 0, counted = 0
+    /// A row's pattern in one unit, one word a logged nonzero term: the
+    /// unit's index, then its sums' words and its counts', in the order
+    /// logged, each `slot << 5 | (index + 1)`, where `index` is the term's
+    /// among the unit's distinct values of the slot's kind (linear, squared or
+    /// counted: a slot's kind is fixed, `isSquared` or a count) by their bits
+    /// in order of first appearance, and 0 below the slot for a term equal to 1
+    /// (a row count, an unweighted row's weight and squared weight: its
+    /// replicate sums are the counts' own, `Σ m`, `Σ m²` or `Σ min(m, 1)`,
+    /// summed as integers). A count's word has its top bit set. Two rows share
+    /// a pattern exactly when their signatures are equal; one word a term
+    /// (not a slot and an index apart) halves what the hash and the table's compare read.
+    enum Signature {
+        /// The bits below a word's slot, and the most distinct values of one kind a unit's row can take.
+        static let indexBits = 5
+        static let maxDistinct = (1 << indexBits) - 1
+        static let countFlag: UInt32 = 1 << 31
+        /// Slots must fit below the index bits and the count flag.
+        static let slotLimit = 1 << (31 - indexBits)
 
-        init(slots: Int) {
-            capacity = Swift.max(1, slots)
-            signature = .allocate(capacity: 2 * capacity + 5)
-            linearValues = .allocate(capacity: capacity)
-            squaredValues = .allocate(capacity: capacity)
-            countedValues = .allocate(capacity: capacity)
-        }
-
-        func deallocate() {
-            signature.deallocate(); linearValues.deallocate(); squaredValues.deallocate(); countedValues.deallocate()
-        }
-
-        /// The index a term equal to 1 takes: its replicate sums are the counts' own
-        /// (`Σ m`, `Σ m²` or `Σ min(m, 1)` by the slot's kind), summed as integers.
-        static let unit: Int32 = -1
-
-        /// The index of `value` among `distinct[0..<count]` by its bits, appending it when new.
         @inline(__always)
-        private static func index(of value: Double, in distinct: UnsafeMutablePointer<Double>, count: inout Int) -> Int32 {
+        static func sumWord(slot: Int, index: UInt32) -> UInt32 { UInt32(truncatingIfNeeded: slot) &<< UInt32(indexBits) | index }
+
+        @inline(__always)
+        static func countWord(slot: Int, index: UInt32) -> UInt32 { countFlag | sumWord(slot: slot, index: index) }
+
+        /// A word's term: its slot, its value's index (−1 for a term equal to 1), and whether it is a count.
+        static func term(_ word: UInt32) -> (slot: Int, index: Int, isCount: Bool) {
+            (Int((word & ~countFlag) >> UInt32(indexBits)), Int(word & UInt32(maxDistinct)) - 1, word & countFlag != 0)
+        }
+
+        /// Reads unit `u`'s terms, the log's sums from `sums` and counts from `counts`
+        /// while their slots are below the unit's `ends`, and writes the unit's signature
+        /// into `signature` and its distinct values into `values` (linear, squared,
+        /// counted; the last two kinds wait in `scratch`, `maxDistinct` each). Returns how
+        /// many words and values; `sums` and `counts` move past the unit's terms.
+        @inline(__always)
+        static func read(unit u: Int, of log: TermLog, sums e: inout Int, counts c: inout Int, ends: (sums: Int, counts: Int),
+                         isSquared: UnsafePointer<Bool>, into signature: UnsafeMutablePointer<UInt32>, values: UnsafeMutablePointer<Double>,
+                         scratch: (squared: UnsafeMutablePointer<Double>, counted: UnsafeMutablePointer<Double>)) -> (length: Int, values: Int) {
+            let sumSlots = log.sumSlots, sumValues = log.sumValues, sumTerms = log.sumTerms
+            let countSlots = log.countSlots, countValues = log.countValues, countTerms = log.countTerms
+            var linear = 0, squared = 0, counted = 0
+            signature[0] = UInt32(truncatingIfNeeded: u)
+            var length = 1
+            while e < sumTerms {
+                let slot = Int(sumSlots[e])
+                guard slot < ends.sums else { break }
+                let term = sumValues[e]
+                let index = term == 1 ? 0
+                    : isSquared[slot] ? Self.index(of: term, in: scratch.squared, count: &squared)
+                    : Self.index(of: term, in: values, count: &linear)
+                signature[length] = sumWord(slot: slot, index: index)
+                length &+= 1
+                e &+= 1
+            }
+            while c < countTerms {
+                let slot = Int(countSlots[c])
+                guard slot < ends.counts else { break }
+                let term = countValues[c]
+                let index = term == 1 ? 0 : Self.index(of: Double(term), in: scratch.counted, count: &counted)
+                signature[length] = countWord(slot: slot, index: index)
+                length &+= 1
+                c &+= 1
+            }
+            for q in 0..<squared { values[linear &+ q] = scratch.squared[q] }
+            for q in 0..<counted { values[linear &+ squared &+ q] = scratch.counted[q] }
+            return (length, linear &+ squared &+ counted)
+        }
+
+        /// The index + 1 of `value` among `distinct[0..<count]` by its bits, appending it when new.
+        @inline(__always)
+        static func index(of value: Double, in distinct: UnsafeMutablePointer<Double>, count: inout Int) -> UInt32 {
             let bits = value.bitPattern
             var q = 0
             while q < count {
-                if distinct[q].bitPattern == bits { return Int32(truncatingIfNeeded: q) }
+                if distinct[q].bitPattern == bits { return UInt32(truncatingIfNeeded: q &+ 1) }
                 q &+= 1
             }
+            precondition(count < maxDistinct, "more distinct values of one kind in a unit than a signature word holds")
             distinct[count] = value
             count &+= 1
-            return Int32(truncatingIfNeeded: q)
+            return UInt32(truncatingIfNeeded: count)
         }
+    }
 
-        /// Reads unit `u`'s terms, entries `sums` and `counts` of the log
-        /// (in locals: the stores through the buffers would otherwise reload every field).
-        @inline(__always)
-        mutating func collect(_ u: Int, _ log: TermLog, sums: Range<Int>, counts: Range<Int>, isSquared: UnsafePointer<Bool>) {
-            let signature = signature, linearValues = linearValues, squaredValues = squaredValues, countedValues = countedValues
-            var linear = 0, squared = 0, counted = 0
-            signature[0] = Int32(truncatingIfNeeded: u)
-            var length = 1
-            for e in sums {
-                let slot = log.sumSlots[e], term = log.sumValues[e]
-                signature[length] = slot
-                signature[length &+ 1] = term == 1 ? Self.unit
-                    : isSquared[Int(slot)] ? Self.index(of: term, in: squaredValues, count: &squared)
-                    : Self.index(of: term, in: linearValues, count: &linear)
-                length &+= 2
-            }
-            signature[length] = -1
-            length &+= 1
-            for e in counts {
-                signature[length] = log.countSlots[e]
-                let term = log.countValues[e]
-                signature[length &+ 1] = term == 1 ? Self.unit : Self.index(of: Double(term), in: countedValues, count: &counted)
-                length &+= 2
-            }
-            signature[length] = Int32(truncatingIfNeeded: linear)
-            signature[length &+ 1] = Int32(truncatingIfNeeded: squared)
-            signature[length &+ 2] = Int32(truncatingIfNeeded: counted)
-            self.length = length &+ 3
-            self.linear = linear; self.squared = squared; self.counted = counted
+    /// A hash of a signature (`Signature`'s words), two words a step: each pair
+    /// mixed on its own (the multiplies run side by side) and chained by a
+    /// rotate and an xor into one of four chains, pairs `t, t + 1, t + 2, t + 3`
+    /// into chains 0 to 3 (one chain of every step was the batch's longest wait
+    /// per row); the chains are mixed at the end. Only the table's probes depend on it.
+    @inline(__always)
+    static func hash(_ signature: UnsafeBufferPointer<UInt32>) -> UInt64 {
+        let words = signature.baseAddress!, length = signature.count
+        @inline(__always) func step(_ h: UInt64, _ at: Int) -> UInt64 {
+            let x = UnsafeRawPointer(words + at).loadUnaligned(as: UInt64.self)
+            return (h &<< 7 | h &>> 57) ^ (x &* 0x9E37_79B9_7F4A_7C15)
         }
-
-        /// Writes the distinct values (linear, squared, counted) and returns how many.
-        @inline(__always)
-        func writeValues(to target: UnsafeMutablePointer<Double>) -> Int {
-            // A few values each: plain loops, not a `memmove` call per kind.
-            var at = 0
-            for q in 0..<linear { target[at] = linearValues[q]; at &+= 1 }
-            for q in 0..<squared { target[at] = squaredValues[q]; at &+= 1 }
-            for q in 0..<counted { target[at] = countedValues[q]; at &+= 1 }
-            return at
+        var h0 = UInt64(truncatingIfNeeded: length), h1: UInt64 = 0, h2: UInt64 = 0, h3: UInt64 = 0
+        var t = 0
+        while t &+ 7 < length {
+            h0 = step(h0, t); h1 = step(h1, t &+ 2); h2 = step(h2, t &+ 4); h3 = step(h3, t &+ 6)
+            t &+= 8
         }
-
-        /// A hash of the signature, two entries a step: each pair mixed on its
-        /// own (the multiplies run side by side) and chained by a rotate and an
-        /// xor into one of four chains, pairs `t, t + 1, t + 2, t + 3` into chains
-        /// 0 to 3 (one chain of some 30 steps was the batch's longest wait per row);
-        /// the chains are mixed at the end. Only the table's probes depend on it.
-        @inline(__always)
-        func hash() -> UInt64 {
-            @inline(__always) func step(_ h: UInt64, _ at: Int) -> UInt64 {
-                let x = UnsafeRawPointer(signature + at).loadUnaligned(as: UInt64.self)
-                return (h &<< 7 | h &>> 57) ^ (x &* 0x9E37_79B9_7F4A_7C15)
-            }
-            var h0 = UInt64(truncatingIfNeeded: length), h1: UInt64 = 0, h2: UInt64 = 0, h3: UInt64 = 0
-            var t = 0
-            while t &+ 7 < length {
-                h0 = step(h0, t); h1 = step(h1, t &+ 2); h2 = step(h2, t &+ 4); h3 = step(h3, t &+ 6)
-                t &+= 8
-            }
-            while t &+ 1 < length {
-                h0 = step(h0, t)
-                t &+= 2
-            }
-            if t < length { h0 = (h0 &<< 7 | h0 &>> 57) ^ (UInt64(UInt32(bitPattern: signature[t])) &* 0xBF58_476D_1CE4_E5B9) }
-            var h = h0 ^ (h1 &<< 16 | h1 &>> 48) ^ (h2 &<< 32 | h2 &>> 32) ^ (h3 &<< 48 | h3 &>> 16)
-            h = (h ^ (h &>> 31)) &* 0x94D0_49BB_1331_11EB
-            return h ^ (h &>> 29)
+        while t &+ 1 < length {
+            h0 = step(h0, t)
+            t &+= 2
         }
+        if t < length { h0 = (h0 &<< 7 | h0 &>> 57) ^ (UInt64(words[t]) &* 0xBF58_476D_1CE4_E5B9) }
+        var h = h0 ^ (h1 &<< 16 | h1 &>> 48) ^ (h2 &<< 32 | h2 &>> 32) ^ (h3 &<< 48 | h3 &>> 16)
+        h = (h ^ (h &>> 31)) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h &>> 29)
     }
 
     /// Which distinct value each slot of a row takes: rows of one pattern are summed together.
     struct Pattern {
         let linear: Int, squared: Int, counted: Int
-        /// Whether a term equals 1: then the counts' own sums follow the values' (see `RowTerms.unit`).
+        /// Whether a term equals 1: then the counts' own sums follow the values' (see `Signature`).
         let hasUnits: Bool
         /// Where its `(slot, index)` pairs lie in `PatternTable.targets`, the sums' then the
         /// counts': an index into the values' sums (squared after linear, counted last), or
@@ -543,7 +548,7 @@ extension ReplicateBatch {
         /// Every pattern's `(slot, index)` pairs, two entries each (see `Pattern`).
         private(set) var targets: [Int] = []
         /// The signatures one after another; pattern `p`'s from `starts[p]` to `starts[p + 1]`.
-        private var signatures: [Int32] = []
+        private var signatures: [UInt32] = []
         private var starts: [Int] = [0]
         private var hashes: [UInt64] = []
         /// Pattern index + 1, or 0 for an empty slot; a power of two long.
@@ -551,57 +556,58 @@ extension ReplicateBatch {
 
         var count: Int { patterns.count }
 
-        private func matches(_ p: Int, _ terms: RowTerms) -> Bool {
+        private func matches(_ p: Int, _ signature: UnsafeBufferPointer<UInt32>) -> Bool {
             let start = starts[p]
-            guard starts[p + 1] - start == terms.length else { return false }
+            guard starts[p + 1] - start == signature.count else { return false }
             return signatures.withUnsafeBufferPointer { s in
-                memcmp(s.baseAddress! + start, terms.signature, 4 * terms.length) == 0
+                memcmp(s.baseAddress! + start, signature.baseAddress!, 4 * signature.count) == 0
             }
         }
 
-        /// The index of the row's pattern, added when new.
-        mutating func index(of terms: RowTerms, isSquared: UnsafePointer<Bool>) -> Int32 {
-            let h = terms.hash()
+        /// The index of the pattern of a unit's signature (`Signature`), added when new.
+        mutating func index(of signature: UnsafeBufferPointer<UInt32>, isSquared: UnsafePointer<Bool>) -> Int32 {
+            let h = ReplicateBatch.hash(signature)
             let mask = table.count - 1
             var at = Int(truncatingIfNeeded: h) & mask
             while true {
                 let entry = Int(table[at])
                 if entry == 0 { break }
-                if hashes[entry - 1] == h && matches(entry - 1, terms) { return Int32(entry - 1) }
+                if hashes[entry - 1] == h && matches(entry - 1, signature) { return Int32(entry - 1) }
                 at = (at &+ 1) & mask
             }
-            return add(terms, hash: h, at: at, isSquared: isSquared)
+            return add(signature, hash: h, at: at, isSquared: isSquared)
         }
 
-        private mutating func add(_ terms: RowTerms, hash h: UInt64, at: Int, isSquared: UnsafePointer<Bool>) -> Int32 {
+        private mutating func add(_ s: UnsafeBufferPointer<UInt32>, hash h: UInt64, at: Int, isSquared: UnsafePointer<Bool>) -> Int32 {
             let index = patterns.count
-            let s = UnsafeBufferPointer(start: terms.signature, count: terms.length)
-            let linear = Int(s[s.count - 3]), squared = Int(s[s.count - 2]), counted = Int(s[s.count - 1])
+            // The distinct values of each kind, indexed in their order of first appearance: the highest index is their number.
+            var linear = 0, squared = 0, counted = 0
+            for word in s.dropFirst() {
+                let term = Signature.term(word)
+                if term.isCount {
+                    counted = Swift.max(counted, term.index + 1)
+                } else if isSquared[term.slot] {
+                    squared = Swift.max(squared, term.index + 1)
+                } else {
+                    linear = Swift.max(linear, term.index + 1)
+                }
+            }
             let first = targets.count
             let d = linear + squared + counted
             var hasUnits = false
-            var t = 1
-            while s[t] != -1 {
-                let slot = Int(s[t]), q = Int(s[t + 1])
-                if s[t + 1] == RowTerms.unit {
+            // The sums' words, then the counts'.
+            let countsAt = s.indices.dropFirst().first { Signature.term(s[$0]).isCount } ?? s.count
+            let middle = first + 2 * (countsAt - 1)
+            for t in 1..<s.count {
+                let term = Signature.term(s[t])
+                if term.index < 0 {
+                    // A term equal to 1: the counts' own `Σ m`, `Σ m²` or `Σ min(m, 1)`.
                     hasUnits = true
-                    targets += [slot, d + (isSquared[slot] ? 1 : 0)]
+                    targets += [term.slot, d + (term.isCount ? 2 : isSquared[term.slot] ? 1 : 0)]
                 } else {
-                    // A squared value's index counts from the end of the linear ones.
-                    targets += [slot, (isSquared[slot] ? linear : 0) + q]
+                    // A squared value's index counts from the end of the linear ones, a counted one's from the squared ones'.
+                    targets += [term.slot, (term.isCount ? linear + squared : isSquared[term.slot] ? linear : 0) + term.index]
                 }
-                t += 2
-            }
-            let middle = targets.count
-            t += 1
-            while t < s.count - 3 {
-                if s[t + 1] == RowTerms.unit {
-                    hasUnits = true
-                    targets += [Int(s[t]), d + 2]
-                } else {
-                    targets += [Int(s[t]), linear + squared + Int(s[t + 1])]
-                }
-                t += 2
             }
             patterns.append(Pattern(linear: linear, squared: squared, counted: counted, hasUnits: hasUnits,
                                     sumTargets: first..<middle, countTargets: middle..<targets.count))
