@@ -68,7 +68,7 @@ struct ReplicateBatch {
     private let drawnKeys: UnsafeMutablePointer<UInt64>
     private let drawnWeights: UnsafeMutablePointer<Double>
     private let drawnAt: UnsafeMutablePointer<UInt32>
-    /// One block's counts: row `i`'s lanes `first ..< first + lanes` at `[i · lanes]` (cache-line aligned).
+    /// One block's counts: row `i`'s lanes `first ..< first + lanes` at `[i · lanes]` (no padding between rows).
     private let counts: UnsafeMutablePointer<UInt8>
     /// The widest block's lanes: the stride of a row's counts and of a value's sums in `flush`.
     private let countStride: Int
@@ -121,7 +121,7 @@ struct ReplicateBatch {
         drawnWeights = .allocate(capacity: capacity)
         drawnAt = .allocate(capacity: capacity)
         countStride = stride - Self.blockLanes * (Self.blocks(stride: stride) - 1)
-        counts = UnsafeMutableRawPointer.allocate(byteCount: capacity * countStride, alignment: 64).bindMemory(to: UInt8.self, capacity: capacity * countStride)
+        counts = .allocate(capacity: capacity * countStride)
         weights = .allocate(capacity: capacity)
         cellOf = .allocate(capacity: Swift.max(1, columns) * capacity)
         patternOf = .allocate(capacity: units.count * capacity)
@@ -152,7 +152,7 @@ struct ReplicateBatch {
 
     /// Frees the batch's buffers (a local scratch of one chunk's `add`, freed once, at its end).
     func deallocate() {
-        isSquared.deallocate(); keys.deallocate(); UnsafeMutableRawPointer(counts).deallocate(); weights.deallocate()
+        isSquared.deallocate(); keys.deallocate(); counts.deallocate(); weights.deallocate()
         drawnKeys.deallocate(); drawnWeights.deallocate(); drawnAt.deallocate()
         cellOf.deallocate(); patternOf.deallocate(); valueAt.deallocate(); values.deallocate()
         order.deallocate(); orderedValues.deallocate(); sums.deallocate()
@@ -260,7 +260,7 @@ struct ReplicateBatch {
             let lanes = first + lanesPerBlock * 2 > stride ? stride - first : lanesPerBlock
             // The block's replicates that exist (the last lanes of `stride` are padding).
             let used = Swift.min(first + lanes, r) - first
-            // A row's counts take the block's lanes: 64 bytes, one cache line, in all blocks but the last.
+            // A row's counts take the block's lanes, no more: 64 bytes in all blocks but the last.
             let rowStride = lanes
             calib_poisson_counts(drawnKeys, rows, replicates, first, lanes, thresholds, counts, rowStride)
             cells.withRuns { _, runs in
