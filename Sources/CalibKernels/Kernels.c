@@ -243,12 +243,8 @@ AVX512 static void sums_avx512(SUMS_PARAMS) { SUMS_BODY }
 static void sums_base(SUMS_PARAMS) { SUMS_BODY }
 #undef SUMS_VALUES
 #undef SUMS_BLOCKS
-#ifndef SUMS2_VALUES
-#define SUMS2_VALUES 4
-#define SUMS2_BLOCKS(W) ((W) <= 1 ? 4 : (W) <= 2 ? 2 : 1)
-#endif
-#define SUMS_VALUES SUMS2_VALUES
-#define SUMS_BLOCKS(W) SUMS2_BLOCKS(W)
+#define SUMS_VALUES 4
+#define SUMS_BLOCKS(W) ((W) <= 1 ? 4 : (W) <= 2 ? 2 : 1)
 AVX2 static void sums_avx2(SUMS_PARAMS) { SUMS_BODY }
 
 /// The counts' own sums over the rows, per lane: `Σ m`, and with `outputs`

@@ -326,11 +326,13 @@ struct ReplicateBatch {
     /// into their places in that order. After `groupRows`, which reads rows.
     private func drawInPatternOrder(pairs: Int) {
         let capacity = Self.capacity
+        // Only the weighted rows' grid columns (those past `pairs`) read the weights.
+        let readsWeights = pairs < columns
         for t in 0..<rows {
             let i = units.isEmpty ? t : Int(order[t])
             drawnAt[i] = UInt32(truncatingIfNeeded: t)
             drawnKeys[t] = keys[i]
-            drawnWeights[t] = weights[i]
+            if readsWeights { drawnWeights[t] = weights[i] }
         }
         func place(_ list: UnsafeMutablePointer<UInt32>) {
             for t in 0..<rows { list[t] = drawnAt[Int(list[t])] }
