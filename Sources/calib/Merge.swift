@@ -145,7 +145,7 @@ enum PartialOutput {
     static func read(_ path: String) throws -> AnyPartialPart {
         let bytes: PartialBytes
         do {
-            bytes = try PartialFile.read(path)
+            bytes = try PartialFile.read(path, truncatedMessage: errorLine(PartialFile.changedWhileRead(path).description))
         } catch {
             if let damaged = error.damaged {
                 printError(damaged.description)
@@ -162,8 +162,9 @@ enum PartialOutput {
         }
     }
 
-    /// Writes `part` to `path` atomically, or to standard output for `-`,
-    /// straight from where its bytes lie; a failure exits 74.
+    /// Writes `part` to `path` atomically (renamed into place, not flushed to
+    /// disk: see ``AtomicFile/commit(_:flush:)``), or to standard output for
+    /// `-`, straight from where its bytes lie; a failure exits 74.
     static func write(_ part: EncodedPart, to path: String) throws {
         try write(path) { append in try part.forEachSegment { try append($0) } }
     }
@@ -180,7 +181,7 @@ enum PartialOutput {
             } else {
                 let file = try AtomicFile(path)
                 try body { try file.append($0) }
-                try file.commit("")
+                try file.commit("", flush: false)
             }
         } catch let error as OutputError {
             printError(error.description)

@@ -8,7 +8,12 @@ import Darwin
 
 /// Prints `calib: error: …` on standard error.
 func printError(_ message: String) {
-    printLine("calib: error: " + printable(message), to: 2)
+    printLine(errorLine(message), to: 2)
+}
+
+/// The line `printError` prints for `message` (without its newline).
+func errorLine(_ message: String) -> String {
+    "calib: error: " + printable(message)
 }
 
 /// Prints `calib: hint: …` on standard error: what to do about the error before it.

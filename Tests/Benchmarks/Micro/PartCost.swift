@@ -9,7 +9,7 @@
 // THREADS readers (default one per online core), with the default 200
 // bootstrap replicates and with `--bootstrap 0`. It prints the medians of
 // each phase's wall seconds (the write split into the kernel's copy and the
-// flush, `fsync`) and of both pipelines' wall and CPU seconds (getrusage:
+// commit: close and rename, no `fsync`, as for a part) and of both pipelines' wall and CPU seconds (getrusage:
 // user + system of every thread), the wall seconds of the part's own phases
 // (encode to merge; steadier on a shared machine than the difference of two
 // pipelines), and the split's extra as a percentage of the audit: the
@@ -68,7 +68,7 @@ func measurePartCost(arguments: [String]) {
         let encoded = timed("encode", &run) { PartialPart(tool: "part-cost", rowOffset: 0, audit: sums).encodedPart() }
         run.bytes = encoded.count
         let fd = timed("write", &run) { writePartFile(encoded, to: partPath) }
-        timed("flush", &run) { commitPartFile(fd, to: partPath) }
+        timed("commit", &run) { commitPartFile(fd, to: partPath) }
         let read = timed("read", &run) { try PartialFile.read(partPath) }
         let decoded = timed("verify+decode", &run) { try AnyPartialPart(decoding: read, file: partPath) }
         guard case .audit(let part) = decoded else { print("the part decoded as another kind"); exit(1) }
@@ -100,7 +100,7 @@ func measurePartCost(arguments: [String]) {
         precondition(audits.last!.auc == splits.last!.auc, "the split audit's ROC-AUC differs from the audit's")
         let wall0 = median(audits.map(\.wall)), cpu0 = median(audits.map(\.cpu))
         let wall1 = median(splits.map(\.wall)), cpu1 = median(splits.map(\.cpu))
-        let phases = ["accumulate", "encode", "write", "flush", "read", "verify+decode", "merge", "finish"]
+        let phases = ["accumulate", "encode", "write", "commit", "read", "verify+decode", "merge", "finish"]
         let partPhases = phases.filter { $0 != "accumulate" && $0 != "finish" }
         let partWall = median(splits.map { run in partPhases.reduce(0) { $0 + run.phases[$1]! } })
         print("  \(name): part \(fixed(Double(splits.last!.bytes) / 1e6, 1)) MB")
@@ -130,7 +130,7 @@ func writePartFile(_ part: EncodedPart, to path: String) -> Int32 {
     return fd
 }
 
-/// Flushes the temporary file (`fsync`), closes it and renames it to `path`, as `AtomicFile.commit` does.
+/// Closes the temporary file and renames it to `path`, as `AtomicFile.commit(_:flush:)` does for a part (no `fsync`).
 func commitPartFile(_ fd: Int32, to path: String) {
-    precondition(fsync(fd) == 0 && close(fd) == 0 && rename(path + ".tmp", path) == 0, "cannot write \(path)")
+    precondition(close(fd) == 0 && rename(path + ".tmp", path) == 0, "cannot write \(path)")
 }
