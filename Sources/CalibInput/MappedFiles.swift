@@ -22,25 +22,21 @@ import Darwin
 /// is). A `SIGBUS` anywhere else goes to the handler that was there before
 /// (the default one, or the Swift runtime's backtracer).
 ///
-/// As in `TemporaryFiles` (the `calib` target), the handler may only call
+/// As for `TemporaryFiles` (the `calib` target), the handler may only call
 /// async-signal-safe functions: the mappings and messages live in memory
-/// allocated once, in fixed slots, and which slots are live is one atomic
-/// bit mask, set only once a slot is complete.
+/// allocated once, in the fixed slots of a ``SignalSafeSlots``.
 public enum MappedFiles {
     /// How many files may be mapped at once; a file read while every slot is
     /// taken is read with `read(2)` instead.
-    public static let slots = 64
+    public static let slots = SignalSafeSlots.capacity
     /// The longest message kept (longer ones are cut), with its final newline.
     static let messageBytes = 4096
 
+    private static let registry = SignalSafeSlots()
     nonisolated(unsafe) private static let starts = UnsafeMutablePointer<UInt>.allocate(capacity: slots)
     nonisolated(unsafe) private static let sizes = UnsafeMutablePointer<Int>.allocate(capacity: slots)
     nonisolated(unsafe) private static let messages = UnsafeMutablePointer<UInt8>.allocate(capacity: slots * messageBytes)
     nonisolated(unsafe) private static let messageLengths = UnsafeMutablePointer<Int>.allocate(capacity: slots)
-    /// Slots taken by a mapping (set before the slot is written).
-    private static let claimed = Atomic<UInt64>(0)
-    /// Slots whose mapping is complete: the ones the handler checks.
-    private static let live = Atomic<UInt64>(0)
     /// Whether the handler is installed (once, at the first mapping).
     private static let installed = Atomic<Bool>(false)
     nonisolated(unsafe) private static var previous = sigaction()
@@ -58,9 +54,9 @@ public enum MappedFiles {
 
         /// Unmaps the bytes and forgets the mapping. Its memory must no longer be read.
         public func unmap() {
-            MappedFiles.live.bitwiseAnd(~(1 << UInt64(slot)), ordering: .releasing)
+            MappedFiles.registry.retire(slot)
             munmap(UnsafeMutableRawPointer(mutating: raw.baseAddress), raw.count)
-            MappedFiles.claimed.bitwiseAnd(~(1 << UInt64(slot)), ordering: .releasing)
+            MappedFiles.registry.free(slot)
         }
     }
 
@@ -72,22 +68,14 @@ public enum MappedFiles {
     public static func map(_ fd: Int32, size: Int, message: String) -> Mapping? {
         guard size > 0 else { return nil }
         installHandler()
-        var mask = claimed.load(ordering: .relaxed)
-        var slot: Int
-        repeat {
-            guard mask != .max else { return nil }
-            slot = (~mask).trailingZeroBitCount
-            let (exchanged, current) = claimed.compareExchange(expected: mask, desired: mask | (1 << UInt64(slot)), ordering: .acquiringAndReleasing)
-            if exchanged { break }
-            mask = current
-        } while true
+        guard let slot = registry.claim() else { return nil }
         #if os(Linux)
         let flags = MAP_PRIVATE | MAP_POPULATE
         #else
         let flags = MAP_PRIVATE
         #endif
         guard let base = mmap(nil, size, PROT_READ, flags, fd, 0), base != MAP_FAILED else {
-            claimed.bitwiseAnd(~(1 << UInt64(slot)), ordering: .releasing)
+            registry.free(slot)
             return nil
         }
         let text = Array(message.utf8.prefix(messageBytes - 1)) + [10]
@@ -96,7 +84,7 @@ public enum MappedFiles {
         messageLengths[slot] = text.count
         starts[slot] = UInt(bitPattern: base)
         sizes[slot] = size
-        live.bitwiseOr(1 << UInt64(slot), ordering: .releasing)
+        registry.publish(slot)
         return Mapping(raw: UnsafeRawBufferPointer(start: base, count: size), slot: slot)
     }
 
@@ -104,7 +92,7 @@ public enum MappedFiles {
     /// Touches the slots first, so the handler never runs a one-time initialisation.
     private static func installHandler() {
         guard installed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-        _ = (starts, sizes, messages, messageLengths, live.load(ordering: .relaxed))
+        _ = (starts, sizes, messages, messageLengths, registry.live())
         var action = sigaction()
         #if os(Linux)
         action.__sigaction_handler.sa_sigaction = onBusError
@@ -118,7 +106,7 @@ public enum MappedFiles {
 
     /// The live mapping holding `address`, if any. Async-signal-safe.
     static func slot(holding address: UInt) -> Int? {
-        let mask = live.load(ordering: .acquiring)
+        let mask = registry.live()
         var slot = 0
         while slot < slots {
             if mask & (1 << UInt64(slot)) != 0 && address &- starts[slot] < UInt(sizes[slot]) { return slot }

@@ -1,4 +1,4 @@
-import Synchronization
+import CalibInput
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -152,56 +152,44 @@ func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Int32 {
 /// ends the run.
 ///
 /// The signal handler may only call async-signal-safe functions, so the names
-/// live in memory allocated once, as C strings in fixed slots, and which slots
-/// are live is one atomic bit mask: the handler reads the mask, unlinks those
-/// names, restores the signal's default disposition and raises it again, so the
-/// run still ends by that signal.
+/// live in memory allocated once, as C strings in the fixed slots of a
+/// ``SignalSafeSlots``: the handler unlinks the live ones, restores the
+/// signal's default disposition and raises it again, so the run still ends by
+/// that signal.
 enum TemporaryFiles {
     /// How many temporary files may exist at once (`-o` is limited to 32).
-    static let slots = 64
+    static let slots = SignalSafeSlots.capacity
     /// The longest name, with its terminating NUL (the kernel's PATH_MAX).
     static let pathBytes = 4096
     nonisolated(unsafe) private static let names = UnsafeMutablePointer<CChar>.allocate(capacity: slots * pathBytes)
-    /// Slots taken by a registration (set before the name is copied in).
-    private static let claimed = Atomic<UInt64>(0)
-    /// Slots whose name is complete: the ones the handler removes.
-    private static let live = Atomic<UInt64>(0)
+    private static let registry = SignalSafeSlots()
 
     /// Records `path`; nil when it is too long or every slot is taken.
     /// Safe from any thread: a slot is claimed atomically before it is written.
     static func register(_ path: String) -> Int? {
         let bytes = Array(path.utf8)
-        guard bytes.count < pathBytes, !bytes.contains(0) else { return nil }
-        var mask = claimed.load(ordering: .relaxed)
-        var slot: Int
-        repeat {
-            guard mask != .max else { return nil }
-            slot = (~mask).trailingZeroBitCount
-            let (exchanged, current) = claimed.compareExchange(expected: mask, desired: mask | (1 << UInt64(slot)), ordering: .acquiringAndReleasing)
-            if exchanged { break }
-            mask = current
-        } while true
+        guard bytes.count < pathBytes, !bytes.contains(0), let slot = registry.claim() else { return nil }
         let start = names + slot * pathBytes
         for (i, byte) in bytes.enumerated() { start[i] = CChar(bitPattern: byte) }
         start[bytes.count] = 0
-        live.bitwiseOr(1 << UInt64(slot), ordering: .releasing)
+        registry.publish(slot)
         return slot
     }
 
     static func unregister(_ slot: Int) {
-        live.bitwiseAnd(~(1 << UInt64(slot)), ordering: .releasing)
-        claimed.bitwiseAnd(~(1 << UInt64(slot)), ordering: .releasing)
+        registry.retire(slot)
+        registry.free(slot)
     }
 
     /// The live names (for tests and diagnostics).
     static var registered: [String] {
-        let mask = live.load(ordering: .acquiring)
+        let mask = registry.live()
         return (0..<slots).filter { mask & (1 << UInt64($0)) != 0 }.map { String(cString: names + $0 * pathBytes) }
     }
 
     /// Unlinks every live temporary file. Async-signal-safe: no allocation, no locks.
     static func removeAll() {
-        let mask = live.load(ordering: .acquiring)
+        let mask = registry.live()
         var slot = 0
         while slot < slots {
             if mask & (1 << UInt64(slot)) != 0 { unlink(names + slot * pathBytes) }
@@ -213,9 +201,7 @@ enum TemporaryFiles {
     /// the run was started with ignored (`nohup`, background jobs), which stays ignored.
     /// Touches the registry first, so the handler never runs its one-time initialisation.
     static func installSignalHandlers() {
-        _ = live.load(ordering: .relaxed)
-        _ = claimed.load(ordering: .relaxed)
-        _ = names
+        _ = (registry.live(), names)
         for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
             let previous = signal(signalNumber, removeTemporaryFilesAndRaise)
             if isIgnored(previous) { signal(signalNumber, SIG_IGN) }
