@@ -454,9 +454,11 @@ public struct PartialWriter: Sendable {
     }
 }
 
-/// The bytes of a part being read: a copy of an array, or memory the
-/// caller filled (a file read into one allocation), freed by `release`.
-/// Never changed once made.
+/// The bytes of a part being read: a copy of an array, memory the caller
+/// filled (a file read into one allocation) or a file mapped read-only,
+/// freed by `release`. calib never changes them once made; a mapped file's
+/// bytes may still be changed by another program, so every value is
+/// copied out before it is validated (and then validated as copied).
 public final class PartialBytes: @unchecked Sendable {
     /// The bytes.
     public let raw: UnsafeRawBufferPointer
@@ -536,8 +538,9 @@ public struct PartialReader: Sendable {
     public mutating func double() throws(PartialStateFormat.Problem) -> Double { Double(bitPattern: try u64()) }
     public mutating func string() throws(PartialStateFormat.Problem) -> String {
         let n = try length()
-        let raw = try take(n)
-        guard let s = String(validating: raw, as: UTF8.self) else { throw .malformed("a text that is not UTF-8") }
+        // Copied before it is validated: a mapped part's bytes may change under calib (`PartialBytes`).
+        let bytes = Array(try take(n))
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw .malformed("a text that is not UTF-8") }
         return s
     }
     public mutating func optionalString() throws(PartialStateFormat.Problem) -> String? { try bool() ? try string() : nil }

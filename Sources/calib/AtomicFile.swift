@@ -201,7 +201,7 @@ enum TemporaryFiles {
     /// the run was started with ignored (`nohup`, background jobs), which stays ignored.
     /// Touches the registry first, so the handler never runs its one-time initialisation.
     static func installSignalHandlers() {
-        _ = (registry.live(), names)
+        _ = (slots, pathBytes, registry.live(), names)
         for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
             let previous = signal(signalNumber, removeTemporaryFilesAndRaise)
             if isIgnored(previous) { signal(signalNumber, SIG_IGN) }

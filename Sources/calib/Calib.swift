@@ -30,7 +30,7 @@ struct Calib: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         TemporaryFiles.installSignalHandlers()
         // A part that shrinks while mapped for `calib merge` ends the run (exit 65): reports half written go too.
-        MappedFiles.cleanup = { TemporaryFiles.removeAll() }
+        MappedFiles.setCleanup { TemporaryFiles.removeAll() }
         do {
             var command = try parseAsRoot()
             try command.run()

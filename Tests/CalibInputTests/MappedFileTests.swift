@@ -43,34 +43,51 @@ struct MappedFileTests {
     @Test("with every mapping slot taken, a part is read with read(2), byte for byte the same")
     func slotsTaken() throws {
         try Self.withPartFile { path, bytes in
-            let fd = open(path, O_RDONLY)
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
             try #require(fd >= 0)
             defer { close(fd) }
-            // Other tests may hold slots meanwhile: take whatever is left.
             var held: [MappedFiles.Mapping] = []
             while held.count < MappedFiles.slots, let mapping = MappedFiles.map(fd, size: bytes.count, message: "unused") { held.append(mapping) }
             defer { for mapping in held { mapping.unmap() } }
-            #expect(MappedFiles.map(fd, size: bytes.count, message: "unused") == nil)
+            let extra = MappedFiles.map(fd, size: bytes.count, message: "unused")
+            #expect(extra == nil)
+            extra?.unmap()
             let read = try PartialFile.read(path)
             #expect(withExtendedLifetime(read) { Array(read.raw) } == bytes)
+        }
+    }
+
+    @Test("a file larger than a quarter of the machine's memory is not mapped (read(2) refuses what cannot fit)")
+    func tooLarge() throws {
+        try Self.withPartFile { path, _ in
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            let mapping = MappedFiles.map(fd, size: MappedFiles.largestMapping + 1, message: "unused")
+            #expect(mapping == nil)
+            mapping?.unmap()
         }
     }
 
     @Test("a mapped part truncated by another program while it is read ends the run with exit 65 and the message naming it")
     func truncatedWhileMapped() throws {
         try Self.withPartFile { path, bytes in
-            let fd = open(path, O_RDWR)
+            let fd = open(path, O_RDWR | O_CLOEXEC)
             try #require(fd >= 0)
             defer { close(fd) }
             let message = "calib: error: \(PartialFile.changedWhileRead(path))"
             let mapping = try #require(MappedFiles.map(fd, size: bytes.count, message: message))
             defer { mapping.unmap() }
+            // Close-on-exec: a process another test starts meanwhile must not hold the write end.
             var pipeEnds: [Int32] = [0, 0]
             try #require(pipe(&pipeEnds) == 0)
+            for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
             // The child only makes async-signal-safe calls: it truncates the file
             // and reads its last byte, which is no longer there.
             let child = fork()
             if child == 0 {
+                // A crash in the child ends it at once, without the Swift runtime's backtracer.
+                for signalNumber in [SIGSEGV, SIGILL, SIGABRT, SIGFPE, SIGTRAP] { signal(signalNumber, SIG_DFL) }
                 dup2(pipeEnds[1], 2)
                 ftruncate(fd, 0)
                 let last = mapping.raw[bytes.count - 1]
@@ -78,13 +95,16 @@ struct MappedFileTests {
             }
             close(pipeEnds[1])
             try #require(child > 0)
+            // The child's message, until it ends (or 20 s: then it is killed and the test fails).
             var text: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 4096)
-            while true {
+            var waiting = pollfd(fd: pipeEnds[0], events: Int16(POLLIN), revents: 0)
+            while poll(&waiting, 1, 20_000) > 0 {
                 let n = chunk.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
                 if n <= 0 { break }
                 text += chunk[..<n]
             }
+            kill(child, SIGKILL)
             close(pipeEnds[0])
             var status: Int32 = 0
             waitpid(child, &status, 0)
