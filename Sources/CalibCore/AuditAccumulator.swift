@@ -191,8 +191,10 @@ public struct AuditAccumulator: Sendable {
                     // Known at compile time in the binary specialisation.
                     let k = Classes.count(k)
                     let binary = k == 2
-                    // The scalar totals' sums stay in registers through the loop.
+                    // The scalar totals' sums stay in registers through the loop; the kept rows are counted
+                    // in a local (the captured `kept` is reached through a box on every row).
                     var scalarSums = ScalarTotalsFamily.Running()
+                    var rowsKept = 0
                     for i in rows {
                         let y = Int(labels[i])
                         let w = weights[i]
@@ -238,14 +240,14 @@ public struct AuditAccumulator: Sendable {
                         // 4. The score store's keys (rows of weight 0 are left out, as scikit-learn's curves drop them).
                         if keepsScores && w != 0 {
                             if binary {
-                                keys![kept] = ScoreStore.key(score: s, positive: y == 1)
+                                keys![rowsKept] = ScoreStore.key(score: s, positive: y == 1)
                             } else {
-                                for c in 0..<k { keys![c * keyStride + kept] = ScoreStore.key(score: p[c], positive: y == c) }
+                                for c in 0..<k { keys![c * keyStride + rowsKept] = ScoreStore.key(score: p[c], positive: y == c) }
                                 // The headline column: the top-label confidence against 1[correct].
-                                keys![k * keyStride + kept] = ScoreStore.key(score: topP, positive: top == y)
+                                keys![k * keyStride + rowsKept] = ScoreStore.key(score: topP, positive: top == y)
                             }
-                            keptWeight![kept] = w
-                            kept &+= 1
+                            keptWeight![rowsKept] = w
+                            rowsKept &+= 1
                         }
                         // 5. The bootstrap: the row's grid cells, then its terms in every replicate
                         // (scaled by `m_ir`, `m_ir²` or `1[m_ir > 0]`).
@@ -283,6 +285,7 @@ public struct AuditAccumulator: Sendable {
                         }
                     }
                     scalarSums.store(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
+                    kept = rowsKept
                     if replicateCount > 0 {
                         batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: &cells, thresholds: thresholds)
                     }
