@@ -170,7 +170,7 @@ struct SlotBase {
     static let zero = SlotBase(sums: 0, counts: 0)
 
     @inline(__always)
-    func advanced(by offset: (sums: Int, counts: Int)) -> SlotBase { SlotBase(sums: sums + offset.sums, counts: counts + offset.counts) }
+    func advanced(by offset: (sums: Int, counts: Int)) -> SlotBase { SlotBase(sums: sums &+ offset.sums, counts: counts &+ offset.counts) }
 }
 
 /// The chunk's scratch as a `TermSink`: plain `+=` into its slots.
@@ -228,13 +228,14 @@ extension ReliabilityBins {
     @inline(__always)
     static func addTerms<Sink: TermSink>(value: Double, outcome: Double, weight w: Double, binCount: Int,
                                          to sink: inout Sink, at base: SlotBase) {
+        // Slots are small offsets into a scratch: wrapping arithmetic, no overflow checks per row.
         let b = binIndex(of: value, binCount: binCount)
-        sink.addCount(1, at: base.counts + b)
-        let s = base.sums + 4 * b
+        sink.addCount(1, at: base.counts &+ b)
+        let s = base.sums &+ 4 &* b
         sink.addSum(w, at: s)
-        sink.addSum(w * value, at: s + 1)
-        sink.addSum(w * outcome, at: s + 2)
-        sink.addSum(w * w, at: s + 3)
+        sink.addSum(w * value, at: s &+ 1)
+        sink.addSum(w * outcome, at: s &+ 2)
+        sink.addSum(w * w, at: s &+ 3)
     }
 
     /// The slots of a bin table's scratch that sum the squared weight `w²`
@@ -325,7 +326,7 @@ struct ClasswiseFamily: AccumulatorFamily {
         let p = row.probabilities
         for c in 0..<row.classCount {
             ReliabilityBins.addTerms(value: p[c], outcome: c == row.label ? 1 : 0, weight: row.weight, binCount: bins,
-                                     to: &sink, at: base.advanced(by: (4 * bins * c, bins * c)))
+                                     to: &sink, at: base.advanced(by: (4 &* bins &* c, bins &* c)))
         }
     }
 
@@ -385,9 +386,9 @@ struct ClassTotalsFamily: AccumulatorFamily {
     @inline(__always)
     func addTerms<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
         let y = row.label, w = row.weight
-        sink.addCount(1, at: base.counts + y)
-        sink.addSum(w, at: base.sums + y)
-        sink.addSum(w * -row.logProbabilities[y], at: base.sums + row.classCount + y)
+        sink.addCount(1, at: base.counts &+ y)
+        sink.addSum(w, at: base.sums &+ y)
+        sink.addSum(w * -row.logProbabilities[y], at: base.sums &+ row.classCount &+ y)
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {
@@ -457,7 +458,7 @@ struct ConfusionFamily: AccumulatorFamily {
     func addTerms<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
         let k = row.classCount
         let decided = k == 2 ? (row.positiveScore >= threshold ? 1 : 0) : row.top
-        sink.addSum(row.weight, at: base.sums + row.label * k + decided)
+        sink.addSum(row.weight, at: base.sums &+ row.label &* k &+ decided)
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {

@@ -96,16 +96,22 @@ public struct AuditAccumulator: Sendable {
     /// error far below 1e-12 relative while the totals stay compensated.
     public mutating func add(_ table: PredictionTable, rows: some Sequence<Int>) {
         precondition(table.shape == shape, "chunk shape differs from the accumulator's")
-        // The same loop, compiled a second time with k = 2 known (binary tasks).
+        // The same loop, compiled a second time with k = 2 known (binary tasks), and a
+        // third with w = 1 known as well, for a binary chunk whose rows all weigh exactly 1.
         if shape.classCount == 2 {
-            add(table, rows: rows, classes: TwoClasses.self)
+            if table.weights.allSatisfy({ $0 == 1 }) {
+                add(table, rows: rows, classes: TwoClasses.self, weighing: UnitWeights.self)
+            } else {
+                add(table, rows: rows, classes: TwoClasses.self, weighing: StoredWeights.self)
+            }
         } else {
-            add(table, rows: rows, classes: AnyClassCount.self)
+            add(table, rows: rows, classes: AnyClassCount.self, weighing: StoredWeights.self)
         }
     }
 
     @inline(__always)
-    private mutating func add<Classes: ClassCountKind>(_ table: PredictionTable, rows: some Sequence<Int>, classes: Classes.Type) {
+    private mutating func add<Classes: ClassCountKind, Weights: RowWeightKind>(_ table: PredictionTable, rows: some Sequence<Int>,
+                                                                              classes: Classes.Type, weighing: Weights.Type) {
         let k = Classes.count(shape.classCount)
         let isLogit = shape.scoreKind == .logits
         let confidentAt = settings.confidentAt
@@ -191,11 +197,13 @@ public struct AuditAccumulator: Sendable {
                     // Known at compile time in the binary specialisation.
                     let k = Classes.count(k)
                     let binary = k == 2
-                    // The scalar totals' sums stay in registers through the loop.
+                    // The scalar totals' sums stay in registers through the loop; the kept rows are counted
+                    // in a local (the captured `kept` is reached through a box on every row).
                     var scalarSums = ScalarTotalsFamily.Running()
+                    var rowsKept = 0
                     for i in rows {
                         let y = Int(labels[i])
-                        let w = weights[i]
+                        let w = Weights.weight(weights[i])
                         // 1. Probabilities and log-probabilities.
                         var s = 0.0
                         if binary {
@@ -238,14 +246,14 @@ public struct AuditAccumulator: Sendable {
                         // 4. The score store's keys (rows of weight 0 are left out, as scikit-learn's curves drop them).
                         if keepsScores && w != 0 {
                             if binary {
-                                keys![kept] = ScoreStore.key(score: s, positive: y == 1)
+                                keys![rowsKept] = ScoreStore.key(score: s, positive: y == 1)
                             } else {
-                                for c in 0..<k { keys![c * keyStride + kept] = ScoreStore.key(score: p[c], positive: y == c) }
+                                for c in 0..<k { keys![c * keyStride + rowsKept] = ScoreStore.key(score: p[c], positive: y == c) }
                                 // The headline column: the top-label confidence against 1[correct].
-                                keys![k * keyStride + kept] = ScoreStore.key(score: topP, positive: top == y)
+                                keys![k * keyStride + rowsKept] = ScoreStore.key(score: topP, positive: top == y)
                             }
-                            keptWeight![kept] = w
-                            kept &+= 1
+                            keptWeight![rowsKept] = w
+                            rowsKept &+= 1
                         }
                         // 5. The bootstrap: the row's grid cells, then its terms in every replicate
                         // (scaled by `m_ir`, `m_ir²` or `1[m_ir > 0]`).
@@ -283,6 +291,7 @@ public struct AuditAccumulator: Sendable {
                         }
                     }
                     scalarSums.store(sums: sums + scalarsAt.sums, counts: counts + scalarsAt.counts)
+                    kept = rowsKept
                     if replicateCount > 0 {
                         batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: &cells, thresholds: thresholds)
                     }
@@ -345,6 +354,22 @@ enum TwoClasses: ClassCountKind {
 
 enum AnyClassCount: ClassCountKind {
     @inline(__always) static func count(_ runtime: Int) -> Int { runtime }
+}
+
+/// A row's weight as a type: the engine's loop is specialised for
+/// ``UnitWeights`` (every row of the chunk weighs exactly 1), where each
+/// product by the weight folds away at compile time. `1 · x` is `x` bit for
+/// bit, so the terms and their sums are those the stored weights give.
+protocol RowWeightKind {
+    static func weight(_ stored: Double) -> Double
+}
+
+enum StoredWeights: RowWeightKind {
+    @inline(__always) static func weight(_ stored: Double) -> Double { stored }
+}
+
+enum UnitWeights: RowWeightKind {
+    @inline(__always) static func weight(_ stored: Double) -> Double { 1 }
 }
 
 extension AuditAccumulator {

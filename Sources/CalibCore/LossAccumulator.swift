@@ -10,14 +10,20 @@
 public struct LossAccumulator: Sendable {
     public let classCount: Int
     public let specifications: [LossSpecification]
-    /// How each distinct focusing exponent the specifications need is raised, in first-use order.
-    let powers: [FocusingPower]
+    // The stored properties keep the stride they had before the focal terms were
+    // tabulated (``AuditAccumulator/stateBytes`` counts it): the exponents and
+    // the smoothing strengths live in `focalTerms` and `smoothedTargets` only.
+    /// Per distinct focusing exponent the specifications need, in first-use
+    /// order: `γ` and where a row's table of powers holds `u^γ` (``FocusingPower``).
+    let focalTerms: [FocalTerm]
     /// The highest whole power a row needs (`u^0 … u^maxWholePower` are kept per row).
     let maxWholePower: Int
-    /// Whether some exponent has a half (`√u` is then computed once per row).
-    let needsRoot: Bool
-    /// Distinct smoothing strengths needed by the specifications.
-    let smoothings: [Double]
+    /// The exponents a row's table of powers holds past `u^maxWholePower`, in
+    /// `focalTerms` order: first those with a half (`u^whole · √u`, `√u` once
+    /// per row), then those raised by `pow`.
+    let extendedPowers: [FocusingPower]
+    /// Per distinct smoothing strength the specifications need, in first-use order: its targets.
+    let smoothedTargets: [SmoothedTargets]
     var focalLoss: [CompensatedSum]
     var focalGradient: [CompensatedSum]
     var smoothedLoss: [CompensatedSum]
@@ -35,10 +41,26 @@ public struct LossAccumulator: Sendable {
                 smoothings.append(epsilon)
             }
         }
-        powers = exponents.map(FocusingPower.init)
-        maxWholePower = powers.map(\.whole).max() ?? 0
-        needsRoot = powers.contains(where: \.timesRoot)
-        self.smoothings = smoothings
+        let powers = exponents.map(FocusingPower.init)
+        // At least u^0, so the table's layout holds whatever the exponents.
+        let maxWholePower = Swift.max(0, powers.map(\.whole).max() ?? 0)
+        self.maxWholePower = maxWholePower
+        let rooted = powers.filter(\.timesRoot), raised = powers.filter { $0.whole < 0 }
+        extendedPowers = rooted + raised
+        // The table: u^0 … u^max, then the rooted exponents' values, then `pow`'s.
+        var rootedAt = maxWholePower + 1, raisedAt = rootedAt + rooted.count
+        focalTerms = powers.map { plan in
+            let source: Int
+            if plan.whole < 0 {
+                source = raisedAt; raisedAt += 1
+            } else if plan.timesRoot {
+                source = rootedAt; rootedAt += 1
+            } else {
+                source = plan.whole
+            }
+            return FocalTerm(gamma: plan.gamma, source: source)
+        }
+        smoothedTargets = smoothings.map { SmoothedTargets(epsilon: $0, classCount: classCount) }
         focalLoss = Array(repeating: CompensatedSum(), count: exponents.count * classCount)
         focalGradient = focalLoss
         smoothedLoss = Array(repeating: CompensatedSum(), count: smoothings.count * classCount)
@@ -52,10 +74,11 @@ public struct LossAccumulator: Sendable {
 
     /// Plain sums this accumulator folds per chunk: per exponent and class the
     /// loss and gradient parts, then per smoothing and class the same.
-    var scratchCount: Int { (powers.count + smoothings.count) * classCount * 2 }
+    var scratchCount: Int { (focalTerms.count + smoothedTargets.count) * classCount * 2 }
 
-    /// Room ``accumulate(into:label:classCount:weight:probabilities:logProbabilities:clipped:powers:)`` needs for one row's powers.
-    var powerScratchCount: Int { maxWholePower + 1 }
+    /// Room ``accumulate(into:label:classCount:weight:probabilities:logProbabilities:clipped:powers:)`` needs for one row's
+    /// table of powers: `u^0 … u^maxWholePower`, then one value per rooted and per `pow` exponent.
+    var powerScratchCount: Int { maxWholePower + 1 + extendedPowers.count }
 
     /// Adds one row's terms to a chunk's plain sums (layout of ``scratchCount``);
     /// `k` is ``classCount`` (passed in so a specialised caller knows it).
@@ -76,31 +99,37 @@ public struct LossAccumulator: Sendable {
             for c in 0..<k where c != y { rest += p[c] }
             oneMinusQ = rest
         }
-        // u^0 … u^n by multiplication, √u once: each exponent then costs a product.
+        // The row's table of powers (layout of `focalTerms`): u^0 … u^n by
+        // multiplication, the rooted exponents' u^n · √u with √u once, then `pow`'s.
         let u = oneMinusQ
         scratch[0] = 1
         var power = 1.0
         var n = 1
         while n <= maxWholePower { power *= u; scratch[n] = power; n &+= 1 }
-        // libm's `sqrt` (correctly rounded, as `squareRoot()`), inlined as one instruction.
-        let root = needsRoot ? StableMath.squareRoot(u) : 1
+        if let first = extendedPowers.first {
+            // libm's `sqrt` (correctly rounded, as `squareRoot()`), inlined as one instruction.
+            let root = first.timesRoot ? StableMath.squareRoot(u) : 1
+            var at = maxWholePower &+ 1
+            for plan in extendedPowers {
+                scratch[at] = plan.timesRoot ? scratch[plan.whole] * root : StableMath.power(u, plan.gamma)
+                at &+= 1
+            }
+        }
+        // Each exponent then costs a product: its u^γ, looked up without a branch.
         let loss = -lnQ
         let qLnQ = q * lnQ
         var slot = 2 &* y
-        for plan in powers {
-            var factor = plan.whole >= 0 ? scratch[plan.whole] : StableMath.power(u, plan.gamma)
-            if plan.timesRoot { factor *= root }
-            factor *= w
+        for term in focalTerms {
+            let factor = scratch[term.source] * w
             sums[slot] += factor * loss
-            sums[slot &+ 1] += factor * (u - plan.gamma * qLnQ)
+            sums[slot &+ 1] += factor * (u - term.gamma * qLnQ)
             slot &+= 2 &* k
         }
-        for epsilon in smoothings {
-            let off = epsilon / Double(k)
+        for targets in smoothedTargets {
             var loss = 0.0
             var gradient = 0.0
             for c in 0..<k {
-                let target = (c == y ? 1 - epsilon : 0) + off
+                let target = c == y ? targets.label : targets.other
                 loss -= target * lp[c]
                 gradient += Swift.abs(p[c] - target)
             }
@@ -113,14 +142,14 @@ public struct LossAccumulator: Sendable {
     /// Adds a chunk's plain sums into the compensated totals.
     mutating func fold(_ sums: UnsafePointer<Double>) {
         let k = classCount
-        for g in powers.indices {
+        for g in focalTerms.indices {
             for c in 0..<k {
                 focalLoss[g * k + c].add(sums[(g * k + c) * 2])
                 focalGradient[g * k + c].add(sums[(g * k + c) * 2 + 1])
             }
         }
-        let base = powers.count * k * 2
-        for e in smoothings.indices {
+        let base = focalTerms.count * k * 2
+        for e in smoothedTargets.indices {
             for c in 0..<k {
                 smoothedLoss[e * k + c].add(sums[base + (e * k + c) * 2])
                 smoothedGradient[e * k + c].add(sums[base + (e * k + c) * 2 + 1])
@@ -157,7 +186,7 @@ public struct LossAccumulator: Sendable {
             var normaliser = total
             switch spec {
             case .crossEntropy, .weightedCrossEntropy, .focal:
-                let g = powers.firstIndex { $0.gamma == spec.focusingExponent! }!
+                let g = focalTerms.firstIndex { $0.gamma == spec.focusingExponent! }!
                 lossParts = (0..<k).map { focalLoss[g * k + $0].value }
                 gradientParts = (0..<k).map { focalGradient[g * k + $0].value }
                 if case let .weightedCrossEntropy(weighting) = spec {
@@ -177,7 +206,7 @@ public struct LossAccumulator: Sendable {
                     }
                 }
             case let .labelSmoothing(epsilon):
-                let e = smoothings.firstIndex(of: epsilon)!
+                let e = smoothedTargets.firstIndex { $0.epsilon == epsilon }!
                 lossParts = (0..<k).map { smoothedLoss[e * k + $0].value }
                 gradientParts = (0..<k).map { smoothedGradient[e * k + $0].value }
                 parameters = [.init("epsilon", .number(epsilon))]
@@ -253,6 +282,29 @@ struct FocusingPower: Sendable {
             whole = -1
             timesRoot = false
         }
+    }
+}
+
+/// One focusing exponent as a row's loop uses it: `γ`, and the index of
+/// `u^γ` in the row's table of powers (`LossAccumulator.focalTerms`).
+struct FocalTerm: Sendable {
+    let gamma: Double
+    let source: Int
+}
+
+/// Label smoothing's targets for one strength `ε` over `K` classes:
+/// `(1 − ε) + ε/K` for the row's label and `0 + ε/K` for every other class,
+/// found once per accumulator rather than once per row and class.
+struct SmoothedTargets: Sendable {
+    let epsilon: Double
+    let label: Double
+    let other: Double
+
+    init(epsilon: Double, classCount k: Int) {
+        self.epsilon = epsilon
+        let off = epsilon / Double(k)
+        label = (1 - epsilon) + off
+        other = 0 + off
     }
 }
 
