@@ -38,7 +38,7 @@ import Darwin
 public enum MappedFiles {
     /// How many files may be mapped at once; a file read while every slot is
     /// taken is read with `read(2)` instead.
-    public static let slots = 64
+    public static let slots = SignalSafeSlots.capacity
     /// The longest message kept (longer ones are cut), with its final newline.
     static let messageBytes = 4096
 
@@ -157,13 +157,11 @@ public enum MappedFiles {
 
     /// The live mapping holding `address`, if any. Async-signal-safe.
     static func slot(holding address: UInt) -> Int? {
-        let mask = registry.live()
-        var slot = 0
-        while slot < 64 {
-            if mask & (1 << UInt64(slot)) != 0 && address &- starts[slot] < UInt(sizes[slot]) { return slot }
-            slot += 1
+        var holding: Int?
+        registry.forEachLive { slot in
+            if address &- starts[slot] < UInt(sizes[slot]) { holding = slot }
         }
-        return nil
+        return holding
     }
 
     /// The handler: a fault in a mapped part ends the run with its message

@@ -49,4 +49,15 @@ public final class SignalSafeSlots: Sendable {
     public func live() -> UInt64 {
         published.load(ordering: .acquiring)
     }
+
+    /// Calls `body` with each published slot, in order. Async-signal-safe
+    /// when `body` is (the closure is not escaping: nothing is allocated).
+    @inline(__always)
+    public func forEachLive(_ body: (Int) -> Void) {
+        var mask = live()
+        while mask != 0 {
+            body(mask.trailingZeroBitCount)
+            mask &= mask &- 1
+        }
+    }
 }

@@ -183,18 +183,14 @@ enum TemporaryFiles {
 
     /// The live names (for tests and diagnostics).
     static var registered: [String] {
-        let mask = registry.live()
-        return (0..<slots).filter { mask & (1 << UInt64($0)) != 0 }.map { String(cString: names + $0 * pathBytes) }
+        var names: [String] = []
+        registry.forEachLive { names.append(String(cString: Self.names + $0 * pathBytes)) }
+        return names
     }
 
     /// Unlinks every live temporary file. Async-signal-safe: no allocation, no locks.
     static func removeAll() {
-        let mask = registry.live()
-        var slot = 0
-        while slot < slots {
-            if mask & (1 << UInt64(slot)) != 0 { unlink(names + slot * pathBytes) }
-            slot += 1
-        }
+        registry.forEachLive { unlink(names + $0 * pathBytes) }
     }
 
     /// Installs the handler for SIGTERM, SIGINT and SIGHUP, except for a signal

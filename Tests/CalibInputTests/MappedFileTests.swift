@@ -13,8 +13,10 @@ import Darwin
 /// is a damaged input (exit 65 naming it), never a crash.
 @Suite("Parts read by mapping their file", .serialized)  // one test takes every slot for a while
 struct MappedFileTests {
-    /// The spam sample's part (two replicates), written to a new file; removed by `body`'s end.
-    static func withPartFile(_ body: (String, [UInt8]) throws -> Void) throws {
+    /// The spam sample's part (two replicates), written to a new file, given to
+    /// `body` with its path and a descriptor open on it for reading and writing
+    /// (close-on-exec); closed and removed by `body`'s end.
+    static func withPartFile(_ body: (String, [UInt8], Int32) throws -> Void) throws {
         let sums = try InputAudit.accumulate(.file(TestPaths.sampleData + "/spam_messages.tsv"), ranking: RankingSettings(),
                                              bootstrap: BootstrapSettings(replicates: 2))
         let bytes = PartialPart(tool: "0.1.0", rowOffset: 0, audit: sums).encoded()
@@ -22,16 +24,16 @@ struct MappedFileTests {
         let fd = mkstemp(&template)
         try #require(fd >= 0)
         let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        defer { unlink(path) }
+        defer { close(fd); unlink(path) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
         try #require(written == bytes.count)
-        try body(path, bytes)
+        try body(path, bytes, fd)
     }
 
     @Test("a part read from its file has the bytes written and decodes to the part written")
     func mappedBytes() throws {
-        try Self.withPartFile { path, bytes in
+        try Self.withPartFile { path, bytes, _ in
             let read = try PartialFile.read(path)
             #expect(withExtendedLifetime(read) { Array(read.raw) } == bytes)
             let decoded = try AnyPartialPart(decoding: read, file: path)
@@ -42,10 +44,7 @@ struct MappedFileTests {
 
     @Test("with every mapping slot taken, a part is read with read(2), byte for byte the same")
     func slotsTaken() throws {
-        try Self.withPartFile { path, bytes in
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            try #require(fd >= 0)
-            defer { close(fd) }
+        try Self.withPartFile { path, bytes, fd in
             var held: [MappedFiles.Mapping] = []
             while held.count < MappedFiles.slots, let mapping = MappedFiles.map(fd, size: bytes.count, message: "unused") { held.append(mapping) }
             defer { for mapping in held { mapping.unmap() } }
@@ -59,10 +58,7 @@ struct MappedFileTests {
 
     @Test("a file larger than a quarter of the machine's memory is not mapped (read(2) refuses what cannot fit)")
     func tooLarge() throws {
-        try Self.withPartFile { path, _ in
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            try #require(fd >= 0)
-            defer { close(fd) }
+        try Self.withPartFile { _, _, fd in
             let mapping = MappedFiles.map(fd, size: MappedFiles.largestMapping + 1, message: "unused")
             #expect(mapping == nil)
             mapping?.unmap()
@@ -71,10 +67,7 @@ struct MappedFileTests {
 
     @Test("a mapped part truncated by another program while it is read ends the run with exit 65 and the message naming it")
     func truncatedWhileMapped() throws {
-        try Self.withPartFile { path, bytes in
-            let fd = open(path, O_RDWR | O_CLOEXEC)
-            try #require(fd >= 0)
-            defer { close(fd) }
+        try Self.withPartFile { path, bytes, fd in
             let message = "calib: error: \(PartialFile.changedWhileRead(path))"
             let mapping = try #require(MappedFiles.map(fd, size: bytes.count, message: message))
             defer { mapping.unmap() }
