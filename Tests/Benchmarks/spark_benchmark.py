@@ -6,7 +6,8 @@ audit), and where the job's time goes. Not run by CI.
 For each size in --rows it makes (once, under --data) a Parquet dataset in
 --files files (label, prob; with --weighted also weight and a `region`
 group column, the CI test's generator) and the same rows as one CSV written
-by pyarrow, then times, --runs times each, alternating:
+by pyarrow in the order the job numbers them (Spark's partitions on local[2]),
+then times, --runs times each, alternating:
   job          spark-submit --master local[2] of the job, start to exit (JVM
                start included), with the job's own --timings phases: the
                Parquet files read by pyarrow in the Python workers;
@@ -14,7 +15,9 @@ by pyarrow, then times, --runs times each, alternating:
                its rows sent to the workers as Arrow batches by mapInArrow);
   single       calib audit CSV with the same flags;
 and prints wall medians, CPU seconds (the process tree's user + system) and
-rows per second, at the default bootstrap and at --bootstrap 0.
+rows per second, at the default bootstrap and at --bootstrap 0, and whether
+each job's merged JSON has the single audit's figures, intervals included
+(the CI test's comparison).
 
 Then, in one warm Spark session on the largest size (each step run once to
 warm the JIT, then --runs times; wall and the tree's CPU), the steps of the
@@ -50,17 +53,34 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JOB = os.path.join(ROOT, "Sources", "spark", "calib_spark.py")
 sys.path.insert(0, os.path.join(ROOT, "Sources", "spark"))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "Spark"))
-from test_spark_job import write_dataset  # noqa: E402 (the CI test's generator)
+from test_spark_job import differences, write_dataset  # noqa: E402 (the CI test's generator and comparison)
+
+
+def job_order(folder):
+    """[(file, row groups)] in the order the job numbers the rows: its partitions' pieces in partition
+    order, as Spark plans them on local[2] (files packed by size, not by name), so that the single audit
+    keys each row's Poisson counts as the job does and even the intervals must agree."""
+    from pyspark.sql import SparkSession
+    import calib_spark
+    spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    try:
+        local = calib_spark.local_files(calib_spark.parquet_layout(spark.read.parquet(folder)) or {})
+    finally:
+        spark.stop()
+    if not local:
+        sys.exit("no Parquet layout from Spark: cannot write the CSV in the job's row order")
+    return [(path, groups) for partition in sorted(local) for path, groups, _ in local[partition]]
 
 
 def parquet_to_csv(folder, path):
-    """The dataset's rows, file by file in name order, as one CSV by pyarrow (as the job writes them)."""
+    """The dataset's rows as one CSV by pyarrow (as the job writes them), in the job's row order."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
-    files = sorted(glob.glob(os.path.join(folder, "*.parquet")))
-    with pacsv.CSVWriter(path + ".tmp", pq.read_schema(files[0])) as writer:
-        for name in files:
-            for batch in pq.ParquetFile(name).iter_batches(batch_size=250_000):
+    pieces = job_order(folder)
+    with pacsv.CSVWriter(path + ".tmp", pq.read_schema(pieces[0][0])) as writer:
+        for name, groups in pieces:
+            for batch in pq.ParquetFile(name).iter_batches(batch_size=250_000, row_groups=groups):
                 writer.write_batch(batch)
     os.rename(path + ".tmp", path)
 
@@ -135,11 +155,19 @@ def run_job(calib, dataset, flags, log, extra=()):
     return wall, cpu, phases
 
 
-def run_single(calib, csv, flags):
-    wall, cpu, process = timed([calib, "audit", csv] + flags + ["--format", "json"], stdout=subprocess.DEVNULL)
+def run_single(calib, csv, flags, report):
+    with open(report, "w") as out:
+        wall, cpu, process = timed([calib, "audit", csv] + flags + ["--format", "json"], stdout=out)
     if process.returncode not in (0, 1):
         sys.exit(f"calib audit exited {process.returncode}")
     return wall, cpu
+
+
+def agreement(job_report, single_report):
+    """Whether the job's merged JSON has the single audit's figures (the CI test's comparison: counts
+    exact, values within 1e-12 relative, intervals included; the source names and lines aside)."""
+    found = differences(json.load(open(job_report)), json.load(open(single_report)))
+    return "identical figures" if not found else f"{len(found)} differences, e.g. {found[0]}"
 
 
 def noop_job(log):
@@ -293,24 +321,28 @@ def main():
     last = None
     for rows in sizes:
         name = f"{'w' if args.weighted else 'b'}{rows}x{args.files}"
-        dataset, csv = os.path.join(args.data, name), os.path.join(args.data, name + ".csv")
+        dataset, csv = os.path.join(args.data, name), os.path.join(args.data, name + "-job-order.csv")
         if not os.path.isdir(dataset):
             write_dataset(dataset, rows, args.files, weighted=args.weighted)
         if not os.path.exists(csv):
             parquet_to_csv(dataset, csv)
         for bootstrap in args.bootstrap.split(","):
             flags = base + ["--bootstrap", bootstrap]
-            jobs, spark_jobs, singles = [], [], []
+            jobs, spark_jobs, singles, checks = [], [], [], set()
+            single_report = os.path.join(args.data, "single.json")
             for _ in range(args.runs):
                 jobs.append(run_job(calib, dataset, flags, os.path.join(args.data, "job.log")))
-                spark_jobs.append(run_job(calib, dataset, flags, os.path.join(args.data, "job.log"), ["--spark-reader"]))
-                singles.append(run_single(calib, csv, flags))
+                spark_jobs.append(run_job(calib, dataset, flags, os.path.join(args.data, "spark-reader.log"), ["--spark-reader"]))
+                singles.append(run_single(calib, csv, flags, single_report))
+                for log in ("job", "spark-reader"):
+                    checks.add(f"{log}: {agreement(os.path.join(args.data, log + '.json'), single_report)}")
             sw, sc = median([s[0] for s in singles]), median([s[1] for s in singles])
             for name, runs in (("job", jobs), ("job, Spark's reader", spark_jobs)):
                 jw, jc = median([j[0] for j in runs]), median([j[1] for j in runs])
                 shown = ", ".join(f"{k} {v:.1f}" for k, v in sorted(runs, key=lambda j: j[0])[len(runs) // 2][2].items())
                 print(f"| {rows:,} | {bootstrap} | {name} | {jw:.1f} s | {jc:.1f} s | {sw:.2f} s | {sc:.2f} s | {jw / sw:.1f}× | "
                       f"{rows / jw:,.0f} | {rows / sw:,.0f} | {shown} |", flush=True)
+            print(f"|  |  | against the single audit's JSON | {'; '.join(sorted(checks))} |", flush=True)
         last = (dataset, csv, base)
 
     if args.no_breakdown or last is None:
