@@ -366,6 +366,8 @@ extension ReplicateKernelTests {
         GroupedCase(name: "one group, no lanes used past 5", replicates: 16, used: 5, groups: [.init(cell: 0, rows: 7)]),
         GroupedCase(name: "groups and patterns longer than a 16-bit sum of m² holds (455 rows of m ≤ 12)", replicates: 200, used: 200,
                     groups: [.init(cell: 0, rows: 500), .init(cell: 1, rows: 3), .init(cell: 0, rows: 1_400), .init(cell: 2, rows: 455)]),
+        GroupedCase(name: "more cells than the adds fetch ahead, in no order", replicates: 200, used: 200,
+                    groups: [5, 0, 9, 2, 7, 1, 8, 3, 6, 4, 0, 9].map { .init(cell: $0, rows: $0 % 3 + 1) }),
     ]
 
     @Test("grouped count sums: the three sums of calib_count_sums, and each cell's sum over its groups added once as calib_count_sums_add",
