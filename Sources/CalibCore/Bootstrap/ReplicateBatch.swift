@@ -106,6 +106,15 @@ struct ReplicateBatch {
     private let signature: UnsafeMutablePointer<UInt32>
     private let squaredValues: UnsafeMutablePointer<Double>
     private let countedValues: UnsafeMutablePointer<Double>
+    /// The pattern of each binary unit-weight row shape met (`BinaryUnitRow.shape`), by open
+    /// addressing on a hash of the shape: `shapeSlots` shapes (`UInt64.max`, no shape, when empty)
+    /// and their patterns. A shape lies at most `shapeProbes` slots past its own; one that would lie
+    /// further replaces the shape at its own slot (a chunk meets a few dozen shapes, so the table
+    /// stays sparse and a shape is found at the first probe).
+    private let shapes: UnsafeMutablePointer<UInt64>
+    private let shapePatterns: UnsafeMutablePointer<Int32>
+    static let shapeSlots = 512
+    static let shapeProbes = 8
 
     init(replicates: Int, units: [BootstrapReplicates.Unit], squaredSlots: [Bool], columns: Int, columnCells: Int) {
         self.replicates = replicates
@@ -148,6 +157,9 @@ struct ReplicateBatch {
         signature = .allocate(capacity: 1 + bound)
         squaredValues = .allocate(capacity: Signature.maxDistinct)
         countedValues = .allocate(capacity: Signature.maxDistinct)
+        shapes = .allocate(capacity: Self.shapeSlots)
+        shapes.initialize(repeating: .max, count: Self.shapeSlots)
+        shapePatterns = .allocate(capacity: Self.shapeSlots)
     }
 
     /// Frees the batch's buffers (a local scratch of one chunk's `add`, freed once, at its end).
@@ -159,6 +171,7 @@ struct ReplicateBatch {
         pairOrder.deallocate(); groupEnds.deallocate(); groupCells.deallocate()
         termLog.deallocate()
         unitEnds.deallocate(); signature.deallocate(); squaredValues.deallocate(); countedValues.deallocate()
+        shapes.deallocate(); shapePatterns.deallocate()
     }
 
     var isFull: Bool { rows == Self.capacity || valueCount + rowValueBound > valueCapacity }
@@ -189,6 +202,69 @@ struct ReplicateBatch {
         }
         precondition(e == termLog.sumTerms && c == termLog.countTerms, "a logged term beyond the replicate layout")
         rows = i &+ 1
+    }
+
+    /// Records a binary row of weight 1 with the pattern an earlier row of its
+    /// shape took (`remember(_:)`), and its four values: what
+    /// `record(key:weight:cells:log:)` of its terms would record
+    /// (`BinaryUnitRow`). Returns false, recording nothing, for a shape not met yet.
+    @inline(__always)
+    mutating func record(_ row: BinaryUnitRow, key: UInt64, cell: Int) -> Bool {
+        guard let at = shapeSlot(of: row.shape) else { return false }
+        let i = rows
+        keys[i] = key
+        weights[i] = 1
+        cellOf[i] = Int32(truncatingIfNeeded: cell)
+        let v = values + valueCount
+        v[0] = row.values.crossEntropy; v[1] = row.values.brier; v[2] = row.values.top; v[3] = row.values.other
+        valueAt[i] = UInt32(truncatingIfNeeded: valueCount)
+        valueCount &+= 4
+        patternOf[i] = shapePatterns[at]
+        rows = i &+ 1
+        return true
+    }
+
+    /// Keeps the pattern of the row just recorded from its terms
+    /// (`record(key:weight:cells:log:)`) for the later rows of its shape, when
+    /// it recorded the row's four values in `BinaryUnitRow`'s order (it does;
+    /// checked all the same, once a shape, so that a row whose terms did not
+    /// go as `BinaryUnitRow` says would only miss the shortcut).
+    mutating func remember(_ row: BinaryUnitRow) {
+        precondition(units.count == 1 && columns == 1, "a binary row's shape in a batch of several units or grid columns")
+        let i = rows - 1, start = Int(valueAt[i]), recorded = values + start, expected = row.values
+        guard valueCount - start == 4, recorded[0].bitPattern == expected.crossEntropy.bitPattern,
+              recorded[1].bitPattern == expected.brier.bitPattern, recorded[2].bitPattern == expected.top.bitPattern,
+              recorded[3].bitPattern == expected.other.bitPattern else { return }
+        // The first empty slot within reach, or else the shape's own (replacing the shape there).
+        let home = Self.homeSlot(of: row.shape), mask = Self.shapeSlots - 1
+        var at = home
+        for probe in 0..<Self.shapeProbes where shapes[(home + probe) & mask] == .max {
+            at = (home + probe) & mask
+            break
+        }
+        shapes[at] = row.shape
+        shapePatterns[at] = patternOf[i]
+    }
+
+    /// A shape's own slot in the table: the top bits of a multiplicative hash.
+    @inline(__always)
+    private static func homeSlot(of shape: UInt64) -> Int {
+        Int(truncatingIfNeeded: (shape &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - shapeSlots.trailingZeroBitCount))
+    }
+
+    /// The slot holding `shape`, probing from its own until an empty slot, or `nil`.
+    @inline(__always)
+    private func shapeSlot(of shape: UInt64) -> Int? {
+        let home = Self.homeSlot(of: shape), mask = Self.shapeSlots - 1
+        var probe = 0
+        while probe < Self.shapeProbes {
+            let at = (home &+ probe) & mask
+            let found = shapes[at]
+            if found == shape { return at }
+            if found == .max { return nil }
+            probe &+= 1
+        }
+        return nil
     }
 
     /// Adds the batch's rows to every replicate: `sums` and `counts` are the
@@ -500,6 +576,55 @@ extension ReplicateBatch {
             distinct[count] = value
             count &+= 1
             return UInt32(truncatingIfNeeded: count)
+        }
+    }
+
+    /// A binary row of weight 1 whose pattern is fixed by a few facts, its
+    /// *shape*, so that a row of a shape met before takes that row's pattern
+    /// without logging its terms (`record(_:key:cell:)`).
+    ///
+    /// With `w = 1` the row's terms (the families' formulas) are: the scalar
+    /// totals' `W = 1`, `CE = −ln p_y`, Brier `b = (s − y)²`, `conf = p_top`,
+    /// `Wc` and `Wcw` (1 or 0), `S = s = p_1`, `n = 1` and clipped (1 or 0);
+    /// the class totals' `n_y = 1`, `W_y = 1`, `CE_y = CE`; the confusion
+    /// cell `(y, decided)`, 1; the top-label bin of `p_top` and each class `c`'s
+    /// bin of `p_c`: `n = 1`, `w = 1`, the score, the outcome (1 or 0) and
+    /// `w² = 1`. When `CE`, `b`, `p_0` and `p_1` are *ordinary* (neither 0 nor
+    /// 1 nor NaN, and no two of them equal by bits), each is its own distinct
+    /// value and every other term is 1 or 0, so which slots log a term and
+    /// which value each takes depend on `y`, `top`, the decision, whether the
+    /// row is confident, confidently wrong, clipped, and the bins of `p_0` and
+    /// `p_1` (`p_top`'s is one of them), packed into `shape`; the values are
+    /// `CE`, `b`, `p_top`, then `p_other` (at `S` or class 0's bin), in order of
+    /// first appearance. (`0 + x` and `1 · x` are `x` bit for bit for such an
+    /// `x`, so the copies of a value the formulas make are equal.) Any other
+    /// row (`init` is `nil`) logs its terms.
+    ///
+    /// Shape bits: `y`, `top`, decided, confident, confidently wrong and clipped
+    /// at 0–5, the bin of `p_0` from bit 6 and of `p_1` from bit 32 (a bin
+    /// is below `Signature.slotLimit`, 2²⁶).
+    struct BinaryUnitRow {
+        let shape: UInt64
+        let values: (crossEntropy: Double, brier: Double, top: Double, other: Double)
+
+        @inline(__always)
+        init?(_ row: RowContext, scalars: ScalarTotalsFamily, families: AuditFamilies) {
+            var terms = ScalarTotalsFamily.Running()
+            terms.add(row, confidentAt: scalars.confidentAt)
+            let y = row.label, top = row.top, p = row.probabilities
+            let ce = terms.crossEntropy, b = terms.brier, pTop = terms.confidence, pOther = p[1 &- top]
+            @inline(__always) func isOrdinary(_ x: Double) -> Bool { x != 0 && x != 1 && !x.isNaN }
+            let (c, d, t, o) = (ce.bitPattern, b.bitPattern, pTop.bitPattern, pOther.bitPattern)
+            guard isOrdinary(ce) && isOrdinary(b) && isOrdinary(pTop) && isOrdinary(pOther),
+                  c != d && c != t && c != o && d != t && d != o && t != o else { return nil }
+            @inline(__always) func bit(_ fact: Bool, at: UInt64) -> UInt64 { fact ? 1 &<< at : 0 }
+            let bins = families.topLabel.bins.binCount
+            let classes = bit(y == 1, at: 0) | bit(top == 1, at: 1) | bit(families.confusion.decision(row) == 1, at: 2)
+            let flags = bit(terms.confident != 0, at: 3) | bit(terms.confidentWrong != 0, at: 4) | bit(terms.clipped != 0, at: 5)
+            let bin0 = UInt64(truncatingIfNeeded: ReliabilityBins.binIndex(of: p[0], binCount: bins))
+            let bin1 = UInt64(truncatingIfNeeded: ReliabilityBins.binIndex(of: p[1], binCount: bins))
+            shape = classes | flags | bin0 &<< 6 | bin1 &<< 32
+            values = (ce, b, pTop, pOther)
         }
     }
 
