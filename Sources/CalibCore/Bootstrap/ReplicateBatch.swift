@@ -730,10 +730,12 @@ extension ReplicateBatch {
                 if term.index < 0 {
                     // A term equal to 1: the counts' own `Σ m`, `Σ m²` or `Σ min(m, 1)`.
                     hasUnits = true
-                    targets += [term.slot, d + (term.isCount ? 2 : isSquared[term.slot] ? 1 : 0)]
+                    targets.append(term.slot)
+                    targets.append(d + (term.isCount ? 2 : isSquared[term.slot] ? 1 : 0))
                 } else {
                     // A squared value's index counts from the end of the linear ones, a counted one's from the squared ones'.
-                    targets += [term.slot, (term.isCount ? linear + squared : isSquared[term.slot] ? linear : 0) + term.index]
+                    targets.append(term.slot)
+                    targets.append((term.isCount ? linear + squared : isSquared[term.slot] ? linear : 0) + term.index)
                 }
             }
             patterns.append(Pattern(linear: linear, squared: squared, counted: counted, hasUnits: hasUnits,
