@@ -111,7 +111,7 @@ public struct AuditAccumulator: Sendable {
 
     /// The loop, for `Classes` and `Weights`. With `byShape`, the bootstrap
     /// takes a binary row's pattern from an earlier row of its shape
-    /// (`ReplicateBatch.BinaryUnitRow`); the tests turn it off to compare.
+    /// (`ReplicateBatch.BinaryRow`); the tests turn it off to compare.
     @inline(__always)
     mutating func add<Classes: ClassCountKind, Weights: RowWeightKind>(_ table: PredictionTable, rows: some Sequence<Int>,
                                                                       classes: Classes.Type, weighing: Weights.Type,
@@ -278,10 +278,10 @@ public struct AuditAccumulator: Sendable {
                                 fullScore![cellAt[j]] += w * cellScore[j]
                             }
                             // The row's terms, by the families' own formulas, at its own weight; a binary row
-                            // of weight 1 takes the pattern of an earlier row of its shape (`BinaryUnitRow`).
+                            // takes the pattern of an earlier row of its shape (`BinaryRow`).
                             let rowKey = PoissonCounts.rowKey(seed: seed, row: table.lines[i] &+ rowOffset)
-                            let shape = binary && Weights.isUnit && byShape
-                                ? ReplicateBatch.BinaryUnitRow(row, scalars: replicateScalars, families: replicateFamilies) : nil
+                            let shape = binary && byShape
+                                ? ReplicateBatch.BinaryRow(row, scalars: replicateScalars, families: replicateFamilies) : nil
                             if shape == nil || !batch!.record(shape!, key: rowKey, cell: cellAt[0]) {
                                 var log = batch!.log
                                 replicateScalars.addTerms(row, to: &log, at: SlotBase(sums: replicateLayout.scalars.sums,
@@ -374,18 +374,14 @@ enum AnyClassCount: ClassCountKind {
 /// bit, so the terms and their sums are those the stored weights give.
 protocol RowWeightKind {
     static func weight(_ stored: Double) -> Double
-    /// Whether every row weighs 1 (the bootstrap's binary rows then go by their shapes, `ReplicateBatch.BinaryUnitRow`).
-    static var isUnit: Bool { get }
 }
 
 enum StoredWeights: RowWeightKind {
     @inline(__always) static func weight(_ stored: Double) -> Double { stored }
-    static var isUnit: Bool { false }
 }
 
 enum UnitWeights: RowWeightKind {
     @inline(__always) static func weight(_ stored: Double) -> Double { 1 }
-    static var isUnit: Bool { true }
 }
 
 extension AuditAccumulator {
