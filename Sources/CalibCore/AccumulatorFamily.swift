@@ -456,9 +456,13 @@ struct ConfusionFamily: AccumulatorFamily {
 
     @inline(__always)
     func addTerms<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
-        let k = row.classCount
-        let decided = k == 2 ? (row.positiveScore >= threshold ? 1 : 0) : row.top
-        sink.addSum(row.weight, at: base.sums &+ row.label &* k &+ decided)
+        sink.addSum(row.weight, at: base.sums &+ row.label &* row.classCount &+ decision(row))
+    }
+
+    /// The row's decided class: its column.
+    @inline(__always)
+    func decision(_ row: RowContext) -> Int {
+        row.classCount == 2 ? (row.positiveScore >= threshold ? 1 : 0) : row.top
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {

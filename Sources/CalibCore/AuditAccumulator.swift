@@ -109,9 +109,13 @@ public struct AuditAccumulator: Sendable {
         }
     }
 
+    /// The loop, for `Classes` and `Weights`. With `byShape`, the bootstrap
+    /// takes a binary row's pattern from an earlier row of its shape
+    /// (`ReplicateBatch.BinaryRow`); the tests turn it off to compare.
     @inline(__always)
-    private mutating func add<Classes: ClassCountKind, Weights: RowWeightKind>(_ table: PredictionTable, rows: some Sequence<Int>,
-                                                                              classes: Classes.Type, weighing: Weights.Type) {
+    mutating func add<Classes: ClassCountKind, Weights: RowWeightKind>(_ table: PredictionTable, rows: some Sequence<Int>,
+                                                                      classes: Classes.Type, weighing: Weights.Type,
+                                                                      byShape: Bool = true) {
         let k = Classes.count(shape.classCount)
         let isLogit = shape.scoreKind == .logits
         let confidentAt = settings.confidentAt
@@ -273,12 +277,20 @@ public struct AuditAccumulator: Sendable {
                                 fullWeight![cellAt[j]] += w
                                 fullScore![cellAt[j]] += w * cellScore[j]
                             }
-                            // The row's terms, by the families' own formulas, at its own weight.
-                            var log = batch!.log
-                            replicateScalars.addTerms(row, to: &log, at: SlotBase(sums: replicateLayout.scalars.sums, counts: replicateLayout.scalars.counts))
-                            replicateFamilies.addTermsBeforeLosses(row, to: &log, at: SlotBase(sums: replicateLayout.families.sums,
-                                                                                                counts: replicateLayout.families.counts))
-                            batch!.record(key: PoissonCounts.rowKey(seed: seed, row: table.lines[i] &+ rowOffset), weight: w, cells: cellAt, log: log)
+                            // The row's terms, by the families' own formulas, at its own weight; a binary row
+                            // takes the pattern of an earlier row of its shape (`BinaryRow`).
+                            let rowKey = PoissonCounts.rowKey(seed: seed, row: table.lines[i] &+ rowOffset)
+                            let shape = binary && byShape
+                                ? ReplicateBatch.BinaryRow(row, scalars: replicateScalars, families: replicateFamilies) : nil
+                            if shape == nil || !batch!.record(shape!, key: rowKey, cell: cellAt[0]) {
+                                var log = batch!.log
+                                replicateScalars.addTerms(row, to: &log, at: SlotBase(sums: replicateLayout.scalars.sums,
+                                                                                      counts: replicateLayout.scalars.counts))
+                                replicateFamilies.addTermsBeforeLosses(row, to: &log, at: SlotBase(sums: replicateLayout.families.sums,
+                                                                                                    counts: replicateLayout.families.counts))
+                                batch!.record(key: rowKey, weight: w, cells: cellAt, log: log)
+                                if let shape { batch!.remember(shape) }
+                            }
                             if batch!.isFull {
                                 batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: &cells, thresholds: thresholds)
                             }

@@ -106,6 +106,15 @@ struct ReplicateBatch {
     private let signature: UnsafeMutablePointer<UInt32>
     private let squaredValues: UnsafeMutablePointer<Double>
     private let countedValues: UnsafeMutablePointer<Double>
+    /// The pattern of each binary row shape met (`BinaryRow.shape`), by open
+    /// addressing on a hash of the shape: `shapeSlots` shapes (`UInt64.max`, no shape, when empty)
+    /// and their patterns. A shape lies at most `shapeProbes` slots past its own; one that would lie
+    /// further replaces the shape at its own slot (a chunk meets a few dozen shapes, so the table
+    /// stays sparse and a shape is found at the first probe).
+    private let shapes: UnsafeMutablePointer<UInt64>
+    private let shapePatterns: UnsafeMutablePointer<Int32>
+    static let shapeSlots = 512
+    static let shapeProbes = 8
 
     init(replicates: Int, units: [BootstrapReplicates.Unit], squaredSlots: [Bool], columns: Int, columnCells: Int) {
         self.replicates = replicates
@@ -148,6 +157,9 @@ struct ReplicateBatch {
         signature = .allocate(capacity: 1 + bound)
         squaredValues = .allocate(capacity: Signature.maxDistinct)
         countedValues = .allocate(capacity: Signature.maxDistinct)
+        shapes = .allocate(capacity: Self.shapeSlots)
+        shapes.initialize(repeating: .max, count: Self.shapeSlots)
+        shapePatterns = .allocate(capacity: Self.shapeSlots)
     }
 
     /// Frees the batch's buffers (a local scratch of one chunk's `add`, freed once, at its end).
@@ -159,6 +171,7 @@ struct ReplicateBatch {
         pairOrder.deallocate(); groupEnds.deallocate(); groupCells.deallocate()
         termLog.deallocate()
         unitEnds.deallocate(); signature.deallocate(); squaredValues.deallocate(); countedValues.deallocate()
+        shapes.deallocate(); shapePatterns.deallocate()
     }
 
     var isFull: Bool { rows == Self.capacity || valueCount + rowValueBound > valueCapacity }
@@ -189,6 +202,72 @@ struct ReplicateBatch {
         }
         precondition(e == termLog.sumTerms && c == termLog.countTerms, "a logged term beyond the replicate layout")
         rows = i &+ 1
+    }
+
+    /// Records a binary row with the pattern an earlier row of its shape took
+    /// (`remember(_:)`), and its values: what `record(key:weight:cells:log:)`
+    /// of its terms would record (`BinaryRow`). Returns false, recording
+    /// nothing, for a shape not met yet.
+    @inline(__always)
+    mutating func record(_ row: BinaryRow, key: UInt64, cell: Int) -> Bool {
+        guard let at = shapeSlot(of: row.shape) else { return false }
+        let i = rows
+        keys[i] = key
+        weights[i] = row.weight
+        unitWeights = unitWeights && row.weight == 1
+        cellOf[i] = Int32(truncatingIfNeeded: cell)
+        // All six written (the batch has room for a row's every slot), `count` kept.
+        let v = values + valueCount
+        v[0] = row.values.0; v[1] = row.values.1; v[2] = row.values.2; v[3] = row.values.3; v[4] = row.values.4; v[5] = row.values.5
+        valueAt[i] = UInt32(truncatingIfNeeded: valueCount)
+        valueCount &+= row.count
+        patternOf[i] = shapePatterns[at]
+        rows = i &+ 1
+        return true
+    }
+
+    /// Keeps the pattern of the row just recorded from its terms
+    /// (`record(key:weight:cells:log:)`) for the later rows of its shape, when
+    /// it recorded the row's values in `BinaryRow`'s order (it does; checked
+    /// all the same, once a shape, so that a row whose terms did not go as
+    /// `BinaryRow` says would only miss the shortcut).
+    mutating func remember(_ row: BinaryRow) {
+        precondition(units.count == 1 && columns == 1, "a binary row's shape in a batch of several units or grid columns")
+        let i = rows - 1, start = Int(valueAt[i]), recorded = values + start
+        let asExpected = withUnsafeBytes(of: row.values) { expected in
+            (0..<row.count).allSatisfy { recorded[$0].bitPattern == expected.load(fromByteOffset: 8 * $0, as: UInt64.self) }
+        }
+        guard valueCount - start == row.count && asExpected else { return }
+        // The first empty slot within reach, or else the shape's own (replacing the shape there).
+        let home = Self.homeSlot(of: row.shape), mask = Self.shapeSlots - 1
+        var at = home
+        for probe in 0..<Self.shapeProbes where shapes[(home + probe) & mask] == .max {
+            at = (home + probe) & mask
+            break
+        }
+        shapes[at] = row.shape
+        shapePatterns[at] = patternOf[i]
+    }
+
+    /// A shape's own slot in the table: the top bits of a multiplicative hash.
+    @inline(__always)
+    private static func homeSlot(of shape: UInt64) -> Int {
+        Int(truncatingIfNeeded: (shape &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - shapeSlots.trailingZeroBitCount))
+    }
+
+    /// The slot holding `shape`, probing from its own until an empty slot, or `nil`.
+    @inline(__always)
+    private func shapeSlot(of shape: UInt64) -> Int? {
+        let home = Self.homeSlot(of: shape), mask = Self.shapeSlots - 1
+        var probe = 0
+        while probe < Self.shapeProbes {
+            let at = (home &+ probe) & mask
+            let found = shapes[at]
+            if found == shape { return at }
+            if found == .max { return nil }
+            probe &+= 1
+        }
+        return nil
     }
 
     /// Adds the batch's rows to every replicate: `sums` and `counts` are the
@@ -503,6 +582,75 @@ extension ReplicateBatch {
         }
     }
 
+    /// A binary row whose pattern is fixed by a few facts, its *shape*, so
+    /// that a row of a shape met before takes that row's pattern without
+    /// logging its terms (`record(_:key:cell:)`).
+    ///
+    /// A row of weight `w` logs (the families' formulas): the scalar totals'
+    /// `W = w`, `CE = w·(−ln p_y)`, Brier `w·d·d` (`d = s − y`), `conf =
+    /// w·p_top`, `Wc` and `Wcw` (`w` or 0), `S = w·s`, `n = 1` and clipped (1
+    /// or 0); the class totals' `n_y = 1`, `W_y = w`, `CE_y = CE`; the
+    /// confusion cell `(y, decided)`, `w`; the top-label bin of `p_top` and
+    /// each class `c`'s bin of `p_c`: `n = 1`, `w`, `w·score`, `w·outcome`
+    /// (`w` or 0) and the squared `w·w`. When the distinct ones, `w` (unless
+    /// it is 1), `CE`, Brier, `w·p_top`, `w·p_other` and `w·w` (unless `w` is
+    /// 1), are *ordinary* (neither 0 nor 1 nor NaN, the linear ones no two
+    /// equal by bits), every other term is one of them, 1 or 0, so which slots
+    /// log a term and which value each takes depend on `y`, `top`, the
+    /// decision, whether the row is confident, confidently wrong, clipped,
+    /// weighs 1, and the bins of `p_0` and `p_1` (`p_top`'s is one of them),
+    /// packed into `shape`; the values, in order of first appearance, are `w`
+    /// (unless it is 1), `CE`, Brier, `w·p_top`, `w·p_other` (at `S` or class
+    /// 0's bin), then the squared `w·w` (unless `w` is 1). (`0 + x` and `1 · x`
+    /// are `x` bit for bit for such an `x`, so the copies of a value the
+    /// formulas make are equal.) Any other row (`init` is `nil`) logs its terms.
+    ///
+    /// Shape bits: `y`, `top`, decided, confident, confidently wrong, clipped
+    /// and `w ≠ 1` at 0–6, the bin of `p_0` from bit 7 and of `p_1` from bit
+    /// 33 (a bin is below `Signature.slotLimit`, 2²⁶).
+    struct BinaryRow {
+        let shape: UInt64
+        let weight: Double
+        /// The distinct values, `count` of them (4 at weight 1, 6 otherwise), in the order the batch keeps them.
+        let values: (Double, Double, Double, Double, Double, Double)
+        let count: Int
+
+        @inline(__always)
+        init?(_ row: RowContext, scalars: ScalarTotalsFamily, families: AuditFamilies) {
+            var terms = ScalarTotalsFamily.Running()
+            terms.add(row, confidentAt: scalars.confidentAt)
+            let y = row.label, top = row.top, p = row.probabilities, w = row.weight
+            // The class-wise table's `w · p_c` of the class that is not the top one.
+            let other = w * p[1 &- top]
+            @inline(__always) func isOrdinary(_ x: Double) -> Bool { x != 0 && x != 1 && !x.isNaN }
+            @inline(__always) func differ(_ a: Double, _ b: Double) -> Bool { a.bitPattern != b.bitPattern }
+            let (ce, brier, conf) = (terms.crossEntropy, terms.brier, terms.confidence)
+            guard isOrdinary(ce) && isOrdinary(brier) && isOrdinary(conf) && isOrdinary(other),
+                  differ(ce, brier) && differ(ce, conf) && differ(ce, other) && differ(brier, conf) && differ(brier, other)
+                    && differ(conf, other) else { return nil }
+            let isUnit = w == 1
+            if isUnit {
+                values = (ce, brier, conf, other, 0, 0)
+                count = 4
+            } else {
+                let squared = w * w
+                guard isOrdinary(w) && isOrdinary(squared),
+                      differ(w, ce) && differ(w, brier) && differ(w, conf) && differ(w, other) else { return nil }
+                values = (terms.weight, ce, brier, conf, other, squared)
+                count = 6
+            }
+            weight = w
+            @inline(__always) func bit(_ fact: Bool, at: UInt64) -> UInt64 { fact ? 1 &<< at : 0 }
+            let bins = families.topLabel.bins.binCount
+            let classes = bit(y == 1, at: 0) | bit(top == 1, at: 1) | bit(families.confusion.decision(row) == 1, at: 2)
+            let flags = bit(terms.confident != 0, at: 3) | bit(terms.confidentWrong != 0, at: 4) | bit(terms.clipped != 0, at: 5)
+                | bit(!isUnit, at: 6)
+            let bin0 = UInt64(truncatingIfNeeded: ReliabilityBins.binIndex(of: p[0], binCount: bins))
+            let bin1 = UInt64(truncatingIfNeeded: ReliabilityBins.binIndex(of: p[1], binCount: bins))
+            shape = classes | flags | bin0 &<< 7 | bin1 &<< 33
+        }
+    }
+
     /// A hash of a signature (`Signature`'s words), two words a step: each pair
     /// mixed on its own (the multiplies run side by side) and chained by a
     /// rotate and an xor into one of four chains, pairs `t, t + 1, t + 2, t + 3`
@@ -605,10 +753,12 @@ extension ReplicateBatch {
                 if term.index < 0 {
                     // A term equal to 1: the counts' own `Σ m`, `Σ m²` or `Σ min(m, 1)`.
                     hasUnits = true
-                    targets += [term.slot, d + (term.isCount ? 2 : isSquared[term.slot] ? 1 : 0)]
+                    targets.append(term.slot)
+                    targets.append(d + (term.isCount ? 2 : isSquared[term.slot] ? 1 : 0))
                 } else {
                     // A squared value's index counts from the end of the linear ones, a counted one's from the squared ones'.
-                    targets += [term.slot, (term.isCount ? linear + squared : isSquared[term.slot] ? linear : 0) + term.index]
+                    targets.append(term.slot)
+                    targets.append((term.isCount ? linear + squared : isSquared[term.slot] ? linear : 0) + term.index)
                 }
             }
             patterns.append(Pattern(linear: linear, squared: squared, counted: counted, hasUnits: hasUnits,
