@@ -282,14 +282,21 @@ public struct AuditAccumulator: Sendable {
                             let rowKey = PoissonCounts.rowKey(seed: seed, row: table.lines[i] &+ rowOffset)
                             let shape = binary && byShape
                                 ? ReplicateBatch.BinaryRow(row, scalars: replicateScalars, families: replicateFamilies) : nil
-                            if shape == nil || !batch!.record(shape!, key: rowKey, cell: cellAt[0]) {
+                            let shaped = shape != nil && batch!.record(shape!, key: rowKey, cell: cellAt[0])
+                            if !shaped || ReplicateBatch.checksShapedRows {
                                 var log = batch!.log
                                 replicateScalars.addTerms(row, to: &log, at: SlotBase(sums: replicateLayout.scalars.sums,
                                                                                       counts: replicateLayout.scalars.counts))
                                 replicateFamilies.addTermsBeforeLosses(row, to: &log, at: SlotBase(sums: replicateLayout.families.sums,
                                                                                                     counts: replicateLayout.families.counts))
-                                batch!.record(key: rowKey, weight: w, cells: cellAt, log: log)
-                                if let shape { batch!.remember(shape) }
+                                if shaped {
+                                    #if DEBUG
+                                    batch!.checkShapedRow(log: log)
+                                    #endif
+                                } else {
+                                    batch!.record(key: rowKey, weight: w, cells: cellAt, log: log)
+                                    if let shape { batch!.remember(shape) }
+                                }
                             }
                             if batch!.isFull {
                                 batch!.flush(sums: replicateSum!, counts: replicateCountAt!, cells: &cells, thresholds: thresholds)

@@ -166,8 +166,9 @@ def run_single(calib, csv, flags, report):
 def agreement(job_report, single_report):
     """Whether the job's merged JSON has the single audit's figures (the CI test's comparison: counts
     exact, values within 1e-12 relative, intervals included; the source names and lines aside)."""
-    found = differences(json.load(open(job_report)), json.load(open(single_report)))
-    return "identical figures" if not found else f"{len(found)} differences, e.g. {found[0]}"
+    with open(job_report) as job, open(single_report) as single:
+        found = differences(json.load(job), json.load(single))
+    return "the same figures (within 1e-12 relative)" if not found else f"{len(found)} differences, e.g. {found[0]}"
 
 
 def noop_job(log):
@@ -342,7 +343,7 @@ def main():
                 shown = ", ".join(f"{k} {v:.1f}" for k, v in sorted(runs, key=lambda j: j[0])[len(runs) // 2][2].items())
                 print(f"| {rows:,} | {bootstrap} | {name} | {jw:.1f} s | {jc:.1f} s | {sw:.2f} s | {sc:.2f} s | {jw / sw:.1f}× | "
                       f"{rows / jw:,.0f} | {rows / sw:,.0f} | {shown} |", flush=True)
-            print(f"|  |  | against the single audit's JSON | {'; '.join(sorted(checks))} |", flush=True)
+            print(f"| {rows:,} | {bootstrap} | against the single audit's JSON | {'; '.join(sorted(checks))} |" + " |" * 7, flush=True)
         last = (dataset, csv, base)
 
     if args.no_breakdown or last is None:

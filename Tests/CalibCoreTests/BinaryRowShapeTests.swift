@@ -18,7 +18,8 @@ import Darwin
 /// longer than a batch.
 @Suite("Binary rows by shape: the general path's replicates, bit for bit")
 struct BinaryRowShapeTests {
-    /// One binary row, as the audit's loop derives it (`body` sees its context).
+    /// One binary row, as the audit's loop derives it (`body` sees its context): a copy of the
+    /// loop's first step for these unit tests; `sameReplicates` goes through the loop itself.
     static func withRow<T>(label: Int, score: Double, kind: ScoreKind, weight: Double, _ body: (RowContext) -> T) -> T {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 4) { buffer in
             let p = buffer.baseAddress!, lp = p + 2
@@ -127,10 +128,15 @@ struct BinaryRowShapeTests {
             let s = Double.random(in: 0..<1, using: &g)
             return (BinaryRowShapeTests.bernoulli(s, &g), s)
         },
-        Sample(name: "weights 0, 1, ½, 3, −1, 10⁻¹⁷⁰ (w² underflows), 10²⁰⁰ (w² overflows), 3·2⁻⁵² apart",
-               weigh: { BinaryRowShapeTests.pick([0, 1, 0.5, 3, 3 + 0x1p-51, -1, 1e-170, 1e200], &$0).score }) { g in
+        // Finite, moderate sums: a weight grouped with the wrong others (w = −1 or 10⁻¹⁷⁰ with w = 3) changes their bits.
+        Sample(name: "weights 0, 1, ½, 3, −1, 10⁻¹⁷⁰ (w² underflows), 3·2⁻¹⁰⁷⁴ (w·p rounds onto w), 3·2⁻⁵² apart",
+               weigh: { BinaryRowShapeTests.pick([0, 1, 0.5, 3, 3 + 0x1p-51, -1, 1e-170, 3 * 0x1p-1074], &$0).score }) { g in
             Bool.random(using: &g) ? BinaryRowShapeTests.pick([0, 1, 0.5, exp(-1.0), 0.3, 0.7], &g)
                 : (Int.random(in: 0...1, using: &g), Double.random(in: 0..<1, using: &g))
+        },
+        Sample(name: "weights 1 and 10²⁰⁰ (w² overflows)", weigh: { Bool.random(using: &$0) ? 1 : 1e200 }) { g in
+            let s = Double.random(in: 0..<1, using: &g)
+            return (BinaryRowShapeTests.bernoulli(s, &g), s)
         },
         Sample(name: "logits from −40 to 40, with 0", kind: .logits) { g in
             Bool.random(using: &g) ? BinaryRowShapeTests.pick([-40, -1, 0, 1, 40, 36.5, -36.5], &g)
@@ -165,5 +171,37 @@ struct BinaryRowShapeTests {
         let byShape = Self.replicates(sample, general: false)
         #expect(byShape == Self.replicates(sample, general: true))
         #expect(byShape[2].contains { $0 != 0 })
+    }
+
+    @Test("the shortcut is taken: a row of a shape remembered is recorded by it, one of another shape is not",
+          arguments: [1.0, 20.0])
+    func shortcutTaken(weight: Double) {
+        let boot = BootstrapReplicates(settings: BootstrapSettings(replicates: 24, seed: 5), classCount: 2, auditSettings: AuditSettings())
+        let layout = boot.replicateLayout
+        var squared = [Bool](repeating: false, count: layout.stride.doubles)
+        for slot in boot.familyTemplate.squaredWeightSlots { squared[layout.families.sums + slot] = true }
+        var batch = ReplicateBatch(replicates: boot.replicates, units: boot.units, squaredSlots: squared,
+                                   columns: boot.columns, columnCells: 2 * boot.cellCount)
+        defer { batch.deallocate() }
+        func shape(_ score: Double) -> ReplicateBatch.BinaryRow? {
+            Self.withRow(label: 1, score: score, kind: .probabilities, weight: weight) {
+                ReplicateBatch.BinaryRow($0, scalars: boot.scalarTemplate, families: boot.familyTemplate)
+            }
+        }
+        // Scores 0.31 and 0.32 share every shape fact (bin 4 of 15, label 1, decided 0, not confident); 0.71 does not.
+        let first = shape(0.31)!, same = shape(0.32)!, other = shape(0.71)!
+        #expect(first.shape == same.shape && first.shape != other.shape)
+        let unseen = batch.record(first, key: 1, cell: 0)
+        #expect(!unseen, "a shape not met yet")
+        var log = batch.log
+        Self.withRow(label: 1, score: 0.31, kind: .probabilities, weight: weight) { row in
+            boot.scalarTemplate.addTerms(row, to: &log, at: SlotBase(sums: layout.scalars.sums, counts: layout.scalars.counts))
+            boot.familyTemplate.addTermsBeforeLosses(row, to: &log, at: SlotBase(sums: layout.families.sums, counts: layout.families.counts))
+        }
+        batch.record(key: 1, weight: weight, cells: [0], log: log)
+        batch.remember(first)
+        let taken = batch.record(same, key: 2, cell: 0), otherTaken = batch.record(other, key: 3, cell: 0)
+        #expect(taken && !otherTaken)
+        #expect(batch.rows == 2)
     }
 }

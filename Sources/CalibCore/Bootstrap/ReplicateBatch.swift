@@ -109,12 +109,21 @@ struct ReplicateBatch {
     /// The pattern of each binary row shape met (`BinaryRow.shape`), by open
     /// addressing on a hash of the shape: `shapeSlots` shapes (`UInt64.max`, no shape, when empty)
     /// and their patterns. A shape lies at most `shapeProbes` slots past its own; one that would lie
-    /// further replaces the shape at its own slot (a chunk meets a few dozen shapes, so the table
-    /// stays sparse and a shape is found at the first probe).
+    /// further replaces the shape at its own slot (a chunk meets a few dozen shapes at 15 bins, so
+    /// the table stays sparse and a shape is found at the first probe; at a few hundred bins shapes
+    /// start to evict each other, which sends more rows the general way, with the same sums).
     private let shapes: UnsafeMutablePointer<UInt64>
     private let shapePatterns: UnsafeMutablePointer<Int32>
     static let shapeSlots = 512
     static let shapeProbes = 8
+    /// Whether each row recorded by its shape is also checked against its terms (`checkShapedRow(log:)`): in debug builds.
+    static var checksShapedRows: Bool {
+        #if DEBUG
+        true
+        #else
+        false
+        #endif
+    }
 
     init(replicates: Int, units: [BootstrapReplicates.Unit], squaredSlots: [Bool], columns: Int, columnCells: Int) {
         self.replicates = replicates
@@ -229,8 +238,9 @@ struct ReplicateBatch {
     /// Keeps the pattern of the row just recorded from its terms
     /// (`record(key:weight:cells:log:)`) for the later rows of its shape, when
     /// it recorded the row's values in `BinaryRow`'s order (it does; checked
-    /// all the same, once a shape, so that a row whose terms did not go as
-    /// `BinaryRow` says would only miss the shortcut).
+    /// once a shape). This guards the values' order only: that the shape fixes
+    /// every slot the terms go to is `BinaryRow`'s claim, which debug builds
+    /// check on every row the shortcut takes (`checkShapedRow(log:)`).
     mutating func remember(_ row: BinaryRow) {
         precondition(units.count == 1 && columns == 1, "a binary row's shape in a batch of several units or grid columns")
         let i = rows - 1, start = Int(valueAt[i]), recorded = values + start
@@ -248,6 +258,26 @@ struct ReplicateBatch {
         shapes[at] = row.shape
         shapePatterns[at] = patternOf[i]
     }
+
+#if DEBUG
+    /// Debug builds (the tests) check every row recorded by its shape against
+    /// its terms, `log`, logged as for any other row: the same values, in the
+    /// same order, and the pattern its signature has. A family whose slots
+    /// depended on anything the shape leaves out would trip this.
+    mutating func checkShapedRow(log termLog: TermLog) {
+        let i = rows - 1, start = Int(valueAt[i])
+        let logged = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, rowValueBound))
+        defer { logged.deallocate() }
+        var e = 0, c = 0
+        let unit = Signature.read(unit: 0, of: termLog, sums: &e, counts: &c, ends: (unitEnds[0], unitEnds[1]), isSquared: isSquared,
+                                  into: signature, values: logged, scratch: (squaredValues, countedValues))
+        precondition(e == termLog.sumTerms && c == termLog.countTerms && unit.values == valueCount - start
+                     && (0..<unit.values).allSatisfy { logged[$0].bitPattern == values[start + $0].bitPattern },
+                     "a row recorded by its shape with other values than its terms")
+        precondition(patterns.find(UnsafeBufferPointer(start: signature, count: unit.length)) == patternOf[i],
+                     "a row recorded by its shape with another pattern than its terms'")
+    }
+#endif
 
     /// A shape's own slot in the table: the top bits of a multiplicative hash.
     @inline(__always)
@@ -717,15 +747,26 @@ extension ReplicateBatch {
         /// The index of the pattern of a unit's signature (`Signature`), added when new.
         mutating func index(of signature: UnsafeBufferPointer<UInt32>, isSquared: UnsafePointer<Bool>) -> Int32 {
             let h = ReplicateBatch.hash(signature)
+            let found = probe(signature, hash: h)
+            return found.pattern ?? add(signature, hash: h, at: found.slot, isSquared: isSquared)
+        }
+
+        /// The pattern of a signature, or `nil` when no row has had it (adds none).
+        func find(_ signature: UnsafeBufferPointer<UInt32>) -> Int32? {
+            probe(signature, hash: ReplicateBatch.hash(signature)).pattern
+        }
+
+        /// The pattern of a signature of hash `h`, or else the empty slot where it would go.
+        @inline(__always)
+        private func probe(_ signature: UnsafeBufferPointer<UInt32>, hash h: UInt64) -> (pattern: Int32?, slot: Int) {
             let mask = table.count - 1
             var at = Int(truncatingIfNeeded: h) & mask
             while true {
                 let entry = Int(table[at])
-                if entry == 0 { break }
-                if hashes[entry - 1] == h && matches(entry - 1, signature) { return Int32(entry - 1) }
+                if entry == 0 { return (nil, at) }
+                if hashes[entry - 1] == h && matches(entry - 1, signature) { return (Int32(entry - 1), at) }
                 at = (at &+ 1) & mask
             }
-            return add(signature, hash: h, at: at, isSquared: isSquared)
         }
 
         private mutating func add(_ s: UnsafeBufferPointer<UInt32>, hash h: UInt64, at: Int, isSquared: UnsafePointer<Bool>) -> Int32 {
