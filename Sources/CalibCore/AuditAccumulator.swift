@@ -290,9 +290,7 @@ public struct AuditAccumulator: Sendable {
                                 replicateFamilies.addTermsBeforeLosses(row, to: &log, at: SlotBase(sums: replicateLayout.families.sums,
                                                                                                     counts: replicateLayout.families.counts))
                                 if shaped {
-                                    #if DEBUG
                                     batch!.checkShapedRow(log: log)
-                                    #endif
                                 } else {
                                     batch!.record(key: rowKey, weight: w, cells: cellAt, log: log)
                                     if let shape { batch!.remember(shape) }

@@ -193,10 +193,7 @@ struct ReplicateBatch {
     /// values, written after the batch's, linear then squared then counted.
     @inline(__always)
     mutating func record(key: UInt64, weight: Double, cells: UnsafePointer<Int>, log termLog: TermLog) {
-        let i = rows
-        keys[i] = key
-        weights[i] = weight
-        unitWeights = unitWeights && weight == 1
+        let i = startRow(key: key, weight: weight)
         for j in 0..<columns { cellOf[j &* Self.capacity &+ i] = Int32(truncatingIfNeeded: cells[j]) }
         var e = 0, c = 0
         for u in 0..<units.count {
@@ -213,6 +210,16 @@ struct ReplicateBatch {
         rows = i &+ 1
     }
 
+    /// The next row's place, its Poisson key and weight kept (both ways of recording a row).
+    @inline(__always)
+    private mutating func startRow(key: UInt64, weight: Double) -> Int {
+        let i = rows
+        keys[i] = key
+        weights[i] = weight
+        unitWeights = unitWeights && weight == 1
+        return i
+    }
+
     /// Records a binary row with the pattern an earlier row of its shape took
     /// (`remember(_:)`), and its values: what `record(key:weight:cells:log:)`
     /// of its terms would record (`BinaryRow`). Returns false, recording
@@ -220,10 +227,7 @@ struct ReplicateBatch {
     @inline(__always)
     mutating func record(_ row: BinaryRow, key: UInt64, cell: Int) -> Bool {
         guard let at = shapeSlot(of: row.shape) else { return false }
-        let i = rows
-        keys[i] = key
-        weights[i] = row.weight
-        unitWeights = unitWeights && row.weight == 1
+        let i = startRow(key: key, weight: row.weight)
         cellOf[i] = Int32(truncatingIfNeeded: cell)
         // All six written (the batch has room for a row's every slot), `count` kept.
         let v = values + valueCount
@@ -259,8 +263,7 @@ struct ReplicateBatch {
         shapePatterns[at] = patternOf[i]
     }
 
-#if DEBUG
-    /// Debug builds (the tests) check every row recorded by its shape against
+    /// Debug builds (the tests, `checksShapedRows`) check every row recorded by its shape against
     /// its terms, `log`, logged as for any other row: the same values, in the
     /// same order, and the pattern its signature has. A family whose slots
     /// depended on anything the shape leaves out would trip this.
@@ -277,7 +280,6 @@ struct ReplicateBatch {
         precondition(patterns.find(UnsafeBufferPointer(start: signature, count: unit.length)) == patternOf[i],
                      "a row recorded by its shape with another pattern than its terms'")
     }
-#endif
 
     /// A shape's own slot in the table: the top bits of a multiplicative hash.
     @inline(__always)
