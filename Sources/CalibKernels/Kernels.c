@@ -381,38 +381,57 @@ AVX512 static void count_groups_avx512(COUNT_GROUPS_PARAMS) { COUNT_GROUPS_BODY 
 static void count_groups_base(COUNT_GROUPS_PARAMS) { COUNT_GROUPS_BODY }
 
 #if defined(__x86_64__)
-/// Rows a 16-bit sum of `m²` takes without overflow (`m ≤ 12`: 455 · 144 < 2¹⁶).
-#define COUNT_SPAN 455
+/// Rows summed in 16 and 8 bits before they are widened: a 16-bit sum of
+/// `m²` holds 455 rows (`m ≤ 12`: 455 · 144 < 2¹⁶), a byte's count of zeros 255.
+#define COUNT_SPAN 255
 
 /* `COUNT_GROUPS_BODY` with 16 lanes of 16 bits a register (half the
    instructions of 32-bit lanes, which need two registers and a widening a
-   row): each row adds `m`, `m²` and `min(m, 1)` in 16 bits, widened into the
-   32-bit sums every `COUNT_SPAN` rows and at each group's end. The same
-   whole numbers. */
+   row): each row adds `m` and `m²` in 16 bits and counts `m = 0` in bytes
+   (`Σ min(m, 1)` is the rows less the zeros), widened into the 32-bit sums
+   every `COUNT_SPAN` rows and (`Σ m`) at each group's end. The rows of a
+   stretch without a widening run in a loop of their own, one for 16 lanes
+   and one for the last 8. The same whole numbers. */
 AVX2 static void count_groups_avx2(COUNT_GROUPS_PARAMS) {
-    const __m256i one = _mm256_set1_epi16(1);
-#define WIDEN_ADD(lo, hi, v16) do {                                                     \
-        lo = _mm256_add_epi32(lo, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(v16)));    \
+    const __m128i zero8 = _mm_setzero_si128();
+#define WIDEN_ADD(lo, hi, v16) do {                                                      \
+        lo = _mm256_add_epi32(lo, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(v16)));   \
         hi = _mm256_add_epi32(hi, _mm256_cvtepu16_epi32(_mm256_extracti128_si256(v16, 1))); \
+    } while (0)
+/* One row's 16 (or 8) counts `c`: `m` and `m²` to the 16-bit sums, a zero to the byte counts. */
+#define COUNT_ROW(LOAD) do {                                                             \
+        const __m128i c = LOAD((const __m128i *)(at + (size_t)rows[t] * countStride));   \
+        const __m256i m = _mm256_cvtepu8_epi16(c);                                       \
+        g16 = _mm256_add_epi16(g16, m);                                                  \
+        a2 = _mm256_add_epi16(a2, _mm256_mullo_epi16(m, m));                             \
+        z8 = _mm_sub_epi8(z8, _mm_cmpeq_epi8(c, zero8));                                 \
+    } while (0)
+/* The span's `Σ m²` and `Σ min(m, 1)` (`spanRows` less the zeros) into the 32-bit sums. */
+#define WIDEN_SPAN() do {                                                                \
+        WIDEN_ADD(s2lo, s2hi, a2);                                                       \
+        const __m256i nonzero_ = _mm256_sub_epi16(_mm256_set1_epi16((short)spanRows), _mm256_cvtepu8_epi16(z8)); \
+        WIDEN_ADD(s0lo, s0hi, nonzero_);                                                 \
+        a2 = _mm256_setzero_si256(); z8 = zero8; spanRows = 0;                           \
     } while (0)
     for (size_t r = 0; r < lanes; r += 16) {
         const int wide = lanes - r >= 16;
+        const uint8_t *const at = counts + r;
         __m256i s1lo = _mm256_setzero_si256(), s1hi = s1lo, s2lo = s1lo, s2hi = s1lo, s0lo = s1lo, s0hi = s1lo;
-        __m256i a2 = s1lo, a0 = s1lo;
-        size_t t = 0, left = COUNT_SPAN;
+        __m256i a2 = s1lo;
+        __m128i z8 = zero8;
+        size_t t = 0, spanRows = 0;
         for (size_t g = 0; g < groups; g++) {
             __m256i g16 = _mm256_setzero_si256(), glo = g16, ghi = g16;
-            for (const size_t end = groupEnds[g]; t < end; t++) {
-                const uint8_t *p_ = counts + (size_t)rows[t] * countStride + r;
-                const __m128i c = wide ? _mm_loadu_si128((const __m128i *)p_) : _mm_loadl_epi64((const __m128i *)p_);
-                const __m256i m = _mm256_cvtepu8_epi16(c);
-                g16 = _mm256_add_epi16(g16, m);
-                a2 = _mm256_add_epi16(a2, _mm256_mullo_epi16(m, m));
-                a0 = _mm256_add_epi16(a0, _mm256_min_epu16(m, one));
-                if (--left == 0) {
-                    WIDEN_ADD(glo, ghi, g16); WIDEN_ADD(s2lo, s2hi, a2); WIDEN_ADD(s0lo, s0hi, a0);
-                    g16 = a2 = a0 = _mm256_setzero_si256();
-                    left = COUNT_SPAN;
+            for (const size_t end = groupEnds[g]; t < end;) {
+                /* The rows up to the group's end or the span's, whichever comes first. */
+                const size_t stop = end - t <= COUNT_SPAN - spanRows ? end : t + (COUNT_SPAN - spanRows);
+                spanRows += stop - t;
+                if (wide) { for (; t < stop; t++) COUNT_ROW(_mm_loadu_si128); }
+                else { for (; t < stop; t++) COUNT_ROW(_mm_loadl_epi64); }
+                if (spanRows == COUNT_SPAN) {
+                    WIDEN_ADD(glo, ghi, g16);
+                    g16 = _mm256_setzero_si256();
+                    WIDEN_SPAN();
                 }
             }
             WIDEN_ADD(glo, ghi, g16);
@@ -427,7 +446,7 @@ AVX2 static void count_groups_avx2(COUNT_GROUPS_PARAMS) {
                 _mm256_storeu_si256((__m256i *)(cell_ + 8), ghi);
             }
         }
-        WIDEN_ADD(s2lo, s2hi, a2); WIDEN_ADD(s0lo, s0hi, a0);
+        WIDEN_SPAN();
         /* The sums as doubles, read as unsigned (AVX2 converts signed 32-bit
            integers: `x − 2³¹` converted, then `2³¹` added back, both exact). */
         const __m256i sum[3][2] = {{s1lo, s1hi}, {s2lo, s2hi}, {s0lo, s0hi}};
@@ -444,6 +463,8 @@ AVX2 static void count_groups_avx2(COUNT_GROUPS_PARAMS) {
 #undef UNSIGNED_PD
     }
 #undef WIDEN_ADD
+#undef COUNT_ROW
+#undef WIDEN_SPAN
 }
 #else
 static void count_groups_avx2(COUNT_GROUPS_PARAMS) { COUNT_GROUPS_BODY }

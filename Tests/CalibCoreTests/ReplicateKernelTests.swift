@@ -366,6 +366,10 @@ extension ReplicateKernelTests {
         GroupedCase(name: "one group, no lanes used past 5", replicates: 16, used: 5, groups: [.init(cell: 0, rows: 7)]),
         GroupedCase(name: "groups and patterns longer than a 16-bit sum of m² holds (455 rows of m ≤ 12)", replicates: 200, used: 200,
                     groups: [.init(cell: 0, rows: 500), .init(cell: 1, rows: 3), .init(cell: 0, rows: 1_400), .init(cell: 2, rows: 455)]),
+        GroupedCase(name: "spans of 255 rows (the AVX2 path's byte counts of zeros) met at, before and after a group's end",
+                    replicates: 24, used: 20,
+                    groups: [.init(cell: 0, rows: 255), .init(cell: 1, rows: 1), .init(cell: 0, rows: 253), .init(cell: 2, rows: 256),
+                             .init(cell: 1, rows: 510)]),
         GroupedCase(name: "more cells than the adds fetch ahead, in no order", replicates: 200, used: 200,
                     groups: [5, 0, 9, 2, 7, 1, 8, 3, 6, 4, 0, 9].map { .init(cell: $0, rows: $0 % 3 + 1) }),
     ]
