@@ -97,6 +97,16 @@ struct CalibrationPartial {
             purity = IsotonicBlock.purity(run)
         }
 
+        /// `init(run)` with the run's purity known (`IsotonicBlock.purity(run)`).
+        @inline(__always)
+        init(_ run: CalibrationWalk.Run, purity: Int) {
+            positive = CompensatedSum(run.positive)
+            negative = CompensatedSum(run.negative)
+            lowest = run.score
+            highest = run.score
+            self.purity = purity
+        }
+
         /// A pure block (`purity` 0 or 1) of the given weight.
         @inline(__always)
         init(pure weight: CompensatedSum, purity: Int, lowest: Double, highest: Double) {
@@ -125,14 +135,15 @@ struct CalibrationPartial {
 
         /// Adds a run of the same group (a score less than `poolingDistance` above `lowest`).
         @inline(__always)
-        mutating func add(_ run: CalibrationWalk.Run) { add(run, CompensatedPooling.self) }
+        mutating func add(_ run: CalibrationWalk.Run) { add(run, purity: IsotonicBlock.purity(run), CompensatedPooling.self) }
 
+        /// `add(run)` with the run's purity known (`IsotonicBlock.purity(run)`).
         @inline(__always)
-        mutating func add<A: PoolArithmetic>(_ run: CalibrationWalk.Run, _: A.Type) {
+        mutating func add<A: PoolArithmetic>(_ run: CalibrationWalk.Run, purity runPurity: Int, _: A.Type) {
             A.add(&positive, run.positive)
             A.add(&negative, run.negative)
             highest = run.score
-            if purity != IsotonicBlock.purity(run) { purity = -1 }
+            if purity != runPurity { purity = -1 }
         }
 
         @inline(__always)
@@ -279,13 +290,25 @@ struct CalibrationPartial {
         /// Adds runs, lowest score first, in one loop with the state in locals;
         /// `counts` when every row weighs 1 (`CountPooling`).
         mutating func add(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>, counts: Bool = false) {
-            var i = 0
-            let n = runs.count
+            var source = BufferRuns(runs: runs)
+            if counts { add(&source, CountPooling.self) } else { add(&source, CompensatedPooling.self) }
+        }
+
+        /// `add(runs, counts: true)` of the runs of `count` sorted keys of
+        /// unit weight (`CalibrationWalk.runs(keys:weights:count:into:)`),
+        /// formed from the keys as the fit reads them (`KeyRuns`), never
+        /// written out.
+        mutating func addUnitKeys(_ keys: UnsafePointer<UInt64>, count: Int) {
+            var source = KeyRuns(keys: keys, count: count)
+            add(&source, CountPooling.self)
+        }
+
+        @inline(__always)
+        private mutating func add<S: PoolRuns, A: PoolArithmetic>(_ runs: inout S, _ arithmetic: A.Type) {
             // The first group stays open: runs join it until one is `poolingDistance` above its lowest score.
             if !hasCurrent {
-                while i < n {
-                    let run = runs[i]
-                    i += 1
+                while runs.hasNext {
+                    let (run, _) = runs.next()
                     if first == nil {
                         first = IsotonicBlock(run)
                     } else if run.score - first!.lowest < CalibrationPartial.poolingDistance {
@@ -297,12 +320,11 @@ struct CalibrationPartial {
                     }
                 }
             }
-            guard i < n else { return }
+            guard runs.hasNext else { return }
             var stack = ScanStack(self.stack)
             let start = ScanState(current: current, pendingWeight: pendingWeight, pendingPurity: pendingPurity,
                                   pendingLowest: pendingLowest, pendingHighest: pendingHighest)
-            let state = counts ? PoolSegment.scan(runs, from: i, state: start, stack: &stack, CountPooling.self)
-                               : PoolSegment.scan(runs, from: i, state: start, stack: &stack, CompensatedPooling.self)
+            let state = PoolSegment.scan(&runs, state: start, stack: &stack, arithmetic)
             self.stack = stack.finish()
             current = state.current
             pendingWeight = state.pendingWeight
@@ -323,19 +345,16 @@ struct CalibrationPartial {
         /// The groups after the first: closed groups into `pending` or onto the stack.
         /// A function of its own, so that its state stays in registers (not in `self`).
         @inline(never)
-        private static func scan<A: PoolArithmetic>(_ runs: UnsafeBufferPointer<CalibrationWalk.Run>, from start: Int, state: ScanState,
-                                                    stack: inout ScanStack, _ arithmetic: A.Type) -> ScanState {
+        private static func scan<S: PoolRuns, A: PoolArithmetic>(_ runs: inout S, state: ScanState, stack: inout ScanStack,
+                                                                 _ arithmetic: A.Type) -> ScanState {
             var current = state.current
             var pendingWeight = state.pendingWeight, pendingPurity = state.pendingPurity
             var pendingLowest = state.pendingLowest, pendingHighest = state.pendingHighest
             let distance = CalibrationPartial.poolingDistance
-            var i = start
-            let n = runs.count
-            while i < n {
-                let run = runs[i]
-                i += 1
+            while runs.hasNext {
+                let (run, runPurity) = runs.next()
                 if run.score - current.lowest < distance {
-                    current.add(run, arithmetic)
+                    current.add(run, purity: runPurity, arithmetic)
                     continue
                 }
                 // `current` is closed: into `pending` while the outcome stays pure (its other sum is exactly 0,
@@ -358,7 +377,7 @@ struct CalibrationPartial {
                     }
                     pendingPurity = purity >= 0 ? purity : -2
                 }
-                current = IsotonicBlock(run)
+                current = IsotonicBlock(run, purity: runPurity)
             }
             return ScanState(current: current, pendingWeight: pendingWeight, pendingPurity: pendingPurity,
                              pendingLowest: pendingLowest, pendingHighest: pendingHighest)
@@ -387,6 +406,55 @@ struct CalibrationPartial {
                 let later = stack.removeLast()
                 stack[stack.count - 1].pool(later)
             }
+        }
+    }
+
+    /// Runs in ascending order of scores, each with its purity
+    /// (`IsotonicBlock.purity`), as the isotonic fit reads them.
+    protocol PoolRuns {
+        var hasNext: Bool { get }
+        mutating func next() -> (run: CalibrationWalk.Run, purity: Int)
+    }
+
+    /// Runs from a buffer.
+    struct BufferRuns: PoolRuns {
+        let runs: UnsafeBufferPointer<CalibrationWalk.Run>
+        var i = 0
+        var hasNext: Bool { i < runs.count }
+        @inline(__always)
+        mutating func next() -> (run: CalibrationWalk.Run, purity: Int) {
+            let run = runs[i]
+            i &+= 1
+            return (run, IsotonicBlock.purity(run))
+        }
+    }
+
+    /// The runs of sorted keys of unit weight, formed as they are read: the
+    /// runs `CalibrationWalk.runs(keys:weights:count:into:)` writes. A run of
+    /// one row (distinct scores) has `y` and `1 − y` for sums and its label
+    /// bit for its purity (1 when positive, else 0: `IsotonicBlock.purity`).
+    struct KeyRuns: PoolRuns {
+        let keys: UnsafePointer<UInt64>
+        let count: Int
+        var i = 0
+        var hasNext: Bool { i < count }
+        @inline(__always)
+        mutating func next() -> (run: CalibrationWalk.Run, purity: Int) {
+            let score = keys[i] >> 1
+            if i &+ 1 == count || keys[i &+ 1] >> 1 != score {
+                let label = Int(truncatingIfNeeded: keys[i] & 1), y = Double(label)
+                i &+= 1
+                return (CalibrationWalk.Run(score: Double(bitPattern: score), positive: y, negative: 1 - y, rows: 1), label)
+            }
+            let start = i
+            var ones = 0
+            repeat {
+                ones &+= Int(truncatingIfNeeded: keys[i] & 1)
+                i &+= 1
+            } while i < count && keys[i] >> 1 == score
+            let run = CalibrationWalk.Run(score: Double(bitPattern: score), positive: Double(ones), negative: Double(i - start - ones),
+                                          rows: i - start)
+            return (run, IsotonicBlock.purity(run))
         }
     }
 
@@ -452,14 +520,15 @@ struct CalibrationPartial {
     /// the keys: each run feeds the bins, groups and Spiegelhalter sums and
     /// the smooth ECE's deposits as it is formed (each sum takes the same
     /// terms in the same order as `add`'s loops; a run of one row, of weight
-    /// exactly 1, skips the products by its weight: `addOne`), and is written
-    /// to `runs` (room for `count`) for the isotonic fit (binary).
-    mutating func addUnitKeys(_ keys: UnsafePointer<UInt64>, count: Int, runs: UnsafeMutablePointer<CalibrationWalk.Run>) {
+    /// exactly 1, skips the products by its weight: `addOne`); the isotonic
+    /// fit (binary) then reads the same runs from the keys again
+    /// (`PoolSegment.addUnitKeys`), in a loop of its own (its state and this
+    /// pass's would not fit the registers together), instead of a buffer of
+    /// runs four times the keys' size.
+    mutating func addUnitKeys(_ keys: UnsafePointer<UInt64>, count: Int) {
         guard count > 0 else { return }
         precondition(unitWeights, "keys of unit weight")
         var walker = BinWalker(&self)
-        let binary = binary
-        var n = 0
         smooth.deposit(lowest: Double(bitPattern: keys[0] >> 1), highest: Double(bitPattern: keys[count - 1] >> 1)) { cursor in
             var i = 0
             while i < count {
@@ -469,8 +538,6 @@ struct CalibrationPartial {
                     let y = Double(keys[i] & 1), x = Double(bitPattern: score)
                     walker.addOne(score: x, positive: y)
                     cursor.addOne(score: x, positive: y)
-                    if binary { runs[n] = CalibrationWalk.Run(score: x, positive: y, negative: 1 - y, rows: 1) }
-                    n &+= 1
                     i &+= 1
                     continue
                 }
@@ -484,12 +551,10 @@ struct CalibrationPartial {
                                               rows: i - start)
                 walker.add(run)
                 cursor.add(score: run.score, positive: run.positive, negative: run.negative)
-                if binary { runs[n] = run }
-                n &+= 1
             }
         }
         walker.finish(into: &self)
-        if binary { pools.add(UnsafeBufferPointer(start: runs, count: n), counts: true) }
+        if binary { pools.addUnitKeys(keys, count: count) }
     }
 
     /// The bins, groups and Spiegelhalter sums of a batch of runs, in

@@ -94,13 +94,13 @@ struct CalibrationWalk: Sendable {
     /// Bucket `b`'s partial from its keys sorted in place (the ranking walk's buffer).
     func partial(bucket b: Int, sortedKeys keys: UnsafePointer<UInt64>, weights: UnsafePointer<Double>?, count: Int) -> CalibrationPartial {
         var partial = partial(startingAt: b)
+        guard weights != nil else {
+            partial.addUnitKeys(keys, count: count)
+            return partial
+        }
         withUnsafeTemporaryAllocation(of: Run.self, capacity: Swift.max(1, count)) { buffer in
-            if weights == nil {
-                partial.addUnitKeys(keys, count: count, runs: buffer.baseAddress!)
-            } else {
-                let runs = CalibrationWalk.runs(keys: keys, weights: weights, count: count, into: buffer.baseAddress!)
-                partial.add(UnsafeBufferPointer(start: buffer.baseAddress!, count: runs))
-            }
+            let runs = CalibrationWalk.runs(keys: keys, weights: weights, count: count, into: buffer.baseAddress!)
+            partial.add(UnsafeBufferPointer(start: buffer.baseAddress!, count: runs))
         }
         return partial
     }
@@ -150,7 +150,7 @@ struct CalibrationWalk: Sendable {
                             if part.count <= largest, weights == nil {
                                 let count = ScoreStore.gatherSorted(part, bucket: b, views, keys: keys, scratch: scratch, weights: nil,
                                                                     weightScratch: nil)
-                                partial.addUnitKeys(keys, count: count, runs: runs)
+                                partial.addUnitKeys(keys, count: count)
                             } else if part.count <= largest {
                                 let count = CalibrationWalk.sortedRuns(of: part, bucket: b, views, keys: keys, scratch: scratch,
                                                                        weights: weights, weightScratch: weightScratch, into: runs)

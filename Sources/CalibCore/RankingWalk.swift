@@ -788,13 +788,14 @@ extension ScoreStore {
     /// `RadixSort.inPlaceAbove` keys take a shorter way: the keys of such a
     /// bucket share their top `64 − freeBits` bits (the exponent and the
     /// grid's mantissa bits), so they are gathered into the scratch and
-    /// scattered back by the next `d` bits (one counting sort, no pass to
-    /// find the differing bits, `d ≈ log₂(n) + 1`), and the digit's runs are
-    /// finished by one insertion sort (a run longer than 48 keys, from
-    /// scores piled up in a narrow range, by `RadixSort.sort`). The keys come
-    /// out the same: a sorted list of integers is unique. With weights the
-    /// order of equal keys (and so of their weights' sums) must not move,
-    /// so those gather and sort as before.
+    /// counted by the next `d` bits in one pass, and scattered back by them
+    /// (one counting sort, no pass to find the differing bits,
+    /// `d ≈ log₂(n) + 1`), and the digit's runs are finished by one
+    /// insertion sort (a run longer than 48 keys, from scores piled up in a
+    /// narrow range, by `RadixSort.sort`, looked for only when the counts
+    /// show one). The keys come out the same: a sorted list of integers is
+    /// unique. With weights the order of equal keys (and so of their
+    /// weights' sums) must not move, so those gather and sort as before.
     static func gatherSorted(_ part: BucketPart, bucket b: Int, _ views: [PieceView],
                              keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                              weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?) -> Int {
@@ -804,9 +805,6 @@ extension ScoreStore {
             RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
             return count
         }
-        // Gathered into the scratch (which holds `min(n, inPlaceAbove)` keys), scattered back into `keys`.
-        let gathered = gather(part, bucket: b, views, keys: scratch, weights: nil)
-        precondition(gathered == n, "a bucket's size and its keys disagree")
         let freeBits = 53 - ExactScores.grid.mantissaBits
         // About two digits a key (at most 2¹⁶, 256 KiB of counts): most digits hold one key or none, so the
         // insertion sort rarely moves one (with 4 keys a digit its mispredicted branches cost more than the scatter).
@@ -816,12 +814,25 @@ extension ScoreStore {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: radix) { buffer in
             let next = buffer.baseAddress!
             next.initialize(repeating: 0, count: radix)
-            for i in 0..<n { next[Int(truncatingIfNeeded: (scratch[i] >> shift) & mask)] &+= 1 }
-            var sum: UInt32 = 0
+            // Gathered into the scratch (which holds `min(n, inPlaceAbove)` keys) and counted in the same pass.
+            var gathered = 0
+            for piece in views {
+                let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
+                precondition(gathered + (upper - lower) <= n, "a bucket's size and its keys disagree")
+                for i in lower..<upper {
+                    let key = piece.keys[i]
+                    scratch[gathered] = key
+                    gathered &+= 1
+                    next[Int(truncatingIfNeeded: (key >> shift) & mask)] &+= 1
+                }
+            }
+            precondition(gathered == n, "a bucket's size and its keys disagree")
+            var sum: UInt32 = 0, longest: UInt32 = 0
             for d in 0..<radix {
                 let size = next[d]
                 next[d] = sum
                 sum &+= size
+                longest = Swift.max(longest, size)
             }
             for i in 0..<n {
                 let key = scratch[i]
@@ -830,15 +841,17 @@ extension ScoreStore {
                 keys[Int(j)] = key
                 next[d] = j &+ 1
             }
-            // `next[d]` is now digit d's end. Long runs first (the scratch is free again), then one insertion
-            // sort over all (it moves keys within their digit's run only: every run is above the ones before it).
-            var start = 0
-            for d in 0..<radix {
-                let end = Int(next[d])
-                if end - start > 48 {
-                    RadixSort.sort(keys + start, scratch: scratch, payload: nil, payloadScratch: nil, count: end - start)
+            // `next[d]` is now digit d's end. Long runs first (the scratch is free again), then one insertion sort over
+            // all (it moves keys within their digit's run only: every run is above the ones before it).
+            if longest > 48 {
+                var start = 0
+                for d in 0..<radix {
+                    let end = Int(next[d])
+                    if end - start > 48 {
+                        RadixSort.sort(keys + start, scratch: scratch, payload: nil, payloadScratch: nil, count: end - start)
+                    }
+                    start = end
                 }
-                start = end
             }
         }
         RadixSort.insertionSort(keys, nil, n)
