@@ -191,13 +191,23 @@ struct CalibrationWalk: Sendable {
             }
             if let runner { runner(taskRanges.count, body) } else { for task in 0..<taskRanges.count { body(task) } }
         }
-        return zip(taskRanges, partials).map { ($0.first!, $1!) }
+        // Moved out, not copied: a partial holds a dozen arrays, and the bootstrap walks a
+        // thousand buckets in each of its replicates.
+        var result: [(bucket: Int, partial: CalibrationPartial)] = []
+        result.reserveCapacity(taskRanges.count)
+        for task in taskRanges.indices { result.append((taskRanges[task].first!, partials[task].take()!)) }
+        return result
     }
 
-    /// The partials (ascending buckets) joined.
+    /// The partials joined in ascending order of buckets (sorted only when
+    /// they are not already: a sort copies every partial).
     func totals(_ partials: [(bucket: Int, partial: CalibrationPartial)]) -> CalibrationPartial.Totals {
         var totals = CalibrationPartial.Totals(binCount: binCount, groupCount: groupCount, totalWeight: totalWeight)
-        for (_, partial) in partials.sorted(by: { $0.bucket < $1.bucket }) { totals.join(partial) }
+        let ascending = partials.indices.dropFirst().allSatisfy { partials[$0 - 1].bucket < partials[$0].bucket }
+        let ordered = ascending ? partials : partials.sorted(by: { $0.bucket < $1.bucket })
+        ordered.withUnsafeBufferPointer { ordered in
+            for i in ordered.indices { totals.join(ordered[i].partial) }
+        }
         totals.finish()
         return totals
     }
