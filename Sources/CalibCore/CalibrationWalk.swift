@@ -18,6 +18,14 @@
 /// weights that pass counts each bucket's positive and negative rows
 /// exactly, which the ranking takes instead of counting them again.
 struct CalibrationWalk: Sendable {
+    /// A bucket's (or a range's, from its first bucket) partial. A struct,
+    /// not a tuple: a tuple of these is copied through the runtime's generic
+    /// witnesses, a thousand times a replicate.
+    struct BucketPartial {
+        let bucket: Int
+        let partial: CalibrationPartial
+    }
+
     /// One run of rows sharing a score, in ascending order of scores.
     struct Run {
         var score: Double
@@ -108,7 +116,7 @@ struct CalibrationWalk: Sendable {
     /// Walks `buckets` (ascending; all non-empty ones by default) with its own
     /// gathering and sorting, a task per run of buckets of about equal rows
     /// (a fixed split). Returns the partials with the first bucket of each.
-    func walk(_ pieces: [ExactScores.Piece], only buckets: [Int]? = nil, runner: RankingRunner?) -> [(bucket: Int, partial: CalibrationPartial)] {
+    func walk(_ pieces: [ExactScores.Piece], only buckets: [Int]? = nil, runner: RankingRunner?) -> [BucketPartial] {
         let chosen = buckets ?? sizes.indices.filter { sizes[$0] > 0 }
         guard !chosen.isEmpty else { return [] }
         // With a subset (the ranking walked the rest), one partial per bucket; else ranges of about 1/16 of the rows.
@@ -193,21 +201,19 @@ struct CalibrationWalk: Sendable {
         }
         // Moved out, not copied: a partial holds a dozen arrays, and the bootstrap walks a
         // thousand buckets in each of its replicates.
-        var result: [(bucket: Int, partial: CalibrationPartial)] = []
+        var result: [BucketPartial] = []
         result.reserveCapacity(taskRanges.count)
-        for task in taskRanges.indices { result.append((taskRanges[task].first!, partials[task].take()!)) }
+        for task in taskRanges.indices { result.append(BucketPartial(bucket: taskRanges[task].first!, partial: partials[task].take()!)) }
         return result
     }
 
     /// The partials joined in ascending order of buckets (sorted only when
     /// they are not already: a sort copies every partial).
-    func totals(_ partials: [(bucket: Int, partial: CalibrationPartial)]) -> CalibrationPartial.Totals {
+    func totals(_ partials: [BucketPartial]) -> CalibrationPartial.Totals {
         var totals = CalibrationPartial.Totals(binCount: binCount, groupCount: groupCount, totalWeight: totalWeight)
         let ascending = partials.indices.dropFirst().allSatisfy { partials[$0 - 1].bucket < partials[$0].bucket }
         let ordered = ascending ? partials : partials.sorted(by: { $0.bucket < $1.bucket })
-        ordered.withUnsafeBufferPointer { ordered in
-            for i in ordered.indices { totals.join(ordered[i].partial) }
-        }
+        for i in ordered.indices { totals.join(ordered[i].partial) }
         totals.finish()
         return totals
     }
@@ -295,7 +301,7 @@ extension ScoreStore {
             swap(&pieces, &exact.columns[column])
         }
         let walk = CalibrationWalk(pieces, binCount: binCount, binary: binary)
-        var partials: [(bucket: Int, partial: CalibrationPartial)]
+        var partials: [CalibrationWalk.BucketPartial]
         let ranking: RankingMetrics
         // Pointers into `pieces`, which the fits keep (`fitted`) until they end.
         let views = binary ? PieceView.views(of: pieces) : []
@@ -315,7 +321,7 @@ extension ScoreStore {
             }
             ranking = ScoreStore.rankExact(&exact, columnCount: rankedColumnCount, settings: settings, cuts: cuts,
                                            runner: runner, sortedBucket: hook, bucketCounts: counts)
-            partials = slots.indices.compactMap { b in slots[b].map { (b, $0) } }
+            partials = slots.indices.compactMap { b in slots[b].map { CalibrationWalk.BucketPartial(bucket: b, partial: $0) } }
             let missed = walk.sizes.indices.filter { walk.sizes[$0] > 0 && slots[$0] == nil }
             if !missed.isEmpty { partials += walk.walk(pieces, only: missed, runner: runner) }
         } else {
