@@ -89,13 +89,7 @@ struct CalibrationPartial {
         var mean: Double { positive.value / weight }
 
         @inline(__always)
-        init(_ run: CalibrationWalk.Run) {
-            positive = CompensatedSum(run.positive)
-            negative = CompensatedSum(run.negative)
-            lowest = run.score
-            highest = run.score
-            purity = IsotonicBlock.purity(run)
-        }
+        init(_ run: CalibrationWalk.Run) { self.init(run, purity: IsotonicBlock.purity(run)) }
 
         /// `init(run)` with the run's purity known (`IsotonicBlock.purity(run)`).
         @inline(__always)
@@ -429,8 +423,9 @@ struct CalibrationPartial {
         }
     }
 
-    /// The runs of sorted keys of unit weight, formed as they are read: the
-    /// runs `CalibrationWalk.runs(keys:weights:count:into:)` writes. A run of
+    /// The runs of sorted keys of unit weight, formed as they are read (the
+    /// one place that forms them: `CalibrationWalk.runs(keys:weights:count:into:)`,
+    /// `addUnitKeys` and the isotonic fit all read them here). A run of
     /// one row (distinct scores) has `y` and `1 − y` for sums and its label
     /// bit for its purity (1 when positive, else 0: `IsotonicBlock.purity`).
     struct KeyRuns: PoolRuns {
@@ -530,27 +525,17 @@ struct CalibrationPartial {
         precondition(unitWeights, "keys of unit weight")
         var walker = BinWalker(&self)
         smooth.deposit(lowest: Double(bitPattern: keys[0] >> 1), highest: Double(bitPattern: keys[count - 1] >> 1)) { cursor in
-            var i = 0
-            while i < count {
-                let score = keys[i] >> 1
-                if i &+ 1 == count || keys[i &+ 1] >> 1 != score {
+            var runs = KeyRuns(keys: keys, count: count)
+            while runs.hasNext {
+                let run = runs.next().run
+                if run.rows == 1 {
                     // One row (the common case with distinct scores): its weight `y + (1 − y)` is exactly 1.
-                    let y = Double(keys[i] & 1), x = Double(bitPattern: score)
-                    walker.addOne(score: x, positive: y)
-                    cursor.addOne(score: x, positive: y)
-                    i &+= 1
-                    continue
+                    walker.addOne(score: run.score, positive: run.positive)
+                    cursor.addOne(score: run.score, positive: run.positive)
+                } else {
+                    walker.add(run)
+                    cursor.add(score: run.score, positive: run.positive, negative: run.negative)
                 }
-                let start = i
-                var ones = 0
-                repeat {
-                    ones &+= Int(truncatingIfNeeded: keys[i] & 1)
-                    i += 1
-                } while i < count && keys[i] >> 1 == score
-                let run = CalibrationWalk.Run(score: Double(bitPattern: score), positive: Double(ones), negative: Double(i - start - ones),
-                                              rows: i - start)
-                walker.add(run)
-                cursor.add(score: run.score, positive: run.positive, negative: run.negative)
             }
         }
         walker.finish(into: &self)

@@ -248,24 +248,10 @@ struct CalibrationWalk: Sendable {
                 n += 1
             }
         } else {
-            while i < count {
-                let score = keys[i] >> 1
-                if i &+ 1 == count || keys[i &+ 1] >> 1 != score {
-                    // One row (the common case with distinct scores).
-                    let y = Double(keys[i] & 1)
-                    runs[n] = Run(score: Double(bitPattern: score), positive: y, negative: 1 - y, rows: 1)
-                    n &+= 1
-                    i &+= 1
-                    continue
-                }
-                let start = i
-                var ones = 0
-                repeat {
-                    ones &+= Int(truncatingIfNeeded: keys[i] & 1)
-                    i += 1
-                } while i < count && keys[i] >> 1 == score
-                runs[n] = Run(score: Double(bitPattern: score), positive: Double(ones), negative: Double(i - start - ones), rows: i - start)
-                n += 1
+            var unit = CalibrationPartial.KeyRuns(keys: keys, count: count)
+            while unit.hasNext {
+                runs[n] = unit.next().run
+                n &+= 1
             }
         }
         return n
