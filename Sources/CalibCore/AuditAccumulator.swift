@@ -171,7 +171,7 @@ public struct AuditAccumulator: Sendable {
         replicateCounts.withUnsafeMutableBufferPointer { replicateCountStorage in
         fullWeights.withUnsafeMutableBufferPointer { fullWeightStorage in
         fullScores.withUnsafeMutableBufferPointer { fullScoreStorage in
-        PoissonCounts.thresholds32.withUnsafeBufferPointer { thresholdStorage in
+        PoissonCounts.thresholds.withUnsafeBufferPointer { thresholdStorage in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, cellColumns)) { cellStorageAt in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Swift.max(1, cellColumns)) { cellScoreStorage in
         let replicateSum = replicateSumStorage.baseAddress, replicateCountAt = replicateCountStorage.baseAddress

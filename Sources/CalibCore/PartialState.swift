@@ -104,7 +104,7 @@ extension AuditAccumulator {
     /// The first difference between this accumulator and `other` that keeps
     /// them from merging: ``mismatch(with:)``'s, then the ranking settings
     /// (present, targets, costs, memory budget) and the bootstrap's
-    /// (present, replicates, confidence, seed).
+    /// (present, replicates, confidence, seed, draws).
     public func partialMismatch(with other: AuditAccumulator) -> MergeMismatch? {
         if let m = mismatch(with: other) { return m }
         func describe(_ r: RankingSettings?) -> String {
@@ -124,12 +124,19 @@ extension AuditAccumulator {
                 ("bootstrap replicates", "\(mine.replicates)", "\(theirs.replicates)"),
                 ("confidence", "\(mine.confidence)", "\(theirs.confidence)"),
                 ("seed", "\(mine.seed)", "\(theirs.seed)"),
+                ("bootstrap draws", Self.describe(draws: mine.draws), Self.describe(draws: theirs.draws)),
             ]
             if let (name, expected, found) = fields.first(where: { $0.1 != $0.2 }) {
                 return .setting(name: name, expected: expected, found: found)
             }
         }
         return nil
+    }
+
+    /// How a part's bootstrap counts were drawn, for a mismatch's message.
+    static func describe(draws: Int) -> String {
+        draws == BootstrapSettings.currentDraws ? "this calib's (partial-state format 5 on)"
+            : "an older calib's (partial-state format 4 or older: write the part again with this calib)"
     }
 
     /// Shifts the key of every row's bootstrap counts by `offset`: a row at
@@ -289,7 +296,7 @@ extension ScoreStore {
 }
 
 extension BootstrapReplicates {
-    /// The settings (replicates, confidence, seed), each replicate's scalar
+    /// The settings (replicates, confidence, seed, draws: since version 5), each replicate's scalar
     /// totals and families as ``FamilyState``s, and the score grids: the
     /// replicates' weights in the slots rows reached (`ReplicateCells`), the
     /// full sample's weights and scores per slot (all empty when the part had no rows).
@@ -297,6 +304,7 @@ extension BootstrapReplicates {
         w.int(settings.replicates)
         w.double(settings.confidence)
         w.u64(settings.seed)
+        w.int(settings.draws)
         for r in 0..<replicates {
             w.family(scalars[r].state)
             w.family(families[r].state)
@@ -312,7 +320,13 @@ extension BootstrapReplicates {
         let seed = try r.u64()
         guard replicates >= 1 && replicates <= BootstrapSettings.maximumReplicates else { throw .malformed("\(replicates) bootstrap replicates") }
         guard confidence > 0 && confidence < 1 else { throw .malformed("a confidence of \(confidence)") }
-        self.init(settings: BootstrapSettings(replicates: replicates, confidence: confidence, seed: seed), classCount: k, auditSettings: auditSettings)
+        var settings = BootstrapSettings(replicates: replicates, confidence: confidence, seed: seed)
+        // Version 5 states the counts' generator; older versions had one (`PoissonCounts`).
+        settings.draws = r.version >= 5 ? try r.int() : BootstrapSettings.olderDraws
+        guard settings.draws == BootstrapSettings.currentDraws || settings.draws == BootstrapSettings.olderDraws else {
+            throw .malformed("bootstrap draws of an unknown kind \(settings.draws)")
+        }
+        self.init(settings: settings, classCount: k, auditSettings: auditSettings)
         for i in 0..<replicates {
             let scalarState = try r.family(), familyState = try r.family()
             do throws(FamilyState.Malformed) {

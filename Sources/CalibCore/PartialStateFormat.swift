@@ -13,13 +13,15 @@
 /// payload; readers look sections up by name and skip names they do not
 /// know. Version 3 keeps the bootstrap grid sparse (the slots rows reached);
 /// versions 1 and 2, still read, kept it dense (every reader gets the part's
-/// ``PartialReader/version``). A file shorter or longer than its stated length is truncated (or
+/// ``PartialReader/version``). Version 5 changed how the bootstrap's counts
+/// are drawn (``PoissonCounts``): the replicates of a part of version 4 or
+/// older merge with other such parts only (``BootstrapSettings/draws``). A file shorter or longer than its stated length is truncated (or
 /// has trailing bytes); a body whose hash differs is corrupted.
 public enum PartialStateFormat {
     /// The first 8 bytes of every part.
     public static let magic: [UInt8] = Array("CALIBPRT".utf8)
-    /// The version this build writes and the newest it reads (it reads 1 to 3 too).
-    public static let version: UInt32 = 4
+    /// The version this build writes and the newest it reads (it reads 1 to 4 too).
+    public static let version: UInt32 = 5
     /// The largest count (rows, lines, bins, skipped rows) a part may hold: the
     /// sum of thousands of such counts still fits an `Int`.
     public static let countLimit: UInt = 1 << 52
@@ -80,7 +82,7 @@ public enum PartialStateFormat {
         return (h ^ UInt64(bytes.count)) &* prime
     }
 
-    /// The checksum of format version 4: FNV-1a 64's step `h = (h ⊕ w) · 0x100000001b3`
+    /// The checksum of format versions 4 and 5: FNV-1a 64's step `h = (h ⊕ w) · 0x100000001b3`
     /// in four lanes, each from `0xcbf29ce484222325`, word `i` of `bytes`
     /// (64-bit little-endian, the last one zero-padded) going to lane `i mod 4`;
     /// then the same step from `0xcbf29ce484222325` on the four lanes in

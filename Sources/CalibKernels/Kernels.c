@@ -12,9 +12,6 @@
 typedef double v8d __attribute__((ext_vector_type(8)));
 typedef uint64_t v8u64 __attribute__((ext_vector_type(8)));
 typedef uint8_t v8u8 __attribute__((ext_vector_type(8)));
-typedef uint32_t v16u32 __attribute__((ext_vector_type(16)));
-typedef int32_t v16i32 __attribute__((ext_vector_type(16)));
-typedef uint8_t v16u8 __attribute__((ext_vector_type(16)));
 
 static const uint64_t GAMMA = 0x9E3779B97F4A7C15ull;
 
@@ -36,63 +33,70 @@ ALWAYS uint64_t mix1(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-/// Counts of sixteen uniforms: the first five thresholds lane-wise (all counts
-/// but those ≥ 6, P ≈ 0.06%); a vector with a lane at or above the sixth
-/// threshold (about 1 in 100) takes the other seven lane-wise too (the
+typedef uint16_t v32u16 __attribute__((ext_vector_type(32)));
+typedef int16_t v32i16 __attribute__((ext_vector_type(32)));
+typedef uint8_t v32u8 __attribute__((ext_vector_type(32)));
+
+/// Counts of 32 uniforms of 16 bits: the first five thresholds lane-wise (all
+/// counts but those ≥ 6, P ≈ 0.06%); a vector with a lane at or above the
+/// sixth threshold (about 2 in 100) takes the other two lane-wise too (the
 /// thresholds increase, so a count is the number at or below its uniform).
-#define COUNT16(u0, t, out) do {                                                        \
-    const v16u32 u_ = (u0);                                                             \
-    v16i32 m_ = 0;                                                                      \
-    m_ -= (v16i32)(u_ >= (t)[0]);                                                       \
-    m_ -= (v16i32)(u_ >= (t)[1]);                                                       \
-    m_ -= (v16i32)(u_ >= (t)[2]);                                                       \
-    m_ -= (v16i32)(u_ >= (t)[3]);                                                       \
-    m_ -= (v16i32)(u_ >= (t)[4]);                                                       \
-    const v16i32 tail_ = (v16i32)(u_ >= (t)[5]);                                        \
+#define COUNT32(u0, t, out) do {                                                        \
+    const v32u16 u_ = (u0);                                                             \
+    v32i16 m_ = 0;                                                                      \
+    m_ -= (v32i16)(u_ >= (t)[0]);                                                       \
+    m_ -= (v32i16)(u_ >= (t)[1]);                                                       \
+    m_ -= (v32i16)(u_ >= (t)[2]);                                                       \
+    m_ -= (v32i16)(u_ >= (t)[3]);                                                       \
+    m_ -= (v32i16)(u_ >= (t)[4]);                                                       \
+    const v32i16 tail_ = (v32i16)(u_ >= (t)[5]);                                        \
     if (__builtin_reduce_or(tail_)) {                                                   \
         m_ -= tail_;                                                                    \
-        for (int k_ = 6; k_ < 12; k_++) m_ -= (v16i32)(u_ >= (t)[k_]);                  \
+        for (int k_ = 6; k_ < CALIB_POISSON_THRESHOLDS; k_++) m_ -= (v32i16)(u_ >= (t)[k_]); \
     }                                                                                   \
-    (out) = __builtin_convertvector(m_, v16u8);                                         \
+    (out) = __builtin_convertvector(m_, v32u8);                                         \
 } while (0)
 
-/* Each row's counts of lanes `first ..< first + lanes`, 16 at a time (pairs from
-   `first / 2`); lanes at or past `replicates` are zeroed, and the last vector
-   stores the 8 or 16 lanes left. */
+/* Each row's counts of lanes `first ..< first + lanes`, 32 at a time (mixes from
+   `first / 4`); lanes at or past `replicates` are zeroed, and the last vector
+   stores the 8, 16, 24 or 32 lanes left. */
 #define POISSON_BODY                                                                    \
-    uint32_t t[12];                                                                     \
-    for (int k = 0; k < 12; k++) t[k] = thresholds[k];                                  \
-    const v16u32 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};         \
-    /* `key + j·γ` for the first 8 pairs `j`, stepped by `8γ` (mod 2⁶⁴: no multiply per step). */ \
-    const v8u64 pair0 = ((v8u64){1, 2, 3, 4, 5, 6, 7, 8} + (uint64_t)(first / 2)) * GAMMA; \
+    uint16_t t[CALIB_POISSON_THRESHOLDS];                                               \
+    for (int k = 0; k < CALIB_POISSON_THRESHOLDS; k++) t[k] = thresholds[k];            \
+    const v32u8 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,           \
+                        16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31}; \
+    /* `key + j·γ` for the first 8 mixes `j`, stepped by `8γ` (mod 2⁶⁴: no multiply per step). */ \
+    const v8u64 mix0 = ((v8u64){1, 2, 3, 4, 5, 6, 7, 8} + (uint64_t)(first / 4)) * GAMMA; \
     const uint64_t step = 8 * GAMMA;                                                    \
     for (size_t i = 0; i < rows; i++) {                                                 \
         uint8_t *out = counts + i * countStride;                                        \
-        v8u64 z = keys[i] + pair0;                                                      \
-        for (size_t r = 0; r < lanes; r += 16, z += step) {                             \
-            /* Lane 2l of the 32-bit view is x_l's low half, 2l + 1 its high half. */   \
+        v8u64 z = keys[i] + mix0;                                                       \
+        for (size_t r = 0; r < lanes; r += 32, z += step) {                             \
+            /* Lane 4l + q of the 16-bit view is bits 16q ..< 16q + 16 of x_l. */        \
             const v8u64 x = MIX8(z);                                                    \
-            v16u8 m;                                                                    \
-            COUNT16((v16u32)x, t, m);                                                   \
-            if (first + r + 16 > replicates) {                                          \
-                const v16u8 keep = __builtin_convertvector((lane + (uint32_t)(first + r)) < (uint32_t)replicates, v16u8); \
-                m &= keep;                                                              \
+            v32u8 m;                                                                    \
+            COUNT32((v32u16)x, t, m);                                                   \
+            if (first + r + 32 > replicates) {                                          \
+                const size_t kept_ = replicates > first + r ? replicates - first - r : 0; \
+                m &= __builtin_convertvector(lane < (uint8_t)kept_, v32u8);             \
             }                                                                           \
             /* Fixed-size copies: a memcpy of a variable length is a call. */         \
-            if (lanes - r >= 16) memcpy(out + r, &m, 16);                               \
+            const size_t left_ = lanes - r;                                             \
+            if (left_ >= 32) memcpy(out + r, &m, 32);                                   \
+            else if (left_ == 24) memcpy(out + r, &m, 24);                              \
+            else if (left_ == 16) memcpy(out + r, &m, 16);                              \
             else memcpy(out + r, &m, 8);                                                \
         }                                                                               \
     }
 
 #define POISSON_PARAMS const uint64_t *keys, size_t rows, size_t replicates, size_t first, size_t lanes, \
-    const uint32_t *thresholds, uint8_t *counts, size_t countStride
+    const uint16_t *thresholds, uint8_t *counts, size_t countStride
 
 AVX512 static void poisson_avx512(POISSON_PARAMS) { POISSON_BODY }
 static void poisson_base(POISSON_PARAMS) { POISSON_BODY }
 
 #if defined(__x86_64__)
-/* AVX2 has no 64-bit multiply and no unsigned compare, and the generic body's
-   counts came out packed to bytes after every comparison; this path spells out
+/* AVX2 has no 64-bit multiply and no unsigned compare; this path spells out
    the same arithmetic in AVX2's own operations. */
 
 /// `a · c` mod 2⁶⁴ lane-wise, `c` given twice: `lo` its 64-bit lanes, `swapped`
@@ -110,59 +114,76 @@ AVX2 ALWAYS __m256i mix4_avx2(__m256i z, const __m256i c[4]) {
     return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
 }
 
-/* `POISSON_BODY`'s counts: `u ≥ T_k` is the signed `u ⊕ 2³¹ > (T_k − 1) ⊕ 2³¹`
-   (every `T_k ≥ 1`), each true comparison −1 subtracted from 32-bit counts,
-   which are packed to bytes once, in lane order. */
+/// One vector's 16 counts (four mixes, replicates in lane order) in 16-bit
+/// lanes: `u ≥ T_k` is the signed `u ⊕ 2¹⁵ > (T_k − 1) ⊕ 2¹⁵` (every
+/// `T_k ≥ 1`), each true comparison's −1 subtracted; `tail` is the lanes at or
+/// above the sixth threshold, which the caller adds with the last two.
+#define COUNT16_AVX2(u, t, m, tail) do {                                                \
+        m = _mm256_setzero_si256();                                                     \
+        for (int k_ = 0; k_ < 5; k_++) m = _mm256_sub_epi16(m, _mm256_cmpgt_epi16(u, t[k_])); \
+        tail = _mm256_cmpgt_epi16(u, t[5]);                                             \
+    } while (0)
+#define COUNT16_TAIL_AVX2(u, t, m, tail) do {                                           \
+        m = _mm256_sub_epi16(m, tail);                                                  \
+        for (int k_ = 6; k_ < CALIB_POISSON_THRESHOLDS; k_++) m = _mm256_sub_epi16(m, _mm256_cmpgt_epi16(u, t[k_])); \
+    } while (0)
+
+/* `POISSON_BODY` in AVX2: two vectors of four mixes (32 counts) a step, each
+   vector's 16-bit counts packed to bytes, and for a last 8 or 16 lanes one vector. */
 AVX2 static void poisson_avx2(POISSON_PARAMS) {
-    __m256i t[12];
-    for (int k = 0; k < 12; k++) t[k] = _mm256_set1_epi32((int32_t)((thresholds[k] - 1u) ^ 0x80000000u));
-    const __m256i sign = _mm256_set1_epi32(INT32_MIN);
+    __m256i t[CALIB_POISSON_THRESHOLDS];
+    for (int k = 0; k < CALIB_POISSON_THRESHOLDS; k++) t[k] = _mm256_set1_epi16((int16_t)((thresholds[k] - 1u) ^ 0x8000u));
+    const __m256i sign = _mm256_set1_epi16(INT16_MIN);
     const uint64_t m1 = 0xBF58476D1CE4E5B9ull, m2 = 0x94D049BB133111EBull;
     const __m256i c[4] = {
         _mm256_set1_epi64x((int64_t)m1), _mm256_set1_epi64x((int64_t)(m1 >> 32 | m1 << 32)),
         _mm256_set1_epi64x((int64_t)m2), _mm256_set1_epi64x((int64_t)(m2 >> 32 | m2 << 32)),
     };
-    const uint64_t q = first / 2;
-    const __m256i pairA = _mm256_setr_epi64x((int64_t)((q + 1) * GAMMA), (int64_t)((q + 2) * GAMMA),
-                                             (int64_t)((q + 3) * GAMMA), (int64_t)((q + 4) * GAMMA));
-    const __m256i pairB = _mm256_setr_epi64x((int64_t)((q + 5) * GAMMA), (int64_t)((q + 6) * GAMMA),
-                                             (int64_t)((q + 7) * GAMMA), (int64_t)((q + 8) * GAMMA));
+    const uint64_t q = first / 4;
+    const __m256i mixA = _mm256_setr_epi64x((int64_t)((q + 1) * GAMMA), (int64_t)((q + 2) * GAMMA),
+                                            (int64_t)((q + 3) * GAMMA), (int64_t)((q + 4) * GAMMA));
+    const __m256i mixB = _mm256_setr_epi64x((int64_t)((q + 5) * GAMMA), (int64_t)((q + 6) * GAMMA),
+                                            (int64_t)((q + 7) * GAMMA), (int64_t)((q + 8) * GAMMA));
     const __m256i step = _mm256_set1_epi64x((int64_t)(8 * GAMMA));
-    /* The 32-bit counts' bytes after two packs: lanes 0–3 and 8–11 in the low dwords of each 128-bit half. */
-    const __m256i byteOrder = _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5);
-    const __m128i laneIndex = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m256i laneIndex = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                               16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
     for (size_t i = 0; i < rows; i++) {
         uint8_t *out = counts + i * countStride;
         const __m256i key = _mm256_set1_epi64x((int64_t)keys[i]);
-        __m256i zA = _mm256_add_epi64(key, pairA), zB = _mm256_add_epi64(key, pairB);
-        for (size_t r = 0; r < lanes; r += 16, zA = _mm256_add_epi64(zA, step), zB = _mm256_add_epi64(zB, step)) {
-            /* Lane 2l of the 32-bit view is x_l's low half, 2l + 1 its high half. */
-            const __m256i uA = _mm256_xor_si256(mix4_avx2(zA, c), sign), uB = _mm256_xor_si256(mix4_avx2(zB, c), sign);
-            __m256i mA = _mm256_setzero_si256(), mB = _mm256_setzero_si256();
-            for (int k = 0; k < 5; k++) {
-                mA = _mm256_sub_epi32(mA, _mm256_cmpgt_epi32(uA, t[k]));
-                mB = _mm256_sub_epi32(mB, _mm256_cmpgt_epi32(uB, t[k]));
-            }
-            const __m256i tailA = _mm256_cmpgt_epi32(uA, t[5]), tailB = _mm256_cmpgt_epi32(uB, t[5]);
-            const __m256i tail = _mm256_or_si256(tailA, tailB);
-            if (!_mm256_testz_si256(tail, tail)) {
-                mA = _mm256_sub_epi32(mA, tailA);
-                mB = _mm256_sub_epi32(mB, tailB);
-                for (int k = 6; k < 12; k++) {
-                    mA = _mm256_sub_epi32(mA, _mm256_cmpgt_epi32(uA, t[k]));
-                    mB = _mm256_sub_epi32(mB, _mm256_cmpgt_epi32(uB, t[k]));
+        __m256i zA = _mm256_add_epi64(key, mixA), zB = _mm256_add_epi64(key, mixB);
+        size_t r = 0;
+        for (; r < lanes; r += 32, zA = _mm256_add_epi64(zA, step), zB = _mm256_add_epi64(zB, step)) {
+            const __m256i uA = _mm256_xor_si256(mix4_avx2(zA, c), sign);
+            __m256i mA, tailA, mB, tailB, bytes;
+            COUNT16_AVX2(uA, t, mA, tailA);
+            if (lanes - r > 16) {
+                const __m256i uB = _mm256_xor_si256(mix4_avx2(zB, c), sign);
+                COUNT16_AVX2(uB, t, mB, tailB);
+                const __m256i tail = _mm256_or_si256(tailA, tailB);
+                if (!_mm256_testz_si256(tail, tail)) {
+                    COUNT16_TAIL_AVX2(uA, t, mA, tailA);
+                    COUNT16_TAIL_AVX2(uB, t, mB, tailB);
                 }
+                /* Packing interleaves the 128-bit halves: A0–7 B0–7 | A8–15 B8–15, put back in order. */
+                bytes = _mm256_permute4x64_epi64(_mm256_packus_epi16(mA, mB), 0xD8);
+            } else {
+                if (!_mm256_testz_si256(tailA, tailA)) COUNT16_TAIL_AVX2(uA, t, mA, tailA);
+                bytes = _mm256_permute4x64_epi64(_mm256_packus_epi16(mA, mA), 0xD8);
             }
-            const __m256i words = _mm256_packus_epi32(mA, mB);
-            __m128i m = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words), byteOrder));
-            if (first + r + 16 > replicates) {
-                /* Lanes at or past `replicates` are zeroed: the vector's lanes left, 0 to 15, against each lane's index. */
+            if (first + r + 32 > replicates) {
+                /* Lanes at or past `replicates` are zeroed: the vector's lanes left, 0 to 32, against each lane's index. */
                 const size_t kept = replicates > first + r ? replicates - first - r : 0;
-                const __m128i left = _mm_set1_epi8((char)kept);
-                m = _mm_and_si128(m, _mm_cmpgt_epi8(left, laneIndex));
+                bytes = _mm256_and_si256(bytes, _mm256_cmpgt_epi8(_mm256_set1_epi8((char)kept), laneIndex));
             }
-            if (lanes - r >= 16) _mm_storeu_si128((__m128i *)(out + r), m);
-            else _mm_storel_epi64((__m128i *)(out + r), m);
+            const size_t left = lanes - r;
+            if (left >= 32) _mm256_storeu_si256((__m256i *)(out + r), bytes);
+            else {
+                const __m128i low = _mm256_castsi256_si128(bytes);
+                if (left >= 16) {
+                    _mm_storeu_si128((__m128i *)(out + r), low);
+                    if (left == 24) _mm_storel_epi64((__m128i *)(out + r + 16), _mm256_extracti128_si256(bytes, 1));
+                } else _mm_storel_epi64((__m128i *)(out + r), low);
+            }
         }
     }
 }

@@ -302,21 +302,38 @@ struct MergeCLITests {
         }
     }
 
-    @Test("a part of format version 1 (byte-wise checksum, dense bootstrap grid, written by calib at 0871299) merges to the single audit")
+    /// A part of format version 1 (byte-wise checksum, dense bootstrap grid),
+    /// written by calib at 0871299 from the sample's first 300 rows with
+    /// `--bootstrap 3 --seed 5`; and what calib reported for the single audit
+    /// of those rows with those flags (at 34c4a45, before format version 5
+    /// changed how the counts are drawn).
+    static let versionOne = (part: TestPaths.packageRoot + "/Tests/CalibCLITests/Parts/fraud_head300_v1.part",
+                             single: TestPaths.packageRoot + "/Tests/CalibCLITests/Parts/fraud_head300_v1.expected.json")
+
+    @Test("a part of format version 1 (byte-wise checksum, dense bootstrap grid) merges to the single audit of the calib of its draws")
     func versionOnePart() throws {
+        #expect(try Data(contentsOf: URL(fileURLWithPath: Self.versionOne.part))[8] == 1)
+        let single = try String(contentsOfFile: Self.versionOne.single, encoding: .utf8)
+        let merged = try CalibRun(["merge", Self.versionOne.part, "--format", "json"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(single.contains("\"intervals\""))
+        #expect(try Self.differences(single, merged.stdout) == [])
+    }
+
+    @Test("a part of format version 4 or older does not merge with this calib's: their bootstrap counts are drawn differently (exit 64)")
+    func olderDrawsDoNotMerge() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let part = TestPaths.packageRoot + "/Tests/CalibCLITests/Parts/fraud_head300_v1.part"
-        #expect(try Data(contentsOf: URL(fileURLWithPath: part))[8] == 1)
         let lines = try String(contentsOfFile: TestPaths.packageRoot + "/SampleData/fraud_transactions.csv", encoding: .utf8).split(separator: "\n")
-        let head = folder.appendingPathComponent("fraud_head300.csv").path
-        try (lines.prefix(301).joined(separator: "\n") + "\n").write(toFile: head, atomically: true, encoding: .utf8)
-        let flags = ["--bootstrap", "3", "--seed", "5", "--format", "json"]
-        let single = try CalibRun(["audit", head] + flags)
-        let merged = try CalibRun(["merge", part, "--format", "json"])
-        #expect(merged.status == 0, "\(merged.stderr)")
-        #expect(single.stdout.contains("\"intervals\""))
-        #expect(try Self.differences(single.stdout, merged.stdout) == [])
+        let next = folder.appendingPathComponent("fraud_next300.csv").path
+        try ([lines[0]] + lines[301..<601]).joined(separator: "\n").appending("\n").write(toFile: next, atomically: true, encoding: .utf8)
+        let part = next + ".part"
+        let written = try CalibRun(["audit", next, "--bootstrap", "3", "--seed", "5", "--row-offset", "300", "--partial-out", part])
+        #expect(written.status == 0, "\(written.stderr)")
+        let merged = try CalibRun(["merge", Self.versionOne.part, part, "--format", "json"])
+        #expect(merged.status == 64)
+        #expect(merged.stderr.contains("bootstrap draws"), "\(merged.stderr)")
+        #expect(merged.stderr.contains("write the part again with this calib"), "\(merged.stderr)")
     }
 
     @Test("without --row-offset the merged intervals come from other replicates")

@@ -157,7 +157,7 @@ struct PartialStateTests {
         DamageCase(name: "a body byte flipped", damage: { var b = $0; b[40] ^= 0x10; return b }, expected: .checksum),
         DamageCase(name: "other magic", damage: { var b = $0; b[0] = UInt8(ascii: "X"); return b }, expected: .notAPart),
         DamageCase(name: "empty", damage: { _ in [] }, expected: .notAPart),
-        DamageCase(name: "version 5", damage: { var b = $0; b[8] = 5; return b }, expected: .futureVersion(5)),
+        DamageCase(name: "version 6", damage: { var b = $0; b[8] = 6; return b }, expected: .futureVersion(6)),
         DamageCase(name: "version 1 with the four-lane checksum", damage: { var b = $0; b[8] = 1; return b }, expected: .checksum),
         DamageCase(name: "version 3 with the four-lane checksum", damage: { var b = $0; b[8] = 3; return b }, expected: .checksum),
     ]
@@ -243,15 +243,15 @@ struct PartialStateTests {
         var testDescription: String { "version \(version)" }
     }
 
-    @Test("a part of format versions 1 (checksum over bytes) to 3 (over words, one lane) still reads", arguments: [
+    @Test("a part of format versions 1 (checksum over bytes) to 3 (over words, one lane) and 4 (four lanes) still reads", arguments: [
         OldVersion(version: 1, checksum: PartialStateFormat.fnv1a64), OldVersion(version: 2, checksum: PartialStateFormat.fnv1a64Words),
-        OldVersion(version: 3, checksum: PartialStateFormat.fnv1a64Words),
+        OldVersion(version: 3, checksum: PartialStateFormat.fnv1a64Words), OldVersion(version: 4, checksum: PartialStateFormat.fnv1a64Lanes),
     ])
     func oldVersions(_ old: OldVersion) throws {
         var body = PartialWriter()
         body.section("tool") { $0.string("0.1.0") }
         var part = PartialStateFormat.wrap(body)
-        #expect(part[8] == 4)
+        #expect(part[8] == UInt8(PartialStateFormat.version))
         part[8] = old.version
         let hash = part[PartialStateFormat.headerBytes..<(part.count - 8)].withUnsafeBytes { old.checksum($0) }
         withUnsafeBytes(of: hash.littleEndian) { for (i, b) in $0.enumerated() { part[part.count - 8 + i] = b } }

@@ -1,5 +1,6 @@
 @testable import CalibCore
 import CalibKernels
+import Foundation
 import Testing
 
 /// The bootstrap's C kernels (Sources/CalibKernels) on every vector path this
@@ -39,7 +40,7 @@ struct ReplicateKernelTests {
         for level in Self.levels {
             calib_set_kernel_level(level)
             var counts = [UInt8](repeating: 0xFF, count: rows.count * stride)
-            PoissonCounts.thresholds32.withUnsafeBufferPointer { t in
+            PoissonCounts.thresholds.withUnsafeBufferPointer { t in
                 calib_poisson_counts(keys, rows.count, c.replicates, 0, stride, t.baseAddress!, &counts, stride)
             }
             var mismatches = 0
@@ -61,7 +62,7 @@ struct ReplicateKernelTests {
             calib_set_kernel_level(level)
             for first in [64, 192, 320] {
                 var counts = [UInt8](repeating: 0xFF, count: keys.count * 64)
-                PoissonCounts.thresholds32.withUnsafeBufferPointer { t in
+                PoissonCounts.thresholds.withUnsafeBufferPointer { t in
                     calib_poisson_counts(keys, keys.count, 60, first, 64, t.baseAddress!, &counts, 64)
                 }
                 #expect(counts.allSatisfy { $0 == 0 }, "level \(level), lanes from \(first)")
@@ -70,12 +71,30 @@ struct ReplicateKernelTests {
         calib_set_kernel_level(2)
     }
 
-    @Test("the counts' tail: a count of 12 is reachable and none exceeds it")
-    func countTail() {
-        // u = 2³² − 1 is at or above every threshold.
-        let t = PoissonCounts.thresholds32
-        #expect(t.count == 12 && t.allSatisfy { $0 <= UInt32.max })
+    @Test("the thresholds increase from at least 1 (the AVX2 path's signed compare) and stop below 2¹⁶")
+    func thresholds() {
+        let t = PoissonCounts.thresholds
+        #expect(t.count == Int(CALIB_POISSON_THRESHOLDS) && t.first! >= 1)
         #expect(zip(t, t.dropFirst()).allSatisfy { $0 < $1 })
+    }
+
+    @Test("the counts' tail: u = 2¹⁶ − 1 counts 8, every threshold at or below it; u = 0 counts 0")
+    func countTail() {
+        #expect(PoissonCounts.count(uniform: .max, PoissonCounts.thresholds) == Int(CALIB_POISSON_THRESHOLDS))
+        #expect(PoissonCounts.count(uniform: 0, PoissonCounts.thresholds) == 0)
+    }
+
+    @Test("each count's probability is Poisson(1)'s to within 2⁻¹⁶ (the thresholds' rounding), below 8")
+    func countProbabilities() {
+        // P(m = k) over all 2¹⁶ uniforms, against e⁻¹/k!.
+        var share = [Int](repeating: 0, count: Int(CALIB_POISSON_THRESHOLDS) + 1)
+        for u in 0...Int(UInt16.max) { share[PoissonCounts.count(uniform: UInt16(u), PoissonCounts.thresholds)] += 1 }
+        var factorial = 1.0
+        for k in 0..<Int(CALIB_POISSON_THRESHOLDS) {
+            if k > 0 { factorial *= Double(k) }
+            let poisson = exp(-1) / factorial
+            #expect(abs(Double(share[k]) / 65_536 - poisson) <= 1 / 65_536, "P(m = \(k))")
+        }
     }
 
     struct SumCase: CustomTestStringConvertible, Sendable {
@@ -179,7 +198,7 @@ extension ReplicateKernelTests {
             calib_set_kernel_level(level)
             var whole = [UInt8](repeating: 0xFF, count: rows.count * stride)
             var blocks = [UInt8](repeating: 0xFF, count: rows.count * stride)
-            PoissonCounts.thresholds32.withUnsafeBufferPointer { t in
+            PoissonCounts.thresholds.withUnsafeBufferPointer { t in
                 calib_poisson_counts(keys, rows.count, c.replicates, 0, stride, t.baseAddress!, &whole, stride)
                 for first in Swift.stride(from: 0, to: stride, by: c.block) {
                     var block = [UInt8](repeating: 0xFF, count: rows.count * c.block)

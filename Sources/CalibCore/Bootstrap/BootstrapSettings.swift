@@ -1,3 +1,5 @@
+import CalibKernels
+
 /// How the intervals of SPEC section 10 are drawn: `--bootstrap N`
 /// replicates (0 turns intervals off), `--confidence` and `--seed`.
 public struct BootstrapSettings: Sendable, Hashable {
@@ -7,6 +9,16 @@ public struct BootstrapSettings: Sendable, Hashable {
     public var confidence: Double
     /// Picks the replicates' Poisson counts (default 0): the same seed gives the same intervals.
     public var seed: UInt64
+    /// Which generator drew the counts (``PoissonCounts``): ``currentDraws``
+    /// for every audit this calib runs; ``olderDraws`` only in a part read from
+    /// partial-state format version 4 or older, whose replicates merge with
+    /// other such parts but not with this calib's.
+    public var draws: Int = BootstrapSettings.currentDraws
+
+    /// Four 16-bit uniforms a mix (partial-state format version 5 on).
+    public static let currentDraws = 2
+    /// Two 32-bit uniforms a mix (partial-state format versions 1 to 4).
+    public static let olderDraws = 1
 
     public static let defaultReplicates = 200
     /// The most replicates accepted: each costs a pass of the streaming sums over every row.
@@ -27,14 +39,20 @@ public struct BootstrapSettings: Sendable, Hashable {
 /// input), so replicates stream, merge across blocks and threads, and two
 /// models scored on the same rows get the same counts (a paired bootstrap).
 ///
-/// How: `k_i = mix(seed ⊕ mix(i))` keys the row; replicates `2j` and `2j + 1`
-/// take the two 32-bit halves `u` of `mix(k_i + (j + 1)·γ)` (`mix` is
-/// SplitMix64's finaliser, `γ` its golden-ratio increment; Steele, Lea &
-/// Flood 2014) and invert Poisson(1)'s CDF: `m = #{k : u ≥ T_k}` with
-/// `T_k = ⌊2³² · P(M ≤ k)⌋`. Each probability is Poisson's to within 2⁻³²;
-/// counts stop at 12 (`P(M > 12) ≈ 1.4·10⁻¹⁰`).
+/// How: `k_i = mix(seed ⊕ mix(i))` keys the row; replicates `4j … 4j + 3`
+/// take the four 16-bit quarters `u` of `mix(k_i + (j + 1)·γ)`, lowest first
+/// (`mix` is SplitMix64's finaliser, `γ` its golden-ratio increment; Steele,
+/// Lea & Flood 2014), and invert Poisson(1)'s CDF: `m = #{k < 8 : u ≥ T_k}`
+/// with `T_k = round(2¹⁶ · P(M ≤ k))`. Each `P(m = k)` is Poisson's to within
+/// 2⁻¹⁶ (`P(m = 0)` is 0.3678741 for 0.3678794); counts stop at 8 (`P(M > 8)
+/// ≈ 10⁻⁶`). The counts' mean is exactly 1 and their variance 0.99997, so
+/// the draws' own error is a thousandth of the Monte Carlo error of 200
+/// replicates' quantiles. Which generator drew a part's counts:
+/// ``BootstrapSettings/draws``.
 ///
-/// Complexity: one 64-bit mix per two counts.
+/// Complexity: one 64-bit mix per four counts. (Until partial-state format
+/// version 5, two 32-bit uniforms per mix and 12 thresholds: twice the
+/// mixes for no difference a bootstrap interval can show.)
 public enum PoissonCounts {
     /// SplitMix64's increment, `⌊2⁶⁴/φ⌋`.
     static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -54,42 +72,30 @@ public enum PoissonCounts {
         mix(seed ^ mix(UInt64(bitPattern: Int64(row)) &+ gamma))
     }
 
-    /// `T_k = ⌊2³² · P(M ≤ k)⌋`, `M ~ Poisson(1)`, for k = 0…11 (computed in
-    /// `init` from `e⁻¹ Σ_{j≤k} 1/j!`).
-    static let thresholds: [UInt64] = {
-        var t: [UInt64] = []
+    /// `T_k = round(2¹⁶ · P(M ≤ k))`, `M ~ Poisson(1)`, for k = 0…7 (computed
+    /// from `e⁻¹ Σ_{j≤k} 1/j!`; each below 2¹⁶), as the kernel takes them.
+    static let thresholds: [UInt16] = {
+        var t: [UInt16] = []
         var term = 1.0, cdf = 0.0
         let e1 = 0.36787944117144233
-        for k in 0..<12 {
+        for k in 0..<Int(CALIB_POISSON_THRESHOLDS) {
             if k > 0 { term /= Double(k) }
             cdf += term
-            t.append(UInt64((cdf * e1 * 4_294_967_296.0).rounded(.down)))
+            t.append(UInt16((cdf * e1 * 65_536.0).rounded()))
         }
         return t
     }()
 
-    /// The thresholds as the bootstrap's kernel takes them (each below 2³²).
-    static let thresholds32: [UInt32] = thresholds.map { UInt32($0) }
-
-    /// The count of a 32-bit uniform `u`: the number of thresholds at or below it.
-    /// The first four comparisons (98.1% of the counts, `P(M ≤ 3)`) are
-    /// branch-free, `1 − borrow(u − T_k)`: a uniform `u` would mispredict a branch.
+    /// The count of a 16-bit uniform `u`: the number of thresholds at or below it.
     @inline(__always)
-    static func count(uniform u: UInt64, _ t: UnsafePointer<UInt64>) -> UInt32 {
-        let below = ((u &- t[0]) >> 63) &+ ((u &- t[1]) >> 63) &+ ((u &- t[2]) >> 63) &+ ((u &- t[3]) >> 63)
-        var m = UInt32(truncatingIfNeeded: 4 &- below)
-        if _slowPath(m == 4) {
-            var k = 4
-            while k < 12 && u >= t[k] { m &+= 1; k &+= 1 }
-        }
-        return m
+    static func count(uniform u: UInt16, _ t: [UInt16]) -> Int {
+        t.reduce(0) { $0 + (u >= $1 ? 1 : 0) }
     }
 
     /// `m_ir` for one row and replicate (what the bootstrap's kernel draws, `calib_poisson_counts`; for tests and references).
     public static func count(seed: UInt64, replicate r: Int, row: Int) -> Int {
         precondition(r >= 0, "replicate index ≥ 0")
-        let x = mix(rowKey(seed: seed, row: row) &+ UInt64(r / 2 + 1) &* gamma)
-        let u = r % 2 == 0 ? x & 0xFFFF_FFFF : x >> 32
-        return thresholds.withUnsafeBufferPointer { Int(PoissonCounts.count(uniform: u, $0.baseAddress!)) }
+        let x = mix(rowKey(seed: seed, row: row) &+ UInt64(r / 4 + 1) &* gamma)
+        return count(uniform: UInt16(truncatingIfNeeded: x >> UInt64(16 * (r % 4))), thresholds)
     }
 }

@@ -325,7 +325,7 @@ struct ReplicateBatch {
     /// cell) groups, `calib_count_sums_grouped`), and each reached cell's
     /// whole-number sum is added to its run once, as the cell's own pass added it.
     mutating func flush(sums replicateSums: UnsafeMutablePointer<Double>, counts replicateCounts: UnsafeMutablePointer<Double>,
-               cells: inout ReplicateCells, thresholds: UnsafePointer<UInt32>) {
+               cells: inout ReplicateCells, thresholds: UnsafePointer<UInt16>) {
         guard rows > 0 else { return }
         let r = replicates, capacity = Self.capacity, lanesPerBlock = Self.blockLanes
         let unitStarts = units.indices.map { u in

@@ -10,17 +10,20 @@
 /// path (a fused multiply-add is `fma`'s exact rounding on each), so the results
 /// are bit-identical whatever the CPU.
 
+/// The Poisson count thresholds `calib_poisson_counts` takes: counts stop at this many.
+#define CALIB_POISSON_THRESHOLDS 8
+
 /// Poisson(1) counts `m_ir` of `rows` rows, lanes `first ..< first + lanes`
 /// (`first` a multiple of 16, `lanes` of 8): row `i`, keyed `keys[i]`, gets
 /// `counts[i * countStride + r - first]`, the count for `r < replicates` and 0
-/// from `replicates` on. Replicates `2j` and `2j + 1` take
-/// the low and high 32-bit halves `u` of `mix(key + (j + 1)·γ)` (SplitMix64's
-/// finaliser and increment) and `m = #{k < 12 : u ≥ thresholds[k]}`; so a
+/// from `replicates` on. Replicates `4j ..< 4j + 4` take the 16-bit quarters
+/// `u` of `mix(key + (j + 1)·γ)` (SplitMix64's finaliser and increment), lowest
+/// first, and `m = #{k < CALIB_POISSON_THRESHOLDS : u ≥ thresholds[k]}`; so a
 /// lane's count is the same whatever block of lanes it is drawn in. The
 /// thresholds increase and each is at least 1 (the AVX2 path compares `u ≥ T`
-/// as the signed `u ⊕ 2³¹ > (T − 1) ⊕ 2³¹`).
+/// as the signed `u ⊕ 2¹⁵ > (T − 1) ⊕ 2¹⁵`).
 void calib_poisson_counts(const uint64_t *keys, size_t rows, size_t replicates, size_t first, size_t lanes,
-                          const uint32_t *thresholds, uint8_t *counts, size_t countStride);
+                          const uint16_t *thresholds, uint8_t *counts, size_t countStride);
 
 /// Adds `n` rows' terms to per-replicate sums: for `t < n`, the row with counts
 /// `m = counts + rows[t] * countStride` and values `v = values + valueAt[t]`,
