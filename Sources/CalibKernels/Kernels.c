@@ -128,10 +128,10 @@ AVX2 ALWAYS __m256i mix4_avx2(__m256i z, const __m256i c[4]) {
         for (int k_ = 6; k_ < CALIB_POISSON_THRESHOLDS; k_++) m = _mm256_sub_epi16(m, _mm256_cmpgt_epi16(u, t[k_])); \
     } while (0)
 
-/* `POISSON_BODY` in AVX2: two vectors of four mixes (32 counts) a step, their
-   16-bit counts packed to bytes; the last 8, 16 or 24 lanes in a step of their
-   own after the loop (a branch inside it cost the loop its registers: 11% of
-   the kernel's time). */
+/* `POISSON_BODY` in AVX2: two rows a step, each two vectors of four mixes (32
+   counts), their 16-bit counts packed to bytes; a row's last 8, 16 or 24 lanes
+   in a step of their own after the loop (a branch inside it cost the loop its
+   registers: 11% of the kernel's time). */
 AVX2 static void poisson_avx2(POISSON_PARAMS) {
     __m256i t[CALIB_POISSON_THRESHOLDS];
     for (int k = 0; k < CALIB_POISSON_THRESHOLDS; k++) t[k] = _mm256_set1_epi16((int16_t)((thresholds[k] - 1u) ^ 0x8000u));
@@ -149,8 +149,8 @@ AVX2 static void poisson_avx2(POISSON_PARAMS) {
     const __m256i step = _mm256_set1_epi64x((int64_t)(8 * GAMMA));
     const __m256i laneIndex = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
                                                16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-    /* The vector's lanes at or past `replicates` zeroed (`r` its first lane), then stored: `left` lanes, 8 to 32. */
-#define STORE_COUNTS(bytes, r, left) do {                                                \
+    /* The vector's lanes at or past `replicates` zeroed (`r` its first lane), then stored at `out + r`: `left` lanes, 8 to 32. */
+#define STORE_COUNTS(bytes, out, r, left) do {                                           \
         __m256i b_ = (bytes);                                                           \
         if (first + (r) + 32 > replicates) {                                            \
             const size_t kept_ = replicates > first + (r) ? replicates - first - (r) : 0; \
@@ -165,40 +165,84 @@ AVX2 static void poisson_avx2(POISSON_PARAMS) {
             } else _mm_storel_epi64((__m128i *)(out + (r)), low_);                      \
         }                                                                               \
     } while (0)
+    /* 32 counts of a row from its two vectors' uniforms `uA`, `uB` (each already ⊕ `sign`): `mA`, `mB`
+       from the first five thresholds, and whether a lane reaches the sixth, OR-ed into `tail`. */
+#define STEP_COUNTS(uA, uB, mA, mB, tail) do {                                           \
+        __m256i tA_, tB_;                                                               \
+        COUNT16_AVX2(uA, t, mA, tA_);                                                   \
+        COUNT16_AVX2(uB, t, mB, tB_);                                                   \
+        tail = _mm256_or_si256(tail, _mm256_or_si256(tA_, tB_));                        \
+    } while (0)
+    /* The rare lanes at or above the sixth threshold: the other thresholds, lane-wise. */
+#define TAIL_COUNTS(uA, uB, mA, mB) do {                                                 \
+        __m256i tA_ = _mm256_cmpgt_epi16(uA, t[5]), tB_ = _mm256_cmpgt_epi16(uB, t[5]); \
+        COUNT16_TAIL_AVX2(uA, t, mA, tA_);                                              \
+        COUNT16_TAIL_AVX2(uB, t, mB, tB_);                                              \
+    } while (0)
+    /* Packing interleaves the 128-bit halves: A0–7 B0–7 | A8–15 B8–15, put back in order. */
+#define PACKED(mA, mB) _mm256_permute4x64_epi64(_mm256_packus_epi16(mA, mB), 0xD8)
+    /* A row's last 8, 16 or 24 lanes: the second vector only past 16. */
+#define LAST_COUNTS(zA, zB, out, r) do {                                                 \
+        const size_t left_ = lanes - (r);                                               \
+        const __m256i uA_ = _mm256_xor_si256(mix4_avx2(zA, c), sign);                   \
+        __m256i mA_, tailA_, mB_ = _mm256_setzero_si256(), tailB_;                      \
+        COUNT16_AVX2(uA_, t, mA_, tailA_);                                              \
+        if (!_mm256_testz_si256(tailA_, tailA_)) COUNT16_TAIL_AVX2(uA_, t, mA_, tailA_); \
+        if (left_ > 16) {                                                               \
+            const __m256i uB_ = _mm256_xor_si256(mix4_avx2(zB, c), sign);               \
+            COUNT16_AVX2(uB_, t, mB_, tailB_);                                          \
+            if (!_mm256_testz_si256(tailB_, tailB_)) COUNT16_TAIL_AVX2(uB_, t, mB_, tailB_); \
+        }                                                                               \
+        uint8_t *const out_ = (out);                                                    \
+        STORE_COUNTS(PACKED(mA_, mB_), out_, r, left_);                                 \
+    } while (0)
     const size_t whole = lanes & ~(size_t)31;
-    for (size_t i = 0; i < rows; i++) {
-        uint8_t *out = counts + i * countStride;
+    size_t i = 0;
+    /* Two rows a step: four independent mixes in flight (one row's two left the core waiting on their latency: 10%). */
+    for (; i + 1 < rows; i += 2) {
+        uint8_t *const out = counts + i * countStride, *const next = out + countStride;
+        const __m256i key = _mm256_set1_epi64x((int64_t)keys[i]), nextKey = _mm256_set1_epi64x((int64_t)keys[i + 1]);
+        __m256i zA = _mm256_add_epi64(key, mixA), zB = _mm256_add_epi64(key, mixB);
+        __m256i yA = _mm256_add_epi64(nextKey, mixA), yB = _mm256_add_epi64(nextKey, mixB);
+        size_t r = 0;
+        for (; r < whole; r += 32) {
+            const __m256i uA = _mm256_xor_si256(mix4_avx2(zA, c), sign), uB = _mm256_xor_si256(mix4_avx2(zB, c), sign);
+            const __m256i vA = _mm256_xor_si256(mix4_avx2(yA, c), sign), vB = _mm256_xor_si256(mix4_avx2(yB, c), sign);
+            zA = _mm256_add_epi64(zA, step); zB = _mm256_add_epi64(zB, step);
+            yA = _mm256_add_epi64(yA, step); yB = _mm256_add_epi64(yB, step);
+            __m256i mA, mB, nA, nB, tail = _mm256_setzero_si256();
+            STEP_COUNTS(uA, uB, mA, mB, tail);
+            STEP_COUNTS(vA, vB, nA, nB, tail);
+            if (!_mm256_testz_si256(tail, tail)) {
+                TAIL_COUNTS(uA, uB, mA, mB);
+                TAIL_COUNTS(vA, vB, nA, nB);
+            }
+            STORE_COUNTS(PACKED(mA, mB), out, r, 32);
+            STORE_COUNTS(PACKED(nA, nB), next, r, 32);
+        }
+        if (r < lanes) {
+            LAST_COUNTS(zA, zB, out, r);
+            LAST_COUNTS(yA, yB, next, r);
+        }
+    }
+    if (i < rows) {
+        uint8_t *const out = counts + i * countStride;
         const __m256i key = _mm256_set1_epi64x((int64_t)keys[i]);
         __m256i zA = _mm256_add_epi64(key, mixA), zB = _mm256_add_epi64(key, mixB);
         size_t r = 0;
         for (; r < whole; r += 32, zA = _mm256_add_epi64(zA, step), zB = _mm256_add_epi64(zB, step)) {
             const __m256i uA = _mm256_xor_si256(mix4_avx2(zA, c), sign), uB = _mm256_xor_si256(mix4_avx2(zB, c), sign);
-            __m256i mA, tailA, mB, tailB;
-            COUNT16_AVX2(uA, t, mA, tailA);
-            COUNT16_AVX2(uB, t, mB, tailB);
-            const __m256i tail = _mm256_or_si256(tailA, tailB);
-            if (!_mm256_testz_si256(tail, tail)) {
-                COUNT16_TAIL_AVX2(uA, t, mA, tailA);
-                COUNT16_TAIL_AVX2(uB, t, mB, tailB);
-            }
-            /* Packing interleaves the 128-bit halves: A0–7 B0–7 | A8–15 B8–15, put back in order. */
-            STORE_COUNTS(_mm256_permute4x64_epi64(_mm256_packus_epi16(mA, mB), 0xD8), r, 32);
+            __m256i mA, mB, tail = _mm256_setzero_si256();
+            STEP_COUNTS(uA, uB, mA, mB, tail);
+            if (!_mm256_testz_si256(tail, tail)) TAIL_COUNTS(uA, uB, mA, mB);
+            STORE_COUNTS(PACKED(mA, mB), out, r, 32);
         }
-        if (r < lanes) {
-            /* The last 8, 16 or 24 lanes: the second vector only past 16. */
-            const size_t left = lanes - r;
-            const __m256i uA = _mm256_xor_si256(mix4_avx2(zA, c), sign);
-            __m256i mA, tailA, mB = _mm256_setzero_si256(), tailB;
-            COUNT16_AVX2(uA, t, mA, tailA);
-            if (!_mm256_testz_si256(tailA, tailA)) COUNT16_TAIL_AVX2(uA, t, mA, tailA);
-            if (left > 16) {
-                const __m256i uB = _mm256_xor_si256(mix4_avx2(zB, c), sign);
-                COUNT16_AVX2(uB, t, mB, tailB);
-                if (!_mm256_testz_si256(tailB, tailB)) COUNT16_TAIL_AVX2(uB, t, mB, tailB);
-            }
-            STORE_COUNTS(_mm256_permute4x64_epi64(_mm256_packus_epi16(mA, mB), 0xD8), r, left);
-        }
+        if (r < lanes) LAST_COUNTS(zA, zB, out, r);
     }
+#undef STEP_COUNTS
+#undef TAIL_COUNTS
+#undef PACKED
+#undef LAST_COUNTS
 #undef STORE_COUNTS
 }
 #else
