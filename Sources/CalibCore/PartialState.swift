@@ -124,7 +124,7 @@ extension AuditAccumulator {
                 ("bootstrap replicates", "\(mine.replicates)", "\(theirs.replicates)"),
                 ("confidence", "\(mine.confidence)", "\(theirs.confidence)"),
                 ("seed", "\(mine.seed)", "\(theirs.seed)"),
-                ("bootstrap draws", Self.describe(draws: mine.draws), Self.describe(draws: theirs.draws)),
+                ("bootstrap counts drawn by", Self.describe(draws: mine.draws), Self.describe(draws: theirs.draws)),
             ]
             if let (name, expected, found) = fields.first(where: { $0.1 != $0.2 }) {
                 return .setting(name: name, expected: expected, found: found)
@@ -133,10 +133,10 @@ extension AuditAccumulator {
         return nil
     }
 
-    /// How a part's bootstrap counts were drawn, for a mismatch's message.
+    /// Which calib drew a part's bootstrap counts, for a mismatch's message.
     static func describe(draws: Int) -> String {
-        draws == BootstrapSettings.currentDraws ? "this calib's (partial-state format 5 on)"
-            : "an older calib's (partial-state format 4 or older: write the part again with this calib)"
+        draws == BootstrapSettings.currentDraws ? "this calib (partial-state format 5)"
+            : "an older calib (partial-state format 4 or older: write that part again with this calib)"
     }
 
     /// Shifts the key of every row's bootstrap counts by `offset`: a row at
