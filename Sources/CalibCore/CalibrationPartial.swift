@@ -215,6 +215,19 @@ struct CalibrationPartial {
         /// The last group, open (`nil` while the first group is the only one).
         var last: IsotonicBlock? { hasCurrent ? current : nil }
 
+        /// Empties the segment as a new one, keeping the stack's storage (`CalibrationPartial.restart`).
+        mutating func restart() {
+            first = nil
+            stack.below.removeAll(keepingCapacity: true)
+            stack.hasTop = false
+            pendingWeight = CompensatedSum()
+            pendingPurity = -2
+            pendingLowest = 0
+            pendingHighest = 0
+            hasCurrent = false
+            // `stack.top` and `current` are read only while `hasTop` and `hasCurrent` hold.
+        }
+
         /// A PAV stack whose top block is kept apart from the array below it.
         struct PoolStack {
             var below: [IsotonicBlock] = []
@@ -456,7 +469,7 @@ struct CalibrationPartial {
     let binCount: Int
     let groupCount: Int
     let binary: Bool
-    let totalWeight: Double
+    private(set) var totalWeight: Double
     /// Whether every row weighs 1: the weight below is then a count (an integer sum, exact).
     let unitWeights: Bool
     /// Weight of the rows before the next run.
@@ -479,6 +492,24 @@ struct CalibrationPartial {
         self.binary = binary
         self.totalWeight = totalWeight
         below = weightBelow
+        binCursor = EqualMassCursor(count: binCount, total: totalWeight, below: weightBelow.value)
+        groupCursor = EqualMassCursor(count: groupCount, total: totalWeight, below: weightBelow.value)
+    }
+
+    /// This partial as `init` makes it with the same bins, groups and task,
+    /// for a column of `totalWeight` and starting at `weightBelow`, but with
+    /// its arrays' storage kept: the bootstrap walks each replicate's grid
+    /// buckets as some 500 partials (`ReplicateWalk`), which one partial
+    /// restarted serves without allocating a dozen arrays for each.
+    mutating func restart(totalWeight: Double, weightBelow: CompensatedSum) {
+        self.totalWeight = totalWeight
+        below = weightBelow
+        bins.removeAll(keepingCapacity: true)
+        groups.removeAll(keepingCapacity: true)
+        spiegelhalterNumerator = CompensatedSum()
+        spiegelhalterDenominator = CompensatedSum()
+        pools.restart()
+        smooth.restart()
         binCursor = EqualMassCursor(count: binCount, total: totalWeight, below: weightBelow.value)
         groupCursor = EqualMassCursor(count: groupCount, total: totalWeight, below: weightBelow.value)
     }

@@ -144,6 +144,23 @@ struct SmoothECEGrid: Sendable, Equatable {
         }
     }
 
+    /// The grid as `init()` makes it, its storage kept, when only `nodes` may
+    /// hold anything but +0 (every other node took only the +0 of a
+    /// partial's untouched nodes): the bootstrap's replicates reuse one grid
+    /// a worker (`ReplicateScratch`) instead of zeroing 262 KB each.
+    mutating func clear(nodes: [Int]) {
+        totalWeight = 0
+        guard !weight.isEmpty else { return }
+        weight.withUnsafeMutableBufferPointer { weight in
+            residual.withUnsafeMutableBufferPointer { residual in
+                for k in nodes {
+                    weight[k] = 0
+                    residual[k] = 0
+                }
+            }
+        }
+    }
+
     /// Adds another grid node by node (deterministic; order-independent up to rounding).
     mutating func merge(_ other: SmoothECEGrid) {
         totalWeight += other.totalWeight
@@ -249,14 +266,17 @@ struct SmoothECEGrid: Sendable, Equatable {
 
         /// The scaled fine nodes redistributed onto `E` nodes (smooth_round_to_grid of node k/G: bin
         /// ⌊k(E−1)/G⌋, fraction exact in integers) and reflected: the grid `j = c − hi … E−1 + c − lo`
-        /// (`c = E//2`) that taps `lo…hi` read, from index `jLo = c − hi`.
-        func reflectedNodes(points e: Int, lo: Int, hi: Int) -> (values: [Double], residuals: [Double], jLo: Int) {
+        /// (`c = E//2`) that taps `lo…hi` read, from index `jLo = c − hi`. With `nodes` (ascending), only
+        /// those fine nodes are read, the others being known to be zero (the bootstrap's replicates:
+        /// `ReplicateWalk.nodes`); a zero node adds nothing either way.
+        func reflectedNodes(points e: Int, lo: Int, hi: Int, nodes: [Int]? = nil) -> (values: [Double], residuals: [Double], jLo: Int) {
             let g = SmoothECEGrid.cells
             var values = [Double](repeating: 0, count: e)
             var residuals = [Double](repeating: 0, count: e)
             grid.weight.withUnsafeBufferPointer { weight in
                 grid.residual.withUnsafeBufferPointer { residual in
-                    for k in 0...g where weight[k] != 0 || residual[k] != 0 {
+                    @inline(__always) func redistribute(_ k: Int) {
+                        guard weight[k] != 0 || residual[k] != 0 else { return }
                         let (quotient, remainder) = (k * (e - 1)).quotientAndRemainder(dividingBy: g)
                         let q = Swift.min(quotient, e - 2)
                         let frac = quotient > e - 2 ? 1 : Double(remainder) / Double(g)
@@ -265,6 +285,11 @@ struct SmoothECEGrid: Sendable, Equatable {
                         values[q + 1] += frac * w
                         residuals[q] += (1 - frac) * d
                         residuals[q + 1] += frac * d
+                    }
+                    if let nodes {
+                        for k in nodes { redistribute(k) }
+                    } else {
+                        for k in 0...g { redistribute(k) }
                     }
                 }
             }
@@ -380,6 +405,13 @@ struct SmoothDeposits {
     private(set) var nodes: [Double] = []
     /// `Σ W` of the runs (plain).
     private(set) var totalWeight = 0.0
+
+    /// Empties the deposits as new ones, keeping the nodes' storage (`CalibrationPartial.restart`).
+    mutating func restart() {
+        first = -1
+        nodes.removeAll(keepingCapacity: true)
+        totalWeight = 0
+    }
 
     /// The fine cell of a score in `[0, 1]` and its position in it.
     @inline(__always)

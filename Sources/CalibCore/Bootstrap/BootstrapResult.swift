@@ -107,10 +107,12 @@ extension BootstrapReplicates {
         let fits = replicateFits
         // The ranked columns' pseudo-rows in order, once for every replicate.
         let ranking = withGrid ? ReplicateRanking(self, rankedColumns: columns == 1 ? 1 : columns - 1) : nil
+        // The headline column's pseudo-rows in store order, once for every replicate's sorted walk.
+        let walk = withGrid ? ReplicateWalk(self, binCount: template.settings.bins) : nil
         // The grid's own values for the full sample: what each replicate's grid value is measured from.
         let gridEstimate: AuditResult? = ranking.map {
             template.resultOnGrid(self, replicate: nil, classNames: names, smoothBandwidth: bandwidth, smoothing: smoothing,
-                                  ranking: $0, fits: gridFits)
+                                  ranking: $0, fits: gridFits, walk: walk)
         }
 
         let r = replicates, keyCount = keys.count
@@ -121,14 +123,17 @@ extension BootstrapReplicates {
         values.withUnsafeMutableBufferPointer { valueStorage in
             binValues.withUnsafeMutableBufferPointer { binStorage in
                 let valueAt = SendablePointer(valueStorage.baseAddress!), binAt = SendablePointer(binStorage.baseAddress!)
-                let body: @Sendable (Int) -> Void = { replicate in
+                let body: @Sendable (Int, inout ReplicateScratch) -> Void = { replicate, scratch in
                     var copy = template
                     copy.scalars = scalars[replicate]
                     copy.families = families[replicate]
-                    let result = ranking.map {
+                    let result = if let ranking, let walk {
                         copy.resultOnGrid(self, replicate: replicate, classNames: names, smoothBandwidth: bandwidth,
-                                          smoothing: smoothing, ranking: $0, fits: fits?.fit(self, replicate: replicate))
-                    } ?? copy.result(classNames: names, ranking: nil, sorted: nil)
+                                          smoothing: smoothing, ranking: ranking, fits: fits?.fit(self, replicate: replicate),
+                                          walk: walk, scratch: &scratch)
+                    } else {
+                        copy.result(classNames: names, ranking: nil, sorted: nil)
+                    }
                     for (i, key) in keys.enumerated() {
                         guard var value = key.read(result) else { continue }
                         if key.needsSortedScores {
@@ -144,7 +149,13 @@ extension BootstrapReplicates {
                         binAt.pointer[(topBins + b) * r + replicate] = bin.observedRate ?? .nan
                     }
                 }
-                if let runner { runner(r, body) } else { for replicate in 0..<r { body(replicate) } }
+                // Blocks of a few replicates, each finished by one worker with one scratch (any split gives the same values).
+                let block = Self.finishBlock, blocks = (r + block - 1) / block
+                let finishBlock: @Sendable (Int) -> Void = { b in
+                    var scratch = ReplicateScratch()
+                    for replicate in (b * block)..<Swift.min(r, (b + 1) * block) { body(replicate, &scratch) }
+                }
+                if let runner { runner(blocks, finishBlock) } else { for b in 0..<blocks { finishBlock(b) } }
             }
         }
 
@@ -172,6 +183,10 @@ extension BootstrapReplicates {
             positiveReliabilityBins: estimate.positiveReliability.map { binIntervals($0, from: topBins) },
             sortedUnavailableReason: sortedReason)
     }
+
+    /// Replicates a worker finishes in a row with one `ReplicateScratch`: its grid is zeroed once for
+    /// them (262 KB), and at R = 200 they are 50 tasks, enough to keep any common count of threads busy.
+    static let finishBlock = 4
 
     /// The pseudo-rows of replicate `replicate`'s grid (`nil`: the full
     /// sample's), column by column: each non-empty cell's negatives and
@@ -224,20 +239,30 @@ extension AuditAccumulator {
     /// `pseudoStore`, on one thread, but with the ranking's areas from `ranking` (`ReplicateRanking`,
     /// the same bits, no operating points) and a binary task's logistic fits given (`ReplicateFits`).
     /// The headline column's sorted walk is `CalibrationWalk`'s, one partial per bucket for a binary
-    /// task (as the ranking's hook makes them) and by ranges for a multiclass one; the smooth ECE is
+    /// task (as the ranking's hook makes them) and by ranges for a multiclass one, as `walk` makes it
+    /// (`ReplicateWalk`: the same bits; made here when not given); the smooth ECE is
     /// evaluated at `smoothBandwidth` (the full sample's σ*), not searched for, by `smoothing` when given
     /// (`ReplicateSmoothECE` at that bandwidth: the same bits).
     func resultOnGrid(_ bootstrap: BootstrapReplicates, replicate: Int?, classNames: [String], smoothBandwidth: Double?,
-                      smoothing: ReplicateSmoothECE?, ranking: ReplicateRanking, fits: CalibrationFits?) -> AuditResult {
+                      smoothing: ReplicateSmoothECE?, ranking: ReplicateRanking, fits: CalibrationFits?,
+                      walk: ReplicateWalk? = nil) -> AuditResult {
+        var scratch = ReplicateScratch()
+        return resultOnGrid(bootstrap, replicate: replicate, classNames: classNames, smoothBandwidth: smoothBandwidth,
+                            smoothing: smoothing, ranking: ranking, fits: fits,
+                            walk: walk ?? ReplicateWalk(bootstrap, binCount: settings.bins), scratch: &scratch)
+    }
+
+    /// `resultOnGrid` with the walk's buffers of `scratch`, a worker's from one replicate to the next.
+    func resultOnGrid(_ bootstrap: BootstrapReplicates, replicate: Int?, classNames: [String], smoothBandwidth: Double?,
+                      smoothing: ReplicateSmoothECE?, ranking: ReplicateRanking, fits: CalibrationFits?,
+                      walk: ReplicateWalk, scratch: inout ReplicateScratch) -> AuditResult {
         let metrics = replicate.map { r in ranking.ranking { bootstrap.cells.weight(slot: $0, replicate: r) } }
             ?? ranking.ranking { bootstrap.fullWeights[$0] }
         let binary = bootstrap.columns == 1
-        let pieces = bootstrap.pseudoPieces(column: bootstrap.columns - 1, replicate: replicate)
-        let walk = CalibrationWalk(pieces, binCount: settings.bins, binary: binary)
-        let partials = binary ? walk.walk(pieces, only: walk.sizes.indices.filter { walk.sizes[$0] > 0 }, runner: nil)
-                              : walk.walk(pieces, runner: nil)
-        let totals = walk.totals(partials)
-        let smooth = smoothing.map { $0.estimate(totals.smooth) } ?? totals.smooth.estimate(bandwidth: smoothBandwidth)
+        var totals = replicate.map { r in walk.totals(weight: { bootstrap.cells.weight(slot: $0, replicate: r) }, scratch: &scratch) }
+            ?? walk.totals(weight: { bootstrap.fullWeights[$0] }, scratch: &scratch)
+        let smooth = smoothing.map { $0.estimate(totals.smooth, nodes: walk.nodes) } ?? totals.smooth.estimate(bandwidth: smoothBandwidth)
+        walk.reuse(&totals, in: &scratch)
         return result(classNames: classNames, ranking: metrics, sorted: .walked(totals, smooth, binary ? fits : nil))
     }
 }

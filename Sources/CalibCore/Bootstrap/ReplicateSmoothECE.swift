@@ -50,13 +50,14 @@ struct ReplicateSmoothECE: Sendable {
         self.blocks = blocks
     }
 
-    /// `grid.estimate(bandwidth: bandwidth)`.
-    func estimate(_ grid: SmoothECEGrid) -> SmoothECEEstimate? {
+    /// `grid.estimate(bandwidth: bandwidth)`; with `nodes` (ascending), the only fine nodes that may
+    /// be nonzero (`ReplicateWalk.nodes`), which are all the redistribution then reads.
+    func estimate(_ grid: SmoothECEGrid, nodes: [Int]? = nil) -> SmoothECEEstimate? {
         guard let evaluator = SmoothECEGrid.Evaluator(scaling: grid) else { return nil }
         let e = points
         // Output i's tap m reads the reflected grid at i + c − m − jLo.
         let c = e / 2
-        let (extValues, extResiduals, jLo) = evaluator.reflectedNodes(points: e, lo: lo, hi: hi)
+        let (extValues, extResiduals, jLo) = evaluator.reflectedNodes(points: e, lo: lo, hi: hi, nodes: nodes)
         var smoothedWeight = [Double](repeating: 0, count: e)
         var smoothedResidual = [Double](repeating: 0, count: e)
         extValues.withUnsafeBufferPointer { w in
