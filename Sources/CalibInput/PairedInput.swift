@@ -231,7 +231,8 @@ public struct PairedInput: Sendable {
         // Each model audited in its own shape (logits against probabilities is a fair comparison).
         let emptyBase = AuditAccumulator(shape: shape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
         let emptyCand = AuditAccumulator(shape: candidateShape, settings: settings, losses: losses, ranking: ranking, bootstrap: bootstrap)
-        let parts = Slots<(baseline: AuditAccumulator, candidate: AuditAccumulator, rows: PairedRows)>(count: chunks.count)
+        let baselineParts = Slots<AuditAccumulator>(count: chunks.count), candidateParts = Slots<AuditAccumulator>(count: chunks.count)
+        let rowParts = Slots<PairedRows>(count: chunks.count)
         let threshold = settings.threshold
         runConcurrently(chunks.count, threads: threads) { c in
             let (b, d) = chunks.take(c)
@@ -240,23 +241,32 @@ public struct PairedInput: Sendable {
             cand.add(d)
             var rows = PairedRows(shape: shape)
             rows.add(baseline: b, candidate: d, threshold: threshold)
-            parts.set(c, (base, cand, rows))
+            baselineParts.set(c, base)
+            candidateParts.set(c, cand)
+            rowParts.set(c, rows)
         }
-        var base = emptyBase, cand = emptyCand
-        var rows = PairedRows(shape: shape)
-        rows.reserve(positives: parts.total(\.rows.positives), negatives: parts.total(\.rows.negatives))
-        for c in 0..<chunks.count {
-            let part = parts.take(c)
-            base.merge(part.baseline)
-            cand.merge(part.candidate)
-            rows.append(part.rows)
+        // Each model's parts merged, and the paired rows appended, in chunk order: three tasks (one loop
+        // left a core idle while the replicates merged), the same merges in the same order.
+        let finishing = Slots<AuditAccumulator>(count: 2), paired = Slots<PairedRows>(count: 1)
+        runConcurrently(3, threads: threads > 1 ? 3 : 1) { task in
+            if task == 2 {
+                var rows = PairedRows(shape: shape)
+                rows.reserve(positives: rowParts.total(\.positives), negatives: rowParts.total(\.negatives))
+                for c in 0..<chunks.count { rows.append(rowParts.take(c)) }
+                paired.set(0, rows)
+            } else {
+                let parts = task == 0 ? baselineParts : candidateParts
+                var accumulator = task == 0 ? emptyBase : emptyCand
+                for c in 0..<chunks.count { accumulator.merge(parts.take(c)) }
+                finishing.set(task, accumulator)
+            }
         }
         // The two summaries and DeLong's test, three tasks (each summary's own work on `threads` as well).
         let results = ResultSlots()
+        // Each task's arrays are its own (moved through the slots, not copied), so they are sorted in place.
+        let rows = paired.take(0)
         let mcNemar = rows.mcNemar
-        // Moved, not copied: each task's arrays are its own, so they are sorted in place.
-        let finishing = Slots([consume base, consume cand])
-        let paired = Slots([consume rows])
+        paired.set(0, consume rows)
         // All three at once (on more threads than `threads` when it is 2 or more): DeLong's
         // test is short of parallel work, and each summary has stretches of its own.
         let runner: RankingRunner = { count, body in runConcurrently(count, threads: threads, body) }
