@@ -20,7 +20,7 @@
 struct CalibrationWalk: Sendable {
     /// A bucket's (or a range's, from its first bucket) partial. A struct,
     /// not a tuple: a tuple of these is copied through the runtime's generic
-    /// witnesses, a thousand times a replicate.
+    /// witnesses wherever the join reads one.
     struct BucketPartial {
         let bucket: Int
         let partial: CalibrationPartial
@@ -39,6 +39,11 @@ struct CalibrationWalk: Sendable {
 
     /// SPEC section 9: Hosmer–Lemeshow uses 10 equal-mass groups.
     static let hosmerLemeshowGroups = 10
+
+    /// The rows a range of buckets takes when a walk splits its column into
+    /// ranges (about 1/16 of `rows` each, a range closing at the bucket that
+    /// reaches it): `walk`'s tasks, and `ReplicateWalk`'s partials, which must match them.
+    static func rangeShare(rows: Int) -> Int { Swift.max(1, rows / 16) }
 
     let binCount: Int
     let groupCount: Int
@@ -124,7 +129,7 @@ struct CalibrationWalk: Sendable {
         if buckets != nil {
             ranges = chosen.indices.map { chosen[$0...$0] }
         } else {
-            let share = Swift.max(1, chosen.reduce(0) { $0 + sizes[$1] } / 16)
+            let share = CalibrationWalk.rangeShare(rows: chosen.reduce(0) { $0 + sizes[$1] })
             var first = 0, filled = 0
             for (i, b) in chosen.enumerated() {
                 filled += sizes[b]

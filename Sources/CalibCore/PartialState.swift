@@ -134,9 +134,11 @@ extension AuditAccumulator {
     }
 
     /// Which calib drew a part's bootstrap counts, for a mismatch's message.
-    static func describe(draws: Int) -> String {
-        draws == BootstrapSettings.currentDraws ? "this calib (partial-state format 5)"
-            : "an older calib (partial-state format 4 or older: write that part again with this calib)"
+    static func describe(draws: BootstrapSettings.Draws) -> String {
+        switch draws {
+        case .quarters: "this calib (partial-state format 5)"
+        case .halves: "an older calib (partial-state format 4 or older: write that part again with this calib)"
+        }
     }
 
     /// Shifts the key of every row's bootstrap counts by `offset`: a row at
@@ -304,7 +306,7 @@ extension BootstrapReplicates {
         w.int(settings.replicates)
         w.double(settings.confidence)
         w.u64(settings.seed)
-        w.int(settings.draws)
+        w.int(settings.draws.rawValue)
         for r in 0..<replicates {
             w.family(scalars[r].state)
             w.family(families[r].state)
@@ -322,9 +324,12 @@ extension BootstrapReplicates {
         guard confidence > 0 && confidence < 1 else { throw .malformed("a confidence of \(confidence)") }
         var settings = BootstrapSettings(replicates: replicates, confidence: confidence, seed: seed)
         // Version 5 states the counts' generator; older versions had one (`PoissonCounts`).
-        settings.draws = r.version >= 5 ? try r.int() : BootstrapSettings.olderDraws
-        guard settings.draws == BootstrapSettings.currentDraws || settings.draws == BootstrapSettings.olderDraws else {
-            throw .malformed("bootstrap draws of an unknown kind \(settings.draws)")
+        if r.version >= 5 {
+            let stored = try r.int()
+            guard let draws = BootstrapSettings.Draws(rawValue: stored) else { throw .malformed("bootstrap draws of an unknown kind \(stored)") }
+            settings.draws = draws
+        } else {
+            settings.draws = .halves
         }
         self.init(settings: settings, classCount: k, auditSettings: auditSettings)
         for i in 0..<replicates {

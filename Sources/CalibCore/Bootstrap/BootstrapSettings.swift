@@ -9,16 +9,19 @@ public struct BootstrapSettings: Sendable, Hashable {
     public var confidence: Double
     /// Picks the replicates' Poisson counts (default 0): the same seed gives the same intervals.
     public var seed: UInt64
-    /// Which generator drew the counts (``PoissonCounts``): ``currentDraws``
-    /// for every audit this calib runs; ``olderDraws`` only in a part read from
-    /// partial-state format version 4 or older, whose replicates merge with
-    /// other such parts but not with this calib's.
-    public var draws: Int = BootstrapSettings.currentDraws
+    /// Which generator drew the counts (``PoissonCounts``): ``Draws/quarters``
+    /// for every audit this calib runs; ``Draws/halves`` only in a part read
+    /// from partial-state format version 4 or older, whose replicates merge
+    /// with other such parts but not with this calib's.
+    public var draws = Draws.quarters
 
-    /// Four 16-bit uniforms a mix (partial-state format version 5 on).
-    public static let currentDraws = 2
-    /// Two 32-bit uniforms a mix (partial-state format versions 1 to 4).
-    public static let olderDraws = 1
+    /// How a replicate's Poisson counts were drawn; the raw value is what a part stores.
+    public enum Draws: Int, Sendable, Hashable {
+        /// Two 32-bit uniforms a SplitMix64 mix (partial-state format versions 1 to 4).
+        case halves = 1
+        /// Four 16-bit uniforms a mix (partial-state format version 5 on).
+        case quarters = 2
+    }
 
     public static let defaultReplicates = 200
     /// The most replicates accepted: each costs a pass of the streaming sums over every row.

@@ -132,7 +132,7 @@ struct ReplicateWalk: Sendable {
                 ?? CalibrationPartial(binCount: binCount, groupCount: groupCount, binary: binary, totalWeight: totalWeight,
                                       unitWeights: false, weightBelow: present[0].below)
             defer { scratch.partial = partial }
-            let share = Swift.max(1, gathered / 16)
+            let share = CalibrationWalk.rangeShare(rows: gathered)
             var first = 0, filled = 0
             for p in 0..<presentCount {
                 let bucket = present[p]
