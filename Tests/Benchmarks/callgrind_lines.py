@@ -24,15 +24,23 @@ import re
 import subprocess
 
 
+def source_path(path):
+    """A source path from the package's `Sources/` on (the build's absolute prefix dropped)."""
+    return re.sub(r"^.*/Sources/", "", path)
+
+
 def self_costs(path, pattern):
     """Self Ir per instruction address of the functions whose name contains
     `pattern`. Names are given once, at first use, in `fn=`/`cfn=` lines and
     later by id alone; the cost line after `calls=` is the call's inclusive
-    cost, not the caller's own."""
+    cost, not the caller's own. A cost line's last number is its Ir
+    (callgrind's only event unless asked for more)."""
     names, costs = {}, collections.Counter()
     current, address, after_call = "", 0, False
     with open(path) as lines:
         for line in lines:
+            if line.startswith("positions:") and "instr" not in line.split():
+                raise SystemExit(f"{path} has no instruction addresses: profile with valgrind --dump-instr=yes")
             if line.startswith(("fn=", "cfn=")):
                 m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.strip())
                 if m.group(2):
@@ -72,7 +80,7 @@ def by_line(costs, binary, top):
     for address, frame in zip(addresses, frames):
         parts = frame.split("\n")
         function = parts[0][:80]
-        location = re.sub(r"^.*/Sources/", "", parts[1] if len(parts) > 1 else "?").rsplit(":", 1)[0]
+        location = source_path(parts[1] if len(parts) > 1 else "?").rsplit(":", 1)[0]
         lines[(location, function)] += costs[address]
         functions[function] += costs[address]
     print(f"self Ir {total:,}")
@@ -96,7 +104,7 @@ def by_instruction(costs, binary, minimum):
             if cost >= minimum:
                 print(f"{cost:>14,}  {m.group(1)}  {m.group(2)[:70]:70s} {source}")
         elif line.startswith("/"):
-            source = re.sub(r"^.*/Sources/", "", line.split(" ")[0])
+            source = source_path(line.split(" ")[0])
 
 
 def main():
