@@ -322,12 +322,15 @@ struct ClasswiseFamily: AccumulatorFamily {
 
     @inline(__always)
     func addTerms<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
+        for c in 0..<row.classCount { addTerms(ofClass: c, row, to: &sink, at: base) }
+    }
+
+    /// Class `c`'s table's terms of the row: `p_c` binned against `1[y = c]`.
+    @inline(__always)
+    func addTerms<Sink: TermSink>(ofClass c: Int, _ row: RowContext, to sink: inout Sink, at base: SlotBase) {
         let bins = binCount
-        let p = row.probabilities
-        for c in 0..<row.classCount {
-            ReliabilityBins.addTerms(value: p[c], outcome: c == row.label ? 1 : 0, weight: row.weight, binCount: bins,
-                                     to: &sink, at: base.advanced(by: (4 &* bins &* c, bins &* c)))
-        }
+        ReliabilityBins.addTerms(value: row.probabilities[c], outcome: c == row.label ? 1 : 0, weight: row.weight, binCount: bins,
+                                 to: &sink, at: base.advanced(by: (4 &* bins &* c, bins &* c)))
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {

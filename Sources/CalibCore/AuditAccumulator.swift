@@ -111,7 +111,9 @@ public struct AuditAccumulator: Sendable {
 
     /// The loop, for `Classes` and `Weights`. With `byShape`, the bootstrap
     /// takes a binary row's pattern from an earlier row of its shape
-    /// (`ReplicateBatch.BinaryRow`); the tests turn it off to compare.
+    /// (`ReplicateBatch.BinaryRow`), and a multiclass row's class-wise
+    /// tables' patterns from earlier rows' (`ReplicateBatch.recordClasswise`);
+    /// the tests turn it off to compare.
     @inline(__always)
     mutating func add<Classes: ClassCountKind, Weights: RowWeightKind>(_ table: PredictionTable, rows: some Sequence<Int>,
                                                                       classes: Classes.Type, weighing: Weights.Type,
@@ -283,7 +285,19 @@ public struct AuditAccumulator: Sendable {
                             let shape = binary && byShape
                                 ? ReplicateBatch.BinaryRow(row, scalars: replicateScalars, families: replicateFamilies) : nil
                             let shaped = shape != nil && batch!.record(shape!, key: rowKey, cell: cellAt[0])
-                            if !shaped || ReplicateBatch.checksShapedRows {
+                            if !binary && byShape && w == 1 {
+                                // A multiclass row: its class-wise tables' terms are logged only for the units
+                                // whose shape the batch has not met (`recordClasswise`).
+                                var log = batch!.log
+                                replicateScalars.addTerms(row, to: &log, at: SlotBase(sums: replicateLayout.scalars.sums,
+                                                                                      counts: replicateLayout.scalars.counts))
+                                let familiesBase = SlotBase(sums: replicateLayout.families.sums, counts: replicateLayout.families.counts)
+                                replicateFamilies.addTermsBeforeClasswise(row, to: &log, at: familiesBase)
+                                batch!.recordClasswise(key: rowKey, cells: cellAt, log: log, probabilities: p, label: y, classCount: k,
+                                                       binCount: replicateFamilies.classwise.binCount) { c, log in
+                                    replicateFamilies.addClasswiseTerms(ofClass: c, row, to: &log, at: familiesBase)
+                                }
+                            } else if !shaped || ReplicateBatch.checksShapedRows {
                                 var log = batch!.log
                                 replicateScalars.addTerms(row, to: &log, at: SlotBase(sums: replicateLayout.scalars.sums,
                                                                                       counts: replicateLayout.scalars.counts))

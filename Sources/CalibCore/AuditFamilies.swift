@@ -84,10 +84,24 @@ struct AuditFamilies: AccumulatorFamily {
     /// replicates do not keep), slot by slot in ascending order.
     @inline(__always)
     func addTermsBeforeLosses<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
+        addTermsBeforeClasswise(row, to: &sink, at: base)
+        classwise.addTerms(row, to: &sink, at: base.advanced(by: classwiseAt))
+    }
+
+    /// The row's terms of the families before the class-wise tables (the
+    /// first part of `addTermsBeforeLosses`): the bootstrap adds each class's
+    /// table's terms apart (`ReplicateBatch.recordClasswise`).
+    @inline(__always)
+    func addTermsBeforeClasswise<Sink: TermSink>(_ row: RowContext, to sink: inout Sink, at base: SlotBase) {
         classTotals.addTerms(row, to: &sink, at: base.advanced(by: totalsAt))
         confusion.addTerms(row, to: &sink, at: base.advanced(by: confusionAt))
         topLabel.addTerms(row, to: &sink, at: base.advanced(by: topAt))
-        classwise.addTerms(row, to: &sink, at: base.advanced(by: classwiseAt))
+    }
+
+    /// Class `c`'s table's terms of the row (the rest of `addTermsBeforeLosses`, class by class).
+    @inline(__always)
+    func addClasswiseTerms<Sink: TermSink>(ofClass c: Int, _ row: RowContext, to sink: inout Sink, at base: SlotBase) {
+        classwise.addTerms(ofClass: c, row, to: &sink, at: base.advanced(by: classwiseAt))
     }
 
     mutating func fold(sums: UnsafePointer<Double>, counts: UnsafePointer<Int>) {

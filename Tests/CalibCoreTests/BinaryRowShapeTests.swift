@@ -154,16 +154,7 @@ struct BinaryRowShapeTests {
             let row = sample.draw(&g)
             table.append(label: row.label, scores: [row.score], weight: weight, line: i + 2)
         }
-        var accumulator = AuditAccumulator(shape: shape, settings: sample.settings, losses: [],
-                                           bootstrap: BootstrapSettings(replicates: 24, seed: 5))
-        if general {
-            accumulator.add(table, rows: 0..<table.count, classes: TwoClasses.self, weighing: StoredWeights.self, byShape: false)
-        } else {
-            accumulator.add(table)
-        }
-        let boot = accumulator.bootstrap!
-        return [boot.totals.sums.map(\.bitPattern), boot.totals.compensations.map(\.bitPattern), boot.totals.counts.map { UInt64(bitPattern: Int64($0)) },
-                boot.cells.dense.map(\.bitPattern), boot.fullWeights.map(\.bitPattern), boot.fullScores.map(\.bitPattern)]
+        return BootstrapReplicates.stateBits(after: table, settings: sample.settings, byShape: !general)
     }
 
     @Test("a binary chunk's replicates are the general path's", arguments: samples)
@@ -178,10 +169,7 @@ struct BinaryRowShapeTests {
     func shortcutTaken(weight: Double) {
         let boot = BootstrapReplicates(settings: BootstrapSettings(replicates: 24, seed: 5), classCount: 2, auditSettings: AuditSettings())
         let layout = boot.replicateLayout
-        var squared = [Bool](repeating: false, count: layout.stride.doubles)
-        for slot in boot.familyTemplate.squaredWeightSlots { squared[layout.families.sums + slot] = true }
-        var batch = ReplicateBatch(replicates: boot.replicates, units: boot.units, squaredSlots: squared,
-                                   columns: boot.columns, columnCells: 2 * boot.cellCount)
+        var batch = boot.emptyBatch()
         defer { batch.deallocate() }
         func shape(_ score: Double) -> ReplicateBatch.BinaryRow? {
             Self.withRow(label: 1, score: score, kind: .probabilities, weight: weight) {
@@ -203,5 +191,34 @@ struct BinaryRowShapeTests {
         let taken = batch.record(same, key: 2, cell: 0), otherTaken = batch.record(other, key: 3, cell: 0)
         #expect(taken && !otherTaken)
         #expect(batch.rows == 2)
+    }
+}
+
+extension BootstrapReplicates {
+    /// An empty batch of these replicates, as the audit's loop makes one for a chunk.
+    func emptyBatch() -> ReplicateBatch {
+        let layout = replicateLayout
+        var squared = [Bool](repeating: false, count: layout.stride.doubles)
+        for slot in familyTemplate.squaredWeightSlots { squared[layout.families.sums + slot] = true }
+        return ReplicateBatch(replicates: replicates, units: units, squaredSlots: squared, columns: columns, columnCells: 2 * cellCount)
+    }
+
+    /// What 24 replicates (seed 5) hold after `table`'s rows, as bit patterns: by the shapes (`byShape`) or the general path.
+    static func stateBits(after table: PredictionTable, settings: AuditSettings, byShape: Bool) -> [[UInt64]] {
+        var accumulator = AuditAccumulator(shape: table.shape, settings: settings, losses: [], bootstrap: BootstrapSettings(replicates: 24, seed: 5))
+        if byShape {
+            accumulator.add(table)
+        } else if table.shape.classCount == 2 {
+            accumulator.add(table, rows: 0..<table.count, classes: TwoClasses.self, weighing: StoredWeights.self, byShape: false)
+        } else {
+            accumulator.add(table, rows: 0..<table.count, classes: AnyClassCount.self, weighing: StoredWeights.self, byShape: false)
+        }
+        return accumulator.bootstrap!.stateBits
+    }
+
+    /// Everything the replicates hold (totals, grid cells, full-sample cells), as bit patterns: equal exactly when bit for bit.
+    var stateBits: [[UInt64]] {
+        [totals.sums.map(\.bitPattern), totals.compensations.map(\.bitPattern), totals.counts.map { UInt64(bitPattern: Int64($0)) },
+         cells.dense.map(\.bitPattern), fullWeights.map(\.bitPattern), fullScores.map(\.bitPattern)]
     }
 }

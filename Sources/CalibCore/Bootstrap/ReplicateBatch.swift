@@ -106,7 +106,8 @@ struct ReplicateBatch {
     private let signature: UnsafeMutablePointer<UInt32>
     private let squaredValues: UnsafeMutablePointer<Double>
     private let countedValues: UnsafeMutablePointer<Double>
-    /// The pattern of each binary row shape met (`BinaryRow.shape`), by open
+    /// The pattern of each binary row shape met (`BinaryRow.shape`), or of each
+    /// multiclass row's class-wise unit (`classShape`), by open
     /// addressing on a hash of the shape: `shapeSlots` shapes (`UInt64.max`, no shape, when empty)
     /// and their patterns. A shape lies at most `shapeProbes` slots past its own; one that would lie
     /// further replaces the shape at its own slot (a chunk meets a few dozen shapes at 15 bins, so
@@ -114,7 +115,10 @@ struct ReplicateBatch {
     /// start to evict each other, which sends more rows the general way, with the same sums).
     private let shapes: UnsafeMutablePointer<UInt64>
     private let shapePatterns: UnsafeMutablePointer<Int32>
-    static let shapeSlots = 512
+    /// Class-wise units recorded by their shape (`recordClasswise`), for the tests.
+    private(set) var unitsByShape = 0
+    /// A power of two: 512, or room for at least four times the class-wise units' shapes (two a bin), up to 2¹⁶.
+    private let shapeSlots: Int
     static let shapeProbes = 8
     /// Whether each row recorded by its shape is also checked against its terms (`checkShapedRow(log:)`): in debug builds.
     static var checksShapedRows: Bool {
@@ -166,9 +170,11 @@ struct ReplicateBatch {
         signature = .allocate(capacity: 1 + bound)
         squaredValues = .allocate(capacity: Signature.maxDistinct)
         countedValues = .allocate(capacity: Signature.maxDistinct)
-        shapes = .allocate(capacity: Self.shapeSlots)
-        shapes.initialize(repeating: .max, count: Self.shapeSlots)
-        shapePatterns = .allocate(capacity: Self.shapeSlots)
+        let classShapes = units.dropFirst().reduce(0) { $0 + 2 * $1.counts.count }
+        shapeSlots = Swift.max(512, Swift.min(1 << 16, 1 << (Int.bitWidth - (4 * classShapes).leadingZeroBitCount)))
+        shapes = .allocate(capacity: shapeSlots)
+        shapes.initialize(repeating: .max, count: shapeSlots)
+        shapePatterns = .allocate(capacity: shapeSlots)
     }
 
     /// Frees the batch's buffers (a local scratch of one chunk's `add`, freed once, at its end).
@@ -208,6 +214,76 @@ struct ReplicateBatch {
         }
         precondition(e == termLog.sumTerms && c == termLog.countTerms, "a logged term beyond the replicate layout")
         rows = i &+ 1
+    }
+
+    /// Records a multiclass row of weight 1 as `record(key:weight:cells:log:)`
+    /// does, from `log` holding its terms before the class-wise tables; class
+    /// `c`'s table (unit `c + 1`) is logged by `logClass(c, &log)` only when
+    /// needed. Its terms are a count and `1`, `p_c`, `1[y = c]` (when 1) and
+    /// `1²` in the bin of `p_c`: for `0 < p_c < 1` the unit's one value is
+    /// `p_c` and its pattern is fixed by the bin and `y = c` (`classShape`),
+    /// so a unit of a shape met before takes that unit's pattern without
+    /// logging. The first unit of a shape is logged and read as any other,
+    /// and its pattern kept when it recorded `p_c` alone; debug builds check
+    /// every unit the shortcut takes against its terms (`checksShapedRows`).
+    @inline(__always)
+    mutating func recordClasswise(key: UInt64, cells: UnsafePointer<Int>, log termLog: TermLog, probabilities p: UnsafePointer<Double>,
+                                  label y: Int, classCount k: Int, binCount: Int, logClass: (Int, inout TermLog) -> Void) {
+        precondition(units.count > k, "a unit per class after the first")
+        let i = startRow(key: key, weight: 1)
+        for j in 0..<columns { cellOf[j &* Self.capacity &+ i] = Int32(truncatingIfNeeded: cells[j]) }
+        var log = termLog
+        var e = 0, c = 0
+        for u in 0..<units.count {
+            let at = u &* Self.capacity &+ i
+            var shape: UInt64?
+            if u >= 1 && u <= k {
+                let value = p[u &- 1]
+                if value > 0 && value < 1 {
+                    let bin = ReliabilityBins.binIndex(of: value, binCount: binCount)
+                    shape = Self.classShape(unit: u, bin: bin, positive: y == u &- 1)
+                    if let slot = shapeSlot(of: shape!) {
+                        values[valueCount] = value
+                        valueAt[at] = UInt32(truncatingIfNeeded: valueCount)
+                        valueCount &+= 1
+                        patternOf[at] = shapePatterns[slot]
+                        unitsByShape &+= 1
+                        if Self.checksShapedRows { checkShapedUnit(u, of: &log, sums: &e, counts: &c, value: value, pattern: shapePatterns[slot], logClass: logClass) }
+                        continue
+                    }
+                }
+                logClass(u &- 1, &log)
+            }
+            let start = valueCount
+            let unit = Signature.read(unit: u, of: log, sums: &e, counts: &c, ends: (unitEnds[2 &* u], unitEnds[2 &* u &+ 1]),
+                                      isSquared: isSquared, into: signature, values: values + valueCount,
+                                      scratch: (squaredValues, countedValues))
+            valueAt[at] = UInt32(truncatingIfNeeded: valueCount)
+            valueCount &+= unit.values
+            patternOf[at] = patterns.index(of: UnsafeBufferPointer(start: signature, count: unit.length), isSquared: isSquared)
+            if let shape, unit.values == 1 && values[start].bitPattern == p[u &- 1].bitPattern { keep(shape, pattern: patternOf[at]) }
+        }
+        precondition(e == log.sumTerms && c == log.countTerms, "a logged term beyond the replicate layout")
+        rows = i &+ 1
+    }
+
+    /// The shape of class-wise unit `u` of a row of weight 1 with `0 < p_c < 1` (`recordClasswise`).
+    @inline(__always)
+    static func classShape(unit u: Int, bin: Int, positive: Bool) -> UInt64 {
+        UInt64(truncatingIfNeeded: u) &<< 32 | UInt64(truncatingIfNeeded: bin) &<< 1 | (positive ? 1 : 0)
+    }
+
+    /// Debug builds: unit `u`, recorded by its shape (`value`, `pattern`), against its terms, logged and read as usual.
+    private func checkShapedUnit(_ u: Int, of log: inout TermLog, sums e: inout Int, counts c: inout Int, value: Double, pattern: Int32,
+                                 logClass: (Int, inout TermLog) -> Void) {
+        logClass(u - 1, &log)
+        let logged = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, rowValueBound))
+        defer { logged.deallocate() }
+        let unit = Signature.read(unit: u, of: log, sums: &e, counts: &c, ends: (unitEnds[2 * u], unitEnds[2 * u + 1]), isSquared: isSquared,
+                                  into: signature, values: logged, scratch: (squaredValues, countedValues))
+        precondition(unit.values == 1 && logged[0].bitPattern == value.bitPattern, "a class-wise unit recorded by its shape with other values than its terms")
+        precondition(patterns.find(UnsafeBufferPointer(start: signature, count: unit.length)) == pattern,
+                     "a class-wise unit recorded by its shape with another pattern than its terms'")
     }
 
     /// The next row's place, its Poisson key and weight kept (both ways of recording a row).
@@ -252,15 +328,19 @@ struct ReplicateBatch {
             (0..<row.count).allSatisfy { recorded[$0].bitPattern == expected.load(fromByteOffset: 8 * $0, as: UInt64.self) }
         }
         guard valueCount - start == row.count && asExpected else { return }
-        // The first empty slot within reach, or else the shape's own (replacing the shape there).
-        let home = Self.homeSlot(of: row.shape), mask = Self.shapeSlots - 1
+        keep(row.shape, pattern: patternOf[i])
+    }
+
+    /// Keeps a shape's pattern: at the first empty slot within reach, or else at the shape's own (replacing the shape there).
+    private mutating func keep(_ shape: UInt64, pattern: Int32) {
+        let home = homeSlot(of: shape), mask = shapeSlots - 1
         var at = home
         for probe in 0..<Self.shapeProbes where shapes[(home + probe) & mask] == .max {
             at = (home + probe) & mask
             break
         }
-        shapes[at] = row.shape
-        shapePatterns[at] = patternOf[i]
+        shapes[at] = shape
+        shapePatterns[at] = pattern
     }
 
     /// Debug builds (the tests, `checksShapedRows`) check every row recorded by its shape against
@@ -283,14 +363,14 @@ struct ReplicateBatch {
 
     /// A shape's own slot in the table: the top bits of a multiplicative hash.
     @inline(__always)
-    private static func homeSlot(of shape: UInt64) -> Int {
+    private func homeSlot(of shape: UInt64) -> Int {
         Int(truncatingIfNeeded: (shape &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - shapeSlots.trailingZeroBitCount))
     }
 
     /// The slot holding `shape`, probing from its own until an empty slot, or `nil`.
     @inline(__always)
     private func shapeSlot(of shape: UInt64) -> Int? {
-        let home = Self.homeSlot(of: shape), mask = Self.shapeSlots - 1
+        let home = homeSlot(of: shape), mask = shapeSlots - 1
         var probe = 0
         while probe < Self.shapeProbes {
             let at = (home &+ probe) & mask
