@@ -148,6 +148,8 @@ public struct AuditAccumulator: Sendable {
         let replicateLayout = boot?.replicateLayout ?? (stride: ScratchLayout(), scalars: (sums: 0, counts: 0), families: (sums: 0, counts: 0))
         let replicateScalars = boot?.scalarTemplate ?? scalars
         let replicateFamilies = boot?.familyTemplate ?? rowFamilies
+        let replicateScalarsBase = SlotBase(sums: replicateLayout.scalars.sums, counts: replicateLayout.scalars.counts)
+        let replicateFamiliesBase = SlotBase(sums: replicateLayout.families.sums, counts: replicateLayout.families.counts)
         let seed = boot?.settings.seed ?? 0, rowOffset = boot?.rowOffset ?? 0
         let cellColumns = boot?.columns ?? 0, cellCount = boot?.cellCount ?? 0, cellShift = boot?.cellShift ?? 0
         let halfCells = cellCount / 2
@@ -289,20 +291,16 @@ public struct AuditAccumulator: Sendable {
                                 // A multiclass row: its class-wise tables' terms are logged only for the units
                                 // whose shape the batch has not met (`recordClasswise`).
                                 var log = batch!.log
-                                replicateScalars.addTerms(row, to: &log, at: SlotBase(sums: replicateLayout.scalars.sums,
-                                                                                      counts: replicateLayout.scalars.counts))
-                                let familiesBase = SlotBase(sums: replicateLayout.families.sums, counts: replicateLayout.families.counts)
-                                replicateFamilies.addTermsBeforeClasswise(row, to: &log, at: familiesBase)
+                                replicateScalars.addTerms(row, to: &log, at: replicateScalarsBase)
+                                replicateFamilies.addTermsBeforeClasswise(row, to: &log, at: replicateFamiliesBase)
                                 batch!.recordClasswise(key: rowKey, cells: cellAt, log: log, probabilities: p, label: y, classCount: k,
                                                        binCount: replicateFamilies.classwise.binCount) { c, log in
-                                    replicateFamilies.addClasswiseTerms(ofClass: c, row, to: &log, at: familiesBase)
+                                    replicateFamilies.addClasswiseTerms(ofClass: c, row, to: &log, at: replicateFamiliesBase)
                                 }
                             } else if !shaped || ReplicateBatch.checksShapedRows {
                                 var log = batch!.log
-                                replicateScalars.addTerms(row, to: &log, at: SlotBase(sums: replicateLayout.scalars.sums,
-                                                                                      counts: replicateLayout.scalars.counts))
-                                replicateFamilies.addTermsBeforeLosses(row, to: &log, at: SlotBase(sums: replicateLayout.families.sums,
-                                                                                                    counts: replicateLayout.families.counts))
+                                replicateScalars.addTerms(row, to: &log, at: replicateScalarsBase)
+                                replicateFamilies.addTermsBeforeLosses(row, to: &log, at: replicateFamiliesBase)
                                 if shaped {
                                     batch!.checkShapedRow(log: log)
                                 } else {

@@ -240,9 +240,9 @@ struct ReplicateBatch {
             if u >= 1 && u <= k {
                 let value = p[u &- 1]
                 if value > 0 && value < 1 {
-                    let bin = ReliabilityBins.binIndex(of: value, binCount: binCount)
-                    shape = Self.classShape(unit: u, bin: bin, positive: y == u &- 1)
-                    if let slot = shapeSlot(of: shape!) {
+                    let unitShape = Self.classShape(unit: u, bin: ReliabilityBins.binIndex(of: value, binCount: binCount), positive: y == u &- 1)
+                    shape = unitShape
+                    if let slot = shapeSlot(of: unitShape) {
                         values[valueCount] = value
                         valueAt[at] = UInt32(truncatingIfNeeded: valueCount)
                         valueCount &+= 1
