@@ -160,12 +160,7 @@ public struct AuditAccumulator: Sendable {
         let slotsD = replicateLayout.stride.doubles, slotsC = replicateLayout.stride.counts
         var replicateSums = [Double](repeating: 0, count: replicateCount * slotsD)
         var replicateCounts = [Double](repeating: 0, count: replicateCount * slotsC)
-        var squared = [Bool](repeating: false, count: slotsD)
-        if boot != nil { for slot in replicateFamilies.squaredWeightSlots { squared[replicateLayout.families.sums + slot] = true } }
-        var batch = boot.map {
-            ReplicateBatch(replicates: $0.replicates, units: $0.units, squaredSlots: squared,
-                           columns: $0.columns, columnCells: 2 * $0.cellCount)
-        }
+        var batch = boot.map { $0.makeBatch() }
         defer { batch?.deallocate() }
         var cells = boot?.cells ?? ReplicateCells(replicates: 0, slots: 0)
         var fullWeights = boot?.fullWeights ?? []

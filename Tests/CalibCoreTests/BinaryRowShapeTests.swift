@@ -169,7 +169,7 @@ struct BinaryRowShapeTests {
     func shortcutTaken(weight: Double) {
         let boot = BootstrapReplicates(settings: BootstrapSettings(replicates: 24, seed: 5), classCount: 2, auditSettings: AuditSettings())
         let layout = boot.replicateLayout
-        var batch = boot.emptyBatch()
+        var batch = boot.makeBatch()
         defer { batch.deallocate() }
         func shape(_ score: Double) -> ReplicateBatch.BinaryRow? {
             Self.withRow(label: 1, score: score, kind: .probabilities, weight: weight) {
@@ -195,14 +195,6 @@ struct BinaryRowShapeTests {
 }
 
 extension BootstrapReplicates {
-    /// An empty batch of these replicates, as the audit's loop makes one for a chunk.
-    func emptyBatch() -> ReplicateBatch {
-        let layout = replicateLayout
-        var squared = [Bool](repeating: false, count: layout.stride.doubles)
-        for slot in familyTemplate.squaredWeightSlots { squared[layout.families.sums + slot] = true }
-        return ReplicateBatch(replicates: replicates, units: units, squaredSlots: squared, columns: columns, columnCells: 2 * cellCount)
-    }
-
     /// What 24 replicates (seed 5) hold after `table`'s rows, as bit patterns: by the shapes (`byShape`) or the general path.
     static func stateBits(after table: PredictionTable, settings: AuditSettings, byShape: Bool) -> [[UInt64]] {
         var accumulator = AuditAccumulator(shape: table.shape, settings: settings, losses: [], bootstrap: BootstrapSettings(replicates: 24, seed: 5))

@@ -85,7 +85,7 @@ struct ClasswiseShapeTests {
         let k = 3
         let boot = BootstrapReplicates(settings: BootstrapSettings(replicates: 24, seed: 5), classCount: k, auditSettings: AuditSettings())
         let layout = boot.replicateLayout
-        var batch = boot.emptyBatch()
+        var batch = boot.makeBatch()
         defer { batch.deallocate() }
         let scalars = SlotBase(sums: layout.scalars.sums, counts: layout.scalars.counts)
         let families = SlotBase(sums: layout.families.sums, counts: layout.families.counts)

@@ -120,6 +120,15 @@ struct BootstrapReplicates: Sendable {
         return (layout, s, f)
     }
 
+    /// An empty batch for a chunk's rows (`ReplicateBatch`): these units and
+    /// grid columns, the bins' squared-weight slots marked.
+    func makeBatch() -> ReplicateBatch {
+        let layout = replicateLayout
+        var squared = [Bool](repeating: false, count: layout.stride.doubles)
+        for slot in familyTemplate.squaredWeightSlots { squared[layout.families.sums + slot] = true }
+        return ReplicateBatch(replicates: replicates, units: units, squaredSlots: squared, columns: columns, columnCells: 2 * cellCount)
+    }
+
     /// Slots of a replicate's scratch whose rows' patterns `ReplicateBatch` finds
     /// apart from the others' (its doc says why).
     struct Unit {

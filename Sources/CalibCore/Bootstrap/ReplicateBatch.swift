@@ -199,21 +199,15 @@ struct ReplicateBatch {
     /// values, written after the batch's, linear then squared then counted.
     @inline(__always)
     mutating func record(key: UInt64, weight: Double, cells: UnsafePointer<Int>, log termLog: TermLog) {
-        let i = startRow(key: key, weight: weight)
-        for j in 0..<columns { cellOf[j &* Self.capacity &+ i] = Int32(truncatingIfNeeded: cells[j]) }
-        var e = 0, c = 0
-        for u in 0..<units.count {
-            // A unit's terms are the log's next ones below its slots' end (the families log in slot order;
-            // a term out of order would only join another unit's pattern, at its own slot).
-            let unit = Signature.read(unit: u, of: termLog, sums: &e, counts: &c, ends: (unitEnds[2 &* u], unitEnds[2 &* u &+ 1]),
-                                      isSquared: isSquared, into: signature, values: values + valueCount,
-                                      scratch: (squaredValues, countedValues))
-            valueAt[u &* Self.capacity &+ i] = UInt32(truncatingIfNeeded: valueCount)
-            valueCount &+= unit.values
-            patternOf[u &* Self.capacity &+ i] = patterns.index(of: UnsafeBufferPointer(start: signature, count: unit.length), isSquared: isSquared)
-        }
-        precondition(e == termLog.sumTerms && c == termLog.countTerms, "a logged term beyond the replicate layout")
-        rows = i &+ 1
+        record(key: key, weight: weight, cells: cells, log: termLog, classwise: nil) { _, _ in }
+    }
+
+    /// A multiclass row's class-wise tables, for `recordClasswise`.
+    struct ClasswiseRow {
+        let probabilities: UnsafePointer<Double>
+        let label: Int
+        let classCount: Int
+        let binCount: Int
     }
 
     /// Records a multiclass row of weight 1 as `record(key:weight:cells:log:)`
@@ -230,17 +224,27 @@ struct ReplicateBatch {
     mutating func recordClasswise(key: UInt64, cells: UnsafePointer<Int>, log termLog: TermLog, probabilities p: UnsafePointer<Double>,
                                   label y: Int, classCount k: Int, binCount: Int, logClass: (Int, inout TermLog) -> Void) {
         precondition(units.count > k, "a unit per class after the first")
-        let i = startRow(key: key, weight: 1)
+        record(key: key, weight: 1, cells: cells, log: termLog,
+               classwise: ClasswiseRow(probabilities: p, label: y, classCount: k, binCount: binCount), logClass: logClass)
+    }
+
+    /// Both ways above: each unit's terms read from the log; with `classwise`,
+    /// units 1…K by their shape where met before, else logged by `logClass` first.
+    @inline(__always)
+    private mutating func record(key: UInt64, weight: Double, cells: UnsafePointer<Int>, log termLog: TermLog,
+                                 classwise: ClasswiseRow?, logClass: (Int, inout TermLog) -> Void) {
+        let i = startRow(key: key, weight: weight)
         for j in 0..<columns { cellOf[j &* Self.capacity &+ i] = Int32(truncatingIfNeeded: cells[j]) }
         var log = termLog
         var e = 0, c = 0
         for u in 0..<units.count {
             let at = u &* Self.capacity &+ i
             var shape: UInt64?
-            if u >= 1 && u <= k {
-                let value = p[u &- 1]
+            if let row = classwise, u >= 1 && u <= row.classCount {
+                let value = row.probabilities[u &- 1]
                 if value > 0 && value < 1 {
-                    let unitShape = Self.classShape(unit: u, bin: ReliabilityBins.binIndex(of: value, binCount: binCount), positive: y == u &- 1)
+                    let unitShape = Self.classShape(unit: u, bin: ReliabilityBins.binIndex(of: value, binCount: row.binCount),
+                                                    positive: row.label == u &- 1)
                     shape = unitShape
                     if let slot = shapeSlot(of: unitShape) {
                         values[valueCount] = value
@@ -248,12 +252,18 @@ struct ReplicateBatch {
                         valueCount &+= 1
                         patternOf[at] = shapePatterns[slot]
                         unitsByShape &+= 1
-                        if Self.checksShapedRows { checkShapedUnit(u, of: &log, sums: &e, counts: &c, value: value, pattern: shapePatterns[slot], logClass: logClass) }
+                        if Self.checksShapedRows {
+                            logClass(u &- 1, &log)
+                            var expected = value
+                            checkLogged(unit: u, of: log, sums: &e, counts: &c, values: &expected, count: 1, pattern: shapePatterns[slot])
+                        }
                         continue
                     }
                 }
                 logClass(u &- 1, &log)
             }
+            // A unit's terms are the log's next ones below its slots' end (the families log in slot order;
+            // a term out of order would only join another unit's pattern, at its own slot).
             let start = valueCount
             let unit = Signature.read(unit: u, of: log, sums: &e, counts: &c, ends: (unitEnds[2 &* u], unitEnds[2 &* u &+ 1]),
                                       isSquared: isSquared, into: signature, values: values + valueCount,
@@ -261,7 +271,9 @@ struct ReplicateBatch {
             valueAt[at] = UInt32(truncatingIfNeeded: valueCount)
             valueCount &+= unit.values
             patternOf[at] = patterns.index(of: UnsafeBufferPointer(start: signature, count: unit.length), isSquared: isSquared)
-            if let shape, unit.values == 1 && values[start].bitPattern == p[u &- 1].bitPattern { keep(shape, pattern: patternOf[at]) }
+            if let shape, unit.values == 1 && values[start].bitPattern == classwise!.probabilities[u &- 1].bitPattern {
+                keep(shape, pattern: patternOf[at])
+            }
         }
         precondition(e == log.sumTerms && c == log.countTerms, "a logged term beyond the replicate layout")
         rows = i &+ 1
@@ -271,19 +283,6 @@ struct ReplicateBatch {
     @inline(__always)
     static func classShape(unit u: Int, bin: Int, positive: Bool) -> UInt64 {
         UInt64(truncatingIfNeeded: u) &<< 32 | UInt64(truncatingIfNeeded: bin) &<< 1 | (positive ? 1 : 0)
-    }
-
-    /// Debug builds: unit `u`, recorded by its shape (`value`, `pattern`), against its terms, logged and read as usual.
-    private func checkShapedUnit(_ u: Int, of log: inout TermLog, sums e: inout Int, counts c: inout Int, value: Double, pattern: Int32,
-                                 logClass: (Int, inout TermLog) -> Void) {
-        logClass(u - 1, &log)
-        let logged = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, rowValueBound))
-        defer { logged.deallocate() }
-        let unit = Signature.read(unit: u, of: log, sums: &e, counts: &c, ends: (unitEnds[2 * u], unitEnds[2 * u + 1]), isSquared: isSquared,
-                                  into: signature, values: logged, scratch: (squaredValues, countedValues))
-        precondition(unit.values == 1 && logged[0].bitPattern == value.bitPattern, "a class-wise unit recorded by its shape with other values than its terms")
-        precondition(patterns.find(UnsafeBufferPointer(start: signature, count: unit.length)) == pattern,
-                     "a class-wise unit recorded by its shape with another pattern than its terms'")
     }
 
     /// The next row's place, its Poisson key and weight kept (both ways of recording a row).
@@ -349,16 +348,24 @@ struct ReplicateBatch {
     /// depended on anything the shape leaves out would trip this.
     mutating func checkShapedRow(log termLog: TermLog) {
         let i = rows - 1, start = Int(valueAt[i])
+        var e = 0, c = 0
+        checkLogged(unit: 0, of: termLog, sums: &e, counts: &c, values: values + start, count: valueCount - start, pattern: patternOf[i])
+        precondition(e == termLog.sumTerms && c == termLog.countTerms, "a row recorded by its shape with more terms than its unit's")
+    }
+
+    /// Debug builds: unit `u`'s terms, read from `log` at `e` and `c` as for
+    /// any row, must give the `count` values recorded by shape, bit for bit,
+    /// and `pattern`.
+    private func checkLogged(unit u: Int, of log: TermLog, sums e: inout Int, counts c: inout Int,
+                             values expected: UnsafePointer<Double>, count: Int, pattern: Int32) {
         let logged = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, rowValueBound))
         defer { logged.deallocate() }
-        var e = 0, c = 0
-        let unit = Signature.read(unit: 0, of: termLog, sums: &e, counts: &c, ends: (unitEnds[0], unitEnds[1]), isSquared: isSquared,
+        let unit = Signature.read(unit: u, of: log, sums: &e, counts: &c, ends: (unitEnds[2 * u], unitEnds[2 * u + 1]), isSquared: isSquared,
                                   into: signature, values: logged, scratch: (squaredValues, countedValues))
-        precondition(e == termLog.sumTerms && c == termLog.countTerms && unit.values == valueCount - start
-                     && (0..<unit.values).allSatisfy { logged[$0].bitPattern == values[start + $0].bitPattern },
-                     "a row recorded by its shape with other values than its terms")
-        precondition(patterns.find(UnsafeBufferPointer(start: signature, count: unit.length)) == patternOf[i],
-                     "a row recorded by its shape with another pattern than its terms'")
+        precondition(unit.values == count && (0..<count).allSatisfy { logged[$0].bitPattern == expected[$0].bitPattern },
+                     "a unit recorded by its shape with other values than its terms")
+        precondition(patterns.find(UnsafeBufferPointer(start: signature, count: unit.length)) == pattern,
+                     "a unit recorded by its shape with another pattern than its terms'")
     }
 
     /// A shape's own slot in the table: the top bits of a multiplicative hash.
