@@ -140,6 +140,7 @@ struct CalibrationWalk: Sendable {
         let views = PieceView.views(of: pieces)
         defer { withExtendedLifetime(pieces) {} }
         let taskRanges = ranges, walk = self
+        let windowed = buckets == nil && !weighted
         var partials = [CalibrationPartial?](repeating: nil, count: taskRanges.count)
         partials.withUnsafeMutableBufferPointer { out in
             let shared = SendablePointer(out.baseAddress!)
@@ -149,8 +150,11 @@ struct CalibrationWalk: Sendable {
                 let largest = Swift.min(range.map { walk.sizes[$0] }.max() ?? 0, ScoreStore.gatherLimit)
                 let scratchCount = Swift.min(largest, RadixSort.inPlaceAbove)
                 let words = Swift.max(1, (largest + scratchCount) * (weighted ? 2 : 1))
+                // Unit weights over all buckets: runs of the range's buckets copied out piece by piece (`BucketWindow`).
+                let room = windowed ? range.reduce(0) { $0 + walk.sizes[$1] } : 0
                 withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { memory in
                 withUnsafeTemporaryAllocation(of: Run.self, capacity: Swift.max(1, largest)) { runBuffer in
+                BucketWindow.with(keys: room) { window in
                     let runs = runBuffer.baseAddress!
                     let keys = memory.baseAddress!, scratch = keys + largest
                     let weights = weighted ? UnsafeMutableRawPointer(scratch + scratchCount).assumingMemoryBound(to: Double.self) : nil
@@ -160,7 +164,12 @@ struct CalibrationWalk: Sendable {
                             ? ScoreStore.parts(of: b, views).reversed()
                             : [ScoreStore.BucketPart(digits: nil, count: walk.sizes[b])]
                         for part in parts {
-                            if part.count <= largest, weights == nil {
+                            if part.digits == nil, BucketWindow.fits(part.count, room: room) {
+                                if !window.holds(b) { window.load(b, toward: range.last!, room: room, sizes: walk.sizes, views) }
+                                let count = ScoreStore.sortedBucket(from: window.keys(of: b), count: part.count, bucket: b, keys: keys,
+                                                                    scratch: scratch)
+                                partial.addUnitKeys(keys, count: count)
+                            } else if part.count <= largest, weights == nil {
                                 let count = ScoreStore.gatherSorted(part, bucket: b, views, keys: keys, scratch: scratch, weights: nil,
                                                                     weightScratch: nil)
                                 partial.addUnitKeys(keys, count: count)
@@ -198,6 +207,7 @@ struct CalibrationWalk: Sendable {
                             }
                         }
                     }
+                }
                 }
                 }
                 shared.pointer[task] = partial

@@ -648,7 +648,10 @@ extension ScoreStore {
                 let largest = Swift.min(range.map { bucketSizes[$0] }.max() ?? 0, gatherLimit)
                 let scratchCount = Swift.min(largest, RadixSort.inPlaceAbove)
                 let words = Swift.max(1, (largest + scratchCount) * (weighted ? 2 : 1))
+                // Unit weights: runs of the range's buckets are copied out piece by piece (`BucketWindow`).
+                let room = weighted ? 0 : range.reduce(0) { $0 + bucketSizes[$1] }
                 withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { memory in
+                BucketWindow.with(keys: room) { window in
                     let keys = memory.baseAddress!, scratch = keys + largest
                     let weights = weighted ? UnsafeMutableRawPointer(scratch + scratchCount).assumingMemoryBound(to: Double.self) : nil
                     let weightScratch = weights.map { $0 + largest }
@@ -665,8 +668,14 @@ extension ScoreStore {
                         /// Gathers, sorts and walks one part of the bucket (in descending order of parts).
                         func walkPart(_ part: BucketPart, last: Bool, keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                                       weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?) {
-                            let count = gatherSorted(part, bucket: b, views, keys: keys, scratch: scratch, weights: weights,
+                            let count: Int
+                            if weights == nil, part.digits == nil, BucketWindow.fits(part.count, room: room) {
+                                if !window.holds(b) { window.load(b, toward: range.lowerBound, room: room, sizes: bucketSizes, views) }
+                                count = ScoreStore.sortedBucket(from: window.keys(of: b), count: part.count, bucket: b, keys: keys, scratch: scratch)
+                            } else {
+                                count = gatherSorted(part, bucket: b, views, keys: keys, scratch: scratch, weights: weights,
                                                      weightScratch: weightScratch)
+                            }
                             if part.digits == nil, let sortedBucket { sortedBucket(b, keys, weights, count) }
                             var i = count
                             if let weights {
@@ -730,6 +739,7 @@ extension ScoreStore {
                         sharedComplements.pointer[b] = complement
                     }
                 }
+                }
             }
         }
         }
@@ -782,28 +792,46 @@ extension ScoreStore {
 
     /// Bucket `b`'s part `part` gathered from the pieces into `keys` and
     /// sorted ascending (`scratch`, and `weights`/`weightScratch` when given,
-    /// as `RadixSort.sort` takes them); returns how many keys.
-    ///
-    /// Unit weights (`weights == nil`) in a whole bucket above 0 of at most
-    /// `RadixSort.inPlaceAbove` keys take a shorter way: the keys of such a
-    /// bucket share their top `64 − freeBits` bits (the exponent and the
-    /// grid's mantissa bits), so they are gathered into the scratch and
-    /// counted by the next `d` bits in one pass, and scattered back by them
-    /// (one counting sort, no pass to find the differing bits,
-    /// `d` the bit length of n), and the digit's runs are finished by one
-    /// insertion sort (a run longer than 48 keys, from scores piled up in a
-    /// narrow range, by `RadixSort.sort`, looked for only when the counts
-    /// show one). The keys come out the same: a sorted list of integers is
-    /// unique. With weights the order of equal keys (and so of their
-    /// weights' sums) must not move, so those gather and sort as before.
+    /// as `RadixSort.sort` takes them); returns how many keys. Unit weights
+    /// in a whole bucket of at most `RadixSort.inPlaceAbove` keys are
+    /// gathered into the scratch and sorted by ``sortedBucket(from:count:bucket:keys:scratch:)``.
+    /// With weights the order of equal keys (and so of their weights' sums)
+    /// must not move, so those gather and sort with `RadixSort.sort`.
     static func gatherSorted(_ part: BucketPart, bucket b: Int, _ views: [PieceView],
                              keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                              weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?) -> Int {
-        let n = part.count
-        guard weights == nil, part.digits == nil, b > 0, n > 48, n <= RadixSort.inPlaceAbove else {
+        guard weights == nil, part.digits == nil, part.count <= RadixSort.inPlaceAbove else {
             let count = gather(part, bucket: b, views, keys: keys, weights: weights)
             RadixSort.sort(keys, scratch: scratch, payload: weights, payloadScratch: weightScratch, count: count)
             return count
+        }
+        let count = gather(part, bucket: b, views, keys: scratch, weights: nil)
+        precondition(count == part.count, "a bucket's size and its keys disagree")
+        return sortedBucket(from: scratch, count: count, bucket: b, keys: keys, scratch: scratch)
+    }
+
+    /// Bucket `b`'s `n` keys (at most `RadixSort.inPlaceAbove`, unit
+    /// weights) from `source` to `keys`, sorted ascending; returns `n`.
+    /// `scratch` holds `n` keys and may be `source` itself, which is read
+    /// before the scratch is used.
+    ///
+    /// The keys of a bucket above 0 share their top `64 − freeBits` bits (the
+    /// exponent and the grid's mantissa bits), so they are counted by the
+    /// next `d` bits in one pass and scattered to `keys` by them (one
+    /// counting sort, no pass to find the differing bits, `d` the bit length
+    /// of n), and the digit's runs are finished by one insertion sort (a run
+    /// longer than 48 keys, from scores piled up in a narrow range, by
+    /// `RadixSort.sort`, looked for only when the counts show one). Bucket 0
+    /// and buckets of at most 48 keys are copied and sorted by
+    /// `RadixSort.sort`. The keys come out the same either way: a sorted list
+    /// of integers is unique.
+    static func sortedBucket(from source: UnsafePointer<UInt64>, count n: Int, bucket b: Int,
+                             keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>) -> Int {
+        precondition(n <= RadixSort.inPlaceAbove, "a bucket sorted in cache")
+        guard b > 0, n > 48 else {
+            keys.update(from: source, count: n)
+            RadixSort.sort(keys, scratch: scratch, payload: nil, payloadScratch: nil, count: n)
+            return n
         }
         let freeBits = 53 - ExactScores.grid.mantissaBits
         // Half a key to one a digit (`d` the bit length of n; at most 2¹⁶ digits, 256 KiB of counts): most digits
@@ -816,19 +844,9 @@ extension ScoreStore {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: radix) { buffer in
             let next = buffer.baseAddress!
             next.initialize(repeating: 0, count: radix)
-            // Gathered into the scratch (which holds `min(n, inPlaceAbove)` keys) and counted in the same pass.
-            var gathered = 0
-            for piece in views {
-                let lower = Int(piece.starts[b]), upper = Int(piece.starts[b + 1])
-                precondition(gathered + (upper - lower) <= n, "a bucket's size and its keys disagree")
-                for i in lower..<upper {
-                    let key = piece.keys[i]
-                    scratch[gathered] = key
-                    gathered &+= 1
-                    next[Int(truncatingIfNeeded: (key >> shift) & mask)] &+= 1
-                }
+            for i in 0..<n {
+                next[Int(truncatingIfNeeded: (source[i] >> shift) & mask)] &+= 1
             }
-            precondition(gathered == n, "a bucket's size and its keys disagree")
             var sum: UInt32 = 0, longest: UInt32 = 0
             for d in 0..<radix {
                 let size = next[d]
@@ -837,7 +855,7 @@ extension ScoreStore {
                 longest = Swift.max(longest, size)
             }
             for i in 0..<n {
-                let key = scratch[i]
+                let key = source[i]
                 let d = Int(truncatingIfNeeded: (key >> shift) & mask)
                 let j = next[d]
                 keys[Int(j)] = key

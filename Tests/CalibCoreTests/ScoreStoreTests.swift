@@ -265,6 +265,65 @@ struct ScoreStoreTests {
         withExtendedLifetime(pieces) {}
     }
 
+    @Test("a window of buckets holds each bucket's keys in merge order, as gathering gives them, and sorts them alike",
+          arguments: ["distinct scores", "one narrow range", "tied values", "scores near 0"], [true, false])
+    func bucketWindow(keys kind: String, descending: Bool) {
+        var g = SeededGenerator(seed: 12)
+        var scores: [UInt64] = []
+        for i in 0..<200_000 {
+            let u = Double.random(in: 0..<1, using: &g)
+            let score = switch kind {
+            case "distinct scores": u
+            case "one narrow range": 0.3 + u * 0.02 // ten buckets of 20,000 keys: a window holds one to three
+            case "tied values": i.isMultiple(of: 2) ? 0.25 + (u * 40).rounded(.down) * 1e-9 : u // one bucket beyond any window
+            default: u * u * u * u * u * u * u * u * 1e-3 // bucket 0 and many sparse buckets
+            }
+            scores.append(ScoreStore.key(score: score, positive: Bool.random(using: &g)))
+        }
+        // Chunks of 8,192 rows, as the audit appends them: several pieces per bucket.
+        var exact = ExactScores(columnCount: 1)
+        for start in stride(from: 0, to: scores.count, by: 8192) {
+            let rows = Swift.min(8192, scores.count - start)
+            scores.withUnsafeBufferPointer { exact.append(keys: $0.baseAddress! + start, stride: rows, weights: nil, rows: rows) }
+        }
+        let pieces = exact.columns[0]
+        let views = PieceView.views(of: pieces)
+        var sizes = [Int](repeating: 0, count: ExactScores.grid.bucketCount)
+        for piece in pieces { for b in sizes.indices { sizes[b] += Int(piece.starts[b + 1] - piece.starts[b]) } }
+        let filled = sizes.indices.filter { sizes[$0] > 0 }
+        // A walk's range of buckets, room for all its keys (and a small room: windows of few buckets).
+        for room in [scores.count, 30_000] {
+            var held = 0, loads = 0, outside = 0
+            BucketWindow.with(keys: room) { window in
+                for b in descending ? filled.reversed() : filled {
+                    guard BucketWindow.fits(sizes[b], room: room) else { outside += 1; continue }
+                    if !window.holds(b) {
+                        window.load(b, toward: descending ? 0 : sizes.count - 1, room: room, sizes: sizes, views)
+                        loads += 1
+                    }
+                    let n = sizes[b]
+                    var gathered = [UInt64](repeating: 0, count: n), sorted = gathered, scratch = gathered
+                    _ = gathered.withUnsafeMutableBufferPointer {
+                        ScoreStore.gather(ScoreStore.BucketPart(digits: nil, count: n), bucket: b, views, keys: $0.baseAddress!, weights: nil)
+                    }
+                    #expect(Array(UnsafeBufferPointer(start: window.keys(of: b), count: n)) == gathered,
+                            "\(kind), room \(room), bucket \(b): the bucket's keys in merge order")
+                    let count = sorted.withUnsafeMutableBufferPointer { k in
+                        scratch.withUnsafeMutableBufferPointer { ks in
+                            ScoreStore.sortedBucket(from: window.keys(of: b), count: n, bucket: b, keys: k.baseAddress!, scratch: ks.baseAddress!)
+                        }
+                    }
+                    #expect(count == n && sorted == gathered.sorted(), "\(kind), room \(room), bucket \(b): sorted")
+                    held += 1
+                }
+            }
+            #expect(held + outside == filled.count && held > 0, "\(kind), room \(room): every bucket visited")
+            #expect(loads < held, "\(kind), room \(room): a window holds several buckets when they fit")
+            if kind == "tied values" { #expect(outside > 0, "a bucket beyond the window's capacity is left to the pieces") }
+        }
+        withExtendedLifetime(pieces) {}
+    }
+
     // MARK: The sketch
 
     @Test("beyond the budget the store becomes a sketch of fixed size", arguments: Self.sketchBudgets)
