@@ -92,6 +92,7 @@ extension PredictionReader {
             // Keep the workers fed.
             while !ended && inFlight.count < capacity {
                 guard let block = try takeBlock(target: options.blockBytes) else { ended = true; break }
+                if !labelsSettled && submitted == 0 && merged == 0 { settleLabels(from: block, into: empty) }
                 if labelsSettled {
                     pipeline.submit(BlockPipeline<Consumer>.Job(index: submitted, block: block, decoder: workerDecoder(frozen: true)))
                     inFlight.append(block)
@@ -106,6 +107,32 @@ extension PredictionReader {
             if inFlight.isEmpty { break }
             try mergeNext()
         }
+    }
+
+    /// Settles the classes from the first rows of the input's first block
+    /// (its first records within `options.labelPrefixBytes`, decoded on a copy of the
+    /// decoder, in order), so that the first block goes to a worker like the
+    /// rest instead of being decoded here while the workers wait. Only the
+    /// labels are taken in, and only when those rows settle them with no
+    /// error: a frozen worker then resolves every label of the block as the
+    /// in-order decoder would (a settled resolver learns nothing more), and
+    /// anything else (a label to learn, an error) leaves the block to the
+    /// in-order path as before. Delimited input only.
+    func settleLabels<Consumer: ChunkConsumer>(from block: ByteBlock, into empty: Consumer) {
+        let prefixBytes = options.labelPrefixBytes
+        guard format != .jsonl, prefixBytes > 0, block.count > 2 * prefixBytes else { return }
+        let window = UnsafeBufferPointer(start: block.storage.baseAddress, count: prefixBytes)
+        let start = workerDecoder(frozen: false)
+        let delimiter = start.options.delimiter ?? (format == .tsv ? 0x09 : 0x2C)
+        guard let length = DelimitedReader.wholeRecordsLength(window, delimiter: delimiter, isEnd: false), length > 0 else { return }
+        let prefix = ByteBlock(capacity: length)
+        prefix.storage.baseAddress!.update(from: block.storage.baseAddress!, count: length)
+        prefix.count = length
+        prefix.firstLine = block.firstLine
+        prefix.lines = DelimitedReader.lineBreaks(UnsafeBufferPointer(start: prefix.storage.baseAddress, count: length))
+        let outcome = PredictionReader.decodeBlock(prefix, decoder: start, format: format, shape: shape, options: options, into: empty)
+        guard outcome.error == nil, !outcome.needsOrder, let learned = outcome.decoder, learned.labels.isSettled else { return }
+        adoptLabels(of: learned)
     }
 
     /// Decodes one block on the calling thread, its rows into a copy of `empty`;

@@ -138,6 +138,9 @@ public final class PredictionReader {
     /// Whether blocks can be decoded out of order (the classes are settled).
     var labelsSettled: Bool { decoder.labels.isSettled }
 
+    /// Takes in what a decoder that read the input's first rows in order learned of the labels, and nothing else.
+    func adoptLabels(of block: RowDecoder) { decoder.adoptLabels(of: block) }
+
     /// Takes in what a block's decoder learned and counted (its lines are
     /// absolute). Throws when the block's new segments take the input past
     /// its segment cap (checked in input order, so the same row is named for
@@ -277,6 +280,14 @@ struct RowDecoder: Sendable {
         labels.frozen = frozen
     }
 
+    /// Takes in what a decoder that read rows in order learned of the labels, and nothing else.
+    mutating func adoptLabels(of block: RowDecoder) {
+        labels = block.labels
+        labels.frozen = false
+        labelCache = block.labelCache
+        labelCacheBytes = block.labelCacheBytes
+    }
+
     /// Takes in a block decoder's counts and, when it decoded in order, what it learned of the labels.
     mutating func absorb(_ block: RowDecoder, adoptLabels: Bool) throws {
         if let line = block.emptySegmentLines.empty { try noteEmptySegment(literal: false, line: line) }
@@ -286,12 +297,7 @@ struct RowDecoder: Sendable {
         }
         skipped.merge(block.skipped)
         rows += block.rows
-        if adoptLabels {
-            labels = block.labels
-            labels.frozen = false
-            labelCache = block.labelCache
-            labelCacheBytes = block.labelCacheBytes
-        }
+        if adoptLabels { self.adoptLabels(of: block) }
     }
 
     init(file: String, header: [String], roles: ColumnRoles, options: ReadOptions) {

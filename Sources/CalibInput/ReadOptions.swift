@@ -70,6 +70,11 @@ public struct ReadOptions: Sendable, Hashable {
     /// Bytes per block of whole records decoded by one worker. The result does
     /// not depend on the thread count; it is fixed by this size.
     public var blockBytes = 2 << 20
+    /// Bytes of the first block whose records settle a binary file's classes
+    /// before that block goes to a worker (`PredictionReader.settleLabels`);
+    /// 0 decodes the first block in order, as every block was before the
+    /// classes were known. Either way the result is the same.
+    public var labelPrefixBytes = 1 << 16
     /// Workers decoding blocks (`--threads`); by default one per online core.
     public var threads = ReadOptions.onlineCores
 

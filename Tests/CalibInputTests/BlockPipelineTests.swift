@@ -86,6 +86,92 @@ struct BlockPipelineTests {
         }
     }
 
+    /// Files whose first block's first rows do or do not settle the classes.
+    enum FirstRows: String, CaseIterable, CustomTestStringConvertible {
+        /// 0/1 labels from the first rows, quoted ids with line breaks, segments.
+        case settledAtOnce
+        /// Only class 0 for the first 40 rows (past the prefix): learned in order.
+        case settledPastThePrefix
+        /// A label in no known pair on row 3: the same error, on the same line.
+        case unknownPairEarly
+        /// A third spelling after the classes are settled: skipped on the same line.
+        case thirdSpellingLater
+        /// The positive class named by the score column (`p_fraud`); the negative learned from the rows.
+        case positiveFromColumn
+
+        var testDescription: String { rawValue }
+
+        var text: String {
+            var rng = SeededGenerator(seed: 9)
+            var out = self == .positiveFromColumn ? "id,label,p_fraud,g\n" : "id,label,prob,g\n"
+            for i in 0..<2000 {
+                let p = Double.random(in: 0...1, using: &rng)
+                var y = Int.random(in: 0...1, using: &rng) == 1 ? "1" : "0"
+                if self == .settledPastThePrefix && i < 40 { y = "0" }
+                if self == .unknownPairEarly && i == 2 { y = "maybe" }
+                if self == .thirdSpellingLater && i == 700 { y = "2" }
+                if self == .positiveFromColumn { y = y == "1" ? "fraud" : "legit" }
+                let id = i % 11 == 0 ? "\"r\n\(i)\"" : "r\(i)"
+                out += "\(id),\(y),\(p),\(["a", "b"][i % 2])\n"
+            }
+            return out
+        }
+    }
+
+    @Test("settling the classes from the first block's first rows gives what decoding it in order gives, bit for bit",
+          arguments: FirstRows.allCases, [1, 3])
+    func labelsSettledAhead(rows: FirstRows, threads: Int) throws {
+        func audit(prefixBytes: Int) -> Result<InputAudit.Outcome, InputError> {
+            var options = ReadOptions()
+            options.blockBytes = 16_384 // the first block holds ~500 rows; the prefix below ~35
+            options.labelPrefixBytes = prefixBytes
+            options.threads = threads
+            options.id = "id"
+            options.group = "g"
+            options.chunkRows = 97
+            if rows == .thirdSpellingLater { options.onInvalid = .skip }
+            do { return .success(try InputAudit.audit(.bytes(Array(rows.text.utf8), name: "first.csv"), options: options)) }
+            catch let error as InputError { return .failure(error) }
+            catch { Issue.record("\(error)"); return .failure(InputError(.data, file: "", reason: "")) }
+        }
+        let ahead = audit(prefixBytes: 1024), inOrder = audit(prefixBytes: 0)
+        switch (ahead, inOrder) {
+        case let (.success(a), .success(b)):
+            #expect(rows != .unknownPairEarly, "the label in no known pair stops the audit")
+            #expect(PropertyValues.bits(a.result) == PropertyValues.bits(b.result))
+            #expect(a.result.worstRows == b.result.worstRows)
+            #expect(a.input.classes == b.input.classes && a.input.positiveClassReason == b.input.positiveClassReason)
+            #expect(a.input.rows == b.input.rows && a.input.skipped.total == b.input.skipped.total)
+            #expect(a.input.skipped.reasons.first?.examples.first?.line == b.input.skipped.reasons.first?.examples.first?.line)
+            #expect(a.segments.map(\.name) == b.segments.map(\.name))
+            #expect(a.segments.map { PropertyValues.bits($0.result) } == b.segments.map { PropertyValues.bits($0.result) })
+            if rows == .thirdSpellingLater { #expect(a.input.skipped.total == 1) }
+        case let (.failure(a), .failure(b)):
+            #expect(rows == .unknownPairEarly)
+            #expect(a.line == b.line && a.line == 5 && a.description == b.description, "\(a)")
+        default:
+            Issue.record("one path failed and the other did not: \(ahead) / \(inOrder)")
+        }
+    }
+
+    /// A consumer that keeps nothing.
+    struct Discard: ChunkConsumer {
+        mutating func consume(_ chunk: PredictionTable, segmentCount: Int) {}
+    }
+
+    @Test("the first block's first rows settle the classes when both appear in them, and only then",
+          arguments: [(FirstRows.settledAtOnce, true), (.settledPastThePrefix, false), (.unknownPairEarly, false), (.positiveFromColumn, true)])
+    func labelsSettleFromPrefix(rows: FirstRows, settles: Bool) throws {
+        var options = ReadOptions()
+        options.id = "id"
+        options.labelPrefixBytes = 1024
+        let reader = try PredictionReader(location: .bytes(Array(rows.text.utf8), name: "first.csv"), options: options)
+        let block = try #require(try reader.takeBlock(target: 16_384))
+        #expect(!reader.labelsSettled)
+        reader.settleLabels(from: block, into: Discard())
+        #expect(reader.labelsSettled == settles)
+    }
+
     @Test("inputs larger than the record limit stream in default-sized blocks")
     func largeInput() throws {
         var text = "label,prob\n"
