@@ -305,8 +305,15 @@ struct SmoothECEGrid: Sendable, Equatable {
             return (extValues, extResiduals, jLo)
         }
 
-        /// relplot.metrics.smooth_ece(f, y, σ) with ReflectedGaussianKernel(σ).
+        /// relplot.metrics.smooth_ece(f, y, σ) with ReflectedGaussianKernel(σ): the convolution 8 outputs a
+        /// vector in `calib_smooth_convolve` (`FixedBandwidthSmoothECE`), the same doubles as
+        /// ``referenceSmoothECE(bandwidth:)``, which takes a kernel without taps.
         func smoothECE(bandwidth sigma: Double) -> Double {
+            FixedBandwidthSmoothECE(bandwidth: sigma)?.smoothECE(self) ?? referenceSmoothECE(bandwidth: sigma)
+        }
+
+        /// ``smoothECE(bandwidth:)`` with the convolution in Swift, two outputs at a time (the reference in tests).
+        func referenceSmoothECE(bandwidth sigma: Double) -> Double {
             let (e, ev) = Self.nodeCounts(bandwidth: sigma)
             let needed = Self.interpolationReads(points: e, evaluations: ev)
             var smoothedWeight = [Double](repeating: 0, count: e)

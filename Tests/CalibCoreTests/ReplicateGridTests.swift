@@ -7,7 +7,7 @@ import Testing
 /// (SPEC section 10) against the general ones they stand in for: the ranking
 /// areas (`ReplicateRanking`) and the sorted walk (`AuditAccumulator.resultOnGrid`)
 /// bit for bit against `ScoreStore.takeRankingAndCalibration` on the same
-/// `pseudoStore` (the smooth ECE by `ReplicateSmoothECE` too), and the logistic fits (`ReplicateFits`) against
+/// `pseudoStore` (the smooth ECE by `FixedBandwidthSmoothECE` too), and the logistic fits (`ReplicateFits`) against
 /// `CalibrationFits.fit` within the fits' convergence.
 struct ReplicateGridTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -120,7 +120,7 @@ struct ReplicateGridTests {
             let expected = template.result(classNames: names, ranking: expectedRanking, sorted: sorted)
             guard case .walked(_, _, let fits) = sorted else { Issue.record("an exact store walks"); return }
             let got = template.resultOnGrid(bootstrap, replicate: replicate, classNames: names, smoothBandwidth: 0.04,
-                                            smoothing: ReplicateSmoothECE(bandwidth: 0.04), ranking: ranking, fits: fits)
+                                            smoothing: FixedBandwidthSmoothECE(bandwidth: 0.04), ranking: ranking, fits: fits)
             let label = "\(c.name), replicate \(replicate.map(String.init) ?? "full")"
             for key in MetricKey.sortedScoreKeys {
                 let a = key.value(in: got.metrics) ?? .nan, b = key.value(in: expected.metrics) ?? .nan

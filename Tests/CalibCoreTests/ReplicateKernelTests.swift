@@ -273,7 +273,8 @@ private struct SplitMix {
     }
 }
 
-/// The smooth ECE of the replicates (`ReplicateSmoothECE`), its convolution in `calib_smooth_convolve`.
+/// The smooth ECE at a fixed bandwidth (`FixedBandwidthSmoothECE`: the replicates' and each step of the
+/// full sample's search), its convolution in `calib_smooth_convolve`, against the Swift reference.
 extension ReplicateKernelTests {
     struct SmoothCase: CustomTestStringConvertible, Sendable {
         let name: String
@@ -291,7 +292,7 @@ extension ReplicateKernelTests {
         SmoothCase(name: "scores near one end (most outputs unread)", bandwidth: 0.01, rows: 50, spread: 0.05),
     ]
 
-    @Test("the replicates' smooth ECE is SmoothECEGrid's at the same bandwidth, bit for bit", arguments: smoothCases)
+    @Test("the smooth ECE at a fixed bandwidth is the Swift reference's, bit for bit, on every kernel path", arguments: smoothCases)
     func smoothECE(_ c: SmoothCase) throws {
         var grid = SmoothECEGrid()
         var state: UInt64 = 0x1234_5678
@@ -304,13 +305,16 @@ extension ReplicateKernelTests {
             let w = 0.5 + uniform()
             grid.add(score: x, weight: w, positiveWeight: uniform() < x ? w : 0)
         }
-        let expected = try #require(grid.estimate(bandwidth: c.bandwidth))
-        let smoothing = try #require(ReplicateSmoothECE(bandwidth: c.bandwidth))
+        // The reference: the convolution in Swift, two outputs at a time.
+        let evaluator = try #require(SmoothECEGrid.Evaluator(scaling: grid))
+        let expected = evaluator.referenceSmoothECE(bandwidth: c.bandwidth)
+        let smoothing = try #require(FixedBandwidthSmoothECE(bandwidth: c.bandwidth))
         for level in Self.levels {
             calib_set_kernel_level(level)
             let got = try #require(smoothing.estimate(grid))
-            #expect(got.value.bitPattern == expected.value.bitPattern && got.bandwidth == expected.bandwidth,
-                    "level \(level): \(got.value) vs \(expected.value)")
+            #expect(got.value.bitPattern == expected.bitPattern && got.bandwidth == c.bandwidth, "level \(level): \(got.value) vs \(expected)")
+            let searched = try #require(grid.estimate(bandwidth: c.bandwidth))
+            #expect(searched.value.bitPattern == expected.bitPattern, "level \(level): the full sample's evaluation, \(searched.value)")
         }
         calib_set_kernel_level(2)
         #expect(smoothing.estimate(SmoothECEGrid()) == nil)

@@ -30,7 +30,7 @@
 /// areas (`ReplicateRanking`, the same bits as `ScoreStore.rankExact`), their
 /// logits for the logistic fits (`ReplicateFits`, exact Newton from the full
 /// grid's solution) and the smooth ECE's kernel at the full sample's σ*
-/// (`ReplicateSmoothECE`, the same bits as `SmoothECEGrid`).
+/// (`FixedBandwidthSmoothECE`, the same bits as `SmoothECEGrid`).
 ///
 /// Memory: `R` copies of the families' totals, flat (`ReplicateTotals`,
 /// O(R·(K² + K·B))), plus `R` weights

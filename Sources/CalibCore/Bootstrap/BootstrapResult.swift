@@ -100,7 +100,7 @@ extension BootstrapReplicates {
         // Replicates smooth at the full sample's bandwidth: one evaluation each instead of relplot's search.
         let sigma = estimate.metrics.calibration.smoothECEBandwidth
         let bandwidth: Double? = sigma.isFinite && sigma > 0 ? sigma : nil
-        let smoothing = bandwidth.flatMap { ReplicateSmoothECE(bandwidth: $0) }
+        let smoothing = bandwidth.flatMap { FixedBandwidthSmoothECE(bandwidth: $0) }
         // A binary task's logistic fits on the grid: the full sample's first, each replicate's from its solution.
         var replicateFits = withGrid && columns == 1 ? ReplicateFits(self) : nil
         let gridFits = replicateFits?.fitFullSample(self)
@@ -242,9 +242,9 @@ extension AuditAccumulator {
     /// task (as the ranking's hook makes them) and by ranges for a multiclass one, as `walk` makes it
     /// (`ReplicateWalk`: the same bits; made here when not given); the smooth ECE is
     /// evaluated at `smoothBandwidth` (the full sample's σ*), not searched for, by `smoothing` when given
-    /// (`ReplicateSmoothECE` at that bandwidth: the same bits).
+    /// (`FixedBandwidthSmoothECE` at that bandwidth: the same bits).
     func resultOnGrid(_ bootstrap: BootstrapReplicates, replicate: Int?, classNames: [String], smoothBandwidth: Double?,
-                      smoothing: ReplicateSmoothECE?, ranking: ReplicateRanking, fits: CalibrationFits?,
+                      smoothing: FixedBandwidthSmoothECE?, ranking: ReplicateRanking, fits: CalibrationFits?,
                       walk: ReplicateWalk? = nil) -> AuditResult {
         var scratch = ReplicateScratch()
         return resultOnGrid(bootstrap, replicate: replicate, classNames: classNames, smoothBandwidth: smoothBandwidth,
@@ -254,7 +254,7 @@ extension AuditAccumulator {
 
     /// `resultOnGrid` with the walk's buffers of `scratch`, a worker's from one replicate to the next.
     func resultOnGrid(_ bootstrap: BootstrapReplicates, replicate: Int?, classNames: [String], smoothBandwidth: Double?,
-                      smoothing: ReplicateSmoothECE?, ranking: ReplicateRanking, fits: CalibrationFits?,
+                      smoothing: FixedBandwidthSmoothECE?, ranking: ReplicateRanking, fits: CalibrationFits?,
                       walk: ReplicateWalk, scratch: inout ReplicateScratch) -> AuditResult {
         let metrics = replicate.map { r in ranking.ranking { bootstrap.cells.weight(slot: $0, replicate: r) } }
             ?? ranking.ranking { bootstrap.fullWeights[$0] }

@@ -1,21 +1,22 @@
 import CalibKernels
 
-/// The smooth ECE of the bootstrap's replicates (SPEC 9 `smoothECE`) at one
-/// fixed bandwidth σ (the full sample's σ*): `SmoothECEGrid.estimate(bandwidth:)`,
-/// bit for bit, with what depends on σ alone found once for all replicates.
+/// The smooth ECE (SPEC 9 `smoothECE`) at one fixed bandwidth σ, with what
+/// depends on σ alone found once: each step of the full sample's bandwidth
+/// search (`SmoothECEGrid.Evaluator.smoothECE(bandwidth:)`), and the
+/// bootstrap's replicates at the full sample's σ*, bit for bit
+/// `SmoothECEGrid.estimate(bandwidth:)`.
 ///
-/// Every replicate evaluates relplot's formula (`SmoothECEGrid`'s doc) at the
-/// same σ, so the `E` nodes, the `ev` interpolation points, the outputs the
-/// interpolation reads and the `E` kernel taps `K[m]` (an `exp` each) are the
-/// same; each replicate redistributes its own fine grid onto the `E` nodes,
-/// reflects it and convolves. The convolution, `SmoothECEGrid`'s two outputs
-/// at a time in `SIMD2`, runs 8 outputs a vector in `calib_smooth_convolve`
-/// (AVX-512 or AVX2), each output's taps summed from 0 in ascending `m`, a
-/// product then a sum, as before: the same doubles (checked against
-/// `SmoothECEGrid.estimate(bandwidth:)` in `ReplicateGridTests`). It was the
-/// largest part of a replicate's sorted estimators once the ranking and the
-/// fits were specialised.
-struct ReplicateSmoothECE: Sendable {
+/// Every evaluation at σ uses the same `E` nodes, `ev` interpolation points,
+/// outputs the interpolation reads and `E` kernel taps `K[m]` (an `exp`
+/// each); each grid redistributes its own fine grid onto the `E` nodes,
+/// reflects it and convolves. The convolution runs 8 outputs a vector in
+/// `calib_smooth_convolve` (AVX-512 or AVX2), each output's taps summed from 0
+/// in ascending `m`, a product then a sum, as the Swift reference two outputs
+/// at a time (`SmoothECEGrid.Evaluator.referenceSmoothECE`): the same doubles
+/// (checked in `ReplicateKernelTests`). It was the largest part of a
+/// replicate's sorted estimators once the ranking and the fits were
+/// specialised, and a quarter of a small audit's instructions.
+struct FixedBandwidthSmoothECE: Sendable {
     let bandwidth: Double
     /// `E` and `ev` (`SmoothECEGrid.Evaluator.smoothECE`).
     let points: Int
@@ -54,6 +55,11 @@ struct ReplicateSmoothECE: Sendable {
     /// be nonzero (`ReplicateWalk.nodes`), which are all the redistribution then reads.
     func estimate(_ grid: SmoothECEGrid, nodes: [Int]? = nil) -> SmoothECEEstimate? {
         guard let evaluator = SmoothECEGrid.Evaluator(scaling: grid) else { return nil }
+        return SmoothECEEstimate(value: smoothECE(evaluator, nodes: nodes), bandwidth: bandwidth)
+    }
+
+    /// `evaluator.smoothECE(bandwidth: bandwidth)`, `nodes` as in ``estimate(_:nodes:)``.
+    func smoothECE(_ evaluator: SmoothECEGrid.Evaluator, nodes: [Int]? = nil) -> Double {
         let e = points
         // Output i's tap m reads the reflected grid at i + c − m − jLo.
         let c = e / 2
@@ -74,7 +80,6 @@ struct ReplicateSmoothECE: Sendable {
         }
         }
         }
-        let value = evaluator.interpolatedRatio(weight: smoothedWeight, residual: smoothedResidual, evaluations: evaluations)
-        return SmoothECEEstimate(value: value, bandwidth: bandwidth)
+        return evaluator.interpolatedRatio(weight: smoothedWeight, residual: smoothedResidual, evaluations: evaluations)
     }
 }
