@@ -21,56 +21,69 @@ public indirect enum JSONValue: Sendable, Hashable {
     /// `s` as a JSON string literal, escaped as every report writes strings
     /// (for files calib writes by hand, such as the calibrator file).
     public static func quoted(_ s: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
         writeString(s, to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Pretty-printed with two-space indentation and a final newline.
+    /// Pretty-printed with two-space indentation and a final newline. Written
+    /// as UTF-8 bytes into one buffer, turned into a `String` once (a report's
+    /// thousands of small `String` appends cost more than the audit of a
+    /// small file).
     public func serialized() -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 16)
         write(to: &out, indent: 0)
-        out += "\n"
-        return out
+        out.append(0x0A)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(to out: inout String, indent: Int) {
+    private func write(to out: inout [UInt8], indent: Int) {
         switch self {
-        case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .integer(i): out += String(i)
-        case let .number(x): out += JSONValue.numberText(x)
+        case .null: out.append(contentsOf: "null".utf8)
+        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case let .integer(i): out.append(contentsOf: String(i).utf8)
+        case let .number(x): out.append(contentsOf: JSONValue.numberText(x).utf8)
         case let .string(s): JSONValue.writeString(s, to: &out)
         case let .array(items):
-            if items.isEmpty { out += "[]"; return }
-            if items.allSatisfy(\.isScalar) && items.count <= 32 {
-                out += "["
+            if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            if items.count <= 32 && items.allSatisfy(\.isScalar) {
+                out.append(UInt8(ascii: "["))
                 for (i, item) in items.enumerated() {
-                    if i > 0 { out += ", " }
+                    if i > 0 { out.append(contentsOf: ", ".utf8) }
                     item.write(to: &out, indent: indent)
                 }
-                out += "]"
+                out.append(UInt8(ascii: "]"))
                 return
             }
-            out += "[\n"
+            out.append(contentsOf: "[\n".utf8)
             for (i, item) in items.enumerated() {
-                out += String(repeating: "  ", count: indent + 1)
+                JSONValue.writeIndent(indent + 1, to: &out)
                 item.write(to: &out, indent: indent + 1)
-                out += i + 1 < items.count ? ",\n" : "\n"
+                if i + 1 < items.count { out.append(UInt8(ascii: ",")) }
+                out.append(0x0A)
             }
-            out += String(repeating: "  ", count: indent) + "]"
+            JSONValue.writeIndent(indent, to: &out)
+            out.append(UInt8(ascii: "]"))
         case let .object(members):
-            if members.isEmpty { out += "{}"; return }
-            out += "{\n"
+            if members.isEmpty { out.append(contentsOf: "{}".utf8); return }
+            out.append(contentsOf: "{\n".utf8)
             for (i, (key, value)) in members.enumerated() {
-                out += String(repeating: "  ", count: indent + 1)
+                JSONValue.writeIndent(indent + 1, to: &out)
                 JSONValue.writeString(key, to: &out)
-                out += ": "
+                out.append(contentsOf: ": ".utf8)
                 value.write(to: &out, indent: indent + 1)
-                out += i + 1 < members.count ? ",\n" : "\n"
+                if i + 1 < members.count { out.append(UInt8(ascii: ",")) }
+                out.append(0x0A)
             }
-            out += String(repeating: "  ", count: indent) + "}"
+            JSONValue.writeIndent(indent, to: &out)
+            out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Two spaces a level.
+    private static func writeIndent(_ level: Int, to out: inout [UInt8]) {
+        for _ in 0..<(2 * level) { out.append(0x20) }
     }
 
     private var isScalar: Bool {
@@ -93,19 +106,27 @@ public indirect enum JSONValue: Sendable, Hashable {
     /// controls, bidi overrides, line separators, noncharacters) is written as
     /// `\uXXXX` (a surrogate pair above U+FFFF), so a report printed to a
     /// terminal carries no escape sequence while parsers read the exact value back.
-    static func writeString(_ s: String, to out: inout String) {
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Printable ASCII other than the quote and the backslash goes as it is (every key, most values).
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         func unit(_ u: UInt32) {
             let hex = String(u, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            out.append(contentsOf: "\\u".utf8)
+            for _ in 0..<(4 - hex.utf8.count) { out.append(UInt8(ascii: "0")) }
+            out.append(contentsOf: hex.utf8)
         }
-        out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"": out.append(contentsOf: "\\\"".utf8)
+            case "\\": out.append(contentsOf: "\\\\".utf8)
+            case "\n": out.append(contentsOf: "\\n".utf8)
+            case "\r": out.append(contentsOf: "\\r".utf8)
+            case "\t": out.append(contentsOf: "\\t".utf8)
             default:
                 if TextEscaping.isHostile(scalar) {
                     if scalar.value > 0xFFFF {
@@ -115,10 +136,10 @@ public indirect enum JSONValue: Sendable, Hashable {
                         unit(scalar.value)
                     }
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    out.append(contentsOf: UTF8.encode(scalar)!)
                 }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

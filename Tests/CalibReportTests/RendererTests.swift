@@ -33,6 +33,16 @@ struct JSONWriterTests {
         #expect(parsed["k"] == hostile)
     }
 
+    @Test("a string with one character to escape is escaped, alone or among plain ones",
+          arguments: [("plain text, kept as it is", "plain text, kept as it is"), ("a\\b", #"a\\b"#), ("a\"b", #"a\"b"#),
+                      ("tab\there", #"tab\there"#), ("del\u{7F}", #"del\u007f"#), ("é", "é"),
+                      ("line\u{2028}separator", #"line\u2028separator"#), ("\u{1F600}", "\u{1F600}"), ("", "")])
+    func singleEscape(raw: String, literal: String) throws {
+        #expect(JSONValue.string(raw).serialized() == "\"\(literal)\"\n")
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(JSONValue.array([.string(raw)]).serialized().utf8)) as? [String])
+        #expect(parsed == [raw])
+    }
+
     @Test("object keys keep the order they were written in")
     func keyOrder() {
         let text = JSONValue.object([("z", .integer(1)), ("a", .integer(2))]).serialized()
