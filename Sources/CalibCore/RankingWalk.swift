@@ -352,10 +352,42 @@ extension RankingWalk {
             complement = nil
             visitUnitCounts(keys: keys, count: count, tp: &itp, fp: &ifp, complement: &walk, ranksComplement: true)
             complement = walk
+        } else if !full {
+            visitAreasOnly(keys: keys, count: count, tp: &itp, fp: &ifp)
         } else {
             var unused = ComplementWalk(positives: 0, negatives: 0)
             visitUnitCounts(keys: keys, count: count, tp: &itp, fp: &ifp, complement: &unused, ranksComplement: false)
         }
+    }
+
+    /// `visitUnitCounts` of a walk that only sums its areas (no operating
+    /// points, no complement: a multiclass task's columns), the same steps
+    /// with the rest left out: a quarter of a 10-class audit's keys went
+    /// through a loop that kept every operating point's state.
+    private mutating func visitAreasOnly(keys: UnsafePointer<UInt64>, count: Int, tp itp: inout Int, fp ifp: inout Int) {
+        precondition(unitCounts && !full, "a walk of counts, areas only")
+        var tp = self.tp, fp = self.fp, auc = self.auc, ap = self.ap
+        var positives = itp, negatives = ifp
+        var i = count
+        while i > 0 {
+            let score = keys[i - 1] >> 1
+            repeat {
+                i -= 1
+                let positive = Int(truncatingIfNeeded: keys[i] & 1)
+                positives &+= positive
+                negatives &+= 1 &- positive
+            } while i > 0 && keys[i - 1] >> 1 == score
+            let newTP = Double(positives), newFP = Double(negatives)
+            let dTP = newTP - tp, dFP = newFP - fp
+            auc.add(dFP * (newTP + tp))
+            if dTP != 0 { ap.add(dTP * newTP / (newTP + newFP)) }
+            tp = newTP
+            fp = newFP
+        }
+        self.tp = tp; self.fp = fp; self.auc = auc; self.ap = ap
+        if count > 0 { checkedRank = positives }
+        itp = positives
+        ifp = negatives
     }
 
     @inline(__always)
