@@ -155,12 +155,11 @@ struct FitCells {
         return ((exponent - lowestExponent) * 128 + mantissa, low + half, half, inverse)
     }
 
-    init(views: [PieceView], runner: RankingRunner?) {
+    /// `sizes`: each bucket's rows, when the caller has them (`ExactScores.bucketSizes`).
+    init(views: [PieceView], sizes known: [Int]? = nil, runner: RankingRunner?) {
         let buckets = ExactScores.grid.bucketCount
-        var sizes = [Int](repeating: 0, count: buckets)
-        for piece in views {
-            for b in 0..<buckets { sizes[b] += Int(piece.starts[b + 1] &- piece.starts[b]) }
-        }
+        let sizes = known ?? ExactScores.bucketSizes(views)
+        precondition(sizes.count == buckets, "one size per bucket")
         let rows = sizes.reduce(0, +)
         let share = Swift.max(1, rows / 64)
         var lower = 0, filled = 0

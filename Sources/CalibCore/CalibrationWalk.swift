@@ -65,12 +65,7 @@ struct CalibrationWalk: Sendable {
         groupCount = CalibrationWalk.hosmerLemeshowGroups
         self.binary = binary
         let buckets = ExactScores.grid.bucketCount
-        var sizes = [Int](repeating: 0, count: buckets)
-        for piece in pieces {
-            piece.starts.withUnsafeBufferPointer { starts in
-                for b in 0..<buckets { sizes[b] += Int(starts[b + 1] &- starts[b]) }
-            }
-        }
+        let sizes = ExactScores.bucketSizes(pieces)
         var below = [CompensatedSum](repeating: CompensatedSum(), count: buckets)
         var running = CompensatedSum()
         unitWeights = !pieces.contains { $0.weights != nil }
@@ -310,7 +305,7 @@ extension ScoreStore {
         if binary {
             // The fits' moments first: their pass over the keys counts each bucket's classes (exactly, with
             // unit weights), which the ranking then need not count again.
-            cells = FitCells(views: views, runner: runner)
+            cells = FitCells(views: views, sizes: walk.sizes, runner: runner)
             let counts = walk.unitWeights ? zip(cells!.bucketPositive, cells!.bucketNegative).map { (positives: Int($0), negatives: Int($1)) } : nil
             // The ranking sorts each bucket; the calibration reads the sorted keys before the ranking walks them.
             let slots = UnsafeMutableBufferPointer<CalibrationPartial?>.allocate(capacity: walk.sizes.count)

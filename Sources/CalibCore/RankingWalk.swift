@@ -588,12 +588,7 @@ extension ScoreStore {
         let grid = ExactScores.grid
         let buckets = grid.bucketCount
         let weighted = pieces.contains { $0.weights != nil }
-        var sizes = [Int](repeating: 0, count: buckets)
-        for piece in pieces {
-            piece.starts.withUnsafeBufferPointer { starts in
-                for b in 0..<buckets { sizes[b] += Int(starts[b + 1] &- starts[b]) }
-            }
-        }
+        let sizes = ExactScores.bucketSizes(pieces)
         // Tasks: runs of buckets of about equal rows (a fixed split: results do not depend on it).
         var ranges: [Range<Int>] = []
         let rows = sizes.reduce(0, +)
