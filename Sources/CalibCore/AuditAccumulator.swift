@@ -251,9 +251,14 @@ public struct AuditAccumulator: Sendable {
                             if binary {
                                 keys![rowsKept] = ScoreStore.key(score: s, positive: y == 1)
                             } else {
-                                for c in 0..<k { keys![c * keyStride + rowsKept] = ScoreStore.key(score: p[c], positive: y == c) }
+                                // Column c's key at `c · keyStride + rowsKept`: one pointer stepped down the columns.
+                                var column = keys! + rowsKept
+                                for c in 0..<k {
+                                    column.pointee = ScoreStore.key(score: p[c], positive: y == c)
+                                    column += keyStride
+                                }
                                 // The headline column: the top-label confidence against 1[correct].
-                                keys![k * keyStride + rowsKept] = ScoreStore.key(score: topP, positive: top == y)
+                                column.pointee = ScoreStore.key(score: topP, positive: top == y)
                             }
                             keptWeight![rowsKept] = w
                             rowsKept &+= 1
