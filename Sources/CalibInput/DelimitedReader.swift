@@ -453,7 +453,11 @@ extension DelimitedReader {
         let twoColumns = plan.actions.count == 2 && scoreCount == 1 && plan.positiveColumn == nil
             && plan.actions.contains(PlainRowPlan.label) && plan.actions.contains(0)
         let labelFirst = plan.actions.first == PlainRowPlan.label
-        let byteClasses = twoColumns ? Self.oneByteLabels(cache, delimiter: delimiter) : []
+        // A label, then every score column in slot order, no weight (the usual multiclass layout): each row is first
+        // tried by `labelThenScoresRow`.
+        let labelThenScores = !twoColumns && scoreCount > 1 && plan.positiveColumn == nil
+            && plan.actions == [PlainRowPlan.label] + Array(0..<scoreCount)
+        let byteClasses = twoColumns || labelThenScores ? Self.oneByteLabels(cache, delimiter: delimiter) : []
         byteClasses.withUnsafeBufferPointer { byteClasses in
         DecimalParser.probabilityPowers.withUnsafeBufferPointer { powers in
         cache.withUnsafeBufferPointer { cache in
@@ -461,6 +465,22 @@ extension DelimitedReader {
                 plan.actions.withUnsafeBufferPointer { actions in
                     let lastColumn = actions.count - 1
                     rows: while !kept.isFull && position < end {
+                        if labelThenScores {
+                            // Runs of such rows in a loop of their own; a row it does not take goes through the column loop.
+                            while !kept.isFull && position < end {
+                                let scores = kept.nextScores
+                                guard let row = Self.labelThenScoresRow(text, at: position, end: end, count: scoreCount, delimiter: delimiter,
+                                                                        isProbability: isProbability, byteClasses: byteClasses.baseAddress!,
+                                                                        powers: powers.baseAddress!, scores: scores),
+                                      row.next - position <= plan.recordLimit,
+                                      !isProbability || Self.sumsToOne(scores, scoreCount, tolerance: plan.sumTolerance) else { break }
+                                kept.commit(label: row.label, weight: 1.0, line: line, id: nil, group: nil)
+                                line += 1
+                                position = row.next
+                                decoded += 1
+                            }
+                            guard !kept.isFull && position < end else { break rows }
+                        }
                         let start = position
                         var i = start
                         let scores = kept.nextScores
@@ -582,6 +602,47 @@ extension DelimitedReader {
         if b == lineFeed { return (label, value, lineEnd &+ 1) }
         guard b == carriageReturn else { return nil }
         return (label, value, lineEnd &+ 1 < end && text[lineEnd &+ 1] == lineFeed ? lineEnd &+ 2 : lineEnd &+ 1)
+    }
+
+    /// One row of a one-byte label and then the `count` score columns in slot
+    /// order, that the column loop of `decodePlainRows` would read the same
+    /// way: its scores written to `scores`, its label and the next row's start
+    /// returned; `nil` when the row is anything else (the column loop then
+    /// decides, and writes every score again). The scores are read as
+    /// `twoColumnRow` reads its one.
+    @inline(__always)
+    static func labelThenScoresRow(_ text: UnsafePointer<UInt8>, at start: Int, end: Int, count: Int, delimiter: UInt8, isProbability: Bool,
+                                   byteClasses: UnsafePointer<Int>, powers: UnsafePointer<UInt64>,
+                                   scores: UnsafeMutablePointer<Double>) -> (label: Int, next: Int)? {
+        let label = byteClasses[Int(text[start])]
+        guard label >= 0 && start &+ 1 < end && text[start &+ 1] == delimiter else { return nil }
+        var at = start &+ 2
+        for slot in 0..<count {
+            var stop = at
+            guard let value = DecimalParser.probabilityPrefix(text, from: at, end: end, powers: powers, stop: &stop)
+                    ?? DecimalParser.prefixValue(text, from: at, end: end, stop: &stop),
+                  !isProbability || (value >= 0 && value <= 1), stop < end else { return nil }
+            scores[slot] = value
+            let b = text[stop]
+            if slot &+ 1 < count {
+                guard b == delimiter else { return nil }
+                at = stop &+ 1
+                continue
+            }
+            if b == lineFeed { return (label, stop &+ 1) }
+            guard b == carriageReturn else { return nil }
+            return (label, stop &+ 1 < end && text[stop &+ 1] == lineFeed ? stop &+ 2 : stop &+ 1)
+        }
+        return nil
+    }
+
+    /// Whether a row's probabilities sum to 1 within `tolerance`, summed in
+    /// slot order, as the record path sums them.
+    @inline(__always)
+    static func sumsToOne(_ scores: UnsafeMutablePointer<Double>, _ count: Int, tolerance: Double) -> Bool {
+        var sum = 0.0
+        for slot in 0..<count { sum += scores[slot] }
+        return abs(sum - 1) <= tolerance
     }
 
     /// The class of a label spelling the decoder already resolved, or -1: the

@@ -84,6 +84,19 @@ struct PlainRowTests {
         Input(name: "two-column logits, negative and above 1, label first", text: rows("label,logit\n", 400) { i in
             "\(i % 2),\(["-", "", "+"][i % 3])\(i % 4)\(probability(i).dropFirst())"
         }),
+        Input(name: "ten classes of 17 to 19 digits, CRLF line ends, a quoted score", text: rows("label," + (0..<10).map { "p_\($0)" }.joined(separator: ",") + "\n", 300) { i in
+            var values = Array(repeating: "0.1", count: 10)
+            values[i % 10] = ["0.10000000000000001", "0.100000000000000005", "0.1000000000000000055"][i % 3]
+            values[(i + 1) % 10] = ["0.09999999999999999", "0.099999999999999995", "0.0999999999999999945"][i % 3]
+            if i == 50 { values[3] = "\"0.1\"" }
+            return "\(i % 10)," + values.joined(separator: ",") + (i % 4 == 0 ? "\r" : "")
+        }),
+        Input(name: "logits of three classes, one-byte labels first", text: rows("label,logit_a,logit_b,logit_c\n", 400) { i in
+            "\(["a", "b", "c"][i % 3]),-1.5,\(probability(i)),\(i % 5)e0"
+        }),
+        Input(name: "a three-class record over the record limit stops the read", text: rows("label,p_0,p_1,p_2\n", 300) { i in
+            i == 150 ? "1,0.25000000000000000000,0.25000000000000000000,0.50000000000000000000" : "\(i % 3),0.25,0.25,0.5"
+        }, recordLimit: 40),
         Input(name: "a record over the record limit stops the read", text: rows("label,prob,note\n", 300) { i in
             "\(i % 2),\(probability(i)),\(i == 200 ? String(repeating: "x", count: 100) : "n")"
         }, recordLimit: 64),
