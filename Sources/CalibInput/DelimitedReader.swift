@@ -453,8 +453,8 @@ extension DelimitedReader {
         let twoColumns = plan.actions.count == 2 && scoreCount == 1 && plan.positiveColumn == nil
             && plan.actions.contains(PlainRowPlan.label) && plan.actions.contains(0)
         let labelFirst = plan.actions.first == PlainRowPlan.label
-        // A label, then every score column in slot order, no weight (the usual multiclass layout): each row is first
-        // tried by `labelThenScoresRow`.
+        // A label, then every score column in slot order, no weight (the usual multiclass layout): runs of such rows
+        // are read by `labelThenScoresRow` in a loop of their own.
         let labelThenScores = !twoColumns && scoreCount > 1 && plan.positiveColumn == nil
             && plan.actions == [PlainRowPlan.label] + Array(0..<scoreCount)
         let byteClasses = twoColumns || labelThenScores ? Self.oneByteLabels(cache, delimiter: delimiter) : []
@@ -536,12 +536,7 @@ extension DelimitedReader {
                             }
                         }
                         if i - start > plan.recordLimit { break rows }
-                        if scoreCount > 1 && isProbability {
-                            // Summed in slot order, as the record path sums.
-                            var sum = 0.0
-                            for slot in 0..<scoreCount { sum += scores[slot] }
-                            if !(abs(sum - 1) <= plan.sumTolerance) { break rows }
-                        }
+                        if scoreCount > 1 && isProbability && !Self.sumsToOne(scores, scoreCount, tolerance: plan.sumTolerance) { break rows }
                         if let p = plan.positiveColumn {
                             scores[0] = isProbability ? scores[p] : scores[p] - scores[1 - p]
                         }
