@@ -70,10 +70,11 @@ public struct ReadOptions: Sendable, Hashable {
     /// Bytes per block of whole records decoded by one worker. The result does
     /// not depend on the thread count; it is fixed by this size.
     public var blockBytes = 2 << 20
-    /// Bytes of the first block whose records settle a binary file's classes
-    /// before that block goes to a worker (`PredictionReader.settleLabels`);
-    /// 0 decodes the first block in order, as every block was before the
-    /// classes were known. Either way the result is the same.
+    /// Bytes of the first block whose records may settle a binary file's
+    /// classes before that block goes to a worker
+    /// (`PredictionReader.settleLabels`); 0 leaves the first block to be
+    /// decoded in order on the reading thread, as any block is while the
+    /// classes are unsettled. The result is the same either way.
     public var labelPrefixBytes = 1 << 16
     /// Workers decoding blocks (`--threads`); by default one per online core.
     public var threads = ReadOptions.onlineCores
