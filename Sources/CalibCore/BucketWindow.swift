@@ -12,6 +12,8 @@ struct BucketWindow {
     /// The most keys a window holds: one bucket of the in-cache sort at most.
     static let capacity = RadixSort.inPlaceAbove
 
+    /// The most keys this window holds (its storage): the room asked for, at most `capacity`.
+    let room: Int
     private let storage: UnsafeMutablePointer<UInt64>
     /// `offsets[b]` is bucket b's first key for `lower ≤ b ≤ upper` (`upper` the end).
     private let offsets: UnsafeMutablePointer<Int>
@@ -22,16 +24,18 @@ struct BucketWindow {
     /// Runs `body` with a window of room for `keys` keys (at most `capacity`).
     static func with<Result>(keys: Int, _ body: (inout BucketWindow) -> Result) -> Result {
         let buckets = ExactScores.grid.bucketCount
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(1, Swift.min(keys, capacity))) { storage in
+        let room = Swift.max(0, Swift.min(keys, capacity))
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Swift.max(1, room)) { storage in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * buckets + 1) { offsets in
-                var window = BucketWindow(storage: storage.baseAddress!, offsets: offsets.baseAddress!,
+                var window = BucketWindow(room: room, storage: storage.baseAddress!, offsets: offsets.baseAddress!,
                                           filled: offsets.baseAddress! + buckets + 1)
                 return body(&window)
             }
         }
     }
 
-    private init(storage: UnsafeMutablePointer<UInt64>, offsets: UnsafeMutablePointer<Int>, filled: UnsafeMutablePointer<Int>) {
+    private init(room: Int, storage: UnsafeMutablePointer<UInt64>, offsets: UnsafeMutablePointer<Int>, filled: UnsafeMutablePointer<Int>) {
+        self.room = room
         self.storage = storage
         self.offsets = offsets
         self.filled = filled
@@ -45,15 +49,23 @@ struct BucketWindow {
     @inline(__always)
     func keys(of b: Int) -> UnsafePointer<UInt64> { UnsafePointer(storage + offsets[b]) }
 
-    /// Whether a bucket of `size` keys (not none) fits a window of room `room`.
-    static func fits(_ size: Int, room: Int) -> Bool { size > 0 && size <= Swift.min(room, capacity) }
+    /// Whether a bucket of `size` keys (not none) fits this window.
+    func fits(_ size: Int) -> Bool { size > 0 && size <= room }
+
+    /// Bucket b's `count` keys sorted ascending into `keys` (`ScoreStore.sortedBucket`), the window
+    /// loaded toward `end` first unless it holds b; b must fit.
+    mutating func sorted(bucket b: Int, count: Int, toward end: Int, sizes: [Int], _ views: [PieceView],
+                         keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>) -> Int {
+        if !holds(b) { load(b, toward: end, sizes: sizes, views) }
+        return ScoreStore.sortedBucket(from: self.keys(of: b), count: count, bucket: b, keys: keys, scratch: scratch)
+    }
 
     /// Loads bucket b and the buckets next to it toward `end` (inclusive:
     /// below b for a walk down, above it for a walk up) while they fit
     /// `room` keys together (`sizes` each bucket's keys; b must fit alone).
     /// Each piece is read once, from its first key of the run to its last.
-    mutating func load(_ b: Int, toward end: Int, room: Int, sizes: [Int], _ views: [PieceView]) {
-        let limit = Swift.min(room, BucketWindow.capacity)
+    mutating func load(_ b: Int, toward end: Int, sizes: [Int], _ views: [PieceView]) {
+        let limit = room
         precondition(sizes[b] <= limit, "a bucket larger than the window")
         var low = b, high = b + 1, total = sizes[b]
         if end < b {

@@ -159,10 +159,9 @@ struct CalibrationWalk: Sendable {
                             ? ScoreStore.parts(of: b, views).reversed()
                             : [ScoreStore.BucketPart(digits: nil, count: walk.sizes[b])]
                         for part in parts {
-                            if part.digits == nil, BucketWindow.fits(part.count, room: room) {
-                                if !window.holds(b) { window.load(b, toward: range.last!, room: room, sizes: walk.sizes, views) }
-                                let count = ScoreStore.sortedBucket(from: window.keys(of: b), count: part.count, bucket: b, keys: keys,
-                                                                    scratch: scratch)
+                            if part.digits == nil, window.fits(part.count) {
+                                let count = window.sorted(bucket: b, count: part.count, toward: range.last!, sizes: walk.sizes, views,
+                                                          keys: keys, scratch: scratch)
                                 partial.addUnitKeys(keys, count: count)
                             } else if part.count <= largest, weights == nil {
                                 let count = ScoreStore.gatherSorted(part, bucket: b, views, keys: keys, scratch: scratch, weights: nil,

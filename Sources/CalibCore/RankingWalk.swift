@@ -700,9 +700,9 @@ extension ScoreStore {
                         func walkPart(_ part: BucketPart, last: Bool, keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
                                       weights: UnsafeMutablePointer<Double>?, weightScratch: UnsafeMutablePointer<Double>?) {
                             let count: Int
-                            if weights == nil, part.digits == nil, BucketWindow.fits(part.count, room: room) {
-                                if !window.holds(b) { window.load(b, toward: range.lowerBound, room: room, sizes: bucketSizes, views) }
-                                count = ScoreStore.sortedBucket(from: window.keys(of: b), count: part.count, bucket: b, keys: keys, scratch: scratch)
+                            if weights == nil, part.digits == nil, window.fits(part.count) {
+                                count = window.sorted(bucket: b, count: part.count, toward: range.lowerBound, sizes: bucketSizes, views,
+                                                      keys: keys, scratch: scratch)
                             } else {
                                 count = gatherSorted(part, bucket: b, views, keys: keys, scratch: scratch, weights: weights,
                                                      weightScratch: weightScratch)

@@ -296,9 +296,9 @@ struct ScoreStoreTests {
             var held = 0, loads = 0, outside = 0
             BucketWindow.with(keys: room) { window in
                 for b in descending ? filled.reversed() : filled {
-                    guard BucketWindow.fits(sizes[b], room: room) else { outside += 1; continue }
+                    guard window.fits(sizes[b]) else { outside += 1; continue }
                     if !window.holds(b) {
-                        window.load(b, toward: descending ? 0 : sizes.count - 1, room: room, sizes: sizes, views)
+                        window.load(b, toward: descending ? 0 : sizes.count - 1, sizes: sizes, views)
                         loads += 1
                     }
                     let n = sizes[b]
